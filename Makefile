@@ -1,0 +1,106 @@
+# fsx-local: FSx for Lustre on one machine.
+#
+#   make            build every binary into build/bin
+#   make run        install missing packages (root), build, start fsxd on loopback, state in ./var
+#   make check      build and run every test (unit, API, file system)
+#   make asan       the same under ASan + UBSan
+#   make bench      benchmarks; results under bench/results/
+#   make schema     regenerate schema/schema.sql from migrations/
+#
+# Layout: every src/cmd/<name>.c is a binary; every other .c under src/, api/
+# and provisioner/ goes into one static library that the binaries link.
+# tests/unit/check_<x>.c each define <x>_suite(); the runner is generated.
+
+O        ?= build
+PKGS      = libmicrohttpd jansson sqlite3 libcurl openssl fuse3 uuid
+DEB_PKGS  = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
+            libsqlite3-dev libcurl4-openssl-dev libssl-dev uuid-dev check \
+            libsubunit-dev libfuse3-dev fuse3 sqlite3 wrk fio
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
+CPPFLAGS  = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Isrc -Iapi -Iprovisioner -I$(O)/gen
+CFLAGS    = -std=gnu11 -O2 -g -pthread $(WARN) $(EXTRA) \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS   = -pthread $(EXTRA)
+LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CHECK_LIBS= $(shell pkg-config --libs check 2>/dev/null)
+
+LIB_SRC   = $(wildcard src/core/*.c src/auth/*.c src/http/*.c src/db/*.c \
+            src/msg/*.c src/mds/*.c src/oss/*.c src/fsc/*.c api/*.c provisioner/*.c)
+CMD_SRC   = $(wildcard src/cmd/*.c)
+BINS      = $(patsubst src/cmd/%.c,$(O)/bin/%,$(CMD_SRC))
+LIB_OBJ   = $(patsubst %.c,$(O)/obj/%.o,$(LIB_SRC))
+UNIT_SRC  = $(wildcard tests/unit/check_*.c)
+UNIT_OBJ  = $(patsubst %.c,$(O)/obj/%.o,$(UNIT_SRC) tests/unit/run.c)
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
+
+.PHONY: all run check unit itest asan ubsan bench schema check-schema check-api deps clean valgrind
+all: $(BINS) $(BENCH_BIN)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/libfsxall.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/bin/%: $(O)/obj/src/cmd/%.o $(O)/libfsxall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(O)/libfsxall.a $(LIBS)
+
+$(O)/bench/%: bench/%.c $(O)/libfsxall.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libfsxall.a $(LIBS)
+
+# The unit runner: one suite per tests/unit/check_<x>.c, named <x>_suite().
+$(O)/gen/suites.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	@for f in $(UNIT_SRC); do n=$$(basename $$f .c); n=$${n#check_}; \
+		echo "SUITE($$n)"; done > $@.tmp && mv $@.tmp $@
+$(O)/obj/tests/unit/run.o: $(O)/gen/suites.h
+$(O)/check_unit: $(UNIT_OBJ) $(O)/libfsxall.a
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(O)/libfsxall.a $(LIBS) $(CHECK_LIBS)
+
+deps:
+	@sh tools/deps.sh $(DEB_PKGS)
+
+unit: $(O)/check_unit $(BINS)
+	cd $(CURDIR) && FSX_BIN=$(CURDIR)/$(O)/bin $(O)/check_unit
+
+itest: $(BINS)
+	FSX_BIN=$(CURDIR)/$(O)/bin python3 tests/run.py tests/api tests/fs
+
+check: all check-schema check-api unit itest
+
+asan:
+	$(MAKE) O=build/asan EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		ASAN_OPTIONS=detect_leaks=1 check
+ubsan:
+	$(MAKE) O=build/ubsan EXTRA="-fsanitize=undefined -fno-sanitize-recover=all" check
+
+valgrind: $(O)/check_unit
+	CK_FORK=no valgrind --error-exitcode=1 --leak-check=full -q $(O)/check_unit
+
+schema:
+	sh tools/schema.sh > schema/schema.sql
+check-schema:
+	@sh tools/schema.sh | diff -u schema/schema.sql - && echo "schema: up to date"
+check-api:
+	python3 tools/check_api.py
+
+STATE ?= $(CURDIR)/var
+PORT  ?= 4566
+run: deps all
+	@mkdir -p $(STATE)
+	$(O)/bin/fsxd --listen 127.0.0.1 --port $(PORT) --state-dir $(STATE)
+
+bench: all
+	sh bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(DEPS)

@@ -1,0 +1,68 @@
+/*
+ * The API layer's shared types: errors (declared once in errors.def), the
+ * request context handed to every handler, and the operation table
+ * (ops.def). Handlers receive a borrowed, already validated `in` and return
+ * a new reference to the output object, or NULL with the error filled in.
+ */
+#ifndef FSX_API_H
+#define FSX_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum api_err {
+#define API_ERR(sym, status, type) API_E_##sym,
+#include "errors.def"
+#undef API_ERR
+	API_E__COUNT
+};
+
+struct api_error {
+	enum api_err	code;
+	char		message[1024];
+	json_t		*extra;		/* owned: extra members (Parameter, Limit, ...) or NULL */
+};
+
+int		 api_err_status(enum api_err e);
+const char	*api_err_type(enum api_err e);
+/* Set an error; returns NULL so handlers can `return api_fail(...)`. */
+json_t		*api_fail(struct api_error *err, enum api_err code,
+		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Add an extra member to the error body (steals v). */
+void		 api_error_set(struct api_error *err, const char *key, json_t *v);
+void		 api_error_clear(struct api_error *err);
+/* The error body: {"__type":..., "Message":..., extra...}; new reference. */
+json_t		*api_error_body(const struct api_error *err);
+
+struct api_ctx;			/* per request: account, region, db, config (api_ctx.h) */
+
+typedef json_t *(*api_handler_fn)(struct api_ctx *cx, const json_t *in,
+    struct api_error *err);
+
+#define API_MUTATES	0x1u
+
+struct api_op {
+	const char	*name;		/* operationId, e.g. "CreateFileSystem" */
+	api_handler_fn	 handler;
+	unsigned	 flags;
+};
+
+const struct api_op *api_op_find(const char *name);	/* NULL if unknown */
+extern const struct api_op api_ops[];			/* NULL-terminated */
+
+/*
+ * Model-driven validation (api/model.c, data in api/model.json).
+ * api_model_init() loads the embedded model once at start-up (0 or -errno).
+ * api_validate() checks `in` against the operation's input shape:
+ *   - wrong JSON types -> API_E_SERIALIZATION
+ *   - constraint violations (required, length, range, pattern, enum, list
+ *     size) -> API_E_BAD_REQUEST with AWS's "N validation error(s)
+ *     detected: ..." text
+ *   - unknown members are ignored.
+ * Returns 0 when valid, -1 with err filled otherwise.
+ */
+int		 api_model_init(void);
+int		 api_validate(const char *op, const json_t *in, struct api_error *err);
+int		 api_model_has_op(const char *op);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * The engine wire protocol: one framing for every engine process (fsx-mds,
+ * fsx-oss) and every client of them (libfsx, lfs, fsxd's provisioner).
+ *
+ * A frame is a fixed 40-byte little-endian header, then `body_len` bytes of
+ * body (a fixed struct per opcode, optionally followed by variable bytes such
+ * as a name), then `bulk_len` bytes of bulk (file data, directory entries,
+ * xattr values) whose CRC32C is in the header and is checked at both ends.
+ *
+ *   off size field
+ *     0    4 magic      MSG_MAGIC
+ *     4    2 version    MSG_VERSION
+ *     6    2 opcode     enum msg_op
+ *     8    4 flags      MSG_F_*
+ *    12    4 status     0 or negative errno (replies)
+ *    16    8 reqid      chosen by the client, echoed in the reply
+ *    24    4 body_len   <= MSG_BODY_MAX
+ *    28    4 bulk_len   <= MSG_BULK_MAX
+ *    32    4 bulk_crc   CRC32C of the bulk bytes (0 when bulk_len == 0)
+ *    36    4 hdr_crc    CRC32C of bytes 0..35
+ *
+ * Connection: the first frame a client sends is MSG_OP_HELLO carrying the
+ * file system's secret; anything else first, or a wrong secret, closes the
+ * connection. A frame that fails decoding is answered with -EPROTO (when its
+ * header could be read) and the connection is closed.
+ *
+ * Requests may be pipelined; replies carry the request's reqid and opcode
+ * with MSG_F_REPLY set. All integers are little-endian (the structs below are
+ * naturally aligned, no padding holes, and are sent as-is on x86-64/aarch64).
+ */
+#ifndef FSX_MSG_H
+#define FSX_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define MSG_MAGIC	0x4d585346u	/* "FSXM" on the wire */
+#define MSG_VERSION	1
+#define MSG_HDR_SIZE	40
+#define MSG_BODY_MAX	(64 * 1024)
+#define MSG_BULK_MAX	(8 * 1024 * 1024)
+#define MSG_SECRET_LEN	32		/* bytes; hex in files */
+#define MSG_NAME_MAX	255
+#define MSG_PATH_MAX	4096
+#define MSG_MAX_STRIPES	128
+#define MSG_XATTR_MAX	(64 * 1024)
+
+#define MSG_F_REPLY	0x1u
+#define MSG_F_SYNC	0x2u		/* write: fdatasync before reply */
+
+struct msg_hdr {
+	uint32_t	magic;
+	uint16_t	version;
+	uint16_t	opcode;
+	uint32_t	flags;
+	int32_t		status;
+	uint64_t	reqid;
+	uint32_t	body_len;
+	uint32_t	bulk_len;
+	uint32_t	bulk_crc;
+	uint32_t	hdr_crc;
+};
+_Static_assert(sizeof(struct msg_hdr) == MSG_HDR_SIZE, "header is 40 bytes");
+
+enum msg_op {
+	/* every server */
+	MSG_OP_HELLO = 1,	/* body: msg_hello; reply: msg_hello_rep */
+	MSG_OP_PING = 2,	/* health; reply body: msg_ping_rep */
+	MSG_OP_STATS = 3,	/* reply bulk: "name value\n" text lines */
+	MSG_OP_SHUTDOWN = 4,	/* orderly exit after replying */
+
+	/* fsx-oss: objects on an OST */
+	MSG_OP_OST_CREATE = 20,	/* body: msg_obj */
+	MSG_OP_OST_DESTROY,	/* body: msg_obj; ENOENT is success */
+	MSG_OP_OST_READ,	/* body: msg_io; reply bulk: data (short at EOF) */
+	MSG_OP_OST_WRITE,	/* body: msg_io, bulk: data; reply: msg_io_rep */
+	MSG_OP_OST_PUNCH,	/* body: msg_io (offset = new size): truncate object */
+	MSG_OP_OST_SYNC,	/* body: msg_obj: fdatasync the object */
+	MSG_OP_OST_GETATTR,	/* body: msg_obj; reply: msg_obj_attr (glimpse) */
+	MSG_OP_OST_STATFS,	/* body: msg_obj (only ost used); reply: msg_statfs */
+
+	/* fsx-mds: namespace */
+	MSG_OP_MDS_OSTMAP = 40,	/* reply bulk: msg_ost_ent[] */
+	MSG_OP_MDS_LOOKUP,	/* body: msg_name; reply: msg_attr */
+	MSG_OP_MDS_GETATTR,	/* body: msg_ino; reply: msg_attr */
+	MSG_OP_MDS_SETATTR,	/* body: msg_setattr; reply: msg_attr */
+	MSG_OP_MDS_CREATE,	/* body: msg_create + name; reply: msg_open_rep + layout bulk */
+	MSG_OP_MDS_MKNOD,	/* body: msg_create + name (dirs, fifos, sockets, devs); reply: msg_attr */
+	MSG_OP_MDS_SYMLINK,	/* body: msg_create + name, bulk: target; reply: msg_attr */
+	MSG_OP_MDS_LINK,	/* body: msg_link + newname; reply: msg_attr */
+	MSG_OP_MDS_UNLINK,	/* body: msg_name; reply: none */
+	MSG_OP_MDS_RMDIR,	/* body: msg_name */
+	MSG_OP_MDS_RENAME,	/* body: msg_rename + oldname + newname */
+	MSG_OP_MDS_READDIR,	/* body: msg_readdir; reply: msg_readdir_rep + bulk msg_dirent[] */
+	MSG_OP_MDS_READLINK,	/* body: msg_ino; reply bulk: target */
+	MSG_OP_MDS_OPEN,	/* body: msg_open; reply: msg_open_rep + layout bulk */
+	MSG_OP_MDS_CLOSE,	/* body: msg_close; reply: msg_attr */
+	MSG_OP_MDS_GETXATTR,	/* body: msg_xattr + name; reply bulk: value */
+	MSG_OP_MDS_SETXATTR,	/* body: msg_xattr + name, bulk: value */
+	MSG_OP_MDS_LISTXATTR,	/* body: msg_ino; reply bulk: names, NUL-separated */
+	MSG_OP_MDS_RMXATTR,	/* body: msg_xattr + name */
+	MSG_OP_MDS_STATFS,	/* reply: msg_statfs (summed over the OSTs) */
+	MSG_OP_MDS_GETLAYOUT,	/* body: msg_ino; reply bulk: msg_layout (+ entries) */
+	MSG_OP_MDS_SETLAYOUT,	/* body: msg_ino, bulk: msg_layout; on a dir: default for children;
+				   on an empty file with no objects written: its layout */
+	MSG_OP_MDS_APPEND,	/* body: msg_append; reply: msg_append_rep (reserved offset) */
+	MSG_OP_MDS_OSTADD,	/* admin: bulk msg_ost_ent[]: OSTs added by a capacity grow */
+
+	MSG_OP_MAX
+};
+
+/* HELLO: the secret proves the client may use this file system. */
+struct msg_hello {
+	uint8_t		secret[MSG_SECRET_LEN];
+	uint32_t	client_uid;	/* for logs only; permission checks use the creds in each request */
+	uint32_t	flags;
+};
+struct msg_hello_rep {
+	uint64_t	server_id;	/* random per server process start */
+	uint32_t	kind;		/* 1 = MDS, 2 = OSS */
+	uint32_t	nost;		/* OSTs served (OSS) or known (MDS) */
+};
+
+struct msg_ping_rep {
+	uint64_t	uptime_ns;
+	uint32_t	kind;
+	uint32_t	pad;
+};
+
+/* --- objects (OSS) --- */
+struct msg_obj {
+	uint32_t	ost;		/* OST index */
+	uint32_t	pad;
+	uint64_t	oid;		/* object id, unique per OST */
+};
+struct msg_io {
+	uint32_t	ost;
+	uint32_t	pad;
+	uint64_t	oid;
+	uint64_t	offset;		/* object offset */
+	uint64_t	length;		/* bytes to read; for writes == bulk_len */
+};
+struct msg_io_rep {
+	uint64_t	length;		/* bytes done */
+	uint64_t	obj_size;	/* object size after the op */
+};
+struct msg_obj_attr {
+	uint64_t	size;
+	uint64_t	blocks;		/* 512-byte blocks on disk */
+	int64_t		mtime_sec;
+	int64_t		mtime_nsec;
+};
+struct msg_statfs {
+	uint64_t	bsize;
+	uint64_t	blocks;		/* capacity, in bsize units */
+	uint64_t	bfree;
+	uint64_t	bavail;
+	uint64_t	files;
+	uint64_t	ffree;
+	uint32_t	namemax;
+	uint32_t	pad;
+};
+
+/* --- namespace (MDS) --- */
+struct msg_cred {
+	uint32_t	uid;
+	uint32_t	gid;
+};
+
+struct msg_attr {
+	uint64_t	ino;
+	uint64_t	size;
+	uint64_t	blocks;
+	uint32_t	mode;		/* type and permission bits, as st_mode */
+	uint32_t	nlink;
+	uint32_t	uid;
+	uint32_t	gid;
+	uint64_t	rdev;
+	int64_t		atime_sec, atime_nsec;
+	int64_t		mtime_sec, mtime_nsec;
+	int64_t		ctime_sec, ctime_nsec;
+	uint64_t	generation;
+	uint32_t	open_writers;	/* >0: size may be stale, glimpse the OSTs */
+	uint32_t	pad;
+};
+
+struct msg_ino {
+	uint64_t	ino;
+	struct msg_cred	cred;
+};
+
+/* Body followed by namelen bytes of name (no NUL). */
+struct msg_name {
+	uint64_t	parent;
+	struct msg_cred	cred;
+	uint32_t	namelen;
+	uint32_t	pad;
+};
+
+#define MSG_SA_MODE	0x01u
+#define MSG_SA_UID	0x02u
+#define MSG_SA_GID	0x04u
+#define MSG_SA_SIZE	0x08u
+#define MSG_SA_ATIME	0x10u
+#define MSG_SA_MTIME	0x20u
+#define MSG_SA_ATIME_NOW 0x40u
+#define MSG_SA_MTIME_NOW 0x80u
+#define MSG_SA_CTIME	0x100u
+
+/* SETATTR with MSG_SA_SIZE changes the MDS size only; the client punches the
+ * objects itself (see fsc) before or after, as the direction requires. */
+struct msg_setattr {
+	uint64_t	ino;
+	struct msg_cred	cred;
+	uint32_t	valid;		/* MSG_SA_* */
+	uint32_t	mode;
+	uint32_t	uid;
+	uint32_t	gid;
+	uint64_t	size;
+	int64_t		atime_sec, atime_nsec;
+	int64_t		mtime_sec, mtime_nsec;
+	int64_t		ctime_sec, ctime_nsec;
+};
+
+#define MSG_CR_EXCL	0x1u		/* fail with EEXIST if the name exists */
+
+/* Body followed by namelen bytes of name. */
+struct msg_create {
+	uint64_t	parent;
+	struct msg_cred	cred;
+	uint32_t	mode;		/* type and permission bits (umask applied) */
+	uint32_t	flags;		/* MSG_CR_* */
+	uint64_t	rdev;
+	uint32_t	namelen;
+	uint32_t	pad;
+};
+
+/* Body followed by newnamelen bytes. */
+struct msg_link {
+	uint64_t	ino;
+	uint64_t	newparent;
+	struct msg_cred	cred;
+	uint32_t	newnamelen;
+	uint32_t	pad;
+};
+
+#define MSG_RN_NOREPLACE 0x1u
+#define MSG_RN_EXCHANGE	 0x2u
+
+/* Body followed by oldnamelen bytes, then newnamelen bytes. */
+struct msg_rename {
+	uint64_t	oldparent;
+	uint64_t	newparent;
+	struct msg_cred	cred;
+	uint32_t	oldnamelen;
+	uint32_t	newnamelen;
+	uint32_t	flags;		/* MSG_RN_* */
+	uint32_t	pad;
+};
+
+struct msg_readdir {
+	uint64_t	ino;
+	struct msg_cred	cred;
+	uint64_t	cookie;		/* 0 = start; else from the last entry */
+	uint32_t	max_bytes;	/* bulk budget for the reply */
+	uint32_t	pad;
+};
+struct msg_readdir_rep {
+	uint32_t	count;
+	uint32_t	eof;
+};
+/* Bulk entry: header then namelen bytes, padded to 8. */
+struct msg_dirent {
+	uint64_t	ino;
+	uint64_t	cookie;		/* resume after this entry */
+	uint32_t	mode;		/* type bits only */
+	uint16_t	namelen;
+	uint16_t	reclen;		/* sizeof + namelen rounded up to 8 */
+};
+
+/* Open flags are the client's open(2) flags (O_ACCMODE, O_TRUNC, O_APPEND). */
+struct msg_open {
+	uint64_t	ino;
+	struct msg_cred	cred;
+	uint32_t	flags;
+	uint32_t	pad;
+};
+/* Reply to OPEN and CREATE: attributes, an open handle, and the layout in
+ * the bulk (struct msg_layout + its entries). */
+struct msg_open_rep {
+	struct msg_attr	attr;
+	uint64_t	handle;		/* MDS open handle; 0 if none */
+};
+
+struct msg_close {
+	uint64_t	ino;
+	uint64_t	handle;
+	struct msg_cred	cred;
+	uint32_t	written;	/* 1: the client wrote through this handle */
+	uint32_t	pad;
+	uint64_t	size;		/* client's view of the size when written */
+	int64_t		mtime_sec, mtime_nsec;
+};
+
+/* Body followed by namelen bytes of xattr name. */
+#define MSG_XA_CREATE	0x1u
+#define MSG_XA_REPLACE	0x2u
+struct msg_xattr {
+	uint64_t	ino;
+	struct msg_cred	cred;
+	uint32_t	flags;		/* MSG_XA_* for SETXATTR */
+	uint32_t	namelen;
+	uint32_t	size;		/* GETXATTR: caller's buffer; 0 asks for the size */
+	uint32_t	pad;
+};
+
+/* A layout, as stored by the MDS and exposed as the lustre.lov xattr. */
+#define MSG_LOV_MAGIC	0x0BD10BD0u
+struct msg_layout {
+	uint32_t	magic;		/* MSG_LOV_MAGIC */
+	uint32_t	stripe_size;	/* bytes; multiple of 64 KiB */
+	int32_t		stripe_count;	/* -1 on a default layout = every OST */
+	int32_t		stripe_offset;	/* first OST index, -1 = MDS chooses */
+	uint32_t	nent;		/* entries that follow (0 for dir defaults) */
+	uint32_t	pad;
+};
+struct msg_layout_ent {
+	uint32_t	ost;
+	uint32_t	pad;
+	uint64_t	oid;
+};
+
+struct msg_append {
+	uint64_t	ino;
+	uint64_t	handle;
+	uint64_t	length;		/* bytes the client will append */
+};
+struct msg_append_rep {
+	uint64_t	offset;		/* where they go */
+};
+
+/* OST map entry (MDS_OSTMAP reply, MDS_OSTADD request). */
+struct msg_ost_ent {
+	uint32_t	ost;
+	uint16_t	port;
+	uint16_t	pad;
+	char		host[48];	/* NUL-terminated */
+	uint64_t	capacity;	/* bytes */
+};
+
+/*
+ * Codec and I/O (msg.c). Every decode checks lengths against the frame and
+ * against the per-opcode limits before touching memory.
+ */
+uint32_t msg_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Fill and seal a header (computes hdr_crc; bulk_crc must be set). */
+void	msg_hdr_init(struct msg_hdr *h, uint16_t op, uint32_t flags,
+	    uint64_t reqid, int32_t status, uint32_t body_len, uint32_t bulk_len,
+	    uint32_t bulk_crc);
+/* Check a received header: magic, version, hdr_crc, opcode range, lengths
+ * against MSG_BODY_MAX/MSG_BULK_MAX. 0 or -EPROTO. */
+int	msg_hdr_check(const struct msg_hdr *h);
+/* Minimum body size an opcode's request needs (0 when none). */
+size_t	msg_req_body_min(uint16_t op);
+
+/* Blocking frame I/O on a socket. send: header + body + bulk with writev.
+ * recv: reads header and body into caller buffers; bulk goes to `bulk`
+ * (cap bytes) and its CRC is checked. Return 0 or negative errno
+ * (-EPROTO for malformed frames, -ECONNRESET on EOF). */
+int	msg_send(int fd, uint16_t op, uint32_t flags, uint64_t reqid,
+	    int32_t status, const void *body, uint32_t body_len,
+	    const struct iovec *bulk, int nbulk);
+int	msg_recv(int fd, struct msg_hdr *h, void *body, uint32_t body_cap,
+	    void *bulk, uint32_t bulk_cap);
+
+/* Client connection helpers. */
+int	msg_connect(const char *host, int port, const uint8_t *secret,
+	    uint32_t *kind_out);	/* returns fd or negative errno */
+int	msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
+	    uint32_t body_len, const struct iovec *bulk, int nbulk,
+	    void *rbody, uint32_t rbody_cap, uint32_t *rbody_len,
+	    void *rbulk, uint32_t rbulk_cap, uint32_t *rbulk_len);
+	/* one request, one reply; returns the reply status (0/-errno) or a
+	   transport error */
+
+/* Secret files hold 64 hex chars. */
+int	msg_secret_load(const char *path, uint8_t *secret);
+
+#endif
