@@ -1,0 +1,69 @@
+/*
+ * API errors: the table from errors.def, and the AWS JSON 1.1 error body
+ * {"__type": code, "Message": text, extra members...}.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+static const struct {
+	int		 status;
+	const char	*type;
+} api_err_tab[] = {
+#define API_ERR(sym, status, type) { status, type },
+#include "errors.def"
+#undef API_ERR
+};
+
+int
+api_err_status(enum api_err e)
+{
+	return e < API_E__COUNT ? api_err_tab[e].status : 500;
+}
+
+const char *
+api_err_type(enum api_err e)
+{
+	return e < API_E__COUNT ? api_err_tab[e].type : "InternalServerError";
+}
+
+json_t *
+api_fail(struct api_error *err, enum api_err code, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
+void
+api_error_set(struct api_error *err, const char *key, json_t *v)
+{
+	if (err->extra == NULL)
+		err->extra = json_object();
+	json_object_set_new(err->extra, key, v);
+}
+
+void
+api_error_clear(struct api_error *err)
+{
+	json_decref(err->extra);
+	memset(err, 0, sizeof(*err));
+}
+
+json_t *
+api_error_body(const struct api_error *err)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "__type", json_string(api_err_type(err->code)));
+	json_object_set_new(o, "Message", json_string(err->message));
+	if (err->extra != NULL)
+		json_object_update(o, err->extra);
+	return o;
+}
