@@ -43,6 +43,13 @@ $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Files compiled into the binaries (migrations for fsxd's start-up).
+MIGRATIONS = $(sort $(wildcard migrations/*.sql))
+$(O)/gen/migrations.h: $(MIGRATIONS) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh db_migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+$(O)/obj/src/db/db.o: $(O)/gen/migrations.h
+
 $(O)/libfsxall.a: $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^

@@ -34,6 +34,11 @@ void		 api_error_clear(struct api_error *err);
 /* The error body: {"__type":..., "Message":..., extra...}; new reference. */
 json_t		*api_error_body(const struct api_error *err);
 
+/* First string of the list member `member` of `in`, or NULL. */
+const char	*api_first_id(const json_t *in, const char *member);
+/* {member: []}; new reference. */
+json_t		*api_empty_list(const char *member);
+
 struct api_ctx;			/* per request: account, region, db, config (api_ctx.h) */
 
 typedef json_t *(*api_handler_fn)(struct api_ctx *cx, const json_t *in,

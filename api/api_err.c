@@ -67,3 +67,18 @@ api_error_body(const struct api_error *err)
 		json_object_update(o, err->extra);
 	return o;
 }
+
+const char *
+api_first_id(const json_t *in, const char *member)
+{
+	return json_string_value(json_array_get(json_object_get(in, member), 0));
+}
+
+json_t *
+api_empty_list(const char *member)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, member, json_array());
+	return o;
+}

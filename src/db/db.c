@@ -1,0 +1,217 @@
+/*
+ * SQLite access for fsxd: thread-local connections, a statement cache, and
+ * forward-only migrations (migrations/NNNN_*.sql, compiled in). Each
+ * migration sets PRAGMA user_version to its number; on start-up every
+ * migration numbered above the database's user_version runs, in order.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "db/db.h"
+#include "migrations.h"
+
+#define DB_STMT_CACHE	64
+
+struct db_tls {
+	sqlite3		*conn;
+	struct {
+		const char	*sql;
+		sqlite3_stmt	*st;
+	} cache[DB_STMT_CACHE];
+	int		 n;
+};
+
+static char		*db_path;
+static __thread struct db_tls *db_tls;
+
+int
+db_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+static int
+db_open_conn(sqlite3 **out)
+{
+	sqlite3 *c = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(db_path, &c, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_err("%s: %s: %s", __func__, db_path,
+		    c ? sqlite3_errmsg(c) : sqlite3_errstr(rc));
+		sqlite3_close(c);
+		return db_errno(rc);
+	}
+	sqlite3_busy_timeout(c, 5000);
+	rc = sqlite3_exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+	    " PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_err("%s: pragmas: %s", __func__, sqlite3_errmsg(c));
+		sqlite3_close(c);
+		return db_errno(rc);
+	}
+	*out = c;
+	return 0;
+}
+
+sqlite3 *
+db_conn(void)
+{
+	if (db_tls == NULL) {
+		struct db_tls *t = xcalloc(1, sizeof(*t));
+
+		if (db_open_conn(&t->conn) < 0) {
+			free(t);
+			return NULL;
+		}
+		db_tls = t;
+	}
+	return db_tls->conn;
+}
+
+sqlite3_stmt *
+db_stmt(const char *sql)
+{
+	sqlite3 *c = db_conn();
+	sqlite3_stmt *st = NULL;
+	int i;
+
+	if (c == NULL)
+		return NULL;
+	for (i = 0; i < db_tls->n; i++) {
+		if (db_tls->cache[i].sql == sql) {
+			st = db_tls->cache[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	if (sqlite3_prepare_v3(c, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	    NULL) != SQLITE_OK) {
+		log_err("%s: %s", __func__, sqlite3_errmsg(c));
+		return NULL;
+	}
+	if (db_tls->n < DB_STMT_CACHE) {
+		db_tls->cache[db_tls->n].sql = sql;
+		db_tls->cache[db_tls->n].st = st;
+		db_tls->n++;
+	} else {
+		fatal("%s: statement cache full; raise DB_STMT_CACHE", __func__);
+	}
+	return st;
+}
+
+void
+db_thread_fini(void)
+{
+	if (db_tls == NULL)
+		return;
+	for (int i = 0; i < db_tls->n; i++)
+		sqlite3_finalize(db_tls->cache[i].st);
+	sqlite3_close(db_tls->conn);
+	free(db_tls);
+	db_tls = NULL;
+}
+
+static int
+db_exec(const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db_conn(), sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		log_err("%s: %s", __func__, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return db_errno(rc);
+	}
+	return 0;
+}
+
+int
+db_begin(void)
+{
+	return db_exec("BEGIN IMMEDIATE");
+}
+
+int
+db_commit(void)
+{
+	return db_exec("COMMIT");
+}
+
+void
+db_rollback(void)
+{
+	sqlite3_exec(db_conn(), "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+db_user_version(void)
+{
+	sqlite3_stmt *st = db_stmt("PRAGMA user_version");
+	int v = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	return v;
+}
+
+int
+db_init(const char *path)
+{
+	int have, rc;
+
+	free(db_path);
+	db_path = xstrdup(path);
+	if (db_conn() == NULL)
+		return -EIO;
+	have = db_user_version();
+	if (have < 0)
+		return -EIO;
+	for (int i = 0; db_migrations[i].name != NULL; i++) {
+		int num = atoi(db_migrations[i].name);
+
+		if (num <= have)
+			continue;
+		log_info("%s: applying migration %s", __func__,
+		    db_migrations[i].name);
+		rc = db_exec((const char *)db_migrations[i].data);
+		if (rc < 0) {
+			db_rollback();
+			return rc;
+		}
+		if (db_user_version() != num) {
+			log_err("%s: %s did not set user_version %d", __func__,
+			    db_migrations[i].name, num);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
