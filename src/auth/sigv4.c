@@ -1,0 +1,1431 @@
+/*
+ * AWS Signature Version 4, verify and sign (see sigv4.h).
+ *
+ * Layout of this file: a bounded string builder; the canonical request
+ * (path, query, headers, payload); string to sign and the HMAC chain;
+ * the verifier (Authorization parsing, dates, skew, key, token,
+ * signature); the signer and its libcurl convenience.
+ *
+ * Every input is hostile: lengths are capped (SIGV4_CANON_MAX for the
+ * canonical request, SIGV4_AUTH_MAX for the Authorization header) and
+ * nothing is read past a NUL or a given length.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "auth/sigv4.h"
+#include "core/util.h"
+
+#define SIGV4_CANON_MAX		(1024 * 1024)	/* canonical request */
+#define SIGV4_AUTH_MAX		8192		/* Authorization header */
+#define SIGV4_NHDR_MAX		512		/* headers per request */
+#define SIGV4_NQUERY_MAX	1024		/* query parameters */
+#define SIGV4_ECHO_MAX		256		/* header echoed in messages */
+
+static const char sigv4_empty_sha[] =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/*
+ * A growable string with a ceiling. Errors are sticky: after one, every
+ * append is a no-op and sb_finish() reports it.
+ */
+struct sb {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	size_t	 max;
+	int	 err;
+};
+
+static void
+sb_init(struct sb *b, size_t max)
+{
+	b->p = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+	b->err = 0;
+}
+
+static void
+sb_putn(struct sb *b, const char *s, size_t n)
+{
+	size_t ncap;
+
+	if (b->err)
+		return;
+	if (n > b->max || b->len + n > b->max) {
+		b->err = -E2BIG;
+		return;
+	}
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 256;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		b->p = realloc(b->p, ncap);
+		if (b->p == NULL) {
+			b->err = -ENOMEM;
+			b->len = b->cap = 0;
+			return;
+		}
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_puts(struct sb *b, const char *s)
+{
+	sb_putn(b, s, strlen(s));
+}
+
+static void
+sb_putc(struct sb *b, char c)
+{
+	sb_putn(b, &c, 1);
+}
+
+/* Hand the string over (*out, caller frees) or return the sticky error. */
+static int
+sb_finish(struct sb *b, char **out)
+{
+	if (b->err) {
+		free(b->p);
+		b->p = NULL;
+		return b->err;
+	}
+	if (b->p == NULL) {
+		b->p = malloc(1);
+		if (b->p == NULL)
+			return -ENOMEM;
+		b->p[0] = '\0';
+	}
+	*out = b->p;
+	b->p = NULL;
+	return 0;
+}
+
+/* Safe bounded formatting into a fixed buffer; truncates. */
+static void
+msg_add(char *buf, size_t size, const char *s)
+{
+	size_t len = strnlen(buf, size);
+
+	if (len + 1 >= size)
+		return;
+	snprintf(buf + len, size - len, "%s", s);
+}
+
+static int
+is_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+	    c == '~';
+}
+
+/* URI-encode s[0..n) the AWS way; '/' kept when keep_slash. */
+static void
+uri_encode(struct sb *b, const char *s, size_t n, int keep_slash)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	char esc[3];
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (is_unreserved(c) || (keep_slash && c == '/')) {
+			sb_putc(b, (char)c);
+			continue;
+		}
+		esc[0] = '%';
+		esc[1] = hx[c >> 4];
+		esc[2] = hx[c & 15];
+		sb_putn(b, esc, 3);
+	}
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode s[0..n) into out (room for n bytes); a '%' not followed
+ * by two hex digits stays literal. Returns the decoded length.
+ */
+static size_t
+pct_decode(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    hexval((unsigned char)s[i + 1]) >= 0 &&
+		    hexval((unsigned char)s[i + 2]) >= 0) {
+			out[o++] = (char)(hexval((unsigned char)s[i + 1]) << 4 |
+			    hexval((unsigned char)s[i + 2]));
+			i += 2;
+			continue;
+		}
+		out[o++] = s[i];
+	}
+	return o;
+}
+
+/* Decode then encode once: the canonical form of one component. */
+static void
+uri_reencode(struct sb *b, const char *s, size_t n)
+{
+	char *tmp = xmalloc(n + 1);
+	size_t m = pct_decode(s, n, tmp);
+
+	uri_encode(b, tmp, m, 0);
+	free(tmp);
+}
+
+/*
+ * Canonical URI. Non-S3: botocore's remove_dot_segments (empty and "."
+ * segments dropped, ".." pops, leading and trailing '/' kept) and then
+ * encoded again. S3: each segment decoded and encoded once.
+ */
+static void
+canon_path(struct sb *b, const char *path, int flags)
+{
+	size_t n = path ? strlen(path) : 0;
+	const char **seg;
+	size_t *seglen, nseg = 0, i, j;
+
+	if (n == 0) {
+		sb_putc(b, '/');
+		return;
+	}
+	if (flags & SIGV4_F_S3) {
+		i = 0;
+		while (i <= n) {
+			j = i;
+			while (j < n && path[j] != '/')
+				j++;
+			uri_reencode(b, path + i, j - i);
+			if (j < n)
+				sb_putc(b, '/');
+			i = j + 1;
+		}
+		return;
+	}
+	seg = xcalloc(n + 1, sizeof(*seg));
+	seglen = xcalloc(n + 1, sizeof(*seglen));
+	i = 0;
+	while (i <= n) {
+		j = i;
+		while (j < n && path[j] != '/')
+			j++;
+		if (j - i == 0 || (j - i == 1 && path[i] == '.')) {
+			/* dropped */
+		} else if (j - i == 2 && path[i] == '.' && path[i + 1] == '.') {
+			if (nseg > 0)
+				nseg--;
+		} else {
+			seg[nseg] = path + i;
+			seglen[nseg] = j - i;
+			nseg++;
+		}
+		i = j + 1;
+	}
+	if (path[0] == '/')
+		sb_putc(b, '/');
+	for (i = 0; i < nseg; i++) {
+		if (i > 0)
+			sb_putc(b, '/');
+		uri_encode(b, seg[i], seglen[i], 0);
+	}
+	if (path[n - 1] == '/' && nseg > 0)
+		sb_putc(b, '/');
+	free(seg);
+	free(seglen);
+}
+
+struct qpair {
+	char	*k;
+	char	*v;
+};
+
+static int
+qpair_cmp(const void *a, const void *b)
+{
+	const struct qpair *x = a, *y = b;
+	int c = strcmp(x->k, y->k);
+
+	return c ? c : strcmp(x->v, y->v);
+}
+
+static char *
+encoded_dup(const char *s, size_t n, int *err)
+{
+	struct sb t;
+	char *out = NULL;
+
+	sb_init(&t, SIGV4_CANON_MAX);
+	uri_reencode(&t, s, n);
+	*err = sb_finish(&t, &out);
+	return out;
+}
+
+/* Canonical query string: decoded, re-encoded, sorted by key then value. */
+static int
+canon_query(struct sb *b, const char *q)
+{
+	struct qpair *pv = NULL;
+	size_t np = 0, n, i, j, eq;
+	int rc = 0, err;
+
+	if (q == NULL || *q == '\0')
+		return 0;
+	n = strlen(q);
+	for (i = 0, j = 1; i < n; i++)
+		if (q[i] == '&')
+			j++;
+	if (j > SIGV4_NQUERY_MAX)
+		return -E2BIG;
+	pv = xcalloc(j, sizeof(*pv));
+	i = 0;
+	while (i < n) {
+		j = i;
+		while (j < n && q[j] != '&')
+			j++;
+		if (j > i) {
+			eq = i;
+			while (eq < j && q[eq] != '=')
+				eq++;
+			pv[np].k = encoded_dup(q + i, eq - i, &err);
+			if (err == 0)
+				pv[np].v = encoded_dup(q + eq + (eq < j),
+				    eq < j ? j - eq - 1 : 0, &err);
+			np++;
+			if (err < 0) {
+				rc = err;
+				goto out;
+			}
+		}
+		i = j + 1;
+	}
+	qsort(pv, np, sizeof(*pv), qpair_cmp);
+	for (i = 0; i < np; i++) {
+		if (i > 0)
+			sb_putc(b, '&');
+		sb_puts(b, pv[i].k);
+		sb_putc(b, '=');
+		sb_puts(b, pv[i].v);
+	}
+out:
+	for (i = 0; i < np; i++) {
+		free(pv[i].k);
+		free(pv[i].v);
+	}
+	free(pv);
+	return rc;
+}
+
+static int
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	    c == '\f';
+}
+
+/* A header value trimmed, inner white-space runs collapsed to one space. */
+static void
+put_trimmed(struct sb *b, const char *v)
+{
+	int pending = 0, any = 0;
+
+	for (; v && *v; v++) {
+		if (is_ws(*v)) {
+			pending = any;
+			continue;
+		}
+		if (pending)
+			sb_putc(b, ' ');
+		pending = 0;
+		any = 1;
+		sb_putc(b, *v);
+	}
+}
+
+/* Does header name h (any case) equal the lowercase name[0..n)? */
+static int
+hname_eq(const char *h, const char *name, size_t n)
+{
+	return strlen(h) == n && strncasecmp(h, name, n) == 0;
+}
+
+static const char *
+hdr_find(const struct sigv4_req *rq, const char *lname)
+{
+	size_t n = strlen(lname);
+
+	for (size_t i = 0; i < rq->nhdr; i++)
+		if (rq->hdr[i].name && hname_eq(rq->hdr[i].name, lname, n))
+			return rq->hdr[i].value ? rq->hdr[i].value : "";
+	return NULL;
+}
+
+/* Canonical header lines for each name of the ';' list, plus the list. */
+static void
+canon_headers(struct sb *b, const struct sigv4_req *rq, const char *list)
+{
+	const char *p = list, *e;
+	size_t n, i;
+	int first;
+
+	while (*p) {
+		e = strchr(p, ';');
+		n = e ? (size_t)(e - p) : strlen(p);
+		for (i = 0; i < n; i++)
+			sb_putc(b, (char)tolower((unsigned char)p[i]));
+		sb_putc(b, ':');
+		first = 1;
+		for (i = 0; i < rq->nhdr; i++) {
+			if (rq->hdr[i].name == NULL ||
+			    !hname_eq(rq->hdr[i].name, p, n))
+				continue;
+			if (!first)
+				sb_putc(b, ',');
+			first = 0;
+			put_trimmed(b, rq->hdr[i].value);
+		}
+		sb_putc(b, '\n');
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	sb_putc(b, '\n');
+	for (p = list; *p; p++)
+		sb_putc(b, (char)tolower((unsigned char)*p));
+}
+
+static void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint8_t md[SHA256_DIGEST_LENGTH];
+
+	SHA256(data ? data : (const void *)"", len, md);
+	hex_encode(md, sizeof(md), out);
+}
+
+/* The payload hash line: X-Amz-Content-Sha256 when sent, else SHA-256. */
+static void
+payload_hash(const struct sigv4_req *rq, struct sb *b)
+{
+	const char *h = hdr_find(rq, "x-amz-content-sha256");
+	char hx[65];
+
+	if (h != NULL) {
+		put_trimmed(b, h);
+		return;
+	}
+	if (rq->payload_len == 0) {
+		sb_puts(b, sigv4_empty_sha);
+		return;
+	}
+	sha256_hex(rq->payload, rq->payload_len, hx);
+	sb_puts(b, hx);
+}
+
+int
+sigv4_canonical_request(const struct sigv4_req *rq,
+    const char *signed_headers, int flags, char **out)
+{
+	struct sb b;
+	int rc;
+
+	*out = NULL;
+	if (rq == NULL || rq->method == NULL || signed_headers == NULL ||
+	    rq->nhdr > SIGV4_NHDR_MAX || (rq->nhdr > 0 && rq->hdr == NULL))
+		return -EINVAL;
+	sb_init(&b, SIGV4_CANON_MAX);
+	for (const char *m = rq->method; *m; m++)
+		sb_putc(&b, (char)toupper((unsigned char)*m));
+	sb_putc(&b, '\n');
+	canon_path(&b, rq->path, flags);
+	sb_putc(&b, '\n');
+	rc = canon_query(&b, rq->query);
+	if (rc < 0) {
+		free(b.p);
+		return rc;
+	}
+	sb_putc(&b, '\n');
+	canon_headers(&b, rq, signed_headers);
+	sb_putc(&b, '\n');
+	payload_hash(rq, &b);
+	return sb_finish(&b, out);
+}
+
+int
+sigv4_string_to_sign(const char *creq, const char *amz_date,
+    const char *region, const char *service, char **out)
+{
+	char hx[65];
+
+	*out = NULL;
+	if (creq == NULL || amz_date == NULL || strlen(amz_date) != 16 ||
+	    region == NULL || service == NULL)
+		return -EINVAL;
+	sha256_hex(creq, strlen(creq), hx);
+	*out = xasprintf("%s\n%s\n%.8s/%s/%s/aws4_request\n%s", SIGV4_ALGO,
+	    amz_date, amz_date, region, service, hx);
+	return 0;
+}
+
+static int
+hmac256(const void *key, size_t klen, const char *msg, uint8_t out[32])
+{
+	unsigned int olen = 32;
+
+	if (HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg,
+	    strlen(msg), out, &olen) == NULL || olen != 32)
+		return -EIO;
+	return 0;
+}
+
+int
+sigv4_signature(const char *secret, const char *amz_date, const char *region,
+    const char *service, const char *sts, char out[65])
+{
+	char kbuf[4 + SIGV4_SECRET_MAX];
+	char date8[9];
+	uint8_t k[32], k2[32];
+	size_t slen;
+	int rc = -EINVAL;
+
+	out[0] = '\0';
+	if (secret == NULL || amz_date == NULL || strlen(amz_date) < 8 ||
+	    region == NULL || service == NULL || sts == NULL)
+		return -EINVAL;
+	slen = strlen(secret);
+	if (slen >= SIGV4_SECRET_MAX)
+		return -EINVAL;
+	memcpy(kbuf, "AWS4", 4);
+	memcpy(kbuf + 4, secret, slen);
+	memcpy(date8, amz_date, 8);
+	date8[8] = '\0';
+	rc = hmac256(kbuf, 4 + slen, date8, k);
+	if (rc == 0)
+		rc = hmac256(k, 32, region, k2);
+	if (rc == 0)
+		rc = hmac256(k2, 32, service, k);
+	if (rc == 0)
+		rc = hmac256(k, 32, "aws4_request", k2);
+	if (rc == 0)
+		rc = hmac256(k2, 32, sts, k);
+	if (rc == 0)
+		hex_encode(k, 32, out);
+	OPENSSL_cleanse(kbuf, sizeof(kbuf));
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(k2, sizeof(k2));
+	return rc;
+}
+
+void
+sigv4_format_date(time_t t, char out[17])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
+		snprintf(out, 17, "19700101T000000Z");
+}
+
+const char *
+sigv4_status_code(enum sigv4_status st)
+{
+	switch (st) {
+	case SIGV4_OK:
+		return "";
+	case SIGV4_MISSING:
+		return "MissingAuthenticationTokenException";
+	case SIGV4_INCOMPLETE:
+		return "IncompleteSignatureException";
+	case SIGV4_MISMATCH:
+	case SIGV4_EXPIRED:
+	case SIGV4_NOT_YET:
+		return "InvalidSignatureException";
+	case SIGV4_UNKNOWN_KEY:
+	case SIGV4_BAD_TOKEN:
+		return "UnrecognizedClientException";
+	}
+	return "InvalidSignatureException";
+}
+
+const char *
+sigv4_status_name(enum sigv4_status st)
+{
+	switch (st) {
+	case SIGV4_OK:
+		return "ok";
+	case SIGV4_MISSING:
+		return "missing";
+	case SIGV4_INCOMPLETE:
+		return "incomplete";
+	case SIGV4_MISMATCH:
+		return "mismatch";
+	case SIGV4_EXPIRED:
+		return "expired";
+	case SIGV4_NOT_YET:
+		return "not-yet-current";
+	case SIGV4_UNKNOWN_KEY:
+		return "unknown-key";
+	case SIGV4_BAD_TOKEN:
+		return "bad-token";
+	}
+	return "unknown";
+}
+
+/* ---- verification ---- */
+
+#define MSG_MISMATCH "The request signature we calculated does not match " \
+	"the signature you provided. Check your AWS Secret Access Key and " \
+	"signing method. Consult the service documentation for details."
+#define MSG_BAD_TOKEN "The security token included in the request is invalid."
+#define MSG_NEED_DATE "Authorization header requires existence of either " \
+	"a 'X-Amz-Date' or a 'Date' header."
+
+/*
+ * Copy a client-supplied string for an error message: printable ASCII
+ * only, at most max bytes, and any "Signature=" value masked.
+ */
+static void
+echo_safe(char *dst, size_t size, const char *src, size_t max)
+{
+	size_t o = 0, i = 0;
+
+	while (src[i] && i < max && o + 1 < size) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (strncmp(src + i, "Signature=", 10) == 0 &&
+		    o + 14 < size) {
+			memcpy(dst + o, "Signature=***", 13);
+			o += 13;
+			i += 10;
+			while (src[i] && src[i] != ',' && !is_ws(src[i]))
+				i++;
+			continue;
+		}
+		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		i++;
+	}
+	dst[o] = '\0';
+}
+
+static void
+res_set(struct sigv4_result *res, enum sigv4_status st, const char *msg)
+{
+	res->status = st;
+	snprintf(res->message, sizeof(res->message), "%s", msg);
+}
+
+/* Parse YYYYMMDDTHHMMSSZ strictly. */
+static int
+parse_amz_date(const char *s, time_t *out)
+{
+	struct tm tm;
+	int v[6], i;
+	static const int off[6] = { 0, 4, 6, 9, 11, 13 };
+	static const int len[6] = { 4, 2, 2, 2, 2, 2 };
+
+	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		v[i] = 0;
+		for (int j = 0; j < len[i]; j++) {
+			char c = s[off[i] + j];
+
+			if (c < '0' || c > '9')
+				return -EINVAL;
+			v[i] = v[i] * 10 + (c - '0');
+		}
+	}
+	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 ||
+	    v[3] > 23 || v[4] > 59 || v[5] > 60)
+		return -EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* Parse an RFC 7231 IMF-fixdate ("Sun, 30 Aug 2015 12:36:00 GMT"). */
+static int
+parse_http_date(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *e;
+
+	memset(&tm, 0, sizeof(tm));
+	e = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (e == NULL || *e != '\0' || tm.tm_year < 70)
+		return -EINVAL;
+	*out = timegm(&tm);
+	return 0;
+}
+
+struct auth_parts {
+	char	cred[512];
+	char	signed_hdrs[2048];
+	char	sig[128];
+	int	have_cred;
+	int	have_sh;
+	int	have_sig;
+	char	bad_pair[128];	/* first token without '=' */
+};
+
+static void
+copy_part(char *dst, size_t size, const char *s, size_t n, int *have)
+{
+	if (*have)
+		return;		/* first occurrence wins */
+	*have = 1;
+	if (n >= size)
+		n = size - 1;	/* too long; will fail later checks */
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/*
+ * Split "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=..."
+ * on commas and white space. Returns 0, or -EINVAL when the algorithm is
+ * not AWS4-HMAC-SHA256 (algo gets a copy for the message).
+ */
+static int
+parse_authorization(const char *h, struct auth_parts *ap, char *algo,
+    size_t algolen)
+{
+	const char *p = h, *s, *eq;
+	size_t n;
+
+	memset(ap, 0, sizeof(*ap));
+	while (is_ws(*p))
+		p++;
+	s = p;
+	while (*p && !is_ws(*p) && *p != ',')
+		p++;
+	n = (size_t)(p - s);
+	echo_safe(algo, algolen, s, n < 64 ? n : 64);
+	if (n != strlen(SIGV4_ALGO) || strncmp(s, SIGV4_ALGO, n) != 0)
+		return -EINVAL;
+	for (;;) {
+		while (is_ws(*p) || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		s = p;
+		while (*p && !is_ws(*p) && *p != ',')
+			p++;
+		n = (size_t)(p - s);
+		eq = memchr(s, '=', n);
+		if (eq == NULL) {
+			if (ap->bad_pair[0] == '\0')
+				echo_safe(ap->bad_pair, sizeof(ap->bad_pair),
+				    s, n < 100 ? n : 100);
+			continue;
+		}
+		if (eq - s == 10 && strncmp(s, "Credential", 10) == 0)
+			copy_part(ap->cred, sizeof(ap->cred), eq + 1,
+			    n - 11, &ap->have_cred);
+		else if (eq - s == 13 && strncmp(s, "SignedHeaders", 13) == 0)
+			copy_part(ap->signed_hdrs, sizeof(ap->signed_hdrs),
+			    eq + 1, n - 14, &ap->have_sh);
+		else if (eq - s == 9 && strncmp(s, "Signature", 9) == 0)
+			copy_part(ap->sig, sizeof(ap->sig), eq + 1, n - 10,
+			    &ap->have_sig);
+	}
+	return 0;
+}
+
+/* Split akid/date/region/service/aws4_request into res; 0 or -EINVAL. */
+static int
+parse_scope(const char *cred, struct sigv4_result *res, char date8[9])
+{
+	const char *part[6];
+	size_t plen[6], np = 0;
+	const char *p = cred, *e;
+
+	while (np < 6) {
+		e = strchr(p, '/');
+		part[np] = p;
+		plen[np] = e ? (size_t)(e - p) : strlen(p);
+		np++;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	if (np != 5)
+		return -EINVAL;
+	if (plen[0] == 0 || plen[0] >= SIGV4_AKID_MAX || plen[1] != 8 ||
+	    plen[2] == 0 || plen[2] >= SIGV4_SCOPE_PART_MAX ||
+	    plen[3] == 0 || plen[3] >= SIGV4_SCOPE_PART_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < 8; i++)
+		if (part[1][i] < '0' || part[1][i] > '9')
+			return -EINVAL;
+	memcpy(res->akid, part[0], plen[0]);
+	res->akid[plen[0]] = '\0';
+	memcpy(date8, part[1], 8);
+	date8[8] = '\0';
+	memcpy(res->region, part[2], plen[2]);
+	res->region[plen[2]] = '\0';
+	memcpy(res->service, part[3], plen[3]);
+	res->service[plen[3]] = '\0';
+	if (plen[4] != 12 || strncmp(part[4], "aws4_request", 12) != 0)
+		return -EPROTO;
+	return 0;
+}
+
+/* Is "host" one of the ';'-separated (any case) names? */
+static int
+list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list, *e;
+
+	for (;;) {
+		e = strchr(p, ';');
+		if ((e ? (size_t)(e - p) : strlen(p)) == n &&
+		    strncasecmp(p, name, n) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+static void
+skew_text(int skew, char *buf, size_t size)
+{
+	if (skew % 60 == 0)
+		snprintf(buf, size, "%d min.", skew / 60);
+	else
+		snprintf(buf, size, "%d sec.", skew);
+}
+
+/* Check the date window; 0 if inside. */
+static int
+check_skew(struct sigv4_result *res, time_t t, time_t now, int skew)
+{
+	char a[17], b[17], c[17], st[32];
+
+	sigv4_format_date(t, a);
+	sigv4_format_date(now, c);
+	skew_text(skew, st, sizeof(st));
+	if (t < now - skew) {
+		sigv4_format_date(now - skew, b);
+		res->status = SIGV4_EXPIRED;
+		snprintf(res->message, sizeof(res->message),
+		    "Signature expired: %s is now earlier than %s (%s - %s)",
+		    a, b, c, st);
+		return -EACCES;
+	}
+	if (t > now + skew) {
+		sigv4_format_date(now + skew, b);
+		res->status = SIGV4_NOT_YET;
+		snprintf(res->message, sizeof(res->message),
+		    "Signature not yet current: %s is still later than %s "
+		    "(%s + %s)", a, b, c, st);
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* The signing time from X-Amz-Date or Date; -ENOENT, -EINVAL or 0. */
+static int
+request_date(const struct sigv4_req *rq, time_t *t, const char **raw)
+{
+	const char *h = hdr_find(rq, "x-amz-date");
+
+	*raw = h;
+	if (h != NULL)
+		return parse_amz_date(h, t);
+	h = hdr_find(rq, "date");
+	*raw = h;
+	if (h != NULL)
+		return parse_http_date(h, t);
+	return -ENOENT;
+}
+
+static int
+is_hex64(const char *s)
+{
+	if (strlen(s) != 64)
+		return 0;
+	for (; *s; s++)
+		if (hexval((unsigned char)*s) < 0)
+			return 0;
+	return 1;
+}
+
+/* The signature comparison proper, after all the checks. */
+static int
+verify_signature(const struct sigv4_req *rq, const struct auth_parts *ap,
+    const struct sigv4_secret *sec, struct sigv4_result *res)
+{
+	char *creq = NULL, *sts = NULL;
+	char want[65], hx[65];
+	const char *ph;
+	int rc, flags = 0;
+
+	if (strcmp(res->service, "s3") == 0)
+		flags |= SIGV4_F_S3;
+	ph = hdr_find(rq, "x-amz-content-sha256");
+	if (ph != NULL && is_hex64(ph)) {
+		sha256_hex(rq->payload, rq->payload_len, hx);
+		if (strcasecmp(hx, ph) != 0) {
+			res_set(res, SIGV4_MISMATCH, MSG_MISMATCH);
+			return -EACCES;
+		}
+	}
+	rc = sigv4_canonical_request(rq, ap->signed_hdrs, flags, &creq);
+	if (rc == 0)
+		rc = sigv4_string_to_sign(creq, res->amz_date, res->region,
+		    res->service, &sts);
+	if (rc == 0)
+		rc = sigv4_signature(sec->secret, res->amz_date, res->region,
+		    res->service, sts, want);
+	free(creq);
+	free(sts);
+	if (rc < 0 || strlen(ap->sig) != 64 ||
+	    CRYPTO_memcmp(want, ap->sig, 64) != 0) {
+		OPENSSL_cleanse(want, sizeof(want));
+		res_set(res, SIGV4_MISMATCH, MSG_MISMATCH);
+		return -EACCES;
+	}
+	OPENSSL_cleanse(want, sizeof(want));
+	return 0;
+}
+
+int
+sigv4_verify(const struct sigv4_req *rq, time_t now, int skew_sec,
+    sigv4_lookup_fn lookup, void *arg, struct sigv4_result *res)
+{
+	struct auth_parts ap;
+	struct sigv4_secret sec;
+	char algo[80], echo[SIGV4_ECHO_MAX + 16], date8[9], *m;
+	const char *authz, *draw, *tok;
+	time_t t = 0;
+	int rc, drc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&sec, 0, sizeof(sec));
+	if (skew_sec <= 0)
+		skew_sec = SIGV4_SKEW_DEFAULT;
+	if (rq == NULL || rq->method == NULL || lookup == NULL ||
+	    rq->nhdr > SIGV4_NHDR_MAX || (rq->nhdr > 0 && rq->hdr == NULL)) {
+		res_set(res, SIGV4_INCOMPLETE, "Malformed request.");
+		return -EACCES;
+	}
+	authz = hdr_find(rq, "authorization");
+	if (authz == NULL) {
+		res_set(res, SIGV4_MISSING, "Missing Authentication Token");
+		return -EACCES;
+	}
+	echo_safe(echo, sizeof(echo), authz, SIGV4_ECHO_MAX);
+	if (strlen(authz) > SIGV4_AUTH_MAX) {
+		res_set(res, SIGV4_INCOMPLETE,
+		    "Authorization header is too long.");
+		return -EACCES;
+	}
+	if (parse_authorization(authz, &ap, algo, sizeof(algo)) < 0) {
+		res->status = SIGV4_INCOMPLETE;
+		snprintf(res->message, sizeof(res->message),
+		    "Unsupported AWS 'algorithm': '%s'. Authorization=%s",
+		    algo, echo);
+		return -EACCES;
+	}
+	drc = request_date(rq, &t, &draw);
+
+	/* Everything missing is reported at once, as AWS does. */
+	m = res->message;
+	if (!ap.have_cred)
+		msg_add(m, SIGV4_MSG_MAX,
+		    "Authorization header requires 'Credential' parameter. ");
+	if (!ap.have_sh)
+		msg_add(m, SIGV4_MSG_MAX,
+		    "Authorization header requires 'SignedHeaders' parameter. ");
+	if (!ap.have_sig)
+		msg_add(m, SIGV4_MSG_MAX,
+		    "Authorization header requires 'Signature' parameter. ");
+	if (drc == -ENOENT)
+		msg_add(m, SIGV4_MSG_MAX, MSG_NEED_DATE " ");
+	if (m[0] != '\0') {
+		res->status = SIGV4_INCOMPLETE;
+		msg_add(m, SIGV4_MSG_MAX, "Authorization=");
+		msg_add(m, SIGV4_MSG_MAX, echo);
+		return -EACCES;
+	}
+	if (ap.bad_pair[0] != '\0') {
+		res->status = SIGV4_INCOMPLETE;
+		snprintf(m, SIGV4_MSG_MAX, "'%s' not a valid key=value pair "
+		    "(missing equal-sign) in Authorization header: '%s'.",
+		    ap.bad_pair, echo);
+		return -EACCES;
+	}
+	rc = parse_scope(ap.cred, res, date8);
+	if (rc == -EPROTO) {
+		char term[64];
+		const char *last = strrchr(ap.cred, '/');
+
+		echo_safe(term, sizeof(term), last ? last + 1 : "", 48);
+		res->status = SIGV4_INCOMPLETE;
+		snprintf(m, SIGV4_MSG_MAX, "Credential should be scoped with "
+		    "a valid terminator: 'aws4_request', not '%s'.", term);
+		return -EACCES;
+	}
+	if (rc < 0) {
+		char c[160];
+
+		echo_safe(c, sizeof(c), ap.cred, 128);
+		memset(res->akid, 0, sizeof(res->akid));
+		memset(res->region, 0, sizeof(res->region));
+		memset(res->service, 0, sizeof(res->service));
+		res->status = SIGV4_INCOMPLETE;
+		snprintf(m, SIGV4_MSG_MAX, "Credential must have exactly 5 "
+		    "slash-delimited elements, e.g. keyid/date/region/service/"
+		    "term, got '%s'", c);
+		return -EACCES;
+	}
+	if (ap.signed_hdrs[0] == '\0' || !list_has(ap.signed_hdrs, "host")) {
+		res_set(res, SIGV4_INCOMPLETE, "'Host' or ':authority' must "
+		    "be a 'SignedHeader' in the AWS Authorization.");
+		return -EACCES;
+	}
+	if (drc < 0) {
+		char d[64];
+
+		echo_safe(d, sizeof(d), draw ? draw : "", 40);
+		res->status = SIGV4_INCOMPLETE;
+		snprintf(m, SIGV4_MSG_MAX, "Date must be in ISO-8601 'basic "
+		    "format'. Got '%s'. See "
+		    "http://en.wikipedia.org/wiki/ISO_8601", d);
+		return -EACCES;
+	}
+	res->date = t;
+	sigv4_format_date(t, res->amz_date);
+	if (strncmp(res->amz_date, date8, 8) != 0) {
+		res->status = SIGV4_MISMATCH;
+		snprintf(m, SIGV4_MSG_MAX, "Date in Credential scope does not "
+		    "match YYYYMMDD from ISO-8601 version of date from HTTP: "
+		    "'%s' != '%.8s', from '%s'.", date8, res->amz_date,
+		    res->amz_date);
+		return -EACCES;
+	}
+	if (check_skew(res, t, now, skew_sec) < 0)
+		return -EACCES;
+
+	rc = lookup(arg, res->akid, &sec);
+	if (rc != 0) {
+		res_set(res, SIGV4_UNKNOWN_KEY, MSG_BAD_TOKEN);
+		goto out;
+	}
+	if (!sec.skip_signature && sec.token[0] != '\0') {
+		size_t n = strlen(sec.token);
+
+		tok = hdr_find(rq, "x-amz-security-token");
+		if (tok == NULL || strlen(tok) != n ||
+		    CRYPTO_memcmp(tok, sec.token, n) != 0) {
+			res_set(res, SIGV4_BAD_TOKEN, MSG_BAD_TOKEN);
+			rc = -EACCES;
+			goto out;
+		}
+	}
+	if (!sec.skip_signature) {
+		rc = verify_signature(rq, &ap, &sec, res);
+		if (rc < 0)
+			goto out;
+	}
+	snprintf(res->account, sizeof(res->account), "%s", sec.account);
+	res->status = SIGV4_OK;
+	res->message[0] = '\0';
+	rc = 0;
+out:
+	OPENSSL_cleanse(&sec, sizeof(sec));
+	return rc == 0 ? 0 : -EACCES;
+}
+
+/* ---- signing ---- */
+
+static const char *const sigv4_unsigned_hdrs[] = {
+	"connection", "expect", "keep-alive", "proxy-authenticate",
+	"proxy-authorization", "te", "trailer", "transfer-encoding",
+	"upgrade", "user-agent", "x-amzn-trace-id",
+	/* supplied by the signer itself */
+	"authorization", "x-amz-date", "x-amz-security-token", NULL
+};
+
+static int
+skip_for_signing(const char *name, int s3)
+{
+	for (const char *const *p = sigv4_unsigned_hdrs; *p; p++)
+		if (strcasecmp(name, *p) == 0)
+			return 1;
+	(void)s3;
+	return 0;
+}
+
+static int
+lname_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+scope_word_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n >= max)
+		return 0;
+	for (; *s; s++)
+		if (*s == '/' || *s == ',' || *s == '=' || is_ws(*s) ||
+		    (unsigned char)*s < 0x20)
+			return 0;
+	return 1;
+}
+
+int
+sigv4_sign(const struct sigv4_req *rq, const struct sigv4_key *key,
+    const char *region, const char *service, time_t now,
+    struct sigv4_signed *out)
+{
+	struct sigv4_hdr *h = NULL;
+	struct sigv4_req v;
+	char **names = NULL, *creq = NULL, *sts = NULL, sig[65];
+	struct sb sh;
+	size_t nh = 0, nn = 0, i;
+	const char *csha;
+	int s3, rc, have_host = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (rq == NULL || key == NULL || rq->method == NULL ||
+	    rq->nhdr > SIGV4_NHDR_MAX || (rq->nhdr > 0 && rq->hdr == NULL) ||
+	    !scope_word_ok(key->akid, SIGV4_AKID_MAX) ||
+	    strnlen(key->secret, SIGV4_SECRET_MAX) >= SIGV4_SECRET_MAX ||
+	    strnlen(key->token, SIGV4_TOKEN_MAX) >= SIGV4_TOKEN_MAX ||
+	    !scope_word_ok(region, SIGV4_SCOPE_PART_MAX) ||
+	    !scope_word_ok(service, SIGV4_SCOPE_PART_MAX))
+		return -EINVAL;
+	s3 = strcmp(service, "s3") == 0;
+	sigv4_format_date(now, out->amz_date);
+	csha = hdr_find(rq, "x-amz-content-sha256");
+
+	h = xcalloc(rq->nhdr + 3, sizeof(*h));
+	for (i = 0; i < rq->nhdr; i++) {
+		if (rq->hdr[i].name == NULL || rq->hdr[i].name[0] == '\0' ||
+		    skip_for_signing(rq->hdr[i].name, s3))
+			continue;
+		if (strcasecmp(rq->hdr[i].name, "host") == 0)
+			have_host = 1;
+		h[nh].name = rq->hdr[i].name;
+		h[nh].value = rq->hdr[i].value ? rq->hdr[i].value : "";
+		nh++;
+	}
+	if (!have_host) {
+		rc = -EINVAL;
+		goto out;
+	}
+	h[nh].name = "x-amz-date";
+	h[nh++].value = out->amz_date;
+	if (key->token[0] != '\0') {
+		h[nh].name = "x-amz-security-token";
+		h[nh++].value = key->token;
+		out->add_token = 1;
+	}
+	if (csha != NULL) {
+		snprintf(out->payload_hash, sizeof(out->payload_hash), "%s",
+		    csha);
+	} else {
+		if (rq->payload_len == 0)
+			snprintf(out->payload_hash, sizeof(out->payload_hash),
+			    "%s", sigv4_empty_sha);
+		else
+			sha256_hex(rq->payload, rq->payload_len,
+			    out->payload_hash);
+		if (s3) {
+			h[nh].name = "x-amz-content-sha256";
+			h[nh++].value = out->payload_hash;
+			out->add_content_sha = 1;
+		}
+	}
+
+	/* Signed header list: sorted unique lowercase names. */
+	names = xcalloc(nh, sizeof(*names));
+	for (i = 0; i < nh; i++) {
+		char *l = xstrdup(h[i].name);
+
+		for (char *c = l; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		names[nn++] = l;
+	}
+	qsort(names, nn, sizeof(*names), lname_cmp);
+	sb_init(&sh, 8192);
+	for (i = 0; i < nn; i++) {
+		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		if (i > 0)
+			sb_putc(&sh, ';');
+		sb_puts(&sh, names[i]);
+	}
+	{
+		char *list = NULL;
+
+		rc = sb_finish(&sh, &list);
+		if (rc < 0)
+			goto out;
+		v = *rq;
+		v.hdr = h;
+		v.nhdr = nh;
+		rc = sigv4_canonical_request(&v, list, s3 ? SIGV4_F_S3 : 0,
+		    &creq);
+		if (rc == 0)
+			rc = sigv4_string_to_sign(creq, out->amz_date, region,
+			    service, &sts);
+		if (rc == 0)
+			rc = sigv4_signature(key->secret, out->amz_date,
+			    region, service, sts, sig);
+		if (rc == 0 && (size_t)snprintf(out->authorization,
+		    sizeof(out->authorization), "%s Credential=%s/%.8s/%s/%s/"
+		    "aws4_request, SignedHeaders=%s, Signature=%s", SIGV4_ALGO,
+		    key->akid, out->amz_date, region, service, list, sig) >=
+		    sizeof(out->authorization))
+			rc = -E2BIG;
+		free(list);
+	}
+out:
+	if (names != NULL)
+		for (i = 0; i < nn; i++)
+			free(names[i]);
+	free(names);
+	free(h);
+	free(creq);
+	free(sts);
+	OPENSSL_cleanse(sig, sizeof(sig));
+	if (rc < 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/*
+ * Split a URL into the Host header value (lowercase, default port
+ * dropped, userinfo dropped), the path and the query. 0 or -EINVAL.
+ */
+static int
+url_split(const char *url, char **host, char **path, char **query)
+{
+	const char *p, *a, *ae, *at, *hp, *pe;
+	size_t sl;
+	int https, port = -1;
+	char *hs;
+
+	*host = *path = *query = NULL;
+	p = strstr(url, "://");
+	if (p == NULL)
+		return -EINVAL;
+	sl = (size_t)(p - url);
+	https = sl == 5 && strncasecmp(url, "https", 5) == 0;
+	if (!https && !(sl == 4 && strncasecmp(url, "http", 4) == 0))
+		return -EINVAL;
+	a = p + 3;
+	ae = a + strcspn(a, "/?#");
+	at = NULL;
+	for (const char *c = a; c < ae; c++)
+		if (*c == '@')
+			at = c;
+	if (at != NULL)
+		a = at + 1;
+	if (ae == a)
+		return -EINVAL;
+	/* Port: after the last ':' that is not inside [v6]. */
+	hp = ae;
+	for (const char *c = ae; c > a; c--) {
+		if (c[-1] == ']')
+			break;
+		if (c[-1] == ':') {
+			hp = c - 1;
+			break;
+		}
+	}
+	if (hp < ae) {
+		char *end;
+		long v = strtol(hp + 1, &end, 10);
+
+		if (end != ae || hp + 1 == ae || v <= 0 || v > 65535)
+			return -EINVAL;
+		port = (int)v;
+		if ((https && port == 443) || (!https && port == 80))
+			port = -1;
+	}
+	hs = xmalloc((size_t)(hp - a) + 8);
+	memcpy(hs, a, (size_t)(hp - a));
+	hs[hp - a] = '\0';
+	for (char *c = hs; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (port > 0) {
+		*host = xasprintf("%s:%d", hs, port);
+		free(hs);
+	} else {
+		*host = hs;
+	}
+	pe = ae + strcspn(ae, "?#");
+	if (pe == ae)
+		*path = xstrdup("/");
+	else
+		*path = strndup(ae, (size_t)(pe - ae));
+	if (*pe == '?')
+		*query = strndup(pe + 1, strcspn(pe + 1, "#"));
+	else
+		*query = xstrdup("");
+	if (*path == NULL || *query == NULL) {
+		free(*host);
+		free(*path);
+		free(*query);
+		*host = *path = *query = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct curl_slist *
+slist_add(struct curl_slist *l, int *err, const char *a, const char *b)
+{
+	struct curl_slist *n;
+	char *s;
+
+	if (*err)
+		return l;
+	/* b == NULL: a is a whole "Name: value" line */
+	s = b ? xasprintf("%s: %s", a, b) : xstrdup(a);
+	n = curl_slist_append(l, s);
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+	if (n == NULL) {
+		*err = 1;
+		return l;
+	}
+	return n;
+}
+
+struct curl_slist *
+sigv4_curl_headers(const char *method, const char *url,
+    const char *const *extra_headers, const void *body, size_t len,
+    const struct sigv4_key *key, const char *region, const char *service,
+    time_t now)
+{
+	struct sigv4_req rq;
+	struct sigv4_signed sg;
+	struct sigv4_hdr *h = NULL;
+	char *host = NULL, *path = NULL, *query = NULL, **names = NULL;
+	struct curl_slist *l = NULL;
+	size_t nx = 0, nh = 0, i;
+	int err = 0, extra_host = 0;
+
+	if (method == NULL || url == NULL || key == NULL)
+		return NULL;
+	if (url_split(url, &host, &path, &query) < 0)
+		return NULL;
+	while (extra_headers != NULL && extra_headers[nx] != NULL)
+		nx++;
+	if (nx > SIGV4_NHDR_MAX) {
+		err = 1;
+		goto out;
+	}
+	h = xcalloc(nx + 1, sizeof(*h));
+	names = xcalloc(nx + 1, sizeof(*names));
+	for (i = 0; i < nx; i++) {
+		const char *c = strchr(extra_headers[i], ':');
+		const char *v;
+
+		if (c == NULL || c == extra_headers[i]) {
+			err = 1;
+			goto out;
+		}
+		names[i] = strndup(extra_headers[i],
+		    (size_t)(c - extra_headers[i]));
+		if (names[i] == NULL) {
+			err = 1;
+			goto out;
+		}
+		v = c + 1;
+		while (is_ws(*v))
+			v++;
+		if (strcasecmp(names[i], "host") == 0)
+			extra_host = 1;
+		h[nh].name = names[i];
+		h[nh++].value = v;
+	}
+	if (!extra_host) {
+		h[nh].name = "Host";
+		h[nh++].value = host;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.path = path;
+	rq.query = query;
+	rq.hdr = h;
+	rq.nhdr = nh;
+	rq.payload = body;
+	rq.payload_len = len;
+	if (sigv4_sign(&rq, key, region, service, now, &sg) < 0) {
+		err = 1;
+		goto out;
+	}
+	if (!extra_host)
+		l = slist_add(l, &err, "Host", host);
+	for (i = 0; i < nx; i++)
+		l = slist_add(l, &err, extra_headers[i], NULL);
+	l = slist_add(l, &err, "X-Amz-Date", sg.amz_date);
+	if (sg.add_content_sha)
+		l = slist_add(l, &err, "X-Amz-Content-Sha256",
+		    sg.payload_hash);
+	if (sg.add_token)
+		l = slist_add(l, &err, "X-Amz-Security-Token",
+		    key->token);
+	l = slist_add(l, &err, "Authorization", sg.authorization);
+out:
+	if (names != NULL)
+		for (i = 0; i < nx; i++)
+			free(names[i]);
+	free(names);
+	free(h);
+	free(host);
+	free(path);
+	free(query);
+	if (err) {
+		curl_slist_free_all(l);
+		return NULL;
+	}
+	return l;
+}
