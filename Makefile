@@ -49,6 +49,11 @@ $(O)/gen/migrations.h: $(MIGRATIONS) tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh db_migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 $(O)/obj/src/db/db.o: $(O)/gen/migrations.h
+# The API model (api/model.json) for the validator in api/model.c.
+$(O)/gen/model_json.h: api/model.json tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh api_model_json api/model.json > $@.tmp && mv $@.tmp $@
+$(O)/obj/api/model.o: $(O)/gen/model_json.h
 
 $(O)/libfsxall.a: $(LIB_OBJ)
 	@rm -f $@
