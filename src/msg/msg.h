@@ -360,7 +360,8 @@ void	msg_hdr_init(struct msg_hdr *h, uint16_t op, uint32_t flags,
 	    uint64_t reqid, int32_t status, uint32_t body_len, uint32_t bulk_len,
 	    uint32_t bulk_crc);
 /* Check a received header: magic, version, hdr_crc, opcode range, lengths
- * against MSG_BODY_MAX/MSG_BULK_MAX. 0 or -EPROTO. */
+ * against MSG_BODY_MAX/MSG_BULK_MAX. 0 or -EPROTO. An error reply
+ * (MSG_F_REPLY, status < 0, no body or bulk) may carry any opcode. */
 int	msg_hdr_check(const struct msg_hdr *h);
 /* Minimum body size an opcode's request needs (0 when none). */
 size_t	msg_req_body_min(uint16_t op);
@@ -387,5 +388,24 @@ int	msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
 
 /* Secret files hold 64 hex chars. */
 int	msg_secret_load(const char *path, uint8_t *secret);
+
+/*
+ * Extensions (msg.c). Frame I/O in two steps, so a server can look at the
+ * header before choosing buffers: msg_recv_hdr() reads and checks the
+ * header; msg_recv_payload() reads the body (body_len > body_cap: -EPROTO,
+ * nothing read) and the bulk (bulk_len > bulk_cap or bulk NULL: -EMSGSIZE,
+ * bulk left in the socket; CRC mismatch: -EBADMSG). Any EOF is -ECONNRESET,
+ * a socket timeout (SO_RCVTIMEO) is -ETIMEDOUT.
+ */
+#define MSG_IOV_MAX	64		/* bulk iovecs per msg_send */
+
+int	msg_op_valid(uint16_t op);	/* 1 if op is a defined opcode */
+int	msg_read_full(int fd, void *buf, size_t len);
+int	msg_recv_hdr(int fd, struct msg_hdr *h);
+int	msg_recv_payload(int fd, const struct msg_hdr *h, void *body,
+	    uint32_t body_cap, void *bulk, uint32_t bulk_cap);
+int	msg_drain(int fd, uint32_t len);	/* read and discard len bytes */
+uint64_t msg_reqid_new(void);		/* process-wide unique request id */
+void	msg_sock_tune(int fd);		/* TCP_NODELAY, 4 MiB socket buffers */
 
 #endif

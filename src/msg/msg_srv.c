@@ -1,0 +1,646 @@
+/*
+ * The engine protocol server: accept loop, one thread per connection, HELLO
+ * handshake, frame checking and the generic opcodes (see msg_srv.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "msg/msg.h"
+#include "msg/msg_srv.h"
+
+#define SRV_STACK	(512 * 1024)
+#define SRV_STATS_MAX	(64 * 1024)
+
+struct msg_srv_conn {
+	struct msg_srv		*srv;
+	int			 fd;
+	pthread_mutex_t		 send_mu;
+	void			*body;		/* MSG_BODY_MAX, 8-aligned */
+	void			*bulk;		/* MSG_BULK_MAX, lazily */
+	void			*data;
+	uint32_t		 uid;
+	char			 peer[64];
+	struct msg_srv_conn	*prev, *next;
+};
+
+struct msg_srv {
+	struct msg_srv_conf	 conf;
+	void			*ctx;
+	int			 lfd;
+	int			 port;
+	int			 stop_pipe[2];
+	pthread_mutex_t		 mu;		/* conns, nconn */
+	pthread_cond_t		 cv;
+	struct msg_srv_conn	*conns;
+	int			 nconn;
+	pthread_mutex_t		 serial_mu;
+	pthread_t		 accept_thr;
+	int			 accept_started;
+	uint64_t		 server_id;
+	uint64_t		 start_ns;
+	_Atomic uint64_t	 n_accepted, n_rejected, n_frames, n_errors;
+	_Atomic uint64_t	 n_bytes_in, n_bytes_out;
+};
+
+static int
+ct_memeq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	volatile uint8_t d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
+}
+
+struct msg_srv *
+msg_srv_new(const struct msg_srv_conf *conf, void *ctx)
+{
+	struct msg_srv *s;
+
+	if (conf->dispatch == NULL)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->conf = *conf;
+	if (s->conf.frame_timeout_ms <= 0)
+		s->conf.frame_timeout_ms = 60000;
+	s->ctx = ctx;
+	s->lfd = -1;
+	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	pthread_mutex_init(&s->serial_mu, NULL);
+	if (rand_bytes(&s->server_id, sizeof(s->server_id)) < 0)
+		s->server_id = now_mono_ns();
+	s->start_ns = now_mono_ns();
+	return s;
+}
+
+int
+msg_srv_listen(struct msg_srv *s, const char *host, int port,
+    const char *port_file)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char portstr[16], txt[16];
+	int fd = -1, rc, one = 1;
+
+	if (port < 0 || port > 65535 || s->lfd >= 0)
+		return -EINVAL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0)
+		return rc == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
+	rc = -EADDRNOTAVAIL;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, 512) == 0)
+			break;
+		rc = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return rc;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (ss.ss_family == AF_INET)
+		s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else
+		s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	s->lfd = fd;
+	if (port_file != NULL) {
+		int n = snprintf(txt, sizeof(txt), "%d\n", s->port);
+
+		rc = file_write_atomic(port_file, txt, (size_t)n);
+		if (rc < 0) {
+			log_err("%s: write %s: %s", __func__, port_file,
+			    strerror(-rc));
+			close(fd);
+			s->lfd = -1;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+msg_srv_port(const struct msg_srv *s)
+{
+	return s->port;
+}
+
+void
+msg_srv_stop(struct msg_srv *s)
+{
+	ssize_t r;
+
+	r = write(s->stop_pipe[1], "x", 1);
+	(void)r;
+}
+
+int
+msg_srv_reply(struct msg_srv_conn *c, const struct msg_hdr *req,
+    int32_t status, const void *body, uint32_t body_len,
+    const struct iovec *bulk, int nbulk)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->send_mu);
+	rc = msg_send(c->fd, req->opcode, MSG_F_REPLY, req->reqid, status,
+	    body, body_len, bulk, nbulk);
+	pthread_mutex_unlock(&c->send_mu);
+	if (rc == 0) {
+		uint64_t n = MSG_HDR_SIZE + body_len;
+
+		for (int i = 0; i < nbulk; i++)
+			n += bulk[i].iov_len;
+		atomic_fetch_add(&c->srv->n_bytes_out, n);
+	}
+	return rc;
+}
+
+void *
+msg_srv_conn_buf(struct msg_srv_conn *c)
+{
+	if (c->bulk == NULL &&
+	    posix_memalign(&c->bulk, 4096, MSG_BULK_MAX) != 0)
+		c->bulk = NULL;
+	return c->bulk;
+}
+
+void *
+msg_srv_conn_data(const struct msg_srv_conn *c)
+{
+	return c->data;
+}
+
+void
+msg_srv_conn_set_data(struct msg_srv_conn *c, void *data)
+{
+	c->data = data;
+}
+
+uint32_t
+msg_srv_conn_uid(const struct msg_srv_conn *c)
+{
+	return c->uid;
+}
+
+const char *
+msg_srv_conn_peer(const struct msg_srv_conn *c)
+{
+	return c->peer;
+}
+
+void *
+msg_srv_ctx(const struct msg_srv_conn *c)
+{
+	return c->srv->ctx;
+}
+
+static void
+srv_stats(struct msg_srv *s, struct msg_srv_conn *c, const struct msg_hdr *h)
+{
+	struct iovec iov;
+	char *buf = malloc(SRV_STATS_MAX);
+	int n, nconn;
+
+	if (buf == NULL) {
+		(void)msg_srv_reply(c, h, -ENOMEM, NULL, 0, NULL, 0);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	nconn = s->nconn;
+	pthread_mutex_unlock(&s->mu);
+	n = snprintf(buf, SRV_STATS_MAX,
+	    "uptime_ns %llu\nconnections %d\naccepted %llu\nrejected %llu\n"
+	    "frames %llu\nerrors %llu\nbytes_in %llu\nbytes_out %llu\n",
+	    (unsigned long long)(now_mono_ns() - s->start_ns), nconn,
+	    (unsigned long long)s->n_accepted,
+	    (unsigned long long)s->n_rejected,
+	    (unsigned long long)s->n_frames, (unsigned long long)s->n_errors,
+	    (unsigned long long)s->n_bytes_in,
+	    (unsigned long long)s->n_bytes_out);
+	if (n < 0)
+		n = 0;
+	if (n > SRV_STATS_MAX)
+		n = SRV_STATS_MAX;
+	if (s->conf.stats != NULL && n < SRV_STATS_MAX) {
+		size_t m = s->conf.stats(s->ctx, buf + n,
+		    (size_t)(SRV_STATS_MAX - n));
+
+		if (m > (size_t)(SRV_STATS_MAX - n))
+			m = (size_t)(SRV_STATS_MAX - n);
+		n += (int)m;
+	}
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)n;
+	(void)msg_srv_reply(c, h, 0, NULL, 0, &iov, 1);
+	free(buf);
+}
+
+/*
+ * Read the HELLO frame and answer it. 0 when the client is authenticated;
+ * otherwise the connection must be closed.
+ */
+static int
+srv_hello(struct msg_srv *s, struct msg_srv_conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	struct msg_hello_rep rep;
+	struct msg_hello hello;
+	struct msg_hdr h;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	rc = poll(&pfd, 1, s->conf.frame_timeout_ms);
+	if (rc <= 0)
+		return -ETIMEDOUT;
+	rc = msg_recv_hdr(c->fd, &h);
+	if (rc < 0)
+		goto bad;
+	if (h.opcode != MSG_OP_HELLO || (h.flags & MSG_F_REPLY) ||
+	    h.bulk_len != 0 || h.body_len < sizeof(hello)) {
+		rc = -EPROTO;
+		goto bad;
+	}
+	rc = msg_recv_payload(c->fd, &h, c->body, MSG_BODY_MAX, NULL, 0);
+	if (rc < 0)
+		goto bad;
+	memcpy(&hello, c->body, sizeof(hello));
+	if (!ct_memeq(hello.secret, s->conf.secret, MSG_SECRET_LEN)) {
+		log_warn("%s: %s: wrong secret", __func__, c->peer);
+		memset(&hello, 0, sizeof(hello));
+		(void)msg_srv_reply(c, &h, -EACCES, NULL, 0, NULL, 0);
+		return -EACCES;
+	}
+	memset(&hello.secret, 0, sizeof(hello.secret));
+	c->uid = hello.client_uid;
+	memset(&rep, 0, sizeof(rep));
+	rep.server_id = s->server_id;
+	rep.kind = s->conf.kind;
+	rep.nost = s->conf.nost;
+	return msg_srv_reply(c, &h, 0, &rep, sizeof(rep), NULL, 0);
+bad:
+	if (rc != -ECONNRESET)
+		log_warn("%s: %s: bad first frame: %s", __func__, c->peer,
+		    strerror(-rc));
+	/* a header that was read gets an answer */
+	if (rc == -EPROTO || rc == -EBADMSG)
+		(void)msg_srv_reply(c, &h, -EPROTO, NULL, 0, NULL, 0);
+	return rc;
+}
+
+/* One request; 0 to keep the connection, <0 to close it. */
+static int
+srv_frame(struct msg_srv *s, struct msg_srv_conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	struct msg_ping_rep ping;
+	struct msg_hdr h;
+	void *bulk = NULL;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	/* idle: wait without limit (msg_srv_stop shuts the socket down) */
+	do
+		rc = poll(&pfd, 1, -1);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		return -errno;
+	rc = msg_recv_hdr(c->fd, &h);
+	if (rc == -ECONNRESET)
+		return rc;
+	if (rc == 0 && (h.flags & MSG_F_REPLY))
+		rc = -EPROTO;
+	if (rc < 0)
+		goto bad;
+	if (h.bulk_len > 0) {
+		bulk = msg_srv_conn_buf(c);
+		if (bulk == NULL) {
+			log_err("%s: out of memory for bulk", __func__);
+			(void)msg_srv_reply(c, &h, -ENOMEM, NULL, 0, NULL, 0);
+			return -ENOMEM;
+		}
+	}
+	rc = msg_recv_payload(c->fd, &h, c->body, MSG_BODY_MAX, bulk,
+	    MSG_BULK_MAX);
+	if (rc < 0)
+		goto bad;
+	if (h.body_len < msg_req_body_min(h.opcode) ||
+	    h.opcode == MSG_OP_HELLO) {
+		rc = -EPROTO;
+		goto bad;
+	}
+	atomic_fetch_add(&s->n_frames, 1);
+	atomic_fetch_add(&s->n_bytes_in,
+	    MSG_HDR_SIZE + (uint64_t)h.body_len + h.bulk_len);
+
+	switch (h.opcode) {
+	case MSG_OP_PING:
+		memset(&ping, 0, sizeof(ping));
+		ping.uptime_ns = now_mono_ns() - s->start_ns;
+		ping.kind = s->conf.kind;
+		return msg_srv_reply(c, &h, 0, &ping, sizeof(ping), NULL, 0);
+	case MSG_OP_STATS:
+		srv_stats(s, c, &h);
+		return 0;
+	case MSG_OP_SHUTDOWN:
+		log_info("%s: shutdown requested by %s", __func__, c->peer);
+		(void)msg_srv_reply(c, &h, 0, NULL, 0, NULL, 0);
+		if (s->conf.on_shutdown != NULL)
+			s->conf.on_shutdown(s->ctx);
+		msg_srv_stop(s);
+		return 0;
+	default:
+		break;
+	}
+
+	if (s->conf.serial)
+		pthread_mutex_lock(&s->serial_mu);
+	rc = s->conf.dispatch(s->ctx, c, &h, c->body, h.bulk_len ? bulk :
+	    NULL);
+	if (s->conf.serial)
+		pthread_mutex_unlock(&s->serial_mu);
+	if (rc == MSG_SRV_CLOSE)
+		return -ECONNABORTED;
+	if (rc > 0)
+		rc = -EIO;
+	if (rc < 0) {
+		int src;
+
+		src = msg_srv_reply(c, &h, rc, NULL, 0, NULL, 0);
+		if (rc == -EPROTO)
+			return rc;
+		return src;
+	}
+	return 0;
+bad:
+	atomic_fetch_add(&s->n_errors, 1);
+	if (rc == -ETIMEDOUT)
+		log_warn("%s: %s: frame timed out", __func__, c->peer);
+	else
+		log_warn("%s: %s: malformed frame (op %u): %s", __func__,
+		    c->peer, h.opcode, strerror(-rc));
+	/* the header was read: answer it, then close */
+	if (rc == -EPROTO || rc == -EBADMSG)
+		(void)msg_srv_reply(c, &h, rc, NULL, 0, NULL, 0);
+	return rc;
+}
+
+static void *
+srv_conn_main(void *arg)
+{
+	struct msg_srv_conn *c = arg;
+	struct msg_srv *s = c->srv;
+	struct timeval tv;
+	int rc;
+
+	tv.tv_sec = s->conf.frame_timeout_ms / 1000;
+	tv.tv_usec = (s->conf.frame_timeout_ms % 1000) * 1000;
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	msg_sock_tune(c->fd);
+
+	rc = srv_hello(s, c);
+	while (rc == 0)
+		rc = srv_frame(s, c);
+	log_debug("%s: %s: closed: %s", __func__, c->peer, strerror(-rc));
+
+	if (s->conf.conn_fini != NULL) {
+		if (s->conf.serial)
+			pthread_mutex_lock(&s->serial_mu);
+		s->conf.conn_fini(s->ctx, c);
+		if (s->conf.serial)
+			pthread_mutex_unlock(&s->serial_mu);
+	}
+	pthread_mutex_lock(&s->mu);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->nconn--;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+
+	close(c->fd);
+	pthread_mutex_destroy(&c->send_mu);
+	free(c->body);
+	free(c->bulk);
+	free(c);
+	return NULL;
+}
+
+static void
+srv_peer_name(int fd, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+			port = ntohs(in->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+			port = ntohs(in6->sin6_port);
+		}
+	}
+	snprintf(buf, cap, "%s:%d", ip, port);
+}
+
+static void
+srv_accept_one(struct msg_srv *s)
+{
+	struct msg_srv_conn *c;
+	pthread_attr_t attr;
+	pthread_t thr;
+	int fd, rc;
+
+	fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_warn("%s: accept: %s", __func__, strerror(errno));
+			usleep(100 * 1000);
+		}
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->nconn >= MSG_SRV_CONN_MAX) {
+		pthread_mutex_unlock(&s->mu);
+		atomic_fetch_add(&s->n_rejected, 1);
+		log_warn("%s: too many connections", __func__);
+		close(fd);
+		return;
+	}
+	pthread_mutex_unlock(&s->mu);
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || posix_memalign(&c->body, 64, MSG_BODY_MAX) != 0) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->srv = s;
+	c->fd = fd;
+	pthread_mutex_init(&c->send_mu, NULL);
+	srv_peer_name(fd, c->peer, sizeof(c->peer));
+
+	pthread_mutex_lock(&s->mu);
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconn++;
+	pthread_mutex_unlock(&s->mu);
+	atomic_fetch_add(&s->n_accepted, 1);
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, SRV_STACK);
+	rc = pthread_create(&thr, &attr, srv_conn_main, c);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		log_warn("%s: pthread_create: %s", __func__, strerror(rc));
+		pthread_mutex_lock(&s->mu);
+		if (c->prev != NULL)
+			c->prev->next = c->next;
+		else
+			s->conns = c->next;
+		if (c->next != NULL)
+			c->next->prev = c->prev;
+		s->nconn--;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		close(fd);
+		pthread_mutex_destroy(&c->send_mu);
+		free(c->body);
+		free(c);
+	}
+}
+
+int
+msg_srv_run(struct msg_srv *s)
+{
+	struct pollfd pfd[2];
+	char drain[64];
+
+	if (s->lfd < 0)
+		return -EINVAL;
+	for (;;) {
+		int rc;
+
+		pfd[0].fd = s->lfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = s->stop_pipe[0];
+		pfd[1].events = POLLIN;
+		rc = poll(pfd, 2, -1);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("%s: poll: %s", __func__, strerror(errno));
+			break;
+		}
+		if (pfd[1].revents != 0)
+			break;
+		if (pfd[0].revents & POLLIN)
+			srv_accept_one(s);
+	}
+	while (read(s->stop_pipe[0], drain, sizeof(drain)) > 0)
+		;
+
+	/* end every connection and wait for its thread */
+	pthread_mutex_lock(&s->mu);
+	for (struct msg_srv_conn *c = s->conns; c != NULL; c = c->next)
+		shutdown(c->fd, SHUT_RDWR);
+	while (s->nconn > 0)
+		pthread_cond_wait(&s->cv, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static void *
+srv_accept_main(void *arg)
+{
+	(void)msg_srv_run(arg);
+	return NULL;
+}
+
+int
+msg_srv_start(struct msg_srv *s)
+{
+	int rc;
+
+	if (s->lfd < 0 || s->accept_started)
+		return -EINVAL;
+	rc = pthread_create(&s->accept_thr, NULL, srv_accept_main, s);
+	if (rc != 0)
+		return -rc;
+	s->accept_started = 1;
+	return 0;
+}
+
+void
+msg_srv_free(struct msg_srv *s)
+{
+	if (s == NULL)
+		return;
+	if (s->accept_started) {
+		msg_srv_stop(s);
+		pthread_join(s->accept_thr, NULL);
+	}
+	if (s->lfd >= 0)
+		close(s->lfd);
+	close(s->stop_pipe[0]);
+	close(s->stop_pipe[1]);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->serial_mu);
+	explicit_bzero(s->conf.secret, sizeof(s->conf.secret));
+	free(s);
+}
