@@ -1,0 +1,104 @@
+"""Two mounts of one file system: close-to-open consistency."""
+import hashlib
+import os
+import time
+
+from .engine import EngineCase, set_layout, get_layout, MiB, KiB
+
+
+class TwoMountTests(EngineCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.mnt2 = cls.engine.mount('mnt2')
+        except BaseException:
+            cls.engine.stop()
+            raise
+
+    def p1(self, *a):
+        return os.path.join(self.mnt, *a)
+
+    def p2(self, *a):
+        return os.path.join(self.mnt2, *a)
+
+    def test_write_close_then_open_elsewhere(self):
+        data = os.urandom(3 * MiB + 17)
+        set_layout(self.p1('shared'), 4, 64 * KiB)
+        with open(self.p1('shared'), 'r+b') as f:
+            f.write(data)
+        with open(self.p2('shared'), 'rb') as f:
+            self.assertEqual(hashlib.sha256(f.read()).digest(),
+                             hashlib.sha256(data).digest())
+        self.assertEqual(os.stat(self.p2('shared')).st_size, len(data))
+        self.assertEqual(get_layout(self.p2('shared')), get_layout(self.p1('shared')))
+        # the other way, overwriting the middle and extending
+        with open(self.p2('shared'), 'r+b') as f:
+            f.seek(MiB)
+            f.write(b'M' * 1000)
+            f.seek(len(data) + 5)
+            f.write(b'E')
+        want = bytearray(data)
+        want[MiB:MiB + 1000] = b'M' * 1000
+        want += bytes(5) + b'E'
+        with open(self.p1('shared'), 'rb') as f:
+            self.assertTrue(f.read() == bytes(want), 'mount 1 sees mount 2 writes')
+
+    def test_truncate_seen_on_next_open(self):
+        with open(self.p1('shrink'), 'wb') as f:
+            f.write(b'x' * 200000)
+        with open(self.p2('shrink'), 'rb') as f:
+            self.assertEqual(len(f.read()), 200000)
+        os.truncate(self.p1('shrink'), 10)
+        with open(self.p2('shrink'), 'rb') as f:
+            self.assertEqual(f.read(), b'x' * 10)
+
+    def test_fsync_visible_while_open(self):
+        fd = os.open(self.p1('live'), os.O_CREAT | os.O_WRONLY, 0o644)
+        try:
+            os.write(fd, b'a' * 5000)
+            os.fsync(fd)
+            with open(self.p2('live'), 'rb') as f:
+                self.assertEqual(f.read(), b'a' * 5000)
+        finally:
+            os.close(fd)
+
+    def test_namespace_changes_cross_mounts(self):
+        os.mkdir(self.p1('ns'))
+        for i in range(50):
+            with open(self.p1('ns', 'f%d' % i), 'w') as f:
+                f.write(str(i))
+        self.assertEqual(sorted(os.listdir(self.p2('ns'))),
+                         sorted('f%d' % i for i in range(50)))
+        os.rename(self.p2('ns', 'f0'), self.p2('ns', 'renamed'))
+        with open(self.p1('ns', 'renamed')) as f:
+            self.assertEqual(f.read(), '0')
+        os.unlink(self.p2('ns', 'f1'))
+        # a cached positive entry may live for the entry timeout (1 s)
+        deadline = time.monotonic() + 3
+        while os.path.exists(self.p1('ns', 'f1')) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(os.path.exists(self.p1('ns', 'f1')))
+        self.assertEqual(len(os.listdir(self.p1('ns'))), 49)
+
+    def test_o_excl_is_atomic_across_mounts(self):
+        fd = os.open(self.p1('excl'), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.close(fd)
+        with self.assertRaises(FileExistsError):
+            os.open(self.p2('excl'), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+
+    def test_append_from_both_mounts(self):
+        path1, path2 = self.p1('log'), self.p2('log')
+        open(path1, 'wb').close()
+        f1 = os.open(path1, os.O_WRONLY | os.O_APPEND)
+        f2 = os.open(path2, os.O_WRONLY | os.O_APPEND)
+        try:
+            for i in range(100):
+                os.write(f1 if i % 2 == 0 else f2, b'%03d\n' % i)
+        finally:
+            os.close(f1)
+            os.close(f2)
+        with open(path1, 'rb') as f:
+            lines = f.read().splitlines()
+        self.assertEqual(sorted(lines), [b'%03d' % i for i in range(100)])
