@@ -1,0 +1,152 @@
+/*
+ * The MDS namespace store: inodes, directory entries, xattrs, layouts,
+ * object id allocation and the durable destroy queue, in one SQLite
+ * database (DIR/mds.db, WAL, synchronous=NORMAL) behind one mutex.
+ *
+ * Every function here is thread-safe (it takes the store's lock), runs its
+ * changes in one transaction that is committed before it returns (so a
+ * change acknowledged to a client survives kill -9 of the process), and
+ * returns 0 or a negative errno with POSIX meaning.
+ *
+ * Open handles live in memory only. A file unlinked while open keeps its
+ * inode with nlink 0 (an orphan) until its last handle is closed; orphans
+ * left by a crash are destroyed when the store is opened.
+ *
+ * Who does what on truncation: the MDS only records the new size (SETATTR
+ * with MSG_SA_SIZE, OPEN with O_TRUNC); the client punches the objects.
+ *
+ * Layouts are stored and returned as a struct msg_layout followed by
+ * nent struct msg_layout_ent (the lustre.lov xattr value). A directory's
+ * layout is its default for new files (nent 0) and is copied to new
+ * subdirectories; a file created in a directory without one takes the
+ * root's default, else the file system default (1 stripe of 1 MiB).
+ */
+#ifndef FSX_MDS_NS_H
+#define FSX_MDS_NS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg/msg.h"
+
+#define MDS_ROOT_INO		1
+#define MDS_LINK_MAX		65000
+#define MDS_STRIPE_SIZE_DEF	(1024u * 1024u)
+#define MDS_OID_BATCH		1024
+#define MDS_LAYOUT_MAX	(sizeof(struct msg_layout) + \
+	MSG_MAX_STRIPES * sizeof(struct msg_layout_ent))
+
+struct mds_ns;
+
+/* A layout in memory. */
+struct mds_layout {
+	struct msg_layout	hdr;
+	struct msg_layout_ent	ent[MSG_MAX_STRIPES];
+};
+
+/* A destroy queue row. */
+struct mds_destroy {
+	int64_t		id;
+	uint32_t	ost;
+	uint64_t	oid;
+};
+
+int	mds_ns_open(const char *dir, struct mds_ns **out);
+void	mds_ns_close(struct mds_ns *ns);
+
+/* The OSTs new layouts may use (the default pool), sorted or not. */
+int	mds_ns_set_osts(struct mds_ns *ns, const uint32_t *osts, unsigned n);
+unsigned mds_ns_nost(struct mds_ns *ns);
+
+int	mds_ns_lookup(struct mds_ns *ns, uint64_t parent, const char *name,
+	    size_t namelen, struct msg_attr *out);
+int	mds_ns_getattr(struct mds_ns *ns, uint64_t ino, struct msg_attr *out);
+int	mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
+	    struct msg_attr *out);
+
+/*
+ * Create a regular file and open it for writing. Without MSG_CR_EXCL an
+ * existing regular file is opened instead (*created = 0).
+ */
+int	mds_ns_create(struct mds_ns *ns, const struct msg_create *cr,
+	    const char *name, uint64_t owner, struct msg_attr *out,
+	    uint64_t *handle, struct mds_layout *lay, int *created);
+/* Directories, fifos, sockets, devices and (handle-less) regular files. */
+int	mds_ns_mknod(struct mds_ns *ns, const struct msg_create *cr,
+	    const char *name, struct msg_attr *out);
+int	mds_ns_symlink(struct mds_ns *ns, const struct msg_create *cr,
+	    const char *name, const char *target, size_t targetlen,
+	    struct msg_attr *out);
+int	mds_ns_link(struct mds_ns *ns, uint64_t ino, uint64_t newparent,
+	    const char *name, size_t namelen, struct msg_attr *out);
+int	mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
+	    size_t namelen);
+int	mds_ns_rmdir(struct mds_ns *ns, uint64_t parent, const char *name,
+	    size_t namelen);
+int	mds_ns_rename(struct mds_ns *ns, uint64_t oldparent,
+	    const char *oldname, size_t oldlen, uint64_t newparent,
+	    const char *newname, size_t newlen, uint32_t flags);
+
+/*
+ * Fill buf (cap bytes) with msg_dirent records after `cookie`; "." and ".."
+ * come first (cookies 1 and 2). -EINVAL when not even one entry fits.
+ */
+int	mds_ns_readdir(struct mds_ns *ns, uint64_t ino, uint64_t cookie,
+	    void *buf, size_t cap, size_t *used, uint32_t *count, int *eof);
+int	mds_ns_readlink(struct mds_ns *ns, uint64_t ino, char *buf,
+	    size_t cap, size_t *len);
+
+/* Handles belong to an owner (a connection): drop_owner closes them all
+ * (without size updates) and returns how many. Opening a non-regular file
+ * gives handle 0 and an empty layout (hdr.magic 0). */
+int	mds_ns_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
+	    uint64_t owner, struct msg_attr *out, uint64_t *handle,
+	    struct mds_layout *lay);
+int	mds_ns_drop_owner(struct mds_ns *ns, uint64_t owner);
+int	mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
+	    struct msg_attr *out);
+int	mds_ns_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
+	    uint64_t length, uint64_t *offset);
+
+/*
+ * Xattrs. getxattr copies up to cap bytes and sets *len to the full size;
+ * `want` is the caller's buffer size (0 = only asking the size), -ERANGE
+ * when the value does not fit it. uid is the caller's (trusted.* is root's).
+ */
+int	mds_ns_getxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
+	    const char *name, size_t namelen, uint32_t want, void *buf,
+	    size_t cap, size_t *len);
+int	mds_ns_setxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
+	    const char *name, size_t namelen, const void *val, size_t vlen,
+	    uint32_t flags);
+int	mds_ns_listxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
+	    void *buf, size_t cap, size_t *len);
+int	mds_ns_rmxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
+	    const char *name, size_t namelen);
+
+int	mds_ns_getlayout(struct mds_ns *ns, uint64_t ino,
+	    struct mds_layout *lay);
+/* On a dir: its default (stripe_count 0 and stripe_size 0 clears it). On a
+ * regular file of size 0 never written: a new layout (old objects are
+ * queued for destroy); -EEXIST when the file has data. */
+int	mds_ns_setlayout(struct mds_ns *ns, uint64_t ino, const void *blob,
+	    size_t len);
+
+/* Layout blob codec: validated decode of a hostile blob, and its size. */
+int	mds_layout_decode(const void *blob, size_t len, struct mds_layout *l);
+size_t	mds_layout_size(const struct mds_layout *l);
+
+/* Number of inodes (for statfs). */
+uint64_t mds_ns_files(struct mds_ns *ns);
+
+/* Destroy queue: up to max rows with id > after (returns how many), and
+ * removal of one done row. The hook runs (under the store's lock: it must
+ * only signal) after a commit that queued rows. */
+int	mds_ns_destroy_next(struct mds_ns *ns, int64_t after,
+	    struct mds_destroy *rows, int max);
+void	mds_ns_set_destroy_hook(struct mds_ns *ns, void (*fn)(void *),
+	    void *arg);
+int	mds_ns_destroy_done(struct mds_ns *ns, int64_t id);
+uint64_t mds_ns_destroy_pending(struct mds_ns *ns);
+
+#endif

@@ -1,0 +1,1055 @@
+/*
+ * mds: the namespace store on a temporary SQLite database, and the real
+ * fsx-mds binary over the wire (with a real fsx-oss when one is built).
+ *
+ *   mds_ns_create_*      create, EXCL, lookup
+ *   mds_ns_rename_*      every rename rule and errno
+ *   mds_ns_link_*        link/unlink nlink counts and errnos
+ *   mds_ns_rmdir_*       ENOTEMPTY, ENOTDIR
+ *   mds_ns_readdir_*     paging over 10,000 entries
+ *   mds_ns_layout_*      default layout inheritance, stripe_count -1
+ *   mds_ns_oid_*         object ids unique across a restart
+ *   mds_ns_xattr_*       xattr rules
+ *   mds_ns_destroy_*     destroy queue and orphans
+ *   mds_wire_*           fsx-mds process: create, kill -9, restart
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "mds/mds_ns.h"
+#include "msg/msg.h"
+
+Suite	*mds_suite(void);
+
+static char tdir[256];
+static struct mds_ns *ns;
+
+static void
+ns_setup(void)
+{
+	static const uint32_t osts[] = { 0, 1, 2, 3 };
+
+	snprintf(tdir, sizeof(tdir), "/tmp/check_mds.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tdir));
+	ck_assert_int_eq(mds_ns_open(tdir, &ns), 0);
+	ck_assert_int_eq(mds_ns_set_osts(ns, osts, 4), 0);
+}
+
+static void
+ns_teardown(void)
+{
+	mds_ns_close(ns);
+	ns = NULL;
+	rm_rf(tdir);
+}
+
+static void
+ns_reopen(void)
+{
+	static const uint32_t osts[] = { 0, 1, 2, 3 };
+
+	mds_ns_close(ns);
+	ck_assert_int_eq(mds_ns_open(tdir, &ns), 0);
+	ck_assert_int_eq(mds_ns_set_osts(ns, osts, 4), 0);
+}
+
+static struct msg_create
+mkcr(uint64_t parent, const char *name, uint32_t mode, uint32_t flags)
+{
+	struct msg_create cr;
+
+	memset(&cr, 0, sizeof(cr));
+	cr.parent = parent;
+	cr.mode = mode;
+	cr.flags = flags;
+	cr.namelen = (uint32_t)strlen(name);
+	cr.cred.uid = 1000;
+	cr.cred.gid = 1000;
+	return cr;
+}
+
+/* Create a regular file and close it; returns its ino or -errno. */
+static int64_t
+mkfile(uint64_t parent, const char *name)
+{
+	struct msg_create cr = mkcr(parent, name, 0644, MSG_CR_EXCL);
+	struct mds_layout lay;
+	struct msg_attr a;
+	struct msg_close c;
+	uint64_t h;
+	int created, rc;
+
+	rc = mds_ns_create(ns, &cr, name, 7, &a, &h, &lay, &created);
+	if (rc < 0)
+		return rc;
+	memset(&c, 0, sizeof(c));
+	c.ino = a.ino;
+	c.handle = h;
+	rc = mds_ns_close_file(ns, &c, &a);
+	if (rc < 0)
+		return rc;
+	return (int64_t)a.ino;
+}
+
+static int64_t
+mkdir_(uint64_t parent, const char *name)
+{
+	struct msg_create cr = mkcr(parent, name, S_IFDIR | 0755, 0);
+	struct msg_attr a;
+	int rc;
+
+	rc = mds_ns_mknod(ns, &cr, name, &a);
+	return rc < 0 ? rc : (int64_t)a.ino;
+}
+
+static int
+lookup(uint64_t parent, const char *name, struct msg_attr *a)
+{
+	struct msg_attr tmp;
+
+	return mds_ns_lookup(ns, parent, name, strlen(name), a ? a : &tmp);
+}
+
+static int
+rn(uint64_t op, const char *on, uint64_t np, const char *nn, uint32_t fl)
+{
+	return mds_ns_rename(ns, op, on, strlen(on), np, nn, strlen(nn), fl);
+}
+
+static uint32_t
+nlink_of(uint64_t ino)
+{
+	struct msg_attr a;
+
+	ck_assert_int_eq(mds_ns_getattr(ns, ino, &a), 0);
+	return a.nlink;
+}
+
+START_TEST(mds_ns_root_is_0755_root)
+{
+	struct msg_attr a;
+
+	ck_assert_int_eq(mds_ns_getattr(ns, MDS_ROOT_INO, &a), 0);
+	ck_assert_uint_eq(a.mode, S_IFDIR | 0755);
+	ck_assert_uint_eq(a.uid, 0);
+	ck_assert_uint_eq(a.nlink, 2);
+	ck_assert_int_eq(mds_ns_getattr(ns, 999999, &a), -ENOENT);
+}
+END_TEST
+
+START_TEST(mds_ns_create_excl_returns_eexist)
+{
+	struct msg_create cr = mkcr(1, "f", 0640, MSG_CR_EXCL);
+	struct mds_layout lay;
+	struct msg_attr a, b;
+	uint64_t h, h2;
+	int created;
+
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &lay,
+	    &created), 0);
+	ck_assert_int_eq(created, 1);
+	ck_assert_uint_ne(h, 0);
+	ck_assert_uint_eq(a.mode, S_IFREG | 0640);
+	ck_assert_uint_eq(a.uid, 1000);
+	ck_assert_uint_eq(a.open_writers, 1);
+	ck_assert_uint_eq(lay.hdr.nent, 1);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &b, &h2, &lay,
+	    &created), -EEXIST);
+	cr.flags = 0;
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &b, &h2, &lay,
+	    &created), 0);
+	ck_assert_int_eq(created, 0);
+	ck_assert_uint_eq(b.ino, a.ino);
+	ck_assert_int_eq(lookup(1, "f", &b), 0);
+	ck_assert_uint_eq(b.ino, a.ino);
+	ck_assert_int_eq(lookup(1, "nope", NULL), -ENOENT);
+	ck_assert_int_eq(lookup(a.ino, "x", NULL), -ENOTDIR);
+	/* existing dir without EXCL */
+	ck_assert_int_gt(mkdir_(1, "d"), 0);
+	cr = mkcr(1, "d", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "d", 1, &b, &h2, &lay,
+	    &created), -EISDIR);
+	/* parent errors and names */
+	cr = mkcr(a.ino, "x", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "x", 1, &b, &h2, &lay,
+	    &created), -ENOTDIR);
+	cr = mkcr(777777, "x", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "x", 1, &b, &h2, &lay,
+	    &created), -ENOENT);
+	{
+		char big[300];
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		cr = mkcr(1, big, 0644, 0);
+		ck_assert_int_eq(mds_ns_create(ns, &cr, big, 1, &b, &h2,
+		    &lay, &created), -ENAMETOOLONG);
+	}
+	cr = mkcr(1, "a/b", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "a/b", 1, &b, &h2, &lay,
+	    &created), -EINVAL);
+}
+END_TEST
+
+START_TEST(mds_ns_mknod_types_and_nlink)
+{
+	struct msg_create cr;
+	struct msg_attr a;
+	int64_t d;
+
+	d = mkdir_(1, "d");
+	ck_assert_int_gt(d, 0);
+	ck_assert_uint_eq(nlink_of((uint64_t)d), 2);
+	ck_assert_uint_eq(nlink_of(1), 3);
+	ck_assert_int_eq(mkdir_(1, "d"), -EEXIST);
+	cr = mkcr(1, "fifo", S_IFIFO | 0600, 0);
+	ck_assert_int_eq(mds_ns_mknod(ns, &cr, "fifo", &a), 0);
+	ck_assert_uint_eq(a.mode, S_IFIFO | 0600);
+	cr = mkcr(1, "sock", S_IFSOCK | 0600, 0);
+	ck_assert_int_eq(mds_ns_mknod(ns, &cr, "sock", &a), 0);
+	cr = mkcr(1, "chr", S_IFCHR | 0600, 0);
+	cr.rdev = makedev(1, 3);
+	ck_assert_int_eq(mds_ns_mknod(ns, &cr, "chr", &a), 0);
+	ck_assert_uint_eq(a.rdev, makedev(1, 3));
+	cr = mkcr(1, "blk", S_IFBLK | 0600, 0);
+	ck_assert_int_eq(mds_ns_mknod(ns, &cr, "blk", &a), 0);
+	cr = mkcr(1, "lnk", S_IFLNK | 0600, 0);
+	ck_assert_int_eq(mds_ns_mknod(ns, &cr, "lnk", &a), -EINVAL);
+	/* setgid directory: gid and S_ISGID inherited */
+	{
+		struct msg_setattr sa;
+		struct msg_attr b;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.ino = (uint64_t)d;
+		sa.valid = MSG_SA_MODE | MSG_SA_GID;
+		sa.mode = S_ISGID | 0775;
+		sa.gid = 4242;
+		ck_assert_int_eq(mds_ns_setattr(ns, &sa, &b), 0);
+		ck_assert_uint_eq(b.mode, S_IFDIR | S_ISGID | 0775);
+		ck_assert_int_gt(mkdir_((uint64_t)d, "sub"), 0);
+		ck_assert_int_eq(lookup((uint64_t)d, "sub", &b), 0);
+		ck_assert_uint_eq(b.gid, 4242);
+		ck_assert(b.mode & S_ISGID);
+		ck_assert_int_gt(mkfile((uint64_t)d, "f"), 0);
+		ck_assert_int_eq(lookup((uint64_t)d, "f", &b), 0);
+		ck_assert_uint_eq(b.gid, 4242);
+		ck_assert(!(b.mode & S_ISGID));
+	}
+}
+END_TEST
+
+START_TEST(mds_ns_symlink_readlink)
+{
+	struct msg_create cr = mkcr(1, "l", 0, 0);
+	struct msg_attr a;
+	char buf[MSG_PATH_MAX], big[MSG_PATH_MAX + 1];
+	size_t len;
+
+	ck_assert_int_eq(mds_ns_symlink(ns, &cr, "l", "/some/target", 12, &a),
+	    0);
+	ck_assert_uint_eq(a.mode, S_IFLNK | 0777);
+	ck_assert_uint_eq(a.size, 12);
+	ck_assert_int_eq(mds_ns_readlink(ns, a.ino, buf, sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 12);
+	ck_assert_int_eq(memcmp(buf, "/some/target", 12), 0);
+	ck_assert_int_eq(mds_ns_readlink(ns, 1, buf, sizeof(buf), &len),
+	    -EINVAL);
+	memset(big, 'x', sizeof(big));
+	cr = mkcr(1, "l2", 0, 0);
+	ck_assert_int_eq(mds_ns_symlink(ns, &cr, "l2", big, 4095, &a), 0);
+	cr = mkcr(1, "l3", 0, 0);
+	ck_assert_int_eq(mds_ns_symlink(ns, &cr, "l3", big, 4096, &a),
+	    -ENAMETOOLONG);
+	cr = mkcr(1, "l", 0, 0);
+	ck_assert_int_eq(mds_ns_symlink(ns, &cr, "l", "t", 1, &a), -EEXIST);
+}
+END_TEST
+
+START_TEST(mds_ns_link_unlink_counts)
+{
+	struct msg_attr a;
+	int64_t f, d;
+
+	f = mkfile(1, "f");
+	ck_assert_int_gt(f, 0);
+	ck_assert_int_eq(mds_ns_link(ns, (uint64_t)f, 1, "g", 1, &a), 0);
+	ck_assert_uint_eq(a.nlink, 2);
+	ck_assert_int_eq(mds_ns_link(ns, (uint64_t)f, 1, "g", 1, &a), -EEXIST);
+	d = mkdir_(1, "d");
+	ck_assert_int_eq(mds_ns_link(ns, (uint64_t)d, 1, "d2", 2, &a), -EPERM);
+	ck_assert_int_eq(mds_ns_link(ns, (uint64_t)f, (uint64_t)d, "h", 1, &a),
+	    0);
+	ck_assert_uint_eq(nlink_of((uint64_t)f), 3);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1), 0);
+	ck_assert_uint_eq(nlink_of((uint64_t)f), 2);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1), -ENOENT);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "d", 1), -EISDIR);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "g", 1), 0);
+	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "h", 1), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)f, &a), -ENOENT);
+	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
+}
+END_TEST
+
+START_TEST(mds_ns_link_emlink)
+{
+	struct msg_attr a;
+	char name[32];
+	int64_t f;
+	int rc = 0, i;
+
+	f = mkfile(1, "f");
+	for (i = 1; i < MDS_LINK_MAX + 1; i++) {
+		snprintf(name, sizeof(name), "l%d", i);
+		rc = mds_ns_link(ns, (uint64_t)f, 1, name, strlen(name), &a);
+		if (rc < 0)
+			break;
+	}
+	ck_assert_int_eq(rc, -EMLINK);
+	ck_assert_int_eq(i, MDS_LINK_MAX);
+	ck_assert_uint_eq(nlink_of((uint64_t)f), MDS_LINK_MAX);
+}
+END_TEST
+
+START_TEST(mds_ns_rmdir_rules)
+{
+	int64_t d;
+
+	d = mkdir_(1, "d");
+	ck_assert_int_gt(mkfile((uint64_t)d, "f"), 0);
+	ck_assert_int_eq(mds_ns_rmdir(ns, 1, "d", 1), -ENOTEMPTY);
+	ck_assert_int_eq(mds_ns_rmdir(ns, (uint64_t)d, "f", 1), -ENOTDIR);
+	ck_assert_int_eq(mds_ns_rmdir(ns, 1, "zz", 2), -ENOENT);
+	ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "f", 1), 0);
+	ck_assert_uint_eq(nlink_of(1), 3);
+	ck_assert_int_eq(mds_ns_rmdir(ns, 1, "d", 1), 0);
+	ck_assert_uint_eq(nlink_of(1), 2);
+	ck_assert_int_eq(lookup(1, "d", NULL), -ENOENT);
+	ck_assert_uint_eq(mds_ns_files(ns), 1);
+}
+END_TEST
+
+START_TEST(mds_ns_rename_rules)
+{
+	struct msg_attr a, b;
+	int64_t f, g, d, e, sub, d2;
+
+	f = mkfile(1, "f");
+	g = mkfile(1, "g");
+	d = mkdir_(1, "d");
+	e = mkdir_(1, "e");
+	sub = mkdir_((uint64_t)d, "sub");
+	ck_assert_int_gt(sub, 0);
+	ck_assert_int_gt(mkfile((uint64_t)e, "x"), 0);
+
+	/* missing source */
+	ck_assert_int_eq(rn(1, "nope", 1, "z", 0), -ENOENT);
+	/* file over file: g is replaced and its objects queued */
+	ck_assert_int_eq(rn(1, "f", 1, "g", 0), 0);
+	ck_assert_int_eq(lookup(1, "g", &a), 0);
+	ck_assert_uint_eq(a.ino, (uint64_t)f);
+	ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)g, &b), -ENOENT);
+	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
+	ck_assert_int_eq(lookup(1, "f", NULL), -ENOENT);
+	/* file over dir, dir over file */
+	ck_assert_int_eq(rn(1, "g", 1, "d", 0), -EISDIR);
+	ck_assert_int_eq(rn(1, "d", 1, "g", 0), -ENOTDIR);
+	/* dir over non-empty dir, dir into its own subtree */
+	ck_assert_int_eq(rn(1, "d", 1, "e", 0), -ENOTEMPTY);
+	ck_assert_int_eq(rn(1, "d", (uint64_t)sub, "d", 0), -EINVAL);
+	ck_assert_int_eq(rn(1, "d", (uint64_t)d, "d", 0), -EINVAL);
+	/* NOREPLACE */
+	ck_assert_int_eq(rn(1, "g", (uint64_t)e, "x", MSG_RN_NOREPLACE),
+	    -EEXIST);
+	ck_assert_int_eq(rn(1, "g", 1, "g2", MSG_RN_NOREPLACE), 0);
+	ck_assert_int_eq(rn(1, "g2", 1, "g", 0), 0);
+	/* same inode under both names: no-op */
+	ck_assert_int_eq(mds_ns_link(ns, (uint64_t)f, 1, "hard", 4, &a), 0);
+	ck_assert_int_eq(rn(1, "g", 1, "hard", 0), 0);
+	ck_assert_int_eq(lookup(1, "g", NULL), 0);
+	ck_assert_int_eq(lookup(1, "hard", NULL), 0);
+	ck_assert_uint_eq(nlink_of((uint64_t)f), 2);
+	/* dir over empty dir across directories; parent nlinks */
+	d2 = mkdir_((uint64_t)e, "empty");
+	ck_assert_uint_eq(nlink_of((uint64_t)e), 3);
+	ck_assert_uint_eq(nlink_of(1), 4);
+	ck_assert_int_eq(rn((uint64_t)d, "sub", (uint64_t)e, "empty", 0), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)d2, &a), -ENOENT);
+	ck_assert_uint_eq(nlink_of((uint64_t)e), 3);
+	ck_assert_uint_eq(nlink_of((uint64_t)d), 2);
+	ck_assert_int_eq(lookup((uint64_t)e, "empty", &a), 0);
+	ck_assert_uint_eq(a.ino, (uint64_t)sub);
+	ck_assert_int_eq(lookup((uint64_t)sub, "..", &a), 0);
+	ck_assert_uint_eq(a.ino, (uint64_t)e);
+	/* move a dir across: nlinks follow */
+	ck_assert_int_eq(rn(1, "d", (uint64_t)e, "d", 0), 0);
+	ck_assert_uint_eq(nlink_of(1), 3);
+	ck_assert_uint_eq(nlink_of((uint64_t)e), 4);
+	/* now e contains d: moving e under d is a loop */
+	ck_assert_int_eq(rn(1, "e", (uint64_t)d, "e", 0), -EINVAL);
+	/* bad flags */
+	ck_assert_int_eq(rn(1, "g", 1, "q", MSG_RN_NOREPLACE |
+	    MSG_RN_EXCHANGE), -EINVAL);
+}
+END_TEST
+
+START_TEST(mds_ns_rename_exchange)
+{
+	struct msg_attr a;
+	int64_t f, d, e;
+
+	f = mkfile(1, "f");
+	d = mkdir_(1, "d");
+	e = mkdir_(1, "e");
+	ck_assert_int_eq(rn(1, "f", 1, "zz", MSG_RN_EXCHANGE), -ENOENT);
+	/* file <-> dir in another parent */
+	ck_assert_int_gt(mkfile((uint64_t)e, "y"), 0);
+	ck_assert_int_eq(rn(1, "d", (uint64_t)e, "y", MSG_RN_EXCHANGE), 0);
+	ck_assert_int_eq(lookup(1, "d", &a), 0);
+	ck_assert(S_ISREG(a.mode));
+	ck_assert_int_eq(lookup((uint64_t)e, "y", &a), 0);
+	ck_assert_uint_eq(a.ino, (uint64_t)d);
+	ck_assert_uint_eq(nlink_of((uint64_t)e), 3);
+	ck_assert_uint_eq(nlink_of(1), 3);
+	ck_assert_int_eq(lookup((uint64_t)d, "..", &a), 0);
+	ck_assert_uint_eq(a.ino, (uint64_t)e);
+	/* exchanging a dir with its own ancestor is a loop */
+	ck_assert_int_eq(rn((uint64_t)e, "y", 1, "e", MSG_RN_EXCHANGE),
+	    -EINVAL);
+	(void)f;
+}
+END_TEST
+
+START_TEST(mds_ns_readdir_10000_each_once)
+{
+	enum { N = 10000 };
+	static unsigned char seen[N];
+	static char buf[4096];
+	uint64_t cookie = 0;
+	int64_t d;
+	int total = 0, dots = 0, eof = 0, pages = 0;
+
+	d = mkdir_(1, "big");
+	for (int i = 0; i < N; i++) {
+		char name[32];
+		struct msg_create cr;
+		struct msg_attr a;
+
+		snprintf(name, sizeof(name), "entry-%05d", i);
+		cr = mkcr((uint64_t)d, name, S_IFIFO | 0644, 0);
+		ck_assert_int_eq(mds_ns_mknod(ns, &cr, name, &a), 0);
+	}
+	memset(seen, 0, sizeof(seen));
+	while (!eof) {
+		size_t used, off = 0;
+		uint32_t count;
+
+		ck_assert_int_eq(mds_ns_readdir(ns, (uint64_t)d, cookie, buf,
+		    sizeof(buf), &used, &count, &eof), 0);
+		ck_assert_uint_le(used, sizeof(buf));
+		pages++;
+		for (uint32_t k = 0; k < count; k++) {
+			struct msg_dirent de;
+			char name[300];
+
+			memcpy(&de, buf + off, sizeof(de));
+			memcpy(name, buf + off + sizeof(de), de.namelen);
+			name[de.namelen] = '\0';
+			off += de.reclen;
+			ck_assert_uint_gt(de.cookie, cookie);
+			cookie = de.cookie;
+			if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+				dots++;
+				continue;
+			}
+			ck_assert_uint_eq(de.mode, S_IFIFO);
+			{
+				int idx = atoi(name + 6);
+
+				ck_assert_int_eq(seen[idx], 0);
+				seen[idx] = 1;
+				total++;
+			}
+			/* insert while listing: must not disturb paging */
+			if (total == 5000 && k == 0) {
+				struct msg_create cr = mkcr((uint64_t)d,
+				    "late", S_IFIFO | 0644, 0);
+				struct msg_attr a;
+
+				ck_assert_int_eq(mds_ns_mknod(ns, &cr, "late",
+				    &a), 0);
+			}
+		}
+		ck_assert_uint_eq(off, used);
+	}
+	ck_assert_int_eq(dots, 2);
+	ck_assert_int_ge(total, N);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(seen[i], 1);
+	ck_assert_int_gt(pages, 10);
+	/* too small a buffer */
+	{
+		size_t used;
+		uint32_t count;
+
+		ck_assert_int_eq(mds_ns_readdir(ns, (uint64_t)d, 0, buf, 8,
+		    &used, &count, &eof), -EINVAL);
+	}
+}
+END_TEST
+
+START_TEST(mds_ns_layout_inheritance)
+{
+	struct msg_create cr;
+	struct mds_layout lay, got;
+	struct msg_attr a;
+	uint64_t h;
+	int created;
+	int64_t d, sub;
+
+	/* fs default: 1 stripe, 1 MiB */
+	ck_assert_int_gt(mkfile(1, "plain"), 0);
+	ck_assert_int_eq(lookup(1, "plain", &a), 0);
+	ck_assert_int_eq(mds_ns_getlayout(ns, a.ino, &got), 0);
+	ck_assert_int_eq(got.hdr.stripe_count, 1);
+	ck_assert_uint_eq(got.hdr.stripe_size, 1024 * 1024);
+	ck_assert_uint_eq(got.hdr.nent, 1);
+
+	d = mkdir_(1, "wide");
+	memset(&lay, 0, sizeof(lay));
+	lay.hdr.magic = MSG_LOV_MAGIC;
+	lay.hdr.stripe_count = -1;
+	lay.hdr.stripe_size = 4 * 1024 * 1024;
+	lay.hdr.stripe_offset = -1;
+	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	    sizeof(lay.hdr)), 0);
+	cr = mkcr((uint64_t)d, "f", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &got,
+	    &created), 0);
+	ck_assert_int_eq(got.hdr.stripe_count, 4);
+	ck_assert_uint_eq(got.hdr.nent, 4);
+	ck_assert_uint_eq(got.hdr.stripe_size, 4 * 1024 * 1024);
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++)
+			ck_assert_uint_ne(got.ent[i].ost, got.ent[j].ost);
+	/* subdirectories inherit; their files too */
+	sub = mkdir_((uint64_t)d, "sub");
+	cr = mkcr((uint64_t)sub, "f", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &got,
+	    &created), 0);
+	ck_assert_uint_eq(got.hdr.nent, 4);
+	/* the lustre.lov xattr of the dir is its default */
+	{
+		char buf[MDS_LAYOUT_MAX];
+		size_t len;
+
+		ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)sub, 0,
+		    "lustre.lov", 10, sizeof(buf), buf, sizeof(buf), &len), 0);
+		ck_assert_uint_eq(len, sizeof(struct msg_layout));
+		ck_assert_int_eq(mds_ns_getxattr(ns, 1, 0, "lustre.lov", 10,
+		    sizeof(buf), buf, sizeof(buf), &len), -ENODATA);
+		/* file's lustre.lov is its layout */
+		ck_assert_int_eq(mds_ns_getxattr(ns, a.ino, 0, "lustre.lov",
+		    10, sizeof(buf), buf, sizeof(buf), &len), 0);
+		ck_assert_uint_eq(len, sizeof(struct msg_layout) +
+		    4 * sizeof(struct msg_layout_ent));
+	}
+	/* stripe_offset and count 2 */
+	lay.hdr.stripe_count = 2;
+	lay.hdr.stripe_offset = 3;
+	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	    sizeof(lay.hdr)), 0);
+	cr = mkcr((uint64_t)d, "g", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "g", 1, &a, &h, &got,
+	    &created), 0);
+	ck_assert_uint_eq(got.hdr.nent, 2);
+	ck_assert_uint_eq(got.ent[0].ost, 3);
+	ck_assert_uint_eq(got.ent[1].ost, 0);
+	/* bad values */
+	lay.hdr.stripe_offset = 9;
+	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	    sizeof(lay.hdr)), -EINVAL);
+	lay.hdr.stripe_offset = -1;
+	lay.hdr.stripe_size = 1000;
+	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	    sizeof(lay.hdr)), -EINVAL);
+	/* count larger than the OSTs is capped */
+	lay.hdr.stripe_size = 65536;
+	lay.hdr.stripe_count = 100;
+	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	    sizeof(lay.hdr)), 0);
+	cr = mkcr((uint64_t)d, "h", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "h", 1, &a, &h, &got,
+	    &created), 0);
+	ck_assert_uint_eq(got.hdr.nent, 4);
+	/* root default applies to dirs without their own */
+	lay.hdr.stripe_count = 3;
+	ck_assert_int_eq(mds_ns_setlayout(ns, 1, &lay, sizeof(lay.hdr)), 0);
+	ck_assert_int_gt(mkfile(1, "r"), 0);
+	ck_assert_int_eq(lookup(1, "r", &a), 0);
+	ck_assert_int_eq(mds_ns_getlayout(ns, a.ino, &got), 0);
+	ck_assert_uint_eq(got.hdr.nent, 3);
+}
+END_TEST
+
+START_TEST(mds_ns_setlayout_file_rules)
+{
+	struct mds_layout lay, got;
+	struct msg_close c;
+	struct msg_attr a;
+	int64_t f;
+
+	f = mkfile(1, "f");
+	memset(&lay, 0, sizeof(lay));
+	lay.hdr.magic = MSG_LOV_MAGIC;
+	lay.hdr.stripe_count = 2;
+	lay.hdr.stripe_size = 65536;
+	lay.hdr.stripe_offset = -1;
+	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)f, &lay,
+	    sizeof(lay.hdr)), 0);
+	ck_assert_int_eq(mds_ns_getlayout(ns, (uint64_t)f, &got), 0);
+	ck_assert_uint_eq(got.hdr.nent, 2);
+	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
+	/* once written: EEXIST */
+	memset(&c, 0, sizeof(c));
+	c.ino = (uint64_t)f;
+	c.written = 1;
+	c.size = 10;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_uint_eq(a.size, 10);
+	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)f, &lay,
+	    sizeof(lay.hdr)), -EEXIST);
+	lay.hdr.magic = 1;
+	ck_assert_int_eq(mds_ns_setlayout(ns, 1, &lay, sizeof(lay.hdr)),
+	    -EINVAL);
+	ck_assert_int_eq(mds_ns_setlayout(ns, 1, &lay, 3), -EINVAL);
+}
+END_TEST
+
+START_TEST(mds_ns_oid_unique_across_restart)
+{
+	struct mds_layout got;
+	struct msg_attr a;
+	static uint64_t oids[4][3000];
+	int n[4] = { 0 };
+	char name[32];
+
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 700; i++) {
+			snprintf(name, sizeof(name), "f%d-%d", round, i);
+			ck_assert_int_gt(mkfile(1, name), 0);
+			ck_assert_int_eq(lookup(1, name, &a), 0);
+			ck_assert_int_eq(mds_ns_getlayout(ns, a.ino, &got), 0);
+			ck_assert_uint_eq(got.hdr.nent, 1);
+			ck_assert_uint_lt(got.ent[0].ost, 4);
+			oids[got.ent[0].ost][n[got.ent[0].ost]++] =
+			    got.ent[0].oid;
+		}
+		ns_reopen();
+	}
+	for (int o = 0; o < 4; o++)
+		for (int i = 0; i < n[o]; i++)
+			for (int j = i + 1; j < n[o]; j++)
+				ck_assert_uint_ne(oids[o][i], oids[o][j]);
+	/* inode numbers are not reused either */
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f2-699", 6), 0);
+	{
+		int64_t f = mkfile(1, "again");
+
+		ck_assert_int_gt(f, (int64_t)a.ino);
+	}
+}
+END_TEST
+
+START_TEST(mds_ns_xattr_rules)
+{
+	char buf[256];
+	size_t len;
+	int64_t f;
+	static char big[MSG_XATTR_MAX + 1];
+
+	f = mkfile(1, "f");
+	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	    sizeof(buf), buf, sizeof(buf), &len), -ENODATA);
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	    "hello", 5, MSG_XA_REPLACE), -ENODATA);
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	    "hello", 5, MSG_XA_CREATE), 0);
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	    "hello", 5, MSG_XA_CREATE), -EEXIST);
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	    "world!", 6, MSG_XA_REPLACE), 0);
+	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	    sizeof(buf), buf, sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 6);
+	ck_assert_int_eq(memcmp(buf, "world!", 6), 0);
+	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	    0, buf, sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 6);
+	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	    3, buf, sizeof(buf), &len), -ERANGE);
+	/* empty value */
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.e", 6,
+	    "", 0, 0), 0);
+	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.e", 6,
+	    sizeof(buf), buf, sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 0);
+	/* trusted.* is root's */
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "trusted.t",
+	    9, "x", 1, 0), -EPERM);
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 0, "trusted.t", 9,
+	    "x", 1, 0), 0);
+	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "trusted.t",
+	    9, sizeof(buf), buf, sizeof(buf), &len), -ENODATA);
+	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 0, "trusted.t", 9,
+	    sizeof(buf), buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(mds_ns_listxattr(ns, (uint64_t)f, 1000, buf,
+	    sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 14);
+	ck_assert_int_eq(memcmp(buf, "user.a\0user.e\0", 14), 0);
+	ck_assert_int_eq(mds_ns_listxattr(ns, (uint64_t)f, 0, buf,
+	    sizeof(buf), &len), 0);
+	ck_assert_uint_eq(len, 24);
+	ck_assert_int_eq(mds_ns_listxattr(ns, (uint64_t)f, 0, buf, 5, &len),
+	    -ERANGE);
+	ck_assert_int_eq(mds_ns_rmxattr(ns, (uint64_t)f, 1000, "trusted.t",
+	    9), -EPERM);
+	/* sizes and names */
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.big",
+	    8, big, sizeof(big), 0), -E2BIG);
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.max",
+	    8, big, MSG_XATTR_MAX, 0), 0);
+	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "bogus.x", 7,
+	    "x", 1, 0), -EOPNOTSUPP);
+	ck_assert_int_eq(mds_ns_rmxattr(ns, (uint64_t)f, 1000, "user.a", 6),
+	    0);
+	ck_assert_int_eq(mds_ns_rmxattr(ns, (uint64_t)f, 1000, "user.a", 6),
+	    -ENODATA);
+	ck_assert_int_eq(mds_ns_getxattr(ns, 424242, 1000, "user.a", 6,
+	    sizeof(buf), buf, sizeof(buf), &len), -ENOENT);
+}
+END_TEST
+
+START_TEST(mds_ns_destroy_orphan_deferred)
+{
+	struct msg_create cr = mkcr(1, "f", 0644, 0);
+	struct mds_destroy rows[8];
+	struct mds_layout lay;
+	struct msg_close c;
+	struct msg_attr a;
+	uint64_t h, h2;
+	int created;
+
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 5, &a, &h, &lay,
+	    &created), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1), 0);
+	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 0);
+	/* still open: attributes readable, nlink 0 */
+	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), 0);
+	ck_assert_uint_eq(a.nlink, 0);
+	memset(&c, 0, sizeof(c));
+	c.ino = a.ino;
+	c.handle = h;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
+	ck_assert_int_eq(mds_ns_destroy_next(ns, 0, rows, 8), 1);
+	ck_assert_uint_eq(rows[0].ost, lay.ent[0].ost);
+	ck_assert_uint_eq(rows[0].oid, lay.ent[0].oid);
+	ck_assert_int_eq(mds_ns_destroy_done(ns, rows[0].id), 0);
+	ck_assert_int_eq(mds_ns_destroy_next(ns, 0, rows, 8), 0);
+
+	/* an orphan left by a crash is destroyed at the next open */
+	cr = mkcr(1, "g", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "g", 5, &a, &h, &lay,
+	    &created), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "g", 1), 0);
+	ns_reopen();
+	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
+	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
+
+	/* handles of a departed owner are dropped */
+	cr = mkcr(1, "k", 0644, 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "k", 9, &a, &h, &lay,
+	    &created), 0);
+	ck_assert_int_eq(mds_ns_open_file(ns, a.ino, O_RDONLY, 9, &a, &h2,
+	    &lay), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "k", 1), 0);
+	ck_assert_int_eq(mds_ns_drop_owner(ns, 9), 2);
+	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
+	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 2);
+}
+END_TEST
+
+START_TEST(mds_ns_setattr_open_close_append)
+{
+	struct msg_setattr sa;
+	struct mds_layout lay;
+	struct msg_close c;
+	struct msg_attr a;
+	uint64_t h, off;
+	int64_t f;
+
+	f = mkfile(1, "f");
+	memset(&sa, 0, sizeof(sa));
+	sa.ino = 1;
+	sa.valid = MSG_SA_SIZE;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), -EISDIR);
+	sa.ino = (uint64_t)f;
+	sa.size = 4096;
+	sa.valid = MSG_SA_SIZE | MSG_SA_MTIME | MSG_SA_UID;
+	sa.mtime_sec = 1000;
+	sa.mtime_nsec = 5;
+	sa.uid = 7;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	ck_assert_uint_eq(a.size, 4096);
+	ck_assert_int_eq(a.mtime_sec, 1000);
+	ck_assert_int_eq(a.mtime_nsec, 5);
+	ck_assert_uint_eq(a.uid, 7);
+	ck_assert_int_gt(a.ctime_sec, 1000);
+	sa.valid = MSG_SA_ATIME;
+	sa.atime_nsec = 2000000000;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), -EINVAL);
+	/* append reserves ranges */
+	ck_assert_int_eq(mds_ns_append(ns, (uint64_t)f, 0, 100, &off), 0);
+	ck_assert_uint_eq(off, 4096);
+	ck_assert_int_eq(mds_ns_append(ns, (uint64_t)f, 0, 10, &off), 0);
+	ck_assert_uint_eq(off, 4196);
+	/* open with O_TRUNC sets size 0; close takes the client size */
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_WRONLY | O_TRUNC,
+	    1, &a, &h, &lay), 0);
+	ck_assert_uint_eq(a.size, 0);
+	ck_assert_uint_eq(a.open_writers, 1);
+	ck_assert_uint_eq(lay.hdr.nent, 1);
+	memset(&c, 0, sizeof(c));
+	c.ino = (uint64_t)f;
+	c.handle = h;
+	c.written = 1;
+	c.size = 77;
+	c.mtime_sec = 2000;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_uint_eq(a.size, 77);
+	ck_assert_int_eq(a.mtime_sec, 2000);
+	ck_assert_uint_eq(a.open_writers, 0);
+	/* a smaller client size does not shrink without a truncate */
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDWR, 1, &a, &h,
+	    &lay), 0);
+	c.handle = h;
+	c.size = 10;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_uint_eq(a.size, 77);
+	/* ... but does after a truncate during the open */
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDWR, 1, &a, &h,
+	    &lay), 0);
+	sa.valid = MSG_SA_SIZE;
+	sa.size = 0;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	c.handle = h;
+	c.size = 10;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_uint_eq(a.size, 10);
+	/* opening a dir for write */
+	ck_assert_int_eq(mds_ns_open_file(ns, 1, O_RDWR, 1, &a, &h, &lay),
+	    -EISDIR);
+}
+END_TEST
+
+/* ---- the real fsx-mds over the wire ---- */
+
+static char *
+bin_path(const char *name)
+{
+	const char *dir = getenv("FSX_BIN");
+
+	return xasprintf("%s/%s", dir ? dir : "build/bin", name);
+}
+
+static pid_t
+spawn(char *const argv[])
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait for a port file to appear; returns the port or -1. */
+static int
+wait_port(const char *path)
+{
+	for (int i = 0; i < 500; i++) {
+		char *txt = NULL;
+		size_t len;
+
+		if (file_read_all(path, &txt, &len, 64) == 0) {
+			int port = atoi(txt);
+
+			free(txt);
+			if (port > 0)
+				return port;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+static int
+mds_connect(int port, const uint8_t *secret)
+{
+	uint32_t kind = 0;
+	int fd = -1;
+
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		fd = msg_connect("127.0.0.1", port, secret, &kind);
+		if (fd < 0)
+			usleep(10000);
+	}
+	return fd;
+}
+
+START_TEST(mds_wire_create_survives_kill9)
+{
+	char *mds = bin_path("fsx-mds"), *oss = bin_path("fsx-oss");
+	char *secf = xasprintf("%s/secret", tdir);
+	char *mapf = xasprintf("%s/ostmap", tdir);
+	char *mport = xasprintf("%s/mds.port", tdir);
+	char *oport = xasprintf("%s/oss.port", tdir);
+	char *mdir = xasprintf("%s/mdsdir", tdir);
+	char *odir = xasprintf("%s/ost", tdir);
+	char hexs[2 * MSG_SECRET_LEN + 2], *map;
+	uint8_t secret[MSG_SECRET_LEN];
+	pid_t opid = -1, mpid;
+	int port, fd, have_oss;
+
+	if (access(mds, X_OK) != 0) {
+		fprintf(stderr, "mds_wire: %s not built, skipped\n", mds);
+		goto out;
+	}
+	ck_assert_int_eq(rand_bytes(secret, sizeof(secret)), 0);
+	hex_encode(secret, sizeof(secret), hexs);
+	strcat(hexs, "\n");
+	ck_assert_int_eq(file_write_atomic(secf, hexs, strlen(hexs)), 0);
+	have_oss = access(oss, X_OK) == 0;
+	if (have_oss) {
+		char *argv[] = { oss, "--dir", odir, "--listen",
+		    "127.0.0.1:0", "--port-file", oport, "--secret-file",
+		    secf, "--ost", "0", "--ost", "1", NULL };
+
+		opid = spawn(argv);
+		port = wait_port(oport);
+		if (port < 0) {
+			fprintf(stderr, "mds_wire: fsx-oss did not start "
+			    "(argument mismatch?); running without it\n");
+			kill(opid, SIGKILL);
+			waitpid(opid, NULL, 0);
+			opid = -1;
+			port = 1;	/* nothing listens there */
+		}
+	} else
+		port = 1;
+	map = xasprintf("0 127.0.0.1 %d 1073741824\n1 127.0.0.1 %d "
+	    "1073741824\n", port, port);
+	ck_assert_int_eq(file_write_atomic(mapf, map, strlen(map)), 0);
+	free(map);
+	for (int round = 0; round < 2; round++) {
+		char *argv[] = { mds, "--dir", mdir, "--listen",
+		    "127.0.0.1:0", "--port-file", mport, "--secret-file",
+		    secf, "--ost-map", mapf, NULL };
+		struct msg_create cr;
+		struct msg_open_rep orep;
+		struct msg_attr a;
+		struct msg_name nm;
+		char body[sizeof(cr) + 16], lbuf[MDS_LAYOUT_MAX];
+		uint32_t rlen, blen;
+		int rc;
+
+		unlink(mport);
+		mpid = spawn(argv);
+		port = wait_port(mport);
+		ck_assert_int_gt(port, 0);
+		fd = mds_connect(port, secret);
+		ck_assert_int_ge(fd, 0);
+		if (round == 0) {
+			cr = mkcr(1, "wire", 0644, MSG_CR_EXCL);
+			memcpy(body, &cr, sizeof(cr));
+			memcpy(body + sizeof(cr), "wire", 4);
+			rc = msg_call(fd, MSG_OP_MDS_CREATE, 0, body,
+			    sizeof(cr) + 4, NULL, 0, &orep, sizeof(orep),
+			    &rlen, lbuf, sizeof(lbuf), &blen);
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_eq(rlen, sizeof(orep));
+			ck_assert_uint_eq(blen, sizeof(struct msg_layout) +
+			    sizeof(struct msg_layout_ent));
+			ck_assert_uint_ne(orep.handle, 0);
+		}
+		memset(&nm, 0, sizeof(nm));
+		nm.parent = 1;
+		nm.namelen = 4;
+		memcpy(body, &nm, sizeof(nm));
+		memcpy(body + sizeof(nm), "wire", 4);
+		rc = msg_call(fd, MSG_OP_MDS_LOOKUP, 0, body, sizeof(nm) + 4,
+		    NULL, 0, &a, sizeof(a), &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, 0);
+		ck_assert_uint_eq(a.mode, S_IFREG | 0644);
+		close(fd);
+		kill(mpid, SIGKILL);
+		waitpid(mpid, NULL, 0);
+	}
+	if (opid > 0) {
+		kill(opid, SIGKILL);
+		waitpid(opid, NULL, 0);
+	}
+out:
+	free(mds);
+	free(oss);
+	free(secf);
+	free(mapf);
+	free(mport);
+	free(oport);
+	free(mdir);
+	free(odir);
+}
+END_TEST
+
+Suite *
+mds_suite(void)
+{
+	Suite *s = suite_create("mds");
+	TCase *tc = tcase_create("ns");
+
+	tcase_add_checked_fixture(tc, ns_setup, ns_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, mds_ns_root_is_0755_root);
+	tcase_add_test(tc, mds_ns_create_excl_returns_eexist);
+	tcase_add_test(tc, mds_ns_mknod_types_and_nlink);
+	tcase_add_test(tc, mds_ns_symlink_readlink);
+	tcase_add_test(tc, mds_ns_link_unlink_counts);
+	tcase_add_test(tc, mds_ns_link_emlink);
+	tcase_add_test(tc, mds_ns_rmdir_rules);
+	tcase_add_test(tc, mds_ns_rename_rules);
+	tcase_add_test(tc, mds_ns_rename_exchange);
+	tcase_add_test(tc, mds_ns_readdir_10000_each_once);
+	tcase_add_test(tc, mds_ns_layout_inheritance);
+	tcase_add_test(tc, mds_ns_setlayout_file_rules);
+	tcase_add_test(tc, mds_ns_oid_unique_across_restart);
+	tcase_add_test(tc, mds_ns_xattr_rules);
+	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
+	tcase_add_test(tc, mds_ns_setattr_open_close_append);
+	tcase_add_test(tc, mds_wire_create_survives_kill9);
+	suite_add_tcase(s, tc);
+	return s;
+}
