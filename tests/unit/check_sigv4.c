@@ -20,6 +20,7 @@
 
 #include <curl/curl.h>
 
+#include "auth/creds.h"
 #include "auth/sigv4.h"
 #include "core/util.h"
 
@@ -186,15 +187,16 @@ treq_del(struct treq *t, const char *name)
 /* ---- key lookup used by the tests ---- */
 
 struct tkey {
-	const char	*akid;
-	const char	*secret;
-	const char	*account;
-	const char	*token;
+	char	akid[128];
+	char	secret[128];
+	char	account[16];
+	char	token[1024];
 };
 
+/* Copies, so entries outlive the test that added them (CK_FORK=no). */
 static struct tkey tkeys[8] = {
-	{ SUITE_AKID, SUITE_SECRET, "111122223333", NULL },
-	{ "test", "test", "000000000000", NULL },
+	{ SUITE_AKID, SUITE_SECRET, "111122223333", "" },
+	{ "test", "test", "000000000000", "" },
 };
 static int tkeys_skip;	/* answer every key with skip_signature */
 
@@ -207,7 +209,7 @@ tlookup(void *arg, const char *akid, struct sigv4_secret *out)
 		out->skip_signature = 1;
 		return 0;
 	}
-	for (size_t i = 0; i < 8 && tkeys[i].akid; i++) {
+	for (size_t i = 0; i < 8 && tkeys[i].akid[0]; i++) {
 		if (strcmp(tkeys[i].akid, akid) != 0)
 			continue;
 		snprintf(out->secret, sizeof(out->secret), "%s",
@@ -215,7 +217,7 @@ tlookup(void *arg, const char *akid, struct sigv4_secret *out)
 		snprintf(out->account, sizeof(out->account), "%s",
 		    tkeys[i].account);
 		snprintf(out->token, sizeof(out->token), "%s",
-		    tkeys[i].token ? tkeys[i].token : "");
+		    tkeys[i].token);
 		return 0;
 	}
 	return -ENOENT;
@@ -225,13 +227,16 @@ static void
 tkeys_add(const char *akid, const char *secret, const char *account,
     const char *token)
 {
-	for (size_t i = 0; i < 7; i++) {
-		if (tkeys[i].akid && strcmp(tkeys[i].akid, akid) != 0)
+	for (size_t i = 0; i < 8; i++) {
+		if (tkeys[i].akid[0] && strcmp(tkeys[i].akid, akid) != 0)
 			continue;
-		tkeys[i].akid = akid;
-		tkeys[i].secret = secret;
-		tkeys[i].account = account;
-		tkeys[i].token = token;
+		snprintf(tkeys[i].akid, sizeof(tkeys[i].akid), "%s", akid);
+		snprintf(tkeys[i].secret, sizeof(tkeys[i].secret), "%s",
+		    secret);
+		snprintf(tkeys[i].account, sizeof(tkeys[i].account), "%s",
+		    account);
+		snprintf(tkeys[i].token, sizeof(tkeys[i].token), "%s",
+		    token ? token : "");
 		return;
 	}
 	ck_abort_msg("key table full");
@@ -1232,6 +1237,315 @@ START_TEST(sigv4_verify_garbage_never_ok)
 }
 END_TEST
 
+/* ---- creds ---- */
+
+static char tdir[64];
+
+static char *
+tfile(const char *name, const char *text)
+{
+	char *p;
+
+	if (tdir[0] == '\0') {
+		snprintf(tdir, sizeof(tdir), "/tmp/check_sigv4.XXXXXX");
+		ck_assert_ptr_nonnull(mkdtemp(tdir));
+	}
+	p = xasprintf("%s/%s", tdir, name);
+	ck_assert_int_eq(file_write_atomic(p, text, strlen(text)), 0);
+	return p;
+}
+
+static void
+tdir_clean(void)
+{
+	if (tdir[0] != '\0')
+		rm_rf(tdir);
+	tdir[0] = '\0';
+}
+
+START_TEST(creds_default_pair_present)
+{
+	struct creds *c = creds_new(0);
+	struct sigv4_secret s;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(creds_count(c), 1);
+	ck_assert_int_eq(creds_lookup(c, "test", &s), 0);
+	ck_assert_str_eq(s.secret, "test");
+	ck_assert_str_eq(s.account, "000000000000");
+	ck_assert_str_eq(s.token, "");
+	ck_assert_int_eq(s.skip_signature, 0);
+	ck_assert_int_eq(creds_lookup(c, "nobody", &s), -ENOENT);
+	creds_free(c);
+	c = creds_new(CREDS_F_NO_DEFAULT);
+	ck_assert_uint_eq(creds_count(c), 0);
+	ck_assert_int_eq(creds_lookup(c, "test", &s), -ENOENT);
+	creds_free(c);
+	creds_free(NULL);
+}
+END_TEST
+
+START_TEST(creds_add_validates_fields)
+{
+	struct creds *c = creds_new(CREDS_F_NO_DEFAULT);
+	char big[200];
+
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(creds_add(c, "AK", "S", "123456789012", NULL), 0);
+	ck_assert_int_eq(creds_add(c, "AK", "S", "12345678901", NULL),
+	    -EINVAL);
+	ck_assert_int_eq(creds_add(c, "AK", "S", "12345678901x", NULL),
+	    -EINVAL);
+	ck_assert_int_eq(creds_add(c, "", "S", "123456789012", NULL),
+	    -EINVAL);
+	ck_assert_int_eq(creds_add(c, "A K", "S", "123456789012", NULL),
+	    -EINVAL);
+	ck_assert_int_eq(creds_add(c, "A/K", "S", "123456789012", NULL),
+	    -EINVAL);
+	ck_assert_int_eq(creds_add(c, big, "S", "123456789012", NULL),
+	    -EINVAL);
+	ck_assert_int_eq(creds_add(c, "AK", big, "123456789012", NULL),
+	    -EINVAL);
+	ck_assert_int_eq(creds_add(c, "AK", "", "123456789012", NULL),
+	    -EINVAL);
+	ck_assert_int_eq(creds_add(c, "AK", "S", "123456789012", "t k"),
+	    -EINVAL);
+	/* Replacing keeps one entry. */
+	ck_assert_int_eq(creds_add(c, "AK", "S2", "210987654321", "tok"), 0);
+	ck_assert_uint_eq(creds_count(c), 1);
+	creds_free(c);
+}
+END_TEST
+
+START_TEST(creds_load_file_parses_lines)
+{
+	struct creds *c = creds_new(0);
+	struct sigv4_secret s;
+	char *p;
+
+	p = tfile("good", "# fsxd credentials\n\n"
+	    "AKIA1 secret/one+1 111111111111   # trailing comment\n"
+	    "\tAKIA2\tsecret2\t222222222222\tTOKEN/+=\r\n"
+	    "test othersecret 333333333333\n"
+	    "   \n");
+	ck_assert_int_eq(creds_load_file(c, p), 0);
+	ck_assert_uint_eq(creds_count(c), 3);
+	ck_assert_int_eq(creds_lookup(c, "AKIA1", &s), 0);
+	ck_assert_str_eq(s.secret, "secret/one+1");
+	ck_assert_str_eq(s.account, "111111111111");
+	ck_assert_int_eq(creds_lookup(c, "AKIA2", &s), 0);
+	ck_assert_str_eq(s.token, "TOKEN/+=");
+	ck_assert_int_eq(creds_lookup(c, "test", &s), 0);
+	ck_assert_str_eq(s.secret, "othersecret");	/* file replaces */
+	free(p);
+	p = tfile("bad1", "AKIA1 secret\n");
+	ck_assert_int_eq(creds_load_file(c, p), -EINVAL);
+	free(p);
+	p = tfile("bad2", "AKIA1 secret 1111 extra toomany\n");
+	ck_assert_int_eq(creds_load_file(c, p), -EINVAL);
+	free(p);
+	p = tfile("bad3", "AKIA1 secret notanaccount\n");
+	ck_assert_int_eq(creds_load_file(c, p), -EINVAL);
+	free(p);
+	p = xasprintf("%s/missing", tdir);
+	ck_assert_int_eq(creds_load_file(c, p), -ENOENT);
+	free(p);
+	creds_free(c);
+	tdir_clean();
+}
+END_TEST
+
+START_TEST(creds_load_env_parses_entries)
+{
+	struct creds *c = creds_new(0);
+	struct sigv4_secret s;
+
+	ck_assert_int_eq(creds_load_env(c, NULL), 0);
+	ck_assert_int_eq(creds_load_env(c, "AK1:S1/+:111111111111, "
+	    "AK2:S2:222222222222:TOK==,,"), 0);
+	ck_assert_uint_eq(creds_count(c), 3);
+	ck_assert_int_eq(creds_lookup(c, "AK1", &s), 0);
+	ck_assert_str_eq(s.secret, "S1/+");
+	ck_assert_int_eq(creds_lookup(c, "AK2", &s), 0);
+	ck_assert_str_eq(s.account, "222222222222");
+	ck_assert_str_eq(s.token, "TOK==");
+	ck_assert_int_eq(creds_load_env(c, "AK3:S3"), -EINVAL);
+	ck_assert_int_eq(creds_load_env(c, "AK3:S3:1:2:3"), -EINVAL);
+	ck_assert_int_eq(creds_load_env(c, "AK3:S3:abcdefghijkl"), -EINVAL);
+	creds_free(c);
+}
+END_TEST
+
+START_TEST(creds_any_key_maps_account)
+{
+	struct creds *c = creds_new(CREDS_F_ANY_KEY);
+	struct sigv4_secret s;
+
+	ck_assert_int_eq(creds_add(c, "KNOWN", "k", "444444444444", "tok"),
+	    0);
+	ck_assert_int_eq(creds_lookup(c, "AKIARANDOM123", &s), 0);
+	ck_assert_str_eq(s.account, "000000000000");
+	ck_assert_int_eq(s.skip_signature, 1);
+	ck_assert_int_eq(creds_lookup(c, "123456789012", &s), 0);
+	ck_assert_str_eq(s.account, "123456789012");
+	ck_assert_int_eq(creds_lookup(c, "1234567890123", &s), 0);
+	ck_assert_str_eq(s.account, "000000000000");
+	ck_assert_int_eq(creds_lookup(c, "KNOWN", &s), 0);
+	ck_assert_str_eq(s.account, "444444444444");
+	ck_assert_int_eq(s.skip_signature, 1);
+	creds_free(c);
+}
+END_TEST
+
+/* The global store through sigv4_verify, as fsxd uses it. */
+START_TEST(creds_init_global_verifies_captured)
+{
+	struct cap cp;
+	struct sigv4_result res;
+	struct sigv4_req rq;
+	char *p;
+
+	p = tfile("creds", "AKIAFSXLOCAL0EXAMPLE "
+	    "fsxLocalSecret/Key+0123456789abcdEXAMPLE 123456789012\n");
+	setenv("FSXD_CREDENTIALS", "ASIAFSXLOCAL0SESSION:sessionSecret"
+	    "0123456789:210987654321:FwoGZXIvYXdzEJr//////////wEaDEXAMPLE"
+	    "TOKENfsxlocal+/=0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+	    "KLMNOPQRSTUVWXYZ", 1);
+	ck_assert_int_eq(creds_init(p, 0), 0);
+	for (size_t i = 0; i < NCAP; i++) {
+		cap_load(&cp, cap_names[i]);
+		rq = treq_view(&cp.t);
+		sigv4_verify(&rq, (time_t)cp.when, 0, creds_lookup, NULL,
+		    &res);
+		ck_assert_msg(res.status == SIGV4_OK, "%s: %s", cap_names[i],
+		    res.message);
+		ck_assert_str_eq(res.account, cp.account);
+		/* A wrong body fails with real keys... */
+		cp.t.body[0] ^= 1;
+		sigv4_verify(&rq, (time_t)cp.when, 0, creds_lookup, NULL,
+		    &res);
+		ck_assert_int_eq(res.status, SIGV4_MISMATCH);
+		cap_free(&cp);
+	}
+	/* ...and passes in any-key mode, with FSXD_DEFAULT_CREDENTIALS=0. */
+	setenv("FSXD_DEFAULT_CREDENTIALS", "0", 1);
+	ck_assert_int_eq(creds_init(NULL, 1), 0);
+	cap_load(&cp, "describe-file-systems");
+	cp.t.body[0] ^= 1;
+	rq = treq_view(&cp.t);
+	sigv4_verify(&rq, (time_t)cp.when, 0, creds_lookup, NULL, &res);
+	ck_assert_int_eq(res.status, SIGV4_OK);
+	ck_assert_str_eq(res.account, "000000000000");
+	sigv4_verify(&rq, (time_t)cp.when + 900, 0, creds_lookup, NULL,
+	    &res);
+	ck_assert_int_eq(res.status, SIGV4_EXPIRED);
+	cap_free(&cp);
+	/* A bad file fails init and keeps the previous store. */
+	free(p);
+	p = tfile("creds-bad", "only two\n");
+	ck_assert_int_eq(creds_init(p, 0), -EINVAL);
+	creds_fini();
+	ck_assert_int_eq(creds_lookup(NULL, "test", &(struct sigv4_secret){0}),
+	    -ENOENT);
+	unsetenv("FSXD_CREDENTIALS");
+	unsetenv("FSXD_DEFAULT_CREDENTIALS");
+	free(p);
+	tdir_clean();
+}
+END_TEST
+
+static void
+client_env_clear(void)
+{
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_SESSION_TOKEN");
+	unsetenv("AWS_PROFILE");
+	unsetenv("AWS_DEFAULT_PROFILE");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+	unsetenv("AWS_CONFIG_FILE");
+	unsetenv("AWS_REGION");
+	unsetenv("AWS_DEFAULT_REGION");
+}
+
+START_TEST(creds_client_from_env_order)
+{
+	struct sigv4_key k;
+	char *cf, *home = getenv("HOME") ? xstrdup(getenv("HOME")) : NULL;
+
+	client_env_clear();
+	setenv("HOME", "/nonexistent-fsx-home", 1);
+	ck_assert_int_eq(creds_client_from_env(&k), 0);
+	ck_assert_str_eq(k.akid, "test");
+	ck_assert_str_eq(k.secret, "test");
+	ck_assert_str_eq(k.token, "");
+
+	cf = tfile("credentials", "[default]\naws_access_key_id = AKDEF\n"
+	    "aws_secret_access_key=SDEF\n\n[dev]\n  aws_access_key_id = AKDEV"
+	    "  \naws_secret_access_key = SDEV/+\naws_session_token = TDEV\n"
+	    "[broken\n");
+	setenv("AWS_SHARED_CREDENTIALS_FILE", cf, 1);
+	ck_assert_int_eq(creds_client_from_env(&k), 0);
+	ck_assert_str_eq(k.akid, "AKDEF");
+	ck_assert_str_eq(k.secret, "SDEF");
+	setenv("AWS_PROFILE", "dev", 1);
+	ck_assert_int_eq(creds_client_from_env(&k), 0);
+	ck_assert_str_eq(k.akid, "AKDEV");
+	ck_assert_str_eq(k.secret, "SDEV/+");
+	ck_assert_str_eq(k.token, "TDEV");
+	setenv("AWS_PROFILE", "absent", 1);
+	ck_assert_int_eq(creds_client_from_env(&k), 0);
+	ck_assert_str_eq(k.akid, "test");
+
+	setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SENV", 1);
+	setenv("AWS_SESSION_TOKEN", "TENV", 1);
+	ck_assert_int_eq(creds_client_from_env(&k), 0);
+	ck_assert_str_eq(k.akid, "AKENV");
+	ck_assert_str_eq(k.secret, "SENV");
+	ck_assert_str_eq(k.token, "TENV");
+	client_env_clear();
+	if (home) {
+		setenv("HOME", home, 1);
+		free(home);
+	}
+	free(cf);
+	tdir_clean();
+}
+END_TEST
+
+START_TEST(creds_client_region_order)
+{
+	char r[64], small[4];
+	char *cf;
+
+	client_env_clear();
+	setenv("AWS_CONFIG_FILE", "/nonexistent-fsx-config", 1);
+	ck_assert_int_eq(creds_client_region(r, sizeof(r)), 0);
+	ck_assert_str_eq(r, "us-east-1");
+	ck_assert_int_eq(creds_client_region(small, sizeof(small)),
+	    -ENAMETOOLONG);
+	cf = tfile("config", "[default]\nregion = eu-west-3\n"
+	    "[profile dev]\noutput = json\nregion=ap-southeast-2\n");
+	setenv("AWS_CONFIG_FILE", cf, 1);
+	ck_assert_int_eq(creds_client_region(r, sizeof(r)), 0);
+	ck_assert_str_eq(r, "eu-west-3");
+	setenv("AWS_PROFILE", "dev", 1);
+	ck_assert_int_eq(creds_client_region(r, sizeof(r)), 0);
+	ck_assert_str_eq(r, "ap-southeast-2");
+	setenv("AWS_DEFAULT_REGION", "ca-central-1", 1);
+	ck_assert_int_eq(creds_client_region(r, sizeof(r)), 0);
+	ck_assert_str_eq(r, "ca-central-1");
+	setenv("AWS_REGION", "sa-east-1", 1);
+	ck_assert_int_eq(creds_client_region(r, sizeof(r)), 0);
+	ck_assert_str_eq(r, "sa-east-1");
+	client_env_clear();
+	free(cf);
+	tdir_clean();
+}
+END_TEST
+
 Suite	*sigv4_suite(void);
 
 Suite *
@@ -1281,6 +1595,17 @@ sigv4_suite(void)
 	tcase_add_test(tc, sigv4_sign_verify_roundtrip);
 	tcase_add_test(tc, sigv4_sign_rejects_bad_arguments);
 	tcase_add_test(tc, sigv4_sign_curl_headers_verify);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("creds");
+	tcase_add_test(tc, creds_default_pair_present);
+	tcase_add_test(tc, creds_add_validates_fields);
+	tcase_add_test(tc, creds_load_file_parses_lines);
+	tcase_add_test(tc, creds_load_env_parses_entries);
+	tcase_add_test(tc, creds_any_key_maps_account);
+	tcase_add_test(tc, creds_init_global_verifies_captured);
+	tcase_add_test(tc, creds_client_from_env_order);
+	tcase_add_test(tc, creds_client_region_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
