@@ -1,0 +1,675 @@
+/*
+ * The object storage server's request handlers and OST space accounting
+ * (see oss.h for the opcode semantics).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "msg/msg.h"
+#include "msg/msg_srv.h"
+#include "oss/oss.h"
+
+#define OSS_BSIZE	4096
+#define OSS_OFF_MAX	((uint64_t)1 << 50)	/* 1 PiB per object */
+
+struct oss_ost {
+	uint32_t		 idx;
+	char			*dir;
+	int			 odirfd;	/* DIR/O */
+	uint64_t		 capacity;
+	_Atomic uint64_t	 used;		/* allocated bytes */
+	_Atomic uint64_t	 objects;
+};
+
+struct oss {
+	struct oss_obj_cache	*oc;
+	struct oss_ost		*ost[OSS_OST_MAX];
+	int			 nost;
+	_Atomic uint64_t	 n_read, n_write, n_punch, n_destroy;
+	_Atomic uint64_t	 n_create, n_sync, n_getattr, n_statfs;
+	_Atomic uint64_t	 read_bytes, write_bytes, n_enospc;
+};
+
+struct oss *
+oss_new(int fdcache)
+{
+	struct oss *o = calloc(1, sizeof(*o));
+
+	if (o == NULL)
+		return NULL;
+	o->oc = oss_obj_cache_new(fdcache);
+	if (o->oc == NULL) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void
+oss_free(struct oss *o)
+{
+	if (o == NULL)
+		return;
+	oss_obj_cache_free(o->oc);
+	for (int i = 0; i < o->nost; i++) {
+		close(o->ost[i]->odirfd);
+		free(o->ost[i]->dir);
+		free(o->ost[i]);
+	}
+	free(o);
+}
+
+int
+oss_nost(const struct oss *o)
+{
+	return o->nost;
+}
+
+static struct oss_ost *
+ost_find(struct oss *o, uint32_t idx)
+{
+	for (int i = 0; i < o->nost; i++)
+		if (o->ost[i]->idx == idx)
+			return o->ost[i];
+	return NULL;
+}
+
+int
+oss_ost_parse(const char *spec, uint32_t *idx, char *dir, size_t dircap,
+    uint64_t *capacity)
+{
+	const char *c1 = strchr(spec, ':'), *c2 = strrchr(spec, ':');
+	unsigned long long v;
+	char *end;
+	size_t n;
+
+	if (c1 == NULL || c2 == NULL || c2 == c1 || c1 == spec)
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(spec, &end, 10);
+	if (errno != 0 || end != c1 || v > UINT32_MAX || spec[0] == '-')
+		return -EINVAL;
+	*idx = (uint32_t)v;
+	n = (size_t)(c2 - c1 - 1);
+	if (n == 0 || n >= dircap)
+		return -EINVAL;
+	memcpy(dir, c1 + 1, n);
+	dir[n] = '\0';
+	errno = 0;
+	if (c2[1] == '\0' || c2[1] == '-')
+		return -EINVAL;
+	v = strtoull(c2 + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0)
+		return -EINVAL;
+	*capacity = v;
+	return 0;
+}
+
+/* Sum the allocated bytes and count the objects under DIR/O. */
+static int
+ost_scan(struct oss_ost *t)
+{
+	uint64_t used = 0, objects = 0;
+
+	for (int i = 0; i < 256; i++) {
+		char sub[4];
+		struct dirent *de;
+		DIR *d;
+		int dfd;
+
+		snprintf(sub, sizeof(sub), "%02x", i);
+		dfd = openat(t->odirfd, sub, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (dfd < 0)
+			return -errno;
+		d = fdopendir(dfd);
+		if (d == NULL) {
+			int rc = -errno;
+
+			close(dfd);
+			return rc;
+		}
+		while ((de = readdir(d)) != NULL) {
+			struct stat st;
+
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			if (fstatat(dfd, de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+				continue;
+			used += (uint64_t)st.st_blocks * 512;
+			objects++;
+		}
+		closedir(d);
+	}
+	t->used = used;
+	t->objects = objects;
+	return 0;
+}
+
+int
+oss_ost_add(struct oss *o, uint32_t idx, const char *dir, uint64_t capacity)
+{
+	struct oss_ost *t;
+	char *odir;
+	int rc;
+
+	if (ost_find(o, idx) != NULL)
+		return -EEXIST;
+	if (o->nost >= OSS_OST_MAX)
+		return -E2BIG;
+	odir = xasprintf("%s/O", dir);
+	rc = mkdir_p(odir, 0700);
+	if (rc < 0) {
+		free(odir);
+		return rc;
+	}
+	for (int i = 0; i < 256; i++) {
+		char sub[8];
+
+		snprintf(sub, sizeof(sub), "/%02x", i);
+		{
+			char *p = xasprintf("%s%s", odir, sub);
+
+			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+				rc = -errno;
+				free(p);
+				free(odir);
+				return rc;
+			}
+			free(p);
+		}
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		free(odir);
+		return -ENOMEM;
+	}
+	t->idx = idx;
+	t->dir = xstrdup(dir);
+	t->capacity = capacity;
+	t->odirfd = open(odir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(odir);
+	if (t->odirfd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	rc = ost_scan(t);
+	if (rc < 0)
+		goto fail;
+	o->ost[o->nost++] = t;
+	log_info("%s: ost %u at %s: %" PRIu64 " objects, %" PRIu64
+	    " of %" PRIu64 " bytes used", __func__, idx, dir,
+	    (uint64_t)t->objects, (uint64_t)t->used, capacity);
+	return 0;
+fail:
+	if (t->odirfd >= 0)
+		close(t->odirfd);
+	free(t->dir);
+	free(t);
+	return rc;
+}
+
+int
+oss_ost_usage(struct oss *o, uint32_t idx, uint64_t *used, uint64_t *objects)
+{
+	struct oss_ost *t = ost_find(o, idx);
+
+	if (t == NULL)
+		return -ENODEV;
+	if (used)
+		*used = t->used;
+	if (objects)
+		*objects = t->objects;
+	return 0;
+}
+
+int
+oss_open_objects(struct oss *o)
+{
+	return oss_obj_cache_count(o->oc);
+}
+
+/* Apply a change of allocated bytes to the OST's usage. */
+static void
+ost_account(struct oss_ost *t, uint64_t before, uint64_t after)
+{
+	if (after >= before)
+		atomic_fetch_add(&t->used, after - before);
+	else {
+		uint64_t d = before - after, cur = t->used;
+
+		/* never wrap below zero */
+		while (!atomic_compare_exchange_weak(&t->used, &cur,
+		    cur > d ? cur - d : 0))
+			;
+	}
+}
+
+/* Reserve `n` bytes of capacity; -ENOSPC if they do not fit. */
+static int
+ost_reserve(struct oss_ost *t, uint64_t n)
+{
+	uint64_t cur = t->used;
+
+	if (n == 0)
+		return 0;
+	do {
+		if (cur > t->capacity || n > t->capacity - cur)
+			return -ENOSPC;
+	} while (!atomic_compare_exchange_weak(&t->used, &cur, cur + n));
+	return 0;
+}
+
+static int
+obj_get(struct oss *o, struct oss_ost *t, uint64_t oid, int flags,
+    struct oss_obj **ob)
+{
+	int created = 0, rc;
+
+	rc = oss_obj_get(o->oc, t->idx, t->odirfd, oid, flags, ob, &created);
+	if (rc == 0 && created)
+		atomic_fetch_add(&t->objects, 1);
+	return rc;
+}
+
+/*
+ * Get the object and its modification lock, retrying if a concurrent
+ * destroy killed the entry between the lookup and the lock.
+ */
+static int
+obj_get_locked(struct oss *o, struct oss_ost *t, uint64_t oid, int flags,
+    struct oss_obj **out)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		struct oss_obj *ob;
+		int rc = obj_get(o, t, oid, flags, &ob);
+
+		if (rc < 0)
+			return rc;
+		oss_obj_lock(ob);
+		if (!oss_obj_dead(ob)) {
+			*out = ob;
+			return 0;
+		}
+		oss_obj_unlock(ob);
+		oss_obj_put(o->oc, ob);
+	}
+	return -EAGAIN;
+}
+
+static void
+obj_release(struct oss *o, struct oss_obj *ob)
+{
+	oss_obj_unlock(ob);
+	oss_obj_put(o->oc, ob);
+}
+
+/* Refresh the entry from fstat and account the allocation change. */
+static int
+obj_refresh(struct oss_ost *t, struct oss_obj *ob)
+{
+	struct stat st;
+
+	if (fstat(oss_obj_fd(ob), &st) < 0)
+		return -errno;
+	ost_account(t, oss_obj_alloc(ob), (uint64_t)st.st_blocks * 512);
+	oss_obj_set(ob, (uint64_t)st.st_blocks * 512, (uint64_t)st.st_size);
+	return 0;
+}
+
+static int
+h_write(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
+    const struct msg_hdr *h, const struct msg_io *io, const uint8_t *bulk)
+{
+	struct msg_io_rep rep;
+	struct oss_obj *ob;
+	uint64_t len = h->bulk_len, growth, done = 0, alloc, size;
+	int rc, rc2;
+
+	if (io->length != len)
+		return -EINVAL;
+	if (io->offset > OSS_OFF_MAX || len > OSS_OFF_MAX - io->offset)
+		return -EFBIG;
+	rc = obj_get_locked(o, t, io->oid, OSS_OBJ_CREATE, &ob);
+	if (rc < 0)
+		return rc;
+	/*
+	 * Growth estimate: nothing when the range is inside a fully
+	 * allocated file, else the whole write rounded up to blocks.
+	 */
+	alloc = oss_obj_alloc(ob);
+	size = oss_obj_size(ob);
+	if (io->offset + len <= size && alloc >= size)
+		growth = 0;
+	else
+		growth = (len + OSS_BSIZE - 1) / OSS_BSIZE * OSS_BSIZE;
+	rc = ost_reserve(t, growth);
+	if (rc < 0) {
+		atomic_fetch_add(&o->n_enospc, 1);
+		goto out;
+	}
+	while (done < len) {
+		ssize_t w = pwrite(oss_obj_fd(ob), bulk + done, len - done,
+		    (off_t)(io->offset + done));
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		done += (uint64_t)w;
+	}
+	if (rc == 0 && (h->flags & MSG_F_SYNC) &&
+	    fdatasync(oss_obj_fd(ob)) < 0)
+		rc = -errno;
+	/* account what really happened, then give back the reservation */
+	rc2 = obj_refresh(t, ob);
+	ost_account(t, growth, 0);
+	if (rc == 0)
+		rc = rc2;
+	if (rc < 0)
+		goto out;
+	atomic_fetch_add(&o->n_write, 1);
+	atomic_fetch_add(&o->write_bytes, len);
+	memset(&rep, 0, sizeof(rep));
+	rep.length = done;
+	rep.obj_size = oss_obj_size(ob);
+	obj_release(o, ob);
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+out:
+	obj_release(o, ob);
+	return rc;
+}
+
+static int
+h_read(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
+    const struct msg_hdr *h, const struct msg_io *io)
+{
+	struct msg_io_rep rep;
+	struct oss_obj *ob = NULL;
+	struct iovec iov;
+	uint8_t *buf;
+	uint64_t done = 0;
+	int rc;
+
+	if (io->length > MSG_BULK_MAX)
+		return -EINVAL;
+	memset(&rep, 0, sizeof(rep));
+	rc = obj_get(o, t, io->oid, 0, &ob);
+	if (rc == -ENOENT)
+		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+	if (rc < 0)
+		return rc;
+	buf = msg_srv_conn_buf(c);
+	if (buf == NULL) {
+		oss_obj_put(o->oc, ob);
+		return -ENOMEM;
+	}
+	while (done < io->length && io->offset <= OSS_OFF_MAX) {
+		ssize_t r = pread(oss_obj_fd(ob), buf + done,
+		    io->length - done, (off_t)(io->offset + done));
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		done += (uint64_t)r;
+	}
+	rep.obj_size = oss_obj_size(ob);
+	oss_obj_put(o->oc, ob);
+	if (rc < 0)
+		return rc;
+	rep.length = done;
+	atomic_fetch_add(&o->n_read, 1);
+	atomic_fetch_add(&o->read_bytes, done);
+	iov.iov_base = buf;
+	iov.iov_len = done;
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), &iov, done ? 1 : 0);
+}
+
+static int
+h_punch(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
+    const struct msg_hdr *h, const struct msg_io *io)
+{
+	struct msg_io_rep rep;
+	struct oss_obj *ob;
+	int rc;
+
+	if (io->offset > OSS_OFF_MAX)
+		return -EFBIG;
+	memset(&rep, 0, sizeof(rep));
+	rc = obj_get_locked(o, t, io->oid, io->offset ? OSS_OBJ_CREATE : 0,
+	    &ob);
+	if (rc == -ENOENT)
+		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+	if (rc < 0)
+		return rc;
+	if (ftruncate(oss_obj_fd(ob), (off_t)io->offset) < 0)
+		rc = -errno;
+	{
+		int rc2 = obj_refresh(t, ob);
+
+		if (rc == 0)
+			rc = rc2;
+	}
+	rep.obj_size = oss_obj_size(ob);
+	obj_release(o, ob);
+	if (rc < 0)
+		return rc;
+	atomic_fetch_add(&o->n_punch, 1);
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+}
+
+static int
+h_destroy(struct oss *o, struct oss_ost *t, uint64_t oid)
+{
+	struct oss_obj *ob;
+	char name[40];
+	int rc;
+
+	rc = obj_get_locked(o, t, oid, 0, &ob);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	oss_obj_kill(o->oc, ob);
+	snprintf(name, sizeof(name), "%02x/%llu", (unsigned)(oid & 0xff),
+	    (unsigned long long)oid);
+	if (unlinkat(t->odirfd, name, 0) < 0 && errno != ENOENT)
+		rc = -errno;
+	if (rc == 0) {
+		ost_account(t, oss_obj_alloc(ob), 0);
+		oss_obj_set(ob, 0, 0);
+		atomic_fetch_sub(&t->objects, 1);
+	}
+	obj_release(o, ob);
+	atomic_fetch_add(&o->n_destroy, 1);
+	return rc;
+}
+
+static int
+h_getattr(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
+    const struct msg_hdr *h, uint64_t oid)
+{
+	struct msg_obj_attr a;
+	struct oss_obj *ob;
+	struct stat st;
+	int rc;
+
+	rc = obj_get(o, t, oid, 0, &ob);
+	if (rc < 0)
+		return rc;
+	rc = fstat(oss_obj_fd(ob), &st) < 0 ? -errno : 0;
+	oss_obj_put(o->oc, ob);
+	if (rc < 0)
+		return rc;
+	atomic_fetch_add(&o->n_getattr, 1);
+	memset(&a, 0, sizeof(a));
+	a.size = (uint64_t)st.st_size;
+	a.blocks = (uint64_t)st.st_blocks;
+	a.mtime_sec = st.st_mtim.tv_sec;
+	a.mtime_nsec = st.st_mtim.tv_nsec;
+	return msg_srv_reply(c, h, 0, &a, sizeof(a), NULL, 0);
+}
+
+static int
+h_statfs(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
+    const struct msg_hdr *h)
+{
+	struct msg_statfs sf;
+	uint64_t used = t->used, objs = t->objects;
+	uint64_t freeb = used < t->capacity ? t->capacity - used : 0;
+
+	atomic_fetch_add(&o->n_statfs, 1);
+	memset(&sf, 0, sizeof(sf));
+	sf.bsize = OSS_BSIZE;
+	sf.blocks = t->capacity / OSS_BSIZE;
+	sf.bfree = freeb / OSS_BSIZE;
+	sf.bavail = sf.bfree;
+	sf.files = objs;
+	/* one object per 64 KiB of capacity, as a nominal inode budget */
+	sf.ffree = t->capacity / 65536 > objs ? t->capacity / 65536 - objs : 0;
+	sf.namemax = MSG_NAME_MAX;
+	return msg_srv_reply(c, h, 0, &sf, sizeof(sf), NULL, 0);
+}
+
+int
+oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body, const void *bulk)
+{
+	struct oss *o = ctx;
+	struct msg_obj obj;
+	struct msg_io io;
+	struct oss_ost *t;
+	int rc;
+
+	/* the framework checked body_len >= msg_req_body_min(opcode) */
+	switch (h->opcode) {
+	case MSG_OP_OST_READ:
+	case MSG_OP_OST_WRITE:
+	case MSG_OP_OST_PUNCH:
+		memcpy(&io, body, sizeof(io));
+		t = ost_find(o, io.ost);
+		if (t == NULL)
+			return -ENODEV;
+		if (h->opcode == MSG_OP_OST_READ)
+			return h_read(o, t, c, h, &io);
+		if (h->opcode == MSG_OP_OST_PUNCH)
+			return h_punch(o, t, c, h, &io);
+		if (h->bulk_len == 0 && io.length == 0) {
+			struct msg_io_rep rep = { 0, 0 };
+
+			return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL,
+			    0);
+		}
+		return h_write(o, t, c, h, &io, bulk);
+	case MSG_OP_OST_CREATE:
+	case MSG_OP_OST_DESTROY:
+	case MSG_OP_OST_SYNC:
+	case MSG_OP_OST_GETATTR:
+	case MSG_OP_OST_STATFS:
+		memcpy(&obj, body, sizeof(obj));
+		t = ost_find(o, obj.ost);
+		if (t == NULL)
+			return -ENODEV;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+
+	switch (h->opcode) {
+	case MSG_OP_OST_CREATE: {
+		struct oss_obj *ob;
+
+		rc = obj_get(o, t, obj.oid, OSS_OBJ_CREATE, &ob);
+		if (rc < 0)
+			return rc;
+		oss_obj_put(o->oc, ob);
+		atomic_fetch_add(&o->n_create, 1);
+		break;
+	}
+	case MSG_OP_OST_DESTROY:
+		rc = h_destroy(o, t, obj.oid);
+		break;
+	case MSG_OP_OST_SYNC: {
+		struct oss_obj *ob;
+
+		rc = obj_get(o, t, obj.oid, 0, &ob);
+		if (rc == -ENOENT) {
+			rc = 0;
+			break;
+		}
+		if (rc < 0)
+			return rc;
+		if (fdatasync(oss_obj_fd(ob)) < 0)
+			rc = -errno;
+		oss_obj_put(o->oc, ob);
+		atomic_fetch_add(&o->n_sync, 1);
+		break;
+	}
+	case MSG_OP_OST_GETATTR:
+		return h_getattr(o, t, c, h, obj.oid);
+	case MSG_OP_OST_STATFS:
+		return h_statfs(o, t, c, h);
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc < 0)
+		return rc;
+	return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+}
+
+size_t
+oss_stats(void *ctx, char *buf, size_t cap)
+{
+	struct oss *o = ctx;
+	size_t n = 0;
+	int w;
+
+#define EMIT(...) do {							\
+	if (n < cap) {							\
+		w = snprintf(buf + n, cap - n, __VA_ARGS__);		\
+		if (w > 0)						\
+			n += (size_t)w < cap - n ? (size_t)w : cap - n - 1;	\
+	}								\
+} while (0)
+	EMIT("oss_reads %llu\noss_writes %llu\noss_read_bytes %llu\n"
+	    "oss_write_bytes %llu\noss_punches %llu\noss_destroys %llu\n"
+	    "oss_creates %llu\noss_syncs %llu\noss_getattrs %llu\n"
+	    "oss_statfs %llu\noss_enospc %llu\noss_open_objects %d\n",
+	    (unsigned long long)o->n_read, (unsigned long long)o->n_write,
+	    (unsigned long long)o->read_bytes,
+	    (unsigned long long)o->write_bytes,
+	    (unsigned long long)o->n_punch, (unsigned long long)o->n_destroy,
+	    (unsigned long long)o->n_create, (unsigned long long)o->n_sync,
+	    (unsigned long long)o->n_getattr, (unsigned long long)o->n_statfs,
+	    (unsigned long long)o->n_enospc, oss_obj_cache_count(o->oc));
+	for (int i = 0; i < o->nost; i++) {
+		struct oss_ost *t = o->ost[i];
+
+		EMIT("ost%u_capacity %llu\nost%u_used %llu\nost%u_objects %llu\n",
+		    t->idx, (unsigned long long)t->capacity, t->idx,
+		    (unsigned long long)t->used, t->idx,
+		    (unsigned long long)t->objects);
+	}
+#undef EMIT
+	return n;
+}
