@@ -1,0 +1,216 @@
+/*
+ * libfsx: the client library of the data path. It speaks the engine
+ * protocol (src/msg/msg.h) to one fsx-mds for names and attributes and to
+ * the fsx-oss processes for file data, mapping byte ranges onto stripes.
+ * fsx-mount (FUSE) and lfs are built on it.
+ *
+ * Threads: every function may be called from many threads at once. Each
+ * server (MDS, each OSS) has a small pool of connections; a request holds
+ * one connection for its round trip. Reads and writes that touch several
+ * objects issue the per-object requests in parallel (a few worker threads).
+ *
+ * Failures: a server that drops the connection (kill -9 and restart by the
+ * provisioner) is reconnected with backoff for conf.retry_secs (default 60)
+ * before the call fails with -EIO. Idempotent requests are resent as they
+ * are. Non-idempotent MDS requests are resent too, and an answer that the
+ * first attempt may have caused is read as success:
+ *
+ *	create (O_EXCL), mknod, mkdir, symlink, link: EEXIST after a resend ->
+ *	    look the name up and return it (open it, for create);
+ *	unlink, rmdir: ENOENT after a resend -> 0;
+ *	rename: ENOENT after a resend, when the new name now exists -> 0;
+ *	append: a resend may reserve a second range; the first one then reads
+ *	    as zeros (a hole), as a crashed appender would leave it.
+ *
+ * Every function returns 0 or a negative errno unless it says otherwise.
+ * Data from servers is checked before use: a malformed reply is -EIO.
+ */
+#ifndef FSX_FSC_H
+#define FSX_FSC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "msg/msg.h"
+
+#define FSC_ROOT_INO		1	/* the MDS's root directory */
+#define FSC_POOL_DEFAULT	4	/* connections per server */
+#define FSC_RETRY_DEFAULT	60	/* seconds of reconnecting before EIO */
+
+/*
+ * Called after the MDS could not be reached, to learn where it listens now
+ * (fsx-mount asks fsxd again). Returns 0 with host/port filled, or -errno to
+ * keep the old address.
+ */
+typedef int (*fsc_resolve_fn)(void *arg, char *host, size_t hostlen,
+    int *port);
+
+struct fsc_conf {
+	const char	*mds_host;
+	int		 mds_port;
+	uint8_t		 secret[MSG_SECRET_LEN];
+	int		 retry_secs;	/* 0: FSC_RETRY_DEFAULT; <0: no retry */
+	int		 pool_size;	/* 0: FSC_POOL_DEFAULT */
+	int		 workers;	/* parallel object I/O threads; 0: 4 */
+	fsc_resolve_fn	 resolve_mds;	/* optional */
+	void		*resolve_arg;
+};
+
+/* A file's layout: stripe size and its objects, stripe k on ent[k]. */
+struct fsc_layout {
+	uint32_t		stripe_size;
+	uint32_t		count;		/* number of entries */
+	int32_t			stripe_offset;
+	uint32_t		pad;
+	struct msg_layout_ent	ent[];
+};
+
+struct fsc;
+struct fsc_file;
+
+struct fsc	*fsc_open(const struct fsc_conf *conf, int *err);
+void		 fsc_free(struct fsc *fs);
+
+/* Root inode (MDS numbering) and the OST count last seen in the OST map. */
+uint64_t	 fsc_root(const struct fsc *fs);
+int		 fsc_ost_count(struct fsc *fs);
+
+/* Namespace. `cred` is the caller's uid/gid, checked by the MDS. */
+int	fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
+	    const struct msg_cred *cred, struct msg_attr *attr);
+/* Attributes; when the file is open for write somewhere, the size is
+ * the largest of the MDS's and the one the objects imply (glimpse). */
+int	fsc_getattr(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
+	    struct msg_attr *attr);
+/* sa->ino/cred/valid and the fields named by valid. With MSG_SA_SIZE on a
+ * regular file the objects are punched to the new size (shrink) after the
+ * MDS accepted it. `f` may be NULL (then the layout is fetched). */
+int	fsc_setattr(struct fsc *fs, struct fsc_file *f,
+	    const struct msg_setattr *sa, struct msg_attr *attr);
+/* Create a regular file and open it with open(2) flags `flags`. */
+int	fsc_create(struct fsc *fs, uint64_t parent, const char *name,
+	    uint32_t mode, int flags, const struct msg_cred *cred,
+	    struct msg_attr *attr, struct fsc_file **fp);
+/* Directories, fifos, sockets, devices; a regular file is created and
+ * closed again. */
+int	fsc_mknod(struct fsc *fs, uint64_t parent, const char *name,
+	    uint32_t mode, uint64_t rdev, const struct msg_cred *cred,
+	    struct msg_attr *attr);
+int	fsc_mkdir(struct fsc *fs, uint64_t parent, const char *name,
+	    uint32_t mode, const struct msg_cred *cred, struct msg_attr *attr);
+int	fsc_symlink(struct fsc *fs, uint64_t parent, const char *name,
+	    const char *target, const struct msg_cred *cred,
+	    struct msg_attr *attr);
+/* Copies the target into buf (cap bytes, NUL added when it fits); *len is
+ * the target's length. -ERANGE when cap is too small for target + NUL. */
+int	fsc_readlink(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
+	    char *buf, size_t cap, size_t *len);
+int	fsc_link(struct fsc *fs, uint64_t ino, uint64_t newparent,
+	    const char *newname, const struct msg_cred *cred,
+	    struct msg_attr *attr);
+int	fsc_unlink(struct fsc *fs, uint64_t parent, const char *name,
+	    const struct msg_cred *cred);
+int	fsc_rmdir(struct fsc *fs, uint64_t parent, const char *name,
+	    const struct msg_cred *cred);
+/* flags: MSG_RN_NOREPLACE, MSG_RN_EXCHANGE */
+int	fsc_rename(struct fsc *fs, uint64_t oldparent, const char *oldname,
+	    uint64_t newparent, const char *newname, uint32_t flags,
+	    const struct msg_cred *cred);
+
+/*
+ * One page of a directory, starting after `cookie` (0: the start). `cb` is
+ * called per entry with the entry's own cookie (resume point after it); a
+ * non-zero return from cb stops the walk (*eof is then 0). At most about
+ * max_bytes of entries are asked for.
+ */
+typedef int (*fsc_dirent_fn)(void *arg, const char *name, size_t namelen,
+    uint64_t ino, uint32_t mode, uint64_t cookie);
+int	fsc_readdir(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
+	    uint64_t cookie, uint32_t max_bytes, fsc_dirent_fn cb, void *arg,
+	    int *eof);
+
+/* Files. open with O_TRUNC truncates (punching the objects). */
+int	fsc_file_open(struct fsc *fs, uint64_t ino, int flags,
+	    const struct msg_cred *cred, struct msg_attr *attr,
+	    struct fsc_file **fp);
+/* Sends the size and mtime when written, releases the MDS handle, frees f. */
+int	fsc_file_close(struct fsc *fs, struct fsc_file *f);
+uint64_t fsc_file_ino(const struct fsc_file *f);
+int	fsc_file_flags(const struct fsc_file *f);
+/* The file's layout (borrowed; valid until the handle is closed). */
+const struct fsc_layout *fsc_file_layout(const struct fsc_file *f);
+
+/* Read up to len bytes at off into buf; *done is what was read (short at
+ * EOF). Holes and short objects read as zeros up to the file size. */
+int	fsc_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
+	    uint64_t off, size_t *done);
+/* Write len bytes at off; *done is len on success. */
+int	fsc_write(struct fsc *fs, struct fsc_file *f, const void *buf,
+	    size_t len, uint64_t off, size_t *done);
+/* Append: the MDS reserves the offset (returned in *off), then write. */
+int	fsc_append(struct fsc *fs, struct fsc_file *f, const void *buf,
+	    size_t len, uint64_t *off);
+/* fdatasync every object (in parallel), then store size/mtime if dirty. */
+int	fsc_fsync(struct fsc *fs, struct fsc_file *f);
+
+int	fsc_statfs(struct fsc *fs, struct msg_statfs *st);
+
+/*
+ * Extended attributes. cap 0 asks for the size only (*len). Two names are
+ * special: "lustre.lov" reads/sets the layout (struct msg_layout + entries,
+ * as GETLAYOUT/SETLAYOUT), and "lustre.fsx.ostdf" is a read-only text:
+ *	MDT 0 <bsize> <blocks> <bfree> <bavail> <files> <ffree>
+ *	OST <idx> <bsize> <blocks> <bfree> <bavail> <files> <ffree>
+ * one line per OST.
+ */
+#define FSC_XATTR_LOV	"lustre.lov"
+#define FSC_XATTR_OSTDF	"lustre.fsx.ostdf"
+int	fsc_getxattr(struct fsc *fs, uint64_t ino, const char *name,
+	    const struct msg_cred *cred, void *buf, size_t cap, size_t *len);
+/* flags: MSG_XA_CREATE, MSG_XA_REPLACE */
+int	fsc_setxattr(struct fsc *fs, uint64_t ino, const char *name,
+	    const void *val, size_t len, uint32_t flags,
+	    const struct msg_cred *cred);
+int	fsc_listxattr(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
+	    void *buf, size_t cap, size_t *len);
+int	fsc_removexattr(struct fsc *fs, uint64_t ino, const char *name,
+	    const struct msg_cred *cred);
+
+/* Layout of any inode (free with free()); and setting one (lfs setstripe). */
+int	fsc_getlayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
+	    struct fsc_layout **out);
+int	fsc_setlayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
+	    uint32_t stripe_size, int32_t stripe_count, int32_t stripe_offset);
+/* Parse a msg_layout (+ entries) from untrusted bytes; NULL if malformed. */
+struct fsc_layout *fsc_layout_parse(const void *buf, size_t len);
+
+/*
+ * Layout math (fsc_layout.c). A file of stripe count c and stripe size s
+ * puts file offset x on stripe k = (x / s) mod c at object offset
+ * (x / (s*c)) * s + x mod s.
+ */
+struct fsc_extent {
+	uint32_t	stripe;		/* index into the layout */
+	uint32_t	pad;
+	uint64_t	obj_off;	/* offset in that object */
+	uint64_t	file_off;
+	uint64_t	len;		/* never crosses a stripe unit */
+};
+void	 fsc_layout_locate(uint64_t off, uint32_t ssize, uint32_t count,
+	    uint32_t *stripe, uint64_t *obj_off);
+uint64_t fsc_layout_file_off(uint32_t stripe, uint64_t obj_off,
+	    uint32_t ssize, uint32_t count);
+/* Size object `stripe` has when the file is `fsize` bytes long. */
+uint64_t fsc_layout_obj_size(uint64_t fsize, uint32_t stripe,
+	    uint32_t ssize, uint32_t count);
+/* File size implied by object `stripe` being `osize` bytes long. */
+uint64_t fsc_layout_file_end(uint32_t stripe, uint64_t osize,
+	    uint32_t ssize, uint32_t count);
+/* Split [off, off+len) into stripe units in file order. Returns the number
+ * of extents (at most max; -E2BIG when more are needed, -EINVAL for a
+ * zero stripe size or count). */
+int	 fsc_layout_map(uint64_t off, uint64_t len, uint32_t ssize,
+	    uint32_t count, struct fsc_extent *ext, int max);
+
+#endif

@@ -1,0 +1,838 @@
+/*
+ * libfsx connections: a pool of connections per server, framed calls with
+ * scatter/gather bulk (data goes straight between the caller's buffers and
+ * the socket), reconnects with backoff, the OST map, and a few worker
+ * threads that run per-object requests in parallel.
+ *
+ * A call holds one connection for its round trip, so replies never need
+ * matching across threads. Connections stay open: the MDS ties open
+ * handles to the connection they were opened on and drops them when it
+ * closes. An idle connection is checked (poll) before reuse.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "fsc/fsc_int.h"
+
+#define FSC_DIAL_TIMEOUT_MS	5000
+#define FSC_BACKOFF_MIN_MS	20
+#define FSC_BACKOFF_MAX_MS	1000
+#define FSC_MAP_REFRESH_NS	(200ull * 1000 * 1000)
+
+/* Transport failure: the connection is unusable, the call may be retried. */
+#define FSC_TRANSPORT(rc)	((rc) != -EPROTO)
+
+static struct fsc_srv *
+fsc_srv_new(const char *host, int port, uint32_t kind, int max)
+{
+	struct fsc_srv *s = xcalloc(1, sizeof(*s));
+
+	snprintf(s->host, sizeof(s->host), "%s", host);
+	s->port = port;
+	s->kind = kind;
+	s->max = max;
+	s->idle = xcalloc(max, sizeof(int));
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	return s;
+}
+
+static void
+fsc_srv_free(struct fsc_srv *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < s->nidle; i++)
+		close(s->idle[i]);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s->idle);
+	free(s);
+}
+
+static int
+fsc_write_full(int fd, struct iovec *iov, int n)
+{
+	struct msghdr mh;
+	ssize_t w;
+
+	while (n > 0) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = n > 1024 ? 1024 : n;
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= w;
+		}
+	}
+	return 0;
+}
+
+static int
+fsc_read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t r;
+
+	while (len > 0) {
+		r = read(fd, p, len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+		}
+		if (r == 0)
+			return -ECONNRESET;
+		p += r;
+		len -= r;
+	}
+	return 0;
+}
+
+/* Read `len` bulk bytes into the iovecs (copied, so they can be advanced),
+ * the excess into a scratch buffer, and check the CRC. */
+static int
+fsc_read_bulk(int fd, const struct iovec *iov, int n, uint32_t len,
+    uint32_t crc_want)
+{
+	struct iovec v[FSC_IOV_MAX];
+	uint32_t crc;
+	int nv = 0, i = 0;
+	ssize_t r;
+
+	/* Destination segments covering exactly len bytes. */
+	for (uint32_t left = len; left > 0 && i < n; i++) {
+		size_t l = iov[i].iov_len < left ? iov[i].iov_len : left;
+
+		if (l == 0)
+			continue;
+		if (nv == FSC_IOV_MAX)
+			return -EPROTO;
+		v[nv].iov_base = iov[i].iov_base;
+		v[nv].iov_len = l;
+		nv++;
+		left -= l;
+	}
+	{
+		size_t tot = 0;
+
+		for (int k = 0; k < nv; k++)
+			tot += v[k].iov_len;
+		if (tot < len)
+			return -EPROTO;
+	}
+	{
+		struct iovec *cur = v;
+		int left = nv;
+
+		while (left > 0) {
+			r = readv(fd, cur, left > 1024 ? 1024 : left);
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return errno == EAGAIN ? -ETIMEDOUT : -errno;
+			}
+			if (r == 0)
+				return -ECONNRESET;
+			while (left > 0 && (size_t)r >= cur->iov_len) {
+				r -= cur->iov_len;
+				cur++;
+				left--;
+			}
+			if (left > 0) {
+				cur->iov_base = (char *)cur->iov_base + r;
+				cur->iov_len -= r;
+			}
+		}
+	}
+	/* CRC over the received bytes (v was advanced; recompute). */
+	crc = 0;
+	{
+		uint32_t left = len;
+
+		for (i = 0; i < n && left > 0; i++) {
+			size_t l = iov[i].iov_len < left ? iov[i].iov_len :
+			    left;
+
+			crc = msg_crc32c(crc, iov[i].iov_base, l);
+			left -= l;
+		}
+	}
+	if (crc != crc_want)
+		return -EPROTO;
+	return 0;
+}
+
+static int
+fsc_drain(int fd, uint32_t len)
+{
+	char buf[4096];
+	int rc;
+
+	while (len > 0) {
+		uint32_t l = len < sizeof(buf) ? len : sizeof(buf);
+
+		rc = fsc_read_full(fd, buf, l);
+		if (rc < 0)
+			return rc;
+		len -= l;
+	}
+	return 0;
+}
+
+/*
+ * One request and its reply on fd. Returns 0 with r's reply fields and
+ * *status set, or a negative errno for the connection: -EPROTO for a
+ * malformed reply, others for transport failures.
+ */
+static int
+fsc_roundtrip(int fd, uint64_t reqid, struct fsc_req *r, int *status)
+{
+	struct iovec iov[2 + FSC_IOV_MAX];
+	struct msg_hdr h;
+	uint32_t crc = 0, blen = 0, cap = 0;
+	int niov = 0, rc;
+
+	if (r->nbulk > FSC_IOV_MAX || r->nrbulk > FSC_IOV_MAX)
+		return -EPROTO;
+	for (int i = 0; i < r->nbulk; i++) {
+		crc = msg_crc32c(crc, r->bulk[i].iov_base, r->bulk[i].iov_len);
+		blen += r->bulk[i].iov_len;
+	}
+	msg_hdr_init(&h, r->op, r->flags, reqid, 0, r->body_len, blen, crc);
+	iov[niov].iov_base = &h;
+	iov[niov++].iov_len = sizeof(h);
+	if (r->body_len > 0) {
+		iov[niov].iov_base = (void *)r->body;
+		iov[niov++].iov_len = r->body_len;
+	}
+	for (int i = 0; i < r->nbulk; i++) {
+		if (r->bulk[i].iov_len == 0)
+			continue;
+		iov[niov].iov_base = r->bulk[i].iov_base;
+		iov[niov++].iov_len = r->bulk[i].iov_len;
+	}
+	rc = fsc_write_full(fd, iov, niov);
+	if (rc < 0)
+		return rc;
+
+	rc = fsc_read_full(fd, &h, sizeof(h));
+	if (rc < 0)
+		return rc;
+	if (msg_hdr_check(&h) < 0 || !(h.flags & MSG_F_REPLY) ||
+	    h.reqid != reqid || h.opcode != r->op)
+		return -EPROTO;
+	if (h.status > 0 || h.status < -4095)
+		return -EPROTO;
+	/* Body: what fits, the rest (a newer server's extension) dropped. */
+	r->rbody_len = h.body_len < r->rbody_cap ? h.body_len : r->rbody_cap;
+	if (r->rbody_len > 0) {
+		rc = fsc_read_full(fd, r->rbody, r->rbody_len);
+		if (rc < 0)
+			return rc;
+	}
+	if (h.body_len > r->rbody_len) {
+		rc = fsc_drain(fd, h.body_len - r->rbody_len);
+		if (rc < 0)
+			return rc;
+	}
+	for (int i = 0; i < r->nrbulk; i++)
+		cap += r->rbulk[i].iov_len;
+	if (h.bulk_len > cap)
+		return -EPROTO;
+	r->rbulk_len = h.bulk_len;
+	if (h.bulk_len > 0) {
+		rc = fsc_read_bulk(fd, r->rbulk, r->nrbulk, h.bulk_len,
+		    h.bulk_crc);
+		if (rc < 0)
+			return rc;
+	}
+	*status = h.status;
+	return 0;
+}
+
+static void
+fsc_set_timeout(int fd, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/* Connect and say HELLO. Returns the fd or a negative errno. */
+static int
+fsc_dial(struct fsc *fs, struct fsc_srv *s)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct msg_hello hello;
+	struct msg_hello_rep rep;
+	struct fsc_req r;
+	char port[16], host[FSC_HOST_MAX];
+	int fd = -1, rc, one = 1, status = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	pthread_mutex_lock(&s->mu);
+	snprintf(port, sizeof(port), "%d", s->port);
+	snprintf(host, sizeof(host), "%s", s->host);
+	pthread_mutex_unlock(&s->mu);
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0)
+		return -EHOSTUNREACH;
+	rc = -ECONNREFUSED;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		fsc_set_timeout(fd, FSC_DIAL_TIMEOUT_MS);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		rc = errno == EINPROGRESS ? -ETIMEDOUT : -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return rc;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	memset(&hello, 0, sizeof(hello));
+	memcpy(hello.secret, fs->conf.secret, MSG_SECRET_LEN);
+	hello.client_uid = (uint32_t)getuid();
+	memset(&r, 0, sizeof(r));
+	r.op = MSG_OP_HELLO;
+	r.body = &hello;
+	r.body_len = sizeof(hello);
+	r.rbody = &rep;
+	r.rbody_cap = sizeof(rep);
+	rc = fsc_roundtrip(fd, __atomic_add_fetch(&fs->reqid, 1,
+	    __ATOMIC_RELAXED), &r, &status);
+	if (rc == 0 && status < 0)
+		rc = status;
+	if (rc == 0 && r.rbody_len < sizeof(rep))
+		rc = -EPROTO;
+	if (rc == 0 && s->kind != 0 && rep.kind != s->kind)
+		rc = -EPROTO;
+	if (rc < 0) {
+		close(fd);
+		/* A closed connection right after HELLO: wrong secret. */
+		return rc == -ECONNRESET ? -EACCES : rc;
+	}
+	fsc_set_timeout(fd, 0);
+	return fd;
+}
+
+/* An idle connection is dead if it is readable (EOF or reset). */
+static int
+fsc_conn_alive(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
+}
+
+static int
+fsc_conn_get(struct fsc *fs, struct fsc_srv *s)
+{
+	int fd;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->nidle > 0) {
+			fd = s->idle[--s->nidle];
+			if (fsc_conn_alive(fd)) {
+				pthread_mutex_unlock(&s->mu);
+				return fd;
+			}
+			close(fd);
+			s->nopen--;
+		}
+		if (s->nopen < s->max)
+			break;
+		pthread_cond_wait(&s->cv, &s->mu);
+	}
+	s->nopen++;
+	pthread_mutex_unlock(&s->mu);
+	fd = fsc_dial(fs, s);
+	if (fd < 0) {
+		pthread_mutex_lock(&s->mu);
+		s->nopen--;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return fd;
+}
+
+static void
+fsc_conn_put(struct fsc_srv *s, int fd, int bad)
+{
+	pthread_mutex_lock(&s->mu);
+	if (bad) {
+		/* Idle ones are checked before reuse; closing healthy MDS
+		 * connections would drop the handles opened on them. */
+		close(fd);
+		s->nopen--;
+		pthread_cond_broadcast(&s->cv);
+	} else {
+		s->idle[s->nidle++] = fd;
+		pthread_cond_signal(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * One attempt on server s. Returns the reply status, or sets *transport
+ * and returns the connection error. *sent: the request may have reached the
+ * server.
+ */
+static int
+fsc_try(struct fsc *fs, struct fsc_srv *s, struct fsc_req *r, int *transport,
+    int *sent)
+{
+	int fd, rc, status = 0;
+
+	*transport = 0;
+	fd = fsc_conn_get(fs, s);
+	if (fd < 0) {
+		*transport = fd != -EACCES && fd != -EPROTO;
+		return fd;
+	}
+	rc = fsc_roundtrip(fd, __atomic_add_fetch(&fs->reqid, 1,
+	    __ATOMIC_RELAXED), r, &status);
+	if (rc < 0) {
+		fsc_conn_put(s, fd, 1);
+		*sent = 1;
+		if (FSC_TRANSPORT(rc)) {
+			*transport = 1;
+			return rc;
+		}
+		log_warn("%s: malformed reply from %s:%d (op %u)", __func__,
+		    s->host, s->port, r->op);
+		return -EIO;
+	}
+	fsc_conn_put(s, fd, 0);
+	return status == -EPROTO ? -EIO : status;
+}
+
+static void
+fsc_sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int
+fsc_mds_call(struct fsc *fs, struct fsc_req *r)
+{
+	uint64_t deadline = now_mono_ns() + (uint64_t)fs->retry_ms * 1000000;
+	int backoff = FSC_BACKOFF_MIN_MS, transport, sent = 0, rc;
+
+	r->resent = 0;
+	for (;;) {
+		rc = fsc_try(fs, fs->mds, r, &transport, &sent);
+		if (!transport)
+			return rc;
+		if (sent)
+			r->resent = 1;
+		if (now_mono_ns() >= deadline) {
+			log_warn("%s: MDS %s:%d unreachable: %s", __func__,
+			    fs->mds->host, fs->mds->port, strerror(-rc));
+			return -EIO;
+		}
+		fsc_sleep_ms(backoff);
+		backoff = backoff * 2 > FSC_BACKOFF_MAX_MS ?
+		    FSC_BACKOFF_MAX_MS : backoff * 2;
+		if (fs->conf.resolve_mds != NULL) {
+			char host[FSC_HOST_MAX];
+			int port;
+
+			if (fs->conf.resolve_mds(fs->conf.resolve_arg, host,
+			    sizeof(host), &port) == 0 &&
+			    (strcmp(host, fs->mds->host) != 0 ||
+			    port != fs->mds->port)) {
+				/* Old connections die on their own. */
+				pthread_mutex_lock(&fs->mds->mu);
+				snprintf(fs->mds->host, sizeof(fs->mds->host),
+				    "%s", host);
+				fs->mds->port = port;
+				pthread_mutex_unlock(&fs->mds->mu);
+			}
+		}
+	}
+}
+
+/* Find or add the server at host:port. Caller holds fs->mu. */
+static struct fsc_srv *
+fsc_srv_lookup(struct fsc *fs, const char *host, int port)
+{
+	struct fsc_srv *s;
+
+	for (s = fs->srvs; s != NULL; s = s->next)
+		if (s->port == port && strcmp(s->host, host) == 0)
+			return s;
+	s = fsc_srv_new(host, port, 2, fs->conf.pool_size * 2);
+	s->next = fs->srvs;
+	fs->srvs = s;
+	return s;
+}
+
+int
+fsc_ostmap_load(struct fsc *fs)
+{
+	const size_t cap = 1024 * sizeof(struct msg_ost_ent);
+	struct msg_ost_ent *ents = xmalloc(cap);
+	struct iovec iov = { ents, cap };
+	struct fsc_req r;
+	uint32_t n, maxidx = 0;
+	struct fsc_ost *osts = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.op = MSG_OP_MDS_OSTMAP;
+	r.rbulk = &iov;
+	r.nrbulk = 1;
+	rc = fsc_mds_call(fs, &r);
+	if (rc < 0)
+		goto out;
+	if (r.rbulk_len % sizeof(struct msg_ost_ent) != 0) {
+		rc = -EIO;
+		goto out;
+	}
+	n = r.rbulk_len / sizeof(struct msg_ost_ent);
+	for (uint32_t i = 0; i < n; i++) {
+		if (ents[i].ost > FSC_OST_MAXIDX || ents[i].port == 0 ||
+		    memchr(ents[i].host, '\0', sizeof(ents[i].host)) == NULL ||
+		    ents[i].host[0] == '\0') {
+			rc = -EIO;
+			goto out;
+		}
+		if (ents[i].ost + 1 > maxidx)
+			maxidx = ents[i].ost + 1;
+	}
+	osts = xcalloc(maxidx + 1, sizeof(*osts));
+	pthread_mutex_lock(&fs->mu);
+	for (uint32_t i = 0; i < n; i++) {
+		osts[ents[i].ost].srv = fsc_srv_lookup(fs, ents[i].host,
+		    ents[i].port);
+		osts[ents[i].ost].capacity = ents[i].capacity;
+	}
+	free(fs->osts);
+	fs->osts = osts;
+	fs->nosts = maxidx;
+	fs->ost_count = (int)n;
+	fs->map_loaded_ns = now_mono_ns();
+	pthread_mutex_unlock(&fs->mu);
+	osts = NULL;
+	rc = 0;
+out:
+	free(osts);
+	free(ents);
+	return rc;
+}
+
+static struct fsc_srv *
+fsc_ost_srv(struct fsc *fs, uint32_t ost)
+{
+	struct fsc_srv *s = NULL;
+
+	pthread_mutex_lock(&fs->mu);
+	if (ost < fs->nosts)
+		s = fs->osts[ost].srv;
+	pthread_mutex_unlock(&fs->mu);
+	return s;
+}
+
+/* Reload the map unless it was loaded very recently. */
+static void
+fsc_ostmap_refresh(struct fsc *fs)
+{
+	uint64_t last;
+
+	pthread_mutex_lock(&fs->mu);
+	last = fs->map_loaded_ns;
+	pthread_mutex_unlock(&fs->mu);
+	if (now_mono_ns() - last < FSC_MAP_REFRESH_NS)
+		return;
+	if (fsc_ostmap_load(fs) < 0)
+		log_warn("%s: could not reload the OST map", __func__);
+}
+
+/* A call to the OSS serving `ost`; every OSS request is idempotent. */
+static int
+fsc_ost_call(struct fsc *fs, uint32_t ost, struct fsc_req *r)
+{
+	uint64_t deadline = now_mono_ns() + (uint64_t)fs->retry_ms * 1000000;
+	int backoff = FSC_BACKOFF_MIN_MS, transport, sent = 0, rc;
+	struct fsc_srv *s;
+
+	for (;;) {
+		s = fsc_ost_srv(fs, ost);
+		if (s == NULL) {
+			fsc_ostmap_refresh(fs);
+			s = fsc_ost_srv(fs, ost);
+			if (s == NULL)
+				return -EIO;	/* not in the map */
+		}
+		rc = fsc_try(fs, s, r, &transport, &sent);
+		if (!transport)
+			return rc;
+		if (now_mono_ns() >= deadline) {
+			log_warn("%s: OST %u at %s:%d unreachable: %s",
+			    __func__, ost, s->host, s->port, strerror(-rc));
+			return -EIO;
+		}
+		fsc_sleep_ms(backoff);
+		backoff = backoff * 2 > FSC_BACKOFF_MAX_MS ?
+		    FSC_BACKOFF_MAX_MS : backoff * 2;
+		/* A restarted OSS may listen elsewhere now. */
+		fsc_ostmap_refresh(fs);
+	}
+}
+
+static void
+fsc_oio_run(struct fsc *fs, struct fsc_oio *o)
+{
+	struct fsc_req r;
+	struct msg_io io;
+	struct msg_obj obj;
+	struct msg_io_rep rep;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(&io, 0, sizeof(io));
+	memset(&obj, 0, sizeof(obj));
+	io.ost = obj.ost = o->ost;
+	io.oid = obj.oid = o->oid;
+	io.offset = o->off;
+	io.length = o->len;
+	r.op = o->op;
+	o->got = 0;
+	switch (o->op) {
+	case MSG_OP_OST_READ:
+		r.body = &io;
+		r.body_len = sizeof(io);
+		r.rbulk = o->iov;
+		r.nrbulk = o->niov;
+		rc = fsc_ost_call(fs, o->ost, &r);
+		if (rc == -ENOENT)
+			rc = 0;		/* never written: a hole */
+		else if (rc == 0)
+			o->got = r.rbulk_len;
+		break;
+	case MSG_OP_OST_WRITE:
+		r.body = &io;
+		r.body_len = sizeof(io);
+		r.bulk = o->iov;
+		r.nbulk = o->niov;
+		r.rbody = &rep;
+		r.rbody_cap = sizeof(rep);
+		rc = fsc_ost_call(fs, o->ost, &r);
+		if (rc == 0 && (r.rbody_len < sizeof(rep) ||
+		    rep.length != o->len))
+			rc = -EIO;
+		if (rc == 0)
+			o->got = o->len;
+		break;
+	case MSG_OP_OST_PUNCH:
+		io.length = 0;
+		r.body = &io;
+		r.body_len = sizeof(io);
+		rc = fsc_ost_call(fs, o->ost, &r);
+		break;
+	case MSG_OP_OST_SYNC:
+		r.body = &obj;
+		r.body_len = sizeof(obj);
+		rc = fsc_ost_call(fs, o->ost, &r);
+		if (rc == -ENOENT)
+			rc = 0;
+		break;
+	case MSG_OP_OST_GETATTR:
+		memset(&o->attr, 0, sizeof(o->attr));
+		r.body = &obj;
+		r.body_len = sizeof(obj);
+		r.rbody = &o->attr;
+		r.rbody_cap = sizeof(o->attr);
+		rc = fsc_ost_call(fs, o->ost, &r);
+		if (rc == -ENOENT) {
+			memset(&o->attr, 0, sizeof(o->attr));
+			rc = 0;
+		} else if (rc == 0 && r.rbody_len < sizeof(o->attr)) {
+			rc = -EIO;
+		}
+		break;
+	case MSG_OP_OST_STATFS:
+		memset(&o->st, 0, sizeof(o->st));
+		r.body = &obj;
+		r.body_len = sizeof(obj);
+		r.rbody = &o->st;
+		r.rbody_cap = sizeof(o->st);
+		rc = fsc_ost_call(fs, o->ost, &r);
+		if (rc == 0 && r.rbody_len < sizeof(o->st))
+			rc = -EIO;
+		break;
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	o->rc = rc;
+}
+
+static void *
+fsc_worker(void *arg)
+{
+	struct fsc *fs = arg;
+	struct fsc_oio *o;
+	struct fsc_batch *b;
+
+	for (;;) {
+		pthread_mutex_lock(&fs->qmu);
+		while (fs->qhead == NULL && !fs->stopping)
+			pthread_cond_wait(&fs->qcv, &fs->qmu);
+		if (fs->qhead == NULL) {
+			pthread_mutex_unlock(&fs->qmu);
+			return NULL;
+		}
+		o = fs->qhead;
+		fs->qhead = o->next;
+		if (fs->qhead == NULL)
+			fs->qtail = NULL;
+		pthread_mutex_unlock(&fs->qmu);
+
+		b = o->b;
+		fsc_oio_run(fs, o);
+		pthread_mutex_lock(&b->mu);
+		if (--b->left == 0)
+			pthread_cond_signal(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+	}
+}
+
+/* Workers start on first use (after fsx-mount has daemonized). */
+static int
+fsc_workers_start(struct fsc *fs)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&fs->qmu);
+	if (fs->workers == NULL) {
+		int n = fs->conf.workers;
+
+		fs->workers = xcalloc(n, sizeof(pthread_t));
+		for (int i = 0; i < n; i++) {
+			if (pthread_create(&fs->workers[i], NULL, fsc_worker,
+			    fs) != 0)
+				break;
+			fs->nworkers++;
+		}
+		if (fs->nworkers == 0)
+			rc = -EAGAIN;
+	} else if (fs->nworkers == 0) {
+		rc = -EAGAIN;
+	}
+	pthread_mutex_unlock(&fs->qmu);
+	return rc;
+}
+
+void
+fsc_oio_batch(struct fsc *fs, struct fsc_oio *v, int n)
+{
+	struct fsc_batch b;
+
+	if (n <= 0)
+		return;
+	if (n == 1 || fsc_workers_start(fs) < 0) {
+		for (int i = 0; i < n; i++)
+			fsc_oio_run(fs, &v[i]);
+		return;
+	}
+	pthread_mutex_init(&b.mu, NULL);
+	pthread_cond_init(&b.cv, NULL);
+	b.left = n - 1;
+	pthread_mutex_lock(&fs->qmu);
+	for (int i = 1; i < n; i++) {
+		v[i].b = &b;
+		v[i].next = NULL;
+		if (fs->qtail != NULL)
+			fs->qtail->next = &v[i];
+		else
+			fs->qhead = &v[i];
+		fs->qtail = &v[i];
+	}
+	pthread_cond_broadcast(&fs->qcv);
+	pthread_mutex_unlock(&fs->qmu);
+
+	fsc_oio_run(fs, &v[0]);
+
+	pthread_mutex_lock(&b.mu);
+	while (b.left > 0)
+		pthread_cond_wait(&b.cv, &b.mu);
+	pthread_mutex_unlock(&b.mu);
+	pthread_mutex_destroy(&b.mu);
+	pthread_cond_destroy(&b.cv);
+}
+
+int
+fsc_conn_init(struct fsc *fs)
+{
+	pthread_mutex_init(&fs->mu, NULL);
+	pthread_mutex_init(&fs->imu, NULL);
+	pthread_mutex_init(&fs->qmu, NULL);
+	pthread_cond_init(&fs->qcv, NULL);
+	fs->mds = fsc_srv_new(fs->mds_host, fs->conf.mds_port, 1,
+	    fs->conf.pool_size);
+	return 0;
+}
+
+void
+fsc_conn_fini(struct fsc *fs)
+{
+	struct fsc_srv *s, *next;
+
+	pthread_mutex_lock(&fs->qmu);
+	fs->stopping = 1;
+	pthread_cond_broadcast(&fs->qcv);
+	pthread_mutex_unlock(&fs->qmu);
+	for (int i = 0; i < fs->nworkers; i++)
+		pthread_join(fs->workers[i], NULL);
+	free(fs->workers);
+	for (s = fs->srvs; s != NULL; s = next) {
+		next = s->next;
+		fsc_srv_free(s);
+	}
+	fsc_srv_free(fs->mds);
+	free(fs->osts);
+	pthread_mutex_destroy(&fs->mu);
+	pthread_mutex_destroy(&fs->imu);
+	pthread_mutex_destroy(&fs->qmu);
+	pthread_cond_destroy(&fs->qcv);
+}

@@ -1,0 +1,122 @@
+/*
+ * libfsx internals shared by fsc_conn.c (connections, calls, retries,
+ * parallel object I/O) and fsc.c (the operations). Not for other modules.
+ */
+#ifndef FSX_FSC_INT_H
+#define FSX_FSC_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "fsc/fsc.h"
+
+#define FSC_HOST_MAX	64
+#define FSC_IOV_MAX	160	/* segments in one object request */
+#define FSC_OST_MAXIDX	65535
+
+/* One server and its pool of idle connections. */
+struct fsc_srv {
+	char		host[FSC_HOST_MAX];
+	int		port;
+	uint32_t	kind;		/* 1 = MDS, 2 = OSS */
+	pthread_mutex_t	mu;
+	pthread_cond_t	cv;
+	int		*idle;		/* idle fds */
+	int		nidle;
+	int		nopen;		/* idle + in use */
+	int		max;
+	struct fsc_srv	*next;		/* fs->srvs list */
+};
+
+struct fsc_ost {
+	struct fsc_srv	*srv;		/* NULL: index not in the map */
+	uint64_t	capacity;
+};
+
+struct fsc_oio;
+struct fsc_inode;
+
+#define FSC_IHASH	256
+
+struct fsc {
+	struct fsc_conf		conf;
+	char			mds_host[FSC_HOST_MAX];
+	struct fsc_srv		*mds;
+	uint64_t		root;
+	int			retry_ms;
+
+	pthread_mutex_t		mu;	/* OST map, server list, workers */
+	struct fsc_ost		*osts;	/* indexed by OST index */
+	uint32_t		nosts;	/* array length */
+	int			ost_count;
+	uint64_t		map_loaded_ns;
+	struct fsc_srv		*srvs;	/* every OSS ever seen */
+
+	/* parallel object I/O */
+	pthread_mutex_t		qmu;
+	pthread_cond_t		qcv;
+	struct fsc_oio		*qhead, *qtail;
+	pthread_t		*workers;
+	int			nworkers;
+	int			stopping;
+
+	/* open inodes (fsc.c) */
+	pthread_mutex_t		imu;
+	struct fsc_inode	*itab[FSC_IHASH];
+
+	uint64_t		reqid;	/* atomic */
+};
+
+/* One call: request in, reply out. */
+struct fsc_req {
+	uint16_t		op;
+	uint32_t		flags;
+	const void		*body;
+	uint32_t		body_len;
+	const struct iovec	*bulk;
+	int			nbulk;
+	void			*rbody;
+	uint32_t		rbody_cap;
+	uint32_t		rbody_len;	/* out */
+	const struct iovec	*rbulk;
+	int			nrbulk;
+	uint32_t		rbulk_len;	/* out */
+	int			resent;		/* out: sent again after a
+						   connection failure */
+};
+
+struct fsc_batch {
+	pthread_mutex_t	mu;
+	pthread_cond_t	cv;
+	int		left;
+};
+
+/* A request on one object. */
+struct fsc_oio {
+	uint16_t		op;		/* MSG_OP_OST_* */
+	uint32_t		stripe;
+	uint32_t		ost;
+	uint64_t		oid;
+	uint64_t		off;		/* object offset, or punch size */
+	uint64_t		len;
+	struct iovec		iov[FSC_IOV_MAX];
+	int			niov;
+	int			rc;		/* out */
+	uint64_t		got;		/* out: bytes read/written */
+	struct msg_obj_attr	attr;		/* out: GETATTR */
+	struct msg_statfs	st;		/* out: STATFS */
+	struct fsc_batch	*b;
+	struct fsc_oio		*next;
+};
+
+int	fsc_conn_init(struct fsc *fs);
+void	fsc_conn_fini(struct fsc *fs);
+/* A call to the MDS, reconnecting and resending on connection failures. */
+int	fsc_mds_call(struct fsc *fs, struct fsc_req *r);
+/* Fetch the OST map from the MDS. */
+int	fsc_ostmap_load(struct fsc *fs);
+/* Run object requests in parallel; each one's rc is set. */
+void	fsc_oio_batch(struct fsc *fs, struct fsc_oio *v, int n);
+
+#endif
