@@ -945,11 +945,15 @@ START_TEST(mds_wire_create_survives_kill9)
 	ck_assert_int_eq(file_write_atomic(secf, hexs, strlen(hexs)), 0);
 	have_oss = access(oss, X_OK) == 0;
 	if (have_oss) {
-		char *argv[] = { oss, "--dir", odir, "--listen",
-		    "127.0.0.1:0", "--port-file", oport, "--secret-file",
-		    secf, "--ost", "0", "--ost", "1", NULL };
+		char *o0 = xasprintf("0:%s0:1073741824", odir);
+		char *o1 = xasprintf("1:%s1:1073741824", odir);
+		char *argv[] = { oss, "--listen", "127.0.0.1:0",
+		    "--port-file", oport, "--secret-file", secf, "--ost", o0,
+		    "--ost", o1, NULL };
 
 		opid = spawn(argv);
+		free(o0);
+		free(o1);
 		port = wait_port(oport);
 		if (port < 0) {
 			fprintf(stderr, "mds_wire: fsx-oss did not start "

@@ -1,0 +1,163 @@
+/*
+ * fsx-mds: the metadata server of one file system.
+ *
+ *   fsx-mds --dir DIR --listen HOST:PORT --port-file FILE
+ *           --secret-file FILE --ost-map FILE [--pid-file FILE]
+ *           [--log-level err|warn|info|debug]
+ *
+ * DIR holds the namespace (DIR/mds.db). The OST map has one line per OST,
+ * "IDX HOST PORT CAPACITY_BYTES"; it is re-read on SIGHUP. PORT 0 picks a
+ * free port, written to the port file once connections are accepted.
+ * SIGTERM or SIGINT (or a SHUTDOWN request) ends it cleanly.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "mds/mds_srv.h"
+#include "msg/msg.h"
+
+/* Signals are taken synchronously by this thread (all others block them). */
+static void *
+sig_main(void *arg)
+{
+	struct mds_srv *m = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			(void)mds_srv_reload(m);
+			continue;
+		}
+		log_info("signal %d: stopping", sig);
+		mds_srv_stop(m);
+		return NULL;
+	}
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: fsx-mds --dir DIR --listen HOST:PORT "
+	    "--port-file FILE --secret-file FILE\n"
+	    "               --ost-map FILE [--pid-file FILE] "
+	    "[--log-level L]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "secret-file", required_argument, NULL, 's' },
+		{ "ost-map", required_argument, NULL, 'm' },
+		{ "pid-file", required_argument, NULL, 'P' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *listen_at = NULL, *secret_file = NULL, *pid_file = NULL;
+	struct mds_srv_conf conf;
+	struct mds_srv *m = NULL;
+	struct sigaction sa;
+	sigset_t set;
+	pthread_t sthr;
+	char host[256];
+	int lvl = LOG_INFO, ch, rc;
+
+	log_init("fsx-mds", LOG_INFO);
+	memset(&conf, 0, sizeof(conf));
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			conf.dir = optarg;
+			break;
+		case 'l':
+			listen_at = optarg;
+			break;
+		case 'p':
+			conf.port_file = optarg;
+			break;
+		case 's':
+			secret_file = optarg;
+			break;
+		case 'm':
+			conf.ost_map = optarg;
+			break;
+		case 'P':
+			pid_file = optarg;
+			break;
+		case 'L':
+			lvl = log_parse_level(optarg);
+			if (lvl < 0)
+				fatal("unknown log level '%s'", optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || conf.dir == NULL || listen_at == NULL ||
+	    secret_file == NULL || conf.ost_map == NULL)
+		usage();
+	log_init("fsx-mds", (enum log_level)lvl);
+	rc = msg_secret_load(secret_file, conf.secret);
+	if (rc < 0)
+		fatal("secret file %s: %s", secret_file, strerror(-rc));
+	if (parse_hostport(listen_at, host, sizeof(host), &conf.port) < 0)
+		fatal("bad --listen '%s'", listen_at);
+	conf.host = host;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (pid_file != NULL) {
+		char txt[32];
+		int n = snprintf(txt, sizeof(txt), "%d\n", (int)getpid());
+
+		rc = file_write_atomic(pid_file, txt, (size_t)n);
+		if (rc < 0)
+			fatal("pid file %s: %s", pid_file, strerror(-rc));
+	}
+	rc = mds_srv_new(&conf, &m);
+	explicit_bzero(conf.secret, sizeof(conf.secret));
+	if (rc < 0) {
+		if (pid_file != NULL)
+			unlink(pid_file);
+		fatal("cannot start: %s", strerror(-rc));
+	}
+	rc = pthread_create(&sthr, NULL, sig_main, m);
+	if (rc != 0)
+		fatal("signal thread: %s", strerror(rc));
+	pthread_detach(sthr);
+	log_info("serving %s on %s", conf.dir, listen_at);
+
+	rc = mds_srv_run(m);
+	log_info("stopping");
+	mds_srv_free(m);
+	if (pid_file != NULL)
+		unlink(pid_file);
+	return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,804 @@
+/*
+ * fsx-mds request handling (see mds_srv.h for the conventions).
+ *
+ * Threads: msg_srv runs one thread per connection and calls mds_dispatch()
+ * concurrently (not serial): the namespace store has its own lock, and
+ * requests that wait on OSSes (statfs, glimpse) do not hold it. One more
+ * thread drains the destroy queue: woken by the store after a commit that
+ * queued objects, and every few seconds to retry failures.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "mds/mds_ns.h"
+#include "mds/mds_ost.h"
+#include "mds/mds_srv.h"
+#include "msg/msg_srv.h"
+
+#define DESTROY_BATCH		256
+#define DESTROY_RETRY_S		3
+#define MDS_FILES_MAX		(1ull << 32)	/* inode capacity for statfs */
+#define STATFS_BSIZE		4096
+
+struct mds_srv {
+	struct mds_ns	*ns;
+	struct mds_osts	*osts;
+	struct msg_srv	*srv;
+	char		*ost_map;
+
+	pthread_t	 dthr;
+	int		 dthr_started;
+	pthread_mutex_t	 dlock;
+	pthread_cond_t	 dcond;
+	int		 dkick;
+	int		 dstop;
+
+	atomic_uint_fast64_t owner_next;
+	atomic_uint_fast64_t ops[MSG_OP_MAX];
+	atomic_uint_fast64_t destroyed;
+};
+
+static const char *const op_names[MSG_OP_MAX] = {
+	[MSG_OP_MDS_OSTMAP] = "ostmap",
+	[MSG_OP_MDS_LOOKUP] = "lookup",
+	[MSG_OP_MDS_GETATTR] = "getattr",
+	[MSG_OP_MDS_SETATTR] = "setattr",
+	[MSG_OP_MDS_CREATE] = "create",
+	[MSG_OP_MDS_MKNOD] = "mknod",
+	[MSG_OP_MDS_SYMLINK] = "symlink",
+	[MSG_OP_MDS_LINK] = "link",
+	[MSG_OP_MDS_UNLINK] = "unlink",
+	[MSG_OP_MDS_RMDIR] = "rmdir",
+	[MSG_OP_MDS_RENAME] = "rename",
+	[MSG_OP_MDS_READDIR] = "readdir",
+	[MSG_OP_MDS_READLINK] = "readlink",
+	[MSG_OP_MDS_OPEN] = "open",
+	[MSG_OP_MDS_CLOSE] = "close",
+	[MSG_OP_MDS_GETXATTR] = "getxattr",
+	[MSG_OP_MDS_SETXATTR] = "setxattr",
+	[MSG_OP_MDS_LISTXATTR] = "listxattr",
+	[MSG_OP_MDS_RMXATTR] = "rmxattr",
+	[MSG_OP_MDS_STATFS] = "statfs",
+	[MSG_OP_MDS_GETLAYOUT] = "getlayout",
+	[MSG_OP_MDS_SETLAYOUT] = "setlayout",
+	[MSG_OP_MDS_APPEND] = "append",
+	[MSG_OP_MDS_OSTADD] = "ostadd",
+};
+
+/* ---- OSTs ---- */
+
+static void
+pool_update(struct mds_srv *m)
+{
+	struct msg_ost_ent *v;
+	uint32_t *idx;
+	unsigned n;
+
+	n = mds_ost_count(m->osts);
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	idx = xcalloc(n ? n : 1, sizeof(*idx));
+	n = mds_ost_list(m->osts, v, n);
+	for (unsigned i = 0; i < n; i++)
+		idx[i] = v[i].ost;
+	mds_ns_set_osts(m->ns, idx, n);
+	free(idx);
+	free(v);
+}
+
+int
+mds_srv_reload(struct mds_srv *m)
+{
+	int rc = mds_ost_load(m->osts, m->ost_map);
+
+	if (rc < 0) {
+		log_warn("mds: reload %s: %s", m->ost_map, strerror(-rc));
+		return rc;
+	}
+	pool_update(m);
+	log_info("mds: OST map loaded: %u OSTs", mds_ost_count(m->osts));
+	return 0;
+}
+
+/* Size of a file from its objects' sizes (Lustre's glimpse). */
+static void
+glimpse(struct mds_srv *m, struct msg_attr *a)
+{
+	struct mds_layout l;
+	uint64_t size, blocks = 0;
+
+	if (!S_ISREG(a->mode) || a->open_writers == 0)
+		return;
+	if (mds_ns_getlayout(m->ns, a->ino, &l) < 0 || l.hdr.nent == 0 ||
+	    l.hdr.stripe_size == 0)
+		return;
+	size = a->size;
+	for (uint32_t k = 0; k < l.hdr.nent; k++) {
+		struct msg_obj ob;
+		struct msg_obj_attr oa;
+		uint64_t s = l.hdr.stripe_size, c = l.hdr.nent, o, fo;
+		uint32_t rlen = 0;
+		int rc;
+
+		memset(&ob, 0, sizeof(ob));
+		ob.ost = l.ent[k].ost;
+		ob.oid = l.ent[k].oid;
+		rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_GETATTR, &ob,
+		    sizeof(ob), &oa, sizeof(oa), &rlen);
+		if (rc < 0 || rlen < sizeof(oa)) {
+			if (rc != -ENOENT)
+				log_debug("mds: glimpse ost %u: %d", ob.ost,
+				    rc);
+			continue;
+		}
+		blocks += oa.blocks;
+		if (oa.size == 0)
+			continue;
+		o = oa.size - 1;
+		fo = ((o / s) * c + k) * s + o % s;
+		if (fo + 1 > size)
+			size = fo + 1;
+	}
+	a->size = size;
+	a->blocks = blocks > a->blocks ? blocks : a->blocks;
+}
+
+static void
+statfs_sum(struct mds_srv *m, struct msg_statfs *out)
+{
+	struct msg_ost_ent *v;
+	unsigned n;
+	uint64_t files;
+
+	memset(out, 0, sizeof(*out));
+	out->bsize = STATFS_BSIZE;
+	out->namemax = MSG_NAME_MAX;
+	n = mds_ost_count(m->osts);
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	n = mds_ost_list(m->osts, v, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct msg_obj ob;
+		struct msg_statfs sf;
+		uint32_t rlen = 0;
+		int rc;
+
+		memset(&ob, 0, sizeof(ob));
+		ob.ost = v[i].ost;
+		rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_STATFS, &ob,
+		    sizeof(ob), &sf, sizeof(sf), &rlen);
+		if (rc < 0 || rlen < sizeof(sf) || sf.bsize == 0 ||
+		    sf.bsize > (1u << 30)) {
+			/* unreachable: count its capacity as used */
+			log_debug("mds: statfs ost %u: %d", ob.ost, rc);
+			out->blocks += v[i].capacity / STATFS_BSIZE;
+			continue;
+		}
+		out->blocks += sf.blocks / STATFS_BSIZE * sf.bsize +
+		    sf.blocks % STATFS_BSIZE * sf.bsize / STATFS_BSIZE;
+		out->bfree += sf.bfree / STATFS_BSIZE * sf.bsize +
+		    sf.bfree % STATFS_BSIZE * sf.bsize / STATFS_BSIZE;
+		out->bavail += sf.bavail / STATFS_BSIZE * sf.bsize +
+		    sf.bavail % STATFS_BSIZE * sf.bsize / STATFS_BSIZE;
+	}
+	free(v);
+	files = mds_ns_files(m->ns);
+	out->files = MDS_FILES_MAX;
+	out->ffree = files < MDS_FILES_MAX ? MDS_FILES_MAX - files : 0;
+}
+
+/* ---- destroy queue ---- */
+
+static void
+destroy_kick(void *arg)
+{
+	struct mds_srv *m = arg;
+
+	pthread_mutex_lock(&m->dlock);
+	m->dkick = 1;
+	pthread_cond_signal(&m->dcond);
+	pthread_mutex_unlock(&m->dlock);
+}
+
+/* One pass over the queue; returns the number of failures. */
+static int
+destroy_pass(struct mds_srv *m)
+{
+	struct mds_destroy rows[DESTROY_BATCH];
+	int64_t after = 0;
+	int n, failed = 0;
+
+	do {
+		n = mds_ns_destroy_next(m->ns, after, rows, DESTROY_BATCH);
+		if (n < 0)
+			return 1;
+		for (int i = 0; i < n; i++) {
+			struct msg_obj ob;
+			int rc;
+
+			after = rows[i].id;
+			memset(&ob, 0, sizeof(ob));
+			ob.ost = rows[i].ost;
+			ob.oid = rows[i].oid;
+			rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_DESTROY,
+			    &ob, sizeof(ob), NULL, 0, NULL);
+			if (rc == 0 || rc == -ENOENT) {
+				if (mds_ns_destroy_done(m->ns, rows[i].id) < 0)
+					failed++;
+				else
+					m->destroyed++;
+			} else {
+				log_debug("mds: destroy %u:%llu: %d", ob.ost,
+				    (unsigned long long)ob.oid, rc);
+				failed++;
+			}
+			pthread_mutex_lock(&m->dlock);
+			if (m->dstop)
+				n = 0;
+			pthread_mutex_unlock(&m->dlock);
+		}
+	} while (n == DESTROY_BATCH);
+	return failed;
+}
+
+static void *
+destroy_main(void *arg)
+{
+	struct mds_srv *m = arg;
+	struct timespec until;
+	int failed = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&m->dlock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += DESTROY_RETRY_S;
+		while (!m->dstop && !m->dkick) {
+			if (pthread_cond_timedwait(&m->dcond, &m->dlock,
+			    &until) != 0)
+				break;
+		}
+		if (m->dstop) {
+			pthread_mutex_unlock(&m->dlock);
+			break;
+		}
+		m->dkick = 0;
+		pthread_mutex_unlock(&m->dlock);
+		failed = destroy_pass(m);
+		if (failed > 0)
+			log_debug("mds: %d objects left to destroy", failed);
+	}
+	return NULL;
+}
+
+/* ---- request handlers ---- */
+
+static uint64_t
+conn_owner(struct mds_srv *m, struct msg_srv_conn *c)
+{
+	uintptr_t o = (uintptr_t)msg_srv_conn_data(c);
+
+	if (o == 0) {
+		o = (uintptr_t)++m->owner_next;
+		msg_srv_conn_set_data(c, (void *)o);
+	}
+	return (uint64_t)o;
+}
+
+/* The names after a body struct: checks lengths against the frame. */
+static int
+body_names(const struct msg_hdr *h, const void *body, size_t base,
+    uint32_t len1, uint32_t len2, const char **n1, const char **n2)
+{
+	if (len1 > MSG_NAME_MAX || len2 > MSG_NAME_MAX)
+		return -ENAMETOOLONG;
+	if ((size_t)h->body_len < base + len1 + len2)
+		return -EPROTO;
+	*n1 = (const char *)body + base;
+	if (n2 != NULL)
+		*n2 = (const char *)body + base + len1;
+	return 0;
+}
+
+static int
+reply_attr(struct msg_srv_conn *c, const struct msg_hdr *h, int rc,
+    const struct msg_attr *a)
+{
+	if (rc < 0)
+		return rc;
+	return msg_srv_reply(c, h, 0, a, sizeof(*a), NULL, 0);
+}
+
+static int
+reply_open(struct msg_srv_conn *c, const struct msg_hdr *h,
+    const struct msg_attr *a, uint64_t handle, const struct mds_layout *l)
+{
+	struct msg_open_rep rep;
+	struct iovec iov;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.attr = *a;
+	rep.handle = handle;
+	if (l->hdr.magic != MSG_LOV_MAGIC)
+		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+	iov.iov_base = (void *)l;
+	iov.iov_len = mds_layout_size(l);
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), &iov, 1);
+}
+
+static int
+reply_bulk(struct msg_srv_conn *c, const struct msg_hdr *h, const void *b,
+    size_t len)
+{
+	struct iovec iov;
+
+	iov.iov_base = (void *)b;
+	iov.iov_len = len;
+	return msg_srv_reply(c, h, 0, NULL, 0, &iov, len ? 1 : 0);
+}
+
+static int
+h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body, const void *bulk)
+{
+	struct msg_create cr;
+	struct mds_layout lay;
+	struct msg_attr a;
+	const char *name;
+	uint64_t handle;
+	int rc, created;
+
+	memcpy(&cr, body, sizeof(cr));
+	rc = body_names(h, body, sizeof(cr), cr.namelen, 0, &name, NULL);
+	if (rc < 0)
+		return rc;
+	switch (h->opcode) {
+	case MSG_OP_MDS_CREATE:
+		rc = mds_ns_create(m->ns, &cr, name, conn_owner(m, c), &a,
+		    &handle, &lay, &created);
+		if (rc < 0)
+			return rc;
+		return reply_open(c, h, &a, handle, &lay);
+	case MSG_OP_MDS_MKNOD:
+		rc = mds_ns_mknod(m->ns, &cr, name, &a);
+		return reply_attr(c, h, rc, &a);
+	default:	/* SYMLINK */
+		if (bulk == NULL || h->bulk_len == 0)
+			return -ENOENT;
+		rc = mds_ns_symlink(m->ns, &cr, name, bulk, h->bulk_len, &a);
+		return reply_attr(c, h, rc, &a);
+	}
+}
+
+static int
+h_xattr(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body, const void *bulk)
+{
+	struct msg_xattr x;
+	const char *name;
+	void *buf;
+	size_t len;
+	int rc;
+
+	memcpy(&x, body, sizeof(x));
+	if (x.namelen > MSG_NAME_MAX)
+		return -ERANGE;
+	rc = body_names(h, body, sizeof(x), x.namelen, 0, &name, NULL);
+	if (rc < 0)
+		return rc;
+	switch (h->opcode) {
+	case MSG_OP_MDS_GETXATTR:
+		buf = msg_srv_conn_buf(c);
+		if (buf == NULL)
+			return -ENOMEM;
+		rc = mds_ns_getxattr(m->ns, x.ino, x.cred.uid, name,
+		    x.namelen, x.size, buf, MSG_XATTR_MAX + MDS_LAYOUT_MAX,
+		    &len);
+		if (rc < 0)
+			return rc;
+		return reply_bulk(c, h, buf, len);
+	case MSG_OP_MDS_SETXATTR:
+		rc = mds_ns_setxattr(m->ns, x.ino, x.cred.uid, name, x.namelen,
+		    bulk ? bulk : "", h->bulk_len, x.flags);
+		break;
+	default:	/* RMXATTR */
+		rc = mds_ns_rmxattr(m->ns, x.ino, x.cred.uid, name,
+		    x.namelen);
+		break;
+	}
+	if (rc < 0)
+		return rc;
+	return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+}
+
+static int
+h_readdir(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body)
+{
+	struct msg_readdir rd;
+	struct msg_readdir_rep rep;
+	struct iovec iov;
+	size_t used, cap;
+	uint32_t count;
+	void *buf;
+	int rc, eof;
+
+	memcpy(&rd, body, sizeof(rd));
+	buf = msg_srv_conn_buf(c);
+	if (buf == NULL)
+		return -ENOMEM;
+	cap = rd.max_bytes < MSG_BULK_MAX ? rd.max_bytes : MSG_BULK_MAX;
+	rc = mds_ns_readdir(m->ns, rd.ino, rd.cookie, buf, cap, &used, &count,
+	    &eof);
+	if (rc < 0)
+		return rc;
+	memset(&rep, 0, sizeof(rep));
+	rep.count = count;
+	rep.eof = (uint32_t)eof;
+	iov.iov_base = buf;
+	iov.iov_len = used;
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), &iov, used ? 1 : 0);
+}
+
+static int
+h_ostadd(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *bulk)
+{
+	const struct msg_ost_ent *e = bulk;
+	int rc;
+
+	if (h->bulk_len % sizeof(*e) != 0)
+		return -EINVAL;
+	if (h->bulk_len > 0) {
+		struct msg_ost_ent *v = xmalloc(h->bulk_len);
+
+		memcpy(v, bulk, h->bulk_len);
+		rc = mds_ost_merge(m->osts, v, h->bulk_len / sizeof(*e));
+		free(v);
+		if (rc < 0)
+			return rc;
+		rc = mds_ost_save(m->osts, m->ost_map);
+		if (rc < 0)
+			log_warn("mds: saving %s: %s", m->ost_map,
+			    strerror(-rc));
+	} else
+		(void)mds_ost_load(m->osts, m->ost_map);
+	pool_update(m);
+	log_info("mds: OSTs now %u", mds_ost_count(m->osts));
+	return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+}
+
+static int
+mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body, const void *bulk)
+{
+	struct mds_srv *m = ctx;
+	struct msg_attr a;
+	const char *n1, *n2;
+	int rc;
+
+	if (h->opcode < MSG_OP_MAX)
+		m->ops[h->opcode]++;
+	switch (h->opcode) {
+	case MSG_OP_MDS_OSTMAP: {
+		struct msg_ost_ent *v;
+		unsigned n;
+
+		n = mds_ost_count(m->osts);
+		if ((size_t)n * sizeof(*v) > MSG_BULK_MAX)
+			n = MSG_BULK_MAX / sizeof(*v);
+		v = xcalloc(n ? n : 1, sizeof(*v));
+		n = mds_ost_list(m->osts, v, n);
+		rc = reply_bulk(c, h, v, n * sizeof(*v));
+		free(v);
+		return rc;
+	}
+	case MSG_OP_MDS_LOOKUP: {
+		struct msg_name nm;
+
+		memcpy(&nm, body, sizeof(nm));
+		rc = body_names(h, body, sizeof(nm), nm.namelen, 0, &n1, NULL);
+		if (rc == 0)
+			rc = mds_ns_lookup(m->ns, nm.parent, n1, nm.namelen, &a);
+		if (rc == 0)
+			glimpse(m, &a);
+		return reply_attr(c, h, rc, &a);
+	}
+	case MSG_OP_MDS_GETATTR: {
+		struct msg_ino mi;
+
+		memcpy(&mi, body, sizeof(mi));
+		rc = mds_ns_getattr(m->ns, mi.ino, &a);
+		if (rc == 0)
+			glimpse(m, &a);
+		return reply_attr(c, h, rc, &a);
+	}
+	case MSG_OP_MDS_SETATTR: {
+		struct msg_setattr sa;
+
+		memcpy(&sa, body, sizeof(sa));
+		rc = mds_ns_setattr(m->ns, &sa, &a);
+		return reply_attr(c, h, rc, &a);
+	}
+	case MSG_OP_MDS_CREATE:
+	case MSG_OP_MDS_MKNOD:
+	case MSG_OP_MDS_SYMLINK:
+		return h_create(m, c, h, body, bulk);
+	case MSG_OP_MDS_LINK: {
+		struct msg_link ln;
+
+		memcpy(&ln, body, sizeof(ln));
+		rc = body_names(h, body, sizeof(ln), ln.newnamelen, 0, &n1,
+		    NULL);
+		if (rc == 0)
+			rc = mds_ns_link(m->ns, ln.ino, ln.newparent, n1,
+			    ln.newnamelen, &a);
+		return reply_attr(c, h, rc, &a);
+	}
+	case MSG_OP_MDS_UNLINK:
+	case MSG_OP_MDS_RMDIR: {
+		struct msg_name nm;
+
+		memcpy(&nm, body, sizeof(nm));
+		rc = body_names(h, body, sizeof(nm), nm.namelen, 0, &n1, NULL);
+		if (rc < 0)
+			return rc;
+		if (h->opcode == MSG_OP_MDS_UNLINK)
+			rc = mds_ns_unlink(m->ns, nm.parent, n1, nm.namelen);
+		else
+			rc = mds_ns_rmdir(m->ns, nm.parent, n1, nm.namelen);
+		break;
+	}
+	case MSG_OP_MDS_RENAME: {
+		struct msg_rename rn;
+
+		memcpy(&rn, body, sizeof(rn));
+		rc = body_names(h, body, sizeof(rn), rn.oldnamelen,
+		    rn.newnamelen, &n1, &n2);
+		if (rc == 0)
+			rc = mds_ns_rename(m->ns, rn.oldparent, n1,
+			    rn.oldnamelen, rn.newparent, n2, rn.newnamelen,
+			    rn.flags);
+		break;
+	}
+	case MSG_OP_MDS_READDIR:
+		return h_readdir(m, c, h, body);
+	case MSG_OP_MDS_READLINK: {
+		struct msg_ino mi;
+		char target[MSG_PATH_MAX];
+		size_t len;
+
+		memcpy(&mi, body, sizeof(mi));
+		rc = mds_ns_readlink(m->ns, mi.ino, target, sizeof(target),
+		    &len);
+		if (rc < 0)
+			return rc;
+		return reply_bulk(c, h, target, len);
+	}
+	case MSG_OP_MDS_OPEN: {
+		struct msg_open op;
+		struct mds_layout lay;
+		uint64_t handle;
+
+		memcpy(&op, body, sizeof(op));
+		rc = mds_ns_open_file(m->ns, op.ino, op.flags,
+		    conn_owner(m, c), &a, &handle, &lay);
+		if (rc < 0)
+			return rc;
+		return reply_open(c, h, &a, handle, &lay);
+	}
+	case MSG_OP_MDS_CLOSE: {
+		struct msg_close cl;
+
+		memcpy(&cl, body, sizeof(cl));
+		rc = mds_ns_close_file(m->ns, &cl, &a);
+		return reply_attr(c, h, rc, &a);
+	}
+	case MSG_OP_MDS_GETXATTR:
+	case MSG_OP_MDS_SETXATTR:
+	case MSG_OP_MDS_RMXATTR:
+		return h_xattr(m, c, h, body, bulk);
+	case MSG_OP_MDS_LISTXATTR: {
+		struct msg_ino mi;
+		void *buf = msg_srv_conn_buf(c);
+		size_t len;
+
+		if (buf == NULL)
+			return -ENOMEM;
+		memcpy(&mi, body, sizeof(mi));
+		rc = mds_ns_listxattr(m->ns, mi.ino, mi.cred.uid, buf,
+		    MSG_BULK_MAX, &len);
+		if (rc < 0)
+			return rc;
+		return reply_bulk(c, h, buf, len);
+	}
+	case MSG_OP_MDS_STATFS: {
+		struct msg_statfs sf;
+
+		statfs_sum(m, &sf);
+		return msg_srv_reply(c, h, 0, &sf, sizeof(sf), NULL, 0);
+	}
+	case MSG_OP_MDS_GETLAYOUT: {
+		struct msg_ino mi;
+		struct mds_layout lay;
+
+		memcpy(&mi, body, sizeof(mi));
+		rc = mds_ns_getlayout(m->ns, mi.ino, &lay);
+		if (rc < 0)
+			return rc;
+		return reply_bulk(c, h, &lay, mds_layout_size(&lay));
+	}
+	case MSG_OP_MDS_SETLAYOUT: {
+		struct msg_ino mi;
+
+		memcpy(&mi, body, sizeof(mi));
+		if (bulk == NULL)
+			return -EINVAL;
+		rc = mds_ns_setlayout(m->ns, mi.ino, bulk, h->bulk_len);
+		break;
+	}
+	case MSG_OP_MDS_APPEND: {
+		struct msg_append ap;
+		struct msg_append_rep rep;
+
+		memcpy(&ap, body, sizeof(ap));
+		memset(&rep, 0, sizeof(rep));
+		rc = mds_ns_append(m->ns, ap.ino, ap.handle, ap.length,
+		    &rep.offset);
+		if (rc < 0)
+			return rc;
+		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+	}
+	case MSG_OP_MDS_OSTADD:
+		return h_ostadd(m, c, h, bulk);
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (rc < 0)
+		return rc;
+	return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+}
+
+static void
+mds_conn_fini(void *ctx, struct msg_srv_conn *c)
+{
+	struct mds_srv *m = ctx;
+	uintptr_t o = (uintptr_t)msg_srv_conn_data(c);
+	int n;
+
+	if (o == 0)
+		return;
+	n = mds_ns_drop_owner(m->ns, (uint64_t)o);
+	if (n > 0)
+		log_info("mds: %s: dropped %d open handles",
+		    msg_srv_conn_peer(c), n);
+}
+
+static size_t
+mds_stats(void *ctx, char *buf, size_t cap)
+{
+	struct mds_srv *m = ctx;
+	size_t n = 0;
+	int k;
+
+#define ADD(...) do {							\
+	k = snprintf(buf + n, cap - n, __VA_ARGS__);			\
+	if (k < 0 || (size_t)k >= cap - n)				\
+		return n;						\
+	n += (size_t)k;							\
+} while (0)
+	ADD("mds_files %llu\n", (unsigned long long)mds_ns_files(m->ns));
+	ADD("mds_osts %u\n", mds_ost_count(m->osts));
+	ADD("mds_destroy_pending %llu\n",
+	    (unsigned long long)mds_ns_destroy_pending(m->ns));
+	ADD("mds_destroyed %llu\n", (unsigned long long)m->destroyed);
+	for (int op = 0; op < MSG_OP_MAX; op++)
+		if (op_names[op] != NULL)
+			ADD("mds_op_%s %llu\n", op_names[op],
+			    (unsigned long long)m->ops[op]);
+#undef ADD
+	return n;
+}
+
+/* ---- life cycle ---- */
+
+int
+mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
+{
+	struct msg_srv_conf sc;
+	struct mds_srv *m;
+	int rc;
+
+	*out = NULL;
+	m = xcalloc(1, sizeof(*m));
+	pthread_mutex_init(&m->dlock, NULL);
+	pthread_cond_init(&m->dcond, NULL);
+	m->ost_map = xstrdup(conf->ost_map);
+	m->osts = mds_ost_new(conf->secret);
+	rc = mds_ns_open(conf->dir, &m->ns);
+	if (rc < 0) {
+		log_err("mds: store %s: %s", conf->dir, strerror(-rc));
+		goto fail;
+	}
+	rc = mds_ost_load(m->osts, m->ost_map);
+	if (rc < 0) {
+		log_err("mds: OST map %s: %s", m->ost_map, strerror(-rc));
+		goto fail;
+	}
+	pool_update(m);
+	mds_ns_set_destroy_hook(m->ns, destroy_kick, m);
+
+	memset(&sc, 0, sizeof(sc));
+	sc.kind = 1;
+	sc.nost = mds_ost_count(m->osts);
+	memcpy(sc.secret, conf->secret, MSG_SECRET_LEN);
+	sc.serial = 0;
+	sc.dispatch = mds_dispatch;
+	sc.stats = mds_stats;
+	sc.conn_fini = mds_conn_fini;
+	m->srv = msg_srv_new(&sc, m);
+	memset(sc.secret, 0, sizeof(sc.secret));
+	if (m->srv == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = msg_srv_listen(m->srv, conf->host, conf->port, conf->port_file);
+	if (rc < 0) {
+		log_err("mds: listen %s:%d: %s", conf->host, conf->port,
+		    strerror(-rc));
+		goto fail;
+	}
+	rc = pthread_create(&m->dthr, NULL, destroy_main, m);
+	if (rc != 0) {
+		rc = -rc;
+		goto fail;
+	}
+	m->dthr_started = 1;
+	destroy_kick(m);	/* drain what the last run left */
+	*out = m;
+	return 0;
+fail:
+	mds_srv_free(m);
+	return rc;
+}
+
+int
+mds_srv_run(struct mds_srv *m)
+{
+	return msg_srv_run(m->srv);
+}
+
+void
+mds_srv_stop(struct mds_srv *m)
+{
+	msg_srv_stop(m->srv);
+}
+
+void
+mds_srv_free(struct mds_srv *m)
+{
+	if (m == NULL)
+		return;
+	if (m->srv != NULL)
+		msg_srv_free(m->srv);
+	if (m->dthr_started) {
+		pthread_mutex_lock(&m->dlock);
+		m->dstop = 1;
+		pthread_cond_signal(&m->dcond);
+		pthread_mutex_unlock(&m->dlock);
+		pthread_join(m->dthr, NULL);
+	}
+	if (m->ns != NULL)
+		mds_ns_set_destroy_hook(m->ns, NULL, NULL);
+	mds_ns_close(m->ns);
+	mds_ost_free(m->osts);
+	pthread_cond_destroy(&m->dcond);
+	pthread_mutex_destroy(&m->dlock);
+	free(m->ost_map);
+	free(m);
+}
