@@ -12,9 +12,9 @@
 struct fsxd_conf {
 	char		 listen[64];		/* address to bind, loopback by default */
 	int		 port;
-	char		 state_dir[1024];
-	char		 bin_dir[1024];		/* where fsx-mds / fsx-oss live */
-	char		 creds_file[1024];
+	char		 state_dir[4096];
+	char		 bin_dir[4096];		/* where fsx-mds / fsx-oss live */
+	char		 creds_file[4096];
 	char		 region[32];		/* default region for unsigned paths */
 	int		 any_key;		/* accept any access key (less safe) */
 	int		 skew_sec;		/* SigV4 clock skew window */

@@ -1,0 +1,321 @@
+/*
+ * fsxd: the FSx for Lustre control plane. Serves the FSx API on loopback,
+ * keeps state in SQLite under --state-dir, and runs the provisioner that
+ * starts each file system's engine processes.
+ *
+ * Configuration, lowest precedence first: built-in defaults (AWS's quota
+ * defaults), the config file (--config, default STATE/fsxd.conf if
+ * present; lines "key = value" with the long option names), environment
+ * FSXD_<KEY> (upper case, '-' as '_'), then command-line flags.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "api_ctx.h"
+#include "auth/creds.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "prov.h"
+
+static volatile sig_atomic_t fsxd_stop;
+
+enum opt_kind { O_STR, O_INT, O_LONG, O_SIZE, O_DBL, O_BOOL, O_LOG };
+
+struct opt_def {
+	const char	*name;
+	enum opt_kind	 kind;
+	size_t		 off;
+	size_t		 len;		/* O_STR buffer size */
+	const char	*help;
+};
+
+#define OPT(n, k, f, h) { n, k, offsetof(struct fsxd_conf, f), \
+	sizeof(((struct fsxd_conf *)0)->f), h }
+
+static const struct opt_def opts[] = {
+	OPT("listen", O_STR, listen, "address to bind (default 127.0.0.1)"),
+	OPT("port", O_INT, port, "port (default 4566; 0 picks a free one)"),
+	OPT("state-dir", O_STR, state_dir, "state directory (default ./var)"),
+	OPT("bin-dir", O_STR, bin_dir, "where fsx-mds and fsx-oss are (default: fsxd's own directory)"),
+	OPT("credentials", O_STR, creds_file, "credentials file: lines 'ACCESS_KEY SECRET ACCOUNT_ID [SESSION_TOKEN]'"),
+	OPT("region", O_STR, region, "default region (default us-east-1)"),
+	OPT("any-access-key", O_BOOL, any_key, "accept any access key without checking signatures (LESS SAFE; for suites with random credentials)"),
+	OPT("skew", O_INT, skew_sec, "SigV4 clock skew window, seconds (default 300)"),
+	OPT("body-max", O_SIZE, body_max, "request body cap, bytes (default 1048576)"),
+	OPT("threads", O_INT, threads, "HTTP threads (default: number of cores)"),
+	OPT("log-level", O_LOG, log_level, "error, warn, info or debug (default info)"),
+	OPT("quota-file-systems", O_LONG, q_fs_count, "Lustre file systems per deployment class (default 100)"),
+	OPT("quota-storage", O_LONG, q_total_storage, "GiB per deployment class (default 100800)"),
+	OPT("quota-tags", O_LONG, q_tags, "tags per resource (default 50)"),
+	OPT("max-oss", O_INT, max_oss, "OSS processes per file system at create (default 4)"),
+	OPT("max-ost", O_INT, max_ost, "OSTs per file system (default 32)"),
+	OPT("update-gap", O_DBL, update_gap_sec, "seconds between storage increases (default 21600, AWS's 6 h)"),
+	OPT("create-delay", O_DBL, create_delay_sec, "extra seconds in CREATING, to watch transitions (default 0)"),
+	{ NULL, O_STR, 0, 0, NULL }
+};
+
+static void
+conf_defaults(struct fsxd_conf *c, const char *argv0)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1");
+	c->port = 4566;
+	snprintf(c->state_dir, sizeof(c->state_dir), "./var");
+	snprintf(c->region, sizeof(c->region), "us-east-1");
+	c->skew_sec = 300;
+	c->body_max = 1 << 20;
+	c->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (c->threads < 1)
+		c->threads = 1;
+	c->log_level = LOG_INFO;
+	c->q_fs_count = 100;
+	c->q_total_storage = 100800;
+	c->q_tags = 50;
+	c->max_oss = 4;
+	c->max_ost = 32;
+	c->update_gap_sec = 6 * 3600;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		snprintf(c->bin_dir, sizeof(c->bin_dir), "%s", self);
+	} else {
+		snprintf(c->bin_dir, sizeof(c->bin_dir), "%s", argv0);
+	}
+}
+
+static int
+conf_set(struct fsxd_conf *c, const char *key, const char *val)
+{
+	for (const struct opt_def *o = opts; o->name != NULL; o++) {
+		char *p = (char *)c + o->off, *end;
+
+		if (strcmp(o->name, key) != 0)
+			continue;
+		errno = 0;
+		switch (o->kind) {
+		case O_STR:
+			if (strlen(val) >= o->len)
+				return -ENAMETOOLONG;
+			snprintf(p, o->len, "%s", val);
+			return 0;
+		case O_INT:
+			*(int *)p = (int)strtol(val, &end, 10);
+			break;
+		case O_LONG:
+			*(long *)p = strtol(val, &end, 10);
+			break;
+		case O_SIZE:
+			*(size_t *)p = (size_t)strtoull(val, &end, 10);
+			break;
+		case O_DBL:
+			*(double *)p = strtod(val, &end);
+			break;
+		case O_BOOL:
+			*(int *)p = strcmp(val, "1") == 0 || strcmp(val, "true") == 0 ||
+			    strcmp(val, "yes") == 0;
+			return 0;
+		case O_LOG:
+			*(int *)p = log_parse_level(val);
+			return *(int *)p < 0 ? -EINVAL : 0;
+		}
+		return (errno != 0 || *end != '\0' || end == val) ? -EINVAL : 0;
+	}
+	return -ENOENT;
+}
+
+static void
+conf_file(struct fsxd_conf *c, const char *path, int must)
+{
+	char line[2048];
+	FILE *f = fopen(path, "re");
+	int ln = 0;
+
+	if (f == NULL) {
+		if (must)
+			fatal("config %s: %s", path, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *k = line, *v, *e;
+
+		ln++;
+		k += strspn(k, " \t");
+		if (*k == '#' || *k == '\n' || *k == '\0')
+			continue;
+		v = strchr(k, '=');
+		if (v == NULL)
+			fatal("config %s:%d: expected key = value", path, ln);
+		*v++ = '\0';
+		for (e = v + strlen(v); e > v && strchr(" \t\r\n", e[-1]); e--)
+			;
+		*e = '\0';
+		v += strspn(v, " \t");
+		for (e = k + strlen(k); e > k && strchr(" \t", e[-1]); e--)
+			;
+		*e = '\0';
+		if (conf_set(c, k, v) < 0)
+			fatal("config %s:%d: bad setting '%s'", path, ln, k);
+	}
+	fclose(f);
+}
+
+static void
+conf_env(struct fsxd_conf *c)
+{
+	for (const struct opt_def *o = opts; o->name != NULL; o++) {
+		char name[64];
+		const char *v;
+		size_t i;
+
+		snprintf(name, sizeof(name), "FSXD_%s", o->name);
+		for (i = 5; name[i]; i++)
+			name[i] = name[i] == '-' ? '_' : (char)(name[i] & ~0x20);
+		v = getenv(name);
+		if (v != NULL && conf_set(c, o->name, v) < 0)
+			fatal("environment %s: bad value", name);
+	}
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: fsxd [--config FILE] [--OPTION VALUE ...]\n\n"
+	    "The Amazon FSx for Lustre API on this machine, backed by real\n"
+	    "file systems: point `aws fsx --endpoint-url http://127.0.0.1:4566`\n"
+	    "at it.\n\noptions (also as 'key = value' lines in the config file,\n"
+	    "or FSXD_KEY environment variables):\n"
+	    "  --config FILE               config file (default STATE/fsxd.conf)\n");
+	for (const struct opt_def *o = opts; o->name != NULL; o++)
+		fprintf(out, "  --%-24s %s\n", o->name, o->help);
+	fprintf(out, "  --help                      this text\n");
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	fsxd_stop = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct option lopts[64];
+	struct fsxd_conf conf;
+	const char *config = NULL;
+	struct http_srv *srv;
+	char *dbpath, *cfg;
+	int n = 0, rc, c;
+
+	conf_defaults(&conf, argv[0]);
+	for (const struct opt_def *o = opts; o->name != NULL; o++, n++) {
+		lopts[n].name = o->name;
+		lopts[n].has_arg = o->kind == O_BOOL ? optional_argument :
+		    required_argument;
+		lopts[n].flag = NULL;
+		lopts[n].val = 1000 + n;
+	}
+	lopts[n++] = (struct option){ "config", required_argument, NULL, 'c' };
+	lopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	lopts[n] = (struct option){ NULL, 0, NULL, 0 };
+
+	/* First pass: only --config and --help. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == 'c')
+			config = optarg;
+	}
+	conf_env(&conf);
+	cfg = config ? xstrdup(config) : xasprintf("%s/fsxd.conf", conf.state_dir);
+	conf_file(&conf, cfg, config != NULL);
+	free(cfg);
+	conf_env(&conf);
+	optind = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		if (c >= 1000) {
+			const struct opt_def *o = &opts[c - 1000];
+
+			if (conf_set(&conf, o->name, optarg ? optarg :
+			    (o->kind == O_BOOL ? "1" : "")) < 0) {
+				fprintf(stderr, "fsxd: bad value for --%s\n", o->name);
+				return 2;
+			}
+		} else if (c != 'c') {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("fsxd", (enum log_level)conf.log_level);
+
+	rc = mkdir_p(conf.state_dir, 0700);
+	if (rc < 0)
+		fatal("state dir %s: %s", conf.state_dir, strerror(-rc));
+	{
+		char abs[PATH_MAX];
+
+		if (realpath(conf.state_dir, abs) != NULL)
+			snprintf(conf.state_dir, sizeof(conf.state_dir), "%s", abs);
+	}
+	dbpath = xasprintf("%s/fsxd.db", conf.state_dir);
+	rc = db_init(dbpath);
+	if (rc < 0)
+		fatal("database %s: %s", dbpath, strerror(-rc));
+	free(dbpath);
+	rc = api_model_init();
+	if (rc < 0)
+		fatal("API model: %s", strerror(-rc));
+	rc = creds_init(conf.creds_file[0] ? conf.creds_file : NULL, conf.any_key);
+	if (rc < 0)
+		fatal("credentials: %s", strerror(-rc));
+	if (conf.any_key)
+		log_warn("any access key is accepted and signatures are not checked"
+		    " (--any-access-key)");
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = prov_start(&conf);
+	if (rc < 0)
+		fatal("provisioner: %s", strerror(-rc));
+	srv = http_start(&conf, &rc);
+	if (srv == NULL)
+		fatal("listen %s:%d: %s", conf.listen, conf.port, strerror(-rc));
+	log_info("fsxd listening on http://%s:%d state %s", conf.listen,
+	    http_port(srv), conf.state_dir);
+	/* A line tests and scripts can wait for. */
+	printf("fsxd ready on %s:%d\n", conf.listen, http_port(srv));
+	fflush(stdout);
+	while (!fsxd_stop)
+		pause();
+	log_info("fsxd stopping");
+	http_stop(srv);
+	prov_stop();
+	db_thread_fini();
+	return 0;
+}

@@ -1,0 +1,436 @@
+/*
+ * HTTP front end (see http.h).
+ *
+ * Request lifecycle: the access handler is called once with no data (we
+ * allocate the struct http_req), then with body chunks (appended up to
+ * conf->body_max; past it the request is marked too large and the rest is
+ * drained), then once more with *upload_data_size == 0: we answer. The
+ * request is freed in one place, http_completed().
+ *
+ * API requests go through, in order: target header -> SigV4 -> JSON parse
+ * -> model validation -> handler. Every response carries x-amzn-RequestId.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+#include "api.h"
+#include "api_ctx.h"
+#include "api_fs.h"
+#include "auth/creds.h"
+#include "auth/sigv4.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "http/http.h"
+#include "http/metrics.h"
+
+#define TARGET_PREFIX	"AWSSimbaAPIService_v20180301."
+#define HTTP_MAX_HDRS	64
+#define CT_JSON		"application/x-amz-json-1.1"
+
+struct http_srv {
+	struct MHD_Daemon	*mhd;
+	const struct fsxd_conf	*conf;
+	int			 port;
+};
+
+struct http_req {
+	char		 rid[40];
+	uint64_t	 t0;
+	char		*body;
+	size_t		 len, cap;
+	int		 too_big;
+	int		 op_idx;		/* index in api_ops, -1 if none */
+	char		 account[16];
+	char		 op_name[64];
+};
+
+struct hdr_list {
+	struct sigv4_hdr	h[HTTP_MAX_HDRS];
+	size_t			n;
+	int			overflow;
+};
+
+static enum MHD_Result
+hdr_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+	struct hdr_list *l = cls;
+
+	(void)kind;
+	if (l->n == HTTP_MAX_HDRS) {
+		l->overflow = 1;
+		return MHD_NO;
+	}
+	l->h[l->n].name = k;
+	l->h[l->n].value = v ? v : "";
+	l->n++;
+	return MHD_YES;
+}
+
+/* Queue a response that owns `text` (malloc'd). */
+static enum MHD_Result
+http_reply(struct MHD_Connection *c, struct http_req *rq, int status,
+    const char *ctype, char *text, const char *errtype)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(strlen(text), text,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", ctype);
+	MHD_add_response_header(r, "x-amzn-RequestId", rq->rid);
+	if (errtype != NULL)
+		MHD_add_response_header(r, "x-amzn-ErrorType", errtype);
+	ret = MHD_queue_response(c, (unsigned)status, r);
+	MHD_destroy_response(r);
+	metrics_request(rq->op_idx, status, (now_mono_ns() - rq->t0) / 1e9);
+	log_info("access rid=%s account=%s op=%s status=%d latency_ms=%.3f",
+	    rq->rid, rq->account[0] ? rq->account : "-",
+	    rq->op_name[0] ? rq->op_name : "-", status,
+	    (now_mono_ns() - rq->t0) / 1e6);
+	return ret;
+}
+
+static enum MHD_Result
+http_reply_json(struct MHD_Connection *c, struct http_req *rq, int status,
+    json_t *body, const char *errtype)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+
+	json_decref(body);
+	if (text == NULL)
+		return MHD_NO;
+	return http_reply(c, rq, status, CT_JSON, text, errtype);
+}
+
+static enum MHD_Result
+http_reply_err(struct MHD_Connection *c, struct http_req *rq,
+    struct api_error *err)
+{
+	int status = api_err_status(err->code);
+	json_t *body = api_error_body(err);
+	const char *type = api_err_type(err->code);
+
+	api_error_clear(err);
+	return http_reply_json(c, rq, status, body, type);
+}
+
+static enum MHD_Result
+http_fail(struct MHD_Connection *c, struct http_req *rq, enum api_err code,
+    const char *msg)
+{
+	struct api_error err = { 0 };
+
+	api_fail(&err, code, "%s", msg);
+	return http_reply_err(c, rq, &err);
+}
+
+/*
+ * SigV4: verify the request and fill the caller's identity. Returns 0, or
+ * -1 with err set to the front-end error AWS would give.
+ */
+static int
+http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
+    const char *url, const struct fsxd_conf *conf, struct sigv4_result *res,
+    struct api_error *err)
+{
+	struct hdr_list hl = { .n = 0 };
+	struct sigv4_req sr;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, hdr_collect, &hl);
+	if (hl.overflow) {
+		api_fail(err, API_E_INCOMPLETE_SIGNATURE, "Too many headers.");
+		return -1;
+	}
+	memset(&sr, 0, sizeof(sr));
+	sr.method = method;
+	sr.path = url;
+	sr.query = "";
+	sr.nhdr = hl.n;
+	sr.hdr = hl.h;
+	sr.payload = rq->body ? rq->body : "";
+	sr.payload_len = rq->len;
+	sigv4_verify(&sr, time(NULL), conf->skew_sec, creds_lookup, NULL, res);
+	switch (res->status) {
+	case SIGV4_OK:
+		if (strcmp(res->service, "fsx") != 0) {
+			api_fail(err, API_E_INVALID_SIGNATURE,
+			    "Credential should be scoped to correct service: 'fsx'. ");
+			return -1;
+		}
+		snprintf(rq->account, sizeof(rq->account), "%s", res->account);
+		return 0;
+	case SIGV4_MISSING:
+		api_fail(err, API_E_MISSING_AUTH_TOKEN, "%s", res->message);
+		break;
+	case SIGV4_INCOMPLETE:
+		api_fail(err, API_E_INCOMPLETE_SIGNATURE, "%s", res->message);
+		break;
+	case SIGV4_UNKNOWN_KEY:
+	case SIGV4_BAD_TOKEN:
+		api_fail(err, API_E_UNRECOGNIZED_CLIENT, "%s", res->message);
+		break;
+	default:
+		api_fail(err, API_E_INVALID_SIGNATURE, "%s", res->message);
+		break;
+	}
+	return -1;
+}
+
+/* Parse the body as a JSON object ({} when empty). NULL + err otherwise. */
+static json_t *
+http_parse_body(struct http_req *rq, struct api_error *err)
+{
+	json_error_t je;
+	json_t *in;
+
+	if (rq->len == 0)
+		return json_object();
+	in = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &je);
+	if (in == NULL) {
+		api_fail(err, API_E_SERIALIZATION,
+		    "Unable to parse request body as JSON: %s", je.text);
+		return NULL;
+	}
+	if (!json_is_object(in)) {
+		json_decref(in);
+		api_fail(err, API_E_SERIALIZATION,
+		    "Request body must be a JSON object.");
+		return NULL;
+	}
+	return in;
+}
+
+static enum MHD_Result
+http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
+    const struct fsxd_conf *conf)
+{
+	struct api_error err = { 0 };
+	struct sigv4_result res;
+	struct api_ctx cx;
+	const struct api_op *op;
+	const char *target, *opname;
+	json_t *in, *out;
+
+	if (http_auth(c, rq, "POST", url, conf, &res, &err) < 0)
+		return http_reply_err(c, rq, &err);
+
+	target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target");
+	if (target == NULL || strncmp(target, TARGET_PREFIX,
+	    strlen(TARGET_PREFIX)) != 0)
+		return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
+		    target ? "The requested operation is not recognized by the service." :
+		    "Missing X-Amz-Target header.");
+	opname = target + strlen(TARGET_PREFIX);
+	op = api_op_find(opname);
+	if (op == NULL)
+		return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
+		    "The requested operation is not recognized by the service.");
+	rq->op_idx = (int)(op - api_ops);
+	snprintf(rq->op_name, sizeof(rq->op_name), "%s", op->name);
+
+	in = http_parse_body(rq, &err);
+	if (in == NULL)
+		return http_reply_err(c, rq, &err);
+	if (api_validate(op->name, in, &err) < 0) {
+		json_decref(in);
+		return http_reply_err(c, rq, &err);
+	}
+	memset(&cx, 0, sizeof(cx));
+	cx.conf = conf;
+	cx.account = rq->account;
+	cx.region = res.region;
+	cx.partition = fs_desc_partition(res.region);
+	cx.request_id = rq->rid;
+	cx.op = op->name;
+	out = op->handler(&cx, in, &err);
+	json_decref(in);
+	if (out == NULL)
+		return http_reply_err(c, rq, &err);
+	return http_reply_json(c, rq, 200, out, NULL);
+}
+
+/* POST /fsx-local/mount-info: where fsx-mount finds a file system's MDS. */
+static enum MHD_Result
+http_mount_info(struct MHD_Connection *c, struct http_req *rq, const char *url,
+    const struct fsxd_conf *conf)
+{
+	struct api_error err = { 0 };
+	struct sigv4_result res;
+	struct api_ctx cx;
+	json_t *in, *out;
+
+	snprintf(rq->op_name, sizeof(rq->op_name), "fsx-local:MountInfo");
+	if (http_auth(c, rq, "POST", url, conf, &res, &err) < 0)
+		return http_reply_err(c, rq, &err);
+	in = http_parse_body(rq, &err);
+	if (in == NULL)
+		return http_reply_err(c, rq, &err);
+	memset(&cx, 0, sizeof(cx));
+	cx.conf = conf;
+	cx.account = rq->account;
+	cx.region = res.region;
+	cx.partition = fs_desc_partition(res.region);
+	cx.request_id = rq->rid;
+	cx.op = rq->op_name;
+	out = api_fs_mount_info(&cx, in, &err);
+	json_decref(in);
+	if (out == NULL)
+		return http_reply_err(c, rq, &err);
+	return http_reply_json(c, rq, 200, out, NULL);
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct http_srv *s = cls;
+	struct http_req *rq = *con_cls;
+
+	(void)version;
+	if (rq == NULL) {
+		uuid_t u;
+
+		rq = xcalloc(1, sizeof(*rq));
+		uuid_generate_random(u);
+		uuid_unparse_lower(u, rq->rid);
+		rq->t0 = now_mono_ns();
+		rq->op_idx = -1;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		size_t n = *upload_size;
+
+		*upload_size = 0;
+		if (rq->too_big || rq->len + n > s->conf->body_max) {
+			rq->too_big = 1;
+			return MHD_YES;
+		}
+		if (rq->len + n + 1 > rq->cap) {
+			size_t cap = rq->cap ? rq->cap : 4096;
+
+			while (cap < rq->len + n + 1)
+				cap *= 2;
+			rq->body = realloc(rq->body, cap);
+			if (rq->body == NULL)
+				fatal("out of memory");
+			rq->cap = cap;
+		}
+		memcpy(rq->body + rq->len, upload, n);
+		rq->len += n;
+		rq->body[rq->len] = '\0';
+		return MHD_YES;
+	}
+
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/health") == 0)
+		return http_reply(c, rq, 200, "application/json",
+		    xstrdup("{\"status\":\"ok\"}"), NULL);
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0)
+		return http_reply(c, rq, 200,
+		    "text/plain; version=0.0.4; charset=utf-8", metrics_render(),
+		    NULL);
+	if (rq->too_big) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg),
+		    "Request body exceeds the limit of %zu bytes.", s->conf->body_max);
+		return http_fail(c, rq, API_E_REQUEST_TOO_LARGE, msg);
+	}
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/") == 0)
+		return http_api(c, rq, url, s->conf);
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/fsx-local/mount-info") == 0)
+		return http_mount_info(c, rq, url, s->conf);
+	return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
+	    "The requested operation is not recognized by the service.");
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	free(rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_warn("mhd: %s", buf);
+}
+
+struct http_srv *
+http_start(const struct fsxd_conf *conf, int *err)
+{
+	struct http_srv *s = xcalloc(1, sizeof(*s));
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *di;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)conf->port);
+	if (inet_pton(AF_INET, conf->listen, &sa.sin_addr) != 1) {
+		*err = -EINVAL;
+		free(s);
+		return NULL;
+	}
+	s->conf = conf;
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    http_access, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+	    MHD_OPTION_CONNECTION_LIMIT, 4096u,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+	    MHD_OPTION_END);
+	if (s->mhd == NULL) {
+		*err = -EADDRINUSE;
+		free(s);
+		return NULL;
+	}
+	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : conf->port;
+	return s;
+}
+
+int
+http_port(const struct http_srv *s)
+{
+	return s->port;
+}
+
+void
+http_stop(struct http_srv *s)
+{
+	if (s == NULL)
+		return;
+	MHD_stop_daemon(s->mhd);
+	free(s);
+}
