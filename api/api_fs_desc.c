@@ -116,9 +116,15 @@ fd_ms(double t)
 static void
 fd_iso(double t, char *buf, size_t n)
 {
-	time_t tt = (time_t)t;
+	time_t tt;
 	struct tm tm;
 
+	/* stored times may be anything: stay within what time_t holds */
+	if (!(t >= 0))
+		t = 0;
+	if (t > 253402300799.0)		/* 9999-12-31T23:59:59Z */
+		t = 253402300799.0;
+	tt = (time_t)t;
 	gmtime_r(&tt, &tm);
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
@@ -304,6 +310,8 @@ fs_desc_auto_iops(long long cap)
 {
 	long long v;
 
+	if (cap > 16 * 24000LL)
+		return 192000;
 	if (cap <= 1200)
 		return 1500;
 	if (cap <= 2400)
@@ -392,7 +400,7 @@ fs_desc_ost_count(const json_t *desc)
 			    fd_json_int(lc, "PerUnitStorageThroughput", 12));
 		else
 			unit = 1200;
-		n = cap > 0 ? (cap + unit - 1) / unit : 0;
+		n = cap > 0 ? cap / unit + (cap % unit != 0) : 0;
 	}
 	if (n < 1)
 		n = 1;
@@ -673,10 +681,13 @@ static json_t *
 fd_cache_conf(const json_t *c, long long tc, struct api_error *err)
 {
 	const char *mode;
-	long long size, units = tc / FD_IT_UNIT;
+	long long size, units;
 	int has_size;
 	json_t *o;
 
+	if (tc > 2000000)	/* the model's maximum */
+		tc = 2000000;
+	units = tc / FD_IT_UNIT;
 	if (fd_str(c, "SizingMode", &mode, err) < 0)
 		return NULL;
 	has_size = fd_int(c, "SizeGiB", &size, err);
@@ -1144,7 +1155,7 @@ fd_create_link(const struct fd_create *c, double ctime, json_t **drc,
 {
 	char ib[64], eb[64], exp[128];
 	struct tm tm;
-	time_t tt = (time_t)ctime;
+	time_t tt = (time_t)(ctime >= 0 && ctime < 253402300799.0 ? ctime : 0);
 	int any = c->import != NULL || c->export != NULL || c->has_chunk ||
 	    c->aip != NULL;
 
@@ -1573,6 +1584,35 @@ fs_desc_action_pending_target(const json_t *desc, const char *type)
 	json_t *a = fd_action_open(desc, type);
 
 	return a != NULL ? json_object_get(a, "TargetFileSystemValues") : NULL;
+}
+
+void
+fs_desc_set_lifecycle(json_t *desc, const char *lifecycle, const char *message)
+{
+	json_t *drc = json_object_get(json_object_get(desc,
+	    "LustreConfiguration"), "DataRepositoryConfiguration");
+	const char *dl = fd_json_str(drc, "Lifecycle");
+	json_t *fd;
+	char msg[257];
+
+	if (!json_is_object(desc) || lifecycle == NULL)
+		return;
+	fd_set_str(desc, "Lifecycle", lifecycle);
+	if (fd_eq(lifecycle, "AVAILABLE")) {
+		json_object_del(desc, "FailureDetails");
+		if (fd_eq(dl, "CREATING") || fd_eq(dl, "UPDATING"))
+			fd_set_str(drc, "Lifecycle", "AVAILABLE");
+	} else if (fd_eq(lifecycle, "DELETING")) {
+		if (json_is_object(drc))
+			fd_set_str(drc, "Lifecycle", "DELETING");
+	} else if (fd_eq(lifecycle, "FAILED")) {
+		snprintf(msg, sizeof(msg), "%s", message != NULL &&
+		    *message != '\0' ? message : "The file system could not "
+		    "be created");
+		fd = json_object();
+		fd_set_str(fd, "Message", msg);
+		json_object_set_new(desc, "FailureDetails", fd);
+	}
 }
 
 void

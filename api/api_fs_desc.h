@@ -105,6 +105,16 @@ void	 fs_desc_action_remove(json_t *desc, const char *type);
 json_t	*fs_desc_action_pending_target(const json_t *desc, const char *type);
 
 /*
+ * Move the description to `lifecycle`. AVAILABLE also moves a legacy
+ * DataRepositoryConfiguration out of CREATING/UPDATING to AVAILABLE and
+ * drops FailureDetails; DELETING moves it to DELETING; FAILED sets
+ * FailureDetails.Message (message, at most 256 chars; a generic text when
+ * NULL).
+ */
+void	 fs_desc_set_lifecycle(json_t *desc, const char *lifecycle,
+	    const char *message);
+
+/*
  * Set StorageCapacity; with MetadataConfiguration Mode AUTOMATIC the Iops
  * follow the new capacity.
  */

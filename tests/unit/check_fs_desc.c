@@ -29,7 +29,7 @@ static json_t *
 J(const char *s)
 {
 	json_error_t e;
-	json_t *v = json_loads(s, 0, &e);
+	json_t *v = json_loads(s, JSON_DECODE_ANY, &e);
 
 	ck_assert_msg(v != NULL, "bad test JSON: %s: %s", s, e.text);
 	return v;
@@ -1275,6 +1275,194 @@ START_TEST(fs_desc_action_keeps_open_entries)
 }
 END_TEST
 
+START_TEST(fs_desc_lifecycle_moves)
+{
+	json_t *d = create_ok(S2 ",\"ImportPath\":\"s3://my-bucket\"}}");
+	char longmsg[400];
+
+	fs_desc_set_lifecycle(d, "AVAILABLE", NULL);
+	ck_assert_str_eq(S(d, "Lifecycle"), "AVAILABLE");
+	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	    "Lifecycle"), "AVAILABLE");
+	fs_desc_set_lifecycle(d, "DELETING", NULL);
+	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	    "Lifecycle"), "DELETING");
+	json_decref(d);
+	d = create_ok(P2 "}}");
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	fs_desc_set_lifecycle(d, "FAILED", longmsg);
+	ck_assert_str_eq(S(d, "Lifecycle"), "FAILED");
+	ck_assert_int_eq(strlen(S(d, "FailureDetails.Message")), 256);
+	fs_desc_set_lifecycle(d, "AVAILABLE", NULL);
+	ck_assert_ptr_null(G(d, "FailureDetails"));
+	ck_assert_ptr_null(G(d, "LustreConfiguration.DataRepositoryConfiguration"));
+	json_decref(d);
+}
+END_TEST
+
+/*
+ * Every member of a valid request (and of a current description), at any
+ * depth, replaced in turn by each hostile value: the functions must
+ * answer (success or error) without crashing or leaking.
+ */
+static const char *const hostile[] = {
+	"null", "1", "-1", "9223372036854775807", "1e300", "\"\"", "\"x\"",
+	"[]", "{}", "true", "[1,{}]", "\"s3://\"", "\"arn:\"", "\"9:99:99\"",
+};
+
+typedef void (*mutate_fn)(const json_t *doc);
+
+static void
+mutate_walk(json_t *root, json_t *node, mutate_fn fn)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(node)) {
+		json_object_foreach(node, k, v) {
+			json_t *keep = json_incref(v);
+
+			for (size_t h = 0; h < sizeof(hostile) /
+			    sizeof(hostile[0]); h++) {
+				json_object_set_new(node, k, J(hostile[h]));
+				fn(root);
+			}
+			json_object_set(node, k, keep);
+			mutate_walk(root, keep, fn);
+			json_decref(keep);
+		}
+	} else if (json_is_array(node)) {
+		json_array_foreach(node, i, v) {
+			json_t *keep = json_incref(v);
+
+			for (size_t h = 0; h < sizeof(hostile) /
+			    sizeof(hostile[0]); h++) {
+				json_array_set_new(node, i, J(hostile[h]));
+				fn(root);
+			}
+			json_array_set(node, i, keep);
+			mutate_walk(root, keep, fn);
+			json_decref(keep);
+		}
+	}
+}
+
+static void
+try_create(const json_t *in)
+{
+	struct api_error err;
+	json_t *d;
+
+	memset(&err, 0, sizeof(err));
+	d = fs_desc_create(in, &tcx, &err);
+	if (d != NULL) {
+		no_nulls(d);
+		(void)fs_desc_ost_count(d);
+	} else {
+		ck_assert(err.message[0] != '\0');
+	}
+	json_decref(d);
+	api_error_clear(&err);
+}
+
+static const json_t *fuzz_cur;
+static const json_t *fuzz_in;
+
+static void
+try_update_in(const json_t *in)
+{
+	struct api_error err;
+	struct fs_desc_plan plan;
+	json_t *d;
+
+	memset(&err, 0, sizeof(err));
+	d = fs_desc_update(fuzz_cur, in, NOW, 0, &plan, &err);
+	if (d != NULL)
+		fs_desc_apply_target(d, fs_desc_action_pending_target(d,
+		    "FILE_SYSTEM_UPDATE"));
+	else
+		ck_assert(err.message[0] != '\0');
+	json_decref(d);
+	api_error_clear(&err);
+}
+
+static void
+try_update_cur(const json_t *cur)
+{
+	struct api_error err;
+	struct fs_desc_plan plan;
+	json_t *d, *c2 = json_deep_copy(cur);
+
+	memset(&err, 0, sizeof(err));
+	d = fs_desc_update(cur, fuzz_in, NOW, 3600, &plan, &err);
+	json_decref(d);
+	api_error_clear(&err);
+	(void)fs_desc_ost_count(cur);
+	fs_desc_action_set_status(c2, "FILE_SYSTEM_UPDATE", "COMPLETED", NOW);
+	fs_desc_action_progress(c2, "STORAGE_OPTIMIZATION", 5);
+	fs_desc_action_fail(c2, "FILE_SYSTEM_UPDATE", "x");
+	fs_desc_apply_capacity(c2, 2400);
+	fs_desc_set_lifecycle(c2, "AVAILABLE", NULL);
+	fs_desc_action_add(c2, "FILE_SYSTEM_UPDATE", "PENDING", NULL, NOW);
+	fs_desc_action_remove(c2, "FILE_SYSTEM_UPDATE");
+	json_decref(c2);
+}
+
+START_TEST(fs_desc_hostile_members)
+{
+	json_t *in = J(P2 ",\"MetadataConfiguration\":{\"Mode\":\"AUTOMATIC\"},"
+	    "\"LogConfiguration\":{\"Level\":\"WARN_ONLY\",\"Destination\":"
+	    "\"arn:aws:logs:us-east-1:" ACCT ":log-group:/aws/fsx/x\"},"
+	    "\"RootSquashConfiguration\":{\"RootSquash\":\"1:1\","
+	    "\"NoSquashNids\":[\"10.0.[1-2].3@tcp\"]},\"EfaEnabled\":true,"
+	    "\"WeeklyMaintenanceStartTime\":\"1:00:00\","
+	    "\"DailyAutomaticBackupStartTime\":\"01:00\","
+	    "\"AutomaticBackupRetentionDays\":1,\"CopyTagsToBackups\":true,"
+	    "\"DataCompressionType\":\"LZ4\"},\"Tags\":[{\"Key\":\"a\","
+	    "\"Value\":\"b\"}],\"KmsKeyId\":\"alias/x\","
+	    "\"FileSystemTypeVersion\":\"2.15\"}");
+	json_t *in2 = J(S2 ",\"ImportPath\":\"s3://bkt/a\",\"ExportPath\":"
+	    "\"s3://bkt/b\",\"ImportedFileChunkSize\":5,\"AutoImportPolicy\":"
+	    "\"NEW\"}}");
+	json_t *in3 = J(IT ",\"DataReadCacheConfiguration\":{\"SizingMode\":"
+	    "\"USER_PROVISIONED\",\"SizeGiB\":64}}}");
+	json_t *cur, *up;
+
+	mutate_walk(in, in, try_create);
+	mutate_walk(in2, in2, try_create);
+	mutate_walk(in3, in3, try_create);
+
+	cur = avail(create_ok(P2 ",\"MetadataConfiguration\":"
+	    "{\"Mode\":\"USER_PROVISIONED\",\"Iops\":1500}}}"));
+	fs_desc_action_add(cur, "FILE_SYSTEM_UPDATE", "COMPLETED",
+	    J("{\"StorageCapacity\":1200,\"LustreConfiguration\":{"
+	    "\"MetadataConfiguration\":{\"Iops\":1500}}}"), NOW - 10);
+	up = J(UFS ",\"StorageCapacity\":2400,\"FileSystemTypeVersion\":"
+	    "\"2.15\",\"StorageType\":\"SSD\",\"NetworkType\":\"IPV4\","
+	    "\"LustreConfiguration\":{\"PerUnitStorageThroughput\":250,"
+	    "\"MetadataConfiguration\":{\"Mode\":\"USER_PROVISIONED\","
+	    "\"Iops\":3000},\"DataCompressionType\":\"LZ4\","
+	    "\"WeeklyMaintenanceStartTime\":\"2:00:00\","
+	    "\"DailyAutomaticBackupStartTime\":\"02:00\","
+	    "\"AutomaticBackupRetentionDays\":3,\"AutoImportPolicy\":\"NEW\","
+	    "\"LogConfiguration\":{\"Level\":\"WARN_ONLY\"},"
+	    "\"RootSquashConfiguration\":{\"RootSquash\":\"0:0\"},"
+	    "\"ThroughputCapacity\":8000,\"DataReadCacheConfiguration\":"
+	    "{\"SizingMode\":\"NO_CACHE\"}}}");
+	fuzz_cur = cur;
+	mutate_walk(up, up, try_update_in);
+	fuzz_in = up;
+	mutate_walk(cur, cur, try_update_cur);
+	json_decref(up);
+	json_decref(cur);
+	json_decref(in);
+	json_decref(in2);
+	json_decref(in3);
+}
+END_TEST
+
 START_TEST(fs_desc_ost_count_units)
 {
 	json_t *d = J("{\"StorageCapacity\":0,\"StorageType\":\"SSD\","
@@ -1323,7 +1511,10 @@ fs_desc_suite(void)
 	tcase_add_test(u, fs_desc_update_noop);
 	tcase_add_test(u, fs_desc_action_ordering_and_cap);
 	tcase_add_test(u, fs_desc_action_keeps_open_entries);
+	tcase_add_test(u, fs_desc_lifecycle_moves);
 	tcase_add_test(u, fs_desc_ost_count_units);
+	tcase_add_test(u, fs_desc_hostile_members);
+	tcase_set_timeout(u, 60);
 	suite_add_tcase(s, c);
 	suite_add_tcase(s, u);
 	return s;
