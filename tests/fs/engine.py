@@ -439,11 +439,14 @@ class EngineCase(unittest.TestCase):
     n_oss = 2
     ost_capacity = 16 * GiB
     mount_opts = None
+    mount_at_start = True
 
     @classmethod
     def setUpClass(cls):
         need_fuse()
         cls.engine = Engine(cls.n_ost, cls.n_oss, cls.ost_capacity).start()
+        if not cls.mount_at_start:
+            return
         try:
             cls.mnt = cls.engine.mount(opts=cls.mount_opts)
         except BaseException:

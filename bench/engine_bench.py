@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""Engine benchmarks: fsx-mount (1 MDS + 4 OSTs) against the raw disk and an
+honest FUSE baseline (bench/passthrough.c) over the same disk.
+
+Run through bench/run_engine.sh. Environment:
+  FSX_BIN     engine binaries (default build/bin)
+  BENCH_BIN   bench binaries (default build/bench)
+  BENCH_DIR   scratch directory on the disk under test (default /var/tmp)
+  BENCH_REPS  repetitions of the cheap figures (default 3; medians quoted)
+  BENCH_SEQ_MB  size of the streaming file in MiB (default 2048)
+  BENCH_FILES   files in the metadata test (default 20000)
+  BENCH_RAND_SECS  runtime of each random 4 KiB test (default 5)
+"""
+import datetime
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+from tests.fs import engine as eng  # noqa: E402
+
+BENCH_BIN = os.environ.get('BENCH_BIN') or os.path.join(REPO, 'build', 'bench')
+BASE = os.environ.get('BENCH_DIR') or '/var/tmp'
+REPS = int(os.environ.get('BENCH_REPS', '3'))
+SEQ_MB = int(os.environ.get('BENCH_SEQ_MB', '2048'))
+NFILES = int(os.environ.get('BENCH_FILES', '20000'))
+RAND_SECS = int(os.environ.get('BENCH_RAND_SECS', '5'))
+MiB = 1024 * 1024
+
+
+def log(msg):
+    print('[%s] %s' % (time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
+
+
+def drop_caches(level=3):
+    os.sync()
+    with open('/proc/sys/vm/drop_caches', 'w') as f:
+        f.write('%d\n' % level)
+
+
+def fio(name, filename, rw, bs, size_mb, extra=()):
+    argv = ['fio', '--name=' + name, '--filename=' + filename, '--rw=' + rw,
+            '--bs=' + bs, '--size=%dM' % size_mb, '--ioengine=psync',
+            '--numjobs=1', '--fallocate=none', '--output-format=json'] + list(extra)
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError('fio %s failed: %s %s' % (name, r.stdout[-2000:], r.stderr[-2000:]))
+    out = r.stdout
+    j = json.loads(out[out.index('{'):])
+    job = j['jobs'][0]
+    side = job['write'] if rw in ('write', 'randwrite') else job['read']
+    return dict(mbps=side['bw_bytes'] / MiB, iops=side['iops'])
+
+
+def seq_write_read(d):
+    """Sequential 1 MiB write with an fsync at the end, then a cold read."""
+    f = os.path.join(d, 'seq.dat')
+    if os.path.exists(f):
+        os.unlink(f)
+    w = fio('seqw', f, 'write', '1M', SEQ_MB, ['--end_fsync=1'])
+    drop_caches()
+    r = fio('seqr', f, 'read', '1M', SEQ_MB)
+    os.unlink(f)
+    return w['mbps'], r['mbps']
+
+
+def rand_iops(d):
+    """4 KiB random reads (cold start) and writes over a 1 GiB file."""
+    f = os.path.join(d, 'rand.dat')
+    if not os.path.exists(f):
+        fio('prep', f, 'write', '1M', 1024)
+    drop_caches()
+    rr = fio('randr', f, 'randread', '4k', 1024,
+             ['--time_based', '--runtime=%d' % RAND_SECS])
+    rw = fio('randw', f, 'randwrite', '4k', 1024,
+             ['--time_based', '--runtime=%d' % RAND_SECS])
+    return rr['iops'], rw['iops']
+
+
+def metadata(d, n):
+    """create, stat and unlink of n empty files in one directory; ops/s.
+    Dentry and inode caches are dropped before stat and unlink so each
+    phase reaches the file system."""
+    os.mkdir(d)
+    names = [os.path.join(d, 'f%06d' % i) for i in range(n)]
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY
+    t0 = time.perf_counter()
+    for p in names:
+        os.close(os.open(p, flags, 0o644))
+    t1 = time.perf_counter()
+    drop_caches(2)
+    t2 = time.perf_counter()
+    for p in names:
+        os.stat(p)
+    t3 = time.perf_counter()
+    drop_caches(2)
+    t4 = time.perf_counter()
+    for p in names:
+        os.unlink(p)
+    t5 = time.perf_counter()
+    os.rmdir(d)
+    return n / (t1 - t0), n / (t3 - t2), n / (t5 - t4)
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+class Passthrough:
+    def __init__(self, src, mnt):
+        self.src, self.mnt = src, mnt
+        os.makedirs(src, exist_ok=True)
+        os.makedirs(mnt, exist_ok=True)
+        exe = os.path.join(BENCH_BIN, 'passthrough')
+        if not os.access(exe, os.X_OK):
+            raise RuntimeError('%s not built (make %s)' % (exe, 'build/bench/passthrough'))
+        subprocess.run([exe, src, mnt], check=True)
+        eng.wait_for(lambda: eng.is_mounted(mnt), 10, 'passthrough mount')
+
+    def stop(self):
+        subprocess.run(['fusermount3', '-u', self.mnt], capture_output=True)
+
+
+def fsc_stream(engine_, reps):
+    """libfsx without FUSE, if the client's bench binary exists."""
+    exe = os.path.join(BENCH_BIN, 'fsc_stream')
+    if not os.access(exe, os.X_OK):
+        return None
+    res = []
+    for _ in range(reps):
+        r = subprocess.run([exe, '--mds', '127.0.0.1:%d' % engine_.mds.port,
+                            '--secret-file', engine_.secret_file,
+                            '--size-mb', str(SEQ_MB), '--stripe-count', '4',
+                            '--drop-caches'], capture_output=True, text=True)
+        if r.returncode != 0:
+            log('fsc_stream failed: %s' % r.stderr[-500:])
+            return None
+        res.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    return dict(write_mbps=med([x['write_mbps'] for x in res]),
+                read_mbps=med([x['read_mbps'] for x in res]))
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit('engine bench: run as root (drop_caches, FUSE mounts)')
+    if shutil.which('fio') is None:
+        sys.exit('engine bench: fio is not installed')
+    t_start = time.monotonic()
+    work = tempfile.mkdtemp(prefix='fsx-bench-', dir=BASE)
+    os.chmod(work, 0o755)
+    res = dict(date=datetime.datetime.now().isoformat(timespec='seconds'),
+               host=os.uname().nodename, cpus=os.cpu_count(), reps=REPS,
+               seq_mb=SEQ_MB, files=NFILES, rand_secs=RAND_SECS,
+               stripe_count=4, stripe_size=MiB, figures={})
+    fig = res['figures']
+    e = pt = None
+    try:
+        e = eng.Engine(n_ost=4, n_oss=int(os.environ.get('BENCH_OSS', '2')),
+                       ost_capacity=64 * 1024 ** 3, base=work).start()
+        fsx = e.mount('fsx')
+        raw = os.path.join(work, 'raw')
+        os.mkdir(raw)
+        pt = Passthrough(os.path.join(work, 'ptsrc'), os.path.join(work, 'pt'))
+        bdir = os.path.join(fsx, 'bench')
+        os.mkdir(bdir)
+        eng.set_layout(bdir, 4, MiB)
+        targets = dict(raw=raw, passthrough=pt.mnt, fsx=bdir)
+
+        for t in ('raw', 'passthrough', 'fsx'):
+            ws, rs = [], []
+            for i in range(REPS):
+                w, r = seq_write_read(targets[t])
+                log('seq %s rep %d: write %.0f MiB/s, cold read %.0f MiB/s' % (t, i, w, r))
+                ws.append(w)
+                rs.append(r)
+            fig['seq_write_mibps.' + t] = med(ws)
+            fig['seq_read_mibps.' + t] = med(rs)
+
+        for t in ('passthrough', 'fsx'):
+            rr, rw = [], []
+            for i in range(REPS):
+                a, b = rand_iops(targets[t])
+                log('rand4k %s rep %d: read %.0f IOPS, write %.0f IOPS' % (t, i, a, b))
+                rr.append(a)
+                rw.append(b)
+            os.unlink(os.path.join(targets[t], 'rand.dat'))
+            fig['rand4k_read_iops.' + t] = med(rr)
+            fig['rand4k_write_iops.' + t] = med(rw)
+
+        for t in ('passthrough', 'fsx'):
+            c, s, u = [], [], []
+            for i in range(REPS):
+                a, b, d = metadata(os.path.join(targets[t], 'md%d' % i), NFILES)
+                log('meta %s rep %d: create %.0f/s stat %.0f/s unlink %.0f/s' % (t, i, a, b, d))
+                c.append(a)
+                s.append(b)
+                u.append(d)
+            fig['create_ops.' + t] = med(c)
+            fig['stat_ops.' + t] = med(s)
+            fig['unlink_ops.' + t] = med(u)
+
+        st = fsc_stream(e, REPS)
+        if st is not None:
+            fig['seq_write_mibps.libfsx'] = st['write_mbps']
+            fig['seq_read_mibps.libfsx'] = st['read_mbps']
+
+        res['rss_kib'] = dict(mds=e.mds.vmhwm_kib())
+        for i, s in enumerate(e.oss):
+            res['rss_kib']['oss%d' % i] = s.vmhwm_kib()
+    finally:
+        if pt is not None:
+            pt.stop()
+        if e is not None:
+            e.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    res['elapsed_s'] = round(time.monotonic() - t_start, 1)
+    report(res)
+
+
+def report(res):
+    fig = res['figures']
+    lines = ['fsx-local engine benchmark, %s, %s, %d CPUs' % (res['date'], res['host'], res['cpus']),
+             'stripe count %d x %d KiB; streaming file %d MiB; %d files; medians of %d'
+             % (res['stripe_count'], res['stripe_size'] // 1024, res['seq_mb'],
+                res['files'], res['reps']),
+             '',
+             '%-28s %12s %12s %12s %8s' % ('figure', 'baseline', 'base value', 'fsx', 'ratio')]
+
+    def row(metric, base, subject='fsx', unit=''):
+        b = fig.get('%s.%s' % (metric, base))
+        v = fig.get('%s.%s' % (metric, subject))
+        if v is None or b is None:
+            return
+        ratio = v / b if b else 0
+        res.setdefault('ratios', {})['%s.%s/%s' % (metric, subject, base)] = round(ratio, 3)
+        lines.append('%-28s %12s %12.0f %12.0f %7.2fx' % (
+            metric + ('' if subject == 'fsx' else ' (' + subject + ')'), base, b, v, ratio))
+
+    for m in ('seq_write_mibps', 'seq_read_mibps'):
+        row(m, 'raw')
+        row(m, 'passthrough')
+        row(m, 'raw', 'passthrough')
+        row(m, 'raw', 'libfsx')
+    for m in ('rand4k_read_iops', 'rand4k_write_iops', 'create_ops', 'stat_ops', 'unlink_ops'):
+        row(m, 'passthrough')
+    lines.append('')
+    lines.append('peak RSS (VmHWM): ' + ', '.join('%s %d KiB' % kv for kv in sorted(res['rss_kib'].items())))
+    if 'seq_write_mibps.libfsx' not in fig:
+        lines.append('libfsx without FUSE: not measured (no build/bench/fsc_stream)')
+    lines.append('elapsed: %.0f s' % res['elapsed_s'])
+    text = '\n'.join(lines) + '\n'
+    print(text)
+    outdir = os.path.join(HERE, 'results')
+    os.makedirs(outdir, exist_ok=True)
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    with open(os.path.join(outdir, 'engine-%s.txt' % stamp), 'w') as f:
+        f.write(text)
+    with open(os.path.join(outdir, 'engine-%s.json' % stamp), 'w') as f:
+        json.dump(res, f, indent=1, sort_keys=True)
+        f.write('\n')
+    log('wrote bench/results/engine-%s.{txt,json}' % stamp)
+
+
+if __name__ == '__main__':
+    main()
