@@ -132,6 +132,8 @@ ost_scan(struct oss_ost *t)
 		snprintf(sub, sizeof(sub), "%02x", i);
 		dfd = openat(t->odirfd, sub, O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC);
+		if (dfd < 0 && errno == ENOENT)
+			continue;	/* made on first use */
 		if (dfd < 0)
 			return -errno;
 		d = fdopendir(dfd);
@@ -175,22 +177,6 @@ oss_ost_add(struct oss *o, uint32_t idx, const char *dir, uint64_t capacity)
 	if (rc < 0) {
 		free(odir);
 		return rc;
-	}
-	for (int i = 0; i < 256; i++) {
-		char sub[8];
-
-		snprintf(sub, sizeof(sub), "/%02x", i);
-		{
-			char *p = xasprintf("%s%s", odir, sub);
-
-			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-				rc = -errno;
-				free(p);
-				free(odir);
-				return rc;
-			}
-			free(p);
-		}
 	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {

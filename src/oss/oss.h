@@ -51,8 +51,9 @@ struct oss_ost;
 struct oss	*oss_new(int fdcache);
 void		 oss_free(struct oss *o);	/* NULL ok */
 /*
- * Serve OST `idx` from `dir` (created if missing, with its O/00..O/ff
- * subdirectories) with `capacity` bytes; scans the existing objects.
+ * Serve OST `idx` from `dir` (DIR/O is created if missing; the O/xx
+ * subdirectories on first use) with `capacity` bytes; scans the existing
+ * objects.
  * 0, -EEXIST for a duplicate index, -E2BIG past OSS_OST_MAX, or -errno.
  */
 int		 oss_ost_add(struct oss *o, uint32_t idx, const char *dir,

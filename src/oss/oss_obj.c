@@ -194,6 +194,15 @@ obj_open(int odirfd, uint64_t oid, int flags, int *created)
 			*created = 1;
 			return fd;
 		}
+		if (errno == ENOENT) {
+			/* subdirectories are made on first use */
+			name[2] = '\0';
+			if (mkdirat(odirfd, name, 0700) < 0 &&
+			    errno != EEXIST)
+				return -errno;
+			name[2] = '/';
+			continue;
+		}
 		if (errno != EEXIST)
 			return -errno;
 	}
