@@ -15,6 +15,7 @@
  *  3. A restarted process listens on the port it had, so the OST map the
  *     MDS and clients hold stays right.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -67,7 +68,8 @@ static char *
 prov_path(const char *fs_id, const char *sub)
 {
 	return xasprintf("%s/%s/%s%s%s", P->state_dir,
-	    strncmp(sub, "ost", 3) == 0 || strcmp(sub, "mds") == 0 ? "fs" : "run",
+	    (strncmp(sub, "ost", 3) == 0 && isdigit((unsigned char)sub[3])) ||
+	    strcmp(sub, "mds") == 0 ? "fs" : "run",
 	    fs_id, *sub ? "/" : "", sub);
 }
 

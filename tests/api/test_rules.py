@@ -142,13 +142,13 @@ class Rules(unittest.TestCase):
                  ResourceARN='arn:aws:fsx:eu-west-1:000000000000:file-system/fs-0123456789abcdef0')
 
     def test_update_rules(self):
-        fs = self.c.create_file_system(**SCRATCH2)['FileSystem']
+        fs = self.c.create_file_system(**dict(SCRATCH2, StorageCapacity=2400))['FileSystem']
         fs_id = fs['FileSystemId']
         self.d.wait_state(self.c, fs_id, 'AVAILABLE')
         self.err(self.c.update_file_system, 'BadRequest', None,
-                 FileSystemId=fs_id, StorageCapacity=1200)     # not an increase
+                 FileSystemId=fs_id, StorageCapacity=1200)     # a decrease
         self.err(self.c.update_file_system, 'BadRequest', None,
-                 FileSystemId=fs_id, StorageCapacity=3000)     # not a multiple of 2400
+                 FileSystemId=fs_id, StorageCapacity=6000)     # not a multiple of 2400
         # No-op values are accepted (Terraform resends them).
         out = self.c.update_file_system(FileSystemId=fs_id, LustreConfiguration={
             'DataCompressionType': 'NONE'})['FileSystem']
