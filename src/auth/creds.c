@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
@@ -298,9 +299,24 @@ creds_lookup(void *arg, const char *akid, struct sigv4_secret *out)
 	return 0;
 }
 
+/*
+ * A credentials source named by --credentials or FSXD_CREDENTIALS: an
+ * existing file, or else, when it has a ':', an inline list.
+ */
+static int
+load_spec(struct creds *c, const char *spec)
+{
+	struct stat st;
+
+	if (strchr(spec, ':') != NULL && stat(spec, &st) < 0)
+		return creds_load_env(c, spec);
+	return creds_load_file(c, spec);
+}
+
 int
 creds_init(const char *file, int any_key)
 {
+	const char *env = getenv("FSXD_CREDENTIALS");
 	const char *def = getenv("FSXD_DEFAULT_CREDENTIALS");
 	int flags = any_key ? CREDS_F_ANY_KEY : 0;
 	struct creds *c;
@@ -313,13 +329,17 @@ creds_init(const char *file, int any_key)
 	if (c == NULL)
 		return -ENOMEM;
 	if (file != NULL && file[0] != '\0') {
-		rc = creds_load_file(c, file);
+		rc = load_spec(c, file);
 		if (rc < 0)
 			goto fail;
 	}
-	rc = creds_load_env(c, getenv("FSXD_CREDENTIALS"));
-	if (rc < 0)
-		goto fail;
+	/* fsxd maps FSXD_<OPTION> to options: it may be 'file' already. */
+	if (env != NULL && env[0] != '\0' &&
+	    (file == NULL || strcmp(file, env) != 0)) {
+		rc = load_spec(c, env);
+		if (rc < 0)
+			goto fail;
+	}
 	if (c->n == 0 && !any_key)
 		log_warn("%s: no credentials configured; every request will "
 		    "be refused", __func__);

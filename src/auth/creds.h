@@ -12,6 +12,11 @@
  *        ACCESS_KEY SECRET ACCOUNT_ID [SESSION_TOKEN]
  *      separated by blanks; '#' starts a comment; blank lines ignored;
  *   3. the environment: FSXD_CREDENTIALS="AK:SECRET:ACCOUNT[:TOKEN],...".
+ *      fsxd also reads FSXD_<OPTION> variables as options, so the same
+ *      variable may reach creds_init() as 'file': in creds_init() both
+ *      the file argument and FSXD_CREDENTIALS name a file when such a
+ *      file exists, else (when they contain ':') an inline list; the
+ *      same value is loaded once.
  * Access keys and secrets are 1..127 printable characters without blanks
  * (and without ':' or ',' in FSXD_CREDENTIALS); an account id is exactly
  * 12 digits; a token is at most 4095 printable characters. When a session

@@ -427,8 +427,12 @@ static const char *const cap_names[] = {
 	"create-file-system-token",
 	"describe-file-systems",
 	"describe-file-systems-token",
+	/* S3 (path not normalized, payload hash header) from here on */
+	"s3-list-objects",
+	"s3-put-object",
 };
 #define NCAP (sizeof(cap_names) / sizeof(cap_names[0]))
+#define NCAP_FSX 4	/* the FSx ones: JSON body, X-Amz-Target signed */
 
 struct cap {
 	struct treq	t;
@@ -501,7 +505,7 @@ START_TEST(sigv4_captured_verify_ok)
 	    cap_names[_i], res.message);
 	ck_assert_str_eq(res.akid, c.akid);
 	ck_assert_str_eq(res.region, c.region);
-	ck_assert_str_eq(res.service, "fsx");
+	ck_assert_str_eq(res.service, c.service);
 	ck_assert_str_eq(res.account, c.account);
 	/* Inside the window on both sides. */
 	ck_assert_int_eq(cap_verify(&c, c.when + 299, &res), SIGV4_OK);
@@ -525,6 +529,28 @@ START_TEST(sigv4_captured_flipped_body_mismatch)
 	    "documentation for details.");
 	ck_assert_str_eq(sigv4_status_code(res.status),
 	    "InvalidSignatureException");
+	cap_free(&c);
+}
+END_TEST
+
+/* S3: the body must match X-Amz-Content-Sha256; the key path matters. */
+START_TEST(sigv4_captured_s3_content_sha_mismatch)
+{
+	struct cap c;
+	struct sigv4_result res;
+
+	cap_load(&c, "s3-put-object");
+	c.t.body[0] = 'j';
+	ck_assert_int_eq(cap_verify(&c, c.when, &res), SIGV4_MISMATCH);
+	c.t.body[0] = 'h';
+	ck_assert_int_eq(cap_verify(&c, c.when, &res), SIGV4_OK);
+	c.t.path[5] = 'D';	/* "/bkt/dir/..." -> "/bkt/Dir/..." */
+	ck_assert_int_eq(cap_verify(&c, c.when, &res), SIGV4_MISMATCH);
+	cap_free(&c);
+
+	cap_load(&c, "s3-list-objects");
+	c.t.query[0] = 'L';	/* list-type -> List-type */
+	ck_assert_int_eq(cap_verify(&c, c.when, &res), SIGV4_MISMATCH);
 	cap_free(&c);
 }
 END_TEST
@@ -1413,7 +1439,7 @@ START_TEST(creds_init_global_verifies_captured)
 	    "TOKENfsxlocal+/=0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
 	    "KLMNOPQRSTUVWXYZ", 1);
 	ck_assert_int_eq(creds_init(p, 0), 0);
-	for (size_t i = 0; i < NCAP; i++) {
+	for (size_t i = 0; i < NCAP_FSX; i++) {
 		cap_load(&cp, cap_names[i]);
 		rq = treq_view(&cp.t);
 		sigv4_verify(&rq, (time_t)cp.when, 0, creds_lookup, NULL,
@@ -1445,6 +1471,27 @@ START_TEST(creds_init_global_verifies_captured)
 	free(p);
 	p = tfile("creds-bad", "only two\n");
 	ck_assert_int_eq(creds_init(p, 0), -EINVAL);
+	/* fsxd hands FSXD_CREDENTIALS over as the file: inline list... */
+	unsetenv("FSXD_DEFAULT_CREDENTIALS");
+	setenv("FSXD_CREDENTIALS", "AKX:SX:555555555555", 1);
+	ck_assert_int_eq(creds_init(getenv("FSXD_CREDENTIALS"), 0), 0);
+	{
+		struct sigv4_secret s;
+
+		ck_assert_int_eq(creds_lookup(NULL, "AKX", &s), 0);
+		ck_assert_str_eq(s.account, "555555555555");
+		ck_assert_int_eq(creds_lookup(NULL, "test", &s), 0);
+	}
+	/* ...or a file name, in either place. */
+	free(p);
+	p = tfile("creds:2", "AKY SY 666666666666\n");
+	setenv("FSXD_CREDENTIALS", p, 1);
+	ck_assert_int_eq(creds_init(NULL, 0), 0);
+	ck_assert_int_eq(creds_lookup(NULL, "AKY", &(struct sigv4_secret){0}),
+	    0);
+	ck_assert_int_eq(creds_init(p, 0), 0);
+	ck_assert_int_eq(creds_lookup(NULL, "AKY", &(struct sigv4_secret){0}),
+	    0);
 	creds_fini();
 	ck_assert_int_eq(creds_lookup(NULL, "test", &(struct sigv4_secret){0}),
 	    -ENOENT);
@@ -1561,10 +1608,12 @@ sigv4_suite(void)
 
 	tc = tcase_create("captured");
 	tcase_add_loop_test(tc, sigv4_captured_verify_ok, 0, NCAP);
-	tcase_add_loop_test(tc, sigv4_captured_flipped_body_mismatch, 0, NCAP);
+	tcase_add_loop_test(tc, sigv4_captured_flipped_body_mismatch, 0,
+	    NCAP_FSX);
+	tcase_add_test(tc, sigv4_captured_s3_content_sha_mismatch);
 	tcase_add_loop_test(tc, sigv4_captured_wrong_secret_mismatch, 0, NCAP);
 	tcase_add_loop_test(tc, sigv4_captured_tampered_signed_header_mismatch,
-	    0, NCAP);
+	    0, NCAP_FSX);
 	tcase_add_loop_test(tc, sigv4_captured_unsigned_header_ignored, 0,
 	    NCAP);
 	tcase_add_loop_test(tc, sigv4_captured_shifted_time_expired_or_not_yet,
