@@ -19,7 +19,8 @@
  *   PerUnitStorageThroughput missing             BadRequest, AWS's observed
  *                                                "Invalid Lustre deployment
  *                                                configuration: ..." text
- *   PerUnitStorageThroughput outside the set     InvalidPerUnitStorageThroughput
+ *   PerUnitStorageThroughput outside the set     InvalidPerUnitStorage-
+ *                                                Throughput
  *   PerUnitStorageThroughput not allowed         BadRequest
  *     (scratch, IT), or changed where it can't
  *   KmsKeyId on scratch                          BadRequest
@@ -79,13 +80,14 @@
 #define FD_ACTIONS_PER_TYPE	10
 #define FD_FSU			"FILE_SYSTEM_UPDATE"
 #define FD_OPT			"STORAGE_OPTIMIZATION"
-#define FD_UINT_MAX		4294967294LL	/* RootSquash UID/GID bound */
-#define FD_IT_UNIT		4000		/* MBps per IT throughput step */
+#define FD_UINT_MAX		4294967294LL	/* RootSquash id max */
+#define FD_IT_UNIT		4000		/* MBps per IT step */
 #define FD_PUT_MISSING	"Invalid Lustre deployment configuration: the " \
 	"provided throughput is invalid or does not meet the storage " \
 	"capacity requirement"
-#define FD_P2_LINK	"Linking a Persistent 2 file system to an S3 bucket " \
-	"using the LustreConfiguration is not supported. Create a file system " \
+#define FD_P2_LINK	"Linking a Persistent 2 file system to an S3 " \
+	"bucket using the LustreConfiguration is not supported. Create a " \
+	"file system " \
 	"and then create a data repository association to link your Amazon " \
 	"FSx for Lustre file system to your S3 bucket."
 
@@ -897,7 +899,8 @@ fd_create_storage(struct fd_create *c, struct api_error *err)
 		if (c->has_cap) {
 			api_fail(err, API_E_BAD_REQUEST,
 			    "StorageCapacity is not supported with "
-			    "INTELLIGENT_TIERING storage; its storage is elastic");
+			    "INTELLIGENT_TIERING storage; its storage is "
+			    "elastic");
 			return -1;
 		}
 	} else if (!c->has_cap) {
@@ -954,7 +957,8 @@ fd_create_storage(struct fd_create *c, struct api_error *err)
 		if (c->has_tc || c->cache != NULL) {
 			api_fail(err, API_E_BAD_REQUEST, "%s is only supported "
 			    "with INTELLIGENT_TIERING storage", c->has_tc ?
-			    "ThroughputCapacity" : "DataReadCacheConfiguration");
+			    "ThroughputCapacity" :
+			    "DataReadCacheConfiguration");
 			return -1;
 		}
 		return 0;
@@ -1005,8 +1009,9 @@ fd_create_meta(struct fd_create *c, long long *iops, const char **mode,
 	}
 	if (c->meta == NULL) {
 		if (it) {
-			api_fail(err, API_E_BAD_REQUEST, "MetadataConfiguration "
-			    "with Mode USER_PROVISIONED is required for "
+			api_fail(err, API_E_BAD_REQUEST,
+			    "MetadataConfiguration with Mode USER_PROVISIONED "
+			    "is required for "
 			    "INTELLIGENT_TIERING storage");
 			return -1;
 		}
@@ -1021,8 +1026,8 @@ fd_create_meta(struct fd_create *c, long long *iops, const char **mode,
 		return 0;
 	}
 	if (!p2) {
-		api_fail(err, API_E_BAD_REQUEST, "MetadataConfiguration is only "
-		    "supported with deployment type PERSISTENT_2");
+		api_fail(err, API_E_BAD_REQUEST, "MetadataConfiguration is "
+		    "only supported with deployment type PERSISTENT_2");
 		return -1;
 	}
 	if (fd_str(c->meta, "Mode", mode, err) < 0)
@@ -1037,9 +1042,10 @@ fd_create_meta(struct fd_create *c, long long *iops, const char **mode,
 	}
 	if (fd_eq(*mode, "AUTOMATIC")) {
 		if (it) {
-			api_fail(err, API_E_BAD_REQUEST, "MetadataConfiguration "
-			    "Mode AUTOMATIC is not supported with "
-			    "INTELLIGENT_TIERING storage; use USER_PROVISIONED");
+			api_fail(err, API_E_BAD_REQUEST,
+			    "MetadataConfiguration Mode AUTOMATIC is not "
+			    "supported with INTELLIGENT_TIERING storage; use "
+			    "USER_PROVISIONED");
 			return -1;
 		}
 		if (has_iops) {
@@ -1107,11 +1113,11 @@ fd_create_kms(const struct fd_create *c, const struct fs_desc_ctx *cx,
 		fd_hash(h, "kms|%s|%s|%s", cx->partition, cx->region,
 		    cx->account);
 		hex_encode(h, 16, hx);
-		hx[12] = '4';				/* UUID version 4 */
-		hx[16] = "89ab"[h[8] & 3];		/* RFC 4122 variant */
-		snprintf(buf, n, "arn:%s:kms:%s:%s:key/%.8s-%.4s-%.4s-%.4s-%.12s",
-		    cx->partition, cx->region, cx->account, hx, hx + 8,
-		    hx + 12, hx + 16, hx + 20);
+		hx[12] = '4';			/* UUID version 4 */
+		hx[16] = "89ab"[h[8] & 3];	/* RFC 4122 variant */
+		snprintf(buf, n, "arn:%s:kms:%s:%s:key/"
+		    "%.8s-%.4s-%.4s-%.4s-%.12s", cx->partition, cx->region,
+		    cx->account, hx, hx + 8, hx + 12, hx + 16, hx + 20);
 		return 0;
 	}
 	if (strncmp(k, "arn:", 4) == 0) {
@@ -1194,8 +1200,9 @@ fd_create_link(const struct fd_create *c, double ctime, json_t **drc,
 		}
 	}
 	if (c->has_chunk && (c->chunk < 1 || c->chunk > 512000)) {
-		api_fail(err, API_E_BAD_REQUEST, "Invalid ImportedFileChunkSize: "
-		    "%lld. It must be between 1 and 512000 MiB", c->chunk);
+		api_fail(err, API_E_BAD_REQUEST,
+		    "Invalid ImportedFileChunkSize: %lld. It must be between "
+		    "1 and 512000 MiB", c->chunk);
 		return -1;
 	}
 	if (c->aip != NULL && !fd_eq(c->aip, "NONE") && !fd_eq(c->aip, "NEW") &&
@@ -1206,8 +1213,9 @@ fd_create_link(const struct fd_create *c, double ctime, json_t **drc,
 		return -1;
 	}
 	gmtime_r(&tt, &tm);
-	snprintf(exp, sizeof(exp), "s3://%s/FSxLustre%04d%02d%02dT%02d%02d%02dZ",
-	    ib, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	snprintf(exp, sizeof(exp),
+	    "s3://%s/FSxLustre%04d%02d%02dT%02d%02d%02dZ", ib,
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec);
 	*drc = json_object();
 	fd_set_str(*drc, "Lifecycle", "CREATING");
@@ -1241,10 +1249,10 @@ fd_create_misc(const struct fd_create *c, int linked, struct api_error *err)
 	}
 	if (scratch && ((c->has_retention && c->retention > 0) ||
 	    c->daily != NULL || (c->has_copy_tags && c->copy_tags))) {
-		api_fail(err, API_E_BAD_REQUEST, "Backups are not supported for "
-		    "%s file systems; AutomaticBackupRetentionDays, "
-		    "DailyAutomaticBackupStartTime and CopyTagsToBackups do not "
-		    "apply", c->deploy);
+		api_fail(err, API_E_BAD_REQUEST, "Backups are not supported "
+		    "for %s file systems; AutomaticBackupRetentionDays, "
+		    "DailyAutomaticBackupStartTime and CopyTagsToBackups do "
+		    "not apply", c->deploy);
 		return -1;
 	}
 	if (linked && c->has_retention && c->retention > 0) {
@@ -1401,8 +1409,11 @@ fs_desc_create(const json_t *in, const struct fs_desc_ctx *cx,
 		fd_set_str(lc, "MountName", "fsx");
 	} else {
 		fd_hash(h, "mount|%s|%s", cx->region, cx->fs_id);
+		static const char b36[] =
+		    "abcdefghijklmnopqrstuvwxyz0123456789";
+
 		for (int i = 0; i < 8; i++)
-			buf[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[h[i] % 36];
+			buf[i] = b36[h[i] % 36];
 		buf[8] = '\0';
 		fd_set_str(lc, "MountName", buf);
 	}
@@ -1651,7 +1662,7 @@ fs_desc_apply_target(json_t *desc, const json_t *target)
 
 struct fd_update {
 	const json_t	*cur, *in, *ilc;
-	json_t		*nd, *lc;	/* the new description and its LC */
+	json_t		*nd, *lc;	/* new description and its LC */
 	json_t		*target, *tlc;	/* TargetFileSystemValues */
 	const char	*deploy, *stype, *fs_id;
 	char		 part[32], region[64], acct[32];
@@ -1741,8 +1752,8 @@ fd_last_increase(const json_t *cur, int metadata)
 	json_array_foreach(list, i, a) {
 		const char *s = fd_json_str(a, "Status");
 
-		if (!fd_eq(fd_json_str(a, "AdministrativeActionType"), FD_FSU) ||
-		    fd_eq(s, "FAILED") || fd_eq(s, "CANCELLED"))
+		if (!fd_eq(fd_json_str(a, "AdministrativeActionType"),
+		    FD_FSU) || fd_eq(s, "FAILED") || fd_eq(s, "CANCELLED"))
 			continue;
 		t = json_object_get(a, "TargetFileSystemValues");
 		if (metadata)
@@ -1818,8 +1829,9 @@ fd_update_capacity(struct fd_update *u, struct api_error *err)
 		return -1;
 	}
 	if (fd_update_busy(u->cur, 1)) {
-		api_fail(err, API_E_BAD_REQUEST, "Unable to perform the storage "
-		    "capacity update. There is an update already in progress.");
+		api_fail(err, API_E_BAD_REQUEST, "Unable to perform the "
+		    "storage capacity update. There is an update already in "
+		    "progress.");
 		return -1;
 	}
 	if (fd_gap_check(u, 0, err) < 0)
@@ -1840,8 +1852,9 @@ fd_update_version(struct fd_update *u, struct api_error *err)
 	if (has <= 0 || fd_eq(want, cur))
 		return has < 0 ? -1 : 0;
 	if (!fd_eq(want, "2.12") && !fd_eq(want, "2.15")) {
-		api_fail(err, API_E_BAD_REQUEST, "Invalid FileSystemTypeVersion: "
-		    "%s. Valid values are 2.12 and 2.15", want);
+		api_fail(err, API_E_BAD_REQUEST,
+		    "Invalid FileSystemTypeVersion: %s. Valid values are 2.12 "
+		    "and 2.15", want);
 		return -1;
 	}
 	if (cur != NULL && strtod(want, NULL) < strtod(cur, NULL)) {
@@ -1893,8 +1906,9 @@ fd_update_throughput(struct fd_update *u, struct api_error *err)
 		set = fd_put_set(u->deploy, u->stype);
 		if (set == NULL || fd_eq(u->stype, "HDD") ||
 		    json_is_true(json_object_get(clc, "EfaEnabled"))) {
-			api_fail(err, API_E_BAD_REQUEST, "PerUnitStorageThroughput "
-			    "cannot be updated for %s%s file systems",
+			api_fail(err, API_E_BAD_REQUEST,
+			    "PerUnitStorageThroughput cannot be updated for "
+			    "%s%s file systems",
 			    json_is_true(json_object_get(clc, "EfaEnabled")) ?
 			    "EFA-enabled " : "", fd_eq(u->stype, "SSD") ?
 			    u->deploy : u->stype);
@@ -1924,8 +1938,9 @@ fd_update_throughput(struct fd_update *u, struct api_error *err)
 	if (has_tc && tc != cur_tc) {
 		if (tc < cur_tc) {
 			api_fail(err, API_E_BAD_REQUEST, "Invalid "
-			    "ThroughputCapacity: %lld. It can only be increased; "
-			    "the current value is %lld MBps", tc, cur_tc);
+			    "ThroughputCapacity: %lld. It can only be "
+			    "increased; the current value is %lld MBps", tc,
+			    cur_tc);
 			return -1;
 		}
 		if (tc % FD_IT_UNIT != 0 || tc > 2000000) {
@@ -1939,9 +1954,9 @@ fd_update_throughput(struct fd_update *u, struct api_error *err)
 	}
 	if (u->throughput_change) {
 		if (fd_update_busy(u->cur, 0)) {
-			api_fail(err, API_E_BAD_REQUEST, "Unable to perform the "
-			    "throughput capacity update. There is an update "
-			    "already in progress.");
+			api_fail(err, API_E_BAD_REQUEST, "Unable to perform "
+			    "the throughput capacity update. There is an "
+			    "update already in progress.");
 			return -1;
 		}
 		u->deferred = 1;
@@ -1961,8 +1976,9 @@ fd_update_cache(struct fd_update *u, struct api_error *err)
 	if (rc <= 0)
 		return rc;
 	if (!fd_eq(u->stype, "INTELLIGENT_TIERING")) {
-		api_fail(err, API_E_BAD_REQUEST, "DataReadCacheConfiguration is "
-		    "only supported with INTELLIGENT_TIERING storage");
+		api_fail(err, API_E_BAD_REQUEST,
+		    "DataReadCacheConfiguration is only supported with "
+		    "INTELLIGENT_TIERING storage");
 		return -1;
 	}
 	tc = json_is_integer(tlc_tc) ? json_integer_value(tlc_tc) :
@@ -1970,7 +1986,8 @@ fd_update_cache(struct fd_update *u, struct api_error *err)
 	nc = fd_cache_conf(c, tc, err);
 	if (nc == NULL)
 		return -1;
-	if (json_equal(nc, json_object_get(clc, "DataReadCacheConfiguration"))) {
+	if (json_equal(nc, json_object_get(clc,
+	    "DataReadCacheConfiguration"))) {
 		json_decref(nc);
 		return 0;
 	}
@@ -2015,9 +2032,10 @@ fd_update_meta(struct fd_update *u, struct api_error *err)
 		mode = cur_mode;
 	if (fd_eq(mode, "AUTOMATIC")) {
 		if (it) {
-			api_fail(err, API_E_BAD_REQUEST, "MetadataConfiguration "
-			    "Mode AUTOMATIC is not supported with "
-			    "INTELLIGENT_TIERING storage; use USER_PROVISIONED");
+			api_fail(err, API_E_BAD_REQUEST,
+			    "MetadataConfiguration Mode AUTOMATIC is not "
+			    "supported with INTELLIGENT_TIERING storage; use "
+			    "USER_PROVISIONED");
 			return -1;
 		}
 		if (has_iops) {
@@ -2030,8 +2048,8 @@ fd_update_meta(struct fd_update *u, struct api_error *err)
 		if (cur_iops > autov) {
 			api_fail(err, API_E_BAD_REQUEST, "Unable to switch to "
 			    "AUTOMATIC mode: the current metadata Iops (%lld) "
-			    "exceed the automatic value for %lld GiB (%lld) and "
-			    "decreasing metadata IOPS is not supported",
+			    "exceed the automatic value for %lld GiB (%lld) "
+			    "and decreasing metadata IOPS is not supported",
 			    cur_iops, u->cap, autov);
 			return -1;
 		}
@@ -2048,9 +2066,10 @@ fd_update_meta(struct fd_update *u, struct api_error *err)
 			return -1;
 		}
 		if (iops < cur_iops) {
-			api_fail(err, API_E_BAD_REQUEST, "Invalid metadata Iops: "
-			    "%lld. Metadata IOPS can only be increased; the "
-			    "current value is %lld", iops, cur_iops);
+			api_fail(err, API_E_BAD_REQUEST,
+			    "Invalid metadata Iops: %lld. Metadata IOPS can "
+			    "only be increased; the current value is %lld",
+			    iops, cur_iops);
 			return -1;
 		}
 		if (!it && iops < fs_desc_auto_iops(cap)) {

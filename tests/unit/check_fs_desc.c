@@ -127,6 +127,7 @@ I(const json_t *o, const char *path)
 	return json_integer_value(v);
 }
 
+#define LCP	"LustreConfiguration."
 #define LUSTRE	"{\"FileSystemType\":\"LUSTRE\"," SUBNET ","
 #define P1	LUSTRE "\"StorageCapacity\":1200,\"LustreConfiguration\":" \
 	"{\"DeploymentType\":\"PERSISTENT_1\",\"PerUnitStorageThroughput\":50"
@@ -166,21 +167,21 @@ START_TEST(fs_desc_create_scratch1_defaults)
 	ck_assert_int_eq(json_array_size(G(d, "NetworkInterfaceIds")), 2);
 	ck_assert_int_eq(strlen(S(d, "VpcId")), 21);
 	ck_assert(strncmp(S(d, "VpcId"), "vpc-", 4) == 0);
-	ck_assert_str_eq(S(d, "LustreConfiguration.DeploymentType"),
+	ck_assert_str_eq(S(d, LCP "DeploymentType"),
 	    "SCRATCH_1");
-	ck_assert_str_eq(S(d, "LustreConfiguration.MountName"), "fsx");
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataCompressionType"),
+	ck_assert_str_eq(S(d, LCP "MountName"), "fsx");
+	ck_assert_str_eq(S(d, LCP "DataCompressionType"),
 	    "NONE");
-	ck_assert_str_eq(S(d, "LustreConfiguration.LogConfiguration.Level"),
+	ck_assert_str_eq(S(d, LCP "LogConfiguration.Level"),
 	    "DISABLED");
 	ck_assert_int_eq(json_object_size(G(d,
 	    "LustreConfiguration.LogConfiguration")), 1);
-	ck_assert(json_is_false(G(d, "LustreConfiguration.CopyTagsToBackups")));
-	ck_assert_ptr_null(G(d, "LustreConfiguration.AutomaticBackupRetentionDays"));
-	ck_assert_ptr_null(G(d, "LustreConfiguration.PerUnitStorageThroughput"));
-	ck_assert_ptr_null(G(d, "LustreConfiguration.DataRepositoryConfiguration"));
-	ck_assert_ptr_null(G(d, "LustreConfiguration.EfaEnabled"));
-	w = S(d, "LustreConfiguration.WeeklyMaintenanceStartTime");
+	ck_assert(json_is_false(G(d, LCP "CopyTagsToBackups")));
+	ck_assert_ptr_null(G(d, LCP "AutomaticBackupRetentionDays"));
+	ck_assert_ptr_null(G(d, LCP "PerUnitStorageThroughput"));
+	ck_assert_ptr_null(G(d, LCP "DataRepositoryConfiguration"));
+	ck_assert_ptr_null(G(d, LCP "EfaEnabled"));
+	w = S(d, LCP "WeeklyMaintenanceStartTime");
 	ck_assert_int_eq(strlen(w), 7);
 	ck_assert(w[0] >= '1' && w[0] <= '7' && w[1] == ':' && w[4] == ':');
 	json_decref(d);
@@ -192,7 +193,7 @@ START_TEST(fs_desc_create_persistent_defaults)
 	json_t *a = create_ok(P2 "}}");
 	struct fs_desc_ctx cx2 = tcx;
 	json_t *b;
-	const char *mn = S(a, "LustreConfiguration.MountName");
+	const char *mn = S(a, LCP "MountName");
 
 	cx2.fs_id = "fs-0aaaaaaaaaaaaaaaa";
 	b = create_ok(P2 "}}");
@@ -203,17 +204,17 @@ START_TEST(fs_desc_create_persistent_defaults)
 	for (int i = 0; i < 8; i++)
 		ck_assert(islower((unsigned char)mn[i]) ||
 		    isdigit((unsigned char)mn[i]));
-	ck_assert_str_ne(mn, S(b, "LustreConfiguration.MountName"));
+	ck_assert_str_ne(mn, S(b, LCP "MountName"));
 	ck_assert(strncmp(S(a, "KmsKeyId"),
 	    "arn:aws:kms:us-east-1:" ACCT ":key/", 35) == 0);
 	ck_assert_int_eq(strlen(S(a, "KmsKeyId")), 39 + 36);
 	/* the account's default key: the same for every file system */
 	ck_assert_str_eq(S(a, "KmsKeyId"), S(b, "KmsKeyId"));
-	ck_assert_int_eq(I(a, "LustreConfiguration.AutomaticBackupRetentionDays"),
+	ck_assert_int_eq(I(a, LCP "AutomaticBackupRetentionDays"),
 	    0);
 	ck_assert_ptr_null(G(a,
 	    "LustreConfiguration.DailyAutomaticBackupStartTime"));
-	ck_assert_int_eq(I(a, "LustreConfiguration.PerUnitStorageThroughput"),
+	ck_assert_int_eq(I(a, LCP "PerUnitStorageThroughput"),
 	    125);
 	json_decref(a);
 	json_decref(b);
@@ -246,7 +247,7 @@ START_TEST(fs_desc_create_stable_network_ids)
 	    "NetworkInterfaceIds"), 1)));
 	ck_assert(strncmp(json_string_value(json_array_get(G(a,
 	    "NetworkInterfaceIds"), 0)), "eni-", 4) == 0);
-	ck_assert_str_eq(S(a, "LustreConfiguration.WeeklyMaintenanceStartTime"),
+	ck_assert_str_eq(S(a, LCP "WeeklyMaintenanceStartTime"),
 	    S(a2, "LustreConfiguration.WeeklyMaintenanceStartTime"));
 	json_decref(a);
 	json_decref(a2);
@@ -391,7 +392,7 @@ START_TEST(fs_desc_create_hdd)
 	json_t *d = create_ok(HDD "\"PerUnitStorageThroughput\":12,"
 	    "\"DriveCacheType\":\"READ\"},\"StorageCapacity\":12000}");
 
-	ck_assert_str_eq(S(d, "LustreConfiguration.DriveCacheType"), "READ");
+	ck_assert_str_eq(S(d, LCP "DriveCacheType"), "READ");
 	ck_assert_str_eq(S(d, "StorageType"), "HDD");
 	ck_assert_int_eq(fs_desc_ost_count(d), 2);
 	json_decref(d);
@@ -444,15 +445,15 @@ START_TEST(fs_desc_create_metadata)
 	d = create_ok(LUSTRE "\"StorageCapacity\":2400,\"LustreConfiguration\":"
 	    "{\"DeploymentType\":\"PERSISTENT_2\",\"PerUnitStorageThroughput\":"
 	    "125,\"MetadataConfiguration\":{\"Mode\":\"AUTOMATIC\"}}}");
-	ck_assert_int_eq(I(d, "LustreConfiguration.MetadataConfiguration.Iops"),
+	ck_assert_int_eq(I(d, LCP "MetadataConfiguration.Iops"),
 	    3000);
-	ck_assert_str_eq(S(d, "LustreConfiguration.MetadataConfiguration.Mode"),
+	ck_assert_str_eq(S(d, LCP "MetadataConfiguration.Mode"),
 	    "AUTOMATIC");
 	ck_assert_str_eq(S(d, "FileSystemTypeVersion"), "2.15");
 	json_decref(d);
 	d = create_ok(P2 ",\"MetadataConfiguration\":{\"Mode\":"
 	    "\"USER_PROVISIONED\",\"Iops\":24000}}}");
-	ck_assert_int_eq(I(d, "LustreConfiguration.MetadataConfiguration.Iops"),
+	ck_assert_int_eq(I(d, LCP "MetadataConfiguration.Iops"),
 	    24000);
 	json_decref(d);
 	create_err(P2 ",\"MetadataConfiguration\":{\"Mode\":\"AUTOMATIC\","
@@ -485,11 +486,11 @@ START_TEST(fs_desc_create_efa)
 	json_t *d = create_ok(P2 ",\"EfaEnabled\":true,\"MetadataConfiguration\":"
 	    "{\"Mode\":\"AUTOMATIC\"}}}");
 
-	ck_assert(json_is_true(G(d, "LustreConfiguration.EfaEnabled")));
+	ck_assert(json_is_true(G(d, LCP "EfaEnabled")));
 	json_decref(d);
 	d = create_ok(LUSTRE "\"StorageCapacity\":1200,\"LustreConfiguration\":"
 	    "{\"EfaEnabled\":false}}");
-	ck_assert_ptr_null(G(d, "LustreConfiguration.EfaEnabled"));
+	ck_assert_ptr_null(G(d, LCP "EfaEnabled"));
 	json_decref(d);
 	create_err(P2 ",\"EfaEnabled\":true}}", API_E_BAD_REQUEST,
 	    "EfaEnabled requires");
@@ -504,12 +505,12 @@ START_TEST(fs_desc_create_intelligent_tiering)
 
 	ck_assert_ptr_null(G(d, "StorageCapacity"));
 	ck_assert_str_eq(S(d, "StorageType"), "INTELLIGENT_TIERING");
-	ck_assert_int_eq(I(d, "LustreConfiguration.ThroughputCapacity"), 4000);
+	ck_assert_int_eq(I(d, LCP "ThroughputCapacity"), 4000);
 	ck_assert_str_eq(S(d,
 	    "LustreConfiguration.DataReadCacheConfiguration.SizingMode"),
 	    "NO_CACHE");
 	ck_assert_str_eq(S(d, "FileSystemTypeVersion"), "2.15");
-	ck_assert_ptr_null(G(d, "LustreConfiguration.PerUnitStorageThroughput"));
+	ck_assert_ptr_null(G(d, LCP "PerUnitStorageThroughput"));
 	ck_assert_int_eq(fs_desc_ost_count(d), 1);
 	json_decref(d);
 	d = create_ok(LUSTRE "\"StorageType\":\"INTELLIGENT_TIERING\","
@@ -518,7 +519,7 @@ START_TEST(fs_desc_create_intelligent_tiering)
 	    "{\"SizingMode\":\"USER_PROVISIONED\",\"SizeGiB\":64},"
 	    "\"MetadataConfiguration\":{\"Mode\":\"USER_PROVISIONED\"}}}");
 	ck_assert_int_eq(fs_desc_ost_count(d), 2);
-	ck_assert_int_eq(I(d, "LustreConfiguration.MetadataConfiguration.Iops"),
+	ck_assert_int_eq(I(d, LCP "MetadataConfiguration.Iops"),
 	    6000);
 	json_decref(d);
 	create_err(LUSTRE "\"StorageType\":\"INTELLIGENT_TIERING\","
@@ -578,13 +579,13 @@ START_TEST(fs_desc_create_log)
 	json_t *d = create_ok(P2 ",\"LogConfiguration\":{\"Level\":"
 	    "\"WARN_ERROR\"}}}");
 
-	ck_assert_str_eq(S(d, "LustreConfiguration.LogConfiguration.Destination"),
+	ck_assert_str_eq(S(d, LCP "LogConfiguration.Destination"),
 	    "arn:aws:logs:us-east-1:" ACCT ":log-group:/aws/fsx/lustre");
 	json_decref(d);
 	d = create_ok(P2 ",\"LogConfiguration\":{\"Level\":\"WARN_ONLY\","
 	    "\"Destination\":\"arn:aws:logs:us-east-1:" ACCT
 	    ":log-group:/aws/fsx/mine:*\"}}}");
-	ck_assert_str_eq(S(d, "LustreConfiguration.LogConfiguration.Destination"),
+	ck_assert_str_eq(S(d, LCP "LogConfiguration.Destination"),
 	    "arn:aws:logs:us-east-1:" ACCT ":log-group:/aws/fsx/mine:*");
 	json_decref(d);
 	create_err(P2 ",\"LogConfiguration\":{\"Level\":\"DISABLED\","
@@ -634,11 +635,11 @@ START_TEST(fs_desc_create_times)
 	    "\"AutomaticBackupRetentionDays\":7}}");
 	const char *daily;
 
-	ck_assert_str_eq(S(d, "LustreConfiguration.WeeklyMaintenanceStartTime"),
+	ck_assert_str_eq(S(d, LCP "WeeklyMaintenanceStartTime"),
 	    "7:23:59");
-	ck_assert_int_eq(I(d, "LustreConfiguration.AutomaticBackupRetentionDays"),
+	ck_assert_int_eq(I(d, LCP "AutomaticBackupRetentionDays"),
 	    7);
-	daily = S(d, "LustreConfiguration.DailyAutomaticBackupStartTime");
+	daily = S(d, LCP "DailyAutomaticBackupStartTime");
 	ck_assert_ptr_nonnull(daily);
 	ck_assert(strlen(daily) == 5 && daily[2] == ':');
 	json_decref(d);
@@ -646,7 +647,7 @@ START_TEST(fs_desc_create_times)
 	    "\"CopyTagsToBackups\":true}}");
 	ck_assert_str_eq(S(d,
 	    "LustreConfiguration.DailyAutomaticBackupStartTime"), "05:30");
-	ck_assert(json_is_true(G(d, "LustreConfiguration.CopyTagsToBackups")));
+	ck_assert(json_is_true(G(d, LCP "CopyTagsToBackups")));
 	json_decref(d);
 	create_err(P1 ",\"WeeklyMaintenanceStartTime\":\"8:00:00\"}}",
 	    API_E_BAD_REQUEST, "Invalid WeeklyMaintenanceStartTime");
@@ -663,7 +664,7 @@ START_TEST(fs_desc_create_times)
 	create_err(P1 ",\"AutomaticBackupRetentionDays\":91}}",
 	    API_E_BAD_REQUEST, "between 0 and 90");
 	d = create_ok(S2 ",\"AutomaticBackupRetentionDays\":0}}");
-	ck_assert_ptr_null(G(d, "LustreConfiguration.AutomaticBackupRetentionDays"));
+	ck_assert_ptr_null(G(d, LCP "AutomaticBackupRetentionDays"));
 	json_decref(d);
 }
 END_TEST
@@ -698,23 +699,23 @@ START_TEST(fs_desc_create_legacy_link)
 {
 	json_t *d = create_ok(S2 ",\"ImportPath\":\"s3://my-bucket/in\"}}");
 
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "ExportPath"), "s3://my-bucket/FSxLustre20231114T221320Z");
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "ImportPath"), "s3://my-bucket/in");
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "Lifecycle"), "CREATING");
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "AutoImportPolicy"), "NONE");
-	ck_assert_int_eq(I(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_int_eq(I(d, LCP "DataRepositoryConfiguration."
 	    "ImportedFileChunkSize"), 1024);
 	json_decref(d);
 	d = create_ok(P1 ",\"ImportPath\":\"s3://b.example\",\"ExportPath\":"
 	    "\"s3://b.example/out\",\"ImportedFileChunkSize\":2048,"
 	    "\"AutoImportPolicy\":\"NEW_CHANGED\"}}");
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "ExportPath"), "s3://b.example/out");
-	ck_assert_int_eq(I(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_int_eq(I(d, LCP "DataRepositoryConfiguration."
 	    "ImportedFileChunkSize"), 2048);
 	json_decref(d);
 	create_err(S2 ",\"ImportPath\":\"s3://a-bucket\",\"ExportPath\":"
@@ -752,7 +753,7 @@ START_TEST(fs_desc_create_misc)
 	json_t *d = create_ok(S2 ",\"DataCompressionType\":\"LZ4\"},"
 	    "\"NetworkType\":\"IPV4\"}");
 
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataCompressionType"), "LZ4");
+	ck_assert_str_eq(S(d, LCP "DataCompressionType"), "LZ4");
 	ck_assert_str_eq(S(d, "NetworkType"), "IPV4");
 	json_decref(d);
 	create_err(S2 "},\"NetworkType\":\"DUAL\"}", API_E_BAD_REQUEST,
@@ -968,7 +969,7 @@ START_TEST(fs_desc_update_metadata)
 	    "{\"MetadataConfiguration\":{\"Mode\":\"USER_PROVISIONED\","
 	    "\"Iops\":3000}}}", &plan);
 	ck_assert_int_eq(plan.new_capacity, 2400);
-	ck_assert_int_eq(I(n, "LustreConfiguration.MetadataConfiguration.Iops"),
+	ck_assert_int_eq(I(n, LCP "MetadataConfiguration.Iops"),
 	    3000);
 	json_decref(n);
 	n = update_ok(d, UFS ",\"LustreConfiguration\":{\"MetadataConfiguration\""
@@ -978,7 +979,7 @@ START_TEST(fs_desc_update_metadata)
 	ck_assert_str_eq(S(a, "Status"), "COMPLETED");
 	ck_assert_int_eq(I(a, "TargetFileSystemValues.LustreConfiguration."
 	    "MetadataConfiguration.Iops"), 6000);
-	ck_assert_int_eq(I(n, "LustreConfiguration.MetadataConfiguration.Iops"),
+	ck_assert_int_eq(I(n, LCP "MetadataConfiguration.Iops"),
 	    6000);
 	update_err(n, UFS ",\"LustreConfiguration\":{\"MetadataConfiguration\""
 	    ":{\"Iops\":3000}}}", API_E_BAD_REQUEST, "can only be increased");
@@ -995,12 +996,12 @@ START_TEST(fs_desc_update_metadata)
 	json_decref(n);
 	n = update_ok(d, UFS ",\"LustreConfiguration\":{\"MetadataConfiguration\""
 	    ":{\"Mode\":\"AUTOMATIC\"}}}", &plan);
-	ck_assert_str_eq(S(n, "LustreConfiguration.MetadataConfiguration.Mode"),
+	ck_assert_str_eq(S(n, LCP "MetadataConfiguration.Mode"),
 	    "AUTOMATIC");
-	ck_assert_int_eq(I(n, "LustreConfiguration.MetadataConfiguration.Iops"),
+	ck_assert_int_eq(I(n, LCP "MetadataConfiguration.Iops"),
 	    1500);
 	fs_desc_apply_capacity(n, 4800);
-	ck_assert_int_eq(I(n, "LustreConfiguration.MetadataConfiguration.Iops"),
+	ck_assert_int_eq(I(n, LCP "MetadataConfiguration.Iops"),
 	    6000);
 	json_decref(n);
 	json_decref(d);
@@ -1045,14 +1046,14 @@ START_TEST(fs_desc_update_throughput)
 	    "\"PerUnitStorageThroughput\":200}}", &plan);
 	ck_assert_int_eq(plan.needs_update_job, 1);
 	ck_assert_int_eq(plan.new_capacity, 0);
-	ck_assert_int_eq(I(n, "LustreConfiguration.PerUnitStorageThroughput"),
+	ck_assert_int_eq(I(n, LCP "PerUnitStorageThroughput"),
 	    50);
 	a = action0(n);
 	ck_assert_str_eq(S(a, "Status"), "PENDING");
 	ck_assert_int_eq(I(a, "TargetFileSystemValues.LustreConfiguration."
 	    "PerUnitStorageThroughput"), 200);
 	fs_desc_apply_target(n, G(a, "TargetFileSystemValues"));
-	ck_assert_int_eq(I(n, "LustreConfiguration.PerUnitStorageThroughput"),
+	ck_assert_int_eq(I(n, LCP "PerUnitStorageThroughput"),
 	    200);
 	json_decref(n);
 	update_err(d, UFS ",\"LustreConfiguration\":{"
@@ -1090,10 +1091,10 @@ START_TEST(fs_desc_update_throughput)
 	n = update_ok(d, UFS ",\"LustreConfiguration\":{"
 	    "\"ThroughputCapacity\":8000}}", &plan);
 	ck_assert_int_eq(plan.needs_update_job, 1);
-	ck_assert_int_eq(I(n, "LustreConfiguration.ThroughputCapacity"), 4000);
+	ck_assert_int_eq(I(n, LCP "ThroughputCapacity"), 4000);
 	fs_desc_apply_target(n, fs_desc_action_pending_target(n,
 	    "FILE_SYSTEM_UPDATE"));
-	ck_assert_int_eq(I(n, "LustreConfiguration.ThroughputCapacity"), 8000);
+	ck_assert_int_eq(I(n, LCP "ThroughputCapacity"), 8000);
 	ck_assert_int_eq(fs_desc_ost_count(n), 2);
 	fs_desc_action_set_status(n, "FILE_SYSTEM_UPDATE", "COMPLETED", NOW);
 	update_err(n, UFS ",\"LustreConfiguration\":{"
@@ -1108,7 +1109,7 @@ START_TEST(fs_desc_update_throughput)
 	n = update_ok(d, UFS ",\"LustreConfiguration\":{"
 	    "\"DataReadCacheConfiguration\":{\"SizingMode\":"
 	    "\"USER_PROVISIONED\",\"SizeGiB\":100}}}", &plan);
-	ck_assert_int_eq(I(n, "LustreConfiguration.DataReadCacheConfiguration."
+	ck_assert_int_eq(I(n, LCP "DataReadCacheConfiguration."
 	    "SizeGiB"), 100);
 	ck_assert_int_eq(plan.needs_update_job, 0);
 	json_decref(n);
@@ -1130,15 +1131,15 @@ START_TEST(fs_desc_update_free_members)
 	    "\"RootSquashConfiguration\":{\"RootSquash\":\"65534:65534\"},"
 	    "\"AutomaticBackupRetentionDays\":7}}", &plan);
 	ck_assert_int_eq(plan.needs_update_job, 0);
-	ck_assert_str_eq(S(n, "LustreConfiguration.DataCompressionType"), "LZ4");
-	ck_assert_str_eq(S(n, "LustreConfiguration.WeeklyMaintenanceStartTime"),
+	ck_assert_str_eq(S(n, LCP "DataCompressionType"), "LZ4");
+	ck_assert_str_eq(S(n, LCP "WeeklyMaintenanceStartTime"),
 	    "3:04:30");
-	ck_assert_str_eq(S(n, "LustreConfiguration.LogConfiguration.Destination"),
+	ck_assert_str_eq(S(n, LCP "LogConfiguration.Destination"),
 	    "arn:aws:logs:us-east-1:" ACCT ":log-group:/aws/fsx/lustre");
 	ck_assert_str_eq(S(n,
 	    "LustreConfiguration.RootSquashConfiguration.RootSquash"),
 	    "65534:65534");
-	ck_assert_int_eq(I(n, "LustreConfiguration.AutomaticBackupRetentionDays"),
+	ck_assert_int_eq(I(n, LCP "AutomaticBackupRetentionDays"),
 	    7);
 	ck_assert_ptr_nonnull(S(n,
 	    "LustreConfiguration.DailyAutomaticBackupStartTime"));
@@ -1186,7 +1187,7 @@ START_TEST(fs_desc_update_free_members)
 	d = avail(create_ok(S2 ",\"ImportPath\":\"s3://my-bucket\"}}"));
 	n = update_ok(d, UFS ",\"LustreConfiguration\":{\"AutoImportPolicy\":"
 	    "\"NEW_CHANGED_DELETED\"}}", &plan);
-	ck_assert_str_eq(S(n, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_str_eq(S(n, LCP "DataRepositoryConfiguration."
 	    "AutoImportPolicy"), "NEW_CHANGED_DELETED");
 	json_decref(n);
 	json_decref(d);
@@ -1282,10 +1283,10 @@ START_TEST(fs_desc_lifecycle_moves)
 
 	fs_desc_set_lifecycle(d, "AVAILABLE", NULL);
 	ck_assert_str_eq(S(d, "Lifecycle"), "AVAILABLE");
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "Lifecycle"), "AVAILABLE");
 	fs_desc_set_lifecycle(d, "DELETING", NULL);
-	ck_assert_str_eq(S(d, "LustreConfiguration.DataRepositoryConfiguration."
+	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "Lifecycle"), "DELETING");
 	json_decref(d);
 	d = create_ok(P2 "}}");
@@ -1296,7 +1297,7 @@ START_TEST(fs_desc_lifecycle_moves)
 	ck_assert_int_eq(strlen(S(d, "FailureDetails.Message")), 256);
 	fs_desc_set_lifecycle(d, "AVAILABLE", NULL);
 	ck_assert_ptr_null(G(d, "FailureDetails"));
-	ck_assert_ptr_null(G(d, "LustreConfiguration.DataRepositoryConfiguration"));
+	ck_assert_ptr_null(G(d, LCP "DataRepositoryConfiguration"));
 	json_decref(d);
 }
 END_TEST
