@@ -139,6 +139,8 @@ START_TEST(db_begin_rollback_discards)
 }
 END_TEST
 
+Suite *db_suite(void);
+
 Suite *
 db_suite(void)
 {
