@@ -53,7 +53,7 @@ $(O)/obj/src/db/db.o: $(O)/gen/migrations.h
 $(O)/gen/model_json.h: api/model.json tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh api_model_json api/model.json > $@.tmp && mv $@.tmp $@
-$(O)/obj/api/model.o: $(O)/gen/model_json.h
+$(O)/obj/api/model.o $(O)/obj/tests/unit/check_model.o: $(O)/gen/model_json.h
 
 $(O)/libfsxall.a: $(LIB_OBJ)
 	@rm -f $@

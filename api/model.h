@@ -1,0 +1,36 @@
+/*
+ * The FSx API model (api/model.json, embedded at build time) beyond what
+ * api.h declares: look-ups for the dispatcher and for tests. Everything
+ * here loads the model on first use (api_model_init) and is thread-safe;
+ * api_model_fini() frees it (and a later call loads it again).
+ *
+ * Patterns: the model's Java regexes are translated once to POSIX ERE
+ * (regcomp, searched with REG_STARTEND, so like Java's find()); patterns
+ * of the form ^X{m,n}$ with X one character class are matched by code
+ * point instead (UTF-8 aware, \p{L}/\p{Z}/\p{N} admit any non-ASCII
+ * character); the ResourceARN pattern, which needs look-around, has a
+ * hand-written matcher.
+ */
+#ifndef FSX_API_MODEL_H
+#define FSX_API_MODEL_H
+
+#include <jansson.h>
+
+void		 api_model_fini(void);
+/* "AWSSimbaAPIService_v20180301", or NULL if the model cannot load. */
+const char	*api_model_target_prefix(void);
+/* The input member with the idempotencyToken trait, or NULL when none. */
+const char	*api_model_token_member(const char *op);
+/* Sorted array of every operation name; new reference (NULL on failure). */
+json_t		*api_model_ops(void);
+/* Number of distinct patterns the model compiled; -errno if it failed. */
+int		 api_model_npatterns(void);
+/*
+ * Match `s` (len bytes, NUL bytes allowed) against a Java pattern with the
+ * translation the validator uses: 1 match, 0 no match, -EINVAL when the
+ * pattern cannot be translated.
+ */
+int		 api_model_pattern_match(const char *pattern, const char *s,
+		    size_t len);
+
+#endif
