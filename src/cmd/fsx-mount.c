@@ -1,0 +1,1230 @@
+/*
+ * fsx-mount: the FUSE client of an fsx-local file system.
+ *
+ *	fsx-mount [options] FS_ID_OR_MOUNT_SPEC MOUNTPOINT
+ *
+ * SPEC is "fs-0123456789abcdef0" or the FSx form
+ * "fs-0123456789abcdef0.fsx.us-east-1.amazonaws.com@tcp:/mountname[/sub]".
+ * fsxd says where the file system's MDS listens (POST /fsx-local/mount-info,
+ * SigV4-signed for service fsx); --mds HOST:PORT --secret-file F skips it.
+ *
+ * The FUSE side uses the low-level API with a multi-threaded loop. Inode
+ * numbers are the MDS's (the mounted root and FUSE's root id 1 swap
+ * places). Data moves between the FUSE buffers and the sockets without
+ * extra copies; reads land in a per-thread buffer that is reused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "auth/creds.h"
+#include "auth/sigv4.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "fsc/fsc.h"
+
+#define FM_TIMEOUT	1.0		/* attr and entry cache, seconds */
+#define FM_BLKSIZE	(1u << 20)
+#define FM_READBUF	(1u << 20)
+#define FM_MAX_THREADS	8
+#define FM_RESP_MAX	(64 * 1024)
+#define FM_HOST_MAX	64
+
+struct fm_conf {
+	const char	*spec;
+	const char	*mnt;
+	char		 fsid[32];
+	char		 mount_name[64];
+	char		 subdir[MSG_PATH_MAX];
+	char		 region[SIGV4_SCOPE_PART_MAX];
+	char		 endpoint[512];
+	char		 mds_arg[128];
+	char		 secret_file[PATH_MAX];
+	int		 foreground;
+	int		 debug;
+	int		 writeback;
+	int		 retry_secs;
+	int		 readahead_kb;
+	char		 fuse_opts[2048];
+};
+
+static struct fm_conf	 fm;
+static struct fsc	*fm_fs;
+static uint64_t		 fm_root;	/* MDS inode shown as FUSE's 1 */
+static pthread_key_t	 fm_buf_key;
+
+/* ---- inode numbers and credentials ---- */
+
+static uint64_t
+fm_ino(uint64_t i)
+{
+	if (i == FUSE_ROOT_ID)
+		return fm_root;
+	if (i == fm_root)
+		return FUSE_ROOT_ID;
+	return i;
+}
+
+static void
+fm_cred(fuse_req_t req, struct msg_cred *c)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	c->uid = ctx->uid;
+	c->gid = ctx->gid;
+}
+
+static void
+fm_stat(const struct msg_attr *a, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = fm_ino(a->ino);
+	st->st_mode = a->mode;
+	st->st_nlink = a->nlink;
+	st->st_uid = a->uid;
+	st->st_gid = a->gid;
+	st->st_rdev = a->rdev;
+	st->st_size = (off_t)a->size;
+	st->st_blocks = (blkcnt_t)a->blocks;
+	st->st_blksize = FM_BLKSIZE;
+	st->st_atim.tv_sec = a->atime_sec;
+	st->st_atim.tv_nsec = a->atime_nsec;
+	st->st_mtim.tv_sec = a->mtime_sec;
+	st->st_mtim.tv_nsec = a->mtime_nsec;
+	st->st_ctim.tv_sec = a->ctime_sec;
+	st->st_ctim.tv_nsec = a->ctime_nsec;
+}
+
+static void
+fm_err(fuse_req_t req, int rc)
+{
+	if (rc >= 0 || rc < -4095)
+		rc = -EIO;
+	fuse_reply_err(req, -rc);
+}
+
+static void
+fm_entry(fuse_req_t req, int rc, const struct msg_attr *a)
+{
+	struct fuse_entry_param e;
+
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = fm_ino(a->ino);
+	e.generation = a->generation;
+	fm_stat(a, &e.attr);
+	e.attr_timeout = FM_TIMEOUT;
+	e.entry_timeout = FM_TIMEOUT;
+	fuse_reply_entry(req, &e);
+}
+
+static struct fsc_file *
+fm_file(struct fuse_file_info *fi)
+{
+	return (struct fsc_file *)(uintptr_t)fi->fh;
+}
+
+/* ---- operations ---- */
+
+static void
+fm_init(void *ud, struct fuse_conn_info *conn)
+{
+	(void)ud;
+	conn->max_write = 1u << 20;
+	conn->max_readahead = conn->max_readahead > (4u << 20) ?
+	    conn->max_readahead : 4u << 20;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	if (fm.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	/* Data splices would only move the copy into libfuse. */
+	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+	    FUSE_CAP_SPLICE_MOVE);
+}
+
+static void
+fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct msg_cred c;
+	struct msg_attr a;
+
+	fm_cred(req, &c);
+	fm_entry(req, fsc_lookup(fm_fs, fm_ino(parent), name, &c, &a), &a);
+}
+
+static void
+fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct msg_cred c;
+	struct msg_attr a;
+	struct stat st;
+	int rc;
+
+	(void)fi;
+	fm_cred(req, &c);
+	rc = fsc_getattr(fm_fs, fm_ino(ino), &c, &a);
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	fm_stat(&a, &st);
+	fuse_reply_attr(req, &st, FM_TIMEOUT);
+}
+
+static void
+fm_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	struct msg_setattr sa;
+	struct msg_attr a;
+	struct stat st;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.ino = fm_ino(ino);
+	fm_cred(req, &sa.cred);
+	if (to_set & FUSE_SET_ATTR_MODE) {
+		sa.valid |= MSG_SA_MODE;
+		sa.mode = attr->st_mode & 07777;
+	}
+	if (to_set & FUSE_SET_ATTR_UID) {
+		sa.valid |= MSG_SA_UID;
+		sa.uid = attr->st_uid;
+	}
+	if (to_set & FUSE_SET_ATTR_GID) {
+		sa.valid |= MSG_SA_GID;
+		sa.gid = attr->st_gid;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (attr->st_size < 0) {
+			fm_err(req, -EINVAL);
+			return;
+		}
+		sa.valid |= MSG_SA_SIZE;
+		sa.size = (uint64_t)attr->st_size;
+	}
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+		sa.valid |= MSG_SA_ATIME | MSG_SA_ATIME_NOW;
+	} else if (to_set & FUSE_SET_ATTR_ATIME) {
+		sa.valid |= MSG_SA_ATIME;
+		sa.atime_sec = attr->st_atim.tv_sec;
+		sa.atime_nsec = attr->st_atim.tv_nsec;
+	}
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+		sa.valid |= MSG_SA_MTIME | MSG_SA_MTIME_NOW;
+	} else if (to_set & FUSE_SET_ATTR_MTIME) {
+		sa.valid |= MSG_SA_MTIME;
+		sa.mtime_sec = attr->st_mtim.tv_sec;
+		sa.mtime_nsec = attr->st_mtim.tv_nsec;
+	}
+	if (to_set & FUSE_SET_ATTR_CTIME) {
+		sa.valid |= MSG_SA_CTIME;
+		sa.ctime_sec = attr->st_ctim.tv_sec;
+		sa.ctime_nsec = attr->st_ctim.tv_nsec;
+	}
+	rc = fsc_setattr(fm_fs, fi != NULL ? fm_file(fi) : NULL, &sa, &a);
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	fm_stat(&a, &st);
+	fuse_reply_attr(req, &st, FM_TIMEOUT);
+}
+
+static void
+fm_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[MSG_PATH_MAX + 1];
+	struct msg_cred c;
+	size_t len;
+	int rc;
+
+	fm_cred(req, &c);
+	rc = fsc_readlink(fm_fs, fm_ino(ino), &c, buf, sizeof(buf), &len);
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	fuse_reply_readlink(req, buf);
+}
+
+static void
+fm_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    dev_t rdev)
+{
+	struct msg_cred c;
+	struct msg_attr a;
+
+	fm_cred(req, &c);
+	fm_entry(req, fsc_mknod(fm_fs, fm_ino(parent), name, mode, rdev, &c,
+	    &a), &a);
+}
+
+static void
+fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct msg_cred c;
+	struct msg_attr a;
+
+	fm_cred(req, &c);
+	fm_entry(req, fsc_mkdir(fm_fs, fm_ino(parent), name, mode, &c, &a),
+	    &a);
+}
+
+static void
+fm_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct msg_cred c;
+
+	fm_cred(req, &c);
+	fuse_reply_err(req, -fsc_unlink(fm_fs, fm_ino(parent), name, &c));
+}
+
+static void
+fm_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct msg_cred c;
+
+	fm_cred(req, &c);
+	fuse_reply_err(req, -fsc_rmdir(fm_fs, fm_ino(parent), name, &c));
+}
+
+static void
+fm_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+    const char *name)
+{
+	struct msg_cred c;
+	struct msg_attr a;
+
+	fm_cred(req, &c);
+	fm_entry(req, fsc_symlink(fm_fs, fm_ino(parent), name, target, &c,
+	    &a), &a);
+}
+
+static void
+fm_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+    fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct msg_cred c;
+	uint32_t f = 0;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (flags & RENAME_NOREPLACE)
+		f |= MSG_RN_NOREPLACE;
+	if (flags & RENAME_EXCHANGE)
+		f |= MSG_RN_EXCHANGE;
+	fm_cred(req, &c);
+	fuse_reply_err(req, -fsc_rename(fm_fs, fm_ino(parent), name,
+	    fm_ino(newparent), newname, f, &c));
+}
+
+static void
+fm_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+    const char *newname)
+{
+	struct msg_cred c;
+	struct msg_attr a;
+
+	fm_cred(req, &c);
+	fm_entry(req, fsc_link(fm_fs, fm_ino(ino), fm_ino(newparent), newname,
+	    &c, &a), &a);
+}
+
+static void
+fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsc_file *f;
+	struct msg_cred c;
+	struct msg_attr a;
+	int rc;
+
+	fm_cred(req, &c);
+	rc = fsc_file_open(fm_fs, fm_ino(ino), fi->flags, &c, &a, &f);
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	if (fuse_reply_open(req, fi) != 0)
+		fsc_file_close(fm_fs, f);	/* interrupted */
+}
+
+static void
+fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    struct fuse_file_info *fi)
+{
+	struct fuse_entry_param e;
+	struct fsc_file *f;
+	struct msg_cred c;
+	struct msg_attr a;
+	int rc;
+
+	fm_cred(req, &c);
+	rc = fsc_create(fm_fs, fm_ino(parent), name, mode, fi->flags, &c, &a,
+	    &f);
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = fm_ino(a.ino);
+	e.generation = a.generation;
+	fm_stat(&a, &e.attr);
+	e.attr_timeout = FM_TIMEOUT;
+	e.entry_timeout = FM_TIMEOUT;
+	fi->fh = (uintptr_t)f;
+	if (fuse_reply_create(req, &e, fi) != 0)
+		fsc_file_close(fm_fs, f);
+}
+
+static void
+fm_buf_free(void *p)
+{
+	free(p);
+}
+
+struct fm_buf {
+	size_t	cap;
+	char	data[];
+};
+
+/* The calling thread's read buffer, at least `size` bytes. */
+static char *
+fm_readbuf(size_t size)
+{
+	struct fm_buf *b = pthread_getspecific(fm_buf_key);
+
+	if (b != NULL && b->cap >= size)
+		return b->data;
+	free(b);
+	if (size < FM_READBUF)
+		size = FM_READBUF;
+	b = malloc(sizeof(*b) + size);
+	if (b == NULL) {
+		pthread_setspecific(fm_buf_key, NULL);
+		return NULL;
+	}
+	b->cap = size;
+	pthread_setspecific(fm_buf_key, b);
+	return b->data;
+}
+
+static void
+fm_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	char *buf = fm_readbuf(size);
+	size_t done;
+	int rc;
+
+	(void)ino;
+	if (buf == NULL) {
+		fm_err(req, -ENOMEM);
+		return;
+	}
+	if (off < 0) {
+		fm_err(req, -EINVAL);
+		return;
+	}
+	rc = fsc_read(fm_fs, fm_file(fi), buf, size, (uint64_t)off, &done);
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	fuse_reply_buf(req, buf, done);
+}
+
+static void
+fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+    off_t off, struct fuse_file_info *fi)
+{
+	struct fsc_file *f = fm_file(fi);
+	uint64_t at;
+	size_t done = size;
+	int rc;
+
+	(void)ino;
+	if (off < 0) {
+		fm_err(req, -EINVAL);
+		return;
+	}
+	/* Without the writeback cache, O_APPEND offsets come from a kernel
+	 * i_size that may be stale: the MDS reserves the real one. */
+	if ((fi->flags & O_APPEND) && !fm.writeback)
+		rc = fsc_append(fm_fs, f, buf, size, &at);
+	else
+		rc = fsc_write(fm_fs, f, buf, size, (uint64_t)off, &done);
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	fuse_reply_write(req, done);
+}
+
+static void
+fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void
+fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fuse_reply_err(req, -fsc_file_close(fm_fs, fm_file(fi)));
+}
+
+static void
+fm_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	fuse_reply_err(req, -fsc_fsync(fm_fs, fm_file(fi)));
+}
+
+static void
+fm_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);	/* the MDS commits before replying */
+}
+
+struct fm_dirbuf {
+	fuse_req_t	req;
+	char		*buf;
+	size_t		size;
+	size_t		pos;
+};
+
+static int
+fm_dirent(void *arg, const char *name, size_t namelen, uint64_t ino,
+    uint32_t mode, uint64_t cookie)
+{
+	struct fm_dirbuf *d = arg;
+	char nm[MSG_NAME_MAX + 1];
+	struct stat st;
+	size_t need;
+
+	memcpy(nm, name, namelen);
+	nm[namelen] = '\0';
+	memset(&st, 0, sizeof(st));
+	st.st_ino = fm_ino(ino);
+	st.st_mode = mode & S_IFMT;
+	need = fuse_add_direntry(d->req, NULL, 0, nm, NULL, 0);
+	if (d->pos + need > d->size)
+		return 1;
+	fuse_add_direntry(d->req, d->buf + d->pos, d->size - d->pos, nm, &st,
+	    (off_t)cookie);
+	d->pos += need;
+	return 0;
+}
+
+static void
+fm_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fm_dirbuf d;
+	struct msg_cred c;
+	int rc, eof;
+
+	(void)fi;
+	fm_cred(req, &c);
+	d.req = req;
+	d.size = size;
+	d.pos = 0;
+	d.buf = malloc(size);
+	if (d.buf == NULL) {
+		fm_err(req, -ENOMEM);
+		return;
+	}
+	rc = fsc_readdir(fm_fs, fm_ino(ino), &c, (uint64_t)off,
+	    (uint32_t)(size > 65536 ? 65536 : size), fm_dirent, &d, &eof);
+	if (rc < 0)
+		fm_err(req, rc);
+	else
+		fuse_reply_buf(req, d.buf, d.pos);
+	free(d.buf);
+}
+
+static void
+fm_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct msg_statfs st;
+	struct statvfs sv;
+	int rc;
+
+	(void)ino;
+	rc = fsc_statfs(fm_fs, &st);
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = st.bsize;
+	sv.f_frsize = st.bsize;
+	sv.f_blocks = st.blocks;
+	sv.f_bfree = st.bfree;
+	sv.f_bavail = st.bavail;
+	sv.f_files = st.files;
+	sv.f_ffree = st.ffree;
+	sv.f_favail = st.ffree;
+	sv.f_namemax = st.namemax ? st.namemax : MSG_NAME_MAX;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void
+fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+    const char *value, size_t size, int flags)
+{
+	struct msg_cred c;
+
+	fm_cred(req, &c);
+	fuse_reply_err(req, -fsc_setxattr(fm_fs, fm_ino(ino), name, value,
+	    size, (uint32_t)flags & (MSG_XA_CREATE | MSG_XA_REPLACE), &c));
+}
+
+static void
+fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct msg_cred c;
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	fm_cred(req, &c);
+	if (size > 0) {
+		buf = malloc(size);
+		if (buf == NULL) {
+			fm_err(req, -ENOMEM);
+			return;
+		}
+	}
+	rc = fsc_getxattr(fm_fs, fm_ino(ino), name, &c, buf, size, &len);
+	if (rc < 0)
+		fm_err(req, rc);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
+static void
+fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct msg_cred c;
+	char *buf = NULL;
+	size_t len;
+	int rc;
+
+	fm_cred(req, &c);
+	if (size > 0) {
+		buf = malloc(size);
+		if (buf == NULL) {
+			fm_err(req, -ENOMEM);
+			return;
+		}
+	}
+	rc = fsc_listxattr(fm_fs, fm_ino(ino), &c, buf, size, &len);
+	if (rc < 0)
+		fm_err(req, rc);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else
+		fuse_reply_buf(req, buf, len);
+	free(buf);
+}
+
+static void
+fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct msg_cred c;
+
+	fm_cred(req, &c);
+	fuse_reply_err(req, -fsc_removexattr(fm_fs, fm_ino(ino), name, &c));
+}
+
+static const struct fuse_lowlevel_ops fm_ops = {
+	.init		= fm_init,
+	.lookup		= fm_lookup,
+	.getattr	= fm_getattr,
+	.setattr	= fm_setattr,
+	.readlink	= fm_readlink,
+	.mknod		= fm_mknod,
+	.mkdir		= fm_mkdir,
+	.unlink		= fm_unlink,
+	.rmdir		= fm_rmdir,
+	.symlink	= fm_symlink,
+	.rename		= fm_rename,
+	.link		= fm_link,
+	.open		= fm_open,
+	.read		= fm_read,
+	.write		= fm_write,
+	.flush		= fm_flush,
+	.release	= fm_release,
+	.fsync		= fm_fsync,
+	.readdir	= fm_readdir,
+	.fsyncdir	= fm_fsyncdir,
+	.statfs		= fm_statfs,
+	.setxattr	= fm_setxattr,
+	.getxattr	= fm_getxattr,
+	.listxattr	= fm_listxattr,
+	.removexattr	= fm_removexattr,
+	.create		= fm_create,
+};
+
+/* ---- where the file system is ---- */
+
+/*
+ * SPEC: "fs-<hex>" alone, or "fs-<hex>.fsx.<region>.amazonaws.com@tcp:/
+ * <mountname>[/<subdir>]" (also "fs-<hex>@tcp:/<mountname>").
+ */
+static int
+fm_parse_spec(const char *spec)
+{
+	const char *p = spec, *at, *q;
+	size_t n = 0;
+
+	if (strncmp(p, "fs-", 3) != 0)
+		return -EINVAL;
+	p += 3;
+	while (p[n] != '\0' && ((p[n] >= '0' && p[n] <= '9') ||
+	    (p[n] >= 'a' && p[n] <= 'f')))
+		n++;
+	if (n < 8 || n > 17 || (p[n] != '\0' && p[n] != '.' && p[n] != '@'))
+		return -EINVAL;
+	snprintf(fm.fsid, sizeof(fm.fsid), "fs-%.*s", (int)n, p);
+	p += n;
+	if (*p == '\0')
+		return 0;
+	at = strstr(p, "@tcp:/");
+	if (at == NULL)
+		return -EINVAL;
+	/* Region from the DNS name, unless given. */
+	if (strncmp(p, ".fsx.", 5) == 0 && fm.region[0] == '\0') {
+		q = strchr(p + 5, '.');
+		if (q != NULL && q < at && (size_t)(q - (p + 5)) <
+		    sizeof(fm.region))
+			snprintf(fm.region, sizeof(fm.region), "%.*s",
+			    (int)(q - (p + 5)), p + 5);
+	}
+	p = at + 6;
+	q = strchr(p, '/');
+	n = q != NULL ? (size_t)(q - p) : strlen(p);
+	if (n == 0 || n >= sizeof(fm.mount_name))
+		return -EINVAL;
+	snprintf(fm.mount_name, sizeof(fm.mount_name), "%.*s", (int)n, p);
+	if (q != NULL && q[1] != '\0') {
+		if (strlen(q) >= sizeof(fm.subdir))
+			return -ENAMETOOLONG;
+		snprintf(fm.subdir, sizeof(fm.subdir), "%s", q + 1);
+	}
+	return 0;
+}
+
+struct fm_resp {
+	char	*buf;
+	size_t	len;
+};
+
+static size_t
+fm_curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct fm_resp *r = arg;
+	size_t n = size * nmemb;
+
+	if (r->len + n > FM_RESP_MAX)
+		return 0;
+	memcpy(r->buf + r->len, ptr, n);
+	r->len += n;
+	return n;
+}
+
+/*
+ * Ask fsxd where the MDS is. On an AWS error, *msg gets
+ * "<type>: <message>". Returns 0, -EPROTO (bad reply), -EHOSTUNREACH
+ * (fsxd unreachable, *msg says why) or -EACCES (an error answer).
+ */
+static int
+fm_mount_info(char *host, size_t hostlen, int *port, uint8_t *secret,
+    char *msg, size_t msglen)
+{
+	static const char *const extra[] = {
+		"Content-Type: application/json", NULL };
+	struct sigv4_key key;
+	struct curl_slist *hdrs = NULL;
+	struct fm_resp resp = { NULL, 0 };
+	json_t *root = NULL, *v;
+	json_error_t jerr;
+	char url[600], body[128];
+	CURL *c = NULL;
+	long code = 0;
+	CURLcode cc;
+	int rc = -EPROTO;
+
+	msg[0] = '\0';
+	snprintf(url, sizeof(url), "%s/fsx-local/mount-info", fm.endpoint);
+	snprintf(body, sizeof(body), "{\"FileSystemId\":\"%s\"}", fm.fsid);
+	creds_client_from_env(&key);
+	hdrs = sigv4_curl_headers("POST", url, extra, body, strlen(body),
+	    &key, fm.region, "fsx", time(NULL));
+	memset(key.secret, 0, sizeof(key.secret));
+	if (hdrs == NULL) {
+		snprintf(msg, msglen, "bad endpoint URL %s", fm.endpoint);
+		return -EINVAL;
+	}
+	resp.buf = xmalloc(FM_RESP_MAX);
+	c = curl_easy_init();
+	if (c == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fm_curl_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK) {
+		snprintf(msg, msglen, "cannot reach %s: %s", fm.endpoint,
+		    curl_easy_strerror(cc));
+		rc = -EHOSTUNREACH;
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	root = json_loadb(resp.buf, resp.len, 0, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		snprintf(msg, msglen, "HTTP %ld with a body that is not JSON",
+		    code);
+		goto out;
+	}
+	if (code != 200) {
+		const char *type = json_string_value(json_object_get(root,
+		    "__type"));
+		const char *m = json_string_value(json_object_get(root,
+		    "Message"));
+		const char *h;
+
+		if (m == NULL)
+			m = json_string_value(json_object_get(root, "message"));
+		if (type == NULL)
+			type = "InternalServerError";
+		/* "com.amazon...#Code" -> "Code" */
+		h = strrchr(type, '#');
+		snprintf(msg, msglen, "%s: %s", h ? h + 1 : type,
+		    m ? m : "(no message)");
+		rc = -EACCES;
+		goto out;
+	}
+	v = json_object_get(root, "Lifecycle");
+	if (json_is_string(v) && strcmp(json_string_value(v), "AVAILABLE") &&
+	    strcmp(json_string_value(v), "UPDATING")) {
+		snprintf(msg, msglen, "BadRequest: File system %s is %s",
+		    fm.fsid, json_string_value(v));
+		rc = -EACCES;
+		goto out;
+	}
+	v = json_object_get(root, "MountName");
+	if (fm.mount_name[0] != '\0' && json_is_string(v) &&
+	    strcmp(json_string_value(v), fm.mount_name) != 0) {
+		snprintf(msg, msglen, "BadRequest: mount name %s does not "
+		    "match file system %s (its mount name is %s)",
+		    fm.mount_name, fm.fsid, json_string_value(v));
+		rc = -EACCES;
+		goto out;
+	}
+	v = json_object_get(root, "MdsHost");
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= hostlen)
+		goto bad;
+	snprintf(host, hostlen, "%s", json_string_value(v));
+	v = json_object_get(root, "MdsPort");
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+	    json_integer_value(v) > 65535)
+		goto bad;
+	*port = (int)json_integer_value(v);
+	v = json_object_get(root, "Secret");
+	if (!json_is_string(v) || strlen(json_string_value(v)) !=
+	    2 * MSG_SECRET_LEN ||
+	    hex_decode(json_string_value(v), secret, MSG_SECRET_LEN) < 0)
+		goto bad;
+	rc = 0;
+	goto out;
+bad:
+	snprintf(msg, msglen, "malformed mount-info reply from %s",
+	    fm.endpoint);
+	rc = -EPROTO;
+out:
+	json_decref(root);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+	free(resp.buf);
+	return rc;
+}
+
+/* fsc's hook after the MDS stopped answering: it may have moved. */
+static int
+fm_resolve(void *arg, char *host, size_t hostlen, int *port)
+{
+	uint8_t secret[MSG_SECRET_LEN];
+	char msg[512];
+
+	(void)arg;
+	if (fm.mds_arg[0] != '\0')
+		return -ENOENT;
+	return fm_mount_info(host, hostlen, port, secret, msg, sizeof(msg));
+}
+
+/* ---- options ---- */
+
+static int
+fm_opt_drop(const char *o)
+{
+	static const char *const drop[] = { "defaults", "flock", "localflock",
+	    "noflock", "user_xattr", "nouser_xattr", "_netdev", "lazystatfs",
+	    "nolazystatfs", "auto", "noauto", "user", "nouser", "users",
+	    "nofail", "owner", "group", "acl", "noacl", "checksum",
+	    "nochecksum", "rw", NULL };
+
+	for (int i = 0; drop[i] != NULL; i++)
+		if (strcmp(o, drop[i]) == 0)
+			return 1;
+	return strncmp(o, "x-", 2) == 0 || strncmp(o, "comment=", 8) == 0;
+}
+
+static void
+fm_opt_add(const char *o)
+{
+	size_t len = strlen(fm.fuse_opts);
+
+	if (len + strlen(o) + 2 >= sizeof(fm.fuse_opts))
+		fatal("fsx-mount: too many options");
+	snprintf(fm.fuse_opts + len, sizeof(fm.fuse_opts) - len, "%s%s",
+	    len ? "," : "", o);
+}
+
+static int
+fm_opt_has(const char *o)
+{
+	char *dup = xstrdup(fm.fuse_opts), *save = NULL, *t;
+	int found = 0;
+
+	for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (strcmp(t, o) == 0)
+			found = 1;
+	free(dup);
+	return found;
+}
+
+/* Split one -o string: ours are taken, mount(8)-only ones dropped, the
+ * rest passed to FUSE. */
+static void
+fm_opts(const char *s)
+{
+	char *dup = xstrdup(s), *save = NULL, *t;
+
+	for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "writeback") == 0 ||
+		    strcmp(t, "writeback_cache") == 0)
+			fm.writeback = 1;
+		else if (strncmp(t, "retry=", 6) == 0)
+			fm.retry_secs = atoi(t + 6);
+		else if (strncmp(t, "readahead_kb=", 13) == 0)
+			fm.readahead_kb = atoi(t + 13);
+		else if (strncmp(t, "endpoint=", 9) == 0)
+			snprintf(fm.endpoint, sizeof(fm.endpoint), "%s",
+			    t + 9);
+		else if (strncmp(t, "region=", 7) == 0)
+			snprintf(fm.region, sizeof(fm.region), "%s", t + 7);
+		else if (strncmp(t, "mds=", 4) == 0)
+			snprintf(fm.mds_arg, sizeof(fm.mds_arg), "%s", t + 4);
+		else if (strncmp(t, "secret_file=", 12) == 0)
+			snprintf(fm.secret_file, sizeof(fm.secret_file), "%s",
+			    t + 12);
+		else if (!fm_opt_drop(t) && !fm_opt_has(t))
+			fm_opt_add(t);
+	}
+	free(dup);
+}
+
+static void
+fm_usage(int code)
+{
+	fprintf(code ? stderr : stdout,
+	    "usage: fsx-mount [-f] [-d] [-o opts] [--endpoint-url URL] "
+	    "[--region R]\n"
+	    "                 [--mds HOST:PORT --secret-file FILE] "
+	    "SPEC MOUNTPOINT\n"
+	    "  SPEC: fs-0123456789abcdef0 or "
+	    "fs-0123456789abcdef0.fsx.REGION.amazonaws.com@tcp:/MOUNTNAME\n"
+	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
+	    "retry=SECS,\n"
+	    "      readahead_kb=N, endpoint=URL, region=R, mds=H:P, "
+	    "secret_file=F\n");
+	exit(code);
+}
+
+/* Larger readahead than the kernel's FUSE default, once mounted. */
+static void *
+fm_readahead(void *arg)
+{
+	struct stat st;
+	char path[128], val[32];
+
+	(void)arg;
+	if (stat(fm.mnt, &st) < 0)
+		return NULL;
+	snprintf(path, sizeof(path), "/sys/class/bdi/%u:%u/read_ahead_kb",
+	    major(st.st_dev), minor(st.st_dev));
+	snprintf(val, sizeof(val), "%d\n", fm.readahead_kb);
+	if (file_write_atomic(path, val, strlen(val)) < 0) {
+		FILE *fp = fopen(path, "w");
+
+		if (fp != NULL) {
+			fputs(val, fp);
+			fclose(fp);
+		}
+	}
+	return NULL;
+}
+
+/* The mounted subdirectory, if any, becomes the FUSE root. */
+static int
+fm_subdir_root(uint64_t *out)
+{
+	struct msg_cred c = { 0, 0 };
+	struct msg_attr a;
+	char *dup = xstrdup(fm.subdir), *save = NULL, *t;
+	uint64_t ino = fsc_root(fm_fs);
+	int rc = 0;
+
+	for (t = strtok_r(dup, "/", &save); t; t = strtok_r(NULL, "/",
+	    &save)) {
+		rc = fsc_lookup(fm_fs, ino, t, &c, &a);
+		if (rc < 0)
+			break;
+		if (!S_ISDIR(a.mode)) {
+			rc = -ENOTDIR;
+			break;
+		}
+		ino = a.ino;
+	}
+	free(dup);
+	*out = ino;
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "endpoint-url", required_argument, NULL, 'E' },
+		{ "region", required_argument, NULL, 'R' },
+		{ "mds", required_argument, NULL, 'M' },
+		{ "secret-file", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+	struct fuse_loop_config *lc = NULL;
+	struct fsc_conf conf;
+	char host[FM_HOST_MAX], msg[700];
+	pthread_t ra;
+	const char *e;
+	int ch, rc, port = 0, ret = 1;
+
+	log_init("fsx-mount", LOG_WARN);
+	memset(&fm, 0, sizeof(fm));
+	fm.readahead_kb = 8192;
+	while ((ch = getopt_long(argc, argv, "fdo:hsnv", lopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			fm.foreground = 1;
+			break;
+		case 'd':
+			fm.debug = 1;
+			fm.foreground = 1;
+			break;
+		case 'o':
+			fm_opts(optarg);
+			break;
+		case 'E':
+			snprintf(fm.endpoint, sizeof(fm.endpoint), "%s",
+			    optarg);
+			break;
+		case 'R':
+			snprintf(fm.region, sizeof(fm.region), "%s", optarg);
+			break;
+		case 'M':
+			snprintf(fm.mds_arg, sizeof(fm.mds_arg), "%s", optarg);
+			break;
+		case 'S':
+			snprintf(fm.secret_file, sizeof(fm.secret_file), "%s",
+			    optarg);
+			break;
+		case 's': case 'n': case 'v':
+			break;		/* mount(8) helper flags */
+		case 'h':
+			fm_usage(0);
+			break;
+		default:
+			fm_usage(2);
+		}
+	}
+	if (argc - optind != 2)
+		fm_usage(2);
+	fm.spec = argv[optind];
+	fm.mnt = argv[optind + 1];
+	if (fm.debug)
+		log_level_cur = LOG_DEBUG;
+	if (fm_parse_spec(fm.spec) < 0) {
+		fprintf(stderr, "fsx-mount: %s: not a file system id or FSx "
+		    "mount spec\n", fm.spec);
+		return 1;
+	}
+	if (fm.endpoint[0] == '\0') {
+		e = getenv("FSX_ENDPOINT_URL");
+		snprintf(fm.endpoint, sizeof(fm.endpoint), "%s",
+		    e ? e : "http://127.0.0.1:4566");
+	}
+	if (fm.region[0] == '\0')
+		creds_client_region(fm.region, sizeof(fm.region));
+
+	memset(&conf, 0, sizeof(conf));
+	if (fm.mds_arg[0] != '\0') {
+		if (parse_hostport(fm.mds_arg, host, sizeof(host), &port) < 0 ||
+		    port == 0) {
+			fprintf(stderr, "fsx-mount: --mds %s: want HOST:PORT\n",
+			    fm.mds_arg);
+			return 1;
+		}
+		if (fm.secret_file[0] == '\0') {
+			fprintf(stderr, "fsx-mount: --mds needs "
+			    "--secret-file\n");
+			return 1;
+		}
+		rc = msg_secret_load(fm.secret_file, conf.secret);
+		if (rc < 0) {
+			fprintf(stderr, "fsx-mount: %s: %s\n", fm.secret_file,
+			    strerror(-rc));
+			return 1;
+		}
+	} else {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		rc = fm_mount_info(host, sizeof(host), &port, conf.secret,
+		    msg, sizeof(msg));
+		if (rc < 0) {
+			fprintf(stderr, "fsx-mount: %s\n", msg);
+			return 1;
+		}
+	}
+	conf.mds_host = host;
+	conf.mds_port = port;
+	conf.retry_secs = fm.retry_secs;
+	conf.resolve_mds = fm_resolve;
+	fm_fs = fsc_open(&conf, &rc);
+	if (fm_fs == NULL) {
+		fprintf(stderr, "fsx-mount: cannot reach the MDS of %s at "
+		    "%s:%d: %s\n", fm.fsid, host, port, rc == -EACCES ?
+		    "secret refused" : strerror(-rc));
+		return 1;
+	}
+	fm_root = fsc_root(fm_fs);
+	if (fm.subdir[0] != '\0') {
+		rc = fm_subdir_root(&fm_root);
+		if (rc < 0) {
+			fprintf(stderr, "fsx-mount: %s: /%s: %s\n", fm.spec,
+			    fm.subdir, strerror(-rc));
+			goto out;
+		}
+	}
+	pthread_key_create(&fm_buf_key, fm_buf_free);
+
+	/* FUSE options: ours first, the user's after. */
+	{
+		char *opts;
+
+		if (!fm_opt_has("allow_other") && geteuid() == 0)
+			fm_opt_add("allow_other");
+		if (!fm_opt_has("default_permissions"))
+			fm_opt_add("default_permissions");
+		opts = xasprintf("fsname=%s,subtype=fsx%s%s", fm.spec,
+		    fm.fuse_opts[0] ? "," : "", fm.fuse_opts);
+		fuse_opt_add_arg(&args, argv[0]);
+		fuse_opt_add_arg(&args, "-o");
+		fuse_opt_add_arg(&args, opts);
+		if (fm.debug)
+			fuse_opt_add_arg(&args, "-d");
+		free(opts);
+	}
+	se = fuse_session_new(&args, &fm_ops, sizeof(fm_ops), NULL);
+	if (se == NULL) {
+		fprintf(stderr, "fsx-mount: bad FUSE options: %s\n",
+		    fm.fuse_opts);
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out;
+	if (fuse_session_mount(se, fm.mnt) != 0) {
+		fprintf(stderr, "fsx-mount: cannot mount on %s\n", fm.mnt);
+		goto out_sig;
+	}
+	/* Mounted: a script may go on now. */
+	if (fuse_daemonize(fm.foreground) != 0)
+		goto out_unmount;
+	if (fm.readahead_kb > 0 &&
+	    pthread_create(&ra, NULL, fm_readahead, NULL) == 0)
+		pthread_detach(ra);
+	lc = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(lc, 1);
+	fuse_loop_cfg_set_max_threads(lc, FM_MAX_THREADS);
+	fuse_loop_cfg_set_idle_threads(lc, FM_MAX_THREADS);
+	ret = fuse_session_loop_mt(se, lc) == 0 ? 0 : 1;
+	fuse_loop_cfg_destroy(lc);
+out_unmount:
+	fuse_session_unmount(se);
+out_sig:
+	fuse_remove_signal_handlers(se);
+out:
+	if (se != NULL)
+		fuse_session_destroy(se);
+	fuse_opt_free_args(&args);
+	fsc_free(fm_fs);
+	return ret;
+}
