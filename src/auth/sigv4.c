@@ -22,7 +22,6 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
 #include "auth/sigv4.h"
@@ -498,26 +497,98 @@ sigv4_string_to_sign(const char *creq, const char *amz_date,
 	return 0;
 }
 
+/*
+ * HMAC-SHA256 over SHA256() (RFC 2104), which costs a fraction of
+ * OpenSSL 3's generic HMAC() that looks the digest up on every call.
+ */
 static int
 hmac256(const void *key, size_t klen, const char *msg, uint8_t out[32])
 {
-	unsigned int olen = 32;
+	uint8_t k0[64], pad[64 + 32], inner[32];
+	size_t mlen = strlen(msg);
+	uint8_t *buf;
 
-	if (HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg,
-	    strlen(msg), out, &olen) == NULL || olen != 32)
-		return -EIO;
+	memset(k0, 0, sizeof(k0));
+	if (klen > sizeof(k0))
+		SHA256(key, klen, k0);
+	else
+		memcpy(k0, key, klen);
+	buf = malloc(64 + mlen);
+	if (buf == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < 64; i++)
+		buf[i] = k0[i] ^ 0x36;
+	memcpy(buf + 64, msg, mlen);
+	SHA256(buf, 64 + mlen, inner);
+	OPENSSL_cleanse(buf, 64);
+	free(buf);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k0[i] ^ 0x5c;
+	memcpy(pad + 64, inner, 32);
+	SHA256(pad, sizeof(pad), out);
+	OPENSSL_cleanse(k0, sizeof(k0));
+	OPENSSL_cleanse(pad, sizeof(pad));
 	return 0;
+}
+
+/*
+ * The signing key (kSigning) of the last (secret, date, region, service)
+ * this thread used: every request of a client within a day shares it, so
+ * verifying costs one HMAC instead of five.
+ */
+struct sigv4_kcache {
+	uint8_t	secret_md[32];
+	char	scope[8 + 1 + SIGV4_SCOPE_PART_MAX * 2 + 2];
+	uint8_t	key[32];
+	int	valid;
+};
+static __thread struct sigv4_kcache sigv4_kc;
+
+static int
+signing_key(const char *secret, size_t slen, const char *date8,
+    const char *region, const char *service, uint8_t key[32])
+{
+	char kbuf[4 + SIGV4_SECRET_MAX], scope[sizeof(sigv4_kc.scope)];
+	uint8_t smd[32], k[32];
+	int rc, n;
+
+	n = snprintf(scope, sizeof(scope), "%s/%s/%s", date8, region, service);
+	if (n < 0 || (size_t)n >= sizeof(scope))
+		return -EINVAL;
+	SHA256((const unsigned char *)secret, slen, smd);
+	if (sigv4_kc.valid && strcmp(sigv4_kc.scope, scope) == 0 &&
+	    CRYPTO_memcmp(sigv4_kc.secret_md, smd, 32) == 0) {
+		memcpy(key, sigv4_kc.key, 32);
+		return 0;
+	}
+	memcpy(kbuf, "AWS4", 4);
+	memcpy(kbuf + 4, secret, slen);
+	rc = hmac256(kbuf, 4 + slen, date8, k);
+	if (rc == 0)
+		rc = hmac256(k, 32, region, key);
+	if (rc == 0)
+		rc = hmac256(key, 32, service, k);
+	if (rc == 0)
+		rc = hmac256(k, 32, "aws4_request", key);
+	OPENSSL_cleanse(kbuf, sizeof(kbuf));
+	OPENSSL_cleanse(k, sizeof(k));
+	if (rc == 0) {
+		memcpy(sigv4_kc.secret_md, smd, 32);
+		memcpy(sigv4_kc.scope, scope, sizeof(scope));
+		memcpy(sigv4_kc.key, key, 32);
+		sigv4_kc.valid = 1;
+	}
+	return rc;
 }
 
 int
 sigv4_signature(const char *secret, const char *amz_date, const char *region,
     const char *service, const char *sts, char out[65])
 {
-	char kbuf[4 + SIGV4_SECRET_MAX];
 	char date8[9];
-	uint8_t k[32], k2[32];
+	uint8_t k[32], sig[32];
 	size_t slen;
-	int rc = -EINVAL;
+	int rc;
 
 	out[0] = '\0';
 	if (secret == NULL || amz_date == NULL || strlen(amz_date) < 8 ||
@@ -526,24 +597,15 @@ sigv4_signature(const char *secret, const char *amz_date, const char *region,
 	slen = strlen(secret);
 	if (slen >= SIGV4_SECRET_MAX)
 		return -EINVAL;
-	memcpy(kbuf, "AWS4", 4);
-	memcpy(kbuf + 4, secret, slen);
 	memcpy(date8, amz_date, 8);
 	date8[8] = '\0';
-	rc = hmac256(kbuf, 4 + slen, date8, k);
+	rc = signing_key(secret, slen, date8, region, service, k);
 	if (rc == 0)
-		rc = hmac256(k, 32, region, k2);
+		rc = hmac256(k, 32, sts, sig);
 	if (rc == 0)
-		rc = hmac256(k2, 32, service, k);
-	if (rc == 0)
-		rc = hmac256(k, 32, "aws4_request", k2);
-	if (rc == 0)
-		rc = hmac256(k2, 32, sts, k);
-	if (rc == 0)
-		hex_encode(k, 32, out);
-	OPENSSL_cleanse(kbuf, sizeof(kbuf));
+		hex_encode(sig, 32, out);
 	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(k2, sizeof(k2));
+	OPENSSL_cleanse(sig, sizeof(sig));
 	return rc;
 }
 
