@@ -111,7 +111,9 @@ void	msg_srv_free(struct msg_srv *s);	/* NULL ok */
 
 /*
  * Send the reply to request `req` on connection c: same opcode and reqid,
- * MSG_F_REPLY set. Safe to call from any thread (a mutex orders replies).
+ * MSG_F_REPLY set. Call it from the dispatcher (the connection may be
+ * freed once dispatch has returned); a mutex orders concurrent replies if
+ * the dispatcher hands work to helper threads and waits for them.
  * 0 or -errno (the connection is then closed by its thread at the next
  * read).
  */
