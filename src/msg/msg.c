@@ -498,6 +498,7 @@ msg_sock_tune(int fd)
 {
 	int one = 1, sz = 4 * 1024 * 1024;
 
+
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
@@ -526,7 +527,21 @@ msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
 		return rc;
 	if (h.reqid != reqid || h.opcode != op || !(h.flags & MSG_F_REPLY))
 		return -EPROTO;
-	rc = msg_recv_payload(fd, &h, rbody, rbody_cap, rbulk, rbulk_cap);
+	/* a reply body longer than expected (a newer server) is truncated */
+	if (h.body_len > rbody_cap || (h.body_len > 0 && rbody == NULL)) {
+		uint32_t keep = rbody != NULL ? rbody_cap : 0;
+
+		rc = keep > 0 ? msg_read_full(fd, rbody, keep) : 0;
+		if (rc == 0)
+			rc = msg_drain(fd, h.body_len - keep);
+		if (rc < 0)
+			return rc;
+		h.body_len = 0;		/* consumed; now the bulk */
+		rc = msg_recv_payload(fd, &h, NULL, 0, rbulk, rbulk_cap);
+		h.body_len = keep;
+	} else
+		rc = msg_recv_payload(fd, &h, rbody, rbody_cap, rbulk,
+		    rbulk_cap);
 	if (rc == -EMSGSIZE) {
 		/* keep the stream in sync: the reply did not fit */
 		rc = msg_drain(fd, h.bulk_len);

@@ -384,7 +384,10 @@ int	msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
 	    void *rbody, uint32_t rbody_cap, uint32_t *rbody_len,
 	    void *rbulk, uint32_t rbulk_cap, uint32_t *rbulk_len);
 	/* one request, one reply; returns the reply status (0/-errno) or a
-	   transport error */
+	   transport error (then close fd). A reply body longer than
+	   rbody_cap is truncated (*rbody_len = bytes kept); a reply bulk
+	   longer than rbulk_cap is drained and gives -EMSGSIZE with the
+	   connection still usable. */
 
 /* Secret files hold 64 hex chars. */
 int	msg_secret_load(const char *path, uint8_t *secret);

@@ -446,6 +446,13 @@ START_TEST(msg_srv_calls_work)
 	/* a reply bulk that does not fit is drained: still in sync */
 	ck_assert_int_eq(msg_call(fd, MSG_OP_OST_READ, 0, &io, sizeof(io),
 	    NULL, 0, NULL, 0, NULL, buf, 10, &blen), -EMSGSIZE);
+	/* a reply body the caller did not ask for is dropped */
+	ck_assert_int_eq(msg_call(fd, MSG_OP_OST_WRITE, 0, &io, sizeof(io),
+	    NULL, 0, NULL, 0, NULL, NULL, 0, NULL), 0);
+	ck_assert_int_eq(msg_call(fd, MSG_OP_OST_WRITE, 0, &io, sizeof(io),
+	    NULL, 0, &rep, 8, &len, NULL, 0, NULL), 0);
+	ck_assert_uint_eq(len, 8);
+	ck_assert_uint_eq(rep.length, 0);
 	memset(buf, 9, 5000);
 	iov.iov_base = buf;
 	iov.iov_len = 5000;
