@@ -604,6 +604,47 @@ fm_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
+/*
+ * The kernel asks for security.capability before every write. Files
+ * without one are remembered for the attribute timeout, so a stream of
+ * writes costs no MDS round trips; a set or remove here forgets at once,
+ * one from another client is seen within the timeout like any attribute.
+ */
+#define FM_NOCAP_SLOTS	1024
+#define FM_XATTR_CAP	"security.capability"
+
+static struct {
+	uint64_t	ino;
+	uint64_t	until_ns;
+} fm_nocap[FM_NOCAP_SLOTS];
+static pthread_mutex_t	fm_nocap_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+fm_nocap_known(uint64_t ino)
+{
+	int hit;
+
+	pthread_mutex_lock(&fm_nocap_mu);
+	hit = fm_nocap[ino % FM_NOCAP_SLOTS].ino == ino &&
+	    fm_nocap[ino % FM_NOCAP_SLOTS].until_ns > now_mono_ns();
+	pthread_mutex_unlock(&fm_nocap_mu);
+	return hit;
+}
+
+static void
+fm_nocap_set(uint64_t ino, int none)
+{
+	pthread_mutex_lock(&fm_nocap_mu);
+	if (none) {
+		fm_nocap[ino % FM_NOCAP_SLOTS].ino = ino;
+		fm_nocap[ino % FM_NOCAP_SLOTS].until_ns = now_mono_ns() +
+		    (uint64_t)(FM_TIMEOUT * 1e9);
+	} else if (fm_nocap[ino % FM_NOCAP_SLOTS].ino == ino) {
+		fm_nocap[ino % FM_NOCAP_SLOTS].until_ns = 0;
+	}
+	pthread_mutex_unlock(&fm_nocap_mu);
+}
+
 static void
 fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
     const char *value, size_t size, int flags)
@@ -611,6 +652,7 @@ fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct msg_cred c;
 
 	fm_cred(req, &c);
+	fm_nocap_set(ino, 0);
 	fuse_reply_err(req, -fsc_setxattr(fm_fs, fm_ino(ino), name, value,
 	    size, (uint32_t)flags & (MSG_XA_CREATE | MSG_XA_REPLACE), &c));
 }
@@ -618,11 +660,16 @@ fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 static void
 fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
+	int is_cap = strcmp(name, FM_XATTR_CAP) == 0;
 	struct msg_cred c;
 	char *buf = NULL;
 	size_t len;
 	int rc;
 
+	if (is_cap && fm_nocap_known(ino)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
 	fm_cred(req, &c);
 	if (size > 0) {
 		buf = malloc(size);
@@ -632,6 +679,8 @@ fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 		}
 	}
 	rc = fsc_getxattr(fm_fs, fm_ino(ino), name, &c, buf, size, &len);
+	if (is_cap)
+		fm_nocap_set(ino, rc == -ENODATA);
 	if (rc < 0)
 		fm_err(req, rc);
 	else if (size == 0)
@@ -673,6 +722,7 @@ fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct msg_cred c;
 
 	fm_cred(req, &c);
+	fm_nocap_set(ino, 0);
 	fuse_reply_err(req, -fsc_removexattr(fm_fs, fm_ino(ino), name, &c));
 }
 
@@ -919,7 +969,9 @@ fm_opt_drop(const char *o)
 	    "noflock", "user_xattr", "nouser_xattr", "_netdev", "lazystatfs",
 	    "nolazystatfs", "auto", "noauto", "user", "nouser", "users",
 	    "nofail", "owner", "group", "acl", "noacl", "checksum",
-	    "nochecksum", "rw", NULL };
+	    "nochecksum", "rw", "relatime", "norelatime", "strictatime",
+	    "nostrictatime", "lazytime", "nolazytime", "iversion",
+	    "noiversion", NULL };
 
 	for (int i = 0; drop[i] != NULL; i++)
 		if (strcmp(o, drop[i]) == 0)
