@@ -39,6 +39,14 @@ struct api_ctx {
 	const char		*partition;
 	const char		*request_id;
 	const char		*op;
+	char			*out_text;	/* set by api_reply_text() */
 };
+
+/*
+ * Answer with JSON text that is already serialized (a listing assembled
+ * from stored descriptions, say) instead of a json_t: takes `text`
+ * (malloc'd, one JSON object) and returns the value the handler returns.
+ */
+json_t	*api_reply_text(struct api_ctx *cx, char *text);
 
 #endif

@@ -4,9 +4,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "api_ctx.h"
 
 static const struct {
 	int		 status;
@@ -81,4 +83,12 @@ api_empty_list(const char *member)
 
 	json_object_set_new(o, member, json_array());
 	return o;
+}
+
+json_t *
+api_reply_text(struct api_ctx *cx, char *text)
+{
+	free(cx->out_text);
+	cx->out_text = text;
+	return json_true();	/* a singleton: decref is a no-op */
 }

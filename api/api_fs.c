@@ -19,6 +19,7 @@
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -413,75 +414,131 @@ fs_token_encode(long long seq)
 	return json_string((char *)out);
 }
 
-static int
-fs_ids_contain(const json_t *ids, const char *id)
+/* Append one stored description to a listing, with its lifecycle. */
+static void
+fs_doc_append(struct buf *b, const char *doc, const char *lifecycle, int first)
 {
-	size_t i;
-	json_t *v;
+	const char *rest = doc + 1;
 
-	json_array_foreach(ids, i, v)
-		if (strcmp(json_string_value(v), id) == 0)
-			return 1;
-	return 0;
+	if (!first)
+		buf_add(b, ",", 1);
+	buf_printf(b, "{\"Lifecycle\":\"%s\"", lifecycle);
+	rest += strspn(rest, " \t\r\n");
+	if (*rest != '}')
+		buf_add(b, ",", 1);
+	buf_adds(b, rest);
 }
 
+/*
+ * DescribeFileSystems. The listing is assembled from the stored
+ * descriptions' text (they are written by json_dumps, so each is one JSON
+ * object) rather than parsed and dumped again: this is the operation
+ * clients poll.
+ */
 json_t *
 api_fs_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
-	static const char q[] = "SELECT seq, id, doc, lifecycle FROM file_systems"
+	static const char all[] = "SELECT seq, doc, lifecycle FROM file_systems"
 	    " WHERE account = ?1 AND region = ?2 AND seq > ?3 ORDER BY seq";
+	static const char one[] = "SELECT seq, doc, lifecycle FROM file_systems"
+	    " WHERE id = ?1 AND account = ?2 AND region = ?3";
 	const json_t *ids = json_object_get(in, "FileSystemIds");
 	const json_t *jmax = json_object_get(in, "MaxResults");
 	const char *tok = json_string_value(json_object_get(in, "NextToken"));
-	long long after = 0, max = FS_PAGE_MAX, last = 0;
-	json_t *list, *out;
+	long long after = 0, max = FS_PAGE_MAX, last = 0, *seqs = NULL;
+	size_t i, nids = json_array_size(ids);
+	long long n = 0;
 	sqlite3_stmt *st;
-	size_t i, n = 0;
-	json_t *v;
+	struct buf b;
 	int more = 0;
+	json_t *v;
 
 	if (jmax != NULL && json_integer_value(jmax) < max)
 		max = json_integer_value(jmax);
 	if (tok != NULL && fs_token_decode(tok, &after) < 0)
 		return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
-	/* Every listed id must exist for this caller. */
-	json_array_foreach(ids, i, v) {
-		json_t *d = api_fs_load(cx, json_string_value(v), NULL, 0);
-
-		if (d == NULL)
-			return api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
-			    "File system '%s' does not exist.", json_string_value(v));
-		json_decref(d);
-	}
-	st = db_stmt(q);
-	if (st == NULL)
-		return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state unavailable");
-	sqlite3_bind_text(st, 1, cx->account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cx->region, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, after);
-	list = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *d;
-
-		if (ids != NULL && !fs_ids_contain(ids, col_text(st, 1)))
-			continue;
-		if ((long long)n == max) {
-			more = 1;
-			break;
+	buf_init(&b, 4096);
+	buf_adds(&b, "{\"FileSystems\":[");
+	if (ids == NULL) {
+		st = db_stmt(all);
+		if (st == NULL)
+			goto internal;
+		sqlite3_bind_text(st, 1, cx->account, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, cx->region, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, after);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (n == max) {
+				more = 1;
+				break;
+			}
+			fs_doc_append(&b, col_text(st, 1), col_text(st, 2), n == 0);
+			last = sqlite3_column_int64(st, 0);
+			n++;
 		}
-		d = fs_doc_out(col_text(st, 2), col_text(st, 3));
-		if (d == NULL)
-			continue;
-		json_array_append_new(list, d);
-		last = sqlite3_column_int64(st, 0);
-		n++;
+		sqlite3_reset(st);
+	} else {
+		/* Every listed id must exist for this caller; then seq order. */
+		seqs = xcalloc(nids ? nids : 1, sizeof(*seqs));
+		st = db_stmt(one);
+		if (st == NULL)
+			goto internal;
+		json_array_foreach(ids, i, v) {
+			sqlite3_bind_text(st, 1, json_string_value(v), -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, cx->account, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, cx->region, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_ROW) {
+				sqlite3_reset(st);
+				free(seqs);
+				buf_fini(&b);
+				return api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
+				    "File system '%s' does not exist.",
+				    json_string_value(v));
+			}
+			seqs[i] = sqlite3_column_int64(st, 0);
+			sqlite3_reset(st);
+		}
+		/* Emit in seq order, each id once, resuming after the cursor. */
+		for (;;) {
+			long long next = -1;
+			size_t at = 0;
+
+			for (i = 0; i < nids; i++)
+				if (seqs[i] > after && (next < 0 || seqs[i] < next)) {
+					next = seqs[i];
+					at = i;
+				}
+			if (next < 0)
+				break;
+			if (n == max) {
+				more = 1;
+				break;
+			}
+			sqlite3_bind_text(st, 1, json_string_value(json_array_get(ids,
+			    at)), -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, cx->account, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, cx->region, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW) {
+				fs_doc_append(&b, col_text(st, 1), col_text(st, 2), n == 0);
+				n++;
+			}
+			sqlite3_reset(st);
+			after = last = next;
+		}
+		free(seqs);
 	}
-	sqlite3_reset(st);
-	out = json_object();
-	json_object_set_new(out, "FileSystems", list);
-	if (more)
-		json_object_set_new(out, "NextToken", fs_token_encode(last));
-	return out;
+	buf_add(&b, "]", 1);
+	if (more) {
+		json_t *t = fs_token_encode(last);
+
+		buf_printf(&b, ",\"NextToken\":\"%s\"", json_string_value(t));
+		json_decref(t);
+	}
+	buf_add(&b, "}", 1);
+	return api_reply_text(cx, buf_take(&b));
+internal:
+	free(seqs);
+	buf_fini(&b);
+	return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state unavailable");
 }
 
 json_t *

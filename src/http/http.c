@@ -255,8 +255,14 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	cx.op = op->name;
 	out = op->handler(&cx, in, &err);
 	json_decref(in);
-	if (out == NULL)
+	if (out == NULL) {
+		free(cx.out_text);
 		return http_reply_err(c, rq, &err);
+	}
+	if (cx.out_text != NULL) {
+		json_decref(out);
+		return http_reply(c, rq, 200, CT_JSON, cx.out_text, NULL);
+	}
 	return http_reply_json(c, rq, 200, out, NULL);
 }
 

@@ -2,14 +2,13 @@
  * fsxd metrics (see metrics.h). Operations are indexed as in api_ops[];
  * index -1 (health, metrics, mount-info, unknown) is counted as "other".
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
-#include "core/util.h"
+#include "core/buf.h"
 #include "db/db.h"
 #include "http/metrics.h"
 
@@ -42,45 +41,21 @@ metrics_request(int op_idx, int status, double seconds)
 	__atomic_fetch_add(&m_sum_us, (uint64_t)(seconds * 1e6), __ATOMIC_RELAXED);
 }
 
-struct mbuf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-mb_printf(struct mbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap *= 2;
-		b->p = realloc(b->p, b->cap);
-		if (b->p == NULL)
-			abort();
-	}
-}
-
 char *
 metrics_render(void)
 {
 	static const char q[] =
 	    "SELECT lifecycle, COUNT(*) FROM file_systems GROUP BY lifecycle";
-	struct mbuf b = { xmalloc(8192), 0, 8192 };
+	struct buf b;
 	uint64_t cum = 0, total = 0;
 	sqlite3_stmt *st;
 	size_t nops = 0;
 
+	buf_init(&b, 8192);
+
 	while (api_ops[nops].name != NULL)
 		nops++;
-	mb_printf(&b, "# HELP fsxd_requests_total API requests by operation and HTTP status.\n"
+	buf_printf(&b, "# HELP fsxd_requests_total API requests by operation and HTTP status.\n"
 	    "# TYPE fsxd_requests_total counter\n");
 	for (size_t o = 0; o <= M_OPS; o++) {
 		const char *name;
@@ -94,36 +69,36 @@ metrics_render(void)
 			if (v == 0)
 				continue;
 			if (m_codes[s] != 0)
-				mb_printf(&b, "fsxd_requests_total{operation=\"%s\",status=\"%d\"} %llu\n",
+				buf_printf(&b, "fsxd_requests_total{operation=\"%s\",status=\"%d\"} %llu\n",
 				    name, m_codes[s], (unsigned long long)v);
 			else
-				mb_printf(&b, "fsxd_requests_total{operation=\"%s\",status=\"other\"} %llu\n",
+				buf_printf(&b, "fsxd_requests_total{operation=\"%s\",status=\"other\"} %llu\n",
 				    name, (unsigned long long)v);
 		}
 	}
-	mb_printf(&b, "# HELP fsxd_request_duration_seconds Request latency.\n"
+	buf_printf(&b, "# HELP fsxd_request_duration_seconds Request latency.\n"
 	    "# TYPE fsxd_request_duration_seconds histogram\n");
 	for (size_t i = 0; i <= M_BUCKETS; i++) {
 		cum += __atomic_load_n(&m_hist[i], __ATOMIC_RELAXED);
 		if (i < M_BUCKETS)
-			mb_printf(&b, "fsxd_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			buf_printf(&b, "fsxd_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
 			    m_bounds[i], (unsigned long long)cum);
 	}
 	total = cum;
-	mb_printf(&b, "fsxd_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+	buf_printf(&b, "fsxd_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
 	    "fsxd_request_duration_seconds_sum %.6f\n"
 	    "fsxd_request_duration_seconds_count %llu\n",
 	    (unsigned long long)total,
 	    __atomic_load_n(&m_sum_us, __ATOMIC_RELAXED) / 1e6,
 	    (unsigned long long)total);
-	mb_printf(&b, "# HELP fsxd_file_systems File systems by lifecycle.\n"
+	buf_printf(&b, "# HELP fsxd_file_systems File systems by lifecycle.\n"
 	    "# TYPE fsxd_file_systems gauge\n");
 	st = db_stmt(q);
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
-		mb_printf(&b, "fsxd_file_systems{lifecycle=\"%s\"} %d\n",
+		buf_printf(&b, "fsxd_file_systems{lifecycle=\"%s\"} %d\n",
 		    (const char *)sqlite3_column_text(st, 0),
 		    sqlite3_column_int(st, 1));
 	if (st != NULL)
 		sqlite3_reset(st);
-	return b.p;
+	return buf_take(&b);
 }
