@@ -691,7 +691,6 @@ pat_compile(struct model_pat *mp)
 	if (i < sizeof(model_pat_override) / sizeof(model_pat_override[0]))
 		sb_puts(&ere, model_pat_override[i].ere);
 	else if (pat_translate(src, &ere, &icase) != 0) {
-		log_err("api model: cannot translate pattern %s", src);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -699,7 +698,8 @@ pat_compile(struct model_pat *mp)
 	    (icase ? REG_ICASE : 0));
 	if (rc != 0) {
 		regerror(rc, &mp->re, ebuf, sizeof(ebuf));
-		log_err("api model: pattern %s (ERE %s): %s", src, ere.buf, ebuf);
+		log_debug("api model: pattern %s (ERE %s): %s", src, ere.buf,
+		    ebuf);
 		rc = -EINVAL;
 		goto out;
 	}
@@ -978,6 +978,7 @@ pat_get(const char *src)
 	mp->src = xstrdup(src);
 	mp->kind = PAT_CLASS;	/* nothing to regfree until compiled */
 	if (pat_compile(mp) != 0) {
+		log_err("api model: cannot translate pattern %s", src);
 		pat_free(mp);
 		return NULL;
 	}
