@@ -81,6 +81,26 @@ job_main(void *arg)
 	return NULL;
 }
 
+/* CPU seconds (user + system) used so far by process `pid`. */
+static double
+proc_cpu(pid_t pid)
+{
+	char path[64], *txt = NULL, *p;
+	unsigned long long ut = 0, st = 0;
+	double r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (file_read_all(path, &txt, NULL, 4096) < 0)
+		return 0;
+	p = strrchr(txt, ')');
+	/* fields after the command: state is 3rd; utime, stime are 14, 15 */
+	if (p != NULL && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+	    "%*u %*u %llu %llu", &ut, &st) == 2)
+		r = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	free(txt);
+	return r;
+}
+
 static double
 phase(int write)
 {
@@ -112,7 +132,7 @@ main(int argc, char **argv)
 	char *txt;
 	uint64_t mib = 1024;
 	uint32_t kib = 1024;
-	double w, r;
+	double w, r, c0, c1, c2;
 	pid_t pid;
 	int ch, st;
 
@@ -189,16 +209,21 @@ main(int argc, char **argv)
 		rm_rf(dir);
 		return 1;
 	}
+	c0 = proc_cpu(pid);
 	w = phase(1);
+	c1 = proc_cpu(pid);
 	r = w < 0 ? -1 : phase(0);
+	c2 = proc_cpu(pid);
 	kill(pid, SIGTERM);
 	waitpid(pid, &st, 0);
 	rm_rf(dir);
 	if (w < 0 || r < 0)
 		return 1;
 	printf("oss_stream: %llu MiB, %u KiB requests, %d conn(s): "
-	    "write %.0f MB/s, read %.0f MB/s\n", (unsigned long long)(total_bytes
-	    >> 20), kib, nconn, w, r);
+	    "write %.0f MB/s, read %.0f MB/s; fsx-oss CPU per GB: "
+	    "write %.2f s, read %.2f s\n",
+	    (unsigned long long)(total_bytes >> 20), kib, nconn, w, r,
+	    (c1 - c0) / (total_bytes / 1e9), (c2 - c1) / (total_bytes / 1e9));
 	free(pf);
 	free(sf);
 	free(ost);
