@@ -190,6 +190,9 @@ db_init(const char *path)
 
 	free(db_path);
 	db_path = xstrdup(path);
+	/* No global allocation statistics: they take a process-wide mutex
+	 * on every malloc, which the HTTP threads would contend on. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (db_conn() == NULL)
 		return -EIO;
 	have = db_user_version();

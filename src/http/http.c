@@ -57,6 +57,41 @@ struct hdr_list {
 	int			overflow;
 };
 
+/*
+ * A version 4 UUID for x-amzn-RequestId. uuid_generate_random() makes
+ * five system calls per id; request ids need uniqueness, not secrecy, so
+ * each thread draws them from xoshiro256** seeded once from getrandom.
+ */
+static void
+http_request_id(char out[37])
+{
+	static __thread uint64_t s[4];
+	static __thread int seeded;
+	uint64_t r[2];
+	uuid_t u;
+
+	if (!seeded) {
+		rand_bytes(s, sizeof(s));
+		s[0] |= 1;
+		seeded = 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		uint64_t t = s[1] << 17, x = s[1] * 5;
+
+		r[i] = ((x << 7) | (x >> 57)) * 9;
+		s[2] ^= s[0];
+		s[3] ^= s[1];
+		s[1] ^= s[2];
+		s[0] ^= s[3];
+		s[2] ^= t;
+		s[3] = (s[3] << 45) | (s[3] >> 19);
+	}
+	memcpy(u, r, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40;		/* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;		/* RFC 4122 variant */
+	uuid_unparse_lower(u, out);
+}
+
 static enum MHD_Result
 hdr_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
@@ -306,11 +341,8 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	if (rq == NULL) {
-		uuid_t u;
-
 		rq = xcalloc(1, sizeof(*rq));
-		uuid_generate_random(u);
-		uuid_unparse_lower(u, rq->rid);
+		http_request_id(rq->rid);
 		rq->t0 = now_mono_ns();
 		rq->op_idx = -1;
 		*con_cls = rq;
