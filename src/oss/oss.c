@@ -316,6 +316,33 @@ obj_refresh(struct oss_ost *t, struct oss_obj *ob)
 	return 0;
 }
 
+/*
+ * Make the object's data durable: fdatasync, and for an object created by
+ * this process, fsync its O/xx directory (and O, which may have gained xx)
+ * so the name survives a crash too. Called with the object locked.
+ */
+static int
+obj_sync(struct oss_ost *t, struct oss_obj *ob, uint64_t oid)
+{
+	char sub[4];
+	int dfd, rc = 0;
+
+	if (fdatasync(oss_obj_fd(ob)) < 0)
+		return -errno;
+	if (!oss_obj_name_dirty(ob))
+		return 0;
+	snprintf(sub, sizeof(sub), "%02x", (unsigned)(oid & 0xff));
+	dfd = openat(t->odirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (fsync(dfd) < 0 || fsync(t->odirfd) < 0)
+		rc = -errno;
+	close(dfd);
+	if (rc == 0)
+		oss_obj_name_synced(ob);
+	return rc;
+}
+
 static int
 h_write(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
     const struct msg_hdr *h, const struct msg_io *io, const uint8_t *bulk)
@@ -359,9 +386,8 @@ h_write(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 		}
 		done += (uint64_t)w;
 	}
-	if (rc == 0 && (h->flags & MSG_F_SYNC) &&
-	    fdatasync(oss_obj_fd(ob)) < 0)
-		rc = -errno;
+	if (rc == 0 && (h->flags & MSG_F_SYNC))
+		rc = obj_sync(t, ob, io->oid);
 	/* account what really happened, then give back the reservation */
 	rc2 = obj_refresh(t, ob);
 	ost_account(t, growth, 0);
@@ -598,16 +624,15 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	case MSG_OP_OST_SYNC: {
 		struct oss_obj *ob;
 
-		rc = obj_get(o, t, obj.oid, 0, &ob);
+		rc = obj_get_locked(o, t, obj.oid, 0, &ob);
 		if (rc == -ENOENT) {
 			rc = 0;
 			break;
 		}
 		if (rc < 0)
 			return rc;
-		if (fdatasync(oss_obj_fd(ob)) < 0)
-			rc = -errno;
-		oss_obj_put(o->oc, ob);
+		rc = obj_sync(t, ob, obj.oid);
+		obj_release(o, ob);
 		atomic_fetch_add(&o->n_sync, 1);
 		break;
 	}

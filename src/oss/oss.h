@@ -27,7 +27,9 @@
  *   OST_PUNCH    msg_io, offset = new size: ftruncate; a missing object
  *                with offset 0 stays missing, with offset > 0 is created
  *                sparse; reply msg_io_rep
- *   OST_SYNC     msg_obj: fdatasync; a missing object is success
+ *   OST_SYNC     msg_obj: fdatasync (plus an fsync of the directory when
+ *                the object was created by this process and not yet
+ *                synced); a missing object is success
  *   OST_GETATTR  msg_obj; reply msg_obj_attr; missing: -ENOENT
  *   OST_STATFS   msg_obj (ost only); reply msg_statfs, bsize 4096,
  *                blocks = capacity / 4096, files = objects
@@ -107,5 +109,9 @@ int		 oss_obj_dead(const struct oss_obj *ob);	/* under lock */
 uint64_t	 oss_obj_alloc(const struct oss_obj *ob);
 uint64_t	 oss_obj_size(const struct oss_obj *ob);
 void		 oss_obj_set(struct oss_obj *ob, uint64_t alloc, uint64_t size);
+/* The file was created by this process and its directory entry may not be
+ * durable yet (cleared by oss_obj_name_synced after an fsync of its dir). */
+int		 oss_obj_name_dirty(const struct oss_obj *ob);
+void		 oss_obj_name_synced(struct oss_obj *ob);
 
 #endif

@@ -32,6 +32,7 @@ struct oss_obj {
 	int			 fd;
 	int			 refs;
 	int			 dead;
+	int			 name_dirty;	/* made here, dir not synced */
 	pthread_mutex_t		 mu;
 	_Atomic uint64_t	 alloc;		/* bytes allocated */
 	_Atomic uint64_t	 size;
@@ -253,6 +254,7 @@ oss_obj_get(struct oss_obj_cache *oc, uint32_t ost, int odirfd,
 	nob->refs = 1;
 	nob->alloc = (uint64_t)st.st_blocks * 512;
 	nob->size = (uint64_t)st.st_size;
+	nob->name_dirty = made;
 	pthread_mutex_init(&nob->mu, NULL);
 
 	pthread_mutex_lock(&oc->mu);
@@ -260,6 +262,8 @@ oss_obj_get(struct oss_obj_cache *oc, uint32_t ost, int odirfd,
 	if (ob != NULL) {
 		/* lost the race: use the cached one */
 		ob->refs++;
+		if (made)
+			__atomic_store_n(&ob->name_dirty, 1, __ATOMIC_RELAXED);
 		lru_unlink(oc, ob);
 		lru_push_hot(oc, ob);
 		pthread_mutex_unlock(&oc->mu);
@@ -349,6 +353,18 @@ uint64_t
 oss_obj_size(const struct oss_obj *ob)
 {
 	return ob->size;
+}
+
+int
+oss_obj_name_dirty(const struct oss_obj *ob)
+{
+	return __atomic_load_n(&ob->name_dirty, __ATOMIC_RELAXED);
+}
+
+void
+oss_obj_name_synced(struct oss_obj *ob)
+{
+	__atomic_store_n(&ob->name_dirty, 0, __ATOMIC_RELAXED);
 }
 
 void
