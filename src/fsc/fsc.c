@@ -33,6 +33,7 @@ struct fsc_inode {
 	struct fsc_layout	**stale;	/* replaced, freed last */
 	int			nstale;
 	uint64_t		size;
+	int64_t			mtime_sec, mtime_nsec;	/* for closes */
 	struct fsc_inode	*next;
 };
 
@@ -42,7 +43,6 @@ struct fsc_file {
 	int			flags;
 	struct msg_cred		cred;
 	int			dirty;
-	int64_t			mtime_sec, mtime_nsec;
 };
 
 static int
@@ -149,6 +149,31 @@ fsc_inode_relayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred)
 	}
 	pthread_mutex_unlock(&fs->imu);
 	free(l);
+}
+
+/* A setattr of the mtime: closes of writers here send it on. */
+static void
+fsc_inode_mtime(struct fsc *fs, const struct msg_setattr *sa)
+{
+	struct fsc_inode *in;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&fs->imu);
+	for (in = fs->itab[sa->ino % FSC_IHASH]; in != NULL; in = in->next) {
+		if (in->ino != sa->ino)
+			continue;
+		pthread_mutex_lock(&in->mu);
+		if (sa->valid & MSG_SA_MTIME_NOW) {
+			in->mtime_sec = now.tv_sec;
+			in->mtime_nsec = now.tv_nsec;
+		} else {
+			in->mtime_sec = sa->mtime_sec;
+			in->mtime_nsec = sa->mtime_nsec;
+		}
+		pthread_mutex_unlock(&in->mu);
+	}
+	pthread_mutex_unlock(&fs->imu);
 }
 
 static void
@@ -385,6 +410,37 @@ fsc_glimpse(struct fsc *fs, const struct msg_cred *cred,
 	return 0;
 }
 
+/*
+ * Attributes as this client must show them: a file open for write
+ * somewhere gets its size from the objects (glimpse), and never less than
+ * what this client wrote into it (its close may not have reached the MDS).
+ */
+static int
+fsc_attr_fix(struct fsc *fs, const struct msg_cred *cred,
+    struct msg_attr *attr)
+{
+	struct fsc_inode *in;
+	int rc;
+
+	if (!S_ISREG(attr->mode))
+		return 0;
+	rc = fsc_glimpse(fs, cred, attr);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&fs->imu);
+	for (in = fs->itab[attr->ino % FSC_IHASH]; in != NULL; in = in->next) {
+		if (in->ino != attr->ino)
+			continue;
+		pthread_mutex_lock(&in->mu);
+		if (in->size > attr->size)
+			attr->size = in->size;
+		pthread_mutex_unlock(&in->mu);
+		break;
+	}
+	pthread_mutex_unlock(&fs->imu);
+	return 0;
+}
+
 /* ---- namespace ---- */
 
 int
@@ -407,7 +463,7 @@ fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
 	fsc_req_init(&r, MSG_OP_MDS_LOOKUP, &b, sizeof(b.n) + len);
 	rc = fsc_attr_call(fs, &r, attr);
 	if (rc == 0)
-		rc = fsc_glimpse(fs, cred, attr);
+		rc = fsc_attr_fix(fs, cred, attr);
 	return rc;
 }
 
@@ -425,7 +481,7 @@ fsc_getattr(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
 	fsc_req_init(&r, MSG_OP_MDS_GETATTR, &b, sizeof(b));
 	rc = fsc_attr_call(fs, &r, attr);
 	if (rc == 0)
-		rc = fsc_glimpse(fs, cred, attr);
+		rc = fsc_attr_fix(fs, cred, attr);
 	return rc;
 }
 
@@ -484,8 +540,10 @@ fsc_setattr(struct fsc *fs, struct fsc_file *f, const struct msg_setattr *sa,
 	rc = fsc_attr_call(fs, &r, attr);
 	if (rc < 0)
 		return rc;
+	if (sa->valid & MSG_SA_MTIME)
+		fsc_inode_mtime(fs, sa);
 	if (!(sa->valid & MSG_SA_SIZE))
-		return 0;
+		return fsc_attr_fix(fs, &sa->cred, attr);
 	fsc_inode_truncated(fs, sa->ino, sa->size);
 	if (shrink) {
 		if (f != NULL) {
@@ -798,6 +856,8 @@ fsc_link(struct fsc *fs, uint64_t ino, uint64_t newparent,
 		rc = fsc_lookup(fs, newparent, newname, cred, attr);
 		if (rc == 0 && attr->ino != ino)
 			rc = -EEXIST;
+	} else if (rc == 0) {
+		rc = fsc_attr_fix(fs, cred, attr);
 	}
 	return rc;
 }
@@ -963,9 +1023,9 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 			b.written = 1;
 			pthread_mutex_lock(&f->in->mu);
 			b.size = f->in->size;
+			b.mtime_sec = f->in->mtime_sec;
+			b.mtime_nsec = f->in->mtime_nsec;
 			pthread_mutex_unlock(&f->in->mu);
-			b.mtime_sec = f->mtime_sec;
-			b.mtime_nsec = f->mtime_nsec;
 		}
 		fsc_req_init(&r, MSG_OP_MDS_CLOSE, &b, sizeof(b));
 		rc = fsc_attr_call(fs, &r, &a);
@@ -1148,8 +1208,8 @@ fsc_write(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	if (off + len > f->in->size)
 		f->in->size = off + len;
 	f->dirty = 1;
-	f->mtime_sec = now.tv_sec;
-	f->mtime_nsec = now.tv_nsec;
+	f->in->mtime_sec = now.tv_sec;
+	f->in->mtime_nsec = now.tv_nsec;
 	pthread_mutex_unlock(&f->in->mu);
 	*done = len;
 out:
@@ -1222,9 +1282,9 @@ fsc_fsync(struct fsc *fs, struct fsc_file *f)
 	sa.cred = f->cred;
 	pthread_mutex_lock(&f->in->mu);
 	sa.size = f->in->size;
+	sa.mtime_sec = f->in->mtime_sec;
+	sa.mtime_nsec = f->in->mtime_nsec;
 	pthread_mutex_unlock(&f->in->mu);
-	sa.mtime_sec = f->mtime_sec;
-	sa.mtime_nsec = f->mtime_nsec;
 	sa.valid = MSG_SA_MTIME;
 	if (sa.size > a.size)
 		sa.valid |= MSG_SA_SIZE;
@@ -1313,6 +1373,16 @@ out:
 	return rc;
 }
 
+/*
+ * POSIX ACLs are not enforced (permissions are the mode bits), so they are
+ * refused rather than stored: cp -a and tar then fall back to chmod.
+ */
+static int
+fsc_xattr_acl(const char *name)
+{
+	return strncmp(name, "system.posix_acl_", 17) == 0;
+}
+
 /* Fixed-struct + name body for xattr calls. */
 static int
 fsc_xattr_body(union fsc_body *b, uint64_t ino, const char *name,
@@ -1345,6 +1415,8 @@ fsc_getxattr(struct fsc *fs, uint64_t ino, const char *name,
 	int rc, blen;
 
 	*len = 0;
+	if (fsc_xattr_acl(name))
+		return -EOPNOTSUPP;
 	if (strcmp(name, FSC_XATTR_OSTDF) == 0)
 		return fsc_ostdf(fs, buf, cap, len);
 	if (strcmp(name, FSC_XATTR_LOV) == 0) {
@@ -1393,6 +1465,8 @@ fsc_setxattr(struct fsc *fs, uint64_t ino, const char *name, const void *val,
 
 	if (strcmp(name, FSC_XATTR_OSTDF) == 0)
 		return -EPERM;
+	if (fsc_xattr_acl(name))
+		return -EOPNOTSUPP;
 	if (len > MSG_XATTR_MAX)
 		return -E2BIG;
 	iov.iov_base = (void *)val;
