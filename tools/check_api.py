@@ -9,7 +9,8 @@ Fails (exit 1) with one line per problem when
     in openapi.yaml differs from what the model gives (the schemas are
     compared in full: every component the request body reaches);
   - openapi.yaml is not valid OpenAPI 3.1 (when openapi-spec-validator is
-    installed).
+    installed);
+  - anything else differs from what tools/gen_openapi.py would write now.
 Prints "check-api: N operations agree" otherwise.
 
 openapi.yaml is read with PyYAML when available, else with a reader for the
@@ -194,6 +195,9 @@ def check(root):
                         % (o, resp, mo["output"]))
         if len(errs) == bad:
             n_ok += 1
+    if not errs and doc != gen_openapi.build(model, ops):
+        errs.append("openapi.yaml is stale (responses, errors or components "
+                    "differ): run python3 tools/gen_openapi.py > openapi.yaml")
     return errs, n_ok
 
 

@@ -580,6 +580,82 @@ START_TEST(t_truncate_utf8)
 }
 END_TEST
 
+/*
+ * Every operation, every member of the input's model (walked through the
+ * embedded JSON), set to every kind of JSON value: no crash, and any
+ * failure carries a known error and a message that is valid UTF-8.
+ */
+static const char *const hostile[] = {
+	"null", "0", "-1", "1.5", "1e300", "9223372036854775807", "true",
+	"\"\"", "\"x\"", "\"\\u0000\"", "[]", "{}", "[null]", "[1]",
+	"[{}]", "[\"x\", null, 2]", "{\"a\": [1, {}]}", "[[[[]]]]",
+};
+
+static void
+fuzz_one(const char *op, json_t *in)
+{
+	json_t *s;
+
+	api_error_clear(&verr);
+	if (api_validate(op, in, &verr) == 0)
+		return;
+	ck_assert_msg(verr.code == API_E_BAD_REQUEST ||
+	    verr.code == API_E_SERIALIZATION, "%s: code %d", op, verr.code);
+	ck_assert_msg(verr.message[0] != '\0', "%s: empty message", op);
+	s = json_string(verr.message);
+	ck_assert_msg(s != NULL, "%s: message not UTF-8", op);
+	json_decref(s);
+}
+
+START_TEST(t_hostile)
+{
+	json_t *root, *ops, *shapes, *o, *m, *in, *v, *nested;
+	const char *op;
+	size_t i, k;
+
+	root = json_loadb((const char *)api_model_json[0].data,
+	    api_model_json[0].len, 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	ops = json_object_get(root, "operations");
+	shapes = json_object_get(root, "shapes");
+	json_object_foreach(ops, op, o) {
+		json_t *req = json_object_get(shapes,
+		    json_string_value(json_object_get(o, "input")));
+
+		json_array_foreach(json_object_get(req, "members"), i, m) {
+			const char *name = json_string_value(json_object_get(m,
+			    "name"));
+
+			for (k = 0; k < sizeof(hostile) / sizeof(hostile[0]); k++) {
+				v = json_loads(hostile[k], JSON_DECODE_ANY | JSON_ALLOW_NUL,
+				    NULL);
+				ck_assert_ptr_nonnull(v);
+				/* the member itself, and as every nested member */
+				in = json_object();
+				json_object_set(in, name, v);
+				fuzz_one(op, in);
+				json_decref(in);
+				nested = json_object();
+				json_object_set(nested, "Key", v);
+				json_object_set(nested, "Name", v);
+				json_object_set(nested, "Level", v);
+				json_object_set(nested, "Values", v);
+				in = json_object();
+				json_object_set(in, name, nested);
+				fuzz_one(op, in);
+				json_object_set_new(in, name,
+				    json_pack("[O, O]", nested, nested));
+				fuzz_one(op, in);
+				json_decref(in);
+				json_decref(nested);
+				json_decref(v);
+			}
+		}
+	}
+	json_decref(root);
+}
+END_TEST
+
 static void
 teardown(void)
 {
@@ -608,6 +684,7 @@ model_suite(void)
 	tcase_add_test(tc, t_valid);
 	tcase_add_test(tc, t_unknown_op);
 	tcase_add_test(tc, t_truncate_utf8);
+	tcase_add_test(tc, t_hostile);
 	suite_add_tcase(s, tc);
 	return s;
 }
