@@ -423,6 +423,55 @@ START_TEST(oss_concurrent_clients_small_cache)
 }
 END_TEST
 
+static void *
+filler_main(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t *buf = malloc(65536);
+	int fd = msg_connect("127.0.0.1", port, sec, NULL), rc = 0;
+
+	memset(buf, 1, 65536);
+	for (uint64_t off = 0; fd >= 0 && rc == 0; off += 65536) {
+		rc = owrite(fd, 1, 500 + (uint64_t)w->id, off, buf, 65536, 0,
+		    NULL);
+		if (rc == 0)
+			w->fails++;	/* counts admitted writes here */
+	}
+	if (rc != -ENOSPC)
+		w->id = -1;
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+/* Concurrent writers on a full OST: together they never exceed it. */
+START_TEST(oss_concurrent_writers_respect_capacity)
+{
+	pthread_t th[4];
+	struct worker w[4];
+	uint64_t used;
+	int admitted = 0;
+
+	for (int i = 0; i < 4; i++) {
+		w[i].id = i;
+		w[i].fails = 0;
+		ck_assert_int_eq(pthread_create(&th[i], NULL, filler_main,
+		    &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_ge(w[i].id, 0);
+		admitted += w[i].fails;
+	}
+	ck_assert_int_eq(oss_ost_usage(oss, 1, &used, NULL), 0);
+	ck_assert_uint_le(used, CAP_SMALL);
+	/* exactly 16 on ext4; allow for file systems that allocate ahead */
+	ck_assert_int_le(admitted, CAP_SMALL / 65536);
+	ck_assert_int_ge(admitted, CAP_SMALL / 65536 / 2);
+}
+END_TEST
+
 /* The real binary: port file, pid file, I/O, SIGTERM. */
 START_TEST(oss_binary_serves_and_exits_on_sigterm)
 {
@@ -524,6 +573,7 @@ oss_suite(void)
 	tcase_add_test(tc, oss_restart_rescans_usage);
 	tcase_add_test(tc, oss_fd_cache_stays_bounded);
 	tcase_add_test(tc, oss_concurrent_clients_small_cache);
+	tcase_add_test(tc, oss_concurrent_writers_respect_capacity);
 	tcase_add_test(tc, oss_binary_serves_and_exits_on_sigterm);
 	tcase_add_test(tc, oss_ost_parse_specs);
 	tcase_set_timeout(tc, 20);
