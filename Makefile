@@ -36,7 +36,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
-.PHONY: all run check unit itest asan ubsan bench schema check-schema check-api deps clean valgrind
+.PHONY: all run check unit itest jstest asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
 $(O)/obj/%.o: %.c
@@ -85,7 +85,14 @@ unit: $(O)/check_unit $(BINS)
 itest: $(BINS)
 	FSX_BIN=$(CURDIR)/$(O)/bin python3 tests/run.py tests/api tests/fs
 
-check: all check-schema check-api unit itest
+# The JavaScript SDK v3 against fsxd (node's own test runner).
+jstest: $(BINS)
+	@command -v node >/dev/null || sh tools/deps.sh nodejs npm
+	@[ -d tests/js/node_modules/@aws-sdk/client-fsx ] || \
+		(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+	FSX_BIN=$(CURDIR)/$(O)/bin node --test tests/js/
+
+check: all check-schema check-api unit itest jstest
 
 asan:
 	$(MAKE) O=build/asan EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
