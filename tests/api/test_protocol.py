@@ -207,6 +207,20 @@ class Accounts(unittest.TestCase):
             d.stop()
             os.unlink(credf.name)
 
+    def test_session_token_credentials(self):
+        d = Fsxd(env={'FSXD_CREDENTIALS': 'ASIATEMP:tempsecret:333333333333:sessiontok'})
+        try:
+            ok = d.client(key='ASIATEMP', secret='tempsecret', token='sessiontok')
+            self.assertEqual(ok.describe_file_systems()['FileSystems'], [])
+            for bad in (None, 'othertoken'):
+                c = d.client(key='ASIATEMP', secret='tempsecret', token=bad)
+                with self.assertRaises(Exception) as cm:
+                    c.describe_file_systems()
+                self.assertEqual(cm.exception.response['Error']['Code'],
+                                 'UnrecognizedClientException')
+        finally:
+            d.stop()
+
     def test_any_access_key_mode(self):
         d = Fsxd('--any-access-key')
         try:
