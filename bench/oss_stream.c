@@ -139,7 +139,10 @@ main(int argc, char **argv)
 	nconn = 1;
 	if (bin == NULL)
 		bin = "build/bin";
-	while ((ch = getopt(argc, argv, "b:s:r:c:d:")) != -1) {
+	for (;;) {
+		ch = getopt(argc, argv, "b:s:r:c:d:");
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'b':
 			bin = optarg;

@@ -68,7 +68,10 @@ main(int argc, char **argv)
 	struct oss *o;
 
 	log_init("fsx-oss", LOG_INFO);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	for (;;) {
+		ch = getopt_long(argc, argv, "h", opts, NULL);
+		if (ch == -1)
+			break;
 		switch (ch) {
 		case 'l':
 			listen_at = optarg;

@@ -131,7 +131,7 @@ crc_shift_init(void)
 	uint32_t xn = 0x80000000u;	/* x^0 in the reflected domain */
 	uint32_t x8 = 0x00800000u;	/* x^8 */
 
-	/* x^(8 * CRC_LANE): square-and-multiply would be quicker; this runs once */
+	/* x^(8 * CRC_LANE), by repeated multiplication: runs once */
 	for (int i = 0; i < CRC_LANE; i++)
 		xn = crc_gf_mul(xn, x8);
 	for (int t = 0; t < 4; t++)

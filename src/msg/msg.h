@@ -407,8 +407,11 @@ int	msg_read_full(int fd, void *buf, size_t len);
 int	msg_recv_hdr(int fd, struct msg_hdr *h);
 int	msg_recv_payload(int fd, const struct msg_hdr *h, void *body,
 	    uint32_t body_cap, void *bulk, uint32_t bulk_cap);
-int	msg_drain(int fd, uint32_t len);	/* read and discard len bytes */
-uint64_t msg_reqid_new(void);		/* process-wide unique request id */
-void	msg_sock_tune(int fd);		/* TCP_NODELAY, 4 MiB socket buffers */
+/* Read and discard len bytes. */
+int	msg_drain(int fd, uint32_t len);
+/* A process-wide unique request id. */
+uint64_t msg_reqid_new(void);
+/* TCP_NODELAY and 4 MiB socket buffers. */
+void	msg_sock_tune(int fd);
 
 #endif

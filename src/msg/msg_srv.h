@@ -13,8 +13,8 @@
  *   2. loops: reads a header (waiting without limit while idle; once a
  *      frame has started, no single read may wait longer than
  *      conf.frame_timeout_ms, else the connection is closed; HELLO itself
- *      must start within that time too), checks it, reads the body into a 64 KiB
- *      per-connection buffer and the bulk into a per-connection buffer of
+ *      must start within that time too), checks it, reads the body into a
+ *      64 KiB per-connection buffer and the bulk into a per-connection buffer of
  *      MSG_BULK_MAX bytes allocated on first use, verifies the bulk CRC,
  *      checks body_len >= msg_req_body_min(opcode), then:
  *        PING      -> replied here (msg_ping_rep, kind = conf.kind)

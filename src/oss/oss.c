@@ -143,7 +143,7 @@ ost_scan(struct oss_ost *t)
 			close(dfd);
 			return rc;
 		}
-		while ((de = readdir(d)) != NULL) {
+		for (de = readdir(d); de != NULL; de = readdir(d)) {
 			struct stat st;
 
 			if (de->d_name[0] < '0' || de->d_name[0] > '9')
@@ -659,7 +659,8 @@ oss_stats(void *ctx, char *buf, size_t cap)
 	if (n < cap) {							\
 		w = snprintf(buf + n, cap - n, __VA_ARGS__);		\
 		if (w > 0)						\
-			n += (size_t)w < cap - n ? (size_t)w : cap - n - 1;	\
+			n += (size_t)w < cap - n ? (size_t)w :		\
+			    cap - n - 1;				\
 	}								\
 } while (0)
 	EMIT("oss_reads %llu\noss_writes %llu\noss_read_bytes %llu\n"
@@ -676,7 +677,8 @@ oss_stats(void *ctx, char *buf, size_t cap)
 	for (int i = 0; i < o->nost; i++) {
 		struct oss_ost *t = o->ost[i];
 
-		EMIT("ost%u_capacity %llu\nost%u_used %llu\nost%u_objects %llu\n",
+		EMIT("ost%u_capacity %llu\nost%u_used %llu\n"
+		    "ost%u_objects %llu\n",
 		    t->idx, (unsigned long long)t->capacity, t->idx,
 		    (unsigned long long)t->used, t->idx,
 		    (unsigned long long)t->objects);

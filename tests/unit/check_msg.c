@@ -495,7 +495,7 @@ START_TEST(msg_srv_request_before_hello_closes)
 }
 END_TEST
 
-START_TEST(msg_srv_malformed_frames_close_only_their_connection)
+START_TEST(msg_srv_malformed_frames_close_only_theirs)
 {
 	struct msg_hdr good, h;
 	uint8_t data[64] = { 0 };
@@ -635,7 +635,7 @@ msg_suite(void)
 	tcase_add_test(ts, msg_srv_calls_work);
 	tcase_add_test(ts, msg_srv_wrong_secret_closes);
 	tcase_add_test(ts, msg_srv_request_before_hello_closes);
-	tcase_add_test(ts, msg_srv_malformed_frames_close_only_their_connection);
+	tcase_add_test(ts, msg_srv_malformed_frames_close_only_theirs);
 	tcase_add_test(ts, msg_srv_shutdown_stops_accepting);
 	tcase_set_timeout(ts, 10);
 	suite_add_tcase(s, ts);
