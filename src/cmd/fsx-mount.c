@@ -1210,6 +1210,8 @@ main(int argc, char **argv)
 	conf.mds_port = port;
 	conf.retry_secs = fm.retry_secs;
 	conf.resolve_mds = fm_resolve;
+	conf.readahead_kb = -1;		/* the kernel reads ahead */
+	conf.workers = FM_MAX_THREADS;
 	fm_fs = fsc_open(&conf, &rc);
 	if (fm_fs == NULL) {
 		fprintf(stderr, "fsx-mount: cannot reach the MDS of %s at "

@@ -25,26 +25,6 @@
 #define FSC_LAYOUT_BUF	(sizeof(struct msg_layout) + \
 	MSG_MAX_STRIPES * sizeof(struct msg_layout_ent))
 
-struct fsc_inode {
-	uint64_t		ino;
-	int			refs;
-	pthread_mutex_t		mu;
-	struct fsc_layout	*layout;
-	struct fsc_layout	**stale;	/* replaced, freed last */
-	int			nstale;
-	uint64_t		size;
-	int64_t			mtime_sec, mtime_nsec;	/* for closes */
-	struct fsc_inode	*next;
-};
-
-struct fsc_file {
-	struct fsc_inode	*in;
-	uint64_t		handle;
-	int			flags;
-	struct msg_cred		cred;
-	int			dirty;
-};
-
 static int
 fsc_layout_differs(const struct fsc_layout *a, const struct fsc_layout *b)
 {
@@ -186,6 +166,7 @@ fsc_inode_truncated(struct fsc *fs, uint64_t ino, uint64_t size)
 		if (in->ino == ino) {
 			pthread_mutex_lock(&in->mu);
 			in->size = size;
+			in->wgen++;
 			pthread_mutex_unlock(&in->mu);
 		}
 	}
@@ -214,6 +195,11 @@ fsc_open(const struct fsc_conf *conf, int *err)
 		fs->conf.pool_size = FSC_POOL_DEFAULT;
 	if (fs->conf.workers <= 0)
 		fs->conf.workers = 4;
+	if (fs->conf.readahead_kb == 0)
+		fs->conf.readahead_kb = 8192;
+	if (fs->conf.readahead_kb > 0)
+		fs->ra_bytes = (size_t)(fs->conf.readahead_kb > 65536 ?
+		    65536 : fs->conf.readahead_kb) * 1024;
 	if (fs->conf.retry_secs == 0)
 		fs->conf.retry_secs = FSC_RETRY_DEFAULT;
 	fs->retry_ms = fs->conf.retry_secs < 0 ? 0 :
@@ -580,6 +566,7 @@ fsc_file_make(struct fsc *fs, const struct msg_open_rep *rep,
 		l->stripe_size = 1u << 20;
 	}
 	f = xcalloc(1, sizeof(*f));
+	fsc_ra_init(f);
 	f->handle = rep->handle;
 	f->flags = flags;
 	f->cred = *cred;
@@ -1014,6 +1001,7 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 
 	if (f == NULL)
 		return 0;
+	fsc_ra_fini(f);
 	if (f->handle != 0 || f->dirty) {
 		memset(&b, 0, sizeof(b));
 		b.ino = f->in->ino;
@@ -1115,6 +1103,15 @@ int
 fsc_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
     uint64_t off, size_t *done)
 {
+	if (fs->ra_bytes > 0)
+		return fsc_ra_read(fs, f, buf, len, off, done);
+	return fsc_read_direct(fs, f, buf, len, off, done);
+}
+
+int
+fsc_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
+    uint64_t off, size_t *done)
+{
 	const struct fsc_layout *l;
 	struct fsc_oio *v = NULL;
 	uint64_t size, data_end = 0;
@@ -1207,6 +1204,7 @@ fsc_write(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	pthread_mutex_lock(&f->in->mu);
 	if (off + len > f->in->size)
 		f->in->size = off + len;
+	f->in->wgen++;
 	f->dirty = 1;
 	f->in->mtime_sec = now.tv_sec;
 	f->in->mtime_nsec = now.tv_nsec;

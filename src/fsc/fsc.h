@@ -53,6 +53,9 @@ struct fsc_conf {
 	int		 retry_secs;	/* 0: FSC_RETRY_DEFAULT; <0: no retry */
 	int		 pool_size;	/* 0: FSC_POOL_DEFAULT */
 	int		 workers;	/* parallel object I/O threads; 0: 4 */
+	int		 readahead_kb;	/* per-handle sequential read-ahead
+					   window; 0: 8192; <0: off (FUSE
+					   does its own) */
 	fsc_resolve_fn	 resolve_mds;	/* optional */
 	void		*resolve_arg;
 };

@@ -66,6 +66,52 @@ struct fsc {
 	struct fsc_inode	*itab[FSC_IHASH];
 
 	uint64_t		reqid;	/* atomic */
+	size_t			ra_bytes;	/* read-ahead window; 0: off */
+};
+
+/* An inode open in this client, shared by its handles (fsc.c). */
+struct fsc_inode {
+	uint64_t		ino;
+	int			refs;
+	pthread_mutex_t		mu;
+	struct fsc_layout	*layout;
+	struct fsc_layout	**stale;	/* replaced, freed last */
+	int			nstale;
+	uint64_t		size;		/* as this client knows it */
+	uint64_t		wgen;		/* bumped by writes, truncates */
+	int64_t			mtime_sec, mtime_nsec;	/* for closes */
+	struct fsc_inode	*next;
+};
+
+/* A read-ahead window (fsc_ra.c). */
+#define FSC_RA_EMPTY	0
+#define FSC_RA_LOADING	1
+#define FSC_RA_READY	2
+struct fsc_ra_win {
+	int		state;
+	int		rc;
+	uint64_t	off;
+	size_t		len;		/* asked */
+	size_t		done;		/* read (short at EOF) */
+	uint64_t	wgen;		/* inode's wgen when loading began */
+	char		*buf;
+};
+
+#define FSC_RA_WINS	2
+struct fsc_file {
+	struct fsc_inode	*in;
+	uint64_t		handle;
+	int			flags;
+	struct msg_cred		cred;
+	int			dirty;
+
+	/* sequential read-ahead */
+	pthread_mutex_t		ramu;
+	pthread_cond_t		racv;
+	uint64_t		ra_next;	/* where a sequential read goes */
+	int			ra_streak;
+	int			ra_busy;	/* loads in flight */
+	struct fsc_ra_win	win[FSC_RA_WINS];
 };
 
 /* One call: request in, reply out. */
@@ -118,5 +164,13 @@ int	fsc_mds_call(struct fsc *fs, struct fsc_req *r);
 int	fsc_ostmap_load(struct fsc *fs);
 /* Run object requests in parallel; each one's rc is set. */
 void	fsc_oio_batch(struct fsc *fs, struct fsc_oio *v, int n);
+
+/* Reads without and with read-ahead (fsc_ra.c). */
+int	fsc_read_direct(struct fsc *fs, struct fsc_file *f, void *buf,
+	    size_t len, uint64_t off, size_t *done);
+int	fsc_ra_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
+	    uint64_t off, size_t *done);
+void	fsc_ra_init(struct fsc_file *f);
+void	fsc_ra_fini(struct fsc_file *f);
 
 #endif

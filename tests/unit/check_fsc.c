@@ -8,7 +8,8 @@
  * fsc-3.*: the client against a real fsx-mds and one fsx-oss serving two
  *          OSTs on loopback ($FSX_BIN, default build/bin; skipped when the
  *          binaries are missing): create, striped write/read, truncate
- *          down/up, glimpse, namespace calls, xattrs, statfs, OSS restart.
+ *          down/up, glimpse, namespace calls, xattrs, statfs, read-ahead,
+ *          OSS restart.
  */
 #include <check.h>
 #include <errno.h>
@@ -442,6 +443,52 @@ live_dirent(void *arg, const char *name, size_t namelen, uint64_t ino,
 	return 0;
 }
 
+/* fsc-3.5: sequential small reads through read-ahead windows match the
+ * data, stop at EOF, and see a write made through another handle. */
+START_TEST(fsc_live_readahead_is_coherent)
+{
+	const size_t n = 21 * 1024 * 1024 + 4321, chunk = 100000;
+	struct fsc *fs;
+	struct fsc_file *w, *r;
+	struct msg_attr a;
+	unsigned char *data, *back;
+	uint64_t dir, off;
+	size_t done;
+
+	if (!live_ok)
+		return;
+	fs = live_open();	/* read-ahead is on by default */
+	dir = live_striped_dir(fs, "ra", 2);
+	ck_assert_int_eq(fsc_create(fs, dir, "f", 0644, O_RDWR | O_CREAT,
+	    &root_cred, &a, &w), 0);
+	data = xmalloc(n);
+	back = xmalloc(chunk);
+	rand_bytes(data, n);
+	ck_assert_int_eq(fsc_write(fs, w, data, n, 0, &done), 0);
+	ck_assert_int_eq(fsc_file_open(fs, a.ino, O_RDONLY, &root_cred, &a,
+	    &r), 0);
+	for (off = 0; off < n; off += done) {
+		ck_assert_int_eq(fsc_read(fs, r, back, chunk, off, &done), 0);
+		ck_assert_uint_eq(done, n - off < chunk ? n - off : chunk);
+		ck_assert_mem_eq(back, data + off, done);
+		if (off >= 5 * chunk && off < 6 * chunk) {
+			/* Overwrite ahead of the reader. */
+			memset(data + 6 * chunk, 0x5a, 3 * chunk);
+			ck_assert_int_eq(fsc_write(fs, w, data + 6 * chunk,
+			    3 * chunk, 6 * chunk, &done), 0);
+			done = chunk;
+		}
+	}
+	ck_assert_int_eq(fsc_read(fs, r, back, chunk, n, &done), 0);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_int_eq(fsc_file_close(fs, r), 0);
+	ck_assert_int_eq(fsc_file_close(fs, w), 0);
+	free(data);
+	free(back);
+	fsc_free(fs);
+}
+END_TEST
+
 /* fsc-3.2: namespace calls, readdir paging, symlinks, xattrs, statfs,
  * append, and an O_EXCL create that exists. */
 START_TEST(fsc_live_namespace_works)
@@ -630,6 +677,7 @@ fsc_suite(void)
 	tcase_set_timeout(live, 60);
 	tcase_add_test(live, fsc_live_striped_io_roundtrips);
 	tcase_add_test(live, fsc_live_namespace_works);
+	tcase_add_test(live, fsc_live_readahead_is_coherent);
 	tcase_add_test(live, fsc_live_wrong_secret_is_eacces);
 	tcase_add_test(live, fsc_live_oss_restart_retries);
 	suite_add_tcase(s, live);
