@@ -209,6 +209,13 @@ struct mds_ns {
 	void		(*destroy_hook)(void *);
 	void		*destroy_arg;
 
+	sqlite3		*ckdb;		/* the checkpointer's connection */
+	pthread_t	 ckthr;
+	int		 ckthr_started;
+	int		 ckstop;
+	pthread_mutex_t	 cklock;
+	pthread_cond_t	 ckcond;
+
 	struct ofile	*ofiles[OHASH_SIZE];
 	struct ohandle	*handles[OHASH_SIZE];
 	uint64_t	 handle_next;
@@ -995,6 +1002,58 @@ out:
 	return tx_end(ns, rc);
 }
 
+/*
+ * Checkpoints run in their own thread on their own connection, so the
+ * fsyncs they need never delay a request: the request path only appends
+ * to the WAL (synchronous=NORMAL). The autocheckpoint of the main
+ * connection is only a backstop for a WAL that outgrows 256 MiB.
+ */
+static void *
+ckpt_main(void *arg)
+{
+	struct mds_ns *ns = arg;
+	struct timespec until;
+	int stop = 0;
+
+	while (!stop) {
+		pthread_mutex_lock(&ns->cklock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		if (!ns->ckstop)
+			pthread_cond_timedwait(&ns->ckcond, &ns->cklock,
+			    &until);
+		stop = ns->ckstop;
+		pthread_mutex_unlock(&ns->cklock);
+		(void)sqlite3_wal_checkpoint_v2(ns->ckdb, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+	return NULL;
+}
+
+static int
+ckpt_start(struct mds_ns *ns, const char *path)
+{
+	int rc;
+
+	rc = sqlite3_open_v2(path, &ns->ckdb, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		log_err("mds_ns: checkpointer: %s", ns->ckdb ?
+		    sqlite3_errmsg(ns->ckdb) : "out of memory");
+		return sql_errno(rc) ? sql_errno(rc) : -EIO;
+	}
+	sqlite3_busy_timeout(ns->ckdb, 1000);
+	rc = pthread_create(&ns->ckthr, NULL, ckpt_main, ns);
+	if (rc != 0)
+		return -rc;
+	ns->ckthr_started = 1;
+	return 0;
+}
+
 static int
 ns_count(struct mds_ns *ns, const char *sql, uint64_t *out)
 {
@@ -1026,10 +1085,11 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 		return rc;
 	ns = xcalloc(1, sizeof(*ns));
 	pthread_mutex_init(&ns->lock, NULL);
+	pthread_mutex_init(&ns->cklock, NULL);
+	pthread_cond_init(&ns->ckcond, NULL);
 	path = xasprintf("%s/mds.db", dir);
 	rc = sqlite3_open_v2(path, &ns->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	free(path);
 	if (rc != SQLITE_OK) {
 		log_err("mds_ns: open %s: %s", dir,
 		    ns->db ? sqlite3_errmsg(ns->db) : "out of memory");
@@ -1040,6 +1100,7 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	rc = ns_exec(ns, "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = NORMAL;"
 	    "PRAGMA cache_size = -65536;"
+	    "PRAGMA wal_autocheckpoint = 65536;"
 	    "PRAGMA temp_store = MEMORY;");
 	if (rc < 0)
 		goto fail;
@@ -1067,9 +1128,14 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	rc = ns_count(ns, "SELECT count(*) FROM inode", &ns->files);
 	if (rc < 0)
 		goto fail;
+	rc = ckpt_start(ns, path);
+	if (rc < 0)
+		goto fail;
+	free(path);
 	*out = ns;
 	return 0;
 fail:
+	free(path);
 	mds_ns_close(ns);
 	return rc;
 }
@@ -1079,6 +1145,15 @@ mds_ns_close(struct mds_ns *ns)
 {
 	if (ns == NULL)
 		return;
+	if (ns->ckthr_started) {
+		pthread_mutex_lock(&ns->cklock);
+		ns->ckstop = 1;
+		pthread_cond_signal(&ns->ckcond);
+		pthread_mutex_unlock(&ns->cklock);
+		pthread_join(ns->ckthr, NULL);
+	}
+	if (ns->ckdb != NULL)
+		sqlite3_close(ns->ckdb);
 	for (int q = 0; q < Q_MAX; q++)
 		sqlite3_finalize(ns->st[q]);
 	if (ns->db != NULL)
@@ -1099,6 +1174,8 @@ mds_ns_close(struct mds_ns *ns)
 	}
 	free(ns->oids);
 	free(ns->pool);
+	pthread_cond_destroy(&ns->ckcond);
+	pthread_mutex_destroy(&ns->cklock);
 	pthread_mutex_destroy(&ns->lock);
 	free(ns);
 }
