@@ -36,7 +36,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
-.PHONY: all run check unit itest jstest asan ubsan bench schema check-schema check-api deps clean valgrind
+.PHONY: all run check unit itest jstest install asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
 $(O)/obj/%.o: %.c
@@ -118,6 +118,12 @@ run: deps all
 
 bench: all
 	sh bench/run.sh
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/sbin
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 tools/mount.fsx $(DESTDIR)/sbin/mount.fsx
 
 clean:
 	rm -rf build
