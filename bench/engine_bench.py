@@ -158,8 +158,9 @@ def main():
     res = dict(date=datetime.datetime.now().isoformat(timespec='seconds'),
                host=os.uname().nodename, cpus=os.cpu_count(), reps=REPS,
                seq_mb=SEQ_MB, files=NFILES, rand_secs=RAND_SECS,
-               stripe_count=4, stripe_size=MiB, figures={})
+               stripe_count=4, stripe_size=MiB, figures={}, samples={})
     fig = res['figures']
+    smp = res['samples']
     e = pt = None
     try:
         e = eng.Engine(n_ost=4, n_oss=int(os.environ.get('BENCH_OSS', '2')),
@@ -182,6 +183,8 @@ def main():
                 rs.append(r)
             fig['seq_write_mibps.' + t] = med(ws)
             fig['seq_read_mibps.' + t] = med(rs)
+            smp['seq_write_mibps.' + t] = ws
+            smp['seq_read_mibps.' + t] = rs
 
         for t in ('passthrough', 'fsx'):
             rr, rw = [], []
@@ -193,6 +196,8 @@ def main():
             os.unlink(os.path.join(targets[t], 'rand.dat'))
             fig['rand4k_read_iops.' + t] = med(rr)
             fig['rand4k_write_iops.' + t] = med(rw)
+            smp['rand4k_read_iops.' + t] = rr
+            smp['rand4k_write_iops.' + t] = rw
 
         for t in ('passthrough', 'fsx'):
             c, s, u = [], [], []
@@ -205,6 +210,9 @@ def main():
             fig['create_ops.' + t] = med(c)
             fig['stat_ops.' + t] = med(s)
             fig['unlink_ops.' + t] = med(u)
+            smp['create_ops.' + t] = c
+            smp['stat_ops.' + t] = s
+            smp['unlink_ops.' + t] = u
 
         st = fsc_stream(e, REPS)
         if st is not None:
@@ -221,6 +229,8 @@ def main():
             e.stop()
         shutil.rmtree(work, ignore_errors=True)
     res['elapsed_s'] = round(time.monotonic() - t_start, 1)
+    with open('/proc/loadavg') as f:
+        res['loadavg'] = ' '.join(f.read().split()[:3])
     report(res)
 
 
@@ -230,8 +240,10 @@ def report(res):
              'stripe count %d x %d KiB; streaming file %d MiB; %d files; medians of %d'
              % (res['stripe_count'], res['stripe_size'] // 1024, res['seq_mb'],
                 res['files'], res['reps']),
+             'load average at the end: %s' % res.get('loadavg', '?'),
              '',
-             '%-28s %12s %12s %12s %8s' % ('figure', 'baseline', 'base value', 'fsx', 'ratio')]
+             '%-18s %-12s %10s   %-12s %10s %8s' % ('figure', 'subject', 'value',
+                                                  'baseline', 'value', 'ratio')]
 
     def row(metric, base, subject='fsx', unit=''):
         b = fig.get('%s.%s' % (metric, base))
@@ -240,8 +252,8 @@ def report(res):
             return
         ratio = v / b if b else 0
         res.setdefault('ratios', {})['%s.%s/%s' % (metric, subject, base)] = round(ratio, 3)
-        lines.append('%-28s %12s %12.0f %12.0f %7.2fx' % (
-            metric + ('' if subject == 'fsx' else ' (' + subject + ')'), base, b, v, ratio))
+        lines.append('%-18s %-12s %10.0f   %-12s %10.0f %7.2fx' % (
+            metric, subject, v, base, b, ratio))
 
     for m in ('seq_write_mibps', 'seq_read_mibps'):
         row(m, 'raw')
