@@ -154,6 +154,9 @@ fm_init(void *ud, struct fuse_conn_info *conn)
 	conn->max_write = 1u << 20;
 	conn->max_readahead = conn->max_readahead > (4u << 20) ?
 	    conn->max_readahead : 4u << 20;
+	/* Room for the kernel's read-ahead to keep every OST busy. */
+	conn->max_background = 64;
+	conn->congestion_threshold = 48;
 	if (conn->capable & FUSE_CAP_ASYNC_READ)
 		conn->want |= FUSE_CAP_ASYNC_READ;
 	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
