@@ -1029,6 +1029,220 @@ out:
 }
 END_TEST
 
+
+/* Start an OSS with OSTs 0 and 1 and an MDS on a map pointing at it. */
+struct wire {
+	char	*secf, *mapf, *mport, *oport, *mdir, *odir;
+	uint8_t	 secret[MSG_SECRET_LEN];
+	pid_t	 opid, mpid;
+	int	 oport_n, mport_n;
+};
+
+static int
+wire_start(struct wire *w)
+{
+	char *mds = bin_path("fsx-mds"), *oss = bin_path("fsx-oss");
+	char hexs[2 * MSG_SECRET_LEN + 2], *map;
+	char *o0, *o1;
+	int rc = -1;
+
+	memset(w, 0, sizeof(*w));
+	w->opid = w->mpid = -1;
+	if (access(mds, X_OK) != 0 || access(oss, X_OK) != 0)
+		goto out;
+	w->secf = xasprintf("%s/secret", tdir);
+	w->mapf = xasprintf("%s/ostmap", tdir);
+	w->mport = xasprintf("%s/mds.port", tdir);
+	w->oport = xasprintf("%s/oss.port", tdir);
+	w->mdir = xasprintf("%s/mdsdir", tdir);
+	w->odir = xasprintf("%s/ost", tdir);
+	rand_bytes(w->secret, sizeof(w->secret));
+	hex_encode(w->secret, sizeof(w->secret), hexs);
+	strcat(hexs, "\n");
+	file_write_atomic(w->secf, hexs, strlen(hexs));
+	o0 = xasprintf("0:%s0:1073741824", w->odir);
+	o1 = xasprintf("1:%s1:1073741824", w->odir);
+	{
+		char *argv[] = { oss, "--listen", "127.0.0.1:0",
+		    "--port-file", w->oport, "--secret-file", w->secf,
+		    "--ost", o0, "--ost", o1, NULL };
+
+		w->opid = spawn(argv);
+	}
+	free(o0);
+	free(o1);
+	w->oport_n = wait_port(w->oport);
+	if (w->oport_n < 0)
+		goto out;
+	map = xasprintf("0 127.0.0.1 %d 1073741824\n1 127.0.0.1 %d "
+	    "1073741824\n", w->oport_n, w->oport_n);
+	file_write_atomic(w->mapf, map, strlen(map));
+	free(map);
+	{
+		char *argv[] = { mds, "--dir", w->mdir, "--listen",
+		    "127.0.0.1:0", "--port-file", w->mport, "--secret-file",
+		    w->secf, "--ost-map", w->mapf, NULL };
+
+		w->mpid = spawn(argv);
+	}
+	w->mport_n = wait_port(w->mport);
+	rc = w->mport_n < 0 ? -1 : 0;
+out:
+	free(mds);
+	free(oss);
+	return rc;
+}
+
+static void
+wire_stop(struct wire *w)
+{
+	if (w->mpid > 0) {
+		kill(w->mpid, SIGTERM);
+		waitpid(w->mpid, NULL, 0);
+	}
+	if (w->opid > 0) {
+		kill(w->opid, SIGTERM);
+		waitpid(w->opid, NULL, 0);
+	}
+	free(w->secf);
+	free(w->mapf);
+	free(w->mport);
+	free(w->oport);
+	free(w->mdir);
+	free(w->odir);
+}
+
+static int
+ino_call(int fd, uint16_t op, uint64_t ino, void *rep, uint32_t cap,
+    void *bulk, uint32_t bcap, uint32_t *blen)
+{
+	struct msg_ino mi;
+	uint32_t rlen;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.ino = ino;
+	return msg_call(fd, op, 0, &mi, sizeof(mi), NULL, 0, rep, cap, &rlen,
+	    bulk, bcap, blen);
+}
+
+START_TEST(mds_wire_glimpse_statfs_destroy)
+{
+	struct wire w;
+	struct msg_create cr;
+	struct msg_open_rep orep;
+	struct msg_attr a;
+	struct msg_statfs sf;
+	struct msg_obj ob;
+	struct msg_obj_attr oa;
+	struct mds_layout lay;
+	struct msg_ost_ent ents[4];
+	char body[sizeof(cr) + 16], data[100];
+	uint32_t rlen, blen;
+	int mfd, ofd, rc;
+
+	if (wire_start(&w) < 0) {
+		fprintf(stderr, "mds_wire: fsx-mds/fsx-oss not runnable, "
+		    "skipped\n");
+		wire_stop(&w);
+		return;
+	}
+	mfd = mds_connect(w.mport_n, w.secret);
+	ofd = mds_connect(w.oport_n, w.secret);
+	ck_assert_int_ge(mfd, 0);
+	ck_assert_int_ge(ofd, 0);
+	/* OST map */
+	rc = msg_call(mfd, MSG_OP_MDS_OSTMAP, 0, NULL, 0, NULL, 0, NULL, 0,
+	    &rlen, ents, sizeof(ents), &blen);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(blen, 2 * sizeof(struct msg_ost_ent));
+	ck_assert_uint_eq(ents[1].ost, 1);
+	ck_assert_uint_eq(ents[1].port, w.oport_n);
+	/* create, then write 100 bytes at file offset 2 MiB + 100 through
+	 * the OSS (stripe 1 MiB, 1 stripe: object offset = file offset) */
+	cr = mkcr(1, "g", 0644, MSG_CR_EXCL);
+	cr.namelen = 1;
+	memcpy(body, &cr, sizeof(cr));
+	memcpy(body + sizeof(cr), "g", 1);
+	rc = msg_call(mfd, MSG_OP_MDS_CREATE, 0, body, sizeof(cr) + 1, NULL,
+	    0, &orep, sizeof(orep), &rlen, &lay, sizeof(lay), &blen);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(lay.hdr.nent, 1);
+	{
+		struct msg_io io;
+		struct msg_io_rep ir;
+		struct iovec iov = { data, sizeof(data) };
+
+		memset(&io, 0, sizeof(io));
+		io.ost = lay.ent[0].ost;
+		io.oid = lay.ent[0].oid;
+		io.offset = 2 * 1024 * 1024 + 100;
+		io.length = sizeof(data);
+		memset(data, 'x', sizeof(data));
+		rc = msg_call(ofd, MSG_OP_OST_WRITE, 0, &io, sizeof(io), &iov,
+		    1, &ir, sizeof(ir), &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, 0);
+	}
+	/* glimpse: open for write, so the size comes from the object */
+	rc = ino_call(mfd, MSG_OP_MDS_GETATTR, orep.attr.ino, &a, sizeof(a),
+	    NULL, 0, &blen);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(a.open_writers, 1);
+	ck_assert_uint_eq(a.size, 2 * 1024 * 1024 + 200);
+	/* statfs sums both OSTs */
+	rc = msg_call(mfd, MSG_OP_MDS_STATFS, 0, NULL, 0, NULL, 0, &sf,
+	    sizeof(sf), &rlen, NULL, 0, &blen);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(sf.bsize * sf.blocks, 2ull * 1073741824);
+	ck_assert_uint_lt(sf.bfree, sf.blocks);
+	ck_assert_uint_eq(sf.files - sf.ffree, 2);
+	/* unlink while open, then the connection (and its handle) goes:
+	 * the object is destroyed on the OST */
+	{
+		struct msg_name nm;
+
+		memset(&nm, 0, sizeof(nm));
+		nm.parent = 1;
+		nm.namelen = 1;
+		memcpy(body, &nm, sizeof(nm));
+		memcpy(body + sizeof(nm), "g", 1);
+		rc = msg_call(mfd, MSG_OP_MDS_UNLINK, 0, body, sizeof(nm) + 1,
+		    NULL, 0, NULL, 0, &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, 0);
+	}
+	memset(&ob, 0, sizeof(ob));
+	ob.ost = lay.ent[0].ost;
+	ob.oid = lay.ent[0].oid;
+	rc = msg_call(ofd, MSG_OP_OST_GETATTR, 0, &ob, sizeof(ob), NULL, 0,
+	    &oa, sizeof(oa), &rlen, NULL, 0, &blen);
+	ck_assert_int_eq(rc, 0);
+	close(mfd);
+	for (int i = 0; i < 300; i++) {
+		rc = msg_call(ofd, MSG_OP_OST_GETATTR, 0, &ob, sizeof(ob), NULL,
+		    0, &oa, sizeof(oa), &rlen, NULL, 0, &blen);
+		if (rc == -ENOENT)
+			break;
+		usleep(20000);
+	}
+	ck_assert_int_eq(rc, -ENOENT);
+	/* a malformed request (name longer than the body) is -EPROTO */
+	mfd = mds_connect(w.mport_n, w.secret);
+	ck_assert_int_ge(mfd, 0);
+	{
+		struct msg_name nm;
+
+		memset(&nm, 0, sizeof(nm));
+		nm.parent = 1;
+		nm.namelen = 200;
+		rc = msg_call(mfd, MSG_OP_MDS_LOOKUP, 0, &nm, sizeof(nm), NULL,
+		    0, &a, sizeof(a), &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, -EPROTO);
+	}
+	close(mfd);
+	close(ofd);
+	wire_stop(&w);
+}
+END_TEST
+
 Suite *
 mds_suite(void)
 {
@@ -1054,6 +1268,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
 	tcase_add_test(tc, mds_ns_setattr_open_close_append);
 	tcase_add_test(tc, mds_wire_create_survives_kill9);
+	tcase_add_test(tc, mds_wire_glimpse_statfs_destroy);
 	suite_add_tcase(s, tc);
 	return s;
 }
