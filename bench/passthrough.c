@@ -961,7 +961,12 @@ main(int argc, char **argv)
 	pt.root.ino = st.st_ino;
 	pt.root.pins = 1;	/* never evicted */
 	pt.root.nlookup = 2;
-	pt.mount_fd = pt.root.fd;
+	/* open_by_handle_at() refuses an O_PATH descriptor (EBADF). */
+	pt.mount_fd = open(src, O_RDONLY | O_DIRECTORY);
+	if (pt.mount_fd < 0) {
+		fprintf(stderr, "passthrough: %s: %s\n", src, strerror(errno));
+		goto out_opts;
+	}
 
 	se = fuse_session_new(&args, &pt_ops, sizeof(pt_ops), NULL);
 	if (se == NULL)
@@ -979,7 +984,9 @@ main(int argc, char **argv)
 		if (cfg == NULL)
 			goto out_unmount;
 		fuse_loop_cfg_set_clone_fd(cfg, opts.clone_fd);
-		fuse_loop_cfg_set_idle_threads(cfg, opts.max_idle_threads);
+		if (opts.max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(cfg,
+			    opts.max_idle_threads);
 		if (opts.max_threads > 0 && opts.max_threads <= 100000)
 			fuse_loop_cfg_set_max_threads(cfg, opts.max_threads);
 		rc = fuse_session_loop_mt(se, cfg);
@@ -999,5 +1006,7 @@ out_free:
 	free(av);
 	if (pt.root.fd > 0)
 		close(pt.root.fd);
+	if (pt.mount_fd > 0)
+		close(pt.mount_fd);
 	return rc;
 }
