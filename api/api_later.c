@@ -1,10 +1,10 @@
 /*
  * Lustre features that fsx-local does not provide yet: backups, data
  * repository associations and tasks, file caches. They answer truthfully
- * for what exists: references to resources that cannot exist are "not
- * found", listings are empty, and requests that would create one on an
- * existing file system are refused with UnsupportedOperation (after the
- * same checks AWS makes first, such as the file system existing).
+ * for what exists: requests that would create one on an existing file
+ * system are refused with UnsupportedOperation, after the checks AWS
+ * makes first (the file system exists and can have one). References to
+ * such resources and listings of them are answered by api_absent.c.
  */
 #include <string.h>
 
@@ -27,32 +27,6 @@ need_fs(struct api_ctx *cx, const json_t *in, const char *member,
 	return d;
 }
 
-/* A Filters entry naming a file system must name one of the caller's. */
-static int
-filters_fs_check(struct api_ctx *cx, const json_t *in, struct api_error *err)
-{
-	size_t i, j;
-	json_t *f, *v;
-
-	json_array_foreach(json_object_get(in, "Filters"), i, f) {
-		if (strcmp(json_string_value(json_object_get(f, "Name")),
-		    "file-system-id") != 0)
-			continue;
-		json_array_foreach(json_object_get(f, "Values"), j, v) {
-			json_t *d = api_fs_load(cx, json_string_value(v), NULL, 0);
-
-			if (d == NULL) {
-				api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
-				    "File system '%s' does not exist.",
-				    json_string_value(v));
-				return -1;
-			}
-			json_decref(d);
-		}
-	}
-	return 0;
-}
-
 static const char *
 fs_deployment(const json_t *d)
 {
@@ -60,15 +34,6 @@ fs_deployment(const json_t *d)
 	    "LustreConfiguration"), "DeploymentType"));
 
 	return s ? s : "SCRATCH_1";
-}
-
-json_t *
-api_later_fs_from_backup(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_BACKUP_NOT_FOUND, "Backup '%s' does not exist.",
-	    json_string_value(json_object_get(in, "BackupId")));
 }
 
 json_t *
@@ -98,38 +63,6 @@ api_later_create_backup(struct api_ctx *cx, const json_t *in,
 }
 
 json_t *
-api_later_describe_backups(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	const char *id = api_first_id(in, "BackupIds");
-
-	if (id != NULL)
-		return api_fail(err, API_E_BACKUP_NOT_FOUND,
-		    "Backup '%s' does not exist.", id);
-	if (filters_fs_check(cx, in, err) < 0)
-		return NULL;
-	return api_empty_list("Backups");
-}
-
-json_t *
-api_later_delete_backup(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_BACKUP_NOT_FOUND, "Backup '%s' does not exist.",
-	    json_string_value(json_object_get(in, "BackupId")));
-}
-
-json_t *
-api_later_copy_backup(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_BACKUP_NOT_FOUND, "Backup '%s' does not exist.",
-	    json_string_value(json_object_get(in, "SourceBackupId")));
-}
-
-json_t *
 api_later_create_dra(struct api_ctx *cx, const json_t *in,
     struct api_error *err)
 {
@@ -146,30 +79,6 @@ api_later_create_dra(struct api_ctx *cx, const json_t *in,
 	json_decref(d);
 	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
 	    "Data repository associations are not available on this endpoint yet.");
-}
-
-json_t *
-api_later_describe_dras(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	const char *id = api_first_id(in, "AssociationIds");
-
-	if (id != NULL)
-		return api_fail(err, API_E_DRA_NOT_FOUND,
-		    "Data repository association '%s' does not exist.", id);
-	if (filters_fs_check(cx, in, err) < 0)
-		return NULL;
-	return api_empty_list("Associations");
-}
-
-json_t *
-api_later_dra_by_id(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_DRA_NOT_FOUND,
-	    "Data repository association '%s' does not exist.",
-	    json_string_value(json_object_get(in, "AssociationId")));
 }
 
 json_t *
@@ -192,30 +101,6 @@ api_later_create_task(struct api_ctx *cx, const json_t *in,
 }
 
 json_t *
-api_later_describe_tasks(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	const char *id = api_first_id(in, "TaskIds");
-
-	if (id != NULL)
-		return api_fail(err, API_E_TASK_NOT_FOUND,
-		    "Data repository task '%s' does not exist.", id);
-	if (filters_fs_check(cx, in, err) < 0)
-		return NULL;
-	return api_empty_list("DataRepositoryTasks");
-}
-
-json_t *
-api_later_cancel_task(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_TASK_NOT_FOUND,
-	    "Data repository task '%s' does not exist.",
-	    json_string_value(json_object_get(in, "TaskId")));
-}
-
-json_t *
 api_later_create_cache(struct api_ctx *cx, const json_t *in,
     struct api_error *err)
 {
@@ -227,25 +112,3 @@ api_later_create_cache(struct api_ctx *cx, const json_t *in,
 	    "File caches are not available on this endpoint yet.");
 }
 
-json_t *
-api_later_describe_caches(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	const char *id = api_first_id(in, "FileCacheIds");
-
-	(void)cx;
-	if (id != NULL)
-		return api_fail(err, API_E_FILE_CACHE_NOT_FOUND,
-		    "File cache '%s' does not exist.", id);
-	return api_empty_list("FileCaches");
-}
-
-json_t *
-api_later_cache_by_id(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_FILE_CACHE_NOT_FOUND,
-	    "File cache '%s' does not exist.",
-	    json_string_value(json_object_get(in, "FileCacheId")));
-}

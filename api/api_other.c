@@ -41,28 +41,6 @@ api_other_create_svm(struct api_ctx *cx, const json_t *in, struct api_error *err
 }
 
 json_t *
-api_other_svm_by_id(struct api_ctx *cx, const json_t *in, struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_SVM_NOT_FOUND,
-	    "Storage virtual machine '%s' does not exist.",
-	    json_string_value(json_object_get(in, "StorageVirtualMachineId")));
-}
-
-json_t *
-api_other_describe_svms(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	const char *id = api_first_id(in, "StorageVirtualMachineIds");
-
-	(void)cx;
-	if (id != NULL)
-		return api_fail(err, API_E_SVM_NOT_FOUND,
-		    "Storage virtual machine '%s' does not exist.", id);
-	return api_empty_list("StorageVirtualMachines");
-}
-
-json_t *
 api_other_create_volume(struct api_ctx *cx, const json_t *in,
     struct api_error *err)
 {
@@ -70,24 +48,6 @@ api_other_create_volume(struct api_ctx *cx, const json_t *in,
 	(void)in;
 	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
 	    "Volumes are only supported on ONTAP and OpenZFS file systems.");
-}
-
-json_t *
-api_other_volume_from_backup(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_BACKUP_NOT_FOUND, "Backup '%s' does not exist.",
-	    json_string_value(json_object_get(in, "BackupId")));
-}
-
-json_t *
-api_other_volume_by_id(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_VOLUME_NOT_FOUND, "Volume '%s' does not exist.",
-	    json_string_value(json_object_get(in, "VolumeId")));
 }
 
 json_t *
@@ -100,49 +60,6 @@ api_other_copy_snapshot(struct api_ctx *cx, const json_t *in,
 }
 
 json_t *
-api_other_describe_volumes(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	const char *id = api_first_id(in, "VolumeIds");
-
-	(void)cx;
-	if (id != NULL)
-		return api_fail(err, API_E_VOLUME_NOT_FOUND,
-		    "Volume '%s' does not exist.", id);
-	return api_empty_list("Volumes");
-}
-
-json_t *
-api_other_create_snapshot(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	return api_other_volume_by_id(cx, in, err);
-}
-
-json_t *
-api_other_snapshot_by_id(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_SNAPSHOT_NOT_FOUND,
-	    "Snapshot '%s' does not exist.",
-	    json_string_value(json_object_get(in, "SnapshotId")));
-}
-
-json_t *
-api_other_describe_snapshots(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	const char *id = api_first_id(in, "SnapshotIds");
-
-	(void)cx;
-	if (id != NULL)
-		return api_fail(err, API_E_SNAPSHOT_NOT_FOUND,
-		    "Snapshot '%s' does not exist.", id);
-	return api_empty_list("Snapshots");
-}
-
-json_t *
 api_other_create_s3ap(struct api_ctx *cx, const json_t *in,
     struct api_error *err)
 {
@@ -150,29 +67,6 @@ api_other_create_s3ap(struct api_ctx *cx, const json_t *in,
 	(void)in;
 	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
 	    "S3 access points are only supported on OpenZFS volumes.");
-}
-
-json_t *
-api_other_s3ap_by_name(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	(void)cx;
-	return api_fail(err, API_E_S3AP_NOT_FOUND,
-	    "S3 access point attachment '%s' does not exist.",
-	    json_string_value(json_object_get(in, "Name")));
-}
-
-json_t *
-api_other_describe_s3aps(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	const char *id = api_first_id(in, "Names");
-
-	(void)cx;
-	if (id != NULL)
-		return api_fail(err, API_E_S3AP_NOT_FOUND,
-		    "S3 access point attachment '%s' does not exist.", id);
-	return api_empty_list("S3AccessPointAttachments");
 }
 
 json_t *

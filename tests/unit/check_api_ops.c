@@ -1,0 +1,97 @@
+/*
+ * check_api_ops: the operation table.
+ *
+ *   api_ops_*      every operation is declared once and is in the model
+ *   api_absent_*   every operation routed to api_absent has its table row
+ */
+#include <check.h>
+#include <string.h>
+
+#include "api.h"
+#include "api_ctx.h"
+#include "api_ops.h"
+#include "model.h"
+
+Suite *api_ops_suite(void);
+
+START_TEST(api_ops_each_once_and_in_model)
+{
+	size_t n = 0;
+
+	ck_assert_int_eq(api_model_init(), 0);
+	for (const struct api_op *a = api_ops; a->name != NULL; a++, n++) {
+		ck_assert_msg(api_model_has_op(a->name), "%s not in model", a->name);
+		ck_assert_ptr_eq(api_op_find(a->name), a);
+		ck_assert_ptr_nonnull(a->handler);
+	}
+	ck_assert_uint_eq(n, json_array_size(api_model_ops()));
+	ck_assert_ptr_null(api_op_find("DescribeUnicorns"));
+}
+END_TEST
+
+START_TEST(api_absent_every_routed_op_answers)
+{
+	struct fsxd_conf conf;
+	json_t *in = json_object();
+
+	memset(&conf, 0, sizeof(conf));
+	for (const struct api_op *a = api_ops; a->name != NULL; a++) {
+		struct api_error err = { 0 };
+		struct api_ctx cx;
+		json_t *out;
+
+		if (a->handler != api_absent)
+			continue;
+		memset(&cx, 0, sizeof(cx));
+		cx.conf = &conf;
+		cx.account = "000000000000";
+		cx.region = "us-east-1";
+		cx.op = a->name;
+		out = a->handler(&cx, in, &err);
+		if (out != NULL) {
+			/* a listing: one empty array */
+			ck_assert_msg(json_object_size(out) == 1, "%s", a->name);
+			json_decref(out);
+		} else {
+			ck_assert_msg(err.code != API_E_INTERNAL_SERVER_ERROR,
+			    "%s: %s", a->name, err.message);
+			ck_assert_int_eq(api_err_status(err.code), 400);
+		}
+		api_error_clear(&err);
+	}
+	json_decref(in);
+}
+END_TEST
+
+START_TEST(api_absent_named_id_is_not_found)
+{
+	struct fsxd_conf conf;
+	struct api_error err = { 0 };
+	struct api_ctx cx;
+	json_t *in = json_pack("{s:[s]}", "VolumeIds", "fsvol-0123456789abcdef0");
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&cx, 0, sizeof(cx));
+	cx.conf = &conf;
+	cx.op = "DescribeVolumes";
+	ck_assert_ptr_null(api_absent(&cx, in, &err));
+	ck_assert_str_eq(api_err_type(err.code), "VolumeNotFound");
+	ck_assert_str_eq(err.message,
+	    "Volume 'fsvol-0123456789abcdef0' does not exist.");
+	api_error_clear(&err);
+	json_decref(in);
+}
+END_TEST
+
+Suite *
+api_ops_suite(void)
+{
+	Suite *s = suite_create("api_ops");
+	TCase *tc = tcase_create("api_ops");
+
+	tcase_add_test(tc, api_ops_each_once_and_in_model);
+	tcase_add_test(tc, api_absent_every_routed_op_answers);
+	tcase_add_test(tc, api_absent_named_id_is_not_found);
+	suite_add_tcase(s, tc);
+	return s;
+}
