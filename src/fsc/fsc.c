@@ -1046,29 +1046,38 @@ fsc_io_build(const struct fsc_layout *l, uint16_t op, char *buf, size_t len,
 		free(ext);
 		return nx;
 	}
-	v = xcalloc(nx, sizeof(*v));
+	v = xcalloc(nx + len / MSG_BULK_MAX + 2, sizeof(*v));
 	for (uint32_t k = 0; k < l->count; k++)
 		cur[k] = -1;
 	for (int i = 0; i < nx; i++) {
-		struct fsc_extent *e = &ext[i];
-		struct fsc_oio *o = cur[e->stripe] >= 0 ? &v[cur[e->stripe]] :
-		    NULL;
+		struct fsc_extent e = ext[i];
 
-		if (o == NULL || o->off + o->len != e->obj_off ||
-		    o->len + e->len > MSG_BULK_MAX || o->niov == FSC_IOV_MAX) {
-			next = n++;
-			o = &v[next];
-			cur[e->stripe] = next;
-			o->op = op;
-			o->stripe = e->stripe;
-			o->ost = l->ent[e->stripe].ost;
-			o->oid = l->ent[e->stripe].oid;
-			o->off = e->obj_off;
+		while (e.len > 0) {
+			/* Stripe units larger than a frame are split. */
+			uint64_t el = e.len < MSG_BULK_MAX ? e.len : MSG_BULK_MAX;
+			struct fsc_oio *o = cur[e.stripe] >= 0 ?
+			    &v[cur[e.stripe]] : NULL;
+
+			if (o == NULL || o->off + o->len != e.obj_off ||
+			    o->len + el > MSG_BULK_MAX ||
+			    o->niov == FSC_IOV_MAX) {
+				next = n++;
+				o = &v[next];
+				cur[e.stripe] = next;
+				o->op = op;
+				o->stripe = e.stripe;
+				o->ost = l->ent[e.stripe].ost;
+				o->oid = l->ent[e.stripe].oid;
+				o->off = e.obj_off;
+			}
+			o->iov[o->niov].iov_base = buf + (e.file_off - off);
+			o->iov[o->niov].iov_len = el;
+			o->niov++;
+			o->len += el;
+			e.obj_off += el;
+			e.file_off += el;
+			e.len -= el;
 		}
-		o->iov[o->niov].iov_base = buf + (e->file_off - off);
-		o->iov[o->niov].iov_len = e->len;
-		o->niov++;
-		o->len += e->len;
 	}
 	free(ext);
 	*vp = v;

@@ -24,6 +24,7 @@
 
 #include "core/util.h"
 #include "fsc/fsc.h"
+#include "fsc/fsc_int.h"
 
 Suite	*fsc_suite(void);
 
@@ -443,6 +444,42 @@ live_dirent(void *arg, const char *name, size_t namelen, uint64_t ino,
 	return 0;
 }
 
+/* fsc-3.6: stripe units larger than one frame (MSG_BULK_MAX) are split
+ * into several object requests. */
+START_TEST(fsc_live_big_stripes_split)
+{
+	const size_t n = 2 * MSG_BULK_MAX + 12345;
+	struct fsc *fs;
+	struct fsc_file *f;
+	struct msg_attr a;
+	unsigned char *data, *back;
+	size_t done;
+
+	if (!live_ok)
+		return;
+	fs = live_open();
+	ck_assert_int_eq(fsc_mkdir(fs, FSC_ROOT_INO, "big", 0755, &root_cred,
+	    &a), 0);
+	ck_assert_int_eq(fsc_setlayout(fs, a.ino, &root_cred, 32u << 20, 2,
+	    -1), 0);
+	ck_assert_int_eq(fsc_create(fs, a.ino, "f", 0644, O_RDWR | O_CREAT,
+	    &root_cred, &a, &f), 0);
+	ck_assert_uint_eq(fsc_file_layout(f)->stripe_size, 32u << 20);
+	data = xmalloc(n);
+	back = xmalloc(n);
+	rand_bytes(data, n);
+	ck_assert_int_eq(fsc_write(fs, f, data, n, 100, &done), 0);
+	ck_assert_uint_eq(done, n);
+	ck_assert_int_eq(fsc_read_direct(fs, f, back, n, 100, &done), 0);
+	ck_assert_uint_eq(done, n);
+	ck_assert_mem_eq(back, data, n);
+	ck_assert_int_eq(fsc_file_close(fs, f), 0);
+	free(data);
+	free(back);
+	fsc_free(fs);
+}
+END_TEST
+
 /* fsc-3.5: sequential small reads through read-ahead windows match the
  * data, stop at EOF, and see a write made through another handle. */
 START_TEST(fsc_live_readahead_is_coherent)
@@ -678,6 +715,7 @@ fsc_suite(void)
 	tcase_add_test(live, fsc_live_striped_io_roundtrips);
 	tcase_add_test(live, fsc_live_namespace_works);
 	tcase_add_test(live, fsc_live_readahead_is_coherent);
+	tcase_add_test(live, fsc_live_big_stripes_split);
 	tcase_add_test(live, fsc_live_wrong_secret_is_eacces);
 	tcase_add_test(live, fsc_live_oss_restart_retries);
 	suite_add_tcase(s, live);
