@@ -760,50 +760,21 @@ static const struct fuse_lowlevel_ops fm_ops = {
 
 /* ---- where the file system is ---- */
 
-/*
- * SPEC: "fs-<hex>" alone, or "fs-<hex>.fsx.<region>.amazonaws.com@tcp:/
- * <mountname>[/<subdir>]" (also "fs-<hex>@tcp:/<mountname>").
- */
+/* SPEC into fm (fsc_spec_parse); a region given as an option wins. */
 static int
 fm_parse_spec(const char *spec)
 {
-	const char *p = spec, *at, *q;
-	size_t n = 0;
+	struct fsc_spec sp;
+	int rc;
 
-	if (strncmp(p, "fs-", 3) != 0)
-		return -EINVAL;
-	p += 3;
-	while (p[n] != '\0' && ((p[n] >= '0' && p[n] <= '9') ||
-	    (p[n] >= 'a' && p[n] <= 'f')))
-		n++;
-	if (n < 8 || n > 17 || (p[n] != '\0' && p[n] != '.' && p[n] != '@'))
-		return -EINVAL;
-	snprintf(fm.fsid, sizeof(fm.fsid), "fs-%.*s", (int)n, p);
-	p += n;
-	if (*p == '\0')
-		return 0;
-	at = strstr(p, "@tcp:/");
-	if (at == NULL)
-		return -EINVAL;
-	/* Region from the DNS name, unless given. */
-	if (strncmp(p, ".fsx.", 5) == 0 && fm.region[0] == '\0') {
-		q = strchr(p + 5, '.');
-		if (q != NULL && q < at && (size_t)(q - (p + 5)) <
-		    sizeof(fm.region))
-			snprintf(fm.region, sizeof(fm.region), "%.*s",
-			    (int)(q - (p + 5)), p + 5);
-	}
-	p = at + 6;
-	q = strchr(p, '/');
-	n = q != NULL ? (size_t)(q - p) : strlen(p);
-	if (n == 0 || n >= sizeof(fm.mount_name))
-		return -EINVAL;
-	snprintf(fm.mount_name, sizeof(fm.mount_name), "%.*s", (int)n, p);
-	if (q != NULL && q[1] != '\0') {
-		if (strlen(q) >= sizeof(fm.subdir))
-			return -ENAMETOOLONG;
-		snprintf(fm.subdir, sizeof(fm.subdir), "%s", q + 1);
-	}
+	rc = fsc_spec_parse(spec, &sp);
+	if (rc < 0)
+		return rc;
+	snprintf(fm.fsid, sizeof(fm.fsid), "%s", sp.fsid);
+	snprintf(fm.mount_name, sizeof(fm.mount_name), "%s", sp.mount_name);
+	snprintf(fm.subdir, sizeof(fm.subdir), "%s", sp.subdir);
+	if (fm.region[0] == '\0')
+		snprintf(fm.region, sizeof(fm.region), "%s", sp.region);
 	return 0;
 }
 

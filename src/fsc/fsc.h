@@ -216,4 +216,17 @@ uint64_t fsc_layout_file_end(uint32_t stripe, uint64_t osize,
 int	 fsc_layout_map(uint64_t off, uint64_t len, uint32_t ssize,
 	    uint32_t count, struct fsc_extent *ext, int max);
 
+/*
+ * A mount spec (fsc_spec.c): "fs-<hex>", "fs-<hex>@tcp:/<name>[/<dir>]"
+ * or "fs-<hex>.fsx.<region>.amazonaws.com@tcp:/<name>[/<dir>]".
+ * Empty strings for the parts not given. 0 or -EINVAL/-ENAMETOOLONG.
+ */
+struct fsc_spec {
+	char	fsid[24];
+	char	region[64];
+	char	mount_name[16];		/* FSx: [A-Za-z0-9_-]{1,8} */
+	char	subdir[MSG_PATH_MAX];	/* without leading '/' */
+};
+int	fsc_spec_parse(const char *spec, struct fsc_spec *out);
+
 #endif

@@ -4,7 +4,7 @@
  * fsc-1.*: layout math: offset <-> (stripe, object offset) round trips for
  *          many stripe counts and sizes; range mapping covers each byte
  *          exactly once, in order; object sizes for a file size.
- * fsc-2.*: layout parsing of hostile bytes.
+ * fsc-2.*: layout parsing of hostile bytes; mount specs.
  * fsc-3.*: the client against a real fsx-mds and one fsx-oss serving two
  *          OSTs on loopback ($FSX_BIN, default build/bin; skipped when the
  *          binaries are missing): create, striped write/read, truncate
@@ -150,6 +150,39 @@ START_TEST(fsc_layout_parse_rejects_bad_bytes)
 	ml.magic = 0;
 	memcpy(buf, &ml, sizeof(ml));
 	ck_assert_ptr_null(fsc_layout_parse(buf, sizeof(buf)));
+}
+END_TEST
+
+/* fsc-2.2: mount specs in the forms FSx documents; others refused. */
+START_TEST(fsc_spec_parse_accepts_fsx_forms)
+{
+	struct fsc_spec sp;
+
+	ck_assert_int_eq(fsc_spec_parse("fs-0123456789abcdef0", &sp), 0);
+	ck_assert_str_eq(sp.fsid, "fs-0123456789abcdef0");
+	ck_assert_str_eq(sp.mount_name, "");
+	ck_assert_int_eq(fsc_spec_parse("fs-0123456789abcdef0.fsx.eu-west-1."
+	    "amazonaws.com@tcp:/abcdefgh", &sp), 0);
+	ck_assert_str_eq(sp.fsid, "fs-0123456789abcdef0");
+	ck_assert_str_eq(sp.region, "eu-west-1");
+	ck_assert_str_eq(sp.mount_name, "abcdefgh");
+	ck_assert_str_eq(sp.subdir, "");
+	ck_assert_int_eq(fsc_spec_parse("fs-0123456789abcdef0@tcp:/fsx/a/b",
+	    &sp), 0);
+	ck_assert_str_eq(sp.mount_name, "fsx");
+	ck_assert_str_eq(sp.subdir, "a/b");
+	ck_assert_str_eq(sp.region, "");
+	ck_assert_int_eq(fsc_spec_parse("fs-0123", &sp), -EINVAL);
+	ck_assert_int_eq(fsc_spec_parse("fs-0123456789ABCDEF0", &sp),
+	    -EINVAL);
+	ck_assert_int_eq(fsc_spec_parse("fs-0123456789abcdef0.fsx", &sp),
+	    -EINVAL);
+	ck_assert_int_eq(fsc_spec_parse("fs-0123456789abcdef0@tcp:/", &sp),
+	    -EINVAL);
+	ck_assert_int_eq(fsc_spec_parse("fs-0123456789abcdef0@tcp:/a b",
+	    &sp), -EINVAL);
+	ck_assert_int_eq(fsc_spec_parse("/dev/sda1", &sp), -EINVAL);
+	ck_assert_int_eq(fsc_spec_parse("", &sp), -EINVAL);
 }
 END_TEST
 
@@ -708,6 +741,7 @@ fsc_suite(void)
 	tcase_add_test(tc, fsc_layout_map_covers_each_byte_once);
 	tcase_add_test(tc, fsc_layout_obj_size_sums_to_file_size);
 	tcase_add_test(tc, fsc_layout_parse_rejects_bad_bytes);
+	tcase_add_test(tc, fsc_spec_parse_accepts_fsx_forms);
 	suite_add_tcase(s, tc);
 
 	tcase_add_unchecked_fixture(live, live_setup, live_teardown);
