@@ -406,24 +406,32 @@ fsc_attr_fix(struct fsc *fs, const struct msg_cred *cred,
     struct msg_attr *attr)
 {
 	struct fsc_inode *in;
-	int rc;
+	uint64_t mine = 0;
+	int found = 0, writers = 0;
 
 	if (!S_ISREG(attr->mode))
 		return 0;
-	rc = fsc_glimpse(fs, cred, attr);
-	if (rc < 0)
-		return rc;
 	pthread_mutex_lock(&fs->imu);
 	for (in = fs->itab[attr->ino % FSC_IHASH]; in != NULL; in = in->next) {
 		if (in->ino != attr->ino)
 			continue;
 		pthread_mutex_lock(&in->mu);
-		if (in->size > attr->size)
-			attr->size = in->size;
+		mine = in->size;
+		writers = in->writers;
 		pthread_mutex_unlock(&in->mu);
+		found = 1;
 		break;
 	}
 	pthread_mutex_unlock(&fs->imu);
+	/* Every writer is one of our handles: we know the size. */
+	if (!found || attr->open_writers > (uint32_t)writers) {
+		int rc = fsc_glimpse(fs, cred, attr);
+
+		if (rc < 0)
+			return rc;
+	}
+	if (mine > attr->size)
+		attr->size = mine;
 	return 0;
 }
 
@@ -571,6 +579,12 @@ fsc_file_make(struct fsc *fs, const struct msg_open_rep *rep,
 	f->flags = flags;
 	f->cred = *cred;
 	f->in = fsc_inode_ref(fs, rep->attr.ino, l, rep->attr.size);
+	if (f->handle != 0 && (flags & O_ACCMODE) != O_RDONLY) {
+		pthread_mutex_lock(&f->in->mu);
+		f->in->writers++;
+		f->writer = 1;
+		pthread_mutex_unlock(&f->in->mu);
+	}
 	*fp = f;
 	return 0;
 }
@@ -1019,6 +1033,11 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 		rc = fsc_attr_call(fs, &r, &a);
 		if (rc == -ENOENT)
 			rc = 0;		/* unlinked and gone */
+	}
+	if (f->writer) {
+		pthread_mutex_lock(&f->in->mu);
+		f->in->writers--;
+		pthread_mutex_unlock(&f->in->mu);
 	}
 	fsc_inode_unref(fs, f->in);
 	free(f);

@@ -79,6 +79,7 @@ struct fsc_inode {
 	int			nstale;
 	uint64_t		size;		/* as this client knows it */
 	uint64_t		wgen;		/* bumped by writes, truncates */
+	int			writers;	/* our handles open for write */
 	int64_t			mtime_sec, mtime_nsec;	/* for closes */
 	struct fsc_inode	*next;
 };
@@ -104,6 +105,7 @@ struct fsc_file {
 	int			flags;
 	struct msg_cred		cred;
 	int			dirty;
+	int			writer;		/* counted in in->writers */
 
 	/* sequential read-ahead */
 	pthread_mutex_t		ramu;

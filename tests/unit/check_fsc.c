@@ -392,9 +392,22 @@ START_TEST(fsc_live_striped_io_roundtrips)
 	    0);
 	ck_assert_uint_eq(done, n - 1000);
 
-	/* Open for write here: a stat glimpses the objects. */
+	/* Open for write here: a stat knows our size; another client's
+	 * stat glimpses the objects. */
 	ck_assert_int_eq(fsc_getattr(fs, a.ino, &root_cred, &a), 0);
 	ck_assert_uint_eq(a.size, n);
+	{
+		struct fsc *fs2 = live_open();
+		struct msg_attr a2;
+
+		ck_assert_int_eq(fsc_getattr(fs2, a.ino, &root_cred, &a2), 0);
+		ck_assert_uint_eq(a2.open_writers, 1);
+		ck_assert_uint_eq(a2.size, n);
+		ck_assert_int_eq(fsc_lookup(fs2, dir, "f", &root_cred, &a2),
+		    0);
+		ck_assert_uint_eq(a2.size, n);
+		fsc_free(fs2);
+	}
 
 	memset(back, 0xaa, n + 4096);
 	ck_assert_int_eq(fsc_read(fs, f, back, n + 4096, 0, &done), 0);
