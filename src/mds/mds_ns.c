@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,8 @@
 
 #define OHASH_SIZE	4096
 #define XATTR_TOTAL_MAX	(1024 * 1024)	/* names + values per inode */
+#define BATCH_MAX	128		/* requests per group commit */
+#define FAILED_RING	16
 
 struct mds_ino {
 	uint64_t	ino;
@@ -112,6 +115,9 @@ enum q {
 	Q_BEGIN,
 	Q_COMMIT,
 	Q_ROLLBACK,
+	Q_SAVEPOINT,
+	Q_RELEASE,
+	Q_ROLLBACK_TO,
 	Q_MAX
 };
 
@@ -160,6 +166,9 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SAVEPOINT] = "SAVEPOINT op",
+	[Q_RELEASE] = "RELEASE op",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO op",
 };
 
 /* The store's schema: it lives here because the MDS database is private to
@@ -204,8 +213,20 @@ struct mds_ns {
 	unsigned	 rr;		/* round-robin start */
 
 	uint64_t	 files;		/* inode count */
-	int64_t		 files_delta;	/* in the open transaction */
-	int		 tx_queued;	/* destroy rows added in it */
+	int64_t		 files_delta;	/* in the current request */
+	int		 tx_queued;	/* destroy rows added by it */
+
+	/* group commit */
+	atomic_int	 waiters;	/* mutating requests wanting the lock */
+	int		 in_tx;		/* a batch is open */
+	uint64_t	 batch;		/* current (or last) batch number */
+	uint64_t	 committed;	/* last batch ended */
+	int		 batch_ops;
+	int64_t		 batch_delta;
+	int		 batch_queued;
+	uint64_t	 failed[FAILED_RING];
+	unsigned	 nfailed;
+	pthread_cond_t	 commit_cond;
 	void		(*destroy_hook)(void *);
 	void		*destroy_arg;
 
@@ -297,37 +318,105 @@ ranges_forget(struct mds_ns *ns)
 		ns->oids[i].valid = 0;
 }
 
+/*
+ * Group commit. A mutating request runs in a SAVEPOINT inside the current
+ * batch transaction (tx_begin/tx_end: a failed request rolls back only
+ * itself). Then tx_sync(): if no other mutating request is waiting for
+ * the lock (or the batch is full), it commits the batch and wakes the
+ * requests that were in it; otherwise it leaves the batch open for the
+ * next one and waits for that commit. Either way a request returns only
+ * after its changes are committed. Invariant: while a batch is open, a
+ * counted waiter (ns->waiters) exists and will reach tx_sync().
+ */
+static void
+ns_wlock(struct mds_ns *ns)
+{
+	atomic_fetch_add(&ns->waiters, 1);
+	pthread_mutex_lock(&ns->lock);
+	atomic_fetch_sub(&ns->waiters, 1);
+}
+
 static int
 tx_begin(struct mds_ns *ns)
 {
+	int rc;
+
+	if (!ns->in_tx) {
+		rc = st_exec(ns, st(ns, Q_BEGIN));
+		if (rc < 0)
+			return rc;
+		ns->in_tx = 1;
+		ns->batch++;
+		ns->batch_ops = 0;
+		ns->batch_delta = 0;
+		ns->batch_queued = 0;
+	}
 	ns->files_delta = 0;
 	ns->tx_queued = 0;
-	return st_exec(ns, st(ns, Q_BEGIN));
+	return st_exec(ns, st(ns, Q_SAVEPOINT));
 }
 
 static int
 tx_end(struct mds_ns *ns, int rc)
 {
-	int crc;
-
+	if (rc == 0)
+		rc = st_exec(ns, st(ns, Q_RELEASE));
 	if (rc < 0) {
-		st_exec(ns, st(ns, Q_ROLLBACK));
+		st_exec(ns, st(ns, Q_ROLLBACK_TO));
+		st_exec(ns, st(ns, Q_RELEASE));
 		ranges_forget(ns);
 		ns->files_delta = 0;
+		ns->tx_queued = 0;
+		return rc;
+	}
+	ns->batch_ops++;
+	ns->batch_delta += ns->files_delta;
+	ns->batch_queued |= ns->tx_queued;
+	ns->files_delta = 0;
+	ns->tx_queued = 0;
+	return rc;
+}
+
+static int
+batch_failed(struct mds_ns *ns, uint64_t batch)
+{
+	for (int i = 0; i < FAILED_RING; i++)
+		if (ns->failed[i] == batch)
+			return 1;
+	return 0;
+}
+
+static int
+tx_sync(struct mds_ns *ns, int rc)
+{
+	uint64_t mine = ns->batch;
+	int crc;
+
+	if (!ns->in_tx)
+		return rc;
+	if (atomic_load(&ns->waiters) > 0 && ns->batch_ops < BATCH_MAX) {
+		while (ns->committed < mine)
+			pthread_cond_wait(&ns->commit_cond, &ns->lock);
+		if (rc == 0 && batch_failed(ns, mine))
+			rc = -EIO;
 		return rc;
 	}
 	crc = st_exec(ns, st(ns, Q_COMMIT));
 	if (crc < 0) {
+		log_err("mds_ns: commit: %s", strerror(-crc));
 		st_exec(ns, st(ns, Q_ROLLBACK));
 		ranges_forget(ns);
-		ns->files_delta = 0;
-		return crc;
+		ns->failed[ns->nfailed++ % FAILED_RING] = mine;
+		if (rc == 0)
+			rc = crc;
+	} else {
+		ns->files += ns->batch_delta;
+		if (ns->batch_queued && ns->destroy_hook != NULL)
+			ns->destroy_hook(ns->destroy_arg);
 	}
-	ns->files += ns->files_delta;
-	ns->files_delta = 0;
-	if (ns->tx_queued && ns->destroy_hook != NULL)
-		ns->destroy_hook(ns->destroy_arg);
-	ns->tx_queued = 0;
+	ns->in_tx = 0;
+	ns->committed = mine;
+	pthread_cond_broadcast(&ns->commit_cond);
 	return rc;
 }
 
@@ -999,7 +1088,7 @@ ns_bootstrap(struct mds_ns *ns)
 	rc = rc == SQLITE_DONE ? 0 : sql_errno(rc);
 out:
 	sqlite3_finalize(s);
-	return tx_end(ns, rc);
+	return tx_sync(ns, tx_end(ns, rc));
 }
 
 /*
@@ -1087,6 +1176,7 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	pthread_mutex_init(&ns->lock, NULL);
 	pthread_mutex_init(&ns->cklock, NULL);
 	pthread_cond_init(&ns->ckcond, NULL);
+	pthread_cond_init(&ns->commit_cond, NULL);
 	path = xasprintf("%s/mds.db", dir);
 	rc = sqlite3_open_v2(path, &ns->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -1175,6 +1265,7 @@ mds_ns_close(struct mds_ns *ns)
 	free(ns->oids);
 	free(ns->pool);
 	pthread_cond_destroy(&ns->ckcond);
+	pthread_cond_destroy(&ns->commit_cond);
 	pthread_mutex_destroy(&ns->cklock);
 	pthread_mutex_destroy(&ns->lock);
 	free(ns);
@@ -1307,7 +1398,7 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	    sa->ctime_nsec)))
 		return -EINVAL;
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -1362,6 +1453,7 @@ end:
 	if (rc == 0)
 		ino_to_attr(ns, &i, out);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -1453,7 +1545,7 @@ mds_ns_create(struct mds_ns *ns, const struct msg_create *cr,
 	if ((cr->mode & S_IFMT) != 0 && !S_ISREG(cr->mode))
 		return -EINVAL;
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -1500,6 +1592,7 @@ end:
 		ino_to_attr(ns, &i, out);
 	}
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -1529,7 +1622,7 @@ mds_ns_mknod(struct mds_ns *ns, const struct msg_create *cr,
 		return -EINVAL;
 	}
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -1564,6 +1657,7 @@ end:
 	if (rc == 0)
 		ino_to_attr(ns, &i, out);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -1585,7 +1679,7 @@ mds_ns_symlink(struct mds_ns *ns, const struct msg_create *cr,
 	if (memchr(target, '\0', targetlen) != NULL)
 		return -EINVAL;
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -1603,6 +1697,7 @@ end:
 	if (rc == 0)
 		ino_to_attr(ns, &i, out);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -1617,7 +1712,7 @@ mds_ns_link(struct mds_ns *ns, uint64_t ino, uint64_t newparent,
 	int rc;
 
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -1655,6 +1750,7 @@ end:
 	if (rc == 0)
 		ino_to_attr(ns, &i, out);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -1671,7 +1767,7 @@ mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
 	int rc;
 
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -1707,6 +1803,7 @@ mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
 end:
 	rc = tx_end(ns, rc);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -1721,7 +1818,7 @@ mds_ns_rmdir(struct mds_ns *ns, uint64_t parent, const char *name,
 	int rc;
 
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -1765,6 +1862,7 @@ mds_ns_rmdir(struct mds_ns *ns, uint64_t parent, const char *name,
 end:
 	rc = tx_end(ns, rc);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -1848,7 +1946,7 @@ mds_ns_rename(struct mds_ns *ns, uint64_t oldparent, const char *oldname,
 	    ((flags & MSG_RN_NOREPLACE) && (flags & MSG_RN_EXCHANGE)))
 		return -EINVAL;
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -1967,6 +2065,7 @@ parents:
 end:
 	rc = tx_end(ns, rc);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -2123,7 +2222,7 @@ mds_ns_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 	*handle = 0;
 	memset(&lay->hdr, 0, sizeof(lay->hdr));
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -2165,6 +2264,7 @@ end:
 	if (rc == 0)
 		ino_to_attr(ns, &i, out);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -2180,7 +2280,7 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 	int rc, truncated = 0, dirty = 0;
 
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -2224,6 +2324,7 @@ end:
 	if (rc == 0)
 		ino_to_attr(ns, &i, out);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -2258,7 +2359,7 @@ mds_ns_drop_owner(struct mds_ns *ns, uint64_t owner)
 	struct ohandle **pp, *h;
 	int rc = 0, n = 0;
 
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -2278,6 +2379,7 @@ mds_ns_drop_owner(struct mds_ns *ns, uint64_t owner)
 	}
 	rc = tx_end(ns, rc);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc < 0 ? rc : n;
 }
@@ -2292,7 +2394,7 @@ mds_ns_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 
 	(void)handle;
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -2319,6 +2421,7 @@ mds_ns_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 end:
 	rc = tx_end(ns, rc);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -2501,7 +2604,7 @@ mds_ns_setxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 	if (vlen > MSG_XATTR_MAX)
 		return -E2BIG;
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -2555,6 +2658,7 @@ touch:
 end:
 	rc = tx_end(ns, rc);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -2626,7 +2730,7 @@ mds_ns_rmxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 	if (kind == XK_TRUSTED && uid != 0)
 		return -EPERM;
 	now_ts(&now);
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -2666,6 +2770,7 @@ mds_ns_rmxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 end:
 	rc = tx_end(ns, rc);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }
@@ -2693,7 +2798,7 @@ mds_ns_setlayout(struct mds_ns *ns, uint64_t ino, const void *blob,
 	struct mds_ino i;
 	int rc;
 
-	pthread_mutex_lock(&ns->lock);
+	ns_wlock(ns);
 	rc = tx_begin(ns);
 	if (rc < 0)
 		goto out;
@@ -2702,6 +2807,7 @@ mds_ns_setlayout(struct mds_ns *ns, uint64_t ino, const void *blob,
 		rc = setlayout_locked(ns, &i, blob, len);
 	rc = tx_end(ns, rc);
 out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -865,6 +866,60 @@ START_TEST(mds_ns_setattr_open_close_append)
 }
 END_TEST
 
+struct cc_arg {
+	int	id;
+	int	rc;
+};
+
+static void *
+cc_main(void *arg)
+{
+	struct cc_arg *a = arg;
+	char name[32];
+
+	for (int i = 0; i < 500 && a->rc == 0; i++) {
+		int64_t r;
+
+		snprintf(name, sizeof(name), "c%d-%d", a->id, i);
+		r = mkfile(1, name);
+		if (r < 0)
+			a->rc = (int)r;
+		if (i % 50 == 0 && a->rc == 0) {
+			/* a failing request inside someone's batch */
+			r = mkfile(1, name);
+			if (r != -EEXIST)
+				a->rc = -EPROTO;
+		}
+	}
+	return NULL;
+}
+
+START_TEST(mds_ns_group_commit_concurrent)
+{
+	pthread_t t[4];
+	struct cc_arg a[4];
+	char name[32];
+
+	for (int i = 0; i < 4; i++) {
+		a[i].id = i;
+		a[i].rc = 0;
+		pthread_create(&t[i], NULL, cc_main, &a[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(a[i].rc, 0);
+	}
+	ck_assert_uint_eq(mds_ns_files(ns), 1 + 4 * 500);
+	ns_reopen();
+	ck_assert_uint_eq(mds_ns_files(ns), 1 + 4 * 500);
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 500; j++) {
+			snprintf(name, sizeof(name), "c%d-%d", i, j);
+			ck_assert_int_eq(lookup(1, name, NULL), 0);
+		}
+}
+END_TEST
+
 /* ---- the real fsx-mds over the wire ---- */
 
 static char *
@@ -1267,6 +1322,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_xattr_rules);
 	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
 	tcase_add_test(tc, mds_ns_setattr_open_close_append);
+	tcase_add_test(tc, mds_ns_group_commit_concurrent);
 	tcase_add_test(tc, mds_wire_create_survives_kill9);
 	tcase_add_test(tc, mds_wire_glimpse_statfs_destroy);
 	suite_add_tcase(s, tc);
