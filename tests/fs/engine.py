@@ -415,7 +415,29 @@ class Engine:
             out.append(tail(m.log, 15))
         return '\n'.join(x for x in out if x)
 
+    SANITIZER_MARKS = ('ERROR: AddressSanitizer', 'ERROR: LeakSanitizer',
+                       'runtime error:', 'WARNING: ThreadSanitizer')
+
+    def sanitizer_reports(self):
+        """Sanitizer reports in any engine or mount log (ASan/UBSan builds)."""
+        found = []
+        logs = [s.log for s in self.servers()] + [m.log for m in self.mounts]
+        for path in logs:
+            try:
+                with open(path, 'rb') as f:
+                    text = f.read().decode('utf-8', 'replace')
+            except OSError:
+                continue
+            for mark in self.SANITIZER_MARKS:
+                i = text.find(mark)
+                if i >= 0:
+                    found.append('%s:\n%s' % (path, text[max(0, i - 200):i + 2000]))
+                    break
+        return found
+
     def stop(self):
+        """Unmount, stop every process, remove the directory. Returns the
+        sanitizer reports found in the logs (empty on a clean run)."""
         for m in reversed(self.mounts):
             try:
                 m.stop()
@@ -423,10 +445,14 @@ class Engine:
                 pass
         for s in self.servers():
             s.stop()
+        reports = self.sanitizer_reports()
+        if reports and not os.environ.get('FSX_KEEP'):
+            print('\n'.join(reports))
         if os.environ.get('FSX_KEEP'):
             print('kept', self.dir)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        return reports
 
     def object_path(self, ost, oid):
         d = os.path.join(self.ost_dirs[ost], 'O', '%02x' % (oid % 256))
@@ -455,7 +481,10 @@ class EngineCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.engine.stop()
+        reports = cls.engine.stop()
+        if reports:
+            raise AssertionError('sanitizer reports in engine logs:\n' +
+                                 '\n'.join(r[:3000] for r in reports))
 
     def path(self, *parts):
         return os.path.join(self.mnt, *parts)
