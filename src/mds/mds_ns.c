@@ -2615,6 +2615,10 @@ mds_ns_setxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 		rc = setlayout_locked(ns, &i, val, vlen);
 		goto touch;
 	}
+	if (kind == XK_USER && !S_ISREG(i.mode) && !S_ISDIR(i.mode)) {
+		rc = -EPERM;	/* as Linux: user.* only on files and dirs */
+		goto end;
+	}
 	s = st(ns, Q_XA_GET);
 	sqlite3_bind_int64(s, 1, (int64_t)ino);
 	sqlite3_bind_blob(s, 2, name, (int)namelen, SQLITE_STATIC);

@@ -740,6 +740,16 @@ START_TEST(mds_ns_xattr_rules)
 	    -ENODATA);
 	ck_assert_int_eq(mds_ns_getxattr(ns, 424242, 1000, "user.a", 6,
 	    sizeof(buf), buf, sizeof(buf), &len), -ENOENT);
+	{
+		struct msg_create cr = mkcr(1, "l", 0, 0);
+		struct msg_attr a;
+
+		ck_assert_int_eq(mds_ns_symlink(ns, &cr, "l", "t", 1, &a), 0);
+		ck_assert_int_eq(mds_ns_setxattr(ns, a.ino, 1000, "user.a",
+		    6, "x", 1, 0), -EPERM);
+		ck_assert_int_eq(mds_ns_setxattr(ns, a.ino, 0, "trusted.a",
+		    9, "x", 1, 0), 0);
+	}
 }
 END_TEST
 
