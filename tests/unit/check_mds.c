@@ -1303,6 +1303,53 @@ START_TEST(mds_wire_glimpse_statfs_destroy)
 		ck_assert_int_eq(rc, -EPROTO);
 	}
 	close(mfd);
+	/* SIGHUP re-reads the map; OSTADD adds to it (and saves it) */
+	{
+		char *map = xasprintf("0 127.0.0.1 %d 1073741824\n"
+		    "1 127.0.0.1 %d 1073741824\n2 127.0.0.1 %d 1073741824\n",
+		    w.oport_n, w.oport_n, w.oport_n);
+		struct msg_ost_ent add;
+		struct iovec iov = { &add, sizeof(add) };
+		char *txt = NULL;
+		size_t tlen;
+
+		file_write_atomic(w.mapf, map, strlen(map));
+		free(map);
+		kill(w.mpid, SIGHUP);
+		mfd = mds_connect(w.mport_n, w.secret);
+		ck_assert_int_ge(mfd, 0);
+		for (int i = 0; i < 100; i++) {
+			rc = msg_call(mfd, MSG_OP_MDS_OSTMAP, 0, NULL, 0, NULL,
+			    0, NULL, 0, &rlen, ents, sizeof(ents), &blen);
+			ck_assert_int_eq(rc, 0);
+			if (blen == 3 * sizeof(struct msg_ost_ent))
+				break;
+			usleep(20000);
+		}
+		ck_assert_uint_eq(blen, 3 * sizeof(struct msg_ost_ent));
+		memset(&add, 0, sizeof(add));
+		add.ost = 3;
+		add.port = (uint16_t)w.oport_n;
+		snprintf(add.host, sizeof(add.host), "127.0.0.1");
+		add.capacity = 1024;
+		rc = msg_call(mfd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1,
+		    NULL, 0, &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, 0);
+		rc = msg_call(mfd, MSG_OP_MDS_OSTMAP, 0, NULL, 0, NULL, 0,
+		    NULL, 0, &rlen, ents, sizeof(ents), &blen);
+		ck_assert_int_eq(rc, 0);
+		ck_assert_uint_eq(blen, 4 * sizeof(struct msg_ost_ent));
+		ck_assert_uint_eq(ents[3].ost, 3);
+		ck_assert_int_eq(file_read_all(w.mapf, &txt, &tlen, 4096), 0);
+		ck_assert_ptr_nonnull(strstr(txt, "3 127.0.0.1"));
+		free(txt);
+		/* a malformed OSTADD changes nothing */
+		iov.iov_len = sizeof(add) - 1;
+		rc = msg_call(mfd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1,
+		    NULL, 0, &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, -EINVAL);
+		close(mfd);
+	}
 	close(ofd);
 	wire_stop(&w);
 }
