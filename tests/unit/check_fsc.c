@@ -9,7 +9,7 @@
  *          OSTs on loopback ($FSX_BIN, default build/bin; skipped when the
  *          binaries are missing): create, striped write/read, truncate
  *          down/up, glimpse, namespace calls, xattrs, statfs, read-ahead,
- *          OSS restart.
+ *          OSS and MDS restarts.
  */
 #include <check.h>
 #include <errno.h>
@@ -226,6 +226,8 @@ live_spawn(char *const argv[])
 		char log[600];
 		int fd;
 
+		/* Own session: Check kills a forked test's process group. */
+		setsid();
 		snprintf(log, sizeof(log), "%s/%s.log", live_dir,
 		    strrchr(argv[0], '/') + 1);
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -262,12 +264,34 @@ live_start_oss(int port)
 	return live_oss_port > 0 ? 0 : -1;
 }
 
+/* Start (or restart, same port) the MDS; its pid goes to a file too. */
+static int
+live_start_mds(int port)
+{
+	char bin[600], pf[600], sf[600], mf[600], dir[600], la[64], pidf[600];
+	char *argv[] = { bin, "--dir", dir, "--listen", la,
+	    "--port-file", pf, "--secret-file", sf, "--ost-map", mf, NULL };
+
+	snprintf(bin, sizeof(bin), "%s/fsx-mds", live_bin);
+	snprintf(sf, sizeof(sf), "%s/secret", live_dir);
+	snprintf(mf, sizeof(mf), "%s/ostmap", live_dir);
+	snprintf(dir, sizeof(dir), "%s/mds", live_dir);
+	snprintf(pf, sizeof(pf), "%s/mds.port", live_dir);
+	snprintf(la, sizeof(la), "127.0.0.1:%d", port);
+	mkdir_p(dir, 0755);
+	unlink(pf);
+	live_mds = live_spawn(argv);
+	snprintf(pidf, sizeof(pidf), "%s/mds.pid", live_dir);
+	snprintf(la, sizeof(la), "%d", (int)live_mds);
+	file_write_atomic(pidf, la, strlen(la));
+	live_mds_port = live_wait_port(pf, live_mds);
+	return live_mds_port > 0 ? 0 : -1;
+}
+
 static void
 live_setup(void)
 {
-	char bin[600], pf[600], sf[600], mf[600], dir[600], hex[80];
-	char *argv[] = { bin, "--dir", dir, "--listen", "127.0.0.1:0",
-	    "--port-file", pf, "--secret-file", sf, "--ost-map", mf, NULL };
+	char bin[600], sf[600], mf[600], hex[80];
 	const char *b = getenv("FSX_BIN");
 	char *map;
 
@@ -292,28 +316,33 @@ live_setup(void)
 	    "1073741824\n", live_oss_port, live_oss_port);
 	file_write_atomic(mf, map, strlen(map));
 	free(map);
-	snprintf(dir, sizeof(dir), "%s/mds", live_dir);
-	mkdir_p(dir, 0755);
-	snprintf(pf, sizeof(pf), "%s/mds.port", live_dir);
-	live_mds = live_spawn(argv);
-	live_mds_port = live_wait_port(pf, live_mds);
-	live_ok = live_mds_port > 0;
+	live_ok = live_start_mds(0) == 0;
+}
+
+/* Kill what a forked test restarted (its pid is only in the file). */
+static void
+live_kill_pidfile(const char *name, pid_t known)
+{
+	char pidf[600], *s = NULL;
+	size_t len;
+
+	snprintf(pidf, sizeof(pidf), "%s/%s", live_dir, name);
+	if (file_read_all(pidf, &s, &len, 32) == 0) {
+		pid_t p = (pid_t)atoi(s);
+
+		if (p > 0 && p != known)
+			kill(p, SIGKILL);
+	}
+	free(s);
 }
 
 static void
 live_teardown(void)
 {
-	char pidf[600], *s = NULL;
-	size_t len;
-
-	snprintf(pidf, sizeof(pidf), "%s/oss.pid", live_dir);
-	if (live_dir[0] != '\0' && file_read_all(pidf, &s, &len, 32) == 0) {
-		pid_t p = (pid_t)atoi(s);
-
-		if (p > 0 && p != live_oss)
-			kill(p, SIGKILL);	/* restarted by a test */
-	}
-	free(s);
+	if (live_dir[0] == '\0')
+		return;
+	live_kill_pidfile("oss.pid", live_oss);
+	live_kill_pidfile("mds.pid", live_mds);
 	if (live_oss > 0) {
 		kill(live_oss, SIGKILL);
 		waitpid(live_oss, NULL, 0);
@@ -322,8 +351,7 @@ live_teardown(void)
 		kill(live_mds, SIGKILL);
 		waitpid(live_mds, NULL, 0);
 	}
-	if (live_dir[0] != '\0')
-		rm_rf(live_dir);
+	rm_rf(live_dir);
 }
 
 static struct fsc *
@@ -722,6 +750,48 @@ START_TEST(fsc_live_oss_restart_retries)
 }
 END_TEST
 
+/* fsc-3.7: the MDS killed and restarted: calls resume, a handle opened
+ * before still closes with its size, and the file reads back. */
+START_TEST(fsc_live_mds_restart_retries)
+{
+	struct fsc *fs;
+	struct fsc_file *f;
+	struct msg_attr a;
+	char buf[5000], back[5000];
+	size_t done;
+	int old_port;
+
+	if (!live_ok)
+		return;
+	fs = live_open();
+	ck_assert_int_eq(fsc_create(fs, FSC_ROOT_INO, "mdsrestart", 0644,
+	    O_RDWR | O_CREAT, &root_cred, &a, &f), 0);
+	memset(buf, 'm', sizeof(buf));
+	ck_assert_int_eq(fsc_write(fs, f, buf, sizeof(buf), 0, &done), 0);
+
+	old_port = live_mds_port;
+	kill(live_mds, SIGKILL);
+	if (waitpid(live_mds, NULL, 0) < 0)
+		usleep(200000);
+	ck_assert_int_eq(live_start_mds(old_port), 0);
+	ck_assert_int_eq(live_mds_port, old_port);
+
+	ck_assert_int_eq(fsc_lookup(fs, FSC_ROOT_INO, "mdsrestart",
+	    &root_cred, &a), 0);
+	ck_assert_int_eq(fsc_file_close(fs, f), 0);
+	ck_assert_int_eq(fsc_file_open(fs, a.ino, O_RDONLY, &root_cred, &a,
+	    &f), 0);
+	ck_assert_uint_eq(a.size, sizeof(buf));
+	ck_assert_int_eq(fsc_read(fs, f, back, sizeof(back), 0, &done), 0);
+	ck_assert_uint_eq(done, sizeof(back));
+	ck_assert_mem_eq(back, buf, sizeof(buf));
+	ck_assert_int_eq(fsc_file_close(fs, f), 0);
+	ck_assert_int_eq(fsc_unlink(fs, FSC_ROOT_INO, "mdsrestart",
+	    &root_cred), 0);
+	fsc_free(fs);
+}
+END_TEST
+
 /* fsc-3.4: a wrong secret is EACCES, at once. */
 START_TEST(fsc_live_wrong_secret_is_eacces)
 {
@@ -765,6 +835,7 @@ fsc_suite(void)
 	tcase_add_test(live, fsc_live_big_stripes_split);
 	tcase_add_test(live, fsc_live_wrong_secret_is_eacces);
 	tcase_add_test(live, fsc_live_oss_restart_retries);
+	tcase_add_test(live, fsc_live_mds_restart_retries);
 	suite_add_tcase(s, live);
 	return s;
 }
