@@ -2223,36 +2223,35 @@ mds_ns_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 	memset(&lay->hdr, 0, sizeof(lay->hdr));
 	now_ts(&now);
 	ns_wlock(ns);
-	rc = tx_begin(ns);
-	if (rc < 0)
-		goto out;
+	/* Only O_TRUNC writes: other opens run without a transaction. */
 	rc = ino_load(ns, ino, &i);
 	if (rc < 0)
-		goto end;
+		goto out;
 	if (S_ISLNK(i.mode)) {
 		rc = -ELOOP;
-		goto end;
+		goto out;
 	}
 	if (S_ISDIR(i.mode) && is_writer(flags)) {
 		rc = -EISDIR;
-		goto end;
+		goto out;
 	}
-	if (!S_ISREG(i.mode))
-		goto end;	/* no handle, no layout */
-	rc = layout_load(ns, ino, lay);
-	if (rc == 0)
-		rc = -EIO;
-	if (rc < 0)
-		goto end;
-	rc = 0;
-	if ((flags & O_TRUNC) && is_writer(flags)) {
+	if (S_ISREG(i.mode)) {
+		rc = layout_load(ns, ino, lay);
+		if (rc == 0)
+			rc = -EIO;
+		if (rc < 0)
+			goto out;
+		rc = 0;
+	}
+	if (S_ISREG(i.mode) && (flags & O_TRUNC) && is_writer(flags)) {
+		rc = tx_begin(ns);
+		if (rc < 0)
+			goto out;
 		i.size = 0;
 		i.mt = i.ct = now;
-		rc = ino_store(ns, &i);
+		rc = tx_end(ns, ino_store(ns, &i));
 		trunc = 1;
 	}
-end:
-	rc = tx_end(ns, rc);
 	if (rc == 0 && S_ISREG(i.mode)) {
 		if (trunc) {
 			f = ofile_get(ns, ino);
@@ -2277,16 +2276,18 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 	struct timespec now;
 	struct mds_ino i;
 	struct ofile *f;
-	int rc, truncated = 0, dirty = 0;
+	int rc, truncated = 0, dirty = 0, gone;
 
 	now_ts(&now);
 	ns_wlock(ns);
-	rc = tx_begin(ns);
-	if (rc < 0)
-		goto out;
+	/* A read-only close changes nothing durable: no transaction. */
 	rc = ino_load(ns, c->ino, &i);
 	if (rc < 0)
-		goto end;
+		goto out;
+	if (c->written && S_ISREG(i.mode) && c->size > (uint64_t)INT64_MAX) {
+		rc = -EFBIG;
+		goto out;
+	}
 	f = ofile_get(ns, c->ino);
 	if (c->handle != 0)
 		h = handle_take(ns, c->handle, c->ino);
@@ -2299,10 +2300,6 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 	}
 	free(h);
 	if (c->written && S_ISREG(i.mode)) {
-		if (c->size > (uint64_t)INT64_MAX) {
-			rc = -EFBIG;
-			goto end;
-		}
 		if (truncated || c->size > i.size)
 			i.size = c->size;
 		if ((c->mtime_sec != 0 || c->mtime_nsec != 0) &&
@@ -2315,12 +2312,17 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 		i.written = 1;
 		dirty = 1;
 	}
-	if (i.nlink == 0 && open_count(ns, i.ino) == 0)
-		rc = ino_destroy(ns, &i);
-	else if (dirty)
-		rc = ino_store(ns, &i);
-end:
-	rc = tx_end(ns, rc);
+	gone = i.nlink == 0 && open_count(ns, i.ino) == 0;
+	if (dirty || gone) {
+		rc = tx_begin(ns);
+		if (rc < 0)
+			goto out;
+		if (gone)
+			rc = ino_destroy(ns, &i);
+		else
+			rc = ino_store(ns, &i);
+		rc = tx_end(ns, rc);
+	}
 	if (rc == 0)
 		ino_to_attr(ns, &i, out);
 out:
