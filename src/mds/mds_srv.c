@@ -25,6 +25,7 @@
 
 #define DESTROY_BATCH		256
 #define DESTROY_RETRY_S		3
+#define DESTROY_DOWN_MAX	64
 #define MDS_FILES_MAX		(1ull << 32)	/* inode capacity for statfs */
 #define STATFS_BSIZE		4096
 
@@ -206,13 +207,27 @@ destroy_kick(void *arg)
 	pthread_mutex_unlock(&m->dlock);
 }
 
-/* One pass over the queue; returns the number of failures. */
+static int
+ost_in(const uint32_t *v, int n, uint32_t ost)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == ost)
+			return 1;
+	return 0;
+}
+
+/*
+ * One pass over the queue; returns the number of failures. An OST that
+ * fails once is skipped for the rest of the pass, so a dead OSS costs one
+ * attempt per pass, not one per queued object.
+ */
 static int
 destroy_pass(struct mds_srv *m)
 {
 	struct mds_destroy rows[DESTROY_BATCH];
+	uint32_t down[DESTROY_DOWN_MAX];
 	int64_t after = 0;
-	int n, failed = 0;
+	int n, ndown = 0, failed = 0;
 
 	do {
 		n = mds_ns_destroy_next(m->ns, after, rows, DESTROY_BATCH);
@@ -223,6 +238,10 @@ destroy_pass(struct mds_srv *m)
 			int rc;
 
 			after = rows[i].id;
+			if (ost_in(down, ndown, rows[i].ost)) {
+				failed++;	/* unreachable in this pass */
+				continue;
+			}
 			memset(&ob, 0, sizeof(ob));
 			ob.ost = rows[i].ost;
 			ob.oid = rows[i].oid;
@@ -237,6 +256,8 @@ destroy_pass(struct mds_srv *m)
 				log_debug("mds: destroy %u:%llu: %d", ob.ost,
 				    (unsigned long long)ob.oid, rc);
 				failed++;
+				if (ndown < DESTROY_DOWN_MAX)
+					down[ndown++] = ob.ost;
 			}
 			pthread_mutex_lock(&m->dlock);
 			if (m->dstop)
