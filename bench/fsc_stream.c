@@ -7,7 +7,7 @@
  *       [--drop-caches]
  *
  * Creates a file in the root with the given layout, writes N MiB in chunks
- * (1 MiB by default, several chunks in flight is the client's business),
+ * (one full stripe row by default: stripe size x count, at most 8 MiB),
  * fsyncs and closes; optionally drops the page cache (so the OSSes read
  * from disk); reads it back with a fresh open; checks a pattern; unlinks.
  * Prints one JSON line: {"write_mbps":..,"read_mbps":..}.
@@ -89,7 +89,7 @@ main(int argc, char **argv)
 	const char		*mds = NULL, *secret = NULL;
 	char			 host[256], name[64];
 	uint64_t		 size, off;
-	size_t			 chunk = 1024 * 1024, done;
+	size_t			 chunk = 0, done;
 	double			 t0, tw, tr;
 	long			 size_mb = 2048, count = 4, ssize = 1024 * 1024;
 	int			 c, port, rc, err = 0, drop = 0, ret = 1;
@@ -122,9 +122,14 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* Default: one full stripe row per call, so every OST is busy. */
+	if (chunk == 0 && count > 0 && ssize > 0)
+		chunk = (size_t)ssize * (size_t)count;
+	if (chunk > MSG_BULK_MAX)
+		chunk = MSG_BULK_MAX;
 	if (mds == NULL || secret == NULL || size_mb <= 0 || chunk == 0 ||
-	    chunk > MSG_BULK_MAX || count == 0 || count > MSG_MAX_STRIPES ||
-	    ssize <= 0) {
+	    count == 0 || count > MSG_MAX_STRIPES || ssize <= 0 ||
+	    (uint64_t)size_mb * 1024 * 1024 % chunk != 0) {
 		fs_usage();
 		return 2;
 	}
@@ -218,8 +223,8 @@ main(int argc, char **argv)
 	}
 	tr = fs_now() - t0;
 	printf("{\"write_mbps\": %.1f, \"read_mbps\": %.1f, \"size_mb\": %ld, "
-	    "\"stripe_count\": %ld}\n", (double)size_mb / tw,
-	    (double)size_mb / tr, size_mb, count);
+	    "\"stripe_count\": %ld, \"chunk_kb\": %zu}\n", (double)size_mb / tw,
+	    (double)size_mb / tr, size_mb, count, chunk / 1024);
 	ret = 0;
 out_unlink:
 	if (f != NULL)

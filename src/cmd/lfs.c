@@ -4,7 +4,7 @@
  * It needs no network: everything goes through the mount with ordinary
  * system calls and two extended attributes that fsx-mount serves:
  *
- *	lustre.lov		a struct msg_layout + msg_layout_ent[nent]; set
+ *	lustre.lov		msg_layout + msg_layout_ent[nent]; set
  *				with nent 0 on a directory (its default) or on
  *				a new empty file (its layout)
  *	lustre.fsx.ostdf	text, "MDT 0 bsize blocks bfree bavail files
@@ -424,9 +424,9 @@ lfs_setstripe(int argc, char **argv)
 		    (int32_t)idx);
 		if (rc < 0) {
 			if (rc == -EEXIST || rc == -EBUSY || rc == -ENOTEMPTY)
-				fprintf(stderr, "%s setstripe: cannot set stripe "
-				    "on '%s': stripe already set\n", lfs_prog,
-				    path);
+				fprintf(stderr, "%s setstripe: cannot set "
+				    "stripe on '%s': stripe already set\n",
+				    lfs_prog, path);
 			else
 				lfs_err("setstripe", path, -rc);
 			if (created)
@@ -744,7 +744,8 @@ lfs_df_row(const char *uuid, unsigned long long total, unsigned long long used,
 		avail >>= 10;
 	}
 	if (used + avail > 0)
-		ratio = (int)((double)used / (double)(used + avail) * 100 + 0.5);
+		ratio = (int)((double)used / (double)(used + avail) * 100 +
+		    0.5);
 	lfs_cook(total, human && !inodes, tb, sizeof(tb));
 	lfs_cook(used, human && !inodes, ub, sizeof(ub));
 	lfs_cook(avail, human && !inodes, ab, sizeof(ab));
@@ -1030,7 +1031,8 @@ static void
 lfs_find_usage(void)
 {
 	fprintf(stderr, "usage: %s find DIR|FILE... [[!] --stripe-count|-c "
-	    "[+-]N] [[!] --size|-s [+-]N[kMGT]] [[!] --type|-t {f,d,l,p,s,b,c}] "
+	    "[+-]N] [[!] --size|-s [+-]N[kMGT]] "
+	    "[[!] --type|-t {f,d,l,p,s,b,c}] "
 	    "[[!] --name|-n GLOB] [[!] --mtime|-M [+-]DAYS] [--maxdepth|-D N] "
 	    "[--print0|-0] [--print|-P]\n", lfs_prog);
 }
@@ -1074,17 +1076,20 @@ lfs_find(int argc, char **argv)
 		}
 		val = argv[++i];
 		if (strcmp(opt, "--stripe-count") == 0 ||
-		    strcmp(opt, "--stripe_count") == 0 || strcmp(opt, "-c") == 0) {
+		    strcmp(opt, "--stripe_count") == 0 ||
+		    strcmp(opt, "-c") == 0) {
 			if (lfs_parse_num(val, &lfs_fq.count, 0, neg) < 0)
 				goto bad;
-		} else if (strcmp(opt, "--size") == 0 || strcmp(opt, "-s") == 0) {
+		} else if (strcmp(opt, "--size") == 0 ||
+		    strcmp(opt, "-s") == 0) {
 			if (lfs_parse_num(val, &lfs_fq.size, 1, neg) < 0)
 				goto bad;
 		} else if (strcmp(opt, "--mtime") == 0 ||
 		    strcmp(opt, "-M") == 0) {
 			if (lfs_parse_num(val, &lfs_fq.mtime, 0, neg) < 0)
 				goto bad;
-		} else if (strcmp(opt, "--type") == 0 || strcmp(opt, "-t") == 0) {
+		} else if (strcmp(opt, "--type") == 0 ||
+		    strcmp(opt, "-t") == 0) {
 			if (strlen(val) != 1)
 				goto bad;
 			switch (val[0]) {
@@ -1098,7 +1103,8 @@ lfs_find(int argc, char **argv)
 			default: goto bad;
 			}
 			lfs_fq.type_neg = neg;
-		} else if (strcmp(opt, "--name") == 0 || strcmp(opt, "-n") == 0) {
+		} else if (strcmp(opt, "--name") == 0 ||
+		    strcmp(opt, "-n") == 0) {
 			lfs_fq.name = val;
 			lfs_fq.name_neg = neg;
 		} else if (strcmp(opt, "--maxdepth") == 0 ||
@@ -1124,7 +1130,8 @@ bad:
 		goto usage;
 	}
 	for (i = 0; i < npaths; i++) {
-		rc = nftw(paths[i], lfs_find_cb, 32, FTW_PHYS | FTW_ACTIONRETVAL);
+		rc = nftw(paths[i], lfs_find_cb, 32,
+		    FTW_PHYS | FTW_ACTIONRETVAL);
 		if (rc != 0) {
 			rc = errno;
 			fprintf(stderr, "%s find: cannot walk '%s': %s (%d)\n",
