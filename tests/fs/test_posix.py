@@ -431,3 +431,102 @@ class PermissionTests(EngineCase):
         r = self.sh('echo g >> %s' % g)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(read_all(g), b'g\n')
+
+
+class EdgeTests(EngineCase):
+
+    def test_mmap_shared_write_and_read(self):
+        import mmap
+        f = self.path('mapped')
+        set_layout(f, 2, 64 * KiB)
+        size = 300 * KiB
+        with open(f, 'wb') as fh:
+            fh.truncate(size)
+        with open(f, 'r+b') as fh:
+            m = mmap.mmap(fh.fileno(), size)
+            for off in (0, 64 * KiB - 3, 200 * KiB, size - 10):
+                m[off:off + 10] = b'0123456789'
+            m.flush()
+            m.close()
+        data = read_all(f)
+        self.assertEqual(len(data), size)
+        for off in (0, 64 * KiB - 3, 200 * KiB, size - 10):
+            self.assertEqual(data[off:off + 10], b'0123456789', off)
+        self.assertEqual(data[20:64 * KiB - 3], bytes(64 * KiB - 23))
+        with open(f, 'rb') as fh:
+            m = mmap.mmap(fh.fileno(), size, prot=mmap.PROT_READ)
+            self.assertEqual(m[200 * KiB:200 * KiB + 10], b'0123456789')
+            m.close()
+
+    def test_name_limits(self):
+        d = self.fresh_dir('names')
+        long_ok = 'n' * 255
+        write_all(os.path.join(d, long_ok), b'x')
+        self.assertIn(long_ok, os.listdir(d))
+        self.assertEqual(errno_of(os.open, os.path.join(d, 'n' * 256),
+                                  os.O_CREAT | os.O_WRONLY), errno.ENAMETOOLONG)
+        odd = 'sp ace\tτ\u00e9\x01'
+        write_all(os.path.join(d, odd), b'y')
+        self.assertIn(odd, os.listdir(d))
+        self.assertEqual(read_all(os.path.join(d, odd)), b'y')
+
+    def test_rename_onto_own_hard_link_is_a_no_op(self):
+        d = self.fresh_dir('hl')
+        a, b = os.path.join(d, 'a'), os.path.join(d, 'b')
+        write_all(a, b'same')
+        os.link(a, b)
+        os.rename(a, b)
+        self.assertTrue(os.path.exists(a))
+        self.assertEqual(os.stat(b).st_nlink, 2)
+        # rename over a different file drops that file's link
+        c = os.path.join(d, 'c')
+        write_all(c, b'other')
+        os.rename(c, b)
+        self.assertEqual(os.stat(a).st_nlink, 1)
+        self.assertEqual(read_all(b), b'other')
+        self.assertEqual(read_all(a), b'same')
+
+
+class QuotaTests(EngineCase):
+    """OST capacity is enforced: ENOSPC past it, and space comes back."""
+    ost_capacity = 8 * MiB
+
+    def test_enospc_past_capacity_then_recovers(self):
+        f = self.path('filler')
+        set_layout(f, 4, 64 * KiB)
+        chunk = os.urandom(MiB)
+        err = None
+        written = 0
+        fd = os.open(f, os.O_WRONLY)
+        try:
+            for i in range(64):
+                os.write(fd, chunk)
+                written += len(chunk)
+            os.fsync(fd)
+        except OSError as e:
+            err = e
+        finally:
+            try:
+                os.close(fd)
+            except OSError as e:
+                err = err or e
+        self.assertIsNotNone(err, 'wrote %d bytes into 32 MiB of OSTs' % written)
+        self.assertIn(err.errno, (errno.ENOSPC, errno.EDQUOT))
+        # Writes in flight when an OST fills may be acknowledged and fail at
+        # fsync/close instead (as with Lustre's async writes); bound them.
+        self.assertLessEqual(written, 40 * MiB)
+        st = os.statvfs(self.mnt)
+        self.assertLess(st.f_bavail * st.f_frsize, 4 * MiB)
+        os.unlink(f)
+        import time
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            st = os.statvfs(self.mnt)
+            if st.f_bavail * st.f_frsize >= 24 * MiB:
+                break
+            time.sleep(0.2)
+        self.assertGreaterEqual(st.f_bavail * st.f_frsize, 24 * MiB,
+                                'space not returned after unlink')
+        g = self.path('after')
+        write_all(g, os.urandom(4 * MiB))
+        self.assertEqual(os.stat(g).st_size, 4 * MiB)
