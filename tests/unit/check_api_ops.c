@@ -16,6 +16,7 @@ Suite *api_ops_suite(void);
 
 START_TEST(api_ops_each_once_and_in_model)
 {
+	json_t *ops;
 	size_t n = 0;
 
 	ck_assert_int_eq(api_model_init(), 0);
@@ -24,7 +25,9 @@ START_TEST(api_ops_each_once_and_in_model)
 		ck_assert_ptr_eq(api_op_find(a->name), a);
 		ck_assert_ptr_nonnull(a->handler);
 	}
-	ck_assert_uint_eq(n, json_array_size(api_model_ops()));
+	ops = api_model_ops();
+	ck_assert_uint_eq(n, json_array_size(ops));
+	json_decref(ops);
 	ck_assert_ptr_null(api_op_find("DescribeUnicorns"));
 }
 END_TEST
