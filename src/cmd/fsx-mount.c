@@ -61,6 +61,7 @@ struct fm_conf {
 	int		 foreground;
 	int		 debug;
 	int		 writeback;
+	int		 sync_write;	/* no write-behind */
 	int		 retry_secs;
 	int		 readahead_kb;
 	char		 fuse_opts[2048];
@@ -479,10 +480,27 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	}
 	/* Without the writeback cache, O_APPEND offsets come from a kernel
 	 * i_size that may be stale: the MDS reserves the real one. */
-	if ((fi->flags & O_APPEND) && !fm.writeback)
+	if ((fi->flags & O_APPEND) && !fm.writeback) {
 		rc = fsc_append(fm_fs, f, buf, size, &at);
-	else
+	} else if (!fm.sync_write && !(fi->flags & (O_SYNC | O_DSYNC))) {
+		/*
+		 * Write-behind: acknowledge, then send from the same buffer
+		 * (this thread's, untouched until we return) while the
+		 * kernel hands the next write to another thread. A failure
+		 * is reported by the next write, fsync or close.
+		 */
+		rc = fsc_write_begin(fm_fs, f, (uint64_t)off, size);
+		if (rc < 0) {
+			fm_err(req, rc);
+			return;
+		}
+		fuse_reply_write(req, size);
 		rc = fsc_write(fm_fs, f, buf, size, (uint64_t)off, &done);
+		fsc_write_end(fm_fs, f, (uint64_t)off, size, rc);
+		return;
+	} else {
+		rc = fsc_write(fm_fs, f, buf, size, (uint64_t)off, &done);
+	}
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;
@@ -494,8 +512,8 @@ static void
 fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
+	/* close(2): write-behind done, its failure told. */
+	fuse_reply_err(req, -fsc_flush(fm_fs, fm_file(fi)));
 }
 
 static void
@@ -988,6 +1006,8 @@ fm_opts(const char *s)
 		if (strcmp(t, "writeback") == 0 ||
 		    strcmp(t, "writeback_cache") == 0)
 			fm.writeback = 1;
+		else if (strcmp(t, "sync_write") == 0)
+			fm.sync_write = 1;
 		else if (strncmp(t, "retry=", 6) == 0)
 			fm.retry_secs = atoi(t + 6);
 		else if (strncmp(t, "readahead_kb=", 13) == 0)
@@ -1019,7 +1039,7 @@ fm_usage(int code)
 	    "  SPEC: fs-0123456789abcdef0 or "
 	    "fs-0123456789abcdef0.fsx.REGION.amazonaws.com@tcp:/MOUNTNAME\n"
 	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
-	    "retry=SECS,\n"
+	    "sync_write, retry=SECS,\n"
 	    "      readahead_kb=N, endpoint=URL, region=R, mds=H:P, "
 	    "secret_file=F\n");
 	exit(code);

@@ -59,6 +59,7 @@ fsc_inode_ref(struct fsc *fs, uint64_t ino, struct fsc_layout *l,
 		in = xcalloc(1, sizeof(*in));
 		in->ino = ino;
 		pthread_mutex_init(&in->mu, NULL);
+		pthread_cond_init(&in->wcv, NULL);
 		in->next = fs->itab[ino % FSC_IHASH];
 		fs->itab[ino % FSC_IHASH] = in;
 	}
@@ -101,11 +102,35 @@ fsc_inode_unref(struct fsc *fs, struct fsc_inode *in)
 		free(in->stale[i]);
 	free(in->stale);
 	free(in->layout);
+	pthread_cond_destroy(&in->wcv);
 	pthread_mutex_destroy(&in->mu);
 	free(in);
 }
 
 /* Our size for an open inode, after a truncate: set it if open here. */
+static void	fsc_wb_drain(struct fsc_inode *);
+static void	fsc_wb_wait_range(struct fsc_inode *, uint64_t, size_t);
+static int	fsc_wb_take_err(struct fsc_inode *);
+
+/* Wait for write-behind on an inode if it is open here. */
+static void
+fsc_wb_drain_ino(struct fsc *fs, uint64_t ino)
+{
+	struct fsc_inode *in;
+
+	pthread_mutex_lock(&fs->imu);
+	for (in = fs->itab[ino % FSC_IHASH]; in != NULL; in = in->next)
+		if (in->ino == ino)
+			break;
+	if (in != NULL)
+		in->refs++;
+	pthread_mutex_unlock(&fs->imu);
+	if (in == NULL)
+		return;
+	fsc_wb_drain(in);
+	fsc_inode_unref(fs, in);
+}
+
 /* A layout set on an inode open here: handles use the new one. */
 static void
 fsc_inode_relayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred)
@@ -514,6 +539,9 @@ fsc_setattr(struct fsc *fs, struct fsc_file *f, const struct msg_setattr *sa,
 	struct fsc_req r;
 	int rc, shrink = 0;
 
+	/* Writes acknowledged before are done before (and their mtime
+	 * does not overwrite a utime's). */
+	fsc_wb_drain_ino(fs, sa->ino);
 	if (sa->valid & MSG_SA_SIZE) {
 		if (sa->size > (uint64_t)INT64_MAX)
 			return -EFBIG;
@@ -1011,10 +1039,12 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 	struct msg_close b;
 	struct msg_attr a;
 	struct fsc_req r;
-	int rc = 0;
+	int rc, mrc;
 
 	if (f == NULL)
 		return 0;
+	fsc_wb_drain(f->in);
+	rc = fsc_wb_take_err(f->in);
 	fsc_ra_fini(f);
 	if (f->handle != 0 || f->dirty) {
 		memset(&b, 0, sizeof(b));
@@ -1030,9 +1060,9 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 			pthread_mutex_unlock(&f->in->mu);
 		}
 		fsc_req_init(&r, MSG_OP_MDS_CLOSE, &b, sizeof(b));
-		rc = fsc_attr_call(fs, &r, &a);
-		if (rc == -ENOENT)
-			rc = 0;		/* unlinked and gone */
+		mrc = fsc_attr_call(fs, &r, &a);
+		if (mrc < 0 && mrc != -ENOENT && rc == 0)
+			rc = mrc;	/* ENOENT: unlinked and gone */
 	}
 	if (f->writer) {
 		pthread_mutex_lock(&f->in->mu);
@@ -1131,6 +1161,7 @@ int
 fsc_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
     uint64_t off, size_t *done)
 {
+	fsc_wb_wait_range(f->in, off, len);
 	if (fs->ra_bytes > 0)
 		return fsc_ra_read(fs, f, buf, len, off, done);
 	return fsc_read_direct(fs, f, buf, len, off, done);
@@ -1243,6 +1274,136 @@ out:
 	return rc;
 }
 
+static int
+fsc_wb_overlaps(const struct fsc_inode *in, uint64_t off, size_t len)
+{
+	for (int i = 0; i < FSC_WB_MAX; i++)
+		if (in->wb_used[i] && off < in->wb_off[i] + in->wb_len[i] &&
+		    in->wb_off[i] < off + len)
+			return 1;
+	return 0;
+}
+
+/* Is a write begun at or before `seq` still in flight? */
+static int
+fsc_wb_before(const struct fsc_inode *in, uint64_t seq)
+{
+	for (int i = 0; i < FSC_WB_MAX; i++)
+		if (in->wb_used[i] && in->wb_seqs[i] <= seq)
+			return 1;
+	return 0;
+}
+
+/* Wait for the write-behind begun so far (not for later ones, so a
+ * steady stream of writes cannot starve an fsync). */
+static void
+fsc_wb_drain(struct fsc_inode *in)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&in->mu);
+	seq = in->wb_seq;
+	while (fsc_wb_before(in, seq))
+		pthread_cond_wait(&in->wcv, &in->mu);
+	pthread_mutex_unlock(&in->mu);
+}
+
+/* Wait for write-behind overlapping a range (reads). */
+static void
+fsc_wb_wait_range(struct fsc_inode *in, uint64_t off, size_t len)
+{
+	pthread_mutex_lock(&in->mu);
+	while (fsc_wb_overlaps(in, off, len))
+		pthread_cond_wait(&in->wcv, &in->mu);
+	pthread_mutex_unlock(&in->mu);
+}
+
+static int
+fsc_wb_take_err(struct fsc_inode *in)
+{
+	int rc;
+
+	pthread_mutex_lock(&in->mu);
+	rc = in->wb_err;
+	in->wb_err = 0;
+	pthread_mutex_unlock(&in->mu);
+	return rc;
+}
+
+int
+fsc_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len)
+{
+	struct fsc_inode *in = f->in;
+	struct timespec now;
+	int rc;
+
+	(void)fs;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+		return -EFBIG;
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&in->mu);
+	while (in->wb_err == 0 && (in->wb_n >= FSC_WB_MAX ||
+	    fsc_wb_overlaps(in, off, len)))
+		pthread_cond_wait(&in->wcv, &in->mu);
+	rc = in->wb_err;
+	if (rc < 0) {
+		in->wb_err = 0;
+		pthread_mutex_unlock(&in->mu);
+		return rc;
+	}
+	for (int i = 0; i < FSC_WB_MAX; i++) {
+		if (!in->wb_used[i]) {
+			in->wb_used[i] = 1;
+			in->wb_off[i] = off;
+			in->wb_len[i] = len;
+			in->wb_seqs[i] = ++in->wb_seq;
+			break;
+		}
+	}
+	in->wb_n++;
+	/* The size and mtime are the caller's from now on. */
+	if (off + len > in->size)
+		in->size = off + len;
+	in->wgen++;
+	in->mtime_sec = now.tv_sec;
+	in->mtime_nsec = now.tv_nsec;
+	f->dirty = 1;
+	pthread_mutex_unlock(&in->mu);
+	return 0;
+}
+
+void
+fsc_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len,
+    int rc)
+{
+	struct fsc_inode *in = f->in;
+
+	(void)fs;
+	pthread_mutex_lock(&in->mu);
+	for (int i = 0; i < FSC_WB_MAX; i++) {
+		if (in->wb_used[i] && in->wb_off[i] == off &&
+		    in->wb_len[i] == len) {
+			in->wb_used[i] = 0;
+			in->wb_n--;
+			break;
+		}
+	}
+	if (rc < 0 && in->wb_err == 0)
+		in->wb_err = rc;
+	pthread_cond_broadcast(&in->wcv);
+	pthread_mutex_unlock(&in->mu);
+}
+
+int
+fsc_flush(struct fsc *fs, struct fsc_file *f)
+{
+	(void)fs;
+	fsc_wb_drain(f->in);
+	return fsc_wb_take_err(f->in);
+}
+
 int
 fsc_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
     uint64_t *off)
@@ -1271,8 +1432,19 @@ fsc_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	return fsc_write(fs, f, buf, len, rep.offset, &done);
 }
 
+static int	fsc_fsync_objects(struct fsc *, struct fsc_file *);
+
 int
 fsc_fsync(struct fsc *fs, struct fsc_file *f)
+{
+	int err = fsc_flush(fs, f);
+	int rc2 = fsc_fsync_objects(fs, f);
+
+	return err < 0 ? err : rc2;
+}
+
+static int
+fsc_fsync_objects(struct fsc *fs, struct fsc_file *f)
 {
 	const struct fsc_layout *l = fsc_file_layout_get(fs, f);
 	struct fsc_oio *v;

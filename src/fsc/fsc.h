@@ -151,6 +151,22 @@ int	fsc_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 /* Write len bytes at off; *done is len on success. */
 int	fsc_write(struct fsc *fs, struct fsc_file *f, const void *buf,
 	    size_t len, uint64_t off, size_t *done);
+/*
+ * Write-behind, for a caller that acknowledges a write before it is done
+ * (fsx-mount replies to the kernel, then writes from the same buffer):
+ * fsc_write_begin registers [off, off+len) as in flight (waiting while it
+ * overlaps another or FSC_WB_MAX are in flight) and returns an earlier
+ * write-behind failure once; fsc_write_end takes the outcome. Reads,
+ * truncates, fsync, flush and close wait for the writes in flight; a
+ * failure is returned by the next begin, fsync or flush.
+ */
+int	fsc_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
+	    size_t len);
+void	fsc_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off,
+	    size_t len, int rc);
+/* Wait for write-behind, then report (and clear) its failure. */
+int	fsc_flush(struct fsc *fs, struct fsc_file *f);
+
 /* Append: the MDS reserves the offset (returned in *off), then write. */
 int	fsc_append(struct fsc *fs, struct fsc_file *f, const void *buf,
 	    size_t len, uint64_t *off);

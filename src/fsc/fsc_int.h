@@ -69,6 +69,8 @@ struct fsc {
 	size_t			ra_bytes;	/* read-ahead window; 0: off */
 };
 
+#define FSC_WB_MAX	4	/* write-behind requests per inode */
+
 /* An inode open in this client, shared by its handles (fsc.c). */
 struct fsc_inode {
 	uint64_t		ino;
@@ -80,6 +82,13 @@ struct fsc_inode {
 	uint64_t		size;		/* as this client knows it */
 	uint64_t		wgen;		/* bumped by writes, truncates */
 	int			writers;	/* our handles open for write */
+	/* write-behind (fsc_write_begin/end) */
+	pthread_cond_t		wcv;
+	uint64_t		wb_off[FSC_WB_MAX], wb_len[FSC_WB_MAX];
+	uint64_t		wb_seqs[FSC_WB_MAX], wb_seq;
+	int			wb_used[FSC_WB_MAX];
+	int			wb_n;
+	int			wb_err;		/* first failure, not yet told */
 	int64_t			mtime_sec, mtime_nsec;	/* for closes */
 	struct fsc_inode	*next;
 };

@@ -13,6 +13,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -554,6 +555,71 @@ START_TEST(fsc_live_big_stripes_split)
 }
 END_TEST
 
+struct live_wb {
+	struct fsc		*fs;
+	struct fsc_file		*f;
+	const char		*data;
+	size_t			len;
+};
+
+static void *
+live_wb_writer(void *arg)
+{
+	struct live_wb *w = arg;
+	size_t done;
+	int rc;
+
+	/* begin was called by the test; the data lands late. */
+	usleep(200000);
+	rc = fsc_write(w->fs, w->f, w->data, w->len, 0, &done);
+	fsc_write_end(w->fs, w->f, 0, w->len, rc);
+	return NULL;
+}
+
+/* fsc-3.8: write-behind: a read waits for an overlapping write in
+ * flight; a failure is told once, by the next begin or flush. */
+START_TEST(fsc_live_write_behind_orders_and_reports)
+{
+	struct fsc *fs;
+	struct fsc_file *f;
+	struct msg_attr a;
+	struct live_wb w;
+	pthread_t t;
+	char back[64];
+	size_t done;
+
+	if (!live_ok)
+		return;
+	fs = live_open();
+	ck_assert_int_eq(fsc_create(fs, FSC_ROOT_INO, "wb", 0644,
+	    O_RDWR | O_CREAT, &root_cred, &a, &f), 0);
+	w.fs = fs;
+	w.f = f;
+	w.data = "written behind";
+	w.len = 14;
+	ck_assert_int_eq(fsc_write_begin(fs, f, 0, w.len), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, live_wb_writer, &w), 0);
+	ck_assert_int_eq(fsc_read(fs, f, back, sizeof(back), 0, &done), 0);
+	ck_assert_uint_eq(done, 14);
+	ck_assert_mem_eq(back, "written behind", 14);
+	pthread_join(t, NULL);
+
+	ck_assert_int_eq(fsc_write_begin(fs, f, 100, 10), 0);
+	fsc_write_end(fs, f, 100, 10, -ENOSPC);
+	ck_assert_int_eq(fsc_flush(fs, f), -ENOSPC);
+	ck_assert_int_eq(fsc_flush(fs, f), 0);
+	ck_assert_int_eq(fsc_write_begin(fs, f, 100, 10), 0);
+	fsc_write_end(fs, f, 100, 10, -EIO);
+	ck_assert_int_eq(fsc_write_begin(fs, f, 200, 10), -EIO);
+	ck_assert_int_eq(fsc_write_begin(fs, f, 200, 10), 0);
+	fsc_write_end(fs, f, 200, 10, 0);
+	ck_assert_int_eq(fsc_fsync(fs, f), 0);
+	ck_assert_int_eq(fsc_file_close(fs, f), 0);
+	ck_assert_int_eq(fsc_unlink(fs, FSC_ROOT_INO, "wb", &root_cred), 0);
+	fsc_free(fs);
+}
+END_TEST
+
 /* fsc-3.5: sequential small reads through read-ahead windows match the
  * data, stop at EOF, and see a write made through another handle. */
 START_TEST(fsc_live_readahead_is_coherent)
@@ -833,6 +899,7 @@ fsc_suite(void)
 	tcase_add_test(live, fsc_live_namespace_works);
 	tcase_add_test(live, fsc_live_readahead_is_coherent);
 	tcase_add_test(live, fsc_live_big_stripes_split);
+	tcase_add_test(live, fsc_live_write_behind_orders_and_reports);
 	tcase_add_test(live, fsc_live_wrong_secret_is_eacces);
 	tcase_add_test(live, fsc_live_oss_restart_retries);
 	tcase_add_test(live, fsc_live_mds_restart_retries);
