@@ -20,6 +20,7 @@ struct fsxd_conf {
 	int		 skew_sec;		/* SigV4 clock skew window */
 	size_t		 body_max;		/* request body cap, bytes */
 	int		 threads;		/* HTTP thread pool size */
+	int		 conn_timeout;		/* idle HTTP connection, seconds */
 	int		 log_level;
 	/* quotas, AWS's defaults */
 	long		 q_fs_count;		/* Lustre file systems per class */

@@ -52,6 +52,7 @@ static const struct opt_def opts[] = {
 	OPT("skew", O_INT, skew_sec, "SigV4 clock skew window, seconds (default 300)"),
 	OPT("body-max", O_SIZE, body_max, "request body cap, bytes (default 1048576)"),
 	OPT("threads", O_INT, threads, "HTTP threads (default: number of cores)"),
+	OPT("conn-timeout", O_INT, conn_timeout, "seconds before an idle or stalled HTTP connection is closed (default 60)"),
 	OPT("log-level", O_LOG, log_level, "error, warn, info or debug (default info)"),
 	OPT("quota-file-systems", O_LONG, q_fs_count, "Lustre file systems per deployment class (default 100)"),
 	OPT("quota-storage", O_LONG, q_total_storage, "GiB per deployment class (default 100800)"),
@@ -76,6 +77,7 @@ conf_defaults(struct fsxd_conf *c, const char *argv0)
 	snprintf(c->region, sizeof(c->region), "us-east-1");
 	c->skew_sec = 300;
 	c->body_max = 1 << 20;
+	c->conn_timeout = 60;
 	c->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (c->threads < 1)
 		c->threads = 1;

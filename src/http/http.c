@@ -444,7 +444,8 @@ http_start(const struct fsxd_conf *conf, int *err)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)(conf->conn_timeout > 0 ? conf->conn_timeout : 60),
 	    MHD_OPTION_CONNECTION_LIMIT, 4096u,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 	    MHD_OPTION_END);
