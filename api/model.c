@@ -167,13 +167,14 @@ struct jclass {
 	int		nextra;
 };
 
-enum pat_kind { PAT_REGEX, PAT_CLASS, PAT_ARN };
+enum pat_kind { PAT_REGEX, PAT_CLASS, PAT_CLASS_TAIL, PAT_ARN };
 
 struct model_pat {
 	char		*src;		/* the model's Java pattern */
 	enum pat_kind	 kind;
 	regex_t		 re;		/* PAT_REGEX */
-	struct jclass	 cls;		/* PAT_CLASS: ^X{min,max}$ */
+	struct jclass	 cls;		/* PAT_CLASS: ^X{min,max}$, */
+					/* PAT_CLASS_TAIL: X{min,max}$ */
 	long		 min;
 	long		 max;		/* -1: unbounded */
 };
@@ -613,17 +614,24 @@ pat_translate(const char *src, struct sb *out, int *icase)
 	return 0;
 }
 
-/* ^X{m,n}$ (optionally ^(X{m,n})$) with X one class: matched by code point. */
+/*
+ * ^X{m,n}$ (optionally ^(X{m,n})$) with X one class: matched by code point.
+ * Without the '^' (ClientRequestToken's "[A-za-z0-9_.-]{0,63}$") a find()
+ * matches when the string ends in at least m characters of X; regexec()
+ * would try every start position, minutes of CPU on a 1 MB string.
+ */
 static int
 pat_try_class(struct model_pat *mp)
 {
 	const char *s = mp->src;
-	int grouped = 0;
+	int grouped = 0, tail = 0;
 	uint32_t ch;
 	char *end;
 
-	if (*s++ != '^')
-		return 0;
+	if (*s == '^')
+		s++;
+	else
+		tail = 1;
 	if (s[0] == '(' && s[1] != '?') {
 		grouped = 1;
 		s++;
@@ -665,7 +673,7 @@ pat_try_class(struct model_pat *mp)
 		return 0;
 	if (strcmp(s, "$") != 0)
 		return 0;
-	mp->kind = PAT_CLASS;
+	mp->kind = tail ? PAT_CLASS_TAIL : PAT_CLASS;
 	return 1;
 }
 
@@ -853,6 +861,16 @@ pat_match(const struct model_pat *mp, const char *s, size_t len)
 			n++;
 		}
 		return n >= mp->min && (mp->max < 0 || n <= mp->max);
+	case PAT_CLASS_TAIL:
+		/* n: the length of the run of X that ends here */
+		while (i < len) {
+			if (jclass_has(&mp->cls,
+			    utf8_next((const unsigned char *)s, len, &i)))
+				n++;
+			else
+				n = 0;
+		}
+		return n >= mp->min;
 	default:
 		/* a NUL byte cannot reach regexec(); no model pattern wants one */
 		if (memchr(s, '\0', len) != NULL)

@@ -1,0 +1,562 @@
+"""Hostile input against fsxd: every byte from the network is an attack.
+
+Raw HTTP over sockets (so nothing is cleaned up by a client library) and
+SigV4 signed requests (signed here over raw bytes, so weird header bytes
+are signed exactly as sent). The rule under test: bad input gets a clear
+error in AWS's shape -- JSON body with __type and Message, an
+x-amzn-RequestId header, a 4xx status -- never a crash, a hang, a 500 or
+lost data. After each group fsxd must still answer a signed
+DescribeFileSystems and the file system made at the start must still be
+there, AVAILABLE, and alone.
+
+Where libmicrohttpd itself refuses a request before fsxd sees it (a
+header block larger than the connection's memory pool, malformed chunk
+framing) it answers with its own non-JSON 4xx page; those cases only
+assert a 4xx and a live server.
+"""
+import concurrent.futures
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import socket
+import threading
+import time
+import unittest
+import urllib.parse
+
+from tests.fsxlib import Fsxd, SCRATCH2, TOP
+
+TARGET = b'AWSSimbaAPIService_v20180301.'
+RID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+MODEL = json.load(open(os.path.join(TOP, 'api', 'model.json')))
+BODY_MAX = 1 << 20
+CONN_TIMEOUT = 2
+
+
+def _hmac(key, msg):
+    return hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def canon_path(path):
+    """botocore's: dot segments removed, then encoded again ('%' -> '%25')."""
+    segs = []
+    for seg in path.split(b'/'):
+        if seg in (b'', b'.'):
+            continue
+        if seg == b'..':
+            if segs:
+                segs.pop()
+            continue
+        segs.append(seg)
+    out = b'/' + b'/'.join(segs)
+    if path.endswith(b'/') and segs:
+        out += b'/'
+    return urllib.parse.quote(out, safe='/~').encode()
+
+
+def canon_query(query):
+    pairs = []
+    for p in query.split(b'&'):
+        if not p:
+            continue
+        k, _, v = p.partition(b'=')
+        pairs.append((urllib.parse.quote(urllib.parse.unquote_to_bytes(k), safe='-_.~'),
+                      urllib.parse.quote(urllib.parse.unquote_to_bytes(v), safe='-_.~')))
+    return '&'.join('%s=%s' % kv for kv in sorted(pairs)).encode()
+
+
+def sign(port, body, headers, key=b'test', secret=b'test', region=b'us-east-1',
+         path=b'/', signed=None):
+    """SigV4 over raw bytes. headers: list of (name, value) bytes, Host
+    added. signed: header names (lower-case bytes) to sign; default all.
+    Returns the full header list including X-Amz-Date and Authorization."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    amz = now.strftime('%Y%m%dT%H%M%SZ').encode()
+    hdrs = [(b'Host', b'127.0.0.1:%d' % port), (b'X-Amz-Date', amz)] + list(headers)
+    names = sorted(set(n.lower() for n, _ in hdrs)) if signed is None else sorted(signed)
+    canon = b''
+    for n in names:
+        vals = [b' '.join(v.split()) for k, v in hdrs if k.lower() == n]
+        canon += n + b':' + b','.join(vals) + b'\n'
+    sh = b';'.join(names)
+    path, _, query = path.partition(b'?')
+    creq = b'\n'.join([b'POST', canon_path(path), canon_query(query), canon, sh,
+                       hashlib.sha256(body).hexdigest().encode()])
+    scope = amz[:8] + b'/' + region + b'/fsx/aws4_request'
+    sts = b'\n'.join([b'AWS4-HMAC-SHA256', amz, scope, hashlib.sha256(creq).hexdigest().encode()])
+    k = _hmac(b'AWS4' + secret, amz[:8])
+    k = _hmac(k, region)
+    k = _hmac(k, b'fsx')
+    k = _hmac(k, b'aws4_request')
+    sig = hmac.new(k, sts, hashlib.sha256).hexdigest().encode()
+    hdrs.append((b'Authorization', b'AWS4-HMAC-SHA256 Credential=' + key + b'/' + scope +
+                 b', SignedHeaders=' + sh + b', Signature=' + sig))
+    return hdrs
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return 'Resp(%d, %r)' % (self.status, self.body[:300])
+
+
+def exchange(port, data, timeout=15):
+    """Send raw bytes on a new connection, parse one response."""
+    method = data.split(b' ', 1)[0].decode('latin-1')
+    s = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass    # the server may answer and close before reading it all
+        r = http.client.HTTPResponse(s, method=method)
+        r.begin()
+        body = r.read()
+        return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, body)
+    finally:
+        s.close()
+
+
+def build(method, path, headers, body=b'', content_length=True):
+    out = method + b' ' + path + b' HTTP/1.1\r\n'
+    have_host = any(n.lower() == b'host' for n, _ in headers)
+    if not have_host:
+        out += b'Host: 127.0.0.1\r\n'
+    for n, v in headers:
+        out += n + b': ' + v + b'\r\n'
+    if content_length:
+        out += b'Content-Length: %d\r\n' % len(body)
+    out += b'Connection: close\r\n\r\n'
+    return out + body
+
+
+def json_headers(op=b'DescribeFileSystems', target=None):
+    return [(b'Content-Type', b'application/x-amz-json-1.1'),
+            (b'X-Amz-Target', target if target is not None else TARGET + op)]
+
+
+class Hostile(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Fsxd('--conn-timeout', str(CONN_TIMEOUT), '--body-max', str(BODY_MAX))
+        cls.port = cls.d.port
+        c = cls.d.client()
+        cls.fs_id = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+        cls.d.wait_state(c, cls.fs_id, 'AVAILABLE', timeout=60)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def tearDown(self):
+        self.assertIsNone(self.d.proc.poll(), 'fsxd died')
+        self.alive()
+
+    # -- helpers --
+
+    def req(self, body=b'{}', op=b'DescribeFileSystems', target=None, extra=(),
+            signed=None, path=b'/', method=b'POST', timeout=15):
+        if not isinstance(body, bytes):
+            body = json.dumps(body).encode()
+        if isinstance(op, str):
+            op = op.encode()
+        hdrs = sign(self.port, body, json_headers(op, target) + list(extra), signed=signed,
+                    path=path)
+        return exchange(self.port, build(method, path, hdrs, body), timeout=timeout)
+
+    def check_err(self, r, code=None, status=None):
+        """An error in AWS's shape. code: one __type or a tuple of them."""
+        self.assertTrue(400 <= r.status < 500, r)
+        if status is not None:
+            self.assertEqual(r.status, status, r)
+        self.assertEqual(r.headers.get('content-type'), 'application/x-amz-json-1.1', r)
+        self.assertRegex(r.headers.get('x-amzn-requestid', ''), RID)
+        body = r.json()
+        self.assertIsInstance(body, dict, r)
+        self.assertIsInstance(body.get('__type'), str, r)
+        self.assertIsInstance(body.get('Message'), str, r)
+        self.assertTrue(body['Message'], r)
+        self.assertEqual(r.headers.get('x-amzn-errortype'), body['__type'], r)
+        if code is not None:
+            codes = code if isinstance(code, tuple) else (code,)
+            self.assertIn(body['__type'], codes, r)
+        return body
+
+    def alive(self):
+        r = self.req({})
+        self.assertEqual(r.status, 200, r)
+        ids = [f['FileSystemId'] for f in r.json()['FileSystems']]
+        self.assertEqual(ids, [self.fs_id])
+        self.assertEqual(r.json()['FileSystems'][0]['Lifecycle'], 'AVAILABLE')
+
+    # -- JSON bodies --
+
+    def test_json_malformed(self):
+        bad = [
+            b'{"FileSystemIds":["\xff\xfe"]}',          # invalid UTF-8 in a value
+            b'{"\xc3\x28":1}',                          # invalid UTF-8 in a key
+            b'{"NextToken":"\xed\xa0\x80"}',            # a UTF-16 surrogate as UTF-8
+            b'{"NextToken":"\xc0\xaf"}',                # overlong encoding
+            b'\xff' * 1000,
+            b'\x00',
+            b'{}\x00',
+            b'{"MaxResults":1}\x00\x00\x00',
+            b'{"NextToken":"a\x00b"}',                  # raw NUL in a string
+            b'{"NextToken":"a\\u0000b"}',               # escaped NUL
+            b'{"NextToken":"\\ud800"}',                 # lone surrogate escape
+            b'{\x00"MaxResults":1}',
+            b'[' * 10000 + b']' * 10000,
+            b'{"a":' * 10000 + b'1' + b'}' * 10000,
+            b'{"FileSystemIds":' + b'[' * 10000 + b']' * 10000 + b'}',
+            b'[' * 100000,
+            b'{"a":[' * 3000 + b'1' + b']}' * 3000,
+            b'{"MaxResults":NaN}',
+            b'{"MaxResults":Infinity}',
+            b'{"MaxResults":-Infinity}',
+            b'{"MaxResults":1e400}',
+            b'{"MaxResults":-1e400}',
+            b'{"MaxResults":1180591620717411303424}',   # 2^70
+            b'{"MaxResults":9223372036854775808}',
+            b'{"MaxResults":1.5}',
+            b'{"MaxResults":2147483648}',
+            b'{"MaxResults":9223372036854775807}',
+            b'{"MaxResults":-9223372036854775808}',
+            b'{"MaxResults":1e19}',
+            b'{"MaxResults":0x10}',
+            b'{"MaxResults":01}',
+            b'{"MaxResults":1,"MaxResults":2}',         # duplicate keys
+            b'{"NextToken":"a","NextToken":"a"}',
+            b'{not json', b'{"a":1,}', b'{"a" 1}', b"{'a':1}", b'{"a":1}{"b":2}',
+            b'null', b'1', b'"x"', b'true', b'[]', b'   ', b'\r\n',
+            b'\xef\xbb\xbf{}',                          # BOM
+            b'{"FileSystemIds":"fs-1"}',
+            b'{"a":"' + b'\\u00e9' * 100000 + b'"',     # unterminated, escapes
+        ]
+        for body in bad:
+            with self.subTest(body=body[:60]):
+                self.check_err(self.req(body), ('SerializationException', 'BadRequest'),
+                               status=400)
+
+    def test_json_numbers_in_range_rules(self):
+        # parse fine, fail the model's min/max: BadRequest, not a crash
+        for v in (b'-0', b'-0.0', b'0', b'1e-400', b'-1', b'0.0', b'-2147483648'):
+            with self.subTest(v=v):
+                b = self.check_err(self.req(b'{"MaxResults":' + v + b'}'), 'BadRequest', 400)
+                self.assertIn('maxResults', b['Message'])
+        # outside Java's Integer: SerializationException, as AWS's front end
+        for v in (b'-9223372036854775807', b'-2147483649', b'2147483648'):
+            with self.subTest(v=v):
+                b = self.check_err(self.req(b'{"MaxResults":' + v + b'}'),
+                                   'SerializationException', 400)
+                self.assertIn('out of range', b['Message'])
+        for v in (b'1e400', b'1180591620717411303424', b'NaN', b'-1e400', b'1.0000001'):
+            with self.subTest(v=v):
+                self.check_err(self.req(b'{"StorageCapacity":' + v + b', "FileSystemType":'
+                                        b'"LUSTRE","SubnetIds":["subnet-01234567"]}',
+                                        op='CreateFileSystem'),
+                               ('SerializationException', 'BadRequest'), 400)
+        # unknown members are ignored, however large
+        self.assertEqual(self.req({'Unknown': [0] * 100000}).status, 200)
+        self.assertEqual(self.req({'k' * 500000: 1}).status, 200)
+        self.assertEqual(self.req({'a': [[[[{}]]]] * 10000}).status, 200)
+        self.assertEqual(self.req(b'{"a":' + b'[' * 1000 + b']' * 1000 + b'}').status, 200)
+        # fine: 1.0 is an integer, and 2 is in range
+        self.assertEqual(self.req(b'{"MaxResults":1.0}').status, 200)
+        self.assertEqual(self.req(b'{"MaxResults":2e0}').status, 200)
+
+    def test_huge_strings_and_arrays(self):
+        cases = [
+            ('DescribeFileSystems', {'NextToken': 'x' * 1000000}),
+            ('DescribeFileSystems', {'NextToken': '\u00e9' * 400000}),
+            ('DescribeFileSystems', {'NextToken': '\U0001f600' * 200000}),
+            ('DescribeFileSystems', {'FileSystemIds': ['fs-' + 'a' * 1000000]}),
+            ('DescribeFileSystems', {'FileSystemIds': ['fs-0123456789abcdef' + 'é' * 400000]}),
+            ('DescribeFileSystems', {'FileSystemIds': [''] * 100000}),
+            ('DescribeFileSystems', {'FileSystemIds': [None] * 100000}),
+            ('DescribeFileSystems', {'FileSystemIds': [1] * 100000}),
+            ('DescribeFileSystems', {'FileSystemIds': [[]] * 100000}),
+            ('DescribeFileSystems', {'FileSystemIds': ['fs-0123456789abcdef0'] * 40000}),
+            ('TagResource', {'ResourceARN': 'arn:aws:fsx:us-east-1:000000000000:file-system/'
+                             + self.fs_id, 'Tags': [{'Key': 'k' * 1000000, 'Value': 'v'}]}),
+            ('TagResource', {'ResourceARN': 'arn:aws:fsx:us-east-1:000000000000:file-system/'
+                             + self.fs_id, 'Tags': [{'Key': 'ü' * 400000, 'Value': 'v'}]}),
+            ('TagResource', {'ResourceARN': 'arn:' + 'a' * 1000000, 'Tags': [{'Key': 'k'}]}),
+            ('TagResource', {'ResourceARN': 'arn:aws:fsx:us-east-1:000000000000:file-system/'
+                             + self.fs_id, 'Tags': [{}] * 100000}),
+            ('TagResource', {'ResourceARN': 'arn:aws:fsx:us-east-1:000000000000:file-system/'
+                             + self.fs_id, 'Tags': [{'Key': 'k', 'Value': 'v'}] * 30000}),
+            ('TagResource', {'ResourceARN': 'arn:aws:fsx:us-east-1:' + '0' * 100000 +
+                             ':file-system/' + self.fs_id, 'Tags': [{'Key': 'k', 'Value': 'v'}]}),
+            ('CreateFileSystem', dict(SCRATCH2, SubnetIds=['subnet-01234567'] * 50000)),
+            ('CreateFileSystem', dict(SCRATCH2, SecurityGroupIds=['x' * 10] * 60000)),
+            ('CreateFileSystem', dict(SCRATCH2, ClientRequestToken='t' * 1000000)),
+            # unanchored pattern [A-za-z0-9_.-]{0,63}$: was 10 s in regexec
+            ('CreateFileSystem', dict(SCRATCH2, ClientRequestToken='a.b' * 333333)),
+            ('DeleteFileSystem', {'FileSystemId': self.fs_id, 'ClientRequestToken': '0' * 999000}),
+            ('CreateFileSystem', dict(SCRATCH2, Tags=[{'Key': 'a', 'Value': 'b'}] * 30000)),
+            ('CreateFileSystem', dict(SCRATCH2, LustreConfiguration={
+                'DeploymentType': 'SCRATCH_2', 'ImportPath': 's3://' + 'b' * 1000000})),
+            ('UpdateFileSystem', {'FileSystemId': self.fs_id, 'ClientRequestToken': 'é' * 400000}),
+            ('DeleteFileSystem', {'FileSystemId': 'fs-' + '0' * 1000000}),
+            ('DeleteFileSystem', {'FileSystemId': self.fs_id, 'ClientRequestToken': 'x' * 100,
+                                  'LustreConfiguration': {'FinalBackupTags': [{}] * 90000}}),
+        ]
+        for op, body in cases:
+            data = json.dumps(body, ensure_ascii=False).encode()
+            self.assertLessEqual(len(data), BODY_MAX)
+            with self.subTest(op=op, body=data[:80]):
+                t0 = time.monotonic()
+                b = self.check_err(self.req(data, op=op),
+                                   ('BadRequest', 'SerializationException'), 400)
+                self.assertLess(time.monotonic() - t0, 3)
+                self.assertLessEqual(len(b['Message']), 4096)
+
+    def test_body_too_large(self):
+        body = b'{"NextToken":"' + b'x' * BODY_MAX + b'"}'
+        self.check_err(self.req(body), 'RequestEntityTooLarge', 413)
+        self.check_err(self.req(b' ' * (BODY_MAX + 1)), 'RequestEntityTooLarge', 413)
+
+    # -- every member with every wrong JSON type --
+
+    WRONG = {
+        'string': [1, 1.5, True, [], {}, ['x'], {'a': 'b'}],
+        'integer': ['1', True, [], {}, 1.5, [1], {'a': 1}, 1e300, 2 ** 40],
+        'long': ['1', True, [], {}, 1.5, [1], 1e300],
+        'boolean': ['true', 1, 0, [], {}, [True]],
+        'timestamp': [True, [], {}],
+        'list': ['x', 1, True, {}, {'member': []}],
+        'structure': ['x', 1, True, [], [{}]],
+    }
+
+    def paths(self, shape, prefix, seen, out):
+        sh = MODEL['shapes'][shape]
+        out.append((prefix, sh['type']))
+        if sh['type'] == 'structure' and shape not in seen:
+            for m in sh['members']:
+                self.paths(m['shape'], prefix + [m['name']], seen | {shape}, out)
+        elif sh['type'] == 'list':
+            m = sh['member']
+            self.paths(m['shape'] if isinstance(m, dict) else m, prefix + [0], seen, out)
+
+    @staticmethod
+    def put(path, v):
+        if not path:
+            return v
+        if path[0] == 0:
+            return [Hostile.put(path[1:], v)]
+        return {path[0]: Hostile.put(path[1:], v)}
+
+    def test_wrong_types_every_member(self):
+        n = 0
+        for op in ('CreateFileSystem', 'UpdateFileSystem', 'DeleteFileSystem', 'TagResource',
+                   'DescribeFileSystems'):
+            out = []
+            self.paths(MODEL['operations'][op]['input'], [], set(), out)
+            for path, typ in out:
+                for v in self.WRONG[typ]:
+                    body = self.put(path, v)
+                    if path == []:
+                        if isinstance(body, dict):
+                            continue
+                    with self.subTest(op=op, path=path, v=v):
+                        b = self.check_err(self.req(body, op=op), 'SerializationException',
+                                           400)
+                        n += 1
+                        if path:
+                            self.assertRegex(b['Message'], 'found where not expected|'
+                                             'can not be converted|out of range')
+        self.assertGreater(n, 1000)
+
+    # -- HTTP framing --
+
+    def test_body_shorter_than_content_length(self):
+        body = b'{"MaxResults":1}'
+        hdrs = sign(self.port, body, json_headers())
+        head = build(b'POST', b'/', hdrs, b'', content_length=False)
+        head = head.replace(b'Connection: close\r\n', b'Content-Length: 1000\r\n')
+        s = socket.create_connection(('127.0.0.1', self.port), timeout=5)
+        try:
+            s.sendall(head + body)
+            s.settimeout(0.5)
+            with self.assertRaises(socket.timeout):
+                s.recv(1)   # the server waits for the rest...
+            self.alive()    # ...without blocking anyone else
+            # ...and drops the connection after its idle timeout.
+            s.settimeout(CONN_TIMEOUT + 5)
+            t0 = time.monotonic()
+            try:
+                got = s.recv(4096)
+            except ConnectionResetError:
+                got = b''
+            self.assertLess(time.monotonic() - t0, CONN_TIMEOUT + 4)
+            self.assertNotIn(b'200 OK', got)
+        finally:
+            s.close()
+
+    def test_headers_cut_midway(self):
+        s = socket.create_connection(('127.0.0.1', self.port), timeout=CONN_TIMEOUT + 5)
+        try:
+            s.sendall(b'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Tar')
+            self.alive()
+            t0 = time.monotonic()
+            try:
+                s.recv(4096)
+            except ConnectionResetError:
+                pass
+            self.assertLess(time.monotonic() - t0, CONN_TIMEOUT + 4)
+        finally:
+            s.close()
+
+    def test_chunked(self):
+        body = b'{"FileSystemIds":["%s"]}' % self.fs_id.encode()
+        hdrs = sign(self.port, body, json_headers() + [(b'Transfer-Encoding', b'chunked')])
+        chunks = b''
+        for i in range(0, len(body), 5):
+            part = body[i:i + 5]
+            chunks += b'%x\r\n%s\r\n' % (len(part), part)
+        chunks += b'0\r\n\r\n'
+        r = exchange(self.port, build(b'POST', b'/', hdrs, b'', content_length=False) + chunks)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()['FileSystems'][0]['FileSystemId'], self.fs_id)
+        # chunked past body-max
+        big = b'x' * 65536
+        chunks = b'%x\r\n%s\r\n' % (len(big), big) * (BODY_MAX // len(big) + 2) + b'0\r\n\r\n'
+        r = exchange(self.port, build(b'POST', b'/', hdrs, b'', content_length=False) + chunks)
+        self.check_err(r, 'RequestEntityTooLarge', 413)
+        # broken chunk framing: refused by libmicrohttpd or by us, never 200/500
+        for bad in (b'zz\r\nabc\r\n0\r\n\r\n', b'ffffffffffffffffffff\r\nab\r\n',
+                    b'-5\r\nabc\r\n0\r\n\r\n', b'3\r\nabcdef\r\n0\r\n\r\n'):
+            with self.subTest(bad=bad):
+                s = socket.create_connection(('127.0.0.1', self.port), timeout=CONN_TIMEOUT + 5)
+                try:
+                    s.sendall(build(b'POST', b'/', hdrs, b'', content_length=False) + bad)
+                    got = b''
+                    while True:
+                        try:
+                            x = s.recv(65536)
+                        except ConnectionResetError:
+                            break
+                        if not x:
+                            break
+                        got += x
+                    if got:
+                        st = int(got.split(b' ', 2)[1])
+                        self.assertTrue(400 <= st < 500, got[:200])
+                finally:
+                    s.close()
+
+    def test_authorization_header_abuse(self):
+        hdrs = json_headers() + [(b'X-Amz-Date', b'20260101T000000Z')]
+        cases = [
+            b'AWS4-HMAC-SHA256 ' + b'A' * 7000,
+            b'AWS4-HMAC-SHA256 Credential=' + b'a/' * 3000,
+            b'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/fsx/aws4_request, '
+            b'SignedHeaders=' + b'host;' * 1500 + b', Signature=00',
+            b'AWS4-HMAC-SHA256 Credential=test/20260101/' + b'r' * 5000 + b'/fsx/aws4_request',
+            b'AWS4-HMAC-SHA256 Credential=\xff\xfe/20260101/us-east-1/fsx/aws4_request, '
+            b'SignedHeaders=host, Signature=' + b'\xc3' * 64,
+            b'\x01\x02\x7f\x80\xff',
+            b'AWS4-HMAC-SHA256',
+            b'AWS4-HMAC-SHA256 ,,,,,,,,,,',
+            b'AWS4-HMAC-SHA256 ======',
+            b'AWS4-HMAC-SHA256 Credential=////, SignedHeaders=;;;;, Signature=',
+            b'AWS4-HMAC-SHA256 ' + b'x=y, ' * 2000,
+            b'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/fsx/aws4_request, '
+            b'SignedHeaders=host, Signature=' + b'0' * 64,
+            b'A' * 9000,
+        ]
+        for a in cases:
+            with self.subTest(a=a[:60]):
+                r = exchange(self.port, build(b'POST', b'/', hdrs + [(b'Authorization', a)],
+                                              b'{}'))
+                self.check_err(r, ('IncompleteSignatureException', 'InvalidSignatureException',
+                                   'UnrecognizedClientException'))
+        # 1 MB: more than a connection may hold; refused by libmicrohttpd
+        r = exchange(self.port, build(b'POST', b'/', hdrs + [
+            (b'Authorization', b'AWS4-HMAC-SHA256 Credential=' + b'a' * (1 << 20))], b'{}'))
+        self.assertTrue(400 <= r.status < 500, r)
+
+    def test_target_weird_bytes(self):
+        targets = [
+            b'', b' ', TARGET, TARGET + b'\xff\xfe', TARGET + b'DescribeFileSystems\x01',
+            TARGET + b'DescribeFileSystems\x7f', TARGET + b'describefilesystems',
+            TARGET + b'DescribeFileSystems' + b'\x80' * 100, TARGET + b'A' * 6000,
+            b'\xc3\xa9' * 100, TARGET + b'..', TARGET + b'%00', TARGET + b'__proto__',
+            TARGET[:-1] + b'DescribeFileSystems', TARGET.lower() + b'DescribeFileSystems',
+            b'AWSSimbaAPIService_v20180301' + b'\xe2\x80\xa4DescribeFileSystems',
+            TARGET + b'DescribeFileSystems\tx',
+        ]
+        for t in targets:
+            with self.subTest(t=t[:60]):
+                self.check_err(self.req(target=t), 'UnknownOperationException', 400)
+        # two X-Amz-Target headers
+        r = self.req(extra=[(b'X-Amz-Target', TARGET + b'DeleteFileSystem')])
+        self.assertIn(r.status, (200, 400), r)
+        if r.status == 400:
+            self.check_err(r)
+        # unsigned target with weird bytes: the auth error comes first
+        r = exchange(self.port, build(b'POST', b'/', json_headers(target=b'\xff\x00x'), b'{}'))
+        self.assertTrue(400 <= r.status < 500, r)
+
+    # -- concurrency --
+
+    def test_parallel_connections(self):
+        body = b'{}'
+        hdrs = sign(self.port, body, json_headers())
+        data = build(b'POST', b'/', hdrs, body)
+        results = []
+        lock = threading.Lock()
+
+        def one(i):
+            out = []
+            for _ in range(3):
+                try:
+                    r = exchange(self.port, data, timeout=30)
+                    out.append(r.status)
+                except OSError as e:
+                    out.append(repr(e))
+            with lock:
+                results.extend(out)
+
+        def stall(socks):
+            s = socket.create_connection(('127.0.0.1', self.port), timeout=5)
+            s.sendall(build(b'POST', b'/', hdrs, b'')[:-4] + b'\r\nContent-Length: 100\r\n\r\n{')
+            socks.append(s)
+
+        stalled = []
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=200) as ex:
+            futs = [ex.submit(stall, stalled) for _ in range(50)]
+            futs += [ex.submit(one, i) for i in range(200)]
+            for f in futs:
+                f.result(timeout=60)
+        self.assertLess(time.monotonic() - t0, 45)
+        for s in stalled:
+            s.close()
+        self.assertEqual(len(results), 600)
+        self.assertEqual([r for r in results if r != 200], [])
+
+    def test_idle_connections(self):
+        socks = []
+        try:
+            for _ in range(300):
+                socks.append(socket.create_connection(('127.0.0.1', self.port), timeout=5))
+            self.alive()
+        finally:
+            for s in socks:
+                s.close()
+
+
+if __name__ == '__main__':
+    unittest.main()
