@@ -31,7 +31,8 @@
 #include "http/metrics.h"
 
 #define TARGET_PREFIX	"AWSSimbaAPIService_v20180301."
-#define HTTP_MAX_HDRS	64
+#define HTTP_MAX_HDRS	512	/* the verifier's own limit */
+#define HTTP_STACK_HDRS	32
 #define CT_JSON		"application/x-amz-json-1.1"
 
 struct http_srv {
@@ -51,10 +52,15 @@ struct http_req {
 	char		 op_name[64];
 };
 
+/*
+ * The request's headers for the verifier: on the stack for the usual
+ * handful, on the heap past that, up to HTTP_MAX_HDRS.
+ */
 struct hdr_list {
-	struct sigv4_hdr	h[HTTP_MAX_HDRS];
-	size_t			n;
-	int			overflow;
+	struct sigv4_hdr	*h;
+	size_t			 n, cap;
+	int			 overflow;
+	struct sigv4_hdr	 stack[HTTP_STACK_HDRS];
 };
 
 /*
@@ -98,9 +104,19 @@ hdr_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 	struct hdr_list *l = cls;
 
 	(void)kind;
-	if (l->n == HTTP_MAX_HDRS) {
-		l->overflow = 1;
-		return MHD_NO;
+	if (l->n == l->cap) {
+		struct sigv4_hdr *nh;
+
+		if (l->cap >= HTTP_MAX_HDRS) {
+			l->overflow = 1;
+			return MHD_NO;
+		}
+		nh = xmalloc(2 * l->cap * sizeof(*nh));
+		memcpy(nh, l->h, l->n * sizeof(*nh));
+		if (l->h != l->stack)
+			free(l->h);
+		l->h = nh;
+		l->cap *= 2;
 	}
 	l->h[l->n].name = k;
 	l->h[l->n].value = v ? v : "";
@@ -179,11 +195,17 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
     const char *url, const struct fsxd_conf *conf, struct sigv4_result *res,
     struct api_error *err)
 {
-	struct hdr_list hl = { .n = 0 };
+	struct hdr_list hl;
 	struct sigv4_req sr;
 
+	hl.h = hl.stack;
+	hl.n = 0;
+	hl.cap = HTTP_STACK_HDRS;
+	hl.overflow = 0;
 	MHD_get_connection_values(c, MHD_HEADER_KIND, hdr_collect, &hl);
 	if (hl.overflow) {
+		if (hl.h != hl.stack)
+			free(hl.h);
 		api_fail(err, API_E_INCOMPLETE_SIGNATURE, "Too many headers.");
 		return -1;
 	}
@@ -196,6 +218,8 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
 	sr.payload = rq->body ? rq->body : "";
 	sr.payload_len = rq->len;
 	sigv4_verify(&sr, time(NULL), conf->skew_sec, creds_lookup, NULL, res);
+	if (hl.h != hl.stack)
+		free(hl.h);
 	switch (res->status) {
 	case SIGV4_OK:
 		if (strcmp(res->service, "fsx") != 0) {

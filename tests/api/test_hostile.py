@@ -456,6 +456,25 @@ class Hostile(unittest.TestCase):
                 finally:
                     s.close()
 
+    def test_many_and_large_headers(self):
+        pad = [(b'X-Pad-%d' % i, b'v%d' % i) for i in range(100)]
+        r = self.req(extra=pad)
+        self.assertEqual(r.status, 200, r)
+        # 100 headers of which only host and x-amz-date are signed
+        r = self.req(extra=pad, signed=[b'host', b'x-amz-date'])
+        self.assertEqual(r.status, 200, r)
+        # repeated headers are joined with ',' when signed
+        r = self.req(extra=[(b'X-Rep', b'a'), (b'X-Rep', b'b')] * 20)
+        self.assertEqual(r.status, 200, r)
+        # a 6 KB and a 64 KB header; more than fits in the connection's
+        # memory is refused by libmicrohttpd with 431
+        r = self.req(extra=[(b'X-Big', b'y' * 6000)])
+        self.assertEqual(r.status, 200, r)
+        r = self.req(extra=[(b'X-Big', b'y' * 65536)])
+        self.assertIn(r.status, (200, 400, 413, 431), r)
+        r = self.req(extra=[(b'X-Pad-%d' % i, b'v') for i in range(5000)])
+        self.assertIn(r.status, (200, 400, 413, 431), r)
+
     def test_authorization_header_abuse(self):
         hdrs = json_headers() + [(b'X-Amz-Date', b'20260101T000000Z')]
         cases = [
