@@ -124,6 +124,60 @@ hdr_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 	return MHD_YES;
 }
 
+/*
+ * SigV4 signs the path and query as sent, so libmicrohttpd must not
+ * percent-decode them: the access handler sees the raw path, and "/%2F"
+ * or "/%00" is not "/".
+ */
+static size_t
+http_unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+/* The raw query string back from libmicrohttpd's (undecoded) arguments. */
+struct query_buf {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static void
+query_put(struct query_buf *q, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (q->len + n + 1 > q->cap) {
+		size_t cap = q->cap ? q->cap : 256;
+
+		while (cap < q->len + n + 1)
+			cap *= 2;
+		q->p = realloc(q->p, cap);
+		if (q->p == NULL)
+			fatal("out of memory");
+		q->cap = cap;
+	}
+	memcpy(q->p + q->len, s, n + 1);
+	q->len += n;
+}
+
+static enum MHD_Result
+query_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+	struct query_buf *q = cls;
+
+	(void)kind;
+	if (q->len > 0)
+		query_put(q, "&");
+	query_put(q, k);
+	if (v != NULL) {
+		query_put(q, "=");
+		query_put(q, v);
+	}
+	return MHD_YES;
+}
+
 /* Queue a response that owns `text` (malloc'd). */
 static enum MHD_Result
 http_reply(struct MHD_Connection *c, struct http_req *rq, int status,
@@ -196,6 +250,7 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
     struct api_error *err)
 {
 	struct hdr_list hl;
+	struct query_buf q = { NULL, 0, 0 };
 	struct sigv4_req sr;
 
 	hl.h = hl.stack;
@@ -212,7 +267,8 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
 	memset(&sr, 0, sizeof(sr));
 	sr.method = method;
 	sr.path = url;
-	sr.query = "";
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_collect, &q);
+	sr.query = q.p != NULL ? q.p : "";
 	sr.nhdr = hl.n;
 	sr.hdr = hl.h;
 	sr.payload = rq->body ? rq->body : "";
@@ -220,6 +276,7 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
 	sigv4_verify(&sr, time(NULL), conf->skew_sec, creds_lookup, NULL, res);
 	if (hl.h != hl.stack)
 		free(hl.h);
+	free(q.p);
 	switch (res->status) {
 	case SIGV4_OK:
 		if (strcmp(res->service, "fsx") != 0) {
@@ -465,6 +522,7 @@ http_start(const struct fsxd_conf *conf, int *err)
 	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    http_access, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,

@@ -506,6 +506,49 @@ class Hostile(unittest.TestCase):
             (b'Authorization', b'AWS4-HMAC-SHA256 Credential=' + b'a' * (1 << 20))], b'{}'))
         self.assertTrue(400 <= r.status < 500, r)
 
+    def test_methods_and_paths(self):
+        for method in (b'GET', b'PUT', b'DELETE', b'PATCH', b'OPTIONS', b'HEAD', b'FOO',
+                       b'TRACE'):
+            for path in (b'/', b'/x', b'/fsx-local/mount-info'):
+                with self.subTest(method=method, path=path):
+                    r = exchange(self.port, build(method, path, json_headers(), b'{}'))
+                    self.assertTrue(400 <= r.status < 500, r)
+                    if method != b'HEAD':
+                        self.check_err(r, 'UnknownOperationException')
+                    else:
+                        self.assertRegex(r.headers.get('x-amzn-requestid', ''), RID)
+        # unknown paths, signed over the path given
+        for path in (b'/nope', b'//', b'/%00', b'/..', b'/' + b'a' * 3000, b'/%ff%fe',
+                     b'/fsx-local/mount-info/x'):
+            with self.subTest(path=path):
+                self.check_err(self.req(path=path), 'UnknownOperationException', 400)
+        # a query string is signed and verified as sent
+        for path in (b'/?a=b', b'/?b=2&a=%201&c', b'/?x=%ff%00&&=&y'):
+            with self.subTest(path=path):
+                self.assertEqual(self.req(path=path).status, 200)
+        # health and metrics still work
+        r = exchange(self.port, build(b'GET', b'/health', []))
+        self.assertEqual(r.status, 200)
+        # bad request lines: libmicrohttpd's own 400, or a JSON 4xx
+        for line in (b'POST\r\n\r\n', b'POST / HTTP/9.9\r\nHost: x\r\n\r\n',
+                     b'\x00\x01\x02 / HTTP/1.1\r\n\r\n', b'POST / HTTP/1.1\r\nNoColon\r\n\r\n',
+                     b'POST / HTTP/1.1\r\n: empty\r\n\r\n',
+                     b'POST /' + b'a' * 100000 + b' HTTP/1.1\r\n\r\n'):
+            with self.subTest(line=line[:40]):
+                s = socket.create_connection(('127.0.0.1', self.port), timeout=CONN_TIMEOUT + 5)
+                try:
+                    try:
+                        s.sendall(line)
+                        s.shutdown(socket.SHUT_WR)
+                        got = s.recv(65536)
+                    except (ConnectionResetError, BrokenPipeError):
+                        got = b''
+                    if got:
+                        # 505 is HTTP's answer to an unknown version
+                        self.assertRegex(got, rb'^HTTP/1\.[01] (4\d\d|505) ')
+                finally:
+                    s.close()
+
     def test_target_weird_bytes(self):
         targets = [
             b'', b' ', TARGET, TARGET + b'\xff\xfe', TARGET + b'DescribeFileSystems\x01',
