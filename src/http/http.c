@@ -413,6 +413,17 @@ http_mount_info(struct MHD_Connection *c, struct http_req *rq, const char *url,
 }
 
 static enum MHD_Result
+http_too_big(struct MHD_Connection *c, struct http_req *rq,
+    const struct fsxd_conf *conf)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "Request body exceeds the limit of %zu bytes.",
+	    conf->body_max);
+	return http_fail(c, rq, API_E_REQUEST_TOO_LARGE, msg);
+}
+
+static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
@@ -422,11 +433,22 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 
 	(void)version;
 	if (rq == NULL) {
+		const char *cl;
+
 		rq = xcalloc(1, sizeof(*rq));
 		http_request_id(rq->rid);
 		rq->t0 = now_mono_ns();
 		rq->op_idx = -1;
 		*con_cls = rq;
+		/*
+		 * A declared body over the cap is refused now, before it is
+		 * read (libmicrohttpd then closes the connection); a chunked
+		 * one is drained and refused at its end.
+		 */
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > s->conf->body_max)
+			return http_too_big(c, rq, s->conf);
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
@@ -460,13 +482,8 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		return http_reply(c, rq, 200,
 		    "text/plain; version=0.0.4; charset=utf-8", metrics_render(),
 		    NULL);
-	if (rq->too_big) {
-		char msg[128];
-
-		snprintf(msg, sizeof(msg),
-		    "Request body exceeds the limit of %zu bytes.", s->conf->body_max);
-		return http_fail(c, rq, API_E_REQUEST_TOO_LARGE, msg);
-	}
+	if (rq->too_big)
+		return http_too_big(c, rq, s->conf);
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/") == 0)
 		return http_api(c, rq, url, s->conf);
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/fsx-local/mount-info") == 0)
