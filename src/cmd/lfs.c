@@ -469,7 +469,8 @@ lfs_gs_header(const struct lfs_gs *g, const char *path, int isdir,
 		printf("%s", sep);
 		if (!g->single)
 			printf("%sstripe_count:  ", pre);
-		printf("%d", isdir ? lay->stripe_count : (int)lay->nent);
+		printf("%d", isdir || lay->nent == 0 ? lay->stripe_count :
+		    (int)lay->nent);
 		sep = next;
 	}
 	if (g->fields & GS_SIZE) {
@@ -1013,8 +1014,12 @@ lfs_find_cb(const char *path, const struct stat *st, int flag,
 			if (lay.stripe_size == 0 || lay.stripe_count < 0)
 				goto next;
 			cnt = (unsigned long long)lay.stripe_count;
-		} else {
+		} else if (lay.nent > 0) {
 			cnt = lay.nent;
+		} else {
+			if (lay.stripe_count < 0)
+				goto next;
+			cnt = (unsigned long long)lay.stripe_count;
 		}
 		if (!lfs_num_match(&lfs_fq.count, cnt))
 			goto next;
