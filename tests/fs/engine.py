@@ -6,6 +6,7 @@ protocol (src/msg/msg.h) for the malformed-frame tests.
 Binaries come from $FSX_BIN (default: build/bin of this checkout). Set
 FSX_KEEP=1 to keep the temporary directory (logs, objects) after a run.
 """
+import atexit
 import errno
 import os
 import shutil
@@ -344,11 +345,25 @@ class Mount:
                 self.proc.wait()
 
 
+_LIVE = []
+
+
+@atexit.register
+def _stop_live_engines():
+    """An interrupted run must not leave servers and mounts behind."""
+    for e in list(_LIVE):
+        try:
+            e.stop()
+        except Exception:
+            pass
+
+
 class Engine:
     """1 MDS and `n_oss` OSS processes serving `n_ost` OSTs between them, in
     a fresh temporary directory."""
 
     def __init__(self, n_ost=4, n_oss=2, ost_capacity=16 * GiB, base=None):
+        _LIVE.append(self)
         self.dir = tempfile.mkdtemp(prefix='fsx-fs-', dir=base or '/var/tmp')
         os.chmod(self.dir, 0o755)
         self.n_ost = n_ost
@@ -445,6 +460,8 @@ class Engine:
                 pass
         for s in self.servers():
             s.stop()
+        if self in _LIVE:
+            _LIVE.remove(self)
         reports = self.sanitizer_reports()
         if reports and not os.environ.get('FSX_KEEP'):
             print('\n'.join(reports))
