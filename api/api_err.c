@@ -3,6 +3,7 @@
  * {"__type": code, "Message": text, extra members...}.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,55 @@ api_err_type(enum api_err e)
 	return e < API_E__COUNT ? api_err_tab[e].type : "InternalServerError";
 }
 
+/*
+ * Make s valid UTF-8 in place: each byte that does not start a well-formed
+ * sequence (overlong forms, surrogates and code points past U+10FFFF are
+ * not well formed) becomes '?', and a sequence cut short by the end of
+ * the string is dropped. Messages quote client strings and are cut at a
+ * fixed size, and json_string() refuses anything but UTF-8.
+ */
+static void
+api_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p != '\0') {
+		uint32_t cp;
+		size_t n, i;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 2, cp = *p & 0x1f;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 3, cp = *p & 0x0f;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 4, cp = *p & 0x07;
+		else {
+			*p++ = '?';
+			continue;
+		}
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				break;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if (i < n && p[i] == '\0') {
+			*p = '\0';		/* cut short at the end */
+			return;
+		}
+		if (i < n || (n == 3 && (cp < 0x800 ||
+		    (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 json_t *
 api_fail(struct api_error *err, enum api_err code, const char *fmt, ...)
 {
@@ -40,6 +90,7 @@ api_fail(struct api_error *err, enum api_err code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	api_utf8_clean(err->message);
 	return NULL;
 }
 
@@ -62,9 +113,19 @@ json_t *
 api_error_body(const struct api_error *err)
 {
 	json_t *o = json_object();
+	json_t *msg = json_string(err->message);
 
+	if (msg == NULL) {
+		char tmp[sizeof(err->message)];
+
+		memcpy(tmp, err->message, sizeof(tmp));
+		tmp[sizeof(tmp) - 1] = '\0';
+		api_utf8_clean(tmp);
+		msg = json_string(tmp);
+	}
 	json_object_set_new(o, "__type", json_string(api_err_type(err->code)));
-	json_object_set_new(o, "Message", json_string(err->message));
+	json_object_set_new(o, "Message", msg != NULL ? msg :
+	    json_string("The request could not be processed."));
 	if (err->extra != NULL)
 		json_object_update(o, err->extra);
 	return o;

@@ -322,6 +322,32 @@ class Hostile(unittest.TestCase):
                 self.assertLess(time.monotonic() - t0, 3)
                 self.assertLessEqual(len(b['Message']), 4096)
 
+    def test_messages_quoting_client_strings(self):
+        # A message that quotes a client string and is cut at its size
+        # limit must still be valid UTF-8 (json_string refuses anything
+        # else and the Message member went missing).
+        lus = {'DeploymentType': 'SCRATCH_2'}
+        cases = [
+            ('CreateFileSystem', dict(SCRATCH2, LustreConfiguration=dict(
+                lus, ImportPath='s3://a' + 'é' * 1500)), 'InvalidImportPath'),
+            ('CreateFileSystem', dict(SCRATCH2, LustreConfiguration=dict(
+                lus, ImportPath='s3://' + 'é' * 1500)), 'InvalidImportPath'),
+            ('CreateFileSystem', dict(SCRATCH2, LustreConfiguration=dict(
+                lus, ImportPath='s3://ab' + '😀' * 1000)), 'InvalidImportPath'),
+            ('CreateFileSystem', dict(SCRATCH2, LustreConfiguration=dict(
+                lus, ImportPath='s3://abc' + '😀' * 1000)), 'InvalidImportPath'),
+            ('CreateFileSystem', dict(SCRATCH2, LustreConfiguration=dict(
+                lus, ImportPath='s3://bucket', ExportPath='s3://a' + 'é' * 1500)), None),
+            ('TagResource', {'ResourceARN': 'arn:aws:fsx:a' + 'é' * 250,
+                             'Tags': [{'Key': 'a', 'Value': 'b'}]}, 'BadRequest'),
+            ('DescribeFileSystems', {'FileSystemIds': ['fs-' + 'ü' * 700]}, 'BadRequest'),
+        ]
+        for op, body, code in cases:
+            data = json.dumps(body, ensure_ascii=False).encode()
+            with self.subTest(op=op, body=data[:100]):
+                b = self.check_err(self.req(data, op=op), code, 400)
+                self.assertLess(len(b['Message'].encode()), 1024)
+
     def test_body_too_large(self):
         body = b'{"NextToken":"' + b'x' * BODY_MAX + b'"}'
         self.check_err(self.req(body), 'RequestEntityTooLarge', 413)
