@@ -197,3 +197,34 @@ class LfsTests(EngineCase):
         self.assertNotEqual(r.returncode, 0)
         r = self.lfs('find', top, '-s', 'abc', ok=False)
         self.assertNotEqual(r.returncode, 0)
+
+    def test_as_nobody(self):
+        from .engine import as_nobody
+        d = self.path('rootdir')
+        os.mkdir(d, 0o755)
+        f = os.path.join(d, 'readable')
+        set_layout(f, 2, 64 * KiB)
+        os.chmod(f, 0o644)
+        lfs = binpath('lfs')
+        r = as_nobody([lfs, 'getstripe', '-c', f], cwd='/')
+        self.assertEqual((r.returncode, r.stdout), (0, '2\n'), r.stderr)
+        r = as_nobody([lfs, 'setstripe', '-c', '1', os.path.join(d, 'new')], cwd='/')
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('Permission denied', r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(d, 'new')))
+        # only the owner (or root) changes a directory's default layout
+        r = as_nobody([lfs, 'setstripe', '-c', '4', d], cwd='/')
+        self.assertNotEqual(r.returncode, 0, 'nobody changed root\'s directory layout')
+        self.assertEqual(self.lfs('getstripe', '-c', '-d', d).stdout.split()[-1:],
+                         [self.lfs('getstripe', '-c', '-d', self.mnt).stdout.split()[-1]])
+        # nor the layout of an empty file nobody cannot write (as in Lustre,
+        # where setstripe on an existing file needs write access)
+        g = os.path.join(d, 'emptyroot')
+        open(g, 'w').close()
+        os.chmod(g, 0o644)
+        r = as_nobody([lfs, 'setstripe', '-c', '4', g], cwd='/')
+        self.assertNotEqual(r.returncode, 0, 'nobody changed a read-only file\'s layout')
+        os.chmod(g, 0o666)
+        r = as_nobody([lfs, 'setstripe', '-c', '4', g], cwd='/')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(get_layout(g)['ents']), 4)

@@ -530,3 +530,37 @@ class QuotaTests(EngineCase):
         g = self.path('after')
         write_all(g, os.urandom(4 * MiB))
         self.assertEqual(os.stat(g).st_size, 4 * MiB)
+
+
+class ReaddirTests(EngineCase):
+
+    def test_unlink_during_listing_keeps_the_rest_once(self):
+        d = self.fresh_dir('churn')
+        names = ['e%04d' % i for i in range(3000)]
+        for n in names:
+            os.close(os.open(os.path.join(d, n), os.O_CREAT | os.O_WRONLY, 0o644))
+        seen = []
+        removed = set()
+        with os.scandir(d) as it:
+            for k, ent in enumerate(it):
+                seen.append(ent.name)
+                # remove an entry not yet returned, every few steps
+                if k % 3 == 0:
+                    victim = names[-1 - k // 3]
+                    if victim not in seen and victim not in removed:
+                        os.unlink(os.path.join(d, victim))
+                        removed.add(victim)
+        self.assertEqual(len(seen), len(set(seen)), 'an entry was returned twice')
+        kept = set(names) - removed
+        self.assertEqual(kept - set(seen), set(), 'entries never unlinked were skipped')
+        self.assertEqual(sorted(os.listdir(d)), sorted(kept))
+
+    def test_rewind_and_seek(self):
+        d = self.fresh_dir('seek')
+        for i in range(500):
+            os.close(os.open(os.path.join(d, 's%d' % i), os.O_CREAT | os.O_WRONLY, 0o644))
+        # two independent listings agree; a listing is stable when nothing changes
+        a = os.listdir(d)
+        b = os.listdir(d)
+        self.assertEqual(a, b)
+        self.assertEqual(len(a), 500)
