@@ -27,6 +27,8 @@ struct db_tls {
 
 static char		*db_path;
 static __thread struct db_tls *db_tls;
+static pthread_key_t	 db_key;	/* closes a thread's connection at its exit */
+static pthread_once_t	 db_key_once = PTHREAD_ONCE_INIT;
 
 int
 db_errno(int rc)
@@ -79,6 +81,29 @@ db_open_conn(sqlite3 **out)
 	return 0;
 }
 
+static void
+db_tls_free(struct db_tls *t)
+{
+	for (int i = 0; i < t->n; i++)
+		sqlite3_finalize(t->cache[i].st);
+	sqlite3_close(t->conn);
+	free(t);
+}
+
+static void
+db_key_dtor(void *p)
+{
+	db_tls_free(p);
+	db_tls = NULL;
+}
+
+static void
+db_key_make(void)
+{
+	if (pthread_key_create(&db_key, db_key_dtor) != 0)
+		fatal("%s: pthread_key_create", __func__);
+}
+
 sqlite3 *
 db_conn(void)
 {
@@ -89,6 +114,8 @@ db_conn(void)
 			free(t);
 			return NULL;
 		}
+		pthread_once(&db_key_once, db_key_make);
+		pthread_setspecific(db_key, t);
 		db_tls = t;
 	}
 	return db_tls->conn;
@@ -131,10 +158,8 @@ db_thread_fini(void)
 {
 	if (db_tls == NULL)
 		return;
-	for (int i = 0; i < db_tls->n; i++)
-		sqlite3_finalize(db_tls->cache[i].st);
-	sqlite3_close(db_tls->conn);
-	free(db_tls);
+	pthread_setspecific(db_key, NULL);
+	db_tls_free(db_tls);
 	db_tls = NULL;
 }
 
