@@ -277,7 +277,9 @@ creds_lookup(void *arg, const char *akid, struct sigv4_secret *out)
 	const struct creds *c = arg ? arg : creds_global;
 	const struct creds_ent *e;
 
-	memset(out, 0, sizeof(*out));
+	/* every string empty; not a 4.4 KB memset on every request */
+	out->secret[0] = out->account[0] = out->token[0] = '\0';
+	out->skip_signature = 0;
 	if (c == NULL || akid == NULL)
 		return -ENOENT;
 	e = creds_find(c, akid);

@@ -12,6 +12,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ sb_putn(struct sb *b, const char *s, size_t n)
 		return;
 	}
 	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 256;
+		ncap = b->cap ? b->cap : 1024;
 		while (ncap < b->len + n + 1)
 			ncap *= 2;
 		b->p = realloc(b->p, ncap);
@@ -424,12 +425,73 @@ canon_headers(struct sb *b, const struct sigv4_req *rq, const char *list)
 		sb_putc(b, (char)tolower((unsigned char)*p));
 }
 
+/*
+ * SHA-256 of a ++ b. OpenSSL 3's SHA256() looks the digest up in the
+ * provider store (a lock and a hash lookup) and allocates a context on
+ * every call; this uses the digest fetched once and one context per
+ * thread, freed when the thread exits.
+ */
+static EVP_MD		*sigv4_md;
+static pthread_once_t	 sigv4_md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t	 sigv4_ctx_key;
+static __thread EVP_MD_CTX *sigv4_ctx;
+
+static void
+sigv4_ctx_free(void *p)
+{
+	EVP_MD_CTX_free(p);
+	sigv4_ctx = NULL;
+}
+
+static void
+sigv4_md_init(void)
+{
+	sigv4_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (pthread_key_create(&sigv4_ctx_key, sigv4_ctx_free) != 0) {
+		EVP_MD_free(sigv4_md);
+		sigv4_md = NULL;
+	}
+}
+
+static void
+sha256_2(const void *a, size_t alen, const void *b, size_t blen,
+    uint8_t out[32])
+{
+	EVP_MD_CTX *ctx;
+
+	pthread_once(&sigv4_md_once, sigv4_md_init);
+	if (sigv4_md != NULL && sigv4_ctx == NULL) {
+		sigv4_ctx = EVP_MD_CTX_new();
+		if (sigv4_ctx != NULL)
+			pthread_setspecific(sigv4_ctx_key, sigv4_ctx);
+	}
+	ctx = sigv4_ctx;
+	if (ctx == NULL || EVP_DigestInit_ex2(ctx, sigv4_md, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, a, alen) != 1 ||
+	    (blen > 0 && EVP_DigestUpdate(ctx, b, blen) != 1) ||
+	    EVP_DigestFinal_ex(ctx, out, NULL) != 1) {
+		/*
+		 * The slow path, still correct. Should OpenSSL fail even
+		 * here (out of memory), the hash is all zeros: no signature
+		 * can match it, so the verifier fails closed.
+		 */
+		EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+		if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
+		    EVP_DigestUpdate(c, a, alen) != 1 ||
+		    EVP_DigestUpdate(c, b, blen) != 1 ||
+		    EVP_DigestFinal_ex(c, out, NULL) != 1)
+			memset(out, 0, 32);
+		EVP_MD_CTX_free(c);
+	}
+}
+
 static void
 sha256_hex(const void *data, size_t len, char out[65])
 {
 	uint8_t md[SHA256_DIGEST_LENGTH];
 
-	SHA256(data ? data : (const void *)"", len, md);
+	sha256_2(data ? data : (const void *)"", len, NULL, 0, md);
 	hex_encode(md, sizeof(md), out);
 }
 
@@ -492,42 +554,55 @@ sigv4_string_to_sign(const char *creq, const char *amz_date,
 	    region == NULL || service == NULL)
 		return -EINVAL;
 	sha256_hex(creq, strlen(creq), hx);
-	*out = xasprintf("%s\n%s\n%.8s/%s/%s/aws4_request\n%s", SIGV4_ALGO,
-	    amz_date, amz_date, region, service, hx);
+	{
+		size_t rl = strlen(region), sl = strlen(service);
+		size_t n = sizeof(SIGV4_ALGO) - 1 + 1 + 16 + 1 + 8 + 1 + rl +
+		    1 + sl + sizeof("/aws4_request\n") - 1 + 64;
+		char *p = xmalloc(n + 1);
+
+		*out = p;
+		memcpy(p, SIGV4_ALGO "\n", sizeof(SIGV4_ALGO));
+		p += sizeof(SIGV4_ALGO);
+		memcpy(p, amz_date, 16);
+		p[16] = '\n';
+		memcpy(p + 17, amz_date, 8);
+		p[25] = '/';
+		p += 26;
+		memcpy(p, region, rl);
+		p[rl] = '/';
+		p += rl + 1;
+		memcpy(p, service, sl);
+		p += sl;
+		memcpy(p, "/aws4_request\n", sizeof("/aws4_request\n") - 1);
+		p += sizeof("/aws4_request\n") - 1;
+		memcpy(p, hx, 65);
+	}
 	return 0;
 }
 
 /*
- * HMAC-SHA256 over SHA256() (RFC 2104), which costs a fraction of
+ * HMAC-SHA256 (RFC 2104) over sha256_2(), which costs a fraction of
  * OpenSSL 3's generic HMAC() that looks the digest up on every call.
  */
 static int
 hmac256(const void *key, size_t klen, const char *msg, uint8_t out[32])
 {
-	uint8_t k0[64], pad[64 + 32], inner[32];
-	size_t mlen = strlen(msg);
-	uint8_t *buf;
+	uint8_t k0[64], pad[64], inner[32];
 
 	memset(k0, 0, sizeof(k0));
 	if (klen > sizeof(k0))
-		SHA256(key, klen, k0);
+		sha256_2(key, klen, NULL, 0, k0);
 	else
 		memcpy(k0, key, klen);
-	buf = malloc(64 + mlen);
-	if (buf == NULL)
-		return -ENOMEM;
 	for (int i = 0; i < 64; i++)
-		buf[i] = k0[i] ^ 0x36;
-	memcpy(buf + 64, msg, mlen);
-	SHA256(buf, 64 + mlen, inner);
-	OPENSSL_cleanse(buf, 64);
-	free(buf);
+		pad[i] = k0[i] ^ 0x36;
+	sha256_2(pad, sizeof(pad), msg, strlen(msg), inner);
 	for (int i = 0; i < 64; i++)
 		pad[i] = k0[i] ^ 0x5c;
-	memcpy(pad + 64, inner, 32);
-	SHA256(pad, sizeof(pad), out);
+	sha256_2(pad, sizeof(pad), inner, sizeof(inner), out);
 	OPENSSL_cleanse(k0, sizeof(k0));
 	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
 	return 0;
 }
 
@@ -555,7 +630,7 @@ signing_key(const char *secret, size_t slen, const char *date8,
 	n = snprintf(scope, sizeof(scope), "%s/%s/%s", date8, region, service);
 	if (n < 0 || (size_t)n >= sizeof(scope))
 		return -EINVAL;
-	SHA256((const unsigned char *)secret, slen, smd);
+	sha256_2(secret, slen, NULL, 0, smd);
 	if (sigv4_kc.valid && strcmp(sigv4_kc.scope, scope) == 0 &&
 	    CRYPTO_memcmp(sigv4_kc.secret_md, smd, 32) == 0) {
 		memcpy(key, sigv4_kc.key, 32);
@@ -609,14 +684,73 @@ sigv4_signature(const char *secret, const char *amz_date, const char *region,
 	return rc;
 }
 
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date and back (Howard
+ * Hinnant's algorithms): gmtime_r() and timegm() take glibc's time zone
+ * lock, which every request would contend on.
+ */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static void
+put_digits(char *p, int64_t v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void
 sigv4_format_date(time_t t, char out[17])
 {
-	struct tm tm;
+	int64_t days = (int64_t)t / 86400, secs = (int64_t)t % 86400, y;
+	int m, d;
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm) != 16)
-		snprintf(out, 17, "19700101T000000Z");
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		memcpy(out, "19700101T000000Z", 17);
+		return;
+	}
+	put_digits(out, y, 4);
+	put_digits(out + 4, m, 2);
+	put_digits(out + 6, d, 2);
+	out[8] = 'T';
+	put_digits(out + 9, secs / 3600, 2);
+	put_digits(out + 11, secs / 60 % 60, 2);
+	put_digits(out + 13, secs % 60, 2);
+	out[15] = 'Z';
+	out[16] = '\0';
 }
 
 const char *
@@ -711,7 +845,6 @@ res_set(struct sigv4_result *res, enum sigv4_status st, const char *msg)
 static int
 parse_amz_date(const char *s, time_t *out)
 {
-	struct tm tm;
 	int v[6], i;
 	static const int off[6] = { 0, 4, 6, 9, 11, 13 };
 	static const int len[6] = { 4, 2, 2, 2, 2, 2 };
@@ -731,14 +864,9 @@ parse_amz_date(const char *s, time_t *out)
 	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 ||
 	    v[3] > 23 || v[4] > 59 || v[5] > 60)
 		return -EINVAL;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = v[0] - 1900;
-	tm.tm_mon = v[1] - 1;
-	tm.tm_mday = v[2];
-	tm.tm_hour = v[3];
-	tm.tm_min = v[4];
-	tm.tm_sec = v[5];
-	*out = timegm(&tm);
+	/* as timegm() would: Feb 31 is Mar 3 (or 2), second 60 the next */
+	*out = (time_t)(days_from_civil(v[0], v[1], v[2]) * 86400 +
+	    v[3] * 3600 + v[4] * 60 + v[5]);
 	return 0;
 }
 
@@ -791,7 +919,9 @@ parse_authorization(const char *h, struct auth_parts *ap, char *algo,
 	const char *p = h, *s, *eq;
 	size_t n;
 
-	memset(ap, 0, sizeof(*ap));
+	/* only what is read before being written: the parts are 2.7 KB */
+	ap->cred[0] = ap->signed_hdrs[0] = ap->sig[0] = ap->bad_pair[0] = '\0';
+	ap->have_cred = ap->have_sh = ap->have_sig = 0;
 	while (is_ws(*p))
 		p++;
 	s = p;
@@ -902,6 +1032,8 @@ check_skew(struct sigv4_result *res, time_t t, time_t now, int skew)
 {
 	char a[17], b[17], c[17], st[32];
 
+	if (t >= now - skew && t <= now + skew)
+		return 0;
 	sigv4_format_date(t, a);
 	sigv4_format_date(now, c);
 	skew_text(skew, st, sizeof(st));
@@ -1001,8 +1133,16 @@ sigv4_verify(const struct sigv4_req *rq, time_t now, int skew_sec,
 	time_t t = 0;
 	int rc, drc;
 
-	memset(res, 0, sizeof(*res));
-	memset(&sec, 0, sizeof(sec));
+	/*
+	 * Every string of *res and sec empty: not the whole 5.7 KB, which
+	 * every request would clear and cleanse.
+	 */
+	res->status = SIGV4_OK;
+	res->message[0] = res->akid[0] = res->region[0] = '\0';
+	res->service[0] = res->account[0] = res->amz_date[0] = '\0';
+	res->date = 0;
+	sec.secret[0] = sec.account[0] = sec.token[0] = '\0';
+	sec.skip_signature = 0;
 	if (skew_sec <= 0)
 		skew_sec = SIGV4_SKEW_DEFAULT;
 	if (rq == NULL || rq->method == NULL || lookup == NULL ||
@@ -1015,13 +1155,13 @@ sigv4_verify(const struct sigv4_req *rq, time_t now, int skew_sec,
 		res_set(res, SIGV4_MISSING, "Missing Authentication Token");
 		return -EACCES;
 	}
-	echo_safe(echo, sizeof(echo), authz, SIGV4_ECHO_MAX);
 	if (strlen(authz) > SIGV4_AUTH_MAX) {
 		res_set(res, SIGV4_INCOMPLETE,
 		    "Authorization header is too long.");
 		return -EACCES;
 	}
 	if (parse_authorization(authz, &ap, algo, sizeof(algo)) < 0) {
+		echo_safe(echo, sizeof(echo), authz, SIGV4_ECHO_MAX);
 		res->status = SIGV4_INCOMPLETE;
 		snprintf(res->message, sizeof(res->message),
 		    "Unsupported AWS 'algorithm': '%s'. Authorization=%s",
@@ -1044,12 +1184,14 @@ sigv4_verify(const struct sigv4_req *rq, time_t now, int skew_sec,
 	if (drc == -ENOENT)
 		msg_add(m, SIGV4_MSG_MAX, MSG_NEED_DATE " ");
 	if (m[0] != '\0') {
+		echo_safe(echo, sizeof(echo), authz, SIGV4_ECHO_MAX);
 		res->status = SIGV4_INCOMPLETE;
 		msg_add(m, SIGV4_MSG_MAX, "Authorization=");
 		msg_add(m, SIGV4_MSG_MAX, echo);
 		return -EACCES;
 	}
 	if (ap.bad_pair[0] != '\0') {
+		echo_safe(echo, sizeof(echo), authz, SIGV4_ECHO_MAX);
 		res->status = SIGV4_INCOMPLETE;
 		snprintf(m, SIGV4_MSG_MAX, "'%s' not a valid key=value pair "
 		    "(missing equal-sign) in Authorization header: '%s'.",
@@ -1134,7 +1276,8 @@ sigv4_verify(const struct sigv4_req *rq, time_t now, int skew_sec,
 	res->message[0] = '\0';
 	rc = 0;
 out:
-	OPENSSL_cleanse(&sec, sizeof(sec));
+	OPENSSL_cleanse(sec.secret, sizeof(sec.secret));
+	OPENSSL_cleanse(sec.token, strnlen(sec.token, sizeof(sec.token)));
 	return rc == 0 ? 0 : -EACCES;
 }
 
