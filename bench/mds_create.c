@@ -1,14 +1,20 @@
 /*
- * mds_create: creates per second at fsx-mds over loopback.
+ * mds_create: metadata operations per second at fsx-mds over loopback.
  *
- *   build/bench/mds_create [-n FILES_PER_THREAD] [-t THREADS] [-c]
+ *   build/bench/mds_create [-n FILES_PER_THREAD] [-t THREADS] [-c] [-a]
  *
  * Starts $FSX_BIN/fsx-mds (default build/bin) on a temporary directory with
  * a one-OST map (no OSS is needed: creates never reach the OSTs), makes one
  * directory per thread, then each thread, on its own connection, creates
  * files with MSG_OP_MDS_CREATE (EXCL), and with -c closes each one too.
- * Prints files/s for the whole run.
+ * With -a two more phases follow: stat (LOOKUP then GETATTR of each name,
+ * as the kernel does on a cold cache) and unlink (UNLINK of each name).
+ * The phases are timed separately (all threads start a phase together);
+ * prints operations/s per phase, and the CPU time fsx-mds spent per
+ * operation (from /proc/PID/task/{*}/schedstat: steadier than rates on a
+ * loaded machine).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,15 +30,102 @@
 #include "mds/mds_ns.h"
 #include "msg/msg.h"
 
+#define PHASES	3
+
+static pthread_barrier_t phase_bar;
+static struct timespec phase_ts[PHASES + 1];
+static uint64_t phase_cpu[PHASES + 1];
+static pid_t mds_pid;
+
+/* CPU time (ns) of all threads of a process. */
+static uint64_t
+proc_cpu_ns(pid_t pid)
+{
+	char path[64];
+	uint64_t sum = 0;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		char p[320];
+		unsigned long long ns;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/proc/%d/task/%s/schedstat", (int)pid,
+		    de->d_name);
+		f = fopen(p, "r");
+		if (f == NULL)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum += ns;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
 struct worker {
 	pthread_t	thr;
 	int		port;
 	int		id;
 	int		n;
 	int		do_close;
+	int		all;
 	int		rc;
 	uint8_t		*secret;
 };
+
+/* All threads meet; one of them records the time phase `p` starts. */
+static void
+phase_sync(int p)
+{
+	if (pthread_barrier_wait(&phase_bar) ==
+	    PTHREAD_BARRIER_SERIAL_THREAD) {
+		clock_gettime(CLOCK_MONOTONIC, &phase_ts[p]);
+		phase_cpu[p] = proc_cpu_ns(mds_pid);
+	}
+	pthread_barrier_wait(&phase_bar);
+}
+
+static int
+name_call(int fd, uint16_t op, uint64_t parent, const char *name,
+    struct msg_attr *a)
+{
+	struct msg_name nm;
+	char body[sizeof(nm) + MSG_NAME_MAX];
+	uint32_t rlen, blen;
+
+	memset(&nm, 0, sizeof(nm));
+	nm.parent = parent;
+	nm.namelen = (uint32_t)strlen(name);
+	memcpy(body, &nm, sizeof(nm));
+	memcpy(body + sizeof(nm), name, nm.namelen);
+	return msg_call(fd, op, 0, body, (uint32_t)(sizeof(nm) + nm.namelen),
+	    NULL, 0, a, a ? sizeof(*a) : 0, &rlen, NULL, 0, &blen);
+}
+
+static int
+stat_one(int fd, uint64_t parent, const char *name)
+{
+	struct msg_attr a, b;
+	struct msg_ino mi;
+	uint32_t rlen, blen;
+	int rc;
+
+	rc = name_call(fd, MSG_OP_MDS_LOOKUP, parent, name, &a);
+	if (rc < 0)
+		return rc;
+	memset(&mi, 0, sizeof(mi));
+	mi.ino = a.ino;
+	return msg_call(fd, MSG_OP_MDS_GETATTR, 0, &mi, sizeof(mi), NULL, 0,
+	    &b, sizeof(b), &rlen, NULL, 0, &blen);
+}
 
 static int
 create_one(int fd, uint64_t parent, const char *name, int do_close)
@@ -95,10 +188,22 @@ worker_main(void *arg)
 	w->rc = msg_call(fd, MSG_OP_MDS_MKNOD, 0, body,
 	    (uint32_t)(sizeof(cr) + cr.namelen), NULL, 0, &a, sizeof(a), &rlen,
 	    NULL, 0, &blen);
+	phase_sync(0);
 	for (int i = 0; i < w->n && w->rc == 0; i++) {
 		snprintf(name, sizeof(name), "file-%08d", i);
 		w->rc = create_one(fd, a.ino, name, w->do_close);
 	}
+	phase_sync(1);
+	for (int i = 0; w->all && i < w->n && w->rc == 0; i++) {
+		snprintf(name, sizeof(name), "file-%08d", i);
+		w->rc = stat_one(fd, a.ino, name);
+	}
+	phase_sync(2);
+	for (int i = 0; w->all && i < w->n && w->rc == 0; i++) {
+		snprintf(name, sizeof(name), "file-%08d", i);
+		w->rc = name_call(fd, MSG_OP_MDS_UNLINK, a.ino, name, NULL);
+	}
+	phase_sync(3);
 	close(fd);
 	return NULL;
 }
@@ -129,13 +234,14 @@ main(int argc, char **argv)
 	char tmpl[] = "/tmp/mds_create.XXXXXX", hexs[2 * MSG_SECRET_LEN + 2];
 	char *mds, *secf, *mapf, *portf, *dir;
 	uint8_t secret[MSG_SECRET_LEN];
+	static const char *const phase_name[PHASES] = { "create", "stat",
+	    "unlink" };
 	struct worker *w;
-	struct timespec t0, t1;
-	int n = 20000, nthr = 1, do_close = 0, port, opt, rc = 0;
+	int n = 20000, nthr = 1, do_close = 0, all = 0, port, opt, rc = 0;
 	double secs;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "n:t:c")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:ca")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = atoi(optarg);
@@ -146,9 +252,12 @@ main(int argc, char **argv)
 		case 'c':
 			do_close = 1;
 			break;
+		case 'a':
+			all = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: mds_create [-n N] [-t T] "
-			    "[-c]\n");
+			    "[-c] [-a]\n");
 			return 2;
 		}
 	}
@@ -173,6 +282,7 @@ main(int argc, char **argv)
 		    mapf, "--log-level", "warn", (char *)NULL);
 		_exit(127);
 	}
+	mds_pid = pid;
 	port = wait_port(portf);
 	if (port < 0) {
 		fprintf(stderr, "mds_create: %s did not start\n", mds);
@@ -180,12 +290,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	w = xcalloc((size_t)nthr, sizeof(*w));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_barrier_init(&phase_bar, NULL, (unsigned)nthr);
 	for (int i = 0; i < nthr; i++) {
 		w[i].port = port;
 		w[i].id = i;
 		w[i].n = n;
 		w[i].do_close = do_close;
+		w[i].all = all;
 		w[i].secret = secret;
 		pthread_create(&w[i].thr, NULL, worker_main, &w[i]);
 	}
@@ -197,12 +308,18 @@ main(int argc, char **argv)
 			rc = 1;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("mds_create: %d threads x %d %s: %.0f creates/s "
-	    "(%.2f s)\n", nthr, n, do_close ? "create+close" : "create",
-	    (double)nthr * n / secs, secs);
+	pthread_barrier_destroy(&phase_bar);
+	for (int p = 0; p < (all ? PHASES : 1) && rc == 0; p++) {
+		secs = (double)(phase_ts[p + 1].tv_sec - phase_ts[p].tv_sec) +
+		    (double)(phase_ts[p + 1].tv_nsec - phase_ts[p].tv_nsec) /
+		    1e9;
+		printf("mds_create: %d threads x %d %s: %.0f %ss/s "
+		    "(%.2f s, mds cpu %.1f us/op)\n", nthr, n, p == 0 &&
+		    do_close ? "create+close" : phase_name[p],
+		    (double)nthr * n / secs, phase_name[p], secs,
+		    (double)(phase_cpu[p + 1] - phase_cpu[p]) / 1e3 /
+		    ((double)nthr * n));
+	}
 	free(w);
 out:
 	kill(pid, SIGTERM);
