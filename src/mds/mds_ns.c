@@ -48,6 +48,16 @@
 #define BATCH_MAX	128		/* requests per group commit */
 #define FAILED_RING	16
 
+/*
+ * The store is private to one fsx-mds process: the "unix-excl" VFS takes
+ * one exclusive lock on the database file for the life of the process and
+ * keeps the WAL index in heap memory shared by this process's connections,
+ * so transactions need no fcntl() lock calls (8 per commit, 4 per read
+ * otherwise) and no -shm file. A second process opening the same store
+ * fails with SQLITE_BUSY instead of sharing it.
+ */
+#define NS_VFS		"unix-excl"
+
 struct mds_ino {
 	uint64_t	ino;
 	uint32_t	mode;
@@ -1129,7 +1139,7 @@ ckpt_start(struct mds_ns *ns, const char *path)
 	int rc;
 
 	rc = sqlite3_open_v2(path, &ns->ckdb, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_NOMUTEX, NS_VFS);
 	if (rc != SQLITE_OK) {
 		log_err("mds_ns: checkpointer: %s", ns->ckdb ?
 		    sqlite3_errmsg(ns->ckdb) : "out of memory");
@@ -1179,7 +1189,7 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	pthread_cond_init(&ns->commit_cond, NULL);
 	path = xasprintf("%s/mds.db", dir);
 	rc = sqlite3_open_v2(path, &ns->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NS_VFS);
 	if (rc != SQLITE_OK) {
 		log_err("mds_ns: open %s: %s", dir,
 		    ns->db ? sqlite3_errmsg(ns->db) : "out of memory");
