@@ -2860,17 +2860,33 @@ mds_ns_destroy_next(struct mds_ns *ns, int64_t after,
 }
 
 int
-mds_ns_destroy_done(struct mds_ns *ns, int64_t id)
+mds_ns_destroy_done_many(struct mds_ns *ns, const int64_t *ids, int n)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	pthread_mutex_lock(&ns->lock);
-	s = st(ns, Q_DESTROY_DEL);
-	sqlite3_bind_int64(s, 1, id);
-	rc = st_exec(ns, s);
+	if (n <= 0)
+		return 0;
+	ns_wlock(ns);
+	rc = tx_begin(ns);
+	if (rc < 0)
+		goto out;
+	for (int i = 0; i < n && rc == 0; i++) {
+		s = st(ns, Q_DESTROY_DEL);
+		sqlite3_bind_int64(s, 1, ids[i]);
+		rc = st_exec(ns, s);
+	}
+	rc = tx_end(ns, rc);
+out:
+	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
+}
+
+int
+mds_ns_destroy_done(struct mds_ns *ns, int64_t id)
+{
+	return mds_ns_destroy_done_many(ns, &id, 1);
 }
 
 uint64_t

@@ -140,13 +140,16 @@ size_t	mds_layout_size(const struct mds_layout *l);
 uint64_t mds_ns_files(struct mds_ns *ns);
 
 /* Destroy queue: up to max rows with id > after (returns how many), and
- * removal of one done row. The hook runs (under the store's lock: it must
- * only signal) after a commit that queued rows. */
+ * removal of done rows (one, or n in one transaction). The hook runs
+ * (under the store's lock: it must only signal) after a commit that
+ * queued rows. */
 int	mds_ns_destroy_next(struct mds_ns *ns, int64_t after,
 	    struct mds_destroy *rows, int max);
 void	mds_ns_set_destroy_hook(struct mds_ns *ns, void (*fn)(void *),
 	    void *arg);
 int	mds_ns_destroy_done(struct mds_ns *ns, int64_t id);
+int	mds_ns_destroy_done_many(struct mds_ns *ns, const int64_t *ids,
+	    int n);
 uint64_t mds_ns_destroy_pending(struct mds_ns *ns);
 
 #endif

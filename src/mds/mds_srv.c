@@ -25,6 +25,7 @@
 
 #define DESTROY_BATCH		256
 #define DESTROY_RETRY_S		3
+#define DESTROY_COALESCE_MS	50
 #define DESTROY_DOWN_MAX	64
 #define MDS_FILES_MAX		(1ull << 32)	/* inode capacity for statfs */
 #define STATFS_BSIZE		4096
@@ -219,20 +220,23 @@ ost_in(const uint32_t *v, int n, uint32_t ost)
 /*
  * One pass over the queue; returns the number of failures. An OST that
  * fails once is skipped for the rest of the pass, so a dead OSS costs one
- * attempt per pass, not one per queued object.
+ * attempt per pass, not one per queued object. The rows of destroyed
+ * objects are removed in one transaction per batch.
  */
 static int
 destroy_pass(struct mds_srv *m)
 {
 	struct mds_destroy rows[DESTROY_BATCH];
+	int64_t done[DESTROY_BATCH];
 	uint32_t down[DESTROY_DOWN_MAX];
 	int64_t after = 0;
-	int n, ndown = 0, failed = 0;
+	int n, ndone, ndown = 0, failed = 0;
 
 	do {
 		n = mds_ns_destroy_next(m->ns, after, rows, DESTROY_BATCH);
 		if (n < 0)
 			return 1;
+		ndone = 0;
 		for (int i = 0; i < n; i++) {
 			struct msg_obj ob;
 			int rc;
@@ -248,10 +252,7 @@ destroy_pass(struct mds_srv *m)
 			rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_DESTROY,
 			    &ob, sizeof(ob), NULL, 0, NULL);
 			if (rc == 0 || rc == -ENOENT) {
-				if (mds_ns_destroy_done(m->ns, rows[i].id) < 0)
-					failed++;
-				else
-					m->destroyed++;
+				done[ndone++] = rows[i].id;
 			} else {
 				log_debug("mds: destroy %u:%llu: %d", ob.ost,
 				    (unsigned long long)ob.oid, rc);
@@ -264,10 +265,34 @@ destroy_pass(struct mds_srv *m)
 				n = 0;
 			pthread_mutex_unlock(&m->dlock);
 		}
+		if (mds_ns_destroy_done_many(m->ns, done, ndone) < 0)
+			failed += ndone;
+		else
+			m->destroyed += (uint64_t)ndone;
 	} while (n == DESTROY_BATCH);
 	return failed;
 }
 
+static void
+ts_add_ms(struct timespec *ts, long ms)
+{
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+/*
+ * Wake on a kick (a commit queued objects) or every DESTROY_RETRY_S.
+ * After a kick it waits DESTROY_COALESCE_MS more, so that a burst of
+ * unlinks is drained in a few passes instead of one pass (and one
+ * transaction) per unlink: destruction never runs in a request's path
+ * and never competes with each request. After a pass that left failures
+ * (an OST down), kicks are ignored until the retry time, so queued rows
+ * are not rescanned after every unlink.
+ */
 static void *
 destroy_main(void *arg)
 {
@@ -279,10 +304,17 @@ destroy_main(void *arg)
 		pthread_mutex_lock(&m->dlock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += DESTROY_RETRY_S;
-		while (!m->dstop && !m->dkick) {
+		while (!m->dstop && (failed > 0 || !m->dkick)) {
 			if (pthread_cond_timedwait(&m->dcond, &m->dlock,
 			    &until) != 0)
 				break;
+		}
+		if (!m->dstop && m->dkick && failed == 0) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			ts_add_ms(&until, DESTROY_COALESCE_MS);
+			while (!m->dstop && pthread_cond_timedwait(&m->dcond,
+			    &m->dlock, &until) == 0)
+				;
 		}
 		if (m->dstop) {
 			pthread_mutex_unlock(&m->dlock);
