@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,10 @@ static char		*db_path;
 static __thread struct db_tls *db_tls;
 static pthread_key_t	 db_key;	/* closes a thread's connection at its exit */
 static pthread_once_t	 db_key_once = PTHREAD_ONCE_INIT;
+static uint64_t		 db_gen = 1;	/* bumped after every commit */
+static int		 db_gen_off;	/* a connection is not in WAL mode */
+
+#define DB_AUTOCHECKPOINT	1000	/* SQLite's default, in WAL frames */
 
 int
 db_errno(int rc)
@@ -55,9 +60,42 @@ db_errno(int rc)
 	}
 }
 
+/*
+ * Called by SQLite after each commit on a connection in WAL mode. It
+ * replaces the default hook, so it also checkpoints as that one does.
+ */
+static int
+db_wal_hook(void *arg, sqlite3 *c, const char *name, int frames)
+{
+	(void)arg;
+	__atomic_add_fetch(&db_gen, 1, __ATOMIC_RELEASE);
+	if (frames >= DB_AUTOCHECKPOINT)
+		(void)sqlite3_wal_checkpoint_v2(c, name, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+	return SQLITE_OK;
+}
+
+static int
+db_mode_cb(void *arg, int n, char **v, char **names)
+{
+	(void)names;
+	if (n > 0 && v[0] != NULL)
+		*(int *)arg = strcmp(v[0], "wal") == 0;
+	return 0;
+}
+
+uint64_t
+db_generation(void)
+{
+	if (__atomic_load_n(&db_gen_off, __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_load_n(&db_gen, __ATOMIC_ACQUIRE);
+}
+
 static int
 db_open_conn(sqlite3 **out)
 {
+	int wal = 0;
 	sqlite3 *c = NULL;
 	int rc;
 
@@ -71,12 +109,16 @@ db_open_conn(sqlite3 **out)
 	}
 	sqlite3_busy_timeout(c, 5000);
 	rc = sqlite3_exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-	    " PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+	    " PRAGMA foreign_keys=ON;", db_mode_cb, &wal, NULL);
 	if (rc != SQLITE_OK) {
 		log_err("%s: pragmas: %s", __func__, sqlite3_errmsg(c));
 		sqlite3_close(c);
 		return db_errno(rc);
 	}
+	if (wal)
+		sqlite3_wal_hook(c, db_wal_hook, NULL);
+	else
+		__atomic_store_n(&db_gen_off, 1, __ATOMIC_RELEASE);
 	*out = c;
 	return 0;
 }

@@ -8,6 +8,7 @@
 #define FSX_DB_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 /* Open (creating) the database, apply pending migrations. 0 or -errno. */
 int		 db_init(const char *path);
@@ -23,6 +24,14 @@ int		 db_errno(int rc);
 int		 db_begin(void);
 int		 db_commit(void);
 void		 db_rollback(void);
+/*
+ * A number that changes after every commit by any connection of this
+ * process (the only writer of the database), for caches of query
+ * results: read it before the query, and a result is current while
+ * db_generation() still returns the same number. 0 means "do not cache"
+ * (a connection is not in WAL mode, so commits are not seen).
+ */
+uint64_t	 db_generation(void);
 /* The schema version the migrations reached. */
 int		 db_user_version(void);
 

@@ -675,5 +675,52 @@ class Hostile(unittest.TestCase):
                 s.close()
 
 
+class ListingFollowsCommits(unittest.TestCase):
+    """fsxd answers repeated full listings from a per-thread cache keyed
+    by the database's commit count: every write, by a handler or by the
+    provisioner, must show in the next listing."""
+
+    def test_listing_after_each_write(self):
+        d = Fsxd()
+        try:
+            c = d.client()
+
+            def listing(**kw):
+                return {f['FileSystemId']: f for f in
+                        c.describe_file_systems(**kw)['FileSystems']}
+
+            for _ in range(3):
+                self.assertEqual(listing(), {})
+            fs_id = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+            self.assertIn(fs_id, listing())            # read your write
+            deadline = time.time() + 30
+            while listing()[fs_id]['Lifecycle'] != 'AVAILABLE':   # provisioner's commit
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.01)
+            arn = listing()[fs_id]['ResourceARN']
+            c.tag_resource(ResourceARN=arn, Tags=[{'Key': 'k', 'Value': 'v1'}])
+            self.assertIn({'Key': 'k', 'Value': 'v1'}, listing()[fs_id].get('Tags', []))
+            c.tag_resource(ResourceARN=arn, Tags=[{'Key': 'k', 'Value': 'v2'}])
+            self.assertIn({'Key': 'k', 'Value': 'v2'}, listing()[fs_id].get('Tags', []))
+            # pages and other accounts are cached apart
+            fs2 = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+            p1 = c.describe_file_systems(MaxResults=1)
+            self.assertEqual([f['FileSystemId'] for f in p1['FileSystems']], [fs_id])
+            p2 = c.describe_file_systems(MaxResults=1, NextToken=p1['NextToken'])
+            self.assertEqual([f['FileSystemId'] for f in p2['FileSystems']], [fs2])
+            self.assertEqual(set(listing()), {fs_id, fs2})
+            other = d.client(region='eu-west-1')
+            self.assertEqual(other.describe_file_systems()['FileSystems'], [])
+            c.delete_file_system(FileSystemId=fs_id)
+            self.assertEqual(listing()[fs_id]['Lifecycle'], 'DELETING')
+            deadline = time.time() + 30
+            while fs_id in listing():
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.01)
+            self.assertEqual(set(listing()), {fs2})
+        finally:
+            d.stop()
+
+
 if __name__ == '__main__':
     unittest.main()
