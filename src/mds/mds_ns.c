@@ -1105,7 +1105,7 @@ out:
  * Checkpoints run in their own thread on their own connection, so the
  * fsyncs they need never delay a request: the request path only appends
  * to the WAL (synchronous=NORMAL). The autocheckpoint of the main
- * connection is only a backstop for a WAL that outgrows 256 MiB.
+ * connection is only a backstop for a WAL that outgrows 65536 pages.
  */
 static void *
 ckpt_main(void *arg)
@@ -1197,7 +1197,10 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 		goto fail;
 	}
 	sqlite3_busy_timeout(ns->db, 5000);
-	rc = ns_exec(ns, "PRAGMA journal_mode = WAL;"
+	/* 1 KiB pages (only a new store takes it): a create dirties about
+	 * four pages, each written whole (and checksummed) to the WAL. */
+	rc = ns_exec(ns, "PRAGMA page_size = 1024;"
+	    "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = NORMAL;"
 	    "PRAGMA cache_size = -65536;"
 	    "PRAGMA wal_autocheckpoint = 65536;"
