@@ -1,10 +1,12 @@
 /*
  * mds_create: metadata operations per second at fsx-mds over loopback.
  *
- *   build/bench/mds_create [-n FILES_PER_THREAD] [-t THREADS] [-c] [-a]
+ *   build/bench/mds_create [-n FILES_PER_THREAD] [-t THREADS] [-c] [-a] [-o]
  *
  * Starts $FSX_BIN/fsx-mds (default build/bin) on a temporary directory with
- * a one-OST map (no OSS is needed: creates never reach the OSTs), makes one
+ * a one-OST map (no OSS is needed: creates never reach the OSTs; with -o a
+ * real $FSX_BIN/fsx-oss serves the OST, so unlinks lead to real object
+ * destruction by the MDS's destroy thread, as in a real run), makes one
  * directory per thread, then each thread, on its own connection, creates
  * files with MSG_OP_MDS_CREATE (EXCL), and with -c closes each one too.
  * With -a two more phases follow: stat (LOOKUP then GETATTR of each name,
@@ -208,6 +210,30 @@ worker_main(void *arg)
 	return NULL;
 }
 
+static int wait_port(const char *path);
+
+static pid_t
+start_oss(const char *bin, const char *tmpl, const char *secf, int *port)
+{
+	char *oss = xasprintf("%s/fsx-oss", bin);
+	char *portf = xasprintf("%s/oss.port", tmpl);
+	char *ost = xasprintf("0:%s/ost0:1099511627776", tmpl);
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		execl(oss, oss, "--listen", "127.0.0.1:0", "--port-file", portf,
+		    "--secret-file", secf, "--ost", ost, "--log-level", "warn",
+		    (char *)NULL);
+		_exit(127);
+	}
+	*port = wait_port(portf);
+	free(oss);
+	free(portf);
+	free(ost);
+	return pid;
+}
+
 static int
 wait_port(const char *path)
 {
@@ -237,11 +263,13 @@ main(int argc, char **argv)
 	static const char *const phase_name[PHASES] = { "create", "stat",
 	    "unlink" };
 	struct worker *w;
-	int n = 20000, nthr = 1, do_close = 0, all = 0, port, opt, rc = 0;
+	int n = 20000, nthr = 1, do_close = 0, all = 0, oss = 0, oport = 1;
+	int port, opt, rc = 0;
 	double secs;
-	pid_t pid;
+	pid_t pid, opid = -1;
+	char *map;
 
-	while ((opt = getopt(argc, argv, "n:t:ca")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:cao")) != -1) {
 		switch (opt) {
 		case 'n':
 			n = atoi(optarg);
@@ -255,9 +283,12 @@ main(int argc, char **argv)
 		case 'a':
 			all = 1;
 			break;
+		case 'o':
+			oss = 1;
+			break;
 		default:
 			fprintf(stderr, "usage: mds_create [-n N] [-t T] "
-			    "[-c] [-a]\n");
+			    "[-c] [-a] [-o]\n");
 			return 2;
 		}
 	}
@@ -274,7 +305,17 @@ main(int argc, char **argv)
 	hex_encode(secret, sizeof(secret), hexs);
 	strcat(hexs, "\n");
 	file_write_atomic(secf, hexs, strlen(hexs));
-	file_write_atomic(mapf, "0 127.0.0.1 1 1099511627776\n", 28);
+	if (oss) {
+		opid = start_oss(bin ? bin : "build/bin", tmpl, secf, &oport);
+		if (oport < 0) {
+			fprintf(stderr, "mds_create: fsx-oss did not start\n");
+			rc = 1;
+			goto out;
+		}
+	}
+	map = xasprintf("0 127.0.0.1 %d 1099511627776\n", oport);
+	file_write_atomic(mapf, map, strlen(map));
+	free(map);
 	pid = fork();
 	if (pid == 0) {
 		execl(mds, mds, "--dir", dir, "--listen", "127.0.0.1:0",
@@ -286,6 +327,8 @@ main(int argc, char **argv)
 	port = wait_port(portf);
 	if (port < 0) {
 		fprintf(stderr, "mds_create: %s did not start\n", mds);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 		rc = 1;
 		goto out;
 	}
@@ -321,9 +364,13 @@ main(int argc, char **argv)
 		    ((double)nthr * n));
 	}
 	free(w);
-out:
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+out:
+	if (opid > 0) {
+		kill(opid, SIGTERM);
+		waitpid(opid, NULL, 0);
+	}
 	rm_rf(tmpl);
 	free(mds);
 	free(secf);

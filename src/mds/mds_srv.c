@@ -40,7 +40,7 @@ struct mds_srv {
 	int		 dthr_started;
 	pthread_mutex_t	 dlock;
 	pthread_cond_t	 dcond;
-	int		 dkick;
+	atomic_int	 dkick;
 	int		 dstop;
 
 	atomic_uint_fast64_t owner_next;
@@ -197,13 +197,16 @@ statfs_sum(struct mds_srv *m, struct msg_statfs *out)
 
 /* ---- destroy queue ---- */
 
+/* Called after every commit that queued objects: only the first kick
+ * until the next pass wakes the thread (no wakeup per unlink). */
 static void
 destroy_kick(void *arg)
 {
 	struct mds_srv *m = arg;
 
+	if (atomic_exchange(&m->dkick, 1) != 0)
+		return;
 	pthread_mutex_lock(&m->dlock);
-	m->dkick = 1;
 	pthread_cond_signal(&m->dcond);
 	pthread_mutex_unlock(&m->dlock);
 }
@@ -310,6 +313,7 @@ destroy_main(void *arg)
 				break;
 		}
 		if (!m->dstop && m->dkick && failed == 0) {
+			/* later kicks do not signal until dkick is cleared */
 			clock_gettime(CLOCK_REALTIME, &until);
 			ts_add_ms(&until, DESTROY_COALESCE_MS);
 			while (!m->dstop && pthread_cond_timedwait(&m->dcond,
@@ -320,7 +324,7 @@ destroy_main(void *arg)
 			pthread_mutex_unlock(&m->dlock);
 			break;
 		}
-		m->dkick = 0;
+		atomic_store(&m->dkick, 0);
 		pthread_mutex_unlock(&m->dlock);
 		failed = destroy_pass(m);
 		if (failed > 0)
