@@ -1146,6 +1146,14 @@ ckpt_start(struct mds_ns *ns, const char *path)
 		return sql_errno(rc) ? sql_errno(rc) : -EIO;
 	}
 	sqlite3_busy_timeout(ns->ckdb, 1000);
+	/* A connection learns the database is in WAL mode (and opens the
+	 * WAL) at its first read: until then a checkpoint does nothing. */
+	rc = sqlite3_exec(ns->ckdb, "SELECT count(*) FROM sqlite_master",
+	    NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_err("mds_ns: checkpointer: %s", sqlite3_errmsg(ns->ckdb));
+		return sql_errno(rc) ? sql_errno(rc) : -EIO;
+	}
 	rc = pthread_create(&ns->ckthr, NULL, ckpt_main, ns);
 	if (rc != 0)
 		return -rc;
