@@ -42,6 +42,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "mds/mds_ns.h"
+#include "mds/mds_vfs.h"
 
 #define OHASH_SIZE	4096
 #define XATTR_TOTAL_MAX	(1024 * 1024)	/* names + values per inode */
@@ -49,14 +50,15 @@
 #define FAILED_RING	16
 
 /*
- * The store is private to one fsx-mds process: the "unix-excl" VFS takes
- * one exclusive lock on the database file for the life of the process and
- * keeps the WAL index in heap memory shared by this process's connections,
- * so transactions need no fcntl() lock calls (8 per commit, 4 per read
- * otherwise) and no -shm file. A second process opening the same store
- * fails with SQLITE_BUSY instead of sharing it.
+ * The store is private to one fsx-mds process: its VFS (mds_vfs.h) is
+ * "unix-excl", which takes one exclusive lock on the database file for the
+ * life of the process and keeps the WAL index in heap memory shared by
+ * this process's connections, so transactions need no fcntl() lock calls
+ * (8 per commit, 4 per read otherwise) and no -shm file; a second process
+ * opening the same store fails with SQLITE_BUSY. On top of it the WAL
+ * frames of a commit are written with one pwrite() (not two per page).
  */
-#define NS_VFS		"unix-excl"
+#define NS_VFS		MDS_VFS_NAME
 
 struct mds_ino {
 	uint64_t	ino;
@@ -412,6 +414,8 @@ tx_sync(struct mds_ns *ns, int rc)
 		return rc;
 	}
 	crc = st_exec(ns, st(ns, Q_COMMIT));
+	if (crc == 0)
+		crc = mds_vfs_flush(ns->db);	/* the VFS did it at the sync */
 	if (crc < 0) {
 		log_err("mds_ns: commit: %s", strerror(-crc));
 		st_exec(ns, st(ns, Q_ROLLBACK));
@@ -1104,8 +1108,10 @@ out:
 /*
  * Checkpoints run in their own thread on their own connection, so the
  * fsyncs they need never delay a request: the request path only appends
- * to the WAL (synchronous=NORMAL). The autocheckpoint of the main
- * connection is only a backstop for a WAL that outgrows 65536 pages.
+ * to the WAL (a commit reaches the kernel, see mds_vfs.h). The request
+ * connection checkpoints (and restarts the WAL) only when the WAL
+ * outgrows 65536 pages, and then only copies what was appended since the
+ * checkpointer's last pass.
  */
 static void *
 ckpt_main(void *arg)
@@ -1146,6 +1152,12 @@ ckpt_start(struct mds_ns *ns, const char *path)
 		return sql_errno(rc) ? sql_errno(rc) : -EIO;
 	}
 	sqlite3_busy_timeout(ns->ckdb, 1000);
+	rc = sqlite3_exec(ns->ckdb, "PRAGMA synchronous = FULL;"
+	    "PRAGMA checkpoint_fullfsync = ON;", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		log_err("mds_ns: checkpointer: %s", sqlite3_errmsg(ns->ckdb));
+		return sql_errno(rc) ? sql_errno(rc) : -EIO;
+	}
 	/* A connection learns the database is in WAL mode (and opens the
 	 * WAL) at its first read: until then a checkpoint does nothing. */
 	rc = sqlite3_exec(ns->ckdb, "SELECT count(*) FROM sqlite_master",
@@ -1190,6 +1202,9 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	rc = mkdir_p(dir, 0700);
 	if (rc < 0)
 		return rc;
+	rc = mds_vfs_register();
+	if (rc < 0)
+		return rc;
 	ns = xcalloc(1, sizeof(*ns));
 	pthread_mutex_init(&ns->lock, NULL);
 	pthread_mutex_init(&ns->cklock, NULL);
@@ -1206,10 +1221,14 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	}
 	sqlite3_busy_timeout(ns->db, 5000);
 	/* 1 KiB pages (only a new store takes it): a create dirties about
-	 * four pages, each written whole (and checksummed) to the WAL. */
+	 * four pages, each written whole (and checksummed) to the WAL.
+	 * synchronous=FULL with checkpoint_fullfsync is how the VFS tells
+	 * a commit (written to the kernel only: synchronous=NORMAL's
+	 * durability) from a checkpoint (fsync'd): see mds_vfs.h. */
 	rc = ns_exec(ns, "PRAGMA page_size = 1024;"
 	    "PRAGMA journal_mode = WAL;"
-	    "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA synchronous = FULL;"
+	    "PRAGMA checkpoint_fullfsync = ON;"
 	    "PRAGMA cache_size = -65536;"
 	    "PRAGMA wal_autocheckpoint = 65536;"
 	    "PRAGMA temp_store = MEMORY;");

@@ -11,7 +11,9 @@
  *   mds_ns_oid_*         object ids unique across a restart
  *   mds_ns_xattr_*       xattr rules
  *   mds_ns_destroy_*     destroy queue and orphans
- *   mds_wire_*           fsx-mds process: create, kill -9, restart
+ *   mds_wire_*           fsx-mds process: create, kill -9, restart;
+ *                        every acked change of 4 busy clients survives
+ *                        kill -9
  */
 #include <check.h>
 #include <errno.h>
@@ -25,6 +27,8 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "core/util.h"
 #include "mds/mds_ns.h"
@@ -1095,6 +1099,209 @@ out:
 END_TEST
 
 
+/*
+ * Every acknowledged change survives kill -9: four clients create (and
+ * close) files and unlink every third one as fast as they can, the MDS is
+ * killed under them, and after a restart each acknowledged create is there
+ * unless its acknowledged unlink removed it (only the request in flight
+ * at the kill may have gone either way). The database passes SQLite's
+ * integrity check.
+ */
+#define KILL_CLIENTS	4
+#define KILL_NAMES	100000
+
+enum { K_NONE, K_CREATED, K_UNLINKED, K_CREATING, K_UNLINKING };
+
+struct kclient {
+	pthread_t	 thr;
+	int		 port;
+	int		 id;
+	const uint8_t	*secret;
+	uint8_t		*state;		/* per name, K_* */
+	int		 n;		/* names used */
+};
+
+static int
+kname_call(int fd, uint16_t op, uint64_t parent, const char *name,
+    struct msg_attr *a)
+{
+	struct msg_name nm;
+	char body[sizeof(nm) + 32];
+	uint32_t rlen, blen;
+
+	memset(&nm, 0, sizeof(nm));
+	nm.parent = parent;
+	nm.namelen = (uint32_t)strlen(name);
+	memcpy(body, &nm, sizeof(nm));
+	memcpy(body + sizeof(nm), name, nm.namelen);
+	return msg_call(fd, op, 0, body, (uint32_t)(sizeof(nm) + nm.namelen),
+	    NULL, 0, a, a ? sizeof(*a) : 0, &rlen, NULL, 0, &blen);
+}
+
+static void *
+kclient_main(void *arg)
+{
+	struct kclient *k = arg;
+	struct msg_create cr;
+	struct msg_open_rep orep;
+	struct msg_close cl;
+	struct msg_attr a;
+	char name[32], body[sizeof(cr) + 32], lbuf[MDS_LAYOUT_MAX];
+	uint32_t rlen, blen;
+	uint64_t dir;
+	int fd, rc;
+
+	fd = mds_connect(k->port, k->secret);
+	if (fd < 0)
+		return NULL;
+	snprintf(name, sizeof(name), "k%d", k->id);
+	cr = mkcr(1, name, S_IFDIR | 0755, 0);
+	memcpy(body, &cr, sizeof(cr));
+	memcpy(body + sizeof(cr), name, cr.namelen);
+	rc = msg_call(fd, MSG_OP_MDS_MKNOD, 0, body,
+	    (uint32_t)(sizeof(cr) + cr.namelen), NULL, 0, &a, sizeof(a), &rlen,
+	    NULL, 0, &blen);
+	if (rc < 0)
+		goto out;
+	dir = a.ino;
+	for (int j = 0; j < KILL_NAMES; j++) {
+		snprintf(name, sizeof(name), "f%d", j);
+		cr = mkcr(dir, name, 0644, MSG_CR_EXCL);
+		memcpy(body, &cr, sizeof(cr));
+		memcpy(body + sizeof(cr), name, cr.namelen);
+		k->state[j] = K_CREATING;
+		k->n = j + 1;
+		rc = msg_call(fd, MSG_OP_MDS_CREATE, 0, body,
+		    (uint32_t)(sizeof(cr) + cr.namelen), NULL, 0, &orep,
+		    sizeof(orep), &rlen, lbuf, sizeof(lbuf), &blen);
+		if (rc < 0)
+			break;
+		k->state[j] = K_CREATED;
+		memset(&cl, 0, sizeof(cl));
+		cl.ino = orep.attr.ino;
+		cl.handle = orep.handle;
+		rc = msg_call(fd, MSG_OP_MDS_CLOSE, 0, &cl, sizeof(cl), NULL, 0,
+		    &a, sizeof(a), &rlen, NULL, 0, &blen);
+		if (rc < 0)
+			break;
+		if (j % 3 == 2) {
+			snprintf(name, sizeof(name), "f%d", j - 1);
+			k->state[j - 1] = K_UNLINKING;
+			if (kname_call(fd, MSG_OP_MDS_UNLINK, dir, name,
+			    NULL) < 0)
+				break;
+			k->state[j - 1] = K_UNLINKED;
+		}
+	}
+out:
+	close(fd);
+	return NULL;
+}
+
+START_TEST(mds_wire_acked_changes_survive_kill9)
+{
+	char *mds = bin_path("fsx-mds");
+	char *secf = xasprintf("%s/secret", tdir);
+	char *mapf = xasprintf("%s/ostmap", tdir);
+	char *mport = xasprintf("%s/mds.port", tdir);
+	char *mdir = xasprintf("%s/mdsdir", tdir);
+	char *dbpath = xasprintf("%s/mds.db", mdir);
+	char *argv[] = { mds, "--dir", mdir, "--listen", "127.0.0.1:0",
+	    "--port-file", mport, "--secret-file", secf, "--ost-map", mapf,
+	    NULL };
+	char hexs[2 * MSG_SECRET_LEN + 2];
+	struct kclient k[KILL_CLIENTS];
+	uint8_t secret[MSG_SECRET_LEN];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	pid_t mpid;
+	int port, fd, total = 0;
+
+	if (access(mds, X_OK) != 0) {
+		fprintf(stderr, "mds_wire: %s not built, skipped\n", mds);
+		goto out;
+	}
+	ck_assert_int_eq(rand_bytes(secret, sizeof(secret)), 0);
+	hex_encode(secret, sizeof(secret), hexs);
+	strcat(hexs, "\n");
+	ck_assert_int_eq(file_write_atomic(secf, hexs, strlen(hexs)), 0);
+	ck_assert_int_eq(file_write_atomic(mapf, "0 127.0.0.1 1 1073741824\n",
+	    25), 0);
+	mpid = spawn(argv);
+	port = wait_port(mport);
+	ck_assert_int_gt(port, 0);
+	for (int i = 0; i < KILL_CLIENTS; i++) {
+		k[i].port = port;
+		k[i].id = i;
+		k[i].secret = secret;
+		k[i].state = xcalloc(KILL_NAMES, 1);
+		k[i].n = 0;
+		ck_assert_int_eq(pthread_create(&k[i].thr, NULL, kclient_main,
+		    &k[i]), 0);
+	}
+	usleep(700 * 1000);
+	kill(mpid, SIGKILL);
+	waitpid(mpid, NULL, 0);
+	for (int i = 0; i < KILL_CLIENTS; i++)
+		pthread_join(k[i].thr, NULL);
+
+	unlink(mport);
+	mpid = spawn(argv);
+	port = wait_port(mport);
+	ck_assert_int_gt(port, 0);
+	fd = mds_connect(port, secret);
+	ck_assert_int_ge(fd, 0);
+	for (int i = 0; i < KILL_CLIENTS; i++) {
+		struct msg_attr a;
+		char name[32];
+		uint64_t dir;
+		int rc;
+
+		if (k[i].n == 0)
+			continue;
+		snprintf(name, sizeof(name), "k%d", i);
+		ck_assert_int_eq(kname_call(fd, MSG_OP_MDS_LOOKUP, 1, name,
+		    &a), 0);
+		dir = a.ino;
+		for (int j = 0; j < k[i].n; j++) {
+			snprintf(name, sizeof(name), "f%d", j);
+			rc = kname_call(fd, MSG_OP_MDS_LOOKUP, dir, name, &a);
+			if (k[i].state[j] == K_CREATED)
+				ck_assert_msg(rc == 0, "client %d: acked "
+				    "create of %s lost (%d)", i, name, rc);
+			else if (k[i].state[j] == K_UNLINKED)
+				ck_assert_msg(rc == -ENOENT, "client %d: acked "
+				    "unlink of %s lost (%d)", i, name, rc);
+			else
+				ck_assert(rc == 0 || rc == -ENOENT);
+		}
+		total += k[i].n;
+	}
+	close(fd);
+	kill(mpid, SIGTERM);
+	waitpid(mpid, NULL, 0);
+	ck_assert_int_gt(total, KILL_CLIENTS * 10);
+
+	ck_assert_int_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1,
+	    &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "ok");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	for (int i = 0; i < KILL_CLIENTS; i++)
+		free(k[i].state);
+out:
+	free(mds);
+	free(secf);
+	free(mapf);
+	free(mport);
+	free(mdir);
+	free(dbpath);
+}
+END_TEST
+
 /* Start an OSS with OSTs 0 and 1 and an MDS on a map pointing at it. */
 struct wire {
 	char	*secf, *mapf, *mport, *oport, *mdir, *odir;
@@ -1431,6 +1638,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_setattr_open_close_append);
 	tcase_add_test(tc, mds_ns_group_commit_concurrent);
 	tcase_add_test(tc, mds_wire_create_survives_kill9);
+	tcase_add_test(tc, mds_wire_acked_changes_survive_kill9);
 	tcase_add_test(tc, mds_wire_glimpse_statfs_destroy);
 	tcase_add_test(tc, mds_wire_random_requests_survive);
 	suite_add_tcase(s, tc);
