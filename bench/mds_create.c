@@ -6,17 +6,18 @@
  * Starts $FSX_BIN/fsx-mds (default build/bin) on a temporary directory with
  * a one-OST map (no OSS is needed: creates never reach the OSTs; with -o a
  * real $FSX_BIN/fsx-oss serves the OST, so unlinks lead to real object
- * destruction by the MDS's destroy thread, as in a real run), makes one
+ * destruction by the MDS's destroy thread, as in a real run, and the
+ * time and CPU (MDS + OSS) until the destroy queue is empty are reported
+ * after the unlink phase), makes one
  * directory per thread, then each thread, on its own connection, creates
  * files with MSG_OP_MDS_CREATE (EXCL), and with -c closes each one too.
  * With -a two more phases follow: stat (LOOKUP then GETATTR of each name,
  * as the kernel does on a cold cache) and unlink (UNLINK of each name).
  * The phases are timed separately (all threads start a phase together);
  * prints operations/s per phase, and the CPU time fsx-mds spent per
- * operation (from /proc/PID/task/{*}/schedstat: steadier than rates on a
- * loaded machine).
+ * operation (from /proc/PID/stat: steadier than rates on a loaded
+ * machine).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,39 +38,31 @@
 static pthread_barrier_t phase_bar;
 static struct timespec phase_ts[PHASES + 1];
 static uint64_t phase_cpu[PHASES + 1];
-static pid_t mds_pid;
+static pid_t mds_pid, oss_pid = -1;
+static uint64_t oss_cpu[PHASES + 1];
 
-/* CPU time (ns) of all threads of a process. */
+/* CPU time (ns) of a process, its exited threads included (/proc/PID/stat
+ * utime + stime, in clock ticks). */
 static uint64_t
 proc_cpu_ns(pid_t pid)
 {
-	char path[64];
-	uint64_t sum = 0;
-	struct dirent *de;
-	DIR *d;
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	if (d == NULL)
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (f == NULL)
 		return 0;
-	while ((de = readdir(d)) != NULL) {
-		char p[320];
-		unsigned long long ns;
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "/proc/%d/task/%s/schedstat", (int)pid,
-		    de->d_name);
-		f = fopen(p, "r");
-		if (f == NULL)
-			continue;
-		if (fscanf(f, "%llu", &ns) == 1)
-			sum += ns;
-		fclose(f);
-	}
-	closedir(d);
-	return sum;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* the command may hold spaces */
+	if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u "
+	    "%*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return 0;
+	return (ut + st) * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
 struct worker {
@@ -91,6 +84,8 @@ phase_sync(int p)
 	    PTHREAD_BARRIER_SERIAL_THREAD) {
 		clock_gettime(CLOCK_MONOTONIC, &phase_ts[p]);
 		phase_cpu[p] = proc_cpu_ns(mds_pid);
+		if (oss_pid > 0)
+			oss_cpu[p] = proc_cpu_ns(oss_pid);
 	}
 	pthread_barrier_wait(&phase_bar);
 }
@@ -212,6 +207,30 @@ worker_main(void *arg)
 
 static int wait_port(const char *path);
 
+/* mds_destroy_pending from the MDS's STATS, or -1. */
+static long long
+destroy_pending(int port, const uint8_t *secret)
+{
+	static char buf[65536];
+	const char *p;
+	uint32_t kind, rlen, blen = 0;
+	long long v = -1;
+	int fd;
+
+	fd = msg_connect("127.0.0.1", port, secret, &kind);
+	if (fd < 0)
+		return -1;
+	if (msg_call(fd, MSG_OP_STATS, 0, NULL, 0, NULL, 0, NULL, 0, &rlen,
+	    buf, sizeof(buf) - 1, &blen) == 0) {
+		buf[blen] = '\0';
+		p = strstr(buf, "mds_destroy_pending ");
+		if (p != NULL)
+			v = atoll(p + strlen("mds_destroy_pending "));
+	}
+	close(fd);
+	return v;
+}
+
 static pid_t
 start_oss(const char *bin, const char *tmpl, const char *secf, int *port)
 {
@@ -307,6 +326,7 @@ main(int argc, char **argv)
 	file_write_atomic(secf, hexs, strlen(hexs));
 	if (oss) {
 		opid = start_oss(bin ? bin : "build/bin", tmpl, secf, &oport);
+		oss_pid = opid;
 		if (oport < 0) {
 			fprintf(stderr, "mds_create: fsx-oss did not start\n");
 			rc = 1;
@@ -362,6 +382,26 @@ main(int argc, char **argv)
 		    (double)nthr * n / secs, phase_name[p], secs,
 		    (double)(phase_cpu[p + 1] - phase_cpu[p]) / 1e3 /
 		    ((double)nthr * n));
+	}
+	if (all && oss && rc == 0) {
+		struct timespec t0, t1;
+		uint64_t c0, c1;
+		long long left;
+
+		/* the unlink phase's objects: drain the destroy queue */
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		c0 = proc_cpu_ns(mds_pid) + proc_cpu_ns(oss_pid);
+		while ((left = destroy_pending(port, secret)) > 0)
+			usleep(20000);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		c1 = proc_cpu_ns(mds_pid) + proc_cpu_ns(oss_pid);
+		secs = (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		printf("mds_create: destroy queue %s after %.2f s more "
+		    "(MDS+OSS cpu over unlink+drain %.1f us/unlink)\n",
+		    left == 0 ? "empty" : "unknown", secs,
+		    (double)(c1 - c0 + phase_cpu[3] - phase_cpu[2] +
+		    oss_cpu[3] - oss_cpu[2]) / 1e3 / ((double)nthr * n));
 	}
 	free(w);
 	kill(pid, SIGTERM);
