@@ -348,6 +348,21 @@ ns_wlock(struct mds_ns *ns)
 	atomic_fetch_sub(&ns->waiters, 1);
 }
 
+/*
+ * Readers take the lock once no batch is open, so they only ever see
+ * committed state: a lookup never returns a file whose create could still
+ * be lost, and the destroy thread never sees the queued objects of an
+ * unlink that could still roll back. A reader is not a counted waiter:
+ * the batch commits without it.
+ */
+static void
+ns_rlock(struct mds_ns *ns)
+{
+	pthread_mutex_lock(&ns->lock);
+	while (ns->in_tx)
+		pthread_cond_wait(&ns->commit_cond, &ns->lock);
+}
+
 static int
 tx_begin(struct mds_ns *ns)
 {
@@ -1371,7 +1386,7 @@ mds_ns_lookup(struct mds_ns *ns, uint64_t parent, const char *name,
 	uint64_t ino;
 	int rc;
 
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	rc = name_check(name, namelen);
 	if (rc < 0)
 		goto out;
@@ -1405,7 +1420,7 @@ mds_ns_getattr(struct mds_ns *ns, uint64_t ino, struct msg_attr *out)
 	struct mds_ino i;
 	int rc;
 
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	rc = ino_load(ns, ino, &i);
 	if (rc == 0)
 		ino_to_attr(ns, &i, out);
@@ -2151,7 +2166,7 @@ mds_ns_readdir(struct mds_ns *ns, uint64_t ino, uint64_t cookie,
 	*used = 0;
 	*count = 0;
 	*eof = 0;
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	rc = ino_load(ns, ino, &d);
 	if (rc < 0)
 		goto out;
@@ -2217,7 +2232,7 @@ mds_ns_readlink(struct mds_ns *ns, uint64_t ino, char *buf, size_t cap,
 	size_t n;
 	int rc;
 
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	rc = ino_load(ns, ino, &i);
 	if (rc < 0)
 		goto out;
@@ -2542,7 +2557,7 @@ mds_ns_getxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 		return rc;
 	if (kind == XK_TRUSTED && uid != 0)
 		return -ENODATA;
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	rc = ino_load(ns, ino, &i);
 	if (rc < 0)
 		goto out;
@@ -2720,7 +2735,7 @@ mds_ns_listxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid, void *buf,
 	int rc, step;
 
 	*len = 0;
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	rc = ino_load(ns, ino, &i);
 	if (rc < 0)
 		goto out;
@@ -2829,7 +2844,7 @@ mds_ns_getlayout(struct mds_ns *ns, uint64_t ino, struct mds_layout *lay)
 	struct mds_ino i;
 	int rc;
 
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	rc = ino_load(ns, ino, &i);
 	if (rc == 0)
 		rc = layout_get_locked(ns, &i, lay);
@@ -2867,7 +2882,7 @@ mds_ns_destroy_next(struct mds_ns *ns, int64_t after,
 	sqlite3_stmt *s;
 	int n = 0, step, rc = 0;
 
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	s = st(ns, Q_DESTROY_NEXT);
 	sqlite3_bind_int64(s, 1, after);
 	sqlite3_bind_int(s, 2, max);
@@ -2924,7 +2939,7 @@ mds_ns_destroy_pending(struct mds_ns *ns)
 {
 	uint64_t n = 0;
 
-	pthread_mutex_lock(&ns->lock);
+	ns_rlock(ns);
 	ns_count(ns, "SELECT count(*) FROM destroy", &n);
 	pthread_mutex_unlock(&ns->lock);
 	return n;
