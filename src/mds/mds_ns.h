@@ -1,12 +1,15 @@
 /*
  * The MDS namespace store: inodes, directory entries, xattrs, layouts,
  * object id allocation and the durable destroy queue, in one SQLite
- * database (DIR/mds.db, WAL, synchronous=NORMAL) behind one mutex.
+ * database (DIR/mds.db, WAL; commits written to the kernel, not fsync'd:
+ * the durability of synchronous=NORMAL, see mds_vfs.h) behind one mutex.
+ * The database belongs to one process at a time (unix-excl locking).
  *
  * Every function here is thread-safe (it takes the store's lock), runs its
  * changes in one transaction that is committed before it returns (so a
- * change acknowledged to a client survives kill -9 of the process), and
- * returns 0 or a negative errno with POSIX meaning.
+ * change acknowledged to a client survives kill -9 of the process; group
+ * commit may share that transaction with concurrent requests), reads only
+ * committed state, and returns 0 or a negative errno with POSIX meaning.
  *
  * Open handles live in memory only. A file unlinked while open keeps its
  * inode with nlink 0 (an orphan) until its last handle is closed; orphans
