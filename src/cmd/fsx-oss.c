@@ -3,7 +3,11 @@
  *
  *   fsx-oss --listen HOST:PORT --port-file FILE --secret-file FILE
  *           --ost IDX:DIR:CAPACITY_BYTES [--ost ...] [--pid-file FILE]
- *           [--fd-cache N] [--log-level err|warn|info|debug]
+ *           [--fd-cache N] [--buffered-io]
+ *           [--log-level err|warn|info|debug]
+ *
+ * --buffered-io sends every transfer through the page cache; by default
+ * large aligned ones use O_DIRECT (see obj_io_fd in src/oss/oss.c).
  *
  * PORT 0 picks a free port; the bound port is written to the port file
  * once the server accepts connections. SIGTERM or SIGINT (or a SHUTDOWN
@@ -40,7 +44,7 @@ usage(void)
 	fprintf(stderr, "usage: fsx-oss --listen HOST:PORT --port-file FILE "
 	    "--secret-file FILE --ost IDX:DIR:CAPACITY [--ost ...]\n"
 	    "               [--pid-file FILE] [--fd-cache N] "
-	    "[--log-level L]\n");
+	    "[--buffered-io] [--log-level L]\n");
 	exit(2);
 }
 
@@ -54,6 +58,7 @@ main(int argc, char **argv)
 		{ "ost", required_argument, NULL, 'o' },
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "fd-cache", required_argument, NULL, 'f' },
+		{ "buffered-io", no_argument, NULL, 'B' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -61,7 +66,7 @@ main(int argc, char **argv)
 	const char *listen_at = NULL, *port_file = NULL, *secret_file = NULL;
 	const char *pid_file = NULL;
 	const char *ost_spec[OSS_OST_MAX];
-	int nspec = 0, fdcache = 0, lvl = LOG_INFO, ch, rc, port;
+	int nspec = 0, fdcache = 0, buffered = 0, lvl = LOG_INFO, ch, rc, port;
 	char host[256];
 	struct msg_srv_conf conf;
 	struct sigaction sa;
@@ -92,8 +97,12 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			fdcache = atoi(optarg);
-			if (fdcache < 16 || fdcache > 16384)
-				fatal("--fd-cache must be 16..16384");
+			/* each entry may hold two descriptors (O_DIRECT) */
+			if (fdcache < 16 || fdcache > 8192)
+				fatal("--fd-cache must be 16..8192");
+			break;
+		case 'B':
+			buffered = 1;
 			break;
 		case 'L':
 			lvl = log_parse_level(optarg);
@@ -119,6 +128,7 @@ main(int argc, char **argv)
 	o = oss_new(fdcache);
 	if (o == NULL)
 		fatal("out of memory");
+	oss_set_direct(o, !buffered);
 	for (int i = 0; i < nspec; i++) {
 		char dir[PATH_MAX];
 		uint64_t cap;

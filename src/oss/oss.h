@@ -45,6 +45,8 @@
 
 #define OSS_OST_MAX		256	/* OSTs per OSS process */
 #define OSS_FDCACHE_DEFAULT	1024
+#define OSS_DIO_ALIGN		4096u		/* O_DIRECT offset/length/buffer */
+#define OSS_DIO_MIN		(128u * 1024)	/* smaller transfers are cached */
 
 struct oss;
 struct oss_ost;
@@ -52,6 +54,8 @@ struct oss_ost;
 /* A new, empty OSS with an fd cache of `fdcache` entries (0 = default). */
 struct oss	*oss_new(int fdcache);
 void		 oss_free(struct oss *o);	/* NULL ok */
+/* Large aligned reads and writes use O_DIRECT (default on). */
+void		 oss_set_direct(struct oss *o, int on);
 /*
  * Serve OST `idx` from `dir` (DIR/O is created if missing; the O/xx
  * subdirectories on first use) with `capacity` bytes; scans the existing
@@ -102,6 +106,8 @@ void		 oss_obj_put(struct oss_obj_cache *oc, struct oss_obj *ob);
 void		 oss_obj_kill(struct oss_obj_cache *oc, struct oss_obj *ob);
 
 int		 oss_obj_fd(const struct oss_obj *ob);
+/* The object's O_DIRECT descriptor (opened on first use), or -1. */
+int		 oss_obj_dfd(struct oss_obj *ob);
 void		 oss_obj_lock(struct oss_obj *ob);
 void		 oss_obj_unlock(struct oss_obj *ob);
 int		 oss_obj_dead(const struct oss_obj *ob);	/* under lock */

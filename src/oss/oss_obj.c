@@ -25,11 +25,14 @@
 #include "oss/oss.h"
 
 #define OC_BUCKETS	4096	/* power of two */
+#define OBJ_DFD_UNSET	(-2)	/* not opened yet */
+#define OBJ_DFD_NONE	(-1)	/* the file system refused O_DIRECT */
 
 struct oss_obj {
 	uint32_t		 ost;
 	uint64_t		 oid;
 	int			 fd;
+	_Atomic int		 dfd;		/* O_DIRECT twin, OBJ_DFD_* */
 	int			 refs;
 	int			 dead;
 	int			 name_dirty;	/* made here, dir not synced */
@@ -73,6 +76,8 @@ static void
 ob_free(struct oss_obj *ob)
 {
 	close(ob->fd);
+	if (ob->dfd >= 0)
+		close(ob->dfd);
 	pthread_mutex_destroy(&ob->mu);
 	free(ob);
 }
@@ -251,6 +256,7 @@ oss_obj_get(struct oss_obj_cache *oc, uint32_t ost, int odirfd,
 	nob->ost = ost;
 	nob->oid = oid;
 	nob->fd = fd;
+	nob->dfd = OBJ_DFD_UNSET;
 	nob->refs = 1;
 	nob->alloc = (uint64_t)st.st_blocks * 512;
 	nob->size = (uint64_t)st.st_size;
@@ -321,6 +327,35 @@ int
 oss_obj_fd(const struct oss_obj *ob)
 {
 	return ob->fd;
+}
+
+/*
+ * A second descriptor of the same file opened O_DIRECT, for large aligned
+ * transfers that should not pass through (and evict) the page cache. It is
+ * opened through /proc/self/fd so it names the very inode of `fd` even if
+ * the object was destroyed and re-created meanwhile. -1 where the file
+ * system refuses O_DIRECT (the caller then uses oss_obj_fd).
+ */
+int
+oss_obj_dfd(struct oss_obj *ob)
+{
+	char path[40];
+	int fd, expect = OBJ_DFD_UNSET;
+
+	fd = atomic_load(&ob->dfd);
+	if (fd != OBJ_DFD_UNSET)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ob->fd);
+	fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		fd = OBJ_DFD_NONE;
+	if (!atomic_compare_exchange_strong(&ob->dfd, &expect, fd)) {
+		/* another reader opened it first */
+		if (fd >= 0)
+			close(fd);
+		fd = expect;
+	}
+	return fd;
 }
 
 void

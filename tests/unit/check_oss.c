@@ -345,6 +345,80 @@ START_TEST(oss_restart_rescans_usage)
 }
 END_TEST
 
+static uint64_t
+stat_of(const char *key)
+{
+	char buf[2048], *p;
+	size_t n = oss_stats(oss, buf, sizeof(buf) - 1);
+
+	buf[n] = '\0';
+	p = strstr(buf, key);
+	ck_assert_ptr_nonnull(p);
+	return strtoull(p + strlen(key) + 1, NULL, 10);
+}
+
+/* Large aligned transfers (O_DIRECT) and ragged ones (page cache) on one
+ * object give one consistent picture, also across the end of file. */
+static void
+mixed_io(void)
+{
+	size_t big = 512 * 1024, n = 2 * big + 1000;
+	uint8_t *want = malloc(n), *got = malloc(big);
+
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(got);
+	for (size_t i = 0; i < n; i++)
+		want[i] = (uint8_t)(i * 7 + i / 4096);
+	ck_assert_int_eq(owrite(cfd, 0, 5, 0, want, 2 * big, 0, NULL), 0);
+	/* ragged: inside the direct range, then a tail past it */
+	memset(want + 4097, 0xab, 3000);
+	ck_assert_int_eq(owrite(cfd, 0, 5, 4097, want + 4097, 3000, 0, NULL),
+	    0);
+	ck_assert_int_eq(owrite(cfd, 0, 5, 2 * big, want + 2 * big, 1000, 0,
+	    NULL), 0);
+	for (size_t off = 0; off < n; off += big) {
+		size_t len = n - off < big ? n - off : big;
+
+		/* aligned request; the last one runs past end of file */
+		ck_assert_int_eq(oread(cfd, 0, 5, off, got, big),
+		    (int64_t)len);
+		ck_assert_mem_eq(got, want + off, len);
+	}
+	free(want);
+	free(got);
+}
+
+/* Does the file system under tmpdir take O_DIRECT? */
+static int
+direct_ok(void)
+{
+	char *p = xasprintf("%s/direct-probe", tmpdir);
+	int fd = open(p, O_CREAT | O_RDWR | O_DIRECT, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	unlink(p);
+	free(p);
+	return fd >= 0;
+}
+
+START_TEST(oss_direct_and_cached_io_agree)
+{
+	uint64_t before = stat_of("oss_direct_io");
+
+	mixed_io();
+	if (direct_ok())
+		ck_assert_uint_gt(stat_of("oss_direct_io"), before);
+	/* the same with every transfer cached */
+	stop_srv();
+	start_srv(0);
+	oss_set_direct(oss, 0);
+	ck_assert_int_eq(oobj(cfd, MSG_OP_OST_DESTROY, 0, 5, NULL, 0), 0);
+	mixed_io();
+	ck_assert_uint_eq(stat_of("oss_direct_io"), 0);
+}
+END_TEST
+
 START_TEST(oss_fd_cache_stays_bounded)
 {
 	uint8_t buf[64];
@@ -572,6 +646,7 @@ oss_suite(void)
 	tcase_add_test(tc, oss_bad_requests_fail_cleanly);
 	tcase_add_test(tc, oss_restart_rescans_usage);
 	tcase_add_test(tc, oss_fd_cache_stays_bounded);
+	tcase_add_test(tc, oss_direct_and_cached_io_agree);
 	tcase_add_test(tc, oss_concurrent_clients_small_cache);
 	tcase_add_test(tc, oss_concurrent_writers_respect_capacity);
 	tcase_add_test(tc, oss_binary_serves_and_exits_on_sigterm);
