@@ -10,6 +10,12 @@ Run through bench/run_engine.sh. Environment:
   BENCH_SEQ_MB  size of the streaming file in MiB (default 2048)
   BENCH_FILES   files in the metadata test (default 20000)
   BENCH_RAND_SECS  runtime of each random 4 KiB test (default 5)
+  BENCH_PHASES  which phases to run, comma-separated (default
+                seq,rand,meta,libfsx)
+
+Subjects are interleaved within each repetition (raw, passthrough, fsx,
+then again), so a drift of this noisy VM over the run hits every subject
+alike rather than whichever ran last.
 """
 import datetime
 import json
@@ -32,6 +38,8 @@ REPS = int(os.environ.get('BENCH_REPS', '3'))
 SEQ_MB = int(os.environ.get('BENCH_SEQ_MB', '2048'))
 NFILES = int(os.environ.get('BENCH_FILES', '20000'))
 RAND_SECS = int(os.environ.get('BENCH_RAND_SECS', '5'))
+PHASES = set((os.environ.get('BENCH_PHASES') or
+              'seq,rand,meta,libfsx').split(','))
 MiB = 1024 * 1024
 
 
@@ -59,14 +67,16 @@ def fio(name, filename, rw, bs, size_mb, extra=()):
     return dict(mbps=side['bw_bytes'] / MiB, iops=side['iops'])
 
 
-def seq_write_read(d):
-    """Sequential 1 MiB write with an fsync at the end, then a cold read."""
+def seq_write_read(d, direct=False):
+    """Sequential 1 MiB write with an fsync at the end, then a cold read;
+    with direct, both O_DIRECT (the disk without its page cache)."""
     f = os.path.join(d, 'seq.dat')
     if os.path.exists(f):
         os.unlink(f)
-    w = fio('seqw', f, 'write', '1M', SEQ_MB, ['--end_fsync=1'])
+    extra = ['--direct=1'] if direct else []
+    w = fio('seqw', f, 'write', '1M', SEQ_MB, ['--end_fsync=1'] + extra)
     drop_caches()
-    r = fio('seqr', f, 'read', '1M', SEQ_MB)
+    r = fio('seqr', f, 'read', '1M', SEQ_MB, extra)
     os.unlink(f)
     return w['mbps'], r['mbps']
 
@@ -172,49 +182,45 @@ def main():
         bdir = os.path.join(fsx, 'bench')
         os.mkdir(bdir)
         eng.set_layout(bdir, 4, MiB)
-        targets = dict(raw=raw, passthrough=pt.mnt, fsx=bdir)
+        targets = dict(raw=raw, raw_direct=raw, passthrough=pt.mnt, fsx=bdir)
 
-        for t in ('raw', 'passthrough', 'fsx'):
-            ws, rs = [], []
+        def collect(phase, subjects, fn, names):
+            """REPS rounds of fn(subject) over the subjects in turn; fn
+            returns one value per name."""
+            if phase not in PHASES:
+                return
+            got = {(t, n): [] for t in subjects for n in names}
             for i in range(REPS):
-                w, r = seq_write_read(targets[t])
-                log('seq %s rep %d: write %.0f MiB/s, cold read %.0f MiB/s' % (t, i, w, r))
-                ws.append(w)
-                rs.append(r)
-            fig['seq_write_mibps.' + t] = med(ws)
-            fig['seq_read_mibps.' + t] = med(rs)
-            smp['seq_write_mibps.' + t] = ws
-            smp['seq_read_mibps.' + t] = rs
+                for t in subjects:
+                    vals = fn(t, i)
+                    log('%s %s rep %d: %s' % (phase, t, i, ', '.join(
+                        '%s %.0f' % (n, v) for n, v in zip(names, vals))))
+                    for n, v in zip(names, vals):
+                        got[(t, n)].append(v)
+            for (t, n), xs in got.items():
+                fig[n + '.' + t] = med(xs)
+                smp[n + '.' + t] = xs
 
+        # raw is the issue's disk baseline (fio through the page cache);
+        # raw_direct, the same with O_DIRECT, is the disk's own speed,
+        # which the OSS's direct transfers can reach and raw may not.
+        collect('seq', ('raw', 'raw_direct', 'passthrough', 'fsx'),
+                lambda t, i: seq_write_read(targets[t],
+                                            direct=(t == 'raw_direct')),
+                ('seq_write_mibps', 'seq_read_mibps'))
+        collect('rand', ('passthrough', 'fsx'),
+                lambda t, i: rand_iops(targets[t]),
+                ('rand4k_read_iops', 'rand4k_write_iops'))
         for t in ('passthrough', 'fsx'):
-            rr, rw = [], []
-            for i in range(REPS):
-                a, b = rand_iops(targets[t])
-                log('rand4k %s rep %d: read %.0f IOPS, write %.0f IOPS' % (t, i, a, b))
-                rr.append(a)
-                rw.append(b)
-            os.unlink(os.path.join(targets[t], 'rand.dat'))
-            fig['rand4k_read_iops.' + t] = med(rr)
-            fig['rand4k_write_iops.' + t] = med(rw)
-            smp['rand4k_read_iops.' + t] = rr
-            smp['rand4k_write_iops.' + t] = rw
+            f = os.path.join(targets[t], 'rand.dat')
+            if os.path.exists(f):
+                os.unlink(f)
+        collect('meta', ('passthrough', 'fsx'),
+                lambda t, i: metadata(os.path.join(targets[t], 'md%d' % i),
+                                      NFILES),
+                ('create_ops', 'stat_ops', 'unlink_ops'))
 
-        for t in ('passthrough', 'fsx'):
-            c, s, u = [], [], []
-            for i in range(REPS):
-                a, b, d = metadata(os.path.join(targets[t], 'md%d' % i), NFILES)
-                log('meta %s rep %d: create %.0f/s stat %.0f/s unlink %.0f/s' % (t, i, a, b, d))
-                c.append(a)
-                s.append(b)
-                u.append(d)
-            fig['create_ops.' + t] = med(c)
-            fig['stat_ops.' + t] = med(s)
-            fig['unlink_ops.' + t] = med(u)
-            smp['create_ops.' + t] = c
-            smp['stat_ops.' + t] = s
-            smp['unlink_ops.' + t] = u
-
-        st = fsc_stream(e, REPS)
+        st = fsc_stream(e, REPS) if 'libfsx' in PHASES else None
         if st is not None:
             fig['seq_write_mibps.libfsx'] = st['write_mbps']
             fig['seq_read_mibps.libfsx'] = st['read_mbps']
@@ -257,9 +263,11 @@ def report(res):
 
     for m in ('seq_write_mibps', 'seq_read_mibps'):
         row(m, 'raw')
+        row(m, 'raw_direct')
         row(m, 'passthrough')
         row(m, 'raw', 'passthrough')
         row(m, 'raw', 'libfsx')
+        row(m, 'raw_direct', 'libfsx')
     for m in ('rand4k_read_iops', 'rand4k_write_iops', 'create_ops', 'stat_ops', 'unlink_ops'):
         row(m, 'passthrough')
     lines.append('')

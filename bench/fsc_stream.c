@@ -34,13 +34,25 @@ fs_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * The data of chunk `off`: a pattern filled once (as fio fills its buffers
+ * once), with the file offset stamped at the head of every 4 KiB block so
+ * no two blocks are alike and a misplaced block is caught on read back.
+ */
 static void
-fs_fill(unsigned char *buf, size_t len, uint64_t off)
+fs_fill(unsigned char *buf, size_t len, uint64_t off, int first)
 {
 	size_t	i;
 
-	for (i = 0; i + 8 <= len; i += 8) {
-		uint64_t v = (off + i) * 0x9e3779b97f4a7c15ull;
+	if (first) {
+		for (i = 0; i + 8 <= len; i += 8) {
+			uint64_t v = (off + i) * 0x9e3779b97f4a7c15ull;
+
+			memcpy(buf + i, &v, 8);
+		}
+	}
+	for (i = 0; i + 8 <= len; i += 4096) {
+		uint64_t v = off + i;
 
 		memcpy(buf + i, &v, 8);
 	}
@@ -178,7 +190,7 @@ main(int argc, char **argv)
 
 	t0 = fs_now();
 	for (off = 0; off < size; off += chunk) {
-		fs_fill(buf, chunk, off);
+		fs_fill(buf, chunk, off, off == 0);
 		rc = fsc_write(fs, f, buf, chunk, off, &done);
 		if (rc < 0 || done != chunk) {
 			fprintf(stderr, "fsc_stream: write at %llu: %s\n",
@@ -213,7 +225,8 @@ main(int argc, char **argv)
 		}
 		/* Check one chunk in 64 so the check does not dominate. */
 		if ((off / chunk) % 64 == 0) {
-			fs_fill(chk, chunk, off);
+			fs_fill(chk, chunk, 0, 1);
+			fs_fill(chk, chunk, off, 0);
 			if (memcmp(buf, chk, chunk) != 0) {
 				fprintf(stderr, "fsc_stream: bad data at %llu\n",
 				    (unsigned long long)off);
