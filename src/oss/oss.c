@@ -429,8 +429,9 @@ h_write(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 	}
 	if (rc == 0 && (h->flags & MSG_F_SYNC))
 		rc = obj_sync(t, ob, io->oid);
-	/* account what really happened, then give back the reservation */
-	rc2 = obj_refresh(t, ob);
+	/* account what really happened, then give back the reservation; a
+	   write inside a fully allocated file changed neither */
+	rc2 = growth != 0 ? obj_refresh(t, ob) : 0;
 	ost_account(t, growth, 0);
 	if (rc == 0)
 		rc = rc2;
