@@ -42,6 +42,7 @@
 #include "fsc/fsc.h"
 
 #define FM_TIMEOUT	1.0		/* attr and entry cache, seconds */
+#define FM_TIMEOUT_NS	1000000000ull
 #define FM_BLKSIZE	(1u << 20)
 #define FM_READBUF	(1u << 20)
 #define FM_MAX_THREADS	8
@@ -185,9 +186,21 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct msg_cred c;
 	struct msg_attr a;
 	struct stat st;
+	uint64_t age;
 	int rc;
 
 	(void)fi;
+	/*
+	 * After each create or unlink the kernel asks for the directory's
+	 * attributes (default_permissions): the MDS sent them with the
+	 * change. They are cached for what is left of the timeout, as if
+	 * this GETATTR had been answered when the change was made.
+	 */
+	if (fsc_dir_attr(fm_fs, fm_ino(ino), FM_TIMEOUT_NS, &a, &age)) {
+		fm_stat(&a, &st);
+		fuse_reply_attr(req, &st, FM_TIMEOUT - (double)age / 1e9);
+		return;
+	}
 	fm_cred(req, &c);
 	rc = fsc_getattr(fm_fs, fm_ino(ino), &c, &a);
 	if (rc < 0) {

@@ -198,6 +198,82 @@ fsc_inode_truncated(struct fsc *fs, uint64_t ino, uint64_t size)
 	pthread_mutex_unlock(&fs->imu);
 }
 
+/* ---- directory attributes from our own changes ---- */
+
+/*
+ * A change to directory `dir` is about to be sent (0: a change to
+ * directories we cannot name, such as the one rmdir removes or the one
+ * rename moves: forget them all). Drops what we hold for it; returns the
+ * time stamp for fsc_dir_changed().
+ */
+static uint64_t
+fsc_dir_change(struct fsc *fs, uint64_t dir)
+{
+	uint64_t now = now_mono_ns();
+
+	pthread_mutex_lock(&fs->dmu);
+	if (fs->dbusy++ > 0)
+		fs->dmixed = 1;
+	if (dir == 0)
+		memset(fs->dtab, 0, sizeof(fs->dtab));
+	else if (fs->dtab[dir % FSC_DATTR].ino == dir)
+		fs->dtab[dir % FSC_DATTR].ino = 0;
+	pthread_mutex_unlock(&fs->dmu);
+	return now;
+}
+
+/*
+ * The change sent at `at_ns` is answered; `attr` (NULL when the reply had
+ * none) is directory `dir` as the MDS left it. Kept only when no other
+ * change was in flight meanwhile: the MDS may have ordered that one later.
+ */
+static void
+fsc_dir_changed(struct fsc *fs, uint64_t at_ns, uint64_t dir,
+    const struct msg_attr *attr)
+{
+	struct fsc_dattr *d = &fs->dtab[dir % FSC_DATTR];
+
+	pthread_mutex_lock(&fs->dmu);
+	if (attr != NULL && !fs->dmixed && dir != 0 && attr->ino == dir &&
+	    S_ISDIR(attr->mode)) {
+		d->ino = dir;
+		d->at_ns = at_ns;
+		d->attr = *attr;
+	}
+	if (--fs->dbusy == 0)
+		fs->dmixed = 0;
+	pthread_mutex_unlock(&fs->dmu);
+}
+
+/* A call that may change inode `ino`, a directory or not. */
+static int
+fsc_dir_call(struct fsc *fs, uint64_t ino, struct fsc_req *r)
+{
+	uint64_t t = fsc_dir_change(fs, ino);
+	int rc = fsc_mds_call(fs, r);
+
+	fsc_dir_changed(fs, t, ino, NULL);
+	return rc;
+}
+
+int
+fsc_dir_attr(struct fsc *fs, uint64_t ino, uint64_t max_age_ns,
+    struct msg_attr *attr, uint64_t *age_ns)
+{
+	struct fsc_dattr *d = &fs->dtab[ino % FSC_DATTR];
+	uint64_t now = now_mono_ns();
+	int hit = 0;
+
+	pthread_mutex_lock(&fs->dmu);
+	if (ino != 0 && d->ino == ino && now - d->at_ns < max_age_ns) {
+		*attr = d->attr;
+		*age_ns = now - d->at_ns;
+		hit = 1;
+	}
+	pthread_mutex_unlock(&fs->dmu);
+	return hit;
+}
+
 /* ---- setup ---- */
 
 struct fsc *
@@ -230,10 +306,12 @@ fsc_open(const struct fsc_conf *conf, int *err)
 	fs->retry_ms = fs->conf.retry_secs < 0 ? 0 :
 	    fs->conf.retry_secs * 1000;
 	fs->root = FSC_ROOT_INO;
+	pthread_mutex_init(&fs->dmu, NULL);
 	fsc_conn_init(fs);
 	rc = fsc_ostmap_load(fs);
 	if (rc < 0) {
 		fsc_conn_fini(fs);
+		pthread_mutex_destroy(&fs->dmu);
 		free(fs);
 		*err = rc;
 		return NULL;
@@ -248,6 +326,7 @@ fsc_free(struct fsc *fs)
 	if (fs == NULL)
 		return;
 	fsc_conn_fini(fs);
+	pthread_mutex_destroy(&fs->dmu);
 	free(fs);
 }
 
@@ -537,6 +616,7 @@ fsc_setattr(struct fsc *fs, struct fsc_file *f, const struct msg_setattr *sa,
 	struct msg_attr old;
 	struct fsc_layout *l = NULL;
 	struct fsc_req r;
+	uint64_t t;
 	int rc, shrink = 0;
 
 	/* Writes acknowledged before are done before (and their mtime
@@ -559,7 +639,9 @@ fsc_setattr(struct fsc *fs, struct fsc_file *f, const struct msg_setattr *sa,
 		shrink = S_ISREG(old.mode) && sa->size < old.size;
 	}
 	fsc_req_init(&r, MSG_OP_MDS_SETATTR, sa, sizeof(*sa));
+	t = fsc_dir_change(fs, sa->ino);	/* it may be a directory */
 	rc = fsc_attr_call(fs, &r, attr);
+	fsc_dir_changed(fs, t, sa->ino, NULL);
 	if (rc < 0)
 		return rc;
 	if (sa->valid & MSG_SA_MTIME)
@@ -706,8 +788,10 @@ fsc_create(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 	char lbuf[FSC_LAYOUT_BUF];
 	struct iovec iov = { lbuf, sizeof(lbuf) };
 	union fsc_body b;
+	struct msg_create_rep crep;
 	struct msg_open_rep rep;
 	struct fsc_req r;
+	uint64_t t;
 	size_t len;
 	int rc;
 
@@ -723,12 +807,16 @@ fsc_create(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 	b.c.namelen = (uint32_t)len;
 	memcpy(b.raw + sizeof(b.c), name, len);
 	fsc_req_init(&r, MSG_OP_MDS_CREATE, &b, sizeof(b.c) + len);
-	memset(&rep, 0, sizeof(rep));
-	r.rbody = &rep;
-	r.rbody_cap = sizeof(rep);
+	memset(&crep, 0, sizeof(crep));
+	r.rbody = &crep;
+	r.rbody_cap = sizeof(crep);
 	r.rbulk = &iov;
 	r.nrbulk = 1;
+	t = fsc_dir_change(fs, parent);
 	rc = fsc_mds_call(fs, &r);
+	fsc_dir_changed(fs, t, parent, rc == 0 &&
+	    r.rbody_len >= sizeof(crep) ? &crep.dir : NULL);
+	rep = crep.open;
 	if (rc == -EEXIST && r.resent) {
 		/* Our first attempt made it: open what it created. */
 		rc = fsc_lookup(fs, parent, name, cred, attr);
@@ -772,6 +860,7 @@ fsc_mknod(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 {
 	union fsc_body b;
 	struct fsc_req r;
+	uint64_t t;
 	size_t len;
 	int rc;
 
@@ -787,7 +876,9 @@ fsc_mknod(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 	b.c.namelen = (uint32_t)len;
 	memcpy(b.raw + sizeof(b.c), name, len);
 	fsc_req_init(&r, MSG_OP_MDS_MKNOD, &b, sizeof(b.c) + len);
+	t = fsc_dir_change(fs, parent);
 	rc = fsc_attr_call(fs, &r, attr);
+	fsc_dir_changed(fs, t, parent, NULL);
 	return fsc_made(fs, &r, rc, parent, name, cred, attr);
 }
 
@@ -807,6 +898,7 @@ fsc_symlink(struct fsc *fs, uint64_t parent, const char *name,
 	struct fsc_req r;
 	struct iovec iov;
 	size_t len, tlen = strlen(target);
+	uint64_t t;
 	int rc;
 
 	rc = fsc_name_len(name, &len);
@@ -828,7 +920,9 @@ fsc_symlink(struct fsc *fs, uint64_t parent, const char *name,
 	iov.iov_len = tlen;
 	r.bulk = &iov;
 	r.nbulk = 1;
+	t = fsc_dir_change(fs, parent);
 	rc = fsc_attr_call(fs, &r, attr);
+	fsc_dir_changed(fs, t, parent, NULL);
 	return fsc_made(fs, &r, rc, parent, name, cred, attr);
 }
 
@@ -867,6 +961,7 @@ fsc_link(struct fsc *fs, uint64_t ino, uint64_t newparent,
 {
 	union fsc_body b;
 	struct fsc_req r;
+	uint64_t t;
 	size_t len;
 	int rc;
 
@@ -880,7 +975,9 @@ fsc_link(struct fsc *fs, uint64_t ino, uint64_t newparent,
 	b.l.newnamelen = (uint32_t)len;
 	memcpy(b.raw + sizeof(b.l), newname, len);
 	fsc_req_init(&r, MSG_OP_MDS_LINK, &b, sizeof(b.l) + len);
+	t = fsc_dir_change(fs, newparent);
 	rc = fsc_attr_call(fs, &r, attr);
+	fsc_dir_changed(fs, t, newparent, NULL);
 	if (rc == -EEXIST && r.resent) {
 		rc = fsc_lookup(fs, newparent, newname, cred, attr);
 		if (rc == 0 && attr->ino != ino)
@@ -896,7 +993,9 @@ fsc_remove(struct fsc *fs, uint16_t op, uint64_t parent, const char *name,
     const struct msg_cred *cred)
 {
 	union fsc_body b;
+	struct msg_attr dir;
 	struct fsc_req r;
+	uint64_t t;
 	size_t len;
 	int rc;
 
@@ -909,7 +1008,13 @@ fsc_remove(struct fsc *fs, uint16_t op, uint64_t parent, const char *name,
 	b.n.namelen = (uint32_t)len;
 	memcpy(b.raw + sizeof(b.n), name, len);
 	fsc_req_init(&r, op, &b, sizeof(b.n) + len);
+	r.rbody = &dir;
+	r.rbody_cap = sizeof(dir);
+	/* rmdir also changes the directory it removes */
+	t = fsc_dir_change(fs, op == MSG_OP_MDS_UNLINK ? parent : 0);
 	rc = fsc_mds_call(fs, &r);
+	fsc_dir_changed(fs, t, parent, rc == 0 && r.rbody_len >= sizeof(dir) ?
+	    &dir : NULL);
 	if (rc == -ENOENT && r.resent)
 		rc = 0;		/* the first attempt removed it */
 	return rc;
@@ -937,6 +1042,7 @@ fsc_rename(struct fsc *fs, uint64_t oldparent, const char *oldname,
 	union fsc_body b;
 	struct msg_attr a;
 	struct fsc_req r;
+	uint64_t t;
 	size_t olen, nlen;
 	int rc;
 
@@ -955,7 +1061,9 @@ fsc_rename(struct fsc *fs, uint64_t oldparent, const char *oldname,
 	memcpy(b.raw + sizeof(b.r), oldname, olen);
 	memcpy(b.raw + sizeof(b.r) + olen, newname, nlen);
 	fsc_req_init(&r, MSG_OP_MDS_RENAME, &b, sizeof(b.r) + olen + nlen);
+	t = fsc_dir_change(fs, 0);	/* a moved directory's ".." too */
 	rc = fsc_mds_call(fs, &r);
+	fsc_dir_changed(fs, t, 0, NULL);
 	if (rc == -ENOENT && r.resent &&
 	    fsc_lookup(fs, newparent, newname, cred, &a) == 0)
 		rc = 0;
@@ -1684,7 +1792,7 @@ fsc_setxattr(struct fsc *fs, uint64_t ino, const char *name, const void *val,
 		fsc_req_init(&r, MSG_OP_MDS_SETLAYOUT, &mi, sizeof(mi));
 		r.bulk = &iov;
 		r.nbulk = 1;
-		rc = fsc_mds_call(fs, &r);
+		rc = fsc_dir_call(fs, ino, &r);
 		if (rc == 0)
 			fsc_inode_relayout(fs, ino, cred);
 		return rc;
@@ -1695,7 +1803,7 @@ fsc_setxattr(struct fsc *fs, uint64_t ino, const char *name, const void *val,
 	fsc_req_init(&r, MSG_OP_MDS_SETXATTR, &b, (uint32_t)blen);
 	r.bulk = &iov;
 	r.nbulk = 1;
-	return fsc_mds_call(fs, &r);
+	return fsc_dir_call(fs, ino, &r);
 }
 
 int
@@ -1742,7 +1850,7 @@ fsc_removexattr(struct fsc *fs, uint64_t ino, const char *name,
 	if (blen < 0)
 		return blen;
 	fsc_req_init(&r, MSG_OP_MDS_RMXATTR, &b, (uint32_t)blen);
-	return fsc_mds_call(fs, &r);
+	return fsc_dir_call(fs, ino, &r);
 }
 
 int

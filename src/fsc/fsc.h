@@ -86,6 +86,18 @@ int	fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
  * the largest of the MDS's and the one the objects imply (glimpse). */
 int	fsc_getattr(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
 	    struct msg_attr *attr);
+/*
+ * A directory's attributes as the MDS returned them with this client's
+ * last change in it (a create or unlink), when that is less than max_age_ns
+ * old and no change to the directory has been made here since: 1, *attr and
+ * *age_ns; else 0. The kernel forgets a directory's attributes after every
+ * change in it and asks again at the next permission check; answering
+ * from here saves that GETATTR (it is what a GETATTR sent at the time of
+ * the change would have answered). Replies that overlapped another change
+ * made here are not kept, as their order at the MDS is unknown.
+ */
+int	fsc_dir_attr(struct fsc *fs, uint64_t ino, uint64_t max_age_ns,
+	    struct msg_attr *attr, uint64_t *age_ns);
 /* sa->ino/cred/valid and the fields named by valid. With MSG_SA_SIZE on a
  * regular file the objects are punched to the new size (shrink) after the
  * MDS accepted it. `f` may be NULL (then the layout is fetched). */

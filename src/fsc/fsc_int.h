@@ -39,6 +39,18 @@ struct fsc_inode;
 
 #define FSC_IHASH	256
 
+/*
+ * A directory's attributes as the MDS returned them with a change this
+ * client made in it (CREATE, UNLINK), stamped before the request was sent
+ * so their age is never underestimated. See fsc_dir_attr().
+ */
+#define FSC_DATTR	64	/* slots, by inode number */
+struct fsc_dattr {
+	uint64_t	ino;		/* 0: empty */
+	uint64_t	at_ns;		/* monotonic */
+	struct msg_attr	attr;
+};
+
 struct fsc {
 	struct fsc_conf		conf;
 	char			mds_host[FSC_HOST_MAX];
@@ -64,6 +76,12 @@ struct fsc {
 	/* open inodes (fsc.c) */
 	pthread_mutex_t		imu;
 	struct fsc_inode	*itab[FSC_IHASH];
+
+	/* directory attributes from our own changes (fsc.c) */
+	pthread_mutex_t		dmu;
+	int			dbusy;	/* directory changes in flight */
+	int			dmixed;	/* some of them overlapped */
+	struct fsc_dattr	dtab[FSC_DATTR];
 
 	uint64_t		reqid;	/* atomic */
 	size_t			ra_bytes;	/* read-ahead window; 0: off */

@@ -1587,7 +1587,8 @@ create_prep(struct mds_ns *ns, uint64_t parent, const char *name,
 int
 mds_ns_create(struct mds_ns *ns, const struct msg_create *cr,
     const char *name, uint64_t owner, struct msg_attr *out,
-    uint64_t *handle, struct mds_layout *lay, int *created)
+    uint64_t *handle, struct mds_layout *lay, int *created,
+    struct msg_attr *dir_out)
 {
 	struct mds_layout def;
 	struct mds_ino dir, i;
@@ -1645,6 +1646,8 @@ end:
 	if (rc == 0) {
 		*handle = handle_open(ns, i.ino, O_RDWR, owner);
 		ino_to_attr(ns, &i, out);
+		if (dir_out != NULL)
+			ino_to_attr(ns, &dir, dir_out);
 	}
 out:
 	rc = tx_sync(ns, rc);
@@ -1814,7 +1817,7 @@ out:
 
 int
 mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
-    size_t namelen)
+    size_t namelen, struct msg_attr *dir_out)
 {
 	struct mds_ino dir, i;
 	struct timespec now;
@@ -1857,6 +1860,8 @@ mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
 		rc = ino_unlink(ns, &i, &now);
 end:
 	rc = tx_end(ns, rc);
+	if (rc == 0 && dir_out != NULL)
+		ino_to_attr(ns, &dir, dir_out);
 out:
 	rc = tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);

@@ -69,11 +69,13 @@ int	mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 
 /*
  * Create a regular file and open it for writing. Without MSG_CR_EXCL an
- * existing regular file is opened instead (*created = 0).
+ * existing regular file is opened instead (*created = 0). `dir_out`
+ * (may be NULL) gets the parent's attributes as this change left them.
  */
 int	mds_ns_create(struct mds_ns *ns, const struct msg_create *cr,
 	    const char *name, uint64_t owner, struct msg_attr *out,
-	    uint64_t *handle, struct mds_layout *lay, int *created);
+	    uint64_t *handle, struct mds_layout *lay, int *created,
+	    struct msg_attr *dir_out);
 /* Directories, fifos, sockets, devices and (handle-less) regular files. */
 int	mds_ns_mknod(struct mds_ns *ns, const struct msg_create *cr,
 	    const char *name, struct msg_attr *out);
@@ -82,8 +84,9 @@ int	mds_ns_symlink(struct mds_ns *ns, const struct msg_create *cr,
 	    struct msg_attr *out);
 int	mds_ns_link(struct mds_ns *ns, uint64_t ino, uint64_t newparent,
 	    const char *name, size_t namelen, struct msg_attr *out);
+/* `dir_out` (may be NULL): the parent's attributes after the removal. */
 int	mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
-	    size_t namelen);
+	    size_t namelen, struct msg_attr *dir_out);
 int	mds_ns_rmdir(struct mds_ns *ns, uint64_t parent, const char *name,
 	    size_t namelen);
 int	mds_ns_rename(struct mds_ns *ns, uint64_t oldparent,

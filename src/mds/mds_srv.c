@@ -371,21 +371,26 @@ reply_attr(struct msg_srv_conn *c, const struct msg_hdr *h, int rc,
 	return msg_srv_reply(c, h, 0, a, sizeof(*a), NULL, 0);
 }
 
+/* OPEN and CREATE replies; `dir` (CREATE) is the parent's attributes. */
 static int
 reply_open(struct msg_srv_conn *c, const struct msg_hdr *h,
-    const struct msg_attr *a, uint64_t handle, const struct mds_layout *l)
+    const struct msg_attr *a, uint64_t handle, const struct mds_layout *l,
+    const struct msg_attr *dir)
 {
-	struct msg_open_rep rep;
+	struct msg_create_rep rep;
 	struct iovec iov;
+	uint32_t len = dir != NULL ? sizeof(rep) : sizeof(rep.open);
 
 	memset(&rep, 0, sizeof(rep));
-	rep.attr = *a;
-	rep.handle = handle;
+	rep.open.attr = *a;
+	rep.open.handle = handle;
+	if (dir != NULL)
+		rep.dir = *dir;
 	if (l->hdr.magic != MSG_LOV_MAGIC)
-		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+		return msg_srv_reply(c, h, 0, &rep, len, NULL, 0);
 	iov.iov_base = (void *)l;
 	iov.iov_len = mds_layout_size(l);
-	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), &iov, 1);
+	return msg_srv_reply(c, h, 0, &rep, len, &iov, 1);
 }
 
 static int
@@ -405,7 +410,7 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 {
 	struct msg_create cr;
 	struct mds_layout lay;
-	struct msg_attr a;
+	struct msg_attr a, dir;
 	const char *name;
 	uint64_t handle;
 	int rc, created;
@@ -417,10 +422,10 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	switch (h->opcode) {
 	case MSG_OP_MDS_CREATE:
 		rc = mds_ns_create(m->ns, &cr, name, conn_owner(m, c), &a,
-		    &handle, &lay, &created);
+		    &handle, &lay, &created, &dir);
 		if (rc < 0)
 			return rc;
-		return reply_open(c, h, &a, handle, &lay);
+		return reply_open(c, h, &a, handle, &lay, &dir);
 	case MSG_OP_MDS_MKNOD:
 		rc = mds_ns_mknod(m->ns, &cr, name, &a);
 		return reply_attr(c, h, rc, &a);
@@ -605,10 +610,12 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = body_names(h, body, sizeof(nm), nm.namelen, 0, &n1, NULL);
 		if (rc < 0)
 			return rc;
-		if (h->opcode == MSG_OP_MDS_UNLINK)
-			rc = mds_ns_unlink(m->ns, nm.parent, n1, nm.namelen);
-		else
-			rc = mds_ns_rmdir(m->ns, nm.parent, n1, nm.namelen);
+		if (h->opcode == MSG_OP_MDS_UNLINK) {
+			rc = mds_ns_unlink(m->ns, nm.parent, n1, nm.namelen,
+			    &a);
+			return reply_attr(c, h, rc, &a);
+		}
+		rc = mds_ns_rmdir(m->ns, nm.parent, n1, nm.namelen);
 		break;
 	}
 	case MSG_OP_MDS_RENAME: {
@@ -647,7 +654,7 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		    conn_owner(m, c), &a, &handle, &lay);
 		if (rc < 0)
 			return rc;
-		return reply_open(c, h, &a, handle, &lay);
+		return reply_open(c, h, &a, handle, &lay, NULL);
 	}
 	case MSG_OP_MDS_CLOSE: {
 		struct msg_close cl;

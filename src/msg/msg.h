@@ -85,11 +85,11 @@ enum msg_op {
 	MSG_OP_MDS_LOOKUP,	/* body: msg_name; reply: msg_attr */
 	MSG_OP_MDS_GETATTR,	/* body: msg_ino; reply: msg_attr */
 	MSG_OP_MDS_SETATTR,	/* body: msg_setattr; reply: msg_attr */
-	MSG_OP_MDS_CREATE,	/* body: msg_create + name; reply: msg_open_rep + layout bulk */
+	MSG_OP_MDS_CREATE,	/* body: msg_create + name; reply: msg_create_rep + layout bulk */
 	MSG_OP_MDS_MKNOD,	/* body: msg_create + name (dirs, fifos, sockets, devs); reply: msg_attr */
 	MSG_OP_MDS_SYMLINK,	/* body: msg_create + name, bulk: target; reply: msg_attr */
 	MSG_OP_MDS_LINK,	/* body: msg_link + newname; reply: msg_attr */
-	MSG_OP_MDS_UNLINK,	/* body: msg_name; reply: none */
+	MSG_OP_MDS_UNLINK,	/* body: msg_name; reply: msg_attr of the parent */
 	MSG_OP_MDS_RMDIR,	/* body: msg_name */
 	MSG_OP_MDS_RENAME,	/* body: msg_rename + oldname + newname */
 	MSG_OP_MDS_READDIR,	/* body: msg_readdir; reply: msg_readdir_rep + bulk msg_dirent[] */
@@ -291,6 +291,18 @@ struct msg_open {
 struct msg_open_rep {
 	struct msg_attr	attr;
 	uint64_t	handle;		/* MDS open handle; 0 if none */
+};
+
+/*
+ * Reply to CREATE: the open, then the parent directory's attributes as the
+ * create left them (UNLINK replies with those alone). The kernel asks for
+ * a directory's attributes again after each change in it; a client answers
+ * from these instead of a GETATTR. Servers before this field sent only the
+ * msg_open_rep (and nothing for UNLINK): clients check the reply length.
+ */
+struct msg_create_rep {
+	struct msg_open_rep	open;
+	struct msg_attr		dir;
 };
 
 struct msg_close {

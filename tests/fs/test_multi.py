@@ -83,6 +83,32 @@ class TwoMountTests(EngineCase):
         self.assertFalse(os.path.exists(self.p1('ns', 'f1')))
         self.assertEqual(len(os.listdir(self.p1('ns'))), 49)
 
+    def test_dir_attrs_after_changes_match_other_mount(self):
+        # After a create or unlink the kernel asks for the directory's
+        # attributes again; fsx-mount answers from what the MDS returned
+        # with the change. They must be what a fresh look-up shows.
+        os.mkdir(self.p1('da'))
+        for step in range(4):
+            name = self.p1('da', 'f')
+            if step % 2 == 0:
+                os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            else:
+                os.unlink(name)
+            st1 = os.stat(self.p1('da'))
+            st2 = os.stat(self.p2('da'))    # mount 2 holds nothing cached
+            for k in ('st_mode', 'st_nlink', 'st_uid', 'st_gid', 'st_size',
+                      'st_mtime_ns', 'st_ctime_ns'):
+                self.assertEqual(getattr(st1, k), getattr(st2, k), '%s after step %d' % (k, step))
+            time.sleep(1.1)     # mount 2's cached attributes expire
+        # A change made elsewhere is seen within the attribute timeout,
+        # also right after a change made here.
+        os.close(os.open(self.p1('da', 'g'), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        os.chmod(self.p2('da'), 0o700)
+        deadline = time.monotonic() + 3
+        while os.stat(self.p1('da')).st_mode & 0o777 != 0o700 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(os.stat(self.p1('da')).st_mode & 0o777, 0o700)
+
     def test_o_excl_is_atomic_across_mounts(self):
         fd = os.open(self.p1('excl'), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         os.close(fd)

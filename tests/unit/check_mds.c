@@ -94,7 +94,7 @@ mkfile(uint64_t parent, const char *name)
 	uint64_t h;
 	int created, rc;
 
-	rc = mds_ns_create(ns, &cr, name, 7, &a, &h, &lay, &created);
+	rc = mds_ns_create(ns, &cr, name, 7, &a, &h, &lay, &created, NULL);
 	if (rc < 0)
 		return rc;
 	memset(&c, 0, sizeof(c));
@@ -152,6 +152,34 @@ START_TEST(mds_ns_root_is_0755_root)
 }
 END_TEST
 
+/* The parent's attributes returned by create and unlink are what a
+ * GETATTR of the parent answers right after (clients serve the kernel's
+ * permission check from them). */
+START_TEST(mds_ns_create_unlink_return_parent_attrs)
+{
+	struct msg_create cr = mkcr(1, "p", 0640, MSG_CR_EXCL);
+	struct mds_layout lay;
+	struct msg_attr a, d, g;
+	uint64_t h;
+	int created;
+
+	ck_assert_int_eq(mds_ns_getattr(ns, 1, &g), 0);
+	ck_assert_int_eq(mds_ns_create(ns, &cr, "p", 1, &a, &h, &lay,
+	    &created, &d), 0);
+	ck_assert_uint_eq(d.ino, 1);
+	ck_assert(S_ISDIR(d.mode));
+	ck_assert(d.mtime_sec > g.mtime_sec || (d.mtime_sec == g.mtime_sec &&
+	    d.mtime_nsec >= g.mtime_nsec));
+	ck_assert_int_eq(mds_ns_getattr(ns, 1, &g), 0);
+	ck_assert_mem_eq(&d, &g, sizeof(d));
+	memset(&d, 0, sizeof(d));
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "p", 1, &d), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, 1, &g), 0);
+	ck_assert_mem_eq(&d, &g, sizeof(d));
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "p", 1, &d), -ENOENT);
+}
+END_TEST
+
 START_TEST(mds_ns_create_excl_returns_eexist)
 {
 	struct msg_create cr = mkcr(1, "f", 0640, MSG_CR_EXCL);
@@ -161,7 +189,7 @@ START_TEST(mds_ns_create_excl_returns_eexist)
 	int created;
 
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &lay,
-	    &created), 0);
+	    &created, NULL), 0);
 	ck_assert_int_eq(created, 1);
 	ck_assert_uint_ne(h, 0);
 	ck_assert_uint_eq(a.mode, S_IFREG | 0640);
@@ -169,10 +197,10 @@ START_TEST(mds_ns_create_excl_returns_eexist)
 	ck_assert_uint_eq(a.open_writers, 1);
 	ck_assert_uint_eq(lay.hdr.nent, 1);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &b, &h2, &lay,
-	    &created), -EEXIST);
+	    &created, NULL), -EEXIST);
 	cr.flags = 0;
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &b, &h2, &lay,
-	    &created), 0);
+	    &created, NULL), 0);
 	ck_assert_int_eq(created, 0);
 	ck_assert_uint_eq(b.ino, a.ino);
 	ck_assert_int_eq(lookup(1, "f", &b), 0);
@@ -183,14 +211,14 @@ START_TEST(mds_ns_create_excl_returns_eexist)
 	ck_assert_int_gt(mkdir_(1, "d"), 0);
 	cr = mkcr(1, "d", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "d", 1, &b, &h2, &lay,
-	    &created), -EISDIR);
+	    &created, NULL), -EISDIR);
 	/* parent errors and names */
 	cr = mkcr(a.ino, "x", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "x", 1, &b, &h2, &lay,
-	    &created), -ENOTDIR);
+	    &created, NULL), -ENOTDIR);
 	cr = mkcr(777777, "x", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "x", 1, &b, &h2, &lay,
-	    &created), -ENOENT);
+	    &created, NULL), -ENOENT);
 	{
 		char big[300];
 
@@ -198,11 +226,11 @@ START_TEST(mds_ns_create_excl_returns_eexist)
 		big[sizeof(big) - 1] = '\0';
 		cr = mkcr(1, big, 0644, 0);
 		ck_assert_int_eq(mds_ns_create(ns, &cr, big, 1, &b, &h2,
-		    &lay, &created), -ENAMETOOLONG);
+		    &lay, &created, NULL), -ENAMETOOLONG);
 	}
 	cr = mkcr(1, "a/b", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "a/b", 1, &b, &h2, &lay,
-	    &created), -EINVAL);
+	    &created, NULL), -EINVAL);
 }
 END_TEST
 
@@ -296,13 +324,13 @@ START_TEST(mds_ns_link_unlink_counts)
 	ck_assert_int_eq(mds_ns_link(ns, (uint64_t)f, (uint64_t)d, "h", 1, &a),
 	    0);
 	ck_assert_uint_eq(nlink_of((uint64_t)f), 3);
-	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1, NULL), 0);
 	ck_assert_uint_eq(nlink_of((uint64_t)f), 2);
-	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1), -ENOENT);
-	ck_assert_int_eq(mds_ns_unlink(ns, 1, "d", 1), -EISDIR);
-	ck_assert_int_eq(mds_ns_unlink(ns, 1, "g", 1), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1, NULL), -ENOENT);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "d", 1, NULL), -EISDIR);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "g", 1, NULL), 0);
 	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 0);
-	ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "h", 1), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "h", 1, NULL), 0);
 	ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)f, &a), -ENOENT);
 	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
 }
@@ -337,7 +365,7 @@ START_TEST(mds_ns_rmdir_rules)
 	ck_assert_int_eq(mds_ns_rmdir(ns, 1, "d", 1), -ENOTEMPTY);
 	ck_assert_int_eq(mds_ns_rmdir(ns, (uint64_t)d, "f", 1), -ENOTDIR);
 	ck_assert_int_eq(mds_ns_rmdir(ns, 1, "zz", 2), -ENOENT);
-	ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "f", 1), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "f", 1, NULL), 0);
 	ck_assert_uint_eq(nlink_of(1), 3);
 	ck_assert_int_eq(mds_ns_rmdir(ns, 1, "d", 1), 0);
 	ck_assert_uint_eq(nlink_of(1), 2);
@@ -542,7 +570,7 @@ START_TEST(mds_ns_layout_inheritance)
 	    sizeof(lay.hdr)), 0);
 	cr = mkcr((uint64_t)d, "f", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &got,
-	    &created), 0);
+	    &created, NULL), 0);
 	ck_assert_int_eq(got.hdr.stripe_count, 4);
 	ck_assert_uint_eq(got.hdr.nent, 4);
 	ck_assert_uint_eq(got.hdr.stripe_size, 4 * 1024 * 1024);
@@ -553,7 +581,7 @@ START_TEST(mds_ns_layout_inheritance)
 	sub = mkdir_((uint64_t)d, "sub");
 	cr = mkcr((uint64_t)sub, "f", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &got,
-	    &created), 0);
+	    &created, NULL), 0);
 	ck_assert_uint_eq(got.hdr.nent, 4);
 	/* the lustre.lov xattr of the dir is its default */
 	{
@@ -578,7 +606,7 @@ START_TEST(mds_ns_layout_inheritance)
 	    sizeof(lay.hdr)), 0);
 	cr = mkcr((uint64_t)d, "g", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "g", 1, &a, &h, &got,
-	    &created), 0);
+	    &created, NULL), 0);
 	ck_assert_uint_eq(got.hdr.nent, 2);
 	ck_assert_uint_eq(got.ent[0].ost, 3);
 	ck_assert_uint_eq(got.ent[1].ost, 0);
@@ -597,7 +625,7 @@ START_TEST(mds_ns_layout_inheritance)
 	    sizeof(lay.hdr)), 0);
 	cr = mkcr((uint64_t)d, "h", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "h", 1, &a, &h, &got,
-	    &created), 0);
+	    &created, NULL), 0);
 	ck_assert_uint_eq(got.hdr.nent, 4);
 	/* root default applies to dirs without their own */
 	lay.hdr.stripe_count = 3;
@@ -669,7 +697,7 @@ START_TEST(mds_ns_oid_unique_across_restart)
 			for (int j = i + 1; j < n[o]; j++)
 				ck_assert_uint_ne(oids[o][i], oids[o][j]);
 	/* inode numbers are not reused either */
-	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f2-699", 6), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f2-699", 6, NULL), 0);
 	{
 		int64_t f = mkfile(1, "again");
 
@@ -768,8 +796,8 @@ START_TEST(mds_ns_destroy_orphan_deferred)
 	int created;
 
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 5, &a, &h, &lay,
-	    &created), 0);
-	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1), 0);
+	    &created, NULL), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1, NULL), 0);
 	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 0);
 	/* still open: attributes readable, nlink 0 */
 	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), 0);
@@ -788,8 +816,8 @@ START_TEST(mds_ns_destroy_orphan_deferred)
 	/* an orphan left by a crash is destroyed at the next open */
 	cr = mkcr(1, "g", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "g", 5, &a, &h, &lay,
-	    &created), 0);
-	ck_assert_int_eq(mds_ns_unlink(ns, 1, "g", 1), 0);
+	    &created, NULL), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "g", 1, NULL), 0);
 	ns_reopen();
 	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
 	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
@@ -797,10 +825,10 @@ START_TEST(mds_ns_destroy_orphan_deferred)
 	/* handles of a departed owner are dropped */
 	cr = mkcr(1, "k", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "k", 9, &a, &h, &lay,
-	    &created), 0);
+	    &created, NULL), 0);
 	ck_assert_int_eq(mds_ns_open_file(ns, a.ino, O_RDONLY, 9, &a, &h2,
 	    &lay), 0);
-	ck_assert_int_eq(mds_ns_unlink(ns, 1, "k", 1), 0);
+	ck_assert_int_eq(mds_ns_unlink(ns, 1, "k", 1, NULL), 0);
 	ck_assert_int_eq(mds_ns_drop_owner(ns, 9), 2);
 	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
 	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 2);
@@ -1622,6 +1650,7 @@ mds_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, mds_ns_root_is_0755_root);
 	tcase_add_test(tc, mds_ns_create_excl_returns_eexist);
+	tcase_add_test(tc, mds_ns_create_unlink_return_parent_attrs);
 	tcase_add_test(tc, mds_ns_mknod_types_and_nlink);
 	tcase_add_test(tc, mds_ns_symlink_readlink);
 	tcase_add_test(tc, mds_ns_link_unlink_counts);
