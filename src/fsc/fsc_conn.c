@@ -91,14 +91,17 @@ fsc_write_full(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
+/* Read at least min bytes and at most cap; *got (may be NULL) says how
+ * many. */
 static int
-fsc_read_full(int fd, void *buf, size_t len)
+fsc_read_min(int fd, void *buf, size_t min, size_t cap, size_t *got)
 {
 	char *p = buf;
+	size_t n = 0;
 	ssize_t r;
 
-	while (len > 0) {
-		r = read(fd, p, len);
+	while (n < min) {
+		r = read(fd, p + n, cap - n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -106,17 +109,24 @@ fsc_read_full(int fd, void *buf, size_t len)
 		}
 		if (r == 0)
 			return -ECONNRESET;
-		p += r;
-		len -= r;
+		n += (size_t)r;
 	}
+	if (got != NULL)
+		*got = n;
 	return 0;
 }
 
+static int
+fsc_read_full(int fd, void *buf, size_t len)
+{
+	return fsc_read_min(fd, buf, len, len, NULL);
+}
+
 /* Read `len` bulk bytes into the iovecs (copied, so they can be advanced),
- * the excess into a scratch buffer, and check the CRC. */
+ * the first `npre` of them from `pre` (already read), and check the CRC. */
 static int
 fsc_read_bulk(int fd, const struct iovec *iov, int n, uint32_t len,
-    uint32_t crc_want)
+    uint32_t crc_want, const char *pre, size_t npre)
 {
 	struct iovec v[FSC_IOV_MAX];
 	uint32_t crc;
@@ -148,6 +158,20 @@ fsc_read_bulk(int fd, const struct iovec *iov, int n, uint32_t len,
 		struct iovec *cur = v;
 		int left = nv;
 
+		while (left > 0 && npre > 0) {
+			size_t k = npre < cur->iov_len ? npre : cur->iov_len;
+
+			memcpy(cur->iov_base, pre, k);
+			pre += k;
+			npre -= k;
+			if (k == cur->iov_len) {
+				cur++;
+				left--;
+			} else {
+				cur->iov_base = (char *)cur->iov_base + k;
+				cur->iov_len -= k;
+			}
+		}
 		while (left > 0) {
 			r = readv(fd, cur, left > 1024 ? 1024 : left);
 			if (r < 0) {
@@ -204,6 +228,36 @@ fsc_drain(int fd, uint32_t len)
 }
 
 /*
+ * A reply is read with as few read(2)s as it allows: the first one takes
+ * up to FSC_RBUF bytes (header, body and a small bulk arrive together),
+ * the rest goes straight to where it belongs. A connection carries one
+ * request at a time, so everything read belongs to this reply.
+ */
+#define FSC_RBUF	4096
+struct fsc_rd {
+	int		fd;
+	const char	*p;	/* read, not yet taken */
+	size_t		n;
+};
+
+/* The next len bytes of the reply into dst (NULL: dropped). */
+static int
+fsc_rd_take(struct fsc_rd *rd, void *dst, size_t len)
+{
+	size_t k = len < rd->n ? len : rd->n;
+
+	if (dst != NULL)
+		memcpy(dst, rd->p, k);
+	rd->p += k;
+	rd->n -= k;
+	if (len == k)
+		return 0;
+	if (dst == NULL)
+		return fsc_drain(rd->fd, (uint32_t)(len - k));
+	return fsc_read_full(rd->fd, (char *)dst + k, len - k);
+}
+
+/*
  * One request and its reply on fd. Returns 0 with r's reply fields and
  * *status set, or a negative errno for the connection: -EPROTO for a
  * malformed reply, others for transport failures.
@@ -212,8 +266,11 @@ static int
 fsc_roundtrip(int fd, uint64_t reqid, struct fsc_req *r, int *status)
 {
 	struct iovec iov[2 + FSC_IOV_MAX];
+	char rbuf[FSC_RBUF];
+	struct fsc_rd rd;
 	struct msg_hdr h;
 	uint32_t crc = 0, blen = 0, cap = 0;
+	size_t got;
 	int niov = 0, rc;
 
 	if (r->nbulk > FSC_IOV_MAX || r->nrbulk > FSC_IOV_MAX)
@@ -239,9 +296,13 @@ fsc_roundtrip(int fd, uint64_t reqid, struct fsc_req *r, int *status)
 	if (rc < 0)
 		return rc;
 
-	rc = fsc_read_full(fd, &h, sizeof(h));
+	rc = fsc_read_min(fd, rbuf, sizeof(h), sizeof(rbuf), &got);
 	if (rc < 0)
 		return rc;
+	memcpy(&h, rbuf, sizeof(h));
+	rd.fd = fd;
+	rd.p = rbuf + sizeof(h);
+	rd.n = got - sizeof(h);
 	if (msg_hdr_check(&h) < 0 || !(h.flags & MSG_F_REPLY) ||
 	    h.reqid != reqid || h.opcode != r->op)
 		return -EPROTO;
@@ -249,27 +310,27 @@ fsc_roundtrip(int fd, uint64_t reqid, struct fsc_req *r, int *status)
 		return -EPROTO;
 	/* Body: what fits, the rest (a newer server's extension) dropped. */
 	r->rbody_len = h.body_len < r->rbody_cap ? h.body_len : r->rbody_cap;
-	if (r->rbody_len > 0) {
-		rc = fsc_read_full(fd, r->rbody, r->rbody_len);
-		if (rc < 0)
-			return rc;
-	}
-	if (h.body_len > r->rbody_len) {
-		rc = fsc_drain(fd, h.body_len - r->rbody_len);
-		if (rc < 0)
-			return rc;
-	}
+	rc = fsc_rd_take(&rd, r->rbody, r->rbody_len);
+	if (rc == 0)
+		rc = fsc_rd_take(&rd, NULL, h.body_len - r->rbody_len);
+	if (rc < 0)
+		return rc;
 	for (int i = 0; i < r->nrbulk; i++)
 		cap += r->rbulk[i].iov_len;
 	if (h.bulk_len > cap)
 		return -EPROTO;
 	r->rbulk_len = h.bulk_len;
 	if (h.bulk_len > 0) {
+		size_t k = rd.n < h.bulk_len ? rd.n : h.bulk_len;
+
 		rc = fsc_read_bulk(fd, r->rbulk, r->nrbulk, h.bulk_len,
-		    h.bulk_crc);
+		    h.bulk_crc, rd.p, k);
 		if (rc < 0)
 			return rc;
+		rd.n -= k;
 	}
+	if (rd.n != 0)
+		return -EPROTO;		/* bytes after the reply */
 	*status = h.status;
 	return 0;
 }

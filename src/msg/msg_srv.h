@@ -56,7 +56,7 @@
  * after every connection thread has ended. msg_srv_free() stops, waits and
  * frees.
  *
- * Memory: per authenticated connection 64 KiB + (on first bulk) 8 MiB;
+ * Memory: per authenticated connection 68 KiB + (on first bulk) 8 MiB;
  * unauthenticated peers get nothing beyond the thread and the body buffer.
  */
 #ifndef FSX_MSG_SRV_H
