@@ -33,8 +33,14 @@ before(async () => {
   });
 });
 
-after(() => {
-  fsxd.kill('SIGTERM');
+after(async () => {
+  // Wait for fsxd to be gone first: while it runs, its monitor restarts
+  // engines killed below, and they recreate files under the state dir.
+  if (fsxd.exitCode === null && fsxd.signalCode === null) {
+    const gone = new Promise((ok) => fsxd.once('exit', ok));
+    fsxd.kill('SIGTERM');
+    await gone;
+  }
   // Engine processes outlive fsxd by design; end the ones of this state dir.
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
@@ -42,7 +48,7 @@ after(() => {
       if (cmd.includes(state) && /fsx-(mds|oss)/.test(cmd)) process.kill(Number(pid), 'SIGKILL');
     } catch { /* gone */ }
   }
-  rmSync(state, { recursive: true, force: true });
+  rmSync(state, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
 });
 
 const scratch2 = {
