@@ -1219,6 +1219,8 @@ main(int argc, char **argv)
 	conf.resolve_mds = fm_resolve;
 	conf.readahead_kb = -1;		/* the kernel reads ahead */
 	conf.workers = FM_MAX_THREADS;
+	/* relatime unless told otherwise, as Linux mounts do */
+	conf.noatime = fm_opt_has("noatime") || fm_opt_has("ro");
 	fm_fs = fsc_open(&conf, &rc);
 	if (fm_fs == NULL) {
 		fprintf(stderr, "fsx-mount: cannot reach the MDS of %s at "

@@ -1159,8 +1159,11 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 		b.ino = f->in->ino;
 		b.handle = f->handle;
 		b.cred = f->cred;
+		if (__atomic_load_n(&f->was_read, __ATOMIC_RELAXED) &&
+		    !fs->conf.noatime)
+			b.written |= MSG_CLOSE_READ;
 		if (f->dirty) {
-			b.written = 1;
+			b.written |= MSG_CLOSE_WRITTEN;
 			pthread_mutex_lock(&f->in->mu);
 			b.size = f->in->size;
 			b.mtime_sec = f->in->mtime_sec;
@@ -1270,6 +1273,7 @@ fsc_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
     uint64_t off, size_t *done)
 {
 	fsc_wb_wait_range(f->in, off, len);
+	__atomic_store_n(&f->was_read, 1, __ATOMIC_RELAXED);
 	if (fs->ra_bytes > 0)
 		return fsc_ra_read(fs, f, buf, len, off, done);
 	return fsc_read_direct(fs, f, buf, len, off, done);

@@ -56,6 +56,8 @@ struct fsc_conf {
 	int		 readahead_kb;	/* per-handle sequential read-ahead
 					   window; 0: 8192; <0: off (FUSE
 					   does its own) */
+	int		 noatime;	/* reads never move atime (else
+					   relatime, reported at close) */
 	fsc_resolve_fn	 resolve_mds;	/* optional */
 	void		*resolve_arg;
 };

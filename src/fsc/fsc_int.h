@@ -132,6 +132,7 @@ struct fsc_file {
 	int			flags;
 	struct msg_cred		cred;
 	int			dirty;
+	int			was_read;	/* atomic: a read went out */
 	int			writer;		/* counted in in->writers */
 
 	/* sequential read-ahead */

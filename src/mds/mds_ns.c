@@ -2328,6 +2328,29 @@ out:
 	return rc;
 }
 
+/*
+ * relatime, as Linux mounts by default: a read moves atime only when it is
+ * not newer than mtime or ctime, or is a day old. Reads are reported at
+ * close (MSG_CLOSE_READ), so atime costs no round trip of its own.
+ */
+static int
+ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
+static int
+atime_due(const struct mds_ino *i, const struct timespec *now)
+{
+	if (ts_cmp(&i->at, &i->mt) <= 0 || ts_cmp(&i->at, &i->ct) <= 0)
+		return 1;
+	return now->tv_sec - i->at.tv_sec >= 24 * 3600;
+}
+
 int
 mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
     struct msg_attr *out)
@@ -2344,7 +2367,8 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 	rc = ino_load(ns, c->ino, &i);
 	if (rc < 0)
 		goto out;
-	if (c->written && S_ISREG(i.mode) && c->size > (uint64_t)INT64_MAX) {
+	if ((c->written & MSG_CLOSE_WRITTEN) && S_ISREG(i.mode) &&
+	    c->size > (uint64_t)INT64_MAX) {
 		rc = -EFBIG;
 		goto out;
 	}
@@ -2358,8 +2382,13 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 			f->writers--;
 		ofile_drop_if_unused(ns, f);
 	}
+	if ((c->written & MSG_CLOSE_READ) && h != NULL &&
+	    atime_due(&i, &now)) {
+		i.at = now;
+		dirty = 1;
+	}
 	free(h);
-	if (c->written && S_ISREG(i.mode)) {
+	if ((c->written & MSG_CLOSE_WRITTEN) && S_ISREG(i.mode)) {
 		if (truncated || c->size > i.size)
 			i.size = c->size;
 		if ((c->mtime_sec != 0 || c->mtime_nsec != 0) &&

@@ -305,11 +305,13 @@ struct msg_create_rep {
 	struct msg_attr		dir;
 };
 
+#define MSG_CLOSE_WRITTEN 0x1u	/* the client wrote through this handle */
+#define MSG_CLOSE_READ	0x2u	/* ... read through it: atime, relatime rules */
 struct msg_close {
 	uint64_t	ino;
 	uint64_t	handle;
 	struct msg_cred	cred;
-	uint32_t	written;	/* 1: the client wrote through this handle */
+	uint32_t	written;	/* MSG_CLOSE_* */
 	uint32_t	pad;
 	uint64_t	size;		/* client's view of the size when written */
 	int64_t		mtime_sec, mtime_nsec;

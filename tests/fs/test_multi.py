@@ -183,3 +183,21 @@ class TwoMountTests(EngineCase):
             got = b''.join(iter(lambda: f.read(MiB), b''))
         self.assertEqual(hashlib.sha256(got).hexdigest(),
                          hashlib.sha256(bytes(data)).hexdigest())
+
+    def test_read_moves_atime_relatime(self):
+        with open(self.p1('atime'), 'wb') as f:
+            f.write(b'x' * 5000)
+        os.utime(self.p1('atime'), (1000, 2000))
+        with open(self.p2('atime'), 'rb') as f:
+            self.assertEqual(len(f.read()), 5000)
+        time.sleep(1.2)         # past the 1 s attribute cache
+        st = os.stat(self.p1('atime'))
+        self.assertGreater(st.st_atime, time.time() - 60)
+        self.assertEqual(st.st_mtime, 2000)
+        # relatime: atime now newer than mtime and ctime, so a second
+        # read leaves it where it is
+        with open(self.p2('atime'), 'rb') as f:
+            f.read()
+        time.sleep(1.2)
+        self.assertEqual(os.stat(self.p1('atime')).st_atime_ns,
+                         st.st_atime_ns)

@@ -637,6 +637,61 @@ START_TEST(mds_ns_layout_inheritance)
 }
 END_TEST
 
+/* A read reported at close moves atime by relatime's rules, durably. */
+START_TEST(mds_ns_close_read_relatime)
+{
+	struct mds_layout lay;
+	struct msg_setattr sa;
+	struct msg_close c;
+	struct msg_attr a;
+	uint64_t h;
+	int64_t f = mkfile(1, "r");
+
+	ck_assert_int_gt(f, 0);
+	/* atime older than mtime: a read moves it */
+	memset(&sa, 0, sizeof(sa));
+	sa.ino = (uint64_t)f;
+	sa.valid = MSG_SA_ATIME | MSG_SA_MTIME;
+	sa.atime_sec = 1000;
+	sa.mtime_sec = 2000;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
+	    &h, &lay), 0);
+	memset(&c, 0, sizeof(c));
+	c.ino = (uint64_t)f;
+	c.handle = h;
+	c.written = MSG_CLOSE_READ;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_gt(a.atime_sec, 2000);
+	ck_assert_int_eq(a.mtime_sec, 2000);
+	ns_reopen();
+	ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)f, &a), 0);
+	ck_assert_int_gt(a.atime_sec, 2000);
+	/* atime newer than mtime and ctime, and recent: unchanged */
+	sa.valid = MSG_SA_ATIME;
+	sa.atime_sec = a.ctime_sec + 5;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
+	    &h, &lay), 0);
+	c.handle = h;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(a.atime_sec, sa.atime_sec);
+	/* a close without the flag, or without a handle, leaves it alone */
+	sa.atime_sec = 1000;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
+	    &h, &lay), 0);
+	c.handle = h;
+	c.written = 0;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(a.atime_sec, 1000);
+	c.handle = 0;
+	c.written = MSG_CLOSE_READ;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(a.atime_sec, 1000);
+}
+END_TEST
+
 START_TEST(mds_ns_setlayout_file_rules)
 {
 	struct mds_layout lay, got;
@@ -1661,6 +1716,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_readdir_10000_each_once);
 	tcase_add_test(tc, mds_ns_layout_inheritance);
 	tcase_add_test(tc, mds_ns_setlayout_file_rules);
+	tcase_add_test(tc, mds_ns_close_read_relatime);
 	tcase_add_test(tc, mds_ns_oid_unique_across_restart);
 	tcase_add_test(tc, mds_ns_xattr_rules);
 	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
