@@ -76,7 +76,7 @@ fs_usage(void)
 {
 	fprintf(stderr, "usage: fsc_stream --mds HOST:PORT --secret-file F "
 	    "[--size-mb N] [--stripe-count C] [--stripe-size B] "
-	    "[--chunk-kb K] [--drop-caches]\n");
+	    "[--chunk-kb K] [--readahead-kb K] [--drop-caches]\n");
 }
 
 int
@@ -90,6 +90,7 @@ main(int argc, char **argv)
 		{ "stripe-size",	required_argument, NULL, 'S' },
 		{ "chunk-kb",		required_argument, NULL, 'k' },
 		{ "drop-caches",	no_argument,	   NULL, 'd' },
+		{ "readahead-kb",	required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct fsc_conf		 conf;
@@ -105,6 +106,7 @@ main(int argc, char **argv)
 	double			 t0, tw, tr;
 	long			 size_mb = 2048, count = 4, ssize = 1024 * 1024;
 	int			 c, port, rc, err = 0, drop = 0, ret = 1;
+	int			 ra_kb = 0;	/* libfsx default */
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
@@ -122,6 +124,9 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			ssize = strtol(optarg, NULL, 10);
+			break;
+		case 'r':
+			ra_kb = (int)strtol(optarg, NULL, 10);
 			break;
 		case 'k':
 			chunk = (size_t)strtol(optarg, NULL, 10) * 1024;
@@ -158,6 +163,7 @@ main(int argc, char **argv)
 	conf.mds_host = host;
 	conf.mds_port = port;
 	conf.retry_secs = -1;
+	conf.readahead_kb = ra_kb;
 	fs = fsc_open(&conf, &err);
 	if (fs == NULL) {
 		fprintf(stderr, "fsc_stream: connect: %s\n", strerror(-err));
