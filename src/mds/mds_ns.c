@@ -80,6 +80,7 @@ struct ofile {
 	uint32_t	opens;
 	uint32_t	writers;
 	uint32_t	trunc_gen;
+	struct timespec	mt_set;		/* last SETATTR of mtime or size */
 	struct ofile	*next;
 };
 
@@ -526,6 +527,16 @@ oid_alloc(struct mds_ns *ns, uint32_t ost, uint64_t *oid)
 }
 
 /* ---- open handles ---- */
+
+static int
+ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
 
 static struct ofile *
 ofile_get(struct mds_ns *ns, uint64_t ino)
@@ -1497,6 +1508,12 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 		i.mt.tv_sec = sa->mtime_sec;
 		i.mt.tv_nsec = sa->mtime_nsec;
 	}
+	if (sa->valid & (MSG_SA_MTIME | MSG_SA_MTIME_NOW | MSG_SA_SIZE)) {
+		/* a writer's CLOSE that arrives later must not undo this */
+		f = ofile_get(ns, i.ino);
+		if (f != NULL)
+			f->mt_set = now;
+	}
 	if (sa->valid & MSG_SA_CTIME) {
 		i.ct.tv_sec = sa->ctime_sec;
 		i.ct.tv_nsec = sa->ctime_nsec;
@@ -2334,16 +2351,6 @@ out:
  * close (MSG_CLOSE_READ), so atime costs no round trip of its own.
  */
 static int
-ts_cmp(const struct timespec *a, const struct timespec *b)
-{
-	if (a->tv_sec != b->tv_sec)
-		return a->tv_sec < b->tv_sec ? -1 : 1;
-	if (a->tv_nsec != b->tv_nsec)
-		return a->tv_nsec < b->tv_nsec ? -1 : 1;
-	return 0;
-}
-
-static int
 atime_due(const struct mds_ino *i, const struct timespec *now)
 {
 	if (ts_cmp(&i->at, &i->mt) <= 0 || ts_cmp(&i->at, &i->ct) <= 0)
@@ -2356,7 +2363,7 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
     struct msg_attr *out)
 {
 	struct ohandle *h = NULL;
-	struct timespec now;
+	struct timespec now, mt_set = { 0, 0 }, cmt;
 	struct mds_ino i;
 	struct ofile *f;
 	int rc, truncated = 0, dirty = 0, gone;
@@ -2375,6 +2382,8 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 	f = ofile_get(ns, c->ino);
 	if (c->handle != 0)
 		h = handle_take(ns, c->handle, c->ino);
+	if (f != NULL)
+		mt_set = f->mt_set;
 	if (h != NULL && f != NULL) {
 		truncated = h->trunc_gen != f->trunc_gen;
 		f->opens--;
@@ -2391,11 +2400,19 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 	if ((c->written & MSG_CLOSE_WRITTEN) && S_ISREG(i.mode)) {
 		if (truncated || c->size > i.size)
 			i.size = c->size;
+		/*
+		 * The writer's last write time, unless an explicit mtime (or
+		 * a truncate) came after it: cp -p, tar and rsync -t close
+		 * and then utime, and FUSE sends our CLOSE (at release)
+		 * asynchronously, so it may arrive after their SETATTR.
+		 */
 		if ((c->mtime_sec != 0 || c->mtime_nsec != 0) &&
 		    ts_valid(c->mtime_sec, c->mtime_nsec)) {
-			i.mt.tv_sec = c->mtime_sec;
-			i.mt.tv_nsec = c->mtime_nsec;
-		} else
+			cmt.tv_sec = c->mtime_sec;
+			cmt.tv_nsec = c->mtime_nsec;
+			if (ts_cmp(&mt_set, &cmt) <= 0)
+				i.mt = cmt;
+		} else if (mt_set.tv_sec == 0 && mt_set.tv_nsec == 0)
 			i.mt = now;
 		i.ct = now;
 		i.written = 1;

@@ -3,6 +3,7 @@ offsets, truncation across stripes, fsync, big directories, striping and
 where the bytes land, capacity, and permissions for a non-root user."""
 import hashlib
 import os
+import time
 import random
 import stat
 import subprocess
@@ -136,6 +137,21 @@ class NamespaceTests(EngineCase):
         self.assertIn('user.k', os.listxattr(f))
         os.removexattr(f, 'user.k')
         self.assertEqual(errno_of(os.getxattr, f, 'user.k'), errno.ENODATA)
+
+    def test_utime_after_close_sticks(self):
+        # cp -p, tar and rsync -t write, close and then set mtime; our
+        # CLOSE goes out at FUSE release, after close(2) returns, and
+        # must not undo the mtime when it reaches the MDS late.
+        d = self.fresh_dir('utime')
+        names = [os.path.join(d, 'f%d' % i) for i in range(40)]
+        for i, f in enumerate(names):
+            write_all(f, b'y' * (100 + i))
+            os.utime(f, (1000000000, 1200000000 + i))
+        time.sleep(1.2)         # past the attribute cache: the MDS's view
+        for i, f in enumerate(names):
+            st = os.stat(f)
+            self.assertEqual((int(st.st_mtime), st.st_size),
+                             (1200000000 + i, 100 + i), f)
 
     def test_many_entries_listed_whole(self):
         d = self.fresh_dir('many')

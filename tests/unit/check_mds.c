@@ -692,6 +692,49 @@ START_TEST(mds_ns_close_read_relatime)
 }
 END_TEST
 
+/* A writer's CLOSE that arrives after an explicit mtime keeps the latter. */
+START_TEST(mds_ns_close_after_utime_keeps_mtime)
+{
+	struct mds_layout lay;
+	struct msg_setattr sa;
+	struct msg_close c;
+	struct msg_attr a;
+	struct timespec t;
+	uint64_t h;
+	int64_t f = mkfile(1, "u");
+
+	ck_assert_int_gt(f, 0);
+	clock_gettime(CLOCK_REALTIME, &t);
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_WRONLY, 1, &a,
+	    &h, &lay), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.ino = (uint64_t)f;
+	sa.valid = MSG_SA_MTIME;
+	sa.mtime_sec = 1200000000;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	memset(&c, 0, sizeof(c));
+	c.ino = (uint64_t)f;
+	c.handle = h;
+	c.written = MSG_CLOSE_WRITTEN;
+	c.size = 10;
+	c.mtime_sec = t.tv_sec;		/* written before the utime */
+	c.mtime_nsec = t.tv_nsec;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(a.mtime_sec, 1200000000);
+	ck_assert_uint_eq(a.size, 10);
+	/* a write after the utime sets it again */
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_WRONLY, 1, &a,
+	    &h, &lay), 0);
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	clock_gettime(CLOCK_REALTIME, &t);
+	c.handle = h;
+	c.mtime_sec = t.tv_sec + 1;
+	c.mtime_nsec = t.tv_nsec;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(a.mtime_sec, t.tv_sec + 1);
+}
+END_TEST
+
 START_TEST(mds_ns_setlayout_file_rules)
 {
 	struct mds_layout lay, got;
@@ -1717,6 +1760,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_layout_inheritance);
 	tcase_add_test(tc, mds_ns_setlayout_file_rules);
 	tcase_add_test(tc, mds_ns_close_read_relatime);
+	tcase_add_test(tc, mds_ns_close_after_utime_keeps_mtime);
 	tcase_add_test(tc, mds_ns_oid_unique_across_restart);
 	tcase_add_test(tc, mds_ns_xattr_rules);
 	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
