@@ -81,6 +81,7 @@ struct ofile {
 	uint32_t	writers;
 	uint32_t	trunc_gen;
 	struct timespec	mt_set;		/* last SETATTR of mtime or size */
+	int		at_set;		/* atime SETATTR while open */
 	struct ofile	*next;
 };
 
@@ -1514,6 +1515,12 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 		if (f != NULL)
 			f->mt_set = now;
 	}
+	if (sa->valid & (MSG_SA_ATIME | MSG_SA_ATIME_NOW)) {
+		/* nor a reader's CLOSE this explicit atime */
+		f = ofile_get(ns, i.ino);
+		if (f != NULL)
+			f->at_set = 1;
+	}
 	if (sa->valid & MSG_SA_CTIME) {
 		i.ct.tv_sec = sa->ctime_sec;
 		i.ct.tv_nsec = sa->ctime_nsec;
@@ -2366,7 +2373,7 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 	struct timespec now, mt_set = { 0, 0 }, cmt;
 	struct mds_ino i;
 	struct ofile *f;
-	int rc, truncated = 0, dirty = 0, gone;
+	int rc, truncated = 0, dirty = 0, gone, at_set = 0;
 
 	now_ts(&now);
 	ns_wlock(ns);
@@ -2382,8 +2389,10 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 	f = ofile_get(ns, c->ino);
 	if (c->handle != 0)
 		h = handle_take(ns, c->handle, c->ino);
-	if (f != NULL)
+	if (f != NULL) {
 		mt_set = f->mt_set;
+		at_set = f->at_set;
+	}
 	if (h != NULL && f != NULL) {
 		truncated = h->trunc_gen != f->trunc_gen;
 		f->opens--;
@@ -2391,7 +2400,7 @@ mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
 			f->writers--;
 		ofile_drop_if_unused(ns, f);
 	}
-	if ((c->written & MSG_CLOSE_READ) && h != NULL &&
+	if ((c->written & MSG_CLOSE_READ) && h != NULL && !at_set &&
 	    atime_due(&i, &now)) {
 		i.at = now;
 		dirty = 1;

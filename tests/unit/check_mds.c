@@ -689,6 +689,15 @@ START_TEST(mds_ns_close_read_relatime)
 	c.written = MSG_CLOSE_READ;
 	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
 	ck_assert_int_eq(a.atime_sec, 1000);
+	/* an explicit atime set while the reader is open wins over its
+	   late CLOSE */
+	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
+	    &h, &lay), 0);
+	sa.atime_sec = 1500;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	c.handle = h;
+	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(a.atime_sec, 1500);
 }
 END_TEST
 
