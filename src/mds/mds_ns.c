@@ -1509,18 +1509,14 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 		i.mt.tv_sec = sa->mtime_sec;
 		i.mt.tv_nsec = sa->mtime_nsec;
 	}
-	if (sa->valid & (MSG_SA_MTIME | MSG_SA_MTIME_NOW | MSG_SA_SIZE)) {
-		/* a writer's CLOSE that arrives later must not undo this */
-		f = ofile_get(ns, i.ino);
-		if (f != NULL)
-			f->mt_set = now;
-	}
-	if (sa->valid & (MSG_SA_ATIME | MSG_SA_ATIME_NOW)) {
-		/* nor a reader's CLOSE this explicit atime */
-		f = ofile_get(ns, i.ino);
-		if (f != NULL)
-			f->at_set = 1;
-	}
+	/* a writer's or reader's CLOSE that arrives later must not undo
+	   explicit times */
+	f = ofile_get(ns, i.ino);
+	if (f != NULL && (sa->valid & (MSG_SA_MTIME | MSG_SA_MTIME_NOW |
+	    MSG_SA_SIZE)))
+		f->mt_set = now;
+	if (f != NULL && (sa->valid & (MSG_SA_ATIME | MSG_SA_ATIME_NOW)))
+		f->at_set = 1;
 	if (sa->valid & MSG_SA_CTIME) {
 		i.ct.tv_sec = sa->ctime_sec;
 		i.ct.tv_nsec = sa->ctime_nsec;

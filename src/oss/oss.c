@@ -92,6 +92,45 @@ obj_io_fd(struct oss *o, struct oss_obj *ob, const void *buf, uint64_t off,
 	return fd;
 }
 
+/*
+ * Move `len` bytes between `buf` and the object at `off` (to the object
+ * when `wr`) on obj_io_fd's descriptor, falling back to the cached one
+ * where O_DIRECT is refused (EINVAL: no O_DIRECT on this file system, or a
+ * short transfer left the rest misaligned). A read stops at end of file.
+ * *done: bytes moved. 0 or -errno.
+ */
+static int
+obj_xfer(struct oss *o, struct oss_obj *ob, int wr, void *buf, uint64_t len,
+    uint64_t off, uint64_t *done)
+{
+	int fd = obj_io_fd(o, ob, buf, off, len);
+	uint8_t *p = buf;
+	ssize_t r;
+
+	*done = 0;
+	while (*done < len) {
+		if (wr)
+			r = pwrite(fd, p + *done, len - *done,
+			    (off_t)(off + *done));
+		else
+			r = pread(fd, p + *done, len - *done,
+			    (off_t)(off + *done));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EINVAL && fd != oss_obj_fd(ob)) {
+				fd = oss_obj_fd(ob);
+				continue;
+			}
+			return -errno;
+		}
+		if (r == 0)
+			break;
+		*done += (uint64_t)r;
+	}
+	return 0;
+}
+
 void
 oss_free(struct oss *o)
 {
@@ -385,7 +424,7 @@ h_write(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 	struct msg_io_rep rep;
 	struct oss_obj *ob;
 	uint64_t len = h->bulk_len, growth, done = 0, alloc, size;
-	int rc, rc2, fd;
+	int rc, rc2;
 
 	if (io->length != len)
 		return -EINVAL;
@@ -409,24 +448,10 @@ h_write(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 		atomic_fetch_add(&o->n_enospc, 1);
 		goto out;
 	}
-	fd = obj_io_fd(o, ob, bulk, io->offset, len);
-	while (done < len) {
-		ssize_t w = pwrite(fd, bulk + done, len - done,
-		    (off_t)(io->offset + done));
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EINVAL && fd != oss_obj_fd(ob)) {
-				/* refused or misaligned after a short write */
-				fd = oss_obj_fd(ob);
-				continue;
-			}
-			rc = -errno;
-			break;
-		}
-		done += (uint64_t)w;
-	}
+	rc = obj_xfer(o, ob, 1, (void *)(uintptr_t)bulk, len, io->offset,
+	    &done);
+	if (rc == 0 && done < len)
+		rc = -EIO;	/* pwrite wrote nothing */
 	if (rc == 0 && (h->flags & MSG_F_SYNC))
 		rc = obj_sync(t, ob, io->oid);
 	/* account what really happened, then give back the reservation; a
@@ -458,7 +483,7 @@ h_read(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 	struct iovec iov;
 	uint8_t *buf;
 	uint64_t done = 0;
-	int rc, fd;
+	int rc;
 
 	if (io->length > MSG_BULK_MAX)
 		return -EINVAL;
@@ -473,25 +498,8 @@ h_read(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 		oss_obj_put(o->oc, ob);
 		return -ENOMEM;
 	}
-	fd = obj_io_fd(o, ob, buf, io->offset, io->length);
-	while (done < io->length && io->offset <= OSS_OFF_MAX) {
-		ssize_t r = pread(fd, buf + done,
-		    io->length - done, (off_t)(io->offset + done));
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EINVAL && fd != oss_obj_fd(ob)) {
-				fd = oss_obj_fd(ob);
-				continue;
-			}
-			rc = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		done += (uint64_t)r;
-	}
+	if (io->offset <= OSS_OFF_MAX)
+		rc = obj_xfer(o, ob, 0, buf, io->length, io->offset, &done);
 	rep.obj_size = oss_obj_size(ob);
 	oss_obj_put(o->oc, ob);
 	if (rc < 0)
