@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "api_ctx.h"
+#include "core/conf.h"
 
 int	prov_start(const struct fsxd_conf *conf);
 void	prov_stop(void);

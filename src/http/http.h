@@ -7,7 +7,7 @@
 #ifndef FSX_HTTP_H
 #define FSX_HTTP_H
 
-#include "api_ctx.h"
+#include "core/conf.h"
 
 struct http_srv;
 

@@ -1,0 +1,36 @@
+/*
+ * fsxd's configuration: one struct, filled by src/cmd/fsxd.c from defaults,
+ * the config file, FSXD_* environment variables and flags (in that order),
+ * then read-only for the daemon's life. Every layer (http, api,
+ * provisioner) takes it by const pointer; none of them owns it.
+ */
+#ifndef FSX_CONF_H
+#define FSX_CONF_H
+
+#include <stddef.h>
+
+struct fsxd_conf {
+	char		 listen[64];		/* address to bind, loopback by default */
+	int		 port;
+	char		 state_dir[4096];
+	char		 bin_dir[4096];		/* where fsx-mds / fsx-oss live */
+	char		 creds_file[4096];
+	char		 region[32];		/* default region for unsigned paths */
+	int		 any_key;		/* accept any access key (less safe) */
+	int		 skew_sec;		/* SigV4 clock skew window */
+	size_t		 body_max;		/* request body cap, bytes */
+	int		 threads;		/* HTTP thread pool size */
+	int		 conn_timeout;		/* idle HTTP connection, seconds */
+	int		 log_level;
+	/* quotas, AWS's defaults */
+	long		 q_fs_count;		/* Lustre file systems per class */
+	long		 q_total_storage;	/* GiB per class */
+	long		 q_tags;		/* per resource */
+	/* engine sizing */
+	int		 max_oss;		/* OSS processes per file system */
+	int		 max_ost;		/* OSTs per file system */
+	double		 update_gap_sec;	/* between storage increases (AWS: 6 h) */
+	double		 create_delay_sec;	/* optional extra CREATING time */
+};
+
+#endif
