@@ -5,7 +5,9 @@
  *           --secret-file FILE --ost-map FILE [--pid-file FILE]
  *           [--log-level err|warn|info|debug]
  *
- * DIR holds the namespace (DIR/mds.db). The OST map has one line per OST,
+ * DIR holds the namespace (DIR/mds.db) and is locked (DIR/LOCK, see
+ * core/lockfile.h) for the life of the process: a second fsx-mds on the
+ * same DIR exits 1 with "store DIR is in use by pid N". The OST map has one line per OST,
  * "IDX HOST PORT CAPACITY_BYTES"; it is re-read on SIGHUP. PORT 0 picks a
  * free port, written to the port file once connections are accepted.
  * SIGTERM or SIGINT (or a SHUTDOWN request) ends it cleanly.
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/engine.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "mds/mds_srv.h"
@@ -123,6 +126,8 @@ main(int argc, char **argv)
 	if (parse_hostport(listen_at, host, sizeof(host), &conf.port) < 0)
 		fatal("bad --listen '%s'", listen_at);
 	conf.host = host;
+	/* before the pid file: a second MDS must not touch the first's */
+	(void)engine_store_lock(conf.dir);	/* held until we exit */
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;

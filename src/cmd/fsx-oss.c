@@ -6,6 +6,10 @@
  *           [--fd-cache N] [--buffered-io]
  *           [--log-level err|warn|info|debug]
  *
+ * Each OST directory is locked (DIR/LOCK, see core/lockfile.h) for the life
+ * of the process: if another process serves it, fsx-oss exits 1 with
+ * "store DIR is in use by pid N".
+ *
  * --buffered-io sends every transfer through the page cache; by default
  * large aligned ones use O_DIRECT (see obj_io_fd in src/oss/oss.c).
  *
@@ -22,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/engine.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "msg/msg.h"
@@ -138,6 +143,7 @@ main(int argc, char **argv)
 		    &cap) < 0)
 			fatal("bad --ost '%s' (IDX:DIR:CAPACITY_BYTES)",
 			    ost_spec[i]);
+		(void)engine_store_lock(dir);	/* held until we exit */
 		rc = oss_ost_add(o, idx, dir, cap);
 		if (rc < 0)
 			fatal("ost %u at %s: %s", idx, dir, strerror(-rc));

@@ -13,7 +13,8 @@
  *   mds_ns_destroy_*     destroy queue and orphans
  *   mds_wire_*           fsx-mds process: create, kill -9, restart;
  *                        every acked change of 4 busy clients survives
- *                        kill -9
+ *                        kill -9; a second engine on a store in use
+ *                        exits 1
  */
 #include <check.h>
 #include <errno.h>
@@ -1697,6 +1698,102 @@ START_TEST(mds_wire_glimpse_statfs_destroy)
 }
 END_TEST
 
+/* Run argv to its end with stderr in errf; its exit status, or -1. */
+static int
+run_to_exit(char *const argv[], const char *errf)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		int fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+/* 1 if the process answers PING over a new authenticated connection. */
+static int
+pings(int port, const uint8_t *secret)
+{
+	struct msg_ping_rep pr;
+	uint32_t rlen = 0;
+	int fd = mds_connect(port, secret), rc;
+
+	if (fd < 0)
+		return 0;
+	rc = msg_call(fd, MSG_OP_PING, 0, NULL, 0, NULL, 0, &pr, sizeof(pr),
+	    &rlen, NULL, 0, NULL);
+	close(fd);
+	return rc == 0 && rlen == sizeof(pr);
+}
+
+/* A second fsx-mds or fsx-oss on a store in use exits 1 and names the
+ * holder; the first goes on serving. */
+START_TEST(mds_wire_second_engine_on_store_exits)
+{
+	struct wire w;
+	char *mds = bin_path("fsx-mds"), *oss = bin_path("fsx-oss");
+	char *errf = xasprintf("%s/err", tdir), *txt = NULL, *want;
+	char *p2 = xasprintf("%s/mds2.port", tdir);
+	char *o0 = NULL;
+
+	if (wire_start(&w) < 0) {
+		fprintf(stderr, "mds_wire: fsx-mds/fsx-oss not runnable, "
+		    "skipped\n");
+		goto out;
+	}
+	{
+		char *argv[] = { mds, "--dir", w.mdir, "--listen",
+		    "127.0.0.1:0", "--port-file", p2, "--secret-file",
+		    w.secf, "--ost-map", w.mapf, NULL };
+
+		ck_assert_int_eq(run_to_exit(argv, errf), 1);
+	}
+	ck_assert_int_eq(file_read_all(errf, &txt, NULL, 65536), 0);
+	want = xasprintf("store %s is in use by pid %d", w.mdir, (int)w.mpid);
+	ck_assert_msg(strstr(txt, want) != NULL, "stderr: %s", txt);
+	ck_assert_int_ne(access(p2, F_OK), 0);
+	free(want);
+	free(txt);
+	txt = NULL;
+	o0 = xasprintf("0:%s0:1073741824", w.odir);
+	{
+		char *argv[] = { oss, "--listen", "127.0.0.1:0",
+		    "--port-file", p2, "--secret-file", w.secf, "--ost", o0,
+		    NULL };
+
+		ck_assert_int_eq(run_to_exit(argv, errf), 1);
+	}
+	ck_assert_int_eq(file_read_all(errf, &txt, NULL, 65536), 0);
+	want = xasprintf("store %s0 is in use by pid %d", w.odir,
+	    (int)w.opid);
+	ck_assert_msg(strstr(txt, want) != NULL, "stderr: %s", txt);
+	free(want);
+	ck_assert(pings(w.mport_n, w.secret));
+	ck_assert(pings(w.oport_n, w.secret));
+out:
+	wire_stop(&w);
+	free(txt);
+	free(o0);
+	free(p2);
+	free(errf);
+	free(mds);
+	free(oss);
+}
+END_TEST
+
 /* Random bodies and bulks for every MDS opcode: answers, never a crash. */
 START_TEST(mds_wire_random_requests_survive)
 {
@@ -1779,6 +1876,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_wire_acked_changes_survive_kill9);
 	tcase_add_test(tc, mds_wire_glimpse_statfs_destroy);
 	tcase_add_test(tc, mds_wire_random_requests_survive);
+	tcase_add_test(tc, mds_wire_second_engine_on_store_exits);
 	suite_add_tcase(s, tc);
 	return s;
 }
