@@ -272,13 +272,40 @@ wait_port(const char *path)
 	return -1;
 }
 
+static const uint8_t *bench_secret;
+
+/* Tell the MDS its one OST (1 TiB), as fsxd does with OSTADD. */
+static int
+ostadd_one(int port, int oport)
+{
+	struct msg_ost_ent e;
+	struct iovec iov = { &e, sizeof(e) };
+	int fd = -1, rc;
+
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		fd = msg_connect("127.0.0.1", port, bench_secret, NULL);
+		if (fd < 0)
+			usleep(10000);
+	}
+	if (fd < 0)
+		return fd;
+	memset(&e, 0, sizeof(e));
+	e.port = (uint16_t)oport;
+	snprintf(e.host, sizeof(e.host), "127.0.0.1");
+	e.capacity = 1099511627776ull;
+	rc = msg_call(fd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1, NULL, 0,
+	    NULL, NULL, 0, NULL);
+	close(fd);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *bin = getenv("FSX_BIN");
 	char tmpl[] = "/tmp/mds_create.XXXXXX", hexs[2 * MSG_SECRET_LEN + 2];
-	char *mds, *secf, *mapf, *portf, *dir;
-	uint8_t secret[MSG_SECRET_LEN];
+	char *mds, *secf, *portf, *dir;
+	uint8_t secret[MSG_SECRET_LEN];	/* also bench_secret */
 	static const char *const phase_name[PHASES] = { "create", "stat",
 	    "unlink" };
 	struct worker *w;
@@ -286,7 +313,6 @@ main(int argc, char **argv)
 	int port, opt, rc = 0;
 	double secs;
 	pid_t pid, opid = -1;
-	char *map;
 
 	while ((opt = getopt(argc, argv, "n:t:cao")) != -1) {
 		switch (opt) {
@@ -317,10 +343,10 @@ main(int argc, char **argv)
 		return 1;
 	mds = xasprintf("%s/fsx-mds", bin ? bin : "build/bin");
 	secf = xasprintf("%s/secret", tmpl);
-	mapf = xasprintf("%s/ostmap", tmpl);
 	portf = xasprintf("%s/port", tmpl);
 	dir = xasprintf("%s/mds", tmpl);
 	rand_bytes(secret, sizeof(secret));
+	bench_secret = secret;
 	hex_encode(secret, sizeof(secret), hexs);
 	strcat(hexs, "\n");
 	file_write_atomic(secf, hexs, strlen(hexs));
@@ -333,19 +359,16 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	map = xasprintf("0 127.0.0.1 %d 1099511627776\n", oport);
-	file_write_atomic(mapf, map, strlen(map));
-	free(map);
 	pid = fork();
 	if (pid == 0) {
 		execl(mds, mds, "--dir", dir, "--listen", "127.0.0.1:0",
-		    "--port-file", portf, "--secret-file", secf, "--ost-map",
-		    mapf, "--log-level", "warn", (char *)NULL);
+		    "--port-file", portf, "--secret-file", secf,
+		    "--log-level", "warn", (char *)NULL);
 		_exit(127);
 	}
 	mds_pid = pid;
 	port = wait_port(portf);
-	if (port < 0) {
+	if (port < 0 || ostadd_one(port, oport) < 0) {
 		fprintf(stderr, "mds_create: %s did not start\n", mds);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -414,7 +437,6 @@ out:
 	rm_rf(tmpl);
 	free(mds);
 	free(secf);
-	free(mapf);
 	free(portf);
 	free(dir);
 	return rc;

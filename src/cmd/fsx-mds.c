@@ -2,15 +2,21 @@
  * fsx-mds: the metadata server of one file system.
  *
  *   fsx-mds --dir DIR --listen HOST:PORT --port-file FILE
- *           --secret-file FILE --ost-map FILE [--pid-file FILE]
+ *           --secret-file FILE [--pid-file FILE]
  *           [--log-level err|warn|info|debug]
  *
  * DIR holds the namespace (DIR/mds.db) and is locked (DIR/LOCK, see
  * core/lockfile.h) for the life of the process: a second fsx-mds on the
- * same DIR exits 1 with "store DIR is in use by pid N". The OST map has one line per OST,
- * "IDX HOST PORT CAPACITY_BYTES"; it is re-read on SIGHUP. PORT 0 picks a
- * free port, written to the port file once connections are accepted.
- * SIGTERM or SIGINT (or a SHUTDOWN request) ends it cleanly.
+ * same DIR exits 1 with "store DIR is in use by pid N". The OST map is
+ * kept in DIR too and changes only by MSG_OP_MDS_OSTADD and
+ * MSG_OP_OST_SETCAP (see msg.h). PORT 0 picks a free port, written to the
+ * port file once connections are accepted. SIGTERM or SIGINT (or a
+ * SHUTDOWN request) ends it cleanly.
+ *
+ * LEGACY, to be removed once the provisioner sends OSTADD after every
+ * start: --ost-map FILE ("IDX HOST PORT CAPACITY_BYTES" lines) is read once
+ * at start and added to the store's map as an OSTADD would; it is never
+ * read again (no SIGHUP reload) and never written.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,20 +42,54 @@ sig_main(void *arg)
 	int sig;
 
 	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGHUP) {
-			(void)mds_srv_reload(m);
-			continue;
-		}
 		log_info("signal %d: stopping", sig);
 		mds_srv_stop(m);
 		return NULL;
 	}
+}
+
+/* LEGACY (see the top): "IDX HOST PORT CAPACITY" lines, '#' comments. */
+static void
+legacy_map_import(struct mds_srv *m, const char *path)
+{
+	struct msg_ost_ent e[256];
+	char *text = NULL, *line, *save = NULL;
+	unsigned n = 0;
+	int rc;
+
+	rc = file_read_all(path, &text, NULL, 1024 * 1024);
+	if (rc < 0)
+		fatal("--ost-map %s: %s", path, strerror(-rc));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long idx, port, cap;
+		char host[64], extra[2];
+
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '\0' || *line == '#' || *line == '\r')
+			continue;
+		if (n >= sizeof(e) / sizeof(e[0]) ||
+		    sscanf(line, "%llu %63s %llu %llu %1s", &idx, host, &port,
+		    &cap, extra) != 4 || idx > UINT32_MAX || port == 0 ||
+		    port > 65535 || strlen(host) >= sizeof(e[n].host))
+			fatal("--ost-map %s: malformed", path);
+		memset(&e[n], 0, sizeof(e[n]));
+		e[n].ost = (uint32_t)idx;
+		e[n].port = (uint16_t)port;
+		snprintf(e[n].host, sizeof(e[n].host), "%s", host);
+		e[n].capacity = cap;
+		n++;
+	}
+	free(text);
+	rc = mds_srv_ostadd(m, e, n);
+	if (rc < 0)
+		fatal("--ost-map %s: %s", path, strerror(-rc));
 }
 
 static void
@@ -57,8 +97,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: fsx-mds --dir DIR --listen HOST:PORT "
 	    "--port-file FILE --secret-file FILE\n"
-	    "               --ost-map FILE [--pid-file FILE] "
-	    "[--log-level L]\n");
+	    "               [--pid-file FILE] [--log-level L]\n");
 	exit(2);
 }
 
@@ -77,6 +116,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *listen_at = NULL, *secret_file = NULL, *pid_file = NULL;
+	const char *legacy_map = NULL;
 	struct mds_srv_conf conf;
 	struct mds_srv *m = NULL;
 	struct sigaction sa;
@@ -102,7 +142,7 @@ main(int argc, char **argv)
 			secret_file = optarg;
 			break;
 		case 'm':
-			conf.ost_map = optarg;
+			legacy_map = optarg;
 			break;
 		case 'P':
 			pid_file = optarg;
@@ -117,7 +157,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || conf.dir == NULL || listen_at == NULL ||
-	    secret_file == NULL || conf.ost_map == NULL)
+	    secret_file == NULL)
 		usage();
 	log_init("fsx-mds", (enum log_level)lvl);
 	rc = msg_secret_load(secret_file, conf.secret);
@@ -133,7 +173,6 @@ main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -153,6 +192,8 @@ main(int argc, char **argv)
 			unlink(pid_file);
 		fatal("cannot start: %s", strerror(-rc));
 	}
+	if (legacy_map != NULL)
+		legacy_map_import(m, legacy_map);
 	rc = pthread_create(&sthr, NULL, sig_main, m);
 	if (rc != 0)
 		fatal("signal thread: %s", strerror(rc));

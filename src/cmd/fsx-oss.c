@@ -2,9 +2,14 @@
  * fsx-oss: the object storage server of one file system.
  *
  *   fsx-oss --listen HOST:PORT --port-file FILE --secret-file FILE
- *           --ost IDX:DIR:CAPACITY_BYTES [--ost ...] [--pid-file FILE]
+ *           --ost IDX:DIR[:CAPACITY_BYTES] [--ost ...] [--pid-file FILE]
  *           [--fd-cache N] [--buffered-io]
  *           [--log-level err|warn|info|debug]
+ *
+ * An OST's capacity (its quota) is set by MSG_OP_OST_SETCAP, which fsxd
+ * sends after every start; it is kept in DIR/CAPACITY, so a restarted OSS
+ * enforces the last one at once. A CAPACITY_BYTES given here (tests,
+ * benchmarks) is applied and stored as if sent by SETCAP.
  *
  * Each OST directory is locked (DIR/LOCK, see core/lockfile.h) for the life
  * of the process: if another process serves it, fsx-oss exits 1 with
@@ -47,7 +52,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: fsx-oss --listen HOST:PORT --port-file FILE "
-	    "--secret-file FILE --ost IDX:DIR:CAPACITY [--ost ...]\n"
+	    "--secret-file FILE --ost IDX:DIR[:CAPACITY] [--ost ...]\n"
 	    "               [--pid-file FILE] [--fd-cache N] "
 	    "[--buffered-io] [--log-level L]\n");
 	exit(2);
@@ -141,7 +146,7 @@ main(int argc, char **argv)
 
 		if (oss_ost_parse(ost_spec[i], &idx, dir, sizeof(dir),
 		    &cap) < 0)
-			fatal("bad --ost '%s' (IDX:DIR:CAPACITY_BYTES)",
+			fatal("bad --ost '%s' (IDX:DIR[:CAPACITY_BYTES])",
 			    ost_spec[i]);
 		(void)engine_store_lock(dir);	/* held until we exit */
 		rc = oss_ost_add(o, idx, dir, cap);

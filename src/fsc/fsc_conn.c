@@ -659,7 +659,9 @@ fsc_ost_call(struct fsc *fs, uint32_t ost, struct fsc_req *r)
 	for (;;) {
 		s = fsc_ost_srv(fs, ost);
 		if (s == NULL) {
-			fsc_ostmap_refresh(fs);
+			/* an OST added since the map was loaded (a grow):
+			 * load it now, however recent our copy is */
+			(void)fsc_ostmap_load(fs);
 			s = fsc_ost_srv(fs, ost);
 			if (s == NULL)
 				return -EIO;	/* not in the map */

@@ -10,7 +10,8 @@
  *     inline), dentry (parent, name) -> ino with a per-directory entry
  *     sequence number `seq` that is the readdir cookie, xattr, destroy (the
  *     durable queue of objects to destroy on the OSTs), counter (reserved
- *     ends of the inode and per-OST object id ranges).
+ *     ends of the inode and per-OST object id ranges), ost (the OST map
+ *     as OSTADD and SETCAP left it; the MDS's only record of its OSTs).
  *  3. Inode numbers and object ids are handed out from ranges reserved in
  *     `counter` MDS_OID_BATCH at a time, in the transaction of the request
  *     that needed them. A rolled back request forgets every cached range,
@@ -126,6 +127,9 @@ enum q {
 	Q_DESTROY_DEL,
 	Q_CTR_GET,
 	Q_CTR_SET,
+	Q_OST_PUT,
+	Q_OST_SETCAP,
+	Q_OST_LIST,
 	Q_BEGIN,
 	Q_COMMIT,
 	Q_ROLLBACK,
@@ -177,6 +181,12 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_CTR_GET] = "SELECT reserved FROM counter WHERE name = ?1",
 	[Q_CTR_SET] = "INSERT OR REPLACE INTO counter (name, reserved) "
 	    "VALUES (?1, ?2)",
+	[Q_OST_PUT] = "INSERT INTO ost (idx, host, port, capacity) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (idx) DO UPDATE SET "
+	    "host = ?2, port = ?3, capacity = ?4",
+	[Q_OST_SETCAP] = "UPDATE ost SET capacity = ?2 WHERE idx = ?1",
+	[Q_OST_LIST] = "SELECT idx, host, port, capacity FROM ost "
+	    "ORDER BY idx",
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
@@ -211,7 +221,10 @@ static const char ns_schema[] =
 	"CREATE TABLE IF NOT EXISTS destroy ("
 	" id INTEGER PRIMARY KEY, ost INTEGER NOT NULL, oid INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS counter ("
-	" name TEXT PRIMARY KEY, reserved INTEGER NOT NULL) WITHOUT ROWID;";
+	" name TEXT PRIMARY KEY, reserved INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS ost ("
+	" idx INTEGER PRIMARY KEY, host TEXT NOT NULL, port INTEGER NOT NULL,"
+	" capacity INTEGER NOT NULL);";
 
 struct mds_ns {
 	pthread_mutex_t	 lock;
@@ -1375,6 +1388,104 @@ mds_ns_nost(struct mds_ns *ns)
 	n = ns->npool;
 	pthread_mutex_unlock(&ns->lock);
 	return n;
+}
+
+/* ---- the OST map (table ost) ---- */
+
+/* Store entries in one transaction: whole rows, or (cap_only) only the
+ * capacity of rows that must exist already (else -ENODEV). */
+static int
+ost_store(struct mds_ns *ns, const struct msg_ost_ent *e, unsigned n,
+    int cap_only)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	for (unsigned i = 0; i < n; i++)
+		if (e[i].capacity > INT64_MAX)
+			return -EINVAL;
+	ns_wlock(ns);
+	rc = tx_begin(ns);
+	if (rc < 0)
+		goto out;
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		s = st(ns, cap_only ? Q_OST_SETCAP : Q_OST_PUT);
+		sqlite3_bind_int64(s, 1, e[i].ost);
+		if (cap_only) {
+			sqlite3_bind_int64(s, 2, (int64_t)e[i].capacity);
+		} else {
+			sqlite3_bind_text(s, 2, e[i].host, (int)strnlen(
+			    e[i].host, sizeof(e[i].host)), SQLITE_TRANSIENT);
+			sqlite3_bind_int(s, 3, e[i].port);
+			sqlite3_bind_int64(s, 4, (int64_t)e[i].capacity);
+		}
+		rc = st_exec(ns, s);
+		if (rc == 0 && cap_only && sqlite3_changes(ns->db) == 0)
+			rc = -ENODEV;
+	}
+	rc = tx_end(ns, rc);
+out:
+	rc = tx_sync(ns, rc);
+	pthread_mutex_unlock(&ns->lock);
+	return rc;
+}
+
+int
+mds_ns_ost_put(struct mds_ns *ns, const struct msg_ost_ent *e, unsigned n)
+{
+	return ost_store(ns, e, n, 0);
+}
+
+int
+mds_ns_ost_setcap(struct mds_ns *ns, uint32_t ost, uint64_t capacity)
+{
+	struct msg_ost_ent e = { .ost = ost, .capacity = capacity };
+
+	return ost_store(ns, &e, 1, 1);
+}
+
+int
+mds_ns_ost_list(struct mds_ns *ns, struct msg_ost_ent **out, unsigned *nout)
+{
+	struct msg_ost_ent *v = NULL;
+	unsigned n = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	ns_rlock(ns);
+	s = st(ns, Q_OST_LIST);
+	for (;;) {
+		const unsigned char *host;
+
+		rc = st_row(ns, s);
+		if (rc <= 0)
+			break;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			v = realloc(v, cap * sizeof(*v));
+			if (v == NULL)
+				fatal("out of memory");
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].ost = (uint32_t)sqlite3_column_int64(s, 0);
+		host = sqlite3_column_text(s, 1);
+		snprintf(v[n].host, sizeof(v[n].host), "%s",
+		    host ? (const char *)host : "");
+		v[n].port = (uint16_t)sqlite3_column_int(s, 2);
+		v[n].capacity = (uint64_t)sqlite3_column_int64(s, 3);
+		n++;
+	}
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&ns->lock);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
 }
 
 uint64_t

@@ -142,6 +142,20 @@ int	mds_ns_setlayout(struct mds_ns *ns, uint64_t ino, const void *blob,
 int	mds_layout_decode(const void *blob, size_t len, struct mds_layout *l);
 size_t	mds_layout_size(const struct mds_layout *l);
 
+/*
+ * The OST map, kept in the store (table ost) so it survives restarts: the
+ * MDS learns OSTs only from MSG_OP_MDS_OSTADD and MSG_OP_OST_SETCAP.
+ * ost_put inserts or updates (same index: new host, port, capacity) every
+ * entry in one transaction; ost_setcap changes one capacity (-ENODEV for an
+ * OST never added); ost_list gives the whole map sorted by index in a new
+ * array (*out, free() it; NULL when empty).
+ */
+int	mds_ns_ost_put(struct mds_ns *ns, const struct msg_ost_ent *e,
+	    unsigned n);
+int	mds_ns_ost_setcap(struct mds_ns *ns, uint32_t ost, uint64_t capacity);
+int	mds_ns_ost_list(struct mds_ns *ns, struct msg_ost_ent **out,
+	    unsigned *nout);
+
 /* Number of inodes (for statfs). */
 uint64_t mds_ns_files(struct mds_ns *ns);
 

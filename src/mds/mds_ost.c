@@ -19,7 +19,6 @@
 #include "mds/mds_ost.h"
 
 #define OST_MAX		4096	/* entries in one map */
-#define OST_MAP_MAX	(1024 * 1024)
 #define OST_IO_TIMEOUT	10	/* seconds per reply */
 
 struct ost {
@@ -80,14 +79,22 @@ ent_valid(const struct msg_ost_ent *e)
 }
 
 int
+mds_ost_valid(const struct msg_ost_ent *e, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!ent_valid(&e[i]))
+			return 0;
+	return 1;
+}
+
+int
 mds_ost_merge(struct mds_osts *o, const struct msg_ost_ent *e, unsigned n)
 {
 	struct ost *t;
 	int rc = 0;
 
-	for (unsigned i = 0; i < n; i++)
-		if (!ent_valid(&e[i]))
-			return -EINVAL;
+	if (!mds_ost_valid(e, n))
+		return -EINVAL;
 	pthread_mutex_lock(&o->lock);
 	for (unsigned i = 0; i < n; i++) {
 		t = ost_find(o, e[i].ost);
@@ -118,74 +125,6 @@ mds_ost_merge(struct mds_osts *o, const struct msg_ost_ent *e, unsigned n)
 		o->v[o->n++] = t;
 	}
 	pthread_mutex_unlock(&o->lock);
-	return rc;
-}
-
-/* Parse "IDX HOST PORT CAPACITY" lines; '#' comments and blanks skipped. */
-static int
-map_parse(char *text, struct msg_ost_ent **out, unsigned *nout)
-{
-	struct msg_ost_ent *v = NULL;
-	unsigned n = 0;
-	char *line, *save = NULL;
-	int rc = 0;
-
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long idx, port, cap;
-		char host[64], extra[2];
-		int k;
-
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (*line == '\0' || *line == '#' || *line == '\r')
-			continue;
-		k = sscanf(line, "%llu %63s %llu %llu %1s", &idx, host, &port,
-		    &cap, extra);
-		if (k != 4 || idx > UINT32_MAX || port == 0 || port > 65535 ||
-		    strlen(host) >= sizeof(v->host) || n >= OST_MAX) {
-			rc = -EINVAL;
-			break;
-		}
-		v = realloc(v, (n + 1) * sizeof(*v));
-		if (v == NULL)
-			fatal("out of memory");
-		memset(&v[n], 0, sizeof(v[n]));
-		v[n].ost = (uint32_t)idx;
-		v[n].port = (uint16_t)port;
-		snprintf(v[n].host, sizeof(v[n].host), "%s", host);
-		v[n].capacity = cap;
-		n++;
-	}
-	if (rc < 0) {
-		free(v);
-		return rc;
-	}
-	*out = v;
-	*nout = n;
-	return 0;
-}
-
-int
-mds_ost_load(struct mds_osts *o, const char *path)
-{
-	struct msg_ost_ent *v = NULL;
-	char *text = NULL;
-	size_t len;
-	unsigned n = 0;
-	int rc;
-
-	rc = file_read_all(path, &text, &len, OST_MAP_MAX);
-	if (rc < 0)
-		return rc;
-	rc = map_parse(text, &v, &n);
-	free(text);
-	if (rc < 0) {
-		log_err("mds: %s: malformed OST map", path);
-		return rc;
-	}
-	rc = mds_ost_merge(o, v, n);
-	free(v);
 	return rc;
 }
 
@@ -226,28 +165,19 @@ mds_ost_count(struct mds_osts *o)
 }
 
 int
-mds_ost_save(struct mds_osts *o, const char *path)
+mds_ost_setcap(struct mds_osts *o, uint32_t ost, uint64_t capacity)
 {
-	struct msg_ost_ent *v;
-	unsigned n;
-	char *buf;
-	size_t cap, len = 0;
-	int rc;
+	struct ost *t;
 
-	n = mds_ost_count(o);
-	v = xcalloc(n ? n : 1, sizeof(*v));
-	n = mds_ost_list(o, v, n);
-	cap = (size_t)n * 128 + 1;
-	buf = xmalloc(cap);
-	buf[0] = '\0';
-	for (unsigned i = 0; i < n; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "%u %s %u %llu\n",
-		    v[i].ost, v[i].host, v[i].port,
-		    (unsigned long long)v[i].capacity);
-	rc = file_write_atomic(path, buf, len);
-	free(buf);
-	free(v);
-	return rc;
+	pthread_mutex_lock(&o->lock);
+	t = ost_find(o, ost);
+	if (t != NULL) {
+		pthread_mutex_lock(&t->lock);
+		t->ent.capacity = capacity;
+		pthread_mutex_unlock(&t->lock);
+	}
+	pthread_mutex_unlock(&o->lock);
+	return t != NULL ? 0 : -ENODEV;
 }
 
 static int

@@ -1,9 +1,9 @@
 /*
- * The MDS's view of the OSTs: the OST map (IDX HOST PORT CAPACITY_BYTES per
- * line, from --ost-map, re-read on SIGHUP, extended by MSG_OP_MDS_OSTADD)
- * and one client connection per OST for the MDS's own requests
- * (OST_DESTROY, OST_GETATTR, OST_STATFS). OSTs are only ever added or
- * moved, never removed. Thread-safe.
+ * The MDS's view of the OSTs: the OST map in memory (a copy of the store's
+ * table, see mds_ns_ost_put(); filled at start and by MSG_OP_MDS_OSTADD and
+ * MSG_OP_OST_SETCAP) and one client connection per OST for the MDS's own
+ * requests (OST_DESTROY, OST_GETATTR, OST_STATFS). OSTs are only ever added
+ * or moved, never removed. Thread-safe.
  */
 #ifndef FSX_MDS_OST_H
 #define FSX_MDS_OST_H
@@ -17,14 +17,15 @@ struct mds_osts;
 struct mds_osts	*mds_ost_new(const uint8_t *secret);
 void	mds_ost_free(struct mds_osts *o);
 
-/* Parse a map file and merge it in (adds new OSTs, updates moved ones).
- * On a malformed file nothing changes: -EINVAL. Returns 0 or -errno. */
-int	mds_ost_load(struct mds_osts *o, const char *path);
-/* Merge entries (host must be NUL-terminated). 0 or -EINVAL. */
+/* Merge entries: adds new OSTs, updates known ones (a moved OST's
+ * connection is closed). 0, or -EINVAL (then nothing changed) when an
+ * entry has no port or a host that is empty or not NUL-terminated. */
 int	mds_ost_merge(struct mds_osts *o, const struct msg_ost_ent *e,
 	    unsigned n);
-/* Write the current map to path (atomically). */
-int	mds_ost_save(struct mds_osts *o, const char *path);
+/* 1 if every entry would pass mds_ost_merge's checks. */
+int	mds_ost_valid(const struct msg_ost_ent *e, unsigned n);
+/* The capacity of a known OST. 0 or -ENODEV. */
+int	mds_ost_setcap(struct mds_osts *o, uint32_t ost, uint64_t capacity);
 /* Snapshot: up to max entries, sorted by index; returns the total. */
 unsigned mds_ost_list(struct mds_osts *o, struct msg_ost_ent *out,
 	    unsigned max);

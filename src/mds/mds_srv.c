@@ -34,7 +34,6 @@ struct mds_srv {
 	struct mds_ns	*ns;
 	struct mds_osts	*osts;
 	struct msg_srv	*srv;
-	char		*ost_map;
 
 	pthread_t	 dthr;
 	int		 dthr_started;
@@ -73,6 +72,7 @@ static const char *const op_names[MSG_OP_MAX] = {
 	[MSG_OP_MDS_SETLAYOUT] = "setlayout",
 	[MSG_OP_MDS_APPEND] = "append",
 	[MSG_OP_MDS_OSTADD] = "ostadd",
+	[MSG_OP_OST_SETCAP] = "setcap",
 };
 
 /* ---- OSTs ---- */
@@ -96,16 +96,40 @@ pool_update(struct mds_srv *m)
 }
 
 int
-mds_srv_reload(struct mds_srv *m)
+mds_srv_ostadd(struct mds_srv *m, const struct msg_ost_ent *e, unsigned n)
 {
-	int rc = mds_ost_load(m->osts, m->ost_map);
+	int rc;
 
-	if (rc < 0) {
-		log_warn("mds: reload %s: %s", m->ost_map, strerror(-rc));
+	if (n == 0)
+		return 0;
+	if (!mds_ost_valid(e, n))
+		return -EINVAL;
+	rc = mds_ns_ost_put(m->ns, e, n);	/* stored first: see mds_srv.h */
+	if (rc < 0)
 		return rc;
-	}
+	rc = mds_ost_merge(m->osts, e, n);
 	pool_update(m);
-	log_info("mds: OST map loaded: %u OSTs", mds_ost_count(m->osts));
+	log_info("mds: OSTs now %u", mds_ost_count(m->osts));
+	return rc;
+}
+
+/* The map the store kept, at start. */
+static int
+ost_map_load(struct mds_srv *m)
+{
+	struct msg_ost_ent *v;
+	unsigned n;
+	int rc;
+
+	rc = mds_ns_ost_list(m->ns, &v, &n);
+	if (rc < 0)
+		return rc;
+	rc = mds_ost_merge(m->osts, v, n);
+	free(v);
+	if (rc < 0)
+		return rc;
+	pool_update(m);
+	log_info("mds: %u OSTs in the store's map", n);
 	return 0;
 }
 
@@ -511,27 +535,39 @@ static int
 h_ostadd(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
     const void *bulk)
 {
-	const struct msg_ost_ent *e = bulk;
+	struct msg_ost_ent *v;
 	int rc;
 
-	if (h->bulk_len % sizeof(*e) != 0)
+	if (h->bulk_len % sizeof(*v) != 0)
 		return -EINVAL;
-	if (h->bulk_len > 0) {
-		struct msg_ost_ent *v = xmalloc(h->bulk_len);
+	if (h->bulk_len == 0)
+		return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+	v = xmalloc(h->bulk_len);	/* aligned copy of the bulk */
+	memcpy(v, bulk, h->bulk_len);
+	rc = mds_srv_ostadd(m, v, h->bulk_len / sizeof(*v));
+	free(v);
+	if (rc < 0)
+		return rc;
+	return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+}
 
-		memcpy(v, bulk, h->bulk_len);
-		rc = mds_ost_merge(m->osts, v, h->bulk_len / sizeof(*e));
-		free(v);
-		if (rc < 0)
-			return rc;
-		rc = mds_ost_save(m->osts, m->ost_map);
-		if (rc < 0)
-			log_warn("mds: saving %s: %s", m->ost_map,
-			    strerror(-rc));
-	} else
-		(void)mds_ost_load(m->osts, m->ost_map);
-	pool_update(m);
-	log_info("mds: OSTs now %u", mds_ost_count(m->osts));
+static int
+h_setcap(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body)
+{
+	struct msg_ost_cap oc;
+	int rc;
+
+	memcpy(&oc, body, sizeof(oc));
+	if (oc.capacity_bytes == 0)
+		return -EINVAL;
+	rc = mds_ns_ost_setcap(m->ns, oc.ost, oc.capacity_bytes);
+	if (rc == 0)
+		rc = mds_ost_setcap(m->osts, oc.ost, oc.capacity_bytes);
+	if (rc < 0)
+		return rc;
+	log_info("mds: ost %u capacity %llu", oc.ost,
+	    (unsigned long long)oc.capacity_bytes);
 	return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
 }
 
@@ -720,6 +756,8 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	}
 	case MSG_OP_MDS_OSTADD:
 		return h_ostadd(m, c, h, bulk);
+	case MSG_OP_OST_SETCAP:
+		return h_setcap(m, c, h, body);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -782,19 +820,17 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 	m = xcalloc(1, sizeof(*m));
 	pthread_mutex_init(&m->dlock, NULL);
 	pthread_cond_init(&m->dcond, NULL);
-	m->ost_map = xstrdup(conf->ost_map);
 	m->osts = mds_ost_new(conf->secret);
 	rc = mds_ns_open(conf->dir, &m->ns);
 	if (rc < 0) {
 		log_err("mds: store %s: %s", conf->dir, strerror(-rc));
 		goto fail;
 	}
-	rc = mds_ost_load(m->osts, m->ost_map);
+	rc = ost_map_load(m);
 	if (rc < 0) {
-		log_err("mds: OST map %s: %s", m->ost_map, strerror(-rc));
+		log_err("mds: OST map in %s: %s", conf->dir, strerror(-rc));
 		goto fail;
 	}
-	pool_update(m);
 	mds_ns_set_destroy_hook(m->ns, destroy_kick, m);
 
 	memset(&sc, 0, sizeof(sc));
@@ -863,6 +899,5 @@ mds_srv_free(struct mds_srv *m)
 	mds_ost_free(m->osts);
 	pthread_cond_destroy(&m->dcond);
 	pthread_mutex_destroy(&m->dlock);
-	free(m->ost_map);
 	free(m);
 }

@@ -23,17 +23,21 @@
  *    (entries in the request are ignored), the old ones are destroyed.
  *  - Open handles belong to their connection: when it ends they are
  *    dropped (an unlinked file then goes away).
+ *  - The OST map lives in the store (mds_ns_ost_*) and changes only by
+ *    MDS_OSTADD and OST_SETCAP (see msg.h), accepted at any time; STATFS
+ *    counts an unreachable OST's capacity as used.
  */
 #ifndef FSX_MDS_SRV_H
 #define FSX_MDS_SRV_H
 
 #include <stdint.h>
 
+#include "msg/msg.h"
+
 struct mds_srv;
 
 struct mds_srv_conf {
 	const char	*dir;		/* store directory */
-	const char	*ost_map;	/* OST map file */
 	const char	*host;		/* listen */
 	int		 port;
 	const char	*port_file;	/* NULL: none */
@@ -44,8 +48,14 @@ int	mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out);
 /* Serve until mds_srv_stop(). 0 or -errno. */
 int	mds_srv_run(struct mds_srv *m);
 void	mds_srv_stop(struct mds_srv *m);	/* async-signal-safe */
-/* Re-read the OST map file (SIGHUP). */
-int	mds_srv_reload(struct mds_srv *m);
+/*
+ * Add or update OSTs (what MSG_OP_MDS_OSTADD does): the entries are stored
+ * in the namespace store first, then take effect (new layouts may use new
+ * OSTs at once). Callable before mds_srv_run() too. 0, -EINVAL for a bad
+ * entry (nothing changes), or -errno.
+ */
+int	mds_srv_ostadd(struct mds_srv *m, const struct msg_ost_ent *e,
+	    unsigned n);
 void	mds_srv_free(struct mds_srv *m);
 
 #endif

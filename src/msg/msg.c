@@ -302,6 +302,8 @@ msg_req_body_min(uint16_t op)
 		return sizeof(struct msg_xattr);
 	case MSG_OP_MDS_APPEND:
 		return sizeof(struct msg_append);
+	case MSG_OP_OST_SETCAP:
+		return sizeof(struct msg_ost_cap);
 	default:
 		return 0;
 	}

@@ -105,7 +105,12 @@ enum msg_op {
 	MSG_OP_MDS_SETLAYOUT,	/* body: msg_ino, bulk: msg_layout; on a dir: default for children;
 				   on an empty file with no objects written: its layout */
 	MSG_OP_MDS_APPEND,	/* body: msg_append; reply: msg_append_rep (reserved offset) */
-	MSG_OP_MDS_OSTADD,	/* admin: bulk msg_ost_ent[]: OSTs added by a capacity grow */
+	MSG_OP_MDS_OSTADD,	/* admin: bulk msg_ost_ent[]: add OSTs, or update
+				   host/port/capacity of known ones (63) */
+
+	/* both: appended here so that no existing opcode number changes */
+	MSG_OP_OST_SETCAP,	/* admin: body msg_ost_cap; MDS: the capacity in
+				   its OST map; OSS: the OST's quota (64) */
 
 	MSG_OP_MAX
 };
@@ -352,6 +357,28 @@ struct msg_append {
 };
 struct msg_append_rep {
 	uint64_t	offset;		/* where they go */
+};
+
+/*
+ * Topology travels one way, from fsxd to the engines, by these two admin
+ * opcodes (sent, like everything, on a connection that passed HELLO):
+ *
+ *   MDS_OSTADD (fsx-mds only): bulk msg_ost_ent[] (a whole number of them;
+ *     an empty bulk changes nothing). Idempotent: an OST already known by
+ *     its index takes the new host, port and capacity. The map is stored in
+ *     the MDS's database before the reply; connected clients find new OSTs
+ *     with MDS_OSTMAP. -EINVAL for a bad entry (then nothing changes).
+ *   OST_SETCAP (fsx-mds and fsx-oss): body msg_ost_cap. The MDS records the
+ *     capacity in its map (-ENODEV if the OST was never added); the OSS
+ *     makes it the OST's quota (-ENODEV if it does not serve the OST):
+ *     writes past it fail with -ENOSPC, OST_STATFS reports it, and it is
+ *     kept in DIR/CAPACITY so a restarted OSS enforces it at once.
+ *     capacity_bytes 0 is -EINVAL.
+ */
+struct msg_ost_cap {
+	uint32_t	ost;
+	uint32_t	pad;
+	uint64_t	capacity_bytes;
 };
 
 /* OST map entry (MDS_OSTMAP reply, MDS_OSTADD request). */

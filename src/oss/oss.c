@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -23,12 +24,13 @@
 
 #define OSS_BSIZE	4096
 #define OSS_OFF_MAX	((uint64_t)1 << 50)	/* 1 PiB per object */
+#define OSS_CAP_FILE	"CAPACITY"	/* DIR/CAPACITY: decimal bytes */
 
 struct oss_ost {
 	uint32_t		 idx;
 	char			*dir;
 	int			 odirfd;	/* DIR/O */
-	uint64_t		 capacity;
+	_Atomic uint64_t	 capacity;	/* see ost_cap_* */
 	_Atomic uint64_t	 used;		/* allocated bytes */
 	_Atomic uint64_t	 objects;
 };
@@ -42,6 +44,7 @@ struct oss {
 	_Atomic uint64_t	 read_bytes, write_bytes, n_enospc;
 	_Atomic uint64_t	 n_direct;	/* transfers that used O_DIRECT */
 	int			 direct;	/* large aligned I/O bypasses cache */
+	pthread_mutex_t		 caplock;	/* orders SETCAPs and their files */
 };
 
 struct oss *
@@ -57,6 +60,7 @@ oss_new(int fdcache)
 		return NULL;
 	}
 	o->direct = 1;
+	pthread_mutex_init(&o->caplock, NULL);
 	return o;
 }
 
@@ -142,6 +146,7 @@ oss_free(struct oss *o)
 		free(o->ost[i]->dir);
 		free(o->ost[i]);
 	}
+	pthread_mutex_destroy(&o->caplock);
 	free(o);
 }
 
@@ -165,30 +170,129 @@ oss_ost_parse(const char *spec, uint32_t *idx, char *dir, size_t dircap,
     uint64_t *capacity)
 {
 	const char *c1 = strchr(spec, ':'), *c2 = strrchr(spec, ':');
+	const char *dend;
 	unsigned long long v;
 	char *end;
 	size_t n;
 
-	if (c1 == NULL || c2 == NULL || c2 == c1 || c1 == spec)
+	if (c1 == NULL || c1 == spec)
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(spec, &end, 10);
 	if (errno != 0 || end != c1 || v > UINT32_MAX || spec[0] == '-')
 		return -EINVAL;
 	*idx = (uint32_t)v;
-	n = (size_t)(c2 - c1 - 1);
+	*capacity = 0;
+	dend = spec + strlen(spec);
+	/* a last ":..." that starts like a number is the capacity */
+	if (c2 != c1 && (c2[1] == '-' || (c2[1] >= '0' && c2[1] <= '9'))) {
+		errno = 0;
+		if (c2[1] == '-')
+			return -EINVAL;
+		v = strtoull(c2 + 1, &end, 10);
+		if (errno != 0 || *end != '\0' || v == 0)
+			return -EINVAL;
+		*capacity = v;
+		dend = c2;
+	}
+	n = (size_t)(dend - c1 - 1);
 	if (n == 0 || n >= dircap)
 		return -EINVAL;
 	memcpy(dir, c1 + 1, n);
 	dir[n] = '\0';
-	errno = 0;
-	if (c2[1] == '\0' || c2[1] == '-')
-		return -EINVAL;
-	v = strtoull(c2 + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0)
-		return -EINVAL;
-	*capacity = v;
 	return 0;
+}
+
+/*
+ * Capacity: what SETCAP (or --ost IDX:DIR:CAP) last said, kept in
+ * DIR/CAPACITY (written atomically, by this process alone, under
+ * o->caplock). An OST never told its capacity is limited by the file
+ * system it lives on (statvfs), until it is told.
+ */
+static int
+ost_cap_read(const char *dir, uint64_t *cap)
+{
+	char *path = xasprintf("%s/%s", dir, OSS_CAP_FILE), *txt = NULL, *end;
+	unsigned long long v;
+	int rc;
+
+	rc = file_read_all(path, &txt, NULL, 64);
+	if (rc < 0)
+		goto out;
+	errno = 0;
+	v = strtoull(txt, &end, 10);
+	if (errno != 0 || end == txt || (*end != '\n' && *end != '\0') ||
+	    v == 0 || txt[0] == '-') {
+		log_warn("%s: %s: not a capacity, ignored", __func__, path);
+		rc = -EINVAL;
+		goto out;
+	}
+	*cap = v;
+out:
+	free(txt);
+	free(path);
+	return rc;
+}
+
+static int
+ost_cap_write(const char *dir, uint64_t cap)
+{
+	char *path = xasprintf("%s/%s", dir, OSS_CAP_FILE), txt[32];
+	int n = snprintf(txt, sizeof(txt), "%llu\n", (unsigned long long)cap);
+	int rc;
+
+	rc = file_write_atomic(path, txt, (size_t)n);
+	if (rc < 0)
+		log_err("%s: %s: %s", __func__, path, strerror(-rc));
+	free(path);
+	return rc;
+}
+
+/* The capacity an OST starts with: given, else stored, else its disk's. */
+static int
+ost_cap_initial(const char *dir, uint64_t given, uint64_t *cap)
+{
+	struct statvfs sv;
+	int rc;
+
+	if (given > 0) {
+		uint64_t old = 0;
+
+		*cap = given;
+		if (ost_cap_read(dir, &old) == 0 && old == given)
+			return 0;
+		return ost_cap_write(dir, given);
+	}
+	rc = ost_cap_read(dir, cap);
+	if (rc == 0)
+		return 0;
+	if (statvfs(dir, &sv) < 0)
+		return -errno;
+	*cap = (uint64_t)sv.f_blocks * sv.f_frsize;
+	log_warn("%s: %s: no capacity set yet; the file system's %llu bytes "
+	    "until OST_SETCAP", __func__, dir, (unsigned long long)*cap);
+	return 0;
+}
+
+int
+oss_ost_setcap(struct oss *o, uint32_t idx, uint64_t capacity)
+{
+	struct oss_ost *t = ost_find(o, idx);
+	int rc;
+
+	if (t == NULL)
+		return -ENODEV;
+	if (capacity == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&o->caplock);
+	rc = ost_cap_write(t->dir, capacity);
+	if (rc == 0)
+		t->capacity = capacity;
+	pthread_mutex_unlock(&o->caplock);
+	if (rc == 0)
+		log_info("%s: ost %u capacity %llu", __func__, idx,
+		    (unsigned long long)capacity);
+	return rc;
 }
 
 /* Sum the allocated bytes and count the objects under DIR/O. */
@@ -259,13 +363,16 @@ oss_ost_add(struct oss *o, uint32_t idx, const char *dir, uint64_t capacity)
 	}
 	t->idx = idx;
 	t->dir = xstrdup(dir);
-	t->capacity = capacity;
 	t->odirfd = open(odir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(odir);
 	if (t->odirfd < 0) {
 		rc = -errno;
 		goto fail;
 	}
+	rc = ost_cap_initial(dir, capacity, &capacity);
+	if (rc < 0)
+		goto fail;
+	t->capacity = capacity;
 	rc = ost_scan(t);
 	if (rc < 0)
 		goto fail;
@@ -322,12 +429,12 @@ ost_account(struct oss_ost *t, uint64_t before, uint64_t after)
 static int
 ost_reserve(struct oss_ost *t, uint64_t n)
 {
-	uint64_t cur = t->used;
+	uint64_t cur = t->used, cap = t->capacity;
 
 	if (n == 0)
 		return 0;
 	do {
-		if (cur > t->capacity || n > t->capacity - cur)
+		if (cur > cap || n > cap - cur)
 			return -ENOSPC;
 	} while (!atomic_compare_exchange_weak(&t->used, &cur, cur + n));
 	return 0;
@@ -602,18 +709,18 @@ h_statfs(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
     const struct msg_hdr *h)
 {
 	struct msg_statfs sf;
-	uint64_t used = t->used, objs = t->objects;
-	uint64_t freeb = used < t->capacity ? t->capacity - used : 0;
+	uint64_t used = t->used, objs = t->objects, cap = t->capacity;
+	uint64_t freeb = used < cap ? cap - used : 0;
 
 	atomic_fetch_add(&o->n_statfs, 1);
 	memset(&sf, 0, sizeof(sf));
 	sf.bsize = OSS_BSIZE;
-	sf.blocks = t->capacity / OSS_BSIZE;
+	sf.blocks = cap / OSS_BSIZE;
 	sf.bfree = freeb / OSS_BSIZE;
 	sf.bavail = sf.bfree;
 	sf.files = objs;
 	/* one object per 64 KiB of capacity, as a nominal inode budget */
-	sf.ffree = t->capacity / 65536 > objs ? t->capacity / 65536 - objs : 0;
+	sf.ffree = cap / 65536 > objs ? cap / 65536 - objs : 0;
 	sf.namemax = MSG_NAME_MAX;
 	return msg_srv_reply(c, h, 0, &sf, sizeof(sf), NULL, 0);
 }
@@ -630,6 +737,15 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 
 	/* the framework checked body_len >= msg_req_body_min(opcode) */
 	switch (h->opcode) {
+	case MSG_OP_OST_SETCAP: {
+		struct msg_ost_cap oc;
+
+		memcpy(&oc, body, sizeof(oc));
+		rc = oss_ost_setcap(o, oc.ost, oc.capacity_bytes);
+		if (rc < 0)
+			return rc;
+		return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+	}
 	case MSG_OP_OST_READ:
 	case MSG_OP_OST_WRITE:
 	case MSG_OP_OST_PUNCH:
@@ -736,7 +852,8 @@ oss_stats(void *ctx, char *buf, size_t cap)
 
 		EMIT("ost%u_capacity %llu\nost%u_used %llu\n"
 		    "ost%u_objects %llu\n",
-		    t->idx, (unsigned long long)t->capacity, t->idx,
+		    t->idx, (unsigned long long)atomic_load(&t->capacity),
+		    t->idx,
 		    (unsigned long long)t->used, t->idx,
 		    (unsigned long long)t->objects);
 	}

@@ -7,7 +7,12 @@
  * the allocated bytes (st_blocks * 512) of its objects, scanned at start and
  * adjusted on every write, punch and destroy. A write reserves its possible
  * growth before it runs, so concurrent writes never together exceed the
- * capacity; past it, OST_WRITE fails with -ENOSPC.
+ * capacity; past it, OST_WRITE fails with -ENOSPC. The capacity is the one
+ * last set by OST_SETCAP or --ost IDX:DIR:CAP, kept in DIR/CAPACITY
+ * (decimal bytes, written atomically by this process only) so a restart
+ * enforces it at once; an OST never told one is bounded by its file
+ * system's size until it is. Lowering it below the usage is allowed: then
+ * every write that needs space fails.
  *
  * Descriptors: the process may hold at most 20,000 descriptors, so object
  * files are opened through a bounded LRU cache (struct oss_obj, refcounted;
@@ -33,6 +38,8 @@
  *   OST_GETATTR  msg_obj; reply msg_obj_attr; missing: -ENOENT
  *   OST_STATFS   msg_obj (ost only); reply msg_statfs, bsize 4096,
  *                blocks = capacity / 4096, files = objects
+ *   OST_SETCAP   msg_ost_cap (admin): the OST's capacity, stored before
+ *                the reply; 0 bytes is -EINVAL
  * An unknown OST index is -ENODEV; any other opcode -EOPNOTSUPP.
  */
 #ifndef FSX_OSS_H
@@ -58,15 +65,19 @@ void		 oss_free(struct oss *o);	/* NULL ok */
 void		 oss_set_direct(struct oss *o, int on);
 /*
  * Serve OST `idx` from `dir` (DIR/O is created if missing; the O/xx
- * subdirectories on first use) with `capacity` bytes; scans the existing
- * objects.
+ * subdirectories on first use) with `capacity` bytes (0: the one stored in
+ * DIR/CAPACITY, see above); scans the existing objects.
  * 0, -EEXIST for a duplicate index, -E2BIG past OSS_OST_MAX, or -errno.
  */
 int		 oss_ost_add(struct oss *o, uint32_t idx, const char *dir,
 		    uint64_t capacity);
 int		 oss_nost(const struct oss *o);
+/* OST_SETCAP: store and apply. 0, -ENODEV, -EINVAL (0 bytes), -errno. */
+int		 oss_ost_setcap(struct oss *o, uint32_t idx, uint64_t capacity);
 
-/* Parse "IDX:DIR:CAPACITY_BYTES" (DIR may contain ':'). 0 or -EINVAL. */
+/* Parse "IDX:DIR" or "IDX:DIR:CAPACITY_BYTES" (*capacity 0 when absent).
+ * DIR may contain ':', but a last ":..." starting with a digit or '-' is
+ * read as the capacity (and must be one). 0 or -EINVAL. */
 int		 oss_ost_parse(const char *spec, uint32_t *idx, char *dir,
 		    size_t dircap, uint64_t *capacity);
 

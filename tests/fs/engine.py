@@ -34,6 +34,11 @@ MSG_F_REPLY = 0x1
 OP_HELLO, OP_PING, OP_STATS = 1, 2, 3
 OP_MDS_GETATTR = 42
 OP_OST_STATFS = 27
+OP_MDS_OSTMAP = 40
+OP_MDS_OSTADD = 63                         # admin: bulk msg_ost_ent[]
+OP_OST_SETCAP = 64                         # admin: body msg_ost_cap
+OST_ENT = struct.Struct('<IHH48sQ')        # msg_ost_ent, 64 bytes
+OST_CAP = struct.Struct('<IIQ')            # msg_ost_cap, 16 bytes
 LOV_MAGIC = 0x0BD10BD0
 LOV_HDR = struct.Struct('<IIiiII')          # msg_layout, 24 bytes
 LOV_ENT = struct.Struct('<IIQ')             # msg_layout_ent, 16 bytes
@@ -121,6 +126,31 @@ class Client:
     def ping(self):
         h, body, _ = self.call(OP_PING)
         return h[4], body
+
+    def checked(self, op, body=b'', bulk=b''):
+        """call(), raising OSError for an error status."""
+        h, rbody, rbulk = self.call(op, body, bulk)
+        if h[4] != 0:
+            raise OSError(-h[4], 'opcode %d: %s' % (op, os.strerror(-h[4])))
+        return rbody, rbulk
+
+    def ostadd(self, ents):
+        """MDS_OSTADD of [(idx, host, port, capacity)]."""
+        bulk = b''.join(OST_ENT.pack(i, p, 0, h.encode(), c)
+                        for i, h, p, c in ents)
+        self.checked(OP_MDS_OSTADD, bulk=bulk)
+
+    def setcap(self, ost, capacity):
+        self.checked(OP_OST_SETCAP, OST_CAP.pack(ost, 0, capacity))
+
+    def ostmap(self):
+        """MDS_OSTMAP: [(idx, host, port, capacity)]."""
+        _, bulk = self.checked(OP_MDS_OSTMAP)
+        out = []
+        for k in range(0, len(bulk), OST_ENT.size):
+            i, p, _, h, c = OST_ENT.unpack_from(bulk, k)
+            out.append((i, h.split(b'\0')[0].decode(), p, c))
+        return out
 
     def close(self):
         self.sock.close()
@@ -384,34 +414,53 @@ class Engine:
                 d = os.path.join(self.dir, 'ost%04d' % i)
                 os.makedirs(d)
                 self.ost_dirs[i] = d
-                argv += ['--ost', '%d:%s:%d' % (i, d, ost_capacity)]
+                argv += ['--ost', '%d:%s' % (i, d)]   # capacity: SETCAP
             srv = Server('fsx-oss', argv, self.dir, 'oss%d' % s)
             self.oss.append(srv)
             for i in idxs:
                 self.ost_of_oss[i] = srv
         self.mds_dir = os.path.join(self.dir, 'mds')
         os.makedirs(self.mds_dir)
-        self.ost_map = os.path.join(self.dir, 'ost-map')
         self.mds = None
         self.mounts = []
 
     def start(self):
+        """Start the OSSes, then the MDS, then tell them the topology over
+        the protocol, as fsxd does: SETCAP to every OSS, OSTADD with every
+        OST and SETCAP to the MDS."""
         try:
             for s in self.oss:
                 s.start()
-            with open(self.ost_map, 'w') as f:
-                for i in sorted(self.ost_dirs):
-                    f.write('%d 127.0.0.1 %d %d\n' % (i, self.ost_of_oss[i].port,
-                                                     self.ost_capacity))
             self.mds = Server('fsx-mds', ['--dir', self.mds_dir,
-                                          '--secret-file', self.secret_file,
-                                          '--ost-map', self.ost_map],
+                                          '--secret-file', self.secret_file],
                               self.dir, 'mds')
             self.mds.start()
+            self.tell_topology()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def admin(self, srv):
+        """An authenticated protocol client of one engine process."""
+        return Client(srv.port, self.secret)
+
+    def tell_topology(self, capacity=None):
+        cap = capacity or self.ost_capacity
+        for i in sorted(self.ost_dirs):
+            c = self.admin(self.ost_of_oss[i])
+            try:
+                c.setcap(i, cap)
+            finally:
+                c.close()
+        c = self.admin(self.mds)
+        try:
+            c.ostadd([(i, '127.0.0.1', self.ost_of_oss[i].port, cap)
+                      for i in sorted(self.ost_dirs)])
+            for i in sorted(self.ost_dirs):
+                c.setcap(i, cap)
+        finally:
+            c.close()
 
     def mount(self, name='mnt', opts=None, foreground=True):
         m = Mount(self, os.path.join(self.dir, name), opts, foreground)

@@ -26,6 +26,7 @@
 #include "core/util.h"
 #include "fsc/fsc.h"
 #include "fsc/fsc_int.h"
+#include "msg/msg.h"
 
 Suite	*fsc_suite(void);
 
@@ -269,13 +270,12 @@ live_start_oss(int port)
 static int
 live_start_mds(int port)
 {
-	char bin[600], pf[600], sf[600], mf[600], dir[600], la[64], pidf[600];
+	char bin[600], pf[600], sf[600], dir[600], la[64], pidf[600];
 	char *argv[] = { bin, "--dir", dir, "--listen", la,
-	    "--port-file", pf, "--secret-file", sf, "--ost-map", mf, NULL };
+	    "--port-file", pf, "--secret-file", sf, NULL };
 
 	snprintf(bin, sizeof(bin), "%s/fsx-mds", live_bin);
 	snprintf(sf, sizeof(sf), "%s/secret", live_dir);
-	snprintf(mf, sizeof(mf), "%s/ostmap", live_dir);
 	snprintf(dir, sizeof(dir), "%s/mds", live_dir);
 	snprintf(pf, sizeof(pf), "%s/mds.port", live_dir);
 	snprintf(la, sizeof(la), "127.0.0.1:%d", port);
@@ -294,7 +294,9 @@ live_setup(void)
 {
 	char bin[600], sf[600], mf[600], hex[80];
 	const char *b = getenv("FSX_BIN");
-	char *map;
+	struct msg_ost_ent e[2];
+	struct iovec iov = { e, sizeof(e) };
+	int fd;
 
 	snprintf(live_bin, sizeof(live_bin), "%s", b ? b : "build/bin");
 	snprintf(bin, sizeof(bin), "%s/fsx-mds", live_bin);
@@ -312,12 +314,22 @@ live_setup(void)
 	file_write_atomic(sf, hex, strlen(hex));
 	if (live_start_oss(0) < 0)
 		return;
-	snprintf(mf, sizeof(mf), "%s/ostmap", live_dir);
-	map = xasprintf("0 127.0.0.1 %d 1073741824\n1 127.0.0.1 %d "
-	    "1073741824\n", live_oss_port, live_oss_port);
-	file_write_atomic(mf, map, strlen(map));
-	free(map);
-	live_ok = live_start_mds(0) == 0;
+	if (live_start_mds(0) < 0)
+		return;
+	/* the MDS learns its OSTs once; its store keeps them over restarts */
+	memset(e, 0, sizeof(e));
+	for (int i = 0; i < 2; i++) {
+		e[i].ost = (uint32_t)i;
+		e[i].port = (uint16_t)live_oss_port;
+		snprintf(e[i].host, sizeof(e[i].host), "127.0.0.1");
+		e[i].capacity = 1073741824;
+	}
+	fd = msg_connect("127.0.0.1", live_mds_port, live_secret, NULL);
+	if (fd < 0)
+		return;
+	live_ok = msg_call(fd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1, NULL,
+	    0, NULL, NULL, 0, NULL) == 0;
+	close(fd);
 }
 
 /* Kill what a forked test restarted (its pid is only in the file). */

@@ -1126,19 +1126,41 @@ mds_connect(int port, const uint8_t *secret)
 	return fd;
 }
 
+/* OSTADD of OSTs 0..n-1, all on 127.0.0.1:oss_port with 1 GiB each. */
+static int
+ostadd(int port, const uint8_t *secret, int oss_port, unsigned n)
+{
+	struct msg_ost_ent e[8];
+	struct iovec iov = { e, n * sizeof(e[0]) };
+	int fd = mds_connect(port, secret), rc;
+
+	if (fd < 0)
+		return fd;
+	memset(e, 0, sizeof(e));
+	for (unsigned i = 0; i < n && i < 8; i++) {
+		e[i].ost = i;
+		e[i].port = (uint16_t)oss_port;
+		snprintf(e[i].host, sizeof(e[i].host), "127.0.0.1");
+		e[i].capacity = 1073741824;
+	}
+	rc = msg_call(fd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1, NULL, 0,
+	    NULL, NULL, 0, NULL);
+	close(fd);
+	return rc;
+}
+
 START_TEST(mds_wire_create_survives_kill9)
 {
 	char *mds = bin_path("fsx-mds"), *oss = bin_path("fsx-oss");
 	char *secf = xasprintf("%s/secret", tdir);
-	char *mapf = xasprintf("%s/ostmap", tdir);
 	char *mport = xasprintf("%s/mds.port", tdir);
 	char *oport = xasprintf("%s/oss.port", tdir);
 	char *mdir = xasprintf("%s/mdsdir", tdir);
 	char *odir = xasprintf("%s/ost", tdir);
-	char hexs[2 * MSG_SECRET_LEN + 2], *map;
+	char hexs[2 * MSG_SECRET_LEN + 2];
 	uint8_t secret[MSG_SECRET_LEN];
 	pid_t opid = -1, mpid;
-	int port, fd, have_oss;
+	int port, fd, have_oss, oss_port;
 
 	if (access(mds, X_OK) != 0) {
 		fprintf(stderr, "mds_wire: %s not built, skipped\n", mds);
@@ -1170,14 +1192,11 @@ START_TEST(mds_wire_create_survives_kill9)
 		}
 	} else
 		port = 1;
-	map = xasprintf("0 127.0.0.1 %d 1073741824\n1 127.0.0.1 %d "
-	    "1073741824\n", port, port);
-	ck_assert_int_eq(file_write_atomic(mapf, map, strlen(map)), 0);
-	free(map);
+	oss_port = port;
 	for (int round = 0; round < 2; round++) {
 		char *argv[] = { mds, "--dir", mdir, "--listen",
 		    "127.0.0.1:0", "--port-file", mport, "--secret-file",
-		    secf, "--ost-map", mapf, NULL };
+		    secf, NULL };
 		struct msg_create cr;
 		struct msg_open_rep orep;
 		struct msg_attr a;
@@ -1190,6 +1209,9 @@ START_TEST(mds_wire_create_survives_kill9)
 		mpid = spawn(argv);
 		port = wait_port(mport);
 		ck_assert_int_gt(port, 0);
+		/* the map is told once; the store keeps it for round 1 */
+		if (round == 0)
+			ck_assert_int_eq(ostadd(port, secret, oss_port, 2), 0);
 		fd = mds_connect(port, secret);
 		ck_assert_int_ge(fd, 0);
 		if (round == 0) {
@@ -1226,7 +1248,6 @@ out:
 	free(mds);
 	free(oss);
 	free(secf);
-	free(mapf);
 	free(mport);
 	free(oport);
 	free(mdir);
@@ -1338,13 +1359,11 @@ START_TEST(mds_wire_acked_changes_survive_kill9)
 {
 	char *mds = bin_path("fsx-mds");
 	char *secf = xasprintf("%s/secret", tdir);
-	char *mapf = xasprintf("%s/ostmap", tdir);
 	char *mport = xasprintf("%s/mds.port", tdir);
 	char *mdir = xasprintf("%s/mdsdir", tdir);
 	char *dbpath = xasprintf("%s/mds.db", mdir);
 	char *argv[] = { mds, "--dir", mdir, "--listen", "127.0.0.1:0",
-	    "--port-file", mport, "--secret-file", secf, "--ost-map", mapf,
-	    NULL };
+	    "--port-file", mport, "--secret-file", secf, NULL };
 	char hexs[2 * MSG_SECRET_LEN + 2];
 	struct kclient k[KILL_CLIENTS];
 	uint8_t secret[MSG_SECRET_LEN];
@@ -1361,11 +1380,10 @@ START_TEST(mds_wire_acked_changes_survive_kill9)
 	hex_encode(secret, sizeof(secret), hexs);
 	strcat(hexs, "\n");
 	ck_assert_int_eq(file_write_atomic(secf, hexs, strlen(hexs)), 0);
-	ck_assert_int_eq(file_write_atomic(mapf, "0 127.0.0.1 1 1073741824\n",
-	    25), 0);
 	mpid = spawn(argv);
 	port = wait_port(mport);
 	ck_assert_int_gt(port, 0);
+	ck_assert_int_eq(ostadd(port, secret, 1, 1), 0);	/* no OSS there */
 	for (int i = 0; i < KILL_CLIENTS; i++) {
 		k[i].port = port;
 		k[i].id = i;
@@ -1431,26 +1449,41 @@ START_TEST(mds_wire_acked_changes_survive_kill9)
 out:
 	free(mds);
 	free(secf);
-	free(mapf);
 	free(mport);
 	free(mdir);
 	free(dbpath);
 }
 END_TEST
 
-/* Start an OSS with OSTs 0 and 1 and an MDS on a map pointing at it. */
+/* Start an OSS with OSTs 0 and 1 and an MDS, then tell the MDS about
+ * them with OSTADD. */
 struct wire {
-	char	*secf, *mapf, *mport, *oport, *mdir, *odir;
+	char	*secf, *mport, *oport, *mdir, *odir;
 	uint8_t	 secret[MSG_SECRET_LEN];
 	pid_t	 opid, mpid;
 	int	 oport_n, mport_n;
 };
 
+/* (Re)start the MDS of w; 0 or -1. */
+static int
+wire_mds_start(struct wire *w)
+{
+	char *mds = bin_path("fsx-mds");
+	char *argv[] = { mds, "--dir", w->mdir, "--listen", "127.0.0.1:0",
+	    "--port-file", w->mport, "--secret-file", w->secf, NULL };
+
+	unlink(w->mport);
+	w->mpid = spawn(argv);
+	free(mds);
+	w->mport_n = wait_port(w->mport);
+	return w->mport_n < 0 ? -1 : 0;
+}
+
 static int
 wire_start(struct wire *w)
 {
 	char *mds = bin_path("fsx-mds"), *oss = bin_path("fsx-oss");
-	char hexs[2 * MSG_SECRET_LEN + 2], *map;
+	char hexs[2 * MSG_SECRET_LEN + 2];
 	char *o0, *o1;
 	int rc = -1;
 
@@ -1459,7 +1492,6 @@ wire_start(struct wire *w)
 	if (access(mds, X_OK) != 0 || access(oss, X_OK) != 0)
 		goto out;
 	w->secf = xasprintf("%s/secret", tdir);
-	w->mapf = xasprintf("%s/ostmap", tdir);
 	w->mport = xasprintf("%s/mds.port", tdir);
 	w->oport = xasprintf("%s/oss.port", tdir);
 	w->mdir = xasprintf("%s/mdsdir", tdir);
@@ -1482,19 +1514,9 @@ wire_start(struct wire *w)
 	w->oport_n = wait_port(w->oport);
 	if (w->oport_n < 0)
 		goto out;
-	map = xasprintf("0 127.0.0.1 %d 1073741824\n1 127.0.0.1 %d "
-	    "1073741824\n", w->oport_n, w->oport_n);
-	file_write_atomic(w->mapf, map, strlen(map));
-	free(map);
-	{
-		char *argv[] = { mds, "--dir", w->mdir, "--listen",
-		    "127.0.0.1:0", "--port-file", w->mport, "--secret-file",
-		    w->secf, "--ost-map", w->mapf, NULL };
-
-		w->mpid = spawn(argv);
-	}
-	w->mport_n = wait_port(w->mport);
-	rc = w->mport_n < 0 ? -1 : 0;
+	if (wire_mds_start(w) < 0)
+		goto out;
+	rc = ostadd(w->mport_n, w->secret, w->oport_n, 2) == 0 ? 0 : -1;
 out:
 	free(mds);
 	free(oss);
@@ -1513,7 +1535,6 @@ wire_stop(struct wire *w)
 		waitpid(w->opid, NULL, 0);
 	}
 	free(w->secf);
-	free(w->mapf);
 	free(w->mport);
 	free(w->oport);
 	free(w->mdir);
@@ -1646,52 +1667,82 @@ START_TEST(mds_wire_glimpse_statfs_destroy)
 		ck_assert_int_eq(rc, -EPROTO);
 	}
 	close(mfd);
-	/* SIGHUP re-reads the map; OSTADD adds to it (and saves it) */
+	/* OSTADD adds OSTs and updates known ones; SETCAP changes one
+	 * capacity; the map is in the store, so a restart keeps it */
 	{
-		char *map = xasprintf("0 127.0.0.1 %d 1073741824\n"
-		    "1 127.0.0.1 %d 1073741824\n2 127.0.0.1 %d 1073741824\n",
-		    w.oport_n, w.oport_n, w.oport_n);
-		struct msg_ost_ent add;
-		struct iovec iov = { &add, sizeof(add) };
-		char *txt = NULL;
-		size_t tlen;
+		struct msg_ost_ent add[2];
+		struct msg_ost_cap oc;
+		struct iovec iov = { add, sizeof(add) };
 
-		file_write_atomic(w.mapf, map, strlen(map));
-		free(map);
-		kill(w.mpid, SIGHUP);
 		mfd = mds_connect(w.mport_n, w.secret);
 		ck_assert_int_ge(mfd, 0);
-		for (int i = 0; i < 100; i++) {
-			rc = msg_call(mfd, MSG_OP_MDS_OSTMAP, 0, NULL, 0, NULL,
-			    0, NULL, 0, &rlen, ents, sizeof(ents), &blen);
-			ck_assert_int_eq(rc, 0);
-			if (blen == 3 * sizeof(struct msg_ost_ent))
-				break;
-			usleep(20000);
+		memset(add, 0, sizeof(add));
+		for (int i = 0; i < 2; i++) {
+			add[i].ost = 2 + (uint32_t)i;
+			add[i].port = (uint16_t)w.oport_n;
+			snprintf(add[i].host, sizeof(add[i].host),
+			    "127.0.0.1");
+			add[i].capacity = 1024;
 		}
-		ck_assert_uint_eq(blen, 3 * sizeof(struct msg_ost_ent));
-		memset(&add, 0, sizeof(add));
-		add.ost = 3;
-		add.port = (uint16_t)w.oport_n;
-		snprintf(add.host, sizeof(add.host), "127.0.0.1");
-		add.capacity = 1024;
+		for (int again = 0; again < 2; again++) {	/* idempotent */
+			rc = msg_call(mfd, MSG_OP_MDS_OSTADD, 0, NULL, 0,
+			    &iov, 1, NULL, 0, &rlen, NULL, 0, &blen);
+			ck_assert_int_eq(rc, 0);
+		}
+		add[0].capacity = 4096;		/* an update by OSTADD */
+		iov.iov_len = sizeof(add[0]);
 		rc = msg_call(mfd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1,
 		    NULL, 0, &rlen, NULL, 0, &blen);
 		ck_assert_int_eq(rc, 0);
-		rc = msg_call(mfd, MSG_OP_MDS_OSTMAP, 0, NULL, 0, NULL, 0,
-		    NULL, 0, &rlen, ents, sizeof(ents), &blen);
+		memset(&oc, 0, sizeof(oc));
+		oc.ost = 3;
+		oc.capacity_bytes = 8192;
+		rc = msg_call(mfd, MSG_OP_OST_SETCAP, 0, &oc, sizeof(oc), NULL,
+		    0, NULL, 0, &rlen, NULL, 0, &blen);
 		ck_assert_int_eq(rc, 0);
-		ck_assert_uint_eq(blen, 4 * sizeof(struct msg_ost_ent));
-		ck_assert_uint_eq(ents[3].ost, 3);
-		ck_assert_int_eq(file_read_all(w.mapf, &txt, &tlen, 4096), 0);
-		ck_assert_ptr_nonnull(strstr(txt, "3 127.0.0.1"));
-		free(txt);
+		oc.ost = 9;			/* never added */
+		rc = msg_call(mfd, MSG_OP_OST_SETCAP, 0, &oc, sizeof(oc), NULL,
+		    0, NULL, 0, &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, -ENODEV);
+		oc.ost = 3;
+		oc.capacity_bytes = 0;
+		rc = msg_call(mfd, MSG_OP_OST_SETCAP, 0, &oc, sizeof(oc), NULL,
+		    0, NULL, 0, &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, -EINVAL);
 		/* a malformed OSTADD changes nothing */
-		iov.iov_len = sizeof(add) - 1;
+		add[0].capacity = 1;
+		iov.iov_len = sizeof(add[0]) - 1;
+		rc = msg_call(mfd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1,
+		    NULL, 0, &rlen, NULL, 0, &blen);
+		ck_assert_int_eq(rc, -EINVAL);
+		add[0].port = 0;
+		iov.iov_len = sizeof(add);
 		rc = msg_call(mfd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1,
 		    NULL, 0, &rlen, NULL, 0, &blen);
 		ck_assert_int_eq(rc, -EINVAL);
 		close(mfd);
+
+		for (int round = 0; round < 2; round++) {
+			if (round == 1) {	/* restart: nothing re-sent */
+				kill(w.mpid, SIGTERM);
+				waitpid(w.mpid, NULL, 0);
+				ck_assert_int_eq(wire_mds_start(&w), 0);
+			}
+			mfd = mds_connect(w.mport_n, w.secret);
+			ck_assert_int_ge(mfd, 0);
+			rc = msg_call(mfd, MSG_OP_MDS_OSTMAP, 0, NULL, 0, NULL,
+			    0, NULL, 0, &rlen, ents, sizeof(ents), &blen);
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_eq(blen, 4 * sizeof(struct msg_ost_ent));
+			ck_assert_uint_eq(ents[0].capacity, 1073741824);
+			ck_assert_uint_eq(ents[2].ost, 2);
+			ck_assert_uint_eq(ents[2].capacity, 4096);
+			ck_assert_uint_eq(ents[3].ost, 3);
+			ck_assert_uint_eq(ents[3].port, w.oport_n);
+			ck_assert_str_eq(ents[3].host, "127.0.0.1");
+			ck_assert_uint_eq(ents[3].capacity, 8192);
+			close(mfd);
+		}
 	}
 	close(ofd);
 	wire_stop(&w);
@@ -1757,7 +1808,7 @@ START_TEST(mds_wire_second_engine_on_store_exits)
 	{
 		char *argv[] = { mds, "--dir", w.mdir, "--listen",
 		    "127.0.0.1:0", "--port-file", p2, "--secret-file",
-		    w.secf, "--ost-map", w.mapf, NULL };
+		    w.secf, NULL };
 
 		ck_assert_int_eq(run_to_exit(argv, errf), 1);
 	}
@@ -1768,7 +1819,7 @@ START_TEST(mds_wire_second_engine_on_store_exits)
 	free(want);
 	free(txt);
 	txt = NULL;
-	o0 = xasprintf("0:%s0:1073741824", w.odir);
+	o0 = xasprintf("0:%s0", w.odir);
 	{
 		char *argv[] = { oss, "--listen", "127.0.0.1:0",
 		    "--port-file", p2, "--secret-file", w.secf, "--ost", o0,

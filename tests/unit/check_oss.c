@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,8 +35,9 @@ static struct msg_srv *srv;
 static int port;
 static int cfd = -1;
 
+/* OSTs 0 and 1 with these capacities (0: what DIR/CAPACITY says). */
 static void
-start_srv(int fdcache)
+start_srv_caps(int fdcache, uint64_t cap0, uint64_t cap1)
 {
 	struct msg_srv_conf conf;
 	char *d0 = xasprintf("%s/ost0", tmpdir), *d1 = xasprintf("%s/ost1",
@@ -41,9 +45,9 @@ start_srv(int fdcache)
 
 	oss = oss_new(fdcache);
 	ck_assert_ptr_nonnull(oss);
-	ck_assert_int_eq(oss_ost_add(oss, 0, d0, CAP_BIG), 0);
-	ck_assert_int_eq(oss_ost_add(oss, 1, d1, CAP_SMALL), 0);
-	ck_assert_int_eq(oss_ost_add(oss, 1, d1, CAP_SMALL), -EEXIST);
+	ck_assert_int_eq(oss_ost_add(oss, 0, d0, cap0), 0);
+	ck_assert_int_eq(oss_ost_add(oss, 1, d1, cap1), 0);
+	ck_assert_int_eq(oss_ost_add(oss, 1, d1, cap1), -EEXIST);
 	free(d0);
 	free(d1);
 	memset(&conf, 0, sizeof(conf));
@@ -59,6 +63,12 @@ start_srv(int fdcache)
 	ck_assert_int_eq(msg_srv_start(srv), 0);
 	cfd = msg_connect("127.0.0.1", port, sec, NULL);
 	ck_assert_int_ge(cfd, 0);
+}
+
+static void
+start_srv(int fdcache)
+{
+	start_srv_caps(fdcache, CAP_BIG, CAP_SMALL);
 }
 
 static void
@@ -293,6 +303,78 @@ START_TEST(oss_statfs_and_enospc)
 	ck_assert_uint_eq(sf.files, 2);
 	/* the big OST is unaffected */
 	ck_assert_int_eq(owrite(cfd, 0, 2, 0, buf, 1024 * 1024, 0, NULL), 0);
+	free(buf);
+}
+END_TEST
+
+static int
+setcap(int fd, uint32_t ost, uint64_t cap)
+{
+	struct msg_ost_cap oc = { .ost = ost, .capacity_bytes = cap };
+
+	return msg_call(fd, MSG_OP_OST_SETCAP, 0, &oc, sizeof(oc), NULL, 0,
+	    NULL, 0, NULL, NULL, 0, NULL);
+}
+
+/* SETCAP lowers (or raises) the quota at once, statfs reports it, and
+ * DIR/CAPACITY keeps it for the next start; only after HELLO. */
+START_TEST(oss_setcap_enforced_and_kept)
+{
+	struct msg_statfs sf;
+	struct msg_hdr h;
+	struct msg_ost_cap oc = { .ost = 0, .capacity_bytes = 4096 };
+	uint8_t *buf = calloc(1, 256 * 1024);
+	char *path = xasprintf("%s/ost0/CAPACITY", tmpdir), *txt = NULL;
+	uint64_t used;
+	int raw;
+
+	ck_assert_int_eq(owrite(cfd, 0, 1, 0, buf, 128 * 1024, 0, NULL), 0);
+	ck_assert_int_eq(oss_ost_usage(oss, 0, &used, NULL), 0);
+	/* lower it to what is used plus 64 KiB */
+	ck_assert_int_eq(setcap(cfd, 0, used + 65536), 0);
+	ck_assert_int_eq(oobj(cfd, MSG_OP_OST_STATFS, 0, 0, &sf, sizeof(sf)),
+	    0);
+	ck_assert_uint_eq(sf.blocks, (used + 65536) / 4096);
+	ck_assert_uint_eq(sf.bfree, 65536 / 4096);
+	ck_assert_int_eq(owrite(cfd, 0, 2, 0, buf, 128 * 1024, 0, NULL),
+	    -ENOSPC);
+	ck_assert_int_eq(owrite(cfd, 0, 2, 0, buf, 32 * 1024, 0, NULL), 0);
+	ck_assert_int_eq(file_read_all(path, &txt, NULL, 64), 0);
+	ck_assert_uint_eq(strtoull(txt, NULL, 10), used + 65536);
+	free(txt);
+	/* refused: unknown OST, zero bytes */
+	ck_assert_int_eq(setcap(cfd, 9, 1 << 20), -ENODEV);
+	ck_assert_int_eq(setcap(cfd, 0, 0), -EINVAL);
+	/* before HELLO it is a protocol error and changes nothing */
+	raw = socket(AF_INET, SOCK_STREAM, 0);
+	{
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+		    .sin_port = htons((uint16_t)port),
+		    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+		ck_assert_int_eq(connect(raw, (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
+	ck_assert_int_eq(msg_send(raw, MSG_OP_OST_SETCAP, 0, 1, 0, &oc,
+	    sizeof(oc), NULL, 0), 0);
+	ck_assert_int_eq(msg_recv_hdr(raw, &h), 0);
+	ck_assert_int_eq(h.status, -EPROTO);
+	close(raw);
+	/* a restart without a capacity takes the stored one */
+	stop_srv();
+	start_srv_caps(0, 0, 0);
+	ck_assert_int_eq(oobj(cfd, MSG_OP_OST_STATFS, 0, 0, &sf, sizeof(sf)),
+	    0);
+	ck_assert_uint_eq(sf.blocks, (used + 65536) / 4096);
+	ck_assert_int_eq(oobj(cfd, MSG_OP_OST_STATFS, 1, 0, &sf, sizeof(sf)),
+	    0);
+	ck_assert_uint_eq(sf.blocks, CAP_SMALL / 4096);
+	ck_assert_int_eq(owrite(cfd, 0, 3, 0, buf, 128 * 1024, 0, NULL),
+	    -ENOSPC);
+	/* raising it makes room */
+	ck_assert_int_eq(setcap(cfd, 0, CAP_BIG), 0);
+	ck_assert_int_eq(owrite(cfd, 0, 3, 0, buf, 128 * 1024, 0, NULL), 0);
+	free(path);
 	free(buf);
 }
 END_TEST
@@ -621,6 +703,14 @@ START_TEST(oss_ost_parse_specs)
 	ck_assert_int_eq(oss_ost_parse("x:/a:1", &idx, dir, sizeof(dir),
 	    &cap), -EINVAL);
 	ck_assert_int_eq(oss_ost_parse("1:/a", &idx, dir, sizeof(dir),
+	    &cap), 0);
+	ck_assert_str_eq(dir, "/a");
+	ck_assert_uint_eq(cap, 0);
+	ck_assert_int_eq(oss_ost_parse("1:/a:b/c", &idx, dir, sizeof(dir),
+	    &cap), 0);
+	ck_assert_str_eq(dir, "/a:b/c");
+	ck_assert_uint_eq(cap, 0);
+	ck_assert_int_eq(oss_ost_parse("1:", &idx, dir, sizeof(dir),
 	    &cap), -EINVAL);
 	ck_assert_int_eq(oss_ost_parse("1::5", &idx, dir, sizeof(dir),
 	    &cap), -EINVAL);
@@ -643,6 +733,7 @@ oss_suite(void)
 	tcase_add_test(tc, oss_missing_objects_read_as_holes);
 	tcase_add_test(tc, oss_create_punch_destroy);
 	tcase_add_test(tc, oss_statfs_and_enospc);
+	tcase_add_test(tc, oss_setcap_enforced_and_kept);
 	tcase_add_test(tc, oss_bad_requests_fail_cleanly);
 	tcase_add_test(tc, oss_restart_rescans_usage);
 	tcase_add_test(tc, oss_fd_cache_stays_bounded);
