@@ -48,7 +48,7 @@ MIGRATIONS = $(sort $(wildcard migrations/*.sql))
 $(O)/gen/migrations.h: $(MIGRATIONS) tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh db_migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
-$(O)/obj/src/db/db.o: $(O)/gen/migrations.h
+$(O)/obj/src/db/db.o $(O)/obj/tests/unit/check_db.o: $(O)/gen/migrations.h
 # The API model (api/model.json) for the validator in api/model.c.
 $(O)/gen/model_json.h: api/model.json tools/embed.sh
 	@mkdir -p $(dir $@)

@@ -3,9 +3,14 @@
  * and fsx-local's mount-info. The rules of each request live in
  * api_fs_desc.c; here are identity, idempotency, quotas, storage and jobs.
  *
- * A file system is one row of `file_systems`: its description (the JSON
- * DescribeFileSystems shows) plus the columns we query by. The lifecycle
- * column is the truth; the description's Lifecycle is set from it on output.
+ * A file system is one row of `file_systems` (src/db/db_fs.c): its
+ * description (the JSON DescribeFileSystems shows) plus the columns we
+ * query by. The lifecycle column is the truth; the description's Lifecycle
+ * is set from it on output.
+ *
+ * Each mutating handler is one transaction (db_tx) that validates, stores
+ * and queues a job; the provisioner runs the job and reports typed results,
+ * which api_fs_apply() turns into the stored description.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +28,7 @@
 #include "api_ops.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/kinds.h"
 #include "core/util.h"
 #include "db/db.h"
 #include "prov.h"
@@ -30,22 +36,14 @@
 #define FS_PAGE_MAX	100		/* items per page when MaxResults is larger */
 #define TOKEN_MEMBER	"ClientRequestToken"
 
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
-}
-
 static json_t *
-fs_doc_out(const char *doc, const char *lifecycle)
+fs_doc_out(const char *doc, enum fs_lifecycle lc)
 {
 	json_t *d = json_loads(doc, 0, NULL);
 
 	if (d == NULL)
 		return NULL;
-	json_object_set_new(d, "Lifecycle", json_string(lifecycle));
+	json_object_set_new(d, "Lifecycle", json_string(fs_lifecycle_name(lc)));
 	return d;
 }
 
@@ -53,50 +51,58 @@ json_t *
 api_fs_load(const struct api_ctx *cx, const char *fs_id, char *lifecycle,
     size_t lifecycle_len)
 {
-	static const char q[] = "SELECT doc, lifecycle FROM file_systems"
-	    " WHERE id = ?1 AND account = ?2 AND region = ?3";
-	sqlite3_stmt *st = db_stmt(q);
-	json_t *d = NULL;
+	enum fs_lifecycle lc;
+	json_t *d = api_fs_get(cx, fs_id, &lc);
 
-	if (st == NULL)
+	if (d != NULL && lifecycle != NULL)
+		snprintf(lifecycle, lifecycle_len, "%s", fs_lifecycle_name(lc));
+	return d;
+}
+
+json_t *
+api_fs_get(const struct api_ctx *cx, const char *fs_id, enum fs_lifecycle *lc)
+{
+	struct db_fs row;
+	json_t *d;
+
+	if (fs_id == NULL || db_fs_get(fs_id, cx ? cx->account : NULL,
+	    cx ? cx->region : NULL, &row) < 0)
 		return NULL;
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cx->account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, cx->region, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		d = fs_doc_out(col_text(st, 0), col_text(st, 1));
-		if (lifecycle != NULL)
-			snprintf(lifecycle, lifecycle_len, "%s", col_text(st, 1));
-	}
-	sqlite3_reset(st);
+	d = fs_doc_out(row.doc, row.lifecycle);
+	if (lc != NULL)
+		*lc = row.lifecycle;
+	db_fs_fini(&row);
 	return d;
 }
 
 int
-api_fs_store(const char *fs_id, const json_t *doc, const char *lifecycle)
+api_fs_store(const char *fs_id, const json_t *doc, int lifecycle)
 {
-	static const char q[] = "UPDATE file_systems SET doc = ?2,"
-	    " lifecycle = COALESCE(?3, lifecycle), capacity = ?4 WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(q);
-	json_t *copy;
+	json_t *copy = json_deep_copy(doc);
 	char *text;
 	int rc;
 
-	if (st == NULL)
-		return -EIO;
-	copy = json_deep_copy(doc);
 	json_object_del(copy, "Lifecycle");
 	text = json_dumps(copy, JSON_COMPACT | JSON_REAL_PRECISION(17));
 	json_decref(copy);
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, text, -1, free);
-	if (lifecycle != NULL)
-		sqlite3_bind_text(st, 3, lifecycle, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4,
+	if (text == NULL)
+		return -ENOMEM;
+	rc = db_fs_update(fs_id, text, lifecycle,
 	    json_integer_value(json_object_get(doc, "StorageCapacity")));
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return db_errno(rc);
+	free(text);
+	return rc;
+}
+
+int
+api_tx(int (*fn)(void *arg), void *arg, struct api_error *err,
+    const char *what)
+{
+	int rc = db_tx(fn, arg);
+
+	if (rc < 0 && err->message[0] == '\0')
+		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "could not record %s"
+		    " (%s)", what, strerror(-rc));
+	return rc;
 }
 
 /* The request as compared for idempotency: members sorted, token removed. */
@@ -116,122 +122,89 @@ int
 api_token_check(const struct api_ctx *cx, const json_t *in, char *resource_id,
     size_t len, struct api_error *err)
 {
-	static const char q[] = "SELECT params, resource_id FROM idem_tokens"
-	    " WHERE account = ?1 AND region = ?2 AND op = ?3 AND token = ?4";
 	const char *token = json_string_value(json_object_get(in, TOKEN_MEMBER));
-	sqlite3_stmt *st;
-	char *mine;
-	int ret = 0;
+	char *stored = NULL, *mine;
+	json_t *old, *now;
+	const char *bad = NULL, *k;
+	json_t *v;
+	int rc;
 
 	if (token == NULL)
 		return 0;
-	st = db_stmt(q);
-	if (st == NULL) {
+	rc = db_token_get(cx->account, cx->region, cx->op, token, &stored,
+	    resource_id, len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0) {
 		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state unavailable");
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, cx->account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cx->region, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, cx->op, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, token, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return 0;
-	}
 	mine = token_params(in);
-	if (strcmp(mine, col_text(st, 0)) == 0) {
-		snprintf(resource_id, len, "%s", col_text(st, 1));
-		ret = 1;
-	} else {
-		/* Name the first member whose value differs. */
-		json_t *old = json_loads(col_text(st, 0), 0, NULL);
-		json_t *now = json_loads(mine, 0, NULL);
-		const char *bad = NULL, *k;
-		json_t *v;
-
-		json_object_foreach(now, k, v) {
-			if (!json_equal(v, json_object_get(old, k))) {
-				bad = k;
-				break;
-			}
-		}
-		if (bad == NULL)
-			json_object_foreach(old, k, v)
-				if (json_object_get(now, k) == NULL && bad == NULL)
-					bad = k;
-		api_fail(err, API_E_INCOMPATIBLE_PARAMETER,
-		    "The request uses the same client request token as a previous,"
-		    " but non-identical request. Parameter %s differs.",
-		    bad ? bad : TOKEN_MEMBER);
-		api_error_set(err, "Parameter", json_string(bad ? bad : TOKEN_MEMBER));
-		json_decref(old);
-		json_decref(now);
-		ret = -1;
+	if (strcmp(mine, stored) == 0) {
+		free(mine);
+		free(stored);
+		return 1;
 	}
+	/* Name the first member whose value differs. */
+	old = json_loads(stored, 0, NULL);
+	now = json_loads(mine, 0, NULL);
+	json_object_foreach(now, k, v) {
+		if (!json_equal(v, json_object_get(old, k))) {
+			bad = k;
+			break;
+		}
+	}
+	if (bad == NULL)
+		json_object_foreach(old, k, v)
+			if (json_object_get(now, k) == NULL && bad == NULL)
+				bad = k;
+	api_fail(err, API_E_INCOMPATIBLE_PARAMETER,
+	    "The request uses the same client request token as a previous,"
+	    " but non-identical request. Parameter %s differs.",
+	    bad ? bad : TOKEN_MEMBER);
+	api_error_set(err, "Parameter", json_string(bad ? bad : TOKEN_MEMBER));
+	json_decref(old);
+	json_decref(now);
 	free(mine);
-	sqlite3_reset(st);
-	return ret;
+	free(stored);
+	return -1;
 }
 
 int
 api_token_record(const struct api_ctx *cx, const json_t *in,
     const char *resource_id)
 {
-	static const char q[] = "INSERT OR REPLACE INTO idem_tokens"
-	    " (account, region, op, token, params, resource_id, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	const char *token = json_string_value(json_object_get(in, TOKEN_MEMBER));
-	sqlite3_stmt *st;
+	char *params;
 	int rc;
 
 	if (token == NULL)
 		return 0;
-	st = db_stmt(q);
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, cx->account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cx->region, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, cx->op, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, token, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, token_params(in), -1, free);
-	sqlite3_bind_text(st, 6, resource_id, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 7, now_epoch());
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return db_errno(rc);
+	params = token_params(in);
+	rc = db_token_put(cx->account, cx->region, cx->op, token, params,
+	    resource_id);
+	free(params);
+	return rc;
 }
 
 /* Quota class of a deployment type: scratch, persistent_1, persistent_2. */
 static const char *
 fs_quota_class(const char *deployment)
 {
-	if (strncmp(deployment, "SCRATCH", 7) == 0)
-		return "SCRATCH%";
-	return deployment;
+	return strncmp(deployment, "SCRATCH", 7) == 0 ? "SCRATCH" : deployment;
 }
 
 static int
 fs_quota_check(const struct api_ctx *cx, const char *deployment,
     long long add_storage, int add_count, struct api_error *err)
 {
-	static const char q[] = "SELECT COUNT(*), COALESCE(SUM(capacity), 0)"
-	    " FROM file_systems WHERE account = ?1 AND region = ?2"
-	    " AND deployment LIKE ?3";
-	sqlite3_stmt *st = db_stmt(q);
 	long long count = 0, storage = 0;
 
-	if (st == NULL) {
+	if (db_fs_usage(cx->account, cx->region, fs_quota_class(deployment),
+	    &count, &storage) < 0) {
 		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state unavailable");
 		return -1;
 	}
-	sqlite3_bind_text(st, 1, cx->account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cx->region, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, fs_quota_class(deployment), -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		count = sqlite3_column_int64(st, 0);
-		storage = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_reset(st);
 	if (add_count && count + 1 > cx->conf->q_fs_count) {
 		api_fail(err, API_E_SERVICE_LIMIT_EXCEEDED,
 		    "You have reached the maximum number of file systems (%ld)"
@@ -300,88 +273,98 @@ fs_wrap(json_t *desc)
 	return o;
 }
 
-json_t *
-api_fs_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
+/* OSTs a description's capacity maps to, capped by the configuration. */
+static int
+fs_target_nost(const struct api_ctx *cx, const json_t *desc)
 {
-	static const char ins[] = "INSERT INTO file_systems (id, account, region,"
-	    " lifecycle, deployment, capacity, created, doc, secret)"
-	    " VALUES (?1, ?2, ?3, 'CREATING', ?4, ?5, ?6, ?7, ?8)";
-	struct fs_desc_ctx dc;
-	char fs_id[32], existing[64], secret[65];
-	uint8_t key[32];
-	const char *deployment;
-	json_t *desc = NULL, *ret = NULL;
-	sqlite3_stmt *st;
-	int rc, t;
+	int n = fs_desc_ost_count(desc);
 
-	if (api_tags_check(json_object_get(in, "Tags"), err) < 0)
-		return NULL;
-	if (db_begin() < 0)
-		return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state busy");
-	t = api_token_check(cx, in, existing, sizeof(existing), err);
-	if (t < 0)
-		goto out;
-	if (t == 1) {
-		desc = api_fs_load(cx, existing, NULL, 0);
-		if (desc != NULL) {
-			ret = fs_wrap(desc);
-			desc = NULL;
-			goto out;
-		}
+	if (n > cx->conf->max_ost)
+		n = cx->conf->max_ost;
+	return n < 1 ? 1 : n;
+}
+
+struct fs_create_tx {
+	struct api_ctx		*cx;
+	const json_t		*in;
+	struct api_error	*err;
+	json_t			*desc;		/* out: the new (or replayed) one */
+};
+
+static int
+fs_create_tx(void *arg)
+{
+	struct fs_create_tx *t = arg;
+	struct api_ctx *cx = t->cx;
+	struct fs_desc_ctx dc;
+	struct db_fs row;
+	char existing[64];
+	uint8_t key[(DB_SECRET_HEX - 1) / 2];
+	const char *deployment;
+	int rc;
+
+	rc = api_token_check(cx, t->in, existing, sizeof(existing), t->err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		t->desc = api_fs_get(cx, existing, NULL);
+		if (t->desc != NULL)
+			return 0;
 	}
-	fs_new_id(fs_id, sizeof(fs_id));
+	memset(&row, 0, sizeof(row));
+	fs_new_id(row.id, sizeof(row.id));
 	memset(&dc, 0, sizeof(dc));
 	dc.account = cx->account;
 	dc.region = cx->region;
 	dc.partition = cx->partition;
-	dc.fs_id = fs_id;
+	dc.fs_id = row.id;
 	dc.now = now_epoch();
-	desc = fs_desc_create(in, &dc, err);
-	if (desc == NULL)
-		goto out;
-	deployment = json_string_value(json_object_get(json_object_get(desc,
+	t->desc = fs_desc_create(t->in, &dc, t->err);
+	if (t->desc == NULL)
+		return -1;
+	deployment = json_string_value(json_object_get(json_object_get(t->desc,
 	    "LustreConfiguration"), "DeploymentType"));
 	if (deployment == NULL)
 		deployment = "SCRATCH_1";
-	if (fs_quota_check(cx, deployment, json_integer_value(
-	    json_object_get(desc, "StorageCapacity")), 1, err) < 0)
-		goto out;
+	row.capacity = json_integer_value(json_object_get(t->desc,
+	    "StorageCapacity"));
+	if (fs_quota_check(cx, deployment, row.capacity, 1, t->err) < 0)
+		return -1;
+	snprintf(row.account, sizeof(row.account), "%s", cx->account);
+	snprintf(row.region, sizeof(row.region), "%s", cx->region);
+	snprintf(row.deployment, sizeof(row.deployment), "%s", deployment);
+	row.lifecycle = FS_CREATING;
+	row.created = dc.now;
 	rand_bytes(key, sizeof(key));
-	hex_encode(key, sizeof(key), secret);
-	st = db_stmt(ins);
-	if (st == NULL) {
-		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state unavailable");
-		goto out;
-	}
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, cx->account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, cx->region, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, deployment, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, json_integer_value(json_object_get(desc,
-	    "StorageCapacity")));
-	sqlite3_bind_double(st, 6, dc.now);
-	sqlite3_bind_text(st, 7, "{}", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 8, secret, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || api_fs_store(fs_id, desc, NULL) < 0 ||
-	    api_token_record(cx, in, fs_id) < 0 ||
-	    prov_job_add("create", fs_id, 0) < 0) {
-		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "could not record the file system");
-		goto out;
-	}
-	if (db_commit() < 0) {
-		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "could not record the file system");
-		goto out;
+	hex_encode(key, sizeof(key), row.secret);
+	explicit_bzero(key, sizeof(key));
+	rc = db_fs_insert(&row);
+	if (rc == 0)
+		rc = api_fs_store(row.id, t->desc, -1);
+	if (rc == 0)
+		rc = api_token_record(cx, t->in, row.id);
+	if (rc == 0)
+		rc = db_job_add(JOB_CREATE, row.id, row.capacity,
+		    fs_target_nost(cx, t->desc));
+	explicit_bzero(row.secret, sizeof(row.secret));
+	return rc;
+}
+
+json_t *
+api_fs_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
+{
+	struct fs_create_tx t = { cx, in, err, NULL };
+
+	if (api_tags_check(json_object_get(in, "Tags"), err) < 0)
+		return NULL;
+	if (api_tx(fs_create_tx, &t, err, "the file system") < 0) {
+		json_decref(t.desc);
+		return NULL;
 	}
 	prov_kick();
-	log_info("%s: %s account=%s region=%s", __func__, fs_id, cx->account,
-	    cx->region);
-	return fs_wrap(desc);
-out:
-	db_rollback();
-	json_decref(desc);
-	return ret;
+	log_info("%s: %s account=%s region=%s", __func__, json_string_value(
+	    json_object_get(t.desc, "FileSystemId")), cx->account, cx->region);
+	return fs_wrap(t.desc);
 }
 
 /*
@@ -524,298 +507,419 @@ fs_lcache_put(uint64_t gen, const char *account, const char *region,
  * object) rather than parsed and dumped again: this is the operation
  * clients poll.
  */
+/* A listing being assembled: up to max items after the cursor. */
+struct fs_page {
+	struct buf	 b;
+	long long	 n, max, last;
+	int		 more;
+};
+
+static int
+fs_page_add(void *arg, long long seq, const char *doc, enum fs_lifecycle lc)
+{
+	struct fs_page *pg = arg;
+
+	if (pg->n == pg->max) {
+		pg->more = 1;
+		return 1;
+	}
+	fs_doc_append(&pg->b, doc, fs_lifecycle_name(lc), pg->n == 0);
+	pg->last = seq;
+	pg->n++;
+	return 0;
+}
+
+/* The rows named by ids (each must be the caller's), in seq order after
+ * the cursor. 0, or -1 with err set. */
+static int
+fs_page_ids(struct api_ctx *cx, const json_t *ids, long long after,
+    struct fs_page *pg, struct api_error *err)
+{
+	size_t i, nids = json_array_size(ids);
+	struct db_fs *rows = xcalloc(nids ? nids : 1, sizeof(*rows));
+	int rc = 0;
+
+	for (i = 0; i < nids; i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+
+		if (db_fs_get(id, cx->account, cx->region, &rows[i]) < 0) {
+			api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
+			    "File system '%s' does not exist.", id);
+			rc = -1;
+			goto out;
+		}
+	}
+	/* Emit in seq order, each id once, resuming after the cursor. */
+	for (;;) {
+		struct db_fs *next = NULL;
+
+		for (i = 0; i < nids; i++)
+			if (rows[i].seq > after && (next == NULL ||
+			    rows[i].seq < next->seq))
+				next = &rows[i];
+		if (next == NULL || fs_page_add(pg, next->seq, next->doc,
+		    next->lifecycle) != 0)
+			break;
+		after = next->seq;
+	}
+out:
+	for (i = 0; i < nids; i++)
+		db_fs_fini(&rows[i]);
+	free(rows);
+	return rc;
+}
+
+/*
+ * DescribeFileSystems. The listing is assembled from the stored
+ * descriptions' text (they are written by json_dumps, so each is one JSON
+ * object) rather than parsed and dumped again: this is the operation
+ * clients poll.
+ */
 json_t *
 api_fs_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
-	static const char all[] = "SELECT seq, doc, lifecycle FROM file_systems"
-	    " WHERE account = ?1 AND region = ?2 AND seq > ?3 ORDER BY seq";
-	static const char one[] = "SELECT seq, doc, lifecycle FROM file_systems"
-	    " WHERE id = ?1 AND account = ?2 AND region = ?3";
 	const json_t *ids = json_object_get(in, "FileSystemIds");
 	const json_t *jmax = json_object_get(in, "MaxResults");
 	const char *tok = json_string_value(json_object_get(in, "NextToken"));
-	long long after = 0, max = FS_PAGE_MAX, last = 0, *seqs = NULL;
-	size_t i, nids = json_array_size(ids);
-	long long n = 0;
-	sqlite3_stmt *st;
-	struct buf b;
-	int more = 0;
+	struct fs_page pg = { .max = FS_PAGE_MAX };
+	long long after = 0;
 	uint64_t gen = 0;
 	char *text;
-	json_t *v;
 
-	if (jmax != NULL && json_integer_value(jmax) < max)
-		max = json_integer_value(jmax);
+	if (jmax != NULL && json_integer_value(jmax) < pg.max)
+		pg.max = json_integer_value(jmax);
 	if (tok != NULL && fs_token_decode(tok, &after) < 0)
 		return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
 	if (ids == NULL) {
 		/* read before the query: a commit after it changes it */
 		gen = db_generation();
-		text = fs_lcache_get(gen, cx->account, cx->region, after, max);
+		text = fs_lcache_get(gen, cx->account, cx->region, after, pg.max);
 		if (text != NULL)
 			return api_reply_text(cx, text);
 	}
-	buf_init(&b, 4096);
-	buf_adds(&b, "{\"FileSystems\":[");
-	if (ids == NULL) {
-		st = db_stmt(all);
-		if (st == NULL)
-			goto internal;
-		sqlite3_bind_text(st, 1, cx->account, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, cx->region, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, after);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (n == max) {
-				more = 1;
-				break;
-			}
-			fs_doc_append(&b, col_text(st, 1), col_text(st, 2), n == 0);
-			last = sqlite3_column_int64(st, 0);
-			n++;
+	buf_init(&pg.b, 4096);
+	buf_adds(&pg.b, "{\"FileSystems\":[");
+	if (ids != NULL) {
+		if (fs_page_ids(cx, ids, after, &pg, err) < 0) {
+			buf_fini(&pg.b);
+			return NULL;
 		}
-		sqlite3_reset(st);
-	} else {
-		/* Every listed id must exist for this caller; then seq order. */
-		seqs = xcalloc(nids ? nids : 1, sizeof(*seqs));
-		st = db_stmt(one);
-		if (st == NULL)
-			goto internal;
-		json_array_foreach(ids, i, v) {
-			sqlite3_bind_text(st, 1, json_string_value(v), -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, cx->account, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, cx->region, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) != SQLITE_ROW) {
-				sqlite3_reset(st);
-				free(seqs);
-				buf_fini(&b);
-				return api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
-				    "File system '%s' does not exist.",
-				    json_string_value(v));
-			}
-			seqs[i] = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-		}
-		/* Emit in seq order, each id once, resuming after the cursor. */
-		for (;;) {
-			long long next = -1;
-			size_t at = 0;
-
-			for (i = 0; i < nids; i++)
-				if (seqs[i] > after && (next < 0 || seqs[i] < next)) {
-					next = seqs[i];
-					at = i;
-				}
-			if (next < 0)
-				break;
-			if (n == max) {
-				more = 1;
-				break;
-			}
-			sqlite3_bind_text(st, 1, json_string_value(json_array_get(ids,
-			    at)), -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, cx->account, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, cx->region, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				fs_doc_append(&b, col_text(st, 1), col_text(st, 2), n == 0);
-				n++;
-			}
-			sqlite3_reset(st);
-			after = last = next;
-		}
-		free(seqs);
+	} else if (db_fs_list(cx->account, cx->region, after, fs_page_add,
+	    &pg) < 0) {
+		buf_fini(&pg.b);
+		return api_fail(err, API_E_INTERNAL_SERVER_ERROR,
+		    "state unavailable");
 	}
-	buf_add(&b, "]", 1);
-	if (more) {
-		json_t *t = fs_token_encode(last);
+	buf_add(&pg.b, "]", 1);
+	if (pg.more) {
+		json_t *t = fs_token_encode(pg.last);
 
-		buf_printf(&b, ",\"NextToken\":\"%s\"", json_string_value(t));
+		buf_printf(&pg.b, ",\"NextToken\":\"%s\"", json_string_value(t));
 		json_decref(t);
 	}
-	buf_add(&b, "}", 1);
-	text = buf_take(&b);
+	buf_add(&pg.b, "}", 1);
+	text = buf_take(&pg.b);
 	if (ids == NULL)
-		fs_lcache_put(gen, cx->account, cx->region, after, max, text);
+		fs_lcache_put(gen, cx->account, cx->region, after, pg.max, text);
 	return api_reply_text(cx, text);
-internal:
-	free(seqs);
-	buf_fini(&b);
-	return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state unavailable");
+}
+
+struct fs_update_tx {
+	struct api_ctx		*cx;
+	const json_t		*in;
+	struct api_error	*err;
+	json_t			*next;		/* out */
+	int			 queued;	/* out: a grow job was added */
+};
+
+static int
+fs_update_tx(void *arg)
+{
+	struct fs_update_tx *t = arg;
+	struct api_ctx *cx = t->cx;
+	const char *fs_id = json_string_value(json_object_get(t->in,
+	    "FileSystemId"));
+	struct fs_desc_plan plan;
+	char existing[64];
+	json_t *cur, *target;
+	const char *deployment;
+	int rc = -1;
+
+	cur = api_fs_get(cx, fs_id, NULL);
+	if (cur == NULL) {
+		api_fail(t->err, API_E_FILE_SYSTEM_NOT_FOUND,
+		    "File system '%s' does not exist.", fs_id);
+		return -1;
+	}
+	rc = api_token_check(cx, t->in, existing, sizeof(existing), t->err);
+	if (rc != 0) {
+		/* a replay answers the current state, changing nothing */
+		t->next = rc == 1 ? cur : NULL;
+		if (rc != 1)
+			json_decref(cur);
+		return rc == 1 ? 0 : -1;
+	}
+	memset(&plan, 0, sizeof(plan));
+	rc = -1;
+	t->next = fs_desc_update(cur, t->in, now_epoch(),
+	    cx->conf->update_gap_sec, &plan, t->err);
+	if (t->next == NULL)
+		goto out;
+	if (plan.new_capacity > 0) {
+		deployment = json_string_value(json_object_get(json_object_get(
+		    cur, "LustreConfiguration"), "DeploymentType"));
+		if (fs_quota_check(cx, deployment ? deployment : "SCRATCH_1",
+		    plan.new_capacity - json_integer_value(json_object_get(cur,
+		    "StorageCapacity")), 0, t->err) < 0)
+			goto out;
+	}
+	if (plan.needs_update_job) {
+		/* the OST count the new values map to */
+		json_t *then = json_deep_copy(t->next);
+
+		target = fs_desc_action_pending_target(then, "FILE_SYSTEM_UPDATE");
+		if (target != NULL) {
+			target = json_deep_copy(target);
+			fs_desc_apply_target(then, target);
+			json_decref(target);
+		}
+		if (plan.new_capacity > 0)
+			fs_desc_apply_capacity(then, plan.new_capacity);
+		json_object_set_new(t->next, "Lifecycle", json_string("UPDATING"));
+		rc = db_job_add(JOB_GROW, fs_id, plan.new_capacity,
+		    fs_target_nost(cx, then));
+		json_decref(then);
+		if (rc < 0)
+			goto out;
+		t->queued = 1;
+	}
+	rc = api_fs_store(fs_id, t->next, plan.needs_update_job ? FS_UPDATING : -1);
+	if (rc == 0)
+		rc = api_token_record(cx, t->in, fs_id);
+out:
+	json_decref(cur);
+	return rc;
 }
 
 json_t *
 api_fs_update(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
-	const char *fs_id = json_string_value(json_object_get(in, "FileSystemId"));
-	struct fs_desc_plan plan;
-	char lifecycle[32], existing[64];
-	json_t *cur = NULL, *next = NULL;
-	const char *deployment;
-	int t;
+	struct fs_update_tx t = { cx, in, err, NULL, 0 };
 
-	if (db_begin() < 0)
-		return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state busy");
-	cur = api_fs_load(cx, fs_id, lifecycle, sizeof(lifecycle));
-	if (cur == NULL) {
-		api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
-		    "File system '%s' does not exist.", fs_id);
-		goto out;
+	if (api_tx(fs_update_tx, &t, err, "the update") < 0) {
+		json_decref(t.next);
+		return NULL;
 	}
-	t = api_token_check(cx, in, existing, sizeof(existing), err);
-	if (t < 0)
-		goto out;
-	if (t == 1) {
-		db_rollback();
-		return fs_wrap(cur);
-	}
-	memset(&plan, 0, sizeof(plan));
-	next = fs_desc_update(cur, in, now_epoch(), cx->conf->update_gap_sec,
-	    &plan, err);
-	if (next == NULL)
-		goto out;
-	if (plan.new_capacity > 0) {
-		long long old = json_integer_value(json_object_get(cur,
-		    "StorageCapacity"));
-
-		deployment = json_string_value(json_object_get(json_object_get(
-		    cur, "LustreConfiguration"), "DeploymentType"));
-		if (fs_quota_check(cx, deployment ? deployment : "SCRATCH_1",
-		    plan.new_capacity - old, 0, err) < 0)
-			goto out;
-	}
-	if (plan.needs_update_job) {
-		json_object_set_new(next, "Lifecycle", json_string("UPDATING"));
-		if (prov_job_add("grow", fs_id, plan.new_capacity) < 0) {
-			api_fail(err, API_E_INTERNAL_SERVER_ERROR, "could not queue the update");
-			goto out;
-		}
-	}
-	if (api_fs_store(fs_id, next, plan.needs_update_job ? "UPDATING" : NULL) < 0 ||
-	    api_token_record(cx, in, fs_id) < 0 || db_commit() < 0) {
-		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "could not record the update");
-		goto out;
-	}
-	json_decref(cur);
-	if (plan.needs_update_job)
+	if (t.queued)
 		prov_kick();
-	return fs_wrap(next);
+	return fs_wrap(t.next);
+}
+
+struct fs_delete_tx {
+	struct api_ctx		*cx;
+	const json_t		*in;
+	struct api_error	*err;
+};
+
+static int
+fs_delete_tx(void *arg)
+{
+	struct fs_delete_tx *t = arg;
+	const char *fs_id = json_string_value(json_object_get(t->in,
+	    "FileSystemId"));
+	const json_t *skip = json_object_get(json_object_get(t->in,
+	    "LustreConfiguration"), "SkipFinalBackup");
+	enum fs_lifecycle lc;
+	char existing[64];
+	const char *dep;
+	json_t *cur;
+	int rc;
+
+	cur = api_fs_get(t->cx, fs_id, &lc);
+	if (cur == NULL) {
+		api_fail(t->err, API_E_FILE_SYSTEM_NOT_FOUND,
+		    "File system '%s' does not exist.", fs_id);
+		return -1;
+	}
+	dep = json_string_value(json_object_get(json_object_get(cur,
+	    "LustreConfiguration"), "DeploymentType"));
+	rc = api_token_check(t->cx, t->in, existing, sizeof(existing), t->err);
+	if (rc != 0 || lc == FS_DELETING)
+		goto out;		/* a replay, or already going */
+	rc = -1;
+	if (skip != NULL && !json_is_true(skip)) {
+		if (dep == NULL || strncmp(dep, "SCRATCH", 7) == 0)
+			api_fail(t->err, API_E_BAD_REQUEST,
+			    "Final backups are not supported for scratch"
+			    " file systems. Set SkipFinalBackup to true.");
+		else
+			api_fail(t->err, API_E_BAD_REQUEST,
+			    "fsx-local does not take final backups yet."
+			    " Set SkipFinalBackup to true.");
+		goto out;
+	}
+	rc = db_fs_set_lifecycle(fs_id, FS_DELETING);
+	if (rc == 0)
+		rc = db_job_add(JOB_DELETE, fs_id, 0, 0);
+	if (rc == 0)
+		rc = api_token_record(t->cx, t->in, fs_id);
 out:
-	db_rollback();
 	json_decref(cur);
-	json_decref(next);
-	return NULL;
+	return rc < 0 ? rc : 0;
 }
 
 json_t *
 api_fs_delete(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
-	static const char q[] = "UPDATE file_systems SET lifecycle = 'DELETING'"
-	    " WHERE id = ?1";
-	const char *fs_id = json_string_value(json_object_get(in, "FileSystemId"));
-	const json_t *lc = json_object_get(in, "LustreConfiguration");
-	const json_t *skip = json_object_get(lc, "SkipFinalBackup");
-	char lifecycle[32], existing[64];
-	json_t *cur = NULL, *out;
-	sqlite3_stmt *st;
-	int rc, t;
+	struct fs_delete_tx t = { cx, in, err };
+	json_t *out;
 
-	if (db_begin() < 0)
-		return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state busy");
-	cur = api_fs_load(cx, fs_id, lifecycle, sizeof(lifecycle));
-	if (cur == NULL) {
-		api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
-		    "File system '%s' does not exist.", fs_id);
-		goto fail;
-	}
-	t = api_token_check(cx, in, existing, sizeof(existing), err);
-	if (t < 0)
-		goto fail;
-	if (t == 0 && strcmp(lifecycle, "DELETING") != 0) {
-		if (skip != NULL && !json_is_true(skip)) {
-			const char *dep = json_string_value(json_object_get(
-			    json_object_get(cur, "LustreConfiguration"),
-			    "DeploymentType"));
-
-			if (dep == NULL || strncmp(dep, "SCRATCH", 7) == 0)
-				api_fail(err, API_E_BAD_REQUEST,
-				    "Final backups are not supported for scratch"
-				    " file systems. Set SkipFinalBackup to true.");
-			else
-				api_fail(err, API_E_BAD_REQUEST,
-				    "fsx-local does not take final backups yet."
-				    " Set SkipFinalBackup to true.");
-			goto fail;
-		}
-		st = db_stmt(q);
-		if (st == NULL)
-			goto fail_internal;
-		sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE || prov_job_add("delete", fs_id, 0) < 0 ||
-		    api_token_record(cx, in, fs_id) < 0)
-			goto fail_internal;
-	}
-	if (db_commit() < 0)
-		goto fail_internal;
+	if (api_tx(fs_delete_tx, &t, err, "the deletion") < 0)
+		return NULL;
 	prov_kick();
-	json_decref(cur);
 	out = json_object();
-	json_object_set_new(out, "FileSystemId", json_string(fs_id));
+	json_object_set(out, "FileSystemId", json_object_get(in, "FileSystemId"));
 	json_object_set_new(out, "Lifecycle", json_string("DELETING"));
 	return out;
-fail_internal:
-	api_fail(err, API_E_INTERNAL_SERVER_ERROR, "could not record the deletion");
-fail:
-	db_rollback();
-	json_decref(cur);
-	return NULL;
 }
 
 json_t *
 api_fs_mount_info(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
-	static const char q[] = "SELECT secret FROM file_systems WHERE id = ?1";
-	const json_t *jid = json_object_get(in, "FileSystemId");
-	const char *fs_id = json_string_value(jid);
-	char lifecycle[32], host[64];
-	json_t *d, *out;
-	sqlite3_stmt *st;
+	const char *fs_id = json_string_value(json_object_get(in, "FileSystemId"));
+	struct db_fs row;
+	char host[64];
+	json_t *d = NULL, *out = NULL;
 	int port;
 
 	if (fs_id == NULL)
 		return api_fail(err, API_E_BAD_REQUEST,
 		    "1 validation error detected: Value null at 'fileSystemId'"
 		    " failed to satisfy constraint: Member must not be null");
-	d = api_fs_load(cx, fs_id, lifecycle, sizeof(lifecycle));
-	if (d == NULL)
+	if (db_fs_get(fs_id, cx->account, cx->region, &row) < 0)
 		return api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
 		    "File system '%s' does not exist.", fs_id);
-	if (strcmp(lifecycle, "AVAILABLE") != 0 && strcmp(lifecycle, "UPDATING") != 0) {
-		json_decref(d);
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "File system '%s' is %s, not AVAILABLE.", fs_id, lifecycle);
+	if (row.lifecycle != FS_AVAILABLE && row.lifecycle != FS_UPDATING) {
+		api_fail(err, API_E_BAD_REQUEST,
+		    "File system '%s' is %s, not AVAILABLE.", fs_id,
+		    fs_lifecycle_name(row.lifecycle));
+		goto out;
 	}
 	if (prov_mds_endpoint(fs_id, host, sizeof(host), &port) < 0) {
-		json_decref(d);
-		return api_fail(err, API_E_INTERNAL_SERVER_ERROR,
+		api_fail(err, API_E_INTERNAL_SERVER_ERROR,
 		    "The metadata server of '%s' is not running.", fs_id);
+		goto out;
+	}
+	d = fs_doc_out(row.doc, row.lifecycle);
+	if (d == NULL) {
+		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state unreadable");
+		goto out;
 	}
 	out = json_object();
 	json_object_set_new(out, "FileSystemId", json_string(fs_id));
-	json_object_set_new(out, "Lifecycle", json_string(lifecycle));
+	json_object_set_new(out, "Lifecycle", json_string(
+	    fs_lifecycle_name(row.lifecycle)));
 	json_object_set(out, "MountName", json_object_get(json_object_get(d,
 	    "LustreConfiguration"), "MountName"));
 	json_object_set(out, "DNSName", json_object_get(d, "DNSName"));
 	json_object_set(out, "StorageCapacity", json_object_get(d, "StorageCapacity"));
 	json_object_set_new(out, "MdsHost", json_string(host));
 	json_object_set_new(out, "MdsPort", json_integer(port));
+	json_object_set_new(out, "Secret", json_string(row.secret));
+out:
 	json_decref(d);
-	st = db_stmt(q);
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			json_object_set_new(out, "Secret", json_string(col_text(st, 0)));
-		sqlite3_reset(st);
-	}
+	explicit_bzero(row.secret, sizeof(row.secret));
+	db_fs_fini(&row);
 	return out;
+}
+
+/*
+ * A provisioner result (provisioner/prov.h) applied to the stored
+ * description: the one place where engine work turns into what
+ * DescribeFileSystems shows.
+ *
+ *   CREATED         CREATING -> AVAILABLE
+ *   CREATE_FAILED   -> FAILED with FailureDetails
+ *   GROW_STARTED    UPDATING; FILE_SYSTEM_UPDATE IN_PROGRESS
+ *   GROWN           AVAILABLE; target values applied; FILE_SYSTEM_UPDATE
+ *                   UPDATED_OPTIMIZING; STORAGE_OPTIMIZATION IN_PROGRESS
+ *   OPTIMIZED       STORAGE_OPTIMIZATION gone; FILE_SYSTEM_UPDATE COMPLETED
+ *   GROW_FAILED     AVAILABLE; FILE_SYSTEM_UPDATE FAILED
+ *   DELETED         row removed
+ *
+ * A file system already DELETING stays DELETING whatever arrives.
+ */
+struct fs_apply_tx {
+	const struct prov_result	*r;
+};
+
+static int
+fs_apply_tx(void *arg)
+{
+	const struct prov_result *r = ((struct fs_apply_tx *)arg)->r;
+	double now = now_epoch();
+	enum fs_lifecycle lc, to;
+	json_t *d, *target;
+	int rc;
+
+	if (r->event == PROV_DELETED)
+		return db_fs_delete(r->fs_id);
+	d = api_fs_get(NULL, r->fs_id, &lc);
+	if (d == NULL)
+		return 0;			/* gone meanwhile */
+	to = lc;
+	switch (r->event) {
+	case PROV_CREATED:
+		to = FS_AVAILABLE;
+		break;
+	case PROV_CREATE_FAILED:
+		to = FS_FAILED;
+		break;
+	case PROV_GROW_STARTED:
+		fs_desc_action_set_status(d, "FILE_SYSTEM_UPDATE", "IN_PROGRESS",
+		    now);
+		to = FS_UPDATING;
+		break;
+	case PROV_GROWN:
+		target = fs_desc_action_pending_target(d, "FILE_SYSTEM_UPDATE");
+		if (target != NULL) {
+			target = json_deep_copy(target);
+			fs_desc_apply_target(d, target);
+			json_decref(target);
+		}
+		if (r->capacity > 0)
+			fs_desc_apply_capacity(d, r->capacity);
+		fs_desc_action_set_status(d, "FILE_SYSTEM_UPDATE",
+		    "UPDATED_OPTIMIZING", now);
+		fs_desc_action_add(d, "STORAGE_OPTIMIZATION", "IN_PROGRESS",
+		    NULL, now);
+		to = FS_AVAILABLE;
+		break;
+	case PROV_OPTIMIZED:
+		fs_desc_action_remove(d, "STORAGE_OPTIMIZATION");
+		fs_desc_action_set_status(d, "FILE_SYSTEM_UPDATE", "COMPLETED",
+		    now);
+		break;
+	case PROV_GROW_FAILED:
+		fs_desc_action_fail(d, "FILE_SYSTEM_UPDATE", r->message);
+		to = FS_AVAILABLE;
+		break;
+	case PROV_DELETED:
+		break;
+	}
+	if (lc == FS_DELETING)
+		to = FS_DELETING;
+	fs_desc_set_lifecycle(d, fs_lifecycle_name(to),
+	    r->event == PROV_CREATE_FAILED ? r->message : NULL);
+	rc = api_fs_store(r->fs_id, d, to);
+	json_decref(d);
+	return rc;
+}
+
+int
+api_fs_apply(const struct prov_result *r)
+{
+	struct fs_apply_tx t = { r };
+
+	return db_tx(fs_apply_tx, &t);
 }

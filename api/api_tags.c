@@ -18,7 +18,6 @@
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
-#include "db/db.h"
 
 #define TAGS_MAX	50
 
@@ -111,86 +110,84 @@ tags_of(json_t *desc)
 	return tags;
 }
 
+/* A tag change: resolve, edit the description's tags, store; one tx. */
+struct tags_tx {
+	struct api_ctx		*cx;
+	const json_t		*in;
+	struct api_error	*err;
+	int			 add;		/* TagResource, else Untag */
+};
+
+static int
+tags_tx(void *arg)
+{
+	struct tags_tx *t = arg;
+	const char *arn = json_string_value(json_object_get(t->in, "ResourceARN"));
+	char fs_id[64];
+	json_t *d, *tags, *e;
+	size_t i, at;
+	int rc = -1;
+
+	d = tags_resolve(t->cx, arn, fs_id, sizeof(fs_id), t->err);
+	if (d == NULL)
+		return -1;
+	tags = tags_of(d);
+	if (!t->add) {
+		json_array_foreach(json_object_get(t->in, "TagKeys"), i, e)
+			if (tags_find(tags, json_string_value(e), &at) != NULL)
+				json_array_remove(tags, at);
+		goto store;
+	}
+	json_array_foreach(json_object_get(t->in, "Tags"), i, e) {
+		const char *k = json_string_value(json_object_get(e, "Key"));
+		const char *v = json_string_value(json_object_get(e, "Value"));
+		json_t *old = tags_find(tags, k, &at);
+
+		if (old != NULL)
+			json_object_set_new(old, "Value", json_string(v ? v : ""));
+		else
+			json_array_append_new(tags, json_pack("{s:s,s:s}", "Key", k,
+			    "Value", v ? v : ""));
+	}
+	if (tags_user_count(tags) > (size_t)t->cx->conf->q_tags) {
+		api_fail(t->err, API_E_SERVICE_LIMIT_EXCEEDED,
+		    "A resource can have at most %ld tags.", t->cx->conf->q_tags);
+		api_error_set(t->err, "Limit", json_string("TOTAL_USER_TAGS"));
+		goto out;
+	}
+store:
+	rc = api_fs_store(fs_id, d, -1);
+out:
+	json_decref(d);
+	return rc;
+}
+
 json_t *
 api_tag_resource(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
-	const char *arn = json_string_value(json_object_get(in, "ResourceARN"));
-	const json_t *add = json_object_get(in, "Tags");
-	char fs_id[64];
-	json_t *d, *tags, *t;
-	size_t i, at;
+	struct tags_tx t = { cx, in, err, 1 };
 
-	if (api_tags_check(add, err) < 0)
+	if (api_tags_check(json_object_get(in, "Tags"), err) < 0 ||
+	    api_tx(tags_tx, &t, err, "tags") < 0)
 		return NULL;
-	if (db_begin() < 0)
-		return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state busy");
-	d = tags_resolve(cx, arn, fs_id, sizeof(fs_id), err);
-	if (d == NULL)
-		goto fail;
-	tags = tags_of(d);
-	json_array_foreach(add, i, t) {
-		const char *k = json_string_value(json_object_get(t, "Key"));
-		json_t *old = tags_find(tags, k, &at);
-		json_t *val = json_object_get(t, "Value");
-
-		if (old != NULL)
-			json_object_set_new(old, "Value", json_string(
-			    val ? json_string_value(val) : ""));
-		else
-			json_array_append_new(tags, json_pack("{s:s,s:s}", "Key", k,
-			    "Value", val ? json_string_value(val) : ""));
-	}
-	if (tags_user_count(tags) > (size_t)cx->conf->q_tags) {
-		api_fail(err, API_E_SERVICE_LIMIT_EXCEEDED,
-		    "A resource can have at most %ld tags.", cx->conf->q_tags);
-		api_error_set(err, "Limit", json_string("TOTAL_USER_TAGS"));
-		goto fail;
-	}
-	if (api_fs_store(fs_id, d, NULL) < 0 || db_commit() < 0) {
-		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "could not store tags");
-		goto fail;
-	}
-	json_decref(d);
 	return json_object();
-fail:
-	db_rollback();
-	json_decref(d);
-	return NULL;
 }
 
 json_t *
 api_untag_resource(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
-	const char *arn = json_string_value(json_object_get(in, "ResourceARN"));
-	const json_t *keys = json_object_get(in, "TagKeys");
-	char fs_id[64];
-	json_t *d, *tags, *k;
-	size_t i, at;
+	struct tags_tx t = { cx, in, err, 0 };
+	size_t i;
+	json_t *k;
 
-	json_array_foreach(keys, i, k) {
+	json_array_foreach(json_object_get(in, "TagKeys"), i, k) {
 		if (strncasecmp(json_string_value(k), "aws:", 4) == 0)
 			return api_fail(err, API_E_BAD_REQUEST,
 			    "Tag keys starting with 'aws:' are reserved for AWS use.");
 	}
-	if (db_begin() < 0)
-		return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state busy");
-	d = tags_resolve(cx, arn, fs_id, sizeof(fs_id), err);
-	if (d == NULL)
-		goto fail;
-	tags = tags_of(d);
-	json_array_foreach(keys, i, k)
-		if (tags_find(tags, json_string_value(k), &at) != NULL)
-			json_array_remove(tags, at);
-	if (api_fs_store(fs_id, d, NULL) < 0 || db_commit() < 0) {
-		api_fail(err, API_E_INTERNAL_SERVER_ERROR, "could not store tags");
-		goto fail;
-	}
-	json_decref(d);
+	if (api_tx(tags_tx, &t, err, "tags") < 0)
+		return NULL;
 	return json_object();
-fail:
-	db_rollback();
-	json_decref(d);
-	return NULL;
 }
 
 /* NextToken for tags: base64 of "tag1:<index>" (position in the list). */

@@ -1,880 +1,459 @@
 /*
- * The provisioner (see prov.h): durable jobs -> engine processes.
+ * The provisioner (see prov.h): durable jobs -> engine processes, through
+ * the local driver (prov_local.c).
  *
- * Files of a file system:
- *   STATE/fs/<id>/mds/            MDS store
- *   STATE/fs/<id>/ostNNNN/        objects of OST NNNN
- *   STATE/run/<id>/secret         engine protocol secret (hex)
- *   STATE/run/<id>/ostmap         "IDX HOST PORT CAPACITY" per OST, for the MDS
- *   STATE/run/<id>/<role><n>.{port,pid,log}
+ * Topology is rows: `osts` says which OSS serves each OST and with what
+ * capacity, `procs` which port each process listens on. Engines learn it
+ * only over the engine protocol, after every start or adoption:
+ *   - each OSS gets MSG_OP_OST_SETCAP for each OST it serves;
+ *   - the MDS gets MSG_OP_MDS_OSTADD with every OST (address, capacity).
+ * Both are idempotent, so pushing the whole topology again is always
+ * right (prov_push).
  *
  * Invariants:
- *  1. A file system is AVAILABLE only after every process answered PING.
- *  2. A process row (procs) names a pid and its start time; a pid whose
- *     start time differs is not ours (pid reuse) and is never signalled.
- *  3. A restarted process listens on the port it had, so the OST map the
- *     MDS and clients hold stays right.
+ *  1. A file system is reported CREATED (and so turns AVAILABLE) only after
+ *     every process answered PING and took the topology.
+ *  2. Process starts and stops are serialized by prov_proc_mu (the runner
+ *     and the monitor both start processes).
+ *  3. A delete ends every process holding a store of the file system,
+ *     recorded or not, before its rows go (prov_local_purge).
+ *  4. At start, stores of file systems that have no row are purged: no
+ *     engine process of this state dir outlives its file system.
  */
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "api_fs_desc.h"
 #include "core/log.h"
 #include "core/util.h"
-#include "db/db.h"
-#include "msg/msg.h"
 #include "prov.h"
+#include "prov_int.h"
 
-#define PROV_HOST		"127.0.0.1"
 #define PROV_MAX_ATTEMPTS	3
-#define PROV_START_TIMEOUT_MS	10000
+#define PROV_MONITOR_TICK_MS	500
+#define PROV_HEALTH_EVERY	4	/* ticks between health pings */
+#define PROV_HEALTH_TIMEOUT_MS	1000
+#define PROV_HEALTH_STRIKES	2	/* silent pings before a kill */
+#define PROV_MAX_FS		4096
 
-static const struct fsxd_conf	*P;
+const struct fsxd_conf		*prov_conf;
+static prov_apply_fn		 prov_apply;
 static pthread_t		 prov_runner_tid, prov_monitor_tid;
 static pthread_mutex_t		 prov_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 prov_cv = PTHREAD_COND_INITIALIZER;
 static int			 prov_kicked, prov_stopping, prov_started;
-/* Serializes process starts/stops between the runner and the monitor. */
 static pthread_mutex_t		 prov_proc_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct prov_health	 prov_stats;	/* under prov_mu */
 
-struct prov_fs {
-	char	 id[32];
-	char	 lifecycle[32];
-	uint8_t	 secret[MSG_SECRET_LEN];
-	char	 secret_hex[2 * MSG_SECRET_LEN + 1];
-	int	 nost;
-	json_t	*doc;
-};
-
-static const char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
-}
-
-static char *
-prov_path(const char *fs_id, const char *sub)
-{
-	return xasprintf("%s/%s/%s%s%s", P->state_dir,
-	    (strncmp(sub, "ost", 3) == 0 && isdigit((unsigned char)sub[3])) ||
-	    strcmp(sub, "mds") == 0 ? "fs" : "run",
-	    fs_id, *sub ? "/" : "", sub);
-}
-
+/* Load the engine rows and secret of fs_id. */
 static int
-prov_fs_load(const char *fs_id, struct prov_fs *f)
+prov_fs_load(const char *fs_id, struct prov_fs *f, enum fs_lifecycle *lc,
+    long long *capacity)
 {
-	static const char q[] = "SELECT lifecycle, secret, nost, doc"
-	    " FROM file_systems WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(q);
-	int rc = -ENOENT;
+	struct db_fs row;
+	int rc;
 
 	memset(f, 0, sizeof(*f));
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(f->id, sizeof(f->id), "%s", fs_id);
-		snprintf(f->lifecycle, sizeof(f->lifecycle), "%s", col_text(st, 0));
-		snprintf(f->secret_hex, sizeof(f->secret_hex), "%s", col_text(st, 1));
-		f->nost = sqlite3_column_int(st, 2);
-		f->doc = json_loads(col_text(st, 3), 0, NULL);
-		rc = hex_decode(f->secret_hex, f->secret, MSG_SECRET_LEN) < 0 ||
-		    f->doc == NULL ? -EIO : 0;
-	}
-	sqlite3_reset(st);
+	rc = db_fs_get(fs_id, NULL, NULL, &row);
 	if (rc < 0)
-		json_decref(f->doc);
-	return rc;
-}
-
-static void
-prov_fs_fini(struct prov_fs *f)
-{
-	json_decref(f->doc);
-	f->doc = NULL;
-}
-
-/* Write the description and lifecycle of a file system. */
-static int
-prov_fs_save(struct prov_fs *f, const char *lifecycle)
-{
-	static const char q[] = "UPDATE file_systems SET doc = ?2, lifecycle = ?3,"
-	    " capacity = ?4, nost = ?5 WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(q);
-	int rc;
-
-	if (st == NULL)
+		return rc;
+	snprintf(f->id, sizeof(f->id), "%s", fs_id);
+	snprintf(f->secret_hex, sizeof(f->secret_hex), "%s", row.secret);
+	if (lc != NULL)
+		*lc = row.lifecycle;
+	if (capacity != NULL)
+		*capacity = row.capacity;
+	db_fs_fini(&row);
+	if (hex_decode(f->secret_hex, f->secret, MSG_SECRET_LEN) < 0)
 		return -EIO;
-	json_object_del(f->doc, "Lifecycle");
-	snprintf(f->lifecycle, sizeof(f->lifecycle), "%s", lifecycle);
-	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, json_dumps(f->doc, JSON_COMPACT |
-	    JSON_REAL_PRECISION(17)), -1, free);
-	sqlite3_bind_text(st, 3, lifecycle, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(f->doc,
-	    "StorageCapacity")));
-	sqlite3_bind_int(st, 5, f->nost);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return db_errno(rc);
+	f->nprocs = db_proc_list(fs_id, f->procs, PROV_MAX_PROCS);
+	f->nosts = db_ost_list(fs_id, f->osts, PROV_MAX_OSTS);
+	return f->nprocs < 0 ? f->nprocs : f->nosts < 0 ? f->nosts : 0;
 }
 
-/* --- processes --- */
-
-struct prov_proc {
-	char	role[8];
-	int	idx;
-	pid_t	pid;
-	long long starttime;
-	int	port;
-	char	osts[256];		/* "0,1,2" */
-};
-
-/* Field 22 of /proc/<pid>/stat, or -1 when the pid is gone or a zombie. */
-static long long
-proc_starttime(pid_t pid)
+static struct db_proc *
+prov_mds(struct prov_fs *f)
 {
-	char path[64], buf[1024], *p;
-	long long st = -1;
-	size_t n;
-	FILE *f;
-
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (f == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (p == NULL || p[1] == '\0' || p[2] == 'Z' || p[2] == 'X')
-		return -1;
-	/* after ") S " come fields 4..; starttime is field 22 */
-	p += 2;
-	for (int field = 3; field < 22 && p != NULL; field++) {
-		p = strchr(p, ' ');
-		if (p != NULL)
-			p++;
-	}
-	if (p != NULL)
-		st = strtoll(p, NULL, 10);
-	return st;
+	for (int i = 0; i < f->nprocs; i++)
+		if (f->procs[i].role == ROLE_MDS)
+			return &f->procs[i];
+	return NULL;
 }
 
-static int
-prov_proc_alive(const struct prov_proc *pp)
-{
-	return pp->pid > 0 && proc_starttime(pp->pid) == pp->starttime;
-}
-
-static int
-prov_ping(const char *host, int port, const uint8_t *secret)
-{
-	struct msg_ping_rep rep;
-	uint32_t kind = 0, rlen = 0;
-	int fd, rc;
-
-	fd = msg_connect(host, port, secret, &kind);
-	if (fd < 0)
-		return fd;
-	rc = msg_call(fd, MSG_OP_PING, 0, NULL, 0, NULL, 0, &rep, sizeof(rep),
-	    &rlen, NULL, 0, NULL);
-	close(fd);
-	return rc;
-}
-
-static int
-prov_procs_load(const char *fs_id, struct prov_proc *out, int max)
-{
-	static const char q[] = "SELECT role, idx, pid, starttime, port, osts"
-	    " FROM procs WHERE fs_id = ?1 ORDER BY role DESC, idx";
-	sqlite3_stmt *st = db_stmt(q);
-	int n = 0;
-
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
-		struct prov_proc *pp = &out[n++];
-
-		snprintf(pp->role, sizeof(pp->role), "%s", col_text(st, 0));
-		pp->idx = sqlite3_column_int(st, 1);
-		pp->pid = sqlite3_column_int(st, 2);
-		pp->starttime = sqlite3_column_int64(st, 3);
-		pp->port = sqlite3_column_int(st, 4);
-		snprintf(pp->osts, sizeof(pp->osts), "%s", col_text(st, 5));
-	}
-	sqlite3_reset(st);
-	return n;
-}
-
-static int
-prov_proc_save(const char *fs_id, const struct prov_proc *pp)
-{
-	static const char q[] = "INSERT OR REPLACE INTO procs (fs_id, role, idx,"
-	    " pid, starttime, port, osts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-	sqlite3_stmt *st = db_stmt(q);
-	int rc;
-
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, pp->role, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, pp->idx);
-	sqlite3_bind_int(st, 4, pp->pid);
-	sqlite3_bind_int64(st, 5, pp->starttime);
-	sqlite3_bind_int(st, 6, pp->port);
-	sqlite3_bind_text(st, 7, pp->osts, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return db_errno(rc);
-}
-
-/* Capacity of each OST in bytes: the file system's capacity split evenly. */
+/* Bytes per OST when `gib` is split over `nost` OSTs. */
 static unsigned long long
-prov_ost_bytes(const struct prov_fs *f, int nost)
+prov_ost_bytes(long long gib, int nost)
 {
-	long long gib = json_integer_value(json_object_get(f->doc,
-	    "StorageCapacity"));
-
-	if (gib <= 0)
-		gib = 1200;
-	return (unsigned long long)gib * (1ull << 30) / (unsigned)(nost > 0 ? nost : 1);
+	return (unsigned long long)(gib > 0 ? gib : 1200) * (1ull << 30) /
+	    (unsigned)(nost > 0 ? nost : 1);
 }
 
-/* Build argv for a process; returned strings are malloc'd (argv_free). */
-static char **
-prov_argv(const struct prov_fs *f, const struct prov_proc *pp, int nost)
+static int
+prov_rows_put_tx(void *arg)
 {
-	char **av = xcalloc(64, sizeof(char *));
-	int n = 0;
+	struct prov_fs *f = arg;
+	int rc = 0;
 
-	if (strcmp(pp->role, "mds") == 0) {
-		av[n++] = xasprintf("%s/fsx-mds", P->bin_dir);
-		av[n++] = xstrdup("--dir");
-		av[n++] = prov_path(f->id, "mds");
-		av[n++] = xstrdup("--ost-map");
-		av[n++] = prov_path(f->id, "ostmap");
-	} else {
-		char *save = NULL, *osts = xstrdup(pp->osts);
-
-		av[n++] = xasprintf("%s/fsx-oss", P->bin_dir);
-		for (char *t = strtok_r(osts, ",", &save); t != NULL && n < 56;
-		    t = strtok_r(NULL, ",", &save)) {
-			int idx = atoi(t);
-			char sub[16];
-			char *dir;
-
-			snprintf(sub, sizeof(sub), "ost%04d", idx);
-			dir = prov_path(f->id, sub);
-			av[n++] = xstrdup("--ost");
-			av[n++] = xasprintf("%d:%s:%llu", idx, dir,
-			    prov_ost_bytes(f, nost));
-			free(dir);
-		}
-		free(osts);
-	}
-	av[n++] = xstrdup("--listen");
-	av[n++] = xasprintf("%s:%d", PROV_HOST, pp->port);
-	av[n++] = xstrdup("--secret-file");
-	av[n++] = prov_path(f->id, "secret");
-	av[n++] = xstrdup("--port-file");
-	av[n++] = xasprintf("%s/run/%s/%s%d.port", P->state_dir, f->id,
-	    pp->role, pp->idx);
-	av[n++] = xstrdup("--pid-file");
-	av[n++] = xasprintf("%s/run/%s/%s%d.pid", P->state_dir, f->id,
-	    pp->role, pp->idx);
-	av[n] = NULL;
-	return av;
-}
-
-static void
-argv_free(char **av)
-{
-	for (int i = 0; av[i] != NULL; i++)
-		free(av[i]);
-	free(av);
-}
-
-/* Stop a process of ours: SIGTERM, then SIGKILL after a grace period. */
-static void
-prov_proc_kill(const struct prov_proc *pp)
-{
-	if (!prov_proc_alive(pp))
-		return;
-	kill(pp->pid, SIGTERM);
-	for (int i = 0; i < 200 && prov_proc_alive(pp); i++) {
-		waitpid(pp->pid, NULL, WNOHANG);
-		usleep(10000);
-	}
-	if (prov_proc_alive(pp)) {
-		kill(pp->pid, SIGKILL);
-		for (int i = 0; i < 100 && prov_proc_alive(pp); i++) {
-			waitpid(pp->pid, NULL, WNOHANG);
-			usleep(10000);
-		}
-	}
-	waitpid(pp->pid, NULL, WNOHANG);
+	for (int i = 0; rc == 0 && i < f->nosts; i++)
+		rc = db_ost_put(f->id, &f->osts[i]);
+	for (int i = 0; rc == 0 && i < f->nprocs; i++)
+		rc = db_proc_put(f->id, &f->procs[i]);
+	if (rc == 0)
+		rc = db_fs_set_nost(f->id, f->nosts);
+	return rc;
 }
 
 /*
- * Make sure process `pp` of `f` runs and answers: adopt it when its pid is
- * alive with the recorded start time and it answers PING; otherwise start
- * it (on its recorded port, or an ephemeral one the first time).
+ * Lay out `nost` OSTs of `gib` GiB in total: OSTs that exist keep their
+ * OSS; new ones go to one new OSS (or, on a first layout, round robin over
+ * up to max_oss OSSes); every OST gets an equal share. The MDS row is
+ * added on a first layout. Rows are written in one transaction.
  */
 static int
-prov_proc_ensure(struct prov_fs *f, struct prov_proc *pp, int nost)
+prov_layout(struct prov_fs *f, int nost, long long gib)
 {
-	char *portfile, *logfile, *pidfile, **av;
-	int rc, fd;
-	pid_t pid;
+	int first = f->nosts == 0, noss = 0, old = f->nosts;
 
-	if (prov_proc_alive(pp)) {
-		if (pp->port > 0 && prov_ping(PROV_HOST, pp->port, f->secret) == 0)
-			return 0;		/* adopted */
-		log_warn("%s: %s %s%d pid %d does not answer; restarting",
-		    __func__, f->id, pp->role, pp->idx, (int)pp->pid);
-		prov_proc_kill(pp);
-	}
-	portfile = xasprintf("%s/run/%s/%s%d.port", P->state_dir, f->id,
-	    pp->role, pp->idx);
-	pidfile = xasprintf("%s/run/%s/%s%d.pid", P->state_dir, f->id,
-	    pp->role, pp->idx);
-	logfile = xasprintf("%s/run/%s/%s%d.log", P->state_dir, f->id,
-	    pp->role, pp->idx);
-	unlink(portfile);
-	av = prov_argv(f, pp, nost);
-	pid = fork();
-	if (pid < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (pid == 0) {
-		setsid();
-		fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
+	if (nost > prov_conf->max_ost)
+		nost = prov_conf->max_ost;
+	if (nost > PROV_MAX_OSTS)
+		nost = PROV_MAX_OSTS;
+	if (nost < old)
+		nost = old;		/* OSTs are never taken away */
+	if (nost < 1)
+		nost = 1;
+	for (int i = 0; i < f->nprocs; i++)
+		if (f->procs[i].role == ROLE_OSS)
+			noss++;
+	if (first) {
+		noss = nost < prov_conf->max_oss ? nost : prov_conf->max_oss;
+		if (noss < 1)
+			noss = 1;
+		memset(f->procs, 0, sizeof(f->procs[0]) * (size_t)(noss + 1));
+		f->procs[0].role = ROLE_MDS;
+		for (int i = 0; i < noss; i++) {
+			f->procs[i + 1].role = ROLE_OSS;
+			f->procs[i + 1].idx = i;
 		}
-		fd = open("/dev/null", O_RDONLY);
-		if (fd >= 0)
-			dup2(fd, 0);
-		closefrom(3);
-		execv(av[0], av);
-		_exit(127);
+		f->nprocs = noss + 1;
+	} else if (nost > old) {
+		if (f->nprocs >= PROV_MAX_PROCS)
+			return -ENOSPC;
+		memset(&f->procs[f->nprocs], 0, sizeof(f->procs[0]));
+		f->procs[f->nprocs].role = ROLE_OSS;
+		f->procs[f->nprocs].idx = noss;
+		f->nprocs++;
 	}
-	/* Wait for the port file, then PING. */
-	rc = -ETIMEDOUT;
-	for (int ms = 0; ms < PROV_START_TIMEOUT_MS; ms++) {
-		char *text = NULL;
-		int status;
-
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			rc = -ECHILD;
-			log_err("%s: %s %s%d exited at start (status %d); see %s",
-			    __func__, f->id, pp->role, pp->idx, status, logfile);
-			break;
-		}
-		if (file_read_all(portfile, &text, NULL, 64) == 0) {
-			int port = atoi(text);
-
-			free(text);
-			if (port > 0 && prov_ping(PROV_HOST, port, f->secret) == 0) {
-				pp->port = port;
-				rc = 0;
-				break;
-			}
-		}
-		usleep(ms < 100 ? 500 : 2000);
+	for (int o = old; o < nost; o++) {
+		f->osts[o].idx = o;
+		f->osts[o].oss = first ? o % noss : noss;
 	}
-	if (rc < 0) {
-		if (rc != -ECHILD) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-		}
-		goto out;
-	}
-	pp->pid = pid;
-	pp->starttime = proc_starttime(pid);
-	rc = prov_proc_save(f->id, pp);
-	log_info("%s: %s %s%d started pid %d port %d", __func__, f->id,
-	    pp->role, pp->idx, (int)pid, pp->port);
-out:
-	argv_free(av);
-	free(portfile);
-	free(pidfile);
-	free(logfile);
-	return rc;
-}
-
-/* Write STATE/run/<id>/ostmap from the OSS rows. */
-static int
-prov_ostmap_write(struct prov_fs *f, struct prov_proc *pp, int n, int nost)
-{
-	char *path = prov_path(f->id, "ostmap"), *buf = xmalloc(64 * 1024);
-	size_t len = 0;
-	int rc;
-
-	for (int i = 0; i < n; i++) {
-		char *save = NULL, *osts;
-
-		if (strcmp(pp[i].role, "oss") != 0)
-			continue;
-		osts = xstrdup(pp[i].osts);
-		for (char *t = strtok_r(osts, ",", &save); t != NULL;
-		    t = strtok_r(NULL, ",", &save))
-			len += (size_t)snprintf(buf + len, 64 * 1024 - len,
-			    "%d %s %d %llu\n", atoi(t), PROV_HOST, pp[i].port,
-			    prov_ost_bytes(f, nost));
-		free(osts);
-	}
-	rc = file_write_atomic(path, buf, len);
-	free(buf);
-	free(path);
-	return rc;
+	f->nosts = nost;
+	for (int o = 0; o < nost; o++)
+		f->osts[o].capacity = prov_ost_bytes(gib, nost);
+	return db_tx(prov_rows_put_tx, f);
 }
 
 static int
-prov_dirs(struct prov_fs *f, int first_ost, int nost)
+prov_dirs(const struct prov_fs *f)
 {
-	char *p = prov_path(f->id, "");
+	char *p = prov_store_path(f->id, "mds"), line[80];
 	int rc = mkdir_p(p, 0700);
 
 	free(p);
-	p = prov_path(f->id, "mds");
-	if (rc == 0)
-		rc = mkdir_p(p, 0700);
-	free(p);
-	for (int i = first_ost; rc == 0 && i < nost; i++) {
+	for (int i = 0; rc == 0 && i < f->nosts; i++) {
 		char sub[16];
 
-		snprintf(sub, sizeof(sub), "ost%04d", i);
-		p = prov_path(f->id, sub);
+		snprintf(sub, sizeof(sub), "ost%04d", f->osts[i].idx);
+		p = prov_store_path(f->id, sub);
 		rc = mkdir_p(p, 0700);
 		free(p);
 	}
-	if (rc == 0) {
-		char line[80];
-
-		p = prov_path(f->id, "secret");
-		snprintf(line, sizeof(line), "%s\n", f->secret_hex);
-		rc = file_write_atomic(p, line, strlen(line));
-		free(p);
-	}
+	if (rc < 0)
+		return rc;
+	p = prov_run_path(f->id, "");
+	rc = mkdir_p(p, 0700);
+	free(p);
+	if (rc < 0)
+		return rc;
+	p = prov_run_path(f->id, "secret");
+	snprintf(line, sizeof(line), "%s\n", f->secret_hex);
+	rc = file_write_atomic(p, line, strlen(line));	/* 0600 */
+	free(p);
 	return rc;
 }
 
-#define PROV_MAX_PROCS	64
+/* The OSS row serving OST `ost`, or NULL. */
+static const struct db_proc *
+prov_oss_of(const struct prov_fs *f, int ost)
+{
+	for (int i = 0; i < f->nosts; i++) {
+		if (f->osts[i].idx != ost)
+			continue;
+		for (int j = 0; j < f->nprocs; j++)
+			if (f->procs[j].role == ROLE_OSS &&
+			    f->procs[j].idx == f->osts[i].oss)
+				return &f->procs[j];
+	}
+	return NULL;
+}
 
-/* Start (or adopt) every process of f; OSSes first, then the MDS. */
+static int
+prov_setcap(const struct prov_fs *f, const struct db_proc *p,
+    const struct db_ost *o)
+{
+	struct msg_ost_cap sc = { .ost = (uint32_t)o->idx,
+	    .capacity_bytes = o->capacity };
+
+	return prov_call(f, p, MSG_OP_OST_SETCAP, &sc, sizeof(sc), NULL, 0, 0);
+}
+
+/* Tell every process the topology (idempotent; see the top of the file). */
+static int
+prov_push(struct prov_fs *f)
+{
+	struct msg_ost_ent ents[PROV_MAX_OSTS];
+	struct db_proc *mds = prov_mds(f);
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < f->nosts; i++) {
+		const struct db_proc *oss = prov_oss_of(f, f->osts[i].idx);
+
+		if (oss == NULL)
+			return -EINVAL;
+		rc = prov_setcap(f, oss, &f->osts[i]);
+		memset(&ents[i], 0, sizeof(ents[i]));
+		ents[i].ost = (uint32_t)f->osts[i].idx;
+		ents[i].port = (uint16_t)oss->port;
+		ents[i].capacity = f->osts[i].capacity;
+		snprintf(ents[i].host, sizeof(ents[i].host), "%s", PROV_HOST);
+	}
+	if (rc < 0 || mds == NULL)
+		return rc < 0 ? rc : -EINVAL;
+	return prov_call(f, mds, MSG_OP_MDS_OSTADD, NULL, 0, ents,
+	    (uint32_t)((size_t)f->nosts * sizeof(ents[0])), 0);
+}
+
+/*
+ * Make every process of f run (OSSes first, then the MDS), record them,
+ * and push the topology. Caller holds prov_proc_mu.
+ */
 static int
 prov_up(struct prov_fs *f)
 {
-	struct prov_proc pp[PROV_MAX_PROCS];
-	int n, rc;
+	int rc = prov_dirs(f);
 
-	n = prov_procs_load(f->id, pp, PROV_MAX_PROCS);
-	if (n < 0)
-		return n;
-	if (n == 0) {
-		/* First start: lay out OSTs over OSS processes. */
-		int nost = fs_desc_ost_count(f->doc), noss;
+	for (int pass = 0; rc == 0 && pass < 2; pass++) {
+		for (int i = 0; rc == 0 && i < f->nprocs; i++) {
+			struct db_proc *p = &f->procs[i];
 
-		if (nost > P->max_ost)
-			nost = P->max_ost;
-		if (nost < 1)
-			nost = 1;
-		noss = nost < P->max_oss ? nost : P->max_oss;
-		for (int i = 0; i < noss; i++) {
-			size_t len = 0;
-
-			memset(&pp[n], 0, sizeof(pp[n]));
-			snprintf(pp[n].role, sizeof(pp[n].role), "oss");
-			pp[n].idx = i;
-			for (int o = i; o < nost; o += noss)
-				len += (size_t)snprintf(pp[n].osts + len,
-				    sizeof(pp[n].osts) - len, "%s%d",
-				    len ? "," : "", o);
-			n++;
+			if ((p->role == ROLE_MDS) != (pass == 1))
+				continue;
+			rc = prov_local_ensure(f, p);
+			if (rc == 0)
+				rc = db_proc_put(f->id, p);
 		}
-		memset(&pp[n], 0, sizeof(pp[n]));
-		snprintf(pp[n].role, sizeof(pp[n].role), "mds");
-		n++;
-		for (int i = 0; i < n; i++) {
-			rc = prov_proc_save(f->id, &pp[i]);
-			if (rc < 0)
-				return rc;
-		}
-		f->nost = nost;
 	}
-	rc = prov_dirs(f, 0, f->nost);
-	if (rc < 0)
-		return rc;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(pp[i].role, "oss") != 0)
-			continue;
-		rc = prov_proc_ensure(f, &pp[i], f->nost);
-		if (rc < 0)
-			return rc;
-	}
-	rc = prov_ostmap_write(f, pp, n, f->nost);
-	for (int i = 0; rc == 0 && i < n; i++)
-		if (strcmp(pp[i].role, "mds") == 0)
-			rc = prov_proc_ensure(f, &pp[i], f->nost);
-	return rc;
+	return rc == 0 ? prov_push(f) : rc;
 }
 
 static void
 prov_down(const char *fs_id)
 {
-	static const char del[] = "DELETE FROM procs WHERE fs_id = ?1";
-	struct prov_proc pp[PROV_MAX_PROCS];
-	sqlite3_stmt *st;
-	int n = prov_procs_load(fs_id, pp, PROV_MAX_PROCS);
-	char *p;
+	pthread_mutex_lock(&prov_proc_mu);
+	prov_local_purge(fs_id);
+	(void)db_engine_forget(fs_id);
+	pthread_mutex_unlock(&prov_proc_mu);
+}
 
-	/* The MDS first (it talks to the OSSes), then the OSSes. */
-	for (int i = n - 1; i >= 0; i--)
-		if (strcmp(pp[i].role, "mds") == 0)
-			prov_proc_kill(&pp[i]);
-	for (int i = 0; i < n; i++)
-		prov_proc_kill(&pp[i]);
-	st = db_stmt(del);
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-		sqlite3_step(st);
-		sqlite3_reset(st);
-	}
-	p = xasprintf("%s/fs/%s", P->state_dir, fs_id);
-	rm_rf(p);
-	free(p);
-	p = xasprintf("%s/run/%s", P->state_dir, fs_id);
-	rm_rf(p);
-	free(p);
+static void
+prov_fail_msg(char *out, size_t n, const char *what, int rc)
+{
+	snprintf(out, n, "%s: %s.", what, rc == -ECHILD ? "an engine process"
+	    " exited during start-up" : rc == -ETIMEDOUT ? "an engine process"
+	    " did not answer in time" : strerror(-rc));
 }
 
 /* --- jobs --- */
 
+/*
+ * Each job kind is a runner and, when a job fails for good, a reporter:
+ * one row of prov_jobs[], indexed by enum job_kind. A runner loads what it
+ * needs, does the work and reports results; 0, or -errno to retry.
+ */
 static int
-job_create(struct prov_fs *f)
+job_create(const struct db_job *j, struct prov_fs *f)
 {
-	int rc;
+	struct prov_result r = { .event = PROV_CREATED, .fs_id = j->fs_id };
+	enum fs_lifecycle lc;
+	long long gib;
+	int rc = prov_fs_load(j->fs_id, f, &lc, &gib);
 
-	if (strcmp(f->lifecycle, "CREATING") != 0)
-		return 0;		/* deleted meanwhile, or done before a crash */
-	if (P->create_delay_sec > 0)
-		usleep((useconds_t)(P->create_delay_sec * 1e6));
-	rc = prov_up(f);
+	if (rc == -ENOENT || (rc == 0 && lc != FS_CREATING))
+		return 0;	/* deleted meanwhile, or done before a crash */
 	if (rc < 0)
 		return rc;
-	{
-		json_t *drc = json_object_get(json_object_get(f->doc,
-		    "LustreConfiguration"), "DataRepositoryConfiguration");
-
-		if (drc != NULL)
-			json_object_set_new(drc, "Lifecycle", json_string("AVAILABLE"));
-	}
-	return prov_fs_save(f, "AVAILABLE");
+	if (prov_conf->create_delay_sec > 0)
+		usleep((useconds_t)(prov_conf->create_delay_sec * 1e6));
+	pthread_mutex_lock(&prov_proc_mu);
+	rc = f->nosts == 0 ? prov_layout(f, j->nost, gib) : 0;
+	if (rc == 0)
+		rc = prov_up(f);
+	pthread_mutex_unlock(&prov_proc_mu);
+	if (rc < 0)
+		return rc;
+	r.nost = f->nosts;
+	return prov_apply(&r);
 }
 
 static int
-job_grow(struct prov_fs *f, long long capacity)
+job_grow(const struct db_job *j, struct prov_fs *f)
 {
-	struct prov_proc pp[PROV_MAX_PROCS];
-	struct msg_ost_ent ents[MSG_MAX_STRIPES];
-	int n, nost, old = f->nost, noss = 0, fd, rc, nent = 0;
-	uint32_t kind;
-	json_t *copy, *target;
+	struct prov_result r = { .event = PROV_GROW_STARTED, .fs_id = j->fs_id };
+	enum fs_lifecycle lc;
+	long long gib;
+	int rc = prov_fs_load(j->fs_id, f, &lc, &gib);
 
-	if (strcmp(f->lifecycle, "DELETING") == 0)
+	if (rc == -ENOENT || (rc == 0 && lc == FS_DELETING))
 		return 0;
-	fs_desc_action_set_status(f->doc, "FILE_SYSTEM_UPDATE", "IN_PROGRESS",
-	    now_epoch());
-	rc = prov_fs_save(f, "UPDATING");
+	if (rc == 0)
+		rc = prov_apply(&r);
 	if (rc < 0)
 		return rc;
-	/* The OST count the new values map to. */
-	target = json_deep_copy(fs_desc_action_pending_target(f->doc,
-	    "FILE_SYSTEM_UPDATE"));
-	copy = json_deep_copy(f->doc);
-	if (target != NULL)
-		fs_desc_apply_target(copy, target);
-	if (capacity > 0)
-		fs_desc_apply_capacity(copy, capacity);
-	nost = fs_desc_ost_count(copy);
-	if (nost > P->max_ost)
-		nost = P->max_ost;
-	n = prov_procs_load(f->id, pp, PROV_MAX_PROCS);
-	if (n < 0) {
-		json_decref(copy);
-		json_decref(target);
-		return n;
-	}
-	/* OSTs already laid out (a resumed job may have added some). */
-	for (int i = 0; i < n; i++) {
-		const char *p = pp[i].osts;
-
-		if (strcmp(pp[i].role, "oss") != 0)
-			continue;
-		noss++;
-		while (*p != '\0') {
-			int o = atoi(p);
-
-			if (o + 1 > old)
-				old = o + 1;
-			p += strcspn(p, ",");
-			if (*p == ',')
-				p++;
-		}
-	}
-	if (nost > old && n < PROV_MAX_PROCS) {
-		/* One more OSS serves the new OSTs. */
-		struct prov_proc *np = &pp[n];
-		size_t len = 0;
-
-		memset(np, 0, sizeof(*np));
-		snprintf(np->role, sizeof(np->role), "oss");
-		np->idx = noss;
-		for (int o = old; o < nost; o++)
-			len += (size_t)snprintf(np->osts + len, sizeof(np->osts) - len,
-			    "%s%d", len ? "," : "", o);
-		rc = prov_proc_save(f->id, np);
-		if (rc < 0) {
-			json_decref(copy);
-			json_decref(target);
-			return rc;
-		}
-		n++;
-	} else {
-		nost = old;
-	}
-	/* The new values are what the servers now provide. */
-	json_decref(f->doc);
-	f->doc = copy;
-	copy = NULL;
-	json_decref(target);
-	target = NULL;
-	rc = prov_dirs(f, old, nost);
+	pthread_mutex_lock(&prov_proc_mu);
+	rc = prov_layout(f, j->nost, j->capacity > 0 ? j->capacity : gib);
+	if (rc == 0)
+		rc = prov_up(f);
+	pthread_mutex_unlock(&prov_proc_mu);
 	if (rc < 0)
 		return rc;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(pp[i].role, "oss") != 0)
-			continue;
-		rc = prov_proc_ensure(f, &pp[i], nost);
-		if (rc < 0)
-			return rc;
-	}
-	rc = prov_ostmap_write(f, pp, n, nost);
-	if (rc < 0)
-		return rc;
-	/* Tell the MDS about the new OSTs. */
-	for (int i = 0; i < n && nent < MSG_MAX_STRIPES; i++) {
-		char *save = NULL, *osts;
-
-		if (strcmp(pp[i].role, "oss") != 0)
-			continue;
-		osts = xstrdup(pp[i].osts);
-		for (char *t = strtok_r(osts, ",", &save); t != NULL &&
-		    nent < MSG_MAX_STRIPES; t = strtok_r(NULL, ",", &save)) {
-			struct msg_ost_ent *e = &ents[nent++];
-
-			memset(e, 0, sizeof(*e));
-			e->ost = (uint32_t)atoi(t);
-			e->port = (uint16_t)pp[i].port;
-			snprintf(e->host, sizeof(e->host), "%s", PROV_HOST);
-			e->capacity = prov_ost_bytes(f, nost);
-		}
-		free(osts);
-	}
-	for (int i = 0; i < n; i++) {
-		struct iovec iov = { ents, (size_t)nent * sizeof(ents[0]) };
-
-		if (strcmp(pp[i].role, "mds") != 0)
-			continue;
-		rc = prov_proc_ensure(f, &pp[i], nost);
-		if (rc < 0)
-			return rc;
-		fd = msg_connect(PROV_HOST, pp[i].port, f->secret, &kind);
-		if (fd < 0)
-			return fd;
-		rc = msg_call(fd, MSG_OP_MDS_OSTADD, 0, NULL, 0, &iov, 1, NULL, 0,
-		    NULL, NULL, 0, NULL);
-		close(fd);
-		if (rc < 0)
-			return rc;
-	}
-	f->nost = nost;
-	fs_desc_action_set_status(f->doc, "FILE_SYSTEM_UPDATE",
-	    "UPDATED_OPTIMIZING", now_epoch());
-	fs_desc_action_add(f->doc, "STORAGE_OPTIMIZATION", "IN_PROGRESS", NULL,
-	    now_epoch());
-	rc = prov_fs_save(f, "AVAILABLE");
+	r.event = PROV_GROWN;
+	r.capacity = j->capacity;
+	r.nost = f->nosts;
+	rc = prov_apply(&r);
 	if (rc < 0)
 		return rc;
 	/*
 	 * Optimization: existing files keep their layouts and new files
 	 * spread over every OST, so there is no data to move.
 	 */
-	fs_desc_action_remove(f->doc, "STORAGE_OPTIMIZATION");
-	fs_desc_action_set_status(f->doc, "FILE_SYSTEM_UPDATE", "COMPLETED",
-	    now_epoch());
-	return prov_fs_save(f, "AVAILABLE");
+	r.event = PROV_OPTIMIZED;
+	return prov_apply(&r);
 }
 
 static int
-job_delete(const char *fs_id)
+job_delete(const struct db_job *j, struct prov_fs *f)
 {
-	static const char q[] = "DELETE FROM file_systems WHERE id = ?1";
-	sqlite3_stmt *st;
-	int rc;
+	struct prov_result r = { .event = PROV_DELETED, .fs_id = j->fs_id };
 
-	pthread_mutex_lock(&prov_proc_mu);
-	prov_down(fs_id);
-	pthread_mutex_unlock(&prov_proc_mu);
-	st = db_stmt(q);
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return db_errno(rc);
+	(void)f;
+	prov_down(j->fs_id);
+	return prov_apply(&r);
 }
 
 static void
-job_fail(struct prov_fs *f, const char *kind, int rc)
+job_create_failed(const struct db_job *j, int rc)
 {
-	char msg[256];
-	json_t *fd;
+	struct prov_result r = { .event = PROV_CREATE_FAILED, .fs_id = j->fs_id };
 
-	if (strcmp(kind, "create") == 0) {
-		snprintf(msg, sizeof(msg), "The file system's servers could not be"
-		    " started: %s.", rc == -ECHILD ? "an engine process exited"
-		    " during start-up" : rc == -ETIMEDOUT ? "an engine process"
-		    " did not answer in time" : strerror(-rc));
-		fd = json_object();
-		json_object_set_new(fd, "Message", json_string(msg));
-		json_object_set_new(f->doc, "FailureDetails", fd);
-		pthread_mutex_lock(&prov_proc_mu);
-		prov_down(f->id);
-		pthread_mutex_unlock(&prov_proc_mu);
-		prov_fs_save(f, "FAILED");
-	} else if (strcmp(kind, "grow") == 0) {
-		fs_desc_action_set_status(f->doc, "FILE_SYSTEM_UPDATE", "FAILED",
-		    now_epoch());
-		prov_fs_save(f, "AVAILABLE");
-	}
+	prov_fail_msg(r.message, sizeof(r.message),
+	    "The file system's servers could not be started", rc);
+	prov_down(j->fs_id);
+	(void)prov_apply(&r);
 }
 
-static int
-job_set(long long id, const char *state, int attempts, const char *error)
+static void
+job_grow_failed(const struct db_job *j, int rc)
 {
-	static const char q[] = "UPDATE jobs SET state = ?2, attempts = ?3,"
-	    " error = ?4, updated = ?5 WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(q);
-	int rc;
+	struct prov_result r = { .event = PROV_GROW_FAILED, .fs_id = j->fs_id };
 
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, attempts);
-	if (error != NULL)
-		sqlite3_bind_text(st, 4, error, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_double(st, 5, now_epoch());
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return db_errno(rc);
+	prov_fail_msg(r.message, sizeof(r.message),
+	    "The new storage servers could not be started", rc);
+	(void)prov_apply(&r);
 }
+
+static const struct {
+	int	(*run)(const struct db_job *j, struct prov_fs *f);
+	void	(*failed)(const struct db_job *j, int rc);	/* may be NULL */
+} prov_jobs[JOB_KIND__COUNT] = {
+	[JOB_CREATE] = { job_create, job_create_failed },
+	[JOB_GROW] = { job_grow, job_grow_failed },
+	[JOB_DELETE] = { job_delete, NULL },
+};
 
 /* Run the oldest open job. 1 = ran one, 0 = none open. */
 static int
 prov_run_one(void)
 {
-	static const char q[] = "SELECT id, kind, fs_id, arg, attempts FROM jobs"
-	    " WHERE state IN ('pending', 'running') ORDER BY id LIMIT 1";
-	sqlite3_stmt *st = db_stmt(q);
-	char kind[16], fs_id[32];
-	long long id, arg;
-	struct prov_fs f;
-	int attempts, rc;
+	struct prov_fs *f;
+	struct db_job j;
+	int rc;
 
-	if (st == NULL)
+	if (db_job_next(&j) < 0)
 		return 0;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return 0;
-	}
-	id = sqlite3_column_int64(st, 0);
-	snprintf(kind, sizeof(kind), "%s", col_text(st, 1));
-	snprintf(fs_id, sizeof(fs_id), "%s", col_text(st, 2));
-	arg = sqlite3_column_int64(st, 3);
-	attempts = sqlite3_column_int(st, 4);
-	sqlite3_reset(st);
-	job_set(id, "running", attempts + 1, NULL);
-
-	if (strcmp(kind, "delete") == 0) {
-		rc = job_delete(fs_id);
-		job_set(id, rc < 0 ? "failed" : "done", attempts + 1,
-		    rc < 0 ? strerror(-rc) : NULL);
-		return 1;
-	}
-	if (prov_fs_load(fs_id, &f) < 0) {
-		job_set(id, "done", attempts + 1, "file system gone");
-		return 1;
-	}
-	pthread_mutex_lock(&prov_proc_mu);
-	if (strcmp(kind, "create") == 0)
-		rc = job_create(&f);
-	else if (strcmp(kind, "grow") == 0)
-		rc = job_grow(&f, arg);
-	else
-		rc = -EINVAL;
-	pthread_mutex_unlock(&prov_proc_mu);
+	db_job_set(j.id, JOB_RUNNING, j.attempts + 1, NULL);
+	f = xcalloc(1, sizeof(*f));
+	rc = prov_jobs[j.kind].run(&j, f);
+	free(f);
 	if (rc == 0) {
-		job_set(id, "done", attempts + 1, NULL);
-	} else if (attempts + 1 >= PROV_MAX_ATTEMPTS) {
-		log_err("%s: %s job %lld for %s failed: %s", __func__, kind, id,
-		    fs_id, strerror(-rc));
-		job_fail(&f, kind, rc);
-		job_set(id, "failed", attempts + 1, strerror(-rc));
+		db_job_set(j.id, JOB_DONE, j.attempts + 1, NULL);
+	} else if (j.attempts + 1 >= PROV_MAX_ATTEMPTS) {
+		log_err("%s: %s job %lld for %s failed: %s", __func__,
+		    job_kind_name(j.kind), j.id, j.fs_id, strerror(-rc));
+		if (prov_jobs[j.kind].failed != NULL)
+			prov_jobs[j.kind].failed(&j, rc);
+		db_job_set(j.id, JOB_FAILED, j.attempts + 1, strerror(-rc));
 	} else {
-		log_warn("%s: %s job %lld for %s: %s; retrying", __func__, kind,
-		    id, fs_id, strerror(-rc));
-		job_set(id, "pending", attempts + 1, strerror(-rc));
+		log_warn("%s: %s job %lld for %s: %s; retrying", __func__,
+		    job_kind_name(j.kind), j.id, j.fs_id, strerror(-rc));
+		db_job_set(j.id, JOB_PENDING, j.attempts + 1, strerror(-rc));
 		usleep(200000);
 	}
-	prov_fs_fini(&f);
 	return 1;
+}
+
+/*
+ * Stores of file systems without a row: left by a delete cut short after
+ * its row went, or by hands. End their processes and remove them.
+ */
+static void
+prov_purge_orphans(void)
+{
+	char (*ids)[DB_ID_MAX] = xcalloc(PROV_MAX_FS, DB_ID_MAX);
+	int n = prov_local_fs_dirs(ids, PROV_MAX_FS);
+	struct db_fs row;
+
+	for (int i = 0; i < n; i++) {
+		if (db_fs_get(ids[i], NULL, NULL, &row) == 0) {
+			db_fs_fini(&row);
+			continue;
+		}
+		log_warn("%s: %s has stores but no row; ending its processes",
+		    __func__, ids[i]);
+		prov_down(ids[i]);
+	}
+	free(ids);
 }
 
 static void *
 prov_runner(void *arg)
 {
 	(void)arg;
+	prov_purge_orphans();
 	for (;;) {
 		pthread_mutex_lock(&prov_mu);
-		while (!prov_kicked && !prov_stopping) {
+		if (!prov_kicked && !prov_stopping) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += 1;
 			pthread_cond_timedwait(&prov_cv, &prov_mu, &ts);
-			break;
 		}
 		prov_kicked = 0;
 		if (prov_stopping) {
@@ -889,87 +468,126 @@ prov_runner(void *arg)
 	return NULL;
 }
 
-/*
- * The monitor: reap exited children; restart processes of AVAILABLE or
- * UPDATING file systems that died (kill -9 included).
- */
-static void
-prov_monitor_pass(void)
+/* --- the monitor --- */
+
+struct prov_strikes {
+	char	 fs_id[DB_ID_MAX];
+	int	 role, idx, n;
+};
+static struct prov_strikes	prov_strike[PROV_MAX_PROCS];
+
+/* Count a silent ping of p; 1 when it reached PROV_HEALTH_STRIKES. */
+static int
+prov_strike_add(const char *fs_id, const struct db_proc *p, int failed)
 {
-	static const char q[] = "SELECT id FROM file_systems"
-	    " WHERE lifecycle IN ('AVAILABLE', 'UPDATING') ORDER BY seq";
-	sqlite3_stmt *st;
-	char (*ids)[32] = NULL;
-	size_t n = 0, cap = 0;
+	struct prov_strikes *free_slot = NULL;
 
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	st = db_stmt(q);
-	if (st == NULL)
-		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			ids = realloc(ids, cap * sizeof(*ids));
-			if (ids == NULL)
-				fatal("out of memory");
+	for (int i = 0; i < PROV_MAX_PROCS; i++) {
+		struct prov_strikes *s = &prov_strike[i];
+
+		if (s->n > 0 && strcmp(s->fs_id, fs_id) == 0 &&
+		    s->role == (int)p->role && s->idx == p->idx) {
+			s->n = failed ? s->n + 1 : 0;
+			return s->n >= PROV_HEALTH_STRIKES;
 		}
-		snprintf(ids[n++], sizeof(ids[0]), "%s", col_text(st, 0));
+		if (s->n == 0 && free_slot == NULL)
+			free_slot = s;
 	}
-	sqlite3_reset(st);
-	for (size_t i = 0; i < n && !prov_stopping; i++) {
-		struct prov_proc pp[PROV_MAX_PROCS];
-		struct prov_fs f;
-		int m, dead = 0;
+	if (failed && free_slot != NULL) {
+		snprintf(free_slot->fs_id, sizeof(free_slot->fs_id), "%s", fs_id);
+		free_slot->role = (int)p->role;
+		free_slot->idx = p->idx;
+		free_slot->n = 1;
+		return free_slot->n >= PROV_HEALTH_STRIKES;
+	}
+	return 0;
+}
 
-		m = prov_procs_load(ids[i], pp, PROV_MAX_PROCS);
-		for (int j = 0; j < m; j++)
-			if (!prov_proc_alive(&pp[j]))
-				dead++;
-		if (dead == 0 || prov_fs_load(ids[i], &f) < 0)
+static void
+prov_count(unsigned long long *c)
+{
+	pthread_mutex_lock(&prov_mu);
+	(*c)++;
+	pthread_mutex_unlock(&prov_mu);
+}
+
+/* Check one file system: dead processes, and (when `ping`) silent ones. */
+static void
+prov_monitor_fs(const char *fs_id, int ping)
+{
+	struct prov_fs *f = xcalloc(1, sizeof(*f));
+	enum fs_lifecycle lc;
+	int dead = 0, silent = 0;
+
+	if (prov_fs_load(fs_id, f, &lc, NULL) < 0 || f->nprocs == 0)
+		goto out;
+	for (int i = 0; i < f->nprocs; i++) {
+		struct db_proc *p = &f->procs[i];
+
+		if (prov_local_holder(f, p) == 0) {
+			dead++;
 			continue;
-		if (pthread_mutex_trylock(&prov_proc_mu) == 0) {
-			log_warn("%s: %s: %d engine process(es) down; restarting",
-			    __func__, ids[i], dead);
-			prov_up(&f);
-			pthread_mutex_unlock(&prov_proc_mu);
 		}
-		prov_fs_fini(&f);
+		if (!ping)
+			continue;
+		if (prov_local_ping(f, p, PROV_HEALTH_TIMEOUT_MS) == 0) {
+			prov_strike_add(fs_id, p, 0);
+			continue;
+		}
+		prov_count(&prov_stats.pings_failed);
+		if (!prov_strike_add(fs_id, p, 1))
+			continue;
+		log_warn("%s: %s %s%d pid %d is alive but does not answer;"
+		    " killing it", __func__, fs_id, proc_role_name(p->role),
+		    p->idx, (int)p->pid);
+		prov_strike_add(fs_id, p, 0);
+		pthread_mutex_lock(&prov_proc_mu);
+		prov_local_stop(f, p, 1);
+		pthread_mutex_unlock(&prov_proc_mu);
+		prov_count(&prov_stats.restarts_unresponsive);
+		silent++;
 	}
-	free(ids);
+	if (dead + silent == 0 || pthread_mutex_trylock(&prov_proc_mu) != 0)
+		goto out;
+	if (dead > 0) {
+		log_warn("%s: %s: %d engine process(es) down; restarting",
+		    __func__, fs_id, dead);
+		for (int i = 0; i < dead; i++)
+			prov_count(&prov_stats.restarts_dead);
+	}
+	(void)prov_up(f);
+	pthread_mutex_unlock(&prov_proc_mu);
+out:
+	free(f);
 }
 
 static void *
 prov_monitor(void *arg)
 {
+	char (*ids)[DB_ID_MAX] = xcalloc(PROV_MAX_FS, DB_ID_MAX);
+	unsigned tick = 0;
+
 	(void)arg;
 	while (!prov_stopping) {
-		prov_monitor_pass();
-		for (int i = 0; i < 10 && !prov_stopping; i++)
+		int n;
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		n = db_fs_ids(1u << FS_AVAILABLE | 1u << FS_UPDATING, ids,
+		    PROV_MAX_FS);
+		for (int i = 0; i < n && i < PROV_MAX_FS && !prov_stopping; i++)
+			prov_monitor_fs(ids[i], tick % PROV_HEALTH_EVERY == 0);
+		tick++;
+		for (int ms = 0; ms < PROV_MONITOR_TICK_MS && !prov_stopping;
+		    ms += 50)
 			usleep(50000);
 	}
+	free(ids);
 	db_thread_fini();
 	return NULL;
 }
 
-int
-prov_job_add(const char *kind, const char *fs_id, long long arg)
-{
-	static const char q[] = "INSERT INTO jobs (kind, fs_id, arg, created,"
-	    " updated) VALUES (?1, ?2, ?3, ?4, ?4)";
-	sqlite3_stmt *st = db_stmt(q);
-	int rc;
-
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, fs_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, arg);
-	sqlite3_bind_double(st, 4, now_epoch());
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return db_errno(rc);
-}
+/* --- interface --- */
 
 void
 prov_kick(void)
@@ -983,27 +601,32 @@ prov_kick(void)
 int
 prov_mds_endpoint(const char *fs_id, char *host, size_t hostlen, int *port)
 {
-	static const char q[] = "SELECT port FROM procs WHERE fs_id = ?1"
-	    " AND role = 'mds' AND idx = 0";
-	sqlite3_stmt *st = db_stmt(q);
-	int rc = -ENOENT;
+	struct db_proc procs[PROV_MAX_PROCS];
+	int n = db_proc_list(fs_id, procs, PROV_MAX_PROCS);
 
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
-		*port = sqlite3_column_int(st, 0);
+	for (int i = 0; i < n; i++) {
+		if (procs[i].role != ROLE_MDS || procs[i].port <= 0)
+			continue;
+		*port = procs[i].port;
 		snprintf(host, hostlen, "%s", PROV_HOST);
-		rc = 0;
+		return 0;
 	}
-	sqlite3_reset(st);
-	return rc;
+	return -ENOENT;
+}
+
+void
+prov_health(struct prov_health *out)
+{
+	pthread_mutex_lock(&prov_mu);
+	*out = prov_stats;
+	pthread_mutex_unlock(&prov_mu);
 }
 
 int
-prov_start(const struct fsxd_conf *conf)
+prov_start(const struct fsxd_conf *conf, prov_apply_fn apply)
 {
-	P = conf;
+	prov_conf = conf;
+	prov_apply = apply;
 	prov_stopping = 0;
 	prov_kicked = 1;
 	if (pthread_create(&prov_runner_tid, NULL, prov_runner, NULL) != 0)

@@ -1,19 +1,23 @@
 /*
- * The provisioner: turns file system rows into running engine processes
- * (fsx-oss for the OSTs, fsx-mds for the namespace) and back.
+ * The provisioner: runs the jobs the API handlers queue (create, grow,
+ * delete a file system) by starting, adopting and stopping engine
+ * processes (fsx-oss for the OSTs, fsx-mds for the namespace), and
+ * reports what happened as a typed result. It reads and writes only
+ * engine rows (procs, osts, jobs) and the lifecycle-free columns it needs
+ * through src/db; it never sees a description. The one function that turns
+ * a result into a stored description is given to prov_start() by fsxd
+ * (api_fs_apply), so nothing here includes api/.
  *
- * Work is a durable row in `jobs`, added by the API handlers inside their
- * own transaction (prov_job_add), then run by one runner thread in id
- * order. On start the runner reconciles: processes still alive (same pid
- * and start time, answering PING) are adopted, dead ones restarted, jobs
- * left `running` by a crash are resumed. A monitor restarts engine
- * processes that die while their file system is AVAILABLE or UPDATING.
+ *   job      results, in order
+ *   create   CREATED, or CREATE_FAILED (processes stopped)
+ *   grow     GROW_STARTED, GROWN, OPTIMIZED; or GROW_FAILED
+ *   delete   DELETED (every process ended, stores removed)
  *
- *   job      states of the file system it drives
- *   create   CREATING -> AVAILABLE, or FAILED with FailureDetails
- *   grow     UPDATING (FILE_SYSTEM_UPDATE IN_PROGRESS) -> AVAILABLE
- *            (UPDATED_OPTIMIZING, STORAGE_OPTIMIZATION) -> COMPLETED
- *   delete   DELETING -> row removed (FileSystemNotFound)
+ * A monitor keeps AVAILABLE and UPDATING file systems served: a process
+ * whose store lock is free (it died) is restarted; one that holds its
+ * store but does not answer PING within the health timeout twice in a row
+ * (stopped, deadlocked) is killed and restarted. Both are logged and
+ * counted (prov_health).
  */
 #ifndef FSX_PROV_H
 #define FSX_PROV_H
@@ -22,12 +26,40 @@
 
 #include "core/conf.h"
 
-int	prov_start(const struct fsxd_conf *conf);
+enum prov_event {
+	PROV_CREATED,		/* every process answers */
+	PROV_CREATE_FAILED,	/* message says why */
+	PROV_GROW_STARTED,	/* servers are being added */
+	PROV_GROWN,		/* the servers provide the new values */
+	PROV_OPTIMIZED,		/* layout optimization finished */
+	PROV_GROW_FAILED,	/* message says why */
+	PROV_DELETED,		/* nothing of the file system runs or remains */
+};
+
+struct prov_result {
+	enum prov_event	 event;
+	const char	*fs_id;
+	long long	 capacity;	/* GROWN: GiB now served (0: unchanged) */
+	int		 nost;		/* CREATED, GROWN: OSTs now served */
+	char		 message[256];	/* *_FAILED */
+};
+
+/* Applies a result to the stored state; returns 0 or -errno (the job is
+ * then retried). Runs on the provisioner's thread. */
+typedef int (*prov_apply_fn)(const struct prov_result *r);
+
+int	prov_start(const struct fsxd_conf *conf, prov_apply_fn apply);
 void	prov_stop(void);
-/* Add a job row (caller holds a transaction); prov_kick() after commit. */
-int	prov_job_add(const char *kind, const char *fs_id, long long arg);
+/* Wake the job runner (after committing a job row). */
 void	prov_kick(void);
 /* Where the MDS of fs_id listens. 0 or -ENOENT. */
 int	prov_mds_endpoint(const char *fs_id, char *host, size_t hostlen, int *port);
+
+struct prov_health {
+	unsigned long long	 restarts_dead;		/* found dead, restarted */
+	unsigned long long	 restarts_unresponsive;	/* alive, silent: killed */
+	unsigned long long	 pings_failed;
+};
+void	prov_health(struct prov_health *out);
 
 #endif

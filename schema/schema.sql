@@ -27,12 +27,12 @@ CREATE TABLE jobs (
 	kind		TEXT NOT NULL,				-- create | grow | delete
 	fs_id		TEXT NOT NULL,
 	state		TEXT NOT NULL DEFAULT 'pending',
-	arg		INTEGER NOT NULL DEFAULT 0,		-- grow: target capacity
+	capacity		INTEGER NOT NULL DEFAULT 0,		-- grow: target capacity
 	attempts	INTEGER NOT NULL DEFAULT 0,
 	error		TEXT,
 	created		REAL NOT NULL,
 	updated		REAL NOT NULL
-);
+, nost INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX jobs_open ON jobs (state, id);
 CREATE TABLE procs (
 	fs_id		TEXT NOT NULL,
@@ -40,7 +40,13 @@ CREATE TABLE procs (
 	idx		INTEGER NOT NULL,			-- oss number (0 for the mds)
 	pid		INTEGER NOT NULL DEFAULT 0,
 	starttime	INTEGER NOT NULL DEFAULT 0,		-- /proc/<pid>/stat field 22
-	port		INTEGER NOT NULL DEFAULT 0,
-	osts		TEXT NOT NULL DEFAULT '',		-- oss: OST indexes served, "0,1"
+	port		INTEGER NOT NULL DEFAULT 0,		-- oss: OST indexes served, "0,1"
 	PRIMARY KEY (fs_id, role, idx)
+);
+CREATE TABLE osts (
+	fs_id		TEXT NOT NULL,
+	idx		INTEGER NOT NULL,			-- OST index
+	oss		INTEGER NOT NULL,			-- procs.idx of the OSS serving it
+	capacity	INTEGER NOT NULL,			-- bytes, enforced by the OSS
+	PRIMARY KEY (fs_id, idx)
 );

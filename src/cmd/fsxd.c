@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api.h"
-#include "api_ctx.h"
+#include "api_fs.h"
+#include "core/conf.h"
+#include "core/lockfile.h"
 #include "auth/creds.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -209,6 +212,41 @@ usage(FILE *out)
 	fprintf(out, "  --help                      this text\n");
 }
 
+/*
+ * The state dir holds every file system's secret and data: make it 0700
+ * (and its fs/ and run/ trees) even when it already existed, and take its
+ * lock, so a second fsxd on the same state dir refuses to start instead of
+ * fighting the first over its engine processes.
+ */
+static int
+state_dir_private(struct fsxd_conf *c)
+{
+	static const char *const sub[] = { "", "/fs", "/run" };
+	char abs[PATH_MAX];
+	pid_t holder;
+	int rc, fd;
+
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		char *p = xasprintf("%s%s", c->state_dir, sub[i]);
+
+		rc = mkdir_p(p, 0700);
+		if (rc == 0 && chmod(p, 0700) < 0)
+			rc = -errno;
+		if (rc < 0)
+			fatal("state dir %s: %s", p, strerror(-rc));
+		free(p);
+	}
+	if (realpath(c->state_dir, abs) != NULL)
+		snprintf(c->state_dir, sizeof(c->state_dir), "%s", abs);
+	fd = store_lock(c->state_dir, &holder);
+	if (fd == -EBUSY)
+		fatal("state dir %s is in use by fsxd pid %d", c->state_dir,
+		    (int)holder);
+	if (fd < 0)
+		fatal("state dir %s: lock: %s", c->state_dir, strerror(-fd));
+	return fd;		/* held until exit */
+}
+
 static void
 on_signal(int sig)
 {
@@ -275,15 +313,7 @@ main(int argc, char **argv)
 	}
 	log_init("fsxd", (enum log_level)conf.log_level);
 
-	rc = mkdir_p(conf.state_dir, 0700);
-	if (rc < 0)
-		fatal("state dir %s: %s", conf.state_dir, strerror(-rc));
-	{
-		char abs[PATH_MAX];
-
-		if (realpath(conf.state_dir, abs) != NULL)
-			snprintf(conf.state_dir, sizeof(conf.state_dir), "%s", abs);
-	}
+	(void)state_dir_private(&conf);
 	dbpath = xasprintf("%s/fsxd.db", conf.state_dir);
 	rc = db_init(dbpath);
 	if (rc < 0)
@@ -302,7 +332,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rc = prov_start(&conf);
+	rc = prov_start(&conf, api_fs_apply);
 	if (rc < 0)
 		fatal("provisioner: %s", strerror(-rc));
 	srv = http_start(&conf, &rc);

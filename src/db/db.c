@@ -1,18 +1,28 @@
 /*
- * SQLite access for fsxd: thread-local connections, a statement cache, and
- * forward-only migrations (migrations/NNNN_*.sql, compiled in). Each
- * migration sets PRAGMA user_version to its number; on start-up every
- * migration numbered above the database's user_version runs, in order.
+ * SQLite access for fsxd: thread-local connections, a statement cache,
+ * transactions as one call, and forward-only migrations
+ * (migrations/NNNN_*.sql, compiled in). Each migration sets PRAGMA
+ * user_version to its number; on start-up every migration numbered above
+ * the database's user_version runs, in order.
+ *
+ * The database and its -wal/-shm files are 0600 (SQLite gives the side
+ * files the main file's mode): they hold every file system's engine
+ * secret.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
+#include <stdio.h>
 #include "db/db.h"
+#include "db/db_int.h"
 #include "migrations.h"
 
 #define DB_STMT_CACHE	64
@@ -219,22 +229,55 @@ db_exec(const char *sql)
 	return 0;
 }
 
-int
-db_begin(void)
-{
-	return db_exec("BEGIN IMMEDIATE");
-}
-
-int
-db_commit(void)
-{
-	return db_exec("COMMIT");
-}
-
-void
+static void
 db_rollback(void)
 {
 	sqlite3_exec(db_conn(), "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+db_tx(int (*fn)(void *arg), void *arg)
+{
+	int rc = db_exec("BEGIN IMMEDIATE");
+
+	if (rc < 0)
+		return rc;
+	rc = fn(arg);
+	if (rc < 0) {
+		db_rollback();
+		return rc;
+	}
+	if (db_exec("COMMIT") < 0) {
+		db_rollback();
+		return -EIO;
+	}
+	return rc;
+}
+
+const char *
+db_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+void
+db_col_copy(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+	snprintf(out, len, "%s", db_col_text(st, i));
+}
+
+int
+db_step_done(sqlite3_stmt *st)
+{
+	int rc;
+
+	if (st == NULL)
+		return -EIO;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : db_errno(rc);
 }
 
 int
@@ -250,6 +293,30 @@ db_user_version(void)
 	return v;
 }
 
+/* Create the database file 0600, or make an existing one (and its side
+ * files) 0600. */
+static int
+db_file_private(const char *path)
+{
+	static const char *const side[] = { "-wal", "-shm" };
+	int fd, rc = 0;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) < 0)
+		rc = -errno;
+	close(fd);
+	for (size_t i = 0; rc == 0 && i < sizeof(side) / sizeof(side[0]); i++) {
+		char *p = xasprintf("%s%s", path, side[i]);
+
+		if (chmod(p, 0600) < 0 && errno != ENOENT)
+			rc = -errno;
+		free(p);
+	}
+	return rc;
+}
+
 int
 db_init(const char *path)
 {
@@ -257,6 +324,9 @@ db_init(const char *path)
 
 	free(db_path);
 	db_path = xstrdup(path);
+	rc = db_file_private(path);
+	if (rc < 0)
+		return rc;
 	/* No global allocation statistics: they take a process-wide mutex
 	 * on every malloc, which the HTTP threads would contend on. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);

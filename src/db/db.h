@@ -1,29 +1,37 @@
 /*
- * fsxd's SQLite state. One connection per thread (WAL lets readers run beside
- * the writer), opened lazily on first use from the path given to db_init().
- * Statements are prepared once per connection and cached by their SQL text's
- * address: every query is a `static const char` next to its caller.
+ * fsxd's data layer: every table of the control plane behind typed
+ * functions. Nothing outside src/db/ sees SQL or SQLite; this header does
+ * not include sqlite3.h. Values cross as C types and the enums of
+ * core/kinds.h; JSON documents cross as text the caller parses.
+ *
+ * Connections: one per thread (WAL lets readers run beside the writer),
+ * opened on first use from the path given to db_init(); statements are
+ * prepared once per connection and kept (db_int.h).
+ *
+ * Transactions: db_tx(fn, arg) runs fn inside BEGIN IMMEDIATE and commits
+ * when fn returns >= 0, rolls back otherwise. Every function below may run
+ * inside or outside one; outside, each statement is its own transaction.
+ *
+ * Returns: 0 (or a count) on success, -ENOENT when a named row does not
+ * exist, -EEXIST on a uniqueness conflict, -EBUSY when the database stayed
+ * locked, -EIO for anything else.
  */
 #ifndef FSX_DB_H
 #define FSX_DB_H
 
-#include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-/* Open (creating) the database, apply pending migrations. 0 or -errno. */
+#include "core/kinds.h"
+
+/* Open (creating 0600) the database, apply pending migrations. */
 int		 db_init(const char *path);
-/* This thread's connection (opened on first call); NULL on failure. */
-sqlite3		*db_conn(void);
-/* A reset, cleared statement for `sql` on this thread's connection. */
-sqlite3_stmt	*db_stmt(const char *sql);
-/* Close this thread's connection and its statements. */
+/* Close this thread's connection (threads call it before they exit). */
 void		 db_thread_fini(void);
-/* Map an SQLite result code to a negative errno. */
-int		 db_errno(int rc);
-/* Transactions on this thread's connection (BEGIN IMMEDIATE). */
-int		 db_begin(void);
-int		 db_commit(void);
-void		 db_rollback(void);
+/* Run fn(arg) in one write transaction; returns fn's result, or the
+ * commit's error. fn < 0 rolls back. */
+int		 db_tx(int (*fn)(void *arg), void *arg);
 /*
  * A number that changes after every commit by any connection of this
  * process (the only writer of the database), for caches of query
@@ -32,7 +40,113 @@ void		 db_rollback(void);
  * (a connection is not in WAL mode, so commits are not seen).
  */
 uint64_t	 db_generation(void);
-/* The schema version the migrations reached. */
+/* The schema version the migrations reached, or -EIO. */
 int		 db_user_version(void);
+
+/* --- file_systems (db_fs.c) --- */
+
+#define DB_ID_MAX	32
+#define DB_SECRET_HEX	65		/* 32 bytes as hex, NUL */
+
+struct db_fs {
+	long long		 seq;		/* creation order, listing cursor */
+	char			 id[DB_ID_MAX];
+	char			 account[16];
+	char			 region[32];
+	enum fs_lifecycle	 lifecycle;	/* the truth; doc has none */
+	char			 deployment[32];
+	long long		 capacity;	/* GiB, as reported */
+	double			 created;
+	int			 nost;		/* OSTs provisioned */
+	char			 secret[DB_SECRET_HEX];	/* engine protocol secret */
+	char			*doc;		/* description JSON; owned */
+};
+
+/* Insert a new row (f->seq is assigned). */
+int	 db_fs_insert(struct db_fs *f);
+/* The row of id; account and region NULL: any owner. Free with db_fs_fini. */
+int	 db_fs_get(const char *id, const char *account, const char *region,
+	    struct db_fs *out);
+void	 db_fs_fini(struct db_fs *f);
+/* Replace the description and capacity; lifecycle too unless it is -1. */
+int	 db_fs_update(const char *id, const char *doc, int lifecycle,
+	    long long capacity);
+int	 db_fs_set_lifecycle(const char *id, enum fs_lifecycle lc);
+int	 db_fs_set_nost(const char *id, int nost);
+int	 db_fs_delete(const char *id);
+/*
+ * The owner's rows with seq > after, in seq order: fn(arg, seq, doc,
+ * lifecycle) for each until it returns non-zero. Returns 0 or -EIO.
+ */
+typedef int (*db_fs_row_fn)(void *arg, long long seq, const char *doc,
+    enum fs_lifecycle lc);
+int	 db_fs_list(const char *account, const char *region, long long after,
+	    db_fs_row_fn fn, void *arg);
+/* Count and summed capacity of the owner's rows whose deployment type
+ * starts with `prefix`. */
+int	 db_fs_usage(const char *account, const char *region,
+	    const char *prefix, long long *count, long long *storage);
+/* Ids of every row whose lifecycle bit (1u << lc) is in mask, in seq
+ * order: up to max into ids; returns how many there are (may be > max). */
+int	 db_fs_ids(unsigned mask, char (*ids)[DB_ID_MAX], int max);
+/* Rows per lifecycle, over every owner. */
+int	 db_fs_count_by_lifecycle(long long counts[FS_LIFECYCLE__COUNT]);
+
+/* --- idem_tokens (db_token.c): ClientRequestToken per (owner, op) --- */
+
+/* The stored request params (malloc'd, *params) and resource id. */
+int	 db_token_get(const char *account, const char *region, const char *op,
+	    const char *token, char **params, char *resource_id, size_t len);
+int	 db_token_put(const char *account, const char *region, const char *op,
+	    const char *token, const char *params, const char *resource_id);
+
+/* --- jobs (db_job.c): work that outlives a request --- */
+
+struct db_job {
+	long long	 id;
+	enum job_kind	 kind;
+	enum job_state	 state;
+	char		 fs_id[DB_ID_MAX];
+	long long	 capacity;	/* grow: target GiB */
+	int		 nost;		/* create, grow: target OSTs */
+	int		 attempts;
+};
+
+int	 db_job_add(enum job_kind kind, const char *fs_id, long long capacity,
+	    int nost);
+/* The oldest pending or running job; -ENOENT when there is none. */
+int	 db_job_next(struct db_job *out);
+int	 db_job_set(long long id, enum job_state state, int attempts,
+	    const char *error);
+/* Open (pending or running) jobs of fs_id. */
+int	 db_job_open_count(const char *fs_id);
+
+/* --- procs and osts (db_engine.c): the engine processes of each file
+ * system and the OSTs they serve --- */
+
+struct db_proc {
+	enum proc_role	 role;
+	int		 idx;		/* OSS number; 0 for the MDS */
+	pid_t		 pid;		/* last known; the store lock is the truth */
+	long long	 starttime;	/* /proc/<pid>/stat field 22 */
+	int		 port;
+};
+
+struct db_ost {
+	int			 idx;		/* OST index */
+	int			 oss;		/* db_proc.idx serving it */
+	unsigned long long	 capacity;	/* bytes */
+};
+
+/* Rows of fs_id, MDS first then OSSes by idx; up to max; returns count. */
+int	 db_proc_list(const char *fs_id, struct db_proc *out, int max);
+int	 db_proc_put(const char *fs_id, const struct db_proc *p);
+/* Rows of fs_id by index; up to max; returns the count. */
+int	 db_ost_list(const char *fs_id, struct db_ost *out, int max);
+int	 db_ost_put(const char *fs_id, const struct db_ost *o);
+/* Every OST of fs_id gets `capacity` bytes. */
+int	 db_ost_set_capacity(const char *fs_id, unsigned long long capacity);
+/* Forget every proc and OST row of fs_id. */
+int	 db_engine_forget(const char *fs_id);
 
 #endif

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "db/db.h"
 #include "http/metrics.h"
+#include "prov.h"
 
 #define M_OPS		64
 #define M_STATUS	8
@@ -44,11 +45,10 @@ metrics_request(int op_idx, int status, double seconds)
 char *
 metrics_render(void)
 {
-	static const char q[] =
-	    "SELECT lifecycle, COUNT(*) FROM file_systems GROUP BY lifecycle";
+	long long counts[FS_LIFECYCLE__COUNT];
+	struct prov_health h;
 	struct buf b;
 	uint64_t cum = 0, total = 0;
-	sqlite3_stmt *st;
 	size_t nops = 0;
 
 	buf_init(&b, 8192);
@@ -93,12 +93,20 @@ metrics_render(void)
 	    (unsigned long long)total);
 	buf_printf(&b, "# HELP fsxd_file_systems File systems by lifecycle.\n"
 	    "# TYPE fsxd_file_systems gauge\n");
-	st = db_stmt(q);
-	while (st != NULL && sqlite3_step(st) == SQLITE_ROW)
-		buf_printf(&b, "fsxd_file_systems{lifecycle=\"%s\"} %d\n",
-		    (const char *)sqlite3_column_text(st, 0),
-		    sqlite3_column_int(st, 1));
-	if (st != NULL)
-		sqlite3_reset(st);
+	if (db_fs_count_by_lifecycle(counts) == 0)
+		for (int i = 0; i < FS_LIFECYCLE__COUNT; i++)
+			if (counts[i] > 0)
+				buf_printf(&b, "fsxd_file_systems{lifecycle=\"%s\"}"
+				    " %lld\n", fs_lifecycle_name(i), counts[i]);
+	prov_health(&h);
+	buf_printf(&b, "# HELP fsxd_engine_restarts_total Engine processes"
+	    " restarted by the monitor, by cause.\n"
+	    "# TYPE fsxd_engine_restarts_total counter\n"
+	    "fsxd_engine_restarts_total{cause=\"dead\"} %llu\n"
+	    "fsxd_engine_restarts_total{cause=\"unresponsive\"} %llu\n"
+	    "# HELP fsxd_engine_pings_failed_total Health pings not answered"
+	    " in time.\n# TYPE fsxd_engine_pings_failed_total counter\n"
+	    "fsxd_engine_pings_failed_total %llu\n", h.restarts_dead,
+	    h.restarts_unresponsive, h.pings_failed);
 	return buf_take(&b);
 }

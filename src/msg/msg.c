@@ -562,6 +562,13 @@ int
 msg_connect(const char *host, int port, const uint8_t *secret,
     uint32_t *kind_out)
 {
+	return msg_connect_timeout(host, port, secret, kind_out, 0);
+}
+
+int
+msg_connect_timeout(const char *host, int port, const uint8_t *secret,
+    uint32_t *kind_out, int timeout_ms)
+{
 	struct addrinfo hints, *res = NULL, *ai;
 	struct msg_hello hello;
 	struct msg_hello_rep rep;
@@ -596,6 +603,12 @@ msg_connect(const char *host, int port, const uint8_t *secret,
 	if (fd < 0)
 		return rc;
 	msg_sock_tune(fd);
+	if (timeout_ms > 0) {
+		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 
 	memset(&hello, 0, sizeof(hello));
 	memcpy(hello.secret, secret, MSG_SECRET_LEN);

@@ -420,6 +420,11 @@ int	msg_recv(int fd, struct msg_hdr *h, void *body, uint32_t body_cap,
 /* Client connection helpers. */
 int	msg_connect(const char *host, int port, const uint8_t *secret,
 	    uint32_t *kind_out);	/* returns fd or negative errno */
+/* The same, with every later send and receive on the fd bounded by
+ * timeout_ms (SO_SNDTIMEO/SO_RCVTIMEO; 0: unbounded): a peer that accepts
+ * but never answers (stopped, deadlocked) gives -ETIMEDOUT or -EAGAIN. */
+int	msg_connect_timeout(const char *host, int port, const uint8_t *secret,
+	    uint32_t *kind_out, int timeout_ms);
 int	msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
 	    uint32_t body_len, const struct iovec *bulk, int nbulk,
 	    void *rbody, uint32_t rbody_cap, uint32_t *rbody_len,

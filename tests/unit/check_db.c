@@ -4,16 +4,29 @@
  *   db_migrate_*   migrations apply once, in order, to user_version
  *   db_stmt_*      prepared statement cache
  *   db_errno_*     SQLite codes map to negative errnos
+ *   db_tx_*        one call per transaction: commit, or roll back on error
+ *   db_fs_*        file_systems: insert, owner scoping, listing, usage
+ *   db_token_*     idempotency tokens
+ *   db_job_*       jobs: order, states, enums round trip
+ *   db_engine_*    procs and osts rows; the 0001 -> 0002 migration
+ *   db_file_*      the database is private (0600) even when it existed
+ *
+ * Only the db_migrate, db_stmt and db_errno groups reach into SQLite
+ * (db_int.h): they test the layer's own machinery.
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/util.h"
 #include "db/db.h"
+#include "db/db_int.h"
+#include "migrations.h"
 
 static char db_dir[64];
 static char db_file[128];
@@ -122,20 +135,264 @@ START_TEST(db_errno_maps_codes)
 }
 END_TEST
 
-START_TEST(db_begin_rollback_discards)
+static int
+tx_add_job_then(void *arg)
 {
-	static const char ins[] = "INSERT INTO jobs (kind, fs_id, created, updated)"
-	    " VALUES ('delete', 'fs-0123456789abcdef0', 1, 1)";
+	int rc = db_job_add(JOB_DELETE, "fs-0123456789abcdef0", 0, 0);
+
+	return rc < 0 ? rc : *(int *)arg;
+}
+
+START_TEST(db_tx_rollback_discards_commit_keeps)
+{
+	int fail = -EINVAL, ok = 0;
 
 	ck_assert_int_eq(db_init(db_file), 0);
-	ck_assert_int_eq(db_begin(), 0);
-	ck_assert_int_eq(sqlite3_exec(db_conn(), ins, NULL, NULL, NULL), SQLITE_OK);
-	db_rollback();
+	ck_assert_int_eq(db_tx(tx_add_job_then, &fail), -EINVAL);
 	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM jobs"), 0);
-	ck_assert_int_eq(db_begin(), 0);
-	ck_assert_int_eq(sqlite3_exec(db_conn(), ins, NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(db_commit(), 0);
+	ck_assert_int_eq(db_tx(tx_add_job_then, &ok), 0);
 	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM jobs"), 1);
+}
+END_TEST
+
+static void
+fs_row(struct db_fs *f, const char *id, const char *account,
+    const char *deployment, long long cap)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->id, sizeof(f->id), "%s", id);
+	snprintf(f->account, sizeof(f->account), "%s", account);
+	snprintf(f->region, sizeof(f->region), "us-east-1");
+	snprintf(f->deployment, sizeof(f->deployment), "%s", deployment);
+	snprintf(f->secret, sizeof(f->secret), "%064d", 7);
+	f->lifecycle = FS_CREATING;
+	f->capacity = cap;
+	f->created = 1.5;
+	f->doc = (char *)"{\"FileSystemId\":\"x\"}";
+}
+
+static int
+list_collect(void *arg, long long seq, const char *doc, enum fs_lifecycle lc)
+{
+	long long *seqs = arg;
+
+	(void)doc;
+	(void)lc;
+	for (int i = 0; i < 8; i++)
+		if (seqs[i] == 0) {
+			seqs[i] = seq;
+			return i == 1;		/* stop after two */
+		}
+	return 1;
+}
+
+START_TEST(db_fs_insert_get_scoped_by_owner)
+{
+	struct db_fs f, g;
+
+	ck_assert_int_eq(db_init(db_file), 0);
+	fs_row(&f, "fs-00000000000000001", "111111111111", "SCRATCH_2", 1200);
+	ck_assert_int_eq(db_fs_insert(&f), 0);
+	ck_assert_int_gt(f.seq, 0);
+	ck_assert_int_eq(db_fs_insert(&f), -EEXIST);
+	ck_assert_int_eq(db_fs_get(f.id, "111111111111", "us-east-1", &g), 0);
+	ck_assert_str_eq(g.doc, f.doc);
+	ck_assert_int_eq(g.lifecycle, FS_CREATING);
+	ck_assert_int_eq(g.capacity, 1200);
+	ck_assert_str_eq(g.secret, f.secret);
+	db_fs_fini(&g);
+	/* another account or region sees nothing; NULL owner sees it */
+	ck_assert_int_eq(db_fs_get(f.id, "222222222222", "us-east-1", &g), -ENOENT);
+	ck_assert_int_eq(db_fs_get(f.id, "111111111111", "eu-west-1", &g), -ENOENT);
+	ck_assert_int_eq(db_fs_get(f.id, NULL, NULL, &g), 0);
+	db_fs_fini(&g);
+	ck_assert_int_eq(db_fs_update(f.id, "{\"a\":1}", FS_AVAILABLE, 2400), 0);
+	ck_assert_int_eq(db_fs_get(f.id, NULL, NULL, &g), 0);
+	ck_assert_str_eq(g.doc, "{\"a\":1}");
+	ck_assert_int_eq(g.lifecycle, FS_AVAILABLE);
+	ck_assert_int_eq(g.capacity, 2400);
+	db_fs_fini(&g);
+	ck_assert_int_eq(db_fs_update(f.id, "{}", -1, 2400), 0);
+	ck_assert_int_eq(db_fs_get(f.id, NULL, NULL, &g), 0);
+	ck_assert_int_eq(g.lifecycle, FS_AVAILABLE);	/* -1 keeps it */
+	db_fs_fini(&g);
+	ck_assert_int_eq(db_fs_delete(f.id), 0);
+	ck_assert_int_eq(db_fs_get(f.id, NULL, NULL, &g), -ENOENT);
+}
+END_TEST
+
+START_TEST(db_fs_list_usage_ids)
+{
+	struct db_fs f;
+	long long seqs[8] = { 0 }, count, storage, by[FS_LIFECYCLE__COUNT];
+	char ids[4][DB_ID_MAX];
+
+	ck_assert_int_eq(db_init(db_file), 0);
+	fs_row(&f, "fs-00000000000000001", "111111111111", "SCRATCH_2", 1200);
+	ck_assert_int_eq(db_fs_insert(&f), 0);
+	fs_row(&f, "fs-00000000000000002", "111111111111", "SCRATCH_1", 2400);
+	ck_assert_int_eq(db_fs_insert(&f), 0);
+	fs_row(&f, "fs-00000000000000003", "111111111111", "PERSISTENT_2", 1200);
+	ck_assert_int_eq(db_fs_insert(&f), 0);
+	fs_row(&f, "fs-00000000000000004", "222222222222", "SCRATCH_2", 4800);
+	ck_assert_int_eq(db_fs_insert(&f), 0);
+	/* seq order, resumes after the cursor, stops when told */
+	ck_assert_int_eq(db_fs_list("111111111111", "us-east-1", 1, list_collect,
+	    seqs), 0);
+	ck_assert_int_eq(seqs[0], 2);
+	ck_assert_int_eq(seqs[1], 3);
+	ck_assert_int_eq(seqs[2], 0);
+	ck_assert_int_eq(db_fs_usage("111111111111", "us-east-1", "SCRATCH",
+	    &count, &storage), 0);
+	ck_assert_int_eq(count, 2);
+	ck_assert_int_eq(storage, 3600);
+	ck_assert_int_eq(db_fs_usage("111111111111", "us-east-1", "PERSISTENT_1",
+	    &count, &storage), 0);
+	ck_assert_int_eq(count, 0);
+	ck_assert_int_eq(db_fs_set_lifecycle("fs-00000000000000003",
+	    FS_AVAILABLE), 0);
+	ck_assert_int_eq(db_fs_ids(1u << FS_AVAILABLE, ids, 4), 1);
+	ck_assert_str_eq(ids[0], "fs-00000000000000003");
+	ck_assert_int_eq(db_fs_ids(1u << FS_CREATING, ids, 2), 3);	/* > max */
+	ck_assert_int_eq(db_fs_count_by_lifecycle(by), 0);
+	ck_assert_int_eq(by[FS_CREATING], 3);
+	ck_assert_int_eq(by[FS_AVAILABLE], 1);
+}
+END_TEST
+
+START_TEST(db_token_roundtrip)
+{
+	char res[64], *params;
+
+	ck_assert_int_eq(db_init(db_file), 0);
+	ck_assert_int_eq(db_token_get("1", "r", "CreateFileSystem", "t",
+	    &params, res, sizeof(res)), -ENOENT);
+	ck_assert_ptr_null(params);
+	ck_assert_int_eq(db_token_put("1", "r", "CreateFileSystem", "t",
+	    "{\"a\":1}", "fs-1"), 0);
+	ck_assert_int_eq(db_token_get("1", "r", "CreateFileSystem", "t",
+	    &params, res, sizeof(res)), 0);
+	ck_assert_str_eq(params, "{\"a\":1}");
+	ck_assert_str_eq(res, "fs-1");
+	free(params);
+	/* scoped by operation */
+	ck_assert_int_eq(db_token_get("1", "r", "UpdateFileSystem", "t",
+	    &params, res, sizeof(res)), -ENOENT);
+}
+END_TEST
+
+START_TEST(db_job_order_and_states)
+{
+	struct db_job j;
+
+	ck_assert_int_eq(db_init(db_file), 0);
+	ck_assert_int_eq(db_job_next(&j), -ENOENT);
+	ck_assert_int_eq(db_job_add(JOB_CREATE, "fs-a", 1200, 1), 0);
+	ck_assert_int_eq(db_job_add(JOB_GROW, "fs-a", 2400, 2), 0);
+	ck_assert_int_eq(db_job_open_count("fs-a"), 2);
+	ck_assert_int_eq(db_job_next(&j), 0);
+	ck_assert_int_eq(j.kind, JOB_CREATE);
+	ck_assert_int_eq(j.state, JOB_PENDING);
+	ck_assert_int_eq(j.nost, 1);
+	ck_assert_int_eq(db_job_set(j.id, JOB_RUNNING, 1, NULL), 0);
+	/* a running job (cut short by a crash) comes back first */
+	ck_assert_int_eq(db_job_next(&j), 0);
+	ck_assert_int_eq(j.kind, JOB_CREATE);
+	ck_assert_int_eq(j.state, JOB_RUNNING);
+	ck_assert_int_eq(j.attempts, 1);
+	ck_assert_int_eq(db_job_set(j.id, JOB_DONE, 1, NULL), 0);
+	ck_assert_int_eq(db_job_next(&j), 0);
+	ck_assert_int_eq(j.kind, JOB_GROW);
+	ck_assert_int_eq(j.capacity, 2400);
+	ck_assert_int_eq(j.nost, 2);
+	ck_assert_int_eq(db_job_set(j.id, JOB_FAILED, 3, "boom"), 0);
+	ck_assert_int_eq(db_job_next(&j), -ENOENT);
+	ck_assert_int_eq(db_job_open_count("fs-a"), 0);
+}
+END_TEST
+
+START_TEST(db_job_unknown_kind_is_failed_not_run)
+{
+	struct db_job j;
+
+	ck_assert_int_eq(db_init(db_file), 0);
+	ck_assert_int_eq(sqlite3_exec(db_conn(), "INSERT INTO jobs (kind, fs_id,"
+	    " created, updated) VALUES ('explode', 'fs-a', 1, 1)", NULL, NULL,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(db_job_next(&j), -EIO);
+	ck_assert_int_eq(db_job_next(&j), -ENOENT);
+}
+END_TEST
+
+START_TEST(db_engine_rows)
+{
+	struct db_proc p[4], q = { .role = ROLE_OSS, .idx = 1, .pid = 42,
+	    .starttime = 7, .port = 9000 };
+	struct db_ost o[4], t = { .idx = 3, .oss = 1, .capacity = 1ull << 40 };
+
+	ck_assert_int_eq(db_init(db_file), 0);
+	ck_assert_int_eq(db_proc_put("fs-a", &q), 0);
+	q.role = ROLE_MDS;
+	q.idx = 0;
+	q.port = 9001;
+	ck_assert_int_eq(db_proc_put("fs-a", &q), 0);
+	ck_assert_int_eq(db_proc_list("fs-a", p, 4), 2);
+	ck_assert_int_eq(p[0].role, ROLE_MDS);		/* MDS first */
+	ck_assert_int_eq(p[0].port, 9001);
+	ck_assert_int_eq(p[1].role, ROLE_OSS);
+	ck_assert_int_eq(p[1].pid, 42);
+	ck_assert_int_eq(db_ost_put("fs-a", &t), 0);
+	t.idx = 1;
+	ck_assert_int_eq(db_ost_put("fs-a", &t), 0);
+	ck_assert_int_eq(db_ost_set_capacity("fs-a", 5ull << 30), 0);
+	ck_assert_int_eq(db_ost_list("fs-a", o, 4), 2);
+	ck_assert_int_eq(o[0].idx, 1);
+	ck_assert_int_eq(o[1].idx, 3);
+	ck_assert(o[1].capacity == 5ull << 30);
+	ck_assert_int_eq(db_engine_forget("fs-a"), 0);
+	ck_assert_int_eq(db_proc_list("fs-a", p, 4), 0);
+	ck_assert_int_eq(db_ost_list("fs-a", o, 4), 0);
+}
+END_TEST
+
+/* A version-1 database with "0,1,2" OST lists migrates to osts rows. */
+START_TEST(db_engine_migration_from_v1)
+{
+	struct db_ost o[8];
+	sqlite3 *c;
+
+	ck_assert_int_eq(sqlite3_open(db_file, &c), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(c, (const char *)db_migrations[0].data,
+	    NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(c, "INSERT INTO file_systems (id, account,"
+	    " region, lifecycle, deployment, capacity, created, doc, secret, nost)"
+	    " VALUES ('fs-a', '1', 'r', 'AVAILABLE', 'SCRATCH_2', 3600, 1, '{}',"
+	    " 's', 3); INSERT INTO procs (fs_id, role, idx, osts) VALUES"
+	    " ('fs-a', 'oss', 0, '0,2'), ('fs-a', 'oss', 1, '1'),"
+	    " ('fs-a', 'mds', 0, '');", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(c);
+	ck_assert_int_eq(db_init(db_file), 0);
+	ck_assert_int_ge(db_user_version(), 2);
+	ck_assert_int_eq(db_ost_list("fs-a", o, 8), 3);
+	ck_assert_int_eq(o[0].oss, 0);
+	ck_assert_int_eq(o[1].oss, 1);
+	ck_assert_int_eq(o[2].oss, 0);
+	ck_assert(o[2].capacity == 1200ull << 30);
+}
+END_TEST
+
+START_TEST(db_file_private_even_if_it_existed)
+{
+	struct stat st;
+	int fd = open(db_file, O_CREAT | O_WRONLY, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	fchmod(fd, 0644);
+	close(fd);
+	ck_assert_int_eq(db_init(db_file), 0);
+	ck_assert_int_eq(db_job_add(JOB_DELETE, "fs-a", 0, 0), 0);
+	ck_assert_int_eq(stat(db_file, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
 }
 END_TEST
 
@@ -154,7 +411,15 @@ db_suite(void)
 	tcase_add_test(tc, db_stmt_cached_per_sql);
 	tcase_add_test(tc, db_stmt_bad_sql_returns_null);
 	tcase_add_test(tc, db_errno_maps_codes);
-	tcase_add_test(tc, db_begin_rollback_discards);
+	tcase_add_test(tc, db_tx_rollback_discards_commit_keeps);
+	tcase_add_test(tc, db_fs_insert_get_scoped_by_owner);
+	tcase_add_test(tc, db_fs_list_usage_ids);
+	tcase_add_test(tc, db_token_roundtrip);
+	tcase_add_test(tc, db_job_order_and_states);
+	tcase_add_test(tc, db_job_unknown_kind_is_failed_not_run);
+	tcase_add_test(tc, db_engine_rows);
+	tcase_add_test(tc, db_engine_migration_from_v1);
+	tcase_add_test(tc, db_file_private_even_if_it_existed);
 	suite_add_tcase(s, tc);
 	return s;
 }

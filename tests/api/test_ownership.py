@@ -1,0 +1,175 @@
+"""fsxd owns its engine processes whatever happens to it (issue 9, points
+6-8): kill -9 at any moment of a create, grow or delete never leaves a
+process the next fsxd does not know; every secret stays private; a process
+that is alive but silent is replaced."""
+import os
+import random
+import signal
+import stat
+import subprocess
+import time
+import unittest
+import urllib.request
+
+from tests.fsxlib import BIN, Fsxd, SCRATCH2
+
+
+def metric(url, name):
+    text = urllib.request.urlopen(url + '/metrics', timeout=5).read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + ' ') or line.startswith(name + '{'):
+            yield line
+
+
+class Ownership(unittest.TestCase):
+    def setUp(self):
+        self.d = Fsxd('--update-gap', '0', '--max-oss', '2', '--max-ost', '4')
+        self.c = self.d.client()
+
+    def tearDown(self):
+        self.d.stop()
+
+    def restart(self):
+        self.d.kill9()
+        self.d.start()
+        self.c = self.d.client()
+
+    def settle(self, fs_ids, timeout=60):
+        """Every listed file system ends AVAILABLE (none FAILED)."""
+        for fs_id in fs_ids:
+            fs, seen = self.d.wait_state(self.c, fs_id, 'AVAILABLE', timeout=timeout)
+            self.assertNotIn('FAILED', seen)
+
+    def test_kill9_during_create_grow_delete_leaves_no_orphan(self):
+        """A loop of kill -9 of fsxd 0-100 ms into creates, grows and
+        deletes; then a restart and a delete of everything: no engine
+        process of the state dir survives, and no store is left."""
+        rnd = random.Random(int(os.environ.get('FSX_SEED', '9')))
+        live = []
+        for i in range(12):
+            op = ['create', 'create', 'grow', 'delete'][i % 4]
+            if op == 'create' or not live:
+                fs = self.c.create_file_system(**SCRATCH2)['FileSystem']
+                live.append(fs['FileSystemId'])
+            elif op == 'grow':
+                self.settle(live[-1:])
+                self.c.update_file_system(FileSystemId=live[-1],
+                                          StorageCapacity=2400 * (1 + i // 4))
+            else:
+                self.settle(live[:1])
+                self.c.delete_file_system(FileSystemId=live.pop(0))
+            time.sleep(rnd.uniform(0, 0.1))
+            self.restart()
+            # The restarted fsxd finishes what was cut short.
+            self.settle(live)
+        # Storage grew to what was asked, on every engine.
+        for fs_id in live:
+            fs = self.c.describe_file_systems(FileSystemIds=[fs_id])['FileSystems'][0]
+            self.assertIn(fs['Lifecycle'], ('AVAILABLE',))
+        # One process per store: never two MDSes for one file system.
+        for fs_id in live:
+            kinds = [k for _, k in self.d.engine_pids(fs_id)]
+            self.assertEqual(kinds.count('fsx-mds'), 1, (fs_id, kinds))
+        for fs_id in live:
+            self.c.delete_file_system(FileSystemId=fs_id)
+        self.restart()
+        for fs_id in live:
+            self.d.wait_gone(self.c, fs_id, timeout=30)
+        deadline = time.time() + 10
+        while self.d.engine_pids() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.d.engine_pids(), [])
+        self.assertEqual(os.listdir(os.path.join(self.d.state, 'fs')), [])
+
+    def test_orphan_store_without_row_is_ended_at_start(self):
+        fs_id = self.c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+        self.settle([fs_id])
+        pids = self.d.engine_pids(fs_id)
+        self.assertTrue(pids)
+        # The row goes behind fsxd's back (a delete cut short after it).
+        self.d.kill9()
+        subprocess.run(['sqlite3', os.path.join(self.d.state, 'fsxd.db'),
+                        "DELETE FROM file_systems WHERE id = '%s'" % fs_id], check=True)
+        self.d.start()
+        deadline = time.time() + 15
+        while self.d.engine_pids(fs_id) and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.d.engine_pids(fs_id), [])
+        self.assertFalse(os.path.exists(os.path.join(self.d.state, 'fs', fs_id)))
+
+    def test_stopped_oss_is_replaced(self):
+        """An OSS that is alive but does not answer (SIGSTOP) is killed and
+        restarted; the event is logged and counted in /metrics."""
+        fs_id = self.c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+        self.settle([fs_id])
+        oss = [p for p, k in self.d.engine_pids(fs_id) if k == 'fsx-oss']
+        self.assertTrue(oss)
+        os.kill(oss[0], signal.SIGSTOP)
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                now = [p for p, k in self.d.engine_pids(fs_id) if k == 'fsx-oss']
+                if oss[0] not in now and len(now) == len(oss):
+                    break
+                time.sleep(0.2)
+            self.assertNotIn(oss[0], [p for p, _ in self.d.engine_pids(fs_id)])
+        finally:
+            try:
+                os.kill(oss[0], signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        lines = list(metric(self.d.url, 'fsxd_engine_restarts_total'))
+        self.assertIn('fsxd_engine_restarts_total{cause="unresponsive"} 1', lines)
+        self.assertIn('does not answer', open(os.path.join(self.d.state, 'fsxd.log')).read())
+        fs = self.c.describe_file_systems(FileSystemIds=[fs_id])['FileSystems'][0]
+        self.assertEqual(fs['Lifecycle'], 'AVAILABLE')
+
+
+class Secrets(unittest.TestCase):
+    def test_state_private_even_if_dir_existed(self):
+        """`make run` pre-creates ./var 0755: fsxd still makes the state dir
+        0700 and the database and every secret 0600, so another local user
+        can read none of them."""
+        import tempfile
+        top = tempfile.mkdtemp(prefix='fsxd-perm-')
+        os.chmod(top, 0o755)
+        state = os.path.join(top, 'var')
+        os.mkdir(state, 0o755)
+        os.chmod(state, 0o755)
+        d = Fsxd(state=state)
+        try:
+            c = d.client()
+            fs_id = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+            d.wait_state(c, fs_id, 'AVAILABLE')
+            self.assertEqual(stat.S_IMODE(os.stat(state).st_mode), 0o700)
+            db = os.path.join(state, 'fsxd.db')
+            secret = os.path.join(state, 'run', fs_id, 'secret')
+            for p in (db, db + '-wal', secret):
+                self.assertEqual(stat.S_IMODE(os.stat(p).st_mode), 0o600, p)
+            # Even with the directory opened up again, the files hold.
+            os.chmod(state, 0o755)
+            os.chmod(os.path.join(state, 'run'), 0o755)
+            os.chmod(os.path.join(state, 'run', fs_id), 0o755)
+            for p in (db, secret):
+                r = subprocess.run(['setpriv', '--reuid=nobody', '--regid=nogroup',
+                                    '--clear-groups', 'cat', p], capture_output=True)
+                self.assertNotEqual(r.returncode, 0, p)
+                self.assertIn(b'Permission denied', r.stderr)
+        finally:
+            d.stop()
+            subprocess.run(['rm', '-rf', top])
+
+    def test_second_fsxd_on_same_state_dir_refused(self):
+        d = Fsxd()
+        try:
+            p = subprocess.run([os.path.join(BIN, 'fsxd'), '--port', '0',
+                                '--state-dir', d.state],
+                               capture_output=True, timeout=20)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn(b'in use by fsxd pid %d' % d.proc.pid, p.stderr)
+        finally:
+            d.stop()
+
+
+if __name__ == '__main__':
+    unittest.main()
