@@ -173,3 +173,71 @@ class Secrets(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class Topology(unittest.TestCase):
+    """OSTs and capacities are rows that reach the engines only over the
+    engine protocol; a grow past --max-ost still raises every OST's
+    quota (issue 9, point 3)."""
+
+    def setUp(self):
+        self.d = Fsxd('--update-gap', '0', '--max-ost', '1')
+        self.c = self.d.client()
+
+    def tearDown(self):
+        self.d.stop()
+
+    def engine(self, fs_id, name):
+        import struct
+        from tests.fs.engine import Client
+        run = os.path.join(self.d.state, 'run', fs_id)
+        secret = bytes.fromhex(open(os.path.join(run, 'secret')).read().strip())
+        port = int(open(os.path.join(run, name + '.port')).read())
+        return Client(port, secret), struct
+
+    def capacities(self, fs_id):
+        """(OSS OST_STATFS blocks*bsize of OST 0, MDS OSTMAP capacity of
+        OST 0)."""
+        from tests.fs.engine import OP_MDS_OSTMAP, OP_OST_STATFS
+        oss, struct = self.engine(fs_id, 'oss0')
+        h, body, _ = oss.call(OP_OST_STATFS, struct.pack('<IIQ', 0, 0, 0))
+        self.assertEqual(h[4], 0)
+        bsize, blocks = struct.unpack('<QQ', body[:16])
+        mds, _ = self.engine(fs_id, 'mds0')
+        h, _, bulk = mds.call(OP_MDS_OSTMAP)
+        self.assertEqual(h[4], 0)
+        self.assertEqual(len(bulk) % 64, 0)
+        ost, port, _, host, cap = struct.unpack('<IHH48sQ', bulk[:64])
+        self.assertEqual(ost, 0)
+        return bsize * blocks, cap
+
+    def test_grow_past_max_ost_raises_quota_everywhere(self):
+        fs_id = self.c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+        self.d.wait_state(self.c, fs_id, 'AVAILABLE')
+        self.assertEqual(self.capacities(fs_id), (1200 << 30, 1200 << 30))
+        self.c.update_file_system(FileSystemId=fs_id, StorageCapacity=2400)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            fs = self.c.describe_file_systems(FileSystemIds=[fs_id])['FileSystems'][0]
+            acts = fs.get('AdministrativeActions', [])
+            if fs['Lifecycle'] == 'AVAILABLE' and acts and acts[0]['Status'] == 'COMPLETED':
+                break
+            time.sleep(0.05)
+        self.assertEqual(fs['StorageCapacity'], 2400)
+        self.assertEqual(sorted(x for x in os.listdir(os.path.join(self.d.state, 'fs', fs_id))
+                                if x.startswith('ost')), ['ost0000'])
+        self.assertEqual(self.capacities(fs_id), (2400 << 30, 2400 << 30))
+        # No text file carries topology any more.
+        self.assertFalse(os.path.exists(os.path.join(self.d.state, 'run', fs_id, 'ostmap')))
+        # A restarted OSS enforces it before fsxd says anything again.
+        oss = [p for p, k in self.d.engine_pids(fs_id) if k == 'fsx-oss']
+        self.d.kill9()
+        os.kill(oss[0], signal.SIGKILL)
+        self.d.start()
+        self.c = self.d.client()
+        deadline = time.time() + 20
+        while time.time() < deadline and not [
+                p for p, k in self.d.engine_pids(fs_id) if k == 'fsx-oss']:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        self.assertEqual(self.capacities(fs_id)[0], 2400 << 30)
