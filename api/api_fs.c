@@ -685,7 +685,8 @@ fs_update_tx(void *arg)
 		}
 		if (plan.new_capacity > 0)
 			fs_desc_apply_capacity(then, plan.new_capacity);
-		json_object_set_new(t->next, "Lifecycle", json_string("UPDATING"));
+		json_object_set_new(t->next, "Lifecycle",
+		    json_string(fs_lifecycle_name(FS_UPDATING)));
 		rc = db_job_add(JOB_GROW, fs_id, plan.new_capacity,
 		    fs_target_nost(cx, then));
 		json_decref(then);
@@ -779,7 +780,8 @@ api_fs_delete(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	prov_kick();
 	out = json_object();
 	json_object_set(out, "FileSystemId", json_object_get(in, "FileSystemId"));
-	json_object_set_new(out, "Lifecycle", json_string("DELETING"));
+	json_object_set_new(out, "Lifecycle",
+	    json_string(fs_lifecycle_name(FS_DELETING)));
 	return out;
 }
 
