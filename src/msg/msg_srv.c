@@ -49,8 +49,8 @@
 struct msg_srv_conn {
 	struct msg_srv		*srv;
 	int			 fd;
-	char			 in[SRV_IN];	/* read ahead: see srv_fill() */
-	size_t			 in_off, in_len;
+	struct msg_in		 rd;		/* reads through inbuf */
+	char			 inbuf[SRV_IN];
 	pthread_mutex_t		 send_mu;
 	void			*body;		/* MSG_BODY_MAX, 8-aligned */
 	void			*bulk;		/* MSG_BULK_MAX, lazily */
@@ -394,7 +394,7 @@ srv_hello(struct msg_srv *s, struct msg_srv_conn *c)
 	rc = poll(&pfd, 1, s->conf.hello_timeout_ms);
 	if (rc <= 0)
 		return -ETIMEDOUT;
-	rc = msg_recv_hdr(c->fd, &h);
+	rc = msg_in_hdr(&c->rd, &h, 0);
 	if (rc < 0)
 		goto bad;
 	if (h.opcode != MSG_OP_HELLO || (h.flags & MSG_F_REPLY) ||
@@ -403,7 +403,7 @@ srv_hello(struct msg_srv *s, struct msg_srv_conn *c)
 		rc = -EPROTO;
 		goto bad;
 	}
-	rc = msg_recv_payload(c->fd, &h, body, sizeof(body), NULL, 0);
+	rc = msg_in_payload(&c->rd, &h, body, sizeof(body), NULL, 0);
 	if (rc < 0)
 		goto bad;
 	memcpy(&hello, body, sizeof(hello));
@@ -446,79 +446,29 @@ bad:
 }
 
 /*
- * Requests are read with as few read(2)s as they allow: one read takes
- * whatever has arrived, up to SRV_IN bytes (a header and its body come
- * together; pipelined requests wait here for their turn), and bodies and
- * bulks go on from there straight into their buffers. No poll(2) per
- * request: idle, the read itself waits, and SO_RCVTIMEO expiring before
- * any byte of a frame came is just a quiet client (msg_srv_stop shuts the
- * socket down, which ends the read). Once a frame has begun, each read
- * may wait for the frame timeout, as before.
+ * Requests are read with as few read(2)s as they allow (msg_in, msg.h):
+ * one read takes whatever has arrived, up to SRV_IN bytes (a header and
+ * its body come together; pipelined requests wait there for their turn),
+ * and bodies and bulks go on from there straight into their buffers. No
+ * poll(2) per request: idle, the read itself waits, and SO_RCVTIMEO
+ * expiring before any byte of a frame came is just a quiet client
+ * (msg_srv_stop shuts the socket down, which ends the read). Once a frame
+ * has begun, each read may wait for the frame timeout.
  */
-static int
-srv_fill(struct msg_srv_conn *c, size_t want)
-{
-	if (c->in_off > 0) {
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
-	}
-	while (c->in_len < want) {
-		ssize_t r = read(c->fd, c->in + c->in_len,
-		    sizeof(c->in) - c->in_len);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    c->in_len == 0)
-				continue;	/* idle */
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return -ETIMEDOUT;
-			return errno == EPIPE ? -ECONNRESET : -errno;
-		}
-		if (r == 0)
-			return -ECONNRESET;
-		c->in_len += (size_t)r;
-	}
-	return 0;
-}
-
-/* The next len bytes of the stream into dst: read ahead first. */
-static int
-srv_take(struct msg_srv_conn *c, void *dst, size_t len)
-{
-	size_t k = c->in_len - c->in_off;
-
-	if (k > len)
-		k = len;
-	memcpy(dst, c->in + c->in_off, k);
-	c->in_off += k;
-	if (c->in_off == c->in_len)
-		c->in_off = c->in_len = 0;
-	if (len == k)
-		return 0;
-	return msg_read_full(c->fd, (uint8_t *)dst + k, len - k);
-}
-
 /* One request; 0 to keep the connection, <0 to close it. */
 static int
 srv_frame(struct msg_srv *s, struct msg_srv_conn *c)
 {
 	struct msg_ping_rep ping;
 	struct msg_hdr h;
+	struct iovec biov = { NULL, 0 };
 	void *bulk = NULL;
 	int rc;
 
 	memset(&h, 0, sizeof(h));
-	rc = srv_fill(c, sizeof(h));
-	if (rc == -ECONNRESET)
+	rc = msg_in_hdr(&c->rd, &h, 1);
+	if (rc == -ECONNRESET && msg_in_pending(&c->rd) == 0)
 		return rc;
-	if (rc == 0) {
-		rc = srv_take(c, &h, sizeof(h));
-		if (rc == 0)
-			rc = msg_hdr_check(&h);
-	}
 	if (rc == 0 && (h.flags & MSG_F_REPLY))
 		rc = -EPROTO;
 	if (rc < 0)
@@ -531,12 +481,9 @@ srv_frame(struct msg_srv *s, struct msg_srv_conn *c)
 			return -ENOMEM;
 		}
 	}
-	rc = srv_take(c, c->body, h.body_len);
-	if (rc == 0 && h.bulk_len > 0) {
-		rc = srv_take(c, bulk, h.bulk_len);
-		if (rc == 0 && msg_crc32c(0, bulk, h.bulk_len) != h.bulk_crc)
-			rc = -EBADMSG;
-	}
+	biov.iov_base = bulk;
+	biov.iov_len = bulk != NULL ? MSG_BULK_MAX : 0;
+	rc = msg_in_payload(&c->rd, &h, c->body, MSG_BODY_MAX, &biov, 1);
 	if (rc < 0)
 		goto bad;
 	if (h.body_len < msg_req_body_min(h.opcode) ||
@@ -707,6 +654,7 @@ srv_accept_one(struct msg_srv *s)
 	}
 	c->srv = s;
 	c->fd = fd;
+	msg_in_init(&c->rd, fd, c->inbuf, sizeof(c->inbuf));
 	c->accepted_ns = now_mono_ns();
 	pthread_mutex_init(&c->send_mu, NULL);
 	srv_peer_name(fd, c->peer, sizeof(c->peer));
