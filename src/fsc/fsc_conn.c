@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -113,58 +112,19 @@ fsc_set_timeout(int fd, int ms)
 static int
 fsc_dial(struct fsc *fs, struct fsc_srv *s)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	struct msg_hello hello;
 	struct msg_hello_rep rep;
-	struct fsc_req r;
-	char port[16], host[FSC_HOST_MAX];
-	int fd = -1, rc, one = 1, status = 0;
+	char host[FSC_HOST_MAX];
+	int fd, rc, port, one = 1;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
 	pthread_mutex_lock(&s->mu);
-	snprintf(port, sizeof(port), "%d", s->port);
+	port = s->port;
 	snprintf(host, sizeof(host), "%s", s->host);
 	pthread_mutex_unlock(&s->mu);
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0)
-		return -EHOSTUNREACH;
-	rc = -ECONNREFUSED;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		fsc_set_timeout(fd, FSC_DIAL_TIMEOUT_MS);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		rc = errno == EINPROGRESS ? -ETIMEDOUT : -errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
+	fd = msg_sock_open(host, port, 0, FSC_DIAL_TIMEOUT_MS);
 	if (fd < 0)
-		return rc;
+		return fd;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-
-	memset(&hello, 0, sizeof(hello));
-	memcpy(hello.secret, fs->conf.secret, MSG_SECRET_LEN);
-	hello.client_uid = (uint32_t)getuid();
-	memset(&r, 0, sizeof(r));
-	r.op = MSG_OP_HELLO;
-	r.body = &hello;
-	r.body_len = sizeof(hello);
-	r.rbody = &rep;
-	r.rbody_cap = sizeof(rep);
-	rc = fsc_roundtrip(fd, __atomic_add_fetch(&fs->reqid, 1,
-	    __ATOMIC_RELAXED), &r, &status);
-	if (rc == 0 && status < 0)
-		rc = status;
-	if (rc == 0 && r.rbody_len < sizeof(rep))
-		rc = -EPROTO;
+	rc = msg_hello(fd, fs->conf.secret, &rep);
 	if (rc == 0 && s->kind != 0 && rep.kind != s->kind)
 		rc = -EPROTO;
 	if (rc < 0) {

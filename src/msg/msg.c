@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -741,26 +742,25 @@ msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
 }
 
 int
-msg_connect(const char *host, int port, const uint8_t *secret,
-    uint32_t *kind_out)
+msg_sock_open(const char *host, int port, int backlog, int timeout_ms)
 {
 	struct addrinfo hints, *res = NULL, *ai;
-	struct msg_hello hello;
-	struct msg_hello_rep rep;
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	char portstr[16];
-	uint32_t replen;
-	int fd = -1, rc;
+	int fd = -1, rc, one = 1;
 
-	if (port <= 0 || port > 65535)
+	if (port < 0 || port > 65535 || (backlog <= 0 && port == 0))
 		return -EINVAL;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (backlog > 0 ? AI_PASSIVE : 0);
 	snprintf(portstr, sizeof(portstr), "%d", port);
 	rc = getaddrinfo(host, portstr, &hints, &res);
 	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	rc = -ECONNREFUSED;
+		return rc == EAI_SYSTEM ? -errno :
+		    backlog > 0 ? -EADDRNOTAVAIL : -EHOSTUNREACH;
+	rc = backlog > 0 ? -EADDRNOTAVAIL : -ECONNREFUSED;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol);
@@ -768,26 +768,61 @@ msg_connect(const char *host, int port, const uint8_t *secret,
 			rc = -errno;
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		rc = -errno;
+		if (backlog > 0) {
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			    sizeof(one));
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+			    listen(fd, backlog) == 0)
+				break;
+		} else {
+			if (timeout_ms > 0) {
+				(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO,
+				    &tv, sizeof(tv));
+				(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+				    &tv, sizeof(tv));
+			}
+			if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+				break;
+		}
+		rc = errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	if (fd < 0)
-		return rc;
-	msg_sock_tune(fd);
+	return fd < 0 ? rc : fd;
+}
+
+int
+msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep)
+{
+	struct msg_hello hello;
+	uint32_t replen = 0;
+	int rc;
 
 	memset(&hello, 0, sizeof(hello));
 	memcpy(hello.secret, secret, MSG_SECRET_LEN);
 	hello.client_uid = (uint32_t)getuid();
-	memset(&rep, 0, sizeof(rep));
+	memset(rep, 0, sizeof(*rep));
 	rc = msg_call(fd, MSG_OP_HELLO, 0, &hello, sizeof(hello), NULL, 0,
-	    &rep, sizeof(rep), &replen, NULL, 0, NULL);
-	memset(&hello, 0, sizeof(hello));
-	if (rc == 0 && replen < sizeof(rep))
+	    rep, sizeof(*rep), &replen, NULL, 0, NULL);
+	explicit_bzero(&hello, sizeof(hello));
+	if (rc == 0 && replen < sizeof(*rep))
 		rc = -EPROTO;
+	return rc;
+}
+
+int
+msg_connect(const char *host, int port, const uint8_t *secret,
+    uint32_t *kind_out)
+{
+	struct msg_hello_rep rep;
+	int fd, rc;
+
+	fd = msg_sock_open(host, port, 0, 0);
+	if (fd < 0)
+		return fd;
+	msg_sock_tune(fd);
+	rc = msg_hello(fd, secret, &rep);
 	if (rc < 0) {
 		close(fd);
 		return rc;

@@ -417,6 +417,21 @@ int	msg_send(int fd, uint16_t op, uint32_t flags, uint64_t reqid,
 int	msg_recv(int fd, struct msg_hdr *h, void *body, uint32_t body_cap,
 	    void *bulk, uint32_t bulk_cap);
 
+/*
+ * The one place engine sockets are opened (servers, libfsx, the MDS's OSS
+ * connections, tools): getaddrinfo(host, port) and, for each address in
+ * turn, a SOCK_CLOEXEC socket that either listens (backlog > 0:
+ * SO_REUSEADDR, bind, listen; host NULL = any; port 0 = ephemeral) or
+ * connects (backlog 0; with timeout_ms > 0 SO_SNDTIMEO and SO_RCVTIMEO are
+ * set first and stay set, and a connect that takes longer is -ETIMEDOUT).
+ * Returns the descriptor or -errno: -EHOSTUNREACH (connect) or
+ * -EADDRNOTAVAIL (listen) when the name does not resolve.
+ */
+int	msg_sock_open(const char *host, int port, int backlog, int timeout_ms);
+/* Say HELLO on a new connection: 0 with *rep, or -errno (-EACCES: wrong
+ * secret; -EPROTO: not an engine). */
+int	msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep);
+
 /* Client connection helpers. */
 int	msg_connect(const char *host, int port, const uint8_t *secret,
 	    uint32_t *kind_out);	/* returns fd or negative errno */

@@ -23,7 +23,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -130,42 +129,16 @@ int
 msg_srv_listen(struct msg_srv *s, const char *host, int port,
     const char *port_file)
 {
-	struct addrinfo hints, *res = NULL, *ai;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char portstr[16], txt[16];
-	int fd = -1, rc, one = 1;
+	char txt[16];
+	int fd, rc;
 
 	if (port < 0 || port > 65535 || s->lfd >= 0)
 		return -EINVAL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	rc = getaddrinfo(host, portstr, &hints, &res);
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
-	rc = -EADDRNOTAVAIL;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		    sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 512) == 0)
-			break;
-		rc = -errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
+	fd = msg_sock_open(host, port, 512, 0);
 	if (fd < 0)
-		return rc;
+		return fd;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		rc = -errno;
 		close(fd);

@@ -152,6 +152,31 @@ START_TEST(msg_in_reply_scatters_and_stays_in_sync)
 }
 END_TEST
 
+/* msg_sock_open: listen on an ephemeral port, dial it, refuse nonsense. */
+START_TEST(msg_sock_open_listens_and_dials)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int lfd, fd, afd;
+
+	lfd = msg_sock_open("127.0.0.1", 0, 8, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	fd = msg_sock_open("127.0.0.1", ntohs(sin.sin_port), 0, 1000);
+	ck_assert_int_ge(fd, 0);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_int_eq(write(fd, "x", 1), 1);
+	close(afd);
+	close(fd);
+	close(lfd);
+	ck_assert_int_eq(msg_sock_open("127.0.0.1", 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(msg_sock_open("127.0.0.1", 70000, 0, 0), -EINVAL);
+	ck_assert_int_eq(msg_sock_open("no.such.host.invalid", 1, 0, 100),
+	    -EHOSTUNREACH);
+}
+END_TEST
+
 START_TEST(msg_send_rejects_oversized)
 {
 	static char big[16];
@@ -675,6 +700,7 @@ msg_suite(void)
 	tcase_add_test(tc, msg_crc32c_matches_reference_all_sizes);
 	tcase_add_test(tc, msg_send_recv_round_trip);
 	tcase_add_test(tc, msg_send_rejects_oversized);
+	tcase_add_test(tc, msg_sock_open_listens_and_dials);
 	tcase_add_test(tc, msg_in_reply_scatters_and_stays_in_sync);
 	tcase_add_test(tc, msg_recv_short_header_is_reset);
 	tcase_add_test(tc, msg_recv_malformed_classes);
