@@ -166,6 +166,7 @@ main(int argc, char **argv)
 	if (parse_hostport(listen_at, host, sizeof(host), &conf.port) < 0)
 		fatal("bad --listen '%s'", listen_at);
 	conf.host = host;
+	(void)engine_nofile_raise();	/* clients and pending peers */
 	/* before the pid file: a second MDS must not touch the first's */
 	(void)engine_store_lock(conf.dir);	/* held until we exit */
 

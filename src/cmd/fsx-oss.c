@@ -135,6 +135,7 @@ main(int argc, char **argv)
 	if (parse_hostport(listen_at, host, sizeof(host), &port) < 0)
 		fatal("bad --listen '%s'", listen_at);
 
+	(void)engine_nofile_raise();	/* clients and pending peers */
 	o = oss_new(fdcache);
 	if (o == NULL)
 		fatal("out of memory");

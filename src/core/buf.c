@@ -1,6 +1,7 @@
 /*
  * Growable buffers (see buf.h).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,15 +14,24 @@
 void
 buf_init(struct buf *b, size_t cap)
 {
+	buf_init_max(b, cap, 0);
+}
+
+void
+buf_init_max(struct buf *b, size_t cap, size_t max)
+{
 	b->cap = cap ? cap : 64;
 	b->p = xmalloc(b->cap);
 	b->len = 0;
+	b->max = max;
 	b->p[0] = '\0';
 }
 
 static void
 buf_reserve(struct buf *b, size_t n)
 {
+	if (b->max > 0 && (n > b->max || b->len > b->max - n))
+		fatal("%s: past the buffer's ceiling", __func__);
 	if (b->len + n + 1 <= b->cap)
 		return;
 	while (b->len + n + 1 > b->cap)
@@ -29,6 +39,17 @@ buf_reserve(struct buf *b, size_t n)
 	b->p = realloc(b->p, b->cap);
 	if (b->p == NULL)
 		fatal("out of memory");
+}
+
+int
+buf_append(struct buf *b, const void *data, size_t n)
+{
+	if (b->max > 0 && (n > b->max || b->len > b->max - n)) {
+		buf_fini(b);
+		return -EMSGSIZE;
+	}
+	buf_add(b, data, n);
+	return 0;
 }
 
 void

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -183,45 +184,36 @@ int
 file_read_all(const char *path, char **out, size_t *len, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t cap = 4096, n = 0;
-	char *buf;
+	char chunk[4096];
+	struct buf b;
+	int rc = 0;
 
 	if (fd < 0)
 		return -errno;
-	buf = xmalloc(cap + 1);
+	buf_init_max(&b, sizeof(chunk), max);
 	for (;;) {
-		ssize_t r;
+		ssize_t r = read(fd, chunk, sizeof(chunk));
 
-		if (n == cap) {
-			if (cap >= max) {
-				free(buf);
-				close(fd);
-				return -EFBIG;
-			}
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-			if (buf == NULL)
-				fatal("out of memory");
-		}
-		r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			int e = -errno;
-
-			free(buf);
-			close(fd);
-			return e;
+			rc = -errno;
+			buf_fini(&b);
+			break;
 		}
 		if (r == 0)
 			break;
-		n += (size_t)r;
+		if (buf_append(&b, chunk, (size_t)r) < 0) {
+			rc = -EFBIG;	/* b is freed */
+			break;
+		}
 	}
 	close(fd);
-	buf[n] = '\0';
-	*out = buf;
+	if (rc < 0)
+		return rc;
 	if (len)
-		*len = n;
+		*len = b.len;
+	*out = buf_take(&b);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
  * libfsx connections: a pool of connections per server, framed calls with
  * scatter/gather bulk (data goes straight between the caller's buffers and
- * the socket), reconnects with backoff, the OST map, and a few worker
+ * the socket; the framing is msg.c's, there is no other), reconnects with
+ * backoff, the OST map, and a few worker
  * threads that run per-object requests in parallel.
  *
  * A call holds one connection for its round trip, so replies never need
@@ -11,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -62,276 +62,40 @@ fsc_srv_free(struct fsc_srv *s)
 	free(s);
 }
 
-static int
-fsc_write_full(int fd, struct iovec *iov, int n)
-{
-	struct msghdr mh;
-	ssize_t w;
-
-	while (n > 0) {
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_iov = iov;
-		mh.msg_iovlen = n > 1024 ? 1024 : n;
-		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= w;
-		}
-	}
-	return 0;
-}
-
-/* Read at least min bytes and at most cap; *got (may be NULL) says how
- * many. */
-static int
-fsc_read_min(int fd, void *buf, size_t min, size_t cap, size_t *got)
-{
-	char *p = buf;
-	size_t n = 0;
-	ssize_t r;
-
-	while (n < min) {
-		r = read(fd, p + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		if (r == 0)
-			return -ECONNRESET;
-		n += (size_t)r;
-	}
-	if (got != NULL)
-		*got = n;
-	return 0;
-}
-
-static int
-fsc_read_full(int fd, void *buf, size_t len)
-{
-	return fsc_read_min(fd, buf, len, len, NULL);
-}
-
-/* Read `len` bulk bytes into the iovecs (copied, so they can be advanced),
- * the first `npre` of them from `pre` (already read), and check the CRC. */
-static int
-fsc_read_bulk(int fd, const struct iovec *iov, int n, uint32_t len,
-    uint32_t crc_want, const char *pre, size_t npre)
-{
-	struct iovec v[FSC_IOV_MAX];
-	uint32_t crc;
-	int nv = 0, i = 0;
-	ssize_t r;
-
-	/* Destination segments covering exactly len bytes. */
-	for (uint32_t left = len; left > 0 && i < n; i++) {
-		size_t l = iov[i].iov_len < left ? iov[i].iov_len : left;
-
-		if (l == 0)
-			continue;
-		if (nv == FSC_IOV_MAX)
-			return -EPROTO;
-		v[nv].iov_base = iov[i].iov_base;
-		v[nv].iov_len = l;
-		nv++;
-		left -= l;
-	}
-	{
-		size_t tot = 0;
-
-		for (int k = 0; k < nv; k++)
-			tot += v[k].iov_len;
-		if (tot < len)
-			return -EPROTO;
-	}
-	{
-		struct iovec *cur = v;
-		int left = nv;
-
-		while (left > 0 && npre > 0) {
-			size_t k = npre < cur->iov_len ? npre : cur->iov_len;
-
-			memcpy(cur->iov_base, pre, k);
-			pre += k;
-			npre -= k;
-			if (k == cur->iov_len) {
-				cur++;
-				left--;
-			} else {
-				cur->iov_base = (char *)cur->iov_base + k;
-				cur->iov_len -= k;
-			}
-		}
-		while (left > 0) {
-			r = readv(fd, cur, left > 1024 ? 1024 : left);
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				return errno == EAGAIN ? -ETIMEDOUT : -errno;
-			}
-			if (r == 0)
-				return -ECONNRESET;
-			while (left > 0 && (size_t)r >= cur->iov_len) {
-				r -= cur->iov_len;
-				cur++;
-				left--;
-			}
-			if (left > 0) {
-				cur->iov_base = (char *)cur->iov_base + r;
-				cur->iov_len -= r;
-			}
-		}
-	}
-	/* CRC over the received bytes (v was advanced; recompute). */
-	crc = 0;
-	{
-		uint32_t left = len;
-
-		for (i = 0; i < n && left > 0; i++) {
-			size_t l = iov[i].iov_len < left ? iov[i].iov_len :
-			    left;
-
-			crc = msg_crc32c(crc, iov[i].iov_base, l);
-			left -= l;
-		}
-	}
-	if (crc != crc_want)
-		return -EPROTO;
-	return 0;
-}
-
-static int
-fsc_drain(int fd, uint32_t len)
-{
-	char buf[4096];
-	int rc;
-
-	while (len > 0) {
-		uint32_t l = len < sizeof(buf) ? len : sizeof(buf);
-
-		rc = fsc_read_full(fd, buf, l);
-		if (rc < 0)
-			return rc;
-		len -= l;
-	}
-	return 0;
-}
-
 /*
- * A reply is read with as few read(2)s as it allows: the first one takes
- * up to FSC_RBUF bytes (header, body and a small bulk arrive together),
- * the rest goes straight to where it belongs. A connection carries one
- * request at a time, so everything read belongs to this reply.
- */
-#define FSC_RBUF	4096
-struct fsc_rd {
-	int		fd;
-	const char	*p;	/* read, not yet taken */
-	size_t		n;
-};
-
-/* The next len bytes of the reply into dst (NULL: dropped). */
-static int
-fsc_rd_take(struct fsc_rd *rd, void *dst, size_t len)
-{
-	size_t k = len < rd->n ? len : rd->n;
-
-	if (dst != NULL)
-		memcpy(dst, rd->p, k);
-	rd->p += k;
-	rd->n -= k;
-	if (len == k)
-		return 0;
-	if (dst == NULL)
-		return fsc_drain(rd->fd, (uint32_t)(len - k));
-	return fsc_read_full(rd->fd, (char *)dst + k, len - k);
-}
-
-/*
- * One request and its reply on fd. Returns 0 with r's reply fields and
- * *status set, or a negative errno for the connection: -EPROTO for a
- * malformed reply, others for transport failures.
+ * One request and its reply on fd, framed by msg.c (msg_send, msg_in_reply:
+ * the reply's header, body and a small bulk come in one read(2), larger
+ * bulks go straight into r->rbulk). A connection carries one request at a
+ * time, so everything read belongs to this reply. Returns 0 with r's reply
+ * fields and *status set, or a negative errno for the connection: -EPROTO
+ * for a malformed reply (one that does not fit r counts as malformed),
+ * others for transport failures.
  */
 static int
 fsc_roundtrip(int fd, uint64_t reqid, struct fsc_req *r, int *status)
 {
-	struct iovec iov[2 + FSC_IOV_MAX];
-	char rbuf[FSC_RBUF];
-	struct fsc_rd rd;
-	struct msg_hdr h;
-	uint32_t crc = 0, blen = 0, cap = 0;
-	size_t got;
-	int niov = 0, rc;
+	char rbuf[MSG_IN_BUF];
+	struct msg_in in;
+	int32_t st = 0;
+	int rc;
 
 	if (r->nbulk > FSC_IOV_MAX || r->nrbulk > FSC_IOV_MAX)
 		return -EPROTO;
-	for (int i = 0; i < r->nbulk; i++) {
-		crc = msg_crc32c(crc, r->bulk[i].iov_base, r->bulk[i].iov_len);
-		blen += r->bulk[i].iov_len;
-	}
-	msg_hdr_init(&h, r->op, r->flags, reqid, 0, r->body_len, blen, crc);
-	iov[niov].iov_base = &h;
-	iov[niov++].iov_len = sizeof(h);
-	if (r->body_len > 0) {
-		iov[niov].iov_base = (void *)r->body;
-		iov[niov++].iov_len = r->body_len;
-	}
-	for (int i = 0; i < r->nbulk; i++) {
-		if (r->bulk[i].iov_len == 0)
-			continue;
-		iov[niov].iov_base = r->bulk[i].iov_base;
-		iov[niov++].iov_len = r->bulk[i].iov_len;
-	}
-	rc = fsc_write_full(fd, iov, niov);
+	rc = msg_send(fd, r->op, r->flags, reqid, 0, r->body, r->body_len,
+	    r->bulk, r->nbulk);
+	if (rc == -EINVAL || rc == -EMSGSIZE)
+		return -EPROTO;
 	if (rc < 0)
 		return rc;
-
-	rc = fsc_read_min(fd, rbuf, sizeof(h), sizeof(rbuf), &got);
+	msg_in_init(&in, fd, rbuf, sizeof(rbuf));
+	rc = msg_in_reply(&in, reqid, r->op, r->rbody, r->rbody_cap,
+	    &r->rbody_len, r->rbulk, r->nrbulk, &r->rbulk_len, &st);
+	if (rc == -EMSGSIZE || rc == -EBADMSG ||
+	    (rc == 0 && msg_in_pending(&in) != 0))
+		rc = -EPROTO;
 	if (rc < 0)
 		return rc;
-	memcpy(&h, rbuf, sizeof(h));
-	rd.fd = fd;
-	rd.p = rbuf + sizeof(h);
-	rd.n = got - sizeof(h);
-	if (msg_hdr_check(&h) < 0 || !(h.flags & MSG_F_REPLY) ||
-	    h.reqid != reqid || h.opcode != r->op)
-		return -EPROTO;
-	if (h.status > 0 || h.status < -4095)
-		return -EPROTO;
-	/* Body: what fits, the rest (a newer server's extension) dropped. */
-	r->rbody_len = h.body_len < r->rbody_cap ? h.body_len : r->rbody_cap;
-	rc = fsc_rd_take(&rd, r->rbody, r->rbody_len);
-	if (rc == 0)
-		rc = fsc_rd_take(&rd, NULL, h.body_len - r->rbody_len);
-	if (rc < 0)
-		return rc;
-	for (int i = 0; i < r->nrbulk; i++)
-		cap += r->rbulk[i].iov_len;
-	if (h.bulk_len > cap)
-		return -EPROTO;
-	r->rbulk_len = h.bulk_len;
-	if (h.bulk_len > 0) {
-		size_t k = rd.n < h.bulk_len ? rd.n : h.bulk_len;
-
-		rc = fsc_read_bulk(fd, r->rbulk, r->nrbulk, h.bulk_len,
-		    h.bulk_crc, rd.p, k);
-		if (rc < 0)
-			return rc;
-		rd.n -= k;
-	}
-	if (rd.n != 0)
-		return -EPROTO;		/* bytes after the reply */
-	*status = h.status;
+	*status = st;
 	return 0;
 }
 
@@ -348,58 +112,19 @@ fsc_set_timeout(int fd, int ms)
 static int
 fsc_dial(struct fsc *fs, struct fsc_srv *s)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	struct msg_hello hello;
 	struct msg_hello_rep rep;
-	struct fsc_req r;
-	char port[16], host[FSC_HOST_MAX];
-	int fd = -1, rc, one = 1, status = 0;
+	char host[FSC_HOST_MAX];
+	int fd, rc, port, one = 1;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
 	pthread_mutex_lock(&s->mu);
-	snprintf(port, sizeof(port), "%d", s->port);
+	port = s->port;
 	snprintf(host, sizeof(host), "%s", s->host);
 	pthread_mutex_unlock(&s->mu);
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0)
-		return -EHOSTUNREACH;
-	rc = -ECONNREFUSED;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		fsc_set_timeout(fd, FSC_DIAL_TIMEOUT_MS);
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		rc = errno == EINPROGRESS ? -ETIMEDOUT : -errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
+	fd = msg_sock_open(host, port, 0, FSC_DIAL_TIMEOUT_MS);
 	if (fd < 0)
-		return rc;
+		return fd;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-
-	memset(&hello, 0, sizeof(hello));
-	memcpy(hello.secret, fs->conf.secret, MSG_SECRET_LEN);
-	hello.client_uid = (uint32_t)getuid();
-	memset(&r, 0, sizeof(r));
-	r.op = MSG_OP_HELLO;
-	r.body = &hello;
-	r.body_len = sizeof(hello);
-	r.rbody = &rep;
-	r.rbody_cap = sizeof(rep);
-	rc = fsc_roundtrip(fd, __atomic_add_fetch(&fs->reqid, 1,
-	    __ATOMIC_RELAXED), &r, &status);
-	if (rc == 0 && status < 0)
-		rc = status;
-	if (rc == 0 && r.rbody_len < sizeof(rep))
-		rc = -EPROTO;
+	rc = msg_hello(fd, fs->conf.secret, &rep);
 	if (rc == 0 && s->kind != 0 && rep.kind != s->kind)
 		rc = -EPROTO;
 	if (rc < 0) {

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -360,14 +361,14 @@ write_iov(int fd, struct iovec *iov, int n)
 		if (use_send) {
 			memset(&mh, 0, sizeof(mh));
 			mh.msg_iov = iov;
-			mh.msg_iovlen = (size_t)n;
+			mh.msg_iovlen = (size_t)(n > 1024 ? 1024 : n);
 			w = sendmsg(fd, &mh, MSG_NOSIGNAL);
 			if (w < 0 && errno == ENOTSOCK) {
 				use_send = 0;
 				continue;
 			}
 		} else
-			w = writev(fd, iov, n);
+			w = writev(fd, iov, n > 1024 ? 1024 : n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -423,39 +424,244 @@ msg_send(int fd, uint16_t op, uint32_t flags, uint64_t reqid,
 	return write_iov(fd, iov, n);
 }
 
-int
-msg_recv_hdr(int fd, struct msg_hdr *h)
-{
-	int rc = msg_read_full(fd, h, sizeof(*h));
+/* --- frame decoding: one reader for servers, clients and tools --- */
 
+void
+msg_in_init(struct msg_in *in, int fd, void *buf, size_t cap)
+{
+	in->fd = fd;
+	in->buf = buf;
+	in->cap = buf != NULL ? cap : 0;
+	in->off = in->len = 0;
+}
+
+size_t
+msg_in_pending(const struct msg_in *in)
+{
+	return in->len - in->off;
+}
+
+int
+msg_in_fill(struct msg_in *in, size_t want, int idle)
+{
+	if (want > in->cap)
+		return -EINVAL;
+	if (in->off > 0) {
+		memmove(in->buf, in->buf + in->off, in->len - in->off);
+		in->len -= in->off;
+		in->off = 0;
+	}
+	while (in->len < want) {
+		ssize_t r = read(in->fd, in->buf + in->len, in->cap - in->len);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && idle &&
+			    in->len == 0)
+				continue;	/* idle: no frame begun */
+			return io_errno();
+		}
+		if (r == 0)
+			return -ECONNRESET;
+		in->len += (size_t)r;
+	}
+	return 0;
+}
+
+/* Up to len buffered bytes into dst (NULL: dropped); returns how many. */
+static size_t
+in_buffered(struct msg_in *in, void *dst, size_t len)
+{
+	size_t k = in->len - in->off;
+
+	if (k > len)
+		k = len;
+	if (dst != NULL)
+		memcpy(dst, in->buf + in->off, k);
+	in->off += k;
+	if (in->off == in->len)
+		in->off = in->len = 0;
+	return k;
+}
+
+int
+msg_in_take(struct msg_in *in, void *dst, size_t len)
+{
+	size_t k = in_buffered(in, dst, len);
+
+	if (k == len)
+		return 0;
+	if (dst == NULL)
+		return msg_drain(in->fd, (uint32_t)(len - k));
+	return msg_read_full(in->fd, (uint8_t *)dst + k, len - k);
+}
+
+/*
+ * len bytes into the segments of iov (which must hold them: else -EPROTO,
+ * nothing read), buffered bytes first, then readv(2) straight into place.
+ */
+static int
+in_takev(struct msg_in *in, const struct iovec *iov, int n, size_t len)
+{
+	struct iovec v[MSG_IOV_MAX];
+	struct iovec *cur = v;
+	int nv = 0;
+
+	for (size_t left = len; left > 0; iov++, n--) {
+		size_t l;
+
+		if (n == 0 || nv == MSG_IOV_MAX)
+			return -EPROTO;
+		l = iov->iov_len < left ? iov->iov_len : left;
+		if (l == 0)
+			continue;
+		v[nv].iov_base = iov->iov_base;
+		v[nv++].iov_len = l;
+		left -= l;
+	}
+	while (nv > 0) {
+		size_t k = in_buffered(in, cur->iov_base, cur->iov_len);
+		ssize_t r;
+
+		if (k < cur->iov_len) {
+			cur->iov_base = (uint8_t *)cur->iov_base + k;
+			cur->iov_len -= k;
+			r = readv(in->fd, cur, nv > 1024 ? 1024 : nv);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return io_errno();
+			if (r == 0)
+				return -ECONNRESET;
+			k = (size_t)r;
+		}
+		while (nv > 0 && k >= cur->iov_len) {
+			k -= cur->iov_len;
+			cur++;
+			nv--;
+		}
+		if (nv > 0) {
+			cur->iov_base = (uint8_t *)cur->iov_base + k;
+			cur->iov_len -= k;
+		}
+	}
+	return 0;
+}
+
+static uint32_t
+iov_crc(const struct iovec *iov, int n, size_t len)
+{
+	uint32_t crc = 0;
+
+	for (int i = 0; i < n && len > 0; i++) {
+		size_t l = iov[i].iov_len < len ? iov[i].iov_len : len;
+
+		crc = msg_crc32c(crc, iov[i].iov_base, l);
+		len -= l;
+	}
+	return crc;
+}
+
+int
+msg_in_hdr(struct msg_in *in, struct msg_hdr *h, int idle)
+{
+	int rc;
+
+	if (in->cap >= sizeof(*h)) {
+		rc = msg_in_fill(in, sizeof(*h), idle);
+		if (rc == 0)
+			rc = msg_in_take(in, h, sizeof(*h));
+	} else
+		rc = msg_read_full(in->fd, h, sizeof(*h));
 	if (rc < 0)
 		return rc;
 	return msg_hdr_check(h);
 }
 
 int
-msg_recv_payload(int fd, const struct msg_hdr *h, void *body,
-    uint32_t body_cap, void *bulk, uint32_t bulk_cap)
+msg_in_payload(struct msg_in *in, const struct msg_hdr *h, void *body,
+    uint32_t body_cap, const struct iovec *bulk, int nbulk)
 {
+	size_t cap = 0;
 	int rc;
 
 	if (h->body_len > body_cap)
 		return -EPROTO;
-	if (h->body_len > 0) {
-		rc = msg_read_full(fd, body, h->body_len);
-		if (rc < 0)
-			return rc;
-	}
-	if (h->bulk_len == 0)
-		return 0;
-	if (h->bulk_len > bulk_cap || bulk == NULL)
+	rc = msg_in_take(in, body, h->body_len);
+	if (rc < 0 || h->bulk_len == 0)
+		return rc;
+	for (int i = 0; i < nbulk; i++)
+		cap += bulk[i].iov_len;
+	if (h->bulk_len > cap || nbulk > MSG_IOV_MAX)
 		return -EMSGSIZE;
-	rc = msg_read_full(fd, bulk, h->bulk_len);
+	rc = in_takev(in, bulk, nbulk, h->bulk_len);
 	if (rc < 0)
 		return rc;
-	if (msg_crc32c(0, bulk, h->bulk_len) != h->bulk_crc)
+	if (iov_crc(bulk, nbulk, h->bulk_len) != h->bulk_crc)
 		return -EBADMSG;
 	return 0;
+}
+
+int
+msg_in_reply(struct msg_in *in, uint64_t reqid, uint16_t op,
+    void *rbody, uint32_t rbody_cap, uint32_t *rbody_len,
+    const struct iovec *rbulk, int nrbulk, uint32_t *rbulk_len,
+    int32_t *status)
+{
+	struct msg_hdr h;
+	uint32_t keep;
+	int rc;
+
+	rc = msg_in_hdr(in, &h, 0);
+	if (rc < 0)
+		return rc;
+	if (h.reqid != reqid || h.opcode != op || !(h.flags & MSG_F_REPLY))
+		return -EPROTO;
+	/* a reply body longer than expected (a newer server) is truncated */
+	keep = h.body_len < rbody_cap ? h.body_len : rbody_cap;
+	if (rbody == NULL)
+		keep = 0;
+	rc = msg_in_take(in, rbody, keep);
+	if (rc == 0)
+		rc = msg_in_take(in, NULL, h.body_len - keep);
+	if (rc < 0)
+		return rc;
+	h.body_len = 0;			/* consumed; now the bulk */
+	rc = msg_in_payload(in, &h, NULL, 0, rbulk, nrbulk);
+	if (rc == -EMSGSIZE) {
+		/* keep the stream in sync: the reply did not fit */
+		rc = msg_in_take(in, NULL, h.bulk_len);
+		return rc < 0 ? rc : -EMSGSIZE;
+	}
+	if (rc < 0)
+		return rc;
+	if (rbody_len)
+		*rbody_len = keep;
+	if (rbulk_len)
+		*rbulk_len = h.bulk_len;
+	*status = h.status;
+	return 0;
+}
+
+int
+msg_recv_hdr(int fd, struct msg_hdr *h)
+{
+	struct msg_in in;
+
+	msg_in_init(&in, fd, NULL, 0);
+	return msg_in_hdr(&in, h, 0);
+}
+
+int
+msg_recv_payload(int fd, const struct msg_hdr *h, void *body,
+    uint32_t body_cap, void *bulk, uint32_t bulk_cap)
+{
+	struct iovec iov = { bulk, bulk != NULL ? bulk_cap : 0 };
+	struct msg_in in;
+
+	msg_in_init(&in, fd, NULL, 0);
+	return msg_in_payload(&in, h, body, body_cap, &iov, 1);
 }
 
 int
@@ -512,8 +718,11 @@ msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
     void *rbody, uint32_t rbody_cap, uint32_t *rbody_len,
     void *rbulk, uint32_t rbulk_cap, uint32_t *rbulk_len)
 {
-	struct msg_hdr h;
+	struct iovec riov = { rbulk, rbulk != NULL ? rbulk_cap : 0 };
 	uint64_t reqid = msg_reqid_new();
+	char rbuf[MSG_IN_BUF];
+	struct msg_in in;
+	int32_t status;
 	int rc;
 
 	if (rbody_len)
@@ -524,38 +733,82 @@ msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
 	    bulk, nbulk);
 	if (rc < 0)
 		return rc;
-	rc = msg_recv_hdr(fd, &h);
-	if (rc < 0)
-		return rc;
-	if (h.reqid != reqid || h.opcode != op || !(h.flags & MSG_F_REPLY))
-		return -EPROTO;
-	/* a reply body longer than expected (a newer server) is truncated */
-	if (h.body_len > rbody_cap || (h.body_len > 0 && rbody == NULL)) {
-		uint32_t keep = rbody != NULL ? rbody_cap : 0;
+	msg_in_init(&in, fd, rbuf, sizeof(rbuf));
+	rc = msg_in_reply(&in, reqid, op, rbody, rbody_cap, rbody_len, &riov,
+	    1, rbulk_len, &status);
+	if (rc == 0 && msg_in_pending(&in) != 0)
+		rc = -EPROTO;		/* bytes after the reply */
+	return rc < 0 ? rc : status;
+}
 
-		rc = keep > 0 ? msg_read_full(fd, rbody, keep) : 0;
-		if (rc == 0)
-			rc = msg_drain(fd, h.body_len - keep);
-		if (rc < 0)
-			return rc;
-		h.body_len = 0;		/* consumed; now the bulk */
-		rc = msg_recv_payload(fd, &h, NULL, 0, rbulk, rbulk_cap);
-		h.body_len = keep;
-	} else
-		rc = msg_recv_payload(fd, &h, rbody, rbody_cap, rbulk,
-		    rbulk_cap);
-	if (rc == -EMSGSIZE) {
-		/* keep the stream in sync: the reply did not fit */
-		rc = msg_drain(fd, h.bulk_len);
-		return rc < 0 ? rc : -EMSGSIZE;
+int
+msg_sock_open(const char *host, int port, int backlog, int timeout_ms)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	char portstr[16];
+	int fd = -1, rc, one = 1;
+
+	if (port < 0 || port > 65535 || (backlog <= 0 && port == 0))
+		return -EINVAL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (backlog > 0 ? AI_PASSIVE : 0);
+	snprintf(portstr, sizeof(portstr), "%d", port);
+	rc = getaddrinfo(host, portstr, &hints, &res);
+	if (rc != 0)
+		return rc == EAI_SYSTEM ? -errno :
+		    backlog > 0 ? -EADDRNOTAVAIL : -EHOSTUNREACH;
+	rc = backlog > 0 ? -EADDRNOTAVAIL : -ECONNREFUSED;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			rc = -errno;
+			continue;
+		}
+		if (backlog > 0) {
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			    sizeof(one));
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+			    listen(fd, backlog) == 0)
+				break;
+		} else {
+			if (timeout_ms > 0) {
+				(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO,
+				    &tv, sizeof(tv));
+				(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO,
+				    &tv, sizeof(tv));
+			}
+			if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+				break;
+		}
+		rc = errno == EINPROGRESS ? -ETIMEDOUT : -errno;
+		close(fd);
+		fd = -1;
 	}
-	if (rc < 0)
-		return rc;
-	if (rbody_len)
-		*rbody_len = h.body_len;
-	if (rbulk_len)
-		*rbulk_len = h.bulk_len;
-	return h.status;
+	freeaddrinfo(res);
+	return fd < 0 ? rc : fd;
+}
+
+int
+msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep)
+{
+	struct msg_hello hello;
+	uint32_t replen = 0;
+	int rc;
+
+	memset(&hello, 0, sizeof(hello));
+	memcpy(hello.secret, secret, MSG_SECRET_LEN);
+	hello.client_uid = (uint32_t)getuid();
+	memset(rep, 0, sizeof(*rep));
+	rc = msg_call(fd, MSG_OP_HELLO, 0, &hello, sizeof(hello), NULL, 0,
+	    rep, sizeof(*rep), &replen, NULL, 0, NULL);
+	explicit_bzero(&hello, sizeof(hello));
+	if (rc == 0 && replen < sizeof(*rep))
+		rc = -EPROTO;
+	return rc;
 }
 
 int
@@ -569,56 +822,14 @@ int
 msg_connect_timeout(const char *host, int port, const uint8_t *secret,
     uint32_t *kind_out, int timeout_ms)
 {
-	struct addrinfo hints, *res = NULL, *ai;
-	struct msg_hello hello;
 	struct msg_hello_rep rep;
-	char portstr[16];
-	uint32_t replen;
-	int fd = -1, rc;
+	int fd, rc;
 
-	if (port <= 0 || port > 65535)
-		return -EINVAL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	rc = getaddrinfo(host, portstr, &hints, &res);
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : -EHOSTUNREACH;
-	rc = -ECONNREFUSED;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		rc = -errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
+	fd = msg_sock_open(host, port, 0, timeout_ms);
 	if (fd < 0)
-		return rc;
+		return fd;
 	msg_sock_tune(fd);
-	if (timeout_ms > 0) {
-		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
-
-	memset(&hello, 0, sizeof(hello));
-	memcpy(hello.secret, secret, MSG_SECRET_LEN);
-	hello.client_uid = (uint32_t)getuid();
-	memset(&rep, 0, sizeof(rep));
-	rc = msg_call(fd, MSG_OP_HELLO, 0, &hello, sizeof(hello), NULL, 0,
-	    &rep, sizeof(rep), &replen, NULL, 0, NULL);
-	memset(&hello, 0, sizeof(hello));
-	if (rc == 0 && replen < sizeof(rep))
-		rc = -EPROTO;
+	rc = msg_hello(fd, secret, &rep);
 	if (rc < 0) {
 		close(fd);
 		return rc;

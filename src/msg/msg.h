@@ -417,6 +417,21 @@ int	msg_send(int fd, uint16_t op, uint32_t flags, uint64_t reqid,
 int	msg_recv(int fd, struct msg_hdr *h, void *body, uint32_t body_cap,
 	    void *bulk, uint32_t bulk_cap);
 
+/*
+ * The one place engine sockets are opened (servers, libfsx, the MDS's OSS
+ * connections, tools): getaddrinfo(host, port) and, for each address in
+ * turn, a SOCK_CLOEXEC socket that either listens (backlog > 0:
+ * SO_REUSEADDR, bind, listen; host NULL = any; port 0 = ephemeral) or
+ * connects (backlog 0; with timeout_ms > 0 SO_SNDTIMEO and SO_RCVTIMEO are
+ * set first and stay set, and a connect that takes longer is -ETIMEDOUT).
+ * Returns the descriptor or -errno: -EHOSTUNREACH (connect) or
+ * -EADDRNOTAVAIL (listen) when the name does not resolve.
+ */
+int	msg_sock_open(const char *host, int port, int backlog, int timeout_ms);
+/* Say HELLO on a new connection: 0 with *rep, or -errno (-EACCES: wrong
+ * secret; -EPROTO: not an engine). */
+int	msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep);
+
 /* Client connection helpers. */
 int	msg_connect(const char *host, int port, const uint8_t *secret,
 	    uint32_t *kind_out);	/* returns fd or negative errno */
@@ -446,7 +461,7 @@ int	msg_secret_load(const char *path, uint8_t *secret);
  * bulk left in the socket; CRC mismatch: -EBADMSG). Any EOF is -ECONNRESET,
  * a socket timeout (SO_RCVTIMEO) is -ETIMEDOUT.
  */
-#define MSG_IOV_MAX	64		/* bulk iovecs per msg_send */
+#define MSG_IOV_MAX	256		/* bulk iovecs per send or receive */
 
 int	msg_op_valid(uint16_t op);	/* 1 if op is a defined opcode */
 int	msg_read_full(int fd, void *buf, size_t len);
@@ -459,5 +474,51 @@ int	msg_drain(int fd, uint32_t len);
 uint64_t msg_reqid_new(void);
 /* TCP_NODELAY and 4 MiB socket buffers. */
 void	msg_sock_tune(int fd);
+
+/*
+ * The frame decoder (msg.c), used by every receiver: msg_srv for requests,
+ * msg_call and libfsx (fsc) for replies, msg_recv* above. A struct msg_in
+ * reads a socket through a read-ahead buffer given by the caller (NULL: no
+ * read-ahead, every byte read exactly when needed), so a header, its body
+ * and a small bulk usually come in one read(2); larger bulks go straight
+ * from the socket into the caller's iovecs (readv). Bytes read ahead belong
+ * to the next frame: keep the same msg_in for the whole connection, or
+ * check msg_in_pending() == 0 when one reply was all there was to read.
+ * Errors are those of the frame I/O above.
+ */
+#define MSG_IN_BUF	4096		/* a good read-ahead size */
+
+struct msg_in {
+	int		 fd;
+	char		*buf;
+	size_t		 cap, off, len;
+};
+
+void	msg_in_init(struct msg_in *in, int fd, void *buf, size_t cap);
+size_t	msg_in_pending(const struct msg_in *in);	/* read, not taken */
+/* Buffer at least `want` (<= cap) bytes. With `idle`, a socket timeout
+ * before any byte is buffered is not an error: the read goes on waiting
+ * (a server between requests). */
+int	msg_in_fill(struct msg_in *in, size_t want, int idle);
+/* The next len bytes into dst (NULL: read and dropped). */
+int	msg_in_take(struct msg_in *in, void *dst, size_t len);
+/* The next header, checked with msg_hdr_check(). */
+int	msg_in_hdr(struct msg_in *in, struct msg_hdr *h, int idle);
+/* Body (must fit body_cap: else -EPROTO) and bulk into the nbulk iovecs
+ * (too small: -EMSGSIZE, the bulk is left unread), CRC checked. */
+int	msg_in_payload(struct msg_in *in, const struct msg_hdr *h,
+	    void *body, uint32_t body_cap, const struct iovec *bulk,
+	    int nbulk);
+/*
+ * The reply to request (reqid, op): 0 with *status (the reply's status)
+ * and the lengths set, or a connection error (-EPROTO for a reply that
+ * does not match or decode). A longer body than rbody_cap is truncated (the
+ * rest dropped); a bulk larger than the iovecs is drained and gives
+ * -EMSGSIZE with the stream still in sync.
+ */
+int	msg_in_reply(struct msg_in *in, uint64_t reqid, uint16_t op,
+	    void *rbody, uint32_t rbody_cap, uint32_t *rbody_len,
+	    const struct iovec *rbulk, int nrbulk, uint32_t *rbulk_len,
+	    int32_t *status);
 
 #endif

@@ -1,11 +1,28 @@
 /*
  * The engine protocol server: accept loop, one thread per connection, HELLO
  * handshake, frame checking and the generic opcodes (see msg_srv.h).
+ *
+ * Connections are in one list (s->conns, under s->mu) and in one of two
+ * pools, counted apart:
+ *
+ *   pending  accepted, no HELLO yet (c->authed == 0): at most
+ *            conf.pending_max. A new connection that finds the pool full
+ *            evicts the oldest pending one; the accept loop also evicts
+ *            every pending connection older than conf.hello_timeout_ms.
+ *   authed   passed HELLO: at most MSG_SRV_CONN_MAX; a HELLO that would
+ *            exceed it is answered -EBUSY and closed.
+ *
+ * Invariants (under s->mu): npending + nauth + nevicted == nconn, the
+ * number of connections in the list; a connection moves pending -> authed
+ * only in srv_auth() and is evicted only while pending (srv_evict(): its
+ * socket is shut down, so its thread's next read fails and it ends, freeing
+ * the connection as any other). So silent or slow peers never hold a slot
+ * that an authenticated client needs, and never for longer than the HELLO
+ * deadline.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -25,17 +42,22 @@
 #define SRV_STACK	(512 * 1024)
 #define SRV_STATS_MAX	(64 * 1024)
 #define SRV_IN		4096	/* bytes one read may take ahead */
+#define SRV_HELLO_BODY_MAX 1024	/* a longer HELLO body is -EPROTO */
+#define SRV_TICK_MS	250	/* accept loop wake-up while peers pend */
 
 struct msg_srv_conn {
 	struct msg_srv		*srv;
 	int			 fd;
-	char			 in[SRV_IN];	/* read ahead: see srv_fill() */
-	size_t			 in_off, in_len;
+	struct msg_in		 rd;		/* reads through inbuf */
+	char			 inbuf[SRV_IN];
 	pthread_mutex_t		 send_mu;
 	void			*body;		/* MSG_BODY_MAX, 8-aligned */
 	void			*bulk;		/* MSG_BULK_MAX, lazily */
 	void			*data;
 	uint32_t		 uid;
+	int			 authed;	/* passed HELLO (under s->mu) */
+	int			 evicted;	/* shut down while pending */
+	uint64_t		 accepted_ns;
 	char			 peer[64];
 	struct msg_srv_conn	*prev, *next;
 };
@@ -48,14 +70,16 @@ struct msg_srv {
 	int			 stop_pipe[2];
 	pthread_mutex_t		 mu;		/* conns, nconn */
 	pthread_cond_t		 cv;
-	struct msg_srv_conn	*conns;
+	struct msg_srv_conn	*conns;		/* newest first */
 	int			 nconn;
+	int			 npending, nauth, nevicted;
 	pthread_mutex_t		 serial_mu;
 	pthread_t		 accept_thr;
 	int			 accept_started;
 	uint64_t		 server_id;
 	uint64_t		 start_ns;
 	_Atomic uint64_t	 n_accepted, n_rejected, n_frames, n_errors;
+	_Atomic uint64_t	 n_evicted;
 	_Atomic uint64_t	 n_bytes_in, n_bytes_out;
 };
 
@@ -82,6 +106,10 @@ msg_srv_new(const struct msg_srv_conf *conf, void *ctx)
 	s->conf = *conf;
 	if (s->conf.frame_timeout_ms <= 0)
 		s->conf.frame_timeout_ms = 60000;
+	if (s->conf.hello_timeout_ms <= 0)
+		s->conf.hello_timeout_ms = MSG_SRV_HELLO_TIMEOUT_MS;
+	if (s->conf.pending_max <= 0)
+		s->conf.pending_max = MSG_SRV_PENDING_MAX;
 	s->ctx = ctx;
 	s->lfd = -1;
 	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -101,42 +129,16 @@ int
 msg_srv_listen(struct msg_srv *s, const char *host, int port,
     const char *port_file)
 {
-	struct addrinfo hints, *res = NULL, *ai;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	char portstr[16], txt[16];
-	int fd = -1, rc, one = 1;
+	char txt[16];
+	int fd, rc;
 
 	if (port < 0 || port > 65535 || s->lfd >= 0)
 		return -EINVAL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	rc = getaddrinfo(host, portstr, &hints, &res);
-	if (rc != 0)
-		return rc == EAI_SYSTEM ? -errno : -EADDRNOTAVAIL;
-	rc = -EADDRNOTAVAIL;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0) {
-			rc = -errno;
-			continue;
-		}
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		    sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, 512) == 0)
-			break;
-		rc = -errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
+	fd = msg_sock_open(host, port, 512, 0);
 	if (fd < 0)
-		return rc;
+		return fd;
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
 		rc = -errno;
 		close(fd);
@@ -242,21 +244,24 @@ srv_stats(struct msg_srv *s, struct msg_srv_conn *c, const struct msg_hdr *h)
 {
 	struct iovec iov;
 	char *buf = malloc(SRV_STATS_MAX);
-	int n, nconn;
+	int n, nconn, npending;
 
 	if (buf == NULL) {
 		(void)msg_srv_reply(c, h, -ENOMEM, NULL, 0, NULL, 0);
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
-	nconn = s->nconn;
+	nconn = s->nauth;
+	npending = s->npending;
 	pthread_mutex_unlock(&s->mu);
 	n = snprintf(buf, SRV_STATS_MAX,
-	    "uptime_ns %llu\nconnections %d\naccepted %llu\nrejected %llu\n"
+	    "uptime_ns %llu\nconnections %d\npending %d\naccepted %llu\n"
+	    "rejected %llu\nevicted %llu\n"
 	    "frames %llu\nerrors %llu\nbytes_in %llu\nbytes_out %llu\n",
-	    (unsigned long long)(now_mono_ns() - s->start_ns), nconn,
+	    (unsigned long long)(now_mono_ns() - s->start_ns), nconn, npending,
 	    (unsigned long long)s->n_accepted,
 	    (unsigned long long)s->n_rejected,
+	    (unsigned long long)s->n_evicted,
 	    (unsigned long long)s->n_frames, (unsigned long long)s->n_errors,
 	    (unsigned long long)s->n_bytes_in,
 	    (unsigned long long)s->n_bytes_out);
@@ -278,9 +283,75 @@ srv_stats(struct msg_srv *s, struct msg_srv_conn *c, const struct msg_hdr *h)
 	free(buf);
 }
 
+/* Shut a pending connection down (its thread ends it). Under s->mu. */
+static void
+srv_evict(struct msg_srv *s, struct msg_srv_conn *c, const char *why)
+{
+	c->evicted = 1;
+	s->npending--;
+	s->nevicted++;
+	shutdown(c->fd, SHUT_RDWR);
+	atomic_fetch_add(&s->n_evicted, 1);
+	log_debug("%s: %s: %s", __func__, c->peer, why);
+}
+
 /*
- * Read the HELLO frame and answer it. 0 when the client is authenticated;
- * otherwise the connection must be closed.
+ * Evict pending connections past the HELLO deadline, and (when `room`)
+ * the oldest pending one if the pool is full. Under s->mu. Returns the
+ * milliseconds until the next deadline (-1: nothing pending).
+ */
+static int
+srv_pending_sweep(struct msg_srv *s, int room)
+{
+	uint64_t now = now_mono_ns();
+	uint64_t limit = (uint64_t)s->conf.hello_timeout_ms * 1000000;
+	uint64_t next = UINT64_MAX;
+	struct msg_srv_conn *oldest = NULL;
+
+	for (struct msg_srv_conn *c = s->conns; c != NULL; c = c->next) {
+		if (c->authed || c->evicted)
+			continue;
+		if (now - c->accepted_ns >= limit) {
+			srv_evict(s, c, "no HELLO in time");
+			continue;
+		}
+		if (c->accepted_ns + limit < next)
+			next = c->accepted_ns + limit;
+		oldest = c;		/* the list is newest first */
+	}
+	if (room && oldest != NULL && s->npending >= s->conf.pending_max)
+		srv_evict(s, oldest, "pending pool full: oldest dropped");
+	if (next == UINT64_MAX)
+		return -1;
+	return (int)((next - now) / 1000000) + 1;
+}
+
+/* HELLO passed: move c to the authenticated pool. 0 or -EBUSY (full) or
+ * -ECONNABORTED (evicted meanwhile). */
+static int
+srv_auth(struct msg_srv *s, struct msg_srv_conn *c)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	if (c->evicted)
+		rc = -ECONNABORTED;
+	else if (s->nauth >= MSG_SRV_CONN_MAX)
+		rc = -EBUSY;
+	else {
+		c->authed = 1;
+		s->npending--;
+		s->nauth++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+/*
+ * Read the HELLO frame and answer it. 0 when the client is authenticated
+ * (and counted in the authenticated pool); otherwise the connection must be
+ * closed. Waits at most conf.hello_timeout_ms for the first byte; the
+ * accept loop bounds the whole handshake by the same deadline.
  */
 static int
 srv_hello(struct msg_srv *s, struct msg_srv_conn *c)
@@ -289,32 +360,49 @@ srv_hello(struct msg_srv *s, struct msg_srv_conn *c)
 	struct msg_hello_rep rep;
 	struct msg_hello hello;
 	struct msg_hdr h;
+	uint64_t body[SRV_HELLO_BODY_MAX / 8];
 	int rc;
 
 	memset(&h, 0, sizeof(h));
-	rc = poll(&pfd, 1, s->conf.frame_timeout_ms);
+	rc = poll(&pfd, 1, s->conf.hello_timeout_ms);
 	if (rc <= 0)
 		return -ETIMEDOUT;
-	rc = msg_recv_hdr(c->fd, &h);
+	rc = msg_in_hdr(&c->rd, &h, 0);
 	if (rc < 0)
 		goto bad;
 	if (h.opcode != MSG_OP_HELLO || (h.flags & MSG_F_REPLY) ||
-	    h.bulk_len != 0 || h.body_len < sizeof(hello)) {
+	    h.bulk_len != 0 || h.body_len < sizeof(hello) ||
+	    h.body_len > sizeof(body)) {
 		rc = -EPROTO;
 		goto bad;
 	}
-	rc = msg_recv_payload(c->fd, &h, c->body, MSG_BODY_MAX, NULL, 0);
+	rc = msg_in_payload(&c->rd, &h, body, sizeof(body), NULL, 0);
 	if (rc < 0)
 		goto bad;
-	memcpy(&hello, c->body, sizeof(hello));
+	memcpy(&hello, body, sizeof(hello));
+	explicit_bzero(body, sizeof(body));
 	if (!ct_memeq(hello.secret, s->conf.secret, MSG_SECRET_LEN)) {
 		log_warn("%s: %s: wrong secret", __func__, c->peer);
-		memset(&hello, 0, sizeof(hello));
+		explicit_bzero(&hello, sizeof(hello));
 		(void)msg_srv_reply(c, &h, -EACCES, NULL, 0, NULL, 0);
 		return -EACCES;
 	}
-	memset(&hello.secret, 0, sizeof(hello.secret));
+	explicit_bzero(&hello.secret, sizeof(hello.secret));
+	rc = srv_auth(s, c);
+	if (rc == -EBUSY) {
+		atomic_fetch_add(&s->n_rejected, 1);
+		log_warn("%s: %s: too many clients (%d)", __func__, c->peer,
+		    MSG_SRV_CONN_MAX);
+		(void)msg_srv_reply(c, &h, rc, NULL, 0, NULL, 0);
+	}
+	if (rc < 0)
+		return rc;
 	c->uid = hello.client_uid;
+	if (posix_memalign(&c->body, 64, MSG_BODY_MAX) != 0) {
+		c->body = NULL;
+		(void)msg_srv_reply(c, &h, -ENOMEM, NULL, 0, NULL, 0);
+		return -ENOMEM;
+	}
 	memset(&rep, 0, sizeof(rep));
 	rep.server_id = s->server_id;
 	rep.kind = s->conf.kind;
@@ -331,79 +419,29 @@ bad:
 }
 
 /*
- * Requests are read with as few read(2)s as they allow: one read takes
- * whatever has arrived, up to SRV_IN bytes (a header and its body come
- * together; pipelined requests wait here for their turn), and bodies and
- * bulks go on from there straight into their buffers. No poll(2) per
- * request: idle, the read itself waits, and SO_RCVTIMEO expiring before
- * any byte of a frame came is just a quiet client (msg_srv_stop shuts the
- * socket down, which ends the read). Once a frame has begun, each read
- * may wait for the frame timeout, as before.
+ * Requests are read with as few read(2)s as they allow (msg_in, msg.h):
+ * one read takes whatever has arrived, up to SRV_IN bytes (a header and
+ * its body come together; pipelined requests wait there for their turn),
+ * and bodies and bulks go on from there straight into their buffers. No
+ * poll(2) per request: idle, the read itself waits, and SO_RCVTIMEO
+ * expiring before any byte of a frame came is just a quiet client
+ * (msg_srv_stop shuts the socket down, which ends the read). Once a frame
+ * has begun, each read may wait for the frame timeout.
  */
-static int
-srv_fill(struct msg_srv_conn *c, size_t want)
-{
-	if (c->in_off > 0) {
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
-	}
-	while (c->in_len < want) {
-		ssize_t r = read(c->fd, c->in + c->in_len,
-		    sizeof(c->in) - c->in_len);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    c->in_len == 0)
-				continue;	/* idle */
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return -ETIMEDOUT;
-			return errno == EPIPE ? -ECONNRESET : -errno;
-		}
-		if (r == 0)
-			return -ECONNRESET;
-		c->in_len += (size_t)r;
-	}
-	return 0;
-}
-
-/* The next len bytes of the stream into dst: read ahead first. */
-static int
-srv_take(struct msg_srv_conn *c, void *dst, size_t len)
-{
-	size_t k = c->in_len - c->in_off;
-
-	if (k > len)
-		k = len;
-	memcpy(dst, c->in + c->in_off, k);
-	c->in_off += k;
-	if (c->in_off == c->in_len)
-		c->in_off = c->in_len = 0;
-	if (len == k)
-		return 0;
-	return msg_read_full(c->fd, (uint8_t *)dst + k, len - k);
-}
-
 /* One request; 0 to keep the connection, <0 to close it. */
 static int
 srv_frame(struct msg_srv *s, struct msg_srv_conn *c)
 {
 	struct msg_ping_rep ping;
 	struct msg_hdr h;
+	struct iovec biov = { NULL, 0 };
 	void *bulk = NULL;
 	int rc;
 
 	memset(&h, 0, sizeof(h));
-	rc = srv_fill(c, sizeof(h));
-	if (rc == -ECONNRESET)
+	rc = msg_in_hdr(&c->rd, &h, 1);
+	if (rc == -ECONNRESET && msg_in_pending(&c->rd) == 0)
 		return rc;
-	if (rc == 0) {
-		rc = srv_take(c, &h, sizeof(h));
-		if (rc == 0)
-			rc = msg_hdr_check(&h);
-	}
 	if (rc == 0 && (h.flags & MSG_F_REPLY))
 		rc = -EPROTO;
 	if (rc < 0)
@@ -416,12 +454,9 @@ srv_frame(struct msg_srv *s, struct msg_srv_conn *c)
 			return -ENOMEM;
 		}
 	}
-	rc = srv_take(c, c->body, h.body_len);
-	if (rc == 0 && h.bulk_len > 0) {
-		rc = srv_take(c, bulk, h.bulk_len);
-		if (rc == 0 && msg_crc32c(0, bulk, h.bulk_len) != h.bulk_crc)
-			rc = -EBADMSG;
-	}
+	biov.iov_base = bulk;
+	biov.iov_len = bulk != NULL ? MSG_BULK_MAX : 0;
+	rc = msg_in_payload(&c->rd, &h, c->body, MSG_BODY_MAX, &biov, 1);
 	if (rc < 0)
 		goto bad;
 	if (h.body_len < msg_req_body_min(h.opcode) ||
@@ -493,13 +528,21 @@ srv_conn_main(void *arg)
 	struct timeval tv;
 	int rc;
 
-	tv.tv_sec = s->conf.frame_timeout_ms / 1000;
-	tv.tv_usec = (s->conf.frame_timeout_ms % 1000) * 1000;
+	tv.tv_sec = s->conf.hello_timeout_ms / 1000;
+	tv.tv_usec = (s->conf.hello_timeout_ms % 1000) * 1000;
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	msg_sock_tune(c->fd);
 
 	rc = srv_hello(s, c);
+	if (rc == 0) {
+		tv.tv_sec = s->conf.frame_timeout_ms / 1000;
+		tv.tv_usec = (s->conf.frame_timeout_ms % 1000) * 1000;
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv));
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+		    sizeof(tv));
+		msg_sock_tune(c->fd);
+	}
 	while (rc == 0)
 		rc = srv_frame(s, c);
 	log_debug("%s: %s: closed: %s", __func__, c->peer, strerror(-rc));
@@ -519,6 +562,12 @@ srv_conn_main(void *arg)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->nconn--;
+	if (c->authed)
+		s->nauth--;
+	else if (c->evicted)
+		s->nevicted--;
+	else
+		s->npending--;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
 
@@ -571,33 +620,27 @@ srv_accept_one(struct msg_srv *s)
 		}
 		return;
 	}
-	pthread_mutex_lock(&s->mu);
-	if (s->nconn >= MSG_SRV_CONN_MAX) {
-		pthread_mutex_unlock(&s->mu);
-		atomic_fetch_add(&s->n_rejected, 1);
-		log_warn("%s: too many connections", __func__);
-		close(fd);
-		return;
-	}
-	pthread_mutex_unlock(&s->mu);
-
 	c = calloc(1, sizeof(*c));
-	if (c == NULL || posix_memalign(&c->body, 64, MSG_BODY_MAX) != 0) {
-		free(c);
+	if (c == NULL) {
 		close(fd);
 		return;
 	}
 	c->srv = s;
 	c->fd = fd;
+	msg_in_init(&c->rd, fd, c->inbuf, sizeof(c->inbuf));
+	c->accepted_ns = now_mono_ns();
 	pthread_mutex_init(&c->send_mu, NULL);
 	srv_peer_name(fd, c->peer, sizeof(c->peer));
 
+	/* room for it in the pending pool: the oldest silent peer goes */
 	pthread_mutex_lock(&s->mu);
+	(void)srv_pending_sweep(s, 1);
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconn++;
+	s->npending++;
 	pthread_mutex_unlock(&s->mu);
 	atomic_fetch_add(&s->n_accepted, 1);
 
@@ -616,11 +659,14 @@ srv_accept_one(struct msg_srv *s)
 		if (c->next != NULL)
 			c->next->prev = c->prev;
 		s->nconn--;
+		if (c->evicted)
+			s->nevicted--;
+		else
+			s->npending--;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
 		close(fd);
 		pthread_mutex_destroy(&c->send_mu);
-		free(c->body);
 		free(c);
 	}
 }
@@ -634,13 +680,18 @@ msg_srv_run(struct msg_srv *s)
 	if (s->lfd < 0)
 		return -EINVAL;
 	for (;;) {
-		int rc;
+		int rc, wait_ms;
 
+		pthread_mutex_lock(&s->mu);
+		wait_ms = srv_pending_sweep(s, 0);
+		pthread_mutex_unlock(&s->mu);
+		if (wait_ms > SRV_TICK_MS)
+			wait_ms = SRV_TICK_MS;
 		pfd[0].fd = s->lfd;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = s->stop_pipe[0];
 		pfd[1].events = POLLIN;
-		rc = poll(pfd, 2, -1);
+		rc = poll(pfd, 2, wait_ms);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;

@@ -3,17 +3,23 @@
  *
  * Model: one listening socket, one accept thread (msg_srv_run() in the
  * caller's thread, or msg_srv_start() in a new one), one thread per
- * connection (at most MSG_SRV_CONN_MAX; more are accepted and closed at
- * once). Each connection thread:
+ * connection. Connections are counted in two pools: at most
+ * conf.pending_max (default MSG_SRV_PENDING_MAX) that have not sent HELLO
+ * yet, and at most MSG_SRV_CONN_MAX authenticated ones. A connection that
+ * finds the pending pool full evicts (closes) the oldest pending one, and a
+ * pending connection is closed when conf.hello_timeout_ms (default
+ * MSG_SRV_HELLO_TIMEOUT_MS) has passed since it was accepted, so silent
+ * peers never lock authenticated clients out. Each connection thread:
  *
  *   1. waits for HELLO; anything else gets -EPROTO and the connection is
  *      closed; a wrong secret (constant-time compare) gets -EACCES and the
- *      connection is closed. The HELLO reply is a msg_hello_rep with the
- *      conf's kind and nost and a random per-process server_id.
+ *      connection is closed; a HELLO with MSG_SRV_CONN_MAX clients already
+ *      authenticated gets -EBUSY and is closed. The HELLO reply is a
+ *      msg_hello_rep with the conf's kind and nost and a random
+ *      per-process server_id.
  *   2. loops: reads a header (waiting without limit while idle; once a
  *      frame has started, no single read may wait longer than
- *      conf.frame_timeout_ms, else the connection is closed; HELLO itself
- *      must start within that time too), checks it, reads the body into a
+ *      conf.frame_timeout_ms, else the connection is closed), checks it, reads the body into a
  *      64 KiB per-connection buffer and the bulk into a per-connection buffer of
  *      MSG_BULK_MAX bytes allocated on first use, verifies the bulk CRC,
  *      checks body_len >= msg_req_body_min(opcode), then:
@@ -57,7 +63,11 @@
  * frees.
  *
  * Memory: per authenticated connection 68 KiB + (on first bulk) 8 MiB;
- * unauthenticated peers get nothing beyond the thread and the body buffer.
+ * unauthenticated peers get nothing beyond the thread (and a 4 KiB read
+ * buffer); the body buffer is allocated after HELLO.
+ *
+ * Descriptors: up to MSG_SRV_CONN_MAX + pending_max connections; callers
+ * raise RLIMIT_NOFILE (engine_nofile_raise()).
  */
 #ifndef FSX_MSG_SRV_H
 #define FSX_MSG_SRV_H
@@ -68,7 +78,9 @@
 
 #include "msg/msg.h"
 
-#define MSG_SRV_CONN_MAX	1024
+#define MSG_SRV_CONN_MAX	1024	/* authenticated connections */
+#define MSG_SRV_PENDING_MAX	256	/* connections before HELLO */
+#define MSG_SRV_HELLO_TIMEOUT_MS 2000	/* accept to HELLO, at most */
 #define MSG_SRV_CLOSE		1	/* dispatch: close without reply */
 
 struct msg_srv;
@@ -80,6 +92,8 @@ struct msg_srv_conf {
 	uint8_t		secret[MSG_SECRET_LEN];
 	int		serial;		/* 1: one dispatch at a time, server-wide */
 	int		frame_timeout_ms; /* 0 = 60000 */
+	int		hello_timeout_ms; /* 0 = MSG_SRV_HELLO_TIMEOUT_MS */
+	int		pending_max;	/* 0 = MSG_SRV_PENDING_MAX */
 	/* required; see above */
 	int		(*dispatch)(void *ctx, struct msg_srv_conn *c,
 			    const struct msg_hdr *h, const void *body,

@@ -102,6 +102,81 @@ START_TEST(msg_send_recv_round_trip)
 }
 END_TEST
 
+/* msg_in: header, body and bulk of a reply from one read-ahead buffer,
+ * the bulk scattered over iovecs, a longer body truncated, a bulk too big
+ * drained (stream still in sync), and bytes after a reply visible. */
+START_TEST(msg_in_reply_scatters_and_stays_in_sync)
+{
+	struct msg_attr a = { .ino = 9 }, got;
+	char data[5000], x[3000], y[3000], rbuf[MSG_IN_BUF];
+	struct iovec out = { data, sizeof(data) };
+	struct iovec in2[2] = { { x, sizeof(x) }, { y, sizeof(y) } };
+	struct msg_in in;
+	uint32_t bl, rl, small;
+	int32_t st;
+	int sv[2];
+
+	pair(sv);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 7);
+	ck_assert_int_eq(msg_send(sv[0], MSG_OP_MDS_GETATTR, MSG_F_REPLY, 5,
+	    0, &a, sizeof(a), &out, 1), 0);
+	ck_assert_int_eq(msg_send(sv[0], MSG_OP_MDS_GETATTR, MSG_F_REPLY, 6,
+	    0, &a, sizeof(a), &out, 1), 0);
+	ck_assert_int_eq(msg_send(sv[0], MSG_OP_PING, MSG_F_REPLY, 7, 0,
+	    NULL, 0, NULL, 0), 0);
+	msg_in_init(&in, sv[1], rbuf, sizeof(rbuf));
+	ck_assert_int_eq(msg_in_reply(&in, 5, MSG_OP_MDS_GETATTR, &got,
+	    sizeof(got), &rl, in2, 2, &bl, &st), 0);
+	ck_assert_int_eq(st, 0);
+	ck_assert_uint_eq(rl, sizeof(got));
+	ck_assert_uint_eq(got.ino, 9);
+	ck_assert_uint_eq(bl, sizeof(data));
+	ck_assert_int_eq(memcmp(x, data, sizeof(x)), 0);
+	ck_assert_int_eq(memcmp(y, data + sizeof(x), sizeof(data) -
+	    sizeof(x)), 0);
+	/* body truncated to 4 bytes; bulk does not fit one 3000-byte iovec */
+	ck_assert_int_eq(msg_in_reply(&in, 6, MSG_OP_MDS_GETATTR, &small,
+	    sizeof(small), &rl, in2, 1, &bl, &st), -EMSGSIZE);
+	/* still in sync: the next reply decodes, nothing after it */
+	ck_assert_int_eq(msg_in_reply(&in, 7, MSG_OP_PING, NULL, 0, NULL,
+	    NULL, 0, NULL, &st), 0);
+	ck_assert_uint_eq(msg_in_pending(&in), 0);
+	/* a reply to another request is -EPROTO */
+	ck_assert_int_eq(msg_send(sv[0], MSG_OP_PING, MSG_F_REPLY, 8, 0,
+	    NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(msg_in_reply(&in, 9, MSG_OP_PING, NULL, 0, NULL,
+	    NULL, 0, NULL, &st), -EPROTO);
+	close(sv[0]);
+	close(sv[1]);
+}
+END_TEST
+
+/* msg_sock_open: listen on an ephemeral port, dial it, refuse nonsense. */
+START_TEST(msg_sock_open_listens_and_dials)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int lfd, fd, afd;
+
+	lfd = msg_sock_open("127.0.0.1", 0, 8, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	fd = msg_sock_open("127.0.0.1", ntohs(sin.sin_port), 0, 1000);
+	ck_assert_int_ge(fd, 0);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	ck_assert_int_eq(write(fd, "x", 1), 1);
+	close(afd);
+	close(fd);
+	close(lfd);
+	ck_assert_int_eq(msg_sock_open("127.0.0.1", 0, 0, 0), -EINVAL);
+	ck_assert_int_eq(msg_sock_open("127.0.0.1", 70000, 0, 0), -EINVAL);
+	ck_assert_int_eq(msg_sock_open("no.such.host.invalid", 1, 0, 100),
+	    -EHOSTUNREACH);
+}
+END_TEST
+
 START_TEST(msg_send_rejects_oversized)
 {
 	static char big[16];
@@ -625,6 +700,8 @@ msg_suite(void)
 	tcase_add_test(tc, msg_crc32c_matches_reference_all_sizes);
 	tcase_add_test(tc, msg_send_recv_round_trip);
 	tcase_add_test(tc, msg_send_rejects_oversized);
+	tcase_add_test(tc, msg_sock_open_listens_and_dials);
+	tcase_add_test(tc, msg_in_reply_scatters_and_stays_in_sync);
 	tcase_add_test(tc, msg_recv_short_header_is_reset);
 	tcase_add_test(tc, msg_recv_malformed_classes);
 	tcase_add_test(tc, msg_req_body_min_per_opcode);
