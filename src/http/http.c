@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "api.h"
@@ -33,6 +34,7 @@
 #define TARGET_PREFIX	"AWSSimbaAPIService_v20180301."
 #define HTTP_MAX_HDRS	512	/* the verifier's own limit */
 #define HTTP_STACK_HDRS	32
+#define HTTP_BACKLOG	4096
 #define CT_JSON		"application/x-amz-json-1.1"
 
 struct http_srv {
@@ -519,18 +521,50 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("mhd: %s", buf);
 }
 
-struct http_srv *
-http_start(const struct fsxd_conf *conf, int *err)
+/*
+ * The listening socket, made here rather than by libmicrohttpd so that a
+ * failure is reported with its errno. SO_REUSEADDR only (a restart may
+ * rebind over TIME_WAIT); never SO_REUSEPORT, with which a second fsxd on
+ * the same port would bind too and the kernel would split connections
+ * between the two. Returns the socket, or -errno.
+ */
+static int
+http_listen_socket(const struct fsxd_conf *conf)
 {
-	struct http_srv *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *di;
+	int fd, one = 1, rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)conf->port);
-	if (inet_pton(AF_INET, conf->listen, &sa.sin_addr) != 1) {
-		*err = -EINVAL;
+	if (inet_pton(AF_INET, conf->listen, &sa.sin_addr) != 1)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rc == 0)
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc == 0)
+		rc = listen(fd, HTTP_BACKLOG);
+	if (rc < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+struct http_srv *
+http_start(const struct fsxd_conf *conf, int *err)
+{
+	struct http_srv *s = xcalloc(1, sizeof(*s));
+	const union MHD_DaemonInfo *di;
+	int fd;
+
+	fd = http_listen_socket(conf);
+	if (fd < 0) {
+		*err = fd;
 		free(s);
 		return NULL;
 	}
@@ -540,16 +574,16 @@ http_start(const struct fsxd_conf *conf, int *err)
 	    http_access, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)(conf->conn_timeout > 0 ? conf->conn_timeout : 60),
 	    MHD_OPTION_CONNECTION_LIMIT, 4096u,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
 	    MHD_OPTION_END);
+	/* libmicrohttpd owns fd now: it closes it on stop and on failure. */
 	if (s->mhd == NULL) {
-		*err = -EADDRINUSE;
+		*err = -ENOMEM;
 		free(s);
 		return NULL;
 	}
