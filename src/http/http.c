@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "http/http.h"
+#include "http/http_guard.h"
 #include "http/metrics.h"
 
 #define TARGET_PREFIX	"AWSSimbaAPIService_v20180301."
@@ -39,6 +40,7 @@
 
 struct http_srv {
 	struct MHD_Daemon	*mhd;
+	struct http_guard	*guard;
 	const struct fsxd_conf	*conf;
 	int			 port;
 };
@@ -437,6 +439,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	if (rq == NULL) {
 		const char *cl;
 
+		http_guard_headers_done(c);
 		rq = xcalloc(1, sizeof(*rq));
 		http_request_id(rq->rid);
 		rq->t0 = now_mono_ns();
@@ -501,8 +504,8 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct http_req *rq = *con_cls;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	http_guard_request_done(c);
 	if (rq == NULL)
 		return;
 	free(rq->body);
@@ -560,6 +563,8 @@ http_start(const struct fsxd_conf *conf, int *err)
 {
 	struct http_srv *s = xcalloc(1, sizeof(*s));
 	const union MHD_DaemonInfo *di;
+	unsigned idle = conf->conn_timeout > 0 ? (unsigned)conf->conn_timeout : 60;
+	unsigned limit = http_guard_limit();
 	int fd;
 
 	fd = http_listen_socket(conf);
@@ -569,6 +574,13 @@ http_start(const struct fsxd_conf *conf, int *err)
 		return NULL;
 	}
 	s->conf = conf;
+	s->guard = http_guard_new(limit, idle);
+	if (s->guard == NULL) {
+		close(fd);
+		*err = -ENOMEM;
+		free(s);
+		return NULL;
+	}
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    http_access, s,
@@ -577,12 +589,13 @@ http_start(const struct fsxd_conf *conf, int *err)
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
-	    MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)(conf->conn_timeout > 0 ? conf->conn_timeout : 60),
-	    MHD_OPTION_CONNECTION_LIMIT, 4096u,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, s->guard,
+	    MHD_OPTION_CONNECTION_TIMEOUT, idle,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_END);
 	/* libmicrohttpd owns fd now: it closes it on stop and on failure. */
 	if (s->mhd == NULL) {
+		http_guard_free(s->guard);
 		*err = -ENOMEM;
 		free(s);
 		return NULL;
@@ -604,5 +617,6 @@ http_stop(struct http_srv *s)
 	if (s == NULL)
 		return;
 	MHD_stop_daemon(s->mhd);
+	http_guard_free(s->guard);
 	free(s);
 }

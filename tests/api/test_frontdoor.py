@@ -9,10 +9,15 @@ frontdoor-3.*: requests refused for their size or framing are answered
                in AWS's JSON error shape with x-amzn-RequestId and
                x-amzn-ErrorType, not an HTML page.
 """
+import concurrent.futures
 import os
+import resource
+import select
 import shutil
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -41,3 +46,95 @@ class SecondInstance(unittest.TestCase):
         finally:
             d.stop()
             shutil.rmtree(other, ignore_errors=True)
+
+
+HEADER_SEC = 10     # src/http/http_guard.h HTTP_GUARD_HEADER_SEC
+
+
+class SlowHeaders(unittest.TestCase):
+    N = 4300
+
+    def setUp(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft < self.N + 512:
+            want = min(hard, self.N + 1024)
+            if want < self.N + 512:
+                self.skipTest('RLIMIT_NOFILE hard limit %d too low' % hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        self.d = Fsxd()
+
+    def tearDown(self):
+        self.d.stop()
+
+    def test_trickled_headers_do_not_starve_a_signed_request(self):
+        """frontdoor-2.1: 4300 connections trickling header bytes; a signed
+        DescribeFileSystems is answered within 2 s, and the trickling
+        connections are closed at the header deadline."""
+        socks = []
+        lock = threading.Lock()
+
+        def connect(_):
+            s = socket.create_connection(('127.0.0.1', self.d.port), timeout=10)
+            s.sendall(b'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ')
+            s.setblocking(False)
+            with lock:
+                socks.append(s)
+
+        stop = threading.Event()
+        closed = set()
+
+        def trickle():
+            while not stop.wait(1.0):
+                for s in list(socks):
+                    if s.fileno() in closed:
+                        continue
+                    try:
+                        s.send(b'a')
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        closed.add(s.fileno())
+
+        t0 = time.monotonic()
+        try:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=64) as ex:
+                list(ex.map(connect, range(self.N)))
+            opened = time.monotonic()
+            self.assertEqual(len(socks), self.N)
+            tr = threading.Thread(target=trickle, daemon=True)
+            tr.start()
+            time.sleep(1.5)         # the first trickled bytes are in
+            c = self.d.client()
+            for _ in range(3):
+                t1 = time.monotonic()
+                self.assertEqual(c.describe_file_systems()['FileSystems'], [])
+                self.assertLess(time.monotonic() - t1, 2.0)
+            # every trickler is ended HEADER_SEC after it was accepted
+            deadline = opened + HEADER_SEC + 5
+            live = {s.fileno(): s for s in socks}
+            poll = select.poll()
+            for fd in live:
+                poll.register(fd, select.POLLIN)
+            while live and time.monotonic() < deadline:
+                for fd, _ in poll.poll(500):
+                    s = live.get(fd)
+                    if s is None:
+                        continue
+                    try:
+                        got = s.recv(4096)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        got = b''
+                    if not got:
+                        poll.unregister(fd)
+                        live.pop(fd, None)
+            self.assertEqual(len(live), 0, '%d connections outlived the header '
+                             'deadline' % len(live))
+            self.assertGreater(time.monotonic() - t0, HEADER_SEC - 1)
+            # and fsxd still answers
+            self.assertEqual(c.describe_file_systems()['FileSystems'], [])
+        finally:
+            stop.set()
+            for s in socks:
+                s.close()
