@@ -36,6 +36,17 @@
 #define HTTP_MAX_HDRS	512	/* the verifier's own limit */
 #define HTTP_STACK_HDRS	32
 #define HTTP_BACKLOG	4096
+/*
+ * Request head limits. libmicrohttpd refuses a head that does not fit in
+ * the connection's memory pool with its own HTML page, so the pool is
+ * made larger than our limits and fsxd refuses with AWS's JSON shape.
+ * A head larger than the pool (or a malformed request line, a bad
+ * Content-Length, broken chunk framing) is still refused by
+ * libmicrohttpd 0.9.75 itself, which has no hook to shape that answer.
+ */
+#define HTTP_POOL	(256u * 1024)	/* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
+#define HTTP_HEAD_MAX	(64u * 1024)	/* request line + headers */
+#define HTTP_URL_MAX	(16u * 1024)	/* path, query excluded */
 #define CT_JSON		"application/x-amz-json-1.1"
 
 struct http_srv {
@@ -51,6 +62,7 @@ struct http_req {
 	char		*body;
 	size_t		 len, cap;
 	int		 too_big;
+	int		 close;			/* answer with Connection: close */
 	int		 op_idx;		/* index in api_ops, -1 if none */
 	char		 account[16];
 	char		 op_name[64];
@@ -200,6 +212,8 @@ http_reply(struct MHD_Connection *c, struct http_req *rq, int status,
 	MHD_add_response_header(r, "x-amzn-RequestId", rq->rid);
 	if (errtype != NULL)
 		MHD_add_response_header(r, "x-amzn-ErrorType", errtype);
+	if (rq->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	metrics_request(rq->op_idx, status, (now_mono_ns() - rq->t0) / 1e9);
@@ -427,6 +441,35 @@ http_too_big(struct MHD_Connection *c, struct http_req *rq,
 	return http_fail(c, rq, API_E_REQUEST_TOO_LARGE, msg);
 }
 
+/*
+ * Check the request head against our limits, before the body is read.
+ * Returns MHD_YES with *answered = 0 when it is within them.
+ */
+static enum MHD_Result
+http_head_check(struct MHD_Connection *c, struct http_req *rq, const char *url,
+    int *answered)
+{
+	const union MHD_ConnectionInfo *ci;
+	char msg[128];
+
+	*answered = 1;
+	if (strlen(url) > HTTP_URL_MAX) {
+		rq->close = 1;
+		snprintf(msg, sizeof(msg), "Request URI exceeds the limit of"
+		    " %u bytes.", HTTP_URL_MAX);
+		return http_fail(c, rq, API_E_URI_TOO_LONG, msg);
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci != NULL && ci->header_size > HTTP_HEAD_MAX) {
+		rq->close = 1;
+		snprintf(msg, sizeof(msg), "Request headers exceed the limit of"
+		    " %u bytes.", HTTP_HEAD_MAX);
+		return http_fail(c, rq, API_E_HEADERS_TOO_LARGE, msg);
+	}
+	*answered = 0;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -438,6 +481,8 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	(void)version;
 	if (rq == NULL) {
 		const char *cl;
+		enum MHD_Result ret;
+		int answered;
 
 		http_guard_headers_done(c);
 		rq = xcalloc(1, sizeof(*rq));
@@ -445,6 +490,9 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		rq->t0 = now_mono_ns();
 		rq->op_idx = -1;
 		*con_cls = rq;
+		ret = http_head_check(c, rq, url, &answered);
+		if (answered)
+			return ret;
 		/*
 		 * A declared body over the cap is refused now, before it is
 		 * read (libmicrohttpd then closes the connection); a chunked
@@ -592,6 +640,7 @@ http_start(const struct fsxd_conf *conf, int *err)
 	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, s->guard,
 	    MHD_OPTION_CONNECTION_TIMEOUT, idle,
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
 	    MHD_OPTION_END);
 	/* libmicrohttpd owns fd now: it closes it on stop and on failure. */
 	if (s->mhd == NULL) {
