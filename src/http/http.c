@@ -47,6 +47,9 @@
 #define HTTP_POOL	(256u * 1024)	/* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
 #define HTTP_HEAD_MAX	(64u * 1024)	/* request line + headers */
 #define HTTP_URL_MAX	(16u * 1024)	/* path, query excluded */
+/* fsx-mount's signed look-up of a file system's MDS (ops.def, API_LOCAL) */
+#define HTTP_MOUNT_INFO_PATH	"/fsx-local/mount-info"
+#define HTTP_MOUNT_INFO_OP	"FsxLocalMountInfo"
 #define CT_JSON		"application/x-amz-json-1.1"
 
 struct http_srv {
@@ -345,6 +348,40 @@ http_parse_body(struct http_req *rq, struct api_error *err)
 	return in;
 }
 
+/*
+ * The operation an API request names: X-Amz-Target on POST /, or the URL
+ * path of an fsx-local operation (API_LOCAL, which X-Amz-Target never
+ * reaches). NULL with err set when there is none.
+ */
+static const struct api_op *
+http_op(struct MHD_Connection *c, const char *url, struct api_error *err)
+{
+	const struct api_op *op;
+	const char *target;
+
+	if (strcmp(url, HTTP_MOUNT_INFO_PATH) == 0)
+		return api_op_find(HTTP_MOUNT_INFO_OP);
+	target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target");
+	if (target == NULL) {
+		api_fail(err, API_E_UNKNOWN_OPERATION, "Missing X-Amz-Target header.");
+		return NULL;
+	}
+	op = NULL;
+	if (strncmp(target, TARGET_PREFIX, strlen(TARGET_PREFIX)) == 0)
+		op = api_op_find(target + strlen(TARGET_PREFIX));
+	if (op == NULL || (op->flags & API_LOCAL)) {
+		api_fail(err, API_E_UNKNOWN_OPERATION,
+		    "The requested operation is not recognized by the service.");
+		return NULL;
+	}
+	return op;
+}
+
+/*
+ * An API request, whichever way it names its operation: SigV4 -> the
+ * operation (ops.def) -> JSON body -> api_validate() against the model ->
+ * the handler.
+ */
 static enum MHD_Result
 http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
     const struct fsxd_conf *conf)
@@ -353,23 +390,13 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	struct sigv4_result res;
 	struct api_ctx cx;
 	const struct api_op *op;
-	const char *target, *opname;
 	json_t *in, *out;
 
 	if (http_auth(c, rq, "POST", url, conf, &res, &err) < 0)
 		return http_reply_err(c, rq, &err);
-
-	target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target");
-	if (target == NULL || strncmp(target, TARGET_PREFIX,
-	    strlen(TARGET_PREFIX)) != 0)
-		return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
-		    target ? "The requested operation is not recognized by the service." :
-		    "Missing X-Amz-Target header.");
-	opname = target + strlen(TARGET_PREFIX);
-	op = api_op_find(opname);
+	op = http_op(c, url, &err);
 	if (op == NULL)
-		return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
-		    "The requested operation is not recognized by the service.");
+		return http_reply_err(c, rq, &err);
 	rq->op_idx = (int)(op - api_ops);
 	snprintf(rq->op_name, sizeof(rq->op_name), "%s", op->name);
 
@@ -387,6 +414,7 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	cx.partition = fs_desc_partition(res.region);
 	cx.request_id = rq->rid;
 	cx.op = op->name;
+	cx.opdef = op;
 	out = op->handler(&cx, in, &err);
 	json_decref(in);
 	if (out == NULL) {
@@ -397,36 +425,6 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 		json_decref(out);
 		return http_reply(c, rq, 200, CT_JSON, cx.out_text, NULL);
 	}
-	return http_reply_json(c, rq, 200, out, NULL);
-}
-
-/* POST /fsx-local/mount-info: where fsx-mount finds a file system's MDS. */
-static enum MHD_Result
-http_mount_info(struct MHD_Connection *c, struct http_req *rq, const char *url,
-    const struct fsxd_conf *conf)
-{
-	struct api_error err = { 0 };
-	struct sigv4_result res;
-	struct api_ctx cx;
-	json_t *in, *out;
-
-	snprintf(rq->op_name, sizeof(rq->op_name), "fsx-local:MountInfo");
-	if (http_auth(c, rq, "POST", url, conf, &res, &err) < 0)
-		return http_reply_err(c, rq, &err);
-	in = http_parse_body(rq, &err);
-	if (in == NULL)
-		return http_reply_err(c, rq, &err);
-	memset(&cx, 0, sizeof(cx));
-	cx.conf = conf;
-	cx.account = rq->account;
-	cx.region = res.region;
-	cx.partition = fs_desc_partition(res.region);
-	cx.request_id = rq->rid;
-	cx.op = rq->op_name;
-	out = api_fs_mount_info(&cx, in, &err);
-	json_decref(in);
-	if (out == NULL)
-		return http_reply_err(c, rq, &err);
 	return http_reply_json(c, rq, 200, out, NULL);
 }
 
@@ -537,10 +535,9 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		    NULL);
 	if (rq->too_big)
 		return http_too_big(c, rq, s->conf);
-	if (strcmp(method, "POST") == 0 && strcmp(url, "/") == 0)
+	if (strcmp(method, "POST") == 0 && (strcmp(url, "/") == 0 ||
+	    strcmp(url, HTTP_MOUNT_INFO_PATH) == 0))
 		return http_api(c, rq, url, s->conf);
-	if (strcmp(method, "POST") == 0 && strcmp(url, "/fsx-local/mount-info") == 0)
-		return http_mount_info(c, rq, url, s->conf);
 	return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
 	    "The requested operation is not recognized by the service.");
 }
