@@ -44,15 +44,36 @@ struct api_ctx;			/* per request: account, region, db, config (api_ctx.h) */
 typedef json_t *(*api_handler_fn)(struct api_ctx *cx, const json_t *in,
     struct api_error *err);
 
-#define API_MUTATES	0x1u
+/* Operation flags (ops.def). */
+#define API_MUTATES	0x1u	/* changes state */
+#define API_LIST	0x2u	/* member lists ids; none: an empty listing */
+#define API_FILTERS	0x4u	/* Filters may name file systems */
+#define API_LOCAL	0x8u	/* fsx-local's own, not AWS's (no X-Amz-Target) */
+
+/* Kinds of resource that cannot exist on this endpoint (api_absent.c). */
+enum api_res {
+	API_RES_NONE = 0,
+	API_RES_BACKUP,
+	API_RES_DRA,
+	API_RES_TASK,
+	API_RES_FILE_CACHE,
+	API_RES_VOLUME,
+	API_RES_SNAPSHOT,
+	API_RES_SVM,
+	API_RES_S3AP,
+	API_RES__COUNT
+};
 
 struct api_op {
 	const char	*name;		/* operationId, e.g. "CreateFileSystem" */
 	api_handler_fn	 handler;
-	unsigned	 flags;
+	unsigned	 flags;		/* API_MUTATES, API_LIST, ... */
+	enum api_res	 res;		/* api_absent: the resource kind */
+	const char	*member;	/* api_absent: the member naming it */
 };
 
-const struct api_op *api_op_find(const char *name);	/* NULL if unknown */
+/* The operation named `name` (local ones included), or NULL. */
+const struct api_op *api_op_find(const char *name);
 extern const struct api_op api_ops[];			/* NULL-terminated */
 
 /*

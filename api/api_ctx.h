@@ -16,7 +16,8 @@ struct api_ctx {
 	const char		*region;
 	const char		*partition;
 	const char		*request_id;
-	const char		*op;
+	const char		*op;		/* opdef->name */
+	const struct api_op	*opdef;		/* the operation's ops.def row */
 	char			*out_text;	/* set by api_reply_text() */
 };
 

@@ -185,9 +185,10 @@ fd_set_str(json_t *o, const char *key, const char *v)
 }
 
 /*
- * Typed access to a request member. Each returns 0 when the member is
- * absent (or null), 1 when present with the right type, and -1 with err
- * set when it has another JSON type.
+ * Request members. fs_desc_create() and fs_desc_update() run after
+ * api_validate() has checked `in` against the model, so a member that is
+ * present has the model's JSON type; these only read. Each sets *v (NULL
+ * or 0 when the member is absent or null) and returns 1 when present.
  */
 static json_t *
 fd_member(const json_t *o, const char *key)
@@ -201,84 +202,40 @@ fd_member(const json_t *o, const char *key)
 }
 
 static int
-fd_type_err(struct api_error *err, const char *key, const char *what)
-{
-	api_fail(err, API_E_SERIALIZATION, "Member %s must be %s", key, what);
-	return -1;
-}
-
-static int
-fd_str(const json_t *o, const char *key, const char **v,
-    struct api_error *err)
+fd_str(const json_t *o, const char *key, const char **v)
 {
 	json_t *m = fd_member(o, key);
 
-	*v = NULL;
-	if (m == NULL)
-		return 0;
-	if (!json_is_string(m))
-		return fd_type_err(err, key, "a string");
 	*v = json_string_value(m);
-	return 1;
+	return m != NULL;
 }
 
 static int
-fd_int(const json_t *o, const char *key, long long *v,
-    struct api_error *err)
+fd_int(const json_t *o, const char *key, long long *v)
 {
 	json_t *m = fd_member(o, key);
 
-	*v = 0;
-	if (m == NULL)
-		return 0;
-	if (!json_is_integer(m))
-		return fd_type_err(err, key, "an integer");
 	*v = (long long)json_integer_value(m);
-	return 1;
+	return m != NULL;
 }
 
 static int
-fd_bool(const json_t *o, const char *key, int *v, struct api_error *err)
+fd_bool(const json_t *o, const char *key, int *v)
 {
 	json_t *m = fd_member(o, key);
 
-	*v = 0;
-	if (m == NULL)
-		return 0;
-	if (!json_is_boolean(m))
-		return fd_type_err(err, key, "a boolean");
 	*v = json_is_true(m);
-	return 1;
+	return m != NULL;
 }
 
+/* An object or list member. */
 static int
-fd_obj(const json_t *o, const char *key, const json_t **v,
-    struct api_error *err)
+fd_val(const json_t *o, const char *key, const json_t **v)
 {
 	json_t *m = fd_member(o, key);
 
-	*v = NULL;
-	if (m == NULL)
-		return 0;
-	if (!json_is_object(m))
-		return fd_type_err(err, key, "an object");
 	*v = m;
-	return 1;
-}
-
-static int
-fd_arr(const json_t *o, const char *key, const json_t **v,
-    struct api_error *err)
-{
-	json_t *m = fd_member(o, key);
-
-	*v = NULL;
-	if (m == NULL)
-		return 0;
-	if (!json_is_array(m))
-		return fd_type_err(err, key, "a list");
-	*v = m;
-	return 1;
+	return m != NULL;
 }
 
 /* --- public small pieces ------------------------------------------------ */
@@ -412,34 +369,6 @@ fs_desc_ost_count(const json_t *desc)
 }
 
 /* --- formats ------------------------------------------------------------ */
-
-static int
-fd_2digit(const char *s, int max)
-{
-	int v;
-
-	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-		return -1;
-	v = (s[0] - '0') * 10 + (s[1] - '0');
-	return v <= max ? v : -1;
-}
-
-/* d:HH:MM, d 1-7 */
-static int
-fd_weekly_valid(const char *s)
-{
-	return strlen(s) == 7 && s[0] >= '1' && s[0] <= '7' && s[1] == ':' &&
-	    fd_2digit(s + 2, 23) >= 0 && s[4] == ':' &&
-	    fd_2digit(s + 5, 59) >= 0;
-}
-
-/* HH:MM */
-static int
-fd_daily_valid(const char *s)
-{
-	return strlen(s) == 5 && fd_2digit(s, 23) >= 0 && s[2] == ':' &&
-	    fd_2digit(s + 3, 59) >= 0;
-}
 
 /* A decimal number of 1..10 digits at *sp, <= max; advances *sp. */
 static int
@@ -584,19 +513,10 @@ fd_log_conf(const json_t *log, const char *part, const char *region,
 	json_t *o;
 	size_t plen, n;
 
-	if (log != NULL && (fd_str(log, "Level", &level, err) < 0 ||
-	    fd_str(log, "Destination", &dest, err) < 0))
-		return NULL;
-	if (level == NULL) {
-		if (log != NULL)
-			return api_fail(err, API_E_BAD_REQUEST,
-			    "LogConfiguration Level is required");
+	fd_str(log, "Level", &level);
+	fd_str(log, "Destination", &dest);
+	if (level == NULL)
 		level = "DISABLED";
-	}
-	if (!fd_eq(level, "DISABLED") && !fd_eq(level, "WARN_ONLY") &&
-	    !fd_eq(level, "ERROR_ONLY") && !fd_eq(level, "WARN_ERROR"))
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "Invalid LogConfiguration Level: %s", level);
 	o = json_object();
 	fd_set_str(o, "Level", level);
 	if (fd_eq(level, "DISABLED")) {
@@ -643,20 +563,13 @@ fd_squash_conf(const json_t *sq, struct api_error *err)
 	json_t *o, *list, *v;
 	size_t i;
 
-	if (fd_str(sq, "RootSquash", &rs, err) < 0 ||
-	    fd_arr(sq, "NoSquashNids", &nids, err) < 0)
-		return NULL;
+	fd_str(sq, "RootSquash", &rs);
+	fd_val(sq, "NoSquashNids", &nids);
 	if (rs != NULL && !fd_root_squash_valid(rs))
 		return api_fail(err, API_E_BAD_REQUEST,
 		    "Invalid RootSquash: %s. It must be UID:GID with each "
 		    "between 0 and 4294967294", rs);
-	if (nids != NULL && json_array_size(nids) > 64)
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "NoSquashNids can have at most 64 entries");
 	json_array_foreach(nids, i, v) {
-		if (!json_is_string(v))
-			return api_fail(err, API_E_SERIALIZATION,
-			    "Member NoSquashNids must be a list of strings");
 		if (!fd_nid_valid(json_string_value(v)))
 			return api_fail(err, API_E_BAD_REQUEST,
 			    "Invalid NoSquashNids entry: %s. Entries look like "
@@ -690,18 +603,11 @@ fd_cache_conf(const json_t *c, long long tc, struct api_error *err)
 	if (tc > 2000000)	/* the model's maximum */
 		tc = 2000000;
 	units = tc / FD_IT_UNIT;
-	if (fd_str(c, "SizingMode", &mode, err) < 0)
-		return NULL;
-	has_size = fd_int(c, "SizeGiB", &size, err);
-	if (has_size < 0)
-		return NULL;
+	fd_str(c, "SizingMode", &mode);
+	has_size = fd_int(c, "SizeGiB", &size);
 	if (mode == NULL)
 		return api_fail(err, API_E_BAD_REQUEST,
 		    "DataReadCacheConfiguration SizingMode is required");
-	if (!fd_eq(mode, "NO_CACHE") && !fd_eq(mode, "USER_PROVISIONED") &&
-	    !fd_eq(mode, "PROPORTIONAL_TO_THROUGHPUT_CAPACITY"))
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "Invalid DataReadCacheConfiguration SizingMode: %s", mode);
 	if (fd_eq(mode, "USER_PROVISIONED")) {
 		if (!has_size)
 			return api_fail(err, API_E_BAD_REQUEST,
@@ -725,28 +631,6 @@ fd_cache_conf(const json_t *c, long long tc, struct api_error *err)
 	if (has_size)
 		json_object_set_new(o, "SizeGiB", json_integer(size));
 	return o;
-}
-
-static json_t *
-fd_bad_weekly(struct api_error *err, const char *v)
-{
-	return api_fail(err, API_E_BAD_REQUEST,
-	    "Invalid WeeklyMaintenanceStartTime: %s. It must be d:HH:MM with d "
-	    "1-7 (Monday-Sunday), HH 00-23 and MM 00-59 (UTC)", v);
-}
-
-static json_t *
-fd_bad_daily(struct api_error *err, const char *v)
-{
-	return api_fail(err, API_E_BAD_REQUEST,
-	    "Invalid DailyAutomaticBackupStartTime: %s. It must be HH:MM with "
-	    "HH 00-23 and MM 00-59 (UTC)", v);
-}
-
-static int
-fd_compression_valid(const char *v)
-{
-	return fd_eq(v, "NONE") || fd_eq(v, "LZ4");
 }
 
 /* Deterministic defaults derived from the file system id. */
@@ -784,62 +668,42 @@ struct fd_create {
 	const json_t	*log, *squash, *meta, *cache;
 };
 
-static int
-fd_create_parse(const json_t *in, struct fd_create *c, struct api_error *err)
+static void
+fd_create_parse(const json_t *in, struct fd_create *c)
 {
 	const json_t *lc;
-	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if (!json_is_object(in)) {
-		api_fail(err, API_E_SERIALIZATION,
-		    "The request body must be a JSON object");
-		return -1;
-	}
-	if (fd_str(in, "FileSystemType", &c->fstype, err) < 0 ||
-	    fd_str(in, "StorageType", &c->stype, err) < 0 ||
-	    fd_str(in, "FileSystemTypeVersion", &c->version, err) < 0 ||
-	    fd_str(in, "KmsKeyId", &c->kms, err) < 0 ||
-	    fd_str(in, "NetworkType", &c->net, err) < 0 ||
-	    fd_arr(in, "SubnetIds", &c->subnets, err) < 0 ||
-	    fd_arr(in, "Tags", &c->tags, err) < 0 ||
-	    fd_obj(in, "LustreConfiguration", &c->lc, err) < 0)
-		return -1;
-	rc = fd_int(in, "StorageCapacity", &c->cap, err);
-	if (rc < 0)
-		return -1;
-	c->has_cap = rc;
+	fd_str(in, "FileSystemType", &c->fstype);
+	fd_str(in, "StorageType", &c->stype);
+	fd_str(in, "FileSystemTypeVersion", &c->version);
+	fd_str(in, "KmsKeyId", &c->kms);
+	fd_str(in, "NetworkType", &c->net);
+	fd_val(in, "SubnetIds", &c->subnets);
+	fd_val(in, "Tags", &c->tags);
+	fd_val(in, "LustreConfiguration", &c->lc);
+	c->has_cap = fd_int(in, "StorageCapacity", &c->cap);
 	lc = c->lc;
-	if (fd_str(lc, "DeploymentType", &c->deploy, err) < 0 ||
-	    fd_str(lc, "WeeklyMaintenanceStartTime", &c->weekly, err) < 0 ||
-	    fd_str(lc, "DailyAutomaticBackupStartTime", &c->daily, err) < 0 ||
-	    fd_str(lc, "ImportPath", &c->import, err) < 0 ||
-	    fd_str(lc, "ExportPath", &c->export, err) < 0 ||
-	    fd_str(lc, "AutoImportPolicy", &c->aip, err) < 0 ||
-	    fd_str(lc, "DataCompressionType", &c->dct, err) < 0 ||
-	    fd_str(lc, "DriveCacheType", &c->dcache, err) < 0 ||
-	    fd_obj(lc, "LogConfiguration", &c->log, err) < 0 ||
-	    fd_obj(lc, "RootSquashConfiguration", &c->squash, err) < 0 ||
-	    fd_obj(lc, "MetadataConfiguration", &c->meta, err) < 0 ||
-	    fd_obj(lc, "DataReadCacheConfiguration", &c->cache, err) < 0)
-		return -1;
-	if ((c->has_put = fd_int(lc, "PerUnitStorageThroughput", &c->put,
-	    err)) < 0)
-		return -1;
-	if ((c->has_chunk = fd_int(lc, "ImportedFileChunkSize", &c->chunk,
-	    err)) < 0)
-		return -1;
-	if ((c->has_retention = fd_int(lc, "AutomaticBackupRetentionDays",
-	    &c->retention, err)) < 0)
-		return -1;
-	if ((c->has_tc = fd_int(lc, "ThroughputCapacity", &c->tc, err)) < 0)
-		return -1;
-	if ((c->has_copy_tags = fd_bool(lc, "CopyTagsToBackups",
-	    &c->copy_tags, err)) < 0)
-		return -1;
-	if ((c->has_efa = fd_bool(lc, "EfaEnabled", &c->efa, err)) < 0)
-		return -1;
-	return 0;
+	fd_str(lc, "DeploymentType", &c->deploy);
+	fd_str(lc, "WeeklyMaintenanceStartTime", &c->weekly);
+	fd_str(lc, "DailyAutomaticBackupStartTime", &c->daily);
+	fd_str(lc, "ImportPath", &c->import);
+	fd_str(lc, "ExportPath", &c->export);
+	fd_str(lc, "AutoImportPolicy", &c->aip);
+	fd_str(lc, "DataCompressionType", &c->dct);
+	fd_str(lc, "DriveCacheType", &c->dcache);
+	fd_val(lc, "LogConfiguration", &c->log);
+	fd_val(lc, "RootSquashConfiguration", &c->squash);
+	fd_val(lc, "MetadataConfiguration", &c->meta);
+	fd_val(lc, "DataReadCacheConfiguration", &c->cache);
+	c->has_put = fd_int(lc, "PerUnitStorageThroughput", &c->put);
+	c->has_chunk = fd_int(lc, "ImportedFileChunkSize", &c->chunk);
+	c->has_retention = fd_int(lc, "AutomaticBackupRetentionDays",
+	    &c->retention);
+	c->has_tc = fd_int(lc, "ThroughputCapacity", &c->tc);
+	c->has_copy_tags = fd_bool(lc, "CopyTagsToBackups",
+	    &c->copy_tags);
+	c->has_efa = fd_bool(lc, "EfaEnabled", &c->efa);
 }
 
 /* Deployment type, storage type, capacity, throughput, drive cache. */
@@ -850,18 +714,6 @@ fd_create_storage(struct fd_create *c, struct api_error *err)
 	char sets[64];
 	int it = fd_eq(c->stype, "INTELLIGENT_TIERING");
 
-	if (!fd_eq(c->deploy, "SCRATCH_1") && !fd_eq(c->deploy, "SCRATCH_2") &&
-	    !fd_eq(c->deploy, "PERSISTENT_1") &&
-	    !fd_eq(c->deploy, "PERSISTENT_2")) {
-		api_fail(err, API_E_BAD_REQUEST,
-		    "Invalid Lustre deployment type: %s", c->deploy);
-		return -1;
-	}
-	if (!fd_eq(c->stype, "SSD") && !fd_eq(c->stype, "HDD") && !it) {
-		api_fail(err, API_E_BAD_REQUEST,
-		    "Invalid storage type for Lustre: %s", c->stype);
-		return -1;
-	}
 	if ((fd_eq(c->stype, "HDD") && !fd_eq(c->deploy, "PERSISTENT_1")) ||
 	    (it && !fd_eq(c->deploy, "PERSISTENT_2"))) {
 		api_fail(err, API_E_BAD_REQUEST,
@@ -939,11 +791,6 @@ fd_create_storage(struct fd_create *c, struct api_error *err)
 			api_fail(err, API_E_BAD_REQUEST,
 			    "DriveCacheType is required for HDD storage; valid "
 			    "values are NONE and READ");
-			return -1;
-		}
-		if (!fd_eq(c->dcache, "NONE") && !fd_eq(c->dcache, "READ")) {
-			api_fail(err, API_E_BAD_REQUEST,
-			    "Invalid DriveCacheType: %s", c->dcache);
 			return -1;
 		}
 	} else if (c->dcache != NULL) {
@@ -1030,16 +877,8 @@ fd_create_meta(struct fd_create *c, long long *iops, const char **mode,
 		    "only supported with deployment type PERSISTENT_2");
 		return -1;
 	}
-	if (fd_str(c->meta, "Mode", mode, err) < 0)
-		return -1;
-	has_iops = fd_int(c->meta, "Iops", &req, err);
-	if (has_iops < 0)
-		return -1;
-	if (*mode == NULL) {
-		api_fail(err, API_E_BAD_REQUEST,
-		    "MetadataConfiguration Mode is required");
-		return -1;
-	}
+	fd_str(c->meta, "Mode", mode);
+	has_iops = fd_int(c->meta, "Iops", &req);
 	if (fd_eq(*mode, "AUTOMATIC")) {
 		if (it) {
 			api_fail(err, API_E_BAD_REQUEST,
@@ -1055,7 +894,7 @@ fd_create_meta(struct fd_create *c, long long *iops, const char **mode,
 			return -1;
 		}
 		*iops = fs_desc_auto_iops(c->cap);
-	} else if (fd_eq(*mode, "USER_PROVISIONED")) {
+	} else {		/* USER_PROVISIONED */
 		if (!has_iops)
 			req = it ? 6000 : fs_desc_auto_iops(c->cap);
 		if (!fd_iops_valid(req, it)) {
@@ -1074,10 +913,6 @@ fd_create_meta(struct fd_create *c, long long *iops, const char **mode,
 			return -1;
 		}
 		*iops = req;
-	} else {
-		api_fail(err, API_E_BAD_REQUEST,
-		    "Invalid MetadataConfiguration Mode: %s", *mode);
-		return -1;
 	}
 	if (c->version == NULL)
 		c->version = "2.15";
@@ -1199,19 +1034,6 @@ fd_create_link(const struct fd_create *c, double ctime, json_t **drc,
 			return -1;
 		}
 	}
-	if (c->has_chunk && (c->chunk < 1 || c->chunk > 512000)) {
-		api_fail(err, API_E_BAD_REQUEST,
-		    "Invalid ImportedFileChunkSize: %lld. It must be between "
-		    "1 and 512000 MiB", c->chunk);
-		return -1;
-	}
-	if (c->aip != NULL && !fd_eq(c->aip, "NONE") && !fd_eq(c->aip, "NEW") &&
-	    !fd_eq(c->aip, "NEW_CHANGED") &&
-	    !fd_eq(c->aip, "NEW_CHANGED_DELETED")) {
-		api_fail(err, API_E_BAD_REQUEST, "Invalid AutoImportPolicy: %s",
-		    c->aip);
-		return -1;
-	}
 	gmtime_r(&tt, &tm);
 	snprintf(exp, sizeof(exp),
 	    "s3://%s/FSxLustre%04d%02d%02dT%02d%02d%02dZ", ib,
@@ -1233,20 +1055,6 @@ fd_create_misc(const struct fd_create *c, int linked, struct api_error *err)
 {
 	int scratch = fd_is_scratch(c->deploy);
 
-	if (c->weekly != NULL && !fd_weekly_valid(c->weekly)) {
-		fd_bad_weekly(err, c->weekly);
-		return -1;
-	}
-	if (c->daily != NULL && !fd_daily_valid(c->daily)) {
-		fd_bad_daily(err, c->daily);
-		return -1;
-	}
-	if (c->has_retention && (c->retention < 0 || c->retention > 90)) {
-		api_fail(err, API_E_BAD_REQUEST, "Invalid "
-		    "AutomaticBackupRetentionDays: %lld. It must be between 0 "
-		    "and 90", c->retention);
-		return -1;
-	}
 	if (scratch && ((c->has_retention && c->retention > 0) ||
 	    c->daily != NULL || (c->has_copy_tags && c->copy_tags))) {
 		api_fail(err, API_E_BAD_REQUEST, "Backups are not supported "
@@ -1259,11 +1067,6 @@ fd_create_misc(const struct fd_create *c, int linked, struct api_error *err)
 		api_fail(err, API_E_BAD_REQUEST, "Automatic backups are not "
 		    "supported for file systems linked to an S3 bucket with "
 		    "ImportPath");
-		return -1;
-	}
-	if (c->dct != NULL && !fd_compression_valid(c->dct)) {
-		api_fail(err, API_E_BAD_REQUEST, "Invalid DataCompressionType: "
-		    "%s", c->dct);
 		return -1;
 	}
 	if (c->net != NULL && !fd_eq(c->net, "IPV4")) {
@@ -1284,14 +1087,9 @@ fd_create_subnets(const struct fd_create *c, struct api_error *err)
 		api_fail(err, API_E_INVALID_NETWORK_SETTINGS, "Lustre file "
 		    "systems require exactly one subnet; %zu were given", n);
 		s = json_array_get(c->subnets, 1);
-		if (json_is_string(s))
+		if (s != NULL)
 			api_error_set(err, "InvalidSubnetId",
 			    json_string(json_string_value(s)));
-		return -1;
-	}
-	s = json_array_get(c->subnets, 0);
-	if (!json_is_string(s)) {
-		fd_type_err(err, "SubnetIds", "a list of strings");
 		return -1;
 	}
 	return 0;
@@ -1310,11 +1108,7 @@ fs_desc_create(const json_t *in, const struct fs_desc_ctx *cx,
 	double ctime = fd_ms(cx->now);
 	long long iops;
 
-	if (fd_create_parse(in, &c, err) < 0)
-		return NULL;
-	if (c.fstype == NULL)
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "FileSystemType is required");
+	fd_create_parse(in, &c);
 	if (!fd_eq(c.fstype, "LUSTRE"))
 		return api_fail(err, API_E_BAD_REQUEST, "FileSystemType %s is "
 		    "not supported: this emulator implements Amazon FSx for "
@@ -1332,18 +1126,6 @@ fs_desc_create(const json_t *in, const struct fs_desc_ctx *cx,
 	    fd_create_link(&c, ctime, &drc, err) < 0 ||
 	    fd_create_misc(&c, drc != NULL, err) < 0)
 		goto fail;
-	if (c.tags != NULL) {
-		size_t i;
-
-		json_array_foreach(c.tags, i, m)
-			if (!json_is_object(m) ||
-			    !json_is_string(json_object_get(m, "Key")) ||
-			    !json_is_string(json_object_get(m, "Value"))) {
-				fd_type_err(err, "Tags",
-				    "a list of {Key, Value} strings");
-				goto fail;
-			}
-	}
 	log = fd_log_conf(c.log, cx->partition, cx->region, cx->account, err);
 	if (log == NULL)
 		goto fail;
@@ -1794,7 +1576,7 @@ static int
 fd_update_capacity(struct fd_update *u, struct api_error *err)
 {
 	long long want, unit;
-	int has = fd_int(u->in, "StorageCapacity", &want, err);
+	int has = fd_int(u->in, "StorageCapacity", &want);
 	const json_t *lc = json_object_get(u->cur, "LustreConfiguration");
 
 	if (has <= 0)
@@ -1847,7 +1629,7 @@ static int
 fd_update_version(struct fd_update *u, struct api_error *err)
 {
 	const char *want, *cur = fd_json_str(u->cur, "FileSystemTypeVersion");
-	int has = fd_str(u->in, "FileSystemTypeVersion", &want, err);
+	int has = fd_str(u->in, "FileSystemTypeVersion", &want);
 
 	if (has <= 0 || fd_eq(want, cur))
 		return has < 0 ? -1 : 0;
@@ -1873,9 +1655,8 @@ fd_update_network(struct fd_update *u, struct api_error *err)
 {
 	const char *st, *nt, *cur_nt = fd_json_str(u->cur, "NetworkType");
 
-	if (fd_str(u->in, "StorageType", &st, err) < 0 ||
-	    fd_str(u->in, "NetworkType", &nt, err) < 0)
-		return -1;
+	fd_str(u->in, "StorageType", &st);
+	fd_str(u->in, "NetworkType", &nt);
 	if (st != NULL && !fd_eq(st, u->stype)) {
 		api_fail(err, API_E_BAD_REQUEST, "The storage type of a Lustre "
 		    "file system cannot be changed");
@@ -1898,9 +1679,7 @@ fd_update_throughput(struct fd_update *u, struct api_error *err)
 	int has_put, has_tc, it = fd_eq(u->stype, "INTELLIGENT_TIERING");
 	char sets[64];
 
-	has_put = fd_int(u->ilc, "PerUnitStorageThroughput", &put, err);
-	if (has_put < 0)
-		return -1;
+	has_put = fd_int(u->ilc, "PerUnitStorageThroughput", &put);
 	if (has_put && put != fd_json_int(clc, "PerUnitStorageThroughput",
 	    -1)) {
 		set = fd_put_set(u->deploy, u->stype);
@@ -1926,9 +1705,7 @@ fd_update_throughput(struct fd_update *u, struct api_error *err)
 		u->throughput_change = 1;
 	}
 
-	has_tc = fd_int(u->ilc, "ThroughputCapacity", &tc, err);
-	if (has_tc < 0)
-		return -1;
+	has_tc = fd_int(u->ilc, "ThroughputCapacity", &tc);
 	cur_tc = fd_json_int(clc, "ThroughputCapacity", 0);
 	if (has_tc && !it) {
 		api_fail(err, API_E_BAD_REQUEST, "ThroughputCapacity is only "
@@ -1971,7 +1748,7 @@ fd_update_cache(struct fd_update *u, struct api_error *err)
 	json_t *tlc_tc = json_object_get(u->tlc, "ThroughputCapacity");
 	long long tc;
 	json_t *nc;
-	int rc = fd_obj(u->ilc, "DataReadCacheConfiguration", &c, err);
+	int rc = fd_val(u->ilc, "DataReadCacheConfiguration", &c);
 
 	if (rc <= 0)
 		return rc;
@@ -2007,11 +1784,8 @@ fd_update_meta(struct fd_update *u, struct api_error *err)
 	int has_iops, it = fd_eq(u->stype, "INTELLIGENT_TIERING");
 	long long cap = u->new_cap > 0 ? u->new_cap : u->cap;
 	json_t *nm;
-	int rc = fd_obj(u->ilc, "MetadataConfiguration", &m, err);
 
-	if (rc < 0)
-		return -1;
-	if (rc == 0) {
+	if (!fd_val(u->ilc, "MetadataConfiguration", &m)) {
 		/* growing storage: user-provisioned IOPS must cover it */
 		if (u->storage_change && fd_eq(cur_mode, "USER_PROVISIONED") &&
 		    cur_iops < fs_desc_auto_iops(cap))
@@ -2023,11 +1797,8 @@ fd_update_meta(struct fd_update *u, struct api_error *err)
 		    "only be set when the file system is created");
 		return -1;
 	}
-	if (fd_str(m, "Mode", &mode, err) < 0)
-		return -1;
-	has_iops = fd_int(m, "Iops", &iops, err);
-	if (has_iops < 0)
-		return -1;
+	fd_str(m, "Mode", &mode);
+	has_iops = fd_int(m, "Iops", &iops);
 	if (mode == NULL)
 		mode = cur_mode;
 	if (fd_eq(mode, "AUTOMATIC")) {
@@ -2054,7 +1825,7 @@ fd_update_meta(struct fd_update *u, struct api_error *err)
 			return -1;
 		}
 		iops = autov;
-	} else if (fd_eq(mode, "USER_PROVISIONED")) {
+	} else {		/* USER_PROVISIONED */
 		if (!has_iops)
 			iops = cur_iops;
 		if (!fd_iops_valid(iops, it)) {
@@ -2076,10 +1847,6 @@ fd_update_meta(struct fd_update *u, struct api_error *err)
 			cur_iops = iops;
 			goto low;
 		}
-	} else {
-		api_fail(err, API_E_BAD_REQUEST,
-		    "Invalid MetadataConfiguration Mode: %s", mode);
-		return -1;
 	}
 	if (fd_eq(mode, cur_mode) && iops == cur_iops)
 		return 0;
@@ -2110,30 +1877,18 @@ fd_update_free(struct fd_update *u, struct api_error *err)
 	const char *v;
 	json_t *n;
 
-	if (fd_str(u->ilc, "DataCompressionType", &v, err) < 0)
-		return -1;
+	fd_str(u->ilc, "DataCompressionType", &v);
 	if (v != NULL && !fd_eq(v, fd_json_str(clc, "DataCompressionType"))) {
-		if (!fd_compression_valid(v)) {
-			api_fail(err, API_E_BAD_REQUEST, "Invalid "
-			    "DataCompressionType: %s", v);
-			return -1;
-		}
 		fd_set_str(u->lc, "DataCompressionType", v);
 		fd_target_lc(u, "DataCompressionType", json_string(v));
 	}
-	if (fd_str(u->ilc, "WeeklyMaintenanceStartTime", &v, err) < 0)
-		return -1;
+	fd_str(u->ilc, "WeeklyMaintenanceStartTime", &v);
 	if (v != NULL && !fd_eq(v, fd_json_str(clc,
 	    "WeeklyMaintenanceStartTime"))) {
-		if (!fd_weekly_valid(v)) {
-			fd_bad_weekly(err, v);
-			return -1;
-		}
 		fd_set_str(u->lc, "WeeklyMaintenanceStartTime", v);
 		fd_target_lc(u, "WeeklyMaintenanceStartTime", json_string(v));
 	}
-	if (fd_obj(u->ilc, "LogConfiguration", &log, err) < 0)
-		return -1;
+	fd_val(u->ilc, "LogConfiguration", &log);
 	if (log != NULL) {
 		n = fd_log_conf(log, u->part, u->region, u->acct, err);
 		if (n == NULL)
@@ -2145,8 +1900,7 @@ fd_update_free(struct fd_update *u, struct api_error *err)
 			fd_target_lc(u, "LogConfiguration", n);
 		}
 	}
-	if (fd_obj(u->ilc, "RootSquashConfiguration", &sq, err) < 0)
-		return -1;
+	fd_val(u->ilc, "RootSquashConfiguration", &sq);
 	if (sq != NULL) {
 		n = fd_squash_conf(sq, err);
 		if (n == NULL)
@@ -2174,12 +1928,9 @@ fd_update_backup_link(struct fd_update *u, struct api_error *err)
 	int has_ret, can_backup = !fd_is_scratch(u->deploy) && drc == NULL;
 	char dflt[16];
 
-	if (fd_str(u->ilc, "DailyAutomaticBackupStartTime", &daily, err) < 0 ||
-	    fd_str(u->ilc, "AutoImportPolicy", &aip, err) < 0)
-		return -1;
-	has_ret = fd_int(u->ilc, "AutomaticBackupRetentionDays", &ret, err);
-	if (has_ret < 0)
-		return -1;
+	fd_str(u->ilc, "DailyAutomaticBackupStartTime", &daily);
+	fd_str(u->ilc, "AutoImportPolicy", &aip);
+	has_ret = fd_int(u->ilc, "AutomaticBackupRetentionDays", &ret);
 	cur_daily = fd_json_str(clc, "DailyAutomaticBackupStartTime");
 	if (daily != NULL && fd_eq(daily, cur_daily))
 		daily = NULL;
@@ -2190,16 +1941,6 @@ fd_update_backup_link(struct fd_update *u, struct api_error *err)
 		    "supported for %s", fd_is_scratch(u->deploy) ?
 		    "scratch file systems" : "file systems linked to an S3 "
 		    "bucket with ImportPath");
-		return -1;
-	}
-	if (has_ret && (ret < 0 || ret > 90)) {
-		api_fail(err, API_E_BAD_REQUEST, "Invalid "
-		    "AutomaticBackupRetentionDays: %lld. It must be between 0 "
-		    "and 90", ret);
-		return -1;
-	}
-	if (daily != NULL && !fd_daily_valid(daily)) {
-		fd_bad_daily(err, daily);
 		return -1;
 	}
 	if (has_ret) {
@@ -2225,12 +1966,6 @@ fd_update_backup_link(struct fd_update *u, struct api_error *err)
 		api_fail(err, API_E_BAD_REQUEST, "AutoImportPolicy can only be "
 		    "updated on a file system linked to an S3 bucket with "
 		    "ImportPath");
-		return -1;
-	}
-	if (!fd_eq(aip, "NONE") && !fd_eq(aip, "NEW") &&
-	    !fd_eq(aip, "NEW_CHANGED") && !fd_eq(aip, "NEW_CHANGED_DELETED")) {
-		api_fail(err, API_E_BAD_REQUEST, "Invalid AutoImportPolicy: %s",
-		    aip);
 		return -1;
 	}
 	fd_set_str(drc, "AutoImportPolicy", aip);
@@ -2260,8 +1995,7 @@ fs_desc_update(const json_t *cur, const json_t *in, double now,
 	if (!json_is_object(cur) || !json_is_object(in))
 		return api_fail(err, API_E_INTERNAL_SERVER_ERROR,
 		    "Invalid file system description");
-	if (fd_obj(in, "LustreConfiguration", &u.ilc, err) < 0)
-		return NULL;
+	fd_val(in, "LustreConfiguration", &u.ilc);
 	u.fs_id = fd_json_str(cur, "FileSystemId");
 	u.stype = fd_json_str(cur, "StorageType");
 	u.deploy = fd_json_str(json_object_get(cur, "LustreConfiguration"),

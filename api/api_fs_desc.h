@@ -6,6 +6,11 @@
  *
  * Inputs are borrowed; returned descriptions are new references. Errors
  * are reported through struct api_error (api.h) with AWS's error codes.
+ *
+ * Request inputs (`in`) must have passed api_validate() for their
+ * operation: JSON types, required members, enums, lengths, ranges and
+ * patterns are the model's job and are not checked again here. What is
+ * checked here are the Lustre rules the model cannot express (spec 4).
  */
 #ifndef FSX_API_FS_DESC_H
 #define FSX_API_FS_DESC_H

@@ -7,10 +7,11 @@
 #include "api_ops.h"
 
 const struct api_op api_ops[] = {
-#define API_OP(name, fn, flags) { #name, fn, flags },
+#define API_OP(name, fn, flags, res, member) \
+	{ #name, fn, flags, res, member },
 #include "ops.def"
 #undef API_OP
-	{ NULL, NULL, 0 }
+	{ NULL, NULL, 0, API_RES_NONE, NULL }
 };
 
 const struct api_op *

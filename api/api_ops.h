@@ -4,7 +4,7 @@
 
 #include "api.h"
 
-#define API_OP(name, fn, flags) \
+#define API_OP(name, fn, flags, res, member) \
 	json_t *fn(struct api_ctx *cx, const json_t *in, struct api_error *err);
 #include "ops.def"
 #undef API_OP

@@ -3,6 +3,9 @@
 
 Fails (exit 1) with one line per problem when
   - api/ops.def names an operation api/model.json lacks;
+  - an fsx-local operation (API_LOCAL in api/ops.def) is not marked
+    "local" in api/model.json, or an AWS one is; local operations are
+    not in openapi.yaml;
   - openapi.yaml and api/ops.def disagree: an operation in one and not in
     the other;
   - an operation's path key, X-Amz-Target const, request or response schema
@@ -119,7 +122,17 @@ def check(root):
         if o not in model["operations"]:
             errs.append("api/ops.def: %s is not an operation of "
                         "api/model.json" % o)
-    dup = sorted(set(o for o in ops if ops.count(o) > 1))
+    local = gen_openapi.load_local_ops(root)
+    for o in local:
+        if not model["operations"].get(o, {}).get("local"):
+            errs.append("api/ops.def: local operation %s is not marked local "
+                        "in api/model.json" % o)
+    for o in ops:
+        if model["operations"].get(o, {}).get("local"):
+            errs.append("api/ops.def: %s is local in api/model.json but not "
+                        "API_LOCAL" % o)
+    ops_all = ops + local
+    dup = sorted(set(o for o in ops_all if ops_all.count(o) > 1))
     if dup:
         errs.append("api/ops.def: listed twice: %s" % ", ".join(dup))
     try:

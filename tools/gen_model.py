@@ -7,6 +7,11 @@ shape reachable from them, with types, members (in model order, with the
 idempotencyToken trait), required lists, min/max, pattern, enum, list
 members and exception traits. No documentation strings.
 
+fsx-local's own operations (API_LOCAL in api/ops.def) are added from
+LOCAL_OPS and LOCAL_SHAPES below, marked "local": true, so that the same
+validator checks them; tools/gen_openapi.py leaves them out of
+openapi.yaml.
+
 The output is deterministic: object keys sorted, one operation or shape per
 line, member lists kept in model order (the validator reports violations in
 that order).
@@ -32,6 +37,24 @@ def load(path):
 # The types api/model.c knows. A new botocore model that uses another one
 # (map, double, blob...) fails here rather than reach an unprepared validator.
 SCALARS = ("string", "integer", "long", "boolean", "timestamp")
+
+
+# fsx-local's operations, in the model's own terms (errors name shapes of
+# the botocore model).
+LOCAL_OPS = {
+    "FsxLocalMountInfo": {
+        "errors": ["BadRequest", "FileSystemNotFound", "InternalServerError"],
+        "input": "FsxLocalMountInfoRequest",
+        "local": True,
+    },
+}
+LOCAL_SHAPES = {
+    "FsxLocalMountInfoRequest": {
+        "members": [{"name": "FileSystemId", "shape": "FileSystemId"}],
+        "required": ["FileSystemId"],
+        "type": "structure",
+    },
+}
 
 
 def shape_facts(name, s):
@@ -94,7 +117,15 @@ def main():
         e["errors"] = [x["shape"] for x in o.get("errors", [])]
         todo.extend(e["errors"])
         ops[name] = e
+    for name, o in LOCAL_OPS.items():
+        if name in ops:
+            sys.exit("gen_model: local operation %s is in botocore's model" % name)
+        ops[name] = o
+        todo.extend(o["errors"])
     shapes = {}
+    for name, sh in LOCAL_SHAPES.items():
+        shapes[name] = sh
+        todo.extend(m["shape"] for m in sh.get("members", []))
     while todo:
         n = todo.pop()
         if n in shapes:

@@ -31,15 +31,23 @@ def load_model(root=ROOT):
         return json.load(f)
 
 
-def load_ops(root=ROOT):
-    """Operation names of api/ops.def, in file order."""
-    ops = []
+def load_op_rows(root=ROOT):
+    """(name, flags text) of every API_OP row of api/ops.def, in file order."""
     with open(os.path.join(root, "api", "ops.def"), encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r"\s*API_OP\(\s*([A-Za-z0-9_]+)\s*,", line)
-            if m:
-                ops.append(m.group(1))
-    return ops
+        text = f.read()
+    return re.findall(r"^\s*API_OP\(\s*([A-Za-z0-9_]+)\s*,\s*[A-Za-z0-9_]+\s*,"
+                      r"\s*([^,]+),", text, re.M)
+
+
+def load_ops(root=ROOT):
+    """AWS operation names of api/ops.def, in file order: fsx-local's own
+    (flag API_LOCAL) are not part of the AWS API and not in openapi.yaml."""
+    return [n for n, flags in load_op_rows(root) if "API_LOCAL" not in flags]
+
+
+def load_local_ops(root=ROOT):
+    """fsx-local's own operation names (flag API_LOCAL) of api/ops.def."""
+    return [n for n, flags in load_op_rows(root) if "API_LOCAL" in flags]
 
 
 # Java regex features that JSON Schema's dialect (ECMA-262, and Python's re

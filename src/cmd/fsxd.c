@@ -337,7 +337,8 @@ main(int argc, char **argv)
 		fatal("provisioner: %s", strerror(-rc));
 	srv = http_start(&conf, &rc);
 	if (srv == NULL)
-		fatal("listen %s:%d: %s", conf.listen, conf.port, strerror(-rc));
+		fatal("listen %s:%d: %s%s", conf.listen, conf.port, strerror(-rc),
+		    rc == -EADDRINUSE ? " (is another fsxd running on this port?)" : "");
 	log_info("fsxd listening on http://%s:%d state %s", conf.listen,
 	    http_port(srv), conf.state_dir);
 	/* A line tests and scripts can wait for. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <uuid/uuid.h>
 
 #include "api.h"
@@ -28,15 +29,32 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "http/http.h"
+#include "http/http_guard.h"
 #include "http/metrics.h"
 
 #define TARGET_PREFIX	"AWSSimbaAPIService_v20180301."
 #define HTTP_MAX_HDRS	512	/* the verifier's own limit */
 #define HTTP_STACK_HDRS	32
+#define HTTP_BACKLOG	4096
+/*
+ * Request head limits. libmicrohttpd refuses a head that does not fit in
+ * the connection's memory pool with its own HTML page, so the pool is
+ * made larger than our limits and fsxd refuses with AWS's JSON shape.
+ * A head larger than the pool (or a malformed request line, a bad
+ * Content-Length, broken chunk framing) is still refused by
+ * libmicrohttpd 0.9.75 itself, which has no hook to shape that answer.
+ */
+#define HTTP_POOL	(256u * 1024)	/* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
+#define HTTP_HEAD_MAX	(64u * 1024)	/* request line + headers */
+#define HTTP_URL_MAX	(16u * 1024)	/* path, query excluded */
+/* fsx-mount's signed look-up of a file system's MDS (ops.def, API_LOCAL) */
+#define HTTP_MOUNT_INFO_PATH	"/fsx-local/mount-info"
+#define HTTP_MOUNT_INFO_OP	"FsxLocalMountInfo"
 #define CT_JSON		"application/x-amz-json-1.1"
 
 struct http_srv {
 	struct MHD_Daemon	*mhd;
+	struct http_guard	*guard;
 	const struct fsxd_conf	*conf;
 	int			 port;
 };
@@ -47,6 +65,7 @@ struct http_req {
 	char		*body;
 	size_t		 len, cap;
 	int		 too_big;
+	int		 close;			/* answer with Connection: close */
 	int		 op_idx;		/* index in api_ops, -1 if none */
 	char		 account[16];
 	char		 op_name[64];
@@ -196,6 +215,8 @@ http_reply(struct MHD_Connection *c, struct http_req *rq, int status,
 	MHD_add_response_header(r, "x-amzn-RequestId", rq->rid);
 	if (errtype != NULL)
 		MHD_add_response_header(r, "x-amzn-ErrorType", errtype);
+	if (rq->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, (unsigned)status, r);
 	MHD_destroy_response(r);
 	metrics_request(rq->op_idx, status, (now_mono_ns() - rq->t0) / 1e9);
@@ -327,6 +348,40 @@ http_parse_body(struct http_req *rq, struct api_error *err)
 	return in;
 }
 
+/*
+ * The operation an API request names: X-Amz-Target on POST /, or the URL
+ * path of an fsx-local operation (API_LOCAL, which X-Amz-Target never
+ * reaches). NULL with err set when there is none.
+ */
+static const struct api_op *
+http_op(struct MHD_Connection *c, const char *url, struct api_error *err)
+{
+	const struct api_op *op;
+	const char *target;
+
+	if (strcmp(url, HTTP_MOUNT_INFO_PATH) == 0)
+		return api_op_find(HTTP_MOUNT_INFO_OP);
+	target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target");
+	if (target == NULL) {
+		api_fail(err, API_E_UNKNOWN_OPERATION, "Missing X-Amz-Target header.");
+		return NULL;
+	}
+	op = NULL;
+	if (strncmp(target, TARGET_PREFIX, strlen(TARGET_PREFIX)) == 0)
+		op = api_op_find(target + strlen(TARGET_PREFIX));
+	if (op == NULL || (op->flags & API_LOCAL)) {
+		api_fail(err, API_E_UNKNOWN_OPERATION,
+		    "The requested operation is not recognized by the service.");
+		return NULL;
+	}
+	return op;
+}
+
+/*
+ * An API request, whichever way it names its operation: SigV4 -> the
+ * operation (ops.def) -> JSON body -> api_validate() against the model ->
+ * the handler.
+ */
 static enum MHD_Result
 http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
     const struct fsxd_conf *conf)
@@ -335,23 +390,13 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	struct sigv4_result res;
 	struct api_ctx cx;
 	const struct api_op *op;
-	const char *target, *opname;
 	json_t *in, *out;
 
 	if (http_auth(c, rq, "POST", url, conf, &res, &err) < 0)
 		return http_reply_err(c, rq, &err);
-
-	target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target");
-	if (target == NULL || strncmp(target, TARGET_PREFIX,
-	    strlen(TARGET_PREFIX)) != 0)
-		return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
-		    target ? "The requested operation is not recognized by the service." :
-		    "Missing X-Amz-Target header.");
-	opname = target + strlen(TARGET_PREFIX);
-	op = api_op_find(opname);
+	op = http_op(c, url, &err);
 	if (op == NULL)
-		return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
-		    "The requested operation is not recognized by the service.");
+		return http_reply_err(c, rq, &err);
 	rq->op_idx = (int)(op - api_ops);
 	snprintf(rq->op_name, sizeof(rq->op_name), "%s", op->name);
 
@@ -369,6 +414,7 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	cx.partition = fs_desc_partition(res.region);
 	cx.request_id = rq->rid;
 	cx.op = op->name;
+	cx.opdef = op;
 	out = op->handler(&cx, in, &err);
 	json_decref(in);
 	if (out == NULL) {
@@ -379,36 +425,6 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 		json_decref(out);
 		return http_reply(c, rq, 200, CT_JSON, cx.out_text, NULL);
 	}
-	return http_reply_json(c, rq, 200, out, NULL);
-}
-
-/* POST /fsx-local/mount-info: where fsx-mount finds a file system's MDS. */
-static enum MHD_Result
-http_mount_info(struct MHD_Connection *c, struct http_req *rq, const char *url,
-    const struct fsxd_conf *conf)
-{
-	struct api_error err = { 0 };
-	struct sigv4_result res;
-	struct api_ctx cx;
-	json_t *in, *out;
-
-	snprintf(rq->op_name, sizeof(rq->op_name), "fsx-local:MountInfo");
-	if (http_auth(c, rq, "POST", url, conf, &res, &err) < 0)
-		return http_reply_err(c, rq, &err);
-	in = http_parse_body(rq, &err);
-	if (in == NULL)
-		return http_reply_err(c, rq, &err);
-	memset(&cx, 0, sizeof(cx));
-	cx.conf = conf;
-	cx.account = rq->account;
-	cx.region = res.region;
-	cx.partition = fs_desc_partition(res.region);
-	cx.request_id = rq->rid;
-	cx.op = rq->op_name;
-	out = api_fs_mount_info(&cx, in, &err);
-	json_decref(in);
-	if (out == NULL)
-		return http_reply_err(c, rq, &err);
 	return http_reply_json(c, rq, 200, out, NULL);
 }
 
@@ -423,6 +439,35 @@ http_too_big(struct MHD_Connection *c, struct http_req *rq,
 	return http_fail(c, rq, API_E_REQUEST_TOO_LARGE, msg);
 }
 
+/*
+ * Check the request head against our limits, before the body is read.
+ * Returns MHD_YES with *answered = 0 when it is within them.
+ */
+static enum MHD_Result
+http_head_check(struct MHD_Connection *c, struct http_req *rq, const char *url,
+    int *answered)
+{
+	const union MHD_ConnectionInfo *ci;
+	char msg[128];
+
+	*answered = 1;
+	if (strlen(url) > HTTP_URL_MAX) {
+		rq->close = 1;
+		snprintf(msg, sizeof(msg), "Request URI exceeds the limit of"
+		    " %u bytes.", HTTP_URL_MAX);
+		return http_fail(c, rq, API_E_URI_TOO_LONG, msg);
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci != NULL && ci->header_size > HTTP_HEAD_MAX) {
+		rq->close = 1;
+		snprintf(msg, sizeof(msg), "Request headers exceed the limit of"
+		    " %u bytes.", HTTP_HEAD_MAX);
+		return http_fail(c, rq, API_E_HEADERS_TOO_LARGE, msg);
+	}
+	*answered = 0;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
@@ -434,12 +479,18 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	(void)version;
 	if (rq == NULL) {
 		const char *cl;
+		enum MHD_Result ret;
+		int answered;
 
+		http_guard_headers_done(c);
 		rq = xcalloc(1, sizeof(*rq));
 		http_request_id(rq->rid);
 		rq->t0 = now_mono_ns();
 		rq->op_idx = -1;
 		*con_cls = rq;
+		ret = http_head_check(c, rq, url, &answered);
+		if (answered)
+			return ret;
 		/*
 		 * A declared body over the cap is refused now, before it is
 		 * read (libmicrohttpd then closes the connection); a chunked
@@ -484,10 +535,9 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		    NULL);
 	if (rq->too_big)
 		return http_too_big(c, rq, s->conf);
-	if (strcmp(method, "POST") == 0 && strcmp(url, "/") == 0)
+	if (strcmp(method, "POST") == 0 && (strcmp(url, "/") == 0 ||
+	    strcmp(url, HTTP_MOUNT_INFO_PATH) == 0))
 		return http_api(c, rq, url, s->conf);
-	if (strcmp(method, "POST") == 0 && strcmp(url, "/fsx-local/mount-info") == 0)
-		return http_mount_info(c, rq, url, s->conf);
 	return http_fail(c, rq, API_E_UNKNOWN_OPERATION,
 	    "The requested operation is not recognized by the service.");
 }
@@ -499,8 +549,8 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct http_req *rq = *con_cls;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	http_guard_request_done(c);
 	if (rq == NULL)
 		return;
 	free(rq->body);
@@ -519,37 +569,80 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("mhd: %s", buf);
 }
 
-struct http_srv *
-http_start(const struct fsxd_conf *conf, int *err)
+/*
+ * The listening socket, made here rather than by libmicrohttpd so that a
+ * failure is reported with its errno. SO_REUSEADDR only (a restart may
+ * rebind over TIME_WAIT); never SO_REUSEPORT, with which a second fsxd on
+ * the same port would bind too and the kernel would split connections
+ * between the two. Returns the socket, or -errno.
+ */
+static int
+http_listen_socket(const struct fsxd_conf *conf)
 {
-	struct http_srv *s = xcalloc(1, sizeof(*s));
 	struct sockaddr_in sa;
-	const union MHD_DaemonInfo *di;
+	int fd, one = 1, rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)conf->port);
-	if (inet_pton(AF_INET, conf->listen, &sa.sin_addr) != 1) {
-		*err = -EINVAL;
+	if (inet_pton(AF_INET, conf->listen, &sa.sin_addr) != 1)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (rc == 0)
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc == 0)
+		rc = listen(fd, HTTP_BACKLOG);
+	if (rc < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+struct http_srv *
+http_start(const struct fsxd_conf *conf, int *err)
+{
+	struct http_srv *s = xcalloc(1, sizeof(*s));
+	const union MHD_DaemonInfo *di;
+	unsigned idle = conf->conn_timeout > 0 ? (unsigned)conf->conn_timeout : 60;
+	unsigned limit = http_guard_limit();
+	int fd;
+
+	fd = http_listen_socket(conf);
+	if (fd < 0) {
+		*err = fd;
 		free(s);
 		return NULL;
 	}
 	s->conf = conf;
+	s->guard = http_guard_new(limit, idle);
+	if (s->guard == NULL) {
+		close(fd);
+		*err = -ENOMEM;
+		free(s);
+		return NULL;
+	}
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    http_access, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
-	    MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)(conf->conn_timeout > 0 ? conf->conn_timeout : 60),
-	    MHD_OPTION_CONNECTION_LIMIT, 4096u,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, s->guard,
+	    MHD_OPTION_CONNECTION_TIMEOUT, idle,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
 	    MHD_OPTION_END);
+	/* libmicrohttpd owns fd now: it closes it on stop and on failure. */
 	if (s->mhd == NULL) {
-		*err = -EADDRINUSE;
+		http_guard_free(s->guard);
+		*err = -ENOMEM;
 		free(s);
 		return NULL;
 	}
@@ -570,5 +663,6 @@ http_stop(struct http_srv *s)
 	if (s == NULL)
 		return;
 	MHD_stop_daemon(s->mhd);
+	http_guard_free(s->guard);
 	free(s);
 }

@@ -2,7 +2,7 @@
  * check_api_ops: the operation table.
  *
  *   api_ops_*      every operation is declared once and is in the model
- *   api_absent_*   every operation routed to api_absent has its table row
+ *   api_absent_*   every operation routed to api_absent names its resource
  */
 #include <check.h>
 #include <string.h>
@@ -50,6 +50,7 @@ START_TEST(api_absent_every_routed_op_answers)
 		cx.account = "000000000000";
 		cx.region = "us-east-1";
 		cx.op = a->name;
+		cx.opdef = a;
 		out = a->handler(&cx, in, &err);
 		if (out != NULL) {
 			/* a listing: one empty array */
@@ -77,6 +78,7 @@ START_TEST(api_absent_named_id_is_not_found)
 	memset(&cx, 0, sizeof(cx));
 	cx.conf = &conf;
 	cx.op = "DescribeVolumes";
+	cx.opdef = api_op_find("DescribeVolumes");
 	ck_assert_ptr_null(api_absent(&cx, in, &err));
 	ck_assert_str_eq(api_err_type(err.code), "VolumeNotFound");
 	ck_assert_str_eq(err.message,

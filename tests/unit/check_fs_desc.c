@@ -52,6 +52,28 @@ no_nulls(const json_t *v)
 			no_nulls(m);
 }
 
+/*
+ * What the dispatcher does: the model's validator, then the Lustre rules.
+ * fs_desc_create/fs_desc_update take validated input only.
+ */
+static json_t *
+validated_create(const json_t *in, const struct fs_desc_ctx *cx,
+    struct api_error *err)
+{
+	if (api_validate("CreateFileSystem", in, err) < 0)
+		return NULL;
+	return fs_desc_create(in, cx, err);
+}
+
+static json_t *
+validated_update(const json_t *cur, const json_t *in, double now, double gap,
+    struct fs_desc_plan *plan, struct api_error *err)
+{
+	if (api_validate("UpdateFileSystem", in, err) < 0)
+		return NULL;
+	return fs_desc_update(cur, in, now, gap, plan, err);
+}
+
 static json_t *
 create_cx(const struct fs_desc_ctx *cx, const char *js)
 {
@@ -59,7 +81,7 @@ create_cx(const struct fs_desc_ctx *cx, const char *js)
 	json_t *in = J(js), *d;
 
 	memset(&err, 0, sizeof(err));
-	d = fs_desc_create(in, cx, &err);
+	d = validated_create(in, cx, &err);
 	json_decref(in);
 	ck_assert_msg(d != NULL, "create failed: %s: %s",
 	    api_err_type(err.code), err.message);
@@ -81,7 +103,7 @@ create_err(const char *js, enum api_err code, const char *msg)
 	json_t *in = J(js), *d;
 
 	memset(&err, 0, sizeof(err));
-	d = fs_desc_create(in, &tcx, &err);
+	d = validated_create(in, &tcx, &err);
 	json_decref(in);
 	ck_assert_msg(d == NULL, "create succeeded: %s", js);
 	ck_assert_msg(err.code == code, "%s: got %s (%s), want %s", js,
@@ -306,7 +328,7 @@ START_TEST(fs_desc_create_type_and_subnets)
 	memset(&err, 0, sizeof(err));
 	in = J("{\"FileSystemType\":\"LUSTRE\",\"StorageCapacity\":1200,"
 	    "\"SubnetIds\":[\"subnet-11111111\",\"subnet-22222222\"]}");
-	ck_assert_ptr_null(fs_desc_create(in, &tcx, &err));
+	ck_assert_ptr_null(validated_create(in, &tcx, &err));
 	ck_assert_int_eq(err.code, API_E_INVALID_NETWORK_SETTINGS);
 	ck_assert_str_eq(json_string_value(json_object_get(err.extra,
 	    "InvalidSubnetId")), "subnet-22222222");
@@ -650,11 +672,11 @@ START_TEST(fs_desc_create_times)
 	ck_assert(json_is_true(G(d, LCP "CopyTagsToBackups")));
 	json_decref(d);
 	create_err(P1 ",\"WeeklyMaintenanceStartTime\":\"8:00:00\"}}",
-	    API_E_BAD_REQUEST, "Invalid WeeklyMaintenanceStartTime");
+	    API_E_BAD_REQUEST, "weeklyMaintenanceStartTime");
 	create_err(P1 ",\"WeeklyMaintenanceStartTime\":\"1:24:00\"}}",
-	    API_E_BAD_REQUEST, "Invalid WeeklyMaintenanceStartTime");
+	    API_E_BAD_REQUEST, "weeklyMaintenanceStartTime");
 	create_err(P1 ",\"DailyAutomaticBackupStartTime\":\"12:60\"}}",
-	    API_E_BAD_REQUEST, "Invalid DailyAutomaticBackupStartTime");
+	    API_E_BAD_REQUEST, "dailyAutomaticBackupStartTime");
 	create_err(S2 ",\"DailyAutomaticBackupStartTime\":\"05:30\"}}",
 	    API_E_BAD_REQUEST, "Backups are not supported");
 	create_err(S2 ",\"AutomaticBackupRetentionDays\":1}}",
@@ -662,7 +684,7 @@ START_TEST(fs_desc_create_times)
 	create_err(S2 ",\"CopyTagsToBackups\":true}}", API_E_BAD_REQUEST,
 	    "Backups are not supported");
 	create_err(P1 ",\"AutomaticBackupRetentionDays\":91}}",
-	    API_E_BAD_REQUEST, "between 0 and 90");
+	    API_E_BAD_REQUEST, "less than or equal to 90");
 	d = create_ok(S2 ",\"AutomaticBackupRetentionDays\":0}}");
 	ck_assert_ptr_null(G(d, LCP "AutomaticBackupRetentionDays"));
 	json_decref(d);
@@ -780,7 +802,7 @@ update_at(const json_t *cur, const char *js, double now, double gap,
 	json_t *in = J(js), *d, *copy = json_deep_copy(cur);
 
 	memset(&err, 0, sizeof(err));
-	d = fs_desc_update(cur, in, now, gap, plan, &err);
+	d = validated_update(cur, in, now, gap, plan, &err);
 	json_decref(in);
 	ck_assert_msg(d != NULL, "update %s failed: %s: %s", js,
 	    api_err_type(err.code), err.message);
@@ -806,7 +828,7 @@ update_err_at(const json_t *cur, const char *js, double now, double gap,
 	json_t *in = J(js), *d;
 
 	memset(&err, 0, sizeof(err));
-	d = fs_desc_update(cur, in, now, gap, &plan, &err);
+	d = validated_update(cur, in, now, gap, &plan, &err);
 	json_decref(in);
 	ck_assert_msg(d == NULL, "update succeeded: %s", js);
 	ck_assert_msg(err.code == code, "%s: got %s (%s), want %s", js,
@@ -1159,15 +1181,18 @@ START_TEST(fs_desc_update_free_members)
 	json_decref(n);
 	update_err(d, UFS ",\"LustreConfiguration\":{"
 	    "\"WeeklyMaintenanceStartTime\":\"0:04:30\"}}", API_E_BAD_REQUEST,
-	    "Invalid WeeklyMaintenanceStartTime");
+	    "weeklyMaintenanceStartTime");
 	update_err(d, UFS ",\"LustreConfiguration\":{\"LogConfiguration\":"
 	    "{\"Level\":\"DISABLED\",\"Destination\":\"arn:aws:logs:us-east-1:"
 	    ACCT ":log-group:/aws/fsx/x\"}}}", API_E_BAD_REQUEST, "DISABLED");
 	update_err(d, UFS ",\"LustreConfiguration\":{\"RootSquashConfiguration\":"
 	    "{\"RootSquash\":\"99999999999:0\"}}}", API_E_BAD_REQUEST,
+	    "rootSquash");
+	update_err(d, UFS ",\"LustreConfiguration\":{\"RootSquashConfiguration\":"
+	    "{\"RootSquash\":\"4294967295:0\"}}}", API_E_BAD_REQUEST,
 	    "Invalid RootSquash");
 	update_err(d, UFS ",\"LustreConfiguration\":{\"DailyAutomaticBackupStartTime\":"
-	    "\"24:00\"}}", API_E_BAD_REQUEST, "Invalid DailyAutomatic");
+	    "\"24:00\"}}", API_E_BAD_REQUEST, "dailyAutomaticBackupStartTime");
 	update_err(d, UFS ",\"LustreConfiguration\":{\"AutoImportPolicy\":"
 	    "\"NEW\"}}", API_E_BAD_REQUEST, "linked to an S3 bucket");
 	update_err(d, UFS ",\"StorageType\":\"INTELLIGENT_TIERING\"}",
@@ -1214,7 +1239,7 @@ START_TEST(fs_desc_update_noop)
 	ck_assert(json_equal(stripped, d));
 	json_decref(stripped);
 	json_decref(n);
-	n = update_ok(d, "{}", &plan);
+	n = update_ok(d, UFS "}", &plan);
 	json_decref(n);
 	n = update_ok(d, UFS ",\"LustreConfiguration\":{}}", &plan);
 	json_decref(n);
@@ -1357,7 +1382,7 @@ try_create(const json_t *in)
 	json_t *d;
 
 	memset(&err, 0, sizeof(err));
-	d = fs_desc_create(in, &tcx, &err);
+	d = validated_create(in, &tcx, &err);
 	if (d != NULL) {
 		no_nulls(d);
 		(void)fs_desc_ost_count(d);
@@ -1379,7 +1404,7 @@ try_update_in(const json_t *in)
 	json_t *d;
 
 	memset(&err, 0, sizeof(err));
-	d = fs_desc_update(fuzz_cur, in, NOW, 0, &plan, &err);
+	d = validated_update(fuzz_cur, in, NOW, 0, &plan, &err);
 	if (d != NULL)
 		fs_desc_apply_target(d, fs_desc_action_pending_target(d,
 		    "FILE_SYSTEM_UPDATE"));

@@ -75,7 +75,7 @@ START_TEST(t_load)
 	ck_assert_int_eq(api_model_init(), 0);
 	ops = api_model_ops();
 	ck_assert_ptr_nonnull(ops);
-	ck_assert_int_eq(json_array_size(ops), 48);
+	ck_assert_int_eq(json_array_size(ops), 49);	/* 48 + FsxLocalMountInfo */
 	ck_assert_str_eq(json_string_value(json_array_get(ops, 0)),
 	    "AssociateFileSystemAliases");
 	json_decref(ops);
@@ -83,6 +83,7 @@ START_TEST(t_load)
 	    "AWSSimbaAPIService_v20180301");
 	ck_assert_int_eq(api_model_has_op("CreateFileSystem"), 1);
 	ck_assert_int_eq(api_model_has_op("TagResource"), 1);
+	ck_assert_int_eq(api_model_has_op("FsxLocalMountInfo"), 1);
 	ck_assert_int_eq(api_model_has_op("CreateBucket"), 0);
 	ck_assert_int_eq(api_model_has_op(NULL), 0);
 	ck_assert_str_eq(api_model_token_member("CreateFileSystem"),
