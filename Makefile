@@ -2,6 +2,8 @@
 #
 #   make            build every binary into build/bin
 #   make run        install missing packages (root), build, start fsxd on loopback, state in ./var
+#   make status     fsxd, its file systems and their engine processes
+#   make stop       end fsxd and every engine process of the state dir
 #   make check      build and run every test (unit, API, file system)
 #   make asan       the same under ASan + UBSan
 #   make bench      benchmarks; results under bench/results/
@@ -36,7 +38,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
-.PHONY: all run check unit itest jstest install asan ubsan bench schema check-schema check-api deps clean valgrind
+.PHONY: all run stop status check unit itest jstest install asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
 $(O)/obj/%.o: %.c
@@ -115,6 +117,13 @@ PORT  ?= 4566
 run: deps all
 	@mkdir -p $(STATE)
 	$(O)/bin/fsxd --listen 127.0.0.1 --port $(PORT) --state-dir $(STATE)
+
+# Engine processes outlive fsxd on purpose (a restarted fsxd adopts them);
+# these end them, or show them.
+stop:
+	@sh tools/fsxctl.sh stop $(STATE)
+status:
+	@sh tools/fsxctl.sh status $(STATE)
 
 bench: all
 	sh bench/run.sh

@@ -241,3 +241,30 @@ class Topology(unittest.TestCase):
             time.sleep(0.1)
         time.sleep(0.5)
         self.assertEqual(self.capacities(fs_id)[0], 2400 << 30)
+
+
+class Control(unittest.TestCase):
+    def test_status_and_stop_end_fsxd_and_every_engine(self):
+        d = Fsxd()
+        try:
+            c = d.client()
+            fs_id = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+            d.wait_state(c, fs_id, 'AVAILABLE')
+            ctl = os.path.join(os.path.dirname(os.path.dirname(__file__)), '..',
+                               'tools', 'fsxctl.sh')
+            out = subprocess.run(['sh', ctl, 'status', d.state], capture_output=True,
+                                 text=True, check=True).stdout
+            self.assertIn('fsxd: running, pid %d' % d.proc.pid, out)
+            for pid, kind in d.engine_pids(fs_id):
+                self.assertIn('%s pid %d' % (kind, pid), out)
+            out = subprocess.run(['sh', ctl, 'stop', d.state], capture_output=True,
+                                 text=True, check=True).stdout
+            self.assertIn('engine process(es) stopped', out)
+            d.proc.wait(10)
+            self.assertEqual(d.engine_pids(), [])
+            out = subprocess.run(['sh', ctl, 'status', d.state], capture_output=True,
+                                 text=True, check=True).stdout
+            self.assertIn('fsxd: not running', out)
+            self.assertIn('(no process)', out)
+        finally:
+            d.stop()
