@@ -347,18 +347,6 @@ fsc_ost_count(struct fsc *fs)
 	return n;
 }
 
-uint64_t
-fsc_file_ino(const struct fsc_file *f)
-{
-	return f->in->ino;
-}
-
-int
-fsc_file_flags(const struct fsc_file *f)
-{
-	return f->flags;
-}
-
 const struct fsc_layout *
 fsc_file_layout(const struct fsc_file *f)
 {

@@ -153,8 +153,6 @@ int	fsc_file_open(struct fsc *fs, uint64_t ino, int flags,
 	    struct fsc_file **fp);
 /* Sends the size and mtime when written, releases the MDS handle, frees f. */
 int	fsc_file_close(struct fsc *fs, struct fsc_file *f);
-uint64_t fsc_file_ino(const struct fsc_file *f);
-int	fsc_file_flags(const struct fsc_file *f);
 /* The file's layout (borrowed; valid until the handle is closed). */
 const struct fsc_layout *fsc_file_layout(const struct fsc_file *f);
 

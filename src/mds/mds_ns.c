@@ -1379,17 +1379,6 @@ mds_ns_set_osts(struct mds_ns *ns, const uint32_t *osts, unsigned n)
 	return 0;
 }
 
-unsigned
-mds_ns_nost(struct mds_ns *ns)
-{
-	unsigned n;
-
-	pthread_mutex_lock(&ns->lock);
-	n = ns->npool;
-	pthread_mutex_unlock(&ns->lock);
-	return n;
-}
-
 /* ---- the OST map (table ost) ---- */
 
 /* Store entries in one transaction: whole rows, or (cap_only) only the

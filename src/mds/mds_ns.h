@@ -59,7 +59,6 @@ void	mds_ns_close(struct mds_ns *ns);
 
 /* The OSTs new layouts may use (the default pool), sorted or not. */
 int	mds_ns_set_osts(struct mds_ns *ns, const uint32_t *osts, unsigned n);
-unsigned mds_ns_nost(struct mds_ns *ns);
 
 int	mds_ns_lookup(struct mds_ns *ns, uint64_t parent, const char *name,
 	    size_t namelen, struct msg_attr *out);
