@@ -34,6 +34,7 @@ struct mds_srv {
 	struct mds_ns	*ns;
 	struct mds_osts	*osts;
 	struct msg_srv	*srv;
+	pthread_mutex_t	 olock;		/* one OSTADD at a time */
 
 	pthread_t	 dthr;
 	int		 dthr_started;
@@ -104,13 +105,16 @@ mds_srv_ostadd(struct mds_srv *m, const struct msg_ost_ent *e, unsigned n)
 		return 0;
 	if (!mds_ost_valid(e, n))
 		return -EINVAL;
+	/* serialised, so a pool built from an older map never lands last */
+	pthread_mutex_lock(&m->olock);
 	/* stored first: see mds_srv.h */
 	rc = mds_ns_ost_put(m->ns, e, n);
-	if (rc < 0)
-		return rc;
-	rc = mds_ost_merge(m->osts, e, n);
-	pool_update(m);
-	log_info("mds: OSTs now %u", mds_ost_count(m->osts));
+	if (rc == 0) {
+		rc = mds_ost_merge(m->osts, e, n);
+		pool_update(m);
+		log_info("mds: OSTs now %u", mds_ost_count(m->osts));
+	}
+	pthread_mutex_unlock(&m->olock);
 	return rc;
 }
 
@@ -820,6 +824,7 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 	*out = NULL;
 	m = xcalloc(1, sizeof(*m));
 	pthread_mutex_init(&m->dlock, NULL);
+	pthread_mutex_init(&m->olock, NULL);
 	pthread_cond_init(&m->dcond, NULL);
 	m->osts = mds_ost_new(conf->secret);
 	rc = mds_ns_open(conf->dir, &m->ns);
@@ -900,5 +905,6 @@ mds_srv_free(struct mds_srv *m)
 	mds_ost_free(m->osts);
 	pthread_cond_destroy(&m->dcond);
 	pthread_mutex_destroy(&m->dlock);
+	pthread_mutex_destroy(&m->olock);
 	free(m);
 }
