@@ -185,7 +185,7 @@ main(int argc, char **argv)
 	rc = fsc_file_close(fs, f);
 	f = NULL;
 	if (rc == 0)
-		rc = fsc_setlayout(fs, attr.ino, &cred, (uint32_t)ssize,
+		rc = fsc_xattr_setlayout(fs, attr.ino, &cred, (uint32_t)ssize,
 		    (int32_t)count, -1);
 	if (rc == 0)
 		rc = fsc_file_open(fs, attr.ino, O_WRONLY, &cred, &attr, &f);
@@ -197,14 +197,14 @@ main(int argc, char **argv)
 	t0 = fs_now();
 	for (off = 0; off < size; off += chunk) {
 		fs_fill(buf, chunk, off, off == 0);
-		rc = fsc_write(fs, f, buf, chunk, off, &done);
+		rc = fsc_file_write(fs, f, buf, chunk, off, &done);
 		if (rc < 0 || done != chunk) {
 			fprintf(stderr, "fsc_stream: write at %llu: %s\n",
 			    (unsigned long long)off, strerror(rc < 0 ? -rc : EIO));
 			goto out_unlink;
 		}
 	}
-	rc = fsc_fsync(fs, f);
+	rc = fsc_file_fsync(fs, f);
 	if (rc == 0)
 		rc = fsc_file_close(fs, f);
 	f = NULL;
@@ -223,7 +223,7 @@ main(int argc, char **argv)
 		goto out_unlink;
 	}
 	for (off = 0; off < size; off += chunk) {
-		rc = fsc_read(fs, f, buf, chunk, off, &done);
+		rc = fsc_file_read(fs, f, buf, chunk, off, &done);
 		if (rc < 0 || done != chunk) {
 			fprintf(stderr, "fsc_stream: read at %llu: %s\n",
 			    (unsigned long long)off, strerror(rc < 0 ? -rc : EIO));

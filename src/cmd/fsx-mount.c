@@ -469,7 +469,7 @@ fm_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fm_err(req, -EINVAL);
 		return;
 	}
-	rc = fsc_read(fm_fs, fm_file(fi), buf, size, (uint64_t)off, &done);
+	rc = fsc_file_read(fm_fs, fm_file(fi), buf, size, (uint64_t)off, &done);
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;
@@ -494,7 +494,7 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	/* Without the writeback cache, O_APPEND offsets come from a kernel
 	 * i_size that may be stale: the MDS reserves the real one. */
 	if ((fi->flags & O_APPEND) && !fm.writeback) {
-		rc = fsc_append(fm_fs, f, buf, size, &at);
+		rc = fsc_file_append(fm_fs, f, buf, size, &at);
 	} else if (!fm.sync_write && !(fi->flags & (O_SYNC | O_DSYNC))) {
 		/*
 		 * Write-behind: acknowledge, then send from the same buffer
@@ -502,17 +502,17 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		 * kernel hands the next write to another thread. A failure
 		 * is reported by the next write, fsync or close.
 		 */
-		rc = fsc_write_begin(fm_fs, f, (uint64_t)off, size);
+		rc = fsc_file_write_begin(fm_fs, f, (uint64_t)off, size);
 		if (rc < 0) {
 			fm_err(req, rc);
 			return;
 		}
 		fuse_reply_write(req, size);
-		rc = fsc_write(fm_fs, f, buf, size, (uint64_t)off, &done);
-		fsc_write_end(fm_fs, f, (uint64_t)off, size, rc);
+		rc = fsc_file_write(fm_fs, f, buf, size, (uint64_t)off, &done);
+		fsc_file_write_end(fm_fs, f, (uint64_t)off, size, rc);
 		return;
 	} else {
-		rc = fsc_write(fm_fs, f, buf, size, (uint64_t)off, &done);
+		rc = fsc_file_write(fm_fs, f, buf, size, (uint64_t)off, &done);
 	}
 	if (rc < 0) {
 		fm_err(req, rc);
@@ -526,7 +526,7 @@ fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	(void)ino;
 	/* close(2): write-behind done, its failure told. */
-	fuse_reply_err(req, -fsc_flush(fm_fs, fm_file(fi)));
+	fuse_reply_err(req, -fsc_file_flush(fm_fs, fm_file(fi)));
 }
 
 static void
@@ -542,7 +542,7 @@ fm_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 {
 	(void)ino;
 	(void)datasync;
-	fuse_reply_err(req, -fsc_fsync(fm_fs, fm_file(fi)));
+	fuse_reply_err(req, -fsc_file_fsync(fm_fs, fm_file(fi)));
 }
 
 static void
@@ -687,7 +687,7 @@ fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	fm_cred(req, &c);
 	fm_nocap_set(ino, 0);
-	fuse_reply_err(req, -fsc_setxattr(fm_fs, fm_ino(ino), name, value,
+	fuse_reply_err(req, -fsc_xattr_set(fm_fs, fm_ino(ino), name, value,
 	    size, (uint32_t)flags & (MSG_XA_CREATE | MSG_XA_REPLACE), &c));
 }
 
@@ -712,7 +712,7 @@ fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 			return;
 		}
 	}
-	rc = fsc_getxattr(fm_fs, fm_ino(ino), name, &c, buf, size, &len);
+	rc = fsc_xattr_get(fm_fs, fm_ino(ino), name, &c, buf, size, &len);
 	if (is_cap)
 		fm_nocap_set(ino, rc == -ENODATA);
 	if (rc < 0)
@@ -740,7 +740,7 @@ fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 			return;
 		}
 	}
-	rc = fsc_listxattr(fm_fs, fm_ino(ino), &c, buf, size, &len);
+	rc = fsc_xattr_list(fm_fs, fm_ino(ino), &c, buf, size, &len);
 	if (rc < 0)
 		fm_err(req, rc);
 	else if (size == 0)
@@ -757,7 +757,7 @@ fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 	fm_cred(req, &c);
 	fm_nocap_set(ino, 0);
-	fuse_reply_err(req, -fsc_removexattr(fm_fs, fm_ino(ino), name, &c));
+	fuse_reply_err(req, -fsc_xattr_remove(fm_fs, fm_ino(ino), name, &c));
 }
 
 static const struct fuse_lowlevel_ops fm_ops = {

@@ -1,6 +1,7 @@
 /*
- * libfsx operations: namespace calls to the MDS, file I/O mapped onto the
- * objects of a layout, truncation, glimpses, xattrs and statfs.
+ * libfsx operations: setup, the inode cache, namespace calls to the MDS,
+ * truncation, glimpses and statfs. File I/O is in fsc_file.c, xattrs in
+ * fsc_xattr.c; what they share with this file is in fsc_int.h.
  *
  * Open files: each open inode has one struct fsc_inode shared by all its
  * handles in this client, holding the layout and the size this client
@@ -22,9 +23,6 @@
 #include "core/util.h"
 #include "fsc/fsc_int.h"
 
-#define FSC_LAYOUT_BUF	(sizeof(struct msg_layout) + \
-	MSG_MAX_STRIPES * sizeof(struct msg_layout_ent))
-
 static int
 fsc_layout_differs(const struct fsc_layout *a, const struct fsc_layout *b)
 {
@@ -34,7 +32,7 @@ fsc_layout_differs(const struct fsc_layout *a, const struct fsc_layout *b)
 
 /* Install a new layout; the old one stays allocated (other threads may
  * still use it) until the inode goes. Caller holds in->mu. */
-static void
+void
 fsc_inode_swap(struct fsc_inode *in, struct fsc_layout *l)
 {
 	in->stale = realloc(in->stale, (in->nstale + 1) * sizeof(*in->stale));
@@ -80,7 +78,7 @@ fsc_inode_ref(struct fsc *fs, uint64_t ino, struct fsc_layout *l,
 	return in;
 }
 
-static void
+void
 fsc_inode_unref(struct fsc *fs, struct fsc_inode *in)
 {
 	struct fsc_inode **pp;
@@ -107,11 +105,6 @@ fsc_inode_unref(struct fsc *fs, struct fsc_inode *in)
 	free(in);
 }
 
-/* Our size for an open inode, after a truncate: set it if open here. */
-static void	fsc_wb_drain(struct fsc_inode *);
-static void	fsc_wb_wait_range(struct fsc_inode *, uint64_t, size_t);
-static int	fsc_wb_take_err(struct fsc_inode *);
-
 /* Wait for write-behind on an inode if it is open here. */
 static void
 fsc_wb_drain_ino(struct fsc *fs, uint64_t ino)
@@ -127,12 +120,12 @@ fsc_wb_drain_ino(struct fsc *fs, uint64_t ino)
 	pthread_mutex_unlock(&fs->imu);
 	if (in == NULL)
 		return;
-	fsc_wb_drain(in);
+	fsc_file_wb_drain(in);
 	fsc_inode_unref(fs, in);
 }
 
 /* A layout set on an inode open here: handles use the new one. */
-static void
+void
 fsc_inode_relayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred)
 {
 	struct fsc_layout *l;
@@ -181,6 +174,7 @@ fsc_inode_mtime(struct fsc *fs, const struct msg_setattr *sa)
 	pthread_mutex_unlock(&fs->imu);
 }
 
+/* Our size for an open inode, after a truncate: set it if open here. */
 static void
 fsc_inode_truncated(struct fsc *fs, uint64_t ino, uint64_t size)
 {
@@ -246,7 +240,7 @@ fsc_dir_changed(struct fsc *fs, uint64_t at_ns, uint64_t dir,
 }
 
 /* A call that may change inode `ino`, a directory or not. */
-static int
+int
 fsc_dir_call(struct fsc *fs, uint64_t ino, struct fsc_req *r)
 {
 	uint64_t t = fsc_dir_change(fs, ino);
@@ -347,18 +341,6 @@ fsc_ost_count(struct fsc *fs)
 	return n;
 }
 
-uint64_t
-fsc_file_ino(const struct fsc_file *f)
-{
-	return f->in->ino;
-}
-
-int
-fsc_file_flags(const struct fsc_file *f)
-{
-	return f->flags;
-}
-
 const struct fsc_layout *
 fsc_file_layout(const struct fsc_file *f)
 {
@@ -367,18 +349,8 @@ fsc_file_layout(const struct fsc_file *f)
 
 /* ---- helpers ---- */
 
-/* Body buffer for a fixed struct followed by one or two names. */
-union fsc_body {
-	struct msg_name		n;
-	struct msg_create	c;
-	struct msg_link		l;
-	struct msg_rename	r;
-	struct msg_xattr	x;
-	char			raw[sizeof(struct msg_rename) +
-				    2 * MSG_NAME_MAX + 16];
-};
 
-static int
+int
 fsc_name_len(const char *name, size_t *len)
 {
 	*len = strlen(name);
@@ -389,7 +361,7 @@ fsc_name_len(const char *name, size_t *len)
 	return 0;
 }
 
-static void
+void
 fsc_req_init(struct fsc_req *r, uint16_t op, const void *body, uint32_t len)
 {
 	memset(r, 0, sizeof(*r));
@@ -399,7 +371,7 @@ fsc_req_init(struct fsc_req *r, uint16_t op, const void *body, uint32_t len)
 }
 
 /* A call whose reply is a msg_attr. */
-static int
+int
 fsc_attr_call(struct fsc *fs, struct fsc_req *r, struct msg_attr *attr)
 {
 	int rc;
@@ -1139,470 +1111,6 @@ out:
 	return rc;
 }
 
-/* ---- files ---- */
-
-int
-fsc_file_close(struct fsc *fs, struct fsc_file *f)
-{
-	struct msg_close b;
-	struct msg_attr a;
-	struct fsc_req r;
-	int rc, mrc;
-
-	if (f == NULL)
-		return 0;
-	fsc_wb_drain(f->in);
-	rc = fsc_wb_take_err(f->in);
-	fsc_ra_fini(f);
-	if (f->handle != 0 || f->dirty) {
-		memset(&b, 0, sizeof(b));
-		b.ino = f->in->ino;
-		b.handle = f->handle;
-		b.cred = f->cred;
-		if (__atomic_load_n(&f->was_read, __ATOMIC_RELAXED) &&
-		    !fs->conf.noatime)
-			b.written |= MSG_CLOSE_READ;
-		if (f->dirty) {
-			b.written |= MSG_CLOSE_WRITTEN;
-			pthread_mutex_lock(&f->in->mu);
-			b.size = f->in->size;
-			b.mtime_sec = f->in->mtime_sec;
-			b.mtime_nsec = f->in->mtime_nsec;
-			pthread_mutex_unlock(&f->in->mu);
-		}
-		fsc_req_init(&r, MSG_OP_MDS_CLOSE, &b, sizeof(b));
-		mrc = fsc_attr_call(fs, &r, &a);
-		if (mrc < 0 && mrc != -ENOENT && rc == 0)
-			rc = mrc;	/* ENOENT: unlinked and gone */
-	}
-	if (f->writer) {
-		pthread_mutex_lock(&f->in->mu);
-		f->in->writers--;
-		pthread_mutex_unlock(&f->in->mu);
-	}
-	fsc_inode_unref(fs, f->in);
-	free(f);
-	return rc;
-}
-
-/*
- * Group the stripe units of [off, off+len) into one request per object
- * range: consecutive units of one stripe are contiguous in the object.
- * Returns the number of requests in *vp (allocated).
- */
-static int
-fsc_io_build(const struct fsc_layout *l, uint16_t op, char *buf, size_t len,
-    uint64_t off, struct fsc_oio **vp)
-{
-	int cur[MSG_MAX_STRIPES];
-	struct fsc_extent *ext;
-	struct fsc_oio *v;
-	int next, nx, n = 0;
-
-	nx = (int)(len / l->stripe_size) + 2;
-	ext = xmalloc(nx * sizeof(*ext));
-	nx = fsc_layout_map(off, len, l->stripe_size, l->count, ext, nx);
-	if (nx < 0) {
-		free(ext);
-		return nx;
-	}
-	v = xcalloc(nx + len / MSG_BULK_MAX + 2, sizeof(*v));
-	for (uint32_t k = 0; k < l->count; k++)
-		cur[k] = -1;
-	for (int i = 0; i < nx; i++) {
-		struct fsc_extent e = ext[i];
-
-		while (e.len > 0) {
-			/* Stripe units larger than a frame are split. */
-			uint64_t el = e.len < MSG_BULK_MAX ? e.len : MSG_BULK_MAX;
-			struct fsc_oio *o = cur[e.stripe] >= 0 ?
-			    &v[cur[e.stripe]] : NULL;
-
-			if (o == NULL || o->off + o->len != e.obj_off ||
-			    o->len + el > MSG_BULK_MAX ||
-			    o->niov == FSC_IOV_MAX) {
-				next = n++;
-				o = &v[next];
-				cur[e.stripe] = next;
-				o->op = op;
-				o->stripe = e.stripe;
-				o->ost = l->ent[e.stripe].ost;
-				o->oid = l->ent[e.stripe].oid;
-				o->off = e.obj_off;
-			}
-			o->iov[o->niov].iov_base = buf + (e.file_off - off);
-			o->iov[o->niov].iov_len = el;
-			o->niov++;
-			o->len += el;
-			e.obj_off += el;
-			e.file_off += el;
-			e.len -= el;
-		}
-	}
-	free(ext);
-	*vp = v;
-	return n;
-}
-
-/* Refetch a layout that had no objects (set later by SETLAYOUT). */
-static const struct fsc_layout *
-fsc_file_layout_get(struct fsc *fs, struct fsc_file *f)
-{
-	struct fsc_layout *l, *nl;
-
-	pthread_mutex_lock(&f->in->mu);
-	l = f->in->layout;
-	pthread_mutex_unlock(&f->in->mu);
-	if (l->count > 0)
-		return l;
-	if (fsc_getlayout(fs, f->in->ino, &f->cred, &nl) < 0)
-		return l;
-	pthread_mutex_lock(&f->in->mu);
-	if (nl->count > 0 && f->in->layout->count == 0) {
-		fsc_inode_swap(f->in, nl);
-		nl = NULL;
-	}
-	l = f->in->layout;
-	pthread_mutex_unlock(&f->in->mu);
-	free(nl);
-	return l;
-}
-
-int
-fsc_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
-    uint64_t off, size_t *done)
-{
-	fsc_wb_wait_range(f->in, off, len);
-	__atomic_store_n(&f->was_read, 1, __ATOMIC_RELAXED);
-	if (fs->ra_bytes > 0)
-		return fsc_ra_read(fs, f, buf, len, off, done);
-	return fsc_read_direct(fs, f, buf, len, off, done);
-}
-
-int
-fsc_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
-    uint64_t off, size_t *done)
-{
-	const struct fsc_layout *l;
-	struct fsc_oio *v = NULL;
-	uint64_t size, data_end = 0;
-	int n, rc = 0;
-
-	*done = 0;
-	if (len == 0)
-		return 0;
-	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
-		return -EINVAL;
-	l = fsc_file_layout_get(fs, f);
-	if (l->count == 0) {
-		n = 0;
-	} else {
-		n = fsc_io_build(l, MSG_OP_OST_READ, buf, len, off, &v);
-		if (n < 0)
-			return n;
-		fsc_oio_batch(fs, v, n);
-	}
-	for (int i = 0; i < n; i++) {
-		struct fsc_oio *o = &v[i];
-		uint64_t skip = o->got;
-
-		if (o->rc < 0) {
-			rc = o->rc;
-			goto out;
-		}
-		if (o->got > 0) {
-			uint64_t e = fsc_layout_file_end(o->stripe,
-			    o->off + o->got, l->stripe_size, l->count);
-
-			if (e > data_end)
-				data_end = e;
-		}
-		/* Short object: the rest of the range reads as zeros. */
-		for (int k = 0; k < o->niov; k++) {
-			if (skip >= o->iov[k].iov_len) {
-				skip -= o->iov[k].iov_len;
-				continue;
-			}
-			memset((char *)o->iov[k].iov_base + skip, 0,
-			    o->iov[k].iov_len - skip);
-			skip = 0;
-		}
-	}
-	if (n == 0)
-		memset(buf, 0, len);
-	pthread_mutex_lock(&f->in->mu);
-	if (data_end > f->in->size)
-		f->in->size = data_end;
-	size = f->in->size;
-	pthread_mutex_unlock(&f->in->mu);
-	if (off < size)
-		*done = size - off < len ? size - off : len;
-out:
-	free(v);
-	return rc;
-}
-
-int
-fsc_write(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
-    uint64_t off, size_t *done)
-{
-	const struct fsc_layout *l;
-	struct fsc_oio *v = NULL;
-	struct timespec now;
-	int n, rc = 0;
-
-	*done = 0;
-	if (len == 0)
-		return 0;
-	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
-		return -EFBIG;
-	if ((f->flags & O_ACCMODE) == O_RDONLY)
-		return -EBADF;
-	l = fsc_file_layout_get(fs, f);
-	if (l->count == 0)
-		return -EIO;
-	n = fsc_io_build(l, MSG_OP_OST_WRITE, (char *)buf, len, off, &v);
-	if (n < 0)
-		return n;
-	fsc_oio_batch(fs, v, n);
-	for (int i = 0; i < n; i++) {
-		if (v[i].rc < 0) {
-			rc = v[i].rc;
-			goto out;
-		}
-	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	pthread_mutex_lock(&f->in->mu);
-	if (off + len > f->in->size)
-		f->in->size = off + len;
-	f->in->wgen++;
-	f->dirty = 1;
-	f->in->mtime_sec = now.tv_sec;
-	f->in->mtime_nsec = now.tv_nsec;
-	pthread_mutex_unlock(&f->in->mu);
-	*done = len;
-out:
-	free(v);
-	return rc;
-}
-
-static int
-fsc_wb_overlaps(const struct fsc_inode *in, uint64_t off, size_t len)
-{
-	for (int i = 0; i < FSC_WB_MAX; i++)
-		if (in->wb_used[i] && off < in->wb_off[i] + in->wb_len[i] &&
-		    in->wb_off[i] < off + len)
-			return 1;
-	return 0;
-}
-
-/* Is a write begun at or before `seq` still in flight? */
-static int
-fsc_wb_before(const struct fsc_inode *in, uint64_t seq)
-{
-	for (int i = 0; i < FSC_WB_MAX; i++)
-		if (in->wb_used[i] && in->wb_seqs[i] <= seq)
-			return 1;
-	return 0;
-}
-
-/* Wait for the write-behind begun so far (not for later ones, so a
- * steady stream of writes cannot starve an fsync). */
-static void
-fsc_wb_drain(struct fsc_inode *in)
-{
-	uint64_t seq;
-
-	pthread_mutex_lock(&in->mu);
-	seq = in->wb_seq;
-	while (fsc_wb_before(in, seq))
-		pthread_cond_wait(&in->wcv, &in->mu);
-	pthread_mutex_unlock(&in->mu);
-}
-
-/* Wait for write-behind overlapping a range (reads). */
-static void
-fsc_wb_wait_range(struct fsc_inode *in, uint64_t off, size_t len)
-{
-	pthread_mutex_lock(&in->mu);
-	while (fsc_wb_overlaps(in, off, len))
-		pthread_cond_wait(&in->wcv, &in->mu);
-	pthread_mutex_unlock(&in->mu);
-}
-
-static int
-fsc_wb_take_err(struct fsc_inode *in)
-{
-	int rc;
-
-	pthread_mutex_lock(&in->mu);
-	rc = in->wb_err;
-	in->wb_err = 0;
-	pthread_mutex_unlock(&in->mu);
-	return rc;
-}
-
-int
-fsc_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len)
-{
-	struct fsc_inode *in = f->in;
-	struct timespec now;
-	int rc;
-
-	(void)fs;
-	if ((f->flags & O_ACCMODE) == O_RDONLY)
-		return -EBADF;
-	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
-		return -EFBIG;
-	clock_gettime(CLOCK_REALTIME, &now);
-	pthread_mutex_lock(&in->mu);
-	while (in->wb_err == 0 && (in->wb_n >= FSC_WB_MAX ||
-	    fsc_wb_overlaps(in, off, len)))
-		pthread_cond_wait(&in->wcv, &in->mu);
-	rc = in->wb_err;
-	if (rc < 0) {
-		in->wb_err = 0;
-		pthread_mutex_unlock(&in->mu);
-		return rc;
-	}
-	for (int i = 0; i < FSC_WB_MAX; i++) {
-		if (!in->wb_used[i]) {
-			in->wb_used[i] = 1;
-			in->wb_off[i] = off;
-			in->wb_len[i] = len;
-			in->wb_seqs[i] = ++in->wb_seq;
-			break;
-		}
-	}
-	in->wb_n++;
-	/* The size and mtime are the caller's from now on. */
-	if (off + len > in->size)
-		in->size = off + len;
-	in->wgen++;
-	in->mtime_sec = now.tv_sec;
-	in->mtime_nsec = now.tv_nsec;
-	f->dirty = 1;
-	pthread_mutex_unlock(&in->mu);
-	return 0;
-}
-
-void
-fsc_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len,
-    int rc)
-{
-	struct fsc_inode *in = f->in;
-
-	(void)fs;
-	pthread_mutex_lock(&in->mu);
-	for (int i = 0; i < FSC_WB_MAX; i++) {
-		if (in->wb_used[i] && in->wb_off[i] == off &&
-		    in->wb_len[i] == len) {
-			in->wb_used[i] = 0;
-			in->wb_n--;
-			break;
-		}
-	}
-	if (rc < 0 && in->wb_err == 0)
-		in->wb_err = rc;
-	pthread_cond_broadcast(&in->wcv);
-	pthread_mutex_unlock(&in->mu);
-}
-
-int
-fsc_flush(struct fsc *fs, struct fsc_file *f)
-{
-	(void)fs;
-	fsc_wb_drain(f->in);
-	return fsc_wb_take_err(f->in);
-}
-
-int
-fsc_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
-    uint64_t *off)
-{
-	struct msg_append b;
-	struct msg_append_rep rep;
-	struct fsc_req r;
-	size_t done;
-	int rc;
-
-	if ((f->flags & O_ACCMODE) == O_RDONLY)
-		return -EBADF;
-	memset(&b, 0, sizeof(b));
-	b.ino = f->in->ino;
-	b.handle = f->handle;
-	b.length = len;
-	fsc_req_init(&r, MSG_OP_MDS_APPEND, &b, sizeof(b));
-	r.rbody = &rep;
-	r.rbody_cap = sizeof(rep);
-	rc = fsc_mds_call(fs, &r);
-	if (rc < 0)
-		return rc;
-	if (r.rbody_len < sizeof(rep) || rep.offset > (uint64_t)INT64_MAX)
-		return -EIO;
-	*off = rep.offset;
-	return fsc_write(fs, f, buf, len, rep.offset, &done);
-}
-
-static int	fsc_fsync_objects(struct fsc *, struct fsc_file *);
-
-int
-fsc_fsync(struct fsc *fs, struct fsc_file *f)
-{
-	int err = fsc_flush(fs, f);
-	int rc2 = fsc_fsync_objects(fs, f);
-
-	return err < 0 ? err : rc2;
-}
-
-static int
-fsc_fsync_objects(struct fsc *fs, struct fsc_file *f)
-{
-	const struct fsc_layout *l = fsc_file_layout_get(fs, f);
-	struct fsc_oio *v;
-	struct msg_setattr sa;
-	struct msg_attr a;
-	struct fsc_req r;
-	int rc = 0;
-
-	if (l->count > 0) {
-		v = xcalloc(l->count, sizeof(*v));
-		for (uint32_t k = 0; k < l->count; k++) {
-			v[k].op = MSG_OP_OST_SYNC;
-			v[k].stripe = k;
-			v[k].ost = l->ent[k].ost;
-			v[k].oid = l->ent[k].oid;
-		}
-		fsc_oio_batch(fs, v, (int)l->count);
-		for (uint32_t k = 0; k < l->count; k++)
-			if (v[k].rc < 0 && rc == 0)
-				rc = v[k].rc;
-		free(v);
-		if (rc < 0)
-			return rc;
-	}
-	if (!f->dirty)
-		return 0;
-	/* Make the size durable at the MDS, never shrinking it. */
-	rc = fsc_getattr(fs, f->in->ino, &f->cred, &a);
-	if (rc < 0)
-		return rc;
-	memset(&sa, 0, sizeof(sa));
-	sa.ino = f->in->ino;
-	sa.cred = f->cred;
-	pthread_mutex_lock(&f->in->mu);
-	sa.size = f->in->size;
-	sa.mtime_sec = f->in->mtime_sec;
-	sa.mtime_nsec = f->in->mtime_nsec;
-	pthread_mutex_unlock(&f->in->mu);
-	sa.valid = MSG_SA_MTIME;
-	if (sa.size > a.size)
-		sa.valid |= MSG_SA_SIZE;
-	fsc_req_init(&r, MSG_OP_MDS_SETATTR, &sa, sizeof(sa));
-	rc = fsc_attr_call(fs, &r, &a);
-	return rc == -EPERM || rc == -EACCES ? 0 : rc;
-}
-
 int
 fsc_statfs(struct fsc *fs, struct msg_statfs *st)
 {
@@ -1617,256 +1125,4 @@ fsc_statfs(struct fsc *fs, struct msg_statfs *st)
 	if (rc == 0 && r.rbody_len < sizeof(*st))
 		rc = -EIO;
 	return rc;
-}
-
-/* ---- xattrs ---- */
-
-/* Copy a value to the caller: size only, ERANGE, or the bytes. */
-static int
-fsc_xattr_out(const void *val, size_t vlen, void *buf, size_t cap,
-    size_t *len)
-{
-	*len = vlen;
-	if (cap == 0)
-		return 0;
-	if (vlen > cap)
-		return -ERANGE;
-	memcpy(buf, val, vlen);
-	return 0;
-}
-
-static int
-fsc_ostdf(struct fsc *fs, void *buf, size_t cap, size_t *len)
-{
-	struct msg_statfs st;
-	struct fsc_oio *v = NULL;
-	char *text = NULL;
-	size_t tcap, tlen;
-	uint32_t nosts;
-	int n = 0, rc;
-
-	rc = fsc_statfs(fs, &st);
-	if (rc < 0)
-		return rc;
-	pthread_mutex_lock(&fs->mu);
-	nosts = fs->nosts;
-	v = xcalloc(nosts + 1, sizeof(*v));
-	for (uint32_t i = 0; i < nosts; i++) {
-		if (fs->osts[i].srv == NULL)
-			continue;
-		v[n].op = MSG_OP_OST_STATFS;
-		v[n].ost = i;
-		n++;
-	}
-	pthread_mutex_unlock(&fs->mu);
-	fsc_oio_batch(fs, v, n);
-	tcap = (size_t)(n + 1) * 160;
-	text = xmalloc(tcap);
-	tlen = (size_t)snprintf(text, tcap, "MDT 0 %" PRIu64 " %" PRIu64
-	    " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", st.bsize,
-	    st.blocks, st.bfree, st.bavail, st.files, st.ffree);
-	for (int i = 0; i < n; i++) {
-		if (v[i].rc < 0) {
-			rc = v[i].rc;
-			goto out;
-		}
-		tlen += (size_t)snprintf(text + tlen, tcap - tlen, "OST %u %"
-		    PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-		    " %" PRIu64 "\n", v[i].ost, v[i].st.bsize, v[i].st.blocks,
-		    v[i].st.bfree, v[i].st.bavail, v[i].st.files,
-		    v[i].st.ffree);
-	}
-	rc = fsc_xattr_out(text, tlen, buf, cap, len);
-out:
-	free(text);
-	free(v);
-	return rc;
-}
-
-/*
- * POSIX ACLs are not enforced (permissions are the mode bits), so they are
- * refused rather than stored: cp -a and tar then fall back to chmod.
- */
-static int
-fsc_xattr_acl(const char *name)
-{
-	return strncmp(name, "system.posix_acl_", 17) == 0;
-}
-
-/* Fixed-struct + name body for xattr calls. */
-static int
-fsc_xattr_body(union fsc_body *b, uint64_t ino, const char *name,
-    const struct msg_cred *cred, uint32_t flags, uint32_t size)
-{
-	size_t len;
-	int rc;
-
-	rc = fsc_name_len(name, &len);
-	if (rc < 0)
-		return rc == -ENAMETOOLONG ? -ERANGE : rc;
-	memset(&b->x, 0, sizeof(b->x));
-	b->x.ino = ino;
-	b->x.cred = *cred;
-	b->x.flags = flags;
-	b->x.namelen = (uint32_t)len;
-	b->x.size = size;
-	memcpy(b->raw + sizeof(b->x), name, len);
-	return (int)(sizeof(b->x) + len);
-}
-
-int
-fsc_getxattr(struct fsc *fs, uint64_t ino, const char *name,
-    const struct msg_cred *cred, void *buf, size_t cap, size_t *len)
-{
-	union fsc_body b;
-	struct fsc_req r;
-	struct iovec iov;
-	char *val;
-	int rc, blen;
-
-	*len = 0;
-	if (fsc_xattr_acl(name))
-		return -EOPNOTSUPP;
-	if (strcmp(name, FSC_XATTR_OSTDF) == 0)
-		return fsc_ostdf(fs, buf, cap, len);
-	if (strcmp(name, FSC_XATTR_LOV) == 0) {
-		char lbuf[FSC_LAYOUT_BUF];
-		struct msg_ino mi;
-
-		memset(&mi, 0, sizeof(mi));
-		mi.ino = ino;
-		mi.cred = *cred;
-		iov.iov_base = lbuf;
-		iov.iov_len = sizeof(lbuf);
-		fsc_req_init(&r, MSG_OP_MDS_GETLAYOUT, &mi, sizeof(mi));
-		r.rbulk = &iov;
-		r.nrbulk = 1;
-		rc = fsc_mds_call(fs, &r);
-		if (rc < 0)
-			return rc;
-		if (r.rbulk_len < sizeof(struct msg_layout))
-			return -ENODATA;
-		return fsc_xattr_out(lbuf, r.rbulk_len, buf, cap, len);
-	}
-	blen = fsc_xattr_body(&b, ino, name, cred, 0, MSG_XATTR_MAX);
-	if (blen < 0)
-		return blen;
-	val = xmalloc(MSG_XATTR_MAX);
-	iov.iov_base = val;
-	iov.iov_len = MSG_XATTR_MAX;
-	fsc_req_init(&r, MSG_OP_MDS_GETXATTR, &b, (uint32_t)blen);
-	r.rbulk = &iov;
-	r.nrbulk = 1;
-	rc = fsc_mds_call(fs, &r);
-	if (rc == 0)
-		rc = fsc_xattr_out(val, r.rbulk_len, buf, cap, len);
-	free(val);
-	return rc;
-}
-
-int
-fsc_setxattr(struct fsc *fs, uint64_t ino, const char *name, const void *val,
-    size_t len, uint32_t flags, const struct msg_cred *cred)
-{
-	union fsc_body b;
-	struct fsc_req r;
-	struct iovec iov;
-	int blen, rc;
-
-	if (strcmp(name, FSC_XATTR_OSTDF) == 0)
-		return -EPERM;
-	if (fsc_xattr_acl(name))
-		return -EOPNOTSUPP;
-	if (len > MSG_XATTR_MAX)
-		return -E2BIG;
-	iov.iov_base = (void *)val;
-	iov.iov_len = len;
-	if (strcmp(name, FSC_XATTR_LOV) == 0) {
-		struct msg_ino mi;
-		struct msg_layout ml;
-
-		if (len < sizeof(ml))
-			return -EINVAL;
-		memcpy(&ml, val, sizeof(ml));
-		if (ml.magic != MSG_LOV_MAGIC)
-			return -EINVAL;
-		memset(&mi, 0, sizeof(mi));
-		mi.ino = ino;
-		mi.cred = *cred;
-		fsc_req_init(&r, MSG_OP_MDS_SETLAYOUT, &mi, sizeof(mi));
-		r.bulk = &iov;
-		r.nbulk = 1;
-		rc = fsc_dir_call(fs, ino, &r);
-		if (rc == 0)
-			fsc_inode_relayout(fs, ino, cred);
-		return rc;
-	}
-	blen = fsc_xattr_body(&b, ino, name, cred, flags, (uint32_t)len);
-	if (blen < 0)
-		return blen;
-	fsc_req_init(&r, MSG_OP_MDS_SETXATTR, &b, (uint32_t)blen);
-	r.bulk = &iov;
-	r.nbulk = 1;
-	return fsc_dir_call(fs, ino, &r);
-}
-
-int
-fsc_listxattr(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
-    void *buf, size_t cap, size_t *len)
-{
-	struct msg_ino b;
-	struct fsc_req r;
-	struct iovec iov;
-	char *val;
-	int rc;
-
-	*len = 0;
-	memset(&b, 0, sizeof(b));
-	b.ino = ino;
-	b.cred = *cred;
-	val = xmalloc(MSG_XATTR_MAX);
-	iov.iov_base = val;
-	iov.iov_len = MSG_XATTR_MAX;
-	fsc_req_init(&r, MSG_OP_MDS_LISTXATTR, &b, sizeof(b));
-	r.rbulk = &iov;
-	r.nrbulk = 1;
-	rc = fsc_mds_call(fs, &r);
-	if (rc == 0 && r.rbulk_len > 0 && val[r.rbulk_len - 1] != '\0')
-		rc = -EIO;
-	if (rc == 0)
-		rc = fsc_xattr_out(val, r.rbulk_len, buf, cap, len);
-	free(val);
-	return rc;
-}
-
-int
-fsc_removexattr(struct fsc *fs, uint64_t ino, const char *name,
-    const struct msg_cred *cred)
-{
-	union fsc_body b;
-	struct fsc_req r;
-	int blen;
-
-	if (strcmp(name, FSC_XATTR_OSTDF) == 0 ||
-	    strcmp(name, FSC_XATTR_LOV) == 0)
-		return -EPERM;
-	blen = fsc_xattr_body(&b, ino, name, cred, 0, 0);
-	if (blen < 0)
-		return blen;
-	fsc_req_init(&r, MSG_OP_MDS_RMXATTR, &b, (uint32_t)blen);
-	return fsc_dir_call(fs, ino, &r);
-}
-
-int
-fsc_setlayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
-    uint32_t stripe_size, int32_t stripe_count, int32_t stripe_offset)
-{
-	struct msg_layout ml;
-
-	memset(&ml, 0, sizeof(ml));
-	ml.magic = MSG_LOV_MAGIC;
-	ml.stripe_size = stripe_size;
-	ml.stripe_count = stripe_count;
-	ml.stripe_offset = stripe_offset;
-	return fsc_setxattr(fs, ino, FSC_XATTR_LOV, &ml, sizeof(ml), 0, cred);
 }

@@ -24,6 +24,11 @@
  *
  * Every function returns 0 or a negative errno unless it says otherwise.
  * Data from servers is checked before use: a malformed reply is -EIO.
+ *
+ * Files: fsc.c (setup, inode cache, namespace, statfs), fsc_file.c
+ * (fsc_file_*: open files and their I/O), fsc_xattr.c (fsc_xattr_*),
+ * fsc_layout.c, fsc_ra.c (read-ahead), fsc_conn.c (connections, the OST
+ * map), fsc_spec.c (mount specs).
  */
 #ifndef FSX_FSC_H
 #define FSX_FSC_H
@@ -153,39 +158,37 @@ int	fsc_file_open(struct fsc *fs, uint64_t ino, int flags,
 	    struct fsc_file **fp);
 /* Sends the size and mtime when written, releases the MDS handle, frees f. */
 int	fsc_file_close(struct fsc *fs, struct fsc_file *f);
-uint64_t fsc_file_ino(const struct fsc_file *f);
-int	fsc_file_flags(const struct fsc_file *f);
 /* The file's layout (borrowed; valid until the handle is closed). */
 const struct fsc_layout *fsc_file_layout(const struct fsc_file *f);
 
 /* Read up to len bytes at off into buf; *done is what was read (short at
  * EOF). Holes and short objects read as zeros up to the file size. */
-int	fsc_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
+int	fsc_file_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 	    uint64_t off, size_t *done);
 /* Write len bytes at off; *done is len on success. */
-int	fsc_write(struct fsc *fs, struct fsc_file *f, const void *buf,
+int	fsc_file_write(struct fsc *fs, struct fsc_file *f, const void *buf,
 	    size_t len, uint64_t off, size_t *done);
 /*
  * Write-behind, for a caller that acknowledges a write before it is done
  * (fsx-mount replies to the kernel, then writes from the same buffer):
- * fsc_write_begin registers [off, off+len) as in flight (waiting while it
+ * fsc_file_write_begin registers [off, off+len) as in flight (waiting while it
  * overlaps another or FSC_WB_MAX are in flight) and returns an earlier
- * write-behind failure once; fsc_write_end takes the outcome. Reads,
+ * write-behind failure once; fsc_file_write_end takes the outcome. Reads,
  * truncates, fsync, flush and close wait for the writes in flight; a
  * failure is returned by the next begin, fsync or flush.
  */
-int	fsc_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
+int	fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 	    size_t len);
-void	fsc_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off,
+void	fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off,
 	    size_t len, int rc);
 /* Wait for write-behind, then report (and clear) its failure. */
-int	fsc_flush(struct fsc *fs, struct fsc_file *f);
+int	fsc_file_flush(struct fsc *fs, struct fsc_file *f);
 
 /* Append: the MDS reserves the offset (returned in *off), then write. */
-int	fsc_append(struct fsc *fs, struct fsc_file *f, const void *buf,
+int	fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf,
 	    size_t len, uint64_t *off);
 /* fdatasync every object (in parallel), then store size/mtime if dirty. */
-int	fsc_fsync(struct fsc *fs, struct fsc_file *f);
+int	fsc_file_fsync(struct fsc *fs, struct fsc_file *f);
 
 int	fsc_statfs(struct fsc *fs, struct msg_statfs *st);
 
@@ -199,21 +202,23 @@ int	fsc_statfs(struct fsc *fs, struct msg_statfs *st);
  */
 #define FSC_XATTR_LOV	"lustre.lov"
 #define FSC_XATTR_OSTDF	"lustre.fsx.ostdf"
-int	fsc_getxattr(struct fsc *fs, uint64_t ino, const char *name,
+int	fsc_xattr_get(struct fsc *fs, uint64_t ino, const char *name,
 	    const struct msg_cred *cred, void *buf, size_t cap, size_t *len);
 /* flags: MSG_XA_CREATE, MSG_XA_REPLACE */
-int	fsc_setxattr(struct fsc *fs, uint64_t ino, const char *name,
+int	fsc_xattr_set(struct fsc *fs, uint64_t ino, const char *name,
 	    const void *val, size_t len, uint32_t flags,
 	    const struct msg_cred *cred);
-int	fsc_listxattr(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
+int	fsc_xattr_list(struct fsc *fs, uint64_t ino,
+	    const struct msg_cred *cred,
 	    void *buf, size_t cap, size_t *len);
-int	fsc_removexattr(struct fsc *fs, uint64_t ino, const char *name,
+int	fsc_xattr_remove(struct fsc *fs, uint64_t ino, const char *name,
 	    const struct msg_cred *cred);
 
 /* Layout of any inode (free with free()); and setting one (lfs setstripe). */
 int	fsc_getlayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
 	    struct fsc_layout **out);
-int	fsc_setlayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
+int	fsc_xattr_setlayout(struct fsc *fs, uint64_t ino,
+	    const struct msg_cred *cred,
 	    uint32_t stripe_size, int32_t stripe_count, int32_t stripe_offset);
 /* Parse a msg_layout (+ entries) from untrusted bytes; NULL if malformed. */
 struct fsc_layout *fsc_layout_parse(const void *buf, size_t len);

@@ -100,7 +100,7 @@ struct fsc_inode {
 	uint64_t		size;		/* as this client knows it */
 	uint64_t		wgen;		/* bumped by writes, truncates */
 	int			writers;	/* our handles open for write */
-	/* write-behind (fsc_write_begin/end) */
+	/* write-behind (fsc_file_write_begin/end) */
 	pthread_cond_t		wcv;
 	uint64_t		wb_off[FSC_WB_MAX], wb_len[FSC_WB_MAX];
 	uint64_t		wb_seqs[FSC_WB_MAX], wb_seq;
@@ -196,11 +196,43 @@ int	fsc_ostmap_load(struct fsc *fs);
 void	fsc_oio_batch(struct fsc *fs, struct fsc_oio *v, int n);
 
 /* Reads without and with read-ahead (fsc_ra.c). */
-int	fsc_read_direct(struct fsc *fs, struct fsc_file *f, void *buf,
+int	fsc_file_read_direct(struct fsc *fs, struct fsc_file *f, void *buf,
 	    size_t len, uint64_t off, size_t *done);
 int	fsc_ra_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 	    uint64_t off, size_t *done);
 void	fsc_ra_init(struct fsc_file *f);
 void	fsc_ra_fini(struct fsc_file *f);
+
+/* ---- shared by fsc.c, fsc_file.c and fsc_xattr.c ---- */
+
+#define FSC_LAYOUT_BUF	(sizeof(struct msg_layout) + \
+	MSG_MAX_STRIPES * sizeof(struct msg_layout_ent))
+
+/* Body buffer for a fixed struct followed by one or two names. */
+union fsc_body {
+	struct msg_name		n;
+	struct msg_create	c;
+	struct msg_link		l;
+	struct msg_rename	r;
+	struct msg_xattr	x;
+	char			raw[sizeof(struct msg_rename) +
+				    2 * MSG_NAME_MAX + 16];
+};
+
+/* fsc.c */
+void	fsc_inode_swap(struct fsc_inode *in, struct fsc_layout *l);
+void	fsc_inode_unref(struct fsc *fs, struct fsc_inode *in);
+void	fsc_inode_relayout(struct fsc *fs, uint64_t ino,
+	    const struct msg_cred *cred);
+int	fsc_dir_call(struct fsc *fs, uint64_t ino, struct fsc_req *r);
+int	fsc_name_len(const char *name, size_t *len);
+void	fsc_req_init(struct fsc_req *r, uint16_t op, const void *body,
+	    uint32_t len);
+int	fsc_attr_call(struct fsc *fs, struct fsc_req *r, struct msg_attr *attr);
+
+/* fsc_file.c: the write-behind window of an inode */
+void	fsc_file_wb_drain(struct fsc_inode *in);
+void	fsc_file_wb_wait_range(struct fsc_inode *in, uint64_t off, size_t len);
+int	fsc_file_wb_take_err(struct fsc_inode *in);
 
 #endif

@@ -68,7 +68,7 @@ fsc_ra_load(void *arg)
 	size_t done = 0;
 	int rc;
 
-	rc = fsc_read_direct(j->fs, j->f, w->buf, w->len, w->off, &done);
+	rc = fsc_file_read_direct(j->fs, j->f, w->buf, w->len, w->off, &done);
 	pthread_mutex_lock(&j->f->ramu);
 	w->rc = rc;
 	w->done = rc < 0 ? 0 : done;
@@ -212,7 +212,7 @@ fsc_ra_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 
 	if (!eof && got < len) {
 		d = 0;
-		rc = fsc_read_direct(fs, f, out + got, len - got, pos, &d);
+		rc = fsc_file_read_direct(fs, f, out + got, len - got, pos, &d);
 		if (rc < 0 && got > 0)
 			rc = 0;		/* a short read now, the error next */
 		got += d;

@@ -23,6 +23,11 @@
  * layout is its default for new files (nent 0) and is copied to new
  * subdirectories; a file created in a directory without one takes the
  * root's default, else the file system default (1 stripe of 1 MiB).
+ *
+ * The store is one object in several files; a function's prefix names its
+ * file: mds_ns_* (namespace, mds_ns.c), mds_open_* (open files,
+ * mds_open.c), mds_xattr_* (mds_xattr.c), mds_layout_* (mds_layout.c),
+ * mds_destroy_* (the destroy queue, mds_destroy.c).
  */
 #ifndef FSX_MDS_NS_H
 #define FSX_MDS_NS_H
@@ -58,8 +63,8 @@ int	mds_ns_open(const char *dir, struct mds_ns **out);
 void	mds_ns_close(struct mds_ns *ns);
 
 /* The OSTs new layouts may use (the default pool), sorted or not. */
-int	mds_ns_set_osts(struct mds_ns *ns, const uint32_t *osts, unsigned n);
-unsigned mds_ns_nost(struct mds_ns *ns);
+int	mds_layout_set_pool(struct mds_ns *ns, const uint32_t *osts,
+	    unsigned n);
 
 int	mds_ns_lookup(struct mds_ns *ns, uint64_t parent, const char *name,
 	    size_t namelen, struct msg_attr *out);
@@ -105,13 +110,13 @@ int	mds_ns_readlink(struct mds_ns *ns, uint64_t ino, char *buf,
 /* Handles belong to an owner (a connection): drop_owner closes them all
  * (without size updates) and returns how many. Opening a non-regular file
  * gives handle 0 and an empty layout (hdr.magic 0). */
-int	mds_ns_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
+int	mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 	    uint64_t owner, struct msg_attr *out, uint64_t *handle,
 	    struct mds_layout *lay);
-int	mds_ns_drop_owner(struct mds_ns *ns, uint64_t owner);
-int	mds_ns_close_file(struct mds_ns *ns, const struct msg_close *c,
+int	mds_open_drop_owner(struct mds_ns *ns, uint64_t owner);
+int	mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	    struct msg_attr *out);
-int	mds_ns_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
+int	mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 	    uint64_t length, uint64_t *offset);
 
 /*
@@ -119,23 +124,23 @@ int	mds_ns_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
  * `want` is the caller's buffer size (0 = only asking the size), -ERANGE
  * when the value does not fit it. uid is the caller's (trusted.* is root's).
  */
-int	mds_ns_getxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
+int	mds_xattr_get(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 	    const char *name, size_t namelen, uint32_t want, void *buf,
 	    size_t cap, size_t *len);
-int	mds_ns_setxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
+int	mds_xattr_set(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 	    const char *name, size_t namelen, const void *val, size_t vlen,
 	    uint32_t flags);
-int	mds_ns_listxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
+int	mds_xattr_list(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 	    void *buf, size_t cap, size_t *len);
-int	mds_ns_rmxattr(struct mds_ns *ns, uint64_t ino, uint32_t uid,
+int	mds_xattr_remove(struct mds_ns *ns, uint64_t ino, uint32_t uid,
 	    const char *name, size_t namelen);
 
-int	mds_ns_getlayout(struct mds_ns *ns, uint64_t ino,
+int	mds_layout_get(struct mds_ns *ns, uint64_t ino,
 	    struct mds_layout *lay);
 /* On a dir: its default (stripe_count 0 and stripe_size 0 clears it). On a
  * regular file of size 0 never written: a new layout (old objects are
  * queued for destroy); -EEXIST when the file has data. */
-int	mds_ns_setlayout(struct mds_ns *ns, uint64_t ino, const void *blob,
+int	mds_layout_set(struct mds_ns *ns, uint64_t ino, const void *blob,
 	    size_t len);
 
 /* Layout blob codec: validated decode of a hostile blob, and its size. */
@@ -163,13 +168,13 @@ uint64_t mds_ns_files(struct mds_ns *ns);
  * removal of done rows (one, or n in one transaction). The hook runs
  * (under the store's lock: it must only signal) after a commit that
  * queued rows. */
-int	mds_ns_destroy_next(struct mds_ns *ns, int64_t after,
+int	mds_destroy_next(struct mds_ns *ns, int64_t after,
 	    struct mds_destroy *rows, int max);
-void	mds_ns_set_destroy_hook(struct mds_ns *ns, void (*fn)(void *),
+void	mds_destroy_set_hook(struct mds_ns *ns, void (*fn)(void *),
 	    void *arg);
-int	mds_ns_destroy_done(struct mds_ns *ns, int64_t id);
-int	mds_ns_destroy_done_many(struct mds_ns *ns, const int64_t *ids,
+int	mds_destroy_done(struct mds_ns *ns, int64_t id);
+int	mds_destroy_done_many(struct mds_ns *ns, const int64_t *ids,
 	    int n);
-uint64_t mds_ns_destroy_pending(struct mds_ns *ns);
+uint64_t mds_destroy_pending(struct mds_ns *ns);
 
 #endif

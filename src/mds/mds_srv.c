@@ -34,6 +34,7 @@ struct mds_srv {
 	struct mds_ns	*ns;
 	struct mds_osts	*osts;
 	struct msg_srv	*srv;
+	pthread_mutex_t	 olock;		/* one OSTADD at a time */
 
 	pthread_t	 dthr;
 	int		 dthr_started;
@@ -90,7 +91,7 @@ pool_update(struct mds_srv *m)
 	n = mds_ost_list(m->osts, v, n);
 	for (unsigned i = 0; i < n; i++)
 		idx[i] = v[i].ost;
-	mds_ns_set_osts(m->ns, idx, n);
+	mds_layout_set_pool(m->ns, idx, n);
 	free(idx);
 	free(v);
 }
@@ -104,12 +105,16 @@ mds_srv_ostadd(struct mds_srv *m, const struct msg_ost_ent *e, unsigned n)
 		return 0;
 	if (!mds_ost_valid(e, n))
 		return -EINVAL;
-	rc = mds_ns_ost_put(m->ns, e, n);	/* stored first: see mds_srv.h */
-	if (rc < 0)
-		return rc;
-	rc = mds_ost_merge(m->osts, e, n);
-	pool_update(m);
-	log_info("mds: OSTs now %u", mds_ost_count(m->osts));
+	/* serialised, so a pool built from an older map never lands last */
+	pthread_mutex_lock(&m->olock);
+	/* stored first: see mds_srv.h */
+	rc = mds_ns_ost_put(m->ns, e, n);
+	if (rc == 0) {
+		rc = mds_ost_merge(m->osts, e, n);
+		pool_update(m);
+		log_info("mds: OSTs now %u", mds_ost_count(m->osts));
+	}
+	pthread_mutex_unlock(&m->olock);
 	return rc;
 }
 
@@ -142,7 +147,7 @@ glimpse(struct mds_srv *m, struct msg_attr *a)
 
 	if (!S_ISREG(a->mode) || a->open_writers == 0)
 		return;
-	if (mds_ns_getlayout(m->ns, a->ino, &l) < 0 || l.hdr.nent == 0 ||
+	if (mds_layout_get(m->ns, a->ino, &l) < 0 || l.hdr.nent == 0 ||
 	    l.hdr.stripe_size == 0)
 		return;
 	size = a->size;
@@ -260,7 +265,7 @@ destroy_pass(struct mds_srv *m)
 	int n, ndone, ndown = 0, failed = 0;
 
 	do {
-		n = mds_ns_destroy_next(m->ns, after, rows, DESTROY_BATCH);
+		n = mds_destroy_next(m->ns, after, rows, DESTROY_BATCH);
 		if (n < 0)
 			return 1;
 		ndone = 0;
@@ -292,7 +297,7 @@ destroy_pass(struct mds_srv *m)
 				n = 0;
 			pthread_mutex_unlock(&m->dlock);
 		}
-		if (mds_ns_destroy_done_many(m->ns, done, ndone) < 0)
+		if (mds_destroy_done_many(m->ns, done, ndone) < 0)
 			failed += ndone;
 		else
 			m->destroyed += (uint64_t)ndone;
@@ -482,18 +487,18 @@ h_xattr(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		buf = msg_srv_conn_buf(c);
 		if (buf == NULL)
 			return -ENOMEM;
-		rc = mds_ns_getxattr(m->ns, x.ino, x.cred.uid, name,
+		rc = mds_xattr_get(m->ns, x.ino, x.cred.uid, name,
 		    x.namelen, x.size, buf, MSG_XATTR_MAX + MDS_LAYOUT_MAX,
 		    &len);
 		if (rc < 0)
 			return rc;
 		return reply_bulk(c, h, buf, len);
 	case MSG_OP_MDS_SETXATTR:
-		rc = mds_ns_setxattr(m->ns, x.ino, x.cred.uid, name, x.namelen,
+		rc = mds_xattr_set(m->ns, x.ino, x.cred.uid, name, x.namelen,
 		    bulk ? bulk : "", h->bulk_len, x.flags);
 		break;
 	default:	/* RMXATTR */
-		rc = mds_ns_rmxattr(m->ns, x.ino, x.cred.uid, name,
+		rc = mds_xattr_remove(m->ns, x.ino, x.cred.uid, name,
 		    x.namelen);
 		break;
 	}
@@ -686,7 +691,7 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		uint64_t handle;
 
 		memcpy(&op, body, sizeof(op));
-		rc = mds_ns_open_file(m->ns, op.ino, op.flags,
+		rc = mds_open_file(m->ns, op.ino, op.flags,
 		    conn_owner(m, c), &a, &handle, &lay);
 		if (rc < 0)
 			return rc;
@@ -696,7 +701,7 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		struct msg_close cl;
 
 		memcpy(&cl, body, sizeof(cl));
-		rc = mds_ns_close_file(m->ns, &cl, &a);
+		rc = mds_open_close(m->ns, &cl, &a);
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_GETXATTR:
@@ -711,7 +716,7 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		if (buf == NULL)
 			return -ENOMEM;
 		memcpy(&mi, body, sizeof(mi));
-		rc = mds_ns_listxattr(m->ns, mi.ino, mi.cred.uid, buf,
+		rc = mds_xattr_list(m->ns, mi.ino, mi.cred.uid, buf,
 		    MSG_BULK_MAX, &len);
 		if (rc < 0)
 			return rc;
@@ -728,7 +733,7 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		struct mds_layout lay;
 
 		memcpy(&mi, body, sizeof(mi));
-		rc = mds_ns_getlayout(m->ns, mi.ino, &lay);
+		rc = mds_layout_get(m->ns, mi.ino, &lay);
 		if (rc < 0)
 			return rc;
 		return reply_bulk(c, h, &lay, mds_layout_size(&lay));
@@ -739,7 +744,7 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		memcpy(&mi, body, sizeof(mi));
 		if (bulk == NULL)
 			return -EINVAL;
-		rc = mds_ns_setlayout(m->ns, mi.ino, bulk, h->bulk_len);
+		rc = mds_layout_set(m->ns, mi.ino, bulk, h->bulk_len);
 		break;
 	}
 	case MSG_OP_MDS_APPEND: {
@@ -748,7 +753,7 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 
 		memcpy(&ap, body, sizeof(ap));
 		memset(&rep, 0, sizeof(rep));
-		rc = mds_ns_append(m->ns, ap.ino, ap.handle, ap.length,
+		rc = mds_open_append(m->ns, ap.ino, ap.handle, ap.length,
 		    &rep.offset);
 		if (rc < 0)
 			return rc;
@@ -775,7 +780,7 @@ mds_conn_fini(void *ctx, struct msg_srv_conn *c)
 
 	if (o == 0)
 		return;
-	n = mds_ns_drop_owner(m->ns, (uint64_t)o);
+	n = mds_open_drop_owner(m->ns, (uint64_t)o);
 	if (n > 0)
 		log_info("mds: %s: dropped %d open handles",
 		    msg_srv_conn_peer(c), n);
@@ -797,7 +802,7 @@ mds_stats(void *ctx, char *buf, size_t cap)
 	ADD("mds_files %llu\n", (unsigned long long)mds_ns_files(m->ns));
 	ADD("mds_osts %u\n", mds_ost_count(m->osts));
 	ADD("mds_destroy_pending %llu\n",
-	    (unsigned long long)mds_ns_destroy_pending(m->ns));
+	    (unsigned long long)mds_destroy_pending(m->ns));
 	ADD("mds_destroyed %llu\n", (unsigned long long)m->destroyed);
 	for (int op = 0; op < MSG_OP_MAX; op++)
 		if (op_names[op] != NULL)
@@ -819,6 +824,7 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 	*out = NULL;
 	m = xcalloc(1, sizeof(*m));
 	pthread_mutex_init(&m->dlock, NULL);
+	pthread_mutex_init(&m->olock, NULL);
 	pthread_cond_init(&m->dcond, NULL);
 	m->osts = mds_ost_new(conf->secret);
 	rc = mds_ns_open(conf->dir, &m->ns);
@@ -831,7 +837,7 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 		log_err("mds: OST map in %s: %s", conf->dir, strerror(-rc));
 		goto fail;
 	}
-	mds_ns_set_destroy_hook(m->ns, destroy_kick, m);
+	mds_destroy_set_hook(m->ns, destroy_kick, m);
 
 	memset(&sc, 0, sizeof(sc));
 	sc.kind = 1;
@@ -894,10 +900,11 @@ mds_srv_free(struct mds_srv *m)
 		pthread_join(m->dthr, NULL);
 	}
 	if (m->ns != NULL)
-		mds_ns_set_destroy_hook(m->ns, NULL, NULL);
+		mds_destroy_set_hook(m->ns, NULL, NULL);
 	mds_ns_close(m->ns);
 	mds_ost_free(m->osts);
 	pthread_cond_destroy(&m->dcond);
 	pthread_mutex_destroy(&m->dlock);
+	pthread_mutex_destroy(&m->olock);
 	free(m);
 }

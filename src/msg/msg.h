@@ -21,7 +21,10 @@
  *
  * Connection: the first frame a client sends is MSG_OP_HELLO carrying the
  * file system's secret; anything else first, or a wrong secret, closes the
- * connection. A frame that fails decoding is answered with -EPROTO (when its
+ * connection, and so does silence: a server closes a connection that has
+ * not completed HELLO within a short deadline (2 s by default, see
+ * msg_srv.h). Every other opcode, the admin ones included, is served only
+ * after HELLO. A frame that fails decoding is answered with -EPROTO (when its
  * header could be read) and the connection is closed.
  *
  * Requests may be pipelined; replies carry the request's reqid and opcode

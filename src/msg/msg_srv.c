@@ -54,7 +54,6 @@ struct msg_srv_conn {
 	void			*body;		/* MSG_BODY_MAX, 8-aligned */
 	void			*bulk;		/* MSG_BULK_MAX, lazily */
 	void			*data;
-	uint32_t		 uid;
 	int			 authed;	/* passed HELLO (under s->mu) */
 	int			 evicted;	/* shut down while pending */
 	uint64_t		 accepted_ns;
@@ -221,22 +220,10 @@ msg_srv_conn_set_data(struct msg_srv_conn *c, void *data)
 	c->data = data;
 }
 
-uint32_t
-msg_srv_conn_uid(const struct msg_srv_conn *c)
-{
-	return c->uid;
-}
-
 const char *
 msg_srv_conn_peer(const struct msg_srv_conn *c)
 {
 	return c->peer;
-}
-
-void *
-msg_srv_ctx(const struct msg_srv_conn *c)
-{
-	return c->srv->ctx;
 }
 
 static void
@@ -397,7 +384,8 @@ srv_hello(struct msg_srv *s, struct msg_srv_conn *c)
 	}
 	if (rc < 0)
 		return rc;
-	c->uid = hello.client_uid;
+	log_debug("%s: %s: client uid %u", __func__, c->peer,
+	    hello.client_uid);
 	if (posix_memalign(&c->body, 64, MSG_BODY_MAX) != 0) {
 		c->body = NULL;
 		(void)msg_srv_reply(c, &h, -ENOMEM, NULL, 0, NULL, 0);

@@ -137,8 +137,6 @@ int	msg_srv_reply(struct msg_srv_conn *c, const struct msg_hdr *req,
 void	*msg_srv_conn_buf(struct msg_srv_conn *c);
 void	*msg_srv_conn_data(const struct msg_srv_conn *c);
 void	msg_srv_conn_set_data(struct msg_srv_conn *c, void *data);
-uint32_t msg_srv_conn_uid(const struct msg_srv_conn *c); /* from HELLO */
 const char *msg_srv_conn_peer(const struct msg_srv_conn *c); /* "ip:port" */
-void	*msg_srv_ctx(const struct msg_srv_conn *c);
 
 #endif

@@ -394,7 +394,8 @@ live_striped_dir(struct fsc *fs, const char *name, int count)
 
 	ck_assert_int_eq(fsc_mkdir(fs, FSC_ROOT_INO, name, 0755, &root_cred,
 	    &a), 0);
-	ck_assert_int_eq(fsc_setlayout(fs, a.ino, &root_cred, 65536, count,
+	ck_assert_int_eq(fsc_xattr_setlayout(fs, a.ino, &root_cred, 65536,
+	    count,
 	    -1), 0);
 	return a.ino;
 }
@@ -427,9 +428,10 @@ START_TEST(fsc_live_striped_io_roundtrips)
 	back = xmalloc(n + 4096);
 	rand_bytes(data, n);
 	/* An unaligned write that spans many stripe units, in two calls. */
-	ck_assert_int_eq(fsc_write(fs, f, data, 1000, 0, &done), 0);
+	ck_assert_int_eq(fsc_file_write(fs, f, data, 1000, 0, &done), 0);
 	ck_assert_uint_eq(done, 1000);
-	ck_assert_int_eq(fsc_write(fs, f, data + 1000, n - 1000, 1000, &done),
+	ck_assert_int_eq(fsc_file_write(fs, f, data + 1000, n - 1000, 1000,
+	    &done),
 	    0);
 	ck_assert_uint_eq(done, n - 1000);
 
@@ -451,13 +453,13 @@ START_TEST(fsc_live_striped_io_roundtrips)
 	}
 
 	memset(back, 0xaa, n + 4096);
-	ck_assert_int_eq(fsc_read(fs, f, back, n + 4096, 0, &done), 0);
+	ck_assert_int_eq(fsc_file_read(fs, f, back, n + 4096, 0, &done), 0);
 	ck_assert_uint_eq(done, n);
 	ck_assert_mem_eq(back, data, n);
-	ck_assert_int_eq(fsc_read(fs, f, back, 100, 77777, &done), 0);
+	ck_assert_int_eq(fsc_file_read(fs, f, back, 100, 77777, &done), 0);
 	ck_assert_uint_eq(done, 100);
 	ck_assert_mem_eq(back, data + 77777, 100);
-	ck_assert_int_eq(fsc_read(fs, f, back, 100, n + 5, &done), 0);
+	ck_assert_int_eq(fsc_file_read(fs, f, back, 100, n + 5, &done), 0);
 	ck_assert_uint_eq(done, 0);
 	ck_assert_int_eq(fsc_file_close(fs, f), 0);
 
@@ -482,12 +484,13 @@ START_TEST(fsc_live_striped_io_roundtrips)
 		    &root_cred, &a, &f), 0);
 		ck_assert_uint_eq(a.size, grow);
 		memset(back, 0xaa, n);
-		ck_assert_int_eq(fsc_read(fs, f, back, n, 0, &done), 0);
+		ck_assert_int_eq(fsc_file_read(fs, f, back, n, 0, &done), 0);
 		ck_assert_uint_eq(done, grow);
 		ck_assert_mem_eq(back, data, cut);
 		for (uint64_t i = cut; i < grow; i++)
 			ck_assert_uint_eq(back[i], 0);
-		ck_assert_int_eq(fsc_write(fs, f, data, 1, 0, &done), -EBADF);
+		ck_assert_int_eq(fsc_file_write(fs, f, data, 1, 0, &done),
+		    -EBADF);
 		ck_assert_int_eq(fsc_file_close(fs, f), 0);
 	}
 
@@ -547,7 +550,8 @@ START_TEST(fsc_live_big_stripes_split)
 	fs = live_open();
 	ck_assert_int_eq(fsc_mkdir(fs, FSC_ROOT_INO, "big", 0755, &root_cred,
 	    &a), 0);
-	ck_assert_int_eq(fsc_setlayout(fs, a.ino, &root_cred, 32u << 20, 2,
+	ck_assert_int_eq(fsc_xattr_setlayout(fs, a.ino, &root_cred, 32u << 20,
+	    2,
 	    -1), 0);
 	ck_assert_int_eq(fsc_create(fs, a.ino, "f", 0644, O_RDWR | O_CREAT,
 	    &root_cred, &a, &f), 0);
@@ -555,9 +559,9 @@ START_TEST(fsc_live_big_stripes_split)
 	data = xmalloc(n);
 	back = xmalloc(n);
 	rand_bytes(data, n);
-	ck_assert_int_eq(fsc_write(fs, f, data, n, 100, &done), 0);
+	ck_assert_int_eq(fsc_file_write(fs, f, data, n, 100, &done), 0);
 	ck_assert_uint_eq(done, n);
-	ck_assert_int_eq(fsc_read_direct(fs, f, back, n, 100, &done), 0);
+	ck_assert_int_eq(fsc_file_read_direct(fs, f, back, n, 100, &done), 0);
 	ck_assert_uint_eq(done, n);
 	ck_assert_mem_eq(back, data, n);
 	ck_assert_int_eq(fsc_file_close(fs, f), 0);
@@ -583,8 +587,8 @@ live_wb_writer(void *arg)
 
 	/* begin was called by the test; the data lands late. */
 	usleep(200000);
-	rc = fsc_write(w->fs, w->f, w->data, w->len, 0, &done);
-	fsc_write_end(w->fs, w->f, 0, w->len, rc);
+	rc = fsc_file_write(w->fs, w->f, w->data, w->len, 0, &done);
+	fsc_file_write_end(w->fs, w->f, 0, w->len, rc);
 	return NULL;
 }
 
@@ -609,23 +613,23 @@ START_TEST(fsc_live_write_behind_orders_and_reports)
 	w.f = f;
 	w.data = "written behind";
 	w.len = 14;
-	ck_assert_int_eq(fsc_write_begin(fs, f, 0, w.len), 0);
+	ck_assert_int_eq(fsc_file_write_begin(fs, f, 0, w.len), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, live_wb_writer, &w), 0);
-	ck_assert_int_eq(fsc_read(fs, f, back, sizeof(back), 0, &done), 0);
+	ck_assert_int_eq(fsc_file_read(fs, f, back, sizeof(back), 0, &done), 0);
 	ck_assert_uint_eq(done, 14);
 	ck_assert_mem_eq(back, "written behind", 14);
 	pthread_join(t, NULL);
 
-	ck_assert_int_eq(fsc_write_begin(fs, f, 100, 10), 0);
-	fsc_write_end(fs, f, 100, 10, -ENOSPC);
-	ck_assert_int_eq(fsc_flush(fs, f), -ENOSPC);
-	ck_assert_int_eq(fsc_flush(fs, f), 0);
-	ck_assert_int_eq(fsc_write_begin(fs, f, 100, 10), 0);
-	fsc_write_end(fs, f, 100, 10, -EIO);
-	ck_assert_int_eq(fsc_write_begin(fs, f, 200, 10), -EIO);
-	ck_assert_int_eq(fsc_write_begin(fs, f, 200, 10), 0);
-	fsc_write_end(fs, f, 200, 10, 0);
-	ck_assert_int_eq(fsc_fsync(fs, f), 0);
+	ck_assert_int_eq(fsc_file_write_begin(fs, f, 100, 10), 0);
+	fsc_file_write_end(fs, f, 100, 10, -ENOSPC);
+	ck_assert_int_eq(fsc_file_flush(fs, f), -ENOSPC);
+	ck_assert_int_eq(fsc_file_flush(fs, f), 0);
+	ck_assert_int_eq(fsc_file_write_begin(fs, f, 100, 10), 0);
+	fsc_file_write_end(fs, f, 100, 10, -EIO);
+	ck_assert_int_eq(fsc_file_write_begin(fs, f, 200, 10), -EIO);
+	ck_assert_int_eq(fsc_file_write_begin(fs, f, 200, 10), 0);
+	fsc_file_write_end(fs, f, 200, 10, 0);
+	ck_assert_int_eq(fsc_file_fsync(fs, f), 0);
 	ck_assert_int_eq(fsc_file_close(fs, f), 0);
 	ck_assert_int_eq(fsc_unlink(fs, FSC_ROOT_INO, "wb", &root_cred), 0);
 	fsc_free(fs);
@@ -653,22 +657,23 @@ START_TEST(fsc_live_readahead_is_coherent)
 	data = xmalloc(n);
 	back = xmalloc(chunk);
 	rand_bytes(data, n);
-	ck_assert_int_eq(fsc_write(fs, w, data, n, 0, &done), 0);
+	ck_assert_int_eq(fsc_file_write(fs, w, data, n, 0, &done), 0);
 	ck_assert_int_eq(fsc_file_open(fs, a.ino, O_RDONLY, &root_cred, &a,
 	    &r), 0);
 	for (off = 0; off < n; off += done) {
-		ck_assert_int_eq(fsc_read(fs, r, back, chunk, off, &done), 0);
+		ck_assert_int_eq(fsc_file_read(fs, r, back, chunk, off, &done),
+		    0);
 		ck_assert_uint_eq(done, n - off < chunk ? n - off : chunk);
 		ck_assert_mem_eq(back, data + off, done);
 		if (off >= 5 * chunk && off < 6 * chunk) {
 			/* Overwrite ahead of the reader. */
 			memset(data + 6 * chunk, 0x5a, 3 * chunk);
-			ck_assert_int_eq(fsc_write(fs, w, data + 6 * chunk,
+			ck_assert_int_eq(fsc_file_write(fs, w, data + 6 * chunk,
 			    3 * chunk, 6 * chunk, &done), 0);
 			done = chunk;
 		}
 	}
-	ck_assert_int_eq(fsc_read(fs, r, back, chunk, n, &done), 0);
+	ck_assert_int_eq(fsc_file_read(fs, r, back, chunk, n, &done), 0);
 	ck_assert_uint_eq(done, 0);
 	ck_assert_int_eq(fsc_file_close(fs, r), 0);
 	ck_assert_int_eq(fsc_file_close(fs, w), 0);
@@ -742,27 +747,27 @@ START_TEST(fsc_live_namespace_works)
 	ck_assert_int_eq(fsc_rename(fs, d.ino, "nope", FSC_ROOT_INO, "m2", 0,
 	    &root_cred), -ENOENT);
 
-	ck_assert_int_eq(fsc_setxattr(fs, a.ino, "user.k", "v1", 2, 0,
+	ck_assert_int_eq(fsc_xattr_set(fs, a.ino, "user.k", "v1", 2, 0,
 	    &root_cred), 0);
-	ck_assert_int_eq(fsc_getxattr(fs, a.ino, "user.k", &root_cred, NULL,
+	ck_assert_int_eq(fsc_xattr_get(fs, a.ino, "user.k", &root_cred, NULL,
 	    0, &len), 0);
 	ck_assert_uint_eq(len, 2);
-	ck_assert_int_eq(fsc_getxattr(fs, a.ino, "user.k", &root_cred, buf,
+	ck_assert_int_eq(fsc_xattr_get(fs, a.ino, "user.k", &root_cred, buf,
 	    sizeof(buf), &len), 0);
 	ck_assert_mem_eq(buf, "v1", 2);
-	ck_assert_int_eq(fsc_getxattr(fs, a.ino, "user.k", &root_cred, buf,
+	ck_assert_int_eq(fsc_xattr_get(fs, a.ino, "user.k", &root_cred, buf,
 	    1, &len), -ERANGE);
-	ck_assert_int_eq(fsc_listxattr(fs, a.ino, &root_cred, buf,
+	ck_assert_int_eq(fsc_xattr_list(fs, a.ino, &root_cred, buf,
 	    sizeof(buf), &len), 0);
 	ck_assert_uint_ge(len, 7);
-	ck_assert_int_eq(fsc_removexattr(fs, a.ino, "user.k", &root_cred), 0);
-	ck_assert_int_eq(fsc_getxattr(fs, a.ino, "user.k", &root_cred, buf,
+	ck_assert_int_eq(fsc_xattr_remove(fs, a.ino, "user.k", &root_cred), 0);
+	ck_assert_int_eq(fsc_xattr_get(fs, a.ino, "user.k", &root_cred, buf,
 	    sizeof(buf), &len), -ENODATA);
-	ck_assert_int_eq(fsc_getxattr(fs, a.ino, FSC_XATTR_LOV, &root_cred,
+	ck_assert_int_eq(fsc_xattr_get(fs, a.ino, FSC_XATTR_LOV, &root_cred,
 	    buf, sizeof(buf), &len), 0);
 	ck_assert_uint_ge(len, sizeof(struct msg_layout) +
 	    sizeof(struct msg_layout_ent));
-	ck_assert_int_eq(fsc_getxattr(fs, a.ino, FSC_XATTR_OSTDF, &root_cred,
+	ck_assert_int_eq(fsc_xattr_get(fs, a.ino, FSC_XATTR_OSTDF, &root_cred,
 	    buf, sizeof(buf) - 1, &len), 0);
 	buf[len] = '\0';
 	ck_assert_msg(strncmp(buf, "MDT 0 ", 6) == 0, "%s", buf);
@@ -776,16 +781,16 @@ START_TEST(fsc_live_namespace_works)
 	/* Append twice through two handles. */
 	ck_assert_int_eq(fsc_create(fs, d.ino, "log", 0644,
 	    O_WRONLY | O_CREAT | O_APPEND, &root_cred, &a, &f), 0);
-	ck_assert_int_eq(fsc_append(fs, f, "hello ", 6, &off), 0);
+	ck_assert_int_eq(fsc_file_append(fs, f, "hello ", 6, &off), 0);
 	ck_assert_uint_eq(off, 0);
-	ck_assert_int_eq(fsc_append(fs, f, "world", 5, &off), 0);
+	ck_assert_int_eq(fsc_file_append(fs, f, "world", 5, &off), 0);
 	ck_assert_uint_eq(off, 6);
-	ck_assert_int_eq(fsc_fsync(fs, f), 0);
+	ck_assert_int_eq(fsc_file_fsync(fs, f), 0);
 	ck_assert_int_eq(fsc_file_close(fs, f), 0);
 	ck_assert_int_eq(fsc_file_open(fs, a.ino, O_RDONLY, &root_cred, &a,
 	    &f), 0);
 	ck_assert_uint_eq(a.size, 11);
-	ck_assert_int_eq(fsc_read(fs, f, buf, sizeof(buf), 0, &done), 0);
+	ck_assert_int_eq(fsc_file_read(fs, f, buf, sizeof(buf), 0, &done), 0);
 	ck_assert_uint_eq(done, 11);
 	ck_assert_mem_eq(buf, "hello world", 11);
 	ck_assert_int_eq(fsc_file_close(fs, f), 0);
@@ -812,7 +817,7 @@ START_TEST(fsc_live_oss_restart_retries)
 	ck_assert_int_eq(fsc_create(fs, FSC_ROOT_INO, "restart", 0644,
 	    O_RDWR | O_CREAT, &root_cred, &a, &f), 0);
 	memset(buf, 'r', sizeof(buf));
-	ck_assert_int_eq(fsc_write(fs, f, buf, sizeof(buf), 0, &done), 0);
+	ck_assert_int_eq(fsc_file_write(fs, f, buf, sizeof(buf), 0, &done), 0);
 
 	old_port = live_oss_port;
 	kill(live_oss, SIGKILL);
@@ -820,7 +825,7 @@ START_TEST(fsc_live_oss_restart_retries)
 		usleep(200000);		/* not our child under CK_FORK */
 	ck_assert_int_eq(live_start_oss(old_port), 0);
 	ck_assert_int_eq(live_oss_port, old_port);
-	ck_assert_int_eq(fsc_read(fs, f, back, sizeof(back), 0, &done), 0);
+	ck_assert_int_eq(fsc_file_read(fs, f, back, sizeof(back), 0, &done), 0);
 	ck_assert_uint_eq(done, sizeof(back));
 	ck_assert_mem_eq(back, buf, sizeof(buf));
 	ck_assert_int_eq(fsc_file_close(fs, f), 0);
@@ -845,7 +850,7 @@ START_TEST(fsc_live_mds_restart_retries)
 	ck_assert_int_eq(fsc_create(fs, FSC_ROOT_INO, "mdsrestart", 0644,
 	    O_RDWR | O_CREAT, &root_cred, &a, &f), 0);
 	memset(buf, 'm', sizeof(buf));
-	ck_assert_int_eq(fsc_write(fs, f, buf, sizeof(buf), 0, &done), 0);
+	ck_assert_int_eq(fsc_file_write(fs, f, buf, sizeof(buf), 0, &done), 0);
 
 	old_port = live_mds_port;
 	kill(live_mds, SIGKILL);
@@ -860,7 +865,7 @@ START_TEST(fsc_live_mds_restart_retries)
 	ck_assert_int_eq(fsc_file_open(fs, a.ino, O_RDONLY, &root_cred, &a,
 	    &f), 0);
 	ck_assert_uint_eq(a.size, sizeof(buf));
-	ck_assert_int_eq(fsc_read(fs, f, back, sizeof(back), 0, &done), 0);
+	ck_assert_int_eq(fsc_file_read(fs, f, back, sizeof(back), 0, &done), 0);
 	ck_assert_uint_eq(done, sizeof(back));
 	ck_assert_mem_eq(back, buf, sizeof(buf));
 	ck_assert_int_eq(fsc_file_close(fs, f), 0);

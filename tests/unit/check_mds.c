@@ -48,7 +48,7 @@ ns_setup(void)
 	snprintf(tdir, sizeof(tdir), "/tmp/check_mds.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tdir));
 	ck_assert_int_eq(mds_ns_open(tdir, &ns), 0);
-	ck_assert_int_eq(mds_ns_set_osts(ns, osts, 4), 0);
+	ck_assert_int_eq(mds_layout_set_pool(ns, osts, 4), 0);
 }
 
 static void
@@ -66,7 +66,7 @@ ns_reopen(void)
 
 	mds_ns_close(ns);
 	ck_assert_int_eq(mds_ns_open(tdir, &ns), 0);
-	ck_assert_int_eq(mds_ns_set_osts(ns, osts, 4), 0);
+	ck_assert_int_eq(mds_layout_set_pool(ns, osts, 4), 0);
 }
 
 static struct msg_create
@@ -101,7 +101,7 @@ mkfile(uint64_t parent, const char *name)
 	memset(&c, 0, sizeof(c));
 	c.ino = a.ino;
 	c.handle = h;
-	rc = mds_ns_close_file(ns, &c, &a);
+	rc = mds_open_close(ns, &c, &a);
 	if (rc < 0)
 		return rc;
 	return (int64_t)a.ino;
@@ -330,10 +330,10 @@ START_TEST(mds_ns_link_unlink_counts)
 	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1, NULL), -ENOENT);
 	ck_assert_int_eq(mds_ns_unlink(ns, 1, "d", 1, NULL), -EISDIR);
 	ck_assert_int_eq(mds_ns_unlink(ns, 1, "g", 1, NULL), 0);
-	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 0);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 0);
 	ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "h", 1, NULL), 0);
 	ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)f, &a), -ENOENT);
-	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 1);
 }
 END_TEST
 
@@ -395,7 +395,7 @@ START_TEST(mds_ns_rename_rules)
 	ck_assert_int_eq(lookup(1, "g", &a), 0);
 	ck_assert_uint_eq(a.ino, (uint64_t)f);
 	ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)g, &b), -ENOENT);
-	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 1);
 	ck_assert_int_eq(lookup(1, "f", NULL), -ENOENT);
 	/* file over dir, dir over file */
 	ck_assert_int_eq(rn(1, "g", 1, "d", 0), -EISDIR);
@@ -556,7 +556,7 @@ START_TEST(mds_ns_layout_inheritance)
 	/* fs default: 1 stripe, 1 MiB */
 	ck_assert_int_gt(mkfile(1, "plain"), 0);
 	ck_assert_int_eq(lookup(1, "plain", &a), 0);
-	ck_assert_int_eq(mds_ns_getlayout(ns, a.ino, &got), 0);
+	ck_assert_int_eq(mds_layout_get(ns, a.ino, &got), 0);
 	ck_assert_int_eq(got.hdr.stripe_count, 1);
 	ck_assert_uint_eq(got.hdr.stripe_size, 1024 * 1024);
 	ck_assert_uint_eq(got.hdr.nent, 1);
@@ -567,7 +567,7 @@ START_TEST(mds_ns_layout_inheritance)
 	lay.hdr.stripe_count = -1;
 	lay.hdr.stripe_size = 4 * 1024 * 1024;
 	lay.hdr.stripe_offset = -1;
-	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	ck_assert_int_eq(mds_layout_set(ns, (uint64_t)d, &lay,
 	    sizeof(lay.hdr)), 0);
 	cr = mkcr((uint64_t)d, "f", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &got,
@@ -589,13 +589,13 @@ START_TEST(mds_ns_layout_inheritance)
 		char buf[MDS_LAYOUT_MAX];
 		size_t len;
 
-		ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)sub, 0,
+		ck_assert_int_eq(mds_xattr_get(ns, (uint64_t)sub, 0,
 		    "lustre.lov", 10, sizeof(buf), buf, sizeof(buf), &len), 0);
 		ck_assert_uint_eq(len, sizeof(struct msg_layout));
-		ck_assert_int_eq(mds_ns_getxattr(ns, 1, 0, "lustre.lov", 10,
+		ck_assert_int_eq(mds_xattr_get(ns, 1, 0, "lustre.lov", 10,
 		    sizeof(buf), buf, sizeof(buf), &len), -ENODATA);
 		/* file's lustre.lov is its layout */
-		ck_assert_int_eq(mds_ns_getxattr(ns, a.ino, 0, "lustre.lov",
+		ck_assert_int_eq(mds_xattr_get(ns, a.ino, 0, "lustre.lov",
 		    10, sizeof(buf), buf, sizeof(buf), &len), 0);
 		ck_assert_uint_eq(len, sizeof(struct msg_layout) +
 		    4 * sizeof(struct msg_layout_ent));
@@ -603,7 +603,7 @@ START_TEST(mds_ns_layout_inheritance)
 	/* stripe_offset and count 2 */
 	lay.hdr.stripe_count = 2;
 	lay.hdr.stripe_offset = 3;
-	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	ck_assert_int_eq(mds_layout_set(ns, (uint64_t)d, &lay,
 	    sizeof(lay.hdr)), 0);
 	cr = mkcr((uint64_t)d, "g", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "g", 1, &a, &h, &got,
@@ -613,16 +613,16 @@ START_TEST(mds_ns_layout_inheritance)
 	ck_assert_uint_eq(got.ent[1].ost, 0);
 	/* bad values */
 	lay.hdr.stripe_offset = 9;
-	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	ck_assert_int_eq(mds_layout_set(ns, (uint64_t)d, &lay,
 	    sizeof(lay.hdr)), -EINVAL);
 	lay.hdr.stripe_offset = -1;
 	lay.hdr.stripe_size = 1000;
-	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	ck_assert_int_eq(mds_layout_set(ns, (uint64_t)d, &lay,
 	    sizeof(lay.hdr)), -EINVAL);
 	/* count larger than the OSTs is capped */
 	lay.hdr.stripe_size = 65536;
 	lay.hdr.stripe_count = 100;
-	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)d, &lay,
+	ck_assert_int_eq(mds_layout_set(ns, (uint64_t)d, &lay,
 	    sizeof(lay.hdr)), 0);
 	cr = mkcr((uint64_t)d, "h", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "h", 1, &a, &h, &got,
@@ -630,10 +630,10 @@ START_TEST(mds_ns_layout_inheritance)
 	ck_assert_uint_eq(got.hdr.nent, 4);
 	/* root default applies to dirs without their own */
 	lay.hdr.stripe_count = 3;
-	ck_assert_int_eq(mds_ns_setlayout(ns, 1, &lay, sizeof(lay.hdr)), 0);
+	ck_assert_int_eq(mds_layout_set(ns, 1, &lay, sizeof(lay.hdr)), 0);
 	ck_assert_int_gt(mkfile(1, "r"), 0);
 	ck_assert_int_eq(lookup(1, "r", &a), 0);
-	ck_assert_int_eq(mds_ns_getlayout(ns, a.ino, &got), 0);
+	ck_assert_int_eq(mds_layout_get(ns, a.ino, &got), 0);
 	ck_assert_uint_eq(got.hdr.nent, 3);
 }
 END_TEST
@@ -656,13 +656,13 @@ START_TEST(mds_ns_close_read_relatime)
 	sa.atime_sec = 1000;
 	sa.mtime_sec = 2000;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
 	    &h, &lay), 0);
 	memset(&c, 0, sizeof(c));
 	c.ino = (uint64_t)f;
 	c.handle = h;
 	c.written = MSG_CLOSE_READ;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_int_gt(a.atime_sec, 2000);
 	ck_assert_int_eq(a.mtime_sec, 2000);
 	ns_reopen();
@@ -672,32 +672,32 @@ START_TEST(mds_ns_close_read_relatime)
 	sa.valid = MSG_SA_ATIME;
 	sa.atime_sec = a.ctime_sec + 5;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
 	    &h, &lay), 0);
 	c.handle = h;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_int_eq(a.atime_sec, sa.atime_sec);
 	/* a close without the flag, or without a handle, leaves it alone */
 	sa.atime_sec = 1000;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
 	    &h, &lay), 0);
 	c.handle = h;
 	c.written = 0;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_int_eq(a.atime_sec, 1000);
 	c.handle = 0;
 	c.written = MSG_CLOSE_READ;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_int_eq(a.atime_sec, 1000);
 	/* an explicit atime set while the reader is open wins over its
 	   late CLOSE */
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
 	    &h, &lay), 0);
 	sa.atime_sec = 1500;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
 	c.handle = h;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_int_eq(a.atime_sec, 1500);
 }
 END_TEST
@@ -715,7 +715,7 @@ START_TEST(mds_ns_close_after_utime_keeps_mtime)
 
 	ck_assert_int_gt(f, 0);
 	clock_gettime(CLOCK_REALTIME, &t);
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_WRONLY, 1, &a,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_WRONLY, 1, &a,
 	    &h, &lay), 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.ino = (uint64_t)f;
@@ -729,18 +729,18 @@ START_TEST(mds_ns_close_after_utime_keeps_mtime)
 	c.size = 10;
 	c.mtime_sec = t.tv_sec;		/* written before the utime */
 	c.mtime_nsec = t.tv_nsec;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_int_eq(a.mtime_sec, 1200000000);
 	ck_assert_uint_eq(a.size, 10);
 	/* a write after the utime sets it again */
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_WRONLY, 1, &a,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_WRONLY, 1, &a,
 	    &h, &lay), 0);
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
 	clock_gettime(CLOCK_REALTIME, &t);
 	c.handle = h;
 	c.mtime_sec = t.tv_sec + 1;
 	c.mtime_nsec = t.tv_nsec;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_int_eq(a.mtime_sec, t.tv_sec + 1);
 }
 END_TEST
@@ -758,24 +758,24 @@ START_TEST(mds_ns_setlayout_file_rules)
 	lay.hdr.stripe_count = 2;
 	lay.hdr.stripe_size = 65536;
 	lay.hdr.stripe_offset = -1;
-	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)f, &lay,
+	ck_assert_int_eq(mds_layout_set(ns, (uint64_t)f, &lay,
 	    sizeof(lay.hdr)), 0);
-	ck_assert_int_eq(mds_ns_getlayout(ns, (uint64_t)f, &got), 0);
+	ck_assert_int_eq(mds_layout_get(ns, (uint64_t)f, &got), 0);
 	ck_assert_uint_eq(got.hdr.nent, 2);
-	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 1);
 	/* once written: EEXIST */
 	memset(&c, 0, sizeof(c));
 	c.ino = (uint64_t)f;
 	c.written = 1;
 	c.size = 10;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_uint_eq(a.size, 10);
-	ck_assert_int_eq(mds_ns_setlayout(ns, (uint64_t)f, &lay,
+	ck_assert_int_eq(mds_layout_set(ns, (uint64_t)f, &lay,
 	    sizeof(lay.hdr)), -EEXIST);
 	lay.hdr.magic = 1;
-	ck_assert_int_eq(mds_ns_setlayout(ns, 1, &lay, sizeof(lay.hdr)),
+	ck_assert_int_eq(mds_layout_set(ns, 1, &lay, sizeof(lay.hdr)),
 	    -EINVAL);
-	ck_assert_int_eq(mds_ns_setlayout(ns, 1, &lay, 3), -EINVAL);
+	ck_assert_int_eq(mds_layout_set(ns, 1, &lay, 3), -EINVAL);
 }
 END_TEST
 
@@ -792,7 +792,7 @@ START_TEST(mds_ns_oid_unique_across_restart)
 			snprintf(name, sizeof(name), "f%d-%d", round, i);
 			ck_assert_int_gt(mkfile(1, name), 0);
 			ck_assert_int_eq(lookup(1, name, &a), 0);
-			ck_assert_int_eq(mds_ns_getlayout(ns, a.ino, &got), 0);
+			ck_assert_int_eq(mds_layout_get(ns, a.ino, &got), 0);
 			ck_assert_uint_eq(got.hdr.nent, 1);
 			ck_assert_uint_lt(got.ent[0].ost, 4);
 			oids[got.ent[0].ost][n[got.ent[0].ost]++] =
@@ -822,72 +822,72 @@ START_TEST(mds_ns_xattr_rules)
 	static char big[MSG_XATTR_MAX + 1];
 
 	f = mkfile(1, "f");
-	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_get(ns, (uint64_t)f, 1000, "user.a", 6,
 	    sizeof(buf), buf, sizeof(buf), &len), -ENODATA);
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "user.a", 6,
 	    "hello", 5, MSG_XA_REPLACE), -ENODATA);
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "user.a", 6,
 	    "hello", 5, MSG_XA_CREATE), 0);
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "user.a", 6,
 	    "hello", 5, MSG_XA_CREATE), -EEXIST);
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "user.a", 6,
 	    "world!", 6, MSG_XA_REPLACE), 0);
-	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_get(ns, (uint64_t)f, 1000, "user.a", 6,
 	    sizeof(buf), buf, sizeof(buf), &len), 0);
 	ck_assert_uint_eq(len, 6);
 	ck_assert_int_eq(memcmp(buf, "world!", 6), 0);
-	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_get(ns, (uint64_t)f, 1000, "user.a", 6,
 	    0, buf, sizeof(buf), &len), 0);
 	ck_assert_uint_eq(len, 6);
-	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_get(ns, (uint64_t)f, 1000, "user.a", 6,
 	    3, buf, sizeof(buf), &len), -ERANGE);
 	/* empty value */
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.e", 6,
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "user.e", 6,
 	    "", 0, 0), 0);
-	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "user.e", 6,
+	ck_assert_int_eq(mds_xattr_get(ns, (uint64_t)f, 1000, "user.e", 6,
 	    sizeof(buf), buf, sizeof(buf), &len), 0);
 	ck_assert_uint_eq(len, 0);
 	/* trusted.* is root's */
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "trusted.t",
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "trusted.t",
 	    9, "x", 1, 0), -EPERM);
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 0, "trusted.t", 9,
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 0, "trusted.t", 9,
 	    "x", 1, 0), 0);
-	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 1000, "trusted.t",
+	ck_assert_int_eq(mds_xattr_get(ns, (uint64_t)f, 1000, "trusted.t",
 	    9, sizeof(buf), buf, sizeof(buf), &len), -ENODATA);
-	ck_assert_int_eq(mds_ns_getxattr(ns, (uint64_t)f, 0, "trusted.t", 9,
+	ck_assert_int_eq(mds_xattr_get(ns, (uint64_t)f, 0, "trusted.t", 9,
 	    sizeof(buf), buf, sizeof(buf), &len), 0);
-	ck_assert_int_eq(mds_ns_listxattr(ns, (uint64_t)f, 1000, buf,
+	ck_assert_int_eq(mds_xattr_list(ns, (uint64_t)f, 1000, buf,
 	    sizeof(buf), &len), 0);
 	ck_assert_uint_eq(len, 14);
 	ck_assert_int_eq(memcmp(buf, "user.a\0user.e\0", 14), 0);
-	ck_assert_int_eq(mds_ns_listxattr(ns, (uint64_t)f, 0, buf,
+	ck_assert_int_eq(mds_xattr_list(ns, (uint64_t)f, 0, buf,
 	    sizeof(buf), &len), 0);
 	ck_assert_uint_eq(len, 24);
-	ck_assert_int_eq(mds_ns_listxattr(ns, (uint64_t)f, 0, buf, 5, &len),
+	ck_assert_int_eq(mds_xattr_list(ns, (uint64_t)f, 0, buf, 5, &len),
 	    -ERANGE);
-	ck_assert_int_eq(mds_ns_rmxattr(ns, (uint64_t)f, 1000, "trusted.t",
+	ck_assert_int_eq(mds_xattr_remove(ns, (uint64_t)f, 1000, "trusted.t",
 	    9), -EPERM);
 	/* sizes and names */
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.big",
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "user.big",
 	    8, big, sizeof(big), 0), -E2BIG);
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "user.max",
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "user.max",
 	    8, big, MSG_XATTR_MAX, 0), 0);
-	ck_assert_int_eq(mds_ns_setxattr(ns, (uint64_t)f, 1000, "bogus.x", 7,
+	ck_assert_int_eq(mds_xattr_set(ns, (uint64_t)f, 1000, "bogus.x", 7,
 	    "x", 1, 0), -EOPNOTSUPP);
-	ck_assert_int_eq(mds_ns_rmxattr(ns, (uint64_t)f, 1000, "user.a", 6),
+	ck_assert_int_eq(mds_xattr_remove(ns, (uint64_t)f, 1000, "user.a", 6),
 	    0);
-	ck_assert_int_eq(mds_ns_rmxattr(ns, (uint64_t)f, 1000, "user.a", 6),
+	ck_assert_int_eq(mds_xattr_remove(ns, (uint64_t)f, 1000, "user.a", 6),
 	    -ENODATA);
-	ck_assert_int_eq(mds_ns_getxattr(ns, 424242, 1000, "user.a", 6,
+	ck_assert_int_eq(mds_xattr_get(ns, 424242, 1000, "user.a", 6,
 	    sizeof(buf), buf, sizeof(buf), &len), -ENOENT);
 	{
 		struct msg_create cr = mkcr(1, "l", 0, 0);
 		struct msg_attr a;
 
 		ck_assert_int_eq(mds_ns_symlink(ns, &cr, "l", "t", 1, &a), 0);
-		ck_assert_int_eq(mds_ns_setxattr(ns, a.ino, 1000, "user.a",
+		ck_assert_int_eq(mds_xattr_set(ns, a.ino, 1000, "user.a",
 		    6, "x", 1, 0), -EPERM);
-		ck_assert_int_eq(mds_ns_setxattr(ns, a.ino, 0, "trusted.a",
+		ck_assert_int_eq(mds_xattr_set(ns, a.ino, 0, "trusted.a",
 		    9, "x", 1, 0), 0);
 	}
 }
@@ -906,20 +906,20 @@ START_TEST(mds_ns_destroy_orphan_deferred)
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 5, &a, &h, &lay,
 	    &created, NULL), 0);
 	ck_assert_int_eq(mds_ns_unlink(ns, 1, "f", 1, NULL), 0);
-	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 0);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 0);
 	/* still open: attributes readable, nlink 0 */
 	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), 0);
 	ck_assert_uint_eq(a.nlink, 0);
 	memset(&c, 0, sizeof(c));
 	c.ino = a.ino;
 	c.handle = h;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
-	ck_assert_int_eq(mds_ns_destroy_next(ns, 0, rows, 8), 1);
+	ck_assert_int_eq(mds_destroy_next(ns, 0, rows, 8), 1);
 	ck_assert_uint_eq(rows[0].ost, lay.ent[0].ost);
 	ck_assert_uint_eq(rows[0].oid, lay.ent[0].oid);
-	ck_assert_int_eq(mds_ns_destroy_done(ns, rows[0].id), 0);
-	ck_assert_int_eq(mds_ns_destroy_next(ns, 0, rows, 8), 0);
+	ck_assert_int_eq(mds_destroy_done(ns, rows[0].id), 0);
+	ck_assert_int_eq(mds_destroy_next(ns, 0, rows, 8), 0);
 
 	/* an orphan left by a crash is destroyed at the next open */
 	cr = mkcr(1, "g", 0644, 0);
@@ -928,18 +928,18 @@ START_TEST(mds_ns_destroy_orphan_deferred)
 	ck_assert_int_eq(mds_ns_unlink(ns, 1, "g", 1, NULL), 0);
 	ns_reopen();
 	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
-	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 1);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 1);
 
 	/* handles of a departed owner are dropped */
 	cr = mkcr(1, "k", 0644, 0);
 	ck_assert_int_eq(mds_ns_create(ns, &cr, "k", 9, &a, &h, &lay,
 	    &created, NULL), 0);
-	ck_assert_int_eq(mds_ns_open_file(ns, a.ino, O_RDONLY, 9, &a, &h2,
+	ck_assert_int_eq(mds_open_file(ns, a.ino, O_RDONLY, 9, &a, &h2,
 	    &lay), 0);
 	ck_assert_int_eq(mds_ns_unlink(ns, 1, "k", 1, NULL), 0);
-	ck_assert_int_eq(mds_ns_drop_owner(ns, 9), 2);
+	ck_assert_int_eq(mds_open_drop_owner(ns, 9), 2);
 	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
-	ck_assert_uint_eq(mds_ns_destroy_pending(ns), 2);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 2);
 }
 END_TEST
 
@@ -973,12 +973,12 @@ START_TEST(mds_ns_setattr_open_close_append)
 	sa.atime_nsec = 2000000000;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), -EINVAL);
 	/* append reserves ranges */
-	ck_assert_int_eq(mds_ns_append(ns, (uint64_t)f, 0, 100, &off), 0);
+	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 100, &off), 0);
 	ck_assert_uint_eq(off, 4096);
-	ck_assert_int_eq(mds_ns_append(ns, (uint64_t)f, 0, 10, &off), 0);
+	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 10, &off), 0);
 	ck_assert_uint_eq(off, 4196);
 	/* open with O_TRUNC sets size 0; close takes the client size */
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_WRONLY | O_TRUNC,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_WRONLY | O_TRUNC,
 	    1, &a, &h, &lay), 0);
 	ck_assert_uint_eq(a.size, 0);
 	ck_assert_uint_eq(a.open_writers, 1);
@@ -989,29 +989,29 @@ START_TEST(mds_ns_setattr_open_close_append)
 	c.written = 1;
 	c.size = 77;
 	c.mtime_sec = 2000;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_uint_eq(a.size, 77);
 	ck_assert_int_eq(a.mtime_sec, 2000);
 	ck_assert_uint_eq(a.open_writers, 0);
 	/* a smaller client size does not shrink without a truncate */
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDWR, 1, &a, &h,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_RDWR, 1, &a, &h,
 	    &lay), 0);
 	c.handle = h;
 	c.size = 10;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_uint_eq(a.size, 77);
 	/* ... but does after a truncate during the open */
-	ck_assert_int_eq(mds_ns_open_file(ns, (uint64_t)f, O_RDWR, 1, &a, &h,
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_RDWR, 1, &a, &h,
 	    &lay), 0);
 	sa.valid = MSG_SA_SIZE;
 	sa.size = 0;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
 	c.handle = h;
 	c.size = 10;
-	ck_assert_int_eq(mds_ns_close_file(ns, &c, &a), 0);
+	ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
 	ck_assert_uint_eq(a.size, 10);
 	/* opening a dir for write */
-	ck_assert_int_eq(mds_ns_open_file(ns, 1, O_RDWR, 1, &a, &h, &lay),
+	ck_assert_int_eq(mds_open_file(ns, 1, O_RDWR, 1, &a, &h, &lay),
 	    -EISDIR);
 }
 END_TEST
@@ -1383,7 +1383,8 @@ START_TEST(mds_wire_acked_changes_survive_kill9)
 	mpid = spawn(argv);
 	port = wait_port(mport);
 	ck_assert_int_gt(port, 0);
-	ck_assert_int_eq(ostadd(port, secret, 1, 1), 0);	/* no OSS there */
+	/* an OST map whose OSS does not exist (creates never reach it) */
+	ck_assert_int_eq(ostadd(port, secret, 1, 1), 0);
 	for (int i = 0; i < KILL_CLIENTS; i++) {
 		k[i].port = port;
 		k[i].id = i;

@@ -678,6 +678,51 @@ START_TEST(msg_srv_malformed_frames_close_only_theirs)
 }
 END_TEST
 
+/* Silent peers: past pending_max the oldest is dropped, none outlives the
+ * HELLO deadline, and an authenticated client gets through all along. */
+START_TEST(msg_srv_silent_peers_evicted)
+{
+	struct msg_srv_conf conf;
+	struct msg_srv *s2;
+	int fds[12], fd, p2, saved = srv_port;
+	char c;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.kind = 2;
+	memcpy(conf.secret, test_secret, MSG_SECRET_LEN);
+	conf.dispatch = test_dispatch;
+	conf.hello_timeout_ms = 400;
+	conf.pending_max = 4;
+	s2 = msg_srv_new(&conf, NULL);
+	ck_assert_ptr_nonnull(s2);
+	ck_assert_int_eq(msg_srv_listen(s2, "127.0.0.1", 0, NULL), 0);
+	p2 = msg_srv_port(s2);
+	ck_assert_int_eq(msg_srv_start(s2), 0);
+	srv_port = p2;			/* raw_connect() dials it */
+	for (int i = 0; i < 12; i++)
+		fds[i] = raw_connect();
+	usleep(100 * 1000);
+	/* the 8 oldest were dropped to keep 4 pending */
+	for (int i = 0; i < 8; i++)
+		ck_assert_int_eq(read(fds[i], &c, 1), 0);
+	fd = msg_connect("127.0.0.1", p2, test_secret, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(msg_call(fd, MSG_OP_PING, 0, NULL, 0, NULL, 0, NULL,
+	    0, NULL, NULL, 0, NULL), 0);
+	/* the rest go at the deadline; the authenticated one stays */
+	usleep(700 * 1000);
+	for (int i = 8; i < 12; i++)
+		ck_assert_int_eq(read(fds[i], &c, 1), 0);
+	ck_assert_int_eq(msg_call(fd, MSG_OP_PING, 0, NULL, 0, NULL, 0, NULL,
+	    0, NULL, NULL, 0, NULL), 0);
+	for (int i = 0; i < 12; i++)
+		close(fds[i]);
+	close(fd);
+	srv_port = saved;
+	msg_srv_free(s2);
+}
+END_TEST
+
 START_TEST(msg_srv_shutdown_stops_accepting)
 {
 	int fd = msg_connect("127.0.0.1", srv_port, test_secret, NULL);
@@ -714,6 +759,7 @@ msg_suite(void)
 	tcase_add_test(ts, msg_srv_request_before_hello_closes);
 	tcase_add_test(ts, msg_srv_malformed_frames_close_only_theirs);
 	tcase_add_test(ts, msg_srv_shutdown_stops_accepting);
+	tcase_add_test(ts, msg_srv_silent_peers_evicted);
 	tcase_set_timeout(ts, 10);
 	suite_add_tcase(s, ts);
 	return s;

@@ -1,0 +1,490 @@
+/*
+ * libfsx file I/O (see fsc.h): reads and writes mapped onto the objects of
+ * a layout (in parallel over the worker threads), direct reads, the
+ * write-behind window of an inode (writes in flight, their ordering and
+ * their first error), append, flush, fsync and close.
+ *
+ * Contract:
+ *  1. A read or write that overlaps a write in flight waits for it
+ *     (fsc_file_wb_wait_range), so this client reads its own writes.
+ *  2. A write-behind failure is reported once, to the next write, flush,
+ *     fsync or close of the inode (fsc_file_wb_take_err).
+ *  3. A handle that wrote sends its size and last mtime with its close.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "fsc/fsc_int.h"
+
+/* ---- files ---- */
+
+int
+fsc_file_close(struct fsc *fs, struct fsc_file *f)
+{
+	struct msg_close b;
+	struct msg_attr a;
+	struct fsc_req r;
+	int rc, mrc;
+
+	if (f == NULL)
+		return 0;
+	fsc_file_wb_drain(f->in);
+	rc = fsc_file_wb_take_err(f->in);
+	fsc_ra_fini(f);
+	if (f->handle != 0 || f->dirty) {
+		memset(&b, 0, sizeof(b));
+		b.ino = f->in->ino;
+		b.handle = f->handle;
+		b.cred = f->cred;
+		if (__atomic_load_n(&f->was_read, __ATOMIC_RELAXED) &&
+		    !fs->conf.noatime)
+			b.written |= MSG_CLOSE_READ;
+		if (f->dirty) {
+			b.written |= MSG_CLOSE_WRITTEN;
+			pthread_mutex_lock(&f->in->mu);
+			b.size = f->in->size;
+			b.mtime_sec = f->in->mtime_sec;
+			b.mtime_nsec = f->in->mtime_nsec;
+			pthread_mutex_unlock(&f->in->mu);
+		}
+		fsc_req_init(&r, MSG_OP_MDS_CLOSE, &b, sizeof(b));
+		mrc = fsc_attr_call(fs, &r, &a);
+		if (mrc < 0 && mrc != -ENOENT && rc == 0)
+			rc = mrc;	/* ENOENT: unlinked and gone */
+	}
+	if (f->writer) {
+		pthread_mutex_lock(&f->in->mu);
+		f->in->writers--;
+		pthread_mutex_unlock(&f->in->mu);
+	}
+	fsc_inode_unref(fs, f->in);
+	free(f);
+	return rc;
+}
+
+/*
+ * Group the stripe units of [off, off+len) into one request per object
+ * range: consecutive units of one stripe are contiguous in the object.
+ * Returns the number of requests in *vp (allocated).
+ */
+static int
+fsc_io_build(const struct fsc_layout *l, uint16_t op, char *buf, size_t len,
+    uint64_t off, struct fsc_oio **vp)
+{
+	int cur[MSG_MAX_STRIPES];
+	struct fsc_extent *ext;
+	struct fsc_oio *v;
+	int next, nx, n = 0;
+
+	nx = (int)(len / l->stripe_size) + 2;
+	ext = xmalloc(nx * sizeof(*ext));
+	nx = fsc_layout_map(off, len, l->stripe_size, l->count, ext, nx);
+	if (nx < 0) {
+		free(ext);
+		return nx;
+	}
+	v = xcalloc(nx + len / MSG_BULK_MAX + 2, sizeof(*v));
+	for (uint32_t k = 0; k < l->count; k++)
+		cur[k] = -1;
+	for (int i = 0; i < nx; i++) {
+		struct fsc_extent e = ext[i];
+
+		while (e.len > 0) {
+			/* Stripe units larger than a frame are split. */
+			uint64_t el = e.len < MSG_BULK_MAX ? e.len : MSG_BULK_MAX;
+			struct fsc_oio *o = cur[e.stripe] >= 0 ?
+			    &v[cur[e.stripe]] : NULL;
+
+			if (o == NULL || o->off + o->len != e.obj_off ||
+			    o->len + el > MSG_BULK_MAX ||
+			    o->niov == FSC_IOV_MAX) {
+				next = n++;
+				o = &v[next];
+				cur[e.stripe] = next;
+				o->op = op;
+				o->stripe = e.stripe;
+				o->ost = l->ent[e.stripe].ost;
+				o->oid = l->ent[e.stripe].oid;
+				o->off = e.obj_off;
+			}
+			o->iov[o->niov].iov_base = buf + (e.file_off - off);
+			o->iov[o->niov].iov_len = el;
+			o->niov++;
+			o->len += el;
+			e.obj_off += el;
+			e.file_off += el;
+			e.len -= el;
+		}
+	}
+	free(ext);
+	*vp = v;
+	return n;
+}
+
+/* Refetch a layout that had no objects (set later by SETLAYOUT). */
+static const struct fsc_layout *
+fsc_file_layout_get(struct fsc *fs, struct fsc_file *f)
+{
+	struct fsc_layout *l, *nl;
+
+	pthread_mutex_lock(&f->in->mu);
+	l = f->in->layout;
+	pthread_mutex_unlock(&f->in->mu);
+	if (l->count > 0)
+		return l;
+	if (fsc_getlayout(fs, f->in->ino, &f->cred, &nl) < 0)
+		return l;
+	pthread_mutex_lock(&f->in->mu);
+	if (nl->count > 0 && f->in->layout->count == 0) {
+		fsc_inode_swap(f->in, nl);
+		nl = NULL;
+	}
+	l = f->in->layout;
+	pthread_mutex_unlock(&f->in->mu);
+	free(nl);
+	return l;
+}
+
+int
+fsc_file_read(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
+    uint64_t off, size_t *done)
+{
+	fsc_file_wb_wait_range(f->in, off, len);
+	__atomic_store_n(&f->was_read, 1, __ATOMIC_RELAXED);
+	if (fs->ra_bytes > 0)
+		return fsc_ra_read(fs, f, buf, len, off, done);
+	return fsc_file_read_direct(fs, f, buf, len, off, done);
+}
+
+int
+fsc_file_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
+    uint64_t off, size_t *done)
+{
+	const struct fsc_layout *l;
+	struct fsc_oio *v = NULL;
+	uint64_t size, data_end = 0;
+	int n, rc = 0;
+
+	*done = 0;
+	if (len == 0)
+		return 0;
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+		return -EINVAL;
+	l = fsc_file_layout_get(fs, f);
+	if (l->count == 0) {
+		n = 0;
+	} else {
+		n = fsc_io_build(l, MSG_OP_OST_READ, buf, len, off, &v);
+		if (n < 0)
+			return n;
+		fsc_oio_batch(fs, v, n);
+	}
+	for (int i = 0; i < n; i++) {
+		struct fsc_oio *o = &v[i];
+		uint64_t skip = o->got;
+
+		if (o->rc < 0) {
+			rc = o->rc;
+			goto out;
+		}
+		if (o->got > 0) {
+			uint64_t e = fsc_layout_file_end(o->stripe,
+			    o->off + o->got, l->stripe_size, l->count);
+
+			if (e > data_end)
+				data_end = e;
+		}
+		/* Short object: the rest of the range reads as zeros. */
+		for (int k = 0; k < o->niov; k++) {
+			if (skip >= o->iov[k].iov_len) {
+				skip -= o->iov[k].iov_len;
+				continue;
+			}
+			memset((char *)o->iov[k].iov_base + skip, 0,
+			    o->iov[k].iov_len - skip);
+			skip = 0;
+		}
+	}
+	if (n == 0)
+		memset(buf, 0, len);
+	pthread_mutex_lock(&f->in->mu);
+	if (data_end > f->in->size)
+		f->in->size = data_end;
+	size = f->in->size;
+	pthread_mutex_unlock(&f->in->mu);
+	if (off < size)
+		*done = size - off < len ? size - off : len;
+out:
+	free(v);
+	return rc;
+}
+
+int
+fsc_file_write(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
+    uint64_t off, size_t *done)
+{
+	const struct fsc_layout *l;
+	struct fsc_oio *v = NULL;
+	struct timespec now;
+	int n, rc = 0;
+
+	*done = 0;
+	if (len == 0)
+		return 0;
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+		return -EFBIG;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	l = fsc_file_layout_get(fs, f);
+	if (l->count == 0)
+		return -EIO;
+	n = fsc_io_build(l, MSG_OP_OST_WRITE, (char *)buf, len, off, &v);
+	if (n < 0)
+		return n;
+	fsc_oio_batch(fs, v, n);
+	for (int i = 0; i < n; i++) {
+		if (v[i].rc < 0) {
+			rc = v[i].rc;
+			goto out;
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&f->in->mu);
+	if (off + len > f->in->size)
+		f->in->size = off + len;
+	f->in->wgen++;
+	f->dirty = 1;
+	f->in->mtime_sec = now.tv_sec;
+	f->in->mtime_nsec = now.tv_nsec;
+	pthread_mutex_unlock(&f->in->mu);
+	*done = len;
+out:
+	free(v);
+	return rc;
+}
+
+static int
+fsc_wb_overlaps(const struct fsc_inode *in, uint64_t off, size_t len)
+{
+	for (int i = 0; i < FSC_WB_MAX; i++)
+		if (in->wb_used[i] && off < in->wb_off[i] + in->wb_len[i] &&
+		    in->wb_off[i] < off + len)
+			return 1;
+	return 0;
+}
+
+/* Is a write begun at or before `seq` still in flight? */
+static int
+fsc_wb_before(const struct fsc_inode *in, uint64_t seq)
+{
+	for (int i = 0; i < FSC_WB_MAX; i++)
+		if (in->wb_used[i] && in->wb_seqs[i] <= seq)
+			return 1;
+	return 0;
+}
+
+/* Wait for the write-behind begun so far (not for later ones, so a
+ * steady stream of writes cannot starve an fsync). */
+void
+fsc_file_wb_drain(struct fsc_inode *in)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&in->mu);
+	seq = in->wb_seq;
+	while (fsc_wb_before(in, seq))
+		pthread_cond_wait(&in->wcv, &in->mu);
+	pthread_mutex_unlock(&in->mu);
+}
+
+/* Wait for write-behind overlapping a range (reads). */
+void
+fsc_file_wb_wait_range(struct fsc_inode *in, uint64_t off, size_t len)
+{
+	pthread_mutex_lock(&in->mu);
+	while (fsc_wb_overlaps(in, off, len))
+		pthread_cond_wait(&in->wcv, &in->mu);
+	pthread_mutex_unlock(&in->mu);
+}
+
+int
+fsc_file_wb_take_err(struct fsc_inode *in)
+{
+	int rc;
+
+	pthread_mutex_lock(&in->mu);
+	rc = in->wb_err;
+	in->wb_err = 0;
+	pthread_mutex_unlock(&in->mu);
+	return rc;
+}
+
+int
+fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
+    size_t len)
+{
+	struct fsc_inode *in = f->in;
+	struct timespec now;
+	int rc;
+
+	(void)fs;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+		return -EFBIG;
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&in->mu);
+	while (in->wb_err == 0 && (in->wb_n >= FSC_WB_MAX ||
+	    fsc_wb_overlaps(in, off, len)))
+		pthread_cond_wait(&in->wcv, &in->mu);
+	rc = in->wb_err;
+	if (rc < 0) {
+		in->wb_err = 0;
+		pthread_mutex_unlock(&in->mu);
+		return rc;
+	}
+	for (int i = 0; i < FSC_WB_MAX; i++) {
+		if (!in->wb_used[i]) {
+			in->wb_used[i] = 1;
+			in->wb_off[i] = off;
+			in->wb_len[i] = len;
+			in->wb_seqs[i] = ++in->wb_seq;
+			break;
+		}
+	}
+	in->wb_n++;
+	/* The size and mtime are the caller's from now on. */
+	if (off + len > in->size)
+		in->size = off + len;
+	in->wgen++;
+	in->mtime_sec = now.tv_sec;
+	in->mtime_nsec = now.tv_nsec;
+	f->dirty = 1;
+	pthread_mutex_unlock(&in->mu);
+	return 0;
+}
+
+void
+fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len,
+    int rc)
+{
+	struct fsc_inode *in = f->in;
+
+	(void)fs;
+	pthread_mutex_lock(&in->mu);
+	for (int i = 0; i < FSC_WB_MAX; i++) {
+		if (in->wb_used[i] && in->wb_off[i] == off &&
+		    in->wb_len[i] == len) {
+			in->wb_used[i] = 0;
+			in->wb_n--;
+			break;
+		}
+	}
+	if (rc < 0 && in->wb_err == 0)
+		in->wb_err = rc;
+	pthread_cond_broadcast(&in->wcv);
+	pthread_mutex_unlock(&in->mu);
+}
+
+int
+fsc_file_flush(struct fsc *fs, struct fsc_file *f)
+{
+	(void)fs;
+	fsc_file_wb_drain(f->in);
+	return fsc_file_wb_take_err(f->in);
+}
+
+int
+fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
+    uint64_t *off)
+{
+	struct msg_append b;
+	struct msg_append_rep rep;
+	struct fsc_req r;
+	size_t done;
+	int rc;
+
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	memset(&b, 0, sizeof(b));
+	b.ino = f->in->ino;
+	b.handle = f->handle;
+	b.length = len;
+	fsc_req_init(&r, MSG_OP_MDS_APPEND, &b, sizeof(b));
+	r.rbody = &rep;
+	r.rbody_cap = sizeof(rep);
+	rc = fsc_mds_call(fs, &r);
+	if (rc < 0)
+		return rc;
+	if (r.rbody_len < sizeof(rep) || rep.offset > (uint64_t)INT64_MAX)
+		return -EIO;
+	*off = rep.offset;
+	return fsc_file_write(fs, f, buf, len, rep.offset, &done);
+}
+
+static int	fsc_fsync_objects(struct fsc *, struct fsc_file *);
+
+int
+fsc_file_fsync(struct fsc *fs, struct fsc_file *f)
+{
+	int err = fsc_file_flush(fs, f);
+	int rc2 = fsc_fsync_objects(fs, f);
+
+	return err < 0 ? err : rc2;
+}
+
+static int
+fsc_fsync_objects(struct fsc *fs, struct fsc_file *f)
+{
+	const struct fsc_layout *l = fsc_file_layout_get(fs, f);
+	struct fsc_oio *v;
+	struct msg_setattr sa;
+	struct msg_attr a;
+	struct fsc_req r;
+	int rc = 0;
+
+	if (l->count > 0) {
+		v = xcalloc(l->count, sizeof(*v));
+		for (uint32_t k = 0; k < l->count; k++) {
+			v[k].op = MSG_OP_OST_SYNC;
+			v[k].stripe = k;
+			v[k].ost = l->ent[k].ost;
+			v[k].oid = l->ent[k].oid;
+		}
+		fsc_oio_batch(fs, v, (int)l->count);
+		for (uint32_t k = 0; k < l->count; k++)
+			if (v[k].rc < 0 && rc == 0)
+				rc = v[k].rc;
+		free(v);
+		if (rc < 0)
+			return rc;
+	}
+	if (!f->dirty)
+		return 0;
+	/* Make the size durable at the MDS, never shrinking it. */
+	rc = fsc_getattr(fs, f->in->ino, &f->cred, &a);
+	if (rc < 0)
+		return rc;
+	memset(&sa, 0, sizeof(sa));
+	sa.ino = f->in->ino;
+	sa.cred = f->cred;
+	pthread_mutex_lock(&f->in->mu);
+	sa.size = f->in->size;
+	sa.mtime_sec = f->in->mtime_sec;
+	sa.mtime_nsec = f->in->mtime_nsec;
+	pthread_mutex_unlock(&f->in->mu);
+	sa.valid = MSG_SA_MTIME;
+	if (sa.size > a.size)
+		sa.valid |= MSG_SA_SIZE;
+	fsc_req_init(&r, MSG_OP_MDS_SETATTR, &sa, sizeof(sa));
+	rc = fsc_attr_call(fs, &r, &a);
+	return rc == -EPERM || rc == -EACCES ? 0 : rc;
+}

@@ -1,0 +1,122 @@
+/*
+ * The MDS store's destroy queue (table destroy): objects to remove from the
+ * OSTs, queued in the transaction that made them garbage (an unlink, a
+ * truncating SETLAYOUT), drained by mds_srv's destroy thread.
+ *
+ * Contract: a row leaves the queue only by mds_destroy_done*() after its
+ * OSS confirmed (ENOENT counts); the hook runs after a commit that queued
+ * rows, under the store lock, and must only signal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "mds/mds_int.h"
+
+int
+mds_destroy_queue(struct mds_ns *ns, const struct mds_layout *l)
+{
+	int rc;
+
+	for (uint32_t k = 0; k < l->hdr.nent; k++) {
+		sqlite3_stmt *s = mds_tx_st(ns, Q_DESTROY_INS);
+
+		sqlite3_bind_int64(s, 1, l->ent[k].ost);
+		sqlite3_bind_int64(s, 2, (int64_t)l->ent[k].oid);
+		rc = mds_tx_exec(ns, s);
+		if (rc < 0)
+			return rc;
+		ns->tx_queued = 1;
+	}
+	return 0;
+}
+
+/* ---- destroy queue ---- */
+
+int
+mds_destroy_next(struct mds_ns *ns, int64_t after,
+    struct mds_destroy *rows, int max)
+{
+	sqlite3_stmt *s;
+	int n = 0, step, rc = 0;
+
+	mds_tx_rlock(ns);
+	s = mds_tx_st(ns, Q_DESTROY_NEXT);
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, max);
+	while (n < max) {
+		step = sqlite3_step(s);
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			rc = mds_tx_errno(step);
+			break;
+		}
+		rows[n].id = sqlite3_column_int64(s, 0);
+		rows[n].ost = (uint32_t)sqlite3_column_int64(s, 1);
+		rows[n].oid = (uint64_t)sqlite3_column_int64(s, 2);
+		n++;
+	}
+	sqlite3_reset(s);
+	pthread_mutex_unlock(&ns->lock);
+	return rc < 0 ? rc : n;
+}
+
+int
+mds_destroy_done_many(struct mds_ns *ns, const int64_t *ids, int n)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (n <= 0)
+		return 0;
+	mds_tx_wlock(ns);
+	rc = mds_tx_begin(ns);
+	if (rc < 0)
+		goto out;
+	for (int i = 0; i < n && rc == 0; i++) {
+		s = mds_tx_st(ns, Q_DESTROY_DEL);
+		sqlite3_bind_int64(s, 1, ids[i]);
+		rc = mds_tx_exec(ns, s);
+	}
+	rc = mds_tx_end(ns, rc);
+out:
+	rc = mds_tx_sync(ns, rc);
+	pthread_mutex_unlock(&ns->lock);
+	return rc;
+}
+
+int
+mds_destroy_done(struct mds_ns *ns, int64_t id)
+{
+	return mds_destroy_done_many(ns, &id, 1);
+}
+
+uint64_t
+mds_destroy_pending(struct mds_ns *ns)
+{
+	uint64_t n = 0;
+
+	mds_tx_rlock(ns);
+	mds_ns_count(ns, "SELECT count(*) FROM destroy", &n);
+	pthread_mutex_unlock(&ns->lock);
+	return n;
+}
+
+void
+mds_destroy_set_hook(struct mds_ns *ns, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&ns->lock);
+	ns->destroy_hook = fn;
+	ns->destroy_arg = arg;
+	pthread_mutex_unlock(&ns->lock);
+}
