@@ -12,11 +12,6 @@
  * MSG_OP_OST_SETCAP (see msg.h). PORT 0 picks a free port, written to the
  * port file once connections are accepted. SIGTERM or SIGINT (or a
  * SHUTDOWN request) ends it cleanly.
- *
- * LEGACY, to be removed once the provisioner sends OSTADD after every
- * start: --ost-map FILE ("IDX HOST PORT CAPACITY_BYTES" lines) is read once
- * at start and added to the store's map as an OSTADD would; it is never
- * read again (no SIGHUP reload) and never written.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -53,45 +48,6 @@ sig_main(void *arg)
 	}
 }
 
-/* LEGACY (see the top): "IDX HOST PORT CAPACITY" lines, '#' comments. */
-static void
-legacy_map_import(struct mds_srv *m, const char *path)
-{
-	struct msg_ost_ent e[256];
-	char *text = NULL, *line, *save = NULL;
-	unsigned n = 0;
-	int rc;
-
-	rc = file_read_all(path, &text, NULL, 1024 * 1024);
-	if (rc < 0)
-		fatal("--ost-map %s: %s", path, strerror(-rc));
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long idx, port, cap;
-		char host[64], extra[2];
-
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (*line == '\0' || *line == '#' || *line == '\r')
-			continue;
-		if (n >= sizeof(e) / sizeof(e[0]) ||
-		    sscanf(line, "%llu %63s %llu %llu %1s", &idx, host, &port,
-		    &cap, extra) != 4 || idx > UINT32_MAX || port == 0 ||
-		    port > 65535 || strlen(host) >= sizeof(e[n].host))
-			fatal("--ost-map %s: malformed", path);
-		memset(&e[n], 0, sizeof(e[n]));
-		e[n].ost = (uint32_t)idx;
-		e[n].port = (uint16_t)port;
-		snprintf(e[n].host, sizeof(e[n].host), "%s", host);
-		e[n].capacity = cap;
-		n++;
-	}
-	free(text);
-	rc = mds_srv_ostadd(m, e, n);
-	if (rc < 0)
-		fatal("--ost-map %s: %s", path, strerror(-rc));
-}
-
 static void
 usage(void)
 {
@@ -109,14 +65,12 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "secret-file", required_argument, NULL, 's' },
-		{ "ost-map", required_argument, NULL, 'm' },
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *listen_at = NULL, *secret_file = NULL, *pid_file = NULL;
-	const char *legacy_map = NULL;
 	struct mds_srv_conf conf;
 	struct mds_srv *m = NULL;
 	struct sigaction sa;
@@ -140,9 +94,6 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			secret_file = optarg;
-			break;
-		case 'm':
-			legacy_map = optarg;
 			break;
 		case 'P':
 			pid_file = optarg;
@@ -193,8 +144,6 @@ main(int argc, char **argv)
 			unlink(pid_file);
 		fatal("cannot start: %s", strerror(-rc));
 	}
-	if (legacy_map != NULL)
-		legacy_map_import(m, legacy_map);
 	rc = pthread_create(&sthr, NULL, sig_main, m);
 	if (rc != 0)
 		fatal("signal thread: %s", strerror(rc));
