@@ -91,11 +91,12 @@ class Ownership(unittest.TestCase):
         subprocess.run(['sqlite3', os.path.join(self.d.state, 'fsxd.db'),
                         "DELETE FROM file_systems WHERE id = '%s'" % fs_id], check=True)
         self.d.start()
+        store = os.path.join(self.d.state, 'fs', fs_id)
         deadline = time.time() + 15
-        while self.d.engine_pids(fs_id) and time.time() < deadline:
+        while (self.d.engine_pids(fs_id) or os.path.exists(store)) and time.time() < deadline:
             time.sleep(0.1)
         self.assertEqual(self.d.engine_pids(fs_id), [])
-        self.assertFalse(os.path.exists(os.path.join(self.d.state, 'fs', fs_id)))
+        self.assertFalse(os.path.exists(store))
 
     def test_stopped_oss_is_replaced(self):
         """An OSS that is alive but does not answer (SIGSTOP) is killed and
