@@ -38,7 +38,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
-.PHONY: all run stop status check unit itest jstest install asan ubsan bench schema check-schema check-api deps clean valgrind
+.PHONY: all run stop status check deps-test unit itest jstest install asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
 $(O)/obj/%.o: %.c
@@ -80,6 +80,10 @@ $(O)/check_unit: $(UNIT_OBJ) $(O)/libfsxall.a
 
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)
+# What the test suites call, installed before they run rather than failing
+# on an import: the build packages plus the aws CLI, boto3, node and npm.
+deps-test:
+	@sh tools/deps.sh --test $(DEB_PKGS)
 
 unit: $(O)/check_unit $(BINS)
 	cd $(CURDIR) && FSX_BIN=$(CURDIR)/$(O)/bin $(O)/check_unit
@@ -89,12 +93,12 @@ itest: $(BINS)
 
 # The JavaScript SDK v3 against fsxd (node's own test runner).
 jstest: $(BINS)
-	@command -v node >/dev/null || sh tools/deps.sh nodejs npm
 	@[ -d tests/js/node_modules/@aws-sdk/client-fsx ] || \
 		(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 	FSX_BIN=$(CURDIR)/$(O)/bin node --test tests/js/
 
-check: all check-schema check-api unit itest jstest
+check: deps-test
+	@$(MAKE) --no-print-directory all check-schema check-api unit itest jstest
 
 asan:
 	$(MAKE) O=build/asan EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
@@ -114,7 +118,10 @@ check-api:
 
 STATE ?= $(CURDIR)/var
 PORT  ?= 4566
-run: deps all
+# deps first, then a new make: the compiler flags come from pkg-config,
+# which needs the packages deps installs.
+run: deps
+	@$(MAKE) --no-print-directory all
 	@mkdir -p $(STATE)
 	$(O)/bin/fsxd --listen 127.0.0.1 --port $(PORT) --state-dir $(STATE)
 

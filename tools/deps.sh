@@ -1,7 +1,20 @@
 #!/bin/sh
+# deps.sh [--test] DEB_PACKAGE...
+#
 # Install the Debian packages named on the command line that are missing.
-# As root it runs apt-get itself; otherwise it prints the one command to run.
+# With --test, also what the test suites call when it is missing: the aws
+# CLI (awscli), boto3 (python3-boto3), node and npm (nodejs, npm). A tool
+# already present (a pip or pyenv install, say) is used as it is.
+# As root it runs apt-get itself; otherwise it prints the one command to
+# run and fails.
 missing=""
+if [ "${1:-}" = "--test" ]; then
+	shift
+	command -v aws >/dev/null 2>&1 || missing="$missing awscli"
+	python3 -c 'import boto3' >/dev/null 2>&1 || missing="$missing python3-boto3"
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 for p in "$@"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
