@@ -39,6 +39,22 @@ const char	*api_first_id(const json_t *in, const char *member);
 /* {member: []}; new reference. */
 json_t		*api_empty_list(const char *member);
 
+/*
+ * What a handler answered, typed (api_call() in api_ctx.h): an error, a
+ * JSON value to serialise, or JSON text already serialised.
+ */
+enum api_reply_kind {
+	API_REPLY_ERROR = 0,
+	API_REPLY_JSON,
+	API_REPLY_TEXT
+};
+
+struct api_reply {
+	enum api_reply_kind	 kind;
+	json_t			*json;	/* API_REPLY_JSON: owned */
+	char			*text;	/* API_REPLY_TEXT: owned, one JSON object */
+};
+
 struct api_ctx;			/* per request: account, region, db, config (api_ctx.h) */
 
 typedef json_t *(*api_handler_fn)(struct api_ctx *cx, const json_t *in,

@@ -146,10 +146,18 @@ api_empty_list(const char *member)
 	return o;
 }
 
+/*
+ * A distinct object no handler can produce: jansson never frees nor
+ * counts an object whose refcount is (size_t)-1, as for its own true,
+ * false and null.
+ */
+json_t api_reply_in_ctx = { JSON_NULL, (size_t)-1 };
+
 json_t *
 api_reply_text(struct api_ctx *cx, char *text)
 {
-	free(cx->out_text);
-	cx->out_text = text;
-	return json_true();	/* a singleton: decref is a no-op */
+	free(cx->reply.text);
+	cx->reply.kind = API_REPLY_TEXT;
+	cx->reply.text = text;
+	return API_REPLY_IN_CTX;
 }

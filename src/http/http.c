@@ -389,8 +389,10 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	struct api_error err = { 0 };
 	struct sigv4_result res;
 	struct api_ctx cx;
+	struct api_reply reply;
 	const struct api_op *op;
-	json_t *in, *out;
+	json_t *in;
+	int rc;
 
 	if (http_auth(c, rq, "POST", url, conf, &res, &err) < 0)
 		return http_reply_err(c, rq, &err);
@@ -413,19 +415,13 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	cx.region = res.region;
 	cx.partition = fs_desc_partition(res.region);
 	cx.request_id = rq->rid;
-	cx.op = op->name;
-	cx.opdef = op;
-	out = op->handler(&cx, in, &err);
+	rc = api_call(op, &cx, in, &reply, &err);
 	json_decref(in);
-	if (out == NULL) {
-		free(cx.out_text);
+	if (rc < 0)
 		return http_reply_err(c, rq, &err);
-	}
-	if (cx.out_text != NULL) {
-		json_decref(out);
-		return http_reply(c, rq, 200, CT_JSON, cx.out_text, NULL);
-	}
-	return http_reply_json(c, rq, 200, out, NULL);
+	if (reply.kind == API_REPLY_TEXT)
+		return http_reply(c, rq, 200, CT_JSON, reply.text, NULL);
+	return http_reply_json(c, rq, 200, reply.json, NULL);
 }
 
 static enum MHD_Result
