@@ -33,7 +33,6 @@
 #include "http/metrics.h"
 
 #define TARGET_PREFIX	"AWSSimbaAPIService_v20180301."
-#define HTTP_MAX_HDRS	512	/* the verifier's own limit */
 #define HTTP_STACK_HDRS	32
 #define HTTP_BACKLOG	4096
 /*
@@ -73,7 +72,7 @@ struct http_req {
 
 /*
  * The request's headers for the verifier: on the stack for the usual
- * handful, on the heap past that, up to HTTP_MAX_HDRS.
+ * handful, on the heap past that, up to SIGV4_NHDR_MAX.
  */
 struct hdr_list {
 	struct sigv4_hdr	*h;
@@ -126,7 +125,7 @@ hdr_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 	if (l->n == l->cap) {
 		struct sigv4_hdr *nh;
 
-		if (l->cap >= HTTP_MAX_HDRS) {
+		if (l->cap >= SIGV4_NHDR_MAX) {
 			l->overflow = 1;
 			return MHD_NO;
 		}
