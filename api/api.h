@@ -24,6 +24,9 @@ struct api_error {
 };
 
 int		 api_err_status(enum api_err e);
+/* 1 for the front end's own errors (auth, protocol), which any operation
+ * may answer; 0 for FSx's modelled ones. */
+int		 api_err_front_end(enum api_err e);
 const char	*api_err_type(enum api_err e);
 /* Set an error; returns NULL so handlers can `return api_fail(...)`. */
 json_t		*api_fail(struct api_error *err, enum api_err code,

@@ -26,6 +26,13 @@ api_err_status(enum api_err e)
 	return e < API_E__COUNT ? api_err_tab[e].status : 500;
 }
 
+int
+api_err_front_end(enum api_err e)
+{
+	/* errors.def lists the front end's errors last */
+	return e >= API_E_UNKNOWN_OPERATION && e < API_E__COUNT;
+}
+
 const char *
 api_err_type(enum api_err e)
 {

@@ -8,6 +8,8 @@
 #include "api.h"
 #include "api_ctx.h"
 #include "api_ops.h"
+#include "model.h"
+#include "core/log.h"
 
 const struct api_op api_ops[] = {
 #define API_OP(name, fn, flags, res, member) \
@@ -49,8 +51,14 @@ api_call(const struct api_op *op, struct api_ctx *cx, const json_t *in,
 		    "%s answered without a reply.", op->name);
 		return -1;
 	}
-	if (out == NULL)
+	if (out == NULL) {
+		if (!api_err_front_end(err->code) &&
+		    !api_model_op_declares(op->name, api_err_type(err->code)))
+			log_warn("%s: %s answered %s, which its model does not"
+			    " declare", __func__, op->name,
+			    api_err_type(err->code));
 		return -1;
+	}
 	r->kind = API_REPLY_JSON;
 	r->json = out;
 	return 0;

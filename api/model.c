@@ -143,6 +143,7 @@ struct model_op {
 	char			*name;
 	struct model_shape	*input;
 	const char		*token;		/* borrowed member name */
+	json_t			*errors;	/* owned: the declared __types */
 };
 
 static struct {
@@ -325,8 +326,10 @@ model_free(void)
 		free(sh->members);
 	}
 	free(model.shapes);
-	for (i = 0; i < model.nops; i++)
+	for (i = 0; i < model.nops; i++) {
 		free(model.ops[i].name);
+		json_decref(model.ops[i].errors);
+	}
 	free(model.ops);
 	for (i = 0; i < model.npats; i++)
 		pattern_free(model.pats[i]);
@@ -367,6 +370,7 @@ model_load_ops(const json_t *ops)
 		for (j = 0; j < op->input->nmembers; j++)
 			if (op->input->members[j].token)
 				op->token = op->input->members[j].name;
+		op->errors = json_incref(json_object_get(v, "errors"));
 	}
 	return 0;
 }
@@ -443,6 +447,24 @@ api_model_has_op(const char *op)
 	if (api_model_init() != 0)
 		return 0;
 	return op_find(op) != NULL;
+}
+
+int
+api_model_op_declares(const char *op, const char *type)
+{
+	const struct model_op *o;
+	const json_t *e;
+	size_t i;
+
+	if (api_model_init() != 0)
+		return 0;
+	o = op_find(op);
+	if (o == NULL)
+		return 0;
+	json_array_foreach(o->errors, i, e)
+		if (strcmp(json_string_value(e), type) == 0)
+			return 1;
+	return 0;
 }
 
 const char *

@@ -16,6 +16,8 @@ void		 api_model_fini(void);
 const char	*api_model_target_prefix(void);
 /* The input member with the idempotencyToken trait, or NULL when none. */
 const char	*api_model_token_member(const char *op);
+/* 1 when the model declares error `type` (a __type) for `op`, else 0. */
+int		 api_model_op_declares(const char *op, const char *type);
 /* Sorted array of every operation name; new reference (NULL on failure). */
 json_t		*api_model_ops(void);
 /* Number of distinct patterns the model compiled; -errno if it failed. */

@@ -31,6 +31,11 @@ START_TEST(api_ops_each_once_and_in_model)
 	ck_assert_uint_eq(n, json_array_size(ops));
 	json_decref(ops);
 	ck_assert_ptr_null(api_op_find("DescribeUnicorns"));
+	/* the front end's errors are errors.def's last block */
+	ck_assert(api_err_front_end(API_E_UNKNOWN_OPERATION));
+	ck_assert(api_err_front_end(API_E_HEADERS_TOO_LARGE));
+	ck_assert(!api_err_front_end(API_E_BAD_REQUEST));
+	ck_assert(!api_err_front_end(API_E_BACKUP_IN_PROGRESS));
 }
 END_TEST
 
