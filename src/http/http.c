@@ -7,8 +7,12 @@
  * drained), then once more with *upload_data_size == 0: we answer. The
  * request is freed in one place, http_completed().
  *
- * API requests go through, in order: target header -> SigV4 -> JSON parse
- * -> model validation -> handler. Every response carries x-amzn-RequestId.
+ * Connections: the front door (http_door.c) accepts each one and checks
+ * its first head before handing it to libmicrohttpd; http_guard.c bounds
+ * the wait for later heads. API requests then go through, in order: SigV4
+ * -> the operation (X-Amz-Target on POST /, or an fsx-local operation's
+ * own path) -> JSON parse -> api_validate() -> api_call() -> handler.
+ * Every response carries x-amzn-RequestId.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,7 +27,7 @@
 
 #include "api.h"
 #include "api_ctx.h"
-#include "api_fs.h"
+#include "api_fs_desc.h"
 #include "auth/creds.h"
 #include "auth/sigv4.h"
 #include "core/log.h"
