@@ -24,6 +24,9 @@ struct api_error {
 };
 
 int		 api_err_status(enum api_err e);
+/* 1 for the front end's own errors (auth, protocol), which any operation
+ * may answer; 0 for FSx's modelled ones. */
+int		 api_err_front_end(enum api_err e);
 const char	*api_err_type(enum api_err e);
 /* Set an error; returns NULL so handlers can `return api_fail(...)`. */
 json_t		*api_fail(struct api_error *err, enum api_err code,
@@ -38,6 +41,22 @@ json_t		*api_error_body(const struct api_error *err);
 const char	*api_first_id(const json_t *in, const char *member);
 /* {member: []}; new reference. */
 json_t		*api_empty_list(const char *member);
+
+/*
+ * What a handler answered, typed (api_call() in api_ctx.h): an error, a
+ * JSON value to serialise, or JSON text already serialised.
+ */
+enum api_reply_kind {
+	API_REPLY_ERROR = 0,
+	API_REPLY_JSON,
+	API_REPLY_TEXT
+};
+
+struct api_reply {
+	enum api_reply_kind	 kind;
+	json_t			*json;	/* API_REPLY_JSON: owned */
+	char			*text;	/* API_REPLY_TEXT: owned, one JSON object */
+};
 
 struct api_ctx;			/* per request: account, region, db, config (api_ctx.h) */
 

@@ -26,6 +26,13 @@ api_err_status(enum api_err e)
 	return e < API_E__COUNT ? api_err_tab[e].status : 500;
 }
 
+int
+api_err_front_end(enum api_err e)
+{
+	/* errors.def lists the front end's errors last */
+	return e >= API_E_UNKNOWN_OPERATION && e < API_E__COUNT;
+}
+
 const char *
 api_err_type(enum api_err e)
 {
@@ -146,10 +153,18 @@ api_empty_list(const char *member)
 	return o;
 }
 
+/*
+ * A distinct object no handler can produce: jansson never frees nor
+ * counts an object whose refcount is (size_t)-1, as for its own true,
+ * false and null.
+ */
+json_t api_reply_in_ctx = { JSON_NULL, (size_t)-1 };
+
 json_t *
 api_reply_text(struct api_ctx *cx, char *text)
 {
-	free(cx->out_text);
-	cx->out_text = text;
-	return json_true();	/* a singleton: decref is a no-op */
+	free(cx->reply.text);
+	cx->reply.kind = API_REPLY_TEXT;
+	cx->reply.text = text;
+	return API_REPLY_IN_CTX;
 }

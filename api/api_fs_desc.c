@@ -164,6 +164,43 @@ fd_hex17(char *buf, size_t n, const char *prefix,
 	snprintf(buf, n, "%s%s", prefix, hx);
 }
 
+/*
+ * Lifecycles: the model's FileSystemLifecycle (DataRepositoryLifecycle is
+ * a subset). Descriptions hold the names; code compares enum values.
+ */
+enum fd_lc {
+	FD_LC_UNKNOWN = -1,
+	FD_LC_CREATING,
+	FD_LC_AVAILABLE,
+	FD_LC_UPDATING,
+	FD_LC_DELETING,
+	FD_LC_FAILED,
+	FD_LC_MISCONFIGURED,
+	FD_LC_MISCONFIGURED_UNAVAILABLE,
+	FD_LC__COUNT
+};
+
+static const char *const fd_lc_names[FD_LC__COUNT] = {
+	[FD_LC_CREATING] = "CREATING",
+	[FD_LC_AVAILABLE] = "AVAILABLE",
+	[FD_LC_UPDATING] = "UPDATING",
+	[FD_LC_DELETING] = "DELETING",
+	[FD_LC_FAILED] = "FAILED",
+	[FD_LC_MISCONFIGURED] = "MISCONFIGURED",
+	[FD_LC_MISCONFIGURED_UNAVAILABLE] = "MISCONFIGURED_UNAVAILABLE",
+};
+
+static enum fd_lc
+fd_lc_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < FD_LC__COUNT; i++)
+		if (strcmp(s, fd_lc_names[i]) == 0)
+			return (enum fd_lc)i;
+	return FD_LC_UNKNOWN;
+}
+
 static const char *
 fd_json_str(const json_t *o, const char *key)
 {
@@ -1040,7 +1077,7 @@ fd_create_link(const struct fd_create *c, double ctime, json_t **drc,
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec);
 	*drc = json_object();
-	fd_set_str(*drc, "Lifecycle", "CREATING");
+	fd_set_str(*drc, "Lifecycle", fd_lc_names[FD_LC_CREATING]);
 	fd_set_str(*drc, "ImportPath", c->import);
 	fd_set_str(*drc, "ExportPath", c->export != NULL ? c->export : exp);
 	json_object_set_new(*drc, "ImportedFileChunkSize",
@@ -1145,7 +1182,7 @@ fs_desc_create(const json_t *in, const struct fs_desc_ctx *cx,
 	json_object_set_new(d, "CreationTime", json_real(ctime));
 	fd_set_str(d, "FileSystemId", cx->fs_id);
 	fd_set_str(d, "FileSystemType", "LUSTRE");
-	fd_set_str(d, "Lifecycle", "CREATING");
+	fd_set_str(d, "Lifecycle", fd_lc_names[FD_LC_CREATING]);
 	if (c.has_cap)
 		json_object_set_new(d, "StorageCapacity", json_integer(c.cap));
 	fd_set_str(d, "StorageType", c.stype);
@@ -1384,27 +1421,35 @@ fs_desc_set_lifecycle(json_t *desc, const char *lifecycle, const char *message)
 {
 	json_t *drc = json_object_get(json_object_get(desc,
 	    "LustreConfiguration"), "DataRepositoryConfiguration");
-	const char *dl = fd_json_str(drc, "Lifecycle");
+	enum fd_lc dl = fd_lc_parse(fd_json_str(drc, "Lifecycle"));
 	json_t *fd;
 	char msg[257];
 
 	if (!json_is_object(desc) || lifecycle == NULL)
 		return;
 	fd_set_str(desc, "Lifecycle", lifecycle);
-	if (fd_eq(lifecycle, "AVAILABLE")) {
+	switch (fd_lc_parse(lifecycle)) {
+	case FD_LC_AVAILABLE:
 		json_object_del(desc, "FailureDetails");
-		if (fd_eq(dl, "CREATING") || fd_eq(dl, "UPDATING"))
-			fd_set_str(drc, "Lifecycle", "AVAILABLE");
-	} else if (fd_eq(lifecycle, "DELETING")) {
+		if (dl == FD_LC_CREATING || dl == FD_LC_UPDATING)
+			fd_set_str(drc, "Lifecycle",
+			    fd_lc_names[FD_LC_AVAILABLE]);
+		break;
+	case FD_LC_DELETING:
 		if (json_is_object(drc))
-			fd_set_str(drc, "Lifecycle", "DELETING");
-	} else if (fd_eq(lifecycle, "FAILED")) {
+			fd_set_str(drc, "Lifecycle",
+			    fd_lc_names[FD_LC_DELETING]);
+		break;
+	case FD_LC_FAILED:
 		snprintf(msg, sizeof(msg), "%s", message != NULL &&
 		    *message != '\0' ? message : "The file system could not "
 		    "be created");
 		fd = json_object();
 		fd_set_str(fd, "Message", msg);
 		json_object_set_new(desc, "FailureDetails", fd);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -2006,7 +2051,7 @@ fs_desc_update(const json_t *cur, const json_t *in, double now,
 		return api_fail(err, API_E_INTERNAL_SERVER_ERROR,
 		    "Invalid file system description");
 	lifecycle = fd_json_str(cur, "Lifecycle");
-	if (!fd_eq(lifecycle, "AVAILABLE"))
+	if (fd_lc_parse(lifecycle) != FD_LC_AVAILABLE)
 		return api_fail(err, API_E_BAD_REQUEST, "Unable to update file "
 		    "system %s: it is in lifecycle state %s; updates are only "
 		    "possible when it is AVAILABLE", u.fs_id,

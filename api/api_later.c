@@ -2,7 +2,8 @@
  * Lustre features that fsx-local does not provide yet: backups, data
  * repository associations and tasks, file caches. They answer truthfully
  * for what exists: requests that would create one on an existing file
- * system are refused with UnsupportedOperation, after the checks AWS
+ * system are refused with UnsupportedOperation (BadRequest where the
+ * operation declares no UnsupportedOperation), after the checks AWS
  * makes first (the file system exists and can have one). References to
  * such resources and listings of them are answered by api_absent.c.
  */
@@ -100,6 +101,10 @@ api_later_create_task(struct api_ctx *cx, const json_t *in,
 	    "Data repository tasks are not available on this endpoint yet.");
 }
 
+/*
+ * CreateFileCache declares no UnsupportedOperation (api/model.json), so
+ * the refusal is BadRequest.
+ */
 json_t *
 api_later_create_cache(struct api_ctx *cx, const json_t *in,
     struct api_error *err)
@@ -108,7 +113,7 @@ api_later_create_cache(struct api_ctx *cx, const json_t *in,
 	if (json_object_get(in, "LustreConfiguration") == NULL)
 		return api_fail(err, API_E_MISSING_FC_CONFIGURATION,
 		    "A LustreConfiguration is required to create a file cache.");
-	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
+	return api_fail(err, API_E_BAD_REQUEST,
 	    "File caches are not available on this endpoint yet.");
 }
 

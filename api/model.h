@@ -4,12 +4,7 @@
  * here loads the model on first use (api_model_init) and is thread-safe;
  * api_model_fini() frees it (and a later call loads it again).
  *
- * Patterns: the model's Java regexes are translated once to POSIX ERE
- * (regcomp, searched with REG_STARTEND, so like Java's find()); patterns
- * of the form ^X{m,n}$ with X one character class are matched by code
- * point instead (UTF-8 aware, \p{L}/\p{Z}/\p{N} admit any non-ASCII
- * character); the ResourceARN pattern, which needs look-around, has a
- * hand-written matcher.
+ * Patterns are compiled by api/pattern.c (pattern.h says how they match).
  */
 #ifndef FSX_API_MODEL_H
 #define FSX_API_MODEL_H
@@ -21,6 +16,8 @@ void		 api_model_fini(void);
 const char	*api_model_target_prefix(void);
 /* The input member with the idempotencyToken trait, or NULL when none. */
 const char	*api_model_token_member(const char *op);
+/* 1 when the model declares error `type` (a __type) for `op`, else 0. */
+int		 api_model_op_declares(const char *op, const char *type);
 /* Sorted array of every operation name; new reference (NULL on failure). */
 json_t		*api_model_ops(void);
 /* Number of distinct patterns the model compiled; -errno if it failed. */

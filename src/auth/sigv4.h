@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#define SIGV4_NHDR_MAX		512		/* headers per request, signed or verified */
 #define SIGV4_ALGO		"AWS4-HMAC-SHA256"
 #define SIGV4_UNSIGNED_PAYLOAD	"UNSIGNED-PAYLOAD"
 #define SIGV4_SKEW_DEFAULT	300	/* seconds, AWS's "5 min." */
@@ -140,20 +141,6 @@ int	 sigv4_sign(const struct sigv4_req *rq, const struct sigv4_key *key,
 	    struct sigv4_signed *out);
 
 /*
- * libcurl convenience: sign "method url" with body and the extra headers
- * ("Name: value", NULL-terminated list, may be NULL). Returns a new list
- * with every header to set -- Host, the extra headers, X-Amz-Date,
- * X-Amz-Content-Sha256 (s3), X-Amz-Security-Token (with a token) and
- * Authorization -- for CURLOPT_HTTPHEADER; free with curl_slist_free_all.
- * NULL on a bad URL/arguments or out of memory.
- */
-struct curl_slist;
-struct curl_slist *sigv4_curl_headers(const char *method, const char *url,
-	    const char *const *extra_headers, const void *body, size_t len,
-	    const struct sigv4_key *key, const char *region,
-	    const char *service, time_t now);
-
-/*
  * The stages, exposed for tests and debugging. signed_headers is the
  * ';'-separated list of lowercase names to include. *out is a new
  * NUL-terminated string (free()). Return 0 or -errno.
@@ -173,5 +160,8 @@ const char	*sigv4_status_code(enum sigv4_status st);
 const char	*sigv4_status_name(enum sigv4_status st);
 /* Format t as YYYYMMDDTHHMMSSZ (UTC); out holds 17 bytes. */
 void		 sigv4_format_date(time_t t, char out[17]);
+
+/* The libcurl convenience, sigv4_curl_headers(): sigv4_curl.h. */
+#include "auth/sigv4_curl.h"
 
 #endif

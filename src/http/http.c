@@ -7,8 +7,12 @@
  * drained), then once more with *upload_data_size == 0: we answer. The
  * request is freed in one place, http_completed().
  *
- * API requests go through, in order: target header -> SigV4 -> JSON parse
- * -> model validation -> handler. Every response carries x-amzn-RequestId.
+ * Connections: the front door (http_door.c) accepts each one and checks
+ * its first head before handing it to libmicrohttpd; http_guard.c bounds
+ * the wait for later heads. API requests then go through, in order: SigV4
+ * -> the operation (X-Amz-Target on POST /, or an fsx-local operation's
+ * own path) -> JSON parse -> api_validate() -> api_call() -> handler.
+ * Every response carries x-amzn-RequestId.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,30 +27,30 @@
 
 #include "api.h"
 #include "api_ctx.h"
-#include "api_fs.h"
+#include "api_fs_desc.h"
 #include "auth/creds.h"
 #include "auth/sigv4.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/http.h"
+#include "http/http_door.h"
 #include "http/http_guard.h"
 #include "http/metrics.h"
 
 #define TARGET_PREFIX	"AWSSimbaAPIService_v20180301."
-#define HTTP_MAX_HDRS	512	/* the verifier's own limit */
 #define HTTP_STACK_HDRS	32
 #define HTTP_BACKLOG	4096
 /*
- * Request head limits. libmicrohttpd refuses a head that does not fit in
- * the connection's memory pool with its own HTML page, so the pool is
- * made larger than our limits and fsxd refuses with AWS's JSON shape.
- * A head larger than the pool (or a malformed request line, a bad
- * Content-Length, broken chunk framing) is still refused by
- * libmicrohttpd 0.9.75 itself, which has no hook to shape that answer.
+ * Request head limits (http_door.h). libmicrohttpd refuses a head that
+ * does not fit in the connection's memory pool with its own HTML page:
+ * the door checks a connection's first head before libmicrohttpd sees
+ * it, and for later heads on a kept-alive connection the pool is made
+ * larger than the limits so that http_head_check() answers first.
+ * libmicrohttpd 0.9.75 still answers broken chunk framing, a malformed
+ * request line, and a kept-alive connection's bad Content-Length or
+ * head larger than the pool itself: it has no hook to shape that answer.
  */
 #define HTTP_POOL	(256u * 1024)	/* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
-#define HTTP_HEAD_MAX	(64u * 1024)	/* request line + headers */
-#define HTTP_URL_MAX	(16u * 1024)	/* path, query excluded */
 /* fsx-mount's signed look-up of a file system's MDS (ops.def, API_LOCAL) */
 #define HTTP_MOUNT_INFO_PATH	"/fsx-local/mount-info"
 #define HTTP_MOUNT_INFO_OP	"FsxLocalMountInfo"
@@ -55,6 +59,8 @@
 struct http_srv {
 	struct MHD_Daemon	*mhd;
 	struct http_guard	*guard;
+	struct http_door	*door;
+	int			 lfd;
 	const struct fsxd_conf	*conf;
 	int			 port;
 };
@@ -73,7 +79,7 @@ struct http_req {
 
 /*
  * The request's headers for the verifier: on the stack for the usual
- * handful, on the heap past that, up to HTTP_MAX_HDRS.
+ * handful, on the heap past that, up to SIGV4_NHDR_MAX.
  */
 struct hdr_list {
 	struct sigv4_hdr	*h;
@@ -126,7 +132,7 @@ hdr_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 	if (l->n == l->cap) {
 		struct sigv4_hdr *nh;
 
-		if (l->cap >= HTTP_MAX_HDRS) {
+		if (l->cap >= SIGV4_NHDR_MAX) {
 			l->overflow = 1;
 			return MHD_NO;
 		}
@@ -389,8 +395,10 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	struct api_error err = { 0 };
 	struct sigv4_result res;
 	struct api_ctx cx;
+	struct api_reply reply;
 	const struct api_op *op;
-	json_t *in, *out;
+	json_t *in;
+	int rc;
 
 	if (http_auth(c, rq, "POST", url, conf, &res, &err) < 0)
 		return http_reply_err(c, rq, &err);
@@ -413,19 +421,13 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	cx.region = res.region;
 	cx.partition = fs_desc_partition(res.region);
 	cx.request_id = rq->rid;
-	cx.op = op->name;
-	cx.opdef = op;
-	out = op->handler(&cx, in, &err);
+	rc = api_call(op, &cx, in, &reply, &err);
 	json_decref(in);
-	if (out == NULL) {
-		free(cx.out_text);
+	if (rc < 0)
 		return http_reply_err(c, rq, &err);
-	}
-	if (cx.out_text != NULL) {
-		json_decref(out);
-		return http_reply(c, rq, 200, CT_JSON, cx.out_text, NULL);
-	}
-	return http_reply_json(c, rq, 200, out, NULL);
+	if (reply.kind == API_REPLY_TEXT)
+		return http_reply(c, rq, 200, CT_JSON, reply.text, NULL);
+	return http_reply_json(c, rq, 200, reply.json, NULL);
 }
 
 static enum MHD_Result
@@ -451,17 +453,17 @@ http_head_check(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	char msg[128];
 
 	*answered = 1;
-	if (strlen(url) > HTTP_URL_MAX) {
+	if (strlen(url) > HTTP_DOOR_URL_MAX) {
 		rq->close = 1;
 		snprintf(msg, sizeof(msg), "Request URI exceeds the limit of"
-		    " %u bytes.", HTTP_URL_MAX);
+		    " %u bytes.", HTTP_DOOR_URL_MAX);
 		return http_fail(c, rq, API_E_URI_TOO_LONG, msg);
 	}
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-	if (ci != NULL && ci->header_size > HTTP_HEAD_MAX) {
+	if (ci != NULL && ci->header_size > HTTP_DOOR_HEAD_MAX) {
 		rq->close = 1;
 		snprintf(msg, sizeof(msg), "Request headers exceed the limit of"
-		    " %u bytes.", HTTP_HEAD_MAX);
+		    " %u bytes.", HTTP_DOOR_HEAD_MAX);
 		return http_fail(c, rq, API_E_HEADERS_TOO_LARGE, msg);
 	}
 	*answered = 0;
@@ -570,6 +572,44 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /*
+ * The door's refusal (http_door.h): the whole response in AWS's error
+ * shape, written at once to a fresh socket, then closed by the door.
+ */
+static void
+http_door_reject(int fd, enum api_err code, const char *text)
+{
+	struct api_error err = { 0 };
+	char rid[40], head[512];
+	char *body;
+	int status = api_err_status(code), n;
+	json_t *o;
+
+	http_request_id(rid);
+	api_fail(&err, code, "%s", text);
+	o = api_error_body(&err);
+	api_error_clear(&err);
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
+		return;
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: " CT_JSON "\r\n"
+	    "x-amzn-RequestId: %s\r\n"
+	    "x-amzn-ErrorType: %s\r\n"
+	    "Content-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n", status,
+	    MHD_get_reason_phrase_for((unsigned)status), rid,
+	    api_err_type(code), strlen(body));
+	if (n > 0 && (size_t)n < sizeof(head) &&
+	    send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_MORE) == n)
+		(void)send(fd, body, strlen(body), MSG_NOSIGNAL);
+	free(body);
+	metrics_request(-1, status, 0);
+	log_info("access rid=%s account=- op=- status=%d latency_ms=0 (door)",
+	    rid, status);
+}
+
+/*
  * The listening socket, made here rather than by libmicrohttpd so that a
  * failure is reported with its errno. SO_REUSEADDR only (a restart may
  * rebind over TIME_WAIT); never SO_REUSEPORT, with which a second fsxd on
@@ -607,7 +647,8 @@ struct http_srv *
 http_start(const struct fsxd_conf *conf, int *err)
 {
 	struct http_srv *s = xcalloc(1, sizeof(*s));
-	const union MHD_DaemonInfo *di;
+	struct sockaddr_in sa;
+	socklen_t salen = sizeof(sa);
 	unsigned idle = conf->conn_timeout > 0 ? (unsigned)conf->conn_timeout : 60;
 	unsigned limit = http_guard_limit();
 	int fd;
@@ -626,12 +667,13 @@ http_start(const struct fsxd_conf *conf, int *err)
 		free(s);
 		return NULL;
 	}
+	s->lfd = fd;
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+	    MHD_USE_ITC, 0, NULL, NULL,
 	    http_access, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)conf->threads,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
 	    MHD_OPTION_NOTIFY_CONNECTION, http_guard_notify, s->guard,
@@ -639,15 +681,22 @@ http_start(const struct fsxd_conf *conf, int *err)
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
 	    MHD_OPTION_END);
-	/* libmicrohttpd owns fd now: it closes it on stop and on failure. */
-	if (s->mhd == NULL) {
+	if (s->mhd != NULL)
+		s->door = http_door_new(fd, s->mhd, limit, idle,
+		    http_door_reject);
+	if (s->door == NULL) {
+		if (s->mhd != NULL)
+			MHD_stop_daemon(s->mhd);
 		http_guard_free(s->guard);
+		close(fd);
 		*err = -ENOMEM;
 		free(s);
 		return NULL;
 	}
-	di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	s->port = di ? di->port : conf->port;
+	if (getsockname(fd, (struct sockaddr *)&sa, &salen) == 0)
+		s->port = ntohs(sa.sin_port);
+	else
+		s->port = conf->port;
 	return s;
 }
 
@@ -662,7 +711,9 @@ http_stop(struct http_srv *s)
 {
 	if (s == NULL)
 		return;
+	http_door_free(s->door);		/* no new connections */
 	MHD_stop_daemon(s->mhd);
 	http_guard_free(s->guard);
+	close(s->lfd);
 	free(s);
 }

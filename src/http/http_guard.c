@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "http/http_guard.h"
+#include "http/http_list.h"
 
 #define HTTP_GUARD_CONN_MAX	16384u	/* connections, at most */
 #define HTTP_GUARD_FD_RESERVE	1024u	/* files kept for everything else */
@@ -29,8 +30,8 @@
 #define HTTP_GUARD_EVICT_BATCH	64	/* per new connection */
 
 struct http_guard_conn {
+	struct http_link	 link;		/* first: the waiting list */
 	struct http_guard	*g;
-	struct http_guard_conn	*prev, *next;	/* waiting list */
 	int			 fd;
 	int			 waiting;
 	int			 shut;
@@ -46,7 +47,7 @@ struct http_guard {
 	unsigned		 limit, high;
 	uint64_t		 idle_ns;
 	unsigned		 open, pending;
-	struct http_guard_conn	*head, *tail;
+	struct http_list	 waiting;	/* in order of `since` */
 };
 
 unsigned
@@ -83,15 +84,7 @@ http_guard_unlink(struct http_guard *g, struct http_guard_conn *k)
 {
 	if (!k->waiting)
 		return;
-	if (k->prev != NULL)
-		k->prev->next = k->next;
-	else
-		g->head = k->next;
-	if (k->next != NULL)
-		k->next->prev = k->prev;
-	else
-		g->tail = k->prev;
-	k->prev = k->next = NULL;
+	http_list_remove(&g->waiting, &k->link);
 	k->waiting = 0;
 }
 
@@ -103,13 +96,7 @@ http_guard_wait(struct http_guard *g, struct http_guard_conn *k,
 	http_guard_unlink(g, k);
 	k->since = now_mono_ns();
 	k->deadline = k->since + allow_ns + HTTP_GUARD_HEADER_SEC * 1000000000ull;
-	k->prev = g->tail;
-	k->next = NULL;
-	if (g->tail != NULL)
-		g->tail->next = k;
-	else
-		g->head = k;
-	g->tail = k;
+	http_list_append(&g->waiting, &k->link);
 	k->waiting = 1;
 }
 
@@ -132,9 +119,15 @@ http_guard_evict(struct http_guard *g)
 	uint64_t old = now_mono_ns() - HTTP_GUARD_EVICT_MIN_MS * 1000000ull;
 	int n = 0;
 
-	while (g->open - g->pending >= g->high && g->head != NULL &&
-	    g->head->since <= old && n++ < HTTP_GUARD_EVICT_BATCH)
-		http_guard_shut_one(g, g->head);
+	struct http_guard_conn *k;
+
+	for (;;) {
+		k = (struct http_guard_conn *)g->waiting.head;
+		if (k == NULL || g->open - g->pending < g->high ||
+		    k->since > old || n++ >= HTTP_GUARD_EVICT_BATCH)
+			break;
+		http_guard_shut_one(g, k);
+	}
 }
 
 static void *
@@ -148,8 +141,9 @@ http_guard_sweep(void *arg)
 		uint64_t now = now_mono_ns();
 		struct http_guard_conn *k, *next;
 
-		for (k = g->head; k != NULL; k = next) {
-			next = k->next;
+		for (k = (struct http_guard_conn *)g->waiting.head; k != NULL;
+		    k = next) {
+			next = (struct http_guard_conn *)k->link.next;
 			if (k->deadline <= now)
 				http_guard_shut_one(g, k);
 		}
@@ -200,7 +194,9 @@ http_guard_free(struct http_guard *g)
 	pthread_cond_signal(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	pthread_join(g->sweeper, NULL);
-	while ((k = g->head) != NULL) {		/* none after MHD_stop_daemon */
+	/* none after MHD_stop_daemon */
+	while (g->waiting.head != NULL) {
+		k = (struct http_guard_conn *)g->waiting.head;
 		http_guard_unlink(g, k);
 		free(k);
 	}

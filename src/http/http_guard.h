@@ -1,8 +1,10 @@
 /*
  * fsxd's defence against clients that hold connections without finishing
- * a request (slow headers, "slowloris"). libmicrohttpd only knows an idle
- * timeout, which a client defeats by sending one byte now and then; the
- * guard adds:
+ * a request (slow headers, "slowloris") once libmicrohttpd has them: the
+ * front door (http_door.h) bounds the wait for a connection's first head,
+ * the guard the wait for the next head of a kept-alive one.
+ * libmicrohttpd only knows an idle timeout, which a client defeats by
+ * sending one byte now and then; the guard adds:
  *
  *   1. a total header deadline: a connection whose request headers are not
  *      complete HTTP_GUARD_HEADER_SEC seconds after it was accepted (or,

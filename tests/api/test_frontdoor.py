@@ -142,9 +142,10 @@ class SlowHeaders(unittest.TestCase):
 
 class OversizedHeads(unittest.TestCase):
     """frontdoor-3.*: heads past fsxd's limits (64 KiB of headers, a 16 KiB
-    path) are refused in AWS's JSON shape. libmicrohttpd 0.9.75 still
-    answers with its own page for heads past its 256 KiB pool, a bad
-    Content-Length and broken framing (no hook exists to shape those)."""
+    request target, any size) and a bad Content-Length are refused in
+    AWS's JSON shape, by the front door before libmicrohttpd sees them.
+    libmicrohttpd 0.9.75 still answers broken chunk framing and a bad
+    request line with its own page (no hook exists to shape those)."""
 
     @classmethod
     def setUpClass(cls):
@@ -185,4 +186,35 @@ class OversizedHeads(unittest.TestCase):
             with self.subTest(n=len(path)):
                 r = self.exchange(build(b'POST', path, json_headers(), b'{}'))
                 self.check_json_err(r, 414, 'RequestURITooLong')
+        self.assertEqual(self.d.client().describe_file_systems()['FileSystems'], [])
+
+    def test_megabyte_header_is_json_431(self):
+        """frontdoor-3.3: past libmicrohttpd's own pool, too."""
+        from tests.api.test_hostile import build, json_headers
+        r = self.exchange(build(b'POST', b'/', json_headers() + [
+            (b'Authorization', b'AWS4-HMAC-SHA256 Credential=' + b'a' * (1 << 20))], b'{}'))
+        self.check_json_err(r, 431, 'RequestHeaderFieldsTooLarge')
+        r = self.exchange(build(b'POST', b'/' + b'c' * (1 << 20), json_headers(), b'{}'))
+        self.check_json_err(r, 414, 'RequestURITooLong')
+
+    def test_bad_content_length_is_json(self):
+        """frontdoor-3.4: Content-Length that libmicrohttpd would refuse."""
+        from tests.api.test_hostile import build, json_headers
+        for cl, status, code in ((b'-1', 400, 'SerializationException'),
+                                 (b'abc', 400, 'SerializationException'),
+                                 (b'1e3', 400, 'SerializationException'),
+                                 (b'2, 2', 400, 'SerializationException'),
+                                 (b'0x2', 400, 'SerializationException'),
+                                 (b'', 400, 'SerializationException'),
+                                 (b'99999999999999999999999', 413, 'RequestEntityTooLarge'),
+                                 (b'18446744073709551616', 413, 'RequestEntityTooLarge')):
+            with self.subTest(cl=cl):
+                data = build(b'POST', b'/', json_headers() + [(b'Content-Length', cl)],
+                             b'{}', content_length=False)
+                self.check_json_err(self.exchange(data), status, code)
+        # two that disagree
+        data = build(b'POST', b'/', json_headers() + [(b'Content-Length', b'2'),
+                                                      (b'Content-Length', b'3')],
+                     b'{}', content_length=False)
+        self.check_json_err(self.exchange(data), 400, 'SerializationException')
         self.assertEqual(self.d.client().describe_file_systems()['FileSystems'], [])

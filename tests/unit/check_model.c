@@ -84,6 +84,12 @@ START_TEST(t_load)
 	ck_assert_int_eq(api_model_has_op("CreateFileSystem"), 1);
 	ck_assert_int_eq(api_model_has_op("TagResource"), 1);
 	ck_assert_int_eq(api_model_has_op("FsxLocalMountInfo"), 1);
+	ck_assert_int_eq(api_model_op_declares("CreateFileCache", "BadRequest"), 1);
+	ck_assert_int_eq(api_model_op_declares("CreateFileCache",
+	    "UnsupportedOperation"), 0);
+	ck_assert_int_eq(api_model_op_declares("FsxLocalMountInfo",
+	    "FileSystemNotFound"), 1);
+	ck_assert_int_eq(api_model_op_declares("DescribeUnicorns", "BadRequest"), 0);
 	ck_assert_int_eq(api_model_has_op("CreateBucket"), 0);
 	ck_assert_int_eq(api_model_has_op(NULL), 0);
 	ck_assert_str_eq(api_model_token_member("CreateFileSystem"),
