@@ -794,10 +794,6 @@ api_fs_mount_info(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	json_t *d = NULL, *out = NULL;
 	int port;
 
-	if (fs_id == NULL)
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "1 validation error detected: Value null at 'fileSystemId'"
-		    " failed to satisfy constraint: Member must not be null");
 	if (db_fs_get(fs_id, cx->account, cx->region, &row) < 0)
 		return api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
 		    "File system '%s' does not exist.", fs_id);

@@ -150,9 +150,9 @@ tags_tx(void *arg)
 			    "Value", v ? v : ""));
 	}
 	if (tags_user_count(tags) > (size_t)t->cx->conf->q_tags) {
-		api_fail(t->err, API_E_SERVICE_LIMIT_EXCEEDED,
+		/* BadRequest: the only limit error TagResource's model declares */
+		api_fail(t->err, API_E_BAD_REQUEST,
 		    "A resource can have at most %ld tags.", t->cx->conf->q_tags);
-		api_error_set(t->err, "Limit", json_string("TOTAL_USER_TAGS"));
 		goto out;
 	}
 store:
