@@ -907,7 +907,7 @@ fs_apply_tx(void *arg)
 	}
 	if (lc == FS_DELETING)
 		to = FS_DELETING;
-	fs_desc_set_lifecycle(d, fs_lifecycle_name(to),
+	fs_desc_set_lifecycle(d, to,
 	    r->event == PROV_CREATE_FAILED ? r->message : NULL);
 	rc = api_fs_store(r->fs_id, d, to);
 	json_decref(d);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "api.h"
+#include "core/kinds.h"
 
 struct fs_desc_ctx {
 	const char	*account;	/* 12 digits */
@@ -116,7 +117,7 @@ json_t	*fs_desc_action_pending_target(const json_t *desc, const char *type);
  * FailureDetails.Message (message, at most 256 chars; a generic text when
  * NULL).
  */
-void	 fs_desc_set_lifecycle(json_t *desc, const char *lifecycle,
+void	 fs_desc_set_lifecycle(json_t *desc, enum fs_lifecycle lc,
 	    const char *message);
 
 /*

@@ -1306,21 +1306,21 @@ START_TEST(fs_desc_lifecycle_moves)
 	json_t *d = create_ok(S2 ",\"ImportPath\":\"s3://my-bucket\"}}");
 	char longmsg[400];
 
-	fs_desc_set_lifecycle(d, "AVAILABLE", NULL);
+	fs_desc_set_lifecycle(d, FS_AVAILABLE, NULL);
 	ck_assert_str_eq(S(d, "Lifecycle"), "AVAILABLE");
 	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "Lifecycle"), "AVAILABLE");
-	fs_desc_set_lifecycle(d, "DELETING", NULL);
+	fs_desc_set_lifecycle(d, FS_DELETING, NULL);
 	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "Lifecycle"), "DELETING");
 	json_decref(d);
 	d = create_ok(P2 "}}");
 	memset(longmsg, 'x', sizeof(longmsg) - 1);
 	longmsg[sizeof(longmsg) - 1] = '\0';
-	fs_desc_set_lifecycle(d, "FAILED", longmsg);
+	fs_desc_set_lifecycle(d, FS_FAILED, longmsg);
 	ck_assert_str_eq(S(d, "Lifecycle"), "FAILED");
 	ck_assert_int_eq(strlen(S(d, "FailureDetails.Message")), 256);
-	fs_desc_set_lifecycle(d, "AVAILABLE", NULL);
+	fs_desc_set_lifecycle(d, FS_AVAILABLE, NULL);
 	ck_assert_ptr_null(G(d, "FailureDetails"));
 	ck_assert_ptr_null(G(d, LCP "DataRepositoryConfiguration"));
 	json_decref(d);
@@ -1430,7 +1430,7 @@ try_update_cur(const json_t *cur)
 	fs_desc_action_progress(c2, "STORAGE_OPTIMIZATION", 5);
 	fs_desc_action_fail(c2, "FILE_SYSTEM_UPDATE", "x");
 	fs_desc_apply_capacity(c2, 2400);
-	fs_desc_set_lifecycle(c2, "AVAILABLE", NULL);
+	fs_desc_set_lifecycle(c2, FS_AVAILABLE, NULL);
 	fs_desc_action_add(c2, "FILE_SYSTEM_UPDATE", "PENDING", NULL, NOW);
 	fs_desc_action_remove(c2, "FILE_SYSTEM_UPDATE");
 	json_decref(c2);
