@@ -351,6 +351,25 @@ fs_desc_ost_count(const json_t *desc)
 	return (int)n;
 }
 
+/* MetadataConfiguration Mode AUTOMATIC: not on INTELLIGENT_TIERING, and
+ * no Iops of its own. 0 or -1 with err set. */
+int
+fd_meta_auto_check(int it, int has_iops, struct api_error *err)
+{
+	if (it) {
+		api_fail(err, API_E_BAD_REQUEST, "MetadataConfiguration Mode"
+		    " AUTOMATIC is not supported with INTELLIGENT_TIERING"
+		    " storage; use USER_PROVISIONED");
+		return -1;
+	}
+	if (has_iops) {
+		api_fail(err, API_E_BAD_REQUEST, "Iops cannot be specified"
+		    " when MetadataConfiguration Mode is AUTOMATIC");
+		return -1;
+	}
+	return 0;
+}
+
 /* --- formats ------------------------------------------------------------ */
 
 /* A decimal number of 1..10 digits at *sp, <= max; advances *sp. */

@@ -244,19 +244,8 @@ fd_create_meta(struct fd_create *c, long long *iops, const char **mode,
 	fd_str(c->meta, "Mode", mode);
 	has_iops = fd_int(c->meta, "Iops", &req);
 	if (fd_eq(*mode, "AUTOMATIC")) {
-		if (it) {
-			api_fail(err, API_E_BAD_REQUEST,
-			    "MetadataConfiguration Mode AUTOMATIC is not "
-			    "supported with INTELLIGENT_TIERING storage; use "
-			    "USER_PROVISIONED");
+		if (fd_meta_auto_check(it, has_iops, err) < 0)
 			return -1;
-		}
-		if (has_iops) {
-			api_fail(err, API_E_BAD_REQUEST, "Iops cannot be "
-			    "specified when MetadataConfiguration Mode is "
-			    "AUTOMATIC");
-			return -1;
-		}
 		*iops = fs_desc_auto_iops(c->cap);
 	} else {		/* USER_PROVISIONED */
 		if (!has_iops)

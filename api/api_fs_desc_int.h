@@ -64,6 +64,7 @@ json_t	*fd_cache_conf(const json_t *c, long long tc, struct api_error *err);
 void	fd_default_weekly(const char *fs_id, char *buf, size_t n);
 void	fd_default_daily(const char *fs_id, char *buf, size_t n);
 int	fd_action_finished(const json_t *a);
+int	fd_meta_auto_check(int it, int has_iops, struct api_error *err);
 
 #endif
 

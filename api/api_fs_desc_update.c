@@ -379,19 +379,8 @@ fd_update_meta(struct fd_update *u, struct api_error *err)
 	if (mode == NULL)
 		mode = cur_mode;
 	if (fd_eq(mode, "AUTOMATIC")) {
-		if (it) {
-			api_fail(err, API_E_BAD_REQUEST,
-			    "MetadataConfiguration Mode AUTOMATIC is not "
-			    "supported with INTELLIGENT_TIERING storage; use "
-			    "USER_PROVISIONED");
+		if (fd_meta_auto_check(it, has_iops, err) < 0)
 			return -1;
-		}
-		if (has_iops) {
-			api_fail(err, API_E_BAD_REQUEST, "Iops cannot be "
-			    "specified when MetadataConfiguration Mode is "
-			    "AUTOMATIC");
-			return -1;
-		}
 		autov = fs_desc_auto_iops(u->cap);
 		if (cur_iops > autov) {
 			api_fail(err, API_E_BAD_REQUEST, "Unable to switch to "
