@@ -25,6 +25,7 @@
 #include <openssl/sha.h>
 
 #include "auth/sigv4.h"
+#include "core/buf.h"
 #include "core/util.h"
 
 #define SIGV4_CANON_MAX		(1024 * 1024)	/* canonical request */
@@ -36,53 +37,27 @@ static const char sigv4_empty_sha[] =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /*
- * A growable string with a ceiling. Errors are sticky: after one, every
- * append is a no-op and sb_finish() reports it.
+ * A string with a ceiling over the one buffer type (core/buf.h). Errors
+ * are sticky: after one, every append is a no-op and sb_finish() reports
+ * it.
  */
 struct sb {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	size_t	 max;
-	int	 err;
+	struct buf	b;
+	int		err;
 };
 
 static void
 sb_init(struct sb *b, size_t max)
 {
-	b->p = NULL;
-	b->len = 0;
-	b->cap = 0;
-	b->max = max;
+	buf_init_max(&b->b, 256, max);
 	b->err = 0;
 }
 
 static void
 sb_putn(struct sb *b, const char *s, size_t n)
 {
-	size_t ncap;
-
-	if (b->err)
-		return;
-	if (n > b->max || b->len + n > b->max) {
-		b->err = -E2BIG;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 1024;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		b->p = realloc(b->p, ncap);
-		if (b->p == NULL) {
-			b->err = -ENOMEM;
-			b->len = b->cap = 0;
-			return;
-		}
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (b->err == 0 && buf_append(&b->b, s, n) < 0)
+		b->err = -E2BIG;	/* buf_append freed it */
 }
 
 static void
@@ -101,19 +76,9 @@ sb_putc(struct sb *b, char c)
 static int
 sb_finish(struct sb *b, char **out)
 {
-	if (b->err) {
-		free(b->p);
-		b->p = NULL;
+	if (b->err)
 		return b->err;
-	}
-	if (b->p == NULL) {
-		b->p = malloc(1);
-		if (b->p == NULL)
-			return -ENOMEM;
-		b->p[0] = '\0';
-	}
-	*out = b->p;
-	b->p = NULL;
+	*out = buf_take(&b->b);
 	return 0;
 }
 
@@ -157,18 +122,6 @@ uri_encode(struct sb *b, const char *s, size_t n, int keep_slash)
 	}
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decode s[0..n) into out (room for n bytes); a '%' not followed
  * by two hex digits stays literal. Returns the decoded length.
@@ -180,10 +133,10 @@ pct_decode(const char *s, size_t n, char *out)
 
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n &&
-		    hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval((unsigned char)s[i + 1]) << 4 |
-			    hexval((unsigned char)s[i + 2]));
+		    hex_val(s[i + 1]) >= 0 &&
+		    hex_val(s[i + 2]) >= 0) {
+			out[o++] = (char)(hex_val(s[i + 1]) << 4 |
+			    hex_val(s[i + 2]));
 			i += 2;
 			continue;
 		}
@@ -531,7 +484,7 @@ sigv4_canonical_request(const struct sigv4_req *rq,
 	sb_putc(&b, '\n');
 	rc = canon_query(&b, rq->query);
 	if (rc < 0) {
-		free(b.p);
+		buf_fini(&b.b);
 		return rc;
 	}
 	sb_putc(&b, '\n');
@@ -1076,7 +1029,7 @@ is_hex64(const char *s)
 	if (strlen(s) != 64)
 		return 0;
 	for (; *s; s++)
-		if (hexval((unsigned char)*s) < 0)
+		if (hex_val(*s) < 0)
 			return 0;
 	return 1;
 }

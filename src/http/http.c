@@ -30,6 +30,7 @@
 #include "api_fs_desc.h"
 #include "auth/creds.h"
 #include "auth/sigv4.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/http.h"
@@ -68,8 +69,7 @@ struct http_srv {
 struct http_req {
 	char		 rid[40];
 	uint64_t	 t0;
-	char		*body;
-	size_t		 len, cap;
+	struct buf	 body;			/* p NULL until the first byte */
 	int		 too_big;
 	int		 close;			/* answer with Connection: close */
 	int		 op_idx;		/* index in api_ops, -1 if none */
@@ -163,42 +163,18 @@ http_unescape_none(void *cls, struct MHD_Connection *c, char *s)
 }
 
 /* The raw query string back from libmicrohttpd's (undecoded) arguments. */
-struct query_buf {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static void
-query_put(struct query_buf *q, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (q->len + n + 1 > q->cap) {
-		size_t cap = q->cap ? q->cap : 256;
-
-		while (cap < q->len + n + 1)
-			cap *= 2;
-		q->p = realloc(q->p, cap);
-		if (q->p == NULL)
-			fatal("out of memory");
-		q->cap = cap;
-	}
-	memcpy(q->p + q->len, s, n + 1);
-	q->len += n;
-}
-
 static enum MHD_Result
 query_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 {
-	struct query_buf *q = cls;
+	struct buf *q = cls;
 
 	(void)kind;
 	if (q->len > 0)
-		query_put(q, "&");
-	query_put(q, k);
+		buf_adds(q, "&");
+	buf_adds(q, k);
 	if (v != NULL) {
-		query_put(q, "=");
-		query_put(q, v);
+		buf_adds(q, "=");
+		buf_adds(q, v);
 	}
 	return MHD_YES;
 }
@@ -277,7 +253,7 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
     struct api_error *err)
 {
 	struct hdr_list hl;
-	struct query_buf q = { NULL, 0, 0 };
+	struct buf q;
 	struct sigv4_req sr;
 
 	hl.h = hl.stack;
@@ -294,16 +270,17 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
 	memset(&sr, 0, sizeof(sr));
 	sr.method = method;
 	sr.path = url;
+	buf_init(&q, 256);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_collect, &q);
-	sr.query = q.p != NULL ? q.p : "";
+	sr.query = q.p;
 	sr.nhdr = hl.n;
 	sr.hdr = hl.h;
-	sr.payload = rq->body ? rq->body : "";
-	sr.payload_len = rq->len;
+	sr.payload = rq->body.p ? rq->body.p : "";
+	sr.payload_len = rq->body.len;
 	sigv4_verify(&sr, time(NULL), conf->skew_sec, creds_lookup, NULL, res);
 	if (hl.h != hl.stack)
 		free(hl.h);
-	free(q.p);
+	buf_fini(&q);
 	switch (res->status) {
 	case SIGV4_OK:
 		if (strcmp(res->service, "fsx") != 0) {
@@ -337,9 +314,9 @@ http_parse_body(struct http_req *rq, struct api_error *err)
 	json_error_t je;
 	json_t *in;
 
-	if (rq->len == 0)
+	if (rq->body.len == 0)
 		return json_object();
-	in = json_loadb(rq->body, rq->len, JSON_REJECT_DUPLICATES, &je);
+	in = json_loadb(rq->body.p, rq->body.len, JSON_REJECT_DUPLICATES, &je);
 	if (in == NULL) {
 		api_fail(err, API_E_SERIALIZATION,
 		    "Unable to parse request body as JSON: %s", je.text);
@@ -508,23 +485,12 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		size_t n = *upload_size;
 
 		*upload_size = 0;
-		if (rq->too_big || rq->len + n > s->conf->body_max) {
-			rq->too_big = 1;
+		if (rq->too_big)
 			return MHD_YES;
-		}
-		if (rq->len + n + 1 > rq->cap) {
-			size_t cap = rq->cap ? rq->cap : 4096;
-
-			while (cap < rq->len + n + 1)
-				cap *= 2;
-			rq->body = realloc(rq->body, cap);
-			if (rq->body == NULL)
-				fatal("out of memory");
-			rq->cap = cap;
-		}
-		memcpy(rq->body + rq->len, upload, n);
-		rq->len += n;
-		rq->body[rq->len] = '\0';
+		if (rq->body.p == NULL)
+			buf_init_max(&rq->body, 4096, s->conf->body_max);
+		if (buf_append(&rq->body, upload, n) < 0)
+			rq->too_big = 1;	/* past body_max; buffer freed */
 		return MHD_YES;
 	}
 
@@ -555,7 +521,7 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	http_guard_request_done(c);
 	if (rq == NULL)
 		return;
-	free(rq->body);
+	buf_fini(&rq->body);
 	free(rq);
 	*con_cls = NULL;
 }

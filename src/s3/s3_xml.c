@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/util.h"
 #include "s3/s3.h"
 
 /* Position of needle in [doc+from, doc+len), or -1. */
@@ -132,15 +133,6 @@ s3_xml_text(const char *doc, size_t len, size_t *pos, const char *tag,
 	return xml_unescape(doc + s, doc + e, out, cap);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 int
 s3_url_decode(char *s)
 {
@@ -148,9 +140,9 @@ s3_url_decode(char *s)
 
 	for (; *s; s++) {
 		if (*s == '%') {
-			int hi = hexval((unsigned char)s[1]), lo;
+			int hi = hex_val(s[1]), lo;
 
-			if (hi < 0 || (lo = hexval((unsigned char)s[2])) < 0)
+			if (hi < 0 || (lo = hex_val(s[2])) < 0)
 				return -EBADMSG;
 			if (hi == 0 && lo == 0)
 				return -EBADMSG;	/* no NUL inside a key */
