@@ -82,7 +82,9 @@ api_fs_store(const char *fs_id, const json_t *doc, int lifecycle)
 	char *text;
 	int rc;
 
+	/* the lifecycle is a column and tags are rows (db.h) */
 	json_object_del(copy, "Lifecycle");
+	json_object_del(copy, "Tags");
 	text = json_dumps(copy, JSON_COMPACT | JSON_REAL_PRECISION(17));
 	json_decref(copy);
 	if (text == NULL)
@@ -224,35 +226,6 @@ fs_quota_check(const struct api_ctx *cx, const char *deployment,
 	return 0;
 }
 
-/* Tag rules beyond the model: the aws: prefix is reserved; keys unique. */
-int
-api_tags_check(const json_t *tags, struct api_error *err)
-{
-	size_t i, j;
-	json_t *t;
-
-	json_array_foreach(tags, i, t) {
-		const char *k = json_string_value(json_object_get(t, "Key"));
-
-		if (k != NULL && strncasecmp(k, "aws:", 4) == 0) {
-			api_fail(err, API_E_BAD_REQUEST,
-			    "Tag keys starting with 'aws:' are reserved for AWS use.");
-			return -1;
-		}
-		for (j = 0; j < i; j++) {
-			const char *k2 = json_string_value(json_object_get(
-			    json_array_get(tags, j), "Key"));
-
-			if (k && k2 && strcmp(k, k2) == 0) {
-				api_fail(err, API_E_BAD_REQUEST,
-				    "Duplicate tag key '%s' in the request.", k);
-				return -1;
-			}
-		}
-	}
-	return 0;
-}
-
 static void
 fs_new_id(char *out, size_t n)
 {
@@ -338,9 +311,13 @@ fs_create_tx(void *arg)
 	rand_bytes(key, sizeof(key));
 	hex_encode(key, sizeof(key), row.secret);
 	explicit_bzero(key, sizeof(key));
+	snprintf(row.arn, sizeof(row.arn), "%s", json_string_value(
+	    json_object_get(t->desc, "ResourceARN")));
 	rc = db_fs_insert(&row);
 	if (rc == 0)
 		rc = api_fs_store(row.id, t->desc, -1);
+	if (rc == 0)
+		rc = api_tags_put(row.arn, json_object_get(t->in, "Tags"));
 	if (rc == 0)
 		rc = api_token_record(cx, t->in, row.id);
 	if (rc == 0)

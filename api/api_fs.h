@@ -38,6 +38,8 @@ int	 api_fs_apply(const struct prov_result *r);
 
 /* Tag rules beyond the model (reserved aws: prefix, unique keys). */
 int	 api_tags_check(const json_t *tags, struct api_error *err);
+/* Store a request's Tags list ([{Key, Value}], may be NULL) on arn. */
+int	 api_tags_put(const char *arn, const json_t *tags);
 
 json_t	*api_fs_mount_info(struct api_ctx *cx, const json_t *in,
 	    struct api_error *err);

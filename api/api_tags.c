@@ -1,11 +1,12 @@
 /*
- * TagResource, UntagResource, ListTagsForResource.
+ * TagResource, UntagResource, ListTagsForResource, and the tag rules every
+ * resource's create shares.
  *
- * Tags live in the owning resource's description (its "Tags" member), so
- * Describe shows them. ARNs are checked in this order, as FSx does:
- * malformed -> BadRequest; another service -> NotServiceResourceError;
- * an FSx resource this caller cannot see (other account or region, or no
- * such resource) -> ResourceNotFound.
+ * Tags are rows keyed by the resource's ARN (src/db/db_tag.c, for every
+ * resource kind); Describe gets them back from there. ARNs are checked in
+ * this order, as FSx does: malformed -> BadRequest; another service ->
+ * NotServiceResourceError; an FSx resource this caller cannot see (other
+ * account or region, or no such resource) -> ResourceNotFound.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +19,17 @@
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
+#include "db/db.h"
 
-#define TAGS_MAX	50
+#define TAGS_PAGE_MAX	50
 
-/* Resolve an ARN to a file system description of the caller (new ref). */
-static json_t *
-tags_resolve(struct api_ctx *cx, const char *arn, char *fs_id, size_t n,
-    struct api_error *err)
+/*
+ * Check that arn names a resource this caller can see. Resource kinds are
+ * resolved by their ARN's resource type; each kind answers "exists for
+ * this caller?" through its own loader. 0, or -1 with err set.
+ */
+static int
+tags_resolve(struct api_ctx *cx, const char *arn, struct api_error *err)
 {
 	char part[16], svc[32], region[32], account[16], res[256];
 	const char *p = arn, *colon;
@@ -50,67 +55,75 @@ tags_resolve(struct api_ctx *cx, const char *arn, char *fs_id, size_t n,
 		api_fail(err, API_E_NOT_SERVICE_RESOURCE,
 		    "Resource ARN %s is not an Amazon FSx resource.", arn);
 		api_error_set(err, "ResourceARN", json_string(arn));
-		return NULL;
+		return -1;
 	}
 	if (strncmp(res, "file-system/", 12) == 0 &&
 	    strcmp(part, cx->partition) == 0 &&
 	    strcmp(region, cx->region) == 0 &&
-	    strcmp(account, cx->account) == 0 && strlen(res + 12) < n) {
-		memcpy(fs_id, res + 12, strlen(res + 12) + 1);
-		d = api_fs_load(cx, fs_id, NULL, 0);
-		if (d != NULL)
-			return d;
+	    strcmp(account, cx->account) == 0) {
+		d = api_fs_get(cx, res + 12, NULL);
+		if (d != NULL) {
+			json_decref(d);
+			return 0;
+		}
 	}
 	api_fail(err, API_E_RESOURCE_NOT_FOUND,
 	    "The resource ARN %s does not exist.", arn);
 	api_error_set(err, "ResourceARN", json_string(arn));
-	return NULL;
+	return -1;
 bad:
 	api_fail(err, API_E_BAD_REQUEST, "Invalid resource ARN: %s", arn);
-	return NULL;
+	return -1;
 }
 
-static json_t *
-tags_find(json_t *tags, const char *key, size_t *idx)
+/* Tag rules beyond the model: the aws: prefix is reserved; keys unique. */
+int
+api_tags_check(const json_t *tags, struct api_error *err)
 {
-	size_t i;
+	size_t i, j;
 	json_t *t;
 
 	json_array_foreach(tags, i, t) {
-		if (strcmp(json_string_value(json_object_get(t, "Key")), key) == 0) {
-			*idx = i;
-			return t;
+		const char *k = json_string_value(json_object_get(t, "Key"));
+
+		if (k != NULL && strncasecmp(k, "aws:", 4) == 0) {
+			api_fail(err, API_E_BAD_REQUEST,
+			    "Tag keys starting with 'aws:' are reserved for AWS use.");
+			return -1;
+		}
+		for (j = 0; j < i; j++) {
+			const char *k2 = json_string_value(json_object_get(
+			    json_array_get(tags, j), "Key"));
+
+			if (k && k2 && strcmp(k, k2) == 0) {
+				api_fail(err, API_E_BAD_REQUEST,
+				    "Duplicate tag key '%s' in the request.", k);
+				return -1;
+			}
 		}
 	}
-	return NULL;
+	return 0;
 }
 
-static size_t
-tags_user_count(const json_t *tags)
+int
+api_tags_put(const char *arn, const json_t *tags)
 {
-	size_t i, n = 0;
+	size_t i;
 	json_t *t;
+	int rc = 0;
 
-	json_array_foreach(tags, i, t)
-		if (strncasecmp(json_string_value(json_object_get(t, "Key")),
-		    "aws:", 4) != 0)
-			n++;
-	return n;
-}
+	json_array_foreach(tags, i, t) {
+		const char *v = json_string_value(json_object_get(t, "Value"));
 
-static json_t *
-tags_of(json_t *desc)
-{
-	json_t *tags = json_object_get(desc, "Tags");
-
-	if (!json_is_array(tags)) {
-		tags = json_array();
-		json_object_set_new(desc, "Tags", tags);
+		rc = db_tag_put(arn, json_string_value(json_object_get(t, "Key")),
+		    v ? v : "");
+		if (rc < 0)
+			break;
 	}
-	return tags;
+	return rc;
 }
 
-/* A tag change: resolve, edit the description's tags, store; one tx. */
+/* A tag change: resolve, then the rows; one transaction. */
 struct tags_tx {
 	struct api_ctx		*cx;
 	const json_t		*in;
@@ -123,43 +136,34 @@ tags_tx(void *arg)
 {
 	struct tags_tx *t = arg;
 	const char *arn = json_string_value(json_object_get(t->in, "ResourceARN"));
-	char fs_id[64];
-	json_t *d, *tags, *e;
-	size_t i, at;
-	int rc = -1;
+	const json_t *list = json_object_get(t->in, t->add ? "Tags" : "TagKeys");
+	const char *keys[TAGS_PAGE_MAX];
+	int n = 0, have, fresh, rc = 0;
+	size_t i;
+	json_t *e;
 
-	d = tags_resolve(t->cx, arn, fs_id, sizeof(fs_id), t->err);
-	if (d == NULL)
+	if (tags_resolve(t->cx, arn, t->err) < 0)
 		return -1;
-	tags = tags_of(d);
 	if (!t->add) {
-		json_array_foreach(json_object_get(t->in, "TagKeys"), i, e)
-			if (tags_find(tags, json_string_value(e), &at) != NULL)
-				json_array_remove(tags, at);
-		goto store;
+		json_array_foreach(list, i, e)
+			if (rc == 0)
+				rc = db_tag_delete(arn, json_string_value(e));
+		return rc;
 	}
-	json_array_foreach(json_object_get(t->in, "Tags"), i, e) {
-		const char *k = json_string_value(json_object_get(e, "Key"));
-		const char *v = json_string_value(json_object_get(e, "Value"));
-		json_t *old = tags_find(tags, k, &at);
-
-		if (old != NULL)
-			json_object_set_new(old, "Value", json_string(v ? v : ""));
-		else
-			json_array_append_new(tags, json_pack("{s:s,s:s}", "Key", k,
-			    "Value", v ? v : ""));
-	}
-	if (tags_user_count(tags) > (size_t)t->cx->conf->q_tags) {
+	json_array_foreach(list, i, e)
+		if (n < TAGS_PAGE_MAX)
+			keys[n++] = json_string_value(json_object_get(e, "Key"));
+	have = db_tag_list(arn, 0, NULL, 0);
+	fresh = db_tag_new_keys(arn, keys, n);
+	if (have < 0 || fresh < 0)
+		return have < 0 ? have : fresh;
+	if (have + fresh > t->cx->conf->q_tags) {
 		/* BadRequest: the only limit error TagResource's model declares */
 		api_fail(t->err, API_E_BAD_REQUEST,
 		    "A resource can have at most %ld tags.", t->cx->conf->q_tags);
-		goto out;
+		return -1;
 	}
-store:
-	rc = api_fs_store(fs_id, d, -1);
-out:
-	json_decref(d);
-	return rc;
+	return api_tags_put(arn, list);
 }
 
 json_t *
@@ -197,10 +201,10 @@ api_list_tags(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	const char *arn = json_string_value(json_object_get(in, "ResourceARN"));
 	const json_t *jmax = json_object_get(in, "MaxResults");
 	const char *tok = json_string_value(json_object_get(in, "NextToken"));
-	long long start = 0, max = TAGS_MAX;
-	char fs_id[64];
-	json_t *d, *tags, *page, *out;
-	size_t n;
+	struct db_tag tags[TAGS_PAGE_MAX];
+	long long start = 0, max = TAGS_PAGE_MAX;
+	json_t *page, *out;
+	int n, total;
 
 	if (jmax != NULL && json_integer_value(jmax) < max)
 		max = json_integer_value(jmax);
@@ -215,17 +219,19 @@ api_list_tags(struct api_ctx *cx, const json_t *in, struct api_error *err)
 		if (sscanf((char *)raw, "tag1:%lld", &start) != 1 || start < 0)
 			return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
 	}
-	d = tags_resolve(cx, arn, fs_id, sizeof(fs_id), err);
-	if (d == NULL)
+	if (tags_resolve(cx, arn, err) < 0)
 		return NULL;
-	tags = tags_of(d);
-	n = json_array_size(tags);
+	total = db_tag_list(arn, start, tags, (int)max);
+	if (total < 0)
+		return api_fail(err, API_E_INTERNAL_SERVER_ERROR, "state unavailable");
+	n = total - start < max ? (int)(total > start ? total - start : 0) : (int)max;
 	page = json_array();
-	for (long long i = start; i < (long long)n && i < start + max; i++)
-		json_array_append(page, json_array_get(tags, (size_t)i));
+	for (int i = 0; i < n; i++)
+		json_array_append_new(page, json_pack("{s:s,s:s}", "Key",
+		    tags[i].key, "Value", tags[i].value));
 	out = json_object();
 	json_object_set_new(out, "Tags", page);
-	if (start + max < (long long)n) {
+	if (start + max < total) {
 		char raw[32];
 		unsigned char b64[64];
 		int len = snprintf(raw, sizeof(raw), "tag1:%lld", start + max);
@@ -233,6 +239,5 @@ api_list_tags(struct api_ctx *cx, const json_t *in, struct api_error *err)
 		EVP_EncodeBlock(b64, (unsigned char *)raw, len);
 		json_object_set_new(out, "NextToken", json_string((char *)b64));
 	}
-	json_decref(d);
 	return out;
 }

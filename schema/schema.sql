@@ -10,7 +10,7 @@ CREATE TABLE file_systems (
 	doc		TEXT NOT NULL,				-- the FileSystem description (JSON)
 	secret		TEXT NOT NULL,				-- engine protocol secret (hex)
 	nost		INTEGER NOT NULL DEFAULT 0		-- OSTs provisioned
-);
+, arn TEXT NOT NULL DEFAULT '');
 CREATE INDEX file_systems_owner ON file_systems (account, region, seq);
 CREATE TABLE idem_tokens (
 	account		TEXT NOT NULL,
@@ -49,4 +49,11 @@ CREATE TABLE osts (
 	oss		INTEGER NOT NULL,			-- procs.idx of the OSS serving it
 	capacity	INTEGER NOT NULL,			-- bytes, enforced by the OSS
 	PRIMARY KEY (fs_id, idx)
+);
+CREATE TABLE tags (
+	arn		TEXT NOT NULL,				-- the tagged resource
+	key		TEXT NOT NULL,
+	value		TEXT NOT NULL,
+	seq		INTEGER NOT NULL,			-- order of first tagging
+	PRIMARY KEY (arn, key)
 );

@@ -59,10 +59,14 @@ struct db_fs {
 	double			 created;
 	int			 nost;		/* OSTs provisioned */
 	char			 secret[DB_SECRET_HEX];	/* engine protocol secret */
-	char			*doc;		/* description JSON; owned */
+	char			 arn[160];	/* ResourceARN, the key of its tags */
+	char			*doc;		/* description JSON with its Tags
+						   (db_tag_*); owned */
 };
 
-/* Insert a new row (f->seq is assigned). */
+/* Insert a new row (f->seq is assigned). f->doc carries no Tags: tags are
+ * rows (db_tag_put); every doc read back has them as its "Tags" member
+ * (omitted when there are none). */
 int	 db_fs_insert(struct db_fs *f);
 /* The row of id; account and region NULL: any owner. Free with db_fs_fini. */
 int	 db_fs_get(const char *id, const char *account, const char *region,
@@ -73,6 +77,7 @@ int	 db_fs_update(const char *id, const char *doc, int lifecycle,
 	    long long capacity);
 int	 db_fs_set_lifecycle(const char *id, enum fs_lifecycle lc);
 int	 db_fs_set_nost(const char *id, int nost);
+/* Delete the row and its tags. */
 int	 db_fs_delete(const char *id);
 /*
  * The owner's rows with seq > after, in seq order: fn(arg, seq, doc,
@@ -91,6 +96,27 @@ int	 db_fs_usage(const char *account, const char *region,
 int	 db_fs_ids(unsigned mask, char (*ids)[DB_ID_MAX], int max);
 /* Rows per lifecycle, over every owner. */
 int	 db_fs_count_by_lifecycle(long long counts[FS_LIFECYCLE__COUNT]);
+
+/* --- tags (db_tag.c): per resource ARN, in order of first tagging --- */
+
+#define DB_TAG_KEY_MAX		129	/* 128 + NUL */
+#define DB_TAG_VALUE_MAX	257
+
+struct db_tag {
+	char	key[DB_TAG_KEY_MAX];
+	char	value[DB_TAG_VALUE_MAX];
+};
+
+/* Tags of arn from position `start`, up to max into out; returns how
+ * many the resource has in all (may exceed start + max). */
+int	 db_tag_list(const char *arn, long long start, struct db_tag *out,
+	    int max);
+/* Add, or change the value of, one tag (its position stays). */
+int	 db_tag_put(const char *arn, const char *key, const char *value);
+/* Remove one tag; a key that is not there is no error. */
+int	 db_tag_delete(const char *arn, const char *key);
+/* How many of keys[0..n) arn does not have yet. */
+int	 db_tag_new_keys(const char *arn, const char *const *keys, int n);
 
 /* --- idem_tokens (db_token.c): ClientRequestToken per (owner, op) --- */
 

@@ -27,8 +27,8 @@ int
 db_fs_insert(struct db_fs *f)
 {
 	static const char q[] = "INSERT INTO file_systems (id, account, region,"
-	    " lifecycle, deployment, capacity, created, doc, secret, nost)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	    " lifecycle, deployment, capacity, created, doc, secret, nost, arn)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 	sqlite3_stmt *st = db_stmt(q);
 	int rc;
 
@@ -44,6 +44,7 @@ db_fs_insert(struct db_fs *f)
 	sqlite3_bind_text(st, 8, f->doc ? f->doc : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, f->secret, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 10, f->nost);
+	sqlite3_bind_text(st, 11, f->arn, -1, SQLITE_STATIC);
 	rc = db_step_done(st);
 	if (rc == 0)
 		f->seq = sqlite3_last_insert_rowid(db_conn());
@@ -55,7 +56,8 @@ db_fs_get(const char *id, const char *account, const char *region,
     struct db_fs *out)
 {
 	static const char q[] = "SELECT seq, id, account, region, lifecycle,"
-	    " deployment, capacity, created, nost, secret, doc FROM file_systems"
+	    " deployment, capacity, created, nost, secret, arn, " DB_TAGS_OF("f")
+	    " FROM file_systems f"
 	    " WHERE id = ?1 AND (?2 IS NULL OR (account = ?2 AND region = ?3))";
 	sqlite3_stmt *st = db_stmt(q);
 	int rc;
@@ -83,7 +85,8 @@ db_fs_get(const char *id, const char *account, const char *region,
 	out->created = sqlite3_column_double(st, 7);
 	out->nost = sqlite3_column_int(st, 8);
 	db_col_copy(st, 9, out->secret, sizeof(out->secret));
-	out->doc = xstrdup(db_col_text(st, 10));
+	db_col_copy(st, 10, out->arn, sizeof(out->arn));
+	out->doc = xstrdup(db_col_text(st, 11));
 	sqlite3_reset(st);
 	return 0;
 }
@@ -144,9 +147,19 @@ db_fs_set_nost(const char *id, int nost)
 int
 db_fs_delete(const char *id)
 {
+	static const char qt[] = "DELETE FROM tags WHERE arn ="
+	    " (SELECT arn FROM file_systems WHERE id = ?1)";
 	static const char q[] = "DELETE FROM file_systems WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(q);
+	sqlite3_stmt *st = db_stmt(qt);
+	int rc;
 
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = db_step_done(st);
+	if (rc < 0)
+		return rc;
+	st = db_stmt(q);
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -157,7 +170,8 @@ int
 db_fs_list(const char *account, const char *region, long long after,
     db_fs_row_fn fn, void *arg)
 {
-	static const char q[] = "SELECT seq, doc, lifecycle FROM file_systems"
+	static const char q[] = "SELECT seq, " DB_TAGS_OF("f") ", lifecycle"
+	    " FROM file_systems f"
 	    " WHERE account = ?1 AND region = ?2 AND seq > ?3 ORDER BY seq";
 	sqlite3_stmt *st = db_stmt(q);
 	int rc;

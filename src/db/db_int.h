@@ -9,6 +9,18 @@
 
 #include <sqlite3.h>
 
+/*
+ * The stored description of a resource row `r` (columns doc and arn) with
+ * its tags as the "Tags" member, omitted when it has none: what every
+ * query that hands a description out selects.
+ */
+#define DB_TAGS_OF(r)							\
+	"CASE WHEN EXISTS (SELECT 1 FROM tags WHERE tags.arn = " r ".arn)" \
+	" THEN json_set(" r ".doc, '$.Tags', (SELECT json_group_array("	\
+	"json_object('Key', key, 'Value', value)) FROM (SELECT key, value" \
+	" FROM tags WHERE tags.arn = " r ".arn ORDER BY seq)))"		\
+	" ELSE " r ".doc END"
+
 /* This thread's connection (opened on first call); NULL on failure. */
 sqlite3		*db_conn(void);
 /* A reset, cleared statement for `sql` on this thread's connection. */

@@ -6,6 +6,9 @@
  *   db_errno_*     SQLite codes map to negative errnos
  *   db_tx_*        one call per transaction: commit, or roll back on error
  *   db_fs_*        file_systems: insert, owner scoping, listing, usage
+ *   db_tag_*       tags by ARN: order, update in place, pages, spliced
+ *                  into descriptions, gone with their file system, and
+ *                  moved out of version-2 descriptions by migration 0003
  *   db_token_*     idempotency tokens
  *   db_job_*       jobs: order, states, enums round trip
  *   db_engine_*    procs and osts rows; the 0001 -> 0002 migration
@@ -260,6 +263,75 @@ START_TEST(db_fs_list_usage_ids)
 }
 END_TEST
 
+START_TEST(db_tag_rows_and_descriptions)
+{
+	const char *arn = "arn:aws:fsx:us-east-1:111111111111:file-system/fs-1";
+	const char *keys[3] = { "b", "z", "q" };
+	struct db_tag t[4];
+	struct db_fs f, g;
+
+	ck_assert_int_eq(db_init(db_file), 0);
+	fs_row(&f, "fs-00000000000000001", "111111111111", "SCRATCH_2", 1200);
+	snprintf(f.arn, sizeof(f.arn), "%s", arn);
+	ck_assert_int_eq(db_fs_insert(&f), 0);
+	/* no tags: no Tags member */
+	ck_assert_int_eq(db_fs_get(f.id, NULL, NULL, &g), 0);
+	ck_assert_ptr_null(strstr(g.doc, "Tags"));
+	db_fs_fini(&g);
+	ck_assert_int_eq(db_tag_put(arn, "b", "1"), 0);
+	ck_assert_int_eq(db_tag_put(arn, "a", "2"), 0);
+	ck_assert_int_eq(db_tag_put(arn, "b", "3"), 0);	/* keeps its place */
+	ck_assert_int_eq(db_tag_new_keys(arn, keys, 3), 2);
+	ck_assert_int_eq(db_tag_list(arn, 0, t, 4), 2);
+	ck_assert_str_eq(t[0].key, "b");
+	ck_assert_str_eq(t[0].value, "3");
+	ck_assert_str_eq(t[1].key, "a");
+	ck_assert_int_eq(db_tag_list(arn, 1, t, 4), 2);	/* a page from 1 */
+	ck_assert_str_eq(t[0].key, "a");
+	ck_assert_int_eq(db_fs_get(f.id, NULL, NULL, &g), 0);
+	ck_assert_ptr_nonnull(strstr(g.doc, "\"Tags\":[{\"Key\":\"b\",\"Value\":\"3\"},"
+	    "{\"Key\":\"a\",\"Value\":\"2\"}]"));
+	db_fs_fini(&g);
+	ck_assert_int_eq(db_tag_delete(arn, "b"), 0);
+	ck_assert_int_eq(db_tag_delete(arn, "nope"), 0);
+	ck_assert_int_eq(db_tag_list(arn, 0, t, 4), 1);
+	ck_assert_int_eq(db_fs_delete(f.id), 0);
+	ck_assert_int_eq(db_tag_list(arn, 0, t, 4), 0);
+}
+END_TEST
+
+/* A version-2 database keeps Tags inside descriptions; 0003 moves them. */
+START_TEST(db_tag_migration_from_v2)
+{
+	struct db_tag t[4];
+	struct db_fs g;
+	sqlite3 *c;
+
+	ck_assert_int_eq(sqlite3_open(db_file, &c), SQLITE_OK);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(sqlite3_exec(c, (const char *)db_migrations[i].data,
+		    NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(c, "INSERT INTO file_systems (id, account,"
+	    " region, lifecycle, deployment, capacity, created, doc, secret, nost)"
+	    " VALUES ('fs-a', '1', 'r', 'AVAILABLE', 'SCRATCH_2', 1200, 1,"
+	    " '{\"ResourceARN\":\"arn:x\",\"Tags\":[{\"Key\":\"k2\",\"Value\":\"v2\"},"
+	    "{\"Key\":\"k1\",\"Value\":\"v1\"}]}', 's', 1)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(c);
+	ck_assert_int_eq(db_init(db_file), 0);
+	ck_assert_int_eq(db_tag_list("arn:x", 0, t, 4), 2);
+	ck_assert_str_eq(t[0].key, "k2");
+	ck_assert_str_eq(t[1].value, "v1");
+	ck_assert_int_eq(db_fs_get("fs-a", NULL, NULL, &g), 0);
+	ck_assert_str_eq(g.arn, "arn:x");
+	ck_assert_ptr_nonnull(strstr(g.doc, "\"Key\":\"k2\""));
+	db_fs_fini(&g);
+	/* the stored doc itself no longer holds them */
+	ck_assert_int_eq(count_rows("SELECT COUNT(*) FROM file_systems WHERE"
+	    " json_type(doc, '$.Tags') IS NOT NULL"), 0);
+}
+END_TEST
+
 START_TEST(db_token_roundtrip)
 {
 	char res[64], *params;
@@ -414,6 +486,8 @@ db_suite(void)
 	tcase_add_test(tc, db_tx_rollback_discards_commit_keeps);
 	tcase_add_test(tc, db_fs_insert_get_scoped_by_owner);
 	tcase_add_test(tc, db_fs_list_usage_ids);
+	tcase_add_test(tc, db_tag_rows_and_descriptions);
+	tcase_add_test(tc, db_tag_migration_from_v2);
 	tcase_add_test(tc, db_token_roundtrip);
 	tcase_add_test(tc, db_job_order_and_states);
 	tcase_add_test(tc, db_job_unknown_kind_is_failed_not_run);
