@@ -1,5 +1,10 @@
 /*
  * Logging: level-filtered lines on stderr, "time prog[pid] level: text".
+ *
+ * FSX_LOG_LABEL in the environment puts a word before the level ("time
+ * prog[pid] LABEL level: text"): the unit test runner sets it to
+ * "expected", so the errors negative tests provoke on purpose, in the
+ * runner and in the engine processes it starts, do not read as failures.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +39,7 @@ static void
 log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char line[2048], ts[32];
+	const char *label;
 	struct timespec now;
 	struct tm tm;
 	int n;
@@ -41,8 +47,11 @@ log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%d] %s: ", ts,
-	    now.tv_nsec / 1000000, log_prog, (int)getpid(), log_names[lvl]);
+	label = getenv("FSX_LOG_LABEL");
+	n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%d] %s%s%s: ", ts,
+	    now.tv_nsec / 1000000, log_prog, (int)getpid(),
+	    label != NULL ? label : "", label != NULL ? " " : "",
+	    log_names[lvl]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
