@@ -4,7 +4,13 @@
 #   docker run --rm -p 127.0.0.1:4566:4566 -v fsx-state:/var/lib/fsx fsx-local
 #
 # fsxd listens on 0.0.0.0 inside the container (publish it on loopback
-# only). Mounting a file system with fsx-mount inside the container needs
+# only). Its engine processes listen on ports 47000-47099 on every
+# interface and tell clients FSX_ADVERTISE (default 127.0.0.1): to mount
+# from the host, publish the range and advertise an address the host
+# reaches the container at, e.g.
+#   docker run --rm -p 127.0.0.1:4566:4566 -p 127.0.0.1:47000-47099:47000-47099 \
+#       -e FSX_ADVERTISE=127.0.0.1 -v fsx-state:/var/lib/fsx fsx-local
+# Mounting a file system with fsx-mount inside the container needs
 # FUSE: --device /dev/fuse --cap-add SYS_ADMIN (and, with AppArmor,
 # --security-opt apparmor:unconfined).
 
@@ -29,5 +35,8 @@ COPY --from=build /src/tools/mount.fsx /sbin/mount.fsx
 USER fsx
 VOLUME /var/lib/fsx
 EXPOSE 4566
-ENTRYPOINT ["/usr/local/bin/fsxd", "--listen", "0.0.0.0", "--port", "4566", \
-	"--state-dir", "/var/lib/fsx"]
+ENV FSX_ADVERTISE=127.0.0.1
+EXPOSE 47000-47099
+ENTRYPOINT ["/bin/sh", "-c", "exec /usr/local/bin/fsxd --listen 0.0.0.0 --port 4566 \
+	--state-dir /var/lib/fsx --engine-listen 0.0.0.0 \
+	--engine-advertise \"$FSX_ADVERTISE\" --engine-ports 47000-47099 \"$@\"", "fsxd"]

@@ -232,7 +232,8 @@ prov_push(struct prov_fs *f)
 		ents[i].ost = (uint32_t)f->osts[i].idx;
 		ents[i].port = (uint16_t)oss->port;
 		ents[i].capacity = f->osts[i].capacity;
-		snprintf(ents[i].host, sizeof(ents[i].host), "%s", PROV_HOST);
+		snprintf(ents[i].host, sizeof(ents[i].host), "%s",
+		    prov_conf->engine_advertise);
 	}
 	if (rc < 0 || mds == NULL)
 		return rc < 0 ? rc : -EINVAL;
@@ -608,7 +609,7 @@ prov_mds_endpoint(const char *fs_id, char *host, size_t hostlen, int *port)
 		if (procs[i].role != ROLE_MDS || procs[i].port <= 0)
 			continue;
 		*port = procs[i].port;
-		snprintf(host, hostlen, "%s", PROV_HOST);
+		snprintf(host, hostlen, "%s", prov_conf->engine_advertise);
 		return 0;
 	}
 	return -ENOENT;

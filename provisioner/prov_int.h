@@ -15,7 +15,6 @@
 #include "db/db.h"
 #include "msg/msg.h"
 
-#define PROV_HOST	"127.0.0.1"
 #define PROV_MAX_PROCS	64
 #define PROV_MAX_OSTS	MSG_MAX_STRIPES
 
@@ -31,6 +30,10 @@ struct prov_fs {
 };
 
 extern const struct fsxd_conf *prov_conf;
+
+/* The address fsxd dials its engines at (the bind address, or loopback
+ * when they bind every interface). */
+const char *prov_dial_host(void);
 
 /* STATE/fs/<id>/<sub> (stores) or STATE/run/<id>/<sub> (the rest);
  * malloc'd. */

@@ -40,6 +40,44 @@
 #define PROV_STOP_GRACE_MS	2000
 #define PROV_PING_TIMEOUT_MS	2000
 
+const char *
+prov_dial_host(void)
+{
+	const char *l = prov_conf->engine_listen;
+
+	if (strcmp(l, "0.0.0.0") == 0)
+		return "127.0.0.1";
+	if (strcmp(l, "::") == 0)
+		return "::1";
+	return l;
+}
+
+/*
+ * A port for a process starting for the first time: 0 (the kernel picks)
+ * without --engine-ports, else the first port of the range that no row
+ * names and that binds now. -EADDRINUSE when the range is full.
+ */
+static int
+port_pick(void)
+{
+	int lo = prov_conf->engine_port_lo, hi = prov_conf->engine_port_hi;
+
+	if (lo <= 0)
+		return 0;
+	for (int port = lo; port <= hi; port++) {
+		int fd;
+
+		if (db_proc_port_used(port) != 0)
+			continue;
+		fd = msg_sock_open(prov_conf->engine_listen, port, 1, 0);
+		if (fd < 0)
+			continue;
+		close(fd);
+		return port;
+	}
+	return -EADDRINUSE;
+}
+
 char *
 prov_store_path(const char *fs_id, const char *sub)
 {
@@ -152,7 +190,7 @@ prov_call(const struct prov_fs *f, const struct db_proc *p, uint16_t op,
 
 	if (p->port <= 0)
 		return -ENOTCONN;
-	fd = msg_connect_timeout(PROV_HOST, p->port, f->secret, &kind,
+	fd = msg_connect_timeout(prov_dial_host(), p->port, f->secret, &kind,
 	    timeout_ms);
 	if (fd < 0)
 		return fd;
@@ -234,7 +272,7 @@ proc_argv(const struct prov_fs *f, const struct db_proc *p)
 		}
 	}
 	av[n++] = xstrdup("--listen");
-	av[n++] = xasprintf("%s:%d", PROV_HOST, p->port);
+	av[n++] = xasprintf("%s:%d", prov_conf->engine_listen, p->port);
 	av[n++] = xstrdup("--secret-file");
 	av[n++] = prov_run_path(f->id, "secret");
 	av[n++] = xstrdup("--port-file");
@@ -258,10 +296,21 @@ static int
 proc_spawn(const struct prov_fs *f, struct db_proc *p)
 {
 	char *portfile = proc_file(f, p, "port"), *logfile = proc_file(f, p, "log");
-	char **av = proc_argv(f, p);
+	char **av = NULL;
 	int rc = -ETIMEDOUT, status, fd;
 	pid_t pid;
 
+	if (p->port == 0) {
+		rc = port_pick();
+		if (rc < 0) {
+			log_err("%s: %s: no free port in %d-%d", __func__, f->id,
+			    prov_conf->engine_port_lo, prov_conf->engine_port_hi);
+			goto out;
+		}
+		p->port = rc;
+		rc = -ETIMEDOUT;
+	}
+	av = proc_argv(f, p);
 	unlink(portfile);
 	pid = fork();
 	if (pid < 0) {
@@ -311,7 +360,8 @@ proc_spawn(const struct prov_fs *f, struct db_proc *p)
 	log_info("%s: %s %s%d started pid %d port %d", __func__, f->id,
 	    proc_role_name(p->role), p->idx, (int)pid, p->port);
 out:
-	argv_free(av);
+	if (av != NULL)
+		argv_free(av);
 	free(portfile);
 	free(logfile);
 	return rc;

@@ -31,7 +31,7 @@
 
 static volatile sig_atomic_t fsxd_stop;
 
-enum opt_kind { O_STR, O_INT, O_LONG, O_SIZE, O_DBL, O_BOOL, O_LOG };
+enum opt_kind { O_STR, O_INT, O_LONG, O_SIZE, O_DBL, O_BOOL, O_LOG, O_RANGE };
 
 struct opt_def {
 	const char	*name;
@@ -60,6 +60,9 @@ static const struct opt_def opts[] = {
 	OPT("quota-file-systems", O_LONG, q_fs_count, "Lustre file systems per deployment class (default 100)"),
 	OPT("quota-storage", O_LONG, q_total_storage, "GiB per deployment class (default 100800)"),
 	OPT("quota-tags", O_LONG, q_tags, "tags per resource (default 50)"),
+	OPT("engine-listen", O_STR, engine_listen, "address engine processes bind (default 127.0.0.1; 0.0.0.0 for every interface)"),
+	OPT("engine-advertise", O_STR, engine_advertise, "address clients are told to reach engines at (default: --engine-listen; required with 0.0.0.0)"),
+	OPT("engine-ports", O_RANGE, engine_port_lo, "engine ports, LO-HI (default: any free port)"),
 	OPT("max-oss", O_INT, max_oss, "OSS processes per file system at create (default 4)"),
 	OPT("max-ost", O_INT, max_ost, "OSTs per file system (default 32)"),
 	OPT("update-gap", O_DBL, update_gap_sec, "seconds between storage increases (default 21600, AWS's 6 h)"),
@@ -88,6 +91,7 @@ conf_defaults(struct fsxd_conf *c, const char *argv0)
 	c->q_fs_count = 100;
 	c->q_total_storage = 100800;
 	c->q_tags = 50;
+	snprintf(c->engine_listen, sizeof(c->engine_listen), "127.0.0.1");
 	c->max_oss = 4;
 	c->max_ost = 32;
 	c->update_gap_sec = 6 * 3600;
@@ -139,6 +143,20 @@ conf_set(struct fsxd_conf *c, const char *key, const char *val)
 		case O_LOG:
 			*(int *)p = log_parse_level(val);
 			return *(int *)p < 0 ? -EINVAL : 0;
+		case O_RANGE: {		/* "LO-HI" into two ints */
+			int *r = (int *)p;
+			long lo, hi;
+
+			lo = strtol(val, &end, 10);
+			if (end == val || *end != '-')
+				return -EINVAL;
+			hi = strtol(end + 1, &end, 10);
+			if (*end != '\0' || lo < 1 || hi > 65535 || lo > hi)
+				return -EINVAL;
+			r[0] = (int)lo;
+			r[1] = (int)hi;
+			return 0;
+		}
 		}
 		return (errno != 0 || *end != '\0' || end == val) ? -EINVAL : 0;
 	}
@@ -312,6 +330,18 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("fsxd", (enum log_level)conf.log_level);
+	if (conf.engine_advertise[0] == '\0') {
+		if (strcmp(conf.engine_listen, "0.0.0.0") == 0 ||
+		    strcmp(conf.engine_listen, "::") == 0)
+			fatal("--engine-listen %s needs --engine-advertise: the"
+			    " address clients reach the engines at",
+			    conf.engine_listen);
+		if (strlen(conf.engine_listen) >= sizeof(conf.engine_advertise))
+			fatal("--engine-listen %s: too long to advertise",
+			    conf.engine_listen);
+		memcpy(conf.engine_advertise, conf.engine_listen,
+		    strlen(conf.engine_listen) + 1);
+	}
 
 	(void)state_dir_private(&conf);
 	dbpath = xasprintf("%s/fsxd.db", conf.state_dir);

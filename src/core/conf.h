@@ -26,6 +26,11 @@ struct fsxd_conf {
 	long		 q_fs_count;		/* Lustre file systems per class */
 	long		 q_total_storage;	/* GiB per class */
 	long		 q_tags;		/* per resource */
+	/* engine network: what engines bind, what clients are told, ports */
+	char		 engine_listen[64];	/* default 127.0.0.1 */
+	char		 engine_advertise[48];	/* default: engine_listen; fits msg_ost_ent.host */
+	int		 engine_port_lo;	/* 0: ephemeral ports; lo and hi */
+	int		 engine_port_hi;	/* stay adjacent (--engine-ports) */
 	/* engine sizing */
 	int		 max_oss;		/* OSS processes per file system */
 	int		 max_ost;		/* OSTs per file system */

@@ -167,6 +167,8 @@ struct db_ost {
 /* Rows of fs_id, MDS first then OSSes by idx; up to max; returns count. */
 int	 db_proc_list(const char *fs_id, struct db_proc *out, int max);
 int	 db_proc_put(const char *fs_id, const struct db_proc *p);
+/* 1 when a process of any file system has `port` recorded, else 0. */
+int	 db_proc_port_used(int port);
 /* Rows of fs_id by index; up to max; returns the count. */
 int	 db_ost_list(const char *fs_id, struct db_ost *out, int max);
 int	 db_ost_put(const char *fs_id, const struct db_ost *o);

@@ -59,6 +59,21 @@ db_proc_put(const char *fs_id, const struct db_proc *p)
 }
 
 int
+db_proc_port_used(int port)
+{
+	static const char q[] = "SELECT 1 FROM procs WHERE port = ?1 LIMIT 1";
+	sqlite3_stmt *st = db_stmt(q);
+	int rc;
+
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_int(st, 1, port);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+int
 db_ost_list(const char *fs_id, struct db_ost *out, int max)
 {
 	static const char q[] = "SELECT idx, oss, capacity FROM osts"

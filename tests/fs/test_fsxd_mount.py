@@ -82,3 +82,67 @@ class MountThroughFsxd(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+@unittest.skipUnless(have_fuse(), 'needs /dev/fuse and fsx-mount')
+class EngineNetwork(unittest.TestCase):
+    """Engines bind the configured address on ports from the configured
+    range, and clients are told the advertised address (issue 13, network)."""
+
+    def test_engine_address_and_port_range(self):
+        d = Fsxd('--engine-listen', '127.0.0.2', '--engine-ports', '47300-47340')
+        mnt = tempfile.mkdtemp(prefix='fsx-mnt-')
+        mounted = False
+        try:
+            c = d.client()
+            fs = c.create_file_system(**dict(SCRATCH2, StorageCapacity=4800))['FileSystem']
+            fs_id = fs['FileSystemId']
+            d.wait_state(c, fs_id, 'AVAILABLE')
+            run = os.path.join(d.state, 'run', fs_id)
+            ports = [int(open(os.path.join(run, f)).read()) for f in os.listdir(run)
+                     if f.endswith('.port')]
+            self.assertGreaterEqual(len(ports), 2)
+            self.assertEqual(len(set(ports)), len(ports))
+            for port in ports:
+                self.assertTrue(47300 <= port <= 47340, ports)
+            # bound to 127.0.0.2 only: 127.0.0.1 refuses
+            import socket
+            for port in ports:
+                s = socket.socket()
+                self.assertNotEqual(s.connect_ex(('127.0.0.1', port)), 0)
+                s.close()
+                s = socket.socket()
+                self.assertEqual(s.connect_ex(('127.0.0.2', port)), 0)
+                s.close()
+            env = dict(os.environ, AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
+                       AWS_DEFAULT_REGION='us-east-1')
+            p = subprocess.run([os.path.join(BIN, 'fsx-mount'), '--endpoint-url', d.url,
+                                fs_id, mnt], capture_output=True, text=True, env=env,
+                               timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            mounted = True
+            data = os.urandom(5 * 1024 * 1024)
+            with open(os.path.join(mnt, 'f'), 'wb') as f:
+                f.write(data)
+            with open(os.path.join(mnt, 'f'), 'rb') as f:
+                self.assertEqual(f.read(), data)
+            # a second file system takes other ports from the range
+            fs2 = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+            d.wait_state(c, fs2, 'AVAILABLE')
+            run2 = os.path.join(d.state, 'run', fs2)
+            ports2 = [int(open(os.path.join(run2, f)).read()) for f in os.listdir(run2)
+                      if f.endswith('.port')]
+            self.assertFalse(set(ports) & set(ports2))
+            self.assertTrue(all(47300 <= p <= 47340 for p in ports2))
+        finally:
+            if mounted:
+                subprocess.run(['fusermount3', '-u', mnt], capture_output=True)
+            os.rmdir(mnt)
+            d.stop()
+
+    def test_wildcard_listen_needs_advertise(self):
+        p = subprocess.run([os.path.join(BIN, 'fsxd'), '--port', '0', '--state-dir',
+                            tempfile.mkdtemp(prefix='fsxd-adv-'), '--engine-listen', '0.0.0.0'],
+                           capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('--engine-advertise', p.stderr)
