@@ -38,7 +38,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
-.PHONY: all run stop status check deps-test unit itest jstest install asan ubsan bench schema check-schema check-api deps clean valgrind
+.PHONY: FORCE all run stop status check deps-test unit itest jstest install asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
 $(O)/obj/%.o: %.c
@@ -51,6 +51,15 @@ $(O)/gen/migrations.h: $(MIGRATIONS) tools/embed.sh
 	@mkdir -p $(dir $@)
 	sh tools/embed.sh db_migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 $(O)/obj/src/db/db.o $(O)/obj/tests/unit/check_db.o: $(O)/gen/migrations.h
+# The version every binary prints with --version: the git description of
+# the tree, else VERSION; the header is rewritten only when it changes.
+VERSION_TXT = $(shell git describe --always --dirty --tags 2>/dev/null || cat VERSION)
+$(O)/gen/fsx_version_gen.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define FSX_VERSION "$(shell cat VERSION) ($(VERSION_TXT))"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(O)/obj/src/core/version.o: $(O)/gen/fsx_version_gen.h
+FORCE:
 # The API model (api/model.json) for the validator in api/model.c.
 $(O)/gen/model_json.h: api/model.json tools/embed.sh
 	@mkdir -p $(dir $@)

@@ -22,6 +22,7 @@
 #include "api_fs.h"
 #include "core/conf.h"
 #include "core/lockfile.h"
+#include "core/version.h"
 #include "auth/creds.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -224,7 +225,8 @@ usage(FILE *out)
 	    "file systems: point `aws fsx --endpoint-url http://127.0.0.1:4566`\n"
 	    "at it.\n\noptions (also as 'key = value' lines in the config file,\n"
 	    "or FSXD_KEY environment variables):\n"
-	    "  --config FILE               config file (default STATE/fsxd.conf)\n");
+	    "  --config FILE               config file (default STATE/fsxd.conf)\n"
+	    "  --version                   print the version\n");
 	for (const struct opt_def *o = opts; o->name != NULL; o++)
 		fprintf(out, "  --%-24s %s\n", o->name, o->help);
 	fprintf(out, "  --help                      this text\n");
@@ -282,6 +284,7 @@ main(int argc, char **argv)
 	char *dbpath, *cfg;
 	int n = 0, rc, c;
 
+	fsx_version_flag(argc, argv, "fsxd");
 	conf_defaults(&conf, argv[0]);
 	for (const struct opt_def *o = opts; o->name != NULL; o++, n++) {
 		lopts[n].name = o->name;

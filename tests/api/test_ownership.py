@@ -269,3 +269,12 @@ class Control(unittest.TestCase):
             self.assertIn('(no process)', out)
         finally:
             d.stop()
+
+    def test_version(self):
+        want = open(os.path.join(os.path.dirname(__file__), '..', '..',
+                                 'VERSION')).read().strip()
+        for prog in ('fsxd',):
+            p = subprocess.run([os.path.join(BIN, prog), '--version'],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(p.returncode, 0, (prog, p.stderr))
+            self.assertRegex(p.stdout, r'^%s %s \(.+\)\n$' % (prog, want.replace('.', r'\.')))
