@@ -27,7 +27,7 @@ LDFLAGS   = -pthread $(EXTRA)
 LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHECK_LIBS= $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRC   = $(wildcard src/core/*.c src/auth/*.c src/http/*.c src/db/*.c src/s3/*.c \
+LIB_SRC   = $(wildcard src/core/*.c src/auth/*.c src/http/*.c src/db/*.c src/s3/*.c src/node/*.c \
             src/msg/*.c src/mds/*.c src/oss/*.c src/fsc/*.c api/*.c provisioner/*.c)
 CMD_SRC   = $(wildcard src/cmd/*.c)
 BINS      = $(patsubst src/cmd/%.c,$(O)/bin/%,$(CMD_SRC))

@@ -16,11 +16,13 @@
  *  2. Process starts and stops are serialized by prov_proc_mu (the runner
  *     and the monitor both start processes).
  *  3. A delete ends every process holding a store of the file system,
- *     recorded or not, before its rows go (prov_local_purge).
+ *     recorded or not, on every node, before its rows go
+ *     (prov_proc_purge).
  *  4. At start, stores of file systems that have no row are purged: no
  *     engine process of this state dir outlives its file system.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,6 +111,74 @@ prov_rows_put_tx(void *arg)
 	return rc;
 }
 
+/* Free bytes of node i: unbounded nodes count as the most free. */
+static long long
+prov_node_free(int i, const long long *extra)
+{
+	const struct conf_node *n = &prov_conf->nodes[i];
+	long long used;
+
+	if (n->capacity <= 0)
+		return LLONG_MAX / 2 - extra[i];
+	used = db_node_used(n->name);
+	return n->capacity * (1ll << 30) - (used < 0 ? 0 : used) - extra[i];
+}
+
+/*
+ * Place the processes of f that have no node yet: the MDS on the node with
+ * the most free capacity; each OSS on the node with the most free capacity
+ * among those this file system does not use yet (when it uses them all,
+ * any), so its OSTs spread over as many nodes as it has OSSes. Nodes that
+ * are down are passed over while any other is up.
+ */
+static void
+prov_place(struct prov_fs *f, unsigned long long ost_bytes)
+{
+	long long extra[CONF_NODES_MAX] = { 0 };
+	int anyup = 0;
+
+	for (int i = 0; i < prov_conf->nnodes; i++)
+		anyup |= prov_node_up(&prov_conf->nodes[i]);
+	for (int pass = 0; pass < 2; pass++) {	/* the MDS first */
+		for (int j = 0; j < f->nprocs; j++) {
+			struct db_proc *p = &f->procs[j];
+			long long best_free = LLONG_MIN, bytes = 0;
+			int best = 0, best_unused = 0;
+
+			if (p->node[0] != '\0' || (p->role == ROLE_MDS) != (pass == 0))
+				continue;
+			for (int o = 0; p->role == ROLE_OSS && o < f->nosts; o++)
+				if (f->osts[o].oss == p->idx)
+					bytes += (long long)ost_bytes;
+			for (int i = 0; i < prov_conf->nnodes; i++) {
+				const struct conf_node *n = &prov_conf->nodes[i];
+				long long fr = prov_node_free(i, extra);
+				int unused = 1;
+
+				if (anyup && !prov_node_up(n))
+					continue;
+				for (int k = 0; k < f->nprocs; k++)
+					if (f->procs[k].role == ROLE_OSS &&
+					    strcmp(f->procs[k].node, n->name) == 0)
+						unused = 0;
+				if (p->role == ROLE_OSS && unused != best_unused &&
+				    best_free != LLONG_MIN) {
+					if (!unused)
+						continue;
+				} else if (fr <= best_free) {
+					continue;
+				}
+				best = i;
+				best_free = fr;
+				best_unused = unused;
+			}
+			snprintf(p->node, sizeof(p->node), "%s",
+			    prov_conf->nodes[best].name);
+			extra[best] += bytes;
+		}
+	}
+}
+
 /*
  * Lay out `nost` OSTs of `gib` GiB in total: OSTs that exist keep their
  * OSS; new ones go to one new OSS (or, on a first layout, round robin over
@@ -157,36 +227,8 @@ prov_layout(struct prov_fs *f, int nost, long long gib)
 	f->nosts = nost;
 	for (int o = 0; o < nost; o++)
 		f->osts[o].capacity = prov_ost_bytes(gib, nost);
+	prov_place(f, prov_ost_bytes(gib, nost));
 	return db_tx(prov_rows_put_tx, f);
-}
-
-static int
-prov_dirs(const struct prov_fs *f)
-{
-	char *p = prov_store_path(f->id, "mds"), line[80];
-	int rc = mkdir_p(p, 0700);
-
-	free(p);
-	for (int i = 0; rc == 0 && i < f->nosts; i++) {
-		char sub[16];
-
-		snprintf(sub, sizeof(sub), "ost%04d", f->osts[i].idx);
-		p = prov_store_path(f->id, sub);
-		rc = mkdir_p(p, 0700);
-		free(p);
-	}
-	if (rc < 0)
-		return rc;
-	p = prov_run_path(f->id, "");
-	rc = mkdir_p(p, 0700);
-	free(p);
-	if (rc < 0)
-		return rc;
-	p = prov_run_path(f->id, "secret");
-	snprintf(line, sizeof(line), "%s\n", f->secret_hex);
-	rc = file_write_atomic(p, line, strlen(line));	/* 0600 */
-	free(p);
-	return rc;
 }
 
 /* The OSS row serving OST `ost`, or NULL. */
@@ -233,7 +275,7 @@ prov_push(struct prov_fs *f)
 		ents[i].port = (uint16_t)oss->port;
 		ents[i].capacity = f->osts[i].capacity;
 		snprintf(ents[i].host, sizeof(ents[i].host), "%s",
-		    prov_conf->engine_advertise);
+		    prov_node(oss->node)->address);
 	}
 	if (rc < 0 || mds == NULL)
 		return rc < 0 ? rc : -EINVAL;
@@ -248,7 +290,7 @@ prov_push(struct prov_fs *f)
 static int
 prov_up(struct prov_fs *f)
 {
-	int rc = prov_dirs(f);
+	int rc = prov_proc_dirs(f);
 
 	for (int pass = 0; rc == 0 && pass < 2; pass++) {
 		for (int i = 0; rc == 0 && i < f->nprocs; i++) {
@@ -256,7 +298,7 @@ prov_up(struct prov_fs *f)
 
 			if ((p->role == ROLE_MDS) != (pass == 1))
 				continue;
-			rc = prov_local_ensure(f, p);
+			rc = prov_proc_ensure(f, p);
 			if (rc == 0)
 				rc = db_proc_put(f->id, p);
 		}
@@ -268,7 +310,7 @@ static void
 prov_down(const char *fs_id)
 {
 	pthread_mutex_lock(&prov_proc_mu);
-	prov_local_purge(fs_id);
+	(void)prov_proc_purge(fs_id);
 	(void)db_engine_forget(fs_id);
 	pthread_mutex_unlock(&prov_proc_mu);
 }
@@ -426,8 +468,8 @@ prov_run_one(void)
 static void
 prov_purge_orphans(void)
 {
-	char (*ids)[DB_ID_MAX] = xcalloc(PROV_MAX_FS, DB_ID_MAX);
-	int n = prov_local_fs_dirs(ids, PROV_MAX_FS);
+	char (*ids)[NODE_ID_MAX] = xcalloc(PROV_MAX_FS, NODE_ID_MAX);
+	int n = prov_proc_fs_dirs(ids, PROV_MAX_FS);
 	struct db_fs row;
 
 	for (int i = 0; i < n; i++) {
@@ -525,13 +567,17 @@ prov_monitor_fs(const char *fs_id, int ping)
 	for (int i = 0; i < f->nprocs; i++) {
 		struct db_proc *p = &f->procs[i];
 
-		if (prov_local_holder(f, p) == 0) {
+		pid_t holder = prov_proc_holder(f, p);
+
+		if (holder < 0)
+			continue;	/* its node is down: nothing is known */
+		if (holder == 0) {
 			dead++;
 			continue;
 		}
 		if (!ping)
 			continue;
-		if (prov_local_ping(f, p, PROV_HEALTH_TIMEOUT_MS) == 0) {
+		if (prov_proc_ping(f, p, PROV_HEALTH_TIMEOUT_MS) == 0) {
 			prov_strike_add(fs_id, p, 0);
 			continue;
 		}
@@ -543,7 +589,7 @@ prov_monitor_fs(const char *fs_id, int ping)
 		    p->idx, (int)p->pid);
 		prov_strike_add(fs_id, p, 0);
 		pthread_mutex_lock(&prov_proc_mu);
-		prov_local_stop(f, p, 1);
+		prov_proc_stop(f, p, 1);
 		pthread_mutex_unlock(&prov_proc_mu);
 		prov_count(&prov_stats.restarts_unresponsive);
 		silent++;
@@ -609,7 +655,7 @@ prov_mds_endpoint(const char *fs_id, char *host, size_t hostlen, int *port)
 		if (procs[i].role != ROLE_MDS || procs[i].port <= 0)
 			continue;
 		*port = procs[i].port;
-		snprintf(host, hostlen, "%s", prov_conf->engine_advertise);
+		snprintf(host, hostlen, "%s", prov_node(procs[i].node)->address);
 		return 0;
 	}
 	return -ENOENT;
@@ -621,6 +667,13 @@ prov_health(struct prov_health *out)
 	pthread_mutex_lock(&prov_mu);
 	*out = prov_stats;
 	pthread_mutex_unlock(&prov_mu);
+}
+
+int
+prov_node_state(int i, const char **name)
+{
+	*name = prov_conf->nodes[i].name;
+	return prov_node_up(&prov_conf->nodes[i]);
 }
 
 int

@@ -61,5 +61,8 @@ struct prov_health {
 	unsigned long long	 pings_failed;
 };
 void	prov_health(struct prov_health *out);
+/* Storage node i (0 <= i < conf->nnodes): its name and whether the last
+ * driver call reached it. */
+int	prov_node_state(int i, const char **name);
 
 #endif

@@ -1,19 +1,25 @@
 /*
- * Inside the provisioner: the local process driver (prov_local.c) that the
- * job runner and the monitor (prov.c) drive. A process is named by its
- * file system, role and index; it owns stores (directories) and holds the
- * lock of each (core/lockfile.h) while it runs, which is how the driver
- * finds it whatever fsxd recorded.
+ * Inside the provisioner: engine processes on storage nodes (prov_proc.c)
+ * driven through a small driver interface (prov_driver.c: `local`
+ * fork/exec on this host, `ssh` the same operations as `fsx-node` on
+ * another host), used by the job runner and the monitor (prov.c).
+ *
+ * A process is named by its file system, role and index, runs on the node
+ * its row names, and holds the lock of each of its stores while it runs
+ * (core/lockfile.h), which is how the driver finds it whatever fsxd
+ * recorded.
  */
 #ifndef FSX_PROV_INT_H
 #define FSX_PROV_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "core/conf.h"
 #include "db/db.h"
 #include "msg/msg.h"
+#include "node/node.h"
 
 #define PROV_MAX_PROCS	64
 #define PROV_MAX_OSTS	MSG_MAX_STRIPES
@@ -31,36 +37,74 @@ struct prov_fs {
 
 extern const struct fsxd_conf *prov_conf;
 
-/* The address fsxd dials its engines at (the bind address, or loopback
- * when they bind every interface). */
-const char *prov_dial_host(void);
+/*
+ * What a driver does on a node. Paths are the node's own. Every function
+ * returns 0 (or a pid, or a count) or a negative errno; -EHOSTUNREACH
+ * means the node could not be reached (it is then counted down).
+ */
+struct prov_driver {
+	pid_t	(*holder)(const struct conf_node *n, const char *dir);
+	int	(*end)(const struct conf_node *n, const char *dir, int hard);
+	int	(*spawn)(const struct conf_node *n, char *const argv[],
+		    const char *logfile, pid_t *pid, long long *starttime);
+	int	(*purge)(const struct conf_node *n, const char *fsdir,
+		    const char *rundir);
+	int	(*fs_dirs)(const struct conf_node *n, char (*ids)[NODE_ID_MAX],
+		    int max);
+	/* A small file (malloc'd, NUL-terminated, at most 64 KiB). */
+	int	(*read)(const struct conf_node *n, const char *path, char **out);
+	/* Write a small file 0600, atomically. */
+	int	(*write)(const struct conf_node *n, const char *path,
+		    const void *data, size_t len);
+	int	(*mkdirs)(const struct conf_node *n, char *const dirs[]);
+};
 
-/* STATE/fs/<id>/<sub> (stores) or STATE/run/<id>/<sub> (the rest);
- * malloc'd. */
-char	*prov_store_path(const char *fs_id, const char *sub);
-char	*prov_run_path(const char *fs_id, const char *sub);
+extern const struct prov_driver prov_driver_local, prov_driver_ssh;
 
+/* --- nodes (prov_proc.c) --- */
+
+/* The node called name (the first node for "" or an unknown name). */
+const struct conf_node *prov_node(const char *name);
+const struct prov_driver *prov_driver(const struct conf_node *n);
+/* Node health as the drivers saw it: 1 up, 0 down (unreachable). */
+int	prov_node_up(const struct conf_node *n);
+void	prov_node_seen(const struct conf_node *n, int rc);
+/* The address fsxd dials a node's engines at. */
+const char *prov_dial_host(const struct conf_node *n);
+
+/* NODE_DIR/fs/<id>/<sub> (stores) and NODE_DIR/run/<id>/<sub>; malloc'd. */
+char	*prov_store_path(const struct conf_node *n, const char *fs_id,
+	    const char *sub);
+char	*prov_run_path(const struct conf_node *n, const char *fs_id,
+	    const char *sub);
+
+/* --- processes (prov_proc.c) --- */
+
+/* Create f's directories and secret file on every node it uses. */
+int	prov_proc_dirs(const struct prov_fs *f);
 /*
  * Make process p of f run and answer PING: adopt the holder of its store
  * when it answers, else end it and start a new one. Records pid, start
  * time and port in p (the caller stores the row). 0 or -errno (-ECHILD:
- * it exited at start; -ETIMEDOUT: it never answered).
+ * it exited at start; -ETIMEDOUT: it never answered; -EHOSTUNREACH: its
+ * node is down).
  */
-int	prov_local_ensure(const struct prov_fs *f, struct db_proc *p);
-/* The pid holding p's store, 0 when none (the process is not running). */
-pid_t	prov_local_holder(const struct prov_fs *f, const struct db_proc *p);
+int	prov_proc_ensure(const struct prov_fs *f, struct db_proc *p);
+/* The pid holding p's store: > 0, 0 when none, < 0 when unknown (node
+ * down). */
+pid_t	prov_proc_holder(const struct prov_fs *f, const struct db_proc *p);
 /* PING p within timeout_ms. 0 or -errno. */
-int	prov_local_ping(const struct prov_fs *f, const struct db_proc *p,
+int	prov_proc_ping(const struct prov_fs *f, const struct db_proc *p,
 	    int timeout_ms);
-/* End whatever holds a store under STATE/fs/<id>/ (every store of the file
- * system, recorded or not), then remove its directories. */
-void	prov_local_purge(const char *fs_id);
 /* End the process holding p's store (SIGKILL when `hard`). */
-void	prov_local_stop(const struct prov_fs *f, const struct db_proc *p,
+void	prov_proc_stop(const struct prov_fs *f, const struct db_proc *p,
 	    int hard);
-/* Ids of file systems with a directory under STATE/fs/; up to max. */
-int	prov_local_fs_dirs(char (*ids)[DB_ID_MAX], int max);
-
+/* End whatever holds a store of fs_id on every node (recorded or not),
+ * then remove its directories there. -EHOSTUNREACH when a node could not
+ * be reached (the rest is done). */
+int	prov_proc_purge(const char *fs_id);
+/* Ids of file systems with a directory on any node; up to max. */
+int	prov_proc_fs_dirs(char (*ids)[NODE_ID_MAX], int max);
 /* One admin call to a process of f (connect, HELLO, call, close). */
 int	prov_call(const struct prov_fs *f, const struct db_proc *p,
 	    uint16_t op, const void *body, uint32_t body_len,

@@ -40,7 +40,7 @@ CREATE TABLE procs (
 	idx		INTEGER NOT NULL,			-- oss number (0 for the mds)
 	pid		INTEGER NOT NULL DEFAULT 0,
 	starttime	INTEGER NOT NULL DEFAULT 0,		-- /proc/<pid>/stat field 22
-	port		INTEGER NOT NULL DEFAULT 0,		-- oss: OST indexes served, "0,1"
+	port		INTEGER NOT NULL DEFAULT 0, node TEXT NOT NULL DEFAULT 'local',		-- oss: OST indexes served, "0,1"
 	PRIMARY KEY (fs_id, role, idx)
 );
 CREATE TABLE osts (

@@ -32,7 +32,8 @@
 
 static volatile sig_atomic_t fsxd_stop;
 
-enum opt_kind { O_STR, O_INT, O_LONG, O_SIZE, O_DBL, O_BOOL, O_LOG, O_RANGE };
+enum opt_kind { O_STR, O_INT, O_LONG, O_SIZE, O_DBL, O_BOOL, O_LOG, O_RANGE,
+    O_NODE };
 
 struct opt_def {
 	const char	*name;
@@ -64,6 +65,7 @@ static const struct opt_def opts[] = {
 	OPT("engine-listen", O_STR, engine_listen, "address engine processes bind (default 127.0.0.1; 0.0.0.0 for every interface)"),
 	OPT("engine-advertise", O_STR, engine_advertise, "address clients are told to reach engines at (default: --engine-listen; required with 0.0.0.0)"),
 	OPT("engine-ports", O_RANGE, engine_port_lo, "engine ports, LO-HI (default: any free port)"),
+	OPT("node", O_NODE, nodes, "a storage node (repeatable): 'NAME driver=local|ssh [host=[USER@]HOST] address=ADDR dir=DIR [bin=DIR] [capacity=GiB] [key=FILE]'"),
 	OPT("max-oss", O_INT, max_oss, "OSS processes per file system at create (default 4)"),
 	OPT("max-ost", O_INT, max_ost, "OSTs per file system (default 32)"),
 	OPT("update-gap", O_DBL, update_gap_sec, "seconds between storage increases (default 21600, AWS's 6 h)"),
@@ -110,6 +112,81 @@ conf_defaults(struct fsxd_conf *c, const char *argv0)
 	}
 }
 
+/*
+ * "NAME key=value ..." into the next node. Keys: driver (local|ssh), host,
+ * address, dir, bin, capacity, key. 0 or -EINVAL.
+ */
+static int
+conf_node_add(struct fsxd_conf *c, const char *val)
+{
+	struct conf_node *n;
+	char *copy, *tok, *save = NULL;
+	int rc = 0;
+
+	if (c->nnodes >= CONF_NODES_MAX)
+		return -ENOSPC;
+	n = &c->nodes[c->nnodes];
+	memset(n, 0, sizeof(*n));
+	copy = xstrdup(val);
+	tok = strtok_r(copy, " \t", &save);
+	if (tok == NULL || strchr(tok, '=') != NULL ||
+	    strlen(tok) >= sizeof(n->name)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	snprintf(n->name, sizeof(n->name), "%s", tok);
+	while (rc == 0 && (tok = strtok_r(NULL, " \t", &save)) != NULL) {
+		char *v = strchr(tok, '='), *end;
+		struct { const char *k; char *dst; size_t len; } s[] = {
+			{ "host", n->host, sizeof(n->host) },
+			{ "address", n->address, sizeof(n->address) },
+			{ "dir", n->dir, sizeof(n->dir) },
+			{ "bin", n->bin, sizeof(n->bin) },
+			{ "key", n->key, sizeof(n->key) },
+		};
+		size_t i;
+
+		if (v == NULL) {
+			rc = -EINVAL;
+			break;
+		}
+		*v++ = '\0';
+		if (strcmp(tok, "driver") == 0) {
+			n->ssh = strcmp(v, "ssh") == 0;
+			if (!n->ssh && strcmp(v, "local") != 0)
+				rc = -EINVAL;
+			continue;
+		}
+		if (strcmp(tok, "capacity") == 0) {
+			n->capacity = strtoll(v, &end, 10);
+			if (*end != '\0' || n->capacity < 0)
+				rc = -EINVAL;
+			continue;
+		}
+		for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+			if (strcmp(tok, s[i].k) != 0)
+				continue;
+			if (strlen(v) >= s[i].len)
+				rc = -EINVAL;
+			else
+				memcpy(s[i].dst, v, strlen(v) + 1);
+			break;
+		}
+		if (i == sizeof(s) / sizeof(s[0]))
+			rc = -EINVAL;
+	}
+	if (rc == 0 && (n->address[0] == '\0' || n->dir[0] == '\0' ||
+	    (n->ssh && n->host[0] == '\0')))
+		rc = -EINVAL;
+	if (rc == 0) {
+		memcpy(n->listen, n->address, sizeof(n->listen));
+		c->nnodes++;
+	}
+out:
+	free(copy);
+	return rc;
+}
+
 static int
 conf_set(struct fsxd_conf *c, const char *key, const char *val)
 {
@@ -144,6 +221,8 @@ conf_set(struct fsxd_conf *c, const char *key, const char *val)
 		case O_LOG:
 			*(int *)p = log_parse_level(val);
 			return *(int *)p < 0 ? -EINVAL : 0;
+		case O_NODE:
+			return conf_node_add(c, val);
 		case O_RANGE: {		/* "LO-HI" into two ints */
 			int *r = (int *)p;
 			long lo, hi;
@@ -267,6 +346,27 @@ state_dir_private(struct fsxd_conf *c)
 	return fd;		/* held until exit */
 }
 
+/* Without configured nodes, one: this host, the state dir. Nodes without
+ * bin use fsxd's own. */
+static void
+conf_nodes_default(struct fsxd_conf *c)
+{
+	for (int i = 0; i < c->nnodes; i++)
+		if (c->nodes[i].bin[0] == '\0')
+			snprintf(c->nodes[i].bin, sizeof(c->nodes[i].bin), "%s",
+			    c->bin_dir);
+	if (c->nnodes > 0)
+		return;
+	snprintf(c->nodes[0].name, sizeof(c->nodes[0].name), "local");
+	snprintf(c->nodes[0].listen, sizeof(c->nodes[0].listen), "%s",
+	    c->engine_listen);
+	snprintf(c->nodes[0].address, sizeof(c->nodes[0].address), "%s",
+	    c->engine_advertise);
+	snprintf(c->nodes[0].dir, sizeof(c->nodes[0].dir), "%s", c->state_dir);
+	snprintf(c->nodes[0].bin, sizeof(c->nodes[0].bin), "%s", c->bin_dir);
+	c->nnodes = 1;
+}
+
 static void
 on_signal(int sig)
 {
@@ -347,6 +447,7 @@ main(int argc, char **argv)
 	}
 
 	(void)state_dir_private(&conf);
+	conf_nodes_default(&conf);
 	dbpath = xasprintf("%s/fsxd.db", conf.state_dir);
 	rc = db_init(dbpath);
 	if (rc < 0)

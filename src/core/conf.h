@@ -9,6 +9,24 @@
 
 #include <stddef.h>
 
+#define CONF_NODES_MAX	16
+
+/*
+ * A storage node: where engine processes run. Without any configured, fsxd
+ * has one, "local": this host, the state dir, --engine-listen/-advertise.
+ */
+struct conf_node {
+	char		 name[32];
+	int		 ssh;			/* 0: local fork/exec; 1: over ssh */
+	char		 host[128];		/* ssh destination, [user@]host */
+	char		 listen[48];		/* what its engines bind */
+	char		 address[48];		/* what clients are told */
+	char		 dir[4096];		/* data root: fs/, run/ */
+	char		 bin[4096];		/* fsx-mds, fsx-oss, fsx-node */
+	char		 key[1024];		/* ssh identity; "" for ssh's own */
+	long long	 capacity;		/* GiB offered; 0: unbounded */
+};
+
 struct fsxd_conf {
 	char		 listen[64];		/* address to bind, loopback by default */
 	int		 port;
@@ -31,6 +49,8 @@ struct fsxd_conf {
 	char		 engine_advertise[48];	/* default: engine_listen; fits msg_ost_ent.host */
 	int		 engine_port_lo;	/* 0: ephemeral ports; lo and hi */
 	int		 engine_port_hi;	/* stay adjacent (--engine-ports) */
+	struct conf_node nodes[CONF_NODES_MAX];
+	int		 nnodes;
 	/* engine sizing */
 	int		 max_oss;		/* OSS processes per file system */
 	int		 max_ost;		/* OSTs per file system */

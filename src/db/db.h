@@ -151,6 +151,7 @@ int	 db_job_open_count(const char *fs_id);
  * system and the OSTs they serve --- */
 
 struct db_proc {
+	char		 node[32];	/* the storage node it runs on */
 	enum proc_role	 role;
 	int		 idx;		/* OSS number; 0 for the MDS */
 	pid_t		 pid;		/* last known; the store lock is the truth */
@@ -167,8 +168,10 @@ struct db_ost {
 /* Rows of fs_id, MDS first then OSSes by idx; up to max; returns count. */
 int	 db_proc_list(const char *fs_id, struct db_proc *out, int max);
 int	 db_proc_put(const char *fs_id, const struct db_proc *p);
-/* 1 when a process of any file system has `port` recorded, else 0. */
-int	 db_proc_port_used(int port);
+/* 1 when a process of any file system on `node` has `port` recorded. */
+int	 db_proc_port_used(const char *node, int port);
+/* Bytes of OST capacity placed on `node`, over every file system. */
+long long db_node_used(const char *node);
 /* Rows of fs_id by index; up to max; returns the count. */
 int	 db_ost_list(const char *fs_id, struct db_ost *out, int max);
 int	 db_ost_put(const char *fs_id, const struct db_ost *o);

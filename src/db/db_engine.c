@@ -14,7 +14,7 @@
 int
 db_proc_list(const char *fs_id, struct db_proc *out, int max)
 {
-	static const char q[] = "SELECT role, idx, pid, starttime, port"
+	static const char q[] = "SELECT role, idx, pid, starttime, port, node"
 	    " FROM procs WHERE fs_id = ?1 ORDER BY role, idx";
 	sqlite3_stmt *st = db_stmt(q);
 	int n = 0, rc;
@@ -34,6 +34,7 @@ db_proc_list(const char *fs_id, struct db_proc *out, int max)
 		p->pid = (pid_t)sqlite3_column_int(st, 2);
 		p->starttime = sqlite3_column_int64(st, 3);
 		p->port = sqlite3_column_int(st, 4);
+		db_col_copy(st, 5, p->node, sizeof(p->node));
 		n++;
 	}
 	sqlite3_reset(st);
@@ -44,7 +45,7 @@ int
 db_proc_put(const char *fs_id, const struct db_proc *p)
 {
 	static const char q[] = "INSERT OR REPLACE INTO procs (fs_id, role, idx,"
-	    " pid, starttime, port) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+	    " pid, starttime, port, node) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	sqlite3_stmt *st = db_stmt(q);
 
 	if (st == NULL)
@@ -55,22 +56,46 @@ db_proc_put(const char *fs_id, const struct db_proc *p)
 	sqlite3_bind_int(st, 4, (int)p->pid);
 	sqlite3_bind_int64(st, 5, p->starttime);
 	sqlite3_bind_int(st, 6, p->port);
+	sqlite3_bind_text(st, 7, p->node[0] ? p->node : "local", -1,
+	    SQLITE_STATIC);
 	return db_step_done(st);
 }
 
 int
-db_proc_port_used(int port)
+db_proc_port_used(const char *node, int port)
 {
-	static const char q[] = "SELECT 1 FROM procs WHERE port = ?1 LIMIT 1";
+	static const char q[] = "SELECT 1 FROM procs WHERE port = ?1"
+	    " AND node = ?2 LIMIT 1";
 	sqlite3_stmt *st = db_stmt(q);
 	int rc;
 
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_int(st, 1, port);
+	sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : db_errno(rc);
+}
+
+long long
+db_node_used(const char *node)
+{
+	static const char q[] = "SELECT COALESCE(SUM(o.capacity), 0) FROM osts o"
+	    " JOIN procs p ON p.fs_id = o.fs_id AND p.role = 'oss'"
+	    " AND p.idx = o.oss WHERE p.node = ?1";
+	sqlite3_stmt *st = db_stmt(q);
+	long long used = 0;
+	int rc;
+
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, node, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		used = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? used : db_errno(rc);
 }
 
 int

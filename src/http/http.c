@@ -499,7 +499,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		    xstrdup("{\"status\":\"ok\"}"), NULL);
 	if (strcmp(method, "GET") == 0 && strcmp(url, "/metrics") == 0)
 		return http_reply(c, rq, 200,
-		    "text/plain; version=0.0.4; charset=utf-8", metrics_render(),
+		    "text/plain; version=0.0.4; charset=utf-8", metrics_render(s->conf),
 		    NULL);
 	if (rq->too_big)
 		return http_too_big(c, rq, s->conf);

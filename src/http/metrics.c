@@ -43,7 +43,7 @@ metrics_request(int op_idx, int status, double seconds)
 }
 
 char *
-metrics_render(void)
+metrics_render(const struct fsxd_conf *conf)
 {
 	long long counts[FS_LIFECYCLE__COUNT];
 	struct prov_health h;
@@ -108,5 +108,13 @@ metrics_render(void)
 	    " in time.\n# TYPE fsxd_engine_pings_failed_total counter\n"
 	    "fsxd_engine_pings_failed_total %llu\n", h.restarts_dead,
 	    h.restarts_unresponsive, h.pings_failed);
+	buf_printf(&b, "# HELP fsxd_node_up Storage nodes the last driver call"
+	    " reached.\n# TYPE fsxd_node_up gauge\n");
+	for (int i = 0; i < conf->nnodes; i++) {
+		const char *name;
+		int up = prov_node_state(i, &name);
+
+		buf_printf(&b, "fsxd_node_up{node=\"%s\"} %d\n", name, up);
+	}
 	return buf_take(&b);
 }

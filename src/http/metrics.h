@@ -6,7 +6,9 @@
 #ifndef FSX_METRICS_H
 #define FSX_METRICS_H
 
+#include "core/conf.h"
+
 void	 metrics_request(int op_idx, int status, double seconds);
-char	*metrics_render(void);		/* malloc'd text */
+char	*metrics_render(const struct fsxd_conf *conf);	/* malloc'd text */
 
 #endif

@@ -278,3 +278,76 @@ class Control(unittest.TestCase):
                                capture_output=True, text=True, timeout=10)
             self.assertEqual(p.returncode, 0, (prog, p.stderr))
             self.assertRegex(p.stdout, r'^%s %s \(.+\)\n$' % (prog, want.replace('.', r'\.')))
+
+
+def pids_under(path):
+    """Live fsx-mds/fsx-oss processes whose command line names path."""
+    out = []
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            argv = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\0')
+            stat = open('/proc/%s/stat' % pid).read()
+        except OSError:
+            continue
+        if stat.rsplit(')', 1)[1].split()[0] == 'Z' or not argv[0]:
+            continue
+        name = os.path.basename(argv[0].decode(errors='replace'))
+        if name in ('fsx-mds', 'fsx-oss') and path in b' '.join(argv).decode(errors='replace'):
+            out.append((int(pid), name))
+    return out
+
+
+class Nodes(unittest.TestCase):
+    """Engine processes placed across storage nodes (here three nodes of
+    the local driver, each with its own address and data dir)."""
+
+    def test_placement_across_nodes(self):
+        import tempfile
+        top = tempfile.mkdtemp(prefix='fsx-nodes-')
+        nodes = []
+        for i, cap in ((1, 4800), (2, 9600), (3, 7200)):
+            nodes += ['--node', 'n%d driver=local address=127.0.0.%d dir=%s/n%d capacity=%d'
+                      % (i, 10 + i, top, i, cap)]
+        d = Fsxd('--max-oss', '4', *nodes)
+        try:
+            c = d.client()
+            fs_id = c.create_file_system(**dict(SCRATCH2, StorageCapacity=4800))[
+                'FileSystem']['FileSystemId']
+            d.wait_state(c, fs_id, 'AVAILABLE')
+            where = {}
+            for pid, kind in pids_under(top):
+                argv = open('/proc/%d/cmdline' % pid, 'rb').read().split(b'\0')
+                argv = [a.decode() for a in argv if a]
+                listen = argv[argv.index('--listen') + 1]
+                node = [n for n in ('n1', 'n2', 'n3') if '%s/%s/' % (top, n) in ' '.join(argv)]
+                self.assertEqual(len(node), 1, argv)
+                self.assertEqual(listen.split(':')[0], '127.0.0.%d' % (10 + int(node[0][1])))
+                where.setdefault(kind, []).append(node[0])
+            # 4 OSSes over 3 nodes: every node serves one, the roomiest two
+            self.assertEqual(sorted(set(where['fsx-oss'])), ['n1', 'n2', 'n3'])
+            self.assertEqual(len(where['fsx-oss']), 4)
+            self.assertEqual(where['fsx-mds'], ['n2'])     # the most free
+            # nothing of it under the state dir itself
+            self.assertFalse(os.path.exists(os.path.join(d.state, 'fs', fs_id)))
+            lines = list(metric(d.url, 'fsxd_node_up'))
+            for n in ('n1', 'n2', 'n3'):
+                self.assertIn('fsxd_node_up{node="%s"} 1' % n, lines)
+            # a second file system goes where there is room
+            fs2 = c.create_file_system(**dict(SCRATCH2, StorageCapacity=1200))[
+                'FileSystem']['FileSystemId']
+            d.wait_state(c, fs2, 'AVAILABLE')
+            # delete ends the processes on every node and removes their stores
+            for f in (fs_id, fs2):
+                c.delete_file_system(FileSystemId=f)
+            for f in (fs_id, fs2):
+                d.wait_gone(c, f)
+            self.assertEqual(pids_under(top), [])
+            for n in ('n1', 'n2', 'n3'):
+                self.assertEqual(os.listdir(os.path.join(top, n, 'fs')), [])
+        finally:
+            d.stop()
+            for pid, _ in pids_under(top):
+                os.kill(pid, signal.SIGKILL)
+            subprocess.run(['rm', '-rf', top])
