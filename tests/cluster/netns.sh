@@ -32,7 +32,13 @@
 #   node-down NODE / node-up NODE
 #              take NODE's bridge port down (unreachable; its processes go
 #              on running) or back up
-#   status     namespaces, addresses and sshd pids
+#   status     namespaces, addresses and the pids in each
+#   fsxd-start fsxd in fsx-ctl on 10.77.0.10:4566 (FSX_PORT), config
+#              STATE/fsxd.conf (written from fsxd-conf when absent), state
+#              STATE/ctl, log STATE/fsxd.log; waits for "fsxd ready"; fails
+#              (status 3) with the log's tail when fsxd exits instead
+#   fsxd-stop  fsxd and the engine processes of STATE/ctl (tools/fsxctl.sh)
+#   usage      how to reach the cluster from the client namespace
 #
 # Needs root, iproute2 and openssh-server (tools/deps.sh --test).
 set -u
@@ -237,8 +243,7 @@ cmd_env() {
 }
 
 cmd_fsxd_conf() {
-	bin=${FSX_BIN:-$(pwd)/build/bin}
-	case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+	bin=$(fsxd_bin)
 	for n in $NODES; do
 		echo "node = $n driver=ssh host=root@$(addr_of "$n") address=$(addr_of "$n") dir=$STATE/$n bin=$bin capacity=9600 key=$KEY"
 	done
@@ -266,8 +271,78 @@ cmd_status() {
 	done
 }
 
+fsxd_bin() {
+	bin=${FSX_BIN:-$(pwd)/build/bin}
+	case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+	echo "$bin"
+}
+
+cmd_fsxd_start() {
+	need_root
+	ns_exists fsx-ctl || die "no cluster: run $0 up"
+	bin=$(fsxd_bin)
+	[ -x "$bin/fsxd" ] || die "no $bin/fsxd: build first (make all) or set FSX_BIN"
+	conf=$STATE/fsxd.conf
+	[ -f "$conf" ] || cmd_fsxd_conf > "$conf"
+	log=$STATE/fsxd.log
+	mkdir -p "$STATE/ctl"
+	: > "$log"
+	ip netns exec fsx-ctl setsid "$bin/fsxd" --listen "$(addr_of ctl)" \
+	    --port "${FSX_PORT:-4566}" --config "$conf" --state-dir "$STATE/ctl" \
+	    </dev/null >>"$log" 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q "fsxd ready" "$log" && { say "fsxd pid $pid: $(grep -m1 "fsxd ready" "$log")"; return 0; }
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		say "fsxd (pid $pid) not ready after 10 s; log $log:"
+	else
+		wait "$pid"
+		say "fsxd exited (status $?) instead of starting; log $log:"
+	fi
+	tail -n 5 "$log" | sed 's/^/    /'
+	return 3
+}
+
+cmd_fsxd_stop() {
+	[ -d "$STATE/ctl" ] || return 0
+	sh "$(dirname "$0")/../../tools/fsxctl.sh" stop "$STATE/ctl"
+}
+
+cmd_usage() {
+	bin=$(fsxd_bin)
+	url=http://$(addr_of ctl):${FSX_PORT:-4566}
+	cat <<EOF
+cluster: fsxd in fsx-ctl at $url (state $STATE/ctl, log $STATE/fsxd.log),
+storage nodes $(for n in $NODES; do printf '%s=%s ' "$n" "$(addr_of "$n")"; done)(sshd, key $KEY),
+client namespace fsx-cl ($(addr_of cl)). The root namespace has no route to
+10.77.0.0/24: run clients in fsx-cl.
+
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+  ip netns exec fsx-cl aws fsx --endpoint-url $url describe-file-systems
+  ip netns exec fsx-cl aws fsx --endpoint-url $url create-file-system \\
+      --file-system-type LUSTRE --storage-capacity 1200 --subnet-ids subnet-0123456789abcdef0 \\
+      --lustre-configuration DeploymentType=SCRATCH_2
+  ip netns exec fsx-cl $bin/fsx-mount --endpoint-url $url FSID /mnt/x
+
+'ip netns exec' gives the command a mount namespace of its own, so that
+mount is seen only by fsx-mount itself. To see it from this shell, switch
+only the network namespace:
+  nsenter --net=/run/netns/fsx-cl $bin/fsx-mount --endpoint-url $url FSID /mnt/x
+
+  eval "\$(bash tests/cluster/netns.sh env)"     # FSX_CLUSTER_KEY, FSX_NODES, ...
+  bash tests/cluster/netns.sh node-down n2       # fault: n2 unreachable; node-up n2
+  make cluster-down                             # fsxd, engines, namespaces, $STATE
+EOF
+}
+
 case ${1:-} in
 up) cmd_up ;;
+fsxd-start) cmd_fsxd_start ;;
+fsxd-stop) cmd_fsxd_stop ;;
+usage) cmd_usage ;;
 down) cmd_down ;;
 env) cmd_env ;;
 fsxd-conf) cmd_fsxd_conf ;;
