@@ -16,7 +16,8 @@
 # only inside these namespaces; nothing here routes anywhere else.
 #
 # STATE is FSX_CLUSTER_DIR (default /tmp/fsx-cluster): the client key
-# (id_ed25519, no passphrase), each node's sshd config, host key, pid file
+# (id_ed25519, no passphrase), known_hosts with every node's host key (for
+# StrictHostKeyChecking=yes), each node's sshd config, host key, pid file
 # and log (ssh/NODE/), and the node data dirs. The file system is shared by
 # every namespace, so the same build/bin serves every "host".
 #
@@ -203,6 +204,7 @@ cmd_up() {
 		mkdir -p "$STATE/$n"
 		sshd_conf "$n" || die "sshd config for $n failed"
 		d=$STATE/ssh/$n
+		echo "$(addr_of "$n") $(cut -d' ' -f1,2 "$d/ssh_host_ed25519_key.pub")" >> "$STATE/known_hosts"
 		ip netns exec "$(ns_of "$n")" "$SSHD" -f "$d/sshd_config" -E "$d/sshd.log" ||
 			die "sshd for $n did not start: $(tail -n 3 "$d/sshd.log" 2>/dev/null)"
 	done
@@ -227,6 +229,7 @@ cmd_env() {
 	q() { printf "export %s='%s'\n" "$1" "$2"; }
 	q FSX_CLUSTER_DIR "$STATE"
 	q FSX_CLUSTER_KEY "$KEY"
+	q FSX_CLUSTER_KNOWN_HOSTS "$STATE/known_hosts"
 	q FSX_CLUSTER_SSH_OPTS "-i $KEY $SSH_OPTS"
 	q FSX_NODES "$NODES"
 	q FSX_CTL_NS fsx-ctl

@@ -49,11 +49,13 @@ def tcp_ok(ns, addr, port=22, secs=2):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
 
 
-def ssh(node, cmd, secs=5):
+def ssh(node, cmd, secs=5, strict=False):
+    known = ['-o', 'StrictHostKeyChecking=yes',
+             '-o', 'UserKnownHostsFile=%s/known_hosts' % STATE] if strict else \
+        ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null']
     return subprocess.run(
         ['ip', 'netns', 'exec', 'fsx-ctl', 'ssh', '-i', STATE + '/id_ed25519',
-         '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no',
-         '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+         '-o', 'BatchMode=yes'] + known + ['-o', 'LogLevel=ERROR',
          '-o', 'ConnectTimeout=%d' % secs, 'root@' + ADDR[node], cmd],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, universal_newlines=True, timeout=secs + 5)
@@ -117,6 +119,9 @@ class NetnsTest(unittest.TestCase):
             r = ssh(n, 'ip netns identify $$; echo $(id -u)')
             self.assertEqual(r.returncode, 0, '%s: %s' % (n, r.stderr))
             self.assertEqual(r.stdout.split(), ['fsx-' + n, '0'], n)
+        # the host keys in STATE/known_hosts are the nodes' own
+        r = ssh('n3', 'true', strict=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_netns_2_client_reaches_nodes(self):
         for n, a in ADDR.items():
@@ -146,6 +151,7 @@ class NetnsTest(unittest.TestCase):
             env[k] = v
         self.assertEqual(env['FSX_CLUSTER_DIR'], STATE)
         self.assertEqual(env['FSX_CLUSTER_KEY'], STATE + '/id_ed25519')
+        self.assertEqual(env['FSX_CLUSTER_KNOWN_HOSTS'], STATE + '/known_hosts')
         self.assertTrue(os.path.exists(env['FSX_CLUSTER_KEY'] + '.pub'))
         self.assertEqual(env['FSX_NODES'].split(), ['n1', 'n2', 'n3'])
         self.assertEqual(env['FSX_CTL_ADDR'], '10.77.0.10')
