@@ -102,7 +102,7 @@ unit: $(O)/check_unit $(BINS)
 	cd $(CURDIR) && FSX_BIN=$(CURDIR)/$(O)/bin $(O)/check_unit
 
 itest: $(BINS)
-	FSX_BIN=$(CURDIR)/$(O)/bin python3 tests/run.py tests/api tests/fs
+	FSX_BIN=$(CURDIR)/$(O)/bin python3 tests/run.py tests/api tests/fs tests/cluster
 
 # The JavaScript SDK v3 against fsxd (node's own test runner).
 jstest: $(BINS)

@@ -620,6 +620,15 @@ prov_monitor(void *arg)
 
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
+		/* a node counted down is asked once a tick whether it is back */
+		for (int i = 0; i < prov_conf->nnodes; i++) {
+			const struct conf_node *node = &prov_conf->nodes[i];
+			char probe[1][NODE_ID_MAX];
+
+			if (!prov_node_up(node))
+				prov_node_seen(node, prov_driver(node)->fs_dirs(
+				    node, probe, 1) < 0 ? -EHOSTUNREACH : 0);
+		}
 		n = db_fs_ids(1u << FS_AVAILABLE | 1u << FS_UPDATING, ids,
 		    PROV_MAX_FS);
 		for (int i = 0; i < n && i < PROV_MAX_FS && !prov_stopping; i++)

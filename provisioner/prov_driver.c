@@ -8,9 +8,11 @@
  *        prompt), a short ConnectTimeout, and one multiplexed connection
  *        per host (ControlMaster/ControlPersist, sockets under
  *        STATE/run/ssh), host keys learnt on first use into
- *        STATE/ssh_known_hosts. Every argument is single-quoted for the
- *        remote shell. ssh's exit status 255 (it could not connect) is
- *        -EHOSTUNREACH; fsx-node's own failures are -EIO.
+ *        STATE/ssh_known_hosts; keepalives end a connection to a host
+ *        that went away within seconds. Every argument is single-quoted
+ *        for the remote shell. ssh's exit status 255 (it could not
+ *        connect) and no answer within SSH_TIMEOUT_MS are -EHOSTUNREACH;
+ *        fsx-node's own failures are -EIO.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +30,7 @@
 #include "prov_int.h"
 
 #define SSH_OUT_MAX	(256 * 1024)
-#define SSH_TIMEOUT_MS	20000
+#define SSH_TIMEOUT_MS	8000
 
 /* --- local --- */
 
@@ -137,7 +139,7 @@ ssh_run(const struct conf_node *n, char *const args[], const void *in,
 	char *known = xasprintf("UserKnownHostsFile=%s/ssh_known_hosts",
 	    prov_conf->state_dir);
 	char *sshdir = xasprintf("%s/run/ssh", prov_conf->state_dir);
-	const char *av[32];
+	const char *av[40];
 	int ac = 0, pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, status, rc;
 	struct buf cmd, res;
 	pid_t pid;
@@ -168,6 +170,10 @@ ssh_run(const struct conf_node *n, char *const args[], const void *in,
 	av[ac++] = known;
 	av[ac++] = "-o";
 	av[ac++] = "LogLevel=ERROR";
+	av[ac++] = "-o";
+	av[ac++] = "ServerAliveInterval=2";
+	av[ac++] = "-o";
+	av[ac++] = "ServerAliveCountMax=2";
 	if (n->key[0] != '\0') {
 		av[ac++] = "-i";
 		av[ac++] = n->key;
@@ -208,7 +214,7 @@ ssh_run(const struct conf_node *n, char *const args[], const void *in,
 			if (waited >= SSH_TIMEOUT_MS) {
 				kill(pid, SIGKILL);
 				waitpid(pid, NULL, 0);
-				rc = -ETIMEDOUT;
+				rc = -EHOSTUNREACH;	/* no answer at all */
 				goto out;
 			}
 			continue;
