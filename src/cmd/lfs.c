@@ -57,6 +57,7 @@ struct lfs_target {
 	int		is_mdt;
 	unsigned	idx;
 	uint64_t	bsize, blocks, bfree, bavail, files, ffree;
+	char		server[80];	/* host:port serving it, "" if unknown */
 };
 
 static const char *lfs_prog = "lfs";
@@ -452,7 +453,35 @@ struct lfs_gs {
 	int	single;		/* one field asked for: bare value */
 	int	nopath;		/* no path line */
 	int	dironly;	/* -d */
+	int	verbose;	/* -v: the server of each object's OST */
 };
+
+static int	lfs_ostdf_parse(const char *text, struct lfs_target *t, int max);
+
+/* The server (host:port) of OST idx as path's mount reports it, in out. */
+static void
+lfs_ost_server(const char *path, unsigned idx, char *out, size_t len)
+{
+	struct lfs_target *t = calloc(LFS_MAX_TARGETS, sizeof(*t));
+	char *text = malloc(LFS_OSTDF_MAX + 1);
+	ssize_t n;
+	int cnt;
+
+	snprintf(out, len, "-");
+	if (t == NULL || text == NULL)
+		goto out;
+	n = getxattr(path, "lustre.fsx.ostdf", text, LFS_OSTDF_MAX);
+	if (n < 0)
+		goto out;
+	text[n] = '\0';
+	cnt = lfs_ostdf_parse(text, t, LFS_MAX_TARGETS);
+	for (int i = 0; i < cnt; i++)
+		if (!t[i].is_mdt && t[i].idx == idx && t[i].server[0] != '\0')
+			snprintf(out, len, "%s", t[i].server);
+out:
+	free(text);
+	free(t);
+}
 
 static void
 lfs_gs_header(const struct lfs_gs *g, const char *path, int isdir,
@@ -506,14 +535,24 @@ lfs_gs_header(const struct lfs_gs *g, const char *path, int isdir,
 }
 
 static void
-lfs_gs_objects(const struct lfs_layout *lay)
+lfs_gs_objects(const struct lfs_gs *g, const char *path,
+    const struct lfs_layout *lay)
 {
+	char		server[80];
 	uint32_t	i;
 
-	printf("\tobdidx\t\t objid\t\t objid\t\t group\n");
-	for (i = 0; i < lay->nent; i++)
-		printf("\t%6u\t%14" PRIu64 "\t%#13" PRIx64 "\t%14u\n",
+	printf("\tobdidx\t\t objid\t\t objid\t\t group%s\n",
+	    g->verbose ? "\t server" : "");
+	for (i = 0; i < lay->nent; i++) {
+		printf("\t%6u\t%14" PRIu64 "\t%#13" PRIx64 "\t%14u",
 		    lay->ent[i].ost, lay->ent[i].oid, lay->ent[i].oid, 0u);
+		if (g->verbose) {
+			lfs_ost_server(path, lay->ent[i].ost, server,
+			    sizeof(server));
+			printf("\t %s", server);
+		}
+		printf("\n");
+	}
 	printf("\n");
 }
 
@@ -587,7 +626,7 @@ lfs_gs_one(const struct lfs_gs *g, const char *path, int depth)
 	}
 	lfs_gs_header(g, path, 0, &lay);
 	if (g->fields & GS_OBJS)
-		lfs_gs_objects(&lay);
+		lfs_gs_objects(g, path, &lay);
 	return 0;
 }
 
@@ -596,7 +635,8 @@ lfs_getstripe_usage(void)
 {
 	fprintf(stderr, "usage: %s getstripe [--stripe-count|-c] "
 	    "[--stripe-size|-S] [--stripe-index|-i] [--directory|-d] "
-	    "[--quiet|-q] FILE|DIR...\n", lfs_prog);
+	    "[--quiet|-q] [--verbose|-v: each OST's server] FILE|DIR...\n",
+	    lfs_prog);
 }
 
 static int
@@ -612,6 +652,7 @@ lfs_getstripe(int argc, char **argv)
 		{ "offset",		no_argument, NULL, 'i' },
 		{ "directory",		no_argument, NULL, 'd' },
 		{ "quiet",		no_argument, NULL, 'q' },
+		{ "verbose",		no_argument, NULL, 'v' },
 		{ "help",		no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -620,8 +661,11 @@ lfs_getstripe(int argc, char **argv)
 
 	memset(&g, 0, sizeof(g));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "cSiodqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "cSiodqvh", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'v':
+			g.verbose = 1;
+			break;
 		case 'c':
 			g.fields |= GS_COUNT;
 			break;
@@ -701,8 +745,21 @@ lfs_ostdf_parse(const char *text, struct lfs_target *t, int max)
 		t[n].bavail = v[4] > t[n].bfree ? t[n].bfree : v[4];
 		t[n].files = v[5];
 		t[n].ffree = v[6] > v[5] ? v[5] : v[6];
-		n++;
+		t[n].server[0] = '\0';
 		p += used;
+		/* an optional last field: the server, host:port */
+		if (*p == ' ') {
+			size_t l;
+
+			p += strspn(p, " ");
+			l = strcspn(p, "\r\n");
+			if (l >= sizeof(t[n].server) || l == 0)
+				return -EPROTO;
+			memcpy(t[n].server, p, l);
+			t[n].server[l] = '\0';
+			p += l;
+		}
+		n++;
 		while (*p == '\n' || *p == ' ' || *p == '\r')
 			p++;
 	}
@@ -734,7 +791,7 @@ lfs_cook(unsigned long long v, int human, char *out, size_t outlen)
 static void
 lfs_df_row(const char *uuid, unsigned long long total, unsigned long long used,
     unsigned long long avail, int human, int inodes, const char *mnt,
-    const char *type, unsigned idx)
+    const char *type, unsigned idx, const char *server)
 {
 	char	tb[32], ub[32], ab[32];
 	int	ratio = 0;
@@ -753,11 +810,14 @@ lfs_df_row(const char *uuid, unsigned long long total, unsigned long long used,
 	printf("%-20s %11s %11s %11s %3d%% %s", uuid, tb, ub, ab, ratio, mnt);
 	if (type != NULL)
 		printf("[%s:%u]", type, idx);
+	if (server != NULL && *server != '\0')
+		printf(" %s", server);
 	printf("\n");
 }
 
 static int
-lfs_df_mount(const char *mnt, const char *src, int human, int inodes)
+lfs_df_mount(const char *mnt, const char *src, int human, int inodes,
+    int verbose)
 {
 	struct lfs_target	*t;
 	unsigned long long	 tot = 0, used = 0, avail = 0;
@@ -813,11 +873,12 @@ lfs_df_mount(const char *mnt, const char *src, int human, int inodes)
 			}
 		}
 		lfs_df_row(uuid, a, b, c, human, inodes, mnt,
-		    t[i].is_mdt ? "MDT" : "OST", t[i].idx);
+		    t[i].is_mdt ? "MDT" : "OST", t[i].idx,
+		    verbose ? t[i].server : NULL);
 	}
 	printf("\n");
 	lfs_df_row("filesystem_summary:", tot, used, avail, human, inodes, mnt,
-	    NULL, 0);
+	    NULL, 0, NULL);
 	printf("\n");
 	rc = 0;
 out:
@@ -832,14 +893,15 @@ lfs_df(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "human-readable",	no_argument, NULL, 'h' },
 		{ "inodes",		no_argument, NULL, 'i' },
+		{ "verbose",		no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	char	 mnt[PATH_MAX], src[1024], line[8192], *f[12], *p, *save;
 	FILE	*fp;
-	int	 c, human = 0, inodes = 0, rc, ret = 0, n, sep, i;
+	int	 c, human = 0, inodes = 0, verbose = 0, rc, ret = 0, n, sep, i;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "hi", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hiv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			human = 1;
@@ -847,8 +909,11 @@ lfs_df(int argc, char **argv)
 		case 'i':
 			inodes = 1;
 			break;
+		case 'v':	/* and the server (node address) of each target */
+			verbose = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: %s df [-h] [-i] [PATH]\n",
+			fprintf(stderr, "usage: %s df [-h] [-i] [-v] [PATH]\n",
 			    lfs_prog);
 			return 1;
 		}
@@ -858,7 +923,7 @@ lfs_df(int argc, char **argv)
 			rc = lfs_mount_of(argv[i], mnt, sizeof(mnt), src,
 			    sizeof(src));
 			if (rc == 0)
-				rc = lfs_df_mount(mnt, src, human, inodes);
+				rc = lfs_df_mount(mnt, src, human, inodes, verbose);
 			if (rc < 0) {
 				fprintf(stderr, "%s df: '%s' is not on a "
 				    "Lustre file system: %s (%d)\n", lfs_prog,
@@ -888,7 +953,7 @@ lfs_df(int argc, char **argv)
 			continue;
 		if (getxattr(f[4], "lustre.fsx.ostdf", NULL, 0) < 0)
 			continue;
-		if (lfs_df_mount(f[4], f[sep + 2], human, inodes) < 0)
+		if (lfs_df_mount(f[4], f[sep + 2], human, inodes, verbose) < 0)
 			ret = 1;
 	}
 	fclose(fp);

@@ -41,6 +41,7 @@ fsc_ostdf(struct fsc *fs, void *buf, size_t cap, size_t *len)
 {
 	struct msg_statfs st;
 	struct fsc_oio *v = NULL;
+	struct fsc_srv **srv = NULL;
 	char *text = NULL;
 	size_t tcap, tlen;
 	uint32_t nosts;
@@ -52,20 +53,23 @@ fsc_ostdf(struct fsc *fs, void *buf, size_t cap, size_t *len)
 	pthread_mutex_lock(&fs->mu);
 	nosts = fs->nosts;
 	v = xcalloc(nosts + 1, sizeof(*v));
+	srv = xcalloc(nosts + 1, sizeof(*srv));
 	for (uint32_t i = 0; i < nosts; i++) {
 		if (fs->osts[i].srv == NULL)
 			continue;
 		v[n].op = MSG_OP_OST_STATFS;
 		v[n].ost = i;
+		srv[n] = fs->osts[i].srv;	/* servers live as long as fs */
 		n++;
 	}
 	pthread_mutex_unlock(&fs->mu);
 	fsc_oio_batch(fs, v, n);
-	tcap = (size_t)(n + 1) * 160;
+	tcap = (size_t)(n + 1) * (160 + FSC_HOST_MAX);
 	text = xmalloc(tcap);
 	tlen = (size_t)snprintf(text, tcap, "MDT 0 %" PRIu64 " %" PRIu64
-	    " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", st.bsize,
-	    st.blocks, st.bfree, st.bavail, st.files, st.ffree);
+	    " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %s:%d\n",
+	    st.bsize, st.blocks, st.bfree, st.bavail, st.files, st.ffree,
+	    fs->mds->host, fs->mds->port);
 	for (int i = 0; i < n; i++) {
 		if (v[i].rc < 0) {
 			rc = v[i].rc;
@@ -73,14 +77,15 @@ fsc_ostdf(struct fsc *fs, void *buf, size_t cap, size_t *len)
 		}
 		tlen += (size_t)snprintf(text + tlen, tcap - tlen, "OST %u %"
 		    PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-		    " %" PRIu64 "\n", v[i].ost, v[i].st.bsize, v[i].st.blocks,
-		    v[i].st.bfree, v[i].st.bavail, v[i].st.files,
-		    v[i].st.ffree);
+		    " %" PRIu64 " %s:%d\n", v[i].ost, v[i].st.bsize,
+		    v[i].st.blocks, v[i].st.bfree, v[i].st.bavail,
+		    v[i].st.files, v[i].st.ffree, srv[i]->host, srv[i]->port);
 	}
 	rc = fsc_xattr_out(text, tlen, buf, cap, len);
 out:
 	free(text);
 	free(v);
+	free(srv);
 	return rc;
 }
 

@@ -153,6 +153,23 @@ class Cluster(unittest.TestCase):
                         os.path.join(cls.mnt, 'wide')], check=True)
         subprocess.run(['cp', src, os.path.join(cls.mnt, 'wide', 'f')], check=True)
         self.assertTrue(filecmp.cmp(src, os.path.join(cls.mnt, 'wide', 'f'), shallow=False))
+        # lfs shows which node serves each OST
+        df = subprocess.run([os.path.join(BIN, 'lfs'), 'df', '-v', cls.mnt],
+                            capture_output=True, text=True, check=True).stdout
+        served = {}
+        for line in df.splitlines():
+            if '[OST:' in line:
+                ost = int(line.split('[OST:')[1].split(']')[0])
+                served[ost] = line.split()[-1].split(':')[0]
+        self.assertEqual(sorted(served), [0, 1, 2, 3], df)
+        self.assertEqual(set(served.values()), set(NODES.values()), df)
+        gs = subprocess.run([os.path.join(BIN, 'lfs'), 'getstripe', '-v',
+                             os.path.join(cls.mnt, 'wide', 'f')],
+                            capture_output=True, text=True, check=True).stdout
+        rows = [l.split() for l in gs.splitlines() if l.strip() and l.split()[0].isdigit()]
+        self.assertEqual(len(rows), 4, gs)
+        for r in rows:
+            self.assertEqual(r[-1].split(':')[0], served[int(r[0])], gs)
         # one-stripe files, one per OST, to know which survive a node
         for ost in range(4):
             d = os.path.join(cls.mnt, 'ost%d' % ost)
