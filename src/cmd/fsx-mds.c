@@ -24,6 +24,7 @@
 
 #include "core/engine.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "core/util.h"
 #include "mds/mds_srv.h"
 #include "msg/msg.h"
@@ -78,6 +79,8 @@ main(int argc, char **argv)
 	pthread_t sthr;
 	char host[256];
 	int lvl = LOG_INFO, ch, rc;
+
+	fsx_version_flag(argc, argv, "fsx-mds");
 
 	log_init("fsx-mds", LOG_INFO);
 	memset(&conf, 0, sizeof(conf));

@@ -38,6 +38,7 @@
 #include "auth/creds.h"
 #include "auth/sigv4.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "core/util.h"
 #include "fsc/fsc.h"
 
@@ -1127,6 +1128,8 @@ main(int argc, char **argv)
 	pthread_t ra;
 	const char *e;
 	int ch, rc, port = 0, ret = 1;
+
+	fsx_version_flag(argc, argv, "fsx-mount");
 
 	log_init("fsx-mount", LOG_WARN);
 	memset(&fm, 0, sizeof(fm));

@@ -33,6 +33,7 @@
 
 #include "core/engine.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "core/util.h"
 #include "msg/msg.h"
 #include "msg/msg_srv.h"
@@ -81,6 +82,8 @@ main(int argc, char **argv)
 	struct msg_srv_conf conf;
 	struct sigaction sa;
 	struct oss *o;
+
+	fsx_version_flag(argc, argv, "fsx-oss");
 
 	log_init("fsx-oss", LOG_INFO);
 	for (;;) {

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/version.h"
 #include "msg/msg.h"
 
 #define LFS_VERSION		"2.12.8_fsx"
@@ -1224,7 +1225,7 @@ lfs_version(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	printf("lfs %s\n", LFS_VERSION);
+	printf("lfs %s (fsx-local %s)\n", LFS_VERSION, fsx_version());
 	return 0;
 }
 

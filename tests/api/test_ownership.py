@@ -273,7 +273,7 @@ class Control(unittest.TestCase):
     def test_version(self):
         want = open(os.path.join(os.path.dirname(__file__), '..', '..',
                                  'VERSION')).read().strip()
-        for prog in ('fsxd',):
+        for prog in ('fsxd', 'fsx-mds', 'fsx-oss', 'fsx-mount', 'fsx-node'):
             p = subprocess.run([os.path.join(BIN, prog), '--version'],
                                capture_output=True, text=True, timeout=10)
             self.assertEqual(p.returncode, 0, (prog, p.stderr))
