@@ -26,7 +26,7 @@ RUN make -j"$(nproc)" all
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
 	libmicrohttpd12 libjansson4 libsqlite3-0 libcurl4 libssl3 libuuid1 \
-	libfuse3-3 fuse3 ca-certificates \
+	libfuse3-3 fuse3 ca-certificates openssh-client \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --home /var/lib/fsx fsx \
 	&& mkdir -p /var/lib/fsx && chown fsx /var/lib/fsx
@@ -40,3 +40,17 @@ EXPOSE 47000-47099
 ENTRYPOINT ["/bin/sh", "-c", "exec /usr/local/bin/fsxd --listen 0.0.0.0 --port 4566 \
 	--state-dir /var/lib/fsx --engine-listen 0.0.0.0 \
 	--engine-advertise \"$FSX_ADVERTISE\" --engine-ports 47000-47099 \"$@\"", "fsxd"]
+
+# A storage node for compose.yaml: the engine binaries and sshd, nothing
+# else (fsxd starts the engines here over ssh through fsx-node). The
+# authorized key comes from the shared /keys volume at start.
+FROM debian:bookworm-slim AS node
+RUN apt-get update && apt-get install -y --no-install-recommends \
+	libmicrohttpd12 libjansson4 libsqlite3-0 libcurl4 libssl3 libuuid1 \
+	libfuse3-3 openssh-server \
+	&& rm -rf /var/lib/apt/lists/* && mkdir -p /run/sshd /srv/fsx
+COPY --from=build /src/build/bin/ /usr/local/bin/
+RUN printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nAuthorizedKeysFile /keys/id_ed25519.pub\nStrictModes no\n' \
+	> /etc/ssh/sshd_config.d/fsx.conf
+EXPOSE 22 47000-47099
+ENTRYPOINT ["/bin/sh", "-c", "ssh-keygen -A && exec /usr/sbin/sshd -D -e"]
