@@ -5,8 +5,9 @@ driver running fsx-node there), a client in a fourth namespace mounts it.
   cluster-1  4 OSTs placed over the three nodes, each bound to its node's
              address; striped data written and read back from the client
   cluster-2  a node taken off the network during I/O: reads that need its
-             OST wait, another OST keeps serving, fsxd reports the node
-             down; when it returns the waiting read completes, intact
+             OST wait (EIO on a mount whose retry= ran out), another OST
+             keeps serving, fsxd reports the node down; when it returns
+             the waiting read completes, intact
   cluster-3  fsxd killed -9 and restarted while the remote processes keep
              running: it adopts them (same pids), the mount never notices
   cluster-4  DeleteFileSystem ends the processes on every node and removes
@@ -192,7 +193,21 @@ class Cluster(unittest.TestCase):
         down = [n for n in ('n3', 'n2', 'n1') if n != mds_node and n in oss_node.values()][0]
         lost = [o for o, n in oss_node.items() if n == down]
         kept = [o for o, n in oss_node.items() if n != down]
+        # a second mount that gives up after 2 s
+        quick = tempfile.mkdtemp(prefix='fsx-cl-quick-')
+        p = subprocess.run(['nsenter', '--net=/run/netns/fsx-cl', os.path.join(BIN, 'fsx-mount'),
+                            '-o', 'retry=2', '--endpoint-url', URL, fs_id, quick],
+                           env=ENV, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
         self.assertTrue(sh('node-down', down).returncode == 0)
+        t0 = time.time()
+        with self.assertRaises(OSError) as cm:
+            with open(os.path.join(quick, 'ost%d' % lost[0], 'f'), 'rb') as f:
+                f.read()
+        self.assertEqual(cm.exception.errno, 5)            # EIO, after retry=
+        self.assertLess(time.time() - t0, 30)
+        subprocess.run(['umount', '-l', quick])
+        os.rmdir(quick)
         reader = subprocess.Popen(['cat', os.path.join(cls.mnt, 'ost%d' % lost[0], 'f')],
                                   stdout=subprocess.PIPE)
         # the other OSTs keep serving
