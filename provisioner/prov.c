@@ -566,9 +566,13 @@ prov_monitor_fs(const char *fs_id, int ping)
 		goto out;
 	for (int i = 0; i < f->nprocs; i++) {
 		struct db_proc *p = &f->procs[i];
+		pid_t holder;
 
-		pid_t holder = prov_proc_holder(f, p);
-
+		if (!prov_node_up(prov_node(p->node)))
+			continue;	/* probed once per tick by prov_monitor */
+		if (prov_node(p->node)->ssh && !ping)
+			continue;	/* an ssh round trip: health ticks only */
+		holder = prov_proc_holder(f, p);
 		if (holder < 0)
 			continue;	/* its node is down: nothing is known */
 		if (holder == 0) {
