@@ -57,7 +57,7 @@ struct ofile {
 	uint32_t	writers;
 	uint32_t	trunc_gen;
 	struct timespec	mt_set;		/* last SETATTR of mtime or size */
-	int		at_set;		/* atime SETATTR while open */
+	uint32_t	at_gen;		/* atime SETATTRs while open */
 	struct ofile	*next;
 };
 
@@ -67,6 +67,7 @@ struct ohandle {
 	uint64_t	ino;
 	uint32_t	flags;
 	uint32_t	trunc_gen;
+	uint32_t	at_gen;		/* ofile's at_gen at open */
 	struct ohandle	*next;
 };
 

@@ -848,7 +848,7 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	    MSG_SA_SIZE)))
 		f->mt_set = now;
 	if (f != NULL && (sa->valid & (MSG_SA_ATIME | MSG_SA_ATIME_NOW)))
-		f->at_set = 1;
+		f->at_gen++;
 	if (sa->valid & MSG_SA_CTIME) {
 		i.ct.tv_sec = sa->ctime_sec;
 		i.ct.tv_nsec = sa->ctime_nsec;

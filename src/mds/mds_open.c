@@ -11,6 +11,9 @@
  *  3. CLOSE with an unknown handle (after an MDS restart) still applies
  *     the written size; explicit times set while open are not undone by a
  *     late CLOSE.
+ *  4. An explicit atime outranks the reads of the handles open when it
+ *     was set (their CLOSE may come after it), never those of handles
+ *     opened later: each handle remembers the ofile's at_gen at open.
  * Every public function takes the store lock and commits as mds_tx.c says.
  */
 #include <errno.h>
@@ -102,6 +105,7 @@ mds_open_handle_new(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 	h->owner = owner;
 	h->flags = flags;
 	h->trunc_gen = f->trunc_gen;
+	h->at_gen = f->at_gen;
 	h->next = ns->handles[h->handle % OHASH_SIZE];
 	ns->handles[h->handle % OHASH_SIZE] = h;
 	f->opens++;
@@ -217,7 +221,7 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	struct timespec now, mt_set = { 0, 0 }, cmt;
 	struct mds_ino i;
 	struct ofile *f;
-	int rc, truncated = 0, dirty = 0, gone, at_set = 0;
+	int rc, truncated = 0, dirty = 0, gone, at_set = 1;
 
 	mds_ns_now(&now);
 	mds_tx_wlock(ns);
@@ -233,11 +237,12 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	f = mds_open_ofile(ns, c->ino);
 	if (c->handle != 0)
 		h = handle_take(ns, c->handle, c->ino);
-	if (f != NULL) {
+	if (f != NULL)
 		mt_set = f->mt_set;
-		at_set = f->at_set;
-	}
 	if (h != NULL && f != NULL) {
+		/* Only an atime set after this handle opened outranks
+		 * its reads; later handles read after it (invariant 4). */
+		at_set = h->at_gen != f->at_gen;
 		truncated = h->trunc_gen != f->trunc_gen;
 		f->opens--;
 		if (is_writer(h->flags) && f->writers > 0)
