@@ -174,20 +174,31 @@ fsc_inode_mtime(struct fsc *fs, const struct msg_setattr *sa)
 	pthread_mutex_unlock(&fs->imu);
 }
 
-/* Our size for an open inode, after a truncate: set it if open here. */
-static void
-fsc_inode_truncated(struct fsc *fs, uint64_t ino, uint64_t size)
+/*
+ * A size change of an inode open here: step +1 when it begins, -1 when
+ * it ends (0: neither); with `size`, our size becomes *size (the MDS took
+ * it). Reads that overlap a change do not raise the size (fsc_file.c).
+ */
+void
+fsc_inode_trunc_mark(struct fsc *fs, uint64_t ino, int step,
+    const uint64_t *size)
 {
 	struct fsc_inode *in;
 
 	pthread_mutex_lock(&fs->imu);
 	for (in = fs->itab[ino % FSC_IHASH]; in != NULL; in = in->next) {
-		if (in->ino == ino) {
-			pthread_mutex_lock(&in->mu);
-			in->size = size;
+		if (in->ino != ino)
+			continue;
+		pthread_mutex_lock(&in->mu);
+		in->truncating += step;
+		if (in->truncating < 0)	/* opened after the change began */
+			in->truncating = 0;
+		in->tgen++;
+		if (size != NULL) {
+			in->size = *size;
 			in->wgen++;
-			pthread_mutex_unlock(&in->mu);
 		}
+		pthread_mutex_unlock(&in->mu);
 	}
 	pthread_mutex_unlock(&fs->imu);
 }
@@ -612,15 +623,21 @@ fsc_setattr(struct fsc *fs, struct fsc_file *f, const struct msg_setattr *sa,
 	}
 	fsc_req_init(&r, MSG_OP_MDS_SETATTR, sa, sizeof(*sa));
 	t = fsc_dir_change(fs, sa->ino);	/* it may be a directory */
+	/* Reads in flight from here to the punch's end saw the old
+	 * objects: they must not take the old size back. */
+	if (sa->valid & MSG_SA_SIZE)
+		fsc_inode_trunc_mark(fs, sa->ino, 1, NULL);
 	rc = fsc_attr_call(fs, &r, attr);
 	fsc_dir_changed(fs, t, sa->ino, NULL);
 	if (rc < 0)
-		return rc;
+		goto out;
 	if (sa->valid & MSG_SA_MTIME)
 		fsc_inode_mtime(fs, sa);
-	if (!(sa->valid & MSG_SA_SIZE))
-		return fsc_attr_fix(fs, &sa->cred, attr);
-	fsc_inode_truncated(fs, sa->ino, sa->size);
+	if (!(sa->valid & MSG_SA_SIZE)) {
+		rc = fsc_attr_fix(fs, &sa->cred, attr);
+		goto out;
+	}
+	fsc_inode_trunc_mark(fs, sa->ino, 0, &sa->size);
 	if (shrink) {
 		if (f != NULL) {
 			rc = fsc_punch(fs, f->in->layout, sa->size);
@@ -632,6 +649,9 @@ fsc_setattr(struct fsc *fs, struct fsc_file *f, const struct msg_setattr *sa,
 		}
 	}
 	attr->size = sa->size;
+out:
+	if (sa->valid & MSG_SA_SIZE)
+		fsc_inode_trunc_mark(fs, sa->ino, -1, NULL);
 	return rc;
 }
 

@@ -170,7 +170,7 @@ fsc_file_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 {
 	const struct fsc_layout *l;
 	struct fsc_oio *v = NULL;
-	uint64_t size, data_end = 0;
+	uint64_t size, tgen, data_end = 0;
 	int n, rc = 0;
 
 	*done = 0;
@@ -178,6 +178,9 @@ fsc_file_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 		return 0;
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return -EINVAL;
+	pthread_mutex_lock(&f->in->mu);
+	tgen = f->in->tgen;
+	pthread_mutex_unlock(&f->in->mu);
 	l = fsc_file_layout_get(fs, f);
 	if (l->count == 0) {
 		n = 0;
@@ -216,7 +219,10 @@ fsc_file_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 	if (n == 0)
 		memset(buf, 0, len);
 	pthread_mutex_lock(&f->in->mu);
-	if (data_end > f->in->size)
+	/* Data past our size was written elsewhere, unless a truncate
+	 * overlapped this read (then it is the data it cut off). */
+	if (data_end > f->in->size && f->in->tgen == tgen &&
+	    f->in->truncating == 0)
 		f->in->size = data_end;
 	size = f->in->size;
 	pthread_mutex_unlock(&f->in->mu);

@@ -99,6 +99,9 @@ struct fsc_inode {
 	int			nstale;
 	uint64_t		size;		/* as this client knows it */
 	uint64_t		wgen;		/* bumped by writes, truncates */
+	uint64_t		tgen;		/* bumped when a truncate starts
+						   and when it ends */
+	int			truncating;	/* size changes in progress */
 	int			writers;	/* our handles open for write */
 	/* write-behind (fsc_file_write_begin/end) */
 	pthread_cond_t		wcv;
@@ -222,6 +225,11 @@ union fsc_body {
 /* fsc.c */
 void	fsc_inode_swap(struct fsc_inode *in, struct fsc_layout *l);
 void	fsc_inode_unref(struct fsc *fs, struct fsc_inode *in);
+/* A size change of `ino` begins (step 1) or ends (-1): reads that
+ * overlap one must not raise the size from what the objects held; with
+ * `size`, our size becomes *size. */
+void	fsc_inode_trunc_mark(struct fsc *fs, uint64_t ino, int step,
+	    const uint64_t *size);
 void	fsc_inode_relayout(struct fsc *fs, uint64_t ino,
 	    const struct msg_cred *cred);
 int	fsc_dir_call(struct fsc *fs, uint64_t ino, struct fsc_req *r);

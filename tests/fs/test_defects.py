@@ -35,3 +35,57 @@ class AtimeTests(TwoMountCase):
         finally:
             os.close(fd)
 
+
+class TruncateTests(TwoMountCase):
+
+    def test_truncate_down_while_reading_keeps_size(self):
+        """defects-1.1: a read in flight during a truncate saw the old
+        objects and raised the client's size back; the writer's close
+        then stored that size at the MDS (xfstests fsx: "TRUNCATE DOWN
+        from 0x40000 to 0x5730", then size 0x32000 on every mount)."""
+        import threading
+        p = self.p1('trunc-race')
+        stop = threading.Event()
+        big = 1 * MiB
+
+        def reader():
+            fd = os.open(p, os.O_RDONLY | os.O_DIRECT)
+            buf = mmap.mmap(-1, 256 * KiB)
+            try:
+                while not stop.is_set():
+                    for off in range(0, big, 256 * KiB):
+                        try:
+                            os.preadv(fd, [buf], off)
+                        except OSError:
+                            pass
+            finally:
+                os.close(fd)
+
+        with open(p, 'wb') as f:
+            f.write(b'a' * big)
+        t = threading.Thread(target=reader)
+        t.start()
+        bad = []
+        try:
+            for i in range(60):
+                fd = os.open(p, os.O_RDWR)
+                try:
+                    os.pwrite(fd, b'b' * big, 0)
+                    small = 1000 + i
+                    os.ftruncate(fd, small)
+                    if os.fstat(fd).st_size != small:
+                        bad.append((i, os.fstat(fd).st_size))
+                finally:
+                    os.close(fd)
+                time.sleep(0.05)
+                st = os.stat(self.p2('trunc-race')).st_size
+                if st != small and st != big:
+                    bad.append((i, st))
+                with open(self.p2('trunc-race'), 'rb') as f:
+                    n = len(f.read())
+                if n != small:
+                    bad.append(('read', i, n))
+        finally:
+            stop.set()
+            t.join()
+        self.assertEqual(bad, [])
