@@ -422,7 +422,7 @@ fsc_getlayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
 
 /* Sizes of every object of a layout (glimpse). Returns the file end they
  * imply in *end and their blocks in *blocks. */
-static int
+int
 fsc_glimpse_layout(struct fsc *fs, const struct fsc_layout *l, uint64_t *end,
     uint64_t *blocks)
 {
@@ -478,8 +478,7 @@ fsc_glimpse(struct fsc *fs, const struct msg_cred *cred,
 		return rc;
 	if (end > attr->size)
 		attr->size = end;
-	if (blocks > attr->blocks)
-		attr->blocks = blocks;
+	attr->blocks = blocks;	/* what the objects hold, holes excluded */
 	return 0;
 }
 

@@ -189,6 +189,15 @@ int	fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf,
 	    size_t len, uint64_t *off);
 /* fdatasync every object (in parallel), then store size/mtime if dirty. */
 int	fsc_file_fsync(struct fsc *fs, struct fsc_file *f);
+/*
+ * fallocate(2) on [off, off+len): mode 0 or MSG_FA_KEEP_SIZE (allocate),
+ * MSG_FA_PUNCH_HOLE|MSG_FA_KEEP_SIZE, MSG_FA_ZERO_RANGE (optionally with
+ * KEEP_SIZE), each object getting its share of the range. Without
+ * KEEP_SIZE the size grows to off+len (sent at close, as for a write).
+ * -EOPNOTSUPP for other modes, -EINVAL for len 0, -EBADF read-only.
+ */
+int	fsc_file_fallocate(struct fsc *fs, struct fsc_file *f, uint32_t mode,
+	    uint64_t off, uint64_t len);
 
 int	fsc_statfs(struct fsc *fs, struct msg_statfs *st);
 

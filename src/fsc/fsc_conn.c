@@ -457,6 +457,15 @@ fsc_oio_run(struct fsc *fs, struct fsc_oio *o)
 		r.body_len = sizeof(io);
 		rc = fsc_ost_call(fs, o->ost, &r);
 		break;
+	case MSG_OP_OST_FALLOC: {
+		struct msg_falloc fa = { o->ost, o->mode, o->oid, o->off,
+		    o->len };
+
+		r.body = &fa;
+		r.body_len = sizeof(fa);
+		rc = fsc_ost_call(fs, o->ost, &r);
+		break;
+	}
 	case MSG_OP_OST_SYNC:
 		r.body = &obj;
 		r.body_len = sizeof(obj);

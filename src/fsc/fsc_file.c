@@ -26,9 +26,13 @@
 
 /* ---- files ---- */
 
+static const struct fsc_layout *fsc_file_layout_get(struct fsc *,
+    struct fsc_file *);
+
 int
 fsc_file_close(struct fsc *fs, struct fsc_file *f)
 {
+	const struct fsc_layout *l;
 	struct msg_close b;
 	struct msg_attr a;
 	struct fsc_req r;
@@ -48,7 +52,14 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 		    !fs->conf.noatime)
 			b.written |= MSG_CLOSE_READ;
 		if (f->dirty) {
+			uint64_t end;
+
 			b.written |= MSG_CLOSE_WRITTEN;
+			/* st_blocks: what the objects hold (sparse files) */
+			l = fsc_file_layout_get(fs, f);
+			if (l->count > 0 &&
+			    fsc_glimpse_layout(fs, l, &end, &b.blocks) == 0)
+				b.written |= MSG_CLOSE_BLOCKS;
 			pthread_mutex_lock(&f->in->mu);
 			b.size = f->in->size;
 			b.mtime_sec = f->in->mtime_sec;
@@ -434,6 +445,74 @@ fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 		return -EIO;
 	*off = rep.offset;
 	return fsc_file_write(fs, f, buf, len, rep.offset, &done);
+}
+
+int
+fsc_file_fallocate(struct fsc *fs, struct fsc_file *f, uint32_t mode,
+    uint64_t off, uint64_t len)
+{
+	const struct fsc_layout *l;
+	struct fsc_oio *v;
+	struct timespec now;
+	uint64_t end;
+	int n = 0, rc = 0;
+
+	if (mode != 0 && mode != MSG_FA_KEEP_SIZE &&
+	    mode != (MSG_FA_PUNCH_HOLE | MSG_FA_KEEP_SIZE) &&
+	    mode != MSG_FA_ZERO_RANGE &&
+	    mode != (MSG_FA_ZERO_RANGE | MSG_FA_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (len == 0)
+		return -EINVAL;
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+		return -EFBIG;
+	end = off + len;
+	/* Writes acknowledged before land before (a punch must win). */
+	fsc_file_wb_drain(f->in);
+	l = fsc_file_layout_get(fs, f);
+	if (l->count == 0)
+		return -EIO;
+	/* A file range is one contiguous range of each object. */
+	v = xcalloc(l->count, sizeof(*v));
+	for (uint32_t k = 0; k < l->count; k++) {
+		uint64_t lo = fsc_layout_obj_size(off, k, l->stripe_size,
+		    l->count);
+		uint64_t hi = fsc_layout_obj_size(end, k, l->stripe_size,
+		    l->count);
+
+		if (hi <= lo)
+			continue;
+		v[n].op = MSG_OP_OST_FALLOC;
+		v[n].stripe = k;
+		v[n].ost = l->ent[k].ost;
+		v[n].oid = l->ent[k].oid;
+		v[n].off = lo;
+		v[n].len = hi - lo;
+		v[n].mode = mode;
+		n++;
+	}
+	fsc_oio_batch(fs, v, n);
+	for (int i = 0; i < n; i++)
+		if (v[i].rc < 0 && rc == 0)
+			rc = v[i].rc;
+	free(v);
+	if (rc < 0)
+		return rc;
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&f->in->mu);
+	f->in->wgen++;
+	if ((!(mode & MSG_FA_KEEP_SIZE) && end > f->in->size) ||
+	    (mode & (MSG_FA_PUNCH_HOLE | MSG_FA_ZERO_RANGE))) {
+		if (!(mode & MSG_FA_KEEP_SIZE) && end > f->in->size)
+			f->in->size = end;
+		f->dirty = 1;
+		f->in->mtime_sec = now.tv_sec;
+		f->in->mtime_nsec = now.tv_nsec;
+	}
+	pthread_mutex_unlock(&f->in->mu);
+	return 0;
 }
 
 static int	fsc_fsync_objects(struct fsc *, struct fsc_file *);

@@ -179,6 +179,7 @@ struct fsc_oio {
 	uint64_t		oid;
 	uint64_t		off;		/* object offset, or punch size */
 	uint64_t		len;
+	uint32_t		mode;		/* OST_FALLOC: MSG_FA_* */
 	struct iovec		iov[FSC_IOV_MAX];
 	int			niov;
 	int			rc;		/* out */
@@ -230,6 +231,9 @@ void	fsc_inode_unref(struct fsc *fs, struct fsc_inode *in);
  * `size`, our size becomes *size. */
 void	fsc_inode_trunc_mark(struct fsc *fs, uint64_t ino, int step,
 	    const uint64_t *size);
+/* The file end the objects of `l` imply, and their blocks summed. */
+int	fsc_glimpse_layout(struct fsc *fs, const struct fsc_layout *l,
+	    uint64_t *end, uint64_t *blocks);
 void	fsc_inode_relayout(struct fsc *fs, uint64_t ino,
 	    const struct msg_cred *cred);
 int	fsc_dir_call(struct fsc *fs, uint64_t ino, struct fsc_req *r);

@@ -49,6 +49,9 @@ struct mds_ino {
 	uint64_t	parent;		/* dirs: the parent directory */
 	uint64_t	dseq;		/* dirs: last entry sequence number */
 	int		written;	/* regular: data ever written */
+	int64_t		blocks;		/* regular: 512-byte blocks of its
+					   objects at the last writer's
+					   close; -1: not known */
 };
 
 struct ofile {

@@ -58,17 +58,17 @@
 static const char *const q_sql[Q_MAX] = {
 	[Q_INO_GET] = "SELECT mode, uid, gid, nlink, size, rdev, atime_s, "
 	    "atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, gen, parent, "
-	    "dseq, written FROM inode WHERE ino = ?1",
+	    "dseq, written, blocks FROM inode WHERE ino = ?1",
 	[Q_INO_INS] = "INSERT INTO inode (ino, mode, uid, gid, nlink, size, "
 	    "rdev, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, "
-	    "gen, parent, dseq, written, target, layout) VALUES (?1, ?2, ?3, "
-	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-	    "?18, ?19)",
+	    "gen, parent, dseq, written, target, layout, blocks) VALUES (?1, "
+	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+	    "?16, ?17, ?18, ?19, ?20)",
 	[Q_INO_UPD] = "UPDATE inode SET mode = ?2, uid = ?3, gid = ?4, "
 	    "nlink = ?5, size = ?6, rdev = ?7, atime_s = ?8, atime_ns = ?9, "
 	    "mtime_s = ?10, mtime_ns = ?11, ctime_s = ?12, ctime_ns = ?13, "
-	    "gen = ?14, parent = ?15, dseq = ?16, written = ?17 "
-	    "WHERE ino = ?1",
+	    "gen = ?14, parent = ?15, dseq = ?16, written = ?17, "
+	    "blocks = ?20 WHERE ino = ?1",
 	[Q_INO_DEL] = "DELETE FROM inode WHERE ino = ?1",
 	[Q_LAYOUT_GET] = "SELECT layout FROM inode WHERE ino = ?1",
 	[Q_LAYOUT_SET] = "UPDATE inode SET layout = ?2 WHERE ino = ?1",
@@ -123,7 +123,7 @@ static const char ns_schema[] =
 	" ctime_s INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
 	" gen INTEGER NOT NULL, parent INTEGER NOT NULL,"
 	" dseq INTEGER NOT NULL, written INTEGER NOT NULL,"
-	" target BLOB, layout BLOB);"
+	" target BLOB, layout BLOB, blocks INTEGER NOT NULL DEFAULT -1);"
 	"CREATE INDEX IF NOT EXISTS inode_orphan ON inode (nlink)"
 	" WHERE nlink = 0;"
 	"CREATE TABLE IF NOT EXISTS dentry ("
@@ -178,6 +178,7 @@ mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i)
 	i->parent = (uint64_t)sqlite3_column_int64(s, 13);
 	i->dseq = (uint64_t)sqlite3_column_int64(s, 14);
 	i->written = sqlite3_column_int(s, 15);
+	i->blocks = sqlite3_column_int64(s, 16);
 	sqlite3_reset(s);
 	return 0;
 }
@@ -202,6 +203,7 @@ ino_bind(sqlite3_stmt *s, const struct mds_ino *i)
 	sqlite3_bind_int64(s, 15, (int64_t)i->parent);
 	sqlite3_bind_int64(s, 16, (int64_t)i->dseq);
 	sqlite3_bind_int(s, 17, i->written);
+	sqlite3_bind_int64(s, 20, i->blocks);
 }
 
 int
@@ -241,7 +243,10 @@ mds_ns_ino_to_attr(struct mds_ns *ns, const struct mds_ino *i,
 	memset(a, 0, sizeof(*a));
 	a->ino = i->ino;
 	a->size = i->size;
-	a->blocks = (i->size + 511) / 512;
+	/* Regular files: what their objects held at the last writer's
+	 * close; others (and stores from before) count their size. */
+	a->blocks = S_ISREG(i->mode) && i->blocks >= 0 ?
+	    (uint64_t)i->blocks : (i->size + 511) / 512;
 	a->mode = i->mode;
 	a->nlink = i->nlink;
 	a->uid = i->uid;
@@ -421,6 +426,21 @@ ns_exec(struct mds_ns *ns, const char *sql)
 	return 0;
 }
 
+/* Stores made before inode.blocks existed gain it (-1: not known). */
+static int
+ns_upgrade(struct mds_ns *ns)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(ns->db, "SELECT blocks FROM inode LIMIT 0", -1,
+	    &s, NULL) == SQLITE_OK) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	return ns_exec(ns, "ALTER TABLE inode ADD COLUMN blocks INTEGER "
+	    "NOT NULL DEFAULT -1");
+}
+
 static int
 ns_bootstrap(struct mds_ns *ns)
 {
@@ -535,6 +555,8 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	if (rc < 0)
 		goto fail;
 	rc = ns_exec(ns, ns_schema);
+	if (rc == 0)
+		rc = ns_upgrade(ns);
 	if (rc < 0)
 		goto fail;
 	for (int q = 0; q < Q_MAX; q++) {
@@ -819,6 +841,9 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 		}
 		i.size = sa->size;
 		i.mt = now;
+		/* the client cuts the objects to the size: at most that */
+		if (i.blocks > (int64_t)((i.size + 4095) / 4096 * 8))
+			i.blocks = (int64_t)((i.size + 4095) / 4096 * 8);
 		f = mds_open_ofile(ns, i.ino);
 		if (f != NULL)
 			f->trunc_gen++;

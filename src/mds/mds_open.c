@@ -180,6 +180,7 @@ mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 		if (rc < 0)
 			goto out;
 		i.size = 0;
+		i.blocks = 0;
 		i.mt = i.ct = now;
 		rc = mds_tx_end(ns, mds_ns_ino_store(ns, &i));
 		trunc = 1;
@@ -258,6 +259,9 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	if ((c->written & MSG_CLOSE_WRITTEN) && S_ISREG(i.mode)) {
 		if (truncated || c->size > i.size)
 			i.size = c->size;
+		if ((c->written & MSG_CLOSE_BLOCKS) &&
+		    c->blocks <= (uint64_t)INT64_MAX)
+			i.blocks = (int64_t)c->blocks;
 		/*
 		 * The writer's last write time, unless an explicit mtime (or
 		 * a truncate) came after it: cp -p, tar and rsync -t close

@@ -144,6 +144,7 @@ glimpse(struct mds_srv *m, struct msg_attr *a)
 {
 	struct mds_layout l;
 	uint64_t size, blocks = 0;
+	int seen = 0;
 
 	if (!S_ISREG(a->mode) || a->open_writers == 0)
 		return;
@@ -170,6 +171,7 @@ glimpse(struct mds_srv *m, struct msg_attr *a)
 			continue;
 		}
 		blocks += oa.blocks;
+		seen = 1;
 		if (oa.size == 0)
 			continue;
 		o = oa.size - 1;
@@ -178,7 +180,8 @@ glimpse(struct mds_srv *m, struct msg_attr *a)
 			size = fo + 1;
 	}
 	a->size = size;
-	a->blocks = blocks > a->blocks ? blocks : a->blocks;
+	if (seen)
+		a->blocks = blocks;	/* sparse files count what they hold */
 }
 
 static void

@@ -228,7 +228,7 @@ msg_op_valid(uint16_t op)
 {
 	if (op >= MSG_OP_HELLO && op <= MSG_OP_SHUTDOWN)
 		return 1;
-	if (op >= MSG_OP_OST_CREATE && op <= MSG_OP_OST_STATFS)
+	if (op >= MSG_OP_OST_CREATE && op <= MSG_OP_OST_FALLOC)
 		return 1;
 	if (op >= MSG_OP_MDS_OSTMAP && op < MSG_OP_MAX)
 		return 1;
@@ -271,6 +271,8 @@ msg_req_body_min(uint16_t op)
 	case MSG_OP_OST_WRITE:
 	case MSG_OP_OST_PUNCH:
 		return sizeof(struct msg_io);
+	case MSG_OP_OST_FALLOC:
+		return sizeof(struct msg_falloc);
 	case MSG_OP_MDS_LOOKUP:
 	case MSG_OP_MDS_UNLINK:
 	case MSG_OP_MDS_RMDIR:

@@ -82,6 +82,7 @@ enum msg_op {
 	MSG_OP_OST_SYNC,	/* body: msg_obj: fdatasync the object */
 	MSG_OP_OST_GETATTR,	/* body: msg_obj; reply: msg_obj_attr (glimpse) */
 	MSG_OP_OST_STATFS,	/* body: msg_obj (only ost used); reply: msg_statfs */
+	MSG_OP_OST_FALLOC,	/* body: msg_falloc; reply: msg_io_rep (28) */
 
 	/* fsx-mds: namespace */
 	MSG_OP_MDS_OSTMAP = 40,	/* reply bulk: msg_ost_ent[] */
@@ -158,6 +159,24 @@ struct msg_obj_attr {
 	uint64_t	blocks;		/* 512-byte blocks on disk */
 	int64_t		mtime_sec;
 	int64_t		mtime_nsec;
+};
+/*
+ * OST_FALLOC: fallocate(2) on [offset, offset+length) of one object. Modes
+ * (the Linux values): 0 allocates (and grows the object), MSG_FA_KEEP_SIZE
+ * allocates without growing; MSG_FA_PUNCH_HOLE|MSG_FA_KEEP_SIZE frees the
+ * range (a missing object stays missing); MSG_FA_ZERO_RANGE, with or
+ * without KEEP_SIZE, makes the range read as zeros. Other modes are
+ * -EOPNOTSUPP; length 0 is -EINVAL; growth past the capacity -ENOSPC.
+ */
+#define MSG_FA_KEEP_SIZE	0x01u
+#define MSG_FA_PUNCH_HOLE	0x02u
+#define MSG_FA_ZERO_RANGE	0x10u
+struct msg_falloc {
+	uint32_t	ost;
+	uint32_t	mode;		/* MSG_FA_* */
+	uint64_t	oid;
+	uint64_t	offset;		/* object offset */
+	uint64_t	length;
 };
 struct msg_statfs {
 	uint64_t	bsize;
@@ -315,6 +334,8 @@ struct msg_create_rep {
 
 #define MSG_CLOSE_WRITTEN 0x1u	/* the client wrote through this handle */
 #define MSG_CLOSE_READ	0x2u	/* ... read through it: atime, relatime rules */
+#define MSG_CLOSE_BLOCKS 0x4u	/* with WRITTEN: `blocks` is what the
+				   objects hold (their st_blocks summed) */
 struct msg_close {
 	uint64_t	ino;
 	uint64_t	handle;
@@ -323,6 +344,7 @@ struct msg_close {
 	uint32_t	pad;
 	uint64_t	size;		/* client's view of the size when written */
 	int64_t		mtime_sec, mtime_nsec;
+	uint64_t	blocks;		/* 512-byte blocks, MSG_CLOSE_BLOCKS */
 };
 
 /* Body followed by namelen bytes of xattr name. */

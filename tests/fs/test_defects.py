@@ -11,7 +11,7 @@ import mmap
 import os
 import time
 
-from .engine import TwoMountCase, MiB, KiB
+from .engine import TwoMountCase, set_layout, MiB, KiB
 
 
 class AtimeTests(TwoMountCase):
@@ -89,3 +89,90 @@ class TruncateTests(TwoMountCase):
             stop.set()
             t.join()
         self.assertEqual(bad, [])
+
+
+def fallocate(fd, mode, off, length):
+    """fallocate(2) through libc (Python has only posix_fallocate)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64,
+                               ctypes.c_int64]
+    if libc.fallocate(fd, mode, off, length) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+FALLOC_FL_KEEP_SIZE = 0x01
+FALLOC_FL_PUNCH_HOLE = 0x02
+FALLOC_FL_ZERO_RANGE = 0x10
+
+
+class FallocateTests(TwoMountCase):
+
+    def test_fallocate_modes_match_a_model(self):
+        """defects-6.1: fallocate answered EOPNOTSUPP for every mode.
+        Mode 0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE and ZERO_RANGE (with and
+        without KEEP_SIZE) on a file striped over 4 OSTs, checked against
+        a model on both mounts."""
+        p = self.p1('falloc')
+        set_layout(p, 4, 64 * KiB)
+        data = bytearray(os.urandom(3 * MiB + 5))
+        fd = os.open(p, os.O_RDWR)
+        try:
+            os.write(fd, data)
+            fallocate(fd, 0, 3 * MiB, MiB)              # grows
+            data += bytes(4 * MiB - len(data))
+            fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      100 * KiB + 3, 200 * KiB)
+            data[100 * KiB + 3:300 * KiB + 3] = bytes(200 * KiB)
+            fallocate(fd, FALLOC_FL_ZERO_RANGE, MiB - 7, 300 * KiB)
+            data[MiB - 7:MiB - 7 + 300 * KiB] = bytes(300 * KiB)
+            fallocate(fd, FALLOC_FL_KEEP_SIZE, 4 * MiB, MiB)   # no growth
+            self.assertEqual(os.fstat(fd).st_size, len(data))
+            fallocate(fd, FALLOC_FL_ZERO_RANGE, 4 * MiB + 10, 10)
+            data += bytes(20)
+            self.assertEqual(os.fstat(fd).st_size, len(data))
+            self.assertEqual(os.pread(fd, len(data) + 10, 0), bytes(data))
+            with self.assertRaises(OSError) as cm:
+                fallocate(fd, 0x08, 0, 4096)     # COLLAPSE_RANGE
+            self.assertEqual(cm.exception.errno, errno.EOPNOTSUPP)
+        finally:
+            os.close(fd)
+        with open(self.p2('falloc'), 'rb') as f:
+            self.assertTrue(f.read() == bytes(data), 'mount 2 agrees')
+        self.assertEqual(os.stat(self.p2('falloc')).st_size, len(data))
+
+
+class BlocksTests(TwoMountCase):
+
+    def test_sparse_file_blocks_count_what_is_written(self):
+        """defects-6.2: st_blocks was the size in 512-byte units, so a
+        1 GiB file holding 1 MiB showed 1 GiB in du, open or closed."""
+        p = self.p1('sparse')
+        fd = os.open(p, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            os.ftruncate(fd, 1024 * MiB)
+            os.pwrite(fd, os.urandom(MiB), 512 * MiB)
+            os.fsync(fd)
+            # open for write: the MDS glimpses the objects
+            st = os.stat(self.p2('sparse'))
+            self.assertEqual(st.st_size, 1024 * MiB)
+            self.assertLess(st.st_blocks * 512, 8 * MiB, 'while open')
+            self.assertGreaterEqual(st.st_blocks * 512, MiB)
+        finally:
+            os.close(fd)
+        time.sleep(1.2)             # past the 1 s attribute cache
+        for q in (p, self.p2('sparse')):
+            st = os.stat(q)
+            self.assertEqual(st.st_size, 1024 * MiB)
+            self.assertLess(st.st_blocks * 512, 8 * MiB, q)
+            self.assertGreaterEqual(st.st_blocks * 512, MiB, q)
+        # a punched hole gives its blocks back
+        fd = os.open(p, os.O_RDWR)
+        try:
+            fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                      512 * MiB, MiB)
+        finally:
+            os.close(fd)
+        time.sleep(1.2)
+        self.assertLess(os.stat(self.p2('sparse')).st_blocks * 512, 64 * KiB)
