@@ -72,6 +72,10 @@ fsc_inode_ref(struct fsc *fs, uint64_t ino, struct fsc_layout *l,
 	}
 	if (in->refs == 1 || size > in->size)
 		in->size = size;
+	if (in->refs == 1 || size > in->ok_end)
+		in->ok_end = size;
+	if (in->refs == 1)
+		in->wb_bad_from = UINT64_MAX;
 	pthread_mutex_unlock(&in->mu);
 	pthread_mutex_unlock(&fs->imu);
 	free(l);
@@ -195,7 +199,8 @@ fsc_inode_trunc_mark(struct fsc *fs, uint64_t ino, int step,
 			in->truncating = 0;
 		in->tgen++;
 		if (size != NULL) {
-			in->size = *size;
+			in->size = in->ok_end = *size;
+			in->wb_bad_from = UINT64_MAX;
 			in->wgen++;
 		}
 		pthread_mutex_unlock(&in->mu);
@@ -680,6 +685,9 @@ fsc_file_make(struct fsc *fs, const struct msg_open_rep *rep,
 	f->flags = flags;
 	f->cred = *cred;
 	f->in = fsc_inode_ref(fs, rep->attr.ino, l, rep->attr.size);
+	pthread_mutex_lock(&f->in->mu);
+	f->eseq = f->in->wb_eseq;	/* older failures are not ours */
+	pthread_mutex_unlock(&f->in->mu);
 	if (f->handle != 0 && (flags & O_ACCMODE) != O_RDONLY) {
 		pthread_mutex_lock(&f->in->mu);
 		f->in->writers++;

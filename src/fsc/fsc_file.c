@@ -7,8 +7,13 @@
  * Contract:
  *  1. A read or write that overlaps a write in flight waits for it
  *     (fsc_file_wb_wait_range), so this client reads its own writes.
- *  2. A write-behind failure is reported once, to the next write, flush,
- *     fsync or close of the inode (fsc_file_wb_take_err).
+ *  2. A write-behind failure is reported once to every handle open for
+ *     write when it happened (as Linux's errseq does for fsync): to its
+ *     next write, flush, fsync or close (fsc_file_wb_take_err). Another
+ *     handle's flush, a reader's above all, cannot take it away.
+ *  2a. A failed write does not leave its range in the size: the size
+ *     falls back to the data known written (in->ok_end), the writes still
+ *     in flight, or the failure's offset, whichever is largest.
  *  3. A handle that wrote sends its size and last mtime with its close.
  */
 #include <errno.h>
@@ -41,7 +46,7 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 	if (f == NULL)
 		return 0;
 	fsc_file_wb_drain(f->in);
-	rc = fsc_file_wb_take_err(f->in);
+	rc = fsc_file_wb_take_err(f);
 	fsc_ra_fini(f);
 	if (f->handle != 0 || f->dirty) {
 		memset(&b, 0, sizeof(b));
@@ -277,6 +282,8 @@ fsc_file_write(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	pthread_mutex_lock(&f->in->mu);
 	if (off + len > f->in->size)
 		f->in->size = off + len;
+	if (off + len > f->in->ok_end)
+		f->in->ok_end = off + len;
 	f->in->wgen++;
 	f->dirty = 1;
 	f->in->mtime_sec = now.tv_sec;
@@ -332,15 +339,24 @@ fsc_file_wb_wait_range(struct fsc_inode *in, uint64_t off, size_t len)
 	pthread_mutex_unlock(&in->mu);
 }
 
+/* Under in->mu: the failure this handle has not been told of, or 0. */
+static int
+fsc_wb_err_locked(struct fsc_file *f)
+{
+	if (f->eseq == f->in->wb_eseq || (f->flags & O_ACCMODE) == O_RDONLY)
+		return 0;
+	f->eseq = f->in->wb_eseq;
+	return f->in->wb_err;
+}
+
 int
-fsc_file_wb_take_err(struct fsc_inode *in)
+fsc_file_wb_take_err(struct fsc_file *f)
 {
 	int rc;
 
-	pthread_mutex_lock(&in->mu);
-	rc = in->wb_err;
-	in->wb_err = 0;
-	pthread_mutex_unlock(&in->mu);
+	pthread_mutex_lock(&f->in->mu);
+	rc = fsc_wb_err_locked(f);
+	pthread_mutex_unlock(&f->in->mu);
 	return rc;
 }
 
@@ -359,12 +375,11 @@ fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 		return -EFBIG;
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&in->mu);
-	while (in->wb_err == 0 && (in->wb_n >= FSC_WB_MAX ||
+	while (f->eseq == in->wb_eseq && (in->wb_n >= FSC_WB_MAX ||
 	    fsc_wb_overlaps(in, off, len)))
 		pthread_cond_wait(&in->wcv, &in->mu);
-	rc = in->wb_err;
+	rc = fsc_wb_err_locked(f);
 	if (rc < 0) {
-		in->wb_err = 0;
 		pthread_mutex_unlock(&in->mu);
 		return rc;
 	}
@@ -389,6 +404,24 @@ fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 	return 0;
 }
 
+/* Under in->mu: take a failed write's range out of the size (2a). */
+static void
+fsc_wb_fail_size(struct fsc_inode *in, uint64_t off, size_t len)
+{
+	uint64_t keep;
+
+	if (off < in->wb_bad_from)
+		in->wb_bad_from = off;
+	if (in->size > off + len)
+		return;		/* written past it since: keep the hole */
+	keep = in->wb_bad_from > in->ok_end ? in->wb_bad_from : in->ok_end;
+	for (int i = 0; i < FSC_WB_MAX; i++)
+		if (in->wb_used[i] && in->wb_off[i] + in->wb_len[i] > keep)
+			keep = in->wb_off[i] + in->wb_len[i];
+	if (keep < in->size)
+		in->size = keep;
+}
+
 void
 fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len,
     int rc)
@@ -405,8 +438,11 @@ fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len,
 			break;
 		}
 	}
-	if (rc < 0 && in->wb_err == 0)
+	if (rc < 0) {
+		fsc_wb_fail_size(in, off, len);
 		in->wb_err = rc;
+		in->wb_eseq++;
+	}
 	pthread_cond_broadcast(&in->wcv);
 	pthread_mutex_unlock(&in->mu);
 }
@@ -416,7 +452,7 @@ fsc_file_flush(struct fsc *fs, struct fsc_file *f)
 {
 	(void)fs;
 	fsc_file_wb_drain(f->in);
-	return fsc_file_wb_take_err(f->in);
+	return fsc_file_wb_take_err(f);
 }
 
 int
@@ -507,6 +543,8 @@ fsc_file_fallocate(struct fsc *fs, struct fsc_file *f, uint32_t mode,
 	    (mode & (MSG_FA_PUNCH_HOLE | MSG_FA_ZERO_RANGE))) {
 		if (!(mode & MSG_FA_KEEP_SIZE) && end > f->in->size)
 			f->in->size = end;
+		if (!(mode & MSG_FA_KEEP_SIZE) && end > f->in->ok_end)
+			f->in->ok_end = end;
 		f->dirty = 1;
 		f->in->mtime_sec = now.tv_sec;
 		f->in->mtime_nsec = now.tv_nsec;

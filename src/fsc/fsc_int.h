@@ -109,7 +109,13 @@ struct fsc_inode {
 	uint64_t		wb_seqs[FSC_WB_MAX], wb_seq;
 	int			wb_used[FSC_WB_MAX];
 	int			wb_n;
-	int			wb_err;		/* first failure, not yet told */
+	int			wb_err;		/* last failure ... */
+	uint64_t		wb_eseq;	/* ... and how many so far: a
+						   handle reports those since
+						   its own f->eseq */
+	uint64_t		wb_bad_from;	/* lowest failed offset */
+	uint64_t		ok_end;		/* end of data known written
+						   (or set by a truncate) */
 	int64_t			mtime_sec, mtime_nsec;	/* for closes */
 	struct fsc_inode	*next;
 };
@@ -137,6 +143,7 @@ struct fsc_file {
 	int			dirty;
 	int			was_read;	/* atomic: a read went out */
 	int			writer;		/* counted in in->writers */
+	uint64_t		eseq;		/* in->wb_eseq last reported */
 
 	/* sequential read-ahead */
 	pthread_mutex_t		ramu;
@@ -245,6 +252,6 @@ int	fsc_attr_call(struct fsc *fs, struct fsc_req *r, struct msg_attr *attr);
 /* fsc_file.c: the write-behind window of an inode */
 void	fsc_file_wb_drain(struct fsc_inode *in);
 void	fsc_file_wb_wait_range(struct fsc_inode *in, uint64_t off, size_t len);
-int	fsc_file_wb_take_err(struct fsc_inode *in);
+int	fsc_file_wb_take_err(struct fsc_file *f);
 
 #endif

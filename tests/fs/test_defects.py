@@ -176,3 +176,43 @@ class BlocksTests(TwoMountCase):
             os.close(fd)
         time.sleep(1.2)
         self.assertLess(os.stat(self.p2('sparse')).st_blocks * 512, 64 * KiB)
+
+
+class WriteErrorTests(TwoMountCase):
+    n_ost = 1
+    n_oss = 1
+    ost_capacity = 4 * MiB
+
+    def test_write_behind_enospc_reaches_the_writers_close(self):
+        """defects-5.1: a write-behind failure was kept once per inode and
+        handed to whichever handle of the inode flushed first: a reader's
+        close took it and the writer's close returned 0, leaving a file
+        whose tail read as zeros."""
+        p = self.p1('full')
+        fd = os.open(p, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+        werr = None
+        chunk = bytes(range(256)) * 4096          # 1 MiB, no zero runs
+        try:
+            for _ in range(6):
+                os.write(fd, chunk)
+        except OSError as e:
+            werr = e.errno
+        # another handle of the same inode opens and closes meanwhile
+        try:
+            with open(p, 'rb') as r:
+                r.read(1)
+        except OSError:
+            pass                # a reader may hear of it too
+        try:
+            os.close(fd)
+            cerr = None
+        except OSError as e:
+            cerr = e.errno
+        self.assertIn(errno.ENOSPC, (werr, cerr),
+                      'ENOSPC reached neither write nor close')
+        # what the file claims to hold was written: no zero tail
+        with open(self.p2('full'), 'rb') as f:
+            got = f.read()
+        self.assertEqual(got, chunk * (len(got) // len(chunk)) +
+                         chunk[:len(got) % len(chunk)])
+        os.unlink(p)
