@@ -816,14 +816,6 @@ fsc_create(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 	fsc_dir_changed(fs, t, parent, rc == 0 &&
 	    r.rbody_len >= sizeof(crep) ? &crep.dir : NULL);
 	rep = crep.open;
-	if (rc == -EEXIST && r.resent) {
-		/* Our first attempt made it: open what it created. */
-		rc = fsc_lookup(fs, parent, name, cred, attr);
-		if (rc < 0)
-			return rc;
-		return fsc_file_open(fs, attr->ino,
-		    flags & ~(O_CREAT | O_EXCL | O_TRUNC), cred, attr, fp);
-	}
 	if (rc < 0)
 		return rc;
 	if (r.rbody_len < sizeof(rep))
@@ -840,16 +832,6 @@ fsc_create(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 			*fp = NULL;
 		}
 	}
-	return rc;
-}
-
-/* MKNOD/SYMLINK/LINK reply handling after a resend: EEXIST may be ours. */
-static int
-fsc_made(struct fsc *fs, struct fsc_req *r, int rc, uint64_t parent,
-    const char *name, const struct msg_cred *cred, struct msg_attr *attr)
-{
-	if (rc == -EEXIST && r->resent)
-		return fsc_lookup(fs, parent, name, cred, attr);
 	return rc;
 }
 
@@ -878,7 +860,7 @@ fsc_mknod(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 	t = fsc_dir_change(fs, parent);
 	rc = fsc_attr_call(fs, &r, attr);
 	fsc_dir_changed(fs, t, parent, NULL);
-	return fsc_made(fs, &r, rc, parent, name, cred, attr);
+	return rc;
 }
 
 int
@@ -922,7 +904,7 @@ fsc_symlink(struct fsc *fs, uint64_t parent, const char *name,
 	t = fsc_dir_change(fs, parent);
 	rc = fsc_attr_call(fs, &r, attr);
 	fsc_dir_changed(fs, t, parent, NULL);
-	return fsc_made(fs, &r, rc, parent, name, cred, attr);
+	return rc;
 }
 
 int
@@ -977,13 +959,8 @@ fsc_link(struct fsc *fs, uint64_t ino, uint64_t newparent,
 	t = fsc_dir_change(fs, newparent);
 	rc = fsc_attr_call(fs, &r, attr);
 	fsc_dir_changed(fs, t, newparent, NULL);
-	if (rc == -EEXIST && r.resent) {
-		rc = fsc_lookup(fs, newparent, newname, cred, attr);
-		if (rc == 0 && attr->ino != ino)
-			rc = -EEXIST;
-	} else if (rc == 0) {
+	if (rc == 0)
 		rc = fsc_attr_fix(fs, cred, attr);
-	}
 	return rc;
 }
 
@@ -1014,8 +991,6 @@ fsc_remove(struct fsc *fs, uint16_t op, uint64_t parent, const char *name,
 	rc = fsc_mds_call(fs, &r);
 	fsc_dir_changed(fs, t, parent, rc == 0 && r.rbody_len >= sizeof(dir) ?
 	    &dir : NULL);
-	if (rc == -ENOENT && r.resent)
-		rc = 0;		/* the first attempt removed it */
 	return rc;
 }
 
@@ -1039,7 +1014,6 @@ fsc_rename(struct fsc *fs, uint64_t oldparent, const char *oldname,
     const struct msg_cred *cred)
 {
 	union fsc_body b;
-	struct msg_attr a;
 	struct fsc_req r;
 	uint64_t t;
 	size_t olen, nlen;
@@ -1063,12 +1037,6 @@ fsc_rename(struct fsc *fs, uint64_t oldparent, const char *oldname,
 	t = fsc_dir_change(fs, 0);	/* a moved directory's ".." too */
 	rc = fsc_mds_call(fs, &r);
 	fsc_dir_changed(fs, t, 0, NULL);
-	if (rc == -ENOENT && r.resent &&
-	    fsc_lookup(fs, newparent, newname, cred, &a) == 0)
-		rc = 0;
-	if (rc == -EEXIST && r.resent && (flags & MSG_RN_NOREPLACE) &&
-	    fsc_lookup(fs, oldparent, oldname, cred, &a) == -ENOENT)
-		rc = 0;
 	return rc;
 }
 

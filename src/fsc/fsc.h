@@ -11,16 +11,15 @@
  *
  * Failures: a server that drops the connection (kill -9 and restart by the
  * provisioner) is reconnected with backoff for conf.retry_secs (default 60)
- * before the call fails with -EIO. Idempotent requests are resent as they
- * are. Non-idempotent MDS requests are resent too, and an answer that the
- * first attempt may have caused is read as success:
- *
- *	create (O_EXCL), mknod, mkdir, symlink, link: EEXIST after a resend ->
- *	    look the name up and return it (open it, for create);
- *	unlink, rmdir: ENOENT after a resend -> 0;
- *	rename: ENOENT after a resend, when the new name now exists -> 0;
- *	append: a resend may reserve a second range; the first one then reads
- *	    as zeros (a hole), as a crashed appender would leave it.
+ * before the call fails with -EIO. Every request is resent as it is, with
+ * the same request id, on a connection whose HELLO names this client (a
+ * random id for the life of the struct fsc): the MDS answers a resent
+ * request it already executed with that execution's reply, rebuilt
+ * (mds_reply.h), also after it restarted, so a resent exclusive create or
+ * unlink succeeds as its first attempt did and no answer is guessed here.
+ * The one exception is append: a resend may reserve a second range; the
+ * first one then reads as zeros (a hole), as a crashed appender would
+ * leave it.
  *
  * Every function returns 0 or a negative errno unless it says otherwise.
  * Data from servers is checked before use: a malformed reply is -EIO.

@@ -83,7 +83,9 @@ struct fsc {
 	int			dmixed;	/* some of them overlapped */
 	struct fsc_dattr	dtab[FSC_DATTR];
 
-	uint64_t		reqid;	/* atomic */
+	uint64_t		reqid;	/* atomic; a call keeps its own
+					   across resends */
+	uint64_t		client_id;	/* in every HELLO (msg.h) */
 	size_t			ra_bytes;	/* read-ahead window; 0: off */
 };
 
@@ -168,8 +170,6 @@ struct fsc_req {
 	const struct iovec	*rbulk;
 	int			nrbulk;
 	uint32_t		rbulk_len;	/* out */
-	int			resent;		/* out: sent again after a
-						   connection failure */
 };
 
 struct fsc_batch {

@@ -115,13 +115,19 @@ enum q {
 	Q_SAVEPOINT,
 	Q_RELEASE,
 	Q_ROLLBACK_TO,
+	Q_XID_PUT,
+	Q_XID_GET,
+	Q_XID_TRIM,
 	Q_MAX
 };
 
 
 
+struct mds_reply;
+
 struct mds_ns {
 	pthread_mutex_t	 lock;
+	struct mds_reply *replies;	/* mds_reply.c */
 	sqlite3		*db;
 	sqlite3_stmt	*st[Q_MAX];
 

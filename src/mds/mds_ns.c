@@ -53,6 +53,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "mds/mds_int.h"
+#include "mds/mds_reply.h"
 #include "mds/mds_vfs.h"
 
 static const char *const q_sql[Q_MAX] = {
@@ -109,6 +110,11 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_SAVEPOINT] = "SAVEPOINT op",
 	[Q_RELEASE] = "RELEASE op",
 	[Q_ROLLBACK_TO] = "ROLLBACK TO op",
+	[Q_XID_PUT] = "INSERT OR REPLACE INTO xid (client, reqid, op) "
+	    "VALUES (?1, ?2, ?3)",
+	[Q_XID_GET] = "SELECT 1 FROM xid WHERE client = ?1 AND reqid = ?2 "
+	    "AND op = ?3",
+	[Q_XID_TRIM] = "DELETE FROM xid WHERE client = ?1 AND reqid < ?2",
 };
 
 /* The store's schema: it lives here because the MDS database is private to
@@ -138,6 +144,9 @@ static const char ns_schema[] =
 	" id INTEGER PRIMARY KEY, ost INTEGER NOT NULL, oid INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS counter ("
 	" name TEXT PRIMARY KEY, reserved INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS xid ("
+	" client INTEGER NOT NULL, reqid INTEGER NOT NULL, op INTEGER NOT NULL,"
+	" PRIMARY KEY (client, reqid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS ost ("
 	" idx INTEGER PRIMARY KEY, host TEXT NOT NULL, port INTEGER NOT NULL,"
 	" capacity INTEGER NOT NULL);";
@@ -526,6 +535,7 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	if (rc < 0)
 		return rc;
 	ns = xcalloc(1, sizeof(*ns));
+	ns->replies = mds_reply_new();
 	pthread_mutex_init(&ns->lock, NULL);
 	pthread_mutex_init(&ns->cklock, NULL);
 	pthread_cond_init(&ns->ckcond, NULL);
@@ -606,6 +616,7 @@ mds_ns_close(struct mds_ns *ns)
 	}
 	if (ns->ckdb != NULL)
 		sqlite3_close(ns->ckdb);
+	mds_reply_free(ns->replies);
 	for (int q = 0; q < Q_MAX; q++)
 		sqlite3_finalize(ns->st[q]);
 	if (ns->db != NULL)

@@ -797,15 +797,30 @@ msg_sock_open(const char *host, int port, int backlog, int timeout_ms)
 int
 msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep)
 {
-	struct msg_hello hello;
-	uint32_t replen = 0;
+	return msg_hello_client(fd, secret, 0, rep);
+}
+
+int
+msg_hello_client(int fd, const uint8_t *secret, uint64_t client_id,
+    struct msg_hello_rep *rep)
+{
+	struct {
+		struct msg_hello	h;
+		uint64_t		client_id;
+	} hello;
+	uint32_t replen = 0, len = sizeof(hello.h);
 	int rc;
 
 	memset(&hello, 0, sizeof(hello));
-	memcpy(hello.secret, secret, MSG_SECRET_LEN);
-	hello.client_uid = (uint32_t)getuid();
+	memcpy(hello.h.secret, secret, MSG_SECRET_LEN);
+	hello.h.client_uid = (uint32_t)getuid();
+	if (client_id != 0) {
+		hello.h.flags |= MSG_HELLO_CLIENT_ID;
+		hello.client_id = client_id;
+		len = sizeof(hello);
+	}
 	memset(rep, 0, sizeof(*rep));
-	rc = msg_call(fd, MSG_OP_HELLO, 0, &hello, sizeof(hello), NULL, 0,
+	rc = msg_call(fd, MSG_OP_HELLO, 0, &hello, len, NULL, 0,
 	    rep, sizeof(*rep), &replen, NULL, 0, NULL);
 	explicit_bzero(&hello, sizeof(hello));
 	if (rc == 0 && replen < sizeof(*rep))

@@ -119,11 +119,21 @@ enum msg_op {
 	MSG_OP_MAX
 };
 
-/* HELLO: the secret proves the client may use this file system. */
+/*
+ * HELLO: the secret proves the client may use this file system. With
+ * MSG_HELLO_CLIENT_ID in flags, a uint64_t client id follows the struct:
+ * chosen by the client (random, non-zero), the same on every connection
+ * it makes for as long as it lives, so the MDS knows a resent request
+ * (same client id, same reqid) on a new connection and answers it with
+ * the reply of the first execution instead of running it again (Lustre's
+ * reply reconstruction; which requests, see mds_reply.h). The client keeps
+ * a request's reqid across its resends.
+ */
+#define MSG_HELLO_CLIENT_ID 0x1u
 struct msg_hello {
 	uint8_t		secret[MSG_SECRET_LEN];
 	uint32_t	client_uid;	/* for logs only; permission checks use the creds in each request */
-	uint32_t	flags;
+	uint32_t	flags;		/* MSG_HELLO_* */
 };
 struct msg_hello_rep {
 	uint64_t	server_id;	/* random per server process start */
@@ -456,6 +466,9 @@ int	msg_sock_open(const char *host, int port, int backlog, int timeout_ms);
 /* Say HELLO on a new connection: 0 with *rep, or -errno (-EACCES: wrong
  * secret; -EPROTO: not an engine). */
 int	msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep);
+/* The same, naming the client (client_id 0: anonymous, as msg_hello). */
+int	msg_hello_client(int fd, const uint8_t *secret, uint64_t client_id,
+	    struct msg_hello_rep *rep);
 
 /* Client connection helpers. */
 int	msg_connect(const char *host, int port, const uint8_t *secret,

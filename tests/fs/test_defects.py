@@ -4,14 +4,18 @@ file system. Each case says what failed before its fix.
   defects-1.*: truncate and mmap writes keep the size the program set
   defects-5.*: write-behind failures reach close(2)
   defects-6.*: fallocate modes and allocated blocks
+  defects-7.*: the MDS reconstructs the replies of resent requests
   defects-8.*: explicit atime and later readers
 """
 import errno
 import mmap
 import os
+import socket
+import struct
 import time
 
-from .engine import TwoMountCase, set_layout, MiB, KiB
+from .engine import (TwoMountCase, EngineCase, set_layout, frame, recv_frame,
+                     OP_HELLO, MSG_F_REPLY, MiB, KiB)
 
 
 class AtimeTests(TwoMountCase):
@@ -216,3 +220,99 @@ class WriteErrorTests(TwoMountCase):
         self.assertEqual(got, chunk * (len(got) // len(chunk)) +
                          chunk[:len(got) % len(chunk)])
         os.unlink(p)
+
+
+OP_MDS_CREATE, OP_MDS_UNLINK, OP_MDS_RENAME = 44, 48, 50
+MSG_HELLO_CLIENT_ID = 0x1
+MSG_CR_EXCL = 0x1
+ROOT = 1
+CREATE = struct.Struct('<QIIIIQII')         # msg_create, 40 bytes
+NAME = struct.Struct('<QIIII')              # msg_name, 24 bytes
+RENAME = struct.Struct('<QQIIIIII')         # msg_rename, 40 bytes
+
+
+class Conn:
+    """A raw MDS connection that names its client in HELLO, and sends
+    requests with the reqid it is given (a resend reuses one)."""
+
+    def __init__(self, srv, secret, client_id):
+        self.sock = socket.create_connection(('127.0.0.1', srv.port),
+                                             timeout=10)
+        body = secret + struct.pack('<IIQ', 0, MSG_HELLO_CLIENT_ID,
+                                    client_id)
+        h, _ = self.call(OP_HELLO, body, reqid=1)
+        assert h[4] == 0, h
+
+    def call(self, op, body, reqid, bulk=b''):
+        self.sock.sendall(frame(op, body, bulk, reqid=reqid))
+        h, rbody, _ = recv_frame(self.sock)
+        assert h[2] == op and h[5] == reqid and h[3] & MSG_F_REPLY, h
+        return h, rbody
+
+    def close(self):
+        self.sock.close()
+
+
+def create_body(name, excl=True):
+    n = name.encode()
+    return CREATE.pack(ROOT, 0, 0, 0o100644, MSG_CR_EXCL if excl else 0, 0,
+                       len(n), 0) + n
+
+
+class ResendTests(EngineCase):
+    mount_at_start = False
+
+    def conn(self, client_id):
+        c = Conn(self.engine.mds, self.engine.secret, client_id)
+        self.addCleanup(c.close)
+        return c
+
+    def test_resent_exclusive_create_gets_its_first_reply(self):
+        """defects-7.1: the MDS executed a resent request again: an
+        exclusive create whose reply was lost got EEXIST on resend (the
+        client then opened whatever had the name, even another client's
+        file). Replies are rebuilt per (client, reqid), across reconnects
+        and an MDS restart; another client, or a new reqid, is not a
+        resend."""
+        me, other = 0x1234567890abcdef, 0x0fedcba987654321
+        body = create_body('resend-x')
+        h, rb = self.conn(me).call(OP_MDS_CREATE, body, reqid=1000)
+        self.assertEqual(h[4], 0)
+        ino = struct.unpack_from('<Q', rb)[0]
+        # the reply was "lost": the same request on a new connection
+        h, rb = self.conn(me).call(OP_MDS_CREATE, body, reqid=1000)
+        self.assertEqual(h[4], 0, 'resend answered %d' % h[4])
+        self.assertEqual(struct.unpack_from('<Q', rb)[0], ino)
+        handle = struct.unpack_from("<Q", rb, 112)[0]
+        self.assertNotEqual(handle, 0, 'the resend gets an open handle')
+        # another client with the same reqid, or a new request: EEXIST
+        h, _ = self.conn(other).call(OP_MDS_CREATE, body, reqid=1000)
+        self.assertEqual(h[4], -errno.EEXIST)
+        h, _ = self.conn(me).call(OP_MDS_CREATE, body, reqid=1001)
+        self.assertEqual(h[4], -errno.EEXIST)
+        # the record survives kill -9 of the MDS
+        self.engine.mds.kill9()
+        self.engine.mds.restart()
+        h, rb = self.conn(me).call(OP_MDS_CREATE, body, reqid=1000)
+        self.assertEqual(h[4], 0, 'resend after restart answered %d' % h[4])
+        self.assertEqual(struct.unpack_from('<Q', rb)[0], ino)
+
+    def test_resent_unlink_and_rename_succeed_again(self):
+        """defects-7.2: a resent unlink got ENOENT and a resent rename
+        ENOENT (the client guessed success from them)."""
+        me = 0x5555aaaa5555aaaa
+        c = self.conn(me)
+        self.assertEqual(c.call(OP_MDS_CREATE, create_body('rn-a'),
+                                reqid=7)[0][4], 0)
+        a, b = b'rn-a', b'rn-b'
+        rn = RENAME.pack(ROOT, ROOT, 0, 0, len(a), len(b), 0, 0) + a + b
+        self.assertEqual(c.call(OP_MDS_RENAME, rn, reqid=8)[0][4], 0)
+        self.assertEqual(self.conn(me).call(OP_MDS_RENAME, rn,
+                                            reqid=8)[0][4], 0)
+        ul = NAME.pack(ROOT, 0, 0, len(b), 0) + b
+        self.assertEqual(c.call(OP_MDS_UNLINK, ul, reqid=9)[0][4], 0)
+        self.assertEqual(self.conn(me).call(OP_MDS_UNLINK, ul,
+                                            reqid=9)[0][4], 0)
+        # a new unlink of the same name is a new request
+        self.assertEqual(self.conn(me).call(OP_MDS_UNLINK, ul,
+                                            reqid=10)[0][4], -errno.ENOENT)
