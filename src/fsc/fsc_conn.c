@@ -247,6 +247,7 @@ fsc_mds_call(struct fsc *fs, struct fsc_req *r)
 		rc = fsc_try(fs, fs->mds, r, reqid, &transport);
 		if (!transport)
 			return rc;
+		r->flags |= MSG_F_RESENT;	/* the MDS may have run it */
 		if (now_mono_ns() >= deadline) {
 			log_warn("%s: MDS %s:%d unreachable: %s", __func__,
 			    fs->mds->host, fs->mds->port, strerror(-rc));

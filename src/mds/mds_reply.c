@@ -135,7 +135,8 @@ mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	}
 	pthread_mutex_unlock(&r->mu);
 	mds_reply_cur.slot = slot;
-	rc = mds_reply_recorded(ns, client, h);
+	/* Only a resend can have run: first sends cost no lookup. */
+	rc = (h->flags & MSG_F_RESENT) ? mds_reply_recorded(ns, client, h) : 0;
 	if (rc != 0) {
 		mds_reply_end(ns);	/* executed, or an error: not running */
 		return rc;

@@ -5,8 +5,9 @@
  * with the reply of the first execution, rebuilt, instead of being run
  * again (a resent exclusive create would get EEXIST, a resent unlink
  * ENOENT). A resend is the same (client id, reqid): the client names
- * itself in HELLO (MSG_HELLO_CLIENT_ID, msg.h) and keeps a request's
- * reqid across its resends.
+ * itself in HELLO (MSG_HELLO_CLIENT_ID, msg.h), keeps a request's reqid
+ * across its resends and flags them MSG_F_RESENT; only flagged requests
+ * are looked up in the records.
  *
  * Invariants:
  *  1. A request is recorded (table xid: client, reqid, op) in the same
@@ -59,7 +60,7 @@ int	mds_reply_wanted(const struct msg_hdr *h, const void *body);
 /*
  * Before running a wanted request of `client`: waits while a request with
  * the same (client, reqid) runs, then returns 1 when it was executed
- * already (answer with mds_reply_rebuild), or 0 with the request marked
+ * already (only a MSG_F_RESENT one can be) (answer with mds_reply_rebuild), or 0 with the request marked
  * as running in this thread (run it, then mds_reply_end). -errno on a
  * store error.
  */

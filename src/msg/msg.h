@@ -51,6 +51,8 @@
 
 #define MSG_F_REPLY	0x1u
 #define MSG_F_SYNC	0x2u		/* write: fdatasync before reply */
+#define MSG_F_RESENT	0x4u		/* a request sent again with its
+					   reqid: it may have run (mds_reply.h) */
 
 struct msg_hdr {
 	uint32_t	magic;

@@ -224,6 +224,7 @@ class WriteErrorTests(TwoMountCase):
 
 OP_MDS_CREATE, OP_MDS_UNLINK, OP_MDS_RENAME = 44, 48, 50
 MSG_HELLO_CLIENT_ID = 0x1
+MSG_F_RESENT = 0x4
 MSG_CR_EXCL = 0x1
 ROOT = 1
 CREATE = struct.Struct('<QIIIIQII')         # msg_create, 40 bytes
@@ -243,8 +244,9 @@ class Conn:
         h, _ = self.call(OP_HELLO, body, reqid=1)
         assert h[4] == 0, h
 
-    def call(self, op, body, reqid, bulk=b''):
-        self.sock.sendall(frame(op, body, bulk, reqid=reqid))
+    def call(self, op, body, reqid, bulk=b'', resent=False):
+        self.sock.sendall(frame(op, body, bulk, reqid=reqid,
+                                flags=MSG_F_RESENT if resent else 0))
         h, rbody, _ = recv_frame(self.sock)
         assert h[2] == op and h[5] == reqid and h[3] & MSG_F_REPLY, h
         return h, rbody
@@ -280,20 +282,23 @@ class ResendTests(EngineCase):
         self.assertEqual(h[4], 0)
         ino = struct.unpack_from('<Q', rb)[0]
         # the reply was "lost": the same request on a new connection
-        h, rb = self.conn(me).call(OP_MDS_CREATE, body, reqid=1000)
+        h, rb = self.conn(me).call(OP_MDS_CREATE, body, reqid=1000,
+                                   resent=True)
         self.assertEqual(h[4], 0, 'resend answered %d' % h[4])
         self.assertEqual(struct.unpack_from('<Q', rb)[0], ino)
         handle = struct.unpack_from("<Q", rb, 112)[0]
         self.assertNotEqual(handle, 0, 'the resend gets an open handle')
         # another client with the same reqid, or a new request: EEXIST
-        h, _ = self.conn(other).call(OP_MDS_CREATE, body, reqid=1000)
+        h, _ = self.conn(other).call(OP_MDS_CREATE, body, reqid=1000,
+                                     resent=True)
         self.assertEqual(h[4], -errno.EEXIST)
         h, _ = self.conn(me).call(OP_MDS_CREATE, body, reqid=1001)
         self.assertEqual(h[4], -errno.EEXIST)
         # the record survives kill -9 of the MDS
         self.engine.mds.kill9()
         self.engine.mds.restart()
-        h, rb = self.conn(me).call(OP_MDS_CREATE, body, reqid=1000)
+        h, rb = self.conn(me).call(OP_MDS_CREATE, body, reqid=1000,
+                                   resent=True)
         self.assertEqual(h[4], 0, 'resend after restart answered %d' % h[4])
         self.assertEqual(struct.unpack_from('<Q', rb)[0], ino)
 
@@ -307,12 +312,12 @@ class ResendTests(EngineCase):
         a, b = b'rn-a', b'rn-b'
         rn = RENAME.pack(ROOT, ROOT, 0, 0, len(a), len(b), 0, 0) + a + b
         self.assertEqual(c.call(OP_MDS_RENAME, rn, reqid=8)[0][4], 0)
-        self.assertEqual(self.conn(me).call(OP_MDS_RENAME, rn,
-                                            reqid=8)[0][4], 0)
+        self.assertEqual(self.conn(me).call(OP_MDS_RENAME, rn, reqid=8,
+                                            resent=True)[0][4], 0)
         ul = NAME.pack(ROOT, 0, 0, len(b), 0) + b
         self.assertEqual(c.call(OP_MDS_UNLINK, ul, reqid=9)[0][4], 0)
-        self.assertEqual(self.conn(me).call(OP_MDS_UNLINK, ul,
-                                            reqid=9)[0][4], 0)
+        self.assertEqual(self.conn(me).call(OP_MDS_UNLINK, ul, reqid=9,
+                                            resent=True)[0][4], 0)
         # a new unlink of the same name is a new request
         self.assertEqual(self.conn(me).call(OP_MDS_UNLINK, ul,
                                             reqid=10)[0][4], -errno.ENOENT)
