@@ -479,6 +479,8 @@ in_buffered(struct msg_in *in, void *dst, size_t len)
 
 	if (k > len)
 		k = len;
+	if (k == 0)
+		return 0;	/* also: no read-ahead buffer (NULL) */
 	if (dst != NULL)
 		memcpy(dst, in->buf + in->off, k);
 	in->off += k;
