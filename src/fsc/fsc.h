@@ -172,9 +172,10 @@ int	fsc_file_write(struct fsc *fs, struct fsc_file *f, const void *buf,
  * (fsx-mount replies to the kernel, then writes from the same buffer):
  * fsc_file_write_begin registers [off, off+len) as in flight (waiting while it
  * overlaps another or FSC_WB_MAX are in flight) and returns an earlier
- * write-behind failure once; fsc_file_write_end takes the outcome. Reads,
- * truncates, fsync, flush and close wait for the writes in flight; a
- * failure is returned by the next begin, fsync or flush.
+ * write-behind failure not yet told to this handle; fsc_file_write_end
+ * takes the outcome. Reads, truncates, fsync, flush and close wait for the
+ * writes in flight; a failure is told once to every handle open for write
+ * when it happened, by its next begin, fsync, flush or close (fsc_file.c).
  */
 int	fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 	    size_t len);

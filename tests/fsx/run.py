@@ -111,7 +111,11 @@ def main():
             else:
                 os.unlink(path)
     finally:
-        eng.stop()
+        reports = eng.stop()
+    if reports:             # sanitizer builds: any report fails the run
+        print('fsx: sanitizer reports in the engine logs:\n' +
+              '\n'.join(r[:3000] for r in reports))
+        return 1
     if failed:
         print('fsx: seeds %s failed; logs in %s' % (failed, logdir))
         return 1
