@@ -118,6 +118,7 @@ enum q {
 	Q_XID_PUT,
 	Q_XID_GET,
 	Q_XID_TRIM,
+	Q_XID_AGE,
 	Q_MAX
 };
 

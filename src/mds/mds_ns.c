@@ -110,8 +110,9 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_SAVEPOINT] = "SAVEPOINT op",
 	[Q_RELEASE] = "RELEASE op",
 	[Q_ROLLBACK_TO] = "ROLLBACK TO op",
-	[Q_XID_PUT] = "INSERT OR REPLACE INTO xid (client, reqid, op) "
-	    "VALUES (?1, ?2, ?3)",
+	[Q_XID_PUT] = "INSERT OR REPLACE INTO xid (client, reqid, op, at) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[Q_XID_AGE] = "DELETE FROM xid WHERE at < ?1",
 	[Q_XID_GET] = "SELECT 1 FROM xid WHERE client = ?1 AND reqid = ?2 "
 	    "AND op = ?3",
 	[Q_XID_TRIM] = "DELETE FROM xid WHERE client = ?1 AND reqid < ?2",
@@ -146,7 +147,8 @@ static const char ns_schema[] =
 	" name TEXT PRIMARY KEY, reserved INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS xid ("
 	" client INTEGER NOT NULL, reqid INTEGER NOT NULL, op INTEGER NOT NULL,"
-	" PRIMARY KEY (client, reqid)) WITHOUT ROWID;"
+	" at INTEGER NOT NULL, PRIMARY KEY (client, reqid)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS xid_at ON xid (at);"
 	"CREATE TABLE IF NOT EXISTS ost ("
 	" idx INTEGER PRIMARY KEY, host TEXT NOT NULL, port INTEGER NOT NULL,"
 	" capacity INTEGER NOT NULL);";

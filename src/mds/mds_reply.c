@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -31,6 +32,7 @@ struct mds_reply {
 	pthread_mutex_t		mu;
 	pthread_cond_t		cv;
 	struct mds_reply_run	run[MDS_REPLY_INFLIGHT];
+	unsigned		notes;	/* under the store lock */
 };
 
 static _Thread_local struct {
@@ -168,16 +170,24 @@ mds_reply_end(struct mds_ns *ns)
 int
 mds_reply_note(struct mds_ns *ns)
 {
+	struct timespec now;
 	sqlite3_stmt *s;
 	int rc;
 
 	if (!mds_reply_cur.on || mds_reply_cur.noted)
 		return 0;
+	mds_ns_now(&now);
 	s = mds_tx_st(ns, Q_XID_PUT);
 	sqlite3_bind_int64(s, 1, (int64_t)mds_reply_cur.client);
 	sqlite3_bind_int64(s, 2, (int64_t)mds_reply_cur.reqid);
 	sqlite3_bind_int(s, 3, mds_reply_cur.op);
+	sqlite3_bind_int64(s, 4, now.tv_sec);
 	rc = mds_tx_exec(ns, s);
+	if (rc == 0 && ns->replies->notes++ % MDS_REPLY_AGE_EVERY == 0) {
+		s = mds_tx_st(ns, Q_XID_AGE);	/* invariant 5 */
+		sqlite3_bind_int64(s, 1, now.tv_sec - MDS_REPLY_AGE_S);
+		rc = mds_tx_exec(ns, s);
+	}
 	if (rc == 0 && mds_reply_cur.reqid > MDS_REPLY_WINDOW) {
 		s = mds_tx_st(ns, Q_XID_TRIM);	/* invariant 5 */
 		sqlite3_bind_int64(s, 1, (int64_t)mds_reply_cur.client);

@@ -33,9 +33,11 @@
  *     old connection's thread) waits for it to end (mds_reply_begin).
  *  5. Bounded: a client's records more than MDS_REPLY_WINDOW reqids older
  *     than its newest are deleted as new ones are written (a client's
- *     reqids only grow, and it resends only its requests in flight); at
- *     most MDS_REPLY_INFLIGHT requests are tracked as running (one more
- *     is run untracked, i.e. without 4).
+ *     reqids only grow, and it resends only its requests in flight), and
+ *     every MDS_REPLY_AGE_EVERY records, those older than MDS_REPLY_AGE_S
+ *     seconds go (far past any client's retry time: clients that went
+ *     away leave nothing behind); at most MDS_REPLY_INFLIGHT requests are
+ *     tracked as running (one more is run untracked, i.e. without 4).
  */
 #ifndef FSX_MDS_REPLY_H
 #define FSX_MDS_REPLY_H
@@ -47,6 +49,8 @@
 
 #define MDS_REPLY_WINDOW	(1u << 20)	/* reqids kept per client */
 #define MDS_REPLY_INFLIGHT	1024		/* tracked running requests */
+#define MDS_REPLY_AGE_S		3600		/* records kept at most */
+#define MDS_REPLY_AGE_EVERY	1024		/* records between age trims */
 
 struct mds_ns;
 struct mds_reply;
