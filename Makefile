@@ -42,7 +42,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
-.PHONY: FORCE all run stop status check cluster cluster-down check-cluster deps-test unit itest jstest install asan ubsan bench schema check-schema check-api deps clean valgrind
+.PHONY: FORCE all run stop status check cluster cluster-down check-cluster deps-test unit itest jstest fsx fsx-short install asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
 $(O)/obj/%.o: %.c
@@ -110,8 +110,20 @@ jstest: $(BINS)
 		(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 	FSX_BIN=$(CURDIR)/$(O)/bin node --test tests/js/
 
+# xfstests' fsx on a mount (tests/fsx/run.py): FSX_SRC=<fetched
+# kdave/xfstests tree or git dir> builds it into /tmp, else /tmp/fsx is
+# used; skipped with a message when there is neither.
+FSX_OPS ?= 100000
+FSX_SEEDS ?= 10
+fsx: $(BINS)
+	FSX_BIN=$(CURDIR)/$(O)/bin FSX_OPS=$(FSX_OPS) FSX_SEEDS=$(FSX_SEEDS) \
+		python3 tests/fsx/run.py
+# The short run make check does: 3,000 operations for 2 seeds.
+fsx-short: $(BINS)
+	FSX_BIN=$(CURDIR)/$(O)/bin FSX_OPS=3000 FSX_SEEDS=2 python3 tests/fsx/run.py
+
 check: deps-test
-	@$(MAKE) --no-print-directory all check-schema check-api unit itest jstest
+	@$(MAKE) --no-print-directory all check-schema check-api unit itest jstest fsx-short
 
 asan:
 	$(MAKE) O=build/asan EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \

@@ -547,6 +547,19 @@ fm_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 }
 
 static void
+fm_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+    off_t len, struct fuse_file_info *fi)
+{
+	(void)ino;
+	if (off < 0 || len <= 0 || mode < 0) {
+		fm_err(req, -EINVAL);
+		return;
+	}
+	fuse_reply_err(req, -fsc_file_fallocate(fm_fs, fm_file(fi),
+	    (uint32_t)mode, (uint64_t)off, (uint64_t)len));
+}
+
+static void
 fm_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
@@ -780,6 +793,7 @@ static const struct fuse_lowlevel_ops fm_ops = {
 	.flush		= fm_flush,
 	.release	= fm_release,
 	.fsync		= fm_fsync,
+	.fallocate	= fm_fallocate,
 	.readdir	= fm_readdir,
 	.fsyncdir	= fm_fsyncdir,
 	.statfs		= fm_statfs,

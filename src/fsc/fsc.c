@@ -72,6 +72,10 @@ fsc_inode_ref(struct fsc *fs, uint64_t ino, struct fsc_layout *l,
 	}
 	if (in->refs == 1 || size > in->size)
 		in->size = size;
+	if (in->refs == 1 || size > in->ok_end)
+		in->ok_end = size;
+	if (in->refs == 1)
+		in->wb_bad_from = UINT64_MAX;
 	pthread_mutex_unlock(&in->mu);
 	pthread_mutex_unlock(&fs->imu);
 	free(l);
@@ -174,20 +178,32 @@ fsc_inode_mtime(struct fsc *fs, const struct msg_setattr *sa)
 	pthread_mutex_unlock(&fs->imu);
 }
 
-/* Our size for an open inode, after a truncate: set it if open here. */
-static void
-fsc_inode_truncated(struct fsc *fs, uint64_t ino, uint64_t size)
+/*
+ * A size change of an inode open here: step +1 when it begins, -1 when
+ * it ends (0: neither); with `size`, our size becomes *size (the MDS took
+ * it). Reads that overlap a change do not raise the size (fsc_file.c).
+ */
+void
+fsc_inode_trunc_mark(struct fsc *fs, uint64_t ino, int step,
+    const uint64_t *size)
 {
 	struct fsc_inode *in;
 
 	pthread_mutex_lock(&fs->imu);
 	for (in = fs->itab[ino % FSC_IHASH]; in != NULL; in = in->next) {
-		if (in->ino == ino) {
-			pthread_mutex_lock(&in->mu);
-			in->size = size;
+		if (in->ino != ino)
+			continue;
+		pthread_mutex_lock(&in->mu);
+		in->truncating += step;
+		if (in->truncating < 0)	/* opened after the change began */
+			in->truncating = 0;
+		in->tgen++;
+		if (size != NULL) {
+			in->size = in->ok_end = *size;
+			in->wb_bad_from = UINT64_MAX;
 			in->wgen++;
-			pthread_mutex_unlock(&in->mu);
 		}
+		pthread_mutex_unlock(&in->mu);
 	}
 	pthread_mutex_unlock(&fs->imu);
 }
@@ -411,7 +427,7 @@ fsc_getlayout(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
 
 /* Sizes of every object of a layout (glimpse). Returns the file end they
  * imply in *end and their blocks in *blocks. */
-static int
+int
 fsc_glimpse_layout(struct fsc *fs, const struct fsc_layout *l, uint64_t *end,
     uint64_t *blocks)
 {
@@ -467,8 +483,7 @@ fsc_glimpse(struct fsc *fs, const struct msg_cred *cred,
 		return rc;
 	if (end > attr->size)
 		attr->size = end;
-	if (blocks > attr->blocks)
-		attr->blocks = blocks;
+	attr->blocks = blocks;	/* what the objects hold, holes excluded */
 	return 0;
 }
 
@@ -612,15 +627,21 @@ fsc_setattr(struct fsc *fs, struct fsc_file *f, const struct msg_setattr *sa,
 	}
 	fsc_req_init(&r, MSG_OP_MDS_SETATTR, sa, sizeof(*sa));
 	t = fsc_dir_change(fs, sa->ino);	/* it may be a directory */
+	/* Reads in flight from here to the punch's end saw the old
+	 * objects: they must not take the old size back. */
+	if (sa->valid & MSG_SA_SIZE)
+		fsc_inode_trunc_mark(fs, sa->ino, 1, NULL);
 	rc = fsc_attr_call(fs, &r, attr);
 	fsc_dir_changed(fs, t, sa->ino, NULL);
 	if (rc < 0)
-		return rc;
+		goto out;
 	if (sa->valid & MSG_SA_MTIME)
 		fsc_inode_mtime(fs, sa);
-	if (!(sa->valid & MSG_SA_SIZE))
-		return fsc_attr_fix(fs, &sa->cred, attr);
-	fsc_inode_truncated(fs, sa->ino, sa->size);
+	if (!(sa->valid & MSG_SA_SIZE)) {
+		rc = fsc_attr_fix(fs, &sa->cred, attr);
+		goto out;
+	}
+	fsc_inode_trunc_mark(fs, sa->ino, 0, &sa->size);
 	if (shrink) {
 		if (f != NULL) {
 			rc = fsc_punch(fs, f->in->layout, sa->size);
@@ -632,6 +653,9 @@ fsc_setattr(struct fsc *fs, struct fsc_file *f, const struct msg_setattr *sa,
 		}
 	}
 	attr->size = sa->size;
+out:
+	if (sa->valid & MSG_SA_SIZE)
+		fsc_inode_trunc_mark(fs, sa->ino, -1, NULL);
 	return rc;
 }
 
@@ -661,6 +685,9 @@ fsc_file_make(struct fsc *fs, const struct msg_open_rep *rep,
 	f->flags = flags;
 	f->cred = *cred;
 	f->in = fsc_inode_ref(fs, rep->attr.ino, l, rep->attr.size);
+	pthread_mutex_lock(&f->in->mu);
+	f->eseq = f->in->wb_eseq;	/* older failures are not ours */
+	pthread_mutex_unlock(&f->in->mu);
 	if (f->handle != 0 && (flags & O_ACCMODE) != O_RDONLY) {
 		pthread_mutex_lock(&f->in->mu);
 		f->in->writers++;
@@ -789,14 +816,6 @@ fsc_create(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 	fsc_dir_changed(fs, t, parent, rc == 0 &&
 	    r.rbody_len >= sizeof(crep) ? &crep.dir : NULL);
 	rep = crep.open;
-	if (rc == -EEXIST && r.resent) {
-		/* Our first attempt made it: open what it created. */
-		rc = fsc_lookup(fs, parent, name, cred, attr);
-		if (rc < 0)
-			return rc;
-		return fsc_file_open(fs, attr->ino,
-		    flags & ~(O_CREAT | O_EXCL | O_TRUNC), cred, attr, fp);
-	}
 	if (rc < 0)
 		return rc;
 	if (r.rbody_len < sizeof(rep))
@@ -813,16 +832,6 @@ fsc_create(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 			*fp = NULL;
 		}
 	}
-	return rc;
-}
-
-/* MKNOD/SYMLINK/LINK reply handling after a resend: EEXIST may be ours. */
-static int
-fsc_made(struct fsc *fs, struct fsc_req *r, int rc, uint64_t parent,
-    const char *name, const struct msg_cred *cred, struct msg_attr *attr)
-{
-	if (rc == -EEXIST && r->resent)
-		return fsc_lookup(fs, parent, name, cred, attr);
 	return rc;
 }
 
@@ -851,7 +860,7 @@ fsc_mknod(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 	t = fsc_dir_change(fs, parent);
 	rc = fsc_attr_call(fs, &r, attr);
 	fsc_dir_changed(fs, t, parent, NULL);
-	return fsc_made(fs, &r, rc, parent, name, cred, attr);
+	return rc;
 }
 
 int
@@ -895,7 +904,7 @@ fsc_symlink(struct fsc *fs, uint64_t parent, const char *name,
 	t = fsc_dir_change(fs, parent);
 	rc = fsc_attr_call(fs, &r, attr);
 	fsc_dir_changed(fs, t, parent, NULL);
-	return fsc_made(fs, &r, rc, parent, name, cred, attr);
+	return rc;
 }
 
 int
@@ -950,13 +959,8 @@ fsc_link(struct fsc *fs, uint64_t ino, uint64_t newparent,
 	t = fsc_dir_change(fs, newparent);
 	rc = fsc_attr_call(fs, &r, attr);
 	fsc_dir_changed(fs, t, newparent, NULL);
-	if (rc == -EEXIST && r.resent) {
-		rc = fsc_lookup(fs, newparent, newname, cred, attr);
-		if (rc == 0 && attr->ino != ino)
-			rc = -EEXIST;
-	} else if (rc == 0) {
+	if (rc == 0)
 		rc = fsc_attr_fix(fs, cred, attr);
-	}
 	return rc;
 }
 
@@ -987,8 +991,6 @@ fsc_remove(struct fsc *fs, uint16_t op, uint64_t parent, const char *name,
 	rc = fsc_mds_call(fs, &r);
 	fsc_dir_changed(fs, t, parent, rc == 0 && r.rbody_len >= sizeof(dir) ?
 	    &dir : NULL);
-	if (rc == -ENOENT && r.resent)
-		rc = 0;		/* the first attempt removed it */
 	return rc;
 }
 
@@ -1012,7 +1014,6 @@ fsc_rename(struct fsc *fs, uint64_t oldparent, const char *oldname,
     const struct msg_cred *cred)
 {
 	union fsc_body b;
-	struct msg_attr a;
 	struct fsc_req r;
 	uint64_t t;
 	size_t olen, nlen;
@@ -1036,12 +1037,6 @@ fsc_rename(struct fsc *fs, uint64_t oldparent, const char *oldname,
 	t = fsc_dir_change(fs, 0);	/* a moved directory's ".." too */
 	rc = fsc_mds_call(fs, &r);
 	fsc_dir_changed(fs, t, 0, NULL);
-	if (rc == -ENOENT && r.resent &&
-	    fsc_lookup(fs, newparent, newname, cred, &a) == 0)
-		rc = 0;
-	if (rc == -EEXIST && r.resent && (flags & MSG_RN_NOREPLACE) &&
-	    fsc_lookup(fs, oldparent, oldname, cred, &a) == -ENOENT)
-		rc = 0;
 	return rc;
 }
 

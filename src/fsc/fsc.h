@@ -11,16 +11,15 @@
  *
  * Failures: a server that drops the connection (kill -9 and restart by the
  * provisioner) is reconnected with backoff for conf.retry_secs (default 60)
- * before the call fails with -EIO. Idempotent requests are resent as they
- * are. Non-idempotent MDS requests are resent too, and an answer that the
- * first attempt may have caused is read as success:
- *
- *	create (O_EXCL), mknod, mkdir, symlink, link: EEXIST after a resend ->
- *	    look the name up and return it (open it, for create);
- *	unlink, rmdir: ENOENT after a resend -> 0;
- *	rename: ENOENT after a resend, when the new name now exists -> 0;
- *	append: a resend may reserve a second range; the first one then reads
- *	    as zeros (a hole), as a crashed appender would leave it.
+ * before the call fails with -EIO. Every request is resent as it is, with
+ * the same request id, on a connection whose HELLO names this client (a
+ * random id for the life of the struct fsc): the MDS answers a resent
+ * request it already executed with that execution's reply, rebuilt
+ * (mds_reply.h), also after it restarted, so a resent exclusive create or
+ * unlink succeeds as its first attempt did and no answer is guessed here.
+ * The one exception is append: a resend may reserve a second range; the
+ * first one then reads as zeros (a hole), as a crashed appender would
+ * leave it.
  *
  * Every function returns 0 or a negative errno unless it says otherwise.
  * Data from servers is checked before use: a malformed reply is -EIO.
@@ -173,9 +172,10 @@ int	fsc_file_write(struct fsc *fs, struct fsc_file *f, const void *buf,
  * (fsx-mount replies to the kernel, then writes from the same buffer):
  * fsc_file_write_begin registers [off, off+len) as in flight (waiting while it
  * overlaps another or FSC_WB_MAX are in flight) and returns an earlier
- * write-behind failure once; fsc_file_write_end takes the outcome. Reads,
- * truncates, fsync, flush and close wait for the writes in flight; a
- * failure is returned by the next begin, fsync or flush.
+ * write-behind failure not yet told to this handle; fsc_file_write_end
+ * takes the outcome. Reads, truncates, fsync, flush and close wait for the
+ * writes in flight; a failure is told once to every handle open for write
+ * when it happened, by its next begin, fsync, flush or close (fsc_file.c).
  */
 int	fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 	    size_t len);
@@ -189,6 +189,15 @@ int	fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf,
 	    size_t len, uint64_t *off);
 /* fdatasync every object (in parallel), then store size/mtime if dirty. */
 int	fsc_file_fsync(struct fsc *fs, struct fsc_file *f);
+/*
+ * fallocate(2) on [off, off+len): mode 0 or MSG_FA_KEEP_SIZE (allocate),
+ * MSG_FA_PUNCH_HOLE|MSG_FA_KEEP_SIZE, MSG_FA_ZERO_RANGE (optionally with
+ * KEEP_SIZE), each object getting its share of the range. Without
+ * KEEP_SIZE the size grows to off+len (sent at close, as for a write).
+ * -EOPNOTSUPP for other modes, -EINVAL for len 0, -EBADF read-only.
+ */
+int	fsc_file_fallocate(struct fsc *fs, struct fsc_file *f, uint32_t mode,
+	    uint64_t off, uint64_t len);
 
 int	fsc_statfs(struct fsc *fs, struct msg_statfs *st);
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -124,7 +125,7 @@ fsc_dial(struct fsc *fs, struct fsc_srv *s)
 	if (fd < 0)
 		return fd;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	rc = msg_hello(fd, fs->conf.secret, &rep);
+	rc = msg_hello_client(fd, fs->conf.secret, fs->client_id, &rep);
 	if (rc == 0 && s->kind != 0 && rep.kind != s->kind)
 		rc = -EPROTO;
 	if (rc < 0) {
@@ -195,13 +196,13 @@ fsc_conn_put(struct fsc_srv *s, int fd, int bad)
 }
 
 /*
- * One attempt on server s. Returns the reply status, or sets *transport
- * and returns the connection error. *sent: the request may have reached the
- * server.
+ * One attempt on server s with request id `reqid` (the same for every
+ * attempt of a call, so the MDS knows a resend). Returns the reply
+ * status, or sets *transport and returns the connection error.
  */
 static int
-fsc_try(struct fsc *fs, struct fsc_srv *s, struct fsc_req *r, int *transport,
-    int *sent)
+fsc_try(struct fsc *fs, struct fsc_srv *s, struct fsc_req *r, uint64_t reqid,
+    int *transport)
 {
 	int fd, rc, status = 0;
 
@@ -211,11 +212,9 @@ fsc_try(struct fsc *fs, struct fsc_srv *s, struct fsc_req *r, int *transport,
 		*transport = fd != -EACCES && fd != -EPROTO;
 		return fd;
 	}
-	rc = fsc_roundtrip(fd, __atomic_add_fetch(&fs->reqid, 1,
-	    __ATOMIC_RELAXED), r, &status);
+	rc = fsc_roundtrip(fd, reqid, r, &status);
 	if (rc < 0) {
 		fsc_conn_put(s, fd, 1);
-		*sent = 1;
 		if (FSC_TRANSPORT(rc)) {
 			*transport = 1;
 			return rc;
@@ -241,15 +240,14 @@ int
 fsc_mds_call(struct fsc *fs, struct fsc_req *r)
 {
 	uint64_t deadline = now_mono_ns() + (uint64_t)fs->retry_ms * 1000000;
-	int backoff = FSC_BACKOFF_MIN_MS, transport, sent = 0, rc;
+	uint64_t reqid = __atomic_add_fetch(&fs->reqid, 1, __ATOMIC_RELAXED);
+	int backoff = FSC_BACKOFF_MIN_MS, transport, rc;
 
-	r->resent = 0;
 	for (;;) {
-		rc = fsc_try(fs, fs->mds, r, &transport, &sent);
+		rc = fsc_try(fs, fs->mds, r, reqid, &transport);
 		if (!transport)
 			return rc;
-		if (sent)
-			r->resent = 1;
+		r->flags |= MSG_F_RESENT;	/* the MDS may have run it */
 		if (now_mono_ns() >= deadline) {
 			log_warn("%s: MDS %s:%d unreachable: %s", __func__,
 			    fs->mds->host, fs->mds->port, strerror(-rc));
@@ -378,7 +376,8 @@ static int
 fsc_ost_call(struct fsc *fs, uint32_t ost, struct fsc_req *r)
 {
 	uint64_t deadline = now_mono_ns() + (uint64_t)fs->retry_ms * 1000000;
-	int backoff = FSC_BACKOFF_MIN_MS, transport, sent = 0, rc;
+	uint64_t reqid = __atomic_add_fetch(&fs->reqid, 1, __ATOMIC_RELAXED);
+	int backoff = FSC_BACKOFF_MIN_MS, transport, rc;
 	struct fsc_srv *s;
 
 	for (;;) {
@@ -391,7 +390,7 @@ fsc_ost_call(struct fsc *fs, uint32_t ost, struct fsc_req *r)
 			if (s == NULL)
 				return -EIO;	/* not in the map */
 		}
-		rc = fsc_try(fs, s, r, &transport, &sent);
+		rc = fsc_try(fs, s, r, reqid, &transport);
 		if (!transport)
 			return rc;
 		if (now_mono_ns() >= deadline) {
@@ -457,6 +456,15 @@ fsc_oio_run(struct fsc *fs, struct fsc_oio *o)
 		r.body_len = sizeof(io);
 		rc = fsc_ost_call(fs, o->ost, &r);
 		break;
+	case MSG_OP_OST_FALLOC: {
+		struct msg_falloc fa = { o->ost, o->mode, o->oid, o->off,
+		    o->len };
+
+		r.body = &fa;
+		r.body_len = sizeof(fa);
+		rc = fsc_ost_call(fs, o->ost, &r);
+		break;
+	}
 	case MSG_OP_OST_SYNC:
 		r.body = &obj;
 		r.body_len = sizeof(obj);
@@ -596,6 +604,11 @@ fsc_conn_init(struct fsc *fs)
 	pthread_mutex_init(&fs->imu, NULL);
 	pthread_mutex_init(&fs->qmu, NULL);
 	pthread_cond_init(&fs->qcv, NULL);
+	/* Who we are to the MDS for as long as we live (resends). */
+	while (fs->client_id == 0)
+		if (getrandom(&fs->client_id, sizeof(fs->client_id), 0) !=
+		    sizeof(fs->client_id))
+			fs->client_id = now_mono_ns() ^ (uint64_t)getpid() << 32;
 	fs->mds = fsc_srv_new(fs->mds_host, fs->conf.mds_port, 1,
 	    fs->conf.pool_size);
 	return 0;

@@ -7,8 +7,13 @@
  * Contract:
  *  1. A read or write that overlaps a write in flight waits for it
  *     (fsc_file_wb_wait_range), so this client reads its own writes.
- *  2. A write-behind failure is reported once, to the next write, flush,
- *     fsync or close of the inode (fsc_file_wb_take_err).
+ *  2. A write-behind failure is reported once to every handle open for
+ *     write when it happened (as Linux's errseq does for fsync): to its
+ *     next write, flush, fsync or close (fsc_file_wb_take_err). Another
+ *     handle's flush, a reader's above all, cannot take it away.
+ *  2a. A failed write does not leave its range in the size: the size
+ *     falls back to the data known written (in->ok_end), the writes still
+ *     in flight, or the failure's offset, whichever is largest.
  *  3. A handle that wrote sends its size and last mtime with its close.
  */
 #include <errno.h>
@@ -26,9 +31,13 @@
 
 /* ---- files ---- */
 
+static const struct fsc_layout *fsc_file_layout_get(struct fsc *,
+    struct fsc_file *);
+
 int
 fsc_file_close(struct fsc *fs, struct fsc_file *f)
 {
+	const struct fsc_layout *l;
 	struct msg_close b;
 	struct msg_attr a;
 	struct fsc_req r;
@@ -37,7 +46,7 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 	if (f == NULL)
 		return 0;
 	fsc_file_wb_drain(f->in);
-	rc = fsc_file_wb_take_err(f->in);
+	rc = fsc_file_wb_take_err(f);
 	fsc_ra_fini(f);
 	if (f->handle != 0 || f->dirty) {
 		memset(&b, 0, sizeof(b));
@@ -48,7 +57,14 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 		    !fs->conf.noatime)
 			b.written |= MSG_CLOSE_READ;
 		if (f->dirty) {
+			uint64_t end;
+
 			b.written |= MSG_CLOSE_WRITTEN;
+			/* st_blocks: what the objects hold (sparse files) */
+			l = fsc_file_layout_get(fs, f);
+			if (l->count > 0 &&
+			    fsc_glimpse_layout(fs, l, &end, &b.blocks) == 0)
+				b.written |= MSG_CLOSE_BLOCKS;
 			pthread_mutex_lock(&f->in->mu);
 			b.size = f->in->size;
 			b.mtime_sec = f->in->mtime_sec;
@@ -170,7 +186,7 @@ fsc_file_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 {
 	const struct fsc_layout *l;
 	struct fsc_oio *v = NULL;
-	uint64_t size, data_end = 0;
+	uint64_t size, tgen, data_end = 0;
 	int n, rc = 0;
 
 	*done = 0;
@@ -178,6 +194,9 @@ fsc_file_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 		return 0;
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return -EINVAL;
+	pthread_mutex_lock(&f->in->mu);
+	tgen = f->in->tgen;
+	pthread_mutex_unlock(&f->in->mu);
 	l = fsc_file_layout_get(fs, f);
 	if (l->count == 0) {
 		n = 0;
@@ -216,7 +235,10 @@ fsc_file_read_direct(struct fsc *fs, struct fsc_file *f, void *buf, size_t len,
 	if (n == 0)
 		memset(buf, 0, len);
 	pthread_mutex_lock(&f->in->mu);
-	if (data_end > f->in->size)
+	/* Data past our size was written elsewhere, unless a truncate
+	 * overlapped this read (then it is the data it cut off). */
+	if (data_end > f->in->size && f->in->tgen == tgen &&
+	    f->in->truncating == 0)
 		f->in->size = data_end;
 	size = f->in->size;
 	pthread_mutex_unlock(&f->in->mu);
@@ -260,6 +282,8 @@ fsc_file_write(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	pthread_mutex_lock(&f->in->mu);
 	if (off + len > f->in->size)
 		f->in->size = off + len;
+	if (off + len > f->in->ok_end)
+		f->in->ok_end = off + len;
 	f->in->wgen++;
 	f->dirty = 1;
 	f->in->mtime_sec = now.tv_sec;
@@ -315,15 +339,24 @@ fsc_file_wb_wait_range(struct fsc_inode *in, uint64_t off, size_t len)
 	pthread_mutex_unlock(&in->mu);
 }
 
+/* Under in->mu: the failure this handle has not been told of, or 0. */
+static int
+fsc_wb_err_locked(struct fsc_file *f)
+{
+	if (f->eseq == f->in->wb_eseq || (f->flags & O_ACCMODE) == O_RDONLY)
+		return 0;
+	f->eseq = f->in->wb_eseq;
+	return f->in->wb_err;
+}
+
 int
-fsc_file_wb_take_err(struct fsc_inode *in)
+fsc_file_wb_take_err(struct fsc_file *f)
 {
 	int rc;
 
-	pthread_mutex_lock(&in->mu);
-	rc = in->wb_err;
-	in->wb_err = 0;
-	pthread_mutex_unlock(&in->mu);
+	pthread_mutex_lock(&f->in->mu);
+	rc = fsc_wb_err_locked(f);
+	pthread_mutex_unlock(&f->in->mu);
 	return rc;
 }
 
@@ -342,12 +375,11 @@ fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 		return -EFBIG;
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&in->mu);
-	while (in->wb_err == 0 && (in->wb_n >= FSC_WB_MAX ||
+	while (f->eseq == in->wb_eseq && (in->wb_n >= FSC_WB_MAX ||
 	    fsc_wb_overlaps(in, off, len)))
 		pthread_cond_wait(&in->wcv, &in->mu);
-	rc = in->wb_err;
+	rc = fsc_wb_err_locked(f);
 	if (rc < 0) {
-		in->wb_err = 0;
 		pthread_mutex_unlock(&in->mu);
 		return rc;
 	}
@@ -372,6 +404,24 @@ fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 	return 0;
 }
 
+/* Under in->mu: take a failed write's range out of the size (2a). */
+static void
+fsc_wb_fail_size(struct fsc_inode *in, uint64_t off, size_t len)
+{
+	uint64_t keep;
+
+	if (off < in->wb_bad_from)
+		in->wb_bad_from = off;
+	if (in->size > off + len)
+		return;		/* written past it since: keep the hole */
+	keep = in->wb_bad_from > in->ok_end ? in->wb_bad_from : in->ok_end;
+	for (int i = 0; i < FSC_WB_MAX; i++)
+		if (in->wb_used[i] && in->wb_off[i] + in->wb_len[i] > keep)
+			keep = in->wb_off[i] + in->wb_len[i];
+	if (keep < in->size)
+		in->size = keep;
+}
+
 void
 fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len,
     int rc)
@@ -388,8 +438,11 @@ fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len,
 			break;
 		}
 	}
-	if (rc < 0 && in->wb_err == 0)
+	if (rc < 0) {
+		fsc_wb_fail_size(in, off, len);
 		in->wb_err = rc;
+		in->wb_eseq++;
+	}
 	pthread_cond_broadcast(&in->wcv);
 	pthread_mutex_unlock(&in->mu);
 }
@@ -399,7 +452,7 @@ fsc_file_flush(struct fsc *fs, struct fsc_file *f)
 {
 	(void)fs;
 	fsc_file_wb_drain(f->in);
-	return fsc_file_wb_take_err(f->in);
+	return fsc_file_wb_take_err(f);
 }
 
 int
@@ -428,6 +481,76 @@ fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 		return -EIO;
 	*off = rep.offset;
 	return fsc_file_write(fs, f, buf, len, rep.offset, &done);
+}
+
+int
+fsc_file_fallocate(struct fsc *fs, struct fsc_file *f, uint32_t mode,
+    uint64_t off, uint64_t len)
+{
+	const struct fsc_layout *l;
+	struct fsc_oio *v;
+	struct timespec now;
+	uint64_t end;
+	int n = 0, rc = 0;
+
+	if (mode != 0 && mode != MSG_FA_KEEP_SIZE &&
+	    mode != (MSG_FA_PUNCH_HOLE | MSG_FA_KEEP_SIZE) &&
+	    mode != MSG_FA_ZERO_RANGE &&
+	    mode != (MSG_FA_ZERO_RANGE | MSG_FA_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	if ((f->flags & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	if (len == 0)
+		return -EINVAL;
+	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
+		return -EFBIG;
+	end = off + len;
+	/* Writes acknowledged before land before (a punch must win). */
+	fsc_file_wb_drain(f->in);
+	l = fsc_file_layout_get(fs, f);
+	if (l->count == 0)
+		return -EIO;
+	/* A file range is one contiguous range of each object. */
+	v = xcalloc(l->count, sizeof(*v));
+	for (uint32_t k = 0; k < l->count; k++) {
+		uint64_t lo = fsc_layout_obj_size(off, k, l->stripe_size,
+		    l->count);
+		uint64_t hi = fsc_layout_obj_size(end, k, l->stripe_size,
+		    l->count);
+
+		if (hi <= lo)
+			continue;
+		v[n].op = MSG_OP_OST_FALLOC;
+		v[n].stripe = k;
+		v[n].ost = l->ent[k].ost;
+		v[n].oid = l->ent[k].oid;
+		v[n].off = lo;
+		v[n].len = hi - lo;
+		v[n].mode = mode;
+		n++;
+	}
+	fsc_oio_batch(fs, v, n);
+	for (int i = 0; i < n; i++)
+		if (v[i].rc < 0 && rc == 0)
+			rc = v[i].rc;
+	free(v);
+	if (rc < 0)
+		return rc;
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&f->in->mu);
+	f->in->wgen++;
+	if ((!(mode & MSG_FA_KEEP_SIZE) && end > f->in->size) ||
+	    (mode & (MSG_FA_PUNCH_HOLE | MSG_FA_ZERO_RANGE))) {
+		if (!(mode & MSG_FA_KEEP_SIZE) && end > f->in->size)
+			f->in->size = end;
+		if (!(mode & MSG_FA_KEEP_SIZE) && end > f->in->ok_end)
+			f->in->ok_end = end;
+		f->dirty = 1;
+		f->in->mtime_sec = now.tv_sec;
+		f->in->mtime_nsec = now.tv_nsec;
+	}
+	pthread_mutex_unlock(&f->in->mu);
+	return 0;
 }
 
 static int	fsc_fsync_objects(struct fsc *, struct fsc_file *);

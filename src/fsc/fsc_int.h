@@ -83,7 +83,9 @@ struct fsc {
 	int			dmixed;	/* some of them overlapped */
 	struct fsc_dattr	dtab[FSC_DATTR];
 
-	uint64_t		reqid;	/* atomic */
+	uint64_t		reqid;	/* atomic; a call keeps its own
+					   across resends */
+	uint64_t		client_id;	/* in every HELLO (msg.h) */
 	size_t			ra_bytes;	/* read-ahead window; 0: off */
 };
 
@@ -99,6 +101,9 @@ struct fsc_inode {
 	int			nstale;
 	uint64_t		size;		/* as this client knows it */
 	uint64_t		wgen;		/* bumped by writes, truncates */
+	uint64_t		tgen;		/* bumped when a truncate starts
+						   and when it ends */
+	int			truncating;	/* size changes in progress */
 	int			writers;	/* our handles open for write */
 	/* write-behind (fsc_file_write_begin/end) */
 	pthread_cond_t		wcv;
@@ -106,7 +111,13 @@ struct fsc_inode {
 	uint64_t		wb_seqs[FSC_WB_MAX], wb_seq;
 	int			wb_used[FSC_WB_MAX];
 	int			wb_n;
-	int			wb_err;		/* first failure, not yet told */
+	int			wb_err;		/* last failure ... */
+	uint64_t		wb_eseq;	/* ... and how many so far: a
+						   handle reports those since
+						   its own f->eseq */
+	uint64_t		wb_bad_from;	/* lowest failed offset */
+	uint64_t		ok_end;		/* end of data known written
+						   (or set by a truncate) */
 	int64_t			mtime_sec, mtime_nsec;	/* for closes */
 	struct fsc_inode	*next;
 };
@@ -134,6 +145,7 @@ struct fsc_file {
 	int			dirty;
 	int			was_read;	/* atomic: a read went out */
 	int			writer;		/* counted in in->writers */
+	uint64_t		eseq;		/* in->wb_eseq last reported */
 
 	/* sequential read-ahead */
 	pthread_mutex_t		ramu;
@@ -158,8 +170,6 @@ struct fsc_req {
 	const struct iovec	*rbulk;
 	int			nrbulk;
 	uint32_t		rbulk_len;	/* out */
-	int			resent;		/* out: sent again after a
-						   connection failure */
 };
 
 struct fsc_batch {
@@ -176,6 +186,7 @@ struct fsc_oio {
 	uint64_t		oid;
 	uint64_t		off;		/* object offset, or punch size */
 	uint64_t		len;
+	uint32_t		mode;		/* OST_FALLOC: MSG_FA_* */
 	struct iovec		iov[FSC_IOV_MAX];
 	int			niov;
 	int			rc;		/* out */
@@ -222,6 +233,14 @@ union fsc_body {
 /* fsc.c */
 void	fsc_inode_swap(struct fsc_inode *in, struct fsc_layout *l);
 void	fsc_inode_unref(struct fsc *fs, struct fsc_inode *in);
+/* A size change of `ino` begins (step 1) or ends (-1): reads that
+ * overlap one must not raise the size from what the objects held; with
+ * `size`, our size becomes *size. */
+void	fsc_inode_trunc_mark(struct fsc *fs, uint64_t ino, int step,
+	    const uint64_t *size);
+/* The file end the objects of `l` imply, and their blocks summed. */
+int	fsc_glimpse_layout(struct fsc *fs, const struct fsc_layout *l,
+	    uint64_t *end, uint64_t *blocks);
 void	fsc_inode_relayout(struct fsc *fs, uint64_t ino,
 	    const struct msg_cred *cred);
 int	fsc_dir_call(struct fsc *fs, uint64_t ino, struct fsc_req *r);
@@ -233,6 +252,6 @@ int	fsc_attr_call(struct fsc *fs, struct fsc_req *r, struct msg_attr *attr);
 /* fsc_file.c: the write-behind window of an inode */
 void	fsc_file_wb_drain(struct fsc_inode *in);
 void	fsc_file_wb_wait_range(struct fsc_inode *in, uint64_t off, size_t len);
-int	fsc_file_wb_take_err(struct fsc_inode *in);
+int	fsc_file_wb_take_err(struct fsc_file *f);
 
 #endif

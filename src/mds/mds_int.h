@@ -49,6 +49,9 @@ struct mds_ino {
 	uint64_t	parent;		/* dirs: the parent directory */
 	uint64_t	dseq;		/* dirs: last entry sequence number */
 	int		written;	/* regular: data ever written */
+	int64_t		blocks;		/* regular: 512-byte blocks of its
+					   objects at the last writer's
+					   close; -1: not known */
 };
 
 struct ofile {
@@ -57,7 +60,7 @@ struct ofile {
 	uint32_t	writers;
 	uint32_t	trunc_gen;
 	struct timespec	mt_set;		/* last SETATTR of mtime or size */
-	int		at_set;		/* atime SETATTR while open */
+	uint32_t	at_gen;		/* atime SETATTRs while open */
 	struct ofile	*next;
 };
 
@@ -67,6 +70,7 @@ struct ohandle {
 	uint64_t	ino;
 	uint32_t	flags;
 	uint32_t	trunc_gen;
+	uint32_t	at_gen;		/* ofile's at_gen at open */
 	struct ohandle	*next;
 };
 
@@ -111,13 +115,20 @@ enum q {
 	Q_SAVEPOINT,
 	Q_RELEASE,
 	Q_ROLLBACK_TO,
+	Q_XID_PUT,
+	Q_XID_GET,
+	Q_XID_TRIM,
+	Q_XID_AGE,
 	Q_MAX
 };
 
 
 
+struct mds_reply;
+
 struct mds_ns {
 	pthread_mutex_t	 lock;
+	struct mds_reply *replies;	/* mds_reply.c */
 	sqlite3		*db;
 	sqlite3_stmt	*st[Q_MAX];
 

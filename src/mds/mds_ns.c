@@ -53,22 +53,23 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "mds/mds_int.h"
+#include "mds/mds_reply.h"
 #include "mds/mds_vfs.h"
 
 static const char *const q_sql[Q_MAX] = {
 	[Q_INO_GET] = "SELECT mode, uid, gid, nlink, size, rdev, atime_s, "
 	    "atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, gen, parent, "
-	    "dseq, written FROM inode WHERE ino = ?1",
+	    "dseq, written, blocks FROM inode WHERE ino = ?1",
 	[Q_INO_INS] = "INSERT INTO inode (ino, mode, uid, gid, nlink, size, "
 	    "rdev, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, "
-	    "gen, parent, dseq, written, target, layout) VALUES (?1, ?2, ?3, "
-	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-	    "?18, ?19)",
+	    "gen, parent, dseq, written, target, layout, blocks) VALUES (?1, "
+	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+	    "?16, ?17, ?18, ?19, ?20)",
 	[Q_INO_UPD] = "UPDATE inode SET mode = ?2, uid = ?3, gid = ?4, "
 	    "nlink = ?5, size = ?6, rdev = ?7, atime_s = ?8, atime_ns = ?9, "
 	    "mtime_s = ?10, mtime_ns = ?11, ctime_s = ?12, ctime_ns = ?13, "
-	    "gen = ?14, parent = ?15, dseq = ?16, written = ?17 "
-	    "WHERE ino = ?1",
+	    "gen = ?14, parent = ?15, dseq = ?16, written = ?17, "
+	    "blocks = ?20 WHERE ino = ?1",
 	[Q_INO_DEL] = "DELETE FROM inode WHERE ino = ?1",
 	[Q_LAYOUT_GET] = "SELECT layout FROM inode WHERE ino = ?1",
 	[Q_LAYOUT_SET] = "UPDATE inode SET layout = ?2 WHERE ino = ?1",
@@ -109,6 +110,12 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_SAVEPOINT] = "SAVEPOINT op",
 	[Q_RELEASE] = "RELEASE op",
 	[Q_ROLLBACK_TO] = "ROLLBACK TO op",
+	[Q_XID_PUT] = "INSERT OR REPLACE INTO xid (client, reqid, op, at) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[Q_XID_AGE] = "DELETE FROM xid WHERE at < ?1",
+	[Q_XID_GET] = "SELECT 1 FROM xid WHERE client = ?1 AND reqid = ?2 "
+	    "AND op = ?3",
+	[Q_XID_TRIM] = "DELETE FROM xid WHERE client = ?1 AND reqid < ?2",
 };
 
 /* The store's schema: it lives here because the MDS database is private to
@@ -123,7 +130,7 @@ static const char ns_schema[] =
 	" ctime_s INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
 	" gen INTEGER NOT NULL, parent INTEGER NOT NULL,"
 	" dseq INTEGER NOT NULL, written INTEGER NOT NULL,"
-	" target BLOB, layout BLOB);"
+	" target BLOB, layout BLOB, blocks INTEGER NOT NULL DEFAULT -1);"
 	"CREATE INDEX IF NOT EXISTS inode_orphan ON inode (nlink)"
 	" WHERE nlink = 0;"
 	"CREATE TABLE IF NOT EXISTS dentry ("
@@ -138,6 +145,10 @@ static const char ns_schema[] =
 	" id INTEGER PRIMARY KEY, ost INTEGER NOT NULL, oid INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS counter ("
 	" name TEXT PRIMARY KEY, reserved INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS xid ("
+	" client INTEGER NOT NULL, reqid INTEGER NOT NULL, op INTEGER NOT NULL,"
+	" at INTEGER NOT NULL, PRIMARY KEY (client, reqid)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS xid_at ON xid (at);"
 	"CREATE TABLE IF NOT EXISTS ost ("
 	" idx INTEGER PRIMARY KEY, host TEXT NOT NULL, port INTEGER NOT NULL,"
 	" capacity INTEGER NOT NULL);";
@@ -178,6 +189,7 @@ mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i)
 	i->parent = (uint64_t)sqlite3_column_int64(s, 13);
 	i->dseq = (uint64_t)sqlite3_column_int64(s, 14);
 	i->written = sqlite3_column_int(s, 15);
+	i->blocks = sqlite3_column_int64(s, 16);
 	sqlite3_reset(s);
 	return 0;
 }
@@ -202,6 +214,7 @@ ino_bind(sqlite3_stmt *s, const struct mds_ino *i)
 	sqlite3_bind_int64(s, 15, (int64_t)i->parent);
 	sqlite3_bind_int64(s, 16, (int64_t)i->dseq);
 	sqlite3_bind_int(s, 17, i->written);
+	sqlite3_bind_int64(s, 20, i->blocks);
 }
 
 int
@@ -241,7 +254,10 @@ mds_ns_ino_to_attr(struct mds_ns *ns, const struct mds_ino *i,
 	memset(a, 0, sizeof(*a));
 	a->ino = i->ino;
 	a->size = i->size;
-	a->blocks = (i->size + 511) / 512;
+	/* Regular files: what their objects held at the last writer's
+	 * close; others (and stores from before) count their size. */
+	a->blocks = S_ISREG(i->mode) && i->blocks >= 0 ?
+	    (uint64_t)i->blocks : (i->size + 511) / 512;
 	a->mode = i->mode;
 	a->nlink = i->nlink;
 	a->uid = i->uid;
@@ -421,6 +437,21 @@ ns_exec(struct mds_ns *ns, const char *sql)
 	return 0;
 }
 
+/* Stores made before inode.blocks existed gain it (-1: not known). */
+static int
+ns_upgrade(struct mds_ns *ns)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(ns->db, "SELECT blocks FROM inode LIMIT 0", -1,
+	    &s, NULL) == SQLITE_OK) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	return ns_exec(ns, "ALTER TABLE inode ADD COLUMN blocks INTEGER "
+	    "NOT NULL DEFAULT -1");
+}
+
 static int
 ns_bootstrap(struct mds_ns *ns)
 {
@@ -506,6 +537,7 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	if (rc < 0)
 		return rc;
 	ns = xcalloc(1, sizeof(*ns));
+	ns->replies = mds_reply_new();
 	pthread_mutex_init(&ns->lock, NULL);
 	pthread_mutex_init(&ns->cklock, NULL);
 	pthread_cond_init(&ns->ckcond, NULL);
@@ -535,6 +567,8 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	if (rc < 0)
 		goto fail;
 	rc = ns_exec(ns, ns_schema);
+	if (rc == 0)
+		rc = ns_upgrade(ns);
 	if (rc < 0)
 		goto fail;
 	for (int q = 0; q < Q_MAX; q++) {
@@ -584,6 +618,7 @@ mds_ns_close(struct mds_ns *ns)
 	}
 	if (ns->ckdb != NULL)
 		sqlite3_close(ns->ckdb);
+	mds_reply_free(ns->replies);
 	for (int q = 0; q < Q_MAX; q++)
 		sqlite3_finalize(ns->st[q]);
 	if (ns->db != NULL)
@@ -819,6 +854,9 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 		}
 		i.size = sa->size;
 		i.mt = now;
+		/* the client cuts the objects to the size: at most that */
+		if (i.blocks > (int64_t)((i.size + 4095) / 4096 * 8))
+			i.blocks = (int64_t)((i.size + 4095) / 4096 * 8);
 		f = mds_open_ofile(ns, i.ino);
 		if (f != NULL)
 			f->trunc_gen++;
@@ -848,7 +886,7 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	    MSG_SA_SIZE)))
 		f->mt_set = now;
 	if (f != NULL && (sa->valid & (MSG_SA_ATIME | MSG_SA_ATIME_NOW)))
-		f->at_set = 1;
+		f->at_gen++;
 	if (sa->valid & MSG_SA_CTIME) {
 		i.ct.tv_sec = sa->ctime_sec;
 		i.ct.tv_nsec = sa->ctime_nsec;

@@ -11,6 +11,9 @@
  *  3. CLOSE with an unknown handle (after an MDS restart) still applies
  *     the written size; explicit times set while open are not undone by a
  *     late CLOSE.
+ *  4. An explicit atime outranks the reads of the handles open when it
+ *     was set (their CLOSE may come after it), never those of handles
+ *     opened later: each handle remembers the ofile's at_gen at open.
  * Every public function takes the store lock and commits as mds_tx.c says.
  */
 #include <errno.h>
@@ -102,6 +105,7 @@ mds_open_handle_new(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 	h->owner = owner;
 	h->flags = flags;
 	h->trunc_gen = f->trunc_gen;
+	h->at_gen = f->at_gen;
 	h->next = ns->handles[h->handle % OHASH_SIZE];
 	ns->handles[h->handle % OHASH_SIZE] = h;
 	f->opens++;
@@ -176,6 +180,7 @@ mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 		if (rc < 0)
 			goto out;
 		i.size = 0;
+		i.blocks = 0;
 		i.mt = i.ct = now;
 		rc = mds_tx_end(ns, mds_ns_ino_store(ns, &i));
 		trunc = 1;
@@ -217,7 +222,7 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	struct timespec now, mt_set = { 0, 0 }, cmt;
 	struct mds_ino i;
 	struct ofile *f;
-	int rc, truncated = 0, dirty = 0, gone, at_set = 0;
+	int rc, truncated = 0, dirty = 0, gone, at_set = 1;
 
 	mds_ns_now(&now);
 	mds_tx_wlock(ns);
@@ -233,11 +238,12 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	f = mds_open_ofile(ns, c->ino);
 	if (c->handle != 0)
 		h = handle_take(ns, c->handle, c->ino);
-	if (f != NULL) {
+	if (f != NULL)
 		mt_set = f->mt_set;
-		at_set = f->at_set;
-	}
 	if (h != NULL && f != NULL) {
+		/* Only an atime set after this handle opened outranks
+		 * its reads; later handles read after it (invariant 4). */
+		at_set = h->at_gen != f->at_gen;
 		truncated = h->trunc_gen != f->trunc_gen;
 		f->opens--;
 		if (is_writer(h->flags) && f->writers > 0)
@@ -253,6 +259,9 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	if ((c->written & MSG_CLOSE_WRITTEN) && S_ISREG(i.mode)) {
 		if (truncated || c->size > i.size)
 			i.size = c->size;
+		if ((c->written & MSG_CLOSE_BLOCKS) &&
+		    c->blocks <= (uint64_t)INT64_MAX)
+			i.blocks = (int64_t)c->blocks;
 		/*
 		 * The writer's last write time, unless an explicit mtime (or
 		 * a truncate) came after it: cp -p, tar and rsync -t close

@@ -20,6 +20,7 @@
 #include "core/util.h"
 #include "mds/mds_ns.h"
 #include "mds/mds_ost.h"
+#include "mds/mds_reply.h"
 #include "mds/mds_srv.h"
 #include "msg/msg_srv.h"
 
@@ -144,6 +145,7 @@ glimpse(struct mds_srv *m, struct msg_attr *a)
 {
 	struct mds_layout l;
 	uint64_t size, blocks = 0;
+	int seen = 0;
 
 	if (!S_ISREG(a->mode) || a->open_writers == 0)
 		return;
@@ -170,6 +172,7 @@ glimpse(struct mds_srv *m, struct msg_attr *a)
 			continue;
 		}
 		blocks += oa.blocks;
+		seen = 1;
 		if (oa.size == 0)
 			continue;
 		o = oa.size - 1;
@@ -178,7 +181,8 @@ glimpse(struct mds_srv *m, struct msg_attr *a)
 			size = fo + 1;
 	}
 	a->size = size;
-	a->blocks = blocks > a->blocks ? blocks : a->blocks;
+	if (seen)
+		a->blocks = blocks;	/* sparse files count what they hold */
 }
 
 static void
@@ -577,7 +581,7 @@ h_setcap(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 }
 
 static int
-mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
+dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
     const void *body, const void *bulk)
 {
 	struct mds_srv *m = ctx;
@@ -769,6 +773,53 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	if (rc < 0)
 		return rc;
 	return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+}
+
+/*
+ * A request the MDS records (mds_reply.h): run it once; a resend of one
+ * already run gets its reply rebuilt instead.
+ */
+static int
+dispatch_recorded(struct mds_srv *m, struct msg_srv_conn *c,
+    const struct msg_hdr *h, const void *body, const void *bulk,
+    uint64_t client)
+{
+	struct mds_rebuilt rb;
+	struct mds_layout lay;
+	int rc;
+
+	rc = mds_reply_begin(m->ns, client, h);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		rc = dispatch_op(m, c, h, body, bulk);
+		mds_reply_end(m->ns);
+		return rc;
+	}
+	memset(&lay.hdr, 0, sizeof(lay.hdr));
+	rc = mds_reply_rebuild(m->ns, h, body, conn_owner(m, c), &rb, &lay);
+	if (rc < 0)
+		return rc;
+	switch (rb.kind) {
+	case MDS_RB_ATTR:
+		return reply_attr(c, h, 0, &rb.attr);
+	case MDS_RB_OPEN:
+		return reply_open(c, h, &rb.attr, rb.handle, &lay,
+		    rb.has_dir ? &rb.dir : NULL);
+	default:
+		return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+	}
+}
+
+static int
+mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body, const void *bulk)
+{
+	uint64_t client = msg_srv_conn_client(c);
+
+	if (client != 0 && mds_reply_wanted(h, body))
+		return dispatch_recorded(ctx, c, h, body, bulk, client);
+	return dispatch_op(ctx, c, h, body, bulk);
 }
 
 static void

@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "mds/mds_int.h"
+#include "mds/mds_reply.h"
 
 /* ---- SQLite glue ---- */
 
@@ -163,6 +164,8 @@ mds_tx_begin(struct mds_ns *ns)
 int
 mds_tx_end(struct mds_ns *ns, int rc)
 {
+	if (rc == 0)	/* a resend must find the change's record with it */
+		rc = mds_reply_note(ns);
 	if (rc == 0)
 		rc = mds_tx_exec(ns, mds_tx_st(ns, Q_RELEASE));
 	if (rc < 0) {

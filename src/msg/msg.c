@@ -228,7 +228,7 @@ msg_op_valid(uint16_t op)
 {
 	if (op >= MSG_OP_HELLO && op <= MSG_OP_SHUTDOWN)
 		return 1;
-	if (op >= MSG_OP_OST_CREATE && op <= MSG_OP_OST_STATFS)
+	if (op >= MSG_OP_OST_CREATE && op <= MSG_OP_OST_FALLOC)
 		return 1;
 	if (op >= MSG_OP_MDS_OSTMAP && op < MSG_OP_MAX)
 		return 1;
@@ -271,6 +271,8 @@ msg_req_body_min(uint16_t op)
 	case MSG_OP_OST_WRITE:
 	case MSG_OP_OST_PUNCH:
 		return sizeof(struct msg_io);
+	case MSG_OP_OST_FALLOC:
+		return sizeof(struct msg_falloc);
 	case MSG_OP_MDS_LOOKUP:
 	case MSG_OP_MDS_UNLINK:
 	case MSG_OP_MDS_RMDIR:
@@ -477,6 +479,8 @@ in_buffered(struct msg_in *in, void *dst, size_t len)
 
 	if (k > len)
 		k = len;
+	if (k == 0)
+		return 0;	/* also: no read-ahead buffer (NULL) */
 	if (dst != NULL)
 		memcpy(dst, in->buf + in->off, k);
 	in->off += k;
@@ -795,15 +799,30 @@ msg_sock_open(const char *host, int port, int backlog, int timeout_ms)
 int
 msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep)
 {
-	struct msg_hello hello;
-	uint32_t replen = 0;
+	return msg_hello_client(fd, secret, 0, rep);
+}
+
+int
+msg_hello_client(int fd, const uint8_t *secret, uint64_t client_id,
+    struct msg_hello_rep *rep)
+{
+	struct {
+		struct msg_hello	h;
+		uint64_t		client_id;
+	} hello;
+	uint32_t replen = 0, len = sizeof(hello.h);
 	int rc;
 
 	memset(&hello, 0, sizeof(hello));
-	memcpy(hello.secret, secret, MSG_SECRET_LEN);
-	hello.client_uid = (uint32_t)getuid();
+	memcpy(hello.h.secret, secret, MSG_SECRET_LEN);
+	hello.h.client_uid = (uint32_t)getuid();
+	if (client_id != 0) {
+		hello.h.flags |= MSG_HELLO_CLIENT_ID;
+		hello.client_id = client_id;
+		len = sizeof(hello);
+	}
 	memset(rep, 0, sizeof(*rep));
-	rc = msg_call(fd, MSG_OP_HELLO, 0, &hello, sizeof(hello), NULL, 0,
+	rc = msg_call(fd, MSG_OP_HELLO, 0, &hello, len, NULL, 0,
 	    rep, sizeof(*rep), &replen, NULL, 0, NULL);
 	explicit_bzero(&hello, sizeof(hello));
 	if (rc == 0 && replen < sizeof(*rep))

@@ -51,6 +51,8 @@
 
 #define MSG_F_REPLY	0x1u
 #define MSG_F_SYNC	0x2u		/* write: fdatasync before reply */
+#define MSG_F_RESENT	0x4u		/* a request sent again with its
+					   reqid: it may have run (mds_reply.h) */
 
 struct msg_hdr {
 	uint32_t	magic;
@@ -82,6 +84,7 @@ enum msg_op {
 	MSG_OP_OST_SYNC,	/* body: msg_obj: fdatasync the object */
 	MSG_OP_OST_GETATTR,	/* body: msg_obj; reply: msg_obj_attr (glimpse) */
 	MSG_OP_OST_STATFS,	/* body: msg_obj (only ost used); reply: msg_statfs */
+	MSG_OP_OST_FALLOC,	/* body: msg_falloc; reply: msg_io_rep (28) */
 
 	/* fsx-mds: namespace */
 	MSG_OP_MDS_OSTMAP = 40,	/* reply bulk: msg_ost_ent[] */
@@ -118,11 +121,21 @@ enum msg_op {
 	MSG_OP_MAX
 };
 
-/* HELLO: the secret proves the client may use this file system. */
+/*
+ * HELLO: the secret proves the client may use this file system. With
+ * MSG_HELLO_CLIENT_ID in flags, a uint64_t client id follows the struct:
+ * chosen by the client (random, non-zero), the same on every connection
+ * it makes for as long as it lives, so the MDS knows a resent request
+ * (same client id, same reqid) on a new connection and answers it with
+ * the reply of the first execution instead of running it again (Lustre's
+ * reply reconstruction; which requests, see mds_reply.h). The client keeps
+ * a request's reqid across its resends.
+ */
+#define MSG_HELLO_CLIENT_ID 0x1u
 struct msg_hello {
 	uint8_t		secret[MSG_SECRET_LEN];
 	uint32_t	client_uid;	/* for logs only; permission checks use the creds in each request */
-	uint32_t	flags;
+	uint32_t	flags;		/* MSG_HELLO_* */
 };
 struct msg_hello_rep {
 	uint64_t	server_id;	/* random per server process start */
@@ -158,6 +171,24 @@ struct msg_obj_attr {
 	uint64_t	blocks;		/* 512-byte blocks on disk */
 	int64_t		mtime_sec;
 	int64_t		mtime_nsec;
+};
+/*
+ * OST_FALLOC: fallocate(2) on [offset, offset+length) of one object. Modes
+ * (the Linux values): 0 allocates (and grows the object), MSG_FA_KEEP_SIZE
+ * allocates without growing; MSG_FA_PUNCH_HOLE|MSG_FA_KEEP_SIZE frees the
+ * range (a missing object stays missing); MSG_FA_ZERO_RANGE, with or
+ * without KEEP_SIZE, makes the range read as zeros. Other modes are
+ * -EOPNOTSUPP; length 0 is -EINVAL; growth past the capacity -ENOSPC.
+ */
+#define MSG_FA_KEEP_SIZE	0x01u
+#define MSG_FA_PUNCH_HOLE	0x02u
+#define MSG_FA_ZERO_RANGE	0x10u
+struct msg_falloc {
+	uint32_t	ost;
+	uint32_t	mode;		/* MSG_FA_* */
+	uint64_t	oid;
+	uint64_t	offset;		/* object offset */
+	uint64_t	length;
 };
 struct msg_statfs {
 	uint64_t	bsize;
@@ -315,6 +346,8 @@ struct msg_create_rep {
 
 #define MSG_CLOSE_WRITTEN 0x1u	/* the client wrote through this handle */
 #define MSG_CLOSE_READ	0x2u	/* ... read through it: atime, relatime rules */
+#define MSG_CLOSE_BLOCKS 0x4u	/* with WRITTEN: `blocks` is what the
+				   objects hold (their st_blocks summed) */
 struct msg_close {
 	uint64_t	ino;
 	uint64_t	handle;
@@ -323,6 +356,7 @@ struct msg_close {
 	uint32_t	pad;
 	uint64_t	size;		/* client's view of the size when written */
 	int64_t		mtime_sec, mtime_nsec;
+	uint64_t	blocks;		/* 512-byte blocks, MSG_CLOSE_BLOCKS */
 };
 
 /* Body followed by namelen bytes of xattr name. */
@@ -434,6 +468,9 @@ int	msg_sock_open(const char *host, int port, int backlog, int timeout_ms);
 /* Say HELLO on a new connection: 0 with *rep, or -errno (-EACCES: wrong
  * secret; -EPROTO: not an engine). */
 int	msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep);
+/* The same, naming the client (client_id 0: anonymous, as msg_hello). */
+int	msg_hello_client(int fd, const uint8_t *secret, uint64_t client_id,
+	    struct msg_hello_rep *rep);
 
 /* Client connection helpers. */
 int	msg_connect(const char *host, int port, const uint8_t *secret,

@@ -56,6 +56,7 @@ struct msg_srv_conn {
 	void			*data;
 	int			 authed;	/* passed HELLO (under s->mu) */
 	int			 evicted;	/* shut down while pending */
+	uint64_t		 client_id;	/* from HELLO; 0: none */
 	uint64_t		 accepted_ns;
 	char			 peer[64];
 	struct msg_srv_conn	*prev, *next;
@@ -220,6 +221,12 @@ msg_srv_conn_set_data(struct msg_srv_conn *c, void *data)
 	c->data = data;
 }
 
+uint64_t
+msg_srv_conn_client(const struct msg_srv_conn *c)
+{
+	return c->client_id;
+}
+
 const char *
 msg_srv_conn_peer(const struct msg_srv_conn *c)
 {
@@ -367,6 +374,10 @@ srv_hello(struct msg_srv *s, struct msg_srv_conn *c)
 	if (rc < 0)
 		goto bad;
 	memcpy(&hello, body, sizeof(hello));
+	if ((hello.flags & MSG_HELLO_CLIENT_ID) &&
+	    h.body_len >= sizeof(hello) + sizeof(c->client_id))
+		memcpy(&c->client_id, (char *)body + sizeof(hello),
+		    sizeof(c->client_id));
 	explicit_bzero(body, sizeof(body));
 	if (!ct_memeq(hello.secret, s->conf.secret, MSG_SECRET_LEN)) {
 		log_warn("%s: %s: wrong secret", __func__, c->peer);

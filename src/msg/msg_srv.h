@@ -138,5 +138,7 @@ void	*msg_srv_conn_buf(struct msg_srv_conn *c);
 void	*msg_srv_conn_data(const struct msg_srv_conn *c);
 void	msg_srv_conn_set_data(struct msg_srv_conn *c, void *data);
 const char *msg_srv_conn_peer(const struct msg_srv_conn *c); /* "ip:port" */
+/* The client id its HELLO named (MSG_HELLO_CLIENT_ID), or 0. */
+uint64_t msg_srv_conn_client(const struct msg_srv_conn *c);
 
 #endif

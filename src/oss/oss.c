@@ -652,6 +652,74 @@ h_punch(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
 }
 
+_Static_assert(MSG_FA_KEEP_SIZE == FALLOC_FL_KEEP_SIZE &&
+    MSG_FA_PUNCH_HOLE == FALLOC_FL_PUNCH_HOLE &&
+    MSG_FA_ZERO_RANGE == FALLOC_FL_ZERO_RANGE, "wire modes are Linux's");
+
+/*
+ * OST_FALLOC (msg.h). Growth is reserved as for a write (the whole range,
+ * in blocks) and the real change accounted after. A file system without
+ * ZERO_RANGE gets a punch and, without KEEP_SIZE, an extension instead.
+ */
+static int
+h_falloc(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
+    const struct msg_hdr *h, const struct msg_falloc *fa)
+{
+	struct msg_io_rep rep;
+	struct oss_obj *ob;
+	uint64_t growth = 0, end;
+	int mode = (int)fa->mode, fd, rc, rc2;
+
+	if (mode != 0 && mode != FALLOC_FL_KEEP_SIZE &&
+	    mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) &&
+	    mode != FALLOC_FL_ZERO_RANGE &&
+	    mode != (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	if (fa->length == 0)
+		return -EINVAL;
+	if (fa->offset > OSS_OFF_MAX || fa->length > OSS_OFF_MAX - fa->offset)
+		return -EFBIG;
+	end = fa->offset + fa->length;
+	memset(&rep, 0, sizeof(rep));
+	rc = obj_get_locked(o, t, fa->oid, (mode & FALLOC_FL_PUNCH_HOLE) ?
+	    0 : OSS_OBJ_CREATE, &ob);
+	if (rc == -ENOENT)	/* nothing to punch */
+		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+	if (rc < 0)
+		return rc;
+	if (!(mode & FALLOC_FL_PUNCH_HOLE))
+		growth = (fa->length + OSS_BSIZE - 1) / OSS_BSIZE * OSS_BSIZE;
+	rc = ost_reserve(t, growth);
+	if (rc < 0) {
+		atomic_fetch_add(&o->n_enospc, 1);
+		goto out;
+	}
+	fd = oss_obj_fd(ob);
+	if (fallocate(fd, mode, (off_t)fa->offset, (off_t)fa->length) < 0)
+		rc = -errno;
+	if (rc == -EOPNOTSUPP && (mode & FALLOC_FL_ZERO_RANGE)) {
+		rc = 0;
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		    (off_t)fa->offset, (off_t)fa->length) < 0)
+			rc = -errno;
+		if (rc == 0 && !(mode & FALLOC_FL_KEEP_SIZE) &&
+		    end > oss_obj_size(ob) && ftruncate(fd, (off_t)end) < 0)
+			rc = -errno;
+	}
+	rc2 = obj_refresh(t, ob);
+	ost_account(t, growth, 0);
+	if (rc == 0)
+		rc = rc2;
+	rep.length = fa->length;
+	rep.obj_size = oss_obj_size(ob);
+out:
+	obj_release(o, ob);
+	if (rc < 0)
+		return rc;
+	atomic_fetch_add(&o->n_punch, 1);
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+}
+
 static int
 h_destroy(struct oss *o, struct oss_ost *t, uint64_t oid)
 {
@@ -764,6 +832,15 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			    0);
 		}
 		return h_write(o, t, c, h, &io, bulk);
+	case MSG_OP_OST_FALLOC: {
+		struct msg_falloc fa;
+
+		memcpy(&fa, body, sizeof(fa));
+		t = ost_find(o, fa.ost);
+		if (t == NULL)
+			return -ENODEV;
+		return h_falloc(o, t, c, h, &fa);
+	}
 	case MSG_OP_OST_CREATE:
 	case MSG_OP_OST_DESTROY:
 	case MSG_OP_OST_SYNC:

@@ -32,6 +32,8 @@
  *   OST_PUNCH    msg_io, offset = new size: ftruncate; a missing object
  *                with offset 0 stays missing, with offset > 0 is created
  *                sparse; reply msg_io_rep
+ *   OST_FALLOC   msg_falloc: fallocate on the object (modes in msg.h);
+ *                reply msg_io_rep; counted with the punches
  *   OST_SYNC     msg_obj: fdatasync (plus an fsync of the directory when
  *                the object was created by this process and not yet
  *                synced); a missing object is success

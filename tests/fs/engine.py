@@ -561,6 +561,26 @@ class EngineCase(unittest.TestCase):
         return p
 
 
+
+class TwoMountCase(EngineCase):
+    """An EngineCase with a second mount of the same file system."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.mnt2 = cls.engine.mount('mnt2')
+        except BaseException:
+            cls.engine.stop()
+            raise
+
+    def p1(self, *a):
+        return os.path.join(self.mnt, *a)
+
+    def p2(self, *a):
+        return os.path.join(self.mnt2, *a)
+
+
 def as_nobody(argv, **kw):
     """Run argv as nobody:nogroup with no supplementary groups."""
     return subprocess.run(['setpriv', '--reuid=nobody', '--regid=nogroup',

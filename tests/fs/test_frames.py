@@ -125,7 +125,7 @@ class FrameTests(EngineCase):
         for name, srv in self.servers():
             # every opcode that needs a body (not OSTMAP, STATFS, OSTADD)
             ops = ([op for op in range(40, 65) if op not in (40, 59, 63)]
-                   if name == 'mds' else list(range(20, 28)) + [64])
+                   if name == 'mds' else list(range(20, 29)) + [64])
             for op in ops:
                 with self.subTest(server=name, op=op):
                     s = socket.create_connection(('127.0.0.1', srv.port), timeout=10)

@@ -3,26 +3,11 @@ import hashlib
 import os
 import time
 
-from .engine import (EngineCase, Client, OP_STATS, set_layout, get_layout,
+from .engine import (TwoMountCase, Client, OP_STATS, set_layout, get_layout,
                      MiB, KiB)
 
 
-class TwoMountTests(EngineCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.mnt2 = cls.engine.mount('mnt2')
-        except BaseException:
-            cls.engine.stop()
-            raise
-
-    def p1(self, *a):
-        return os.path.join(self.mnt, *a)
-
-    def p2(self, *a):
-        return os.path.join(self.mnt2, *a)
+class TwoMountTests(TwoMountCase):
 
     def test_write_close_then_open_elsewhere(self):
         data = os.urandom(3 * MiB + 17)

@@ -304,7 +304,10 @@ START_TEST(msg_req_body_min_per_opcode)
 	    sizeof(struct msg_rename));
 	ck_assert_uint_eq(msg_req_body_min(MSG_OP_PING), 0);
 	ck_assert_int_eq(msg_op_valid(MSG_OP_OST_STATFS), 1);
-	ck_assert_int_eq(msg_op_valid(MSG_OP_OST_STATFS + 1), 0);
+	ck_assert_int_eq(msg_op_valid(MSG_OP_OST_FALLOC), 1);
+	ck_assert_uint_eq(msg_req_body_min(MSG_OP_OST_FALLOC),
+	    sizeof(struct msg_falloc));
+	ck_assert_int_eq(msg_op_valid(MSG_OP_OST_FALLOC + 1), 0);
 	ck_assert_int_eq(msg_op_valid(MSG_OP_MAX), 0);
 }
 END_TEST
