@@ -373,6 +373,20 @@ fm_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	    &c, &a), &a);
 }
 
+/*
+ * How the kernel treats an open file. O_APPEND (without the writeback
+ * cache) is direct I/O: the page cache would split a write(2) at page
+ * boundaries into pieces appended one by one, which another mount's
+ * appends could then come between; direct, one write(2) of up to
+ * max_write (1 MiB) is one FUSE write, one MDS_APPEND reservation.
+ */
+static void
+fm_open_flags(struct fuse_file_info *fi)
+{
+	if ((fi->flags & O_APPEND) && !fm.writeback)
+		fi->direct_io = 1;
+}
+
 static void
 fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -388,6 +402,7 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uintptr_t)f;
+	fm_open_flags(fi);
 	if (fuse_reply_open(req, fi) != 0)
 		fsc_file_close(fm_fs, f);	/* interrupted */
 }
@@ -416,6 +431,7 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	e.attr_timeout = FM_TIMEOUT;
 	e.entry_timeout = FM_TIMEOUT;
 	fi->fh = (uintptr_t)f;
+	fm_open_flags(fi);
 	if (fuse_reply_create(req, &e, fi) != 0)
 		fsc_file_close(fm_fs, f);
 }
