@@ -71,6 +71,7 @@ lk_ino_free(struct lk_ino *li)
 	}
 	for (w = li->waiters; w != NULL; w = wn) {
 		wn = w->next;
+		w->wake(w->arg, -ECANCELED);
 		free(w);
 	}
 	free(li);
@@ -427,6 +428,7 @@ mds_lock_cancel(struct mds_lock *lm, const void *key)
 					continue;
 				}
 				*pp = w->next;
+				w->wake(w->arg, -ECANCELED);
 				free(w);
 				n++;
 			}
@@ -458,6 +460,7 @@ mds_lock_drop_client(struct mds_lock *lm, uint64_t client)
 					continue;
 				}
 				*wp = w->next;
+				w->wake(w->arg, -ECANCELED);
 				free(w);
 			}
 			while ((l = *lp) != NULL) {

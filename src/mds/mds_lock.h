@@ -23,10 +23,11 @@
  *     request gets -EDEADLK instead (flock waits are not checked, as on
  *     Linux).
  *
- * Waker: wake(arg, rc) is called with the manager's mutex held, from the
- * thread whose call released the conflicting lock (rc 0: granted) or from
- * mds_lock_drop_client / mds_lock_cancel (never: a cancelled waiter is not
- * woken). It must not call back into the manager.
+ * Waker: wake(arg, rc) is called exactly once per queued request, with
+ * the manager's mutex held: rc 0 when it is granted (from the thread whose
+ * call released the conflicting lock), -ECANCELED when it is forgotten
+ * (mds_lock_cancel, mds_lock_drop_client, mds_lock_free). It must not call
+ * back into the manager.
  */
 #ifndef FSX_MDS_LOCK_H
 #define FSX_MDS_LOCK_H
@@ -66,8 +67,8 @@ int	mds_lock_set(struct mds_lock *lm, const struct mds_lock_req *rq,
 /* getlk: 0 with *out the first conflicting lock, or out->type MSG_LK_UN. */
 int	mds_lock_test(struct mds_lock *lm, const struct mds_lock_req *rq,
 	    struct mds_lock_req *out);
-/* Forget the waiters queued with `key` (their connection went away);
- * returns how many. */
+/* Forget the waiters queued with `key` (their connection went away),
+ * waking each with -ECANCELED; returns how many. */
 int	mds_lock_cancel(struct mds_lock *lm, const void *key);
 /* Release every lock and waiter of a client (it went away or was
  * evicted); waiters of other clients that now fit are granted. Returns

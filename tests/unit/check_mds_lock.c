@@ -11,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mds/mds_lock.h"
 #include "msg/msg.h"
@@ -49,18 +50,21 @@ free_for(struct mds_lock *lm, uint64_t client, uint64_t owner, uint32_t type,
 	return out.type == MSG_LK_UN;
 }
 
+/* Granted waiters in order, and how many were cancelled. */
 struct woke {
 	int	n;
 	int	order[8];
-	int	rc;
+	int	cancelled;
 };
 static struct woke woke;
 
 static void
 wake(void *arg, int rc)
 {
-	woke.order[woke.n++] = (int)(intptr_t)arg;
-	woke.rc = rc;
+	if (rc == 0)
+		woke.order[woke.n++] = (int)(intptr_t)arg;
+	else if (rc == -ECANCELED)
+		woke.cancelled++;
 }
 
 static int
@@ -134,7 +138,7 @@ START_TEST(mds_lock_wait_granted_in_order)
 {
 	struct mds_lock *lm = mds_lock_new();
 
-	woke.n = 0;
+	memset(&woke, 0, sizeof(woke));
 	ck_assert_int_eq(lk(lm, 1, 1, MSG_LK_WR, 0, MDS_LOCK_EOF), 0);
 	ck_assert_int_eq(lkw(lm, 2, 2, MSG_LK_WR, 0, 9, 2), MDS_LOCK_QUEUED);
 	ck_assert_int_eq(lkw(lm, 3, 3, MSG_LK_WR, 5, 5, 3), MDS_LOCK_QUEUED);
@@ -156,6 +160,7 @@ START_TEST(mds_lock_wait_granted_in_order)
 	/* a cancelled waiter is never woken */
 	ck_assert_int_eq(lkw(lm, 5, 5, MSG_LK_WR, 5, 5, 5), MDS_LOCK_QUEUED);
 	ck_assert_int_eq(mds_lock_cancel(lm, (void *)(intptr_t)5), 1);
+	ck_assert_int_eq(woke.cancelled, 1);
 	ck_assert_int_eq(lk(lm, 3, 3, MSG_LK_UN, 0, MDS_LOCK_EOF), 0);
 	ck_assert_int_eq(woke.n, 3);
 	mds_lock_free(lm);
@@ -166,7 +171,7 @@ START_TEST(mds_lock_deadlock_detected)
 {
 	struct mds_lock *lm = mds_lock_new();
 
-	woke.n = 0;
+	memset(&woke, 0, sizeof(woke));
 	/* A holds 0, B holds 1; A waits for 1; B asking for 0 would close
 	 * the cycle */
 	ck_assert_int_eq(lk(lm, 1, 1, MSG_LK_WR, 0, 0), 0);
@@ -181,6 +186,7 @@ START_TEST(mds_lock_deadlock_detected)
 	/* a fourth owner with no locks may wait */
 	ck_assert_int_eq(lkw(lm, 4, 4, MSG_LK_WR, 0, 0, 4), MDS_LOCK_QUEUED);
 	mds_lock_free(lm);
+	ck_assert_int_eq(woke.cancelled, 3);	/* A, B and D still waited */
 }
 END_TEST
 
@@ -188,7 +194,7 @@ START_TEST(mds_lock_drop_client_releases_and_grants)
 {
 	struct mds_lock *lm = mds_lock_new();
 
-	woke.n = 0;
+	memset(&woke, 0, sizeof(woke));
 	ck_assert_int_eq(lk(lm, 1, 1, MSG_LK_WR, 0, 9), 0);
 	ck_assert_int_eq(lk(lm, 1, 2, MSG_LK_RD, 20, 29), 0);
 	ck_assert_int_eq(lkw(lm, 1, 3, MSG_LK_WR, 20, 20, 13),
@@ -197,6 +203,7 @@ START_TEST(mds_lock_drop_client_releases_and_grants)
 	    MDS_LOCK_QUEUED);
 	ck_assert_int_eq(mds_lock_drop_client(lm, 1), 2);
 	/* client 1's own waiter is gone, client 2's is granted */
+	ck_assert_int_eq(woke.cancelled, 1);
 	ck_assert_int_eq(woke.n, 1);
 	ck_assert_int_eq(woke.order[0], 21);
 	ck_assert_uint_eq(mds_lock_count(lm), 1);
