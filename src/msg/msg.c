@@ -483,7 +483,7 @@ in_buffered(struct msg_in *in, void *dst, size_t len)
 
 	if (k > len)
 		k = len;
-	if (dst != NULL)
+	if (dst != NULL && k > 0)	/* no read-ahead: buf is NULL */
 		memcpy(dst, in->buf + in->off, k);
 	in->off += k;
 	if (in->off == in->len)
