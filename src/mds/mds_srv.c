@@ -454,6 +454,16 @@ grant(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
 	    name, len);
 }
 
+/* Did a CLOSE change what a stat shows? */
+static int
+close_changed(int had, const struct msg_attr *b, const struct msg_attr *a)
+{
+	return !had || b->size != a->size ||
+	    b->mtime_sec != a->mtime_sec || b->mtime_nsec != a->mtime_nsec ||
+	    b->atime_sec != a->atime_sec || b->atime_nsec != a->atime_nsec ||
+	    b->ctime_sec != a->ctime_sec || b->ctime_nsec != a->ctime_nsec;
+}
+
 static int
 h_session(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
     const void *body)
@@ -914,11 +924,21 @@ mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	}
 	case MSG_OP_MDS_CLOSE: {
 		struct msg_close cl;
+		struct msg_attr before;
+		int had;
 
 		memcpy(&cl, body, sizeof(cl));
+		had = mds_ns_getattr(m->ns, cl.ino, &before) == 0;
 		rc = mds_open_close(m->ns, &cl, &a);
-		if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN))
+		if (rc == 0 && close_changed(had, &before, &a)) {
+			/* size, mtime or atime set here: the closer's own
+			 * kernel has not seen them either */
+			struct mds_lease_tgt t = { .ino = cl.ino };
+
+			mds_lease_revoke(m->leases, NULL, &t, 1);
+		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
+		}
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_GETXATTR:
