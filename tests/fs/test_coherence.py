@@ -205,6 +205,7 @@ class CoherenceTests(EngineCase):
         data = os.urandom(256 * 1024)
         with open(self.p1('cached'), 'wb') as f:
             f.write(data)
+        time.sleep(0.5)     # the writer's close reaches the MDS after close(2)
         os.stat(path2)
         # the first read moves atime (relatime) at its close, which the
         # kernel does not wait for, and that change drops what this mount
