@@ -8,7 +8,10 @@ coh-2.*  names: a name removed on one mount is gone on the other at once
 coh-3.*  leases: size, mtime, mode, contents seen at once elsewhere
 coh-4.*  locks: flock and fcntl locks exclude across mounts
 coh-5.*  failures: a killed or stopped client loses its locks and leases
+coh-6.*  the protocol itself, on raw connections: REVOKE before the reply,
+         eviction of a silent session, -ESTALE for its id
 """
+import errno
 import fcntl
 import os
 import signal
@@ -17,7 +20,8 @@ import subprocess
 import sys
 import time
 
-from .engine import EngineCase, Client, OP_STATS, MiB
+from .engine import (EngineCase, Client, OP_STATS, MiB, MSG_F_REPLY, frame,
+                     recv_frame)
 
 
 # Appends n records of `size` bytes; with "aligned", from a page-aligned
@@ -452,3 +456,107 @@ except OSError as e:
             time.sleep(0.05)
         self.assertGreater(os.stat(path).st_atime, time.time() - 60)
         self.assertEqual(os.stat(path).st_mtime, 2000)
+
+
+OP_GETATTR, OP_MKNOD = 42, 45
+OP_SESSION, OP_REVOKE, OP_LOCK = 65, 66, 67
+SESS_CALLBACK = 1
+LEASE_ATTR = 1
+RV_ATTR, RV_ENTRY = 1, 2
+ATTR_LEASE_OFF = 108            # msg_attr.lease
+ESTALE = errno.ESTALE
+
+
+class LeaseWireTests(EngineCase):
+    """coh-6.*: sessions and revocations on raw protocol connections."""
+    mount_at_start = False
+
+    def session(self, client, flags=0):
+        c = Client(self.engine.mds.port, self.engine.secret)
+        h, body, _ = c.call(OP_SESSION, struct.pack('<QII', client, flags, 0))
+        return c, h[4]
+
+    def getattr_lease(self, c, ino=1):
+        rbody, _ = c.checked(OP_GETATTR, struct.pack('<QII', ino, 0, 0))
+        return struct.unpack_from('<I', rbody, ATTR_LEASE_OFF)[0]
+
+    def mkdir_async(self, name):
+        """MKNOD(dir) in the root from a client without a session, in a
+        thread; returns (thread, result dict)."""
+        import threading
+        res = {}
+
+        def run():
+            c = Client(self.engine.mds.port, self.engine.secret)
+            try:
+                nm = name.encode()
+                body = struct.pack('<QIIIIQII', 1, 0, 0, 0o40755, 0, 0,
+                                   len(nm), 0) + nm
+                t0 = time.monotonic()
+                h, _, _ = c.call(OP_MKNOD, body)
+                res['status'] = h[4]
+                res['took'] = time.monotonic() - t0
+            finally:
+                c.close()
+        t = threading.Thread(target=run)
+        t.start()
+        return t, res
+
+    # coh-6.1: a change waits for the holder's answer to REVOKE
+    def test_revoke_answered_before_reply(self):
+        cb, st = self.session(0x1111, SESS_CALLBACK)
+        self.assertEqual(st, 0)
+        rq, st = self.session(0x1111)
+        self.assertEqual(st, 0)
+        try:
+            self.assertEqual(self.getattr_lease(rq) & LEASE_ATTR, LEASE_ATTR)
+            t, res = self.mkdir_async('w1')
+            cb.sock.settimeout(5)
+            h, body, _ = recv_frame(cb.sock)
+            self.assertEqual(h[2], OP_REVOKE)
+            self.assertFalse(h[3] & MSG_F_REPLY)
+            ino, parent, flags, namelen = struct.unpack_from('<QQII', body)
+            self.assertEqual((ino, flags), (1, RV_ATTR))
+            time.sleep(0.3)
+            self.assertNotIn('status', res, 'the change was acked before '
+                             'the holder answered')
+            cb.sock.sendall(frame(OP_REVOKE, flags=MSG_F_REPLY, reqid=h[5]))
+            t.join(5)
+            self.assertEqual(res['status'], 0)
+            self.assertLess(res['took'], 1.5)
+            # the lease is gone: a second change sends nothing
+            t, res = self.mkdir_async('w2')
+            t.join(5)
+            self.assertEqual(res['status'], 0)
+            self.assertLess(res['took'], 0.5)
+        finally:
+            cb.close()
+            rq.close()
+
+    # coh-6.2: a silent holder is evicted after the revoke timeout; its
+    # connections are closed and its id is refused with -ESTALE
+    def test_silent_session_evicted(self):
+        cb, _ = self.session(0x2222, SESS_CALLBACK)
+        rq, _ = self.session(0x2222)
+        try:
+            self.assertEqual(self.getattr_lease(rq) & LEASE_ATTR, LEASE_ATTR)
+            t, res = self.mkdir_async('e1')
+            t.join(10)
+            self.assertEqual(res['status'], 0)
+            self.assertGreater(res['took'], 1.5)
+            self.assertLess(res['took'], 4.0)
+            # its connections were shut down
+            rq.sock.settimeout(5)
+            with self.assertRaises((ConnectionError, OSError, ValueError)):
+                h, _, _ = rq.call(OP_GETATTR, struct.pack('<QII', 1, 0, 0))
+                if h[4] == -ESTALE:
+                    raise ConnectionError('ESTALE')
+            again, st = self.session(0x2222)
+            again.close()
+            self.assertEqual(st, -ESTALE)
+            fresh, st = self.session(0x3333)
+            fresh.close()
+            self.assertEqual(st, 0)
+        finally:
+            cb.close()
+            rq.close()
