@@ -19,7 +19,8 @@
  * (FOPEN_KEEP_CACHE); libfsx's callback thread drops them through the
  * FUSE notify calls when the MDS revokes the lease (fm_revoke) or when
  * the session is lost (fm_drop). Replies without a lease get the short
- * FM_TIMEOUT, as before. flock and POSIX locks go to the MDS's lock
+ * FM_TIMEOUT when there is no session, none at all when there is one
+ * (fm_unleased_timeout). flock and POSIX locks go to the MDS's lock
  * manager (fm_getlk, fm_setlk, fm_flock). -o noleases turns leases off.
  */
 #include <errno.h>
@@ -206,6 +207,22 @@ fm_item_hash(uint64_t ino)
 }
 
 /* Caller holds fm_lease_mu. 1 if (kind, ino, name) is tracked. */
+/*
+ * The timeout of what a LOOKUP or GETATTR returned without a lease. With
+ * no session, FM_TIMEOUT as ever. With one, a missing lease means a
+ * revocation raced the reply (its data may already be old) or the MDS
+ * keeps no lease on it: nothing is kept, so the next look asks again.
+ * Regular files open for write somewhere keep FM_TIMEOUT: their size
+ * changes on the OSSes unseen by the MDS, leases or not.
+ */
+static double
+fm_unleased_timeout(const struct fm_guard *g, const struct msg_attr *a)
+{
+	if (g->epoch == 0 || (S_ISREG(a->mode) && a->open_writers > 0))
+		return FM_TIMEOUT;
+	return 0.0;
+}
+
 static int
 fm_item_has(int kind, uint64_t ino, const char *name)
 {
@@ -346,6 +363,7 @@ fm_entry_leased(fuse_req_t req, int rc, const struct msg_attr *a,
 		fuse_reply_entry(req, &e);
 		return;
 	}
+	e.attr_timeout = e.entry_timeout = fm_unleased_timeout(g, a);
 	if (fm_guard_check(g)) {
 		if ((a->lease & MSG_LEASE_ATTR) &&
 		    fm_item_add(FM_ATTR, a->ino, NULL))
@@ -443,7 +461,7 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fm_stat(&a, &st);
-	timeout = FM_TIMEOUT;
+	timeout = fm_unleased_timeout(&g, &a);
 	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ATTR) &&
 	    fm_item_add(FM_ATTR, a.ino, NULL))
 		timeout = FM_LEASE_TIMEOUT;

@@ -440,6 +440,17 @@ except OSError as e:
         with open(p3, 'rb') as f:
             self.assertEqual(f.read(), b's' * 100)
 
+    # coh-3.4: a stream of changes on one mount, each seen on the other at
+    # once (each stat there is of attributes it holds under a lease)
+    def test_chmod_stream_seen_at_once(self):
+        path1, path2 = self.p1('stream'), self.p2('stream')
+        open(path1, 'w').close()
+        for i in range(300):
+            mode = 0o600 | (i % 64)
+            os.chmod(path1, mode)
+            self.assertEqual(os.stat(path2).st_mode & 0o777, mode,
+                             'change %d' % i)
+
     # coh-3.3: what the MDS sets at a close (atime by relatime, a writer's
     # size and mtime) reaches the closer's own kernel too, though it had
     # the attributes under a lease
@@ -560,3 +571,4 @@ class LeaseWireTests(EngineCase):
         finally:
             cb.close()
             rq.close()
+
