@@ -13,7 +13,8 @@ Run through bench/run_engine.sh. Environment:
   BENCH_TMPFS   a tmpfs for the second metadata baseline (default /dev/shm;
                 empty to skip)
   BENCH_PHASES  which phases to run, comma-separated (default
-                seq,rand,meta,libfsx)
+                seq,rand,meta,libfsx,coherence)
+  BENCH_COH_FILES  files stat'ed in the coherence phase (default 2000)
 
 Subjects are interleaved within each repetition (raw, passthrough, fsx,
 then again), so a drift of this noisy VM over the run hits every subject
@@ -42,7 +43,8 @@ NFILES = int(os.environ.get('BENCH_FILES', '20000'))
 RAND_SECS = int(os.environ.get('BENCH_RAND_SECS', '5'))
 TMPFS = os.environ.get('BENCH_TMPFS', '/dev/shm')
 PHASES = set((os.environ.get('BENCH_PHASES') or
-              'seq,rand,meta,libfsx').split(','))
+              'seq,rand,meta,libfsx,coherence').split(','))
+COH_FILES = int(os.environ.get('BENCH_COH_FILES', '2000'))
 MiB = 1024 * 1024
 
 
@@ -124,6 +126,68 @@ def metadata(d, n):
 
 def med(xs):
     return statistics.median(xs) if xs else None
+
+
+def coherence(writer, reader, plain, n, reps):
+    """docs/leases.md costs. writer and reader are two mounts with
+    leases, plain a third without (-o noleases, the old behaviour).
+    Returns figures:
+      revoke_visible_us  a chmod on `writer` until `reader`, which has the
+                         file cached under a lease, stats the new mode
+                         (the chmod waits for the revocation)
+      stat_us.*          a stat of an unchanged file whose attributes
+                         were fetched over a second ago (past the 1 s
+                         timeout that applies without a lease)
+      reread_mibps.*     re-reading an unchanged 64 MiB file after
+                         close and open"""
+    d = os.path.join(writer, 'coh')
+    os.mkdir(d)
+    names = ['f%05d' % i for i in range(n)]
+    for nm in names:
+        open(os.path.join(d, nm), 'w').close()
+    big = os.path.join(d, 'big')
+    with open(big, 'wb') as f:
+        f.write(os.urandom(MiB) * 64)
+    out = {}
+    # revocation: reader caches, writer changes, reader sees at once
+    f_w, f_r = os.path.join(d, names[0]), os.path.join(reader, 'coh', names[0])
+    lat = []
+    for i in range(reps * 100):
+        os.stat(f_r)
+        mode = 0o600 | (i % 8)
+        t0 = time.perf_counter()
+        os.chmod(f_w, mode)
+        while os.stat(f_r).st_mode & 0o777 != mode:
+            pass
+        lat.append((time.perf_counter() - t0) * 1e6)
+    out['revoke_visible_us'] = med(lat)
+    for subj, mnt in (('lease', reader), ('nolease', plain)):
+        per, rates = [], []
+        for _ in range(reps):
+            paths = [os.path.join(mnt, 'coh', nm) for nm in names]
+            for p in paths:
+                os.stat(p)
+            time.sleep(1.1)
+            t0 = time.perf_counter()
+            for p in paths:
+                os.stat(p)
+            per.append((time.perf_counter() - t0) * 1e6 / len(paths))
+            bp = os.path.join(mnt, 'coh', 'big')
+            with open(bp, 'rb') as f:
+                while f.read(MiB):
+                    pass
+            t0 = time.perf_counter()
+            with open(bp, 'rb') as f:
+                got = 0
+                while True:
+                    b = f.read(MiB)
+                    if not b:
+                        break
+                    got += len(b)
+            rates.append(got / MiB / (time.perf_counter() - t0))
+        out['stat_us.' + subj] = med(per)
+        out['reread_mibps.' + subj] = med(rates)
+    return out
 
 
 class Passthrough:
@@ -234,6 +298,14 @@ def main():
                                       NFILES),
                 ('create_ops', 'stat_ops', 'unlink_ops'))
 
+        if 'coherence' in PHASES:
+            r2 = e.mount('fsx2')
+            plain = e.mount('fsx_plain', opts='noleases')
+            got = coherence(fsx, r2, plain, COH_FILES, REPS)
+            log('coherence: %s' % ', '.join('%s %.1f' % kv
+                                            for kv in sorted(got.items())))
+            fig.update(got)
+
         st = fsc_stream(e, REPS) if 'libfsx' in PHASES else None
         if st is not None:
             fig['seq_write_mibps.libfsx'] = st['write_mbps']
@@ -290,6 +362,13 @@ def report(res):
     for m in ('create_ops', 'stat_ops', 'unlink_ops'):
         row(m, 'pt_tmpfs')
         row(m, 'passthrough', 'pt_tmpfs')
+    # leases (docs/leases.md): lower is better for stat_us
+    row('stat_us', 'nolease', 'lease')
+    row('reread_mibps', 'nolease', 'lease')
+    if 'revoke_visible_us' in fig:
+        lines.append('%-18s %-12s %10.0f   (chmod on one mount until a '
+                     'second that caches it sees it)' % (
+                         'revoke_visible_us', 'fsx', fig['revoke_visible_us']))
     lines.append('')
     lines.append('peak RSS (VmHWM): ' + ', '.join('%s %d KiB' % kv for kv in sorted(res['rss_kib'].items())))
     if 'seq_write_mibps.libfsx' not in fig and 'libfsx' in PHASES:

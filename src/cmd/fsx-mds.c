@@ -3,7 +3,10 @@
  *
  *   fsx-mds --dir DIR --listen HOST:PORT --port-file FILE
  *           --secret-file FILE [--pid-file FILE]
- *           [--log-level err|warn|info|debug]
+ *           [--log-level err|warn|info|debug] [--revoke-ms MS]
+ *
+ * --revoke-ms: how long a client may take to answer a lease revocation
+ * before it is evicted (default 2000; docs/leases.md).
  *
  * DIR holds the namespace (DIR/mds.db) and is locked (DIR/LOCK, see
  * core/lockfile.h) for the life of the process: a second fsx-mds on the
@@ -54,7 +57,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: fsx-mds --dir DIR --listen HOST:PORT "
 	    "--port-file FILE --secret-file FILE\n"
-	    "               [--pid-file FILE] [--log-level L]\n");
+	    "               [--pid-file FILE] [--log-level L] "
+	    "[--revoke-ms MS]\n");
 	exit(2);
 }
 
@@ -68,6 +72,7 @@ main(int argc, char **argv)
 		{ "secret-file", required_argument, NULL, 's' },
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "revoke-ms", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -100,6 +105,11 @@ main(int argc, char **argv)
 			break;
 		case 'P':
 			pid_file = optarg;
+			break;
+		case 'R':
+			conf.revoke_ms = atoi(optarg);
+			if (conf.revoke_ms <= 0)
+				fatal("--revoke-ms wants a positive number");
 			break;
 		case 'L':
 			lvl = log_parse_level(optarg);

@@ -12,6 +12,16 @@
  * numbers are the MDS's (the mounted root and FUSE's root id 1 swap
  * places). Data moves between the FUSE buffers and the sockets without
  * extra copies; reads land in a per-thread buffer that is reused.
+ *
+ * Caching under leases (docs/leases.md): a reply that carries a lease
+ * gives the kernel long timeouts (FM_LEASE_TIMEOUT) for the attributes or
+ * the entry, and an open under a lease keeps the page cache
+ * (FOPEN_KEEP_CACHE); libfsx's callback thread drops them through the
+ * FUSE notify calls when the MDS revokes the lease (fm_revoke) or when
+ * the session is lost (fm_drop). Replies without a lease get the short
+ * FM_TIMEOUT when there is no session, none at all when there is one
+ * (fm_unleased_timeout). flock and POSIX locks go to the MDS's lock
+ * manager (fm_getlk, fm_setlk, fm_flock). -o noleases turns leases off.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -43,6 +54,9 @@
 #include "fsc/fsc.h"
 
 #define FM_TIMEOUT	1.0		/* attr and entry cache, seconds */
+#define FM_LEASE_TIMEOUT 3600.0		/* the same, under a lease */
+#define FM_TRACK_HASH	4096
+#define FM_TRACK_MAX	65536		/* leased items remembered */
 #define FM_TIMEOUT_NS	1000000000ull
 #define FM_BLKSIZE	(1u << 20)
 #define FM_READBUF	(1u << 20)
@@ -66,11 +80,13 @@ struct fm_conf {
 	int		 sync_write;	/* no write-behind */
 	int		 retry_secs;
 	int		 readahead_kb;
+	int		 noleases;
 	char		 fuse_opts[2048];
 };
 
 static struct fm_conf	 fm;
 static struct fsc	*fm_fs;
+static struct fuse_session *fm_se;
 static uint64_t		 fm_root;	/* MDS inode shown as FUSE's 1 */
 static pthread_key_t	 fm_buf_key;
 
@@ -124,8 +140,213 @@ fm_err(fuse_req_t req, int rc)
 	fuse_reply_err(req, -rc);
 }
 
+/* ---- leases: what the kernel may keep, and dropping it ---- */
+
+/*
+ * What this mount told the kernel to keep for long, so that it can be
+ * dropped again: an inode's attributes (FM_ATTR), its pages (FM_PAGES:
+ * cached under a lease since an open that dropped older ones), a name in
+ * a directory (FM_ENTRY). Under fm_lease_mu, with fm_gen, which every
+ * revocation and every drop advances.
+ *
+ * The race it closes: a REVOKE may be handled while the reply it makes
+ * stale is on its way to the kernel. A reply keeps its lease only when
+ * fm_gen and the session epoch did not move between sending the request
+ * and answering the kernel, and the answer is given with fm_lease_mu
+ * held; a revocation takes the mutex before notifying, so its notify
+ * comes after that answer and removes what it installed.
+ */
+enum { FM_ATTR, FM_PAGES, FM_ENTRY };
+
+struct fm_item {
+	int		kind;
+	uint64_t	ino;		/* FM_ENTRY: the parent */
+	char		*name;
+	struct fm_item	*next;
+};
+
+static pthread_mutex_t	 fm_lease_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t		 fm_gen;
+static struct fm_item	*fm_items[FM_TRACK_HASH];
+static unsigned		 fm_nitems;
+
+struct fm_guard {
+	uint64_t	gen;
+	uint64_t	epoch;
+};
+
 static void
-fm_entry(fuse_req_t req, int rc, const struct msg_attr *a)
+fm_guard_begin(struct fm_guard *g)
+{
+	pthread_mutex_lock(&fm_lease_mu);
+	g->gen = fm_gen;
+	pthread_mutex_unlock(&fm_lease_mu);
+	g->epoch = fm.noleases ? 0 : fsc_session_epoch(fm_fs);
+}
+
+/* Take fm_lease_mu; 1 if leases in the reply may be used. The caller
+ * answers the kernel, then calls fm_guard_end(). */
+static int
+fm_guard_check(const struct fm_guard *g)
+{
+	pthread_mutex_lock(&fm_lease_mu);
+	return g->epoch != 0 && g->gen == fm_gen &&
+	    fsc_session_epoch(fm_fs) == g->epoch;
+}
+
+static void
+fm_guard_end(void)
+{
+	pthread_mutex_unlock(&fm_lease_mu);
+}
+
+static unsigned
+fm_item_hash(uint64_t ino)
+{
+	return (unsigned)((ino * 0x9e3779b97f4a7c15ull) >> 52) %
+	    FM_TRACK_HASH;
+}
+
+/* Caller holds fm_lease_mu. 1 if (kind, ino, name) is tracked. */
+/*
+ * The timeout of what a LOOKUP or GETATTR returned without a lease. With
+ * no session, FM_TIMEOUT as ever. With one, a missing lease means a
+ * revocation raced the reply (its data may already be old) or the MDS
+ * keeps no lease on it: nothing is kept, so the next look asks again.
+ * Regular files open for write somewhere keep FM_TIMEOUT: their size
+ * changes on the OSSes unseen by the MDS, leases or not.
+ */
+static double
+fm_unleased_timeout(const struct fm_guard *g, const struct msg_attr *a)
+{
+	if (g->epoch == 0 || (S_ISREG(a->mode) && a->open_writers > 0))
+		return FM_TIMEOUT;
+	return 0.0;
+}
+
+static int
+fm_item_has(int kind, uint64_t ino, const char *name)
+{
+	for (struct fm_item *it = fm_items[fm_item_hash(ino)]; it != NULL;
+	    it = it->next)
+		if (it->kind == kind && it->ino == ino &&
+		    (name == NULL || strcmp(it->name, name) == 0))
+			return 1;
+	return 0;
+}
+
+/* Caller holds fm_lease_mu. 0 when it could not be remembered (then the
+ * caller must not tell the kernel to keep it). */
+static int
+fm_item_add(int kind, uint64_t ino, const char *name)
+{
+	struct fm_item *it;
+
+	if (fm_item_has(kind, ino, name))
+		return 1;
+	if (fm_nitems >= FM_TRACK_MAX)
+		return 0;
+	it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		return 0;
+	it->name = name != NULL ? strdup(name) : NULL;
+	if (name != NULL && it->name == NULL) {
+		free(it);
+		return 0;
+	}
+	it->kind = kind;
+	it->ino = ino;
+	it->next = fm_items[fm_item_hash(ino)];
+	fm_items[fm_item_hash(ino)] = it;
+	fm_nitems++;
+	return 1;
+}
+
+/* Caller holds fm_lease_mu: forget what a revocation covers. */
+static void
+fm_item_del(uint64_t ino, const char *name)
+{
+	struct fm_item **pp = &fm_items[fm_item_hash(ino)], *it;
+
+	while ((it = *pp) != NULL) {
+		int entry = it->kind == FM_ENTRY;
+
+		if (it->ino != ino || entry != (name != NULL) ||
+		    (entry && strcmp(it->name, name) != 0)) {
+			pp = &it->next;
+			continue;
+		}
+		*pp = it->next;
+		free(it->name);
+		free(it);
+		fm_nitems--;
+	}
+}
+
+static void
+fm_notify(int kind, uint64_t ino, const char *name)
+{
+	if (fm_se == NULL)
+		return;
+	/* ENOENT (not cached) is fine */
+	if (kind == FM_ENTRY)
+		(void)fuse_lowlevel_notify_inval_entry(fm_se, fm_ino(ino),
+		    name, strlen(name));
+	else
+		(void)fuse_lowlevel_notify_inval_inode(fm_se, fm_ino(ino),
+		    0, 0);
+}
+
+/* libfsx's callback thread: the MDS revokes a lease. */
+static void
+fm_revoke(void *arg, const struct msg_revoke *rv, const char *name)
+{
+	(void)arg;
+	pthread_mutex_lock(&fm_lease_mu);
+	fm_gen++;
+	if (rv->flags & MSG_RV_ATTR)
+		fm_item_del(rv->ino, NULL);
+	if ((rv->flags & MSG_RV_ENTRY) && name != NULL)
+		fm_item_del(rv->parent, name);
+	pthread_mutex_unlock(&fm_lease_mu);
+	if (rv->flags & MSG_RV_ATTR)
+		fm_notify(FM_ATTR, rv->ino, NULL);
+	if ((rv->flags & MSG_RV_ENTRY) && name != NULL)
+		fm_notify(FM_ENTRY, rv->parent, name);
+}
+
+/* libfsx's callback thread: the session was lost or made again. */
+static void
+fm_drop(void *arg)
+{
+	struct fm_item *all = NULL, *it, *next;
+
+	(void)arg;
+	pthread_mutex_lock(&fm_lease_mu);
+	fm_gen++;
+	for (int i = 0; i < FM_TRACK_HASH; i++) {
+		for (it = fm_items[i]; it != NULL; it = next) {
+			next = it->next;
+			it->next = all;
+			all = it;
+		}
+		fm_items[i] = NULL;
+	}
+	fm_nitems = 0;
+	pthread_mutex_unlock(&fm_lease_mu);
+	for (it = all; it != NULL; it = next) {
+		next = it->next;
+		fm_notify(it->kind, it->ino, it->name);
+		free(it->name);
+		free(it);
+	}
+}
+
+/* An entry reply; for a LOOKUP (g not NULL), long timeouts for what the
+ * MDS leased to us. */
+static void
+fm_entry_leased(fuse_req_t req, int rc, const struct msg_attr *a,
+    const struct fm_guard *g, uint64_t parent, const char *name)
 {
 	struct fuse_entry_param e;
 
@@ -139,7 +360,27 @@ fm_entry(fuse_req_t req, int rc, const struct msg_attr *a)
 	fm_stat(a, &e.attr);
 	e.attr_timeout = FM_TIMEOUT;
 	e.entry_timeout = FM_TIMEOUT;
+	if (g == NULL) {
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	e.attr_timeout = e.entry_timeout = fm_unleased_timeout(g, a);
+	if (fm_guard_check(g)) {
+		if ((a->lease & MSG_LEASE_ATTR) &&
+		    fm_item_add(FM_ATTR, a->ino, NULL))
+			e.attr_timeout = FM_LEASE_TIMEOUT;
+		if ((a->lease & MSG_LEASE_ENTRY) &&
+		    fm_item_add(FM_ENTRY, parent, name))
+			e.entry_timeout = FM_LEASE_TIMEOUT;
+	}
 	fuse_reply_entry(req, &e);
+	fm_guard_end();
+}
+
+static void
+fm_entry(fuse_req_t req, int rc, const struct msg_attr *a)
+{
+	fm_entry_leased(req, rc, a, NULL, 0, NULL);
 }
 
 static struct fsc_file *
@@ -166,6 +407,11 @@ fm_init(void *ud, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
 	if (fm.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	/* Locks are the MDS's, for every mount (fm_getlk...). */
+	if (conn->capable & FUSE_CAP_POSIX_LOCKS)
+		conn->want |= FUSE_CAP_POSIX_LOCKS;
+	if (conn->capable & FUSE_CAP_FLOCK_LOCKS)
+		conn->want |= FUSE_CAP_FLOCK_LOCKS;
 	/* Data splices would only move the copy into libfuse. */
 	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 	    FUSE_CAP_SPLICE_MOVE);
@@ -174,19 +420,25 @@ fm_init(void *ud, struct fuse_conn_info *conn)
 static void
 fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct fm_guard g;
 	struct msg_cred c;
 	struct msg_attr a;
+	int rc;
 
 	fm_cred(req, &c);
-	fm_entry(req, fsc_lookup(fm_fs, fm_ino(parent), name, &c, &a), &a);
+	fm_guard_begin(&g);
+	rc = fsc_lookup(fm_fs, fm_ino(parent), name, &c, &a);
+	fm_entry_leased(req, rc, &a, &g, fm_ino(parent), name);
 }
 
 static void
 fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fm_guard g;
 	struct msg_cred c;
 	struct msg_attr a;
 	struct stat st;
+	double timeout;
 	uint64_t age;
 	int rc;
 
@@ -203,13 +455,19 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fm_cred(req, &c);
+	fm_guard_begin(&g);
 	rc = fsc_getattr(fm_fs, fm_ino(ino), &c, &a);
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;
 	}
 	fm_stat(&a, &st);
-	fuse_reply_attr(req, &st, FM_TIMEOUT);
+	timeout = fm_unleased_timeout(&g, &a);
+	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ATTR) &&
+	    fm_item_add(FM_ATTR, a.ino, NULL))
+		timeout = FM_LEASE_TIMEOUT;
+	fuse_reply_attr(req, &st, timeout);
+	fm_guard_end();
 }
 
 static void
@@ -374,22 +632,61 @@ fm_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	    &c, &a), &a);
 }
 
+/*
+ * How the kernel treats an open file. O_APPEND (without the writeback
+ * cache) is direct I/O: the page cache would split a write(2) at page
+ * boundaries into pieces appended one by one, which another mount's
+ * appends could then come between; direct, one write(2) of up to
+ * max_write (1 MiB) is one FUSE write, one MDS_APPEND reservation.
+ */
+static void
+fm_open_flags(struct fuse_file_info *fi)
+{
+	if ((fi->flags & O_APPEND) && !fm.writeback)
+		fi->direct_io = 1;
+}
+
+/*
+ * An open under a lease keeps the pages the kernel has, if they too were
+ * read under a lease that still holds (FM_PAGES); otherwise the kernel
+ * drops them, and the pages read from now on are the leased ones.
+ * Caller holds fm_lease_mu (fm_guard_check said yes).
+ */
+static void
+fm_open_keep(struct fuse_file_info *fi, const struct msg_attr *a)
+{
+	if (!(a->lease & MSG_LEASE_ATTR) || fi->direct_io)
+		return;
+	if (fm_item_has(FM_PAGES, a->ino, NULL))
+		fi->keep_cache = 1;
+	else
+		(void)fm_item_add(FM_PAGES, a->ino, NULL);
+}
+
 static void
 fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fm_guard g;
 	struct fsc_file *f;
 	struct msg_cred c;
 	struct msg_attr a;
-	int rc;
+	int rc, leased;
 
 	fm_cred(req, &c);
+	fm_guard_begin(&g);
 	rc = fsc_file_open(fm_fs, fm_ino(ino), fi->flags, &c, &a, &f);
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;
 	}
 	fi->fh = (uintptr_t)f;
-	if (fuse_reply_open(req, fi) != 0)
+	fm_open_flags(fi);
+	leased = fm_guard_check(&g);
+	if (leased)
+		fm_open_keep(fi, &a);
+	rc = fuse_reply_open(req, fi);
+	fm_guard_end();
+	if (rc != 0)
 		fsc_file_close(fm_fs, f);	/* interrupted */
 }
 
@@ -417,6 +714,7 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	e.attr_timeout = FM_TIMEOUT;
 	e.entry_timeout = FM_TIMEOUT;
 	fi->fh = (uintptr_t)f;
+	fm_open_flags(fi);
 	if (fuse_reply_create(req, &e, fi) != 0)
 		fsc_file_close(fm_fs, f);
 }
@@ -522,10 +820,49 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, done);
 }
 
+/*
+ * Inodes this mount ever set a POSIX lock on (a hint, never cleared: a
+ * slot shared by two inodes costs one needless unlock). A close drops the
+ * closer's POSIX locks on the file (FUSE leaves that to FLUSH); only
+ * these inodes pay the MDS round trip for it.
+ */
+#define FM_LOCKED_SLOTS	4096
+static uint64_t		fm_locked[FM_LOCKED_SLOTS];
+
+static void
+fm_locked_note(uint64_t ino)
+{
+	__atomic_store_n(&fm_locked[ino % FM_LOCKED_SLOTS], ino,
+	    __ATOMIC_RELAXED);
+}
+
+static int
+fm_locked_maybe(uint64_t ino)
+{
+	return __atomic_load_n(&fm_locked[ino % FM_LOCKED_SLOTS],
+	    __ATOMIC_RELAXED) == ino;
+}
+
+/* Release every lock of fi's owner on ino: POSIX ones, or flock ones. */
+static void
+fm_unlock_all(fuse_ino_t ino, struct fuse_file_info *fi, uint32_t flags)
+{
+	struct msg_lock lk;
+
+	memset(&lk, 0, sizeof(lk));
+	lk.ino = fm_ino(ino);
+	lk.owner = fi->lock_owner;
+	lk.end = UINT64_MAX;
+	lk.type = MSG_LK_UN;
+	lk.flags = flags;
+	(void)fsc_lock(fm_fs, &lk, NULL);
+}
+
 static void
 fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
+	if (fm_locked_maybe(fm_ino(ino)))
+		fm_unlock_all(ino, fi, 0);
 	/* close(2): write-behind done, its failure told. */
 	fuse_reply_err(req, -fsc_file_flush(fm_fs, fm_file(fi)));
 }
@@ -533,8 +870,145 @@ fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)ino;
+	if (fi->flock_release)	/* the last close of a file with flocks */
+		fm_unlock_all(ino, fi, MSG_LK_FLOCK);
 	fuse_reply_err(req, -fsc_file_close(fm_fs, fm_file(fi)));
+}
+
+/* ---- locks: held by the MDS's lock manager for every mount ---- */
+
+static void
+fm_lock_intr(fuse_req_t req, void *data)
+{
+	(void)req;
+	fsc_lockwait_cancel(data);
+}
+
+/* struct flock (l_len 0: to EOF) -> msg_lock. -EINVAL for bad ranges. */
+static int
+fm_lock_from(fuse_ino_t ino, struct fuse_file_info *fi,
+    const struct flock *fl, struct msg_lock *lk)
+{
+	memset(lk, 0, sizeof(*lk));
+	lk->ino = fm_ino(ino);
+	lk->owner = fi->lock_owner;
+	lk->pid = (uint32_t)fl->l_pid;
+	if (fl->l_start < 0 || fl->l_len < 0)
+		return -EINVAL;
+	lk->start = (uint64_t)fl->l_start;
+	lk->end = fl->l_len == 0 ? UINT64_MAX :
+	    (uint64_t)fl->l_start + (uint64_t)fl->l_len - 1;
+	switch (fl->l_type) {
+	case F_RDLCK:
+		lk->type = MSG_LK_RD;
+		break;
+	case F_WRLCK:
+		lk->type = MSG_LK_WR;
+		break;
+	case F_UNLCK:
+		lk->type = MSG_LK_UN;
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A lock request, waiting (interruptibly) when asked to. */
+static int
+fm_lock_call(fuse_req_t req, struct msg_lock *lk)
+{
+	struct fsc_lockwait w;
+	int rc;
+
+	if (!(lk->flags & MSG_LK_WAIT))
+		return fsc_lock(fm_fs, lk, NULL);
+	fsc_lockwait_init(&w);
+	fuse_req_interrupt_func(req, fm_lock_intr, &w);
+	rc = fsc_lock(fm_fs, lk, &w);
+	fuse_req_interrupt_func(req, NULL, NULL);
+	fsc_lockwait_fini(&w);
+	return rc;
+}
+
+static void
+fm_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+    struct flock *fl)
+{
+	struct msg_lock lk;
+	struct flock out;
+	int rc;
+
+	rc = fm_lock_from(ino, fi, fl, &lk);
+	if (rc == 0) {
+		lk.flags = MSG_LK_TEST;
+		rc = fsc_lock(fm_fs, &lk, NULL);
+	}
+	if (rc < 0) {
+		fm_err(req, rc);
+		return;
+	}
+	out = *fl;
+	if (lk.type == MSG_LK_UN) {
+		out.l_type = F_UNLCK;
+	} else {
+		out.l_type = lk.type == MSG_LK_WR ? F_WRLCK : F_RDLCK;
+		out.l_whence = SEEK_SET;
+		out.l_start = (off_t)lk.start;
+		out.l_len = lk.end == UINT64_MAX ? 0 :
+		    (off_t)(lk.end - lk.start + 1);
+		out.l_pid = (pid_t)lk.pid;
+	}
+	fuse_reply_lock(req, &out);
+}
+
+static void
+fm_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+    struct flock *fl, int sleep)
+{
+	struct msg_lock lk;
+	int rc;
+
+	rc = fm_lock_from(ino, fi, fl, &lk);
+	if (rc == 0) {
+		if (sleep)
+			lk.flags |= MSG_LK_WAIT;
+		if (lk.type != MSG_LK_UN)
+			fm_locked_note(lk.ino);
+		rc = fm_lock_call(req, &lk);
+	}
+	fuse_reply_err(req, -rc);
+}
+
+static void
+fm_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
+{
+	struct msg_lock lk;
+
+	memset(&lk, 0, sizeof(lk));
+	lk.ino = fm_ino(ino);
+	lk.owner = fi->lock_owner;
+	lk.end = UINT64_MAX;
+	lk.flags = MSG_LK_FLOCK;
+	if (!(op & LOCK_NB))
+		lk.flags |= MSG_LK_WAIT;
+	switch (op & ~LOCK_NB) {
+	case LOCK_SH:
+		lk.type = MSG_LK_RD;
+		break;
+	case LOCK_EX:
+		lk.type = MSG_LK_WR;
+		break;
+	case LOCK_UN:
+		lk.type = MSG_LK_UN;
+		lk.flags &= ~MSG_LK_WAIT;
+		break;
+	default:
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	/* flock(2) says EWOULDBLOCK */
+	fuse_reply_err(req, -fm_lock_call(req, &lk));
 }
 
 static void
@@ -802,6 +1276,9 @@ static const struct fuse_lowlevel_ops fm_ops = {
 	.listxattr	= fm_listxattr,
 	.removexattr	= fm_removexattr,
 	.create		= fm_create,
+	.getlk		= fm_getlk,
+	.setlk		= fm_setlk,
+	.flock		= fm_flock,
 };
 
 /* ---- where the file system is ---- */
@@ -1036,6 +1513,8 @@ fm_opts(const char *s)
 			fm.writeback = 1;
 		else if (strcmp(t, "sync_write") == 0)
 			fm.sync_write = 1;
+		else if (strcmp(t, "noleases") == 0)
+			fm.noleases = 1;
 		else if (strncmp(t, "retry=", 6) == 0)
 			fm.retry_secs = atoi(t + 6);
 		else if (strncmp(t, "readahead_kb=", 13) == 0)
@@ -1067,7 +1546,7 @@ fm_usage(int code)
 	    "  SPEC: fs-0123456789abcdef0 or "
 	    "fs-0123456789abcdef0.fsx.REGION.amazonaws.com@tcp:/MOUNTNAME\n"
 	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
-	    "sync_write, retry=SECS,\n"
+	    "sync_write, noleases, retry=SECS,\n"
 	    "      readahead_kb=N, endpoint=URL, region=R, mds=H:P, "
 	    "secret_file=F\n");
 	exit(code);
@@ -1238,6 +1717,9 @@ main(int argc, char **argv)
 	conf.workers = FM_MAX_THREADS;
 	/* relatime unless told otherwise, as Linux mounts do */
 	conf.noatime = fm_opt_has("noatime") || fm_opt_has("ro");
+	conf.leases = !fm.noleases;
+	conf.on_revoke = fm_revoke;
+	conf.on_drop = fm_drop;
 	fm_fs = fsc_open(&conf, &rc);
 	if (fm_fs == NULL) {
 		fprintf(stderr, "fsx-mount: cannot reach the MDS of %s at "
@@ -1288,6 +1770,9 @@ main(int argc, char **argv)
 	/* Mounted: a script may go on now. */
 	if (fuse_daemonize(fm.foreground) != 0)
 		goto out_unmount;
+	fm_se = se;
+	if (fsc_session_start(fm_fs) < 0)
+		fm.noleases = 1;	/* no callbacks: cache nothing for long */
 	if (fm.readahead_kb > 0 &&
 	    pthread_create(&ra, NULL, fm_readahead, NULL) == 0)
 		pthread_detach(ra);
@@ -1302,9 +1787,10 @@ out_unmount:
 out_sig:
 	fuse_remove_signal_handlers(se);
 out:
+	/* the callback thread ends before the session it notifies */
+	fsc_free(fm_fs);
 	if (se != NULL)
 		fuse_session_destroy(se);
 	fuse_opt_free_args(&args);
-	fsc_free(fm_fs);
 	return ret;
 }

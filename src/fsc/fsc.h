@@ -24,7 +24,8 @@
  * Every function returns 0 or a negative errno unless it says otherwise.
  * Data from servers is checked before use: a malformed reply is -EIO.
  *
- * Files: fsc.c (setup, inode cache, namespace, statfs), fsc_file.c
+ * Files: fsc_lease.c (sessions, callbacks, locks), fsc.c (setup, inode
+ * cache, namespace, statfs), fsc_file.c
  * (fsc_file_*: open files and their I/O), fsc_xattr.c (fsc_xattr_*),
  * fsc_layout.c, fsc_ra.c (read-ahead), fsc_conn.c (connections, the OST
  * map), fsc_spec.c (mount specs).
@@ -32,6 +33,7 @@
 #ifndef FSX_FSC_H
 #define FSX_FSC_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -50,6 +52,20 @@
 typedef int (*fsc_resolve_fn)(void *arg, char *host, size_t hostlen,
     int *port);
 
+/*
+ * Leases (docs/leases.md): with conf.leases the client names itself to
+ * the MDS (a session) and keeps a callback connection, read by a thread
+ * of its own (fsc_session_start). The MDS revokes leases on it: on_revoke
+ * is called for each REVOKE (before the answer goes back, so the change
+ * that caused it is not acknowledged before the caller dropped what it
+ * cached), on_drop when everything cached must go (the callback
+ * connection was lost or re-made, the session was evicted). Both run in
+ * the callback thread, never inside another libfsx call.
+ */
+typedef void (*fsc_revoke_fn)(void *arg, const struct msg_revoke *rv,
+    const char *name);
+typedef void (*fsc_drop_fn)(void *arg);
+
 struct fsc_conf {
 	const char	*mds_host;
 	int		 mds_port;
@@ -64,6 +80,10 @@ struct fsc_conf {
 					   relatime, reported at close) */
 	fsc_resolve_fn	 resolve_mds;	/* optional */
 	void		*resolve_arg;
+	int		 leases;	/* open a session (see above) */
+	fsc_revoke_fn	 on_revoke;
+	fsc_drop_fn	 on_drop;
+	void		*cb_arg;
 };
 
 /* A file's layout: stripe size and its objects, stripe k on ent[k]. */
@@ -80,6 +100,35 @@ struct fsc_file;
 
 struct fsc	*fsc_open(const struct fsc_conf *conf, int *err);
 void		 fsc_free(struct fsc *fs);
+
+/*
+ * Sessions (fsc_lease.c). fsc_session_start starts the callback thread
+ * (after a fork, when the caller daemonizes: threads do not survive it).
+ * fsc_session_epoch: a number that changes whenever the callback
+ * connection is lost or made, 0 while there is none: a lease in a reply
+ * counts only if the epoch was the same, and not 0, before the request
+ * and after the reply.
+ */
+int		 fsc_session_start(struct fsc *fs);
+uint64_t	 fsc_session_epoch(struct fsc *fs);
+
+/*
+ * Cluster-wide locks (fsc_lease.c): lk as msg.h's LOCK (ino, owner,
+ * range, type, MSG_LK_* flags); TEST fills lk with the conflicting lock
+ * or type MSG_LK_UN. With MSG_LK_WAIT the request waits on a connection
+ * of its own for as long as it takes; fsc_lockwait_cancel (from another
+ * thread: an interrupt) makes it return -EINTR. -EAGAIN: a conflict and
+ * no wait; -EDEADLK.
+ */
+struct fsc_lockwait {
+	pthread_mutex_t	mu;
+	int		fd;
+	int		cancelled;
+};
+void	fsc_lockwait_init(struct fsc_lockwait *w);
+void	fsc_lockwait_fini(struct fsc_lockwait *w);
+void	fsc_lockwait_cancel(struct fsc_lockwait *w);
+int	fsc_lock(struct fsc *fs, struct msg_lock *lk, struct fsc_lockwait *w);
 
 /* Root inode (MDS numbering) and the OST count last seen in the OST map. */
 uint64_t	 fsc_root(const struct fsc *fs);

@@ -109,9 +109,10 @@ fsc_set_timeout(int fd, int ms)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
-/* Connect and say HELLO. Returns the fd or a negative errno. */
+/* Connect and say HELLO (and SESSION to the MDS of a caching client).
+ * Returns the fd or a negative errno. */
 static int
-fsc_dial(struct fsc *fs, struct fsc_srv *s)
+fsc_dial_flags(struct fsc *fs, struct fsc_srv *s, uint32_t sess_flags)
 {
 	struct msg_hello_rep rep;
 	char host[FSC_HOST_MAX];
@@ -134,7 +135,36 @@ fsc_dial(struct fsc *fs, struct fsc_srv *s)
 		return rc == -ECONNRESET ? -EACCES : rc;
 	}
 	fsc_set_timeout(fd, 0);
+	if (s->kind == 1 && fs->client != 0) {
+		rc = fsc_session_hello(fs, fd, sess_flags);
+		if (rc < 0) {
+			close(fd);
+			return rc == -EPROTO || rc == -EACCES ? -EIO : rc;
+		}
+	}
 	return fd;
+}
+
+static int
+fsc_dial(struct fsc *fs, struct fsc_srv *s)
+{
+	return fsc_dial_flags(fs, s, 0);
+}
+
+int
+fsc_conn_dial_mds(struct fsc *fs, uint32_t sess_flags)
+{
+	return fsc_dial_flags(fs, fs->mds, sess_flags);
+}
+
+int
+fsc_conn_call_fd(struct fsc *fs, int fd, struct fsc_req *r)
+{
+	int rc, status = 0;
+
+	rc = fsc_roundtrip(fd, __atomic_add_fetch(&fs->reqid, 1,
+	    __ATOMIC_RELAXED), r, &status);
+	return rc < 0 ? rc : status;
 }
 
 /* An idle connection is dead if it is readable (EOF or reset). */
@@ -222,6 +252,12 @@ fsc_try(struct fsc *fs, struct fsc_srv *s, struct fsc_req *r, uint64_t reqid,
 		log_warn("%s: malformed reply from %s:%d (op %u)", __func__,
 		    s->host, s->port, r->op);
 		return -EIO;
+	}
+	if (status == -ESTALE && s->kind == 1 && fs->client != 0) {
+		/* our session was evicted: the next dial starts a new one */
+		fsc_conn_put(s, fd, 1);
+		*transport = 1;
+		return status;
 	}
 	fsc_conn_put(s, fd, 0);
 	return status == -EPROTO ? -EIO : status;
@@ -611,6 +647,7 @@ fsc_conn_init(struct fsc *fs)
 			fs->client_id = now_mono_ns() ^ (uint64_t)getpid() << 32;
 	fs->mds = fsc_srv_new(fs->mds_host, fs->conf.mds_port, 1,
 	    fs->conf.pool_size);
+	fsc_session_init(fs);
 	return 0;
 }
 
@@ -619,6 +656,7 @@ fsc_conn_fini(struct fsc *fs)
 {
 	struct fsc_srv *s, *next;
 
+	fsc_session_fini(fs);
 	pthread_mutex_lock(&fs->qmu);
 	fs->stopping = 1;
 	pthread_cond_broadcast(&fs->qcv);

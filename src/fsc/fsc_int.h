@@ -87,6 +87,14 @@ struct fsc {
 					   across resends */
 	uint64_t		client_id;	/* in every HELLO (msg.h) */
 	size_t			ra_bytes;	/* read-ahead window; 0: off */
+
+	/* the session (fsc_lease.c) */
+	pthread_mutex_t		smu;
+	uint64_t		client;	/* session id; 0: no session */
+	uint64_t		epoch;	/* see fsc_session_epoch */
+	int			cb_fd;	/* -1: none */
+	int			cb_started, cb_stop;
+	pthread_t		cb_thr;
 };
 
 #define FSC_WB_MAX	4	/* write-behind requests per inode */
@@ -199,6 +207,16 @@ struct fsc_oio {
 
 int	fsc_conn_init(struct fsc *fs);
 void	fsc_conn_fini(struct fsc *fs);
+/* A new MDS connection of our own (HELLO, SESSION with sess_flags):
+ * the fd or -errno. One call on it: fsc_conn_call_fd. */
+int	fsc_conn_dial_mds(struct fsc *fs, uint32_t sess_flags);
+int	fsc_conn_call_fd(struct fsc *fs, int fd, struct fsc_req *r);
+
+/* fsc_lease.c */
+void	fsc_session_init(struct fsc *fs);
+void	fsc_session_fini(struct fsc *fs);
+/* SESSION on a new MDS connection; renews an evicted session once. */
+int	fsc_session_hello(struct fsc *fs, int fd, uint32_t flags);
 /* A call to the MDS, reconnecting and resending on connection failures. */
 int	fsc_mds_call(struct fsc *fs, struct fsc_req *r);
 /* Fetch the OST map from the MDS. */

@@ -8,6 +8,7 @@
  * queued objects, and every few seconds to retry failures.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "mds/mds_lease.h"
+#include "mds/mds_lock.h"
 #include "mds/mds_ns.h"
 #include "mds/mds_ost.h"
 #include "mds/mds_reply.h"
@@ -35,6 +38,8 @@ struct mds_srv {
 	struct mds_ns	*ns;
 	struct mds_osts	*osts;
 	struct msg_srv	*srv;
+	struct mds_lock	*locks;
+	struct mds_lease *leases;
 	pthread_mutex_t	 olock;		/* one OSTADD at a time */
 
 	pthread_t	 dthr;
@@ -75,6 +80,14 @@ static const char *const op_names[MSG_OP_MAX] = {
 	[MSG_OP_MDS_APPEND] = "append",
 	[MSG_OP_MDS_OSTADD] = "ostadd",
 	[MSG_OP_OST_SETCAP] = "setcap",
+	[MSG_OP_MDS_SESSION] = "session",
+	[MSG_OP_MDS_LOCK] = "lock",
+};
+
+/* A connection's state: its open-handle owner and its session, if any. */
+struct mds_conn {
+	uint64_t		owner;
+	struct mds_lconn	*lc;
 };
 
 /* ---- OSTs ---- */
@@ -368,16 +381,180 @@ destroy_main(void *arg)
 
 /* ---- request handlers ---- */
 
+static struct mds_conn *
+conn_get(struct mds_srv *m, struct msg_srv_conn *c)
+{
+	struct mds_conn *mc = msg_srv_conn_data(c);
+
+	if (mc == NULL) {
+		mc = xcalloc(1, sizeof(*mc));
+		mc->owner = ++m->owner_next;
+		msg_srv_conn_set_data(c, mc);
+	}
+	return mc;
+}
+
 static uint64_t
 conn_owner(struct mds_srv *m, struct msg_srv_conn *c)
 {
-	uintptr_t o = (uintptr_t)msg_srv_conn_data(c);
+	return conn_get(m, c)->owner;
+}
 
-	if (o == 0) {
-		o = (uintptr_t)++m->owner_next;
-		msg_srv_conn_set_data(c, (void *)o);
+/* The connection's session binding (NULL: no SESSION said). */
+static struct mds_lconn *
+conn_lc(struct msg_srv_conn *c)
+{
+	struct mds_conn *mc = msg_srv_conn_data(c);
+
+	return mc != NULL ? mc->lc : NULL;
+}
+
+/* ---- leases: what each change revokes, before its reply ---- */
+
+static void
+revoke_ino(struct mds_srv *m, struct msg_srv_conn *c, uint64_t ino)
+{
+	struct mds_lease_tgt t = { .ino = ino };
+
+	mds_lease_revoke(m->leases, conn_lc(c), &t, 1);
+}
+
+/* A name in parent changed (created, removed, renamed to or from):
+ * its entry, the directory's attributes, and the inode it named. */
+static void
+revoke_name(struct mds_srv *m, struct msg_srv_conn *c, uint64_t parent,
+    const char *name, uint32_t namelen, uint64_t child)
+{
+	struct mds_lease_tgt t[2] = {
+		{ .ino = parent, .parent = parent, .name = name,
+		  .namelen = namelen },
+		{ .ino = child },
+	};
+
+	mds_lease_revoke(m->leases, conn_lc(c), t, child != 0 ? 2 : 1);
+}
+
+/* The inode a name points to now, 0 if none (before it changes). */
+static uint64_t
+name_ino(struct mds_srv *m, uint64_t parent, const char *name,
+    uint32_t namelen)
+{
+	struct msg_attr a;
+
+	if (mds_ns_lookup(m->ns, parent, name, namelen, &a) < 0)
+		return 0;
+	return a.ino;
+}
+
+/* Leases with a reply: none on a file whose size others may be changing
+ * (invariant 3 of mds_lease.h covers the rest). */
+static void
+grant(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
+    struct msg_attr *a, uint64_t parent, const char *name, uint32_t len)
+{
+	uint64_t ino = S_ISREG(a->mode) && a->open_writers > 0 ? 0 : a->ino;
+
+	a->lease = mds_lease_grant(m->leases, conn_lc(c), seq, ino, parent,
+	    name, len);
+}
+
+/* Did a CLOSE change what a stat shows? */
+static int
+close_changed(int had, const struct msg_attr *b, const struct msg_attr *a)
+{
+	return !had || b->size != a->size ||
+	    b->mtime_sec != a->mtime_sec || b->mtime_nsec != a->mtime_nsec ||
+	    b->atime_sec != a->atime_sec || b->atime_nsec != a->atime_nsec ||
+	    b->ctime_sec != a->ctime_sec || b->ctime_nsec != a->ctime_nsec;
+}
+
+static int
+h_session(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body)
+{
+	struct mds_conn *mc = conn_get(m, c);
+	struct msg_session_rep rep;
+	struct msg_session ss;
+	int rc;
+
+	memcpy(&ss, body, sizeof(ss));
+	rc = mds_lease_session(m->leases, c, &ss, &mc->lc, &rep);
+	if (rc < 0)
+		return rc;
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+}
+
+/* ---- locks ---- */
+
+/* A queued lock request, answered when the lock manager grants it. */
+struct lock_wait {
+	struct msg_srv_conn	*c;
+	struct msg_hdr		 h;
+	struct msg_lock		 lk;
+};
+
+static void
+lock_wake(void *arg, int rc)
+{
+	struct lock_wait *w = arg;
+
+	/* -ECANCELED: the connection is going away, nobody to answer */
+	if (rc != -ECANCELED)
+		(void)msg_srv_reply(w->c, &w->h, rc, rc == 0 ? &w->lk : NULL,
+		    rc == 0 ? sizeof(w->lk) : 0, NULL, 0);
+	free(w);
+}
+
+static int
+h_lock(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body)
+{
+	struct mds_lock_req rq, out;
+	struct lock_wait *w;
+	struct msg_lock lk;
+	int rc;
+
+	memcpy(&lk, body, sizeof(lk));
+	memset(&rq, 0, sizeof(rq));
+	rq.ino = lk.ino;
+	/* without a session, locks belong to the connection */
+	rq.client = mds_lease_client(conn_lc(c));
+	if (rq.client == 0)
+		rq.client = conn_owner(m, c) | (1ull << 63);
+	rq.owner = lk.owner;
+	rq.start = lk.start;
+	rq.end = lk.end;
+	rq.type = lk.type;
+	rq.pid = lk.pid;
+	rq.flock = (lk.flags & MSG_LK_FLOCK) != 0;
+	rq.wait = (lk.flags & MSG_LK_WAIT) != 0;
+	if (lk.flags & MSG_LK_TEST) {
+		rc = mds_lock_test(m->locks, &rq, &out);
+		if (rc < 0)
+			return rc;
+		lk.type = out.type;
+		lk.start = out.start;
+		lk.end = out.end;
+		lk.pid = out.pid;
+		return msg_srv_reply(c, h, 0, &lk, sizeof(lk), NULL, 0);
 	}
-	return (uint64_t)o;
+	if (!rq.wait || rq.type == MSG_LK_UN) {
+		rc = mds_lock_set(m->locks, &rq, NULL, NULL, NULL);
+		if (rc < 0)
+			return rc;
+		return msg_srv_reply(c, h, 0, &lk, sizeof(lk), NULL, 0);
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->c = c;
+	w->h = *h;
+	w->lk = lk;
+	rc = mds_lock_set(m->locks, &rq, lock_wake, w, c);
+	if (rc == MDS_LOCK_QUEUED)
+		return 0;	/* lock_wake answers (or has answered) */
+	free(w);
+	if (rc < 0)
+		return rc;
+	return msg_srv_reply(c, h, 0, &lk, sizeof(lk), NULL, 0);
 }
 
 /* The names after a body struct: checks lengths against the frame. */
@@ -458,14 +635,22 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		    &handle, &lay, &created, &dir);
 		if (rc < 0)
 			return rc;
+		if (created)
+			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
+		else
+			revoke_ino(m, c, a.ino);	/* opened for write */
 		return reply_open(c, h, &a, handle, &lay, &dir);
 	case MSG_OP_MDS_MKNOD:
 		rc = mds_ns_mknod(m->ns, &cr, name, &a);
+		if (rc == 0)
+			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
 		return reply_attr(c, h, rc, &a);
 	default:	/* SYMLINK */
 		if (bulk == NULL || h->bulk_len == 0)
 			return -ENOENT;
 		rc = mds_ns_symlink(m->ns, &cr, name, bulk, h->bulk_len, &a);
+		if (rc == 0)
+			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
 		return reply_attr(c, h, rc, &a);
 	}
 }
@@ -508,6 +693,7 @@ h_xattr(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	}
 	if (rc < 0)
 		return rc;
+	revoke_ino(m, c, x.ino);	/* ctime */
 	return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
 }
 
@@ -587,11 +773,21 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	struct mds_srv *m = ctx;
 	struct msg_attr a;
 	const char *n1, *n2;
+	uint64_t seq, child, child2;
 	int rc;
 
 	if (h->opcode < MSG_OP_MAX)
 		m->ops[h->opcode]++;
+	/* invariant 4 of mds_lease.h */
+	rc = mds_lease_check(m->leases, conn_lc(c));
+	if (rc < 0)
+		return rc;
+	seq = mds_lease_seq(m->leases);
 	switch (h->opcode) {
+	case MSG_OP_MDS_SESSION:
+		return h_session(m, c, h, body);
+	case MSG_OP_MDS_LOCK:
+		return h_lock(m, c, h, body);
 	case MSG_OP_MDS_OSTMAP: {
 		struct msg_ost_ent *v;
 		unsigned n;
@@ -612,8 +808,10 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = body_names(h, body, sizeof(nm), nm.namelen, 0, &n1, NULL);
 		if (rc == 0)
 			rc = mds_ns_lookup(m->ns, nm.parent, n1, nm.namelen, &a);
-		if (rc == 0)
+		if (rc == 0) {
 			glimpse(m, &a);
+			grant(m, c, seq, &a, nm.parent, n1, nm.namelen);
+		}
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_GETATTR: {
@@ -621,8 +819,10 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 
 		memcpy(&mi, body, sizeof(mi));
 		rc = mds_ns_getattr(m->ns, mi.ino, &a);
-		if (rc == 0)
+		if (rc == 0) {
 			glimpse(m, &a);
+			grant(m, c, seq, &a, 0, NULL, 0);
+		}
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_SETATTR: {
@@ -630,6 +830,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 
 		memcpy(&sa, body, sizeof(sa));
 		rc = mds_ns_setattr(m->ns, &sa, &a);
+		if (rc == 0)
+			revoke_ino(m, c, sa.ino);
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_CREATE:
@@ -645,6 +847,9 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		if (rc == 0)
 			rc = mds_ns_link(m->ns, ln.ino, ln.newparent, n1,
 			    ln.newnamelen, &a);
+		if (rc == 0)
+			revoke_name(m, c, ln.newparent, n1, ln.newnamelen,
+			    ln.ino);
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_UNLINK:
@@ -655,12 +860,18 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = body_names(h, body, sizeof(nm), nm.namelen, 0, &n1, NULL);
 		if (rc < 0)
 			return rc;
+		child = name_ino(m, nm.parent, n1, nm.namelen);
 		if (h->opcode == MSG_OP_MDS_UNLINK) {
 			rc = mds_ns_unlink(m->ns, nm.parent, n1, nm.namelen,
 			    &a);
+			if (rc == 0)
+				revoke_name(m, c, nm.parent, n1, nm.namelen,
+				    child);
 			return reply_attr(c, h, rc, &a);
 		}
 		rc = mds_ns_rmdir(m->ns, nm.parent, n1, nm.namelen);
+		if (rc == 0)
+			revoke_name(m, c, nm.parent, n1, nm.namelen, child);
 		break;
 	}
 	case MSG_OP_MDS_RENAME: {
@@ -669,10 +880,18 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		memcpy(&rn, body, sizeof(rn));
 		rc = body_names(h, body, sizeof(rn), rn.oldnamelen,
 		    rn.newnamelen, &n1, &n2);
-		if (rc == 0)
-			rc = mds_ns_rename(m->ns, rn.oldparent, n1,
-			    rn.oldnamelen, rn.newparent, n2, rn.newnamelen,
-			    rn.flags);
+		if (rc < 0)
+			break;
+		child = name_ino(m, rn.oldparent, n1, rn.oldnamelen);
+		child2 = name_ino(m, rn.newparent, n2, rn.newnamelen);
+		rc = mds_ns_rename(m->ns, rn.oldparent, n1, rn.oldnamelen,
+		    rn.newparent, n2, rn.newnamelen, rn.flags);
+		if (rc == 0) {
+			revoke_name(m, c, rn.oldparent, n1, rn.oldnamelen,
+			    child);
+			revoke_name(m, c, rn.newparent, n2, rn.newnamelen,
+			    child2);
+		}
 		break;
 	}
 	case MSG_OP_MDS_READDIR:
@@ -699,13 +918,31 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		    conn_owner(m, c), &a, &handle, &lay);
 		if (rc < 0)
 			return rc;
+		/* others drop the pages a writer may change */
+		if ((op.flags & O_ACCMODE) != O_RDONLY ||
+		    (op.flags & O_TRUNC))
+			revoke_ino(m, c, op.ino);
+		else
+			grant(m, c, seq, &a, 0, NULL, 0);
 		return reply_open(c, h, &a, handle, &lay, NULL);
 	}
 	case MSG_OP_MDS_CLOSE: {
 		struct msg_close cl;
+		struct msg_attr before;
+		int had;
 
 		memcpy(&cl, body, sizeof(cl));
+		had = mds_ns_getattr(m->ns, cl.ino, &before) == 0;
 		rc = mds_open_close(m->ns, &cl, &a);
+		if (rc == 0 && close_changed(had, &before, &a)) {
+			/* size, mtime or atime set here: the closer's own
+			 * kernel has not seen them either */
+			struct mds_lease_tgt t = { .ino = cl.ino };
+
+			mds_lease_revoke(m->leases, NULL, &t, 1);
+		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
+			revoke_ino(m, c, cl.ino);
+		}
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_GETXATTR:
@@ -749,6 +986,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		if (bulk == NULL)
 			return -EINVAL;
 		rc = mds_layout_set(m->ns, mi.ino, bulk, h->bulk_len);
+		if (rc == 0)
+			revoke_ino(m, c, mi.ino);
 		break;
 	}
 	case MSG_OP_MDS_APPEND: {
@@ -761,6 +1000,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		    &rep.offset);
 		if (rc < 0)
 			return rc;
+		revoke_ino(m, c, ap.ino);	/* the size grows */
 		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
 	}
 	case MSG_OP_MDS_OSTADD:
@@ -826,15 +1066,33 @@ static void
 mds_conn_fini(void *ctx, struct msg_srv_conn *c)
 {
 	struct mds_srv *m = ctx;
-	uintptr_t o = (uintptr_t)msg_srv_conn_data(c);
+	struct mds_conn *mc = msg_srv_conn_data(c);
 	int n;
 
-	if (o == 0)
+	if (mc == NULL)
 		return;
-	n = mds_open_drop_owner(m->ns, (uint64_t)o);
+	(void)mds_lock_cancel(m->locks, c);	/* its queued lock requests */
+	if (mc->lc == NULL)
+		(void)mds_lock_drop_client(m->locks, mc->owner | (1ull << 63));
+	mds_lease_conn_fini(m->leases, mc->lc);
+	n = mds_open_drop_owner(m->ns, mc->owner);
 	if (n > 0)
 		log_info("mds: %s: dropped %d open handles",
 		    msg_srv_conn_peer(c), n);
+	msg_srv_conn_set_data(c, NULL);
+	free(mc);
+}
+
+/* An answer to a REVOKE this server sent. */
+static void
+mds_on_reply(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body)
+{
+	struct mds_srv *m = ctx;
+
+	(void)body;
+	if (h->opcode == MSG_OP_MDS_REVOKE)
+		mds_lease_answer(m->leases, conn_lc(c), h->reqid);
 }
 
 static size_t
@@ -855,6 +1113,8 @@ mds_stats(void *ctx, char *buf, size_t cap)
 	ADD("mds_destroy_pending %llu\n",
 	    (unsigned long long)mds_destroy_pending(m->ns));
 	ADD("mds_destroyed %llu\n", (unsigned long long)m->destroyed);
+	ADD("mds_locks %u\n", mds_lock_count(m->locks));
+	n += mds_lease_stats(m->leases, buf + n, cap - n);
 	for (int op = 0; op < MSG_OP_MAX; op++)
 		if (op_names[op] != NULL)
 			ADD("mds_op_%s %llu\n", op_names[op],
@@ -878,6 +1138,8 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 	pthread_mutex_init(&m->olock, NULL);
 	pthread_cond_init(&m->dcond, NULL);
 	m->osts = mds_ost_new(conf->secret);
+	m->locks = mds_lock_new();
+	m->leases = mds_lease_new(m->locks, conf->revoke_ms);
 	rc = mds_ns_open(conf->dir, &m->ns);
 	if (rc < 0) {
 		log_err("mds: store %s: %s", conf->dir, strerror(-rc));
@@ -898,6 +1160,7 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 	sc.dispatch = mds_dispatch;
 	sc.stats = mds_stats;
 	sc.conn_fini = mds_conn_fini;
+	sc.on_reply = mds_on_reply;
 	m->srv = msg_srv_new(&sc, m);
 	memset(sc.secret, 0, sizeof(sc.secret));
 	if (m->srv == NULL) {
@@ -954,6 +1217,8 @@ mds_srv_free(struct mds_srv *m)
 		mds_destroy_set_hook(m->ns, NULL, NULL);
 	mds_ns_close(m->ns);
 	mds_ost_free(m->osts);
+	mds_lease_free(m->leases);
+	mds_lock_free(m->locks);
 	pthread_cond_destroy(&m->dcond);
 	pthread_mutex_destroy(&m->dlock);
 	pthread_mutex_destroy(&m->olock);

@@ -23,6 +23,10 @@
  *    (entries in the request are ignored), the old ones are destroyed.
  *  - Open handles belong to their connection: when it ends they are
  *    dropped (an unlinked file then goes away).
+ *  - Sessions, leases and locks: mds_lease.h and mds_lock.h, the protocol
+ *    in docs/leases.md. A change revokes the leases of other sessions on
+ *    what it changed before its reply is sent; a connection of an evicted
+ *    session gets -ESTALE for everything.
  *  - The OST map lives in the store (mds_ns_ost_*) and changes only by
  *    MDS_OSTADD and OST_SETCAP (see msg.h), accepted at any time; STATFS
  *    counts an unreachable OST's capacity as used.
@@ -42,6 +46,7 @@ struct mds_srv_conf {
 	int		 port;
 	const char	*port_file;	/* NULL: none */
 	uint8_t		 secret[32];
+	int		 revoke_ms;	/* 0: MDS_LEASE_REVOKE_MS */
 };
 
 int	mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out);

@@ -307,6 +307,12 @@ msg_req_body_min(uint16_t op)
 		return sizeof(struct msg_append);
 	case MSG_OP_OST_SETCAP:
 		return sizeof(struct msg_ost_cap);
+	case MSG_OP_MDS_SESSION:
+		return sizeof(struct msg_session);
+	case MSG_OP_MDS_REVOKE:
+		return sizeof(struct msg_revoke);
+	case MSG_OP_MDS_LOCK:
+		return sizeof(struct msg_lock);
 	default:
 		return 0;
 	}

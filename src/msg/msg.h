@@ -118,6 +118,13 @@ enum msg_op {
 	MSG_OP_OST_SETCAP,	/* admin: body msg_ost_cap; MDS: the capacity in
 				   its OST map; OSS: the OST's quota (64) */
 
+	/* fsx-mds: sessions, leases and locks (docs/leases.md) */
+	MSG_OP_MDS_SESSION,	/* body: msg_session; reply: msg_session_rep (65) */
+	MSG_OP_MDS_REVOKE,	/* MDS -> client, on the session's callback
+				   connection: body msg_revoke + name; the
+				   client answers with a reply frame (66) */
+	MSG_OP_MDS_LOCK,	/* body: msg_lock; reply: msg_lock (67) */
+
 	MSG_OP_MAX
 };
 
@@ -221,7 +228,7 @@ struct msg_attr {
 	int64_t		ctime_sec, ctime_nsec;
 	uint64_t	generation;
 	uint32_t	open_writers;	/* >0: size may be stale, glimpse the OSTs */
-	uint32_t	pad;
+	uint32_t	lease;		/* replies: MSG_LEASE_* granted */
 };
 
 struct msg_ino {
@@ -425,6 +432,75 @@ struct msg_ost_ent {
 	uint16_t	pad;
 	char		host[48];	/* NUL-terminated */
 	uint64_t	capacity;	/* bytes */
+};
+
+/*
+ * Sessions, leases and locks (docs/leases.md has the whole protocol).
+ *
+ * SESSION is the first request after HELLO on every MDS connection of a
+ * client that caches: it names the client (a random id, new for every
+ * session) and, with MSG_SESS_CALLBACK, makes this connection the
+ * session's callback connection, on which the MDS sends REVOKE frames
+ * (flags 0, the MDS's own reqid) and the client answers each with a reply
+ * frame (MSG_F_REPLY, same opcode and reqid). -ESTALE: the id was evicted;
+ * start a new session. Connections without SESSION get no leases (their
+ * changes still revoke the leases of others) and cannot lock.
+ */
+#define MSG_SESS_CALLBACK 0x1u
+struct msg_session {
+	uint64_t	client;		/* random, non-zero */
+	uint32_t	flags;		/* MSG_SESS_* */
+	uint32_t	pad;
+};
+struct msg_session_rep {
+	uint32_t	revoke_ms;	/* answer a REVOKE within this */
+	uint32_t	pad;
+};
+
+/*
+ * Leases granted with a reply, in msg_attr.lease of LOOKUP, GETATTR and
+ * OPEN replies: MSG_LEASE_ATTR, the inode's attributes and pages;
+ * MSG_LEASE_ENTRY (LOOKUP), the name in its parent. Held until revoked.
+ */
+#define MSG_LEASE_ATTR	0x1u
+#define MSG_LEASE_ENTRY	0x2u
+
+/* REVOKE: body followed by namelen bytes of name. MSG_RV_ATTR: drop the
+ * attributes and pages of ino; MSG_RV_ENTRY: drop the name in parent. */
+#define MSG_RV_ATTR	0x1u
+#define MSG_RV_ENTRY	0x2u
+struct msg_revoke {
+	uint64_t	ino;
+	uint64_t	parent;
+	uint32_t	flags;		/* MSG_RV_* */
+	uint32_t	namelen;
+};
+
+/*
+ * LOCK: POSIX byte-range locks (per owner, ranges split and merged) and
+ * flock locks (MSG_LK_FLOCK: whole file, per open file), held by the MDS
+ * for the session of the connection. type: MSG_LK_RD, MSG_LK_WR,
+ * MSG_LK_UN. MSG_LK_TEST (getlk): the reply is the first conflicting lock,
+ * or type MSG_LK_UN. MSG_LK_WAIT: the reply comes when the lock is granted
+ * (the MDS queues the request; closing the connection cancels it); without
+ * it a conflict is -EAGAIN. -EDEADLK: waiting would deadlock (POSIX locks).
+ * end is inclusive; UINT64_MAX is "to EOF".
+ */
+#define MSG_LK_RD	0
+#define MSG_LK_WR	1
+#define MSG_LK_UN	2
+#define MSG_LK_WAIT	0x1u
+#define MSG_LK_FLOCK	0x2u
+#define MSG_LK_TEST	0x4u
+struct msg_lock {
+	uint64_t	ino;
+	uint64_t	owner;		/* the client's lock owner */
+	uint64_t	start;
+	uint64_t	end;
+	uint32_t	type;		/* MSG_LK_RD/WR/UN */
+	uint32_t	flags;		/* MSG_LK_* */
+	uint32_t	pid;
+	uint32_t	pad;
 };
 
 /*

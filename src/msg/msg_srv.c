@@ -200,6 +200,24 @@ msg_srv_reply(struct msg_srv_conn *c, const struct msg_hdr *req,
 	return rc;
 }
 
+int
+msg_srv_send(struct msg_srv_conn *c, uint16_t op, uint64_t reqid,
+    const void *body, uint32_t body_len)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->send_mu);
+	rc = msg_send(c->fd, op, 0, reqid, 0, body, body_len, NULL, 0);
+	pthread_mutex_unlock(&c->send_mu);
+	return rc;
+}
+
+void
+msg_srv_conn_shutdown(struct msg_srv_conn *c)
+{
+	(void)shutdown(c->fd, SHUT_RDWR);
+}
+
 void *
 msg_srv_conn_buf(struct msg_srv_conn *c)
 {
@@ -441,8 +459,17 @@ srv_frame(struct msg_srv *s, struct msg_srv_conn *c)
 	rc = msg_in_hdr(&c->rd, &h, 1);
 	if (rc == -ECONNRESET && msg_in_pending(&c->rd) == 0)
 		return rc;
-	if (rc == 0 && (h.flags & MSG_F_REPLY))
-		rc = -EPROTO;
+	if (rc == 0 && (h.flags & MSG_F_REPLY)) {
+		if (s->conf.on_reply == NULL || h.bulk_len != 0)
+			rc = -EPROTO;
+		else
+			rc = msg_in_payload(&c->rd, &h, c->body, MSG_BODY_MAX,
+			    NULL, 0);
+		if (rc < 0)
+			goto bad;
+		s->conf.on_reply(s->ctx, c, &h, c->body);
+		return 0;
+	}
 	if (rc < 0)
 		goto bad;
 	if (h.bulk_len > 0) {

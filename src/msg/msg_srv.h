@@ -104,6 +104,16 @@ struct msg_srv_conf {
 	/* optional */
 	void		(*on_shutdown)(void *ctx);
 	void		(*conn_fini)(void *ctx, struct msg_srv_conn *c);
+	/*
+	 * optional: server-initiated requests (msg_srv_send) and their
+	 * answers. When set, a frame with MSG_F_REPLY and no bulk is not
+	 * malformed: it is read (body into the connection's body buffer)
+	 * and handed to on_reply in the connection's thread, outside the
+	 * serial mutex; the connection goes on. Without it such a frame is
+	 * -EPROTO, as before.
+	 */
+	void		(*on_reply)(void *ctx, struct msg_srv_conn *c,
+			    const struct msg_hdr *h, const void *body);
 };
 
 /* A new server (conf is copied). NULL on out of memory. */
@@ -134,6 +144,18 @@ void	msg_srv_free(struct msg_srv *s);	/* NULL ok */
 int	msg_srv_reply(struct msg_srv_conn *c, const struct msg_hdr *req,
 	    int32_t status, const void *body, uint32_t body_len,
 	    const struct iovec *bulk, int nbulk);
+/*
+ * Send a request frame of the server's own on connection c (flags 0, the
+ * given reqid), ordered with replies by the same mutex; the answer comes
+ * to conf.on_reply. The caller keeps c alive (between conn_set_data and
+ * conn_fini). 0 or -errno.
+ */
+int	msg_srv_send(struct msg_srv_conn *c, uint16_t op, uint64_t reqid,
+	    const void *body, uint32_t body_len);
+/* Shut the connection's socket down: its thread's next read fails and the
+ * connection ends as if the peer had closed it (conn_fini runs). Same
+ * liveness rule as msg_srv_send. */
+void	msg_srv_conn_shutdown(struct msg_srv_conn *c);
 void	*msg_srv_conn_buf(struct msg_srv_conn *c);
 void	*msg_srv_conn_data(const struct msg_srv_conn *c);
 void	msg_srv_conn_set_data(struct msg_srv_conn *c, void *data);

@@ -1,0 +1,576 @@
+/*
+ * Sessions, leases, revocations and evictions (contract and invariants in
+ * mds_lease.h; the protocol in docs/leases.md).
+ *
+ * A session's life:
+ *
+ *   SESSION(client) --> LIVE --callback conn closes--> LIVE, no leases
+ *                        |  ^                           (invariant 1)
+ *                        |  +-- SESSION(client, CALLBACK) again
+ *                        |
+ *                        +--no answer within revoke_ms--> EVICTED
+ *                        |      lease_evict(): leases dropped, id kept in
+ *                        |      the ring, connections shut down, locks
+ *                        |      released; every request -> -ESTALE
+ *                        +--last connection closes--> ended, freed
+ *                               lease_conn_fini(): leases and locks go
+ *
+ * A revocation round (mds_lease_revoke): under the mutex, every matching
+ * lease of another session is unlinked and a REVOKE sent on its holder's
+ * callback connection; the round, a list of (session, reqid) items, waits
+ * on the condition variable until each is answered (mds_lease_answer),
+ * its callback connection closes, or the deadline passes; then the
+ * silent are evicted. Sessions in a round are referenced, so they outlive
+ * their connections until the round ends.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "mds/mds_lease.h"
+#include "mds/mds_lock.h"
+
+#define LEASE_HASH	16384
+#define LEASE_SEQ_SLOTS	4096
+
+struct mds_sess {
+	uint64_t		client;
+	int			evicted;
+	int			refs;		/* rounds using it */
+	int			nconn;
+	struct mds_lconn	*conns;
+	struct mds_lconn	*cb;		/* callback connection */
+	unsigned		nleases;
+	struct mds_sess		*next;
+};
+
+struct mds_lconn {
+	struct msg_srv_conn	*c;
+	struct mds_sess		*s;
+	struct mds_lconn	*next;		/* in s->conns */
+};
+
+struct lease {
+	uint64_t		ino;		/* or the parent of name */
+	char			*name;		/* NULL: attribute lease */
+	uint32_t		namelen;
+	struct mds_sess		*s;
+	struct lease		*next;
+};
+
+struct round_item {
+	struct mds_sess		*s;
+	uint64_t		reqid;
+	int			done;
+};
+
+struct round {
+	struct round_item	*item;
+	int			n, cap;
+	struct round		*next;
+};
+
+struct mds_lease {
+	pthread_mutex_t		mu;
+	pthread_cond_t		cv;
+	struct mds_lock		*locks;
+	int			revoke_ms;
+	struct mds_sess		*sessions;
+	struct lease		*tab[LEASE_HASH];
+	uint64_t		seq;		/* revocations so far */
+	uint64_t		slot_seq[LEASE_SEQ_SLOTS];
+	uint64_t		reqid;
+	struct round		*rounds;
+	uint64_t		evicted[MDS_LEASE_EVICTED];
+	unsigned		nevicted;
+	uint64_t		n_leases, n_revoked, n_evicted, n_sessions;
+};
+
+static uint64_t
+lease_hash(uint64_t ino, const char *name, uint32_t namelen)
+{
+	uint64_t h = 1469598103934665603ull ^ ino;
+
+	for (uint32_t i = 0; i < namelen; i++)
+		h = (h ^ (unsigned char)name[i]) * 1099511628211ull;
+	h ^= name != NULL ? 0x9e3779b97f4a7c15ull : 0;
+	return h * 0xff51afd7ed558ccdull;
+}
+
+struct mds_lease *
+mds_lease_new(struct mds_lock *locks, int revoke_ms)
+{
+	struct mds_lease *l = xcalloc(1, sizeof(*l));
+
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	l->locks = locks;
+	l->revoke_ms = revoke_ms > 0 ? revoke_ms : MDS_LEASE_REVOKE_MS;
+	return l;
+}
+
+static void
+lease_free_one(struct lease *e)
+{
+	free(e->name);
+	free(e);
+}
+
+void
+mds_lease_free(struct mds_lease *l)
+{
+	struct mds_sess *s, *sn;
+
+	if (l == NULL)
+		return;
+	for (int i = 0; i < LEASE_HASH; i++) {
+		struct lease *e, *en;
+
+		for (e = l->tab[i]; e != NULL; e = en) {
+			en = e->next;
+			lease_free_one(e);
+		}
+	}
+	for (s = l->sessions; s != NULL; s = sn) {
+		sn = s->next;
+		free(s);
+	}
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->cv);
+	free(l);
+}
+
+/* Drop every lease of s. Caller holds l->mu. */
+static void
+lease_drop_all(struct mds_lease *l, struct mds_sess *s)
+{
+	if (s->nleases == 0)
+		return;
+	for (int i = 0; i < LEASE_HASH; i++) {
+		struct lease **pp = &l->tab[i], *e;
+
+		while ((e = *pp) != NULL) {
+			if (e->s != s) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			lease_free_one(e);
+		}
+	}
+	s->nleases = 0;
+}
+
+static void
+lease_sess_unlink(struct mds_lease *l, struct mds_sess *s)
+{
+	struct mds_sess **pp;
+
+	for (pp = &l->sessions; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			return;
+		}
+}
+
+/* Free s once no connection and no round uses it. Caller holds l->mu. */
+static void
+lease_sess_put(struct mds_lease *l, struct mds_sess *s)
+{
+	if (s->refs > 0 || s->nconn > 0)
+		return;
+	lease_sess_unlink(l, s);
+	free(s);
+}
+
+static int
+lease_was_evicted(const struct mds_lease *l, uint64_t client)
+{
+	unsigned n = l->nevicted < MDS_LEASE_EVICTED ? l->nevicted :
+	    MDS_LEASE_EVICTED;
+
+	for (unsigned i = 0; i < n; i++)
+		if (l->evicted[i] == client)
+			return 1;
+	return 0;
+}
+
+/* Invariant 4. Caller holds l->mu; it releases the locks after dropping
+ * the mutex (mds_lock_drop_client). */
+static void
+lease_evict(struct mds_lease *l, struct mds_sess *s, const char *why)
+{
+	if (s->evicted)
+		return;
+	s->evicted = 1;
+	l->n_evicted++;
+	l->evicted[l->nevicted++ % MDS_LEASE_EVICTED] = s->client;
+	lease_drop_all(l, s);
+	for (struct mds_lconn *lc = s->conns; lc != NULL; lc = lc->next)
+		msg_srv_conn_shutdown(lc->c);
+	log_warn("mds: client %016llx evicted: %s",
+	    (unsigned long long)s->client, why);
+}
+
+int
+mds_lease_session(struct mds_lease *l, struct msg_srv_conn *c,
+    const struct msg_session *req, struct mds_lconn **lcp,
+    struct msg_session_rep *rep)
+{
+	struct mds_lconn *lc = *lcp;
+	struct mds_sess *s;
+	int rc = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	if (req->client == 0)
+		return -EINVAL;
+	pthread_mutex_lock(&l->mu);
+	if (lease_was_evicted(l, req->client)) {
+		rc = -ESTALE;
+		goto out;
+	}
+	if (lc != NULL && lc->s->client != req->client) {
+		rc = -EEXIST;
+		goto out;
+	}
+	if (lc == NULL) {
+		for (s = l->sessions; s != NULL; s = s->next)
+			if (s->client == req->client)
+				break;
+		if (s == NULL) {
+			s = xcalloc(1, sizeof(*s));
+			s->client = req->client;
+			s->next = l->sessions;
+			l->sessions = s;
+			l->n_sessions++;
+		}
+		lc = xcalloc(1, sizeof(*lc));
+		lc->c = c;
+		lc->s = s;
+		lc->next = s->conns;
+		s->conns = lc;
+		s->nconn++;
+		*lcp = lc;
+	}
+	if (req->flags & MSG_SESS_CALLBACK)
+		lc->s->cb = lc;
+	rep->revoke_ms = (uint32_t)l->revoke_ms;
+out:
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+void
+mds_lease_conn_fini(struct mds_lease *l, struct mds_lconn *lc)
+{
+	struct mds_lconn **pp;
+	struct mds_sess *s;
+	uint64_t drop = 0;
+
+	if (lc == NULL)
+		return;
+	pthread_mutex_lock(&l->mu);
+	s = lc->s;
+	for (pp = &s->conns; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == lc) {
+			*pp = lc->next;
+			break;
+		}
+	s->nconn--;
+	if (s->cb == lc) {
+		/* invariant 1; answers it owed count as given */
+		s->cb = NULL;
+		lease_drop_all(l, s);
+		for (struct round *r = l->rounds; r != NULL; r = r->next)
+			for (int i = 0; i < r->n; i++)
+				if (r->item[i].s == s)
+					r->item[i].done = 1;
+		pthread_cond_broadcast(&l->cv);
+	}
+	if (s->nconn == 0) {
+		/* invariant 5 (an evicted one's locks went already) */
+		lease_drop_all(l, s);
+		if (!s->evicted)
+			drop = s->client;
+		lease_sess_put(l, s);
+	}
+	pthread_mutex_unlock(&l->mu);
+	free(lc);
+	if (drop != 0) {
+		int n = mds_lock_drop_client(l->locks, drop);
+
+		if (n > 0)
+			log_info("mds: client %016llx gone: %d locks released",
+			    (unsigned long long)drop, n);
+	}
+}
+
+int
+mds_lease_check(struct mds_lease *l, const struct mds_lconn *lc)
+{
+	int rc = 0;
+
+	if (lc == NULL)
+		return 0;
+	pthread_mutex_lock(&l->mu);
+	if (lc->s->evicted)
+		rc = -ESTALE;
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+uint64_t
+mds_lease_client(const struct mds_lconn *lc)
+{
+	return lc != NULL ? lc->s->client : 0;
+}
+
+uint64_t
+mds_lease_seq(struct mds_lease *l)
+{
+	uint64_t s;
+
+	pthread_mutex_lock(&l->mu);
+	s = l->seq;
+	pthread_mutex_unlock(&l->mu);
+	return s;
+}
+
+/* Grant one lease (ino, name) to s unless invariant 3 forbids it. */
+static int
+lease_grant_one(struct mds_lease *l, struct mds_sess *s, uint64_t seq,
+    uint64_t ino, const char *name, uint32_t namelen)
+{
+	uint64_t h = lease_hash(ino, name, namelen);
+	struct lease *e;
+
+	if (l->slot_seq[h % LEASE_SEQ_SLOTS] > seq)
+		return 0;
+	for (e = l->tab[h % LEASE_HASH]; e != NULL; e = e->next)
+		if (e->s == s && e->ino == ino && (e->name == NULL) ==
+		    (name == NULL) && e->namelen == namelen &&
+		    (name == NULL || memcmp(e->name, name, namelen) == 0))
+			return 1;
+	if (s->nleases >= MDS_LEASE_MAX)
+		return 0;
+	e = xcalloc(1, sizeof(*e));
+	e->ino = ino;
+	e->s = s;
+	if (name != NULL) {
+		e->name = xmalloc(namelen + 1);
+		memcpy(e->name, name, namelen);
+		e->name[namelen] = '\0';
+		e->namelen = namelen;
+	}
+	e->next = l->tab[h % LEASE_HASH];
+	l->tab[h % LEASE_HASH] = e;
+	s->nleases++;
+	l->n_leases++;
+	return 1;
+}
+
+uint32_t
+mds_lease_grant(struct mds_lease *l, const struct mds_lconn *lc,
+    uint64_t seq, uint64_t ino, uint64_t parent, const char *name,
+    uint32_t namelen)
+{
+	uint32_t got = 0;
+	struct mds_sess *s;
+
+	if (lc == NULL)
+		return 0;
+	pthread_mutex_lock(&l->mu);
+	s = lc->s;
+	if (s->evicted || s->cb == NULL)
+		goto out;
+	if (ino != 0 && lease_grant_one(l, s, seq, ino, NULL, 0))
+		got |= MSG_LEASE_ATTR;
+	if (name != NULL && lease_grant_one(l, s, seq, parent, name, namelen))
+		got |= MSG_LEASE_ENTRY;
+out:
+	pthread_mutex_unlock(&l->mu);
+	return got;
+}
+
+/* Send one REVOKE for lease e (already unlinked) and note it in r. */
+static void
+lease_send(struct mds_lease *l, struct round *r, const struct lease *e)
+{
+	struct {
+		struct msg_revoke	rv;
+		char			name[MSG_NAME_MAX];
+	} b;
+	struct mds_sess *s = e->s;
+	uint32_t len = sizeof(b.rv);
+	struct round_item *it;
+
+	if (s->cb == NULL || s->evicted)
+		return;
+	memset(&b.rv, 0, sizeof(b.rv));
+	if (e->name != NULL) {
+		b.rv.parent = e->ino;
+		b.rv.flags = MSG_RV_ENTRY;
+		b.rv.namelen = e->namelen;
+		memcpy(b.name, e->name, e->namelen);
+		len += e->namelen;
+	} else {
+		b.rv.ino = e->ino;
+		b.rv.flags = MSG_RV_ATTR;
+	}
+	if (r->n == r->cap) {
+		struct round_item *v;
+
+		r->cap = r->cap ? r->cap * 2 : 8;
+		v = xcalloc((size_t)r->cap, sizeof(*v));
+		if (r->n > 0)
+			memcpy(v, r->item, (size_t)r->n * sizeof(*v));
+		free(r->item);
+		r->item = v;
+	}
+	it = &r->item[r->n];
+	it->s = s;
+	it->reqid = ++l->reqid;
+	it->done = 0;
+	if (msg_srv_send(s->cb->c, MSG_OP_MDS_REVOKE, it->reqid, &b,
+	    len) < 0)
+		return;		/* the connection is going: invariant 1 */
+	s->refs++;
+	r->n++;
+	l->n_revoked++;
+}
+
+/* Unlink and send every lease matching t held by others than self. */
+static void
+lease_revoke_key(struct mds_lease *l, struct round *r,
+    const struct mds_sess *self, uint64_t ino, const char *name,
+    uint32_t namelen)
+{
+	uint64_t h = lease_hash(ino, name, namelen);
+	struct lease **pp = &l->tab[h % LEASE_HASH], *e;
+
+	l->slot_seq[h % LEASE_SEQ_SLOTS] = ++l->seq;
+	while ((e = *pp) != NULL) {
+		if (e->s == self || e->ino != ino || (e->name == NULL) !=
+		    (name == NULL) || e->namelen != namelen ||
+		    (name != NULL && memcmp(e->name, name, namelen) != 0)) {
+			pp = &e->next;
+			continue;
+		}
+		*pp = e->next;
+		e->s->nleases--;
+		lease_send(l, r, e);
+		lease_free_one(e);
+	}
+}
+
+static int
+lease_round_done(const struct round *r)
+{
+	for (int i = 0; i < r->n; i++)
+		if (!r->item[i].done)
+			return 0;
+	return 1;
+}
+
+void
+mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
+    const struct mds_lease_tgt *t, int n)
+{
+	const struct mds_sess *self = lc != NULL ? lc->s : NULL;
+	uint64_t *gone = NULL;
+	struct round r, **pp;
+	struct timespec until;
+	int ngone = 0;
+
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_lock(&l->mu);
+	for (int i = 0; i < n; i++) {
+		if (t[i].ino != 0)
+			lease_revoke_key(l, &r, self, t[i].ino, NULL, 0);
+		if (t[i].name != NULL)
+			lease_revoke_key(l, &r, self, t[i].parent, t[i].name,
+			    t[i].namelen);
+	}
+	if (r.n == 0)
+		goto out;
+	gone = xcalloc((size_t)r.n, sizeof(*gone));
+	r.next = l->rounds;
+	l->rounds = &r;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += l->revoke_ms / 1000;
+	until.tv_nsec += (long)(l->revoke_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (!lease_round_done(&r))
+		if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0)
+			break;
+	for (pp = &l->rounds; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == &r) {
+			*pp = r.next;
+			break;
+		}
+	for (int i = 0; i < r.n; i++) {
+		struct mds_sess *s = r.item[i].s;
+
+		if (!r.item[i].done && !s->evicted) {
+			lease_evict(l, s, "no answer to a revocation");
+			gone[ngone++] = s->client;
+		}
+		s->refs--;
+		lease_sess_put(l, s);
+	}
+out:
+	pthread_mutex_unlock(&l->mu);
+	for (int i = 0; i < ngone; i++)
+		mds_lock_drop_client(l->locks, gone[i]);
+	free(gone);
+	free(r.item);
+}
+
+void
+mds_lease_answer(struct mds_lease *l, const struct mds_lconn *lc,
+    uint64_t reqid)
+{
+	if (lc == NULL)
+		return;
+	pthread_mutex_lock(&l->mu);
+	for (struct round *r = l->rounds; r != NULL; r = r->next)
+		for (int i = 0; i < r->n; i++)
+			if (r->item[i].s == lc->s &&
+			    r->item[i].reqid == reqid) {
+				r->item[i].done = 1;
+				pthread_cond_broadcast(&l->cv);
+			}
+	pthread_mutex_unlock(&l->mu);
+}
+
+size_t
+mds_lease_stats(struct mds_lease *l, char *buf, size_t cap)
+{
+	unsigned live = 0;
+	uint64_t held = 0;
+	int k;
+
+	pthread_mutex_lock(&l->mu);
+	for (struct mds_sess *s = l->sessions; s != NULL; s = s->next) {
+		live += !s->evicted;
+		held += s->nleases;
+	}
+	k = snprintf(buf, cap, "mds_sessions %u\nmds_leases %llu\n"
+	    "mds_leases_granted %llu\nmds_revocations %llu\n"
+	    "mds_evictions %llu\n", live, (unsigned long long)held,
+	    (unsigned long long)l->n_leases,
+	    (unsigned long long)l->n_revoked,
+	    (unsigned long long)l->n_evicted);
+	pthread_mutex_unlock(&l->mu);
+	if (k < 0 || (size_t)k >= cap)
+		return 0;
+	return (size_t)k;
+}

@@ -1,0 +1,90 @@
+/*
+ * Sessions and leases of the MDS (docs/leases.md): what lets a client
+ * cache a file's attributes and pages and the names of a directory for as
+ * long as it likes, and still see every change made elsewhere at once.
+ *
+ * A session is a client that said SESSION on its connections (one of them
+ * its callback connection). A lease is (key, session) where key is an
+ * inode (MSG_LEASE_ATTR: its attributes and pages) or a name in a
+ * directory (MSG_LEASE_ENTRY). Leases are granted with replies and taken
+ * back by revocations: a change revokes the leases of every other session
+ * on what it changes BEFORE its reply goes out: the MDS sends REVOKE on
+ * each holder's callback connection and waits for the answers, at most
+ * revoke_ms; a holder that does not answer in time is evicted.
+ *
+ * Invariants (under the module's mutex):
+ *  1. Only a live (not evicted) session with a callback connection holds
+ *     leases; losing the callback connection or being evicted drops them
+ *     all (the client drops its whole cache when it reconnects, so no
+ *     change is missed).
+ *  2. A revoked lease is removed before its REVOKE is sent; the change's
+ *     reply waits for every answer or for the eviction of the silent.
+ *  3. A grant taken with seq s (mds_lease_seq before the reply's data was
+ *     read) is refused if a revocation of its key came after s: a reply
+ *     never grants a lease on data older than a revocation it missed.
+ *  4. An evicted session's id is remembered (a ring of MDS_LEASE_EVICTED
+ *     ids): its connections and any SESSION naming it get -ESTALE; its
+ *     connections are shut down, its locks released.
+ *  5. A session ends when its last connection closes: leases dropped,
+ *     locks released (a client killed with kill -9).
+ *
+ * Threads: any; one mutex; the wait for answers releases it.
+ */
+#ifndef FSX_MDS_LEASE_H
+#define FSX_MDS_LEASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg/msg.h"
+#include "msg/msg_srv.h"
+
+#define MDS_LEASE_REVOKE_MS	2000	/* default answer deadline */
+#define MDS_LEASE_MAX		(128 * 1024)	/* leases per session */
+#define MDS_LEASE_EVICTED	256
+
+struct mds_lease;
+struct mds_lock;
+struct mds_lconn;	/* one connection's binding to its session */
+
+/* What a change revokes: ino != 0, its attribute lease; name != NULL,
+ * the entry lease of name in parent. */
+struct mds_lease_tgt {
+	uint64_t	ino;
+	uint64_t	parent;
+	const char	*name;
+	uint32_t	namelen;
+};
+
+struct mds_lease *mds_lease_new(struct mds_lock *locks, int revoke_ms);
+void	mds_lease_free(struct mds_lease *l);
+
+/* SESSION on connection c: bind it (*lcp is the binding, to pass to the
+ * calls below and to mds_lease_conn_fini). 0, -EINVAL (client 0),
+ * -EEXIST (already bound to another session), -ESTALE (evicted). */
+int	mds_lease_session(struct mds_lease *l, struct msg_srv_conn *c,
+	    const struct msg_session *req, struct mds_lconn **lcp,
+	    struct msg_session_rep *rep);
+/* The connection closed (lc may be NULL). */
+void	mds_lease_conn_fini(struct mds_lease *l, struct mds_lconn *lc);
+/* 0, or -ESTALE when lc's session was evicted (lc NULL: 0). */
+int	mds_lease_check(struct mds_lease *l, const struct mds_lconn *lc);
+/* The session's client id, 0 for none. */
+uint64_t mds_lease_client(const struct mds_lconn *lc);
+
+uint64_t mds_lease_seq(struct mds_lease *l);
+/* Invariant 3: grant what can be granted; returns MSG_LEASE_* bits. */
+uint32_t mds_lease_grant(struct mds_lease *l, const struct mds_lconn *lc,
+	    uint64_t seq, uint64_t ino, uint64_t parent, const char *name,
+	    uint32_t namelen);
+/* Invariant 2: revoke the targets from every session but lc's. */
+void	mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
+	    const struct mds_lease_tgt *t, int n);
+/* An answer (reply frame) on lc's connection. */
+void	mds_lease_answer(struct mds_lease *l, const struct mds_lconn *lc,
+	    uint64_t reqid);
+
+/* "name value\n" lines: sessions, leases, revocations, evictions. */
+size_t	mds_lease_stats(struct mds_lease *l, char *buf, size_t cap);
+
+#endif
