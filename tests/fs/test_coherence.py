@@ -218,7 +218,7 @@ class CoherenceTests(EngineCase):
         for _ in range(2):
             with open(path2, 'rb') as f:
                 self.assertEqual(f.read(), data)
-            time.sleep(0.5)
+            self.wait_mds_quiet()
         os.stat(path2)
         before = mds_stats(self.engine)
         oss_before = self.oss_reads()
@@ -231,6 +231,22 @@ class CoherenceTests(EngineCase):
         self.assertEqual(after['mds_op_lookup'], before['mds_op_lookup'])
         self.assertEqual(self.oss_reads(), oss_before, 'a re-read went to an OSS')
         self.assertGreater(after['mds_leases'], 0)
+
+    def wait_mds_quiet(self, quiet=0.5, limit=10.0):
+        """Wait until the MDS has seen no request for `quiet` seconds: the
+        CLOSE of a read (and its atime) lands after close(2) returns, later
+        still on a loaded machine."""
+        deadline = time.time() + limit
+        last = mds_stats(self.engine)
+        since = time.time()
+        while time.time() < deadline:
+            time.sleep(0.1)
+            now = mds_stats(self.engine)
+            ops = {k: v for k, v in now.items() if k.startswith('mds_op_')}
+            if ops != {k: v for k, v in last.items() if k.startswith('mds_op_')}:
+                last, since = now, time.time()
+            elif time.time() - since >= quiet:
+                return
 
     def oss_reads(self):
         return sum(server_stats(self.engine, srv)['oss_reads']
