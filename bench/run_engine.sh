@@ -1,6 +1,8 @@
 #!/bin/sh
 # Engine benchmarks: fsx-mount (1 MDS, 4 OSTs) against the raw disk and a
-# libfuse3 low-level passthrough over the same disk. Root, fio, /dev/fuse.
+# libfuse's own passthrough_ll example (built from Debian's libfuse3-dev
+# examples into a temporary directory) over the same disk. Root, fio,
+# /dev/fuse.
 #
 #   sh bench/run_engine.sh          (from the top of the tree)
 #
@@ -22,7 +24,7 @@ fi
 command -v fio >/dev/null || { echo "run_engine.sh: fio missing" >&2; exit 1; }
 [ -e /dev/fuse ] || { echo "run_engine.sh: /dev/fuse missing" >&2; exit 1; }
 
-need="$FSX_BIN/fsx-mds $FSX_BIN/fsx-oss $FSX_BIN/fsx-mount $BENCH_BIN/passthrough"
+need="$FSX_BIN/fsx-mds $FSX_BIN/fsx-oss $FSX_BIN/fsx-mount"
 missing=
 for b in $need; do [ -x "$b" ] || missing="$missing $b"; done
 if [ -n "$missing" ]; then
