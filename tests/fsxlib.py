@@ -17,6 +17,27 @@ BIN = os.environ.get('FSX_BIN', os.path.join(TOP, 'build', 'bin'))
 REGION = 'us-east-1'
 
 
+def engine_procs(path):
+    """(pid, kind, argv) of the live fsx-mds and fsx-oss processes whose
+    command line names path (zombies left out)."""
+    out = []
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit():
+            continue
+        try:
+            argv = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\0')
+            stat = open('/proc/%s/stat' % pid).read()
+        except OSError:
+            continue
+        if stat.rsplit(')', 1)[1].split()[0] == 'Z' or not argv[0]:
+            continue
+        argv = [a.decode(errors='replace') for a in argv if a]
+        kind = os.path.basename(argv[0])
+        if kind in ('fsx-mds', 'fsx-oss') and path in ' '.join(argv):
+            out.append((int(pid), kind, argv))
+    return out
+
+
 class Fsxd:
     """One fsxd process. Engine processes it starts outlive it (as they
     must, to be adopted after a restart); stop() kills them too."""
@@ -59,23 +80,8 @@ class Fsxd:
 
     def engine_pids(self, fs_id=None):
         """Live engine processes (fsx-mds, fsx-oss) under this state dir."""
-        out = []
-        for pid in os.listdir('/proc'):
-            if not pid.isdigit():
-                continue
-            try:
-                argv = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\0')
-                stat = open('/proc/%s/stat' % pid).read()
-            except OSError:
-                continue
-            if stat.rsplit(')', 1)[1].split()[0] == 'Z':
-                continue
-            if not argv or not argv[0].decode(errors='replace').endswith(('fsx-mds', 'fsx-oss')):
-                continue
-            joined = b' '.join(argv).decode(errors='replace')
-            if self.state in joined and (fs_id is None or fs_id in joined):
-                out.append((int(pid), os.path.basename(argv[0].decode())))
-        return out
+        return [(pid, kind) for pid, kind, argv in engine_procs(self.state)
+                if fs_id is None or fs_id in ' '.join(argv)]
 
     def stop(self):
         self.terminate()

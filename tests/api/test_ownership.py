@@ -11,7 +11,7 @@ import time
 import unittest
 import urllib.request
 
-from tests.fsxlib import BIN, Fsxd, SCRATCH2
+from tests.fsxlib import BIN, Fsxd, SCRATCH2, engine_procs
 
 
 def metric(url, name):
@@ -281,22 +281,7 @@ class Control(unittest.TestCase):
 
 
 def pids_under(path):
-    """Live fsx-mds/fsx-oss processes whose command line names path."""
-    out = []
-    for pid in os.listdir('/proc'):
-        if not pid.isdigit():
-            continue
-        try:
-            argv = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\0')
-            stat = open('/proc/%s/stat' % pid).read()
-        except OSError:
-            continue
-        if stat.rsplit(')', 1)[1].split()[0] == 'Z' or not argv[0]:
-            continue
-        name = os.path.basename(argv[0].decode(errors='replace'))
-        if name in ('fsx-mds', 'fsx-oss') and path in b' '.join(argv).decode(errors='replace'):
-            out.append((int(pid), name))
-    return out
+    return [(pid, kind) for pid, kind, _ in engine_procs(path)]
 
 
 class Nodes(unittest.TestCase):

@@ -24,6 +24,8 @@ import tempfile
 import time
 import unittest
 
+from tests.fsxlib import engine_procs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 NETNS = os.path.join(HERE, 'netns.sh')
@@ -59,21 +61,10 @@ def metrics():
 def engines():
     """(pid, kind, node) of live engine processes under STATE."""
     out = []
-    for pid in os.listdir('/proc'):
-        if not pid.isdigit():
-            continue
-        try:
-            argv = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\0')
-            stat = open('/proc/%s/stat' % pid).read()
-        except OSError:
-            continue
-        if stat.rsplit(')', 1)[1].split()[0] == 'Z' or not argv[0]:
-            continue
-        kind = os.path.basename(argv[0].decode(errors='replace'))
-        line = b' '.join(argv).decode(errors='replace')
-        if kind in ('fsx-mds', 'fsx-oss') and STATE in line:
-            node = [n for n in NODES if '%s/%s/' % (STATE, n) in line]
-            out.append((int(pid), kind, node[0] if node else None))
+    for pid, kind, argv in engine_procs(STATE):
+        line = ' '.join(argv)
+        node = [n for n in NODES if '%s/%s/' % (STATE, n) in line]
+        out.append((pid, kind, node[0] if node else None))
     return out
 
 
