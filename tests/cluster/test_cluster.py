@@ -6,7 +6,8 @@ driver running fsx-node there), a client in a fourth namespace mounts it.
              address; striped data written and read back from the client
   cluster-2  a node taken off the network during I/O: reads that need its
              OST wait (EIO on a mount whose retry= ran out), another OST
-             keeps serving, fsxd reports the node down; when it returns
+             keeps serving, fsxd reports the node down; its OSS dies while
+             it is away; when it returns fsxd restarts the OSS there and
              the waiting read completes, intact
   cluster-3  fsxd killed -9 and restarted while the remote processes keep
              running: it adopts them (same pids), the mount never notices
@@ -210,9 +211,16 @@ class Cluster(unittest.TestCase):
             time.sleep(0.5)
         self.assertIn('fsxd_node_up{node="%s"} 0' % down, metrics())
         self.assertIsNone(reader.poll(), 'a read on an unreachable OST returned')
+        # while the node is away its OSS dies too: it must come back
+        gone = [pid for pid, kind, node in engines() if kind == 'fsx-oss' and node == down]
+        for pid in gone:
+            os.kill(pid, 9)
         self.assertTrue(sh('node-up', down).returncode == 0)
         out, _ = reader.communicate(timeout=60)
         self.assertEqual(out, b'%d' % lost[0] * 100000)
+        restarted = [pid for pid, kind, node in engines() if kind == 'fsx-oss' and node == down]
+        self.assertEqual(len(restarted), len(gone))
+        self.assertFalse(set(restarted) & set(gone))
         deadline = time.time() + 30
         while time.time() < deadline and 'fsxd_node_up{node="%s"} 1' % down not in metrics():
             time.sleep(0.5)
