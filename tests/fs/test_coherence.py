@@ -20,8 +20,8 @@ import subprocess
 import sys
 import time
 
-from .engine import (EngineCase, Client, OP_STATS, MiB, MSG_F_REPLY, frame,
-                     recv_frame)
+from .engine import (EngineCase, TwoMountCase, Client, OP_STATS, MiB,
+                     MSG_F_REPLY, frame, recv_frame)
 
 
 # Appends n records of `size` bytes; with "aligned", from a page-aligned
@@ -90,22 +90,7 @@ def mds_stats(engine):
     return server_stats(engine, engine.mds)
 
 
-class CoherenceTests(EngineCase):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.mnt2 = cls.engine.mount('mnt2')
-        except BaseException:
-            cls.engine.stop()
-            raise
-
-    def p1(self, *a):
-        return os.path.join(self.mnt, *a)
-
-    def p2(self, *a):
-        return os.path.join(self.mnt2, *a)
+class CoherenceTests(TwoMountCase):
 
     def check_records(self, path, size, want):
         with open(path, 'rb') as f:
