@@ -125,7 +125,16 @@ enum msg_op {
 				   client answers with a reply frame (66) */
 	MSG_OP_MDS_LOCK,	/* body: msg_lock; reply: msg_lock (67) */
 
-	MSG_OP_MAX
+	/*
+	 * Reserved ranges, numbered explicitly so that work on separate
+	 * features never renumbers another's opcodes:
+	 *   68..79   engine coherence and speed
+	 *   80..89   backups: MDS and OST snapshots (docs/backups.md)
+	 *   90..95   fsxd <-> fsx-hsm (docs/hsm.md)
+	 *   96..109  fsx-hsm <-> MDS and OSS (docs/hsm.md)
+	 */
+
+	MSG_OP_MAX = 110
 };
 
 /*
