@@ -157,8 +157,12 @@ stop:
 status:
 	@sh tools/fsxctl.sh status $(STATE)
 
+# make bench [QUICK=1] [PEERS=1]: bench/run.sh (every benchmark beside its
+# baselines, then bench/report.py -> bench/results/latest.md and plots).
+BENCH_PKGS = fio wrk gnuplot-nox libfuse3-dev
 bench: all
-	sh bench/run.sh
+	@sh tools/deps.sh --test $(DEB_PKGS) $(BENCH_PKGS)
+	QUICK=$(QUICK) PEERS=$(PEERS) sh bench/run.sh
 
 # The emulated dev cluster (tests/cluster/netns.sh): namespaces fsx-ctl
 # (fsxd, 10.77.0.10), fsx-n1..3 (storage nodes with sshd, 10.77.0.11-13),

@@ -1,10 +1,51 @@
 #!/bin/sh
-# make bench: every benchmark, each printing its figure beside a baseline
-# measured in the same run. Results go under bench/results/.
-set -e
+# make bench: every benchmark, each printing its figures beside real
+# baselines measured in the same run, then bench/report.py, which writes
+# bench/results/latest.md, bench/results/<date>-<host>.json and the plots.
+#
+#   QUICK=1   short runs (one rep, small files): under 3 minutes
+#   PEERS=1   also GlusterFS and MooseFS (bench/peers_bench.py)
+#   BENCH_ONLY="api engine"   run only these steps
+#
+# Steps run one after another (the machine has 2 cores; parallel benches
+# would measure each other). A step that fails is reported and the others
+# still run; the exit status says whether all passed.
+set -u
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
-python3 bench/api_bench.py
-if [ -x bench/run_engine.sh ] || [ -f bench/run_engine.sh ]; then
-	sh bench/run_engine.sh
+QUICK=${QUICK:-}
+PEERS=${PEERS:-}
+export QUICK
+if [ "$QUICK" = 1 ]; then
+	export BENCH_REPS=${BENCH_REPS:-1} BENCH_SEQ_MB=${BENCH_SEQ_MB:-256}
+	export BENCH_FILES=${BENCH_FILES:-2000} BENCH_RAND_SECS=${BENCH_RAND_SECS:-2}
+	export BENCH_COH_FILES=${BENCH_COH_FILES:-300}
+	export BENCH_STRIPE_MB=${BENCH_STRIPE_MB:-64}
 fi
+
+steps="api engine stripe"
+for s in backup s3 idle; do
+	[ -f "bench/${s}_bench.py" ] && steps="$steps $s"
+done
+[ "$PEERS" = 1 ] && steps="$steps peers"
+[ -n "${BENCH_ONLY:-}" ] && steps="$BENCH_ONLY"
+
+n=0
+total=$(echo $steps | wc -w)
+failed=""
+t0=$(date +%s)
+for s in $steps; do
+	n=$((n + 1))
+	echo "== bench [$n/$total] $s ($(($(date +%s) - t0)) s elapsed)"
+	case $s in
+	engine) sh bench/run_engine.sh ;;
+	*) python3 "bench/${s}_bench.py" ;;
+	esac || { echo "== bench: $s FAILED"; failed="$failed $s"; }
+done
+echo "== bench: report ($(($(date +%s) - t0)) s elapsed)"
+python3 bench/report.py || failed="$failed report"
+if [ -n "$failed" ]; then
+	echo "== bench: failed:$failed"
+	exit 1
+fi
+echo "== bench: done in $(($(date +%s) - t0)) s"
