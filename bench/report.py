@@ -75,6 +75,18 @@ ROWS = [
      [('1 stripe', 'read_mibps.c1.bs1024k')], None, True),
     ('Stripes: 4 KiB writes vs passthrough_ll (MiB/s)', 'stripe', 'write_mibps.c4.bs4k',
      [('passthrough_ll', 'write_mibps.pt.bs4k')], None, True),
+    ('Workload: data loader, 4 readers, cold (files/s)', 'workload',
+     'loader_files_s.fsx', [('passthrough_ll', 'loader_files_s.passthrough'),
+                            ('ext4', 'loader_files_s.ext4')], ('passthrough_ll', '>=', 1.0), True),
+    ('Workload: tar -x of /usr/include (s)', 'workload', 'tar_x_s.fsx',
+     [('passthrough_ll', 'tar_x_s.passthrough'), ('ext4', 'tar_x_s.ext4')], None, False),
+    ('Workload: git clone (s)', 'workload', 'git_clone_s.fsx',
+     [('passthrough_ll', 'git_clone_s.passthrough'), ('ext4', 'git_clone_s.ext4')], None, False),
+    ('Workload: git status, cold (s)', 'workload', 'git_status_s.fsx',
+     [('passthrough_ll', 'git_status_s.passthrough'), ('ext4', 'git_status_s.ext4')], None, False),
+    ('Workload: build of this project (s)', 'workload', 'build_s.fsx',
+     [('ext4', 'build_s.ext4'), ('passthrough_ll', 'build_s.passthrough')],
+     ('ext4', '<=', 1.05), False),
 ]
 
 

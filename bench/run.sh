@@ -23,7 +23,7 @@ if [ "$QUICK" = 1 ]; then
 	export BENCH_STRIPE_MB=${BENCH_STRIPE_MB:-64}
 fi
 
-steps="api engine stripe"
+steps="api engine stripe workload"
 for s in backup s3 idle; do
 	[ -f "bench/${s}_bench.py" ] && steps="$steps $s"
 done
