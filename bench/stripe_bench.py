@@ -6,7 +6,8 @@ One engine with 8 OSTs on 4 OSSes; for each stripe count (1, 2, 4, 8) a
 directory with that default layout (1 MiB stripes) gets a sequential 1 MiB
 write (fsync at the end) and a cold read. Then for each block size
 (4 KiB .. 4 MiB) the same on a 4-stripe directory and on passthrough_ll,
-interleaved. Medians of BENCH_REPS (QUICK=1: one rep, smaller files).
+interleaved. Then 1, 2 and 4 mounts of the same file system write and read
+their own 8-stripe files at once (aggregate MiB/s: scale by clients). Medians of BENCH_REPS (QUICK=1: one rep, smaller files).
 
 Writes bench/results/stripe-<date>.json; bench/report.py plots it."""
 import datetime
@@ -42,6 +43,28 @@ def wr(d, bs_k, size_mb):
     return w['mbps'], r['mbps']
 
 
+def clients(mounts, k, size_mb):
+    """k mounts each write then read their own file at once (8 stripes);
+    aggregate MiB/s of each direction."""
+    import concurrent.futures as cf
+    files = [os.path.join(m, 'c8', 'cl%d.dat' % j) for j, m in enumerate(mounts[:k])]
+
+    def one(f, rw):
+        return eb.fio('cl', f, rw, '1024k', size_mb, ['--end_fsync=1'] if rw == 'write' else [])
+    with cf.ThreadPoolExecutor(k) as ex:
+        t0 = time.perf_counter()
+        list(ex.map(lambda f: one(f, 'write'), files))
+        tw = time.perf_counter() - t0
+    eb.drop_caches()
+    with cf.ThreadPoolExecutor(k) as ex:
+        t0 = time.perf_counter()
+        list(ex.map(lambda f: one(f, 'read'), files))
+        tr = time.perf_counter() - t0
+    for f in files:
+        os.unlink(f)
+    return k * size_mb / tw, k * size_mb / tr
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit('stripe bench: run as root')
@@ -51,6 +74,7 @@ def main():
                stripe_counts=COUNTS, block_sizes_k=BLOCKS_K, figures={}, samples={})
     got = {}
     e = pt = None
+    extra = []
     try:
         e = eng.Engine(n_ost=8, n_oss=4, ost_capacity=64 * 1024 ** 3, base=work).start()
         mnt = e.mount('fsx')
@@ -73,6 +97,12 @@ def main():
                     got.setdefault('write_mibps.%s.bs%dk' % (who, k), []).append(w)
                     got.setdefault('read_mibps.%s.bs%dk' % (who, k), []).append(r)
                     eb.log('bs %dk %s rep %d: write %.0f read %.0f MiB/s' % (k, who, i, w, r))
+            extra = [mnt] + [e.mount('fsx%d' % j) for j in range(2, 5)] if i == 0 else extra
+            for k in (1, 2, 4):
+                w, r = clients(extra, k, max(16, SIZE_MB // k))
+                got.setdefault('write_mibps.clients%d' % k, []).append(w)
+                got.setdefault('read_mibps.clients%d' % k, []).append(r)
+                eb.log('clients %d rep %d: write %.0f read %.0f MiB/s' % (k, i, w, r))
     finally:
         if pt:
             pt.stop()
@@ -91,6 +121,10 @@ def main():
                                         res['figures']['write_mibps.pt.bs%dk' % k],
                                         res['figures']['read_mibps.pt.bs%dk' % k])
         for k in BLOCKS_K))
+    print('mounts writing at once (8 stripes), aggregate MiB/s: ' + ', '.join(
+        '%d: write %.0f read %.0f' % (k, res['figures']['write_mibps.clients%d' % k],
+                                      res['figures']['read_mibps.clients%d' % k])
+        for k in (1, 2, 4)))
     os.makedirs(os.path.join(HERE, 'results'), exist_ok=True)
     path = os.path.join(HERE, 'results', 'stripe-%s.json' % time.strftime('%Y%m%d-%H%M%S'))
     with open(path, 'w') as f:
