@@ -11,7 +11,8 @@ BENCH_REPS:
   clone    git clone --no-hardlinks of a repository holding the same tree,
            then git status with a cold cache (seconds each)
   build    a build of this project (make -j2 all) on each subject (seconds;
-           issue target <= 1.05x ext4; skipped with QUICK=1)
+           issue target <= 1.05x ext4; BENCH_BUILD_REPS runs, default 1;
+           skipped with QUICK=1)
 
 The fsx subject is 1 MDS + 4 OSTs on 2 OSSes with the default layout.
 Writes bench/results/workload-<date>.json."""
@@ -36,6 +37,7 @@ from tests.fs import engine as eng  # noqa: E402
 QUICK = os.environ.get('QUICK') == '1'
 REPS = int(os.environ.get('BENCH_REPS', '1' if QUICK else '3'))
 NLOAD = int(os.environ.get('BENCH_LOADER_FILES', '1000' if QUICK else '4000'))
+BUILD_REPS = int(os.environ.get('BENCH_BUILD_REPS', '1'))  # a build takes minutes
 LOAD_KB = 128
 READERS = 4
 STEPS = (os.environ.get('BENCH_WORKLOADS') or
@@ -153,7 +155,7 @@ def main():
                     c, s = clone(d, i, repo)
                     add('git_clone_s.' + name, c)
                     add('git_status_s.' + name, s)
-                if 'build' in STEPS:
+                if 'build' in STEPS and i < BUILD_REPS:
                     add('build_s.' + name, build(d, i, src))
                 eb.log('workloads %s rep %d: %s' % (name, i, ', '.join(
                     '%s %.2f' % (k.split('.')[0], v[-1]) for k, v in sorted(got.items())
