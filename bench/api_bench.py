@@ -13,8 +13,10 @@ interleaved, medians of BENCH_REPEAT runs with min and max:
    (it ignores the token) and is shown as what it is.
 3. CreateFileSystem -> AVAILABLE with the real engine processes, median of
    20, beside one DescribeFileSystems round trip as the floor.
-4. Signed DescribeFileSystems req/s with 10 and with BENCH_API_MANY (100)
-   stored file systems, at 32 connections.
+4. Signed DescribeFileSystems req/s (MaxResults 10, and the page holding
+   the last one by id) with 10 and with BENCH_API_MANY (1,000; QUICK=1:
+   100) stored file systems, every one AVAILABLE with its engine
+   processes, at 32 connections.
 
 Writes bench/results/api-<date>.json (the figures table bench/report.py
 reads)."""
@@ -42,7 +44,7 @@ QUICK = os.environ.get('QUICK') == '1'
 DUR = os.environ.get('BENCH_DURATION', '3s' if QUICK else '6s')
 REPEAT = int(os.environ.get('BENCH_REPEAT', '1' if QUICK else '3'))
 CONNS = [32] if QUICK else [1, 8, 32]
-MANY = int(os.environ.get('BENCH_API_MANY', '20' if QUICK else '100'))
+MANY = int(os.environ.get('BENCH_API_MANY', '100' if QUICK else '1000'))
 TARGET = 'AWSSimbaAPIService_v20180301.'
 
 
@@ -211,13 +213,25 @@ def main():
                  '--quota-storage', str((n + 5) * 1200))
         try:
             c = d.client()
-            for _ in range(n):
-                c.create_file_system(**SCRATCH2)
-            hdr = signed(d.url, 'DescribeFileSystems', '{"MaxResults": 10}')
-            rr = [wrk(d.url, hdr, '{"MaxResults": 10}', 32) for _ in range(REPEAT)]
+            t0 = time.monotonic()
+            ids = [c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+                   for _ in range(n)]
+            for fs_id in ids:
+                d.wait_state(c, fs_id, 'AVAILABLE', timeout=600)
+            fig['create_many_s.stored%d' % n] = time.monotonic() - t0
+            body = '{"MaxResults": 10}'
+            hdr = signed(d.url, 'DescribeFileSystems', body)
+            rr = [wrk(d.url, hdr, body, 32) for _ in range(REPEAT)]
             fig['describe_rps.stored%d' % n] = summary([r[0] for r in rr])
-            print('DescribeFileSystems (MaxResults 10) with %d stored file systems: %.0f req/s'
-                  % (n, fig['describe_rps.stored%d' % n]['median']), flush=True)
+            body = json.dumps({'FileSystemIds': [ids[-1]]})
+            hdr = signed(d.url, 'DescribeFileSystems', body)
+            rr = [wrk(d.url, hdr, body, 32) for _ in range(REPEAT)]
+            fig['describe_id_rps.stored%d' % n] = summary([r[0] for r in rr])
+            print('%d stored file systems (all AVAILABLE after %.0f s): DescribeFileSystems'
+                  ' first page %.0f req/s, by id %.0f req/s' % (
+                      n, fig['create_many_s.stored%d' % n],
+                      fig['describe_rps.stored%d' % n]['median'],
+                      fig['describe_id_rps.stored%d' % n]['median']), flush=True)
         finally:
             d.stop()
 
