@@ -206,6 +206,10 @@ int	fsc_file_open(struct fsc *fs, uint64_t ino, int flags,
 	    struct fsc_file **fp);
 /* Sends the size and mtime when written, releases the MDS handle, frees f. */
 int	fsc_file_close(struct fsc *fs, struct fsc_file *f);
+/* The same; *a is the MDS's answer to the CLOSE (a->ino 0: none was
+ * sent), with the lease it granted. */
+int	fsc_file_close_attr(struct fsc *fs, struct fsc_file *f,
+	    struct msg_attr *a);
 /* The file's layout (borrowed; valid until the handle is closed). */
 const struct fsc_layout *fsc_file_layout(const struct fsc_file *f);
 

@@ -37,12 +37,21 @@ static const struct fsc_layout *fsc_file_layout_get(struct fsc *,
 int
 fsc_file_close(struct fsc *fs, struct fsc_file *f)
 {
+	struct msg_attr a;
+
+	return fsc_file_close_attr(fs, f, &a);
+}
+
+int
+fsc_file_close_attr(struct fsc *fs, struct fsc_file *f, struct msg_attr *out)
+{
 	const struct fsc_layout *l;
 	struct msg_close b;
 	struct msg_attr a;
 	struct fsc_req r;
 	int rc, mrc;
 
+	memset(out, 0, sizeof(*out));
 	if (f == NULL)
 		return 0;
 	fsc_file_wb_drain(f->in);
@@ -73,6 +82,8 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 		}
 		fsc_req_init(&r, MSG_OP_MDS_CLOSE, &b, sizeof(b));
 		mrc = fsc_attr_call(fs, &r, &a);
+		if (mrc == 0)
+			*out = a;
 		if (mrc < 0 && mrc != -ENOENT && rc == 0)
 			rc = mrc;	/* ENOENT: unlinked and gone */
 	}

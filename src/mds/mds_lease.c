@@ -444,28 +444,41 @@ lease_send(struct mds_lease *l, struct round *r, const struct lease *e)
 	l->n_revoked++;
 }
 
-/* Unlink and send every lease matching t held by others than self. */
+/* Unlink and send every lease matching t held by others than self;
+ * with drop, self's goes too, unsent. */
 static void
 lease_revoke_key(struct mds_lease *l, struct round *r,
     const struct mds_sess *self, uint64_t ino, const char *name,
-    uint32_t namelen)
+    uint32_t namelen, int drop)
 {
 	uint64_t h = lease_hash(ino, name, namelen);
 	struct lease **pp = &l->tab[h % LEASE_HASH], *e;
 
 	l->slot_seq[h % LEASE_SEQ_SLOTS] = ++l->seq;
 	while ((e = *pp) != NULL) {
-		if (e->s == self || e->ino != ino || (e->name == NULL) !=
-		    (name == NULL) || e->namelen != namelen ||
+		if ((e->s == self && !drop) || e->ino != ino ||
+		    (e->name == NULL) != (name == NULL) ||
+		    e->namelen != namelen ||
 		    (name != NULL && memcmp(e->name, name, namelen) != 0)) {
 			pp = &e->next;
 			continue;
 		}
 		*pp = e->next;
 		e->s->nleases--;
-		lease_send(l, r, e);
+		if (e->s != self)
+			lease_send(l, r, e);
 		lease_free_one(e);
 	}
+}
+
+/* Invariant 3 for one key: no revocation since seq. */
+static int
+lease_grantable(const struct mds_lease *l, uint64_t seq, uint64_t ino,
+    const char *name, uint32_t namelen)
+{
+	uint64_t h = lease_hash(ino, name, namelen);
+
+	return l->slot_seq[h % LEASE_SEQ_SLOTS] <= seq;
 }
 
 static int
@@ -481,21 +494,43 @@ void
 mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
     const struct mds_lease_tgt *t, int n)
 {
-	const struct mds_sess *self = lc != NULL ? lc->s : NULL;
+	(void)mds_lease_change(l, lc, 0, t, n, NULL);
+}
+
+uint32_t
+mds_lease_change(struct mds_lease *l, const struct mds_lconn *lc,
+    uint64_t seq, const struct mds_lease_tgt *t, int n,
+    const struct mds_lease_tgt *g)
+{
+	struct mds_sess *self = lc != NULL ? lc->s : NULL;
+	int g_attr = 0, g_entry = 0, ngone = 0;
 	uint64_t *gone = NULL;
 	struct round r, **pp;
 	struct timespec until;
-	int ngone = 0;
+	uint32_t got = 0;
 
 	memset(&r, 0, sizeof(r));
 	pthread_mutex_lock(&l->mu);
+	/* before this change's own revocations move the slots */
+	if (g != NULL && self != NULL && !self->evicted && self->cb != NULL) {
+		g_attr = g->ino != 0 && lease_grantable(l, seq, g->ino,
+		    NULL, 0);
+		g_entry = g->name != NULL && lease_grantable(l, seq,
+		    g->parent, g->name, g->namelen);
+	}
 	for (int i = 0; i < n; i++) {
 		if (t[i].ino != 0)
-			lease_revoke_key(l, &r, self, t[i].ino, NULL, 0);
+			lease_revoke_key(l, &r, self, t[i].ino, NULL, 0,
+			    (t[i].drop & MSG_LEASE_ATTR) != 0);
 		if (t[i].name != NULL)
 			lease_revoke_key(l, &r, self, t[i].parent, t[i].name,
-			    t[i].namelen);
+			    t[i].namelen, (t[i].drop & MSG_LEASE_ENTRY) != 0);
 	}
+	if (g_attr && lease_grant_one(l, self, UINT64_MAX, g->ino, NULL, 0))
+		got |= MSG_LEASE_ATTR;
+	if (g_entry && lease_grant_one(l, self, UINT64_MAX, g->parent,
+	    g->name, g->namelen))
+		got |= MSG_LEASE_ENTRY;
 	if (r.n == 0)
 		goto out;
 	gone = xcalloc((size_t)r.n, sizeof(*gone));
@@ -532,6 +567,7 @@ out:
 		mds_lock_drop_client(l->locks, gone[i]);
 	free(gone);
 	free(r.item);
+	return got;
 }
 
 void

@@ -1209,9 +1209,17 @@ int
 mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
     size_t namelen, struct msg_attr *dir_out)
 {
+	return mds_ns_unlink_ino(ns, parent, name, namelen, dir_out, NULL,
+	    NULL);
+}
+
+int
+mds_ns_unlink_ino(struct mds_ns *ns, uint64_t parent, const char *name,
+    size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone)
+{
 	struct mds_ino dir, i;
 	struct timespec now;
-	uint64_t ino;
+	uint64_t ino = 0;
 	int rc;
 
 	mds_ns_now(&now);
@@ -1252,6 +1260,11 @@ end:
 	rc = mds_tx_end(ns, rc);
 	if (rc == 0 && dir_out != NULL)
 		mds_ns_ino_to_attr(ns, &dir, dir_out);
+	if (child != NULL)
+		*child = rc == 0 ? ino : 0;
+	if (gone != NULL)	/* ino_unlink destroyed it */
+		*gone = rc == 0 && i.nlink == 0 &&
+		    mds_open_count(ns, ino) == 0;
 out:
 	rc = mds_tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);

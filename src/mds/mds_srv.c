@@ -616,7 +616,7 @@ reply_bulk(struct msg_srv_conn *c, const struct msg_hdr *h, const void *b,
 
 static int
 h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
-    const void *body, const void *bulk)
+    const void *body, const void *bulk, uint64_t seq)
 {
 	struct msg_create cr;
 	struct mds_layout lay;
@@ -635,9 +635,20 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		    &handle, &lay, &created, &dir);
 		if (rc < 0)
 			return rc;
-		if (created)
-			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
-		else
+		if (created) {
+			/* the creator may keep the new name (the
+			 * attributes come with the CLOSE: open for write) */
+			struct mds_lease_tgt t = {
+				.ino = cr.parent, .parent = cr.parent,
+				.name = name, .namelen = cr.namelen,
+			}, g = {
+				.parent = cr.parent, .name = name,
+				.namelen = cr.namelen,
+			};
+
+			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
+			    &t, 1, &g);
+		} else
 			revoke_ino(m, c, a.ino);	/* opened for write */
 		return reply_open(c, h, &a, handle, &lay, &dir);
 	case MSG_OP_MDS_MKNOD:
@@ -653,6 +664,35 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
 		return reply_attr(c, h, rc, &a);
 	}
+}
+
+/*
+ * UNLINK: the name is gone, and the inode with it when nothing else holds
+ * it; the unlinker's own leases on what no longer exists go silently
+ * (its client forgets them: fsc_mc_name_changed), so they do not pile up
+ * in its session.
+ */
+static int
+h_unlink(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const struct msg_name *nm, const char *name)
+{
+	struct msg_attr a;
+	uint64_t child = 0;
+	int rc, gone = 0;
+
+	rc = mds_ns_unlink_ino(m->ns, nm->parent, name, nm->namelen, &a,
+	    &child, &gone);
+	if (rc == 0) {
+		struct mds_lease_tgt t[2] = {
+			{ .ino = nm->parent, .parent = nm->parent,
+			  .name = name, .namelen = nm->namelen,
+			  .drop = MSG_LEASE_ENTRY },
+			{ .ino = child, .drop = gone ? MSG_LEASE_ATTR : 0 },
+		};
+
+		mds_lease_revoke(m->leases, conn_lc(c), t, 2);
+	}
+	return reply_attr(c, h, rc, &a);
 }
 
 static int
@@ -837,7 +877,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	case MSG_OP_MDS_CREATE:
 	case MSG_OP_MDS_MKNOD:
 	case MSG_OP_MDS_SYMLINK:
-		return h_create(m, c, h, body, bulk);
+		return h_create(m, c, h, body, bulk, seq);
 	case MSG_OP_MDS_LINK: {
 		struct msg_link ln;
 
@@ -860,15 +900,9 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = body_names(h, body, sizeof(nm), nm.namelen, 0, &n1, NULL);
 		if (rc < 0)
 			return rc;
+		if (h->opcode == MSG_OP_MDS_UNLINK)
+			return h_unlink(m, c, h, &nm, n1);
 		child = name_ino(m, nm.parent, n1, nm.namelen);
-		if (h->opcode == MSG_OP_MDS_UNLINK) {
-			rc = mds_ns_unlink(m->ns, nm.parent, n1, nm.namelen,
-			    &a);
-			if (rc == 0)
-				revoke_name(m, c, nm.parent, n1, nm.namelen,
-				    child);
-			return reply_attr(c, h, rc, &a);
-		}
 		rc = mds_ns_rmdir(m->ns, nm.parent, n1, nm.namelen);
 		if (rc == 0)
 			revoke_name(m, c, nm.parent, n1, nm.namelen, child);
@@ -942,6 +976,10 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			mds_lease_revoke(m->leases, NULL, &t, 1);
 		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
+		} else if (rc == 0) {
+			/* nothing changed: the closer may keep what it
+			 * has (none while someone writes: grant) */
+			grant(m, c, seq, &a, 0, NULL, 0);
 		}
 		return reply_attr(c, h, rc, &a);
 	}
