@@ -266,49 +266,98 @@ ost_in(const uint32_t *v, int n, uint32_t ost)
 	return 0;
 }
 
+/* One object, the old way: 0 when it is gone. */
+static int
+destroy_one(struct mds_srv *m, const struct mds_destroy *row)
+{
+	struct msg_obj ob;
+	int rc;
+
+	memset(&ob, 0, sizeof(ob));
+	ob.ost = row->ost;
+	ob.oid = row->oid;
+	rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_DESTROY, &ob, sizeof(ob),
+	    NULL, 0, NULL);
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc < 0)
+		log_debug("mds: destroy %u:%llu: %d", ob.ost,
+		    (unsigned long long)ob.oid, rc);
+	return rc;
+}
+
 /*
- * One pass over the queue; returns the number of failures. An OST that
- * fails once is skipped for the rest of the pass, so a dead OSS costs one
- * attempt per pass, not one per queued object. The rows of destroyed
- * objects are removed in one transaction per batch.
+ * The rows of one OST in a batch: one OST_DESTROY_MANY, or one DESTROY
+ * each when that fails (an OSS that does not know it, an object that
+ * would not go). Marks the rows done; returns the failures.
+ */
+static int
+destroy_ost(struct mds_srv *m, const struct mds_destroy *rows, int n,
+    uint32_t ost, int64_t *done, int *ndone)
+{
+	uint64_t oids[DESTROY_BATCH];
+	int idx[DESTROY_BATCH], k = 0, failed = 0, rc;
+	struct msg_obj ob;
+
+	for (int i = 0; i < n; i++)
+		if (rows[i].ost == ost) {
+			idx[k] = i;
+			oids[k++] = rows[i].oid;
+		}
+	memset(&ob, 0, sizeof(ob));
+	ob.ost = ost;
+	rc = mds_ost_call_bulk(m->osts, ost, MSG_OP_OST_DESTROY_MANY, &ob,
+	    sizeof(ob), oids, (uint32_t)(k * sizeof(oids[0])), NULL, 0, NULL);
+	for (int j = 0; j < k; j++) {
+		if (rc != 0 && destroy_one(m, &rows[idx[j]]) < 0) {
+			failed++;
+			if (j == 0)	/* the OST is down: leave the rest */
+				return k;
+			continue;
+		}
+		done[(*ndone)++] = rows[idx[j]].id;
+	}
+	return failed;
+}
+
+/*
+ * One pass over the queue; returns the number of failures. Each batch
+ * of rows costs one request per OST (destroy_ost); an OST that fails is
+ * skipped for the rest of the pass, so a dead OSS costs one attempt per
+ * pass, not one per queued object. The rows of destroyed objects are
+ * removed in one transaction per batch.
  */
 static int
 destroy_pass(struct mds_srv *m)
 {
 	struct mds_destroy rows[DESTROY_BATCH];
 	int64_t done[DESTROY_BATCH];
-	uint32_t down[DESTROY_DOWN_MAX];
+	uint32_t down[DESTROY_DOWN_MAX], seen[DESTROY_BATCH];
 	int64_t after = 0;
-	int n, ndone, ndown = 0, failed = 0;
+	int n, ndone, ndown = 0, nseen, failed = 0, f;
 
 	do {
 		n = mds_destroy_next(m->ns, after, rows, DESTROY_BATCH);
 		if (n < 0)
 			return 1;
 		ndone = 0;
+		nseen = 0;
 		for (int i = 0; i < n; i++) {
-			struct msg_obj ob;
-			int rc;
+			uint32_t ost = rows[i].ost;
 
 			after = rows[i].id;
-			if (ost_in(down, ndown, rows[i].ost)) {
-				failed++;	/* unreachable in this pass */
+			if (ost_in(seen, nseen, ost))
 				continue;
+			seen[nseen++] = ost;
+			if (ost_in(down, ndown, ost)) {
+				for (int j = i; j < n; j++)
+					failed += rows[j].ost == ost;
+				continue;	/* unreachable in this pass */
 			}
-			memset(&ob, 0, sizeof(ob));
-			ob.ost = rows[i].ost;
-			ob.oid = rows[i].oid;
-			rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_DESTROY,
-			    &ob, sizeof(ob), NULL, 0, NULL);
-			if (rc == 0 || rc == -ENOENT) {
-				done[ndone++] = rows[i].id;
-			} else {
-				log_debug("mds: destroy %u:%llu: %d", ob.ost,
-				    (unsigned long long)ob.oid, rc);
-				failed++;
-				if (ndown < DESTROY_DOWN_MAX)
-					down[ndown++] = ob.ost;
-			}
+			f = destroy_ost(m, rows, n, ost, done, &ndone);
+			failed += f;
+			if (f > 0 && ndown < DESTROY_DOWN_MAX)
+				down[ndown++] = ost;
 			pthread_mutex_lock(&m->dlock);
 			if (m->dstop)
 				n = 0;

@@ -133,9 +133,16 @@ enum msg_op {
 	 *   90..95   fsxd <-> fsx-hsm (docs/hsm.md)
 	 *   96..109  fsx-hsm <-> MDS and OSS (docs/hsm.md)
 	 */
+	MSG_OP_OST_DESTROY_MANY = 68,	/* body: msg_obj (ost; oid unused),
+				   bulk: uint64_t oid[] (at most
+				   MSG_DESTROY_MANY_MAX); 0 when every one
+				   is gone (ENOENT counts), else the first
+				   error (the rest may be left) */
 
 	MSG_OP_MAX = 110
 };
+
+#define MSG_DESTROY_MANY_MAX	1024	/* oids in one OST_DESTROY_MANY */
 
 /*
  * HELLO: the secret proves the client may use this file system. With
