@@ -495,16 +495,21 @@ name_ino(struct mds_srv *m, uint64_t parent, const char *name,
 	return a.ino;
 }
 
-/* Leases with a reply: none on a file whose size others may be changing
- * (invariant 3 of mds_lease.h covers the rest). */
+/*
+ * Leases with a reply (invariant 3 of mds_lease.h). A file whose size
+ * others may be changing is not leased to the client (it caches its
+ * attributes for a second at most), but the MDS keeps the lease all the
+ * same: a change the MDS sees (chmod, utime, the writer's close) then
+ * revokes that second's copy too, instead of leaving it until it ends.
+ */
 static void
 grant(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
     struct msg_attr *a, uint64_t parent, const char *name, uint32_t len)
 {
-	uint64_t ino = S_ISREG(a->mode) && a->open_writers > 0 ? 0 : a->ino;
-
-	a->lease = mds_lease_grant(m->leases, conn_lc(c), seq, ino, parent,
+	a->lease = mds_lease_grant(m->leases, conn_lc(c), seq, a->ino, parent,
 	    name, len);
+	if (S_ISREG(a->mode) && a->open_writers > 0)
+		a->lease &= ~MSG_LEASE_ATTR;
 }
 
 /* Did a CLOSE change what a stat shows? */
