@@ -17,9 +17,7 @@
  * request it already executed with that execution's reply, rebuilt
  * (mds_reply.h), also after it restarted, so a resent exclusive create or
  * unlink succeeds as its first attempt did and no answer is guessed here.
- * The one exception is append: a resend may reserve a second range; the
- * first one then reads as zeros (a hole), as a crashed appender would
- * leave it.
+ * That includes APPEND: a resend gets the range the first one reserved.
  *
  * Every function returns 0 or a negative errno unless it says otherwise.
  * Data from servers is checked before use: a malformed reply is -EIO.

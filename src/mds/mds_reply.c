@@ -42,6 +42,8 @@ static _Thread_local struct {
 	int		on;		/* a wanted request runs here */
 	int		noted;		/* its record is written */
 	int		slot;		/* in run[], or -1 */
+	uint64_t	val;		/* the reply's number, to record */
+	uint64_t	found;		/* the recorded one, for a rebuild */
 } mds_reply_cur;
 
 struct mds_reply *
@@ -79,6 +81,10 @@ mds_reply_wanted(const struct msg_hdr *h, const void *body)
 	case MSG_OP_MDS_RENAME:
 	case MSG_OP_MDS_SETXATTR:
 	case MSG_OP_MDS_RMXATTR:
+	case MSG_OP_MDS_SETATTR:
+	case MSG_OP_MDS_CLOSE:
+	case MSG_OP_MDS_SETLAYOUT:
+	case MSG_OP_MDS_APPEND:
 		return 1;
 	case MSG_OP_MDS_OPEN:
 		memcpy(&o, body, sizeof(o));	/* body_len checked */
@@ -101,10 +107,18 @@ mds_reply_recorded(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	sqlite3_bind_int64(s, 2, (int64_t)h->reqid);
 	sqlite3_bind_int(s, 3, h->opcode);
 	rc = mds_tx_row(ns, s);
-	if (rc == 1)
+	if (rc == 1) {
+		mds_reply_cur.found = (uint64_t)sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
+	}
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
+}
+
+void
+mds_reply_set_val(uint64_t val)
+{
+	mds_reply_cur.val = val;
 }
 
 int
@@ -147,6 +161,7 @@ mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	mds_reply_cur.reqid = h->reqid;
 	mds_reply_cur.op = h->opcode;
 	mds_reply_cur.noted = 0;
+	mds_reply_cur.val = 0;
 	mds_reply_cur.on = 1;
 	return 0;
 }
@@ -182,6 +197,7 @@ mds_reply_note(struct mds_ns *ns)
 	sqlite3_bind_int64(s, 2, (int64_t)mds_reply_cur.reqid);
 	sqlite3_bind_int(s, 3, mds_reply_cur.op);
 	sqlite3_bind_int64(s, 4, now.tv_sec);
+	sqlite3_bind_int64(s, 5, (int64_t)mds_reply_cur.val);
 	rc = mds_tx_exec(ns, s);
 	if (rc == 0 && ns->replies->notes++ % MDS_REPLY_AGE_EVERY == 0) {
 		s = mds_tx_st(ns, Q_XID_AGE);	/* invariant 5 */
@@ -218,7 +234,9 @@ mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
     const void *body, uint64_t owner, struct mds_rebuilt *out,
     struct mds_layout *lay)
 {
+	struct msg_setattr sa;
 	struct msg_create cr;
+	struct msg_close cl;
 	struct msg_link ln;
 	struct msg_name nm;
 	struct msg_open op;
@@ -266,7 +284,22 @@ mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
 		    owner, &out->attr, &out->handle, lay);
 		out->kind = MDS_RB_OPEN;
 		break;
-	default:	/* RMDIR, RENAME, SETXATTR, RMXATTR: status only */
+	case MSG_OP_MDS_SETATTR:
+		memcpy(&sa, body, sizeof(sa));
+		rc = mds_ns_getattr(ns, sa.ino, &out->attr);
+		out->kind = MDS_RB_ATTR;
+		break;
+	case MSG_OP_MDS_CLOSE:
+		memcpy(&cl, body, sizeof(cl));
+		rc = mds_ns_getattr(ns, cl.ino, &out->attr);
+		out->kind = MDS_RB_ATTR;
+		break;
+	case MSG_OP_MDS_APPEND:
+		out->offset = mds_reply_cur.found;
+		out->kind = MDS_RB_APPEND;
+		break;
+	default:	/* RMDIR, RENAME, SETXATTR, RMXATTR, SETLAYOUT:
+			   status only */
 		break;
 	}
 	if (rc == 0)

@@ -1138,6 +1138,11 @@ dispatch_recorded(struct mds_srv *m, struct msg_srv_conn *c,
 	case MDS_RB_OPEN:
 		return reply_open(c, h, &rb.attr, rb.handle, &lay,
 		    rb.has_dir ? &rb.dir : NULL);
+	case MDS_RB_APPEND: {
+		struct msg_append_rep rep = { .offset = rb.offset };
+
+		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+	}
 	default:
 		return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
 	}
