@@ -42,6 +42,7 @@
 #define MDS_LEASE_REVOKE_MS	2000	/* default answer deadline */
 #define MDS_LEASE_MAX		(128 * 1024)	/* leases per session */
 #define MDS_LEASE_EVICTED	256
+#define MDS_LEASE_PING_NS	1000000000ull	/* a lock ping's answer holds */
 
 struct mds_lease;
 struct mds_lock;
@@ -91,6 +92,16 @@ void	mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
 uint32_t mds_lease_change(struct mds_lease *l, const struct mds_lconn *lc,
 	    uint64_t seq, const struct mds_lease_tgt *t, int n,
 	    const struct mds_lease_tgt *g);
+/*
+ * A lock of `client` blocks someone (Lustre's blocking callback): unless
+ * it answered one within MDS_LEASE_PING_NS or one is on its way, send it
+ * a REVOKE that revokes nothing, from a thread of its own; a client that
+ * does not answer within revoke_ms is evicted like one that ignores a
+ * revocation, and its locks go. A client holding only locks, stopped
+ * (SIGSTOP), no longer keeps them for ever.
+ */
+void	mds_lease_ping(struct mds_lease *l, uint64_t client);
+
 /* An answer (reply frame) on lc's connection. */
 void	mds_lease_answer(struct mds_lease *l, const struct mds_lconn *lc,
 	    uint64_t reqid);

@@ -559,6 +559,18 @@ lock_wake(void *arg, int rc)
 	free(w);
 }
 
+/* rq met a conflict: the holder must still be there to keep its lock
+ * (a stopped client is evicted, docs/leases.md). */
+static void
+lock_ping_holder(struct mds_srv *m, const struct mds_lock_req *rq)
+{
+	struct mds_lock_req out;
+
+	if (mds_lock_test(m->locks, rq, &out) == 0 &&
+	    out.type != MSG_LK_UN && out.client != rq->client)
+		mds_lease_ping(m->leases, out.client);
+}
+
 static int
 h_lock(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
     const void *body)
@@ -594,6 +606,8 @@ h_lock(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	}
 	if (!rq.wait || rq.type == MSG_LK_UN) {
 		rc = mds_lock_set(m->locks, &rq, NULL, NULL, NULL);
+		if (rc == -EAGAIN)
+			lock_ping_holder(m, &rq);
 		if (rc < 0)
 			return rc;
 		return msg_srv_reply(c, h, 0, &lk, sizeof(lk), NULL, 0);
@@ -603,8 +617,10 @@ h_lock(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	w->h = *h;
 	w->lk = lk;
 	rc = mds_lock_set(m->locks, &rq, lock_wake, w, c);
-	if (rc == MDS_LOCK_QUEUED)
+	if (rc == MDS_LOCK_QUEUED) {
+		lock_ping_holder(m, &rq);
 		return 0;	/* lock_wake answers (or has answered) */
+	}
 	free(w);
 	if (rc < 0)
 		return rc;
