@@ -236,6 +236,10 @@ void	fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off,
 int	fsc_file_flush(struct fsc *fs, struct fsc_file *f);
 
 /* Append: the MDS reserves the offset (returned in *off), then write. */
+/* fsx-mount's max_write: the kernel splits an O_APPEND write(2) of up to
+ * this many bytes from a buffer that is not page-aligned into a piece of
+ * 256 pages less the buffer's offset in its page, then the rest. */
+#define FSC_APPEND_SPLIT	(1u << 20)
 int	fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf,
 	    size_t len, uint64_t *off);
 /* fdatasync every object (in parallel), then store size/mtime if dirty. */

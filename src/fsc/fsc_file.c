@@ -482,6 +482,10 @@ fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	b.ino = f->in->ino;
 	b.handle = f->handle;
 	b.length = len;
+	/* a first piece of a split write (fsc.h): the MDS keeps the tail
+	 * for its rest, so one write(2) stays one record */
+	if (len > FSC_APPEND_SPLIT - 4096 && len < FSC_APPEND_SPLIT)
+		b.flags |= MSG_AP_MORE;
 	fsc_req_init(&r, MSG_OP_MDS_APPEND, &b, sizeof(b));
 	r.rbody = &rep;
 	r.rbody_cap = sizeof(rep);

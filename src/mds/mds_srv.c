@@ -28,6 +28,8 @@
 #include "msg/msg_srv.h"
 
 #define DESTROY_BATCH		256
+#define APPEND_HOLDS		64	/* files with a held tail at once */
+#define APPEND_HOLD_MS		100
 #define DESTROY_RETRY_S		3
 #define DESTROY_COALESCE_MS	50
 #define DESTROY_DOWN_MAX	64
@@ -52,6 +54,14 @@ struct mds_srv {
 	atomic_uint_fast64_t owner_next;
 	atomic_uint_fast64_t ops[MSG_OP_MAX];
 	atomic_uint_fast64_t destroyed;
+
+	/* append holds (h_append): the tail of a file kept for the rest of
+	 * a split write, at most APPEND_HOLD_MS */
+	pthread_mutex_t	 alock;
+	pthread_cond_t	 acond;
+	struct {
+		uint64_t	ino, handle, until_ns;
+	}		 ahold[APPEND_HOLDS];
 };
 
 static const char *const op_names[MSG_OP_MAX] = {
@@ -557,6 +567,76 @@ lock_wake(void *arg, int rc)
 		(void)msg_srv_reply(w->c, &w->h, rc, rc == 0 ? &w->lk : NULL,
 		    rc == 0 ? sizeof(w->lk) : 0, NULL, 0);
 	free(w);
+}
+
+/* The slot of ino's hold, else a free one, else -1. */
+static int
+append_hold_find(struct mds_srv *m, uint64_t ino, uint64_t now)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < APPEND_HOLDS; i++) {
+		if (m->ahold[i].ino == ino)
+			return i;
+		if (free_slot < 0 && (m->ahold[i].ino == 0 ||
+		    m->ahold[i].until_ns <= now))
+			free_slot = i;
+	}
+	return free_slot;
+}
+
+/*
+ * APPEND: reserve [size, size + length) and grow the size. A piece the
+ * kernel split off a larger write (MSG_AP_MORE) keeps the tail for its
+ * handle until its next APPEND or APPEND_HOLD_MS: others' appends wait,
+ * so the rest lands right after it and one write(2) of up to 1 MiB from
+ * any buffer stays one record (docs/leases.md).
+ */
+static int
+h_append(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body)
+{
+	struct msg_append ap;
+	struct msg_append_rep rep;
+	struct timespec until;
+	uint64_t now;
+	int rc, i;
+
+	memcpy(&ap, body, sizeof(ap));
+	memset(&rep, 0, sizeof(rep));
+	pthread_mutex_lock(&m->alock);
+	for (;;) {
+		now = now_mono_ns();
+		i = append_hold_find(m, ap.ino, now);
+		if (i < 0 || m->ahold[i].ino != ap.ino ||
+		    m->ahold[i].handle == ap.handle ||
+		    m->ahold[i].until_ns <= now)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		ts_add_ms(&until, (long)((m->ahold[i].until_ns - now) /
+		    1000000) + 1);
+		(void)pthread_cond_timedwait(&m->acond, &m->alock, &until);
+	}
+	if (i >= 0 && m->ahold[i].ino == ap.ino) {
+		m->ahold[i].ino = 0;		/* ours, or expired */
+		pthread_cond_broadcast(&m->acond);
+	}
+	rc = mds_open_append(m->ns, ap.ino, ap.handle, ap.length,
+	    &rep.offset);
+	if (rc == 0 && (ap.flags & MSG_AP_MORE)) {
+		i = append_hold_find(m, ap.ino, now);
+		if (i >= 0) {
+			m->ahold[i].ino = ap.ino;
+			m->ahold[i].handle = ap.handle;
+			m->ahold[i].until_ns = now_mono_ns() +
+			    APPEND_HOLD_MS * 1000000ull;
+		}
+	}
+	pthread_mutex_unlock(&m->alock);
+	if (rc < 0)
+		return rc;
+	revoke_ino(m, c, ap.ino);	/* the size grows */
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
 }
 
 /* rq met a conflict: the holder must still be there to keep its lock
@@ -1098,19 +1178,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			revoke_ino(m, c, mi.ino);
 		break;
 	}
-	case MSG_OP_MDS_APPEND: {
-		struct msg_append ap;
-		struct msg_append_rep rep;
-
-		memcpy(&ap, body, sizeof(ap));
-		memset(&rep, 0, sizeof(rep));
-		rc = mds_open_append(m->ns, ap.ino, ap.handle, ap.length,
-		    &rep.offset);
-		if (rc < 0)
-			return rc;
-		revoke_ino(m, c, ap.ino);	/* the size grows */
-		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
-	}
+	case MSG_OP_MDS_APPEND:
+		return h_append(m, c, h, body);
 	case MSG_OP_MDS_OSTADD:
 		return h_ostadd(m, c, h, bulk);
 	case MSG_OP_OST_SETCAP:
@@ -1248,6 +1317,8 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 	*out = NULL;
 	m = xcalloc(1, sizeof(*m));
 	pthread_mutex_init(&m->dlock, NULL);
+	pthread_mutex_init(&m->alock, NULL);
+	pthread_cond_init(&m->acond, NULL);
 	pthread_mutex_init(&m->olock, NULL);
 	pthread_cond_init(&m->dcond, NULL);
 	m->osts = mds_ost_new(conf->secret);
@@ -1334,6 +1405,8 @@ mds_srv_free(struct mds_srv *m)
 	mds_lock_free(m->locks);
 	pthread_cond_destroy(&m->dcond);
 	pthread_mutex_destroy(&m->dlock);
+	pthread_cond_destroy(&m->acond);
+	pthread_mutex_destroy(&m->alock);
 	pthread_mutex_destroy(&m->olock);
 	free(m);
 }

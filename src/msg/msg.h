@@ -410,10 +410,14 @@ struct msg_layout_ent {
 	uint64_t	oid;
 };
 
+#define MSG_AP_MORE	0x1u	/* a piece of a write the kernel split: its
+				   rest follows at once from this handle */
 struct msg_append {
 	uint64_t	ino;
 	uint64_t	handle;
 	uint64_t	length;		/* bytes the client will append */
+	uint32_t	flags;		/* MSG_AP_* */
+	uint32_t	pad;
 };
 struct msg_append_rep {
 	uint64_t	offset;		/* where they go */

@@ -126,14 +126,17 @@ class CoherenceTests(TwoMountCase):
     # buffer (at most 256 pages, libfuse's max_pages), 1 MiB from a
     # page-aligned one
     def test_append_1mib_records_atomic(self):
+        # app-1m-u: 1 MiB from a buffer that is not page-aligned reaches
+        # the client as two writes (libfuse's 256 pages); it was torn
         for path, size, extra in (('app-big', MiB - 4096, ()),
-                                  ('app-1m', MiB, ('aligned',))):
+                                  ('app-1m', MiB, ('aligned',)),
+                                  ('app-1m-u', MiB, ())):
             open(self.p1(path), 'wb').close()
-            a = run_py(APPENDER, self.p1(path), 'A', 12, size, *extra)
-            b = run_py(APPENDER, self.p2(path), 'B', 12, size, *extra)
+            a = run_py(APPENDER, self.p1(path), 'A', 40, size, *extra)
+            b = run_py(APPENDER, self.p2(path), 'B', 40, size, *extra)
             self.assertEqual(a.wait(120), 0)
             self.assertEqual(b.wait(120), 0)
-            self.check_records(self.p2(path), size, {'A': 12, 'B': 12})
+            self.check_records(self.p2(path), size, {'A': 40, 'B': 40})
 
     # coh-2.1: a name removed on one mount is gone on the other at once:
     # stat says ENOENT and O_CREAT makes a new file (it used to fail with

@@ -331,7 +331,7 @@ class ResendTests(EngineCase):
 OP_MDS_SETATTR, OP_MDS_APPEND = 43, 62
 SETATTR = struct.Struct('<QIIIIIIQqqqqqq')   # msg_setattr, 88 bytes
 MSG_SA_MODE = 0x01
-APPEND = struct.Struct('<QQQ')              # msg_append
+APPEND = struct.Struct('<QQQII')            # msg_append, 32 bytes
 
 
 class ResendStateTests(EngineCase):
@@ -353,7 +353,7 @@ class ResendStateTests(EngineCase):
         self.assertEqual(h[4], 0)
         ino = struct.unpack_from('<Q', rb)[0]
         handle = struct.unpack_from('<Q', rb, 112)[0]
-        ap = APPEND.pack(ino, handle, 100)
+        ap = APPEND.pack(ino, handle, 100, 0, 0)
         h, rb = c.call(OP_MDS_APPEND, ap, reqid=21)
         self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 0))
         h, rb = c.call(OP_MDS_APPEND, ap, reqid=22)
