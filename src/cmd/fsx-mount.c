@@ -44,7 +44,6 @@
 #include <fuse_lowlevel.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 
 #include "auth/creds.h"
 #include "auth/sigv4.h"
@@ -60,7 +59,6 @@
 #define FM_BLKSIZE	(1u << 20)
 #define FM_READBUF	(1u << 20)
 #define FM_MAX_THREADS	8
-#define FM_RESP_MAX	(64 * 1024)
 #define FM_HOST_MAX	64
 
 struct fm_conf {
@@ -1277,149 +1275,6 @@ fm_parse_spec(const char *spec)
 	return 0;
 }
 
-struct fm_resp {
-	char	*buf;
-	size_t	len;
-};
-
-static size_t
-fm_curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct fm_resp *r = arg;
-	size_t n = size * nmemb;
-
-	if (r->len + n > FM_RESP_MAX)
-		return 0;
-	memcpy(r->buf + r->len, ptr, n);
-	r->len += n;
-	return n;
-}
-
-/*
- * Ask fsxd where the MDS is. On an AWS error, *msg gets
- * "<type>: <message>". Returns 0, -EPROTO (bad reply), -EHOSTUNREACH
- * (fsxd unreachable, *msg says why) or -EACCES (an error answer).
- */
-static int
-fm_mount_info(char *host, size_t hostlen, int *port, uint8_t *secret,
-    char *msg, size_t msglen)
-{
-	static const char *const extra[] = {
-		"Content-Type: application/json", NULL };
-	struct sigv4_key key;
-	struct curl_slist *hdrs = NULL;
-	struct fm_resp resp = { NULL, 0 };
-	json_t *root = NULL, *v;
-	json_error_t jerr;
-	char url[600], body[128];
-	CURL *c = NULL;
-	long code = 0;
-	CURLcode cc;
-	int rc = -EPROTO;
-
-	msg[0] = '\0';
-	snprintf(url, sizeof(url), "%s/fsx-local/mount-info", fm.endpoint);
-	snprintf(body, sizeof(body), "{\"FileSystemId\":\"%s\"}", fm.fsid);
-	creds_client_from_env(&key);
-	hdrs = sigv4_curl_headers("POST", url, extra, body, strlen(body),
-	    &key, fm.region, "fsx", time(NULL));
-	memset(key.secret, 0, sizeof(key.secret));
-	if (hdrs == NULL) {
-		snprintf(msg, msglen, "bad endpoint URL %s", fm.endpoint);
-		return -EINVAL;
-	}
-	resp.buf = xmalloc(FM_RESP_MAX);
-	c = curl_easy_init();
-	if (c == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fm_curl_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		snprintf(msg, msglen, "cannot reach %s: %s", fm.endpoint,
-		    curl_easy_strerror(cc));
-		rc = -EHOSTUNREACH;
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	root = json_loadb(resp.buf, resp.len, 0, &jerr);
-	if (root == NULL || !json_is_object(root)) {
-		snprintf(msg, msglen, "HTTP %ld with a body that is not JSON",
-		    code);
-		goto out;
-	}
-	if (code != 200) {
-		const char *type = json_string_value(json_object_get(root,
-		    "__type"));
-		const char *m = json_string_value(json_object_get(root,
-		    "Message"));
-		const char *h;
-
-		if (m == NULL)
-			m = json_string_value(json_object_get(root, "message"));
-		if (type == NULL)
-			type = "InternalServerError";
-		/* "com.amazon...#Code" -> "Code" */
-		h = strrchr(type, '#');
-		snprintf(msg, msglen, "%s: %s", h ? h + 1 : type,
-		    m ? m : "(no message)");
-		rc = -EACCES;
-		goto out;
-	}
-	v = json_object_get(root, "Lifecycle");
-	if (json_is_string(v) && strcmp(json_string_value(v), "AVAILABLE") &&
-	    strcmp(json_string_value(v), "UPDATING")) {
-		snprintf(msg, msglen, "BadRequest: File system %s is %s",
-		    fm.fsid, json_string_value(v));
-		rc = -EACCES;
-		goto out;
-	}
-	v = json_object_get(root, "MountName");
-	if (fm.mount_name[0] != '\0' && json_is_string(v) &&
-	    strcmp(json_string_value(v), fm.mount_name) != 0) {
-		snprintf(msg, msglen, "BadRequest: mount name %s does not "
-		    "match file system %s (its mount name is %s)",
-		    fm.mount_name, fm.fsid, json_string_value(v));
-		rc = -EACCES;
-		goto out;
-	}
-	v = json_object_get(root, "MdsHost");
-	if (!json_is_string(v) || strlen(json_string_value(v)) >= hostlen)
-		goto bad;
-	snprintf(host, hostlen, "%s", json_string_value(v));
-	v = json_object_get(root, "MdsPort");
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-	    json_integer_value(v) > 65535)
-		goto bad;
-	*port = (int)json_integer_value(v);
-	v = json_object_get(root, "Secret");
-	if (!json_is_string(v) || strlen(json_string_value(v)) !=
-	    2 * MSG_SECRET_LEN ||
-	    hex_decode(json_string_value(v), secret, MSG_SECRET_LEN) < 0)
-		goto bad;
-	rc = 0;
-	goto out;
-bad:
-	snprintf(msg, msglen, "malformed mount-info reply from %s",
-	    fm.endpoint);
-	rc = -EPROTO;
-out:
-	json_decref(root);
-	if (c != NULL)
-		curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
-	free(resp.buf);
-	return rc;
-}
-
 /* fsc's hook after the MDS stopped answering: it may have moved. */
 static int
 fm_resolve(void *arg, char *host, size_t hostlen, int *port)
@@ -1430,7 +1285,8 @@ fm_resolve(void *arg, char *host, size_t hostlen, int *port)
 	(void)arg;
 	if (fm.mds_arg[0] != '\0')
 		return -ENOENT;
-	return fm_mount_info(host, hostlen, port, secret, msg, sizeof(msg));
+	return fsc_mount_info(fm.endpoint, fm.fsid, fm.mount_name, fm.region,
+	    host, hostlen, port, secret, msg, sizeof(msg));
 }
 
 /* ---- options ---- */
@@ -1678,8 +1534,9 @@ main(int argc, char **argv)
 		}
 	} else {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		rc = fm_mount_info(host, sizeof(host), &port, conf.secret,
-		    msg, sizeof(msg));
+		rc = fsc_mount_info(fm.endpoint, fm.fsid, fm.mount_name,
+		    fm.region, host, sizeof(host), &port, conf.secret, msg,
+		    sizeof(msg));
 		if (rc < 0) {
 			fprintf(stderr, "fsx-mount: %s\n", msg);
 			return 1;

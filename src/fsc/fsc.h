@@ -26,7 +26,8 @@
  * cache, namespace, statfs), fsc_file.c
  * (fsc_file_*: open files and their I/O), fsc_xattr.c (fsc_xattr_*),
  * fsc_layout.c, fsc_ra.c (read-ahead), fsc_conn.c (connections, the OST
- * map), fsc_spec.c (mount specs).
+ * map), fsc_spec.c (mount specs), fsc_mountinfo.c (asking fsxd where
+ * the MDS is), fsc_mcache.c (what a mount keeps under leases).
  */
 #ifndef FSX_FSC_H
 #define FSX_FSC_H
@@ -327,5 +328,18 @@ struct fsc_spec {
 	char	subdir[MSG_PATH_MAX];	/* without leading '/' */
 };
 int	fsc_spec_parse(const char *spec, struct fsc_spec *out);
+
+/*
+ * Ask fsxd at endpoint where the MDS of fsid is (fsc_mountinfo.c). A
+ * mount_name (may be empty) must match the file system's. On failure
+ * *msg says why ("<AWS error type>: <message>" for an error answer).
+ * Returns 0 (host, port, secret filled), -EINVAL (bad endpoint),
+ * -EPROTO (bad reply), -EHOSTUNREACH (fsxd unreachable) or -EACCES (an
+ * error answer, a file system not available, a mount name that differs).
+ */
+int	fsc_mount_info(const char *endpoint, const char *fsid,
+	    const char *mount_name, const char *region, char *host,
+	    size_t hostlen, int *port, uint8_t *secret, char *msg,
+	    size_t msglen);
 
 #endif
