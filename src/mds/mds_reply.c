@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -229,18 +230,22 @@ mds_reply_name(const struct msg_hdr *h, const void *body, size_t base,
 	return 0;
 }
 
+/* UNLINK, SETATTR and CLOSE name the inode whose attributes they answer
+ * in their body's first field. */
+_Static_assert(offsetof(struct msg_name, parent) == 0 &&
+    offsetof(struct msg_setattr, ino) == 0 &&
+    offsetof(struct msg_close, ino) == 0, "inode first");
+
 int
 mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
     const void *body, uint64_t owner, struct mds_rebuilt *out,
     struct mds_layout *lay)
 {
-	struct msg_setattr sa;
 	struct msg_create cr;
-	struct msg_close cl;
 	struct msg_link ln;
-	struct msg_name nm;
 	struct msg_open op;
 	const char *name;
+	uint64_t ino;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -273,9 +278,11 @@ mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
 			    ln.newnamelen, &out->attr);
 		out->kind = MDS_RB_ATTR;
 		break;
-	case MSG_OP_MDS_UNLINK:
-		memcpy(&nm, body, sizeof(nm));
-		rc = mds_ns_getattr(ns, nm.parent, &out->attr);
+	case MSG_OP_MDS_UNLINK:		/* the parent's attributes */
+	case MSG_OP_MDS_SETATTR:	/* the inode's, */
+	case MSG_OP_MDS_CLOSE:		/* as they are now */
+		memcpy(&ino, body, sizeof(ino));
+		rc = mds_ns_getattr(ns, ino, &out->attr);
 		out->kind = MDS_RB_ATTR;
 		break;
 	case MSG_OP_MDS_OPEN:
@@ -283,16 +290,6 @@ mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
 		rc = mds_open_file(ns, op.ino, op.flags & ~(uint32_t)O_TRUNC,
 		    owner, &out->attr, &out->handle, lay);
 		out->kind = MDS_RB_OPEN;
-		break;
-	case MSG_OP_MDS_SETATTR:
-		memcpy(&sa, body, sizeof(sa));
-		rc = mds_ns_getattr(ns, sa.ino, &out->attr);
-		out->kind = MDS_RB_ATTR;
-		break;
-	case MSG_OP_MDS_CLOSE:
-		memcpy(&cl, body, sizeof(cl));
-		rc = mds_ns_getattr(ns, cl.ino, &out->attr);
-		out->kind = MDS_RB_ATTR;
 		break;
 	case MSG_OP_MDS_APPEND:
 		out->offset = mds_reply_cur.found;

@@ -236,6 +236,11 @@ CREATE = struct.Struct('<QIIIIQII')         # msg_create, 40 bytes
 NAME = struct.Struct('<QIIII')              # msg_name, 24 bytes
 RENAME = struct.Struct('<QQIIIIII')         # msg_rename, 40 bytes
 
+OP_MDS_SETATTR, OP_MDS_APPEND = 43, 62
+SETATTR = struct.Struct('<QIIIIIIQqqqqqq')   # msg_setattr, 88 bytes
+MSG_SA_MODE = 0x01
+APPEND = struct.Struct('<QQQII')            # msg_append, 32 bytes
+
 
 class Conn:
     """A raw MDS connection that names its client in HELLO, and sends
@@ -326,21 +331,6 @@ class ResendTests(EngineCase):
         # a new unlink of the same name is a new request
         self.assertEqual(self.conn(me).call(OP_MDS_UNLINK, ul,
                                             reqid=10)[0][4], -errno.ENOENT)
-
-
-OP_MDS_SETATTR, OP_MDS_APPEND = 43, 62
-SETATTR = struct.Struct('<QIIIIIIQqqqqqq')   # msg_setattr, 88 bytes
-MSG_SA_MODE = 0x01
-APPEND = struct.Struct('<QQQII')            # msg_append, 32 bytes
-
-
-class ResendStateTests(EngineCase):
-    mount_at_start = False
-
-    def conn(self, client_id):
-        c = Conn(self.engine.mds, self.engine.secret, client_id)
-        self.addCleanup(c.close)
-        return c
 
     def test_resent_append_gets_its_first_range(self):
         """defects-7.3: a resent APPEND reserved a second range (the
