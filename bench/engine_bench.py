@@ -18,6 +18,11 @@ Run through bench/run_engine.sh. Environment:
                 seq,rand,meta,libfsx,coherence)
   BENCH_COH_FILES  files stat'ed in the coherence phase (default 2000)
 
+The MDS's CPU time (user + system, from /proc/<pid>/stat around each
+phase of the fsx subject) is reported per operation: per create, stat,
+unlink, 4 KiB random read, per MiB written and read, and per chmod that
+a second mount caching the file must see (the revocation).
+
 Subjects are interleaved within each repetition (raw, passthrough, fsx,
 then again), so a drift of this noisy VM over the run hits every subject
 alike rather than whichever ran last.
@@ -106,16 +111,19 @@ def fio(name, filename, rw, bs, size_mb, extra=()):
     return dict(mbps=side['bw_bytes'] / MiB, iops=side['iops'])
 
 
-def seq_write_read(d, direct=False):
+def seq_write_read(d, direct=False, mds=False):
     """Sequential 1 MiB write with an fsync at the end, then a cold read;
-    with direct, both O_DIRECT (the disk without its page cache)."""
+    with direct, both O_DIRECT (the disk without its page cache). With
+    mds, the MDS's CPU per MiB too."""
     f = os.path.join(d, 'seq.dat')
     if os.path.exists(f):
         os.unlink(f)
     extra = ['--direct=1'] if direct else []
-    w = fio('seqw', f, 'write', '1M', SEQ_MB, ['--end_fsync=1'] + extra)
+    with MdsCpu('seq_write_per_mib', SEQ_MB, mds):
+        w = fio('seqw', f, 'write', '1M', SEQ_MB, ['--end_fsync=1'] + extra)
     drop_caches()
-    r = fio('seqr', f, 'read', '1M', SEQ_MB, extra)
+    with MdsCpu('seq_read_per_mib', SEQ_MB, mds):
+        r = fio('seqr', f, 'read', '1M', SEQ_MB, extra)
     os.unlink(f)
     return w['mbps'], r['mbps']
 
@@ -336,7 +344,8 @@ def main():
         # which the OSS's direct transfers can reach and raw may not.
         collect('seq', ('raw', 'raw_direct', 'passthrough', 'fsx'),
                 lambda t, i: seq_write_read(targets[t],
-                                            direct=(t == 'raw_direct')),
+                                            direct=(t == 'raw_direct'),
+                                            mds=(t == 'fsx')),
                 ('seq_write_mibps', 'seq_read_mibps'))
         collect('rand', ('passthrough', 'fsx'),
                 lambda t, i: rand_iops(targets[t], mds=(t == 'fsx')),
