@@ -161,17 +161,19 @@ fm_guard_check(const struct fm_guard *g)
 }
 
 /*
- * The timeout of what a LOOKUP or GETATTR returned without a lease. With
- * no session, FM_TIMEOUT as ever. With one, a missing lease means a
- * revocation raced the reply (its data may already be old) or the MDS
- * keeps no lease on it: nothing is kept, so the next look asks again.
- * Regular files open for write somewhere keep FM_TIMEOUT: their size
- * changes on the OSSes unseen by the MDS, leases or not.
+ * The attribute timeout of what a LOOKUP or GETATTR returned without a
+ * lease. With no session, FM_TIMEOUT as ever. With one, a missing lease
+ * means a revocation raced the reply (its data may already be old) or the
+ * MDS keeps no lease on it: nothing is kept, so the next look asks again.
+ * A file open for write somewhere (MSG_LEASE_WATCHED, and the guard held)
+ * keeps FM_TIMEOUT: its size changes on the OSSes unseen, but any change
+ * the MDS sees revokes that copy.
  */
 static double
-fm_unleased_timeout(const struct fm_guard *g, const struct msg_attr *a)
+fm_unleased_timeout(const struct fm_guard *g, const struct msg_attr *a,
+    int guard_ok)
 {
-	if (g->epoch == 0 || (S_ISREG(a->mode) && a->open_writers > 0))
+	if (g->epoch == 0 || (guard_ok && (a->lease & MSG_LEASE_WATCHED)))
 		return FM_TIMEOUT;
 	return 0.0;
 }
@@ -244,8 +246,9 @@ fm_entry_leased(fuse_req_t req, int rc, const struct msg_attr *a,
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	e.attr_timeout = e.entry_timeout = fm_unleased_timeout(g, a);
+	e.attr_timeout = e.entry_timeout = fm_unleased_timeout(g, a, 0);
 	if (fm_guard_check(g)) {
+		e.attr_timeout = fm_unleased_timeout(g, a, 1);
 		if ((a->lease & MSG_LEASE_ATTR) &&
 		    fsc_mc_add(FSC_MC_ATTR, a->ino, NULL, 0, a))
 			e.attr_timeout = FM_LEASE_TIMEOUT;
@@ -381,10 +384,13 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fm_stat(&a, &st);
-	timeout = fm_unleased_timeout(&g, &a);
-	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ATTR) &&
-	    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a))
-		timeout = FM_LEASE_TIMEOUT;
+	timeout = fm_unleased_timeout(&g, &a, 0);
+	if (fm_guard_check(&g)) {
+		timeout = fm_unleased_timeout(&g, &a, 1);
+		if ((a.lease & MSG_LEASE_ATTR) &&
+		    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a))
+			timeout = FM_LEASE_TIMEOUT;
+	}
 	fuse_reply_attr(req, &st, timeout);
 	fm_guard_end();
 }

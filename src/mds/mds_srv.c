@@ -518,8 +518,9 @@ grant(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
 {
 	a->lease = mds_lease_grant(m->leases, conn_lc(c), seq, a->ino, parent,
 	    name, len);
-	if (S_ISREG(a->mode) && a->open_writers > 0)
-		a->lease &= ~MSG_LEASE_ATTR;
+	if (S_ISREG(a->mode) && a->open_writers > 0 &&
+	    (a->lease & MSG_LEASE_ATTR))
+		a->lease = (a->lease & ~MSG_LEASE_ATTR) | MSG_LEASE_WATCHED;
 }
 
 /* Did a CLOSE change what a stat shows? */

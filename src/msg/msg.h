@@ -484,6 +484,11 @@ struct msg_session_rep {
  */
 #define MSG_LEASE_ATTR	0x1u
 #define MSG_LEASE_ENTRY	0x2u
+/* Instead of MSG_LEASE_ATTR for a file open for write somewhere: the MDS
+ * holds the attribute lease (a change it sees revokes it), but the size
+ * changes on the OSSes unseen, so the client keeps the attributes only a
+ * short while. Without either bit, nothing of the reply may be kept. */
+#define MSG_LEASE_WATCHED 0x4u
 
 /* REVOKE: body followed by namelen bytes of name. MSG_RV_ATTR: drop the
  * attributes and pages of ino; MSG_RV_ENTRY: drop the name in parent. */
