@@ -295,9 +295,6 @@ fm_init(void *ud, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_POSIX_LOCKS;
 	if (conn->capable & FUSE_CAP_FLOCK_LOCKS)
 		conn->want |= FUSE_CAP_FLOCK_LOCKS;
-	/* The pieces of a split O_APPEND write one after the other, in
-	 * order (fsc_file_append keeps them together at the MDS). */
-	conn->want &= ~FUSE_CAP_ASYNC_DIO;
 	/* Data splices would only move the copy into libfuse. */
 	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 	    FUSE_CAP_SPLICE_MOVE);
