@@ -18,6 +18,11 @@ Run through bench/run_engine.sh. Environment:
                 seq,rand,meta,libfsx,coherence)
   BENCH_COH_FILES  files stat'ed in the coherence phase (default 2000)
 
+The MDS's CPU time (user + system, from /proc/<pid>/stat around each
+phase of the fsx subject) is reported per operation: per create, stat,
+unlink, 4 KiB random read, per MiB written and read, and per chmod that
+a second mount caching the file must see (the revocation).
+
 Subjects are interleaved within each repetition (raw, passthrough, fsx,
 then again), so a drift of this noisy VM over the run hits every subject
 alike rather than whichever ran last.
@@ -54,6 +59,38 @@ def log(msg):
     print('[%s] %s' % (time.strftime('%H:%M:%S'), msg), file=sys.stderr, flush=True)
 
 
+# MDS CPU time (user + system) per operation of the fsx subject, by
+# phase: sampled from /proc/<fsx-mds pid>/stat around each phase.
+MDS_PID = None
+MDS_CPU = {}
+
+
+def proc_cpu_s(pid):
+    """user + system CPU seconds of a process so far."""
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+class MdsCpu:
+    """with MdsCpu('phase', ops, on): MDS CPU us per op into MDS_CPU."""
+
+    def __init__(self, phase, ops, on):
+        self.phase, self.ops, self.on = phase, ops, on and MDS_PID
+
+    def __enter__(self):
+        if self.on:
+            self.t0 = proc_cpu_s(MDS_PID)
+        return self
+
+    def __exit__(self, *exc):
+        if self.on and exc[0] is None:
+            ops = self.ops() if callable(self.ops) else self.ops
+            if ops:
+                MDS_CPU.setdefault(self.phase, []).append(
+                    (proc_cpu_s(MDS_PID) - self.t0) * 1e6 / ops)
+
+
 def drop_caches(level=3):
     os.sync()
     with open('/proc/sys/vm/drop_caches', 'w') as f:
@@ -74,54 +111,62 @@ def fio(name, filename, rw, bs, size_mb, extra=()):
     return dict(mbps=side['bw_bytes'] / MiB, iops=side['iops'])
 
 
-def seq_write_read(d, direct=False):
+def seq_write_read(d, direct=False, mds=False):
     """Sequential 1 MiB write with an fsync at the end, then a cold read;
-    with direct, both O_DIRECT (the disk without its page cache)."""
+    with direct, both O_DIRECT (the disk without its page cache). With
+    mds, the MDS's CPU per MiB too."""
     f = os.path.join(d, 'seq.dat')
     if os.path.exists(f):
         os.unlink(f)
     extra = ['--direct=1'] if direct else []
-    w = fio('seqw', f, 'write', '1M', SEQ_MB, ['--end_fsync=1'] + extra)
+    with MdsCpu('seq_write_per_mib', SEQ_MB, mds):
+        w = fio('seqw', f, 'write', '1M', SEQ_MB, ['--end_fsync=1'] + extra)
     drop_caches()
-    r = fio('seqr', f, 'read', '1M', SEQ_MB, extra)
+    with MdsCpu('seq_read_per_mib', SEQ_MB, mds):
+        r = fio('seqr', f, 'read', '1M', SEQ_MB, extra)
     os.unlink(f)
     return w['mbps'], r['mbps']
 
 
-def rand_iops(d):
+def rand_iops(d, mds=False):
     """4 KiB random reads (cold start) and writes over a 1 GiB file."""
     f = os.path.join(d, 'rand.dat')
     if not os.path.exists(f):
         fio('prep', f, 'write', '1M', 1024)
     drop_caches()
-    rr = fio('randr', f, 'randread', '4k', 1024,
-             ['--time_based', '--runtime=%d' % RAND_SECS])
+    got = {}
+    with MdsCpu('rand4k_read', lambda: got['rr']['iops'] * RAND_SECS, mds):
+        got['rr'] = fio('randr', f, 'randread', '4k', 1024,
+                        ['--time_based', '--runtime=%d' % RAND_SECS])
     rw = fio('randw', f, 'randwrite', '4k', 1024,
              ['--time_based', '--runtime=%d' % RAND_SECS])
-    return rr['iops'], rw['iops']
+    return got['rr']['iops'], rw['iops']
 
 
-def metadata(d, n):
+def metadata(d, n, mds=False):
     """create, stat and unlink of n empty files in one directory; ops/s.
     Dentry and inode caches are dropped before stat and unlink so each
-    phase reaches the file system."""
+    phase reaches the file system. With mds, the MDS's CPU per op too."""
     os.mkdir(d)
     names = [os.path.join(d, 'f%06d' % i) for i in range(n)]
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY
-    t0 = time.perf_counter()
-    for p in names:
-        os.close(os.open(p, flags, 0o644))
-    t1 = time.perf_counter()
+    with MdsCpu('create', n, mds):
+        t0 = time.perf_counter()
+        for p in names:
+            os.close(os.open(p, flags, 0o644))
+        t1 = time.perf_counter()
     drop_caches(2)
-    t2 = time.perf_counter()
-    for p in names:
-        os.stat(p)
-    t3 = time.perf_counter()
+    with MdsCpu('stat', n, mds):
+        t2 = time.perf_counter()
+        for p in names:
+            os.stat(p)
+        t3 = time.perf_counter()
     drop_caches(2)
-    t4 = time.perf_counter()
-    for p in names:
-        os.unlink(p)
-    t5 = time.perf_counter()
+    with MdsCpu('unlink', n, mds):
+        t4 = time.perf_counter()
+        for p in names:
+            os.unlink(p)
+        t5 = time.perf_counter()
     os.rmdir(d)
     return n / (t1 - t0), n / (t3 - t2), n / (t5 - t4)
 
@@ -154,14 +199,15 @@ def coherence(writer, reader, plain, n, reps):
     # revocation: reader caches, writer changes, reader sees at once
     f_w, f_r = os.path.join(d, names[0]), os.path.join(reader, 'coh', names[0])
     lat = []
-    for i in range(reps * 100):
-        os.stat(f_r)
-        mode = 0o600 | (i % 8)
-        t0 = time.perf_counter()
-        os.chmod(f_w, mode)
-        while os.stat(f_r).st_mode & 0o777 != mode:
-            pass
-        lat.append((time.perf_counter() - t0) * 1e6)
+    with MdsCpu('revoke', reps * 100, True):
+        for i in range(reps * 100):
+            os.stat(f_r)
+            mode = 0o600 | (i % 8)
+            t0 = time.perf_counter()
+            os.chmod(f_w, mode)
+            while os.stat(f_r).st_mode & 0o777 != mode:
+                pass
+            lat.append((time.perf_counter() - t0) * 1e6)
     out['revoke_visible_us'] = med(lat)
     for subj, mnt in (('lease', reader), ('nolease', plain)):
         per, rates = [], []
@@ -265,6 +311,8 @@ def main():
     try:
         e = eng.Engine(n_ost=4, n_oss=int(os.environ.get('BENCH_OSS', '2')),
                        ost_capacity=64 * 1024 ** 3, base=work).start()
+        global MDS_PID
+        MDS_PID = e.mds.proc.pid
         fsx = e.mount('fsx')
         raw = os.path.join(work, 'raw')
         os.mkdir(raw)
@@ -296,10 +344,11 @@ def main():
         # which the OSS's direct transfers can reach and raw may not.
         collect('seq', ('raw', 'raw_direct', 'passthrough', 'fsx'),
                 lambda t, i: seq_write_read(targets[t],
-                                            direct=(t == 'raw_direct')),
+                                            direct=(t == 'raw_direct'),
+                                            mds=(t == 'fsx')),
                 ('seq_write_mibps', 'seq_read_mibps'))
         collect('rand', ('passthrough', 'fsx'),
-                lambda t, i: rand_iops(targets[t]),
+                lambda t, i: rand_iops(targets[t], mds=(t == 'fsx')),
                 ('rand4k_read_iops', 'rand4k_write_iops'))
         for t in ('passthrough', 'fsx'):
             f = os.path.join(targets[t], 'rand.dat')
@@ -318,7 +367,7 @@ def main():
             meta_subjects = ('passthrough', 'pt_tmpfs', 'fsx')
         collect('meta', meta_subjects,
                 lambda t, i: metadata(os.path.join(targets[t], 'md%d' % i),
-                                      NFILES),
+                                      NFILES, mds=(t == 'fsx')),
                 ('create_ops', 'stat_ops', 'unlink_ops'))
 
         if 'coherence' in PHASES:
@@ -334,6 +383,9 @@ def main():
             fig['seq_write_mibps.libfsx'] = st['write_mbps']
             fig['seq_read_mibps.libfsx'] = st['read_mbps']
 
+        for phase, xs in MDS_CPU.items():
+            fig['mds_cpu_us.' + phase] = med(xs)
+            smp['mds_cpu_us.' + phase] = xs
         res['rss_kib'] = dict(mds=e.mds.vmhwm_kib())
         for i, s in enumerate(e.oss):
             res['rss_kib']['oss%d' % i] = s.vmhwm_kib()
@@ -392,6 +444,11 @@ def report(res):
         lines.append('%-18s %-12s %10.0f   (chmod on one mount until a '
                      'second that caches it sees it)' % (
                          'revoke_visible_us', 'fsx', fig['revoke_visible_us']))
+    cpu = [(k.split('.', 1)[1], v) for k, v in sorted(fig.items())
+           if k.startswith('mds_cpu_us.')]
+    if cpu:
+        lines.append('MDS CPU per operation (user+system, us): ' + ', '.join(
+            '%s %.1f' % kv for kv in cpu))
     lines.append('')
     lines.append('peak RSS (VmHWM): ' + ', '.join('%s %d KiB' % kv for kv in sorted(res['rss_kib'].items())))
     if 'seq_write_mibps.libfsx' not in fig and 'libfsx' in PHASES:

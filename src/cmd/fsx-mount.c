@@ -44,7 +44,6 @@
 #include <fuse_lowlevel.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 
 #include "auth/creds.h"
 #include "auth/sigv4.h"
@@ -52,16 +51,14 @@
 #include "core/version.h"
 #include "core/util.h"
 #include "fsc/fsc.h"
+#include "fsc/fsc_mcache.h"
 
 #define FM_TIMEOUT	1.0		/* attr and entry cache, seconds */
 #define FM_LEASE_TIMEOUT 3600.0		/* the same, under a lease */
-#define FM_TRACK_HASH	4096
-#define FM_TRACK_MAX	65536		/* leased items remembered */
 #define FM_TIMEOUT_NS	1000000000ull
 #define FM_BLKSIZE	(1u << 20)
 #define FM_READBUF	(1u << 20)
 #define FM_MAX_THREADS	8
-#define FM_RESP_MAX	(64 * 1024)
 #define FM_HOST_MAX	64
 
 struct fm_conf {
@@ -143,144 +140,42 @@ fm_err(fuse_req_t req, int rc)
 /* ---- leases: what the kernel may keep, and dropping it ---- */
 
 /*
- * What this mount told the kernel to keep for long, so that it can be
- * dropped again: an inode's attributes (FM_ATTR), its pages (FM_PAGES:
- * cached under a lease since an open that dropped older ones), a name in
- * a directory (FM_ENTRY). Under fm_lease_mu, with fm_gen, which every
- * revocation and every drop advances.
- *
- * The race it closes: a REVOKE may be handled while the reply it makes
- * stale is on its way to the kernel. A reply keeps its lease only when
- * fm_gen and the session epoch did not move between sending the request
- * and answering the kernel, and the answer is given with fm_lease_mu
- * held; a revocation takes the mutex before notifying, so its notify
- * comes after that answer and removes what it installed.
+ * What this mount told the kernel to keep for long is in libfsx's
+ * mount cache (fsc_mcache.h), which also answers LOOKUP and GETATTR
+ * while the leases hold. fm_guard_* wrap its guard with the session's
+ * epoch.
  */
-enum { FM_ATTR, FM_PAGES, FM_ENTRY };
-
-struct fm_item {
-	int		kind;
-	uint64_t	ino;		/* FM_ENTRY: the parent */
-	char		*name;
-	struct fm_item	*next;
-};
-
-static pthread_mutex_t	 fm_lease_mu = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t		 fm_gen;
-static struct fm_item	*fm_items[FM_TRACK_HASH];
-static unsigned		 fm_nitems;
-
-struct fm_guard {
-	uint64_t	gen;
-	uint64_t	epoch;
-};
+#define fm_guard fsc_mc_guard
+#define fm_guard_end fsc_mc_unlock
 
 static void
 fm_guard_begin(struct fm_guard *g)
 {
-	pthread_mutex_lock(&fm_lease_mu);
-	g->gen = fm_gen;
-	pthread_mutex_unlock(&fm_lease_mu);
-	g->epoch = fm.noleases ? 0 : fsc_session_epoch(fm_fs);
+	fsc_mc_guard_begin(g, fm.noleases ? 0 : fsc_session_epoch(fm_fs));
 }
 
-/* Take fm_lease_mu; 1 if leases in the reply may be used. The caller
- * answers the kernel, then calls fm_guard_end(). */
 static int
 fm_guard_check(const struct fm_guard *g)
 {
-	pthread_mutex_lock(&fm_lease_mu);
-	return g->epoch != 0 && g->gen == fm_gen &&
-	    fsc_session_epoch(fm_fs) == g->epoch;
+	return fsc_mc_guard_check(g, fsc_session_epoch(fm_fs));
 }
 
-static void
-fm_guard_end(void)
-{
-	pthread_mutex_unlock(&fm_lease_mu);
-}
-
-static unsigned
-fm_item_hash(uint64_t ino)
-{
-	return (unsigned)((ino * 0x9e3779b97f4a7c15ull) >> 52) %
-	    FM_TRACK_HASH;
-}
-
-/* Caller holds fm_lease_mu. 1 if (kind, ino, name) is tracked. */
 /*
- * The timeout of what a LOOKUP or GETATTR returned without a lease. With
- * no session, FM_TIMEOUT as ever. With one, a missing lease means a
- * revocation raced the reply (its data may already be old) or the MDS
- * keeps no lease on it: nothing is kept, so the next look asks again.
- * Regular files open for write somewhere keep FM_TIMEOUT: their size
- * changes on the OSSes unseen by the MDS, leases or not.
+ * The attribute timeout of what a LOOKUP or GETATTR returned without a
+ * lease. With no session, FM_TIMEOUT as ever. With one, a missing lease
+ * means a revocation raced the reply (its data may already be old) or the
+ * MDS keeps no lease on it: nothing is kept, so the next look asks again.
+ * A file open for write somewhere (MSG_LEASE_WATCHED, and the guard held)
+ * keeps FM_TIMEOUT: its size changes on the OSSes unseen, but any change
+ * the MDS sees revokes that copy.
  */
 static double
-fm_unleased_timeout(const struct fm_guard *g, const struct msg_attr *a)
+fm_unleased_timeout(const struct fm_guard *g, const struct msg_attr *a,
+    int guard_ok)
 {
-	if (g->epoch == 0 || (S_ISREG(a->mode) && a->open_writers > 0))
+	if (g->epoch == 0 || (guard_ok && (a->lease & MSG_LEASE_WATCHED)))
 		return FM_TIMEOUT;
 	return 0.0;
-}
-
-static int
-fm_item_has(int kind, uint64_t ino, const char *name)
-{
-	for (struct fm_item *it = fm_items[fm_item_hash(ino)]; it != NULL;
-	    it = it->next)
-		if (it->kind == kind && it->ino == ino &&
-		    (name == NULL || strcmp(it->name, name) == 0))
-			return 1;
-	return 0;
-}
-
-/* Caller holds fm_lease_mu. 0 when it could not be remembered (then the
- * caller must not tell the kernel to keep it). */
-static int
-fm_item_add(int kind, uint64_t ino, const char *name)
-{
-	struct fm_item *it;
-
-	if (fm_item_has(kind, ino, name))
-		return 1;
-	if (fm_nitems >= FM_TRACK_MAX)
-		return 0;
-	it = calloc(1, sizeof(*it));
-	if (it == NULL)
-		return 0;
-	it->name = name != NULL ? strdup(name) : NULL;
-	if (name != NULL && it->name == NULL) {
-		free(it);
-		return 0;
-	}
-	it->kind = kind;
-	it->ino = ino;
-	it->next = fm_items[fm_item_hash(ino)];
-	fm_items[fm_item_hash(ino)] = it;
-	fm_nitems++;
-	return 1;
-}
-
-/* Caller holds fm_lease_mu: forget what a revocation covers. */
-static void
-fm_item_del(uint64_t ino, const char *name)
-{
-	struct fm_item **pp = &fm_items[fm_item_hash(ino)], *it;
-
-	while ((it = *pp) != NULL) {
-		int entry = it->kind == FM_ENTRY;
-
-		if (it->ino != ino || entry != (name != NULL) ||
-		    (entry && strcmp(it->name, name) != 0)) {
-			pp = &it->next;
-			continue;
-		}
-		*pp = it->next;
-		free(it->name);
-		free(it);
-		fm_nitems--;
-	}
 }
 
 static void
@@ -289,7 +184,7 @@ fm_notify(int kind, uint64_t ino, const char *name)
 	if (fm_se == NULL)
 		return;
 	/* ENOENT (not cached) is fine */
-	if (kind == FM_ENTRY)
+	if (kind == FSC_MC_ENTRY)
 		(void)fuse_lowlevel_notify_inval_entry(fm_se, fm_ino(ino),
 		    name, strlen(name));
 	else
@@ -302,43 +197,30 @@ static void
 fm_revoke(void *arg, const struct msg_revoke *rv, const char *name)
 {
 	(void)arg;
-	pthread_mutex_lock(&fm_lease_mu);
-	fm_gen++;
+	fsc_mc_lock();
+	fsc_mc_bump();
 	if (rv->flags & MSG_RV_ATTR)
-		fm_item_del(rv->ino, NULL);
+		fsc_mc_del(rv->ino, NULL);
 	if ((rv->flags & MSG_RV_ENTRY) && name != NULL)
-		fm_item_del(rv->parent, name);
-	pthread_mutex_unlock(&fm_lease_mu);
+		fsc_mc_del(rv->parent, name);
+	fsc_mc_unlock();
 	if (rv->flags & MSG_RV_ATTR)
-		fm_notify(FM_ATTR, rv->ino, NULL);
+		fm_notify(FSC_MC_ATTR, rv->ino, NULL);
 	if ((rv->flags & MSG_RV_ENTRY) && name != NULL)
-		fm_notify(FM_ENTRY, rv->parent, name);
+		fm_notify(FSC_MC_ENTRY, rv->parent, name);
 }
 
 /* libfsx's callback thread: the session was lost or made again. */
 static void
 fm_drop(void *arg)
 {
-	struct fm_item *all = NULL, *it, *next;
+	struct fsc_mc_item *it, *next;
 
 	(void)arg;
-	pthread_mutex_lock(&fm_lease_mu);
-	fm_gen++;
-	for (int i = 0; i < FM_TRACK_HASH; i++) {
-		for (it = fm_items[i]; it != NULL; it = next) {
-			next = it->next;
-			it->next = all;
-			all = it;
-		}
-		fm_items[i] = NULL;
-	}
-	fm_nitems = 0;
-	pthread_mutex_unlock(&fm_lease_mu);
-	for (it = all; it != NULL; it = next) {
+	for (it = fsc_mc_take_all(); it != NULL; it = next) {
 		next = it->next;
 		fm_notify(it->kind, it->ino, it->name);
-		free(it->name);
-		free(it);
+		fsc_mc_item_free(it);
 	}
 }
 
@@ -364,13 +246,14 @@ fm_entry_leased(fuse_req_t req, int rc, const struct msg_attr *a,
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	e.attr_timeout = e.entry_timeout = fm_unleased_timeout(g, a);
+	e.attr_timeout = e.entry_timeout = fm_unleased_timeout(g, a, 0);
 	if (fm_guard_check(g)) {
+		e.attr_timeout = fm_unleased_timeout(g, a, 1);
 		if ((a->lease & MSG_LEASE_ATTR) &&
-		    fm_item_add(FM_ATTR, a->ino, NULL))
+		    fsc_mc_add(FSC_MC_ATTR, a->ino, NULL, 0, a))
 			e.attr_timeout = FM_LEASE_TIMEOUT;
 		if ((a->lease & MSG_LEASE_ENTRY) &&
-		    fm_item_add(FM_ENTRY, parent, name))
+		    fsc_mc_add(FSC_MC_ENTRY, parent, name, a->ino, NULL))
 			e.entry_timeout = FM_LEASE_TIMEOUT;
 	}
 	fuse_reply_entry(req, &e);
@@ -417,6 +300,32 @@ fm_init(void *ud, struct fuse_conn_info *conn)
 	    FUSE_CAP_SPLICE_MOVE);
 }
 
+/*
+ * A LOOKUP answered from the mount cache: the entry and the attributes
+ * are leased, so the MDS would answer the same (fsc_mcache.h). 1 if
+ * answered.
+ */
+static int
+fm_cached_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	struct msg_attr a;
+
+	fsc_mc_lock();
+	if (!fsc_mc_lookup(fm_ino(parent), name, &a)) {
+		fsc_mc_unlock();
+		return 0;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = fm_ino(a.ino);
+	e.generation = a.generation;
+	fm_stat(&a, &e.attr);
+	e.attr_timeout = e.entry_timeout = FM_LEASE_TIMEOUT;
+	fuse_reply_entry(req, &e);
+	fsc_mc_unlock();
+	return 1;
+}
+
 static void
 fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -425,6 +334,8 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_attr a;
 	int rc;
 
+	if (fm_cached_entry(req, parent, name))
+		return;
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_lookup(fm_fs, fm_ino(parent), name, &c, &a);
@@ -454,6 +365,14 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &st, FM_TIMEOUT - (double)age / 1e9);
 		return;
 	}
+	fsc_mc_lock();
+	if (fsc_mc_attr(fm_ino(ino), &a)) {
+		fm_stat(&a, &st);
+		fuse_reply_attr(req, &st, FM_LEASE_TIMEOUT);
+		fsc_mc_unlock();
+		return;
+	}
+	fsc_mc_unlock();
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_getattr(fm_fs, fm_ino(ino), &c, &a);
@@ -462,10 +381,13 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fm_stat(&a, &st);
-	timeout = fm_unleased_timeout(&g, &a);
-	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ATTR) &&
-	    fm_item_add(FM_ATTR, a.ino, NULL))
-		timeout = FM_LEASE_TIMEOUT;
+	timeout = fm_unleased_timeout(&g, &a, 0);
+	if (fm_guard_check(&g)) {
+		timeout = fm_unleased_timeout(&g, &a, 1);
+		if ((a.lease & MSG_LEASE_ATTR) &&
+		    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a))
+			timeout = FM_LEASE_TIMEOUT;
+	}
 	fuse_reply_attr(req, &st, timeout);
 	fm_guard_end();
 }
@@ -522,6 +444,7 @@ fm_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		sa.ctime_nsec = attr->st_ctim.tv_nsec;
 	}
 	rc = fsc_setattr(fm_fs, fi != NULL ? fm_file(fi) : NULL, &sa, &a);
+	fsc_mc_changed(sa.ino);
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;
@@ -553,10 +476,12 @@ fm_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 {
 	struct msg_cred c;
 	struct msg_attr a;
+	int rc;
 
 	fm_cred(req, &c);
-	fm_entry(req, fsc_mknod(fm_fs, fm_ino(parent), name, mode, rdev, &c,
-	    &a), &a);
+	rc = fsc_mknod(fm_fs, fm_ino(parent), name, mode, rdev, &c, &a);
+	fsc_mc_name_changed(fm_ino(parent), name);
+	fm_entry(req, rc, &a);
 }
 
 static void
@@ -564,28 +489,36 @@ fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct msg_cred c;
 	struct msg_attr a;
+	int rc;
 
 	fm_cred(req, &c);
-	fm_entry(req, fsc_mkdir(fm_fs, fm_ino(parent), name, mode, &c, &a),
-	    &a);
+	rc = fsc_mkdir(fm_fs, fm_ino(parent), name, mode, &c, &a);
+	fsc_mc_name_changed(fm_ino(parent), name);
+	fm_entry(req, rc, &a);
 }
 
 static void
 fm_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct msg_cred c;
+	int rc;
 
 	fm_cred(req, &c);
-	fuse_reply_err(req, -fsc_unlink(fm_fs, fm_ino(parent), name, &c));
+	rc = fsc_unlink(fm_fs, fm_ino(parent), name, &c);
+	fsc_mc_name_changed(fm_ino(parent), name);
+	fuse_reply_err(req, -rc);
 }
 
 static void
 fm_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct msg_cred c;
+	int rc;
 
 	fm_cred(req, &c);
-	fuse_reply_err(req, -fsc_rmdir(fm_fs, fm_ino(parent), name, &c));
+	rc = fsc_rmdir(fm_fs, fm_ino(parent), name, &c);
+	fsc_mc_name_changed(fm_ino(parent), name);
+	fuse_reply_err(req, -rc);
 }
 
 static void
@@ -594,10 +527,12 @@ fm_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 {
 	struct msg_cred c;
 	struct msg_attr a;
+	int rc;
 
 	fm_cred(req, &c);
-	fm_entry(req, fsc_symlink(fm_fs, fm_ino(parent), name, target, &c,
-	    &a), &a);
+	rc = fsc_symlink(fm_fs, fm_ino(parent), name, target, &c, &a);
+	fsc_mc_name_changed(fm_ino(parent), name);
+	fm_entry(req, rc, &a);
 }
 
 static void
@@ -606,6 +541,7 @@ fm_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct msg_cred c;
 	uint32_t f = 0;
+	int rc;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
@@ -616,8 +552,11 @@ fm_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (flags & RENAME_EXCHANGE)
 		f |= MSG_RN_EXCHANGE;
 	fm_cred(req, &c);
-	fuse_reply_err(req, -fsc_rename(fm_fs, fm_ino(parent), name,
-	    fm_ino(newparent), newname, f, &c));
+	rc = fsc_rename(fm_fs, fm_ino(parent), name, fm_ino(newparent),
+	    newname, f, &c);
+	fsc_mc_name_changed(fm_ino(parent), name);
+	fsc_mc_name_changed(fm_ino(newparent), newname);
+	fuse_reply_err(req, -rc);
 }
 
 static void
@@ -626,10 +565,13 @@ fm_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 {
 	struct msg_cred c;
 	struct msg_attr a;
+	int rc;
 
 	fm_cred(req, &c);
-	fm_entry(req, fsc_link(fm_fs, fm_ino(ino), fm_ino(newparent), newname,
-	    &c, &a), &a);
+	rc = fsc_link(fm_fs, fm_ino(ino), fm_ino(newparent), newname, &c, &a);
+	fsc_mc_changed(fm_ino(ino));
+	fsc_mc_name_changed(fm_ino(newparent), newname);
+	fm_entry(req, rc, &a);
 }
 
 /*
@@ -648,7 +590,7 @@ fm_open_flags(struct fuse_file_info *fi)
 
 /*
  * An open under a lease keeps the pages the kernel has, if they too were
- * read under a lease that still holds (FM_PAGES); otherwise the kernel
+ * read under a lease that still holds (FSC_MC_PAGES); otherwise the kernel
  * drops them, and the pages read from now on are the leased ones.
  * Caller holds fm_lease_mu (fm_guard_check said yes).
  */
@@ -657,10 +599,11 @@ fm_open_keep(struct fuse_file_info *fi, const struct msg_attr *a)
 {
 	if (!(a->lease & MSG_LEASE_ATTR) || fi->direct_io)
 		return;
-	if (fm_item_has(FM_PAGES, a->ino, NULL))
+	(void)fsc_mc_add(FSC_MC_ATTR, a->ino, NULL, 0, a);
+	if (fsc_mc_has(FSC_MC_PAGES, a->ino, NULL))
 		fi->keep_cache = 1;
 	else
-		(void)fm_item_add(FM_PAGES, a->ino, NULL);
+		(void)fsc_mc_add(FSC_MC_PAGES, a->ino, NULL, 0, NULL);
 }
 
 static void
@@ -681,6 +624,8 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)f;
 	fm_open_flags(fi);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+		fsc_mc_changed(a.ino);
 	leased = fm_guard_check(&g);
 	if (leased)
 		fm_open_keep(fi, &a);
@@ -695,14 +640,17 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
     struct fuse_file_info *fi)
 {
 	struct fuse_entry_param e;
+	struct fm_guard g;
 	struct fsc_file *f;
 	struct msg_cred c;
 	struct msg_attr a;
 	int rc;
 
 	fm_cred(req, &c);
+	fm_guard_begin(&g);
 	rc = fsc_create(fm_fs, fm_ino(parent), name, mode, fi->flags, &c, &a,
 	    &f);
+	fsc_mc_name_changed(fm_ino(parent), name);
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;
@@ -715,7 +663,16 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	e.entry_timeout = FM_TIMEOUT;
 	fi->fh = (uintptr_t)f;
 	fm_open_flags(fi);
-	if (fuse_reply_create(req, &e, fi) != 0)
+	/* The MDS leases the new name to its creator (the attributes
+	 * follow at the CLOSE, once nobody writes). fsc_mc_name_changed
+	 * above moved the generation: this reply is newer than that. */
+	g.gen++;
+	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ENTRY) &&
+	    fsc_mc_add(FSC_MC_ENTRY, fm_ino(parent), name, a.ino, NULL))
+		e.entry_timeout = FM_LEASE_TIMEOUT;
+	rc = fuse_reply_create(req, &e, fi);
+	fm_guard_end();
+	if (rc != 0)
 		fsc_file_close(fm_fs, f);
 }
 
@@ -870,9 +827,20 @@ fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fm_guard g;
+	struct msg_attr a;
+	int rc;
+
 	if (fi->flock_release)	/* the last close of a file with flocks */
 		fm_unlock_all(ino, fi, MSG_LK_FLOCK);
-	fuse_reply_err(req, -fsc_file_close(fm_fs, fm_file(fi)));
+	fm_guard_begin(&g);
+	rc = fsc_file_close_attr(fm_fs, fm_file(fi), &a);
+	/* A CLOSE that changed nothing leases the attributes (to answer
+	 * LOOKUP and GETATTR here; the kernel asks when its copy ends). */
+	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ATTR))
+		(void)fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a);
+	fm_guard_end();
+	fuse_reply_err(req, -rc);
 }
 
 /* ---- locks: held by the MDS's lock manager for every mount ---- */
@@ -1024,13 +992,16 @@ static void
 fm_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
     off_t len, struct fuse_file_info *fi)
 {
-	(void)ino;
+	int rc;
+
 	if (off < 0 || len <= 0 || mode < 0) {
 		fm_err(req, -EINVAL);
 		return;
 	}
-	fuse_reply_err(req, -fsc_file_fallocate(fm_fs, fm_file(fi),
-	    (uint32_t)mode, (uint64_t)off, (uint64_t)len));
+	rc = fsc_file_fallocate(fm_fs, fm_file(fi), (uint32_t)mode,
+	    (uint64_t)off, (uint64_t)len);
+	fsc_mc_changed(fm_ino(ino));
+	fuse_reply_err(req, -rc);
 }
 
 static void
@@ -1172,11 +1143,14 @@ fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
     const char *value, size_t size, int flags)
 {
 	struct msg_cred c;
+	int rc;
 
 	fm_cred(req, &c);
 	fm_nocap_set(ino, 0);
-	fuse_reply_err(req, -fsc_xattr_set(fm_fs, fm_ino(ino), name, value,
-	    size, (uint32_t)flags & (MSG_XA_CREATE | MSG_XA_REPLACE), &c));
+	rc = fsc_xattr_set(fm_fs, fm_ino(ino), name, value, size,
+	    (uint32_t)flags & (MSG_XA_CREATE | MSG_XA_REPLACE), &c);
+	fsc_mc_changed(fm_ino(ino));	/* ctime; a layout */
+	fuse_reply_err(req, -rc);
 }
 
 static void
@@ -1242,10 +1216,13 @@ static void
 fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct msg_cred c;
+	int rc;
 
 	fm_cred(req, &c);
 	fm_nocap_set(ino, 0);
-	fuse_reply_err(req, -fsc_xattr_remove(fm_fs, fm_ino(ino), name, &c));
+	rc = fsc_xattr_remove(fm_fs, fm_ino(ino), name, &c);
+	fsc_mc_changed(fm_ino(ino));
+	fuse_reply_err(req, -rc);
 }
 
 static const struct fuse_lowlevel_ops fm_ops = {
@@ -1301,149 +1278,6 @@ fm_parse_spec(const char *spec)
 	return 0;
 }
 
-struct fm_resp {
-	char	*buf;
-	size_t	len;
-};
-
-static size_t
-fm_curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct fm_resp *r = arg;
-	size_t n = size * nmemb;
-
-	if (r->len + n > FM_RESP_MAX)
-		return 0;
-	memcpy(r->buf + r->len, ptr, n);
-	r->len += n;
-	return n;
-}
-
-/*
- * Ask fsxd where the MDS is. On an AWS error, *msg gets
- * "<type>: <message>". Returns 0, -EPROTO (bad reply), -EHOSTUNREACH
- * (fsxd unreachable, *msg says why) or -EACCES (an error answer).
- */
-static int
-fm_mount_info(char *host, size_t hostlen, int *port, uint8_t *secret,
-    char *msg, size_t msglen)
-{
-	static const char *const extra[] = {
-		"Content-Type: application/json", NULL };
-	struct sigv4_key key;
-	struct curl_slist *hdrs = NULL;
-	struct fm_resp resp = { NULL, 0 };
-	json_t *root = NULL, *v;
-	json_error_t jerr;
-	char url[600], body[128];
-	CURL *c = NULL;
-	long code = 0;
-	CURLcode cc;
-	int rc = -EPROTO;
-
-	msg[0] = '\0';
-	snprintf(url, sizeof(url), "%s/fsx-local/mount-info", fm.endpoint);
-	snprintf(body, sizeof(body), "{\"FileSystemId\":\"%s\"}", fm.fsid);
-	creds_client_from_env(&key);
-	hdrs = sigv4_curl_headers("POST", url, extra, body, strlen(body),
-	    &key, fm.region, "fsx", time(NULL));
-	memset(key.secret, 0, sizeof(key.secret));
-	if (hdrs == NULL) {
-		snprintf(msg, msglen, "bad endpoint URL %s", fm.endpoint);
-		return -EINVAL;
-	}
-	resp.buf = xmalloc(FM_RESP_MAX);
-	c = curl_easy_init();
-	if (c == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fm_curl_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	cc = curl_easy_perform(c);
-	if (cc != CURLE_OK) {
-		snprintf(msg, msglen, "cannot reach %s: %s", fm.endpoint,
-		    curl_easy_strerror(cc));
-		rc = -EHOSTUNREACH;
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	root = json_loadb(resp.buf, resp.len, 0, &jerr);
-	if (root == NULL || !json_is_object(root)) {
-		snprintf(msg, msglen, "HTTP %ld with a body that is not JSON",
-		    code);
-		goto out;
-	}
-	if (code != 200) {
-		const char *type = json_string_value(json_object_get(root,
-		    "__type"));
-		const char *m = json_string_value(json_object_get(root,
-		    "Message"));
-		const char *h;
-
-		if (m == NULL)
-			m = json_string_value(json_object_get(root, "message"));
-		if (type == NULL)
-			type = "InternalServerError";
-		/* "com.amazon...#Code" -> "Code" */
-		h = strrchr(type, '#');
-		snprintf(msg, msglen, "%s: %s", h ? h + 1 : type,
-		    m ? m : "(no message)");
-		rc = -EACCES;
-		goto out;
-	}
-	v = json_object_get(root, "Lifecycle");
-	if (json_is_string(v) && strcmp(json_string_value(v), "AVAILABLE") &&
-	    strcmp(json_string_value(v), "UPDATING")) {
-		snprintf(msg, msglen, "BadRequest: File system %s is %s",
-		    fm.fsid, json_string_value(v));
-		rc = -EACCES;
-		goto out;
-	}
-	v = json_object_get(root, "MountName");
-	if (fm.mount_name[0] != '\0' && json_is_string(v) &&
-	    strcmp(json_string_value(v), fm.mount_name) != 0) {
-		snprintf(msg, msglen, "BadRequest: mount name %s does not "
-		    "match file system %s (its mount name is %s)",
-		    fm.mount_name, fm.fsid, json_string_value(v));
-		rc = -EACCES;
-		goto out;
-	}
-	v = json_object_get(root, "MdsHost");
-	if (!json_is_string(v) || strlen(json_string_value(v)) >= hostlen)
-		goto bad;
-	snprintf(host, hostlen, "%s", json_string_value(v));
-	v = json_object_get(root, "MdsPort");
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
-	    json_integer_value(v) > 65535)
-		goto bad;
-	*port = (int)json_integer_value(v);
-	v = json_object_get(root, "Secret");
-	if (!json_is_string(v) || strlen(json_string_value(v)) !=
-	    2 * MSG_SECRET_LEN ||
-	    hex_decode(json_string_value(v), secret, MSG_SECRET_LEN) < 0)
-		goto bad;
-	rc = 0;
-	goto out;
-bad:
-	snprintf(msg, msglen, "malformed mount-info reply from %s",
-	    fm.endpoint);
-	rc = -EPROTO;
-out:
-	json_decref(root);
-	if (c != NULL)
-		curl_easy_cleanup(c);
-	curl_slist_free_all(hdrs);
-	free(resp.buf);
-	return rc;
-}
-
 /* fsc's hook after the MDS stopped answering: it may have moved. */
 static int
 fm_resolve(void *arg, char *host, size_t hostlen, int *port)
@@ -1454,7 +1288,8 @@ fm_resolve(void *arg, char *host, size_t hostlen, int *port)
 	(void)arg;
 	if (fm.mds_arg[0] != '\0')
 		return -ENOENT;
-	return fm_mount_info(host, hostlen, port, secret, msg, sizeof(msg));
+	return fsc_mount_info(fm.endpoint, fm.fsid, fm.mount_name, fm.region,
+	    host, hostlen, port, secret, msg, sizeof(msg));
 }
 
 /* ---- options ---- */
@@ -1702,8 +1537,9 @@ main(int argc, char **argv)
 		}
 	} else {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
-		rc = fm_mount_info(host, sizeof(host), &port, conf.secret,
-		    msg, sizeof(msg));
+		rc = fsc_mount_info(fm.endpoint, fm.fsid, fm.mount_name,
+		    fm.region, host, sizeof(host), &port, conf.secret, msg,
+		    sizeof(msg));
 		if (rc < 0) {
 			fprintf(stderr, "fsx-mount: %s\n", msg);
 			return 1;

@@ -17,9 +17,7 @@
  * request it already executed with that execution's reply, rebuilt
  * (mds_reply.h), also after it restarted, so a resent exclusive create or
  * unlink succeeds as its first attempt did and no answer is guessed here.
- * The one exception is append: a resend may reserve a second range; the
- * first one then reads as zeros (a hole), as a crashed appender would
- * leave it.
+ * That includes APPEND: a resend gets the range the first one reserved.
  *
  * Every function returns 0 or a negative errno unless it says otherwise.
  * Data from servers is checked before use: a malformed reply is -EIO.
@@ -28,7 +26,8 @@
  * cache, namespace, statfs), fsc_file.c
  * (fsc_file_*: open files and their I/O), fsc_xattr.c (fsc_xattr_*),
  * fsc_layout.c, fsc_ra.c (read-ahead), fsc_conn.c (connections, the OST
- * map), fsc_spec.c (mount specs).
+ * map), fsc_spec.c (mount specs), fsc_mountinfo.c (asking fsxd where
+ * the MDS is), fsc_mcache.c (what a mount keeps under leases).
  */
 #ifndef FSX_FSC_H
 #define FSX_FSC_H
@@ -206,6 +205,10 @@ int	fsc_file_open(struct fsc *fs, uint64_t ino, int flags,
 	    struct fsc_file **fp);
 /* Sends the size and mtime when written, releases the MDS handle, frees f. */
 int	fsc_file_close(struct fsc *fs, struct fsc_file *f);
+/* The same; *a is the MDS's answer to the CLOSE (a->ino 0: none was
+ * sent), with the lease it granted. */
+int	fsc_file_close_attr(struct fsc *fs, struct fsc_file *f,
+	    struct msg_attr *a);
 /* The file's layout (borrowed; valid until the handle is closed). */
 const struct fsc_layout *fsc_file_layout(const struct fsc_file *f);
 
@@ -234,6 +237,10 @@ void	fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off,
 int	fsc_file_flush(struct fsc *fs, struct fsc_file *f);
 
 /* Append: the MDS reserves the offset (returned in *off), then write. */
+/* fsx-mount's max_write: the kernel splits an O_APPEND write(2) of up to
+ * this many bytes from a buffer that is not page-aligned into a piece of
+ * 256 pages less the buffer's offset in its page, then the rest. */
+#define FSC_APPEND_SPLIT	(1u << 20)
 int	fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf,
 	    size_t len, uint64_t *off);
 /* fdatasync every object (in parallel), then store size/mtime if dirty. */
@@ -321,5 +328,18 @@ struct fsc_spec {
 	char	subdir[MSG_PATH_MAX];	/* without leading '/' */
 };
 int	fsc_spec_parse(const char *spec, struct fsc_spec *out);
+
+/*
+ * Ask fsxd at endpoint where the MDS of fsid is (fsc_mountinfo.c). A
+ * mount_name (may be empty) must match the file system's. On failure
+ * *msg says why ("<AWS error type>: <message>" for an error answer).
+ * Returns 0 (host, port, secret filled), -EINVAL (bad endpoint),
+ * -EPROTO (bad reply), -EHOSTUNREACH (fsxd unreachable) or -EACCES (an
+ * error answer, a file system not available, a mount name that differs).
+ */
+int	fsc_mount_info(const char *endpoint, const char *fsid,
+	    const char *mount_name, const char *region, char *host,
+	    size_t hostlen, int *port, uint8_t *secret, char *msg,
+	    size_t msglen);
 
 #endif

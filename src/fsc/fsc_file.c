@@ -37,12 +37,21 @@ static const struct fsc_layout *fsc_file_layout_get(struct fsc *,
 int
 fsc_file_close(struct fsc *fs, struct fsc_file *f)
 {
+	struct msg_attr a;
+
+	return fsc_file_close_attr(fs, f, &a);
+}
+
+int
+fsc_file_close_attr(struct fsc *fs, struct fsc_file *f, struct msg_attr *out)
+{
 	const struct fsc_layout *l;
 	struct msg_close b;
 	struct msg_attr a;
 	struct fsc_req r;
 	int rc, mrc;
 
+	memset(out, 0, sizeof(*out));
 	if (f == NULL)
 		return 0;
 	fsc_file_wb_drain(f->in);
@@ -73,6 +82,8 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 		}
 		fsc_req_init(&r, MSG_OP_MDS_CLOSE, &b, sizeof(b));
 		mrc = fsc_attr_call(fs, &r, &a);
+		if (mrc == 0)
+			*out = a;
 		if (mrc < 0 && mrc != -ENOENT && rc == 0)
 			rc = mrc;	/* ENOENT: unlinked and gone */
 	}
@@ -471,6 +482,10 @@ fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	b.ino = f->in->ino;
 	b.handle = f->handle;
 	b.length = len;
+	/* a first piece of a split write (fsc.h): the MDS keeps the tail
+	 * for its rest, so one write(2) stays one record */
+	if (len > FSC_APPEND_SPLIT - 4096 && len < FSC_APPEND_SPLIT)
+		b.flags |= MSG_AP_MORE;
 	fsc_req_init(&r, MSG_OP_MDS_APPEND, &b, sizeof(b));
 	r.rbody = &rep;
 	r.rbody_cap = sizeof(rep);

@@ -41,6 +41,8 @@
 struct mds_sess {
 	uint64_t		client;
 	int			evicted;
+	int			pinging;	/* a lock ping in flight */
+	uint64_t		ping_ok_ns;	/* its last answer */
 	int			refs;		/* rounds using it */
 	int			nconn;
 	struct mds_lconn	*conns;
@@ -89,6 +91,7 @@ struct mds_lease {
 	uint64_t		evicted[MDS_LEASE_EVICTED];
 	unsigned		nevicted;
 	uint64_t		n_leases, n_revoked, n_evicted, n_sessions;
+	int			npings;		/* ping threads running */
 };
 
 static uint64_t
@@ -128,6 +131,10 @@ mds_lease_free(struct mds_lease *l)
 
 	if (l == NULL)
 		return;
+	pthread_mutex_lock(&l->mu);	/* pings end within revoke_ms */
+	while (l->npings > 0)
+		pthread_cond_wait(&l->cv, &l->mu);
+	pthread_mutex_unlock(&l->mu);
 	for (int i = 0; i < LEASE_HASH; i++) {
 		struct lease *e, *en;
 
@@ -397,31 +404,13 @@ out:
 	return got;
 }
 
-/* Send one REVOKE for lease e (already unlinked) and note it in r. */
+/* Send one REVOKE frame (body b, len bytes) to s and note it in r. */
 static void
-lease_send(struct mds_lease *l, struct round *r, const struct lease *e)
+round_send(struct mds_lease *l, struct round *r, struct mds_sess *s,
+    const void *b, uint32_t len)
 {
-	struct {
-		struct msg_revoke	rv;
-		char			name[MSG_NAME_MAX];
-	} b;
-	struct mds_sess *s = e->s;
-	uint32_t len = sizeof(b.rv);
 	struct round_item *it;
 
-	if (s->cb == NULL || s->evicted)
-		return;
-	memset(&b.rv, 0, sizeof(b.rv));
-	if (e->name != NULL) {
-		b.rv.parent = e->ino;
-		b.rv.flags = MSG_RV_ENTRY;
-		b.rv.namelen = e->namelen;
-		memcpy(b.name, e->name, e->namelen);
-		len += e->namelen;
-	} else {
-		b.rv.ino = e->ino;
-		b.rv.flags = MSG_RV_ATTR;
-	}
 	if (r->n == r->cap) {
 		struct round_item *v;
 
@@ -436,36 +425,76 @@ lease_send(struct mds_lease *l, struct round *r, const struct lease *e)
 	it->s = s;
 	it->reqid = ++l->reqid;
 	it->done = 0;
-	if (msg_srv_send(s->cb->c, MSG_OP_MDS_REVOKE, it->reqid, &b,
-	    len) < 0)
+	if (msg_srv_send(s->cb->c, MSG_OP_MDS_REVOKE, it->reqid, b, len) < 0)
 		return;		/* the connection is going: invariant 1 */
 	s->refs++;
 	r->n++;
-	l->n_revoked++;
 }
 
-/* Unlink and send every lease matching t held by others than self. */
+/* Send one REVOKE for lease e (already unlinked) and note it in r. */
+static void
+lease_send(struct mds_lease *l, struct round *r, const struct lease *e)
+{
+	struct {
+		struct msg_revoke	rv;
+		char			name[MSG_NAME_MAX];
+	} b;
+	struct mds_sess *s = e->s;
+	uint32_t len = sizeof(b.rv);
+	int n = r->n;
+
+	if (s->cb == NULL || s->evicted)
+		return;
+	memset(&b.rv, 0, sizeof(b.rv));
+	if (e->name != NULL) {
+		b.rv.parent = e->ino;
+		b.rv.flags = MSG_RV_ENTRY;
+		b.rv.namelen = e->namelen;
+		memcpy(b.name, e->name, e->namelen);
+		len += e->namelen;
+	} else {
+		b.rv.ino = e->ino;
+		b.rv.flags = MSG_RV_ATTR;
+	}
+	round_send(l, r, s, &b, len);
+	l->n_revoked += (uint64_t)(r->n - n);
+}
+
+/* Unlink and send every lease matching t held by others than self;
+ * with drop, self's goes too, unsent. */
 static void
 lease_revoke_key(struct mds_lease *l, struct round *r,
     const struct mds_sess *self, uint64_t ino, const char *name,
-    uint32_t namelen)
+    uint32_t namelen, int drop)
 {
 	uint64_t h = lease_hash(ino, name, namelen);
 	struct lease **pp = &l->tab[h % LEASE_HASH], *e;
 
 	l->slot_seq[h % LEASE_SEQ_SLOTS] = ++l->seq;
 	while ((e = *pp) != NULL) {
-		if (e->s == self || e->ino != ino || (e->name == NULL) !=
-		    (name == NULL) || e->namelen != namelen ||
+		if ((e->s == self && !drop) || e->ino != ino ||
+		    (e->name == NULL) != (name == NULL) ||
+		    e->namelen != namelen ||
 		    (name != NULL && memcmp(e->name, name, namelen) != 0)) {
 			pp = &e->next;
 			continue;
 		}
 		*pp = e->next;
 		e->s->nleases--;
-		lease_send(l, r, e);
+		if (e->s != self)
+			lease_send(l, r, e);
 		lease_free_one(e);
 	}
+}
+
+/* Invariant 3 for one key: no revocation since seq. */
+static int
+lease_grantable(const struct mds_lease *l, uint64_t seq, uint64_t ino,
+    const char *name, uint32_t namelen)
+{
+	uint64_t h = lease_hash(ino, name, namelen);
+
+	return l->slot_seq[h % LEASE_SEQ_SLOTS] <= seq;
 }
 
 static int
@@ -477,30 +506,22 @@ lease_round_done(const struct round *r)
 	return 1;
 }
 
-void
-mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
-    const struct mds_lease_tgt *t, int n)
+/*
+ * Wait (l->mu held, released while waiting) until every REVOKE of r is
+ * answered or revoke_ms passed; evict the silent (their ids into gone,
+ * for mds_lock_drop_client after the mutex) and let r's sessions go.
+ * Returns how many were evicted.
+ */
+static int
+round_wait(struct mds_lease *l, struct round *r, const char *why,
+    uint64_t *gone)
 {
-	const struct mds_sess *self = lc != NULL ? lc->s : NULL;
-	uint64_t *gone = NULL;
-	struct round r, **pp;
 	struct timespec until;
+	struct round **pp;
 	int ngone = 0;
 
-	memset(&r, 0, sizeof(r));
-	pthread_mutex_lock(&l->mu);
-	for (int i = 0; i < n; i++) {
-		if (t[i].ino != 0)
-			lease_revoke_key(l, &r, self, t[i].ino, NULL, 0);
-		if (t[i].name != NULL)
-			lease_revoke_key(l, &r, self, t[i].parent, t[i].name,
-			    t[i].namelen);
-	}
-	if (r.n == 0)
-		goto out;
-	gone = xcalloc((size_t)r.n, sizeof(*gone));
-	r.next = l->rounds;
-	l->rounds = &r;
+	r->next = l->rounds;
+	l->rounds = r;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += l->revoke_ms / 1000;
 	until.tv_nsec += (long)(l->revoke_ms % 1000) * 1000000L;
@@ -508,30 +529,154 @@ mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	while (!lease_round_done(&r))
+	while (!lease_round_done(r))
 		if (pthread_cond_timedwait(&l->cv, &l->mu, &until) != 0)
 			break;
 	for (pp = &l->rounds; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == &r) {
-			*pp = r.next;
+		if (*pp == r) {
+			*pp = r->next;
 			break;
 		}
-	for (int i = 0; i < r.n; i++) {
-		struct mds_sess *s = r.item[i].s;
+	for (int i = 0; i < r->n; i++) {
+		struct mds_sess *s = r->item[i].s;
 
-		if (!r.item[i].done && !s->evicted) {
-			lease_evict(l, s, "no answer to a revocation");
+		if (!r->item[i].done && !s->evicted) {
+			lease_evict(l, s, why);
 			gone[ngone++] = s->client;
 		}
 		s->refs--;
 		lease_sess_put(l, s);
 	}
+	return ngone;
+}
+
+void
+mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
+    const struct mds_lease_tgt *t, int n)
+{
+	(void)mds_lease_change(l, lc, 0, t, n, NULL);
+}
+
+uint32_t
+mds_lease_change(struct mds_lease *l, const struct mds_lconn *lc,
+    uint64_t seq, const struct mds_lease_tgt *t, int n,
+    const struct mds_lease_tgt *g)
+{
+	struct mds_sess *self = lc != NULL ? lc->s : NULL;
+	int g_attr = 0, g_entry = 0, ngone = 0;
+	uint64_t *gone = NULL;
+	struct round r;
+	uint32_t got = 0;
+
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_lock(&l->mu);
+	/* before this change's own revocations move the slots */
+	if (g != NULL && self != NULL && !self->evicted && self->cb != NULL) {
+		g_attr = g->ino != 0 && lease_grantable(l, seq, g->ino,
+		    NULL, 0);
+		g_entry = g->name != NULL && lease_grantable(l, seq,
+		    g->parent, g->name, g->namelen);
+	}
+	for (int i = 0; i < n; i++) {
+		if (t[i].ino != 0)
+			lease_revoke_key(l, &r, self, t[i].ino, NULL, 0,
+			    (t[i].drop & MSG_LEASE_ATTR) != 0);
+		if (t[i].name != NULL)
+			lease_revoke_key(l, &r, self, t[i].parent, t[i].name,
+			    t[i].namelen, (t[i].drop & MSG_LEASE_ENTRY) != 0);
+	}
+	if (g_attr && lease_grant_one(l, self, UINT64_MAX, g->ino, NULL, 0))
+		got |= MSG_LEASE_ATTR;
+	if (g_entry && lease_grant_one(l, self, UINT64_MAX, g->parent,
+	    g->name, g->namelen))
+		got |= MSG_LEASE_ENTRY;
+	if (r.n == 0)
+		goto out;
+	gone = xcalloc((size_t)r.n, sizeof(*gone));
+	ngone = round_wait(l, &r, "no answer to a revocation", gone);
 out:
 	pthread_mutex_unlock(&l->mu);
 	for (int i = 0; i < ngone; i++)
 		mds_lock_drop_client(l->locks, gone[i]);
 	free(gone);
 	free(r.item);
+	return got;
+}
+
+/* A ping's thread: one REVOKE that revokes nothing (flags 0), answered
+ * like any; silence until revoke_ms evicts, which frees the locks. */
+struct ping {
+	struct mds_lease	*l;
+	struct mds_sess		*s;
+};
+
+static void *
+ping_main(void *arg)
+{
+	struct ping *p = arg;
+	struct mds_lease *l = p->l;
+	struct mds_sess *s = p->s;
+	struct msg_revoke rv;
+	struct round r;
+	uint64_t gone = 0;
+	int ngone = 0;
+
+	free(p);
+	memset(&r, 0, sizeof(r));
+	memset(&rv, 0, sizeof(rv));
+	pthread_mutex_lock(&l->mu);
+	if (s->cb != NULL && !s->evicted)
+		round_send(l, &r, s, &rv, sizeof(rv));
+	if (r.n > 0)
+		ngone = round_wait(l, &r, "no answer to a lock conflict ping",
+		    &gone);
+	if (r.n > 0 && ngone == 0)
+		s->ping_ok_ns = now_mono_ns();
+	s->pinging = 0;
+	s->refs--;
+	lease_sess_put(l, s);
+	l->npings--;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	if (ngone > 0)
+		mds_lock_drop_client(l->locks, gone);
+	free(r.item);
+	return NULL;
+}
+
+void
+mds_lease_ping(struct mds_lease *l, uint64_t client)
+{
+	struct mds_sess *s;
+	struct ping *p;
+	pthread_attr_t at;
+	pthread_t t;
+
+	pthread_mutex_lock(&l->mu);
+	for (s = l->sessions; s != NULL; s = s->next)
+		if (s->client == client)
+			break;
+	if (s == NULL || s->evicted || s->cb == NULL || s->pinging ||
+	    now_mono_ns() - s->ping_ok_ns < MDS_LEASE_PING_NS) {
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	s->pinging = 1;
+	s->refs++;
+	p = xcalloc(1, sizeof(*p));
+	p->l = l;
+	p->s = s;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &at, ping_main, p) == 0) {
+		l->npings++;
+	} else {
+		s->pinging = 0;
+		s->refs--;
+		free(p);
+	}
+	pthread_attr_destroy(&at);
+	pthread_mutex_unlock(&l->mu);
 }
 
 void

@@ -42,18 +42,22 @@
 #define MDS_LEASE_REVOKE_MS	2000	/* default answer deadline */
 #define MDS_LEASE_MAX		(128 * 1024)	/* leases per session */
 #define MDS_LEASE_EVICTED	256
+#define MDS_LEASE_PING_NS	1000000000ull	/* a lock ping's answer holds */
 
 struct mds_lease;
 struct mds_lock;
 struct mds_lconn;	/* one connection's binding to its session */
 
 /* What a change revokes: ino != 0, its attribute lease; name != NULL,
- * the entry lease of name in parent. */
+ * the entry lease of name in parent. drop: MSG_LEASE_* bits of the
+ * changer's own leases on these keys that go too, silently (a name that
+ * no longer exists, an inode destroyed: the changer forgets them itself). */
 struct mds_lease_tgt {
 	uint64_t	ino;
 	uint64_t	parent;
 	const char	*name;
 	uint32_t	namelen;
+	uint32_t	drop;
 };
 
 struct mds_lease *mds_lease_new(struct mds_lock *locks, int revoke_ms);
@@ -80,6 +84,24 @@ uint32_t mds_lease_grant(struct mds_lease *l, const struct mds_lconn *lc,
 /* Invariant 2: revoke the targets from every session but lc's. */
 void	mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
 	    const struct mds_lease_tgt *t, int n);
+/* The same, and grant lc what g names (g->ino: attributes; g->name: the
+ * entry) with the change's reply, if invariant 3 allows it for seq taken
+ * before the change: the changer's own revocation does not count, and
+ * any later change revokes the grant like any lease. Returns the
+ * MSG_LEASE_* bits granted. */
+uint32_t mds_lease_change(struct mds_lease *l, const struct mds_lconn *lc,
+	    uint64_t seq, const struct mds_lease_tgt *t, int n,
+	    const struct mds_lease_tgt *g);
+/*
+ * A lock of `client` blocks someone (Lustre's blocking callback): unless
+ * it answered one within MDS_LEASE_PING_NS or one is on its way, send it
+ * a REVOKE that revokes nothing, from a thread of its own; a client that
+ * does not answer within revoke_ms is evicted like one that ignores a
+ * revocation, and its locks go. A client holding only locks, stopped
+ * (SIGSTOP), no longer keeps them for ever.
+ */
+void	mds_lease_ping(struct mds_lease *l, uint64_t client);
+
 /* An answer (reply frame) on lc's connection. */
 void	mds_lease_answer(struct mds_lease *l, const struct mds_lconn *lc,
 	    uint64_t reqid);

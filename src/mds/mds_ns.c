@@ -110,10 +110,10 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_SAVEPOINT] = "SAVEPOINT op",
 	[Q_RELEASE] = "RELEASE op",
 	[Q_ROLLBACK_TO] = "ROLLBACK TO op",
-	[Q_XID_PUT] = "INSERT OR REPLACE INTO xid (client, reqid, op, at) "
-	    "VALUES (?1, ?2, ?3, ?4)",
+	[Q_XID_PUT] = "INSERT OR REPLACE INTO xid (client, reqid, op, at, val) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[Q_XID_AGE] = "DELETE FROM xid WHERE at < ?1",
-	[Q_XID_GET] = "SELECT 1 FROM xid WHERE client = ?1 AND reqid = ?2 "
+	[Q_XID_GET] = "SELECT val FROM xid WHERE client = ?1 AND reqid = ?2 "
 	    "AND op = ?3",
 	[Q_XID_TRIM] = "DELETE FROM xid WHERE client = ?1 AND reqid < ?2",
 };
@@ -147,7 +147,8 @@ static const char ns_schema[] =
 	" name TEXT PRIMARY KEY, reserved INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS xid ("
 	" client INTEGER NOT NULL, reqid INTEGER NOT NULL, op INTEGER NOT NULL,"
-	" at INTEGER NOT NULL, PRIMARY KEY (client, reqid)) WITHOUT ROWID;"
+	" at INTEGER NOT NULL, val INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (client, reqid)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS xid_at ON xid (at);"
 	"CREATE TABLE IF NOT EXISTS ost ("
 	" idx INTEGER PRIMARY KEY, host TEXT NOT NULL, port INTEGER NOT NULL,"
@@ -442,14 +443,21 @@ static int
 ns_upgrade(struct mds_ns *ns)
 {
 	sqlite3_stmt *s = NULL;
+	int rc = 0;
 
 	if (sqlite3_prepare_v2(ns->db, "SELECT blocks FROM inode LIMIT 0", -1,
-	    &s, NULL) == SQLITE_OK) {
+	    &s, NULL) == SQLITE_OK)
 		sqlite3_finalize(s);
-		return 0;
-	}
-	return ns_exec(ns, "ALTER TABLE inode ADD COLUMN blocks INTEGER "
-	    "NOT NULL DEFAULT -1");
+	else
+		rc = ns_exec(ns, "ALTER TABLE inode ADD COLUMN blocks INTEGER "
+		    "NOT NULL DEFAULT -1");
+	if (rc == 0 && sqlite3_prepare_v2(ns->db, "SELECT val FROM xid "
+	    "LIMIT 0", -1, &s, NULL) == SQLITE_OK)
+		sqlite3_finalize(s);
+	else if (rc == 0)	/* a store from before APPEND was recorded */
+		rc = ns_exec(ns, "ALTER TABLE xid ADD COLUMN val INTEGER "
+		    "NOT NULL DEFAULT 0");
+	return rc;
 }
 
 static int
@@ -1209,9 +1217,17 @@ int
 mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
     size_t namelen, struct msg_attr *dir_out)
 {
+	return mds_ns_unlink_ino(ns, parent, name, namelen, dir_out, NULL,
+	    NULL);
+}
+
+int
+mds_ns_unlink_ino(struct mds_ns *ns, uint64_t parent, const char *name,
+    size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone)
+{
 	struct mds_ino dir, i;
 	struct timespec now;
-	uint64_t ino;
+	uint64_t ino = 0;
 	int rc;
 
 	mds_ns_now(&now);
@@ -1252,6 +1268,11 @@ end:
 	rc = mds_tx_end(ns, rc);
 	if (rc == 0 && dir_out != NULL)
 		mds_ns_ino_to_attr(ns, &dir, dir_out);
+	if (child != NULL)
+		*child = rc == 0 ? ino : 0;
+	if (gone != NULL)	/* ino_unlink destroyed it */
+		*gone = rc == 0 && i.nlink == 0 &&
+		    mds_open_count(ns, ino) == 0;
 out:
 	rc = mds_tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);

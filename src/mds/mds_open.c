@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "mds/mds_int.h"
+#include "mds/mds_reply.h"
 
 /* ---- open handles ---- */
 
@@ -388,6 +389,7 @@ mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 	i.written = 1;
 	i.mt = i.ct = now;
 	rc = mds_ns_ino_store(ns, &i);
+	mds_reply_set_val(*offset);	/* a resend gets this range again */
 end:
 	rc = mds_tx_end(ns, rc);
 out:

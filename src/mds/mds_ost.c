@@ -219,6 +219,17 @@ mds_ost_call(struct mds_osts *o, uint32_t ost, uint16_t op,
     const void *body, uint32_t len, void *rbody, uint32_t cap,
     uint32_t *rlen)
 {
+	return mds_ost_call_bulk(o, ost, op, body, len, NULL, 0, rbody, cap,
+	    rlen);
+}
+
+int
+mds_ost_call_bulk(struct mds_osts *o, uint32_t ost, uint16_t op,
+    const void *body, uint32_t len, const void *bulk, uint32_t blen,
+    void *rbody, uint32_t cap, uint32_t *rlen)
+{
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)bulk,
+			     .iov_len = blen };
 	struct ost *t;
 	int rc = -ECONNRESET;
 
@@ -234,8 +245,8 @@ mds_ost_call(struct mds_osts *o, uint32_t ost, uint16_t op,
 			if (rc < 0)
 				break;
 		}
-		rc = msg_call(t->fd, op, 0, body, len, NULL, 0, rbody, cap,
-		    rlen, NULL, 0, NULL);
+		rc = msg_call(t->fd, op, 0, body, len, blen ? &iov : NULL,
+		    blen ? 1 : 0, rbody, cap, rlen, NULL, 0, NULL);
 		if (!is_transport_err(rc) && rc != -EMSGSIZE)
 			break;
 		close(t->fd);

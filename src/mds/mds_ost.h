@@ -39,5 +39,9 @@ unsigned mds_ost_count(struct mds_osts *o);
 int	mds_ost_call(struct mds_osts *o, uint32_t ost, uint16_t op,
 	    const void *body, uint32_t len, void *rbody, uint32_t cap,
 	    uint32_t *rlen);
+/* The same with a request bulk of blen bytes. */
+int	mds_ost_call_bulk(struct mds_osts *o, uint32_t ost, uint16_t op,
+	    const void *body, uint32_t len, const void *bulk, uint32_t blen,
+	    void *rbody, uint32_t cap, uint32_t *rlen);
 
 #endif

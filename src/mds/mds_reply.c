@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +43,8 @@ static _Thread_local struct {
 	int		on;		/* a wanted request runs here */
 	int		noted;		/* its record is written */
 	int		slot;		/* in run[], or -1 */
+	uint64_t	val;		/* the reply's number, to record */
+	uint64_t	found;		/* the recorded one, for a rebuild */
 } mds_reply_cur;
 
 struct mds_reply *
@@ -79,6 +82,10 @@ mds_reply_wanted(const struct msg_hdr *h, const void *body)
 	case MSG_OP_MDS_RENAME:
 	case MSG_OP_MDS_SETXATTR:
 	case MSG_OP_MDS_RMXATTR:
+	case MSG_OP_MDS_SETATTR:
+	case MSG_OP_MDS_CLOSE:
+	case MSG_OP_MDS_SETLAYOUT:
+	case MSG_OP_MDS_APPEND:
 		return 1;
 	case MSG_OP_MDS_OPEN:
 		memcpy(&o, body, sizeof(o));	/* body_len checked */
@@ -101,10 +108,18 @@ mds_reply_recorded(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	sqlite3_bind_int64(s, 2, (int64_t)h->reqid);
 	sqlite3_bind_int(s, 3, h->opcode);
 	rc = mds_tx_row(ns, s);
-	if (rc == 1)
+	if (rc == 1) {
+		mds_reply_cur.found = (uint64_t)sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
+	}
 	pthread_mutex_unlock(&ns->lock);
 	return rc;
+}
+
+void
+mds_reply_set_val(uint64_t val)
+{
+	mds_reply_cur.val = val;
 }
 
 int
@@ -147,6 +162,7 @@ mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	mds_reply_cur.reqid = h->reqid;
 	mds_reply_cur.op = h->opcode;
 	mds_reply_cur.noted = 0;
+	mds_reply_cur.val = 0;
 	mds_reply_cur.on = 1;
 	return 0;
 }
@@ -182,6 +198,7 @@ mds_reply_note(struct mds_ns *ns)
 	sqlite3_bind_int64(s, 2, (int64_t)mds_reply_cur.reqid);
 	sqlite3_bind_int(s, 3, mds_reply_cur.op);
 	sqlite3_bind_int64(s, 4, now.tv_sec);
+	sqlite3_bind_int64(s, 5, (int64_t)mds_reply_cur.val);
 	rc = mds_tx_exec(ns, s);
 	if (rc == 0 && ns->replies->notes++ % MDS_REPLY_AGE_EVERY == 0) {
 		s = mds_tx_st(ns, Q_XID_AGE);	/* invariant 5 */
@@ -213,6 +230,12 @@ mds_reply_name(const struct msg_hdr *h, const void *body, size_t base,
 	return 0;
 }
 
+/* UNLINK, SETATTR and CLOSE name the inode whose attributes they answer
+ * in their body's first field. */
+_Static_assert(offsetof(struct msg_name, parent) == 0 &&
+    offsetof(struct msg_setattr, ino) == 0 &&
+    offsetof(struct msg_close, ino) == 0, "inode first");
+
 int
 mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
     const void *body, uint64_t owner, struct mds_rebuilt *out,
@@ -220,9 +243,9 @@ mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
 {
 	struct msg_create cr;
 	struct msg_link ln;
-	struct msg_name nm;
 	struct msg_open op;
 	const char *name;
+	uint64_t ino;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -255,9 +278,11 @@ mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
 			    ln.newnamelen, &out->attr);
 		out->kind = MDS_RB_ATTR;
 		break;
-	case MSG_OP_MDS_UNLINK:
-		memcpy(&nm, body, sizeof(nm));
-		rc = mds_ns_getattr(ns, nm.parent, &out->attr);
+	case MSG_OP_MDS_UNLINK:		/* the parent's attributes */
+	case MSG_OP_MDS_SETATTR:	/* the inode's, */
+	case MSG_OP_MDS_CLOSE:		/* as they are now */
+		memcpy(&ino, body, sizeof(ino));
+		rc = mds_ns_getattr(ns, ino, &out->attr);
 		out->kind = MDS_RB_ATTR;
 		break;
 	case MSG_OP_MDS_OPEN:
@@ -266,7 +291,12 @@ mds_reply_rebuild(struct mds_ns *ns, const struct msg_hdr *h,
 		    owner, &out->attr, &out->handle, lay);
 		out->kind = MDS_RB_OPEN;
 		break;
-	default:	/* RMDIR, RENAME, SETXATTR, RMXATTR: status only */
+	case MSG_OP_MDS_APPEND:
+		out->offset = mds_reply_cur.found;
+		out->kind = MDS_RB_APPEND;
+		break;
+	default:	/* RMDIR, RENAME, SETXATTR, RMXATTR, SETLAYOUT:
+			   status only */
 		break;
 	}
 	if (rc == 0)

@@ -17,18 +17,20 @@
  *     rolled back) has none: its resend runs again and fails or succeeds
  *     on its own.
  *  2. Recorded opcodes (mds_reply_wanted): CREATE, MKNOD, SYMLINK, LINK,
- *     UNLINK, RMDIR, RENAME, SETXATTR, RMXATTR, and OPEN with O_TRUNC.
- *     Their replies are rebuilt from the state as it is now
- *     (mds_reply_rebuild): the name looked up for CREATE, MKNOD, SYMLINK
- *     and LINK; the parent's attributes for UNLINK; nothing else for the
- *     rest. CREATE and OPEN get a new open handle owned by the resending
+ *     UNLINK, RMDIR, RENAME, SETXATTR, RMXATTR, SETATTR, CLOSE,
+ *     SETLAYOUT, APPEND, and OPEN with O_TRUNC. Their replies are rebuilt
+ *     from the state as it is now (mds_reply_rebuild): the name looked up
+ *     for CREATE, MKNOD, SYMLINK and LINK; the parent's attributes for
+ *     UNLINK; the inode's for SETATTR and CLOSE; for APPEND the offset it
+ *     reserved, kept in the record (mds_reply_set_val), so a resend does
+ *     not reserve a second range; nothing else for the rest. CREATE and OPEN get a new open handle owned by the resending
  *     connection (the first one went with its connection) and OPEN does
  *     not truncate again. A rebuilt reply can differ from the lost one
  *     where others changed the file since (as in Lustre, it is the
  *     current state of the same object); if the name is gone its lookup
  *     error is the answer.
- *  3. Not recorded: APPEND (a resend may reserve a second range, fsc.h),
- *     CLOSE, SETATTR and SETLAYOUT (repeating them is harmless), reads.
+ *  3. Not recorded: reads, and a CLOSE that changed nothing (its
+ *     resend finds no handle and changes nothing either).
  *  4. A resend that arrives while its first execution still runs (on the
  *     old connection's thread) waits for it to end (mds_reply_begin).
  *  5. Bounded: a client's records more than MDS_REPLY_WINDOW reqids older
@@ -75,12 +77,16 @@ void	mds_reply_end(struct mds_ns *ns);
 /* mds_tx_end(), inside the savepoint of a change that is about to be
  * kept: record this thread's running request (once). 0 or -errno. */
 int	mds_reply_note(struct mds_ns *ns);
+/* Inside that savepoint, before mds_tx_end(): the one number the reply
+ * carries (APPEND's offset), kept with the record for a rebuild. */
+void	mds_reply_set_val(uint64_t val);
 
 /* A rebuilt reply: what mds_srv sends. */
 enum mds_rebuilt_kind {
 	MDS_RB_EMPTY,		/* status only */
 	MDS_RB_ATTR,		/* msg_attr */
-	MDS_RB_OPEN		/* msg_open_rep (+ dir for CREATE) + layout */
+	MDS_RB_OPEN,		/* msg_open_rep (+ dir for CREATE) + layout */
+	MDS_RB_APPEND		/* msg_append_rep */
 };
 struct mds_rebuilt {
 	enum mds_rebuilt_kind	kind;
@@ -88,6 +94,7 @@ struct mds_rebuilt {
 	struct msg_attr		dir;	/* CREATE: the parent's */
 	int			has_dir;
 	uint64_t		handle;
+	uint64_t		offset;	/* APPEND */
 };
 
 /* Rebuild the reply of an executed request (invariant 2); an OPEN or

@@ -28,6 +28,8 @@
 #include "msg/msg_srv.h"
 
 #define DESTROY_BATCH		256
+#define APPEND_HOLDS		64	/* files with a held tail at once */
+#define APPEND_HOLD_MS		100
 #define DESTROY_RETRY_S		3
 #define DESTROY_COALESCE_MS	50
 #define DESTROY_DOWN_MAX	64
@@ -52,6 +54,14 @@ struct mds_srv {
 	atomic_uint_fast64_t owner_next;
 	atomic_uint_fast64_t ops[MSG_OP_MAX];
 	atomic_uint_fast64_t destroyed;
+
+	/* append holds (h_append): the tail of a file kept for the rest of
+	 * a split write, at most APPEND_HOLD_MS */
+	pthread_mutex_t	 alock;
+	pthread_cond_t	 acond;
+	struct {
+		uint64_t	ino, handle, until_ns;
+	}		 ahold[APPEND_HOLDS];
 };
 
 static const char *const op_names[MSG_OP_MAX] = {
@@ -266,49 +276,98 @@ ost_in(const uint32_t *v, int n, uint32_t ost)
 	return 0;
 }
 
+/* One object, the old way: 0 when it is gone. */
+static int
+destroy_one(struct mds_srv *m, const struct mds_destroy *row)
+{
+	struct msg_obj ob;
+	int rc;
+
+	memset(&ob, 0, sizeof(ob));
+	ob.ost = row->ost;
+	ob.oid = row->oid;
+	rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_DESTROY, &ob, sizeof(ob),
+	    NULL, 0, NULL);
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc < 0)
+		log_debug("mds: destroy %u:%llu: %d", ob.ost,
+		    (unsigned long long)ob.oid, rc);
+	return rc;
+}
+
 /*
- * One pass over the queue; returns the number of failures. An OST that
- * fails once is skipped for the rest of the pass, so a dead OSS costs one
- * attempt per pass, not one per queued object. The rows of destroyed
- * objects are removed in one transaction per batch.
+ * The rows of one OST in a batch: one OST_DESTROY_MANY, or one DESTROY
+ * each when that fails (an OSS that does not know it, an object that
+ * would not go). Marks the rows done; returns the failures.
+ */
+static int
+destroy_ost(struct mds_srv *m, const struct mds_destroy *rows, int n,
+    uint32_t ost, int64_t *done, int *ndone)
+{
+	uint64_t oids[DESTROY_BATCH];
+	int idx[DESTROY_BATCH], k = 0, failed = 0, rc;
+	struct msg_obj ob;
+
+	for (int i = 0; i < n; i++)
+		if (rows[i].ost == ost) {
+			idx[k] = i;
+			oids[k++] = rows[i].oid;
+		}
+	memset(&ob, 0, sizeof(ob));
+	ob.ost = ost;
+	rc = mds_ost_call_bulk(m->osts, ost, MSG_OP_OST_DESTROY_MANY, &ob,
+	    sizeof(ob), oids, (uint32_t)(k * sizeof(oids[0])), NULL, 0, NULL);
+	for (int j = 0; j < k; j++) {
+		if (rc != 0 && destroy_one(m, &rows[idx[j]]) < 0) {
+			failed++;
+			if (j == 0)	/* the OST is down: leave the rest */
+				return k;
+			continue;
+		}
+		done[(*ndone)++] = rows[idx[j]].id;
+	}
+	return failed;
+}
+
+/*
+ * One pass over the queue; returns the number of failures. Each batch
+ * of rows costs one request per OST (destroy_ost); an OST that fails is
+ * skipped for the rest of the pass, so a dead OSS costs one attempt per
+ * pass, not one per queued object. The rows of destroyed objects are
+ * removed in one transaction per batch.
  */
 static int
 destroy_pass(struct mds_srv *m)
 {
 	struct mds_destroy rows[DESTROY_BATCH];
 	int64_t done[DESTROY_BATCH];
-	uint32_t down[DESTROY_DOWN_MAX];
+	uint32_t down[DESTROY_DOWN_MAX], seen[DESTROY_BATCH];
 	int64_t after = 0;
-	int n, ndone, ndown = 0, failed = 0;
+	int n, ndone, ndown = 0, nseen, failed = 0, f;
 
 	do {
 		n = mds_destroy_next(m->ns, after, rows, DESTROY_BATCH);
 		if (n < 0)
 			return 1;
 		ndone = 0;
+		nseen = 0;
 		for (int i = 0; i < n; i++) {
-			struct msg_obj ob;
-			int rc;
+			uint32_t ost = rows[i].ost;
 
 			after = rows[i].id;
-			if (ost_in(down, ndown, rows[i].ost)) {
-				failed++;	/* unreachable in this pass */
+			if (ost_in(seen, nseen, ost))
 				continue;
+			seen[nseen++] = ost;
+			if (ost_in(down, ndown, ost)) {
+				for (int j = i; j < n; j++)
+					failed += rows[j].ost == ost;
+				continue;	/* unreachable in this pass */
 			}
-			memset(&ob, 0, sizeof(ob));
-			ob.ost = rows[i].ost;
-			ob.oid = rows[i].oid;
-			rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_DESTROY,
-			    &ob, sizeof(ob), NULL, 0, NULL);
-			if (rc == 0 || rc == -ENOENT) {
-				done[ndone++] = rows[i].id;
-			} else {
-				log_debug("mds: destroy %u:%llu: %d", ob.ost,
-				    (unsigned long long)ob.oid, rc);
-				failed++;
-				if (ndown < DESTROY_DOWN_MAX)
-					down[ndown++] = ob.ost;
-			}
+			f = destroy_ost(m, rows, n, ost, done, &ndone);
+			failed += f;
+			if (f > 0 && ndown < DESTROY_DOWN_MAX)
+				down[ndown++] = ost;
 			pthread_mutex_lock(&m->dlock);
 			if (m->dstop)
 				n = 0;
@@ -446,16 +505,22 @@ name_ino(struct mds_srv *m, uint64_t parent, const char *name,
 	return a.ino;
 }
 
-/* Leases with a reply: none on a file whose size others may be changing
- * (invariant 3 of mds_lease.h covers the rest). */
+/*
+ * Leases with a reply (invariant 3 of mds_lease.h). A file whose size
+ * others may be changing is not leased to the client (it caches its
+ * attributes for a second at most), but the MDS keeps the lease all the
+ * same: a change the MDS sees (chmod, utime, the writer's close) then
+ * revokes that second's copy too, instead of leaving it until it ends.
+ */
 static void
 grant(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
     struct msg_attr *a, uint64_t parent, const char *name, uint32_t len)
 {
-	uint64_t ino = S_ISREG(a->mode) && a->open_writers > 0 ? 0 : a->ino;
-
-	a->lease = mds_lease_grant(m->leases, conn_lc(c), seq, ino, parent,
+	a->lease = mds_lease_grant(m->leases, conn_lc(c), seq, a->ino, parent,
 	    name, len);
+	if (S_ISREG(a->mode) && a->open_writers > 0 &&
+	    (a->lease & MSG_LEASE_ATTR))
+		a->lease = (a->lease & ~MSG_LEASE_ATTR) | MSG_LEASE_WATCHED;
 }
 
 /* Did a CLOSE change what a stat shows? */
@@ -505,6 +570,88 @@ lock_wake(void *arg, int rc)
 	free(w);
 }
 
+/* The slot of ino's hold, else a free one, else -1. */
+static int
+append_hold_find(struct mds_srv *m, uint64_t ino, uint64_t now)
+{
+	int free_slot = -1;
+
+	for (int i = 0; i < APPEND_HOLDS; i++) {
+		if (m->ahold[i].ino == ino)
+			return i;
+		if (free_slot < 0 && (m->ahold[i].ino == 0 ||
+		    m->ahold[i].until_ns <= now))
+			free_slot = i;
+	}
+	return free_slot;
+}
+
+/*
+ * APPEND: reserve [size, size + length) and grow the size. A piece the
+ * kernel split off a larger write (MSG_AP_MORE) keeps the tail for its
+ * handle until its next APPEND or APPEND_HOLD_MS: others' appends wait,
+ * so the rest lands right after it and one write(2) of up to 1 MiB from
+ * any buffer stays one record (docs/leases.md).
+ */
+static int
+h_append(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body)
+{
+	struct msg_append ap;
+	struct msg_append_rep rep;
+	struct timespec until;
+	uint64_t now;
+	int rc, i;
+
+	memcpy(&ap, body, sizeof(ap));
+	memset(&rep, 0, sizeof(rep));
+	pthread_mutex_lock(&m->alock);
+	for (;;) {
+		now = now_mono_ns();
+		i = append_hold_find(m, ap.ino, now);
+		if (i < 0 || m->ahold[i].ino != ap.ino ||
+		    m->ahold[i].handle == ap.handle ||
+		    m->ahold[i].until_ns <= now)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		ts_add_ms(&until, (long)((m->ahold[i].until_ns - now) /
+		    1000000) + 1);
+		(void)pthread_cond_timedwait(&m->acond, &m->alock, &until);
+	}
+	if (i >= 0 && m->ahold[i].ino == ap.ino) {
+		m->ahold[i].ino = 0;		/* ours, or expired */
+		pthread_cond_broadcast(&m->acond);
+	}
+	rc = mds_open_append(m->ns, ap.ino, ap.handle, ap.length,
+	    &rep.offset);
+	if (rc == 0 && (ap.flags & MSG_AP_MORE)) {
+		i = append_hold_find(m, ap.ino, now);
+		if (i >= 0) {
+			m->ahold[i].ino = ap.ino;
+			m->ahold[i].handle = ap.handle;
+			m->ahold[i].until_ns = now_mono_ns() +
+			    APPEND_HOLD_MS * 1000000ull;
+		}
+	}
+	pthread_mutex_unlock(&m->alock);
+	if (rc < 0)
+		return rc;
+	revoke_ino(m, c, ap.ino);	/* the size grows */
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+}
+
+/* rq met a conflict: the holder must still be there to keep its lock
+ * (a stopped client is evicted, docs/leases.md). */
+static void
+lock_ping_holder(struct mds_srv *m, const struct mds_lock_req *rq)
+{
+	struct mds_lock_req out;
+
+	if (mds_lock_test(m->locks, rq, &out) == 0 &&
+	    out.type != MSG_LK_UN && out.client != rq->client)
+		mds_lease_ping(m->leases, out.client);
+}
+
 static int
 h_lock(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
     const void *body)
@@ -540,6 +687,8 @@ h_lock(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	}
 	if (!rq.wait || rq.type == MSG_LK_UN) {
 		rc = mds_lock_set(m->locks, &rq, NULL, NULL, NULL);
+		if (rc == -EAGAIN)
+			lock_ping_holder(m, &rq);
 		if (rc < 0)
 			return rc;
 		return msg_srv_reply(c, h, 0, &lk, sizeof(lk), NULL, 0);
@@ -549,8 +698,10 @@ h_lock(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	w->h = *h;
 	w->lk = lk;
 	rc = mds_lock_set(m->locks, &rq, lock_wake, w, c);
-	if (rc == MDS_LOCK_QUEUED)
+	if (rc == MDS_LOCK_QUEUED) {
+		lock_ping_holder(m, &rq);
 		return 0;	/* lock_wake answers (or has answered) */
+	}
 	free(w);
 	if (rc < 0)
 		return rc;
@@ -616,7 +767,7 @@ reply_bulk(struct msg_srv_conn *c, const struct msg_hdr *h, const void *b,
 
 static int
 h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
-    const void *body, const void *bulk)
+    const void *body, const void *bulk, uint64_t seq)
 {
 	struct msg_create cr;
 	struct mds_layout lay;
@@ -635,9 +786,20 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		    &handle, &lay, &created, &dir);
 		if (rc < 0)
 			return rc;
-		if (created)
-			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
-		else
+		if (created) {
+			/* the creator may keep the new name (the
+			 * attributes come with the CLOSE: open for write) */
+			struct mds_lease_tgt t = {
+				.ino = cr.parent, .parent = cr.parent,
+				.name = name, .namelen = cr.namelen,
+			}, g = {
+				.parent = cr.parent, .name = name,
+				.namelen = cr.namelen,
+			};
+
+			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
+			    &t, 1, &g);
+		} else
 			revoke_ino(m, c, a.ino);	/* opened for write */
 		return reply_open(c, h, &a, handle, &lay, &dir);
 	case MSG_OP_MDS_MKNOD:
@@ -653,6 +815,35 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
 		return reply_attr(c, h, rc, &a);
 	}
+}
+
+/*
+ * UNLINK: the name is gone, and the inode with it when nothing else holds
+ * it; the unlinker's own leases on what no longer exists go silently
+ * (its client forgets them: fsc_mc_name_changed), so they do not pile up
+ * in its session.
+ */
+static int
+h_unlink(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const struct msg_name *nm, const char *name)
+{
+	struct msg_attr a;
+	uint64_t child = 0;
+	int rc, gone = 0;
+
+	rc = mds_ns_unlink_ino(m->ns, nm->parent, name, nm->namelen, &a,
+	    &child, &gone);
+	if (rc == 0) {
+		struct mds_lease_tgt t[2] = {
+			{ .ino = nm->parent, .parent = nm->parent,
+			  .name = name, .namelen = nm->namelen,
+			  .drop = MSG_LEASE_ENTRY },
+			{ .ino = child, .drop = gone ? MSG_LEASE_ATTR : 0 },
+		};
+
+		mds_lease_revoke(m->leases, conn_lc(c), t, 2);
+	}
+	return reply_attr(c, h, rc, &a);
 }
 
 static int
@@ -837,7 +1028,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	case MSG_OP_MDS_CREATE:
 	case MSG_OP_MDS_MKNOD:
 	case MSG_OP_MDS_SYMLINK:
-		return h_create(m, c, h, body, bulk);
+		return h_create(m, c, h, body, bulk, seq);
 	case MSG_OP_MDS_LINK: {
 		struct msg_link ln;
 
@@ -860,15 +1051,9 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = body_names(h, body, sizeof(nm), nm.namelen, 0, &n1, NULL);
 		if (rc < 0)
 			return rc;
+		if (h->opcode == MSG_OP_MDS_UNLINK)
+			return h_unlink(m, c, h, &nm, n1);
 		child = name_ino(m, nm.parent, n1, nm.namelen);
-		if (h->opcode == MSG_OP_MDS_UNLINK) {
-			rc = mds_ns_unlink(m->ns, nm.parent, n1, nm.namelen,
-			    &a);
-			if (rc == 0)
-				revoke_name(m, c, nm.parent, n1, nm.namelen,
-				    child);
-			return reply_attr(c, h, rc, &a);
-		}
 		rc = mds_ns_rmdir(m->ns, nm.parent, n1, nm.namelen);
 		if (rc == 0)
 			revoke_name(m, c, nm.parent, n1, nm.namelen, child);
@@ -942,6 +1127,10 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			mds_lease_revoke(m->leases, NULL, &t, 1);
 		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
+		} else if (rc == 0) {
+			/* nothing changed: the closer may keep what it
+			 * has (none while someone writes: grant) */
+			grant(m, c, seq, &a, 0, NULL, 0);
 		}
 		return reply_attr(c, h, rc, &a);
 	}
@@ -990,19 +1179,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			revoke_ino(m, c, mi.ino);
 		break;
 	}
-	case MSG_OP_MDS_APPEND: {
-		struct msg_append ap;
-		struct msg_append_rep rep;
-
-		memcpy(&ap, body, sizeof(ap));
-		memset(&rep, 0, sizeof(rep));
-		rc = mds_open_append(m->ns, ap.ino, ap.handle, ap.length,
-		    &rep.offset);
-		if (rc < 0)
-			return rc;
-		revoke_ino(m, c, ap.ino);	/* the size grows */
-		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
-	}
+	case MSG_OP_MDS_APPEND:
+		return h_append(m, c, h, body);
 	case MSG_OP_MDS_OSTADD:
 		return h_ostadd(m, c, h, bulk);
 	case MSG_OP_OST_SETCAP:
@@ -1046,6 +1224,11 @@ dispatch_recorded(struct mds_srv *m, struct msg_srv_conn *c,
 	case MDS_RB_OPEN:
 		return reply_open(c, h, &rb.attr, rb.handle, &lay,
 		    rb.has_dir ? &rb.dir : NULL);
+	case MDS_RB_APPEND: {
+		struct msg_append_rep rep = { .offset = rb.offset };
+
+		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
+	}
 	default:
 		return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
 	}
@@ -1135,6 +1318,8 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 	*out = NULL;
 	m = xcalloc(1, sizeof(*m));
 	pthread_mutex_init(&m->dlock, NULL);
+	pthread_mutex_init(&m->alock, NULL);
+	pthread_cond_init(&m->acond, NULL);
 	pthread_mutex_init(&m->olock, NULL);
 	pthread_cond_init(&m->dcond, NULL);
 	m->osts = mds_ost_new(conf->secret);
@@ -1221,6 +1406,8 @@ mds_srv_free(struct mds_srv *m)
 	mds_lock_free(m->locks);
 	pthread_cond_destroy(&m->dcond);
 	pthread_mutex_destroy(&m->dlock);
+	pthread_cond_destroy(&m->acond);
+	pthread_mutex_destroy(&m->alock);
 	pthread_mutex_destroy(&m->olock);
 	free(m);
 }

@@ -263,6 +263,7 @@ msg_req_body_min(uint16_t op)
 		return sizeof(struct msg_hello);
 	case MSG_OP_OST_CREATE:
 	case MSG_OP_OST_DESTROY:
+	case MSG_OP_OST_DESTROY_MANY:
 	case MSG_OP_OST_SYNC:
 	case MSG_OP_OST_GETATTR:
 	case MSG_OP_OST_STATFS:

@@ -133,9 +133,16 @@ enum msg_op {
 	 *   90..95   fsxd <-> fsx-hsm (docs/hsm.md)
 	 *   96..109  fsx-hsm <-> MDS and OSS (docs/hsm.md)
 	 */
+	MSG_OP_OST_DESTROY_MANY = 68,	/* body: msg_obj (ost; oid unused),
+				   bulk: uint64_t oid[] (at most
+				   MSG_DESTROY_MANY_MAX); 0 when every one
+				   is gone (ENOENT counts), else the first
+				   error (the rest may be left) */
 
 	MSG_OP_MAX = 110
 };
+
+#define MSG_DESTROY_MANY_MAX	1024	/* oids in one OST_DESTROY_MANY */
 
 /*
  * HELLO: the secret proves the client may use this file system. With
@@ -403,10 +410,14 @@ struct msg_layout_ent {
 	uint64_t	oid;
 };
 
+#define MSG_AP_MORE	0x1u	/* a piece of a write the kernel split: its
+				   rest follows at once from this handle */
 struct msg_append {
 	uint64_t	ino;
 	uint64_t	handle;
 	uint64_t	length;		/* bytes the client will append */
+	uint32_t	flags;		/* MSG_AP_* */
+	uint32_t	pad;
 };
 struct msg_append_rep {
 	uint64_t	offset;		/* where they go */
@@ -473,6 +484,11 @@ struct msg_session_rep {
  */
 #define MSG_LEASE_ATTR	0x1u
 #define MSG_LEASE_ENTRY	0x2u
+/* Instead of MSG_LEASE_ATTR for a file open for write somewhere: the MDS
+ * holds the attribute lease (a change it sees revokes it), but the size
+ * changes on the OSSes unseen, so the client keeps the attributes only a
+ * short while. Without either bit, nothing of the reply may be kept. */
+#define MSG_LEASE_WATCHED 0x4u
 
 /* REVOKE: body followed by namelen bytes of name. MSG_RV_ATTR: drop the
  * attributes and pages of ino; MSG_RV_ENTRY: drop the name in parent. */

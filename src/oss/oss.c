@@ -747,6 +747,29 @@ h_destroy(struct oss *o, struct oss_ost *t, uint64_t oid)
 	return rc;
 }
 
+/* The MDS's destroy queue in one request per OST and pass: every oid,
+ * then the first error. */
+static int
+h_destroy_many(struct oss *o, struct oss_ost *t, const struct msg_hdr *h,
+    const void *bulk)
+{
+	uint32_t n = h->bulk_len / sizeof(uint64_t);
+	int rc = 0, one;
+
+	if (h->bulk_len % sizeof(uint64_t) != 0 || n > MSG_DESTROY_MANY_MAX ||
+	    (n > 0 && bulk == NULL))
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t oid;
+
+		memcpy(&oid, (const char *)bulk + i * sizeof(oid), sizeof(oid));
+		one = h_destroy(o, t, oid);
+		if (one < 0 && rc == 0)
+			rc = one;
+	}
+	return rc;
+}
+
 static int
 h_getattr(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
     const struct msg_hdr *h, uint64_t oid)
@@ -843,6 +866,7 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	}
 	case MSG_OP_OST_CREATE:
 	case MSG_OP_OST_DESTROY:
+	case MSG_OP_OST_DESTROY_MANY:
 	case MSG_OP_OST_SYNC:
 	case MSG_OP_OST_GETATTR:
 	case MSG_OP_OST_STATFS:
@@ -868,6 +892,9 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	}
 	case MSG_OP_OST_DESTROY:
 		rc = h_destroy(o, t, obj.oid);
+		break;
+	case MSG_OP_OST_DESTROY_MANY:
+		rc = h_destroy_many(o, t, h, bulk);
 		break;
 	case MSG_OP_OST_SYNC: {
 		struct oss_obj *ob;

@@ -18,6 +18,7 @@ import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 from .engine import (EngineCase, TwoMountCase, Client, OP_STATS, MiB,
@@ -125,14 +126,17 @@ class CoherenceTests(TwoMountCase):
     # buffer (at most 256 pages, libfuse's max_pages), 1 MiB from a
     # page-aligned one
     def test_append_1mib_records_atomic(self):
+        # app-1m-u: 1 MiB from a buffer that is not page-aligned reaches
+        # the client as two writes (libfuse's 256 pages); it was torn
         for path, size, extra in (('app-big', MiB - 4096, ()),
-                                  ('app-1m', MiB, ('aligned',))):
+                                  ('app-1m', MiB, ('aligned',)),
+                                  ('app-1m-u', MiB, ())):
             open(self.p1(path), 'wb').close()
-            a = run_py(APPENDER, self.p1(path), 'A', 12, size, *extra)
-            b = run_py(APPENDER, self.p2(path), 'B', 12, size, *extra)
+            a = run_py(APPENDER, self.p1(path), 'A', 40, size, *extra)
+            b = run_py(APPENDER, self.p2(path), 'B', 40, size, *extra)
             self.assertEqual(a.wait(120), 0)
             self.assertEqual(b.wait(120), 0)
-            self.check_records(self.p2(path), size, {'A': 12, 'B': 12})
+            self.check_records(self.p2(path), size, {'A': 40, 'B': 40})
 
     # coh-2.1: a name removed on one mount is gone on the other at once:
     # stat says ENOENT and O_CREAT makes a new file (it used to fail with
@@ -440,6 +444,63 @@ except OSError as e:
         # and it works again, with a new session
         with open(p3, 'rb') as f:
             self.assertEqual(f.read(), b's' * 100)
+
+    def test_stopped_lock_holder_is_evicted(self):
+        """coh-2.7: a client that holds only locks (nothing another
+        mount's change revokes) and stops answering (SIGSTOP) kept them
+        for ever, and waiters waited for ever. A conflict now pings the
+        holder; silence for --revoke-ms evicts it and frees its locks."""
+        mnt3, m3 = self.extra_mount('mnt5')
+        p3 = os.path.join(mnt3, 'lock-only')
+        with open(self.p1('lock-only'), 'wb') as f:
+            f.write(b'l' * 100)
+        time.sleep(0.3)     # the writer's close reaches the MDS
+        holder = subprocess.Popen([sys.executable, '-c', LOCKER, p3],
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(holder.wait)
+        self.addCleanup(holder.kill)
+        self.assertEqual(holder.stdout.readline().strip(), 'locked')
+        before = mds_stats(self.engine)
+        os.kill(m3.proc.pid, signal.SIGSTOP)
+        try:
+            # read-only: nothing mount 5 holds is revoked by this open
+            fd = os.open(self.p1('lock-only'), os.O_RDONLY)
+            with self.assertRaises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # waits for the eviction (in a thread: without it, for ever)
+            got = threading.Thread(target=fcntl.flock,
+                                   args=(fd, fcntl.LOCK_EX), daemon=True)
+            got.start()
+            got.join(8.0)
+            self.assertFalse(got.is_alive(), 'the stopped holder kept it')
+            os.close(fd)
+            self.assertEqual(mds_stats(self.engine)['mds_evictions'],
+                             before['mds_evictions'] + 1)
+        finally:
+            os.kill(m3.proc.pid, signal.SIGCONT)
+
+    def test_live_lock_holder_is_not_evicted(self):
+        """coh-2.8: the ping of a holder that answers costs it nothing:
+        its lock stays and a waiter gets EAGAIN."""
+        with open(self.p1('lock-live'), 'wb') as f:
+            f.write(b'l')
+        holder = subprocess.Popen([sys.executable, '-c', LOCKER,
+                                   self.p2('lock-live')],
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(holder.wait)
+        self.addCleanup(holder.kill)
+        self.assertEqual(holder.stdout.readline().strip(), 'locked')
+        before = mds_stats(self.engine)
+        fd = os.open(self.p1('lock-live'), os.O_RDONLY)
+        try:
+            for _ in range(5):
+                with self.assertRaises(BlockingIOError):
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                time.sleep(0.7)
+        finally:
+            os.close(fd)
+        self.assertEqual(mds_stats(self.engine)['mds_evictions'],
+                         before['mds_evictions'])
 
     # coh-3.4: a stream of changes on one mount, each seen on the other at
     # once (each stat there is of attributes it holds under a lease)

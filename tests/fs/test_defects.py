@@ -5,6 +5,7 @@ file system. Each case says what failed before its fix.
   defects-5.*: write-behind failures reach close(2)
   defects-6.*: fallocate modes and allocated blocks
   defects-7.*: the MDS reconstructs the replies of resent requests
+              (7.3: APPEND and SETATTR too)
   defects-8.*: explicit atime and later readers
 """
 import errno
@@ -235,6 +236,11 @@ CREATE = struct.Struct('<QIIIIQII')         # msg_create, 40 bytes
 NAME = struct.Struct('<QIIII')              # msg_name, 24 bytes
 RENAME = struct.Struct('<QQIIIIII')         # msg_rename, 40 bytes
 
+OP_MDS_SETATTR, OP_MDS_APPEND = 43, 62
+SETATTR = struct.Struct('<QIIIIIIQqqqqqq')   # msg_setattr, 88 bytes
+MSG_SA_MODE = 0x01
+APPEND = struct.Struct('<QQQII')            # msg_append, 32 bytes
+
 
 class Conn:
     """A raw MDS connection that names its client in HELLO, and sends
@@ -325,3 +331,45 @@ class ResendTests(EngineCase):
         # a new unlink of the same name is a new request
         self.assertEqual(self.conn(me).call(OP_MDS_UNLINK, ul,
                                             reqid=10)[0][4], -errno.ENOENT)
+
+    def test_resent_append_gets_its_first_range(self):
+        """defects-7.3: a resent APPEND reserved a second range (the
+        first then read as a hole of zeros) and a resent SETATTR ran
+        again over what others changed since; both are recorded now and
+        answered with their first execution's result."""
+        me, other = 0x7777000011112222, 0x7777000011113333
+        c = self.conn(me)
+        h, rb = c.call(OP_MDS_CREATE, create_body('ap-x'), reqid=20)
+        self.assertEqual(h[4], 0)
+        ino = struct.unpack_from('<Q', rb)[0]
+        handle = struct.unpack_from('<Q', rb, 112)[0]
+        ap = APPEND.pack(ino, handle, 100, 0, 0)
+        h, rb = c.call(OP_MDS_APPEND, ap, reqid=21)
+        self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 0))
+        h, rb = c.call(OP_MDS_APPEND, ap, reqid=22)
+        self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 100))
+        # the reply of 21 was lost: the resend gets offset 0 again
+        h, rb = self.conn(me).call(OP_MDS_APPEND, ap, reqid=21, resent=True)
+        self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 0))
+        # and the size did not grow by a second range
+        h, rb = c.call(OP_MDS_APPEND, ap, reqid=23)
+        self.assertEqual(struct.unpack('<Q', rb)[0], 200)
+        # a SETATTR (mode 0600) resent after another client's chmod to
+        # 0640 does not undo it; it answers the attributes as they are
+        sa = SETATTR.pack(ino, 0, 0, MSG_SA_MODE, 0o600, 0, 0, 0, 0, 0, 0, 0,
+                          0, 0)
+        h, rb = c.call(OP_MDS_SETATTR, sa, reqid=24)
+        self.assertEqual(h[4], 0)
+        sa2 = SETATTR.pack(ino, 0, 0, MSG_SA_MODE, 0o640, 0, 0, 0, 0, 0, 0, 0,
+                           0, 0)
+        self.assertEqual(self.conn(other).call(OP_MDS_SETATTR, sa2,
+                                               reqid=5)[0][4], 0)
+        h, rb = self.conn(me).call(OP_MDS_SETATTR, sa, reqid=24, resent=True)
+        self.assertEqual(h[4], 0)
+        mode = struct.unpack_from('<I', rb, 24)[0]
+        self.assertEqual(mode & 0o777, 0o640, 'the resend ran again')
+        # the records survive kill -9 of the MDS
+        self.engine.mds.kill9()
+        self.engine.mds.restart()
+        h, rb = self.conn(me).call(OP_MDS_APPEND, ap, reqid=22, resent=True)
+        self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 100))

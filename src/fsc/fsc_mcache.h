@@ -1,0 +1,93 @@
+/*
+ * What a mount keeps under leases (docs/leases.md), and the guard that
+ * keeps a reply racing a revocation from installing stale data.
+ *
+ * Items: an inode's attributes (FSC_MC_ATTR, with the attributes the
+ * MDS sent when it leased them), its pages (FSC_MC_PAGES: cached under a
+ * lease since an open that dropped older ones), a name in a directory
+ * (FSC_MC_ENTRY, with the inode it names). fsx-mount told the kernel to
+ * keep each for long; a revocation or a lost session drops it again.
+ * While an entry and the attributes of the inode it names are both held,
+ * a LOOKUP is answered from here without a round trip (fsc_mc_lookup):
+ * the MDS revokes before any other client's change is acknowledged, and
+ * the mount drops what its own changes make stale (fsc_mc_changed...).
+ *
+ * The race it closes: a REVOKE may be handled while the reply it makes
+ * stale is on its way to the kernel. A reply keeps its lease only when
+ * the generation and the session epoch did not move between sending the
+ * request and answering the kernel (fsc_mc_guard_*), and the answer is
+ * given with the cache's mutex held; a revocation takes the mutex before
+ * notifying, so its notify comes after that answer and removes what it
+ * installed.
+ *
+ * Threads: any. Functions marked "locked" expect the caller to hold the
+ * mutex (fsc_mc_lock, or a successful fsc_mc_guard_check).
+ */
+#ifndef FSX_FSC_MCACHE_H
+#define FSX_FSC_MCACHE_H
+
+#include <stdint.h>
+
+#include "msg/msg.h"
+
+enum { FSC_MC_ATTR, FSC_MC_PAGES, FSC_MC_ENTRY };
+
+#define FSC_MC_MAX	65536		/* items remembered */
+
+struct fsc_mc_item {
+	int			kind;
+	uint64_t		ino;	/* FSC_MC_ENTRY: the parent */
+	char			*name;
+	uint64_t		child;	/* FSC_MC_ENTRY: what it names */
+	int			has_attr;
+	struct msg_attr		attr;	/* FSC_MC_ATTR with has_attr */
+	struct fsc_mc_item	*next;
+};
+
+struct fsc_mc_guard {
+	uint64_t	gen;
+	uint64_t	epoch;	/* 0: no session, nothing may be kept */
+};
+
+void	fsc_mc_lock(void);
+void	fsc_mc_unlock(void);
+/* Note the generation; epoch is the session's (fsc_session_epoch). */
+void	fsc_mc_guard_begin(struct fsc_mc_guard *g, uint64_t epoch);
+/* Take the mutex; 1 if no revocation, drop or own change came since
+ * begin and the session epoch (now) is still g's. The caller answers
+ * the kernel, then calls fsc_mc_unlock(). */
+int	fsc_mc_guard_check(const struct fsc_mc_guard *g, uint64_t now);
+
+/* locked: 1 if (kind, ino, name) is held */
+int	fsc_mc_has(int kind, uint64_t ino, const char *name);
+/* locked: remember an item; a (FSC_MC_ATTR) or child (FSC_MC_ENTRY) may
+ * be 0/NULL. 0 when it could not be remembered: then the caller must not
+ * tell the kernel to keep it. */
+int	fsc_mc_add(int kind, uint64_t ino, const char *name, uint64_t child,
+	    const struct msg_attr *a);
+/* locked: forget ino's attributes and pages (name NULL) or the entry */
+void	fsc_mc_del(uint64_t ino, const char *name);
+/* locked: the attributes of what parent/name names, 1 if held (an entry
+ * and its inode's attributes, of an inode with one name or a directory) */
+int	fsc_mc_lookup(uint64_t parent, const char *name, struct msg_attr *a);
+/* locked: ino's leased attributes, 1 if held */
+int	fsc_mc_attr(uint64_t ino, struct msg_attr *a);
+/* locked: the inode parent/name names here, 0 if not held */
+uint64_t fsc_mc_child(uint64_t parent, const char *name);
+/* locked: advance the generation (replies in flight keep nothing) */
+void	fsc_mc_bump(void);
+/* Detach every item (the session was lost or made again); the caller
+ * notifies and frees them with fsc_mc_item_free. */
+struct fsc_mc_item *fsc_mc_take_all(void);
+void	fsc_mc_item_free(struct fsc_mc_item *it);
+
+/*
+ * The mount's own change, after the MDS acknowledged it: the MDS does
+ * not revoke the changer's leases, so what it made stale is dropped here
+ * (and replies in flight keep nothing). ino's attributes; a name's entry,
+ * its inode's attributes and its directory's attributes.
+ */
+void	fsc_mc_changed(uint64_t ino);
+void	fsc_mc_name_changed(uint64_t parent, const char *name);
+
+#endif
