@@ -9,6 +9,8 @@
 #   make bench      benchmarks; results under bench/results/
 #   make schema     regenerate schema/schema.sql from migrations/
 #   make fuzz       libFuzzer on every target of tests/fuzz, FUZZ_SECONDS each
+#   make fp         the binaries with failpoints (src/core/failpoint.h) in build/fp
+#   make faults     the fault tests (tests/faults) against build/fp
 #   make fuzz-replay  the committed fuzz corpora once, under ASan + UBSan (gcc)
 #   make cluster    (root) an emulated cluster: network namespaces as hosts,
 #                   sshd on storage nodes n1-n3, fsxd in fsx-ctl (issue 13)
@@ -44,7 +46,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
-.PHONY: fuzz fuzz-replay fuzz-run fuzz-replay-run
+.PHONY: fuzz fuzz-replay fuzz-run fuzz-replay-run fp faults
 .PHONY: FORCE all run stop status check cluster cluster-down check-cluster deps-test unit itest jstest fsx fsx-short install asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
@@ -126,7 +128,8 @@ fsx-short: $(BINS)
 	FSX_BIN=$(CURDIR)/$(O)/bin FSX_OPS=3000 FSX_SEEDS=2 python3 tests/fsx/run.py
 
 check: deps-test
-	@$(MAKE) --no-print-directory all check-schema check-api unit itest jstest fsx-short
+	@$(MAKE) --no-print-directory all check-schema check-api unit itest jstest fsx-short \
+		fuzz-replay faults
 
 asan:
 	$(MAKE) O=build/asan EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
@@ -186,6 +189,13 @@ cluster-down:
 check-cluster:
 	@[ "$$(id -u)" != 0 ] || sh tools/deps.sh iproute2 openssh-client openssh-server
 	python3 tests/run.py tests/cluster
+
+# Failpoints (src/core/failpoint.h) exist only in this separate build; the
+# fault tests (tests/faults) arm them in the processes they start.
+fp:
+	@$(MAKE) --no-print-directory O=build/fp EXTRA=-DFSX_FAILPOINTS all
+faults: fp
+	FSX_BIN=$(CURDIR)/build/fp/bin python3 tests/run.py tests/faults
 
 # Fuzzing (tests/fuzz/fuzz.h). `make fuzz` builds each target with clang
 # (warnings stay warnings: clang has some gcc has not)
