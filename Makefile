@@ -219,8 +219,8 @@ fuzz-run: $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do mkdir -p $(O)/fuzz/corpus/$$t; \
 		printf 'fuzz: %-6s %s s ... ' $$t $(FUZZ_SECONDS); \
 		$(O)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		    -artifact_prefix=$(O)/fuzz/crash-$$t- $(O)/fuzz/corpus/$$t \
-		    tests/fuzz/corpus/$$t > $(O)/fuzz/$$t.log 2>&1 || \
+		    -artifact_prefix=$(CURDIR)/$(O)/fuzz/crash-$$t- $(CURDIR)/$(O)/fuzz/corpus/$$t \
+		    $(CURDIR)/tests/fuzz/corpus/$$t > $(O)/fuzz/$$t.log 2>&1 || \
 		    { echo FAILED; tail -40 $(O)/fuzz/$$t.log; exit 1; }; \
 		grep -h 'stat::number_of_executed_units\|cov:' $(O)/fuzz/$$t.log | tail -2 | tr '\n' ' '; echo; done
 fuzz-replay-run: $(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_TARGETS))

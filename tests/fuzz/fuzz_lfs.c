@@ -8,6 +8,7 @@
  * are as given. lfs's output goes to /dev/null (stdio only: sanitizer
  * reports still reach fd 2).
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += strlen(buf + p) + 1;
 	}
 	argv[argc] = NULL;
+	/* One lfs per process resets getopt by setting optind = 1; here the
+	 * previous input's scan must be forgotten too (glibc keeps a pointer
+	 * into the old argv until optind = 0 reinitializes it). */
+	{
+		char *none[] = { "lfs", NULL };
+
+		optind = 0;
+		(void)getopt(1, none, "");
+	}
 	(void)lfs_main(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
