@@ -11,6 +11,7 @@
 #   make fuzz       libFuzzer on every target of tests/fuzz, FUZZ_SECONDS each
 #   make fp         the binaries with failpoints (src/core/failpoint.h) in build/fp
 #   make faults     the fault tests (tests/faults) against build/fp
+#   make soak       10 minutes of API calls and checksummed I/O (SOAK_SECONDS)
 #   make fuzz-replay  the committed fuzz corpora once, under ASan + UBSan (gcc)
 #   make cluster    (root) an emulated cluster: network namespaces as hosts,
 #                   sshd on storage nodes n1-n3, fsxd in fsx-ctl (issue 13)
@@ -46,7 +47,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
-.PHONY: fuzz fuzz-replay fuzz-run fuzz-replay-run fp faults
+.PHONY: fuzz fuzz-replay fuzz-run fuzz-replay-run fp faults soak soak-short
 .PHONY: FORCE all run stop status check cluster cluster-down check-cluster deps-test unit itest jstest fsx fsx-short install asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
@@ -129,7 +130,7 @@ fsx-short: $(BINS)
 
 check: deps-test
 	@$(MAKE) --no-print-directory all check-schema check-api unit itest jstest fsx-short \
-		fuzz-replay faults
+		fuzz-replay faults soak-short
 
 asan:
 	$(MAKE) O=build/asan EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
@@ -196,6 +197,16 @@ fp:
 	@$(MAKE) --no-print-directory O=build/fp EXTRA=-DFSX_FAILPOINTS all
 faults: fp
 	FSX_BIN=$(CURDIR)/build/fp/bin python3 tests/run.py tests/faults
+
+# Soak (tests/soak/soak.py): API clients and I/O on two mounts for
+# SOAK_SECONDS, RSS sampled; results in bench/results. make check runs 30 s
+# of it with results under build/.
+SOAK_SECONDS ?= 600
+soak: all
+	FSX_BIN=$(CURDIR)/$(O)/bin SOAK_SECONDS=$(SOAK_SECONDS) python3 tests/soak/soak.py
+soak-short: all
+	FSX_BIN=$(CURDIR)/$(O)/bin SOAK_SECONDS=30 SOAK_OUT=$(CURDIR)/$(O)/soak \
+		python3 tests/soak/soak.py
 
 # Fuzzing (tests/fuzz/fuzz.h). `make fuzz` builds each target with clang
 # (warnings stay warnings: clang has some gcc has not)
