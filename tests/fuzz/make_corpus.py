@@ -85,6 +85,12 @@ def http_seeds():
         put("http", "op-" + op, pre % (op, len(b), b))
     put("http", "deep-nesting", pre % ("CreateFileSystem", 400,
                                        "[" * 200 + "]" * 200))
+    # crashed fsxd's handler before api_absent.c checked Name (found by
+    # tests/api/test_hostile.py); here it reaches the validator
+    b = '{"Filters":[{"Values":["../../../../etc/passwd"]}]}'
+    put("http", "regress-filter-without-name", pre % ("DescribeBackups", len(b), b))
+    # regress-*: inputs libFuzzer found (sigv4: a harness false alarm;
+    # lfs: getopt state across inputs), kept as they were written
 
 
 # --- the engine frame decoder ---
