@@ -8,6 +8,11 @@
 #   make asan       the same under ASan + UBSan
 #   make bench      benchmarks; results under bench/results/
 #   make schema     regenerate schema/schema.sql from migrations/
+#   make fuzz       libFuzzer on every target of tests/fuzz, FUZZ_SECONDS each
+#   make fp         the binaries with failpoints (src/core/failpoint.h) in build/fp
+#   make faults     the fault tests (tests/faults) against build/fp
+#   make soak       10 minutes of API calls and checksummed I/O (SOAK_SECONDS)
+#   make fuzz-replay  the committed fuzz corpora once, under ASan + UBSan (gcc)
 #   make cluster    (root) an emulated cluster: network namespaces as hosts,
 #                   sshd on storage nodes n1-n3, fsxd in fsx-ctl (issue 13)
 #   make cluster-down  end it all: fsxd, engines, sshds, namespaces
@@ -42,6 +47,7 @@ BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 DEPS      = $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(patsubst src/cmd/%.c,$(O)/obj/src/cmd/%.d,$(CMD_SRC))
 
+.PHONY: fuzz fuzz-replay fuzz-run fuzz-replay-run fp faults soak soak-short
 .PHONY: FORCE all run stop status check cluster cluster-down check-cluster deps-test unit itest jstest fsx fsx-short install asan ubsan bench schema check-schema check-api deps clean valgrind
 all: $(BINS) $(BENCH_BIN)
 
@@ -123,7 +129,8 @@ fsx-short: $(BINS)
 	FSX_BIN=$(CURDIR)/$(O)/bin FSX_OPS=3000 FSX_SEEDS=2 python3 tests/fsx/run.py
 
 check: deps-test
-	@$(MAKE) --no-print-directory all check-schema check-api unit itest jstest fsx-short
+	@$(MAKE) --no-print-directory all check-schema check-api unit itest jstest fsx-short \
+		fuzz-replay faults soak-short
 
 asan:
 	$(MAKE) O=build/asan EXTRA="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
@@ -187,6 +194,62 @@ cluster-down:
 check-cluster:
 	@[ "$$(id -u)" != 0 ] || sh tools/deps.sh iproute2 openssh-client openssh-server
 	python3 tests/run.py tests/cluster
+
+# Failpoints (src/core/failpoint.h) exist only in this separate build; the
+# fault tests (tests/faults) arm them in the processes they start.
+fp:
+	@$(MAKE) --no-print-directory O=build/fp EXTRA=-DFSX_FAILPOINTS all
+faults: fp
+	FSX_BIN=$(CURDIR)/build/fp/bin python3 tests/run.py tests/faults
+
+# Soak (tests/soak/soak.py): API clients and I/O on two mounts for
+# SOAK_SECONDS, RSS sampled; results in bench/results. make check runs 30 s
+# of it with results under build/.
+SOAK_SECONDS ?= 600
+soak: all
+	FSX_BIN=$(CURDIR)/$(O)/bin SOAK_SECONDS=$(SOAK_SECONDS) python3 tests/soak/soak.py
+soak-short: all
+	FSX_BIN=$(CURDIR)/$(O)/bin SOAK_SECONDS=30 SOAK_OUT=$(CURDIR)/$(O)/soak \
+		python3 tests/soak/soak.py
+
+# Fuzzing (tests/fuzz/fuzz.h). `make fuzz` builds each target with clang
+# (warnings stay warnings: clang has some gcc has not)
+# and libFuzzer into build/fuzz and runs it FUZZ_SECONDS, new inputs going
+# to build/fuzz/corpus/<t> (a crash leaves build/fuzz/crash-<t>-*);
+# `make fuzz-replay` builds the same targets with gcc, ASan, UBSan and
+# tests/fuzz/replay.c (sharing `make asan`'s objects) and runs every input
+# of tests/fuzz/corpus/<t> once.
+FUZZ_TARGETS = http sigv4 msg mds oss s3xml lfs
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SRC     = tests/fuzz/fuzz_common.c tests/fuzz/fuzz_eng.c
+FUZZ_HDR     = $(wildcard tests/fuzz/*.h)
+fuzz:
+	@sh tools/deps.sh clang
+	@$(MAKE) --no-print-directory O=build/fuzz CC=clang \
+		EXTRA="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-error" fuzz-run
+fuzz-replay:
+	@$(MAKE) --no-print-directory O=build/asan EXTRA="$(FUZZ_SAN)" fuzz-replay-run
+fuzz-run: $(patsubst %,$(O)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do mkdir -p $(O)/fuzz/corpus/$$t; \
+		printf 'fuzz: %-6s %s s ... ' $$t $(FUZZ_SECONDS); \
+		$(O)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		    -artifact_prefix=$(CURDIR)/$(O)/fuzz/crash-$$t- $(CURDIR)/$(O)/fuzz/corpus/$$t \
+		    $(CURDIR)/tests/fuzz/corpus/$$t > $(O)/fuzz/$$t.log 2>&1 || \
+		    { echo FAILED; tail -40 $(O)/fuzz/$$t.log; exit 1; }; \
+		grep -h 'stat::number_of_executed_units\|cov:' $(O)/fuzz/$$t.log | tail -2 | tr '\n' ' '; echo; done
+fuzz-replay-run: $(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do printf 'fuzz-replay: %-6s ' $$t; \
+		$(O)/fuzz/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
+$(O)/fuzz/lfs.o: src/cmd/lfs.c tests/fuzz/lfs_main.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -include tests/fuzz/lfs_main.h -Dmain=lfs_main -c $< -o $@
+$(O)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(FUZZ_HDR) $(O)/fuzz/lfs.o $(O)/libfsxall.a
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(FUZZ_SRC) \
+		$(O)/fuzz/lfs.o $(O)/libfsxall.a $(LIBS)
+$(O)/fuzz/replay_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(FUZZ_HDR) tests/fuzz/replay.c $(O)/fuzz/lfs.o $(O)/libfsxall.a
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) $(LDFLAGS) -o $@ $< $(FUZZ_SRC) tests/fuzz/replay.c \
+		$(O)/fuzz/lfs.o $(O)/libfsxall.a $(LIBS)
 
 PREFIX ?= /usr/local
 install: all

@@ -45,8 +45,10 @@ absent_filters_check(struct api_ctx *cx, const json_t *in,
 	json_t *f, *v;
 
 	json_array_foreach(json_object_get(in, "Filters"), i, f) {
-		if (strcmp(json_string_value(json_object_get(f, "Name")),
-		    "file-system-id") != 0)
+		const char *name = json_string_value(json_object_get(f, "Name"));
+
+		/* Name is optional in the model: no name names nothing */
+		if (name == NULL || strcmp(name, "file-system-id") != 0)
 			continue;
 		json_array_foreach(json_object_get(f, "Values"), j, v) {
 			json_t *d = api_fs_load(cx, json_string_value(v), NULL, 0);

@@ -42,6 +42,18 @@
 #define PROV_HEALTH_EVERY	4	/* ticks between health pings */
 #define PROV_HEALTH_TIMEOUT_MS	1000
 #define PROV_HEALTH_STRIKES	2	/* silent pings before a kill */
+/*
+ * Idle scale (issue 14): the monitor's cost grows with the file systems,
+ * and every ping wakes two engine processes. Up to PROV_CHECKS_PER_TICK
+ * file systems each is checked every tick and pinged every
+ * PROV_HEALTH_EVERY ticks, as before; past that the checks are spread so
+ * that a tick checks about PROV_CHECKS_PER_TICK of them and pings about
+ * PROV_PINGS_PER_TICK (at 1,000: each checked every 10 s, pinged every
+ * 50 s; a dead process is restarted within one check period, a silent
+ * one killed after PROV_HEALTH_STRIKES ping periods).
+ */
+#define PROV_CHECKS_PER_TICK	50
+#define PROV_PINGS_PER_TICK	10
 #define PROV_MAX_FS		4096
 
 const struct fsxd_conf		*prov_conf;
@@ -616,7 +628,7 @@ static void *
 prov_monitor(void *arg)
 {
 	char (*ids)[DB_ID_MAX] = xcalloc(PROV_MAX_FS, DB_ID_MAX);
-	unsigned tick = 0;
+	unsigned tick = 0, check, ping;
 
 	(void)arg;
 	while (!prov_stopping) {
@@ -635,8 +647,16 @@ prov_monitor(void *arg)
 		}
 		n = db_fs_ids(1u << FS_AVAILABLE | 1u << FS_UPDATING, ids,
 		    PROV_MAX_FS);
-		for (int i = 0; i < n && i < PROV_MAX_FS && !prov_stopping; i++)
-			prov_monitor_fs(ids[i], tick % PROV_HEALTH_EVERY == 0);
+		check = n > PROV_CHECKS_PER_TICK ?
+		    ((unsigned)n + PROV_CHECKS_PER_TICK - 1) / PROV_CHECKS_PER_TICK : 1;
+		ping = ((unsigned)n + PROV_PINGS_PER_TICK - 1) / PROV_PINGS_PER_TICK;
+		ping = ping > PROV_HEALTH_EVERY ? ping : PROV_HEALTH_EVERY;
+		for (int i = 0; i < n && i < PROV_MAX_FS && !prov_stopping; i++) {
+			int p = (tick + (unsigned)i) % ping == 0;
+
+			if (p || (tick + (unsigned)i) % check == 0)
+				prov_monitor_fs(ids[i], p);
+		}
 		tick++;
 		for (int ms = 0; ms < PROV_MONITOR_TICK_MS && !prov_stopping;
 		    ms += 50)

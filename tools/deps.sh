@@ -5,8 +5,8 @@
 # With --test, also what the test suites call when it is missing: the aws
 # CLI (awscli), boto3 (python3-boto3), node and npm (nodejs, npm), and for
 # the emulated cluster (tests/cluster/netns.sh) ip (iproute2), ssh and sshd
-# (openssh-client, openssh-server). A tool already present (a pip or pyenv
-# install, say) is used as it is.
+# (openssh-client, openssh-server), and clang for make fuzz. A tool already
+# present (a pip or pyenv install, say) is used as it is.
 # As root it runs apt-get itself; otherwise it prints the one command to
 # run and fails.
 missing=""
@@ -16,7 +16,7 @@ if [ "${1:-}" = "--test" ]; then
 	python3 -c 'import boto3' >/dev/null 2>&1 || missing="$missing python3-boto3"
 	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 	command -v npm >/dev/null 2>&1 || missing="$missing npm"
-	set -- "$@" iproute2 openssh-client openssh-server
+	set -- "$@" iproute2 openssh-client openssh-server clang
 fi
 for p in "$@"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/util.h"
 #include <stdio.h>
@@ -247,7 +248,7 @@ db_tx(int (*fn)(void *arg), void *arg)
 		db_rollback();
 		return rc;
 	}
-	if (db_exec("COMMIT") < 0) {
+	if (FP("db.commit") < 0 || db_exec("COMMIT") < 0) {
 		db_rollback();
 		return -EIO;
 	}

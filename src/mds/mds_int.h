@@ -162,6 +162,7 @@ struct mds_ns {
 	pthread_t	 ckthr;
 	int		 ckthr_started;
 	int		 ckstop;
+	atomic_int	 ckdirty;	/* commits since the last checkpoint */
 	pthread_mutex_t	 cklock;
 	pthread_cond_t	 ckcond;
 

@@ -393,7 +393,10 @@ ts_add_ms(struct timespec *ts, long ms)
 }
 
 /*
- * Wake on a kick (a commit queued objects) or every DESTROY_RETRY_S.
+ * Wake on a kick (a commit queued objects; mds_srv_new kicks once for
+ * what the last run left) or, while objects are left (an OST down),
+ * every DESTROY_RETRY_S: with nothing left an idle MDS has no timer here
+ * (issue 14's idle scale).
  * After a kick it waits DESTROY_COALESCE_MS more, so that a burst of
  * unlinks is drained in a few passes instead of one pass (and one
  * transaction) per unlink: destruction never runs in a request's path
@@ -413,7 +416,9 @@ destroy_main(void *arg)
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += DESTROY_RETRY_S;
 		while (!m->dstop && (failed > 0 || !m->dkick)) {
-			if (pthread_cond_timedwait(&m->dcond, &m->dlock,
+			if (failed == 0)
+				pthread_cond_wait(&m->dcond, &m->dlock);
+			else if (pthread_cond_timedwait(&m->dcond, &m->dlock,
 			    &until) != 0)
 				break;
 		}

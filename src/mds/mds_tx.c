@@ -193,6 +193,8 @@ batch_failed(struct mds_ns *ns, uint64_t batch)
 	return 0;
 }
 
+static void	mds_tx_ckpt_kick(struct mds_ns *ns);
+
 int
 mds_tx_sync(struct mds_ns *ns, int rc)
 {
@@ -220,6 +222,8 @@ mds_tx_sync(struct mds_ns *ns, int rc)
 			rc = crc;
 	} else {
 		ns->files += ns->batch_delta;
+		if (!atomic_exchange(&ns->ckdirty, 1))	/* wake the checkpointer */
+			mds_tx_ckpt_kick(ns);
 		if (ns->batch_queued && ns->destroy_hook != NULL)
 			ns->destroy_hook(ns->destroy_arg);
 	}
@@ -305,8 +309,18 @@ mds_tx_oid_alloc(struct mds_ns *ns, uint32_t ost, uint64_t *oid)
  * to the WAL (a commit reaches the kernel, see mds_vfs.h). The request
  * connection checkpoints (and restarts the WAL) only when the WAL
  * outgrows 65536 pages, and then only copies what was appended since the
- * checkpointer's last pass.
+ * checkpointer's last pass. Idle (no commit since the last pass) the
+ * thread sleeps without a timer; the first commit after a pass wakes it
+ * (ckdirty goes 0 -> 1), and it checkpoints 200 ms later.
  */
+static void
+mds_tx_ckpt_kick(struct mds_ns *ns)
+{
+	pthread_mutex_lock(&ns->cklock);
+	pthread_cond_signal(&ns->ckcond);
+	pthread_mutex_unlock(&ns->cklock);
+}
+
 static void *
 ckpt_main(void *arg)
 {
@@ -316,6 +330,8 @@ ckpt_main(void *arg)
 
 	while (!stop) {
 		pthread_mutex_lock(&ns->cklock);
+		while (!ns->ckstop && !atomic_load(&ns->ckdirty))
+			pthread_cond_wait(&ns->ckcond, &ns->cklock);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += 200 * 1000 * 1000;
 		if (until.tv_nsec >= 1000000000) {
@@ -327,6 +343,7 @@ ckpt_main(void *arg)
 			    &until);
 		stop = ns->ckstop;
 		pthread_mutex_unlock(&ns->cklock);
+		atomic_store(&ns->ckdirty, 0);	/* what is committed now is in */
 		(void)sqlite3_wal_checkpoint_v2(ns->ckdb, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}

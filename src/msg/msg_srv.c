@@ -34,6 +34,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "msg/msg.h"
@@ -186,6 +187,7 @@ msg_srv_reply(struct msg_srv_conn *c, const struct msg_hdr *req,
 {
 	int rc;
 
+	if (FP_KEY("msg_srv.reply", req->opcode) < 0) { shutdown(c->fd, SHUT_RDWR); return -ECONNRESET; }	/* a lost reply */
 	pthread_mutex_lock(&c->send_mu);
 	rc = msg_send(c->fd, req->opcode, MSG_F_REPLY, req->reqid, status,
 	    body, body_len, bulk, nbulk);
@@ -514,6 +516,7 @@ srv_frame(struct msg_srv *s, struct msg_srv_conn *c)
 		break;
 	}
 
+	(void)FP_KEY("msg_srv.dispatch", h.opcode);	/* delay, kill before it runs */
 	if (s->conf.serial)
 		pthread_mutex_lock(&s->serial_mu);
 	rc = s->conf.dispatch(s->ctx, c, &h, c->body, h.bulk_len ? bulk :

@@ -16,6 +16,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "msg/msg.h"
@@ -114,11 +115,11 @@ obj_xfer(struct oss *o, struct oss_obj *ob, int wr, void *buf, uint64_t len,
 	*done = 0;
 	while (*done < len) {
 		if (wr)
-			r = pwrite(fd, p + *done, len - *done,
-			    (off_t)(off + *done));
+			r = FP_CALL("oss.pwrite", pwrite(fd, p + *done,
+			    len - *done, (off_t)(off + *done)));
 		else
-			r = pread(fd, p + *done, len - *done,
-			    (off_t)(off + *done));
+			r = FP_SHORT("oss.pread.short", FP_CALL("oss.pread",
+			    pread(fd, p + *done, len - *done, (off_t)(off + *done))));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

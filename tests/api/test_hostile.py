@@ -22,13 +22,17 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
 import urllib.parse
 
 from tests.fsxlib import Fsxd, SCRATCH2, TOP
+from tests.fs.engine import EngineCase, binpath
 
 TARGET = b'AWSSimbaAPIService_v20180301.'
 RID = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
@@ -674,6 +678,249 @@ class Hostile(unittest.TestCase):
         finally:
             for s in socks:
                 s.close()
+
+
+class EveryOperation(unittest.TestCase):
+    """Every operation of the model, every string member, hostile values:
+    SQL metacharacters, path traversal (relative, absolute, through s3://),
+    NUL bytes and invalid UTF-8, and another account's ARNs. Each request
+    gets an AWS error the operation declares (or the validator's), never a
+    5xx; and nothing changes: the file systems and their tags read the
+    same before and after each operation's sweep."""
+
+    SQL = ["' OR '1'='1", "fs-0'; DROP TABLE file_systems; --", '" OR ""="',
+           "x%' UNION SELECT * FROM tags --", "\\'; SELECT 1; --"]
+    PATHS = ['../../../../etc/passwd', '/etc/passwd', '..', '/',
+             's3://bucket/../../../etc', 'a/../../b', '/proc/self/environ',
+             '..\\..\\windows']
+    # the front end's own errors, which any operation may answer
+    FRONT = ('BadRequest', 'SerializationException', 'IncompatibleParameterError',
+             'UnsupportedOperation', 'ServiceLimitExceeded')
+    OTHER = '111111111111'      # another account, with its own key
+    CREDS = 'test:test:000000000000,AKIDOTHER:othersecret:' + OTHER
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Fsxd(env={'FSXD_CREDENTIALS': cls.CREDS})
+        cls.port = cls.d.port
+        c = cls.d.client()
+        cls.fs_id = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+        cls.d.wait_state(c, cls.fs_id, 'AVAILABLE', timeout=60)
+        cls.arn = c.describe_file_systems()['FileSystems'][0]['ResourceARN']
+        c.tag_resource(ResourceARN=cls.arn, Tags=[{'Key': 'keep', 'Value': 'me'}])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def tearDown(self):
+        self.assertIsNone(self.d.proc.poll(), 'fsxd died')
+
+    req = Hostile.req
+    paths = Hostile.paths
+
+    def snap(self):
+        r = self.req({})
+        self.assertEqual(r.status, 200, r)
+        fss = r.json()['FileSystems']
+        t = self.req({'ResourceARN': self.arn}, op='ListTagsForResource')
+        self.assertEqual(t.status, 200, t)
+        return fss, sorted((x['Key'], x['Value']) for x in t.json()['Tags'])
+
+    def base(self, op):
+        """A body that names our file system where the operation needs one,
+        so a hostile member is what decides; never one that would delete or
+        create (DeleteFileSystem names a missing file system, Create ones
+        ask for a capacity no file system may have)."""
+        sh = MODEL['shapes'][MODEL['operations'][op]['input']]
+        b = {}
+        for m in sh.get('required', []):
+            if m == 'FileSystemId':
+                b[m] = 'fs-0123456789abcdef0' if op == 'DeleteFileSystem' else self.fs_id
+            elif m == 'ResourceARN':
+                b[m] = self.arn
+            elif m == 'TagKeys':
+                b[m] = ['nosuchkey']
+            elif m == 'Tags':
+                b[m] = [{'Key': 'k', 'Value': 'v'}]
+        if op.startswith('Create'):
+            b.update(StorageCapacity=1, FileSystemType='LUSTRE', SubnetIds=['subnet-1'])
+        return b
+
+    def strings(self, op):
+        out = []
+        self.paths(MODEL['operations'][op]['input'], [], set(), out)
+        return [p for p, t in out if t == 'string' and p]
+
+    @staticmethod
+    def put_in(base, path, v):
+        """base with member path (top level first) set to v."""
+        body = dict(base)
+        body[path[0]] = Hostile.put(path[1:], v)
+        return body
+
+    def allowed(self, op):
+        return set(MODEL['operations'][op].get('errors', [])) | set(self.FRONT)
+
+    def send(self, op, data):
+        r = self.req(data, op=op)
+        self.assertLess(r.status, 500, (op, data[:200], r))
+        return r
+
+    def check_answer(self, op, r, data, mutated):
+        if r.status == 200:
+            flags = OPS[op]
+            if 'API_MUTATES' in flags:
+                mutated.append((op, data))
+            return
+        body = r.json()
+        self.assertIn(body.get('__type'), self.allowed(op), (op, data[:200], r))
+        self.assertTrue(body.get('Message'), r)
+
+    def undo(self, mutated):
+        """What a hostile value that is valid did: only tags and updates can
+        succeed from these bases; tags are removed again, verbatim."""
+        for op, data in mutated:
+            body = json.loads(data)
+            if op == 'TagResource':
+                keys = [t['Key'] for t in body['Tags'] if t.get('Key') != 'keep']
+                t = self.req({'ResourceARN': self.arn}, op='ListTagsForResource').json()
+                stored = {x['Key']: x['Value'] for x in t['Tags']}
+                for tag in body['Tags']:     # stored exactly as sent
+                    self.assertEqual(stored.get(tag['Key']), tag.get('Value', ''), tag)
+                if keys:
+                    self.assertEqual(self.req({'ResourceARN': self.arn, 'TagKeys': keys},
+                                              op='UntagResource').status, 200)
+            else:
+                self.assertIn(op, ('UpdateFileSystem', 'UntagResource'), (op, data[:200]))
+
+    def test_hostile_strings_every_member_of_every_operation(self):
+        n = 0
+        values = self.SQL + self.PATHS
+        for op in sorted(MODEL['operations']):
+            if 'API_LOCAL' in OPS[op]:
+                continue
+            before = self.snap()
+            mutated = []
+            base = self.base(op)
+            for path in self.strings(op):
+                for v in values:
+                    body = self.put_in(base, path, v)
+                    data = json.dumps(body).encode()
+                    with self.subTest(op=op, path=path, v=v):
+                        self.check_answer(op, self.send(op, data), data, mutated)
+                        n += 1
+                # NUL and invalid UTF-8: SerializationException, before anything
+                mark = '\u0001HOSTILE\u0001'
+                data = json.dumps(self.put_in(base, path, mark)).encode()
+                for raw in (b'a\\u0000b', b'fs-0\\u0000', b'\xff\xfe', b'\xc0\xaf..\xc0\xaf',
+                            b'\xed\xa0\x80'):
+                    bad = data.replace(json.dumps(mark).encode()[1:-1], raw)
+                    with self.subTest(op=op, path=path, raw=raw):
+                        r = self.send(op, bad)
+                        self.assertEqual(r.status, 400, r)
+                        self.assertEqual(r.json()['__type'], 'SerializationException', r)
+                        n += 1
+            self.undo(mutated)
+            with self.subTest(op=op, check='no effect'):
+                after = self.snap()
+                if not any(o == 'UpdateFileSystem' for o, _ in mutated):
+                    self.assertEqual(before, after)
+                else:
+                    self.assertEqual(before[1], after[1])
+        self.assertGreater(n, 3000)
+
+    def test_other_accounts_arns_and_ids(self):
+        """Another account's ARN naming our file system, and our ids asked
+        for by another account: not found, and nothing changes."""
+        before = self.snap()
+        other_arn = self.arn.replace(':000000000000:', ':%s:' % self.OTHER)
+        self.assertNotEqual(other_arn, self.arn)
+        for op, body in (
+                ('TagResource', {'ResourceARN': other_arn, 'Tags': [{'Key': 'a', 'Value': 'b'}]}),
+                ('UntagResource', {'ResourceARN': other_arn, 'TagKeys': ['keep']}),
+                ('ListTagsForResource', {'ResourceARN': other_arn})):
+            with self.subTest(op=op):
+                r = self.req(body, op=op)
+                self.assertEqual(r.status, 400, r)
+                self.assertIn(r.json()['__type'], ('ResourceNotFound', 'NotServiceResourceError'),
+                              r)
+        # the other account, signing with its own key, sees nothing of ours
+        other = self.d.client(key='AKIDOTHER', secret='othersecret')
+        self.assertEqual(other.describe_file_systems()['FileSystems'], [])
+        for call in (lambda: other.describe_file_systems(FileSystemIds=[self.fs_id]),
+                     lambda: other.list_tags_for_resource(ResourceARN=self.arn),
+                     lambda: other.tag_resource(ResourceARN=self.arn,
+                                                Tags=[{'Key': 'x', 'Value': 'y'}]),
+                     lambda: other.untag_resource(ResourceARN=self.arn, TagKeys=['keep']),
+                     lambda: other.update_file_system(FileSystemId=self.fs_id,
+                                                      StorageCapacity=2400),
+                     lambda: other.delete_file_system(FileSystemId=self.fs_id)):
+            with self.assertRaises(other.exceptions.ClientError) as cm:
+                call()
+            self.assertIn(cm.exception.response['Error']['Code'],
+                          ('FileSystemNotFound', 'ResourceNotFound'), cm.exception.response)
+        self.assertEqual(self.snap(), before)
+
+
+class LfsEscapes(EngineCase):
+    """lfs acts on paths as Lustre's does, through the kernel: a symlink in
+    the mount that points out of it must never let lfs change anything
+    outside (a file created there is removed again when its layout cannot
+    be set), and lfs find does not follow it."""
+
+    def lfs(self, *args):
+        return subprocess.run([binpath('lfs')] + list(args), capture_output=True, text=True,
+                              timeout=30)
+
+    def test_symlink_out_of_the_mount(self):
+        outside = tempfile.mkdtemp(prefix='fsx-escape-')
+        try:
+            with open(os.path.join(outside, 'secret'), 'w') as f:
+                f.write('x')
+            before = sorted(os.listdir(outside))
+            os.symlink(outside, self.path('esc'))
+            os.symlink('/etc/passwd', self.path('pw'))
+            for args in (['setstripe', '-c', '2', self.path('esc', 'new')],
+                         ['setstripe', '-c', '2', self.path('esc')],
+                         ['setstripe', '-c', '1', self.path('esc', '..', 'x')],
+                         ['setstripe', '-S', '4M', self.path('pw')],
+                         ['setstripe', '-c', '1', self.path('esc', 'secret')]):
+                with self.subTest(args=args):
+                    r = self.lfs(*args)
+                    self.assertNotEqual(r.returncode, 0, r)
+                    self.assertEqual(sorted(os.listdir(outside)), before)
+            for a in ('getstripe', 'getstripe -d'):
+                r = self.lfs(*a.split(), self.path('esc'))
+                self.assertNotEqual(r.returncode, 0, r)
+                self.assertNotIn('lmm_stripe_count', r.stdout)
+            r = self.lfs('find', self.mnt)
+            self.assertEqual(r.returncode, 0, r)
+            self.assertNotIn('secret', r.stdout)
+            self.assertIn(self.path('esc'), r.stdout.split())
+            with open(os.path.join(outside, 'secret')) as f:
+                self.assertEqual(f.read(), 'x')
+            self.assertEqual(os.listxattr(outside), [])
+            # inside the mount, '..' is only a path
+            os.mkdir(self.path('d'))
+            r = self.lfs('setstripe', '-c', '1', self.path('d', '..', 'inside'))
+            self.assertEqual(r.returncode, 0, r)
+            self.assertTrue(os.path.exists(self.path('inside')))
+        finally:
+            shutil.rmtree(outside)
+
+
+def _ops():
+    """api/ops.def: operation -> its flags text."""
+    out = {}
+    for line in open(os.path.join(TOP, 'api', 'ops.def')):
+        m = re.match(r'API_OP\((\w+),\s*\w+,\s*([^,]+),', line)
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+OPS = _ops()
 
 
 class ListingFollowsCommits(unittest.TestCase):
