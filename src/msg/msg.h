@@ -134,6 +134,12 @@ enum msg_op {
 	 *   96..109  fsx-hsm <-> MDS and OSS (docs/hsm.md)
 	 */
 
+	/* backups (docs/backups.md, src/mds/mds_snap.c, src/oss/oss_snap.c) */
+	MSG_OP_OST_SNAP = 80,	/* admin: body msg_snap (phase FREEZE, LINK,
+				   THAW) for one OST of the OSS */
+	MSG_OP_MDS_SNAP = 81,	/* admin: body msg_snap (name): snapshot the
+				   namespace and every OST at one instant */
+
 	MSG_OP_MAX = 110
 };
 
@@ -432,6 +438,30 @@ struct msg_ost_cap {
 	uint32_t	ost;
 	uint32_t	pad;
 	uint64_t	capacity_bytes;
+};
+
+/*
+ * MSG_OP_MDS_SNAP and MSG_OP_OST_SNAP (docs/backups.md). `name` is
+ * [A-Za-z0-9-], NUL-terminated; anything else is -EINVAL.
+ *   MDS_SNAP (fsxd -> MDS): the MDS holds namespace changes, sends
+ *     FREEZE to every OST, copies its store to DIR/snap/NAME/mds.db,
+ *     sends LINK to every OST, then THAW to every OST (also after an
+ *     error), and lets namespace changes go on.
+ *   OST_SNAP FREEZE: the OSS holds new writes, punches and fallocates
+ *     and waits for those running; LINK: hard-links every object of
+ *     `ost` into OSTDIR/snap/NAME/xx/OID (an object with more than one
+ *     link is copied before its next change); THAW: writes go on. A
+ *     freeze not thawed within 10 s thaws itself.
+ */
+#define MSG_SNAP_FREEZE	1u
+#define MSG_SNAP_LINK	2u
+#define MSG_SNAP_THAW	3u
+#define MSG_SNAP_NAME	64
+
+struct msg_snap {
+	uint32_t	ost;		/* OST_SNAP: the OST */
+	uint32_t	phase;		/* OST_SNAP: MSG_SNAP_* */
+	char		name[MSG_SNAP_NAME];
 };
 
 /* OST map entry (MDS_OSTMAP reply, MDS_OSTADD request). */
