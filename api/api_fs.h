@@ -41,6 +41,12 @@ int	 api_tags_check(const json_t *tags, struct api_error *err);
 /* Store a request's Tags list ([{Key, Value}], may be NULL) on arn. */
 int	 api_tags_put(const char *arn, const json_t *tags);
 
+/* CreateFileSystem, or (backup_id set) the create a restore makes: `req`
+ * is the CreateFileSystem request built from the backup, `in` the
+ * caller's request (its token and Tags). */
+json_t	*api_fs_create_from(struct api_ctx *cx, const json_t *in,
+	    const json_t *req, const char *backup_id, struct api_error *err);
+
 json_t	*api_fs_mount_info(struct api_ctx *cx, const json_t *in,
 	    struct api_error *err);
 
