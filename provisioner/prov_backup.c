@@ -531,6 +531,8 @@ job_backup_copy(const struct db_job *j, struct prov_fs *f)
 		db_backup_fini(&b);
 		return 0;
 	}
+	if (prov_conf->create_delay_sec > 0)	/* to watch COPYING */
+		usleep((useconds_t)(prov_conf->create_delay_sec * 1e6));
 	bk_init(&k, j->fs_id);
 	src = xasprintf("%s/%s", k.root, b.source_id);
 	final = xasprintf("%s/%s", k.root, j->fs_id);
@@ -674,6 +676,8 @@ job_restore(const struct db_job *j, struct prov_fs *f)
 	rc = db_restore_backup(j->fs_id, bid, sizeof(bid));
 	if (rc < 0)
 		return rc;
+	if (prov_conf->create_delay_sec > 0)	/* as a create's CREATING */
+		usleep((useconds_t)(prov_conf->create_delay_sec * 1e6));
 	root = bk_root();
 	src = xasprintf("%s/%s", root, bid);
 	free(root);
