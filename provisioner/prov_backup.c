@@ -25,10 +25,11 @@
  *  3. The copy in the pause is links only (mds_snap.c, oss_snap.c); the
  *     data is copied here, after, and each snapshot link is removed as
  *     soon as its object is stored, so copy-ups stop early.
- *  4. A version key is only trusted for objects whose mtime is at least
- *     KEY_SETTLE_S older than the snapshot: a change in the same
- *     timestamp tick as the snapshot could not be told apart, so such
- *     objects get a key unique to this backup.
+ *  4. A version key names one content: while the snapshot links an
+ *     object, the OSS changes only a copy (a new inode); the link of an
+ *     object whose mtime is less than KEY_SETTLE_S old is kept until
+ *     that much time has passed, so a later in-place change always gets
+ *     a later mtime than the one in the key (timestamps are coarse).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,7 +50,7 @@
 #include "prov_int.h"
 
 #define SNAP_TIMEOUT_MS	60000
-#define KEY_SETTLE_S	2
+#define KEY_SETTLE_S	1
 #define KEY_MAX		400
 
 struct bk {
@@ -62,6 +63,7 @@ struct bk {
 	long long	 objects, done;
 	long long	 logical;	/* allocated bytes of the objects */
 	long long	 stored;	/* bytes copied into data/ */
+	double		 settle;	/* newest mtime of a kept link */
 	int		 pct;		/* last progress reported */
 };
 
@@ -190,15 +192,14 @@ bk_object(struct bk *k, int snapfd, const char *name, int ost, unsigned xx)
 	struct stat st;
 	int in = -1, out = -1, rc = 0;
 	uint64_t copied = 0;
+	double mtime;
 
 	if (fstatat(snapfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	snprintf(sub, sizeof(sub), "%02x", xx);
-	kn = snprintf(key, sizeof(key), "%s.%d.%s.%ju.%jd.%09ld.%jd%s%s", k->fs_id,
+	kn = snprintf(key, sizeof(key), "%s.%d.%s.%ju.%jd.%09ld.%jd", k->fs_id,
 	    ost, name, (uintmax_t)st.st_ino, (intmax_t)st.st_mtim.tv_sec,
-	    st.st_mtim.tv_nsec, (intmax_t)st.st_size,
-	    st.st_mtim.tv_sec + KEY_SETTLE_S > (time_t)k->snap_time ? ".b" : "",
-	    st.st_mtim.tv_sec + KEY_SETTLE_S > (time_t)k->snap_time ? k->id : "");
+	    st.st_mtim.tv_nsec, (intmax_t)st.st_size);
 	if (kn < 0 || (size_t)kn >= sizeof(key))
 		return -ENAMETOOLONG;
 	kpath = xasprintf("%s/%s/%s", k->data, sub, key);
@@ -226,7 +227,11 @@ bk_object(struct bk *k, int snapfd, const char *name, int ost, unsigned xx)
 	k->stored += (long long)copied;
 done:
 	k->logical += (long long)st.st_blocks * 512;
-	(void)unlinkat(snapfd, name, 0);	/* invariant 3 */
+	mtime = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+	if (mtime + KEY_SETTLE_S < now_epoch())
+		(void)unlinkat(snapfd, name, 0);	/* invariant 3 */
+	else if (mtime > k->settle)
+		k->settle = mtime;			/* invariant 4 */
 out:
 	if (in >= 0)
 		close(in);
@@ -444,6 +449,8 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 		rc = -errno;
 	if (rc < 0)
 		goto out;
+	while (now_epoch() < k.settle + KEY_SETTLE_S)	/* invariant 4 */
+		usleep(20000);
 	snaps_drop(f, k.id);
 	log_info("%s: %s of %s: %lld objects, %lld bytes, %lld stored",
 	    __func__, k.id, b.fs_id, k.objects, k.logical, k.stored);
