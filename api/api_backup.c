@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "api.h"
 #include "api_backup.h"
 #include "api_ctx.h"
@@ -286,35 +284,6 @@ api_backup_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
 
 /* --- DescribeBackups --- */
 
-/* NextToken: base64 of "bk1:<seq>"; the listing resumes after that row. */
-static int
-bk_token_decode(const char *tok, long long *seq)
-{
-	unsigned char raw[64];
-	int n;
-
-	if (strlen(tok) > 80)
-		return -EINVAL;
-	n = EVP_DecodeBlock(raw, (const unsigned char *)tok, (int)strlen(tok));
-	if (n <= 0 || n >= (int)sizeof(raw))
-		return -EINVAL;
-	raw[n] = '\0';
-	if (sscanf((char *)raw, "bk1:%lld", seq) != 1 || *seq < 0)
-		return -EINVAL;
-	return 0;
-}
-
-static json_t *
-bk_token_encode(long long seq)
-{
-	char raw[32];
-	unsigned char out[64];
-	int n = snprintf(raw, sizeof(raw), "bk1:%lld", seq);
-
-	EVP_EncodeBlock(out, (unsigned char *)raw, n);
-	return json_string((char *)out);
-}
-
 struct bk_page {
 	const json_t	*ids;		/* BackupIds, or NULL */
 	const json_t	*filters;
@@ -429,7 +398,7 @@ api_backup_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	pg.filters = json_object_get(in, "Filters");
 	if (jmax != NULL && json_integer_value(jmax) < pg.max)
 		pg.max = json_integer_value(jmax);
-	if (tok != NULL && bk_token_decode(tok, &after) < 0)
+	if (tok != NULL && api_cursor_decode(tok, "bk1:", &after) < 0)
 		return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
 	/* BackupIds override the filters; every one must exist */
 	json_array_foreach(pg.ids, i, id)
@@ -449,7 +418,7 @@ api_backup_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	out = json_object();
 	json_object_set_new(out, "Backups", pg.items);
 	if (pg.more)
-		json_object_set_new(out, "NextToken", bk_token_encode(pg.last));
+		json_object_set_new(out, "NextToken", api_cursor_encode("bk1:", pg.last));
 	return out;
 }
 

@@ -358,13 +358,16 @@ api_fs_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
 }
 
 /*
- * NextToken: base64 of "fs1:<seq>", the listing resumes after that row.
- * Opaque to clients; anything else is refused as AWS refuses a bad token.
+ * NextToken: base64 of "<prefix><seq>" ("fs1:" for file systems, "bk1:"
+ * for backups); the listing resumes after that row. Opaque to clients;
+ * anything else is refused as AWS refuses a bad token.
  */
-static int
-fs_token_decode(const char *tok, long long *seq)
+int
+api_cursor_decode(const char *tok, const char *prefix, long long *seq)
 {
 	unsigned char raw[64];
+	size_t plen = strlen(prefix);
+	char *end;
 	int n;
 
 	if (strlen(tok) > 80)
@@ -373,17 +376,20 @@ fs_token_decode(const char *tok, long long *seq)
 	if (n <= 0 || n >= (int)sizeof(raw))
 		return -EINVAL;
 	raw[n] = '\0';
-	if (sscanf((char *)raw, "fs1:%lld", seq) != 1 || *seq < 0)
+	if (strncmp((char *)raw, prefix, plen) != 0)
+		return -EINVAL;
+	*seq = strtoll((char *)raw + plen, &end, 10);
+	if (end == (char *)raw + plen || *seq < 0)
 		return -EINVAL;
 	return 0;
 }
 
-static json_t *
-fs_token_encode(long long seq)
+json_t *
+api_cursor_encode(const char *prefix, long long seq)
 {
-	char raw[32];
-	unsigned char out[64];
-	int n = snprintf(raw, sizeof(raw), "fs1:%lld", seq);
+	char raw[48];
+	unsigned char out[80];
+	int n = snprintf(raw, sizeof(raw), "%s%lld", prefix, seq);
 
 	EVP_EncodeBlock(out, (unsigned char *)raw, n);
 	return json_string((char *)out);
@@ -578,7 +584,7 @@ api_fs_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 
 	if (jmax != NULL && json_integer_value(jmax) < pg.max)
 		pg.max = json_integer_value(jmax);
-	if (tok != NULL && fs_token_decode(tok, &after) < 0)
+	if (tok != NULL && api_cursor_decode(tok, "fs1:", &after) < 0)
 		return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
 	if (ids == NULL) {
 		/* read before the query: a commit after it changes it */
@@ -602,7 +608,7 @@ api_fs_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	}
 	buf_add(&pg.b, "]", 1);
 	if (pg.more) {
-		json_t *t = fs_token_encode(pg.last);
+		json_t *t = api_cursor_encode("fs1:", pg.last);
 
 		buf_printf(&pg.b, ",\"NextToken\":\"%s\"", json_string_value(t));
 		json_decref(t);

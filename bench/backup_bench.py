@@ -55,6 +55,7 @@ class Bench:
     def __init__(self, mib, files):
         self.mib, self.files = mib, files
         self.work = tempfile.mkdtemp(prefix='fsx-bkbench-')
+        os.mkdir(os.path.join(self.work, 'state'))
         self.d = Fsxd(state=os.path.join(self.work, 'state'))
         self.c = self.d.client()
         self.mnt = os.path.join(self.work, 'mnt')

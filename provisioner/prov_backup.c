@@ -22,9 +22,10 @@
  *  2. Every run starts from nothing it left before (a job cut short by a
  *     crash is run again from the start), and a backup that fails for
  *     good leaves no part, no snapshot and no unreferenced data.
- *  3. The copy in the pause is links only (mds_snap.c, oss_snap.c); the
- *     data is copied here, after, and each snapshot link is removed as
- *     soon as its object is stored, so copy-ups stop early.
+ *  3. Nothing is copied or linked in the pause (mds_snap.c, oss_snap.c):
+ *     the OSSes link objects after it (captures before changes, then
+ *     LINK); the data is copied here, after that, and each snapshot link
+ *     is removed as soon as its object is stored, so copy-ups stop early.
  *  4. A version key names one content: while the snapshot links an
  *     object, the OSS changes only a copy (a new inode); the link of an
  *     object whose mtime is less than KEY_SETTLE_S old is kept until
@@ -140,6 +141,32 @@ snaps_drop(const struct prov_fs *f, const char *name)
 		free(p);
 		free(d);
 	}
+}
+
+/*
+ * After MDS_SNAP: each OSS links the objects of its OSTs its open
+ * snapshot has not captured yet (msg.h, OST_SNAP LINK), which closes it.
+ */
+static int
+snaps_link(const struct prov_fs *f, struct msg_snap *sn)
+{
+	int rc = 0;
+
+	sn->phase = MSG_SNAP_LINK;
+	for (int i = 0; rc == 0 && i < f->nosts; i++) {
+		const struct db_proc *oss = NULL;
+
+		for (int j = 0; j < f->nprocs; j++)
+			if (f->procs[j].role == ROLE_OSS &&
+			    f->procs[j].idx == f->osts[i].oss)
+				oss = &f->procs[j];
+		if (oss == NULL)
+			return -ENOENT;
+		sn->ost = (uint32_t)f->osts[i].idx;
+		rc = prov_call(f, oss, MSG_OP_OST_SNAP, sn, sizeof(*sn), NULL,
+		    0, SNAP_TIMEOUT_MS);
+	}
+	return rc;
 }
 
 /* Remove data files no backup holds (link count 1). Returns bytes freed. */
@@ -412,6 +439,12 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	    SNAP_TIMEOUT_MS);
 	if (rc < 0) {
 		log_warn("%s: %s: snapshot of %s: %s", __func__, k.id, b.fs_id,
+		    strerror(-rc));
+		goto out;
+	}
+	rc = snaps_link(f, &sn);
+	if (rc < 0) {
+		log_warn("%s: %s: links of %s: %s", __func__, k.id, b.fs_id,
 		    strerror(-rc));
 		goto out;
 	}

@@ -132,29 +132,31 @@ db_backup_set_state(const char *id, enum backup_lifecycle lc, int progress,
 	return rc;
 }
 
-int
-db_backup_delete(const char *id)
+/* Run q (no rows) with ?1 = id: 0, or -ENOENT when it changed nothing. */
+static int
+run_id(const char *q, const char *id, int need_change)
 {
-	static const char qt[] = "DELETE FROM tags WHERE arn ="
-	    " (SELECT arn FROM backups WHERE id = ?1)";
-	static const char q[] = "DELETE FROM backups WHERE id = ?1";
-	sqlite3_stmt *st = db_stmt(qt);
+	sqlite3_stmt *st = db_stmt(q);
 	int rc;
 
 	if (st == NULL)
 		return -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = db_step_done(st);
-	if (rc < 0)
-		return rc;
-	st = db_stmt(q);
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	rc = db_step_done(st);
-	if (rc == 0 && sqlite3_changes(db_conn()) == 0)
+	if (rc == 0 && need_change && sqlite3_changes(db_conn()) == 0)
 		return -ENOENT;
 	return rc;
+}
+
+int
+db_backup_delete(const char *id)
+{
+	static const char qt[] = "DELETE FROM tags WHERE arn ="
+	    " (SELECT arn FROM backups WHERE id = ?1)";
+	static const char q[] = "DELETE FROM backups WHERE id = ?1";
+	int rc = run_id(qt, id, 0);
+
+	return rc < 0 ? rc : run_id(q, id, 1);
 }
 
 int
@@ -314,10 +316,6 @@ int
 db_restore_delete(const char *fs_id)
 {
 	static const char q[] = "DELETE FROM restores WHERE fs_id = ?1";
-	sqlite3_stmt *st = db_stmt(q);
 
-	if (st == NULL)
-		return -EIO;
-	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	return run_id(q, fs_id, 0);
 }

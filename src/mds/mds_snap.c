@@ -7,12 +7,15 @@
  *   2. FREEZE every OST: every acknowledged write is on disk, and none
  *      can start;
  *   3. copy the store (sqlite3_backup, page by page, from this
- *      connection: it sees exactly the committed state);
- *   4. LINK every OST (hard links: no data is copied in the pause);
+ *      connection: it sees exactly the committed state), and give files
+ *      open for write the size their frozen objects hold (a glimpse);
+ *   4. MARK every OST: its snapshot opens (O(1): no object is touched);
  *   5. THAW every OST, release the store lock.
  * Between 2 and 5 nothing of the file system changes, so the copy and
- * the links are the same instant. Writers see a pause of steps 2-5;
- * namespace changes one of steps 1-5.
+ * the marks are the same instant. Afterwards an OSS links each object
+ * into its snapshot before changing it, and fsxd's LINK links the rest
+ * (oss_snap.h). Writers see a pause of steps 2-5; namespace changes one
+ * of steps 1-5; neither grows with the number of objects.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -82,13 +85,86 @@ out:
 	return rc == SQLITE_OK ? 0 : -EIO;
 }
 
+/* The end of a file's data as OST `k` of its layout holds it (glimpse). */
+static uint64_t
+stripe_end(const struct mds_layout *l, uint32_t k, uint64_t obj_size)
+{
+	uint64_t s = l->hdr.stripe_size, c = l->hdr.nent, o = obj_size - 1;
+
+	return obj_size == 0 ? 0 : ((o / s) * c + k) * s + o % s + 1;
+}
+
+/*
+ * Files open for write at the instant: their size in the store is the one
+ * of their last close, their data is on the (frozen) OSTs. Give the copy
+ * the size the objects hold now, as a stat would (a glimpse), so data
+ * written and acknowledged before the instant is in the backup.
+ */
+static int
+open_sizes(struct mds_ns *ns, struct mds_osts *osts, const char *path)
+{
+	static const char qs[] = "SELECT size, layout FROM inode WHERE ino = ?1";
+	static const char qu[] = "UPDATE inode SET size = ?2 WHERE ino = ?1";
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	sqlite3 *db = NULL;
+	int rc = SQLITE_OK;
+
+	for (int i = 0; rc == SQLITE_OK && i < OHASH_SIZE; i++) {
+		for (struct ofile *of = ns->ofiles[i]; of != NULL; of = of->next) {
+			struct mds_layout l;
+			uint64_t size;
+
+			if (of->writers == 0)
+				continue;
+			if (db == NULL && ((rc = sqlite3_open_v2(path, &db,
+			    SQLITE_OPEN_READWRITE, NULL)) != SQLITE_OK ||
+			    (rc = sqlite3_prepare_v2(db, qs, -1, &sel, NULL)) !=
+			    SQLITE_OK || (rc = sqlite3_prepare_v2(db, qu, -1, &upd,
+			    NULL)) != SQLITE_OK))
+				break;
+			sqlite3_reset(sel);
+			sqlite3_bind_int64(sel, 1, (sqlite3_int64)of->ino);
+			if (sqlite3_step(sel) != SQLITE_ROW ||
+			    mds_layout_decode(sqlite3_column_blob(sel, 1),
+			    (size_t)sqlite3_column_bytes(sel, 1), &l) < 0 ||
+			    l.hdr.nent == 0 || l.hdr.stripe_size == 0)
+				continue;
+			size = (uint64_t)sqlite3_column_int64(sel, 0);
+			for (uint32_t k = 0; k < l.hdr.nent; k++) {
+				struct msg_obj ob = { .ost = l.ent[k].ost,
+				    .oid = l.ent[k].oid };
+				struct msg_obj_attr oa;
+				uint32_t rlen = 0;
+
+				if (mds_ost_call(osts, ob.ost, MSG_OP_OST_GETATTR,
+				    &ob, sizeof(ob), &oa, sizeof(oa), &rlen) == 0 &&
+				    rlen >= sizeof(oa) &&
+				    stripe_end(&l, k, oa.size) > size)
+					size = stripe_end(&l, k, oa.size);
+			}
+			sqlite3_reset(upd);
+			sqlite3_bind_int64(upd, 1, (sqlite3_int64)of->ino);
+			sqlite3_bind_int64(upd, 2, (sqlite3_int64)size);
+			rc = sqlite3_step(upd) == SQLITE_DONE ? SQLITE_OK :
+			    sqlite3_errcode(db);
+		}
+	}
+	if (rc != SQLITE_OK)
+		log_err("%s: %s: %s", __func__, path, db ? sqlite3_errmsg(db) :
+		    "out of memory");
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -EIO;
+}
+
 int
 mds_snap_take(struct mds_ns *ns, struct mds_osts *osts, const char *name)
 {
 	struct msg_ost_ent *v;
 	char *dbpath, *dir, *path = NULL;
 	unsigned n, frozen = 0;
-	uint64_t t0;
+	uint64_t t0, t1 = 0, t2 = 0, t3 = 0;
 	int rc;
 
 	dbpath = xstrdup(sqlite3_db_filename(ns->db, "main"));
@@ -111,14 +187,19 @@ mds_snap_take(struct mds_ns *ns, struct mds_osts *osts, const char *name)
 			break;
 		}
 	}
+	t1 = now_mono_ns();
 	if (rc == 0)
 		rc = store_copy(ns, path);
+	if (rc == 0)
+		rc = open_sizes(ns, osts, path);
+	t2 = now_mono_ns();
 	for (unsigned i = 0; rc == 0 && i < n; i++) {
-		rc = ost_phase(osts, v[i].ost, MSG_SNAP_LINK, name);
+		rc = ost_phase(osts, v[i].ost, MSG_SNAP_MARK, name);
 		if (rc < 0)
-			log_err("%s: link ost %u: %s", __func__, v[i].ost,
+			log_err("%s: mark ost %u: %s", __func__, v[i].ost,
 			    strerror(-rc));
 	}
+	t3 = now_mono_ns();
 	for (unsigned i = 0; i < frozen; i++)
 		(void)ost_phase(osts, v[i].ost, MSG_SNAP_THAW, name);
 	atomic_store(&last_hold_us, (now_mono_ns() - t0) / 1000);
@@ -127,8 +208,11 @@ mds_snap_take(struct mds_ns *ns, struct mds_osts *osts, const char *name)
 	if (rc < 0)
 		(void)rm_rf(dir);
 	else
-		log_info("%s: %s: %u OSTs, namespace held %llu us", __func__,
-		    name, n, mds_snap_last_hold_us());
+		log_info("%s: %s: %u OSTs, namespace held %llu us (freeze %llu,"
+		    " copy %llu, mark %llu)", __func__, name, n,
+		    mds_snap_last_hold_us(), (unsigned long long)(t1 - t0) / 1000,
+		    (unsigned long long)(t2 - t1) / 1000,
+		    (unsigned long long)(t3 - t2) / 1000);
 	free(v);
 out_free:
 	free(path);

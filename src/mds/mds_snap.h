@@ -11,8 +11,9 @@
 /*
  * Hold namespace changes (the store lock, once no batch is open), freeze
  * every OST of `osts`, copy the store to DIR/snap/NAME/mds.db (DIR: the
- * store's directory), have every OST link its objects into its own
- * snap/NAME, thaw them all (also after an error) and let changes go on.
+ * store's directory), have every OST open its snapshot snap/NAME (MARK),
+ * thaw them all (also after an error) and let changes go on. The caller
+ * then has each OSS LINK its objects (msg.h).
  * 0 or -errno; on error the MDS's copy is removed.
  */
 int	mds_snap_take(struct mds_ns *ns, struct mds_osts *osts,

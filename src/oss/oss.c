@@ -491,9 +491,9 @@ obj_release(struct oss *o, struct oss_obj *ob)
 }
 
 /*
- * obj_get_locked for a change of the object's data: an object a snapshot
- * or backup still links is first copied up (oss_snap.h), and the entry of
- * the old inode forgotten.
+ * obj_get_locked for a change of the object's data: an open snapshot
+ * captures the object first, and an object a snapshot or backup links is
+ * copied up (oss_snap.h), the entry of the old inode forgotten.
  */
 static int
 obj_get_change(struct oss *o, struct oss_ost *t, uint64_t oid, int flags,
@@ -503,6 +503,7 @@ obj_get_change(struct oss *o, struct oss_ost *t, uint64_t oid, int flags,
 
 	if (rc < 0)
 		return rc;
+	(void)oss_snap_capture(o->snap, t->idx, t->odirfd, oid);
 	rc = oss_snap_cow(o->snap, t->odirfd, oid, oss_obj_fd(*out));
 	if (rc <= 0) {
 		if (rc < 0)
@@ -762,6 +763,7 @@ h_destroy(struct oss *o, struct oss_ost *t, uint64_t oid)
 		return 0;
 	if (rc < 0)
 		return rc;
+	(void)oss_snap_capture(o->snap, t->idx, t->odirfd, oid);
 	oss_obj_kill(o->oc, ob);
 	snprintf(name, sizeof(name), "%02x/%llu", (unsigned)(oid & 0xff),
 	    (unsigned long long)oid);
@@ -834,8 +836,10 @@ h_snap(struct oss *o, struct oss_ost *t, const struct msg_snap *sn)
 	switch (sn->phase) {
 	case MSG_SNAP_FREEZE:
 		return oss_snap_freeze(o->snap);
+	case MSG_SNAP_MARK:
+		return oss_snap_mark(o->snap, t->idx, t->dir, sn->name);
 	case MSG_SNAP_LINK:
-		n = oss_snap_link(t->dir, t->odirfd, sn->name);
+		n = oss_snap_link(o->snap, t->idx, t->odirfd, sn->name);
 		if (n >= 0)
 			log_info("%s: ost %u: %d objects in snapshot %s",
 			    __func__, t->idx, n, sn->name);

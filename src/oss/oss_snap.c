@@ -25,9 +25,21 @@
 #include "core/fcopy.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "msg/msg.h"
 #include "oss/oss_snap.h"
 
+/* An OST's open snapshot: marked at the instant, linked after. */
+struct epoch {
+	uint32_t		 ost;
+	int			 rootfd;	/* OSTDIR/snap/NAME */
+	int			 broken;	/* a capture failed */
+	char			 name[MSG_SNAP_NAME];
+};
+
 struct oss_snap {
+	pthread_mutex_t		 emu;		/* the epochs */
+	atomic_int		 nepochs;	/* fast path: none open */
+	struct epoch		 ep[OSS_SNAP_EPOCHS];
 	atomic_int		 active;	/* changes in flight */
 	atomic_int		 frozen;	/* freeze depth */
 	_Atomic uint64_t	 since_ns;	/* monotonic start of the freeze */
@@ -45,6 +57,9 @@ oss_snap_new(void)
 	if (s == NULL)
 		return NULL;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->emu, NULL);
+	for (int i = 0; i < OSS_SNAP_EPOCHS; i++)
+		s->ep[i].rootfd = -1;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cv, &ca);
@@ -57,6 +72,10 @@ oss_snap_free(struct oss_snap *s)
 {
 	if (s == NULL)
 		return;
+	for (int i = 0; i < OSS_SNAP_EPOCHS; i++)
+		if (s->ep[i].rootfd >= 0)
+			close(s->ep[i].rootfd);
+	pthread_mutex_destroy(&s->emu);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -175,78 +194,169 @@ oss_snap_name_ok(const char *name, unsigned cap)
 	return i > 0 && i < cap;
 }
 
-/* Link the objects of one O/xx directory into the snapshot's xx. */
-static int
-link_sub(int subfd, int dstfd)
+/* The epoch of `ost` (under emu), or NULL. */
+static struct epoch *
+epoch_of(struct oss_snap *s, uint32_t ost)
 {
-	DIR *d = fdopendir(subfd);
-	struct dirent *de;
-	int n = 0;
+	for (int i = 0; i < OSS_SNAP_EPOCHS; i++)
+		if (s->ep[i].rootfd >= 0 && s->ep[i].ost == ost)
+			return &s->ep[i];
+	return NULL;
+}
 
-	if (d == NULL) {
-		int rc = -errno;
-
-		close(subfd);
-		return rc;
-	}
-	for (de = readdir(d); de != NULL; de = readdir(d)) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;	/* ".", "..", copy-up temporaries */
-		if (linkat(dirfd(d), de->d_name, dstfd, de->d_name, 0) < 0) {
-			int rc = -errno;
-
-			if (rc == -ENOENT)
-				continue;	/* destroyed meanwhile */
-			closedir(d);
-			return rc;
-		}
-		n++;
-	}
-	closedir(d);
-	return n;
+static void
+epoch_end(struct oss_snap *s, struct epoch *e)
+{
+	close(e->rootfd);
+	e->rootfd = -1;
+	e->broken = 0;
+	e->name[0] = '\0';
+	atomic_fetch_sub(&s->nepochs, 1);
 }
 
 int
-oss_snap_link(const char *ostdir, int odirfd, const char *name)
+oss_snap_mark(struct oss_snap *s, uint32_t ost, const char *ostdir,
+    const char *name)
 {
 	char *root = xasprintf("%s/snap/%s", ostdir, name);
-	int total = 0, rc;
+	struct epoch *e;
+	int fd, rc = 0;
 
 	(void)rm_rf(root);
 	rc = mkdir_p(root, 0700);
-	for (int i = 0; rc >= 0 && i < 256; i++) {
-		char sub[4];
-		int subfd, dstfd;
+	fd = rc == 0 ? open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (rc == 0 && fd < 0)
+		rc = -errno;
+	free(root);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&s->emu);
+	e = epoch_of(s, ost);
+	if (e != NULL)
+		epoch_end(s, e);	/* an abandoned one */
+	for (int i = 0; e == NULL && i < OSS_SNAP_EPOCHS; i++)
+		if (s->ep[i].rootfd < 0)
+			e = &s->ep[i];
+	if (e == NULL) {
+		close(fd);
+		rc = -EMFILE;
+	} else {
+		e->ost = ost;
+		e->rootfd = fd;
+		e->broken = 0;
+		snprintf(e->name, sizeof(e->name), "%s", name);
+		atomic_fetch_add(&s->nepochs, 1);
+	}
+	pthread_mutex_unlock(&s->emu);
+	return rc;
+}
 
-		snprintf(sub, sizeof(sub), "%02x", i);
-		subfd = openat(odirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (subfd < 0 && errno == ENOENT)
-			continue;
-		if (subfd < 0) {
-			rc = -errno;
-			break;
-		}
-		dstfd = -1;
-		{
-			char *dst = xasprintf("%s/%s", root, sub);
+/* Link O/<rel> into the snapshot root; an existing link is the capture. */
+static int
+capture_at(int odirfd, int rootfd, const char *rel, unsigned xx)
+{
+	struct stat st;
+	char sub[4];
 
-			if (mkdir(dst, 0700) == 0 || errno == EEXIST)
-				dstfd = open(dst, O_RDONLY | O_DIRECTORY |
-				    O_CLOEXEC);
-			free(dst);
+	if (linkat(odirfd, rel, rootfd, rel, 0) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	/* the object is gone, or the snapshot's xx is not made yet */
+	if (fstatat(odirfd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	snprintf(sub, sizeof(sub), "%02x", xx);
+	if (mkdirat(rootfd, sub, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (linkat(odirfd, rel, rootfd, rel, 0) == 0 || errno == EEXIST ||
+	    errno == ENOENT)
+		return 0;
+	return -errno;
+}
+
+int
+oss_snap_capture(struct oss_snap *s, uint32_t ost, int odirfd, uint64_t oid)
+{
+	struct epoch *e;
+	char rel[40];
+	int rc = 0;
+
+	if (atomic_load(&s->nepochs) == 0)
+		return 0;
+	snprintf(rel, sizeof(rel), "%02x/%" PRIu64, (unsigned)(oid & 0xff),
+	    oid);
+	pthread_mutex_lock(&s->emu);
+	e = epoch_of(s, ost);
+	if (e != NULL) {
+		rc = capture_at(odirfd, e->rootfd, rel, (unsigned)(oid & 0xff));
+		if (rc < 0) {
+			e->broken = 1;
+			log_warn("%s: ost %u object %" PRIu64 " into %s: %s",
+			    __func__, ost, oid, e->name, strerror(-rc));
 		}
-		if (dstfd < 0) {
-			rc = -errno;
-			close(subfd);
-			break;
-		}
-		rc = link_sub(subfd, dstfd);
-		close(dstfd);
+	}
+	pthread_mutex_unlock(&s->emu);
+	return rc;
+}
+
+/* Link the objects of one O/xx directory (not yet captured) in. */
+static int
+link_sub(int odirfd, int rootfd, unsigned xx)
+{
+	char sub[4], rel[300];
+	struct dirent *de;
+	DIR *d;
+	int subfd, n = 0, rc = 0;
+
+	snprintf(sub, sizeof(sub), "%02x", xx);
+	subfd = openat(odirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (subfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(subfd);
+	if (d == NULL) {
+		rc = -errno;
+		close(subfd);
+		return rc;
+	}
+	for (de = readdir(d); rc == 0 && de != NULL; de = readdir(d)) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;	/* ".", "..", copy-up temporaries */
+		snprintf(rel, sizeof(rel), "%s/%s", sub, de->d_name);
+		rc = capture_at(odirfd, rootfd, rel, xx);
+		n++;
+	}
+	closedir(d);
+	return rc < 0 ? rc : n;
+}
+
+int
+oss_snap_link(struct oss_snap *s, uint32_t ost, int odirfd, const char *name)
+{
+	struct epoch *e;
+	int rootfd = -1, total = 0, rc = 0, broken;
+
+	pthread_mutex_lock(&s->emu);
+	e = epoch_of(s, ost);
+	if (e != NULL && strcmp(e->name, name) == 0)
+		rootfd = dup(e->rootfd);
+	pthread_mutex_unlock(&s->emu);
+	if (rootfd < 0)
+		return -ESTALE;		/* never marked here, or restarted */
+	for (unsigned xx = 0; rc >= 0 && xx < 256; xx++) {
+		rc = link_sub(odirfd, rootfd, xx);
 		if (rc > 0)
 			total += rc;
 	}
-	free(root);
-	return rc < 0 ? rc : total;
+	close(rootfd);
+	pthread_mutex_lock(&s->emu);
+	e = epoch_of(s, ost);
+	broken = e == NULL || strcmp(e->name, name) != 0 || e->broken;
+	if (e != NULL && strcmp(e->name, name) == 0)
+		epoch_end(s, e);
+	pthread_mutex_unlock(&s->emu);
+	if (rc < 0)
+		return rc;
+	return broken ? -EIO : total;
 }
 
 int

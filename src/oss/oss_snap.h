@@ -6,7 +6,7 @@
  * The barrier: every change of object data (OST_WRITE, OST_PUNCH,
  * OST_FALLOC) runs between oss_snap_enter() and oss_snap_leave();
  * oss_snap_freeze() holds new changes and waits for those running, so a
- * LINK made while frozen captures every object as of one instant.
+ * snapshot marked while frozen is every object as of one instant.
  * Freezes nest (one per OST of the OSS); a freeze older than
  * OSS_SNAP_FREEZE_MAX_MS thaws itself, so a lost THAW cannot stop writes.
  *
@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #define OSS_SNAP_FREEZE_MAX_MS	10000
+#define OSS_SNAP_MAX_OSTS	256	/* as OSS_OST_MAX */
 
 struct oss_snap;
 
@@ -34,11 +35,23 @@ int		 oss_snap_freeze(struct oss_snap *s);
 void		 oss_snap_thaw(struct oss_snap *s);
 
 /*
- * Link every object of the OST whose O directory is `odirfd` into
- * OSTDIR/snap/NAME/xx/OID (made, emptied first if it exists). Returns
- * the number of objects linked, or -errno.
+ * Snapshots are captured lazily (docs/backups.md): oss_snap_mark(), while
+ * frozen, opens OSTDIR/snap/NAME (made, emptied first) as the OST's open
+ * snapshot; from then on oss_snap_capture() links an object into it
+ * before any change or destroy of that object (an object linked already
+ * was captured, and stays as it was); oss_snap_link() links every object
+ * not captured yet and closes the snapshot. One open snapshot per OST: a
+ * new mark ends an abandoned one. 0 / number linked, -ESTALE when NAME
+ * is not the OST's open snapshot (never marked, or the OSS restarted),
+ * -EIO when a capture failed (the snapshot is incomplete), or -errno.
  */
-int		 oss_snap_link(const char *ostdir, int odirfd, const char *name);
+#define OSS_SNAP_EPOCHS	OSS_SNAP_MAX_OSTS
+int		 oss_snap_mark(struct oss_snap *s, uint32_t ost,
+		    const char *ostdir, const char *name);
+int		 oss_snap_capture(struct oss_snap *s, uint32_t ost, int odirfd,
+		    uint64_t oid);
+int		 oss_snap_link(struct oss_snap *s, uint32_t ost, int odirfd,
+		    const char *name);
 /* Remove OSTDIR/snap/NAME. */
 int		 oss_snap_drop(const char *ostdir, const char *name);
 /*

@@ -240,6 +240,22 @@ class BackupData(unittest.TestCase):
         print('\nconsistency: %d records before the backup, %d in it, %d at the end;'
               ' longest append+close %.1f ms' % (low, n, high, state['pause'] * 1000))
 
+    def test_file_open_for_write_keeps_acknowledged_data(self):
+        fs_id = self.new_fs()
+        self.mount(fs_id)
+        data = os.urandom(3 * MiB + 17)
+        f = open(self.mnt + '/open', 'wb')
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())           # acknowledged, never closed
+        bid = self.backup(fs_id)
+        f.write(b'after the backup')
+        f.close()
+        self.umount()
+        rid = self.restore(bid)
+        self.mount(rid)
+        self.assertEqual(open(self.mnt + '/open', 'rb').read(), data)
+
     def test_incremental_storage_and_delete_frees(self):
         fs_id = self.new_fs()
         self.mount(fs_id)
@@ -366,6 +382,7 @@ class BackupCrash(BackupData):
     test_consistent_while_appending = None
     test_incremental_storage_and_delete_frees = None
     test_copy_to_another_region_restored_there = None
+    test_file_open_for_write_keeps_acknowledged_data = None
 
 
 if __name__ == '__main__':

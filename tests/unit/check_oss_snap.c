@@ -4,7 +4,9 @@
  *
  *   oss_snap_barrier_*  a freeze waits for changes in flight and holds
  *                       new ones until thawed; freezes nest
- *   oss_snap_link_*     every object is linked, nothing else
+ *   oss_snap_link_*     a snapshot opens at MARK without touching objects;
+ *                       a capture links an object before its change;
+ *                       LINK links the rest, nothing else, and closes it
  *   oss_snap_cow_*      an object with two links is copied before a
  *                       change, holes kept; one link is left alone
  *   fcopy_*             holes stay holes, sizes match
@@ -123,8 +125,19 @@ START_TEST(oss_snap_link_and_cow)
 	close(mkobj(odirfd, "05/.cow.9", "x", 1, 0));	/* not an object */
 	/* one link: nothing to copy */
 	ck_assert_int_eq(oss_snap_cow(s, odirfd, 5, fd), 0);
-	ck_assert_int_eq(oss_snap_link(dir, odirfd, "backup-1"), 1);
+	/* LINK needs the snapshot open (MARK) */
+	ck_assert_int_eq(oss_snap_link(s, 0, odirfd, "backup-1"), -ESTALE);
+	ck_assert_int_eq(oss_snap_mark(s, 0, dir, "backup-1"), 0);
 	p = xasprintf("%s/snap/backup-1/05/5", dir);
+	ck_assert_int_eq(stat(p, &st), -1);	/* nothing linked in the pause */
+	/* a capture before a change links it; a second one keeps the first */
+	ck_assert_int_eq(oss_snap_capture(s, 0, odirfd, 5), 0);
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(oss_snap_capture(s, 0, odirfd, 5), 0);
+	ck_assert_int_eq(oss_snap_capture(s, 1, odirfd, 5), 0);	/* no epoch */
+	ck_assert_int_eq(oss_snap_capture(s, 0, odirfd, 77), 0);	/* gone */
+	ck_assert_int_eq(oss_snap_link(s, 0, odirfd, "backup-1"), 1);
+	ck_assert_int_eq(oss_snap_link(s, 0, odirfd, "backup-1"), -ESTALE);
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert_int_eq(st.st_nlink, 2);
 	/* two links: copied to a new inode, the snapshot's untouched */
