@@ -13,8 +13,8 @@
  *   <id>/ostNNNN/xx/OID     hard links to data/xx/KEY
  *   <id>/manifest.json      OSTs, objects, bytes, snapshot time
  *   <id>.part/              a backup or copy being built
- * A data file's link count is 1 + the backups that hold it; the
- * collector removes those with a count of 1.
+ * A data file's link count is 1 + the backups and restored stores that
+ * hold it; the collector removes those with a count of 1.
  *
  * Invariants:
  *  1. A backup is AVAILABLE only once <id>/ exists whole: it is built in
@@ -53,6 +53,7 @@
 #define SNAP_TIMEOUT_MS	60000
 #define KEY_SETTLE_S	1
 #define KEY_MAX		400
+#define RESTORE_LINK_MAX	(64ll << 20)	/* bytes; larger objects are copied */
 
 struct bk {
 	const char	*id;		/* the backup */
@@ -239,7 +240,7 @@ bk_object(struct bk *k, int snapfd, const char *name, int ost, unsigned xx)
 		goto out;
 	}
 	in = openat(snapfd, name, O_RDONLY | O_CLOEXEC);
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0400);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (in < 0 || out < 0) {
 		rc = -errno;
 		goto out;
@@ -626,6 +627,24 @@ job_backup_delete(const struct db_job *j, struct prov_fs *f)
 	return 0;
 }
 
+/*
+ * One object into a new store: a link to the backup's immutable data file
+ * when it is at most RESTORE_LINK_MAX (the OSS copies it up before its
+ * first change, so the backup never changes; the cap bounds what that
+ * first write costs), else a copy.
+ */
+static int
+restore_object(const char *src, const char *dst)
+{
+	struct stat st;
+
+	if (stat(src, &st) < 0)
+		return -errno;
+	if (st.st_size <= RESTORE_LINK_MAX && link(src, dst) == 0)
+		return 0;
+	return copy_file(src, dst, NULL);
+}
+
 /* Fill the stores of f (laid out, not running) from backup dir `src`. */
 static int
 restore_fill(const struct prov_fs *f, const char *src)
@@ -659,7 +678,7 @@ restore_fill(const struct prov_fs *f, const char *src)
 					continue;
 				s = xasprintf("%s/%s", sd, de->d_name);
 				t = xasprintf("%s/%s", td, de->d_name);
-				rc = copy_file(s, t, NULL);
+				rc = restore_object(s, t);
 				free(s);
 				free(t);
 			}
@@ -696,8 +715,9 @@ restore_nost(const char *src)
 
 /*
  * restore: lay out the new file system with the backup's OST count, fill
- * its stores before any process starts, then start them (as a create)
- * and report CREATED. A run cut short is started over from empty stores.
+ * its stores before any process starts (the database copied, objects
+ * linked or copied: restore_object), then start them (as a create) and
+ * report CREATED. A run cut short is started over from empty stores.
  */
 int
 job_restore(const struct db_job *j, struct prov_fs *f)
