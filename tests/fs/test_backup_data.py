@@ -256,6 +256,33 @@ class BackupData(unittest.TestCase):
         self.mount(rid)
         self.assertEqual(open(self.mnt + '/open', 'rb').read(), data)
 
+    def test_failed_backup_leaves_nothing(self):
+        fs_id = self.new_fs()
+        self.mount(fs_id)
+        for i in range(8):
+            with open(self.mnt + '/f%d' % i, 'wb') as f:
+                f.write(os.urandom(100000))
+        self.umount()
+        # the store cannot take objects: every xx of data/ is a file
+        data = os.path.join(self.d.state, 'backups', 'data')
+        os.makedirs(data)
+        for i in range(256):
+            open(os.path.join(data, '%02x' % i), 'w').close()
+        bid = self.c.create_backup(FileSystemId=fs_id)['Backup']['BackupId']
+        b = self.wait_backup(bid)
+        self.assertEqual(b['Lifecycle'], 'FAILED')
+        self.assertIn('could not be taken', b['FailureDetails']['Message'])
+        store = os.path.join(self.d.state, 'backups')
+        self.assertEqual(sorted(os.listdir(store)), ['data'])
+        snaps = [r for r, _, _ in os.walk(os.path.join(self.d.state, 'fs'))
+                 if os.path.basename(r) == 'snap' and os.listdir(r)]
+        self.assertEqual(snaps, [])
+        # the file system is unharmed and the next backup works
+        for i in range(256):
+            os.unlink(os.path.join(data, '%02x' % i))
+        self.backup(fs_id)
+        self.c.delete_backup(BackupId=bid)
+
     def test_incremental_storage_and_delete_frees(self):
         fs_id = self.new_fs()
         self.mount(fs_id)
@@ -383,6 +410,7 @@ class BackupCrash(BackupData):
     test_incremental_storage_and_delete_frees = None
     test_copy_to_another_region_restored_there = None
     test_file_open_for_write_keeps_acknowledged_data = None
+    test_failed_backup_leaves_nothing = None
 
 
 if __name__ == '__main__':
