@@ -69,7 +69,7 @@ class Bench:
         self.mib, self.files = mib, files
         self.work = tempfile.mkdtemp(prefix='fsx-bkbench-')
         os.mkdir(os.path.join(self.work, 'state'))
-        self.d = Fsxd(state=os.path.join(self.work, 'state'))
+        self.d = Fsxd('--log-level', 'info', state=os.path.join(self.work, 'state'))
         self.c = self.d.client()
         self.mnt = os.path.join(self.work, 'mnt')
         os.mkdir(self.mnt)
@@ -197,6 +197,9 @@ class Bench:
         return hold
 
     def close(self):
+        if os.environ.get('FSX_BENCH_LOG'):
+            os.system("grep -h 'job_backup:\\|held' %s/fsxd.log %s/run/*/*.log" % (
+                self.d.state, self.d.state))
         self.umount()
         self.d.stop()
         shutil.rmtree(self.work, ignore_errors=True)

@@ -399,7 +399,7 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	enum fs_lifecycle lc;
 	struct bk k;
 	char *final = NULL, *p = NULL, *d;
-	uint64_t dbbytes = 0;
+	uint64_t dbbytes = 0, t0 = now_mono_ns(), t1 = 0, t2 = 0, t3 = 0;
 	int rc;
 
 	rc = db_backup_get(j->fs_id, NULL, NULL, &b);
@@ -443,7 +443,9 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 		    strerror(-rc));
 		goto out;
 	}
+	t1 = now_mono_ns();
 	rc = snaps_link(f, &sn);
+	t2 = now_mono_ns();
 	if (rc < 0) {
 		log_warn("%s: %s: links of %s: %s", __func__, k.id, b.fs_id,
 		    strerror(-rc));
@@ -475,6 +477,7 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	if (rc == 0)
 		rc = bk_manifest(&k, f, p);
 	free(p);
+	t3 = now_mono_ns();
 	if (rc == 0)
 		rc = sync_fs_of(k.part);
 	final = xasprintf("%s/%s", k.root, k.id);
@@ -486,8 +489,11 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	while (now_epoch() < k.settle + KEY_SETTLE_S)	/* invariant 4 */
 		usleep(20000);
 	snaps_drop(f, k.id);
-	log_info("%s: %s of %s: %lld objects, %lld bytes, %lld stored",
-	    __func__, k.id, b.fs_id, k.objects, k.logical, k.stored);
+	log_info("%s: %s of %s: %lld objects, %lld bytes, %lld stored;"
+	    " snapshot %.3f s, links %.3f s, copies %.3f s, sync and"
+	    " settle %.3f s", __func__, k.id, b.fs_id, k.objects, k.logical,
+	    k.stored, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
+	    (now_mono_ns() - t3) / 1e9);
 	rc = report(k.id, BK_AVAILABLE, 100, k.logical, NULL);
 out:
 	free(final);
