@@ -289,7 +289,13 @@ oss_snap_capture(struct oss_snap *s, uint32_t ost, int odirfd, uint64_t oid)
 	e = epoch_of(s, ost);
 	if (e != NULL) {
 		rc = capture_at(odirfd, e->rootfd, rel, (unsigned)(oid & 0xff));
-		if (rc < 0) {
+		if (rc == -ENOENT) {
+			/* its directory was removed: an abandoned snapshot */
+			log_info("%s: ost %u: snapshot %s is gone; closing it",
+			    __func__, ost, e->name);
+			epoch_end(s, e);
+			rc = 0;
+		} else if (rc < 0) {
 			e->broken = 1;
 			log_warn("%s: ost %u object %" PRIu64 " into %s: %s",
 			    __func__, ost, oid, e->name, strerror(-rc));

@@ -158,6 +158,12 @@ START_TEST(oss_snap_link_and_cow)
 	close(fd);
 	ck_assert_int_eq(oss_snap_drop(dir, "backup-1"), 0);
 	ck_assert_int_eq(stat(p, &st), -1);
+	/* a snapshot whose directory was removed (its backup failed) closes
+	   at the next capture, quietly */
+	ck_assert_int_eq(oss_snap_mark(s, 0, dir, "backup-2"), 0);
+	ck_assert_int_eq(oss_snap_drop(dir, "backup-2"), 0);
+	ck_assert_int_eq(oss_snap_capture(s, 0, odirfd, 5), 0);
+	ck_assert_int_eq(oss_snap_link(s, 0, odirfd, "backup-2"), -ESTALE);
 	ck_assert_int_eq(oss_snap_name_ok("backup-1", 64), 1);
 	ck_assert_int_eq(oss_snap_name_ok("../x", 64), 0);
 	ck_assert_int_eq(oss_snap_name_ok("", 64), 0);
