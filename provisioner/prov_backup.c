@@ -37,6 +37,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +55,16 @@
 #define SNAP_TIMEOUT_MS	60000
 #define KEY_SETTLE_S	1
 #define KEY_MAX		400
+#define BK_THREADS	2	/* copiers: one reads while the other writes */
 #define RESTORE_LINK_MAX	(64ll << 20)	/* bytes; larger objects are copied */
+
+/* One object of the snapshot to store. */
+struct bk_item {
+	char		*path;		/* OSTDIR/snap/<id>/xx/OID */
+	const char	*name;		/* OID, inside path */
+	int		 ost;
+	unsigned	 xx;
+};
 
 struct bk {
 	const char	*id;		/* the backup */
@@ -67,6 +78,10 @@ struct bk {
 	long long	 stored;	/* bytes copied into data/ */
 	double		 settle;	/* newest mtime of a kept link */
 	int		 pct;		/* last progress reported */
+	struct bk_item	*items;		/* the snapshot's objects */
+	pthread_mutex_t	 mu;		/* logical, stored, settle */
+	atomic_llong	 next, ndone;	/* items taken, items stored */
+	atomic_int	 err, running;	/* first error; copiers running */
 };
 
 static char *
@@ -212,8 +227,11 @@ mkdir_at(const char *fmt_a, const char *b)
 
 /* Store one object of the snapshot (see the layout at the top). */
 static int
-bk_object(struct bk *k, int snapfd, const char *name, int ost, unsigned xx)
+bk_object(struct bk *k, const struct bk_item *it)
 {
+	const char *name = it->name;
+	int ost = it->ost;
+	unsigned xx = it->xx;
 	char key[KEY_MAX], sub[8];
 	int kn;
 	char *kpath, *tmp, *dst;
@@ -222,7 +240,7 @@ bk_object(struct bk *k, int snapfd, const char *name, int ost, unsigned xx)
 	uint64_t copied = 0;
 	double mtime;
 
-	if (fstatat(snapfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (lstat(it->path, &st) < 0)
 		return -errno;
 	snprintf(sub, sizeof(sub), "%02x", xx);
 	kn = snprintf(key, sizeof(key), "%s.%d.%s.%ju.%jd.%09ld.%jd", k->fs_id,
@@ -239,7 +257,7 @@ bk_object(struct bk *k, int snapfd, const char *name, int ost, unsigned xx)
 		rc = -errno;
 		goto out;
 	}
-	in = openat(snapfd, name, O_RDONLY | O_CLOEXEC);
+	in = open(it->path, O_RDONLY | O_CLOEXEC);
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (in < 0 || out < 0) {
 		rc = -errno;
@@ -252,14 +270,16 @@ bk_object(struct bk *k, int snapfd, const char *name, int ost, unsigned xx)
 		rc = -errno;
 	if (rc < 0)
 		goto out;
-	k->stored += (long long)copied;
 done:
-	k->logical += (long long)st.st_blocks * 512;
 	mtime = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
 	if (mtime + KEY_SETTLE_S < now_epoch())
-		(void)unlinkat(snapfd, name, 0);	/* invariant 3 */
-	else if (mtime > k->settle)
+		(void)unlink(it->path);		/* invariant 3 */
+	pthread_mutex_lock(&k->mu);
+	k->stored += (long long)copied;
+	k->logical += (long long)st.st_blocks * 512;
+	if (mtime + KEY_SETTLE_S >= now_epoch() && mtime > k->settle)
 		k->settle = mtime;			/* invariant 4 */
+	pthread_mutex_unlock(&k->mu);
 out:
 	if (in >= 0)
 		close(in);
@@ -273,9 +293,9 @@ out:
 	return rc;
 }
 
-/* Count (store == 0) or store (1) the objects of one OST's snapshot. */
+/* List the objects of one OST's snapshot (and make their directories). */
 static int
-bk_ost(struct bk *k, const char *snapdir, int ost, int store)
+bk_collect_ost(struct bk *k, const char *snapdir, int ost, long long *cap)
 {
 	int rc = 0;
 
@@ -284,35 +304,96 @@ bk_ost(struct bk *k, const char *snapdir, int ost, int store)
 		DIR *d = opendir(p);
 		struct dirent *de;
 
-		free(p);
-		if (d == NULL)
+		if (d == NULL) {
+			free(p);
 			continue;
-		snprintf(sub, sizeof(sub), "ost%04d/%02x", ost, xx);
-		if (store) {
-			rc = mkdir_at(k->part, sub);
-			snprintf(sub, sizeof(sub), "%02x", xx);
-			if (rc == 0)
-				rc = mkdir_at(k->data, sub);
 		}
+		snprintf(sub, sizeof(sub), "ost%04d/%02x", ost, xx);
+		rc = mkdir_at(k->part, sub);
+		snprintf(sub, sizeof(sub), "%02x", xx);
+		if (rc == 0)
+			rc = mkdir_at(k->data, sub);
 		while (rc == 0 && (de = readdir(d)) != NULL) {
+			struct bk_item *it;
+
 			if (de->d_name[0] < '0' || de->d_name[0] > '9')
 				continue;
-			if (!store) {
-				k->objects++;
-				continue;
+			if (k->objects == *cap) {
+				*cap = *cap ? *cap * 2 : 1024;
+				k->items = realloc(k->items, (size_t)*cap *
+				    sizeof(*k->items));
+				if (k->items == NULL)
+					fatal("%s: out of memory", __func__);
 			}
-			rc = bk_object(k, dirfd(d), de->d_name, ost, xx);
-			k->done++;
-			if (rc == 0 && k->objects > 0 &&
-			    10 + 85 * k->done / k->objects >= k->pct + 5) {
-				k->pct = (int)(10 + 85 * k->done / k->objects);
-				rc = report(k->id, BK_TRANSFERRING, k->pct, -1,
-				    NULL);
-			}
+			it = &k->items[k->objects++];
+			it->path = xasprintf("%s/%s", p, de->d_name);
+			it->name = strrchr(it->path, '/') + 1;
+			it->ost = ost;
+			it->xx = xx;
 		}
 		closedir(d);
+		free(p);
 	}
 	return rc;
+}
+
+/* A copier: store items until none is left or one failed. */
+static void *
+bk_copier(void *arg)
+{
+	struct bk *k = arg;
+
+	for (;;) {
+		long long i = atomic_fetch_add(&k->next, 1);
+		int rc;
+
+		if (i >= k->objects || atomic_load(&k->err) != 0)
+			break;
+		rc = bk_object(k, &k->items[i]);
+		if (rc < 0) {
+			int zero = 0;
+
+			(void)atomic_compare_exchange_strong(&k->err, &zero, rc);
+			break;
+		}
+		atomic_fetch_add(&k->ndone, 1);
+	}
+	atomic_fetch_sub(&k->running, 1);
+	return NULL;
+}
+
+/*
+ * Store every listed object with BK_THREADS copiers (the disk reads for
+ * one while the other writes); this thread reports the progress.
+ */
+static int
+bk_store_all(struct bk *k)
+{
+	pthread_t t[BK_THREADS];
+	int n = 0, rc = 0;
+
+	atomic_store(&k->running, BK_THREADS);
+	for (; n < BK_THREADS; n++)
+		if (pthread_create(&t[n], NULL, bk_copier, k) != 0)
+			break;
+	atomic_fetch_sub(&k->running, BK_THREADS - n);
+	if (n == 0)
+		return -EAGAIN;
+	while (atomic_load(&k->running) > 0) {
+		long long done = atomic_load(&k->ndone);
+
+		usleep(50000);
+		if (rc == 0 && k->objects > 0 &&
+		    10 + 85 * done / k->objects >= k->pct + 5) {
+			k->pct = (int)(10 + 85 * done / k->objects);
+			rc = report(k->id, BK_TRANSFERRING, k->pct, -1, NULL);
+			if (rc < 0)
+				atomic_store(&k->err, rc);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return rc < 0 ? rc : atomic_load(&k->err);
 }
 
 static int
@@ -374,6 +455,10 @@ sync_fs_of(const char *path)
 static void
 bk_fini(struct bk *k)
 {
+	for (long long i = 0; i < k->objects && k->items != NULL; i++)
+		free(k->items[i].path);
+	free(k->items);
+	pthread_mutex_destroy(&k->mu);
 	free(k->root);
 	free(k->data);
 	free(k->part);
@@ -383,6 +468,7 @@ static void
 bk_init(struct bk *k, const char *id)
 {
 	memset(k, 0, sizeof(*k));
+	pthread_mutex_init(&k->mu, NULL);
 	k->id = id;
 	k->root = bk_root();
 	k->data = xasprintf("%s/data", k->root);
@@ -400,6 +486,7 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	struct bk k;
 	char *final = NULL, *p = NULL, *d;
 	uint64_t dbbytes = 0, t0 = now_mono_ns(), t1 = 0, t2 = 0, t3 = 0;
+	long long cap = 0;
 	int rc;
 
 	rc = db_backup_get(j->fs_id, NULL, NULL, &b);
@@ -453,15 +540,15 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	}
 	k.pct = 10;
 	rc = report(k.id, BK_TRANSFERRING, k.pct, -1, NULL);
-	for (int pass = 0; rc == 0 && pass < 2; pass++) {
-		for (int i = 0; rc == 0 && i < f->nosts; i++) {
-			d = ost_dir(f, f->osts[i].idx);
-			p = xasprintf("%s/snap/%s", d, k.id);
-			rc = bk_ost(&k, p, f->osts[i].idx, pass);
-			free(p);
-			free(d);
-		}
+	for (int i = 0; rc == 0 && i < f->nosts; i++) {
+		d = ost_dir(f, f->osts[i].idx);
+		p = xasprintf("%s/snap/%s", d, k.id);
+		rc = bk_collect_ost(&k, p, f->osts[i].idx, &cap);
+		free(p);
+		free(d);
 	}
+	if (rc == 0)
+		rc = bk_store_all(&k);
 	if (rc < 0)
 		goto out;
 	d = mds_dir(f);
