@@ -81,17 +81,6 @@ api_backup_refusal(const json_t *fsd)
 	return NULL;
 }
 
-static void
-bk_new_id(char *out, size_t n)
-{
-	uint8_t r[9];
-	char hex[19];
-
-	rand_bytes(r, sizeof(r));
-	hex_encode(r, sizeof(r), hex);
-	snprintf(out, n, "backup-%.17s", hex);
-}
-
 /* "arn:P:fsx:R:A:backup/ID" from the file system's ARN and a region. */
 static void
 bk_arn(const char *fs_arn, const char *region, const char *id, char *out,
@@ -134,7 +123,7 @@ api_backup_new(const json_t *fsd, enum backup_type type, const json_t *tags,
 	int copy_tags, rc;
 
 	memset(&b, 0, sizeof(b));
-	bk_new_id(b.id, sizeof(b.id));
+	api_new_id("backup-", b.id, sizeof(b.id));
 	(void)sscanf(fs_arn ? fs_arn : "", "arn:%*[^:]:fsx:%31[^:]:", region);
 	snprintf(b.region, sizeof(b.region), "%s", region);
 	snprintf(b.account, sizeof(b.account), "%s", json_string_value(
@@ -588,7 +577,7 @@ bk_copy_tx(void *arg)
 	if (tags == NULL && t->err->message[0] != '\0')
 		goto out;
 	memset(&b, 0, sizeof(b));
-	bk_new_id(b.id, sizeof(b.id));
+	api_new_id("backup-", b.id, sizeof(b.id));
 	snprintf(b.account, sizeof(b.account), "%s", cx->account);
 	snprintf(b.region, sizeof(b.region), "%s", cx->region);
 	snprintf(b.fs_id, sizeof(b.fs_id), "%s", src.fs_id);

@@ -228,15 +228,15 @@ fs_quota_check(const struct api_ctx *cx, const char *deployment,
 	return 0;
 }
 
-static void
-fs_new_id(char *out, size_t n)
+void
+api_new_id(const char *prefix, char *out, size_t n)
 {
 	uint8_t r[9];
 	char hex[19];
 
 	rand_bytes(r, sizeof(r));
 	hex_encode(r, sizeof(r), hex);
-	snprintf(out, n, "fs-%.17s", hex);
+	snprintf(out, n, "%s%.17s", prefix, hex);
 }
 
 static json_t *
@@ -289,7 +289,7 @@ fs_create_tx(void *arg)
 			return 0;
 	}
 	memset(&row, 0, sizeof(row));
-	fs_new_id(row.id, sizeof(row.id));
+	api_new_id("fs-", row.id, sizeof(row.id));
 	memset(&dc, 0, sizeof(dc));
 	dc.account = cx->account;
 	dc.region = cx->region;

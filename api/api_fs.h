@@ -47,6 +47,8 @@ int	 api_tags_put(const char *arn, const json_t *tags);
 json_t	*api_fs_create_from(struct api_ctx *cx, const json_t *in,
 	    const json_t *req, const char *backup_id, struct api_error *err);
 
+/* A new resource id: prefix + 17 random hex digits. */
+void	 api_new_id(const char *prefix, char *out, size_t n);
 /* Listing cursors: NextToken = base64 of prefix + seq (api_fs.c). */
 int	 api_cursor_decode(const char *tok, const char *prefix, long long *seq);
 json_t	*api_cursor_encode(const char *prefix, long long seq);
