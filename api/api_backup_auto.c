@@ -26,6 +26,9 @@
 
 #define AUTO_FS_MAX	1024
 #define AUTO_KEEP_MAX	512
+#define AUTO_TICK_S	0.5	/* at most this often */
+
+static double	last_tick;	/* the provisioner's runner thread only */
 
 struct state_tx {
 	const struct prov_result	*r;
@@ -187,8 +190,12 @@ api_backup_apply(const struct prov_result *r)
 	case PROV_BACKUP_STATE:
 		return db_tx(state_tx, &t);
 	case PROV_BACKUP_TICK:
-		if (r->conf != NULL)
+		/* the runner reports one at every wake-up; once a second is
+		   enough (it reads every file system's description) */
+		if (r->conf != NULL && now_epoch() - last_tick >= AUTO_TICK_S) {
+			last_tick = now_epoch();
 			tick(r->conf);
+		}
 		return 0;
 	default:
 		return -EINVAL;
