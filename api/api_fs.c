@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "api.h"
+#include "api_backup.h"
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
@@ -31,6 +32,7 @@
 #include "core/kinds.h"
 #include "core/util.h"
 #include "db/db.h"
+#include "db/db_backup.h"
 #include "prov.h"
 
 #define FS_PAGE_MAX	100		/* items per page when MaxResults is larger */
@@ -226,15 +228,15 @@ fs_quota_check(const struct api_ctx *cx, const char *deployment,
 	return 0;
 }
 
-static void
-fs_new_id(char *out, size_t n)
+void
+api_new_id(const char *prefix, char *out, size_t n)
 {
 	uint8_t r[9];
 	char hex[19];
 
 	rand_bytes(r, sizeof(r));
 	hex_encode(r, sizeof(r), hex);
-	snprintf(out, n, "fs-%.17s", hex);
+	snprintf(out, n, "%s%.17s", prefix, hex);
 }
 
 static json_t *
@@ -262,6 +264,8 @@ struct fs_create_tx {
 	const json_t		*in;
 	struct api_error	*err;
 	json_t			*desc;		/* out: the new (or replayed) one */
+	const json_t		*req;		/* restore: the create it makes */
+	const char		*backup_id;	/* restore: from this backup */
 };
 
 static int
@@ -285,14 +289,14 @@ fs_create_tx(void *arg)
 			return 0;
 	}
 	memset(&row, 0, sizeof(row));
-	fs_new_id(row.id, sizeof(row.id));
+	api_new_id("fs-", row.id, sizeof(row.id));
 	memset(&dc, 0, sizeof(dc));
 	dc.account = cx->account;
 	dc.region = cx->region;
 	dc.partition = cx->partition;
 	dc.fs_id = row.id;
 	dc.now = now_epoch();
-	t->desc = fs_desc_create(t->in, &dc, t->err);
+	t->desc = fs_desc_create(t->req ? t->req : t->in, &dc, t->err);
 	if (t->desc == NULL)
 		return -1;
 	deployment = json_string_value(json_object_get(json_object_get(t->desc,
@@ -320,17 +324,20 @@ fs_create_tx(void *arg)
 		rc = api_tags_put(row.arn, json_object_get(t->in, "Tags"));
 	if (rc == 0)
 		rc = api_token_record(cx, t->in, row.id);
+	if (rc == 0 && t->backup_id != NULL)
+		rc = db_restore_put(row.id, t->backup_id);
 	if (rc == 0)
-		rc = db_job_add(JOB_CREATE, row.id, row.capacity,
-		    fs_target_nost(cx, t->desc));
+		rc = db_job_add(t->backup_id ? JOB_RESTORE : JOB_CREATE, row.id,
+		    row.capacity, fs_target_nost(cx, t->desc));
 	explicit_bzero(row.secret, sizeof(row.secret));
 	return rc;
 }
 
 json_t *
-api_fs_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
+api_fs_create_from(struct api_ctx *cx, const json_t *in, const json_t *req,
+    const char *backup_id, struct api_error *err)
 {
-	struct fs_create_tx t = { cx, in, err, NULL };
+	struct fs_create_tx t = { cx, in, err, NULL, req, backup_id };
 
 	if (api_tags_check(json_object_get(in, "Tags"), err) < 0)
 		return NULL;
@@ -344,14 +351,23 @@ api_fs_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	return fs_wrap(t.desc);
 }
 
+json_t *
+api_fs_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
+{
+	return api_fs_create_from(cx, in, NULL, NULL, err);
+}
+
 /*
- * NextToken: base64 of "fs1:<seq>", the listing resumes after that row.
- * Opaque to clients; anything else is refused as AWS refuses a bad token.
+ * NextToken: base64 of "<prefix><seq>" ("fs1:" for file systems, "bk1:"
+ * for backups); the listing resumes after that row. Opaque to clients;
+ * anything else is refused as AWS refuses a bad token.
  */
-static int
-fs_token_decode(const char *tok, long long *seq)
+int
+api_cursor_decode(const char *tok, const char *prefix, long long *seq)
 {
 	unsigned char raw[64];
+	size_t plen = strlen(prefix);
+	char *end;
 	int n;
 
 	if (strlen(tok) > 80)
@@ -360,17 +376,20 @@ fs_token_decode(const char *tok, long long *seq)
 	if (n <= 0 || n >= (int)sizeof(raw))
 		return -EINVAL;
 	raw[n] = '\0';
-	if (sscanf((char *)raw, "fs1:%lld", seq) != 1 || *seq < 0)
+	if (strncmp((char *)raw, prefix, plen) != 0)
+		return -EINVAL;
+	*seq = strtoll((char *)raw + plen, &end, 10);
+	if (end == (char *)raw + plen || *seq < 0)
 		return -EINVAL;
 	return 0;
 }
 
-static json_t *
-fs_token_encode(long long seq)
+json_t *
+api_cursor_encode(const char *prefix, long long seq)
 {
-	char raw[32];
-	unsigned char out[64];
-	int n = snprintf(raw, sizeof(raw), "fs1:%lld", seq);
+	char raw[48];
+	unsigned char out[80];
+	int n = snprintf(raw, sizeof(raw), "%s%lld", prefix, seq);
 
 	EVP_EncodeBlock(out, (unsigned char *)raw, n);
 	return json_string((char *)out);
@@ -565,7 +584,7 @@ api_fs_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 
 	if (jmax != NULL && json_integer_value(jmax) < pg.max)
 		pg.max = json_integer_value(jmax);
-	if (tok != NULL && fs_token_decode(tok, &after) < 0)
+	if (tok != NULL && api_cursor_decode(tok, "fs1:", &after) < 0)
 		return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
 	if (ids == NULL) {
 		/* read before the query: a commit after it changes it */
@@ -589,7 +608,7 @@ api_fs_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	}
 	buf_add(&pg.b, "]", 1);
 	if (pg.more) {
-		json_t *t = fs_token_encode(pg.last);
+		json_t *t = api_cursor_encode("fs1:", pg.last);
 
 		buf_printf(&pg.b, ",\"NextToken\":\"%s\"", json_string_value(t));
 		json_decref(t);
@@ -697,6 +716,7 @@ struct fs_delete_tx {
 	struct api_ctx		*cx;
 	const json_t		*in;
 	struct api_error	*err;
+	char			 final[DB_ID_MAX];	/* out: final backup */
 };
 
 static int
@@ -725,16 +745,33 @@ fs_delete_tx(void *arg)
 	if (rc != 0 || lc == FS_DELETING)
 		goto out;		/* a replay, or already going */
 	rc = -1;
+	(void)dep;
 	if (skip != NULL && !json_is_true(skip)) {
-		if (dep == NULL || strncmp(dep, "SCRATCH", 7) == 0)
-			api_fail(t->err, API_E_BAD_REQUEST,
-			    "Final backups are not supported for scratch"
-			    " file systems. Set SkipFinalBackup to true.");
-		else
-			api_fail(t->err, API_E_BAD_REQUEST,
-			    "fsx-local does not take final backups yet."
-			    " Set SkipFinalBackup to true.");
-		goto out;
+		/* a final backup (docs/backups.md), queued before the delete */
+		const char *why = api_backup_refusal(cur);
+
+		if (why != NULL) {
+			api_fail(t->err, API_E_BAD_REQUEST, "%s Set"
+			    " SkipFinalBackup to true.", why);
+			goto out;
+		}
+		if (lc != FS_AVAILABLE && lc != FS_UPDATING) {
+			api_fail(t->err, API_E_BAD_REQUEST, "File system '%s'"
+			    " is %s; a final backup needs it AVAILABLE.", fs_id,
+			    fs_lifecycle_name(lc));
+			goto out;
+		}
+		if (db_backup_of_fs(fs_id, -1, DB_BK_OPEN, NULL, 0) > 0) {
+			api_fail(t->err, API_E_BAD_REQUEST, "A backup of file"
+			    " system '%s' is in progress; delete it once that"
+			    " backup is AVAILABLE.", fs_id);
+			goto out;
+		}
+		rc = api_backup_new(cur, BK_USER_INITIATED, json_object_get(
+		    json_object_get(t->in, "LustreConfiguration"),
+		    "FinalBackupTags"), t->final, sizeof(t->final));
+		if (rc < 0)
+			goto out;
 	}
 	rc = db_fs_set_lifecycle(fs_id, FS_DELETING);
 	if (rc == 0)
@@ -749,9 +786,12 @@ out:
 json_t *
 api_fs_delete(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
-	struct fs_delete_tx t = { cx, in, err };
-	json_t *out;
+	struct fs_delete_tx t = { cx, in, err, "" };
+	json_t *out, *tags;
 
+	if (api_tags_check(json_object_get(json_object_get(in,
+	    "LustreConfiguration"), "FinalBackupTags"), err) < 0)
+		return NULL;
 	if (api_tx(fs_delete_tx, &t, err, "the deletion") < 0)
 		return NULL;
 	prov_kick();
@@ -759,6 +799,15 @@ api_fs_delete(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	json_object_set(out, "FileSystemId", json_object_get(in, "FileSystemId"));
 	json_object_set_new(out, "Lifecycle",
 	    json_string(fs_lifecycle_name(FS_DELETING)));
+	if (t.final[0] != '\0') {
+		tags = json_object_get(json_object_get(in,
+		    "LustreConfiguration"), "FinalBackupTags");
+		json_object_set_new(out, "LustreResponse", json_pack("{s:s}",
+		    "FinalBackupId", t.final));
+		if (tags != NULL)
+			json_object_set(json_object_get(out, "LustreResponse"),
+			    "FinalBackupTags", tags);
+	}
 	return out;
 }
 
@@ -837,8 +886,12 @@ fs_apply_tx(void *arg)
 	json_t *d, *target;
 	int rc;
 
-	if (r->event == PROV_DELETED)
-		return db_fs_delete(r->fs_id);
+	if (r->event == PROV_DELETED) {
+		rc = db_fs_delete(r->fs_id);
+		if (rc == 0)
+			rc = api_backup_fs_gone(r->fs_id);
+		return rc == 0 ? db_restore_delete(r->fs_id) : rc;
+	}
 	d = api_fs_get(NULL, r->fs_id, &lc);
 	if (d == NULL)
 		return 0;			/* gone meanwhile */
@@ -880,6 +933,8 @@ fs_apply_tx(void *arg)
 		to = FS_AVAILABLE;
 		break;
 	case PROV_DELETED:
+	case PROV_BACKUP_STATE:
+	case PROV_BACKUP_TICK:
 		break;
 	}
 	if (lc == FS_DELETING)
@@ -888,6 +943,9 @@ fs_apply_tx(void *arg)
 	    r->event == PROV_CREATE_FAILED ? r->message : NULL);
 	rc = api_fs_store(r->fs_id, d, to);
 	json_decref(d);
+	if (rc == 0 && (r->event == PROV_CREATED ||
+	    r->event == PROV_CREATE_FAILED))
+		rc = db_restore_delete(r->fs_id);	/* a restore ended */
 	return rc;
 }
 
@@ -896,5 +954,7 @@ api_fs_apply(const struct prov_result *r)
 {
 	struct fs_apply_tx t = { r };
 
+	if (r->event == PROV_BACKUP_STATE || r->event == PROV_BACKUP_TICK)
+		return api_backup_apply(r);
 	return db_tx(fs_apply_tx, &t);
 }

@@ -41,6 +41,18 @@ int	 api_tags_check(const json_t *tags, struct api_error *err);
 /* Store a request's Tags list ([{Key, Value}], may be NULL) on arn. */
 int	 api_tags_put(const char *arn, const json_t *tags);
 
+/* CreateFileSystem, or (backup_id set) the create a restore makes: `req`
+ * is the CreateFileSystem request built from the backup, `in` the
+ * caller's request (its token and Tags). */
+json_t	*api_fs_create_from(struct api_ctx *cx, const json_t *in,
+	    const json_t *req, const char *backup_id, struct api_error *err);
+
+/* A new resource id: prefix + 17 random hex digits. */
+void	 api_new_id(const char *prefix, char *out, size_t n);
+/* Listing cursors: NextToken = base64 of prefix + seq (api_fs.c). */
+int	 api_cursor_decode(const char *tok, const char *prefix, long long *seq);
+json_t	*api_cursor_encode(const char *prefix, long long seq);
+
 json_t	*api_fs_mount_info(struct api_ctx *cx, const json_t *in,
 	    struct api_error *err);
 

@@ -1,5 +1,5 @@
 /*
- * Lustre features that fsx-local does not provide yet: backups, data
+ * Lustre features that fsx-local does not provide yet: data
  * repository associations and tasks, file caches. They answer truthfully
  * for what exists: requests that would create one on an existing file
  * system are refused with UnsupportedOperation (BadRequest where the
@@ -35,32 +35,6 @@ fs_deployment(const json_t *d)
 	    "LustreConfiguration"), "DeploymentType"));
 
 	return s ? s : "SCRATCH_1";
-}
-
-json_t *
-api_later_create_backup(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	json_t *d;
-	int scratch;
-
-	if (json_object_get(in, "VolumeId") != NULL)
-		return api_fail(err, API_E_VOLUME_NOT_FOUND,
-		    "Volume '%s' does not exist.",
-		    json_string_value(json_object_get(in, "VolumeId")));
-	if (json_object_get(in, "FileSystemId") == NULL)
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "A FileSystemId is required to back up a Lustre file system.");
-	d = need_fs(cx, in, "FileSystemId", err);
-	if (d == NULL)
-		return NULL;
-	scratch = strncmp(fs_deployment(d), "SCRATCH", 7) == 0;
-	json_decref(d);
-	if (scratch)
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "Backups are not supported for scratch file systems.");
-	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
-	    "Backups are not available on this endpoint yet.");
 }
 
 json_t *

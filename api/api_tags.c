@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "api.h"
+#include "api_backup.h"
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
@@ -67,6 +68,11 @@ tags_resolve(struct api_ctx *cx, const char *arn, struct api_error *err)
 			return 0;
 		}
 	}
+	if (strncmp(res, "backup/", 7) == 0 &&
+	    strcmp(part, cx->partition) == 0 &&
+	    strcmp(region, cx->region) == 0 &&
+	    strcmp(account, cx->account) == 0 && api_backup_exists(cx, res + 7))
+		return 0;
 	api_fail(err, API_E_RESOURCE_NOT_FOUND,
 	    "The resource ARN %s does not exist.", arn);
 	api_error_set(err, "ResourceARN", json_string(arn));

@@ -62,11 +62,11 @@ static pthread_t		 prov_runner_tid, prov_monitor_tid;
 static pthread_mutex_t		 prov_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 prov_cv = PTHREAD_COND_INITIALIZER;
 static int			 prov_kicked, prov_stopping, prov_started;
-static pthread_mutex_t		 prov_proc_mu = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t			 prov_proc_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct prov_health	 prov_stats;	/* under prov_mu */
 
 /* Load the engine rows and secret of fs_id. */
-static int
+int
 prov_fs_load(const char *fs_id, struct prov_fs *f, enum fs_lifecycle *lc,
     long long *capacity)
 {
@@ -91,7 +91,7 @@ prov_fs_load(const char *fs_id, struct prov_fs *f, enum fs_lifecycle *lc,
 	return f->nprocs < 0 ? f->nprocs : f->nosts < 0 ? f->nosts : 0;
 }
 
-static struct db_proc *
+struct db_proc *
 prov_mds(struct prov_fs *f)
 {
 	for (int i = 0; i < f->nprocs; i++)
@@ -197,7 +197,7 @@ prov_place(struct prov_fs *f, unsigned long long ost_bytes)
  * up to max_oss OSSes); every OST gets an equal share. The MDS row is
  * added on a first layout. Rows are written in one transaction.
  */
-static int
+int
 prov_layout(struct prov_fs *f, int nost, long long gib)
 {
 	int first = f->nosts == 0, noss = 0, old = f->nosts;
@@ -299,7 +299,7 @@ prov_push(struct prov_fs *f)
  * Make every process of f run (OSSes first, then the MDS), record them,
  * and push the topology. Caller holds prov_proc_mu.
  */
-static int
+int
 prov_up(struct prov_fs *f)
 {
 	int rc = prov_proc_dirs(f);
@@ -318,7 +318,7 @@ prov_up(struct prov_fs *f)
 	return rc == 0 ? prov_push(f) : rc;
 }
 
-static void
+void
 prov_down(const char *fs_id)
 {
 	pthread_mutex_lock(&prov_proc_mu);
@@ -440,7 +440,17 @@ static const struct {
 	[JOB_CREATE] = { job_create, job_create_failed },
 	[JOB_GROW] = { job_grow, job_grow_failed },
 	[JOB_DELETE] = { job_delete, NULL },
+	[JOB_BACKUP] = { job_backup, job_backup_failed },
+	[JOB_RESTORE] = { job_restore, job_restore_failed },
+	[JOB_BACKUP_COPY] = { job_backup_copy, job_backup_copy_failed },
+	[JOB_BACKUP_DELETE] = { job_backup_delete, NULL },
 };
+
+int
+prov_report(const struct prov_result *r)
+{
+	return prov_apply(r);
+}
 
 /* Run the oldest open job. 1 = ran one, 0 = none open. */
 static int
@@ -516,6 +526,12 @@ prov_runner(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&prov_mu);
+		{
+			struct prov_result tick = { .event = PROV_BACKUP_TICK,
+			    .conf = prov_conf };
+
+			(void)prov_apply(&tick);
+		}
 		while (!prov_stopping && prov_run_one() == 1)
 			;
 	}

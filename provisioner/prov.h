@@ -12,6 +12,7 @@
  *   create   CREATED, or CREATE_FAILED (processes stopped)
  *   grow     GROW_STARTED, GROWN, OPTIMIZED; or GROW_FAILED
  *   delete   DELETED (every process ended, stores removed)
+ *   backup, backup-copy, backup-delete, restore: see prov_backup.c
  *
  * A monitor keeps AVAILABLE and UPDATING file systems served: a process
  * whose store lock is free (it died) is restarted; one that holds its
@@ -34,6 +35,10 @@ enum prov_event {
 	PROV_OPTIMIZED,		/* layout optimization finished */
 	PROV_GROW_FAILED,	/* message says why */
 	PROV_DELETED,		/* nothing of the file system runs or remains */
+	/* backups (prov_backup.c): fs_id names the backup */
+	PROV_BACKUP_STATE,	/* lifecycle, progress, size, message */
+	PROV_BACKUP_TICK,	/* about once a second: schedule automatic
+				   backups, expire old ones (fs_id NULL) */
 };
 
 struct prov_result {
@@ -41,7 +46,11 @@ struct prov_result {
 	const char	*fs_id;
 	long long	 capacity;	/* GROWN: GiB now served (0: unchanged) */
 	int		 nost;		/* CREATED, GROWN: OSTs now served */
-	char		 message[256];	/* *_FAILED */
+	char		 message[256];	/* *_FAILED; BACKUP_STATE FAILED */
+	int		 lifecycle;	/* BACKUP_STATE: enum backup_lifecycle */
+	int		 progress;	/* BACKUP_STATE: 0..100 */
+	long long	 size;		/* BACKUP_STATE: bytes, -1 unchanged */
+	const struct fsxd_conf *conf;	/* BACKUP_TICK: the configuration */
 };
 
 /* Applies a result to the stored state; returns 0 or -errno (the job is

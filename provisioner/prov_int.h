@@ -14,12 +14,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "core/conf.h"
 #include "db/db.h"
 #include "msg/msg.h"
 #include "node/node.h"
+#include "prov.h"
 
 #define PROV_MAX_PROCS	64
 #define PROV_MAX_OSTS	MSG_MAX_STRIPES
@@ -109,5 +111,27 @@ int	prov_proc_fs_dirs(char (*ids)[NODE_ID_MAX], int max);
 int	prov_call(const struct prov_fs *f, const struct db_proc *p,
 	    uint16_t op, const void *body, uint32_t body_len,
 	    const void *bulk, uint32_t bulk_len, int timeout_ms);
+
+/* --- shared by the job runners (prov.c, prov_backup.c) --- */
+
+extern pthread_mutex_t prov_proc_mu;	/* process starts and stops */
+int	prov_fs_load(const char *fs_id, struct prov_fs *f,
+	    enum fs_lifecycle *lc, long long *capacity);
+struct db_proc *prov_mds(struct prov_fs *f);
+int	prov_layout(struct prov_fs *f, int nost, long long gib);
+int	prov_up(struct prov_fs *f);
+void	prov_down(const char *fs_id);
+/* Hand a result to fsxd's apply function. */
+int	prov_report(const struct prov_result *r);
+
+/* --- backups (prov_backup.c): job runners and reporters --- */
+
+int	job_backup(const struct db_job *j, struct prov_fs *f);
+void	job_backup_failed(const struct db_job *j, int rc);
+int	job_restore(const struct db_job *j, struct prov_fs *f);
+void	job_restore_failed(const struct db_job *j, int rc);
+int	job_backup_copy(const struct db_job *j, struct prov_fs *f);
+void	job_backup_copy_failed(const struct db_job *j, int rc);
+int	job_backup_delete(const struct db_job *j, struct prov_fs *f);
 
 #endif

@@ -57,3 +57,27 @@ CREATE TABLE tags (
 	seq		INTEGER NOT NULL,			-- order of first tagging
 	PRIMARY KEY (arn, key)
 );
+CREATE TABLE backups (
+	seq		INTEGER PRIMARY KEY AUTOINCREMENT,	-- stable listing order
+	id		TEXT NOT NULL UNIQUE,			-- backup- + 17 hex
+	arn		TEXT NOT NULL,				-- key of its tags
+	account		TEXT NOT NULL,
+	region		TEXT NOT NULL,
+	fs_id		TEXT NOT NULL,				-- the backed-up file system
+	fs_type		TEXT NOT NULL DEFAULT 'LUSTRE',
+	type		TEXT NOT NULL,				-- USER_INITIATED | AUTOMATIC | AWS_BACKUP
+	lifecycle	TEXT NOT NULL,
+	progress	INTEGER NOT NULL DEFAULT 0,		-- ProgressPercent
+	size		INTEGER NOT NULL DEFAULT 0,		-- SizeInBytes once AVAILABLE
+	message		TEXT,					-- FailureDetails.Message
+	created		REAL NOT NULL,
+	source_id	TEXT,					-- a copy's source backup
+	source_region	TEXT,
+	doc		TEXT NOT NULL
+);
+CREATE INDEX backups_owner ON backups (account, region, seq);
+CREATE INDEX backups_fs ON backups (fs_id, type);
+CREATE TABLE restores (
+	fs_id		TEXT PRIMARY KEY,			-- the file system being restored
+	backup_id	TEXT NOT NULL
+);

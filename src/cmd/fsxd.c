@@ -70,6 +70,9 @@ static const struct opt_def opts[] = {
 	OPT("max-ost", O_INT, max_ost, "OSTs per file system (default 32)"),
 	OPT("update-gap", O_DBL, update_gap_sec, "seconds between storage increases (default 21600, AWS's 6 h)"),
 	OPT("create-delay", O_DBL, create_delay_sec, "extra seconds in CREATING, to watch transitions (default 0)"),
+	OPT("quota-backups", O_LONG, q_backups, "user-initiated backups per account and region (default 500)"),
+	OPT("quota-backup-copies", O_LONG, q_copies, "in-progress backup copies per account and region (default 5)"),
+	OPT("day-seconds", O_DBL, day_seconds, "seconds in a day of the automatic-backup clock (default 86400; e.g. 60 to watch daily backups)"),
 	{ NULL, O_STR, 0, 0, NULL }
 };
 
@@ -98,6 +101,9 @@ conf_defaults(struct fsxd_conf *c, const char *argv0)
 	c->max_oss = 4;
 	c->max_ost = 32;
 	c->update_gap_sec = 6 * 3600;
+	c->q_backups = 500;
+	c->q_copies = 5;
+	c->day_seconds = 86400;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		char *slash;

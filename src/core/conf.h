@@ -56,6 +56,11 @@ struct fsxd_conf {
 	int		 max_ost;		/* OSTs per file system */
 	double		 update_gap_sec;	/* between storage increases (AWS: 6 h) */
 	double		 create_delay_sec;	/* optional extra CREATING time */
+	/* backups (docs/backups.md) */
+	long		 q_backups;		/* user-initiated backups per region */
+	long		 q_copies;		/* in-progress copies per region */
+	double		 day_seconds;		/* length of a "day" for automatic
+						   backups (86400; less to watch) */
 };
 
 #endif

@@ -26,7 +26,11 @@
 #define JOB_KINDS(X)							\
 	X(JOB_CREATE, "create")						\
 	X(JOB_GROW, "grow")						\
-	X(JOB_DELETE, "delete")
+	X(JOB_DELETE, "delete")					\
+	X(JOB_BACKUP, "backup")					\
+	X(JOB_RESTORE, "restore")					\
+	X(JOB_BACKUP_COPY, "backup-copy")				\
+	X(JOB_BACKUP_DELETE, "backup-delete")
 
 /* A job row's state: pending -> running -> done | failed. */
 #define JOB_STATES(X)							\
@@ -34,6 +38,22 @@
 	X(JOB_RUNNING, "running")					\
 	X(JOB_DONE, "done")						\
 	X(JOB_FAILED, "failed")
+
+/* Backup.Lifecycle as FSx reports it (docs/backups.md). */
+#define BACKUP_LIFECYCLES(X)						\
+	X(BK_AVAILABLE, "AVAILABLE")					\
+	X(BK_CREATING, "CREATING")					\
+	X(BK_TRANSFERRING, "TRANSFERRING")				\
+	X(BK_DELETED, "DELETED")					\
+	X(BK_FAILED, "FAILED")						\
+	X(BK_PENDING, "PENDING")					\
+	X(BK_COPYING, "COPYING")
+
+/* Backup.Type. */
+#define BACKUP_TYPES(X)							\
+	X(BK_USER_INITIATED, "USER_INITIATED")				\
+	X(BK_AUTOMATIC, "AUTOMATIC")					\
+	X(BK_AWS_BACKUP, "AWS_BACKUP")
 
 /* An engine process's role in its file system. */
 #define PROC_ROLES(X)							\
@@ -45,6 +65,8 @@ enum fs_lifecycle	{ FS_LIFECYCLES(KIND_ENUM) FS_LIFECYCLE__COUNT };
 enum job_kind		{ JOB_KINDS(KIND_ENUM) JOB_KIND__COUNT };
 enum job_state		{ JOB_STATES(KIND_ENUM) JOB_STATE__COUNT };
 enum proc_role		{ PROC_ROLES(KIND_ENUM) PROC_ROLE__COUNT };
+enum backup_lifecycle	{ BACKUP_LIFECYCLES(KIND_ENUM) BK_LIFECYCLE__COUNT };
+enum backup_type	{ BACKUP_TYPES(KIND_ENUM) BK_TYPE__COUNT };
 #undef KIND_ENUM
 
 struct kind_table {
@@ -53,7 +75,7 @@ struct kind_table {
 };
 
 extern const struct kind_table kind_fs_lifecycle, kind_job_kind,
-    kind_job_state, kind_proc_role;
+    kind_job_state, kind_proc_role, kind_backup_lifecycle, kind_backup_type;
 
 const char	*kind_name(const struct kind_table *t, int v);
 int		 kind_parse(const struct kind_table *t, const char *s);
@@ -62,5 +84,7 @@ int		 kind_parse(const struct kind_table *t, const char *s);
 #define job_kind_name(v)	kind_name(&kind_job_kind, (int)(v))
 #define job_state_name(v)	kind_name(&kind_job_state, (int)(v))
 #define proc_role_name(v)	kind_name(&kind_proc_role, (int)(v))
+#define backup_lifecycle_name(v) kind_name(&kind_backup_lifecycle, (int)(v))
+#define backup_type_name(v)	kind_name(&kind_backup_type, (int)(v))
 
 #endif

@@ -24,6 +24,8 @@
 #include "mds/mds_ns.h"
 #include "mds/mds_ost.h"
 #include "mds/mds_reply.h"
+#include "mds/mds_snap.h"
+#include "oss/oss_snap.h"
 #include "mds/mds_srv.h"
 #include "msg/msg_srv.h"
 
@@ -92,6 +94,7 @@ static const char *const op_names[MSG_OP_MAX] = {
 	[MSG_OP_OST_SETCAP] = "setcap",
 	[MSG_OP_MDS_SESSION] = "session",
 	[MSG_OP_MDS_LOCK] = "lock",
+	[MSG_OP_MDS_SNAP] = "snap",
 };
 
 /* A connection's state: its open-handle owner and its session, if any. */
@@ -1190,6 +1193,15 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		return h_ostadd(m, c, h, bulk);
 	case MSG_OP_OST_SETCAP:
 		return h_setcap(m, c, h, body);
+	case MSG_OP_MDS_SNAP: {
+		struct msg_snap sn;
+
+		memcpy(&sn, body, sizeof(sn));
+		if (!oss_snap_name_ok(sn.name, sizeof(sn.name)))
+			return -EINVAL;
+		rc = mds_snap_take(m->ns, m->osts, sn.name);
+		break;
+	}
 	default:
 		return -EOPNOTSUPP;
 	}

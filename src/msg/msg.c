@@ -314,6 +314,9 @@ msg_req_body_min(uint16_t op)
 		return sizeof(struct msg_revoke);
 	case MSG_OP_MDS_LOCK:
 		return sizeof(struct msg_lock);
+	case MSG_OP_OST_SNAP:
+	case MSG_OP_MDS_SNAP:
+		return sizeof(struct msg_snap);
 	default:
 		return 0;
 	}

@@ -139,6 +139,12 @@ enum msg_op {
 				   is gone (ENOENT counts), else the first
 				   error (the rest may be left) */
 
+	/* backups (docs/backups.md, src/mds/mds_snap.c, src/oss/oss_snap.c) */
+	MSG_OP_OST_SNAP = 80,	/* admin: body msg_snap (phase FREEZE, MARK,
+				   THAW, LINK) for one OST of the OSS */
+	MSG_OP_MDS_SNAP = 81,	/* admin: body msg_snap (name): snapshot the
+				   namespace and every OST at one instant */
+
 	MSG_OP_MAX = 110
 };
 
@@ -443,6 +449,34 @@ struct msg_ost_cap {
 	uint32_t	ost;
 	uint32_t	pad;
 	uint64_t	capacity_bytes;
+};
+
+/*
+ * MSG_OP_MDS_SNAP and MSG_OP_OST_SNAP (docs/backups.md). `name` is
+ * [A-Za-z0-9-], NUL-terminated; anything else is -EINVAL.
+ *   MDS_SNAP (fsxd -> MDS): the MDS holds namespace changes, sends
+ *     FREEZE to every OST, copies its store to DIR/snap/NAME/mds.db,
+ *     sends MARK then THAW to every OST (THAW also after an error), and
+ *     lets namespace changes go on. fsxd then sends LINK to each OSS.
+ *   OST_SNAP FREEZE: the OSS holds new writes, punches and fallocates
+ *     and waits for those running; MARK: opens OSTDIR/snap/NAME as the
+ *     OST's snapshot (an object is linked into it before its next change
+ *     or destroy); THAW: writes go on; LINK: links every object not
+ *     captured yet and closes the snapshot (-ESTALE: NAME is not open
+ *     there; -EIO: a capture failed). An object with more than one link
+ *     is copied before its next change. A freeze not thawed within 10 s
+ *     thaws itself.
+ */
+#define MSG_SNAP_FREEZE	1u
+#define MSG_SNAP_LINK	2u
+#define MSG_SNAP_THAW	3u
+#define MSG_SNAP_MARK	4u
+#define MSG_SNAP_NAME	64
+
+struct msg_snap {
+	uint32_t	ost;		/* OST_SNAP: the OST */
+	uint32_t	phase;		/* OST_SNAP: MSG_SNAP_* */
+	char		name[MSG_SNAP_NAME];
 };
 
 /* OST map entry (MDS_OSTMAP reply, MDS_OSTADD request). */

@@ -22,6 +22,7 @@
 #include "msg/msg.h"
 #include "msg/msg_srv.h"
 #include "oss/oss.h"
+#include "oss/oss_snap.h"
 
 #define OSS_BSIZE	4096
 #define OSS_OFF_MAX	((uint64_t)1 << 50)	/* 1 PiB per object */
@@ -46,6 +47,7 @@ struct oss {
 	_Atomic uint64_t	 n_direct;	/* transfers that used O_DIRECT */
 	int			 direct;	/* large aligned I/O bypasses cache */
 	pthread_mutex_t		 caplock;	/* orders SETCAPs and their files */
+	struct oss_snap		*snap;		/* backups' barrier (oss_snap.h) */
 };
 
 struct oss *
@@ -56,7 +58,10 @@ oss_new(int fdcache)
 	if (o == NULL)
 		return NULL;
 	o->oc = oss_obj_cache_new(fdcache);
-	if (o->oc == NULL) {
+	o->snap = oss_snap_new();
+	if (o->oc == NULL || o->snap == NULL) {
+		oss_obj_cache_free(o->oc);
+		oss_snap_free(o->snap);
 		free(o);
 		return NULL;
 	}
@@ -148,6 +153,7 @@ oss_free(struct oss *o)
 		free(o->ost[i]);
 	}
 	pthread_mutex_destroy(&o->caplock);
+	oss_snap_free(o->snap);
 	free(o);
 }
 
@@ -485,6 +491,31 @@ obj_release(struct oss *o, struct oss_obj *ob)
 	oss_obj_put(o->oc, ob);
 }
 
+/*
+ * obj_get_locked for a change of the object's data: an open snapshot
+ * captures the object first, and an object a snapshot or backup links is
+ * copied up (oss_snap.h), the entry of the old inode forgotten.
+ */
+static int
+obj_get_change(struct oss *o, struct oss_ost *t, uint64_t oid, int flags,
+    struct oss_obj **out)
+{
+	int rc = obj_get_locked(o, t, oid, flags, out);
+
+	if (rc < 0)
+		return rc;
+	(void)oss_snap_capture(o->snap, t->idx, t->odirfd, oid);
+	rc = oss_snap_cow(o->snap, t->odirfd, oid, oss_obj_fd(*out));
+	if (rc <= 0) {
+		if (rc < 0)
+			obj_release(o, *out);
+		return rc;
+	}
+	oss_obj_kill(o->oc, *out);
+	obj_release(o, *out);
+	return obj_get_locked(o, t, oid, flags, out);
+}
+
 /* Refresh the entry from fstat and account the allocation change. */
 static int
 obj_refresh(struct oss_ost *t, struct oss_obj *ob)
@@ -538,7 +569,7 @@ h_write(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 		return -EINVAL;
 	if (io->offset > OSS_OFF_MAX || len > OSS_OFF_MAX - io->offset)
 		return -EFBIG;
-	rc = obj_get_locked(o, t, io->oid, OSS_OBJ_CREATE, &ob);
+	rc = obj_get_change(o, t, io->oid, OSS_OBJ_CREATE, &ob);
 	if (rc < 0)
 		return rc;
 	/*
@@ -631,7 +662,7 @@ h_punch(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 	if (io->offset > OSS_OFF_MAX)
 		return -EFBIG;
 	memset(&rep, 0, sizeof(rep));
-	rc = obj_get_locked(o, t, io->oid, io->offset ? OSS_OBJ_CREATE : 0,
+	rc = obj_get_change(o, t, io->oid, io->offset ? OSS_OBJ_CREATE : 0,
 	    &ob);
 	if (rc == -ENOENT)
 		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
@@ -682,7 +713,7 @@ h_falloc(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 		return -EFBIG;
 	end = fa->offset + fa->length;
 	memset(&rep, 0, sizeof(rep));
-	rc = obj_get_locked(o, t, fa->oid, (mode & FALLOC_FL_PUNCH_HOLE) ?
+	rc = obj_get_change(o, t, fa->oid, (mode & FALLOC_FL_PUNCH_HOLE) ?
 	    0 : OSS_OBJ_CREATE, &ob);
 	if (rc == -ENOENT)	/* nothing to punch */
 		return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
@@ -733,6 +764,7 @@ h_destroy(struct oss *o, struct oss_ost *t, uint64_t oid)
 		return 0;
 	if (rc < 0)
 		return rc;
+	(void)oss_snap_capture(o->snap, t->idx, t->odirfd, oid);
 	oss_obj_kill(o->oc, ob);
 	snprintf(name, sizeof(name), "%02x/%llu", (unsigned)(oid & 0xff),
 	    (unsigned long long)oid);
@@ -817,6 +849,33 @@ h_statfs(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 	return msg_srv_reply(c, h, 0, &sf, sizeof(sf), NULL, 0);
 }
 
+/* OST_SNAP (msg.h): one phase of a snapshot of OST t. */
+static int
+h_snap(struct oss *o, struct oss_ost *t, const struct msg_snap *sn)
+{
+	int n;
+
+	if (!oss_snap_name_ok(sn->name, sizeof(sn->name)))
+		return -EINVAL;
+	switch (sn->phase) {
+	case MSG_SNAP_FREEZE:
+		return oss_snap_freeze(o->snap);
+	case MSG_SNAP_MARK:
+		return oss_snap_mark(o->snap, t->idx, t->dir, sn->name);
+	case MSG_SNAP_LINK:
+		n = oss_snap_link(o->snap, t->idx, t->odirfd, sn->name);
+		if (n >= 0)
+			log_info("%s: ost %u: %d objects in snapshot %s",
+			    __func__, t->idx, n, sn->name);
+		return n < 0 ? n : 0;
+	case MSG_SNAP_THAW:
+		oss_snap_thaw(o->snap);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 int
 oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
     const void *body, const void *bulk)
@@ -847,15 +906,20 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			return -ENODEV;
 		if (h->opcode == MSG_OP_OST_READ)
 			return h_read(o, t, c, h, &io);
-		if (h->opcode == MSG_OP_OST_PUNCH)
-			return h_punch(o, t, c, h, &io);
-		if (h->bulk_len == 0 && io.length == 0) {
+		if (h->bulk_len == 0 && io.length == 0 &&
+		    h->opcode == MSG_OP_OST_WRITE) {
 			struct msg_io_rep rep = { 0, 0 };
 
 			return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL,
 			    0);
 		}
-		return h_write(o, t, c, h, &io, bulk);
+		oss_snap_enter(o->snap);
+		if (h->opcode == MSG_OP_OST_PUNCH)
+			rc = h_punch(o, t, c, h, &io);
+		else
+			rc = h_write(o, t, c, h, &io, bulk);
+		oss_snap_leave(o->snap);
+		return rc;
 	case MSG_OP_OST_FALLOC: {
 		struct msg_falloc fa;
 
@@ -863,7 +927,22 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		t = ost_find(o, fa.ost);
 		if (t == NULL)
 			return -ENODEV;
-		return h_falloc(o, t, c, h, &fa);
+		oss_snap_enter(o->snap);
+		rc = h_falloc(o, t, c, h, &fa);
+		oss_snap_leave(o->snap);
+		return rc;
+	}
+	case MSG_OP_OST_SNAP: {
+		struct msg_snap sn;
+
+		memcpy(&sn, body, sizeof(sn));
+		t = ost_find(o, sn.ost);
+		if (t == NULL)
+			return -ENODEV;
+		rc = h_snap(o, t, &sn);
+		if (rc < 0)
+			return rc;
+		return msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
 	}
 	case MSG_OP_OST_CREATE:
 	case MSG_OP_OST_DESTROY:
@@ -961,6 +1040,14 @@ oss_stats(void *ctx, char *buf, size_t cap)
 		    t->idx,
 		    (unsigned long long)t->used, t->idx,
 		    (unsigned long long)t->objects);
+	}
+	{
+		uint64_t fr, cows, maxus;
+
+		oss_snap_counters(o->snap, &fr, &cows, &maxus);
+		EMIT("oss_snap_freezes %llu\noss_snap_copyups %llu\n"
+		    "oss_snap_freeze_max_us %llu\n", (unsigned long long)fr,
+		    (unsigned long long)cows, (unsigned long long)maxus);
 	}
 #undef EMIT
 	return n;
