@@ -196,7 +196,7 @@ START_TEST(db_restore_rows)
 	ck_assert_str_eq(id, "fs-new");
 	ck_assert_int_eq(db_restore_delete("fs-new"), 0);
 	ck_assert_int_eq(db_restore_using("backup-1", id, sizeof(id)), -ENOENT);
-	ck_assert_int_eq(db_user_version(), 5);
+	ck_assert_int_ge(db_user_version(), 5);	/* 0005 applied */
 }
 END_TEST
 
