@@ -310,6 +310,8 @@ bk_match(const struct bk_page *pg, const struct db_backup *b)
 		const char *name = json_string_value(json_object_get(f, "Name"));
 		const char *v = NULL;
 
+		if (name == NULL)
+			continue;	/* Name is optional in the model */
 		if (strcmp(name, "file-system-id") == 0)
 			v = b->fs_id;
 		else if (strcmp(name, "backup-type") == 0)
@@ -351,8 +353,9 @@ bk_filters_check(struct api_ctx *cx, const json_t *filters,
 	json_t *f, *v;
 
 	json_array_foreach(filters, i, f) {
-		if (strcmp(json_string_value(json_object_get(f, "Name")),
-		    "file-system-id") != 0)
+		const char *name = json_string_value(json_object_get(f, "Name"));
+
+		if (name == NULL || strcmp(name, "file-system-id") != 0)
 			continue;
 		json_array_foreach(json_object_get(f, "Values"), j, v) {
 			const char *id = json_string_value(v);
