@@ -3,7 +3,9 @@
  * the real msg_srv, in this process, over two OSTs in a temporary
  * directory (fuzz_eng.h gives the input format). Every OSS opcode and the
  * framework's own (PING, STATS); SHUTDOWN is left out (it would end the
- * server, not test it).
+ * server, not test it), and so is OST_SETCAP: it lifts the OSTs' 64 MiB
+ * quota, after which fallocate and writes at fuzzed offsets allocated real
+ * blocks until the disk was full (80 GB in one 40 s run).
  */
 #include "fuzz.h"
 #include "fuzz_eng.h"
@@ -14,7 +16,7 @@ static const uint16_t oss_ops[] = {
 	MSG_OP_OST_CREATE, MSG_OP_OST_DESTROY, MSG_OP_OST_READ,
 	MSG_OP_OST_WRITE, MSG_OP_OST_PUNCH, MSG_OP_OST_SYNC,
 	MSG_OP_OST_GETATTR, MSG_OP_OST_STATFS, MSG_OP_OST_FALLOC,
-	MSG_OP_OST_SETCAP, MSG_OP_MDS_LOOKUP,	/* not an OSS opcode */
+	MSG_OP_MDS_LOOKUP,	/* not an OSS opcode */
 };
 static int port;
 
