@@ -1,8 +1,7 @@
 /*
  * Operations on resources that cannot exist on this endpoint (other file
  * system types' volumes, snapshots, SVMs and access points; Lustre
- * backups, data repository associations, tasks and file caches, which are
- * not provided yet). One generic handler, parameterised by the operation's
+ * backups and file caches, which are not provided yet). One generic handler, parameterised by the operation's
  * ops.def row: `res` says what "not found" is called, `member` which
  * request member names the resource, API_LIST that it is a listing (empty
  * when no id is given), API_FILTERS that its Filters may name file systems,

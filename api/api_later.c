@@ -1,6 +1,6 @@
 /*
- * Lustre features that fsx-local does not provide yet: backups, data
- * repository associations and tasks, file caches. They answer truthfully
+ * Lustre features that fsx-local does not provide yet: backups and file
+ * caches. They answer truthfully
  * for what exists: requests that would create one on an existing file
  * system are refused with UnsupportedOperation (BadRequest where the
  * operation declares no UnsupportedOperation), after the checks AWS
@@ -61,44 +61,6 @@ api_later_create_backup(struct api_ctx *cx, const json_t *in,
 		    "Backups are not supported for scratch file systems.");
 	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
 	    "Backups are not available on this endpoint yet.");
-}
-
-json_t *
-api_later_create_dra(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	json_t *d = need_fs(cx, in, "FileSystemId", err);
-
-	if (d == NULL)
-		return NULL;
-	if (strcmp(fs_deployment(d), "SCRATCH_1") == 0) {
-		json_decref(d);
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "Data repository associations are not supported for"
-		    " SCRATCH_1 file systems.");
-	}
-	json_decref(d);
-	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
-	    "Data repository associations are not available on this endpoint yet.");
-}
-
-json_t *
-api_later_create_task(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	json_t *d = need_fs(cx, in, "FileSystemId", err);
-	int linked;
-
-	if (d == NULL)
-		return NULL;
-	linked = json_object_get(json_object_get(d, "LustreConfiguration"),
-	    "DataRepositoryConfiguration") != NULL;
-	json_decref(d);
-	if (!linked)
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "The file system is not linked to a data repository.");
-	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
-	    "Data repository tasks are not available on this endpoint yet.");
 }
 
 /*

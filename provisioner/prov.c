@@ -290,20 +290,25 @@ prov_push(struct prov_fs *f)
 static int
 prov_up(struct prov_fs *f)
 {
+	/* OSSes, then the MDS, then the S3 agent (it dials the MDS) */
+	static const int pass_of[PROC_ROLE__COUNT] = {
+		[ROLE_OSS] = 0, [ROLE_MDS] = 1, [ROLE_HSM] = 2 };
 	int rc = prov_proc_dirs(f);
 
-	for (int pass = 0; rc == 0 && pass < 2; pass++) {
+	for (int pass = 0; rc == 0 && pass < 3; pass++) {
 		for (int i = 0; rc == 0 && i < f->nprocs; i++) {
 			struct db_proc *p = &f->procs[i];
 
-			if ((p->role == ROLE_MDS) != (pass == 1))
+			if (pass_of[p->role] != pass)
 				continue;
 			rc = prov_proc_ensure(f, p);
 			if (rc == 0)
 				rc = db_proc_put(f->id, p);
 		}
 	}
-	return rc == 0 ? prov_push(f) : rc;
+	if (rc == 0)
+		rc = prov_push(f);
+	return rc == 0 ? prov_hsm_push(f) : rc;
 }
 
 static void
@@ -421,6 +426,42 @@ job_grow_failed(const struct db_job *j, int rc)
 	(void)prov_apply(&r);
 }
 
+/* The S3 agent follows the association and task rows (prov_hsm.c). */
+static int
+job_hsm(const struct db_job *j, struct prov_fs *f)
+{
+	enum fs_lifecycle lc;
+	int rc = prov_fs_load(j->fs_id, f, &lc, NULL);
+
+	if (rc == -ENOENT || (rc == 0 && lc == FS_DELETING))
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (lc == FS_CREATING)
+		return -EAGAIN;		/* its create job runs first */
+	if (lc != FS_AVAILABLE && lc != FS_UPDATING) {
+		prov_hsm_fail(j->fs_id, "The file system is not available.",
+		    prov_apply);
+		return 0;
+	}
+	pthread_mutex_lock(&prov_proc_mu);
+	rc = prov_hsm_sync(f, prov_apply);
+	pthread_mutex_unlock(&prov_proc_mu);
+	if (rc == 0)
+		prov_hsm_poll(f, 1, prov_apply);
+	return rc;
+}
+
+static void
+job_hsm_failed(const struct db_job *j, int rc)
+{
+	char msg[256];
+
+	prov_fail_msg(msg, sizeof(msg), "Amazon FSx could not start the data"
+	    " repository agent of the file system", rc);
+	prov_hsm_fail(j->fs_id, msg, prov_apply);
+}
+
 static const struct {
 	int	(*run)(const struct db_job *j, struct prov_fs *f);
 	void	(*failed)(const struct db_job *j, int rc);	/* may be NULL */
@@ -428,6 +469,7 @@ static const struct {
 	[JOB_CREATE] = { job_create, job_create_failed },
 	[JOB_GROW] = { job_grow, job_grow_failed },
 	[JOB_DELETE] = { job_delete, NULL },
+	[JOB_HSM] = { job_hsm, job_hsm_failed },
 };
 
 /* Run the oldest open job. 1 = ran one, 0 = none open. */
@@ -598,6 +640,8 @@ prov_monitor_fs(const char *fs_id, int ping)
 		prov_count(&prov_stats.restarts_unresponsive);
 		silent++;
 	}
+	if (dead + silent == 0)
+		prov_hsm_poll(f, ping, prov_apply);
 	if (dead + silent == 0 || pthread_mutex_trylock(&prov_proc_mu) != 0)
 		goto out;
 	if (dead > 0) {

@@ -20,6 +20,7 @@
 #include "db/db.h"
 #include "msg/msg.h"
 #include "node/node.h"
+#include "prov.h"
 
 #define PROV_MAX_PROCS	64
 #define PROV_MAX_OSTS	MSG_MAX_STRIPES
@@ -109,5 +110,25 @@ int	prov_proc_fs_dirs(char (*ids)[NODE_ID_MAX], int max);
 int	prov_call(const struct prov_fs *f, const struct db_proc *p,
 	    uint16_t op, const void *body, uint32_t body_len,
 	    const void *bulk, uint32_t bulk_len, int timeout_ms);
+
+/* --- the S3 agent, fsx-hsm (prov_hsm.c, docs/hsm.md) --- */
+
+/* f's agent row, or NULL. */
+struct db_proc *prov_hsm_proc(struct prov_fs *f);
+/* Send f's agent (if it has one) the whole configuration. 0 or -errno. */
+int	prov_hsm_push(struct prov_fs *f);
+/*
+ * Make f's agent match its rows: start or adopt it (and record it) while
+ * an association or open task exists, configure it, send open tasks and
+ * cancels; stop and forget it when nothing is left. Caller holds the
+ * process mutex. 0 or -errno.
+ */
+int	prov_hsm_sync(struct prov_fs *f, prov_apply_fn apply);
+/* Ask f's agent for its status and apply it (every call while a row is in
+ * a transitional state, else only when `health`). */
+void	prov_hsm_poll(struct prov_fs *f, int health, prov_apply_fn apply);
+/* The agent cannot serve: what was waiting on it fails with message. */
+void	prov_hsm_fail(const char *fs_id, const char *message,
+	    prov_apply_fn apply);
 
 #endif

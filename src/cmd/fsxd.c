@@ -70,6 +70,12 @@ static const struct opt_def opts[] = {
 	OPT("max-ost", O_INT, max_ost, "OSTs per file system (default 32)"),
 	OPT("update-gap", O_DBL, update_gap_sec, "seconds between storage increases (default 21600, AWS's 6 h)"),
 	OPT("create-delay", O_DBL, create_delay_sec, "extra seconds in CREATING, to watch transitions (default 0)"),
+	OPT("s3-endpoint", O_STR, s3_endpoint, "S3 endpoint for data repositories (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS's)"),
+	OPT("s3-region", O_STR, s3_region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)"),
+	OPT("s3-access-key", O_STR, s3_access_key, "S3 access key id (default: AWS_ACCESS_KEY_ID; prefer the config file or environment)"),
+	OPT("s3-secret-key", O_STR, s3_secret_key, "S3 secret key (default: AWS_SECRET_ACCESS_KEY; prefer the config file or environment)"),
+	OPT("s3-session-token", O_STR, s3_session_token, "S3 session token (default: AWS_SESSION_TOKEN)"),
+	OPT("hsm-poll-ms", O_INT, hsm_poll_ms, "how often fsx-hsm polls buckets for auto-import, ms (default 1000)"),
 	{ NULL, O_STR, 0, 0, NULL }
 };
 
@@ -98,6 +104,7 @@ conf_defaults(struct fsxd_conf *c, const char *argv0)
 	c->max_oss = 4;
 	c->max_ost = 32;
 	c->update_gap_sec = 6 * 3600;
+	c->hsm_poll_ms = 1000;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		char *slash;

@@ -26,7 +26,8 @@
 #define JOB_KINDS(X)							\
 	X(JOB_CREATE, "create")						\
 	X(JOB_GROW, "grow")						\
-	X(JOB_DELETE, "delete")
+	X(JOB_DELETE, "delete")						\
+	X(JOB_HSM, "hsm")
 
 /* A job row's state: pending -> running -> done | failed. */
 #define JOB_STATES(X)							\
@@ -38,13 +39,25 @@
 /* An engine process's role in its file system. */
 #define PROC_ROLES(X)							\
 	X(ROLE_MDS, "mds")						\
-	X(ROLE_OSS, "oss")
+	X(ROLE_OSS, "oss")						\
+	X(ROLE_HSM, "hsm")
+
+/* DataRepositoryTask.Lifecycle as FSx reports it. (Associations use the
+ * file system's lifecycle names, a superset of theirs.) */
+#define TASK_LIFECYCLES(X)						\
+	X(TASK_PENDING, "PENDING")					\
+	X(TASK_EXECUTING, "EXECUTING")					\
+	X(TASK_FAILED, "FAILED")					\
+	X(TASK_SUCCEEDED, "SUCCEEDED")					\
+	X(TASK_CANCELED, "CANCELED")					\
+	X(TASK_CANCELING, "CANCELING")
 
 #define KIND_ENUM(sym, name)	sym,
 enum fs_lifecycle	{ FS_LIFECYCLES(KIND_ENUM) FS_LIFECYCLE__COUNT };
 enum job_kind		{ JOB_KINDS(KIND_ENUM) JOB_KIND__COUNT };
 enum job_state		{ JOB_STATES(KIND_ENUM) JOB_STATE__COUNT };
 enum proc_role		{ PROC_ROLES(KIND_ENUM) PROC_ROLE__COUNT };
+enum task_lifecycle	{ TASK_LIFECYCLES(KIND_ENUM) TASK_LIFECYCLE__COUNT };
 #undef KIND_ENUM
 
 struct kind_table {
@@ -53,7 +66,7 @@ struct kind_table {
 };
 
 extern const struct kind_table kind_fs_lifecycle, kind_job_kind,
-    kind_job_state, kind_proc_role;
+    kind_job_state, kind_proc_role, kind_task_lifecycle;
 
 const char	*kind_name(const struct kind_table *t, int v);
 int		 kind_parse(const struct kind_table *t, const char *s);
@@ -62,5 +75,6 @@ int		 kind_parse(const struct kind_table *t, const char *s);
 #define job_kind_name(v)	kind_name(&kind_job_kind, (int)(v))
 #define job_state_name(v)	kind_name(&kind_job_state, (int)(v))
 #define proc_role_name(v)	kind_name(&kind_proc_role, (int)(v))
+#define task_lifecycle_name(v)	kind_name(&kind_task_lifecycle, (int)(v))
 
 #endif

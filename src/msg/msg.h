@@ -134,6 +134,13 @@ enum msg_op {
 	 *   96..109  fsx-hsm <-> MDS and OSS (docs/hsm.md)
 	 */
 
+	/* fsxd -> fsx-hsm (docs/hsm.md): a JSON document in the bulk each
+	   way, empty bodies */
+	MSG_OP_HSM_CONF = 90,	/* the whole configuration; reply {} */
+	MSG_OP_HSM_STATUS = 91,	/* {}; reply: the status document */
+	MSG_OP_HSM_TASK = 92,	/* one task; reply {} (a known id: no-op) */
+	MSG_OP_HSM_CANCEL = 93,	/* {"id": ...}; reply {}, -ENOENT unknown */
+
 	MSG_OP_MAX = 110
 };
 
