@@ -134,6 +134,12 @@ enum msg_op {
 	 *   96..109  fsx-hsm <-> MDS and OSS (docs/hsm.md)
 	 */
 
+	/* fsxd -> fsx-hsm (docs/hsm.md): bulk and reply bulk are JSON */
+	MSG_OP_HSM_CONF = 90,	/* bulk: the configuration; reply bulk: {} */
+	MSG_OP_HSM_STATUS = 91,	/* bulk: {}; reply bulk: status document */
+	MSG_OP_HSM_TASK = 92,	/* bulk: one task; reply bulk: {} */
+	MSG_OP_HSM_CANCEL = 93,	/* bulk: {"id": ...}; -ENOENT if unknown */
+
 	MSG_OP_MAX = 110
 };
 
