@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "mds/mds_hsm.h"
 #include "mds/mds_lease.h"
 #include "mds/mds_lock.h"
 #include "mds/mds_ns.h"
@@ -40,6 +41,7 @@ struct mds_srv {
 	struct msg_srv	*srv;
 	struct mds_lock	*locks;
 	struct mds_lease *leases;
+	struct mds_hsm	*hsm;		/* HSM state (mds_hsm.h) */
 	pthread_mutex_t	 olock;		/* one OSTADD at a time */
 
 	pthread_t	 dthr;
@@ -82,6 +84,12 @@ static const char *const op_names[MSG_OP_MAX] = {
 	[MSG_OP_OST_SETCAP] = "setcap",
 	[MSG_OP_MDS_SESSION] = "session",
 	[MSG_OP_MDS_LOCK] = "lock",
+	[MSG_OP_MDS_HSM_REGISTER] = "hsm_register",
+	[MSG_OP_MDS_HSM_DONE] = "hsm_done",
+	[MSG_OP_MDS_HSM_GET] = "hsm_get",
+	[MSG_OP_MDS_HSM_SET] = "hsm_set",
+	[MSG_OP_MDS_HSM_IMPORT] = "hsm_import",
+	[MSG_OP_MDS_HSM_LIST] = "hsm_list",
 };
 
 /* A connection's state: its open-handle owner and its session, if any. */
@@ -864,9 +872,11 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		if (h->opcode == MSG_OP_MDS_UNLINK) {
 			rc = mds_ns_unlink(m->ns, nm.parent, n1, nm.namelen,
 			    &a);
-			if (rc == 0)
+			if (rc == 0) {
 				revoke_name(m, c, nm.parent, n1, nm.namelen,
 				    child);
+				mds_hsm_unlinked(m->hsm, c, child);
+			}
 			return reply_attr(c, h, rc, &a);
 		}
 		rc = mds_ns_rmdir(m->ns, nm.parent, n1, nm.namelen);
@@ -914,6 +924,10 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		uint64_t handle;
 
 		memcpy(&op, body, sizeof(op));
+		/* a released file is restored first (mds_hsm.h) */
+		rc = mds_hsm_open(m->hsm, c, op.ino, op.flags);
+		if (rc < 0)
+			return rc;
 		rc = mds_open_file(m->ns, op.ino, op.flags,
 		    conn_owner(m, c), &a, &handle, &lay);
 		if (rc < 0)
@@ -943,6 +957,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
 		}
+		if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN))
+			mds_hsm_closed(m->hsm, c, cl.ino);
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_GETXATTR:
@@ -1007,6 +1023,22 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		return h_ostadd(m, c, h, bulk);
 	case MSG_OP_OST_SETCAP:
 		return h_setcap(m, c, h, body);
+	case MSG_OP_MDS_HSM_REGISTER:
+	case MSG_OP_MDS_HSM_DONE:
+	case MSG_OP_MDS_HSM_GET:
+	case MSG_OP_MDS_HSM_SET:
+	case MSG_OP_MDS_HSM_IMPORT:
+	case MSG_OP_MDS_HSM_LIST:
+		rc = mds_hsm_dispatch(m->hsm, c, h, body, bulk, &child,
+		    &child2);
+		if (child2 != 0)
+			revoke_name(m, c, child2, (const char *)body +
+			    sizeof(struct msg_hsm_import),
+			    ((const struct msg_hsm_import *)body)->namelen,
+			    child);
+		else if (child != 0)
+			revoke_ino(m, c, child);
+		return rc;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -1069,6 +1101,7 @@ mds_conn_fini(void *ctx, struct msg_srv_conn *c)
 	struct mds_conn *mc = msg_srv_conn_data(c);
 	int n;
 
+	mds_hsm_conn_fini(m->hsm, c);	/* any connection may be the agent's */
 	if (mc == NULL)
 		return;
 	(void)mds_lock_cancel(m->locks, c);	/* its queued lock requests */
@@ -1115,6 +1148,7 @@ mds_stats(void *ctx, char *buf, size_t cap)
 	ADD("mds_destroyed %llu\n", (unsigned long long)m->destroyed);
 	ADD("mds_locks %u\n", mds_lock_count(m->locks));
 	n += mds_lease_stats(m->leases, buf + n, cap - n);
+	n += mds_hsm_stats(m->hsm, buf + n, cap - n);
 	for (int op = 0; op < MSG_OP_MAX; op++)
 		if (op_names[op] != NULL)
 			ADD("mds_op_%s %llu\n", op_names[op],
@@ -1151,6 +1185,9 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 		goto fail;
 	}
 	mds_destroy_set_hook(m->ns, destroy_kick, m);
+	rc = mds_hsm_new(m->ns, &m->hsm);
+	if (rc < 0)
+		goto fail;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.kind = 1;
@@ -1215,6 +1252,7 @@ mds_srv_free(struct mds_srv *m)
 	}
 	if (m->ns != NULL)
 		mds_destroy_set_hook(m->ns, NULL, NULL);
+	mds_hsm_free(m->hsm);	/* its statements, before the store */
 	mds_ns_close(m->ns);
 	mds_ost_free(m->osts);
 	mds_lease_free(m->leases);
