@@ -61,7 +61,9 @@ hsm_call(const struct prov_fs *f, const struct db_proc *p, uint16_t op,
 {
 	struct iovec iov = { (void *)doc, strlen(doc) };
 	uint32_t kind = 0, rlen = 0;
-	char *buf = reply != NULL ? xmalloc(HSM_REPLY_MAX + 1) : NULL;
+	/* "{}" answers get a small buffer, a status the 1 MiB one */
+	uint32_t cap = reply != NULL ? HSM_REPLY_MAX : 4096;
+	char *buf = xmalloc(cap + 1);
 	int fd, rc;
 
 	if (reply != NULL)
@@ -76,10 +78,10 @@ hsm_call(const struct prov_fs *f, const struct db_proc *p, uint16_t op,
 		free(buf);
 		return fd;
 	}
-	rc = msg_call(fd, op, 0, NULL, 0, &iov, 1, NULL, 0, NULL, buf,
-	    buf != NULL ? HSM_REPLY_MAX : 0, buf != NULL ? &rlen : NULL);
+	rc = msg_call(fd, op, 0, NULL, 0, &iov, 1, NULL, 0, NULL, buf, cap,
+	    &rlen);
 	close(fd);
-	if (rc == 0 && buf != NULL) {
+	if (rc == 0 && reply != NULL) {
 		buf[rlen] = '\0';
 		*reply = buf;
 		buf = NULL;
