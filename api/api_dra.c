@@ -648,6 +648,29 @@ dra_apply_legacy(const struct prov_result *r, enum fs_lifecycle to)
 	return rc;
 }
 
+/*
+ * A DELETING association the agent reports FAILED: its deletion failed
+ * (DeleteDataInFileSystem), unless the report is the FAILED it had
+ * before it was told to delete (a poll that crossed the new
+ * configuration: the agent clears the message when it takes one).
+ */
+static int
+dra_delete_failed(const struct prov_result *r, const struct db_dra *row)
+{
+	json_t *d;
+	const char *old;
+	int failed;
+
+	if (r->hsm.dra_state != FS_FAILED || r->message[0] == '\0')
+		return 0;
+	d = json_loads(row->doc, 0, NULL);
+	old = json_string_value(json_object_get(json_object_get(d,
+	    "FailureDetails"), "Message"));
+	failed = old == NULL || strcmp(old, r->message) != 0;
+	json_decref(d);
+	return failed;
+}
+
 static int
 dra_apply_tx(void *arg)
 {
@@ -661,7 +684,8 @@ dra_apply_tx(void *arg)
 	if (db_dra_get(r->hsm.id, r->fs_id, NULL, NULL, &row) < 0)
 		return 0;			/* gone meanwhile */
 	to = row.lifecycle;
-	if (r->hsm.gone || row.lifecycle == FS_DELETING) {
+	if (r->hsm.gone || (row.lifecycle == FS_DELETING &&
+	    !dra_delete_failed(r, &row))) {
 		rc = r->hsm.gone && row.lifecycle == FS_DELETING ?
 		    db_dra_delete(r->fs_id, row.id) : 0;
 		db_dra_fini(&row);

@@ -209,7 +209,8 @@ api_repo_s3_path(const char *in, char *bucket, size_t blen, char *prefix,
 	if (slash == NULL || slash[1] == '\0')
 		return 0;
 	pl = strlen(slash + 1);
-	if (pl + 2 > plen || pl > 1024 || strstr(slash + 1, "//") != NULL)
+	if (pl + 2 > plen || pl > 1024 || slash[1] == '/' ||
+	    strstr(slash + 1, "//") != NULL)
 		return -1;
 	snprintf(prefix, plen, "%s%s", slash + 1,
 	    slash[pl] == '/' ? "" : "/");
