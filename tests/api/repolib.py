@@ -9,6 +9,9 @@ import tempfile
 import time
 import unittest
 
+import boto3
+import botocore.config
+
 from botocore.exceptions import ClientError
 
 from tests.fsxlib import Fsxd, SCRATCH2
@@ -36,6 +39,11 @@ class RepoCase(unittest.TestCase):
             AWS_ENDPOINT_URL_S3=cls.moto.endpoint, AWS_ACCESS_KEY_ID=AKID,
             AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION='us-east-1'))
         cls.c = cls.d.client()
+        # without botocore's own checks, so that fsxd's validator answers
+        cls.raw = boto3.client('fsx', endpoint_url=cls.d.url, region_name='us-east-1',
+                               aws_access_key_id='test', aws_secret_access_key='test',
+                               config=botocore.config.Config(parameter_validation=False,
+                                                             retries={'max_attempts': 1}))
 
     @classmethod
     def tearDownClass(cls):

@@ -153,7 +153,8 @@ class Associations(RepoCase):
                  Filters=[{'Name': 'file-system-id', 'Values': ['fs-0123456789abcdef0']}])
         self.err(self.c.describe_data_repository_associations, 'DataRepositoryAssociationNotFound',
                  AssociationIds=[mine[0], 'dra-0123456789abcdef0'])
-        self.err(self.c.describe_data_repository_associations, 'BadRequest', None, MaxResults=26)
+        self.err(self.raw.describe_data_repository_associations, 'BadRequest',
+                 'less than or equal to 25', MaxResults=26)
         self.err(self.c.describe_data_repository_associations, 'BadRequest', 'NextToken',
                  NextToken='dGFzazE6MQ==')
         by_id = self.c.describe_data_repository_associations(AssociationIds=[mine[3], mine[1]])
