@@ -119,28 +119,25 @@ int
 api_repo_fs_path(const char *in, char *out, size_t n)
 {
 	size_t len = strlen(in);
-	const char *p;
+	const char *c, *end;
 
 	if (len == 0 || in[0] != '/' || len >= n)
 		return -1;
 	snprintf(out, n, "%s", in);
 	while (len > 1 && out[len - 1] == '/')
 		out[--len] = '\0';
-	for (p = out; *p != '\0'; p++) {
-		const char *next = strchr(p + 1, '/');
-		size_t clen = next ? (size_t)(next - p - 1) : strlen(p + 1);
-
-		if (*p != '/')
-			continue;
-		if (len == 1)
-			break;
-		if (clen == 0 || (clen == 1 && p[1] == '.') ||
-		    (clen == 2 && p[1] == '.' && p[2] == '.'))
+	/* each component after a '/': not empty, ".", ".." or control chars */
+	for (c = out + 1; len > 1 && c <= out + len; c = end + 1) {
+		end = strchr(c, '/');
+		if (end == NULL)
+			end = out + len;
+		if (end == c || (end - c == 1 && c[0] == '.') ||
+		    (end - c == 2 && c[0] == '.' && c[1] == '.'))
 			return -1;
+		for (const char *p = c; p < end; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return -1;
 	}
-	for (p = out; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20)
-			return -1;
 	return 0;
 }
 
@@ -249,6 +246,7 @@ api_repo_arn_exists(const struct api_ctx *cx, const char *res)
 	struct db_dra d;
 	struct db_task t;
 	const char *slash;
+	int found;
 
 	if (strncmp(res, "task/", 5) == 0) {
 		if (db_task_get(res + 5, cx->account, cx->region, &t) < 0)
@@ -263,6 +261,8 @@ api_repo_arn_exists(const struct api_ctx *cx, const char *res)
 		return 0;
 	if (db_dra_get(slash + 1, NULL, cx->account, cx->region, &d) < 0)
 		return 0;
+	found = strlen(d.fs_id) == (size_t)(slash - res - 12) &&
+	    strncmp(res + 12, d.fs_id, strlen(d.fs_id)) == 0;
 	db_dra_fini(&d);
-	return 1;
+	return found;
 }
