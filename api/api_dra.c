@@ -367,7 +367,7 @@ api_dra_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	const char *tok = json_string_value(json_object_get(in, "NextToken"));
 	struct dra_page pg = { .max = DRA_PAGE_MAX };
 	long long after = 0;
-	json_t *out, *v;
+	json_t *v;
 	size_t i;
 
 	if (json_object_get(in, "MaxResults") != NULL)
@@ -404,12 +404,8 @@ api_dra_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 		return api_fail(err, API_E_INTERNAL_SERVER_ERROR,
 		    "state unavailable");
 	}
-	out = json_object();
-	json_object_set_new(out, "Associations", pg.list);
-	if (pg.more)
-		json_object_set_new(out, "NextToken",
-		    api_repo_cursor("dra", pg.last));
-	return out;
+	return api_repo_listing("Associations", pg.list, pg.more, "dra",
+	    pg.last);
 }
 
 /* --- update --- */
@@ -421,33 +417,45 @@ struct dra_change_tx {
 	json_t			*out;
 };
 
+/* The request's association (*d, row) and its token: 0 new, 1 a replay,
+ * -1 error set. The caller frees *d and row in every case. */
+static int
+dra_change_begin(struct dra_change_tx *t, struct db_dra *row, json_t **d)
+{
+	const char *id = json_string_value(json_object_get(t->in,
+	    "AssociationId"));
+	char existing[64];
+
+	memset(row, 0, sizeof(*row));
+	*d = dra_load(t->cx, id, row);
+	if (*d == NULL) {
+		dra_not_found(t->err, id);
+		return -1;
+	}
+	return api_token_check(t->cx, t->in, existing, sizeof(existing),
+	    t->err);
+}
+
 static int
 dra_update_tx(void *arg)
 {
 	struct dra_change_tx *t = arg;
-	const char *id = json_string_value(json_object_get(t->in,
-	    "AssociationId"));
 	const json_t *s3 = json_object_get(t->in, "S3");
 	const json_t *jchunk = json_object_get(t->in, "ImportedFileChunkSize");
-	char existing[64], *doc = NULL, *conf_text = NULL;
+	char *doc = NULL, *conf_text = NULL;
 	struct db_dra row;
 	json_t *d, *conf = NULL;
-	int rc;
+	int rc = dra_change_begin(t, &row, &d);
 
-	d = dra_load(t->cx, id, &row);
-	if (d == NULL) {
-		dra_not_found(t->err, id);
-		return -1;
-	}
-	rc = api_token_check(t->cx, t->in, existing, sizeof(existing), t->err);
 	if (rc != 0)
-		goto out;
+		goto out;		/* a replay answers the current state */
 	rc = -1;
 	if (row.lifecycle != FS_AVAILABLE &&
 	    row.lifecycle != FS_MISCONFIGURED) {
 		api_fail(t->err, API_E_BAD_REQUEST, "Data repository"
 		    " association %s is %s; it can be updated when AVAILABLE"
-		    " or MISCONFIGURED.", id, fs_lifecycle_name(row.lifecycle));
+		    " or MISCONFIGURED.", row.id,
+		    fs_lifecycle_name(row.lifecycle));
 		goto out;
 	}
 	conf = json_loads(row.conf, 0, NULL);
@@ -476,7 +484,7 @@ dra_update_tx(void *arg)
 	if (rc == 0)
 		rc = db_job_add(JOB_HSM, row.fs_id, 0, 0);
 out:
-	if (rc == 0) {
+	if (rc >= 0) {
 		t->out = d;
 		d = NULL;
 	}
@@ -507,27 +515,19 @@ static int
 dra_delete_tx(void *arg)
 {
 	struct dra_change_tx *t = arg;
-	const char *id = json_string_value(json_object_get(t->in,
-	    "AssociationId"));
 	int del = json_is_true(json_object_get(t->in, "DeleteDataInFileSystem"));
-	char existing[64], *conf_text = NULL;
+	char *conf_text = NULL;
 	struct db_dra row;
 	json_t *d, *conf = NULL;
-	int rc;
+	int rc = dra_change_begin(t, &row, &d);
 
-	d = dra_load(t->cx, id, &row);
-	if (d == NULL) {
-		dra_not_found(t->err, id);
-		return -1;
-	}
-	rc = api_token_check(t->cx, t->in, existing, sizeof(existing), t->err);
 	if (rc != 0 || row.lifecycle == FS_DELETING)
 		goto out;		/* a replay, or already going */
 	rc = -1;
 	if (db_task_count(row.fs_id, 1u << TASK_EXECUTING) > 0) {
 		api_fail(t->err, API_E_BAD_REQUEST, "Data repository"
 		    " association %s cannot be deleted while a data repository"
-		    " task of file system %s is executing.", id, row.fs_id);
+		    " task of file system %s is executing.", row.id, row.fs_id);
 		goto out;
 	}
 	conf = json_loads(row.conf, 0, NULL);

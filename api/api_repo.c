@@ -59,6 +59,18 @@ api_repo_cursor_parse(const char *kind, const char *tok, long long *seq)
 	return 0;
 }
 
+json_t *
+api_repo_listing(const char *member, json_t *list, int more,
+    const char *kind, long long last)
+{
+	json_t *out = json_object();
+
+	json_object_set_new(out, member, list);
+	if (more)
+		json_object_set_new(out, "NextToken", api_repo_cursor(kind, last));
+	return out;
+}
+
 const json_t *
 api_repo_filter(const json_t *in, const char *name)
 {

@@ -62,11 +62,15 @@ void	 api_repo_new_id(const char *prefix, char *out, size_t n);
 json_t	*api_repo_cursor(const char *kind, long long seq);
 int	 api_repo_cursor_parse(const char *kind, const char *tok,
 	    long long *seq);
+/* {member: list (stolen), NextToken when more}; new reference. */
+json_t	*api_repo_listing(const char *member, json_t *list, int more,
+	    const char *kind, long long last);
 /* The values of the filter called name, or NULL (borrowed). */
 const json_t *api_repo_filter(const json_t *in, const char *name);
 /* 1 when values is NULL or holds s. */
 int	 api_repo_filter_match(const json_t *values, const char *s);
-/* Every file-system-id filter value must be the caller's. 0 or -1. */
+/* Every file-system-id filter value must be the caller's. 0, or -1 with
+ * FileSystemNotFound (also what api_absent.c answers). */
 int	 api_repo_filter_fs_check(struct api_ctx *cx, const json_t *in,
 	    struct api_error *err);
 /*

@@ -443,7 +443,7 @@ api_task_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	const char *tok = json_string_value(json_object_get(in, "NextToken"));
 	struct task_page pg = { .cx = cx, .max = TASK_PAGE_MAX };
 	long long after = 0;
-	json_t *out, *v;
+	json_t *v;
 	size_t i;
 
 	if (json_object_get(in, "MaxResults") != NULL &&
@@ -474,12 +474,8 @@ api_task_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 		return api_fail(err, API_E_INTERNAL_SERVER_ERROR,
 		    "state unavailable");
 	}
-	out = json_object();
-	json_object_set_new(out, "DataRepositoryTasks", pg.list);
-	if (pg.more)
-		json_object_set_new(out, "NextToken",
-		    api_repo_cursor("task", pg.last));
-	return out;
+	return api_repo_listing("DataRepositoryTasks", pg.list, pg.more,
+	    "task", pg.last);
 }
 
 /* --- cancel --- */

@@ -72,18 +72,21 @@ class RepoCase(unittest.TestCase):
         return self.c.describe_data_repository_associations(
             AssociationIds=[aid])['Associations'][0]
 
-    def wait_dra(self, aid, want, timeout=30):
-        """Poll until the association is in `want`; returns it and the
-        lifecycles seen on the way."""
+    def wait_lifecycle(self, get, oid, want, timeout):
+        """Poll get(oid) until its Lifecycle is in `want`; returns it and
+        the lifecycles seen on the way."""
         seen, end = [], time.time() + timeout
         while time.time() < end:
-            a = self.dra(aid)
-            if not seen or seen[-1] != a['Lifecycle']:
-                seen.append(a['Lifecycle'])
-            if a['Lifecycle'] in want:
-                return a, seen
+            x = get(oid)
+            if not seen or seen[-1] != x['Lifecycle']:
+                seen.append(x['Lifecycle'])
+            if x['Lifecycle'] in want:
+                return x, seen
             time.sleep(0.05)
-        raise AssertionError('%s never reached %s; saw %s' % (aid, want, seen))
+        raise AssertionError('%s never reached %s; saw %s' % (oid, want, seen))
+
+    def wait_dra(self, aid, want, timeout=30):
+        return self.wait_lifecycle(self.dra, aid, want, timeout)
 
     def wait_dra_gone(self, aid, timeout=30):
         end = time.time() + timeout
@@ -106,15 +109,7 @@ class RepoCase(unittest.TestCase):
         return self.c.describe_data_repository_tasks(TaskIds=[tid])['DataRepositoryTasks'][0]
 
     def wait_task(self, tid, want, timeout=60):
-        seen, end = [], time.time() + timeout
-        while time.time() < end:
-            t = self.task(tid)
-            if not seen or seen[-1] != t['Lifecycle']:
-                seen.append(t['Lifecycle'])
-            if t['Lifecycle'] in want:
-                return t, seen
-            time.sleep(0.05)
-        raise AssertionError('%s never reached %s; saw %s' % (tid, want, seen))
+        return self.wait_lifecycle(self.task, tid, want, timeout)
 
     def agent_pids(self, fs_id):
         return [p for p, kind in self.d.engine_pids(fs_id) if kind == 'fsx-hsm']

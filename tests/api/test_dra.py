@@ -178,6 +178,18 @@ class Associations(RepoCase):
         self.assertEqual(e['Parameter'], 'FileSystemPath')
         self.assertEqual(len(self.c.describe_data_repository_associations(
             Filters=[{'Name': 'file-system-id', 'Values': [fs]}])['Associations']), 1)
+        # Update and Delete honour their tokens the same way
+        self.wait_dra(a['AssociationId'], ('AVAILABLE',))
+        up = dict(AssociationId=a['AssociationId'], ImportedFileChunkSize=2048,
+                  ClientRequestToken='tok-dra-up')
+        u1 = self.c.update_data_repository_association(**up)['Association']
+        u2 = self.c.update_data_repository_association(**up)['Association']
+        self.assertEqual((u1['AssociationId'], u2['AssociationId']),
+                         (a['AssociationId'], a['AssociationId']))
+        self.assertEqual(u2['ImportedFileChunkSize'], 2048)
+        e = self.err(self.c.update_data_repository_association, 'IncompatibleParameterError',
+                     **dict(up, ImportedFileChunkSize=4096))
+        self.assertEqual(e['Parameter'], 'ImportedFileChunkSize')
 
     def test_tags_by_arn(self):
         """dra-8: TagResource, UntagResource, ListTagsForResource on an
