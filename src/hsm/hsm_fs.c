@@ -235,21 +235,28 @@ hsm_fs_state(struct fsc *fs, uint64_t ino, struct msg_hsm_state *st,
     char *origin, size_t cap)
 {
 	struct msg_ino b = { .ino = ino, .cred = hsm_root };
-	struct iovec iov = { origin, cap > 0 ? cap - 1 : 0 };
+	char tmp[MDS_ORIGIN_CAP];
+	struct iovec iov;
 	struct fsc_req r;
 	int rc;
+
+	if (origin == NULL || cap == 0) {	/* the reply carries it anyway */
+		origin = tmp;
+		cap = sizeof(tmp);
+	}
+	iov.iov_base = origin;
+	iov.iov_len = cap - 1;
 
 	fsc_req_init(&r, MSG_OP_MDS_HSM_GET, &b, sizeof(b));
 	memset(st, 0, sizeof(*st));
 	r.rbody = st;
 	r.rbody_cap = sizeof(*st);
 	r.rbulk = &iov;
-	r.nrbulk = origin != NULL ? 1 : 0;
+	r.nrbulk = 1;
 	rc = fsc_mds_call(fs, &r);
 	if (rc == 0 && r.rbody_len < sizeof(*st))
 		rc = -EIO;
-	if (origin != NULL && cap > 0)
-		origin[rc == 0 ? r.rbulk_len : 0] = '\0';
+	origin[rc == 0 ? r.rbulk_len : 0] = '\0';
 	return rc;
 }
 
