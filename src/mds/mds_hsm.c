@@ -99,8 +99,9 @@ mds_hsm_next(uint32_t f, int event)
 	case MDS_HSM_EV_RELEASE:
 		if (f & MSG_HSM_RELEASED)
 			return (int)f;	/* already */
-		if (!(f & MSG_HSM_ARCHIVED) || (f & (MSG_HSM_DIRTY |
-		    MSG_HSM_LOST)))
+		if ((f & (MSG_HSM_ARCHIVED | MSG_HSM_EXISTS)) !=
+		    (MSG_HSM_ARCHIVED | MSG_HSM_EXISTS) ||
+		    (f & (MSG_HSM_DIRTY | MSG_HSM_LOST)))
 			return -EBUSY;
 		return (int)(f | MSG_HSM_RELEASED);
 	case MDS_HSM_EV_RESTORED:
