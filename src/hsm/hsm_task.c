@@ -285,6 +285,7 @@ hsm_assoc_delete_data(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 
 struct pending {
 	uint64_t	*ino;
+	uint8_t		*forced;	/* lfs hsm_archive: any policy */
 	size_t		 n;
 };
 
@@ -295,13 +296,16 @@ struct xwalk {
 	struct pending		*p;
 };
 
+/* 0: not pending; 1: by policy; 2: forced. */
 static int
 pending_has(const struct pending *p, uint64_t ino)
 {
+	int how = 0;
+
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ino[i] == ino)
-			return 1;
-	return 0;
+		if (p->ino[i] == ino && how < 1 + p->forced[i])
+			how = 1 + p->forced[i];
+	return how;
 }
 
 int
@@ -343,14 +347,16 @@ xwalk_file(void *arg, const char *rel, const struct msg_attr *at)
 	unsigned need;
 	int rc;
 
-	if (!S_ISREG(at->mode) || !pending_has(w->p, at->ino))
+	int how;
+
+	if (!S_ISREG(at->mode) || (how = pending_has(w->p, at->ino)) == 0)
 		return 0;
 	if (hsm_fs_state(w->fs, at->ino, &st, NULL, 0) < 0)
 		return 0;
 	if ((st.flags & MSG_HSM_ARCHIVED) && !(st.flags & MSG_HSM_DIRTY))
 		return 0;	/* exported already */
 	need = (st.flags & MSG_HSM_EXISTS) ? HSM_EV_CHANGED : HSM_EV_NEW;
-	if (!(w->a->export_ev & need))
+	if (!(w->a->export_ev & need) && how < 2)
 		return 0;
 	rc = hsm_export_rel(w->tc, w->fs, w->a, rel, at->ino, &e);
 	if (rc < 0)
@@ -364,7 +370,7 @@ static void
 events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 {
 	struct hsm *h = tc->h;
-	struct pending p = { NULL, 0 };
+	struct pending p = { NULL, NULL, 0 };
 	struct hsm_assoc as[HSM_ASSOC_MAX];
 	struct fsc *fs = hsm_fs_get(h);
 	int na;
@@ -375,10 +381,13 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 		struct hsm_assoc asc;
 		struct s3_error e;
 
-		if (a->action == MSG_HSM_ARCHIVE) {
+		if (a->action == MSG_HSM_ARCHIVE ||
+		    a->action == MSG_HSM_ARCHIVE_NOW) {
 			p.ino = realloc(p.ino, (p.n + 1) * sizeof(*p.ino));
-			if (p.ino == NULL)
+			p.forced = realloc(p.forced, p.n + 1);
+			if (p.ino == NULL || p.forced == NULL)
 				fatal("out of memory");
+			p.forced[p.n] = a->action == MSG_HSM_ARCHIVE_NOW;
 			p.ino[p.n++] = a->ino;
 			continue;
 		}
@@ -410,14 +419,14 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 			struct xwalk w = { tc, fs, &as[i], &p };
 			struct msg_attr top;
 
-			if (as[i].export_ev == 0 ||
-			    strcmp(as[i].state, "AVAILABLE") != 0 ||
+			if (strcmp(as[i].state, "AVAILABLE") != 0 ||
 			    hsm_fs_resolve(fs, as[i].fs_path, &top) < 0)
 				continue;
 			(void)hsm_fs_walk(fs, top.ino, xwalk_file, &w);
 		}
 	}
 	free(p.ino);
+	free(p.forced);
 }
 
 /* ---- the poll ---- */

@@ -342,3 +342,64 @@ class RepoCase(EngineCase):
             self.proxy.slow = 0
         self.assertEqual(st['state'], 'CANCELED')
         self.assertLess(st['succeeded'], 30)
+
+    def test_a_lfs_hsm_verbs_and_import_task(self):
+        import subprocess
+        from ..fs.engine import binpath
+
+        def lfs(*args, ok=True):
+            r = subprocess.run([binpath('lfs')] + list(args),
+                               capture_output=True, text=True, timeout=60)
+            if ok:
+                self.assertEqual(r.returncode, 0, r.stderr)
+            return r
+        # an object imported by a task (DRA2 has no auto-import)
+        self.s3.put_object(Bucket=BUCKET, Key='two/imp/a.txt', Body=b'task')
+        p = self.path('ns2', 'imp', 'a.txt')
+        self.assertFalse(os.path.exists(p))
+        st = self.task({'id': 'task-0123456789abcdea1',
+                        'type': 'IMPORT_METADATA_FROM_REPOSITORY',
+                        'paths': ['s3://%s/two/imp/' % BUCKET],
+                        'report': {'enabled': True}})
+        self.assertEqual((st['state'], st['total'], st['succeeded']),
+                         ('SUCCEEDED', 1, 1), st)
+        self.assertTrue(st['report_path'].endswith('/report.csv'), st)
+        out = lfs('hsm_state', p).stdout
+        self.assertEqual(out, '%s: (0x0000000d) released exists archived, '
+                         'archive_id:1\n' % p)
+        self.assertEqual(lfs('hsm_action', p).stdout, '%s: NOOP\n' % p)
+        lfs('hsm_restore', p)
+        wait_for(lambda: '(0x00000009) exists archived' in
+                 lfs('hsm_state', p).stdout, 30, 'hsm_restore')
+        self.assertEqual(self.read(p), b'task')
+        lfs('hsm_release', p)
+        self.assertIn('(0x0000000d)', lfs('hsm_state', p).stdout)
+        self.assertEqual(self.read(p), b'task')
+        # a new file: no HSM state; release refused; archive exports it
+        q = self.path('ns2', 'imp', 'mine.txt')
+        with open(q, 'wb') as f:
+            f.write(b'mine')
+        self.assertEqual(lfs('hsm_state', q).stdout, '%s: (0x00000000)\n' % q)
+        r = lfs('hsm_release', q, ok=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('Cannot send HSM request (use of %s)' % q, r.stderr)
+        lfs('hsm_archive', '-a', '1', q)
+        wait_for(lambda: self.obj('two/imp/mine.txt') == b'mine', 30,
+                 'hsm_archive')
+        wait_for(lambda: '(0x00000009) exists archived' in
+                 lfs('hsm_state', q).stdout, 30, 'archived state')
+        with open(q, 'ab') as f:
+            f.write(b'!')
+        wait_for(lambda: '(0x0000000b) exists dirty archived' in
+                 lfs('hsm_state', q).stdout, 30, 'dirty after a write')
+
+    def test_b_delete_association_with_its_data(self):
+        self.assertTrue(os.path.isdir(self.path('ns2')))
+        type(self).assocs = [self.assocs[0], dict(
+            assoc(DRA2, BUCKET, 'two/', fs_path='/ns2'), state='DELETING',
+            delete_data=True)]
+        self.configure()
+        wait_state(self.cli, 'associations', DRA2, {'DELETED'}, 60)
+        self.assertFalse(os.path.exists(self.path('ns2')))
+        # the objects stay in the bucket
+        self.assertEqual(self.obj('two/sub/x00') is None, False)
