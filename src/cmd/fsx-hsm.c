@@ -162,8 +162,10 @@ main(int argc, char **argv)
 			fatal("pid file %s: %s", pid_file, strerror(-rc));
 	}
 	rc = hsm_worker_start(&h);
+	if (rc == 0)
+		rc = hsm_restore_start(&h);
 	if (rc < 0)
-		fatal("worker thread: %s", strerror(-rc));
+		fatal("worker threads: %s", strerror(-rc));
 	rc = msg_srv_listen(srv, host, port, port_file);
 	if (rc < 0) {
 		if (pid_file != NULL)
@@ -178,6 +180,7 @@ main(int argc, char **argv)
 
 	rc = msg_srv_run(srv);
 	log_info("stopping");
+	hsm_restore_stop(&h);
 	hsm_worker_stop(&h);
 	msg_srv_free(srv);
 	hsm_fini(&h);

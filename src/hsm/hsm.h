@@ -24,6 +24,7 @@
 #define FSX_HSM_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -43,6 +44,8 @@
 #define HSM_EV_NEW	0x1u
 #define HSM_EV_CHANGED	0x2u
 #define HSM_EV_DELETED	0x4u
+
+struct fsc;
 
 struct hsm_assoc {
 	char		id[HSM_ID_MAX];
@@ -75,6 +78,20 @@ struct hsm_task {
 	uint64_t	seq;		/* order received */
 };
 
+/* An action the MDS sent (msg_hsm_action), queued for a thread. */
+struct hsm_action {
+	uint32_t		action;		/* MSG_HSM_* */
+	uint32_t		flags;
+	uint64_t		ino;
+	uint64_t		size;
+	char			origin[2048];	/* "bucket/key" */
+	struct hsm_action	*next;
+};
+
+#define HSM_RESTORE_THREADS	2	/* files restored at once */
+#define HSM_RESTORE_STREAMS	4	/* ranged GETs per file */
+#define HSM_RESTORE_RANGE	(8u << 20)
+
 struct hsm {
 	char		 dir[MSG_PATH_MAX];	/* the store */
 	pthread_mutex_t	 mu;
@@ -93,7 +110,23 @@ struct hsm {
 	struct hsm_task	 task[HSM_TASK_MAX];
 	int		 ntask;
 	uint64_t	 task_seq;
+	int		 restore_ms;	/* HSM_CONF "restore_ms" */
+	/* the file system (hsm_fs.c), under fs_mu */
+	pthread_mutex_t	 fs_mu;
+	struct fsc	*fs;
+	char		 fs_at[128];
+	int		 cb_fd;		/* callback connection, -1: none */
+	pthread_t	 cb_thr;
+	int		 cb_up;
+	/* actions from the MDS (under mu) */
+	struct hsm_action *restores;	/* for the restore threads */
+	struct hsm_action *events;	/* ARCHIVE, REMOVE: the worker */
+	pthread_cond_t	 rcond;		/* restores queued, or stop */
+	pthread_t	 rthr[HSM_RESTORE_THREADS];
+	int		 nrthr;
 	/* counters for STATS */
+	uint64_t	 n_restored, n_restore_failed, n_exported,
+			 n_export_failed, n_imported, n_removed;
 	uint64_t	 n_conf, n_task, n_checks;
 	int		 wake_ms_min;	/* tests: shortest poll, 0 = 100 */
 };
@@ -107,6 +140,8 @@ int	hsm_conf_apply(struct hsm *h, const char *doc, size_t len);
 json_t	*hsm_status_json(struct hsm *h);		/* mu held */
 int	hsm_task_add(struct hsm *h, const char *doc, size_t len);
 int	hsm_task_cancel(struct hsm *h, const char *doc, size_t len);
+void	hsm_action_push(struct hsm_action **q, struct hsm_action *a);
+struct hsm_action *hsm_action_pop(struct hsm_action **q);
 struct hsm_assoc *hsm_assoc_find(struct hsm *h, const char *id);
 struct hsm_task *hsm_task_find(struct hsm *h, const char *id);
 void	hsm_set_msg(char *dst, const char *fmt, ...)
@@ -117,6 +152,10 @@ int	hsm_task_ended(const struct hsm_task *t);
 int	hsm_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *hd,
 	    const void *body, const void *bulk);
 size_t	hsm_stats(void *ctx, char *buf, size_t cap);
+
+/* hsm_xfer.c: restore threads */
+int	hsm_restore_start(struct hsm *h);
+void	hsm_restore_stop(struct hsm *h);
 
 /* hsm_run.c */
 int	hsm_worker_start(struct hsm *h);

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "hsm/hsm.h"
+#include "hsm/hsm_fs.h"
 #include "hsm/hsm_task.h"
 
 void
@@ -163,7 +164,7 @@ worker_main(void *arg)
 	struct hsm *h = arg;
 	struct s3_client *s3 = NULL;
 	struct hsm_task_ctx tc;
-	uint64_t gen = 0;
+	uint64_t gen = 0, reg_next = 0;
 
 	memset(&tc, 0, sizeof(tc));
 	tc.h = h;
@@ -189,6 +190,16 @@ worker_main(void *arg)
 		t = s3 != NULL ? next_task(h) : NULL;
 		if (t != NULL) {
 			hsm_task_exec(&tc, t);	/* drops mu while it works */
+			continue;
+		}
+		if (h->mds[0] != '\0' && now_mono_ns() >= reg_next &&
+		    hsm_registered(h) == 0) {
+			/* the MDS must know us before anyone opens a
+			   released file */
+			pthread_mutex_unlock(&h->mu);
+			(void)hsm_fs_get(h);
+			pthread_mutex_lock(&h->mu);
+			reg_next = now_mono_ns() + 1000000000ull;
 			continue;
 		}
 		if (s3 != NULL && hsm_poll_due(&tc)) {

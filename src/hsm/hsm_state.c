@@ -49,6 +49,26 @@ hsm_task_ended(const struct hsm_task *t)
 	    strcmp(t->state, "CANCELED") == 0;
 }
 
+/* FIFO queues of actions (mu held). */
+void
+hsm_action_push(struct hsm_action **q, struct hsm_action *a)
+{
+	a->next = NULL;
+	while (*q != NULL)
+		q = &(*q)->next;
+	*q = a;
+}
+
+struct hsm_action *
+hsm_action_pop(struct hsm_action **q)
+{
+	struct hsm_action *a = *q;
+
+	if (a != NULL)
+		*q = a->next;
+	return a;
+}
+
 struct hsm_assoc *
 hsm_assoc_find(struct hsm *h, const char *id)
 {
@@ -274,7 +294,7 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 	struct s3_conf s3;
 	const json_t *arr, *v;
 	char mds[sizeof(h->mds)];
-	int rc = -EINVAL, poll = 1000, n;
+	int rc = -EINVAL, poll = 1000, restore = 60000, n;
 	size_t i;
 	json_t *o;
 
@@ -288,6 +308,13 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 		    json_integer_value(v) > 86400000)
 			return -EINVAL;
 		poll = (int)json_integer_value(v);
+	}
+	v = json_object_get(root, "restore_ms");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 100 ||
+		    json_integer_value(v) > 86400000)
+			return -EINVAL;
+		restore = (int)json_integer_value(v);
 	}
 	v = json_object_get(root, "s3");
 	if (!from_file && (v == NULL || s3_parse(v, &s3) < 0))
@@ -311,6 +338,7 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 	/* everything parsed: apply */
 	snprintf(h->mds, sizeof(h->mds), "%s", mds);
 	h->poll_ms = poll;
+	h->restore_ms = restore;
 	if (!from_file) {
 		explicit_bzero(&h->s3, sizeof(h->s3));
 		h->s3 = s3;
@@ -562,8 +590,8 @@ conf_json(struct hsm *h)
 		    "imported", (json_int_t)a->imported,
 		    "exported", (json_int_t)a->exported, "work", a->work));
 	}
-	return json_pack("{s:s,s:i,s:o}", "mds", h->mds, "poll_ms",
-	    h->poll_ms, "associations", arr);
+	return json_pack("{s:s,s:i,s:i,s:o}", "mds", h->mds, "poll_ms",
+	    h->poll_ms, "restore_ms", h->restore_ms, "associations", arr);
 }
 
 int
@@ -675,7 +703,11 @@ hsm_init(struct hsm *h, const char *dir)
 	snprintf(h->dir, sizeof(h->dir), "%s", dir);
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cond, NULL);
+	pthread_cond_init(&h->rcond, NULL);
+	pthread_mutex_init(&h->fs_mu, NULL);
+	h->cb_fd = -1;
 	h->poll_ms = 1000;
+	h->restore_ms = 60000;
 	path = xasprintf("%s/%s", dir, STATE_FILE);
 	rc = file_read_all(path, &txt, &len, 64u << 20);
 	free(path);
@@ -699,7 +731,13 @@ hsm_fini(struct hsm *h)
 {
 	for (int i = 0; i < h->ntask; i++)
 		json_decref(h->task[i].doc);
+	while (h->restores != NULL)
+		free(hsm_action_pop(&h->restores));
+	while (h->events != NULL)
+		free(hsm_action_pop(&h->events));
 	explicit_bzero(&h->s3, sizeof(h->s3));
+	pthread_cond_destroy(&h->rcond);
+	pthread_mutex_destroy(&h->fs_mu);
 	pthread_cond_destroy(&h->cond);
 	pthread_mutex_destroy(&h->mu);
 }

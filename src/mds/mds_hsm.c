@@ -99,8 +99,9 @@ mds_hsm_next(uint32_t f, int event)
 	case MDS_HSM_EV_RELEASE:
 		if (f & MSG_HSM_RELEASED)
 			return (int)f;	/* already */
-		if (!(f & MSG_HSM_ARCHIVED) || (f & (MSG_HSM_DIRTY |
-		    MSG_HSM_LOST)))
+		if ((f & (MSG_HSM_ARCHIVED | MSG_HSM_EXISTS)) !=
+		    (MSG_HSM_ARCHIVED | MSG_HSM_EXISTS) ||
+		    (f & (MSG_HSM_DIRTY | MSG_HSM_LOST)))
 			return -EBUSY;
 		return (int)(f | MSG_HSM_RELEASED);
 	case MDS_HSM_EV_RESTORED:
@@ -516,11 +517,15 @@ h_done(struct mds_hsm *hs, const void *body, uint64_t *changed)
 		*changed = d.ino;
 	}
 	pthread_mutex_lock(&hs->mu);
-	for (struct rwait *w = hs->waits; w != NULL; w = w->next)
-		if (w->ino == d.ino && !w->done) {
-			w->done = 1;
-			w->rc = d.status == 0 && rc == 0 ? 0 : -EIO;
-		}
+	for (struct rwait *w = hs->waits, *next; w != NULL; w = next) {
+		next = w->next;
+		if (w->ino != d.ino || w->done)
+			continue;
+		w->done = 1;
+		w->rc = d.status == 0 && rc == 0 ? 0 : -EIO;
+		if (w->waiters == 0)
+			wait_unlink(hs, w);	/* an lfs hsm_restore's */
+	}
 	pthread_cond_broadcast(&hs->cond);
 	pthread_mutex_unlock(&hs->mu);
 	return rc;
@@ -777,6 +782,111 @@ mds_hsm_dispatch(struct mds_hsm *hs, struct msg_srv_conn *c,
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+/* "lustre.hsm": see msg.h. */
+int
+mds_hsm_xattr_get(struct mds_hsm *hs, uint64_t ino, char *buf, size_t cap,
+    size_t *len)
+{
+	struct msg_attr a;
+	struct rwait *w;
+	struct hrow r;
+	int rc, n;
+
+	rc = mds_ns_getattr(hs->ns, ino, &a);
+	if (rc == 0 && !S_ISREG(a.mode))
+		rc = -ENODATA;
+	if (rc == 0)
+		rc = row_read(hs, ino, &r);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&hs->mu);
+	w = wait_find(hs, ino);
+	n = snprintf(buf, cap, "0x%08x %u %s %s", r.flags, r.archive_id,
+	    w != NULL ? "RESTORE" : "NOOP",
+	    w == NULL ? "-" : w->asked ? "STARTED" : "WAITING");
+	pthread_mutex_unlock(&hs->mu);
+	if (n < 0 || (size_t)n >= cap)
+		return -ERANGE;
+	*len = (size_t)n;
+	return 0;
+}
+
+int
+mds_hsm_xattr_set(struct mds_hsm *hs, uint64_t ino, const struct msg_cred *cr,
+    const void *val, size_t len, uint64_t *changed)
+{
+	struct msg_attr a;
+	struct hrow r;
+	char verb[16];
+	int rc;
+
+	*changed = 0;
+	if (len == 0 || len >= sizeof(verb))
+		return -EINVAL;
+	memcpy(verb, val, len);
+	verb[len] = '\0';
+	rc = mds_ns_getattr(hs->ns, ino, &a);
+	if (rc < 0)
+		return rc;
+	if (!S_ISREG(a.mode))
+		return -EINVAL;
+	if (cr->uid != 0 && cr->uid != a.uid)
+		return -EPERM;
+	if (row_read(hs, ino, &r) < 0)
+		return -EIO;
+	if (strcmp(verb, "release") == 0) {
+		struct ofile *of;
+		struct mds_ino i;
+		int nf;
+
+		mds_tx_wlock(hs->ns);
+		rc = mds_tx_begin(hs->ns);
+		if (rc < 0)
+			goto out;
+		rc = row_get(hs, ino, &r);
+		nf = rc < 0 ? rc : mds_hsm_next(r.flags, MDS_HSM_EV_RELEASE);
+		of = mds_open_ofile(hs->ns, ino);
+		if (nf >= 0 && of != NULL && of->writers > 0)
+			nf = -EBUSY;
+		rc = nf < 0 ? nf : mds_ns_ino_load(hs->ns, ino, &i);
+		if (rc == 0 && !(r.flags & MSG_HSM_RELEASED)) {
+			rc = objects_drop(hs->ns, &i, 0);
+			if (rc == 0)
+				rc = mds_ns_ino_store(hs->ns, &i);
+			hs->n_releases++;
+		}
+		if (rc == 0) {
+			r.flags = (uint32_t)nf;
+			rc = row_put(hs, ino, &r);
+		}
+		rc = mds_tx_end(hs->ns, rc);
+out:
+		rc = mds_tx_sync(hs->ns, rc);
+		pthread_mutex_unlock(&hs->ns->lock);
+		*changed = ino;
+		return rc;
+	}
+	pthread_mutex_lock(&hs->mu);
+	if (strcmp(verb, "archive") == 0) {
+		rc = (r.flags & MSG_HSM_RELEASED) ? 0 : agent_send(hs,
+		    MSG_HSM_ARCHIVE_NOW, ino, a.size, r.flags, r.origin);
+	} else if (strcmp(verb, "restore") == 0) {
+		if ((r.flags & MSG_HSM_RELEASED) && wait_find(hs, ino) == NULL) {
+			struct rwait *w = xcalloc(1, sizeof(*w));
+
+			w->ino = ino;	/* nobody waits: freed when done */
+			w->next = hs->waits;
+			hs->waits = w;
+		}
+		ask_restores(hs);
+		rc = 0;
+	} else {
+		rc = -EINVAL;
+	}
+	pthread_mutex_unlock(&hs->mu);
+	return rc == -ENOTCONN ? -EAGAIN : rc;
 }
 
 size_t

@@ -46,6 +46,12 @@ void	mds_hsm_closed(struct mds_hsm *hs, struct msg_srv_conn *c,
 void	mds_hsm_unlinked(struct mds_hsm *hs, struct msg_srv_conn *c,
 	    uint64_t ino);
 void	mds_hsm_conn_fini(struct mds_hsm *hs, struct msg_srv_conn *c);
+/* The "lustre.hsm" xattr (msg.h): -ENODATA on what is not a file. */
+int	mds_hsm_xattr_get(struct mds_hsm *hs, uint64_t ino, char *buf,
+	    size_t cap, size_t *len);
+int	mds_hsm_xattr_set(struct mds_hsm *hs, uint64_t ino,
+	    const struct msg_cred *cr, const void *val, size_t len,
+	    uint64_t *changed);
 size_t	mds_hsm_stats(struct mds_hsm *hs, char *buf, size_t cap);
 
 /* Pure rules, for the state machine's unit tests (tests/unit/check_hsm.c). */

@@ -663,6 +663,33 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	}
 }
 
+/* lustre.hsm (msg.h): the file's HSM state, and lfs's HSM requests. */
+static int
+h_xattr_hsm(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const struct msg_xattr *x, const void *bulk)
+{
+	char buf[128];
+	uint64_t changed;
+	size_t len;
+	int rc;
+
+	switch (h->opcode) {
+	case MSG_OP_MDS_GETXATTR:
+		rc = mds_hsm_xattr_get(m->hsm, x->ino, buf, sizeof(buf), &len);
+		if (rc == 0 && x->size > 0 && x->size < len)
+			rc = -ERANGE;
+		return rc < 0 ? rc : reply_bulk(c, h, buf, len);
+	case MSG_OP_MDS_SETXATTR:
+		rc = mds_hsm_xattr_set(m->hsm, x->ino, &x->cred, bulk,
+		    bulk != NULL ? h->bulk_len : 0, &changed);
+		if (rc == 0 && changed != 0)
+			revoke_ino(m, c, changed);
+		return rc < 0 ? rc : msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+	default:
+		return -EPERM;
+	}
+}
+
 static int
 h_xattr(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
     const void *body, const void *bulk)
@@ -679,6 +706,9 @@ h_xattr(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	rc = body_names(h, body, sizeof(x), x.namelen, 0, &name, NULL);
 	if (rc < 0)
 		return rc;
+	if (x.namelen == strlen(MSG_XATTR_HSM) &&
+	    memcmp(name, MSG_XATTR_HSM, x.namelen) == 0)
+		return h_xattr_hsm(m, c, h, &x, bulk);
 	switch (h->opcode) {
 	case MSG_OP_MDS_GETXATTR:
 		buf = msg_srv_conn_buf(c);

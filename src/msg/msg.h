@@ -480,16 +480,27 @@ struct msg_ost_ent {
  * clears RELEASED and lets the waiting openers go; else they get -EIO).
  * An opener waits at most reg.restore_ms (default 60 s) for the agent.
  */
-#define MSG_HSM_EXISTS		0x01u
-#define MSG_HSM_ARCHIVED	0x02u
+#define MSG_HSM_EXISTS		0x01u	/* Lustre's HS_* values */
+#define MSG_HSM_DIRTY		0x02u
 #define MSG_HSM_RELEASED	0x04u
-#define MSG_HSM_DIRTY		0x08u
-#define MSG_HSM_LOST		0x10u
-#define MSG_HSM_ALL		0x1fu
+#define MSG_HSM_ARCHIVED	0x08u
+#define MSG_HSM_LOST		0x40u
+#define MSG_HSM_ALL		0x4fu
 
 #define MSG_HSM_RESTORE		1	/* actions */
 #define MSG_HSM_ARCHIVE		2	/* a file was closed after a write */
 #define MSG_HSM_REMOVE		3	/* an archived file was unlinked */
+#define MSG_HSM_ARCHIVE_NOW	4	/* lfs hsm_archive: whatever the policy */
+
+/*
+ * The "lustre.hsm" xattr of a regular file (GETXATTR/SETXATTR, so lfs
+ * works through any mount): reading gives the text
+ * "<flags> <archive_id> <action> <state>" (flags in hex, action NOOP or
+ * RESTORE, state WAITING or STARTED); writing "archive", "release" or
+ * "restore" asks for that (the owner or root; -EBUSY for a release the
+ * state forbids).
+ */
+#define MSG_XATTR_HSM		"lustre.hsm"
 
 struct msg_hsm_reg {
 	uint32_t	restore_ms;	/* openers' wait; 0: 60000 */

@@ -119,12 +119,14 @@ class Agent:
         self.srv.stop()
 
 
-def s3_conf(moto, mds='', assocs=(), poll_ms=200, secret=SECRET):
-    return {'mds': mds,
+def s3_conf(moto, mds='', assocs=(), poll_ms=200, secret=SECRET,
+            restore_ms=None):
+    extra = {'restore_ms': restore_ms} if restore_ms else {}
+    return dict(extra, **{'mds': mds,
             's3': {'endpoint': moto.endpoint, 'region': 'us-east-1',
                    'access_key': AKID, 'secret_key': secret,
                    'session_token': None, 'path_style': True},
-            'poll_ms': poll_ms, 'associations': list(assocs)}
+            'poll_ms': poll_ms, 'associations': list(assocs)})
 
 
 def assoc(aid, bucket, prefix='', fs_path='/ns1', state='CREATING',
@@ -177,3 +179,93 @@ class AgentCase(unittest.TestCase):
         self.cli = self.agent.client()
         self.addCleanup(self.cli.close)
         self.s3 = self.moto.s3()
+
+
+class Proxy:
+    """A TCP relay in front of moto_server: stop() makes S3 unreachable
+    (listener and every relayed connection closed) while moto keeps its
+    data; start() serves again on the same port. `moved` counts bytes
+    relayed from S3 to clients."""
+
+    def __init__(self, target_port):
+        import threading
+        self.target = target_port
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.socks = []
+        self.lsock = None
+        self.moved = 0
+        self.slow = 0.0     # seconds of delay per relayed chunk from S3
+        self.thr = None
+
+    @property
+    def endpoint(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    def start(self):
+        import threading
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(('127.0.0.1', self.port))
+        ls.listen(64)
+        self.lsock = ls
+        self.thr = threading.Thread(target=self._accept, args=(ls,),
+                                    daemon=True)
+        self.thr.start()
+        return self
+
+    def _accept(self, ls):
+        import threading
+        while True:
+            try:
+                c, _ = ls.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(('127.0.0.1', self.target))
+            except OSError:
+                c.close()
+                continue
+            with self.lock:
+                self.socks += [c, u]
+            threading.Thread(target=self._pipe, args=(c, u, False),
+                             daemon=True).start()
+            threading.Thread(target=self._pipe, args=(u, c, True),
+                             daemon=True).start()
+
+    def _pipe(self, src, dst, count):
+        try:
+            while True:
+                b = src.recv(65536)
+                if not b:
+                    break
+                dst.sendall(b)
+                if count:
+                    with self.lock:
+                        self.moved += len(b)
+                    if self.slow:
+                        time.sleep(self.slow)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        if self.lsock is not None:
+            try:
+                self.lsock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.lsock.close()
+            self.lsock = None
+        with self.lock:
+            socks, self.socks = self.socks, []
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
