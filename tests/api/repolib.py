@@ -5,6 +5,7 @@ user's would), Lustre 2.15 file systems, and waits on association and
 task lifecycles through boto3."""
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -14,10 +15,14 @@ import botocore.config
 
 from botocore.exceptions import ClientError
 
-from tests.fsxlib import Fsxd, SCRATCH2
+from tests.fsxlib import BIN, Fsxd, SCRATCH2
 from tests.s3.hsmlib import AKID, SECRET, Moto
 
 FS215 = dict(SCRATCH2, FileSystemTypeVersion='2.15')
+
+
+def have_fuse():
+    return os.path.exists('/dev/fuse') and os.path.exists(os.path.join(BIN, 'fsx-mount'))
 
 
 class RepoCase(unittest.TestCase):
@@ -113,3 +118,19 @@ class RepoCase(unittest.TestCase):
 
     def agent_pids(self, fs_id):
         return [p for p, kind in self.d.engine_pids(fs_id) if kind == 'fsx-hsm']
+
+    def mount(self, fs_id):
+        """Mount fs_id with the unchanged fsx-mount through fsxd; unmounted
+        at the test's end."""
+        mnt = tempfile.mkdtemp(prefix='fsx-repo-mnt-')
+        env = dict(os.environ, AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
+                   AWS_DEFAULT_REGION='us-east-1')
+        p = subprocess.run([os.path.join(BIN, 'fsx-mount'), '--endpoint-url', self.d.url,
+                            fs_id, mnt], capture_output=True, text=True, env=env, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+        def unmount():
+            subprocess.run(['fusermount3', '-u', mnt], capture_output=True)
+            os.rmdir(mnt)
+        self.addCleanup(unmount)
+        return mnt
