@@ -29,6 +29,7 @@ class RepoCase(unittest.TestCase):
     """One moto_server and one fsxd per class; `bucket` holds a few
     objects in nested prefixes."""
     fsxd_args = ()
+    s3_in_config = False    # S3 settings in fsxd's config file, else the environment
 
     @classmethod
     def setUpClass(cls):
@@ -40,9 +41,21 @@ class RepoCase(unittest.TestCase):
         for i in range(6):
             cls.s3.put_object(Bucket=cls.bucket, Key='data/d%d/f%d.txt' % (i % 2, i),
                               Body=b'x' * (10 + i), ContentType='text/plain')
-        cls.d = Fsxd('--hsm-poll-ms', '200', *cls.fsxd_args, env=dict(
-            AWS_ENDPOINT_URL_S3=cls.moto.endpoint, AWS_ACCESS_KEY_ID=AKID,
-            AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION='us-east-1'))
+        if cls.s3_in_config:
+            # fsxd's own settings, from its config file, not the environment
+            conf = os.path.join(cls.dir, 'fsxd.conf')
+            with open(conf, 'w') as f:
+                f.write('s3-endpoint = %s\ns3-region = us-east-1\n'
+                        's3-access-key = %s\ns3-secret-key = %s\n'
+                        % (cls.moto.endpoint, AKID, SECRET))
+            os.chmod(conf, 0o600)
+            env = {k: '' for k in ('AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL',
+                                   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY')}
+            cls.d = Fsxd('--config', conf, '--hsm-poll-ms', '200', *cls.fsxd_args, env=env)
+        else:
+            cls.d = Fsxd('--hsm-poll-ms', '200', *cls.fsxd_args, env=dict(
+                AWS_ENDPOINT_URL_S3=cls.moto.endpoint, AWS_ACCESS_KEY_ID=AKID,
+                AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION='us-east-1'))
         cls.c = cls.d.client()
         # without botocore's own checks, so that fsxd's validator answers
         cls.raw = boto3.client('fsx', endpoint_url=cls.d.url, region_name='us-east-1',

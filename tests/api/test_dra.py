@@ -287,6 +287,20 @@ class Associations(RepoCase):
         self.assertEqual(self.dra(a['AssociationId'])['Lifecycle'], 'AVAILABLE')
         self.assertEqual(b['Lifecycle'], 'AVAILABLE')
 
+    def test_fsxd_restart_adopts_agent(self):
+        """dra-14: fsxd killed -9 and restarted adopts the running agent
+        (same pid) and its associations keep their state; a new one still
+        works."""
+        fs = self.new_fs()
+        a = self.new_dra(fs, '/keep', 's3://%s/keep' % self.bucket)
+        pids = self.agent_pids(fs)
+        self.d.kill9()
+        self.d.start()
+        self.assertEqual(self.dra(a['AssociationId'])['Lifecycle'], 'AVAILABLE')
+        b = self.new_dra(fs, '/keep2', 's3://%s/keep2' % self.bucket)
+        self.assertEqual(b['Lifecycle'], 'AVAILABLE')
+        self.assertEqual(self.agent_pids(fs), pids)
+
     def test_file_system_delete_takes_them(self):
         """dra-12: deleting the file system removes its associations."""
         fs = self.new_fs()
@@ -317,6 +331,8 @@ class Associations(RepoCase):
 
 
 class LegacyLink(RepoCase):
+    s3_in_config = True
+
     def drc(self, fs_id):
         fs = self.c.describe_file_systems(FileSystemIds=[fs_id])['FileSystems'][0]
         return fs['LustreConfiguration'].get('DataRepositoryConfiguration')
@@ -354,6 +370,11 @@ class LegacyLink(RepoCase):
                          'UPDATING')
         drc = self.wait_drc(fid, ('AVAILABLE',))
         self.assertEqual(drc['AutoImportPolicy'], 'NEW_CHANGED_DELETED')
+        # tasks run on a legacy link; reports default to the ExportPath
+        t = self.c.create_data_repository_task(FileSystemId=fid, Type='EXPORT_TO_REPOSITORY',
+                                               Report={'Enabled': True})['DataRepositoryTask']
+        self.assertEqual(t['Report']['Path'], drc['ExportPath'])
+        self.wait_task(t['TaskId'], ('SUCCEEDED', 'FAILED', 'CANCELED'))
 
     def test_missing_import_bucket(self):
         """legacy-2: an ImportPath bucket that does not exist turns the
@@ -393,3 +414,21 @@ class EndToEnd(RepoCase):
         with open(os.path.join(top, 'd1', 'f5.txt'), 'rb') as f:
             self.assertEqual(f.read(), self.s3.get_object(
                 Bucket=self.bucket, Key='data/d1/f5.txt')['Body'].read())
+
+
+class WhileCreating(RepoCase):
+    fsxd_args = ('--create-delay', '1.5')
+
+    def test_association_waits_for_its_file_system(self):
+        """dra-15: an association requested while its file system is
+        CREATING is accepted and turns AVAILABLE after the file system."""
+        fs = self.c.create_file_system(**FS215)['FileSystem']['FileSystemId']
+        a = self.c.create_data_repository_association(
+            FileSystemId=fs, FileSystemPath='/early',
+            DataRepositoryPath='s3://%s/early' % self.bucket)['Association']
+        self.assertEqual(self.c.describe_file_systems(FileSystemIds=[fs])['FileSystems'][0]
+                         ['Lifecycle'], 'CREATING')
+        got, seen = self.wait_dra(a['AssociationId'], ('AVAILABLE', 'FAILED'))
+        self.assertEqual(got['Lifecycle'], 'AVAILABLE', got)
+        self.assertEqual(self.c.describe_file_systems(FileSystemIds=[fs])['FileSystems'][0]
+                         ['Lifecycle'], 'AVAILABLE')
