@@ -43,6 +43,8 @@
 #define PROV_HEALTH_TIMEOUT_MS	1000
 #define PROV_HEALTH_STRIKES	2	/* silent pings before a kill */
 #define PROV_MAX_FS		4096
+#define PROV_HSM_FOLLOW		40	/* polls after an hsm job, */
+#define PROV_HSM_FOLLOW_US	20000	/* this far apart, while busy */
 
 const struct fsxd_conf		*prov_conf;
 static prov_apply_fn		 prov_apply;
@@ -447,8 +449,11 @@ job_hsm(const struct db_job *j, struct prov_fs *f)
 	pthread_mutex_lock(&prov_proc_mu);
 	rc = prov_hsm_sync(f, prov_apply);
 	pthread_mutex_unlock(&prov_proc_mu);
-	if (rc == 0)
-		prov_hsm_poll(f, 1, prov_apply);
+	/* the agent answers a change in tens of ms: follow it closely for a
+	   moment rather than leave it to the monitor's next tick */
+	for (int i = 0; rc == 0 && i < PROV_HSM_FOLLOW && !prov_stopping &&
+	    prov_hsm_poll(f, 1, prov_apply) > 0; i++)
+		usleep(PROV_HSM_FOLLOW_US);
 	return rc;
 }
 
@@ -641,7 +646,7 @@ prov_monitor_fs(const char *fs_id, int ping)
 		silent++;
 	}
 	if (dead + silent == 0)
-		prov_hsm_poll(f, ping, prov_apply);
+		(void)prov_hsm_poll(f, ping, prov_apply);
 	if (dead + silent == 0 || pthread_mutex_trylock(&prov_proc_mu) != 0)
 		goto out;
 	if (dead > 0) {

@@ -370,16 +370,17 @@ hsm_status_has_all(const char *text, const json_t *list, const char *member)
 	return all;
 }
 
-void
+int
 prov_hsm_poll(struct prov_fs *f, int health, prov_apply_fn apply)
 {
 	struct db_proc *agent = prov_hsm_proc(f);
 	struct hsm_rows r;
 	char *reply = NULL;
-	int rc, bad = 0;
+	int rc, bad = 0, busy;
 
 	if (agent == NULL || hsm_rows_load(f->id, &r) < 0)
-		return;
+		return 0;
+	busy = r.busy;
 	if (!hsm_rows_need_agent(&r)) {
 		/* every association and task is gone: retire the agent */
 		if (db_job_open_count(f->id) == 0 &&
@@ -405,6 +406,7 @@ prov_hsm_poll(struct prov_fs *f, int health, prov_apply_fn apply)
 out:
 	free(reply);
 	hsm_rows_fini(&r);
+	return busy;
 }
 
 int

@@ -125,8 +125,9 @@ int	prov_hsm_push(struct prov_fs *f);
  */
 int	prov_hsm_sync(struct prov_fs *f, prov_apply_fn apply);
 /* Ask f's agent for its status and apply it (every call while a row is in
- * a transitional state, else only when `health`). */
-void	prov_hsm_poll(struct prov_fs *f, int health, prov_apply_fn apply);
+ * a transitional state, else only when `health`). Returns 1 when a row
+ * was in a transitional state before the status was applied. */
+int	prov_hsm_poll(struct prov_fs *f, int health, prov_apply_fn apply);
 /* The agent cannot serve: what was waiting on it fails with message. */
 void	prov_hsm_fail(const char *fs_id, const char *message,
 	    prov_apply_fn apply);
