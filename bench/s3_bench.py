@@ -13,7 +13,8 @@ baseline measured in the same run against the same moto_server:
             data from a local directory
 
 Environment: FSX_BIN (engine binaries), BENCH_DIR (scratch, /var/tmp),
-BENCH_S3_MIB (1024), BENCH_S3_OBJECTS (10000), BENCH_S3_SMALL (1000).
+BENCH_S3_MIB (1024), BENCH_S3_OBJECTS (10000), BENCH_S3_SMALL (1000),
+BENCH_S3_PHASES (restore,import,export).
 Results: bench/results/s3-<stamp>.json and .txt.
 """
 import concurrent.futures
@@ -38,6 +39,8 @@ BIG_MIB = int(os.environ.get('BENCH_S3_MIB', '1024'))
 NOBJ = int(os.environ.get('BENCH_S3_OBJECTS', '10000'))
 NSMALL = int(os.environ.get('BENCH_S3_SMALL', '1000'))
 BASE = os.environ.get('BENCH_DIR') or '/var/tmp'
+PHASES = set((os.environ.get('BENCH_S3_PHASES') or
+              'restore,import,export').split(','))
 
 
 def aws(moto, *args):
@@ -76,7 +79,7 @@ def main():
         # the big object, from a local file (also aws's baseline source)
         big = os.path.join(scratch, 'big.bin')
         with open(big, 'wb') as f:
-            for _ in range(BIG_MIB):
+            for _ in range(BIG_MIB if PHASES - {'import'} else 0):
                 f.write(os.urandom(MiB))
         aws(moto, 's3', 'cp', big, 's3://bench/big/big.bin')
         agent = Agent(e.dir, e.secret_file, e.secret).start()
@@ -86,81 +89,9 @@ def main():
                         fs_path='/big', batch=True)]
         cli.conf(s3_conf(moto, mds=mds, assocs=assocs, restore_ms=600000))
         wait_state(cli, 'associations', assocs[0]['id'], {'AVAILABLE'}, 120)
-
-        # --- restore ---
-        t0 = time.monotonic()
-        subprocess.run(['cat', os.path.join(mnt, 'big', 'big.bin')],
-                       check=True, stdout=subprocess.DEVNULL)
-        fsx = time.monotonic() - t0
-        out = os.path.join(scratch, 'copy.bin')
-        base = aws(moto, 's3', 'cp', 's3://bench/big/big.bin', out)
-        os.unlink(out)
-        res['restore'] = {'fsx_s': fsx, 'aws_s3_cp_s': base,
-                          'fsx_MiBps': BIG_MIB / fsx,
-                          'aws_MiBps': BIG_MIB / base,
-                          'ratio': base / fsx}
-        say('first read of a %d MiB released file: %.2f s (%.0f MiB/s); '
-            'aws s3 cp: %.2f s (%.0f MiB/s); ratio %.2f' %
-            (BIG_MIB, fsx, BIG_MIB / fsx, base, BIG_MIB / base, base / fsx))
-
-        # --- import ---
-        keys = ['many/d%02d/k%06d' % (i % 50, i) for i in range(NOBJ)]
-        put_many(s3, 'bench', keys, b'x' * 100)
-        base = aws(moto, 's3api', 'list-objects-v2', '--bucket', 'bench',
-                   '--prefix', 'many/')
-        assocs.append(assoc('dra-00000000000000b02', 'bench', 'many/',
-                            fs_path='/many', batch=True))
-        t0 = time.monotonic()
-        cli.conf(s3_conf(moto, mds=mds, assocs=assocs, restore_ms=600000))
-        wait_state(cli, 'associations', assocs[1]['id'], {'AVAILABLE'},
-                   3600)
-        fsx = time.monotonic() - t0
-        n = sum(len(f) for _, _, f in os.walk(os.path.join(mnt, 'many')))
-        assert n == NOBJ, n
-        res['import'] = {'fsx_s': fsx, 'aws_list_s': base,
-                         'ratio': fsx / base}
-        say('metadata import of %d objects: %.2f s; aws s3api '
-            'list-objects-v2: %.2f s; ratio %.1f' % (NOBJ, fsx, base,
-                                                     fsx / base))
-
-        # --- export ---
-        src = os.path.join(scratch, 'small')
-        os.makedirs(src)
-        os.makedirs(os.path.join(mnt, 'out', 'small'))
-        for i in range(NSMALL):
-            body = os.urandom(4096)
-            for d in (src, os.path.join(mnt, 'out', 'small')):
-                with open(os.path.join(d, 'f%05d' % i), 'wb') as f:
-                    f.write(body)
-        shutil.copy(big, os.path.join(mnt, 'out', 'big.bin'))
-        assocs.append(assoc('dra-00000000000000b03', 'bench', 'out/',
-                            fs_path='/out'))
-        cli.conf(s3_conf(moto, mds=mds, assocs=assocs, restore_ms=600000))
-        wait_state(cli, 'associations', assocs[2]['id'], {'AVAILABLE'}, 60)
-        figs = {}
-        for what, path, local in (('small', 'out/small', src),
-                                  ('big', 'out/big.bin', big)):
-            tid = 'task-00000000000000e0%d' % len(figs)
-            t0 = time.monotonic()
-            cli.task({'id': tid, 'type': 'EXPORT_TO_REPOSITORY',
-                      'paths': [path], 'report': {'enabled': False}})
-            st = wait_state(cli, 'tasks', tid,
-                            {'SUCCEEDED', 'FAILED', 'CANCELED'}, 3600)
-            fsx = time.monotonic() - t0
-            assert st['state'] == 'SUCCEEDED', st
-            if what == 'small':
-                base = aws(moto, 's3', 'cp', '--recursive', local,
-                           's3://bench/base/small/')
-            else:
-                base = aws(moto, 's3', 'cp', local, 's3://bench/base/big.bin')
-            figs[what] = {'fsx_s': fsx, 'aws_s3_cp_s': base,
-                          'ratio': base / fsx}
-            say('export of %s: %.2f s; aws s3 cp%s: %.2f s; ratio %.2f' %
-                ('%d small files' % NSMALL if what == 'small' else
-                 'one %d MiB file' % BIG_MIB, fsx,
-                 ' --recursive' if what == 'small' else '', base,
-                 base / fsx))
-        res['export'] = figs
+        phase_restore(e, mnt, moto, scratch, res, say)
+        phase_import(e, mnt, moto, s3, cli, mds, assocs, res, say)
+        phase_export(mnt, moto, cli, mds, assocs, scratch, big, res, say)
     finally:
         if cli is not None:
             cli.close()
@@ -177,6 +108,89 @@ def main():
     with open(os.path.join(HERE, 'results', 's3-%s.txt' % stamp), 'w') as f:
         f.write('\n'.join(lines) + '\n')
 
+
+def phase_restore(e, mnt, moto, scratch, res, say):
+    if 'restore' not in PHASES:
+        return
+    t0 = time.monotonic()
+    subprocess.run(['cat', os.path.join(mnt, 'big', 'big.bin')],
+                   check=True, stdout=subprocess.DEVNULL)
+    fsx = time.monotonic() - t0
+    out = os.path.join(scratch, 'copy.bin')
+    base = aws(moto, 's3', 'cp', 's3://bench/big/big.bin', out)
+    os.unlink(out)
+    res['restore'] = {'fsx_s': fsx, 'aws_s3_cp_s': base,
+                      'fsx_MiBps': BIG_MIB / fsx,
+                      'aws_MiBps': BIG_MIB / base,
+                      'ratio': base / fsx}
+    say('first read of a %d MiB released file: %.2f s (%.0f MiB/s); '
+        'aws s3 cp: %.2f s (%.0f MiB/s); ratio %.2f' %
+        (BIG_MIB, fsx, BIG_MIB / fsx, base, BIG_MIB / base, base / fsx))
+
+
+def phase_import(e, mnt, moto, s3, cli, mds, assocs, res, say):
+    if 'import' not in PHASES:
+        return
+    keys = ['many/d%02d/k%06d' % (i % 50, i) for i in range(NOBJ)]
+    put_many(s3, 'bench', keys, b'x' * 100)
+    base = aws(moto, 's3api', 'list-objects-v2', '--bucket', 'bench',
+               '--prefix', 'many/')
+    assocs.append(assoc('dra-00000000000000b02', 'bench', 'many/',
+                        fs_path='/many', batch=True))
+    t0 = time.monotonic()
+    cli.conf(s3_conf(moto, mds=mds, assocs=assocs, restore_ms=600000))
+    wait_state(cli, 'associations', assocs[1]['id'], {'AVAILABLE'},
+               3600)
+    fsx = time.monotonic() - t0
+    n = sum(len(f) for _, _, f in os.walk(os.path.join(mnt, 'many')))
+    assert n == NOBJ, n
+    res['import'] = {'fsx_s': fsx, 'aws_list_s': base,
+                     'ratio': fsx / base}
+    say('metadata import of %d objects: %.2f s; aws s3api '
+        'list-objects-v2: %.2f s; ratio %.1f' % (NOBJ, fsx, base,
+                                                 fsx / base))
+
+
+def phase_export(mnt, moto, cli, mds, assocs, scratch, big, res, say):
+    if 'export' not in PHASES:
+        return
+    src = os.path.join(scratch, 'small')
+    os.makedirs(src)
+    os.makedirs(os.path.join(mnt, 'out', 'small'))
+    for i in range(NSMALL):
+        body = os.urandom(4096)
+        for d in (src, os.path.join(mnt, 'out', 'small')):
+            with open(os.path.join(d, 'f%05d' % i), 'wb') as f:
+                f.write(body)
+    shutil.copy(big, os.path.join(mnt, 'out', 'big.bin'))
+    assocs.append(assoc('dra-00000000000000b03', 'bench', 'out/',
+                        fs_path='/out'))
+    cli.conf(s3_conf(moto, mds=mds, assocs=assocs, restore_ms=600000))
+    wait_state(cli, 'associations', assocs[2]['id'], {'AVAILABLE'}, 60)
+    figs = {}
+    for what, path, local in (('small', 'out/small', src),
+                              ('big', 'out/big.bin', big)):
+        tid = 'task-00000000000000e0%d' % len(figs)
+        t0 = time.monotonic()
+        cli.task({'id': tid, 'type': 'EXPORT_TO_REPOSITORY',
+                  'paths': [path], 'report': {'enabled': False}})
+        st = wait_state(cli, 'tasks', tid,
+                        {'SUCCEEDED', 'FAILED', 'CANCELED'}, 3600)
+        fsx = time.monotonic() - t0
+        assert st['state'] == 'SUCCEEDED', st
+        if what == 'small':
+            base = aws(moto, 's3', 'cp', '--recursive', local,
+                       's3://bench/base/small/')
+        else:
+            base = aws(moto, 's3', 'cp', local, 's3://bench/base/big.bin')
+        figs[what] = {'fsx_s': fsx, 'aws_s3_cp_s': base,
+                      'ratio': base / fsx}
+        say('export of %s: %.2f s; aws s3 cp%s: %.2f s; ratio %.2f' %
+            ('%d small files' % NSMALL if what == 'small' else
+             'one %d MiB file' % BIG_MIB, fsx,
+             ' --recursive' if what == 'small' else '', base,
+             base / fsx))
+    res['export'] = figs
 
 if __name__ == '__main__':
     main()
