@@ -8,3 +8,4 @@ python3 bench/api_bench.py
 if [ -x bench/run_engine.sh ] || [ -f bench/run_engine.sh ]; then
 	sh bench/run_engine.sh
 fi
+python3 bench/s3_bench.py

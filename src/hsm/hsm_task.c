@@ -19,6 +19,7 @@
  * when the association has DELETED.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@
 #include "hsm/hsm_repo.h"
 #include "hsm/hsm_task.h"
 #include "hsm/hsm_xfer.h"
+
+#define HSM_IMPORT_THREADS	4	/* objects imported at once */
 
 /* ---- snapshots ---- */
 
@@ -103,41 +106,116 @@ count_assoc(struct hsm *h, const char *id, uint64_t imported,
 
 /* ---- import ---- */
 
+/* One import run, shared by its threads. */
+struct imp {
+	struct hsm_task_ctx	*tc;
+	struct fsc		*fs;
+	const struct hsm_assoc	*a;
+	const struct hsm_objs	*objs;
+	struct hsm_objs		*old;
+	unsigned		 ev;
+	uint64_t		 root;
+	struct buf		*report;
+	struct s3_conf		 conf;
+	pthread_mutex_t		 mu;	/* below, and the report */
+	size_t			 next;
+	uint64_t		 ok, bad;
+};
+
+/* Import objects until none is left; s3 is this thread's client. */
+static void
+imp_run(struct imp *m, struct s3_client *s3)
+{
+	for (;;) {
+		const struct hsm_obj *o;
+		struct hsm_obj *was;
+		const char *code;
+		int rc;
+
+		pthread_mutex_lock(&m->mu);
+		o = m->next < m->objs->n ? &m->objs->v[m->next++] : NULL;
+		pthread_mutex_unlock(&m->mu);
+		if (o == NULL)
+			return;
+		/* old is only read while imports run */
+		was = m->old ? hsm_objs_find(m->old, o->key) : NULL;
+		if (m->old != NULL && was == NULL && !(m->ev & HSM_EV_NEW))
+			continue;
+		if (m->old != NULL && was != NULL &&
+		    (!(m->ev & HSM_EV_CHANGED) ||
+		    strcmp(was->etag, o->etag) == 0))
+			continue;
+		rc = hsm_repo_import(m->fs, s3, m->a, m->root, o, &code);
+		if (rc == 1)
+			continue;	/* the prefix's own marker */
+		pthread_mutex_lock(&m->mu);
+		if (rc == 0) {
+			m->ok++;
+		} else {
+			m->bad++;
+			log_warn("hsm: import of s3://%s/%s: %s (%s)",
+			    m->a->bucket, o->key, strerror(-rc), code);
+			if (m->report != NULL)
+				hsm_report_line(m->report, o->key, code);
+		}
+		if (m->tc->progress != NULL)
+			m->tc->progress(m->tc, rc < 0 ? 0 : 1, rc < 0 ? 1 : 0);
+		pthread_mutex_unlock(&m->mu);
+	}
+}
+
+static void *
+imp_main(void *arg)
+{
+	struct imp *m = arg;
+	struct s3_client *s3 = s3_client_new(&m->conf);
+
+	if (s3 != NULL)
+		imp_run(m, s3);
+	s3_client_free(s3);
+	return NULL;
+}
+
 int
 hsm_import_objs(struct hsm_task_ctx *tc, struct fsc *fs,
     const struct hsm_assoc *a, const struct hsm_objs *objs,
     struct hsm_objs *old, unsigned ev, uint64_t *ok, uint64_t *bad,
     struct buf *report)
 {
-	uint64_t root;
-	int rc;
+	pthread_t thr[HSM_IMPORT_THREADS];
+	struct imp *m;
+	int rc, n = 0;
 
-	rc = hsm_repo_root(fs, a, &root);
-	if (rc < 0)
+	m = xcalloc(1, sizeof(*m));
+	rc = hsm_repo_root(fs, a, &m->root);
+	if (rc < 0) {
+		free(m);
 		return rc;
-	for (size_t i = 0; i < objs->n; i++) {
-		const struct hsm_obj *o = &objs->v[i];
-		struct hsm_obj *was = old ? hsm_objs_find(old, o->key) : NULL;
-		const char *code;
-
-		if (old != NULL && was == NULL && !(ev & HSM_EV_NEW))
-			continue;
-		if (old != NULL && was != NULL && (!(ev & HSM_EV_CHANGED) ||
-		    strcmp(was->etag, o->etag) == 0))
-			continue;
-		rc = hsm_repo_import(fs, tc->s3, a, root, o, &code);
-		if (rc == 0)
-			(*ok)++;
-		else if (rc < 0) {
-			(*bad)++;
-			log_warn("hsm: import of s3://%s/%s: %s (%s)",
-			    a->bucket, o->key, strerror(-rc), code);
-			if (report != NULL)
-				hsm_report_line(report, o->key, code);
-		}
-		if (tc->progress != NULL)
-			tc->progress(tc, rc < 0 ? 0 : 1, rc < 0 ? 1 : 0);
 	}
+	m->tc = tc;
+	m->fs = fs;
+	m->a = a;
+	m->objs = objs;
+	m->old = old;
+	m->ev = ev;
+	m->report = report;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_mutex_lock(&tc->h->mu);
+	m->conf = tc->h->s3;
+	pthread_mutex_unlock(&tc->h->mu);
+	/* HeadObject and the MDS round trips overlap: a few threads, each
+	   with its client; this one works too */
+	for (; objs->n > 64 && n < HSM_IMPORT_THREADS - 1; n++)
+		if (pthread_create(&thr[n], NULL, imp_main, m) != 0)
+			break;
+	imp_run(m, tc->s3);
+	for (int i = 0; i < n; i++)
+		pthread_join(thr[i], NULL);
+	*ok += m->ok;
+	*bad += m->bad;
+	explicit_bzero(&m->conf, sizeof(m->conf));
+	pthread_mutex_destroy(&m->mu);
+	free(m);
 	return 0;
 }
 
