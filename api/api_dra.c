@@ -331,32 +331,22 @@ api_dra_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
 /* --- describe --- */
 
 struct dra_page {
-	const json_t	*ids;		/* AssociationIds, or NULL */
-	const json_t	*fs_ids;	/* file-system-id filter values */
-	int		 none;		/* a filter no file system matches */
-	json_t		*list;
-	long long	 max, last;
-	int		 more;
+	const json_t		*ids;		/* AssociationIds, or NULL */
+	const json_t		*fs_ids;	/* file-system-id filter values */
+	int			 none;		/* a filter nothing here matches */
+	struct api_repo_page	 pg;
 };
 
 static int
 dra_page_add(void *arg, const struct db_dra *d)
 {
-	struct dra_page *pg = arg;
-	json_t *o;
+	struct dra_page *p = arg;
 
-	if (!api_repo_filter_match(pg->ids, d->id) || pg->none ||
-	    !api_repo_filter_match(pg->fs_ids, d->fs_id))
+	if (!api_repo_filter_match(p->ids, d->id) || p->none ||
+	    !api_repo_filter_match(p->fs_ids, d->fs_id))
 		return 0;
-	if ((long long)json_array_size(pg->list) == pg->max) {
-		pg->more = 1;
-		return 1;
-	}
-	o = api_repo_doc_out(d->doc, fs_lifecycle_name(d->lifecycle));
-	if (o != NULL)
-		json_array_append_new(pg->list, o);
-	pg->last = d->seq;
-	return 0;
+	return api_repo_page_add(&p->pg, d->seq, d->doc,
+	    fs_lifecycle_name(d->lifecycle));
 }
 
 json_t *
@@ -365,13 +355,13 @@ api_dra_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	const json_t *ids = json_object_get(in, "AssociationIds");
 	const json_t *type = api_repo_filter(in, "data-repository-type");
 	const char *tok = json_string_value(json_object_get(in, "NextToken"));
-	struct dra_page pg = { .max = DRA_PAGE_MAX };
+	struct dra_page pg = { .pg = { .max = DRA_PAGE_MAX } };
 	long long after = 0;
 	json_t *v;
 	size_t i;
 
 	if (json_object_get(in, "MaxResults") != NULL)
-		pg.max = json_integer_value(json_object_get(in, "MaxResults"));
+		pg.pg.max = json_integer_value(json_object_get(in, "MaxResults"));
 	if (tok != NULL && api_repo_cursor_parse("dra", tok, &after) < 0)
 		return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
 	json_array_foreach(type, i, v)
@@ -397,15 +387,14 @@ api_dra_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	pg.none = api_repo_filter(in, "file-cache-id") != NULL ||
 	    api_repo_filter(in, "file-cache-type") != NULL ||
 	    !api_repo_filter_match(type, "S3");
-	pg.list = json_array();
+	pg.pg.list = json_array();
 	if (db_dra_list(cx->account, cx->region, NULL, after, 0, dra_page_add,
 	    &pg) < 0) {
-		json_decref(pg.list);
+		json_decref(pg.pg.list);
 		return api_fail(err, API_E_INTERNAL_SERVER_ERROR,
 		    "state unavailable");
 	}
-	return api_repo_listing("Associations", pg.list, pg.more, "dra",
-	    pg.last);
+	return api_repo_listing("Associations", &pg.pg, "dra");
 }
 
 /* --- update --- */

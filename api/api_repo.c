@@ -59,15 +59,34 @@ api_repo_cursor_parse(const char *kind, const char *tok, long long *seq)
 	return 0;
 }
 
+int
+api_repo_page_add(struct api_repo_page *pg, long long seq, const char *doc,
+    const char *lifecycle)
+{
+	json_t *o;
+
+	if ((long long)json_array_size(pg->list) >= pg->max) {
+		pg->more = 1;
+		return 1;
+	}
+	o = api_repo_doc_out(doc, lifecycle);
+	if (o != NULL)
+		json_array_append_new(pg->list, o);
+	pg->last = seq;
+	return 0;
+}
+
 json_t *
-api_repo_listing(const char *member, json_t *list, int more,
-    const char *kind, long long last)
+api_repo_listing(const char *member, struct api_repo_page *pg,
+    const char *kind)
 {
 	json_t *out = json_object();
 
-	json_object_set_new(out, member, list);
-	if (more)
-		json_object_set_new(out, "NextToken", api_repo_cursor(kind, last));
+	json_object_set_new(out, member, pg->list);
+	pg->list = NULL;
+	if (pg->more)
+		json_object_set_new(out, "NextToken", api_repo_cursor(kind,
+		    pg->last));
 	return out;
 }
 

@@ -62,9 +62,19 @@ void	 api_repo_new_id(const char *prefix, char *out, size_t n);
 json_t	*api_repo_cursor(const char *kind, long long seq);
 int	 api_repo_cursor_parse(const char *kind, const char *tok,
 	    long long *seq);
-/* {member: list (stolen), NextToken when more}; new reference. */
-json_t	*api_repo_listing(const char *member, json_t *list, int more,
-	    const char *kind, long long last);
+/* A page of a listing being assembled, in seq order. */
+struct api_repo_page {
+	json_t		*list;		/* descriptions */
+	long long	 max, last;	/* at most max; seq of the last */
+	int		 more;		/* a row was left for the next page */
+};
+/* Append a stored description with its lifecycle: 0, or 1 when the page
+ * was full (pg->more is set; stop listing). */
+int	 api_repo_page_add(struct api_repo_page *pg, long long seq,
+	    const char *doc, const char *lifecycle);
+/* {member: the page's list (taken), NextToken when more}; new reference. */
+json_t	*api_repo_listing(const char *member, struct api_repo_page *pg,
+	    const char *kind);
 /* The values of the filter called name, or NULL (borrowed). */
 const json_t *api_repo_filter(const json_t *in, const char *name);
 /* 1 when values is NULL or holds s. */

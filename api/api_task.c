@@ -374,12 +374,10 @@ api_task_create(struct api_ctx *cx, const json_t *in, struct api_error *err)
 /* --- describe --- */
 
 struct task_page {
-	struct api_ctx	*cx;
-	const json_t	*ids, *fs_ids, *lifecycles, *dra_ids;
-	int		 none;
-	json_t		*list;
-	long long	 max, last;
-	int		 more;
+	struct api_ctx		*cx;
+	const json_t		*ids, *fs_ids, *lifecycles, *dra_ids;
+	int			 none;
+	struct api_repo_page	 pg;
 };
 
 /* Does task t touch association dra_id (same file system, a path of its)? */
@@ -417,23 +415,15 @@ task_of_dra(struct task_page *pg, const struct db_task *t)
 static int
 task_page_add(void *arg, const struct db_task *t)
 {
-	struct task_page *pg = arg;
-	json_t *o;
+	struct task_page *p = arg;
 
-	if (pg->none || !api_repo_filter_match(pg->ids, t->id) ||
-	    !api_repo_filter_match(pg->fs_ids, t->fs_id) ||
-	    !api_repo_filter_match(pg->lifecycles,
-	    task_lifecycle_name(t->lifecycle)) || !task_of_dra(pg, t))
+	if (p->none || !api_repo_filter_match(p->ids, t->id) ||
+	    !api_repo_filter_match(p->fs_ids, t->fs_id) ||
+	    !api_repo_filter_match(p->lifecycles,
+	    task_lifecycle_name(t->lifecycle)) || !task_of_dra(p, t))
 		return 0;
-	if ((long long)json_array_size(pg->list) == pg->max) {
-		pg->more = 1;
-		return 1;
-	}
-	o = api_repo_doc_out(t->doc, task_lifecycle_name(t->lifecycle));
-	if (o != NULL)
-		json_array_append_new(pg->list, o);
-	pg->last = t->seq;
-	return 0;
+	return api_repo_page_add(&p->pg, t->seq, t->doc,
+	    task_lifecycle_name(t->lifecycle));
 }
 
 json_t *
@@ -441,14 +431,15 @@ api_task_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
 	const json_t *ids = json_object_get(in, "TaskIds");
 	const char *tok = json_string_value(json_object_get(in, "NextToken"));
-	struct task_page pg = { .cx = cx, .max = TASK_PAGE_MAX };
+	struct task_page pg = { .cx = cx, .pg = { .max = TASK_PAGE_MAX } };
 	long long after = 0;
 	json_t *v;
 	size_t i;
 
 	if (json_object_get(in, "MaxResults") != NULL &&
-	    json_integer_value(json_object_get(in, "MaxResults")) < pg.max)
-		pg.max = json_integer_value(json_object_get(in, "MaxResults"));
+	    json_integer_value(json_object_get(in, "MaxResults")) < pg.pg.max)
+		pg.pg.max = json_integer_value(json_object_get(in,
+		    "MaxResults"));
 	if (tok != NULL && api_repo_cursor_parse("task", tok, &after) < 0)
 		return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
 	if (api_repo_filter_fs_check(cx, in, err) < 0)
@@ -467,15 +458,14 @@ api_task_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	pg.lifecycles = api_repo_filter(in, "task-lifecycle");
 	pg.dra_ids = api_repo_filter(in, "data-repository-association-id");
 	pg.none = api_repo_filter(in, "file-cache-id") != NULL;
-	pg.list = json_array();
+	pg.pg.list = json_array();
 	if (db_task_list(cx->account, cx->region, NULL, after, task_page_add,
 	    &pg) < 0) {
-		json_decref(pg.list);
+		json_decref(pg.pg.list);
 		return api_fail(err, API_E_INTERNAL_SERVER_ERROR,
 		    "state unavailable");
 	}
-	return api_repo_listing("DataRepositoryTasks", pg.list, pg.more,
-	    "task", pg.last);
+	return api_repo_listing("DataRepositoryTasks", &pg.pg, "task");
 }
 
 /* --- cancel --- */
