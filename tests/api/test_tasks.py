@@ -220,3 +220,31 @@ class Tasks(RepoCase):
         done, seen = self.wait_task(t['TaskId'], ENDED, timeout=120)
         self.assertEqual(done['Lifecycle'], 'CANCELED', (done, seen))
         self.assertIn('EndTime', done)
+
+    @unittest.skipUnless(have_fuse(), 'needs /dev/fuse and fsx-mount')
+    def test_import_and_release_counters(self):
+        """task-9 (end to end): an import task counts the bucket's objects
+        (TotalCount = SucceededCount); a release task after an export
+        reports the bytes it freed as ReleasedCapacity."""
+        t = self.c.create_data_repository_task(
+            FileSystemId=self.fs, Type='IMPORT_METADATA_FROM_REPOSITORY',
+            Paths=['s3://%s/data/d0' % self.bucket], Report={'Enabled': False}
+        )['DataRepositoryTask']
+        done, _ = self.wait_task(t['TaskId'], ENDED, timeout=120)
+        self.assertEqual(done['Lifecycle'], 'SUCCEEDED', done)
+        self.assertEqual(done['Status']['SucceededCount'], 3)
+        self.assertEqual(done['Status']['TotalCount'], 3)
+        top = os.path.join(self.mount(self.fs), 'ns1', 'rel')
+        os.makedirs(top, exist_ok=True)
+        with open(os.path.join(top, 'r.bin'), 'wb') as f:
+            f.write(os.urandom(3 << 20))
+        t = self.export(Paths=['ns1/rel'])
+        self.assertEqual(self.wait_task(t['TaskId'], ENDED, 120)[0]['Lifecycle'], 'SUCCEEDED')
+        t = self.c.create_data_repository_task(
+            FileSystemId=self.fs, Type='RELEASE_DATA_FROM_FILESYSTEM', Paths=['ns1/rel'],
+            Report={'Enabled': False},
+            ReleaseConfiguration={'DurationSinceLastAccess': {'Unit': 'DAYS', 'Value': 0}}
+        )['DataRepositoryTask']
+        done, _ = self.wait_task(t['TaskId'], ENDED, timeout=120)
+        self.assertEqual(done['Lifecycle'], 'SUCCEEDED', done)
+        self.assertGreaterEqual(done['Status']['ReleasedCapacity'], 3 << 20)
