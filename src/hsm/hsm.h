@@ -63,6 +63,7 @@ struct hsm_assoc {
 	char		message[HSM_MSG_MAX];	/* "" = null */
 	uint64_t	imported, exported;
 	int		work;		/* the worker has something to do */
+	uint64_t	retry_ns;	/* ... not before (monotonic) */
 	int		mark;		/* scratch for CONF replacement */
 };
 

@@ -257,7 +257,7 @@ hsm_assoc_import(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 	uint64_t ok = 0, bad = 0;
 	int rc;
 
-	if (fs == NULL)
+	if (fs == NULL && a->batch_import)
 		return -ENOTCONN;
 	rc = hsm_objs_list(tc->s3, a->bucket, a->prefix, &objs, &e);
 	if (rc < 0)
