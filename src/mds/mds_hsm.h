@@ -13,7 +13,8 @@
  *    wait), or -EIO after the agent's restore_ms. O_TRUNC for write clears
  *    RELEASED without a restore (the data goes anyway).
  *  - mds_hsm_closed after a CLOSE that wrote: an archived file turns
- *    DIRTY; the agent hears of every written file (ARCHIVE action).
+ *    DIRTY; the agent hears of every written file (ARCHIVE action), and
+ *    of every directory and symlink made (to export them too).
  *  - mds_hsm_unlinked after an UNLINK: when the inode is gone, its row
  *    goes, and the agent hears of an archived one (REMOVE with origin).
  *  - Nothing of this costs a request anything while no agent ever

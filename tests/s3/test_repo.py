@@ -179,6 +179,20 @@ class RepoCase(EngineCase):
         os.unlink(p)
         wait_for(lambda: self.obj('data/new/w.txt') is None, 30,
                  'delete of the object')
+        # directories and symlinks made here are exported as FSx does
+        wait_for(lambda: self.obj('data/new/') == b'', 30, 'dir marker')
+        self.assertEqual(int(self.s3.head_object(
+            Bucket=BUCKET, Key='data/new/')['Metadata']['file-permissions'],
+            8) & 0o170000, 0o040000)
+        os.symlink('../d0/e0/f000.bin', self.path('ns1', 'new', 'ln'))
+        wait_for(lambda: self.obj('data/new/ln') == b'../d0/e0/f000.bin',
+                 30, 'symlink object')
+        self.assertEqual(self.s3.head_object(
+            Bucket=BUCKET, Key='data/new/ln')['Metadata'][
+                'file-permissions'], '0120777')
+        # not imported back as a file
+        time.sleep(1)
+        self.assertTrue(os.path.islink(self.path('ns1', 'new', 'ln')))
 
     def test_5_bucket_changes_reach_the_file_system(self):
         p = self.fpath('data/fresh/n.txt')
