@@ -935,6 +935,9 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			    child);
 			revoke_name(m, c, rn.newparent, n2, rn.newnamelen,
 			    child2);
+			mds_hsm_renamed(m->hsm, c, child);
+			if (!(rn.flags & MSG_RN_EXCHANGE))
+				mds_hsm_unlinked(m->hsm, c, child2);
 		}
 		break;
 	}

@@ -193,6 +193,20 @@ class RepoCase(EngineCase):
         # not imported back as a file
         time.sleep(1)
         self.assertTrue(os.path.islink(self.path('ns1', 'new', 'ln')))
+        # a rename: exported under the new name, the old object deleted
+        r1, r2 = self.path('ns1', 'new', 'r1.txt'), self.path('ns1', 'new',
+                                                              'r2.txt')
+        with open(r1, 'wb') as f:
+            f.write(b'renamed')
+        wait_for(lambda: self.obj('data/new/r1.txt') == b'renamed', 30,
+                 'export before the rename')
+        os.rename(r1, r2)
+        wait_for(lambda: self.obj('data/new/r2.txt') == b'renamed', 30,
+                 'export under the new name')
+        wait_for(lambda: self.obj('data/new/r1.txt') is None, 30,
+                 'old object deleted')
+        time.sleep(1)
+        self.assertFalse(os.path.exists(r1), 'imported back')
 
     def test_5_bucket_changes_reach_the_file_system(self):
         p = self.fpath('data/fresh/n.txt')
