@@ -39,6 +39,7 @@
 #define HSM_ID_MAX	64
 #define HSM_STATE_MAX	16
 #define HSM_MSG_MAX	512
+#define HSM_RESTORE_MS_DEF 300000	/* HSM_CONF restore_ms */
 
 /* AutoImport/AutoExport events */
 #define HSM_EV_NEW	0x1u

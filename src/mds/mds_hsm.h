@@ -33,7 +33,7 @@
 #include "msg/msg.h"
 #include "msg/msg_srv.h"
 
-#define MDS_HSM_RESTORE_MS	60000
+#define MDS_HSM_RESTORE_MS	300000
 #define MDS_HSM_ORIGIN_MAX	2048
 
 struct mds_hsm;
