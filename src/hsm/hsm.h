@@ -39,6 +39,7 @@
 #define HSM_ID_MAX	64
 #define HSM_STATE_MAX	16
 #define HSM_MSG_MAX	512
+#define HSM_RESTORE_MS_DEF 300000	/* HSM_CONF restore_ms */
 
 /* AutoImport/AutoExport events */
 #define HSM_EV_NEW	0x1u
@@ -63,6 +64,7 @@ struct hsm_assoc {
 	char		message[HSM_MSG_MAX];	/* "" = null */
 	uint64_t	imported, exported;
 	int		work;		/* the worker has something to do */
+	uint64_t	retry_ns;	/* ... not before (monotonic) */
 	int		mark;		/* scratch for CONF replacement */
 };
 

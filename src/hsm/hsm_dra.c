@@ -139,27 +139,6 @@ paths_free(char **v)
 /* ---- export ---- */
 
 static int
-put_marker(struct run *r, const char *key, const struct msg_attr *at,
-    const void *data, size_t len, struct s3_error *e)
-{
-	struct s3_meta meta[8];
-	int nmeta = hsm_posix_meta(at, meta), fd, rc;
-	char tmpl[] = "/tmp/fsx-hsm-XXXXXX";
-
-	/* s3_put_fd carries metadata: a small temporary file */
-	fd = mkstemp(tmpl);
-	if (fd < 0)
-		return -errno;
-	unlink(tmpl);
-	rc = len > 0 && write(fd, data, len) != (ssize_t)len ? -EIO : 0;
-	if (rc == 0)
-		rc = s3_put_fd(r->tc->s3, r->a->bucket, key, fd, 0, len, meta,
-		    nmeta, e);
-	close(fd);
-	return rc;
-}
-
-static int
 export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 {
 	struct run *r = arg;
@@ -190,7 +169,8 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 		if (snprintf(key, sizeof(key), "%s%s/", r->a->prefix, rel) >=
 		    (int)sizeof(key))
 			return 0;	/* checked above */
-		rc = put_marker(r, key, at, NULL, 0, &e);
+		rc = hsm_export_marker(r->tc->h, r->tc->s3, r->a->bucket, key,
+		    at, NULL, 0, &e);
 	} else if (S_ISLNK(at->mode)) {
 		char target[MSG_PATH_MAX];
 		size_t len;
@@ -201,7 +181,8 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 		rc = fsc_readlink(r->fs, at->ino, &hsm_root, target,
 		    sizeof(target), &len);
 		if (rc == 0)
-			rc = put_marker(r, key, at, target, len, &e);
+			rc = hsm_export_marker(r->tc->h, r->tc->s3,
+			    r->a->bucket, key, at, target, len, &e);
 	} else {
 		return 0;
 	}

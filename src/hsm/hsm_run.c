@@ -5,7 +5,8 @@
  *   1. an association with `work` set: CREATING/UPDATING -> check the
  *      bucket (HeadBucket, then one ListObjectsV2 page under the prefix)
  *      -> AVAILABLE, FAILED or MISCONFIGURED (hsm_check_verdict);
- *      DELETING -> DELETED.
+ *      DELETING -> DELETED. Work that needs the file system while
+ *      it cannot be reached (-ENOTCONN) is tried again a second later.
  *   2. else the oldest PENDING task -> EXECUTING -> hsm_task_run() ->
  *      SUCCEEDED / FAILED / CANCELED.
  *   3. else sleep until woken or poll_ms passed.
@@ -122,8 +123,9 @@ assoc_step(struct hsm *h, struct hsm_assoc *a, struct s3_client *s3,
 		hsm_check_verdict(rc, &e, copy.bucket, state, message);
 		log_info("association %s: bucket %s: %s%s%s", copy.id,
 		    copy.bucket, state, message[0] ? ": " : "", message);
-		if (rc == 0 && strcmp(copy.state, "CREATING") == 0 &&
-		    copy.batch_import) {
+		if (rc == 0 && strcmp(copy.state, "CREATING") == 0) {
+			/* the listing auto-import starts from, and the
+			   batch import if asked */
 			rc = hsm_assoc_import(tc, &copy);
 			if (rc < 0 && rc != -ENOTSUP) {
 				snprintf(state, sizeof(state), "FAILED");
@@ -138,6 +140,12 @@ assoc_step(struct hsm *h, struct hsm_assoc *a, struct s3_client *s3,
 	a = hsm_assoc_find(h, copy.id);
 	if (a == NULL || a->work)
 		return;		/* forgotten, or changed again meanwhile */
+	if (rc == -ENOTCONN) {
+		/* the file system is not there yet: again in a second */
+		a->work = 1;
+		a->retry_ns = now_mono_ns() + 1000000000ull;
+		return;
+	}
 	snprintf(a->state, sizeof(a->state), "%s", state);
 	snprintf(a->message, sizeof(a->message), "%s", message);
 	(void)hsm_save(h);
@@ -179,7 +187,8 @@ worker_main(void *arg)
 			tc.s3 = s3;
 		}
 		for (int i = 0; s3 != NULL && i < h->nassoc; i++)
-			if (h->assoc[i].work) {
+			if (h->assoc[i].work &&
+			    h->assoc[i].retry_ns <= now_mono_ns()) {
 				a = &h->assoc[i];
 				break;
 			}

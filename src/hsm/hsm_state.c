@@ -294,7 +294,7 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 	struct s3_conf s3;
 	const json_t *arr, *v;
 	char mds[sizeof(h->mds)];
-	int rc = -EINVAL, poll = 1000, restore = 60000, n;
+	int rc = -EINVAL, poll = 1000, restore = HSM_RESTORE_MS_DEF, n;
 	size_t i;
 	json_t *o;
 
@@ -707,7 +707,7 @@ hsm_init(struct hsm *h, const char *dir)
 	pthread_mutex_init(&h->fs_mu, NULL);
 	h->cb_fd = -1;
 	h->poll_ms = 1000;
-	h->restore_ms = 60000;
+	h->restore_ms = HSM_RESTORE_MS_DEF;
 	path = xasprintf("%s/%s", dir, STATE_FILE);
 	rc = file_read_all(path, &txt, &len, 64u << 20);
 	free(path);

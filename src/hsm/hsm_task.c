@@ -257,7 +257,7 @@ hsm_assoc_import(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 	uint64_t ok = 0, bad = 0;
 	int rc;
 
-	if (fs == NULL)
+	if (fs == NULL && a->batch_import)
 		return -ENOTCONN;
 	rc = hsm_objs_list(tc->s3, a->bucket, a->prefix, &objs, &e);
 	if (rc < 0)
@@ -386,13 +386,14 @@ pending_has(const struct pending *p, uint64_t ino)
 	return how;
 }
 
+static void snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
+    const char *key, struct s3_error *e);
+
 int
 hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs, const struct hsm_assoc *a,
     const char *rel, uint64_t ino, struct s3_error *e)
 {
 	char key[S3_KEY_MAX + 1];
-	struct s3_object *head;
-	struct hsm_snap *sn;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
@@ -403,7 +404,18 @@ hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs, const struct hsm_assoc *
 	if (rc < 0)
 		return rc;
 	count_assoc(tc->h, a->id, 0, 1);
-	/* what we wrote is not a change to import */
+	snap_note(tc, a, key, e);
+	return 0;
+}
+
+/* What we wrote is not a change to import: into the snapshot. */
+static void
+snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
+    const char *key, struct s3_error *e)
+{
+	struct s3_object *head;
+	struct hsm_snap *sn;
+
 	head = xcalloc(1, sizeof(*head));
 	if (s3_head_object(tc->s3, a->bucket, key, head, e) == 0) {
 		pthread_mutex_lock(&tc->h->mu);
@@ -413,7 +425,6 @@ hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs, const struct hsm_assoc *
 		pthread_mutex_unlock(&tc->h->mu);
 	}
 	free(head);
-	return 0;
 }
 
 static int
@@ -427,7 +438,31 @@ xwalk_file(void *arg, const char *rel, const struct msg_attr *at)
 
 	int how;
 
-	if (!S_ISREG(at->mode) || (how = pending_has(w->p, at->ino)) == 0)
+	if ((how = pending_has(w->p, at->ino)) == 0)
+		return 0;
+	if (S_ISDIR(at->mode) || S_ISLNK(at->mode)) {
+		/* made here: exported as FSx does, if NEW is on */
+		char key[S3_KEY_MAX + 2], target[MSG_PATH_MAX];
+		size_t len = 0;
+
+		if (!(w->a->export_ev & HSM_EV_NEW) && how < 2)
+			return 0;
+		if (snprintf(key, sizeof(key), "%s%s%s", w->a->prefix, rel,
+		    S_ISDIR(at->mode) ? "/" : "") >= (int)sizeof(key))
+			return 0;
+		if (S_ISLNK(at->mode) && fsc_readlink(w->fs, at->ino,
+		    &hsm_root, target, sizeof(target), &len) < 0)
+			return 0;
+		rc = hsm_export_marker(w->tc->h, w->tc->s3, w->a->bucket, key,
+		    at, target, len, &e);
+		if (rc == 0)
+			snap_note(w->tc, w->a, key, &e);
+		else
+			log_warn("hsm: auto-export of %s/%s: %s %s", w->a->fs_path,
+			    rel, e.code, e.message);
+		return 0;
+	}
+	if (!S_ISREG(at->mode))
 		return 0;
 	if (hsm_fs_state(w->fs, at->ino, &st, NULL, 0) < 0)
 		return 0;

@@ -339,6 +339,25 @@ hsm_posix_from_meta(const struct s3_object *o, struct msg_hsm_import *im)
 }
 
 int
+hsm_export_marker(struct hsm *h, struct s3_client *s3, const char *bucket,
+    const char *key, const struct msg_attr *at, const void *data,
+    size_t len, struct s3_error *e)
+{
+	struct s3_meta meta[8];
+	int nmeta = hsm_posix_meta(at, meta), fd, rc;
+
+	/* s3_put_fd carries the metadata: a small unnamed file */
+	fd = open(h->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = len > 0 && write(fd, data, len) != (ssize_t)len ? -EIO : 0;
+	if (rc == 0)
+		rc = s3_put_fd(s3, bucket, key, fd, 0, len, meta, nmeta, e);
+	close(fd);
+	return rc;
+}
+
+int
 hsm_export_file(struct hsm *h, struct fsc *fs, struct s3_client *s3,
     uint64_t ino, const char *bucket, const char *key, struct s3_error *e)
 {

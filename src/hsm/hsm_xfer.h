@@ -25,6 +25,11 @@ int	hsm_posix_meta(const struct msg_attr *a, struct s3_meta *m);
 /* What an object's user metadata says, over im's defaults. */
 void	hsm_posix_from_meta(const struct s3_object *o,
 	    struct msg_hsm_import *im);
+/* A directory marker ("rel/", no data) or a symlink (data: the target)
+ * with the POSIX metadata of at. */
+int	hsm_export_marker(struct hsm *h, struct s3_client *s3,
+	    const char *bucket, const char *key, const struct msg_attr *at,
+	    const void *data, size_t len, struct s3_error *e);
 /* Upload the file's data as bucket/key, then mark it ARCHIVED (clean,
  * origin set) unless it changed meanwhile (-EAGAIN). */
 int	hsm_export_file(struct hsm *h, struct fsc *fs, struct s3_client *s3,

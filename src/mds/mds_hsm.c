@@ -403,6 +403,29 @@ mds_hsm_closed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino)
 }
 
 void
+mds_hsm_renamed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino)
+{
+	struct msg_attr a;
+	struct hrow r;
+
+	if (!atomic_load(&hs->active) || ino == 0 || is_agent(hs, c))
+		return;
+	if (row_read(hs, ino, &r) != 1 || !(r.flags & MSG_HSM_ARCHIVED) ||
+	    (r.flags & (MSG_HSM_DIRTY | MSG_HSM_RELEASED)) ||
+	    r.origin[0] == '\0' || mds_ns_getattr(hs->ns, ino, &a) < 0)
+		return;
+	if (row_event(hs, ino, MDS_HSM_EV_WRITTEN, NULL) < 0)
+		return;
+	pthread_mutex_lock(&hs->mu);
+	if (agent_send(hs, MSG_HSM_REMOVE, ino, 0, r.flags, r.origin) == 0)
+		hs->n_remove_ev++;
+	if (agent_send(hs, MSG_HSM_ARCHIVE, ino, a.size,
+	    r.flags | MSG_HSM_DIRTY, NULL) == 0)
+		hs->n_archive_ev++;
+	pthread_mutex_unlock(&hs->mu);
+}
+
+void
 mds_hsm_unlinked(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino)
 {
 	struct msg_attr a;

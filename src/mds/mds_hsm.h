@@ -13,8 +13,13 @@
  *    wait), or -EIO after the agent's restore_ms. O_TRUNC for write clears
  *    RELEASED without a restore (the data goes anyway).
  *  - mds_hsm_closed after a CLOSE that wrote: an archived file turns
- *    DIRTY; the agent hears of every written file (ARCHIVE action).
- *  - mds_hsm_unlinked after an UNLINK: when the inode is gone, its row
+ *    DIRTY; the agent hears of every written file (ARCHIVE action), and
+ *    of every directory and symlink made (to export them too).
+ *  - mds_hsm_renamed after a RENAME: an archived, clean file's copy is
+ *    under its old name: it turns DIRTY, the agent hears REMOVE (the old
+ *    origin) and ARCHIVE, so the policy exports it under the new name
+ *    (a released file keeps its origin; directories are not followed).
+ *  - mds_hsm_unlinked after an UNLINK (or a RENAME over a file): when the inode is gone, its row
  *    goes, and the agent hears of an archived one (REMOVE with origin).
  *  - Nothing of this costs a request anything while no agent ever
  *    registered and the table is empty (one atomic load).
@@ -28,7 +33,7 @@
 #include "msg/msg.h"
 #include "msg/msg_srv.h"
 
-#define MDS_HSM_RESTORE_MS	60000
+#define MDS_HSM_RESTORE_MS	300000
 #define MDS_HSM_ORIGIN_MAX	2048
 
 struct mds_hsm;
@@ -42,6 +47,8 @@ int	mds_hsm_dispatch(struct mds_hsm *hs, struct msg_srv_conn *c,
 int	mds_hsm_open(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino,
 	    uint32_t flags);
 void	mds_hsm_closed(struct mds_hsm *hs, struct msg_srv_conn *c,
+	    uint64_t ino);
+void	mds_hsm_renamed(struct mds_hsm *hs, struct msg_srv_conn *c,
 	    uint64_t ino);
 void	mds_hsm_unlinked(struct mds_hsm *hs, struct msg_srv_conn *c,
 	    uint64_t ino);

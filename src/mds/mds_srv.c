@@ -652,13 +652,17 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = mds_ns_mknod(m->ns, &cr, name, &a);
 		if (rc == 0)
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
+		if (rc == 0 && S_ISDIR(a.mode))
+			mds_hsm_closed(m->hsm, c, a.ino);	/* export */
 		return reply_attr(c, h, rc, &a);
 	default:	/* SYMLINK */
 		if (bulk == NULL || h->bulk_len == 0)
 			return -ENOENT;
 		rc = mds_ns_symlink(m->ns, &cr, name, bulk, h->bulk_len, &a);
-		if (rc == 0)
+		if (rc == 0) {
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
+			mds_hsm_closed(m->hsm, c, a.ino);	/* export */
+		}
 		return reply_attr(c, h, rc, &a);
 	}
 }
@@ -931,6 +935,9 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			    child);
 			revoke_name(m, c, rn.newparent, n2, rn.newnamelen,
 			    child2);
+			mds_hsm_renamed(m->hsm, c, child);
+			if (!(rn.flags & MSG_RN_EXCHANGE))
+				mds_hsm_unlinked(m->hsm, c, child2);
 		}
 		break;
 	}

@@ -478,7 +478,7 @@ struct msg_ost_ent {
  * wait for a restore, its closes never mark a file dirty. The agent ends
  * a RESTORE with HSM_DONE (status 0: the data is in the objects; the MDS
  * clears RELEASED and lets the waiting openers go; else they get -EIO).
- * An opener waits at most reg.restore_ms (default 60 s) for the agent.
+ * An opener waits at most reg.restore_ms (default 300 s) for the agent.
  */
 #define MSG_HSM_EXISTS		0x01u	/* Lustre's HS_* values */
 #define MSG_HSM_DIRTY		0x02u
@@ -503,7 +503,7 @@ struct msg_ost_ent {
 #define MSG_XATTR_HSM		"lustre.hsm"
 
 struct msg_hsm_reg {
-	uint32_t	restore_ms;	/* openers' wait; 0: 60000 */
+	uint32_t	restore_ms;	/* openers' wait; 0: 300000 */
 	uint32_t	pad;
 };
 struct msg_hsm_action {

@@ -5,6 +5,7 @@ import errno
 import json
 import os
 import subprocess
+import time
 
 from ..fs.engine import binpath
 from .hsmlib import (AgentCase, Agent, OP_HSM_CONF, OP_HSM_TASK,
@@ -59,6 +60,20 @@ class AgentProtocol(AgentCase):
         self.cli.conf(s3_conf(self.moto, assocs=[]))
         ids = [e['id'] for e in self.cli.status()['associations']]
         self.assertNotIn(a['id'], ids)
+
+    def test_batch_import_waits_for_the_file_system(self):
+        # an MDS that is not up yet: the association stays CREATING (not
+        # FAILED) and the agent keeps answering
+        self.s3.create_bucket(Bucket='early')
+        self.s3.put_object(Bucket='early', Key='e/k', Body=b'x')
+        self.cli.conf(s3_conf(self.moto, mds='127.0.0.1:%d' % free_port(),
+                              assocs=[assoc('dra-0000000000000000e', 'early',
+                                            'e/', batch=True)]))
+        time.sleep(3)
+        st = [a for a in self.cli.status()['associations']
+              if a['id'] == 'dra-0000000000000000e'][0]
+        self.assertEqual(st['state'], 'CREATING', st)
+        self.cli.conf(s3_conf(self.moto, assocs=[]))
 
     def test_malformed_documents_are_einval(self):
         before = self.cli.status()

@@ -179,6 +179,34 @@ class RepoCase(EngineCase):
         os.unlink(p)
         wait_for(lambda: self.obj('data/new/w.txt') is None, 30,
                  'delete of the object')
+        # directories and symlinks made here are exported as FSx does
+        wait_for(lambda: self.obj('data/new/') == b'', 30, 'dir marker')
+        self.assertEqual(int(self.s3.head_object(
+            Bucket=BUCKET, Key='data/new/')['Metadata']['file-permissions'],
+            8) & 0o170000, 0o040000)
+        os.symlink('../d0/e0/f000.bin', self.path('ns1', 'new', 'ln'))
+        wait_for(lambda: self.obj('data/new/ln') == b'../d0/e0/f000.bin',
+                 30, 'symlink object')
+        self.assertEqual(self.s3.head_object(
+            Bucket=BUCKET, Key='data/new/ln')['Metadata'][
+                'file-permissions'], '0120777')
+        # not imported back as a file
+        time.sleep(1)
+        self.assertTrue(os.path.islink(self.path('ns1', 'new', 'ln')))
+        # a rename: exported under the new name, the old object deleted
+        r1, r2 = self.path('ns1', 'new', 'r1.txt'), self.path('ns1', 'new',
+                                                              'r2.txt')
+        with open(r1, 'wb') as f:
+            f.write(b'renamed')
+        wait_for(lambda: self.obj('data/new/r1.txt') == b'renamed', 30,
+                 'export before the rename')
+        os.rename(r1, r2)
+        wait_for(lambda: self.obj('data/new/r2.txt') == b'renamed', 30,
+                 'export under the new name')
+        wait_for(lambda: self.obj('data/new/r1.txt') is None, 30,
+                 'old object deleted')
+        time.sleep(1)
+        self.assertFalse(os.path.exists(r1), 'imported back')
 
     def test_5_bucket_changes_reach_the_file_system(self):
         p = self.fpath('data/fresh/n.txt')
