@@ -36,7 +36,7 @@ LDFLAGS   = -pthread $(EXTRA)
 LIBS      = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 CHECK_LIBS= $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRC   = $(wildcard src/core/*.c src/auth/*.c src/http/*.c src/db/*.c src/s3/*.c src/node/*.c \
+LIB_SRC   = $(wildcard src/core/*.c src/auth/*.c src/http/*.c src/db/*.c src/s3/*.c src/hsm/*.c src/node/*.c \
             src/msg/*.c src/mds/*.c src/oss/*.c src/fsc/*.c api/*.c provisioner/*.c)
 CMD_SRC   = $(wildcard src/cmd/*.c)
 BINS      = $(patsubst src/cmd/%.c,$(O)/bin/%,$(CMD_SRC))
@@ -108,7 +108,7 @@ unit: $(O)/check_unit $(BINS)
 	cd $(CURDIR) && FSX_BIN=$(CURDIR)/$(O)/bin $(O)/check_unit
 
 itest: $(BINS)
-	FSX_BIN=$(CURDIR)/$(O)/bin python3 tests/run.py tests/api tests/fs tests/cluster
+	FSX_BIN=$(CURDIR)/$(O)/bin python3 tests/run.py tests/api tests/fs tests/s3 tests/cluster
 
 # The JavaScript SDK v3 against fsxd (node's own test runner).
 jstest: $(BINS)

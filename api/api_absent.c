@@ -1,8 +1,7 @@
 /*
  * Operations on resources that cannot exist on this endpoint (other file
  * system types' volumes, snapshots, SVMs and access points; Lustre
- * backups, data repository associations, tasks and file caches, which are
- * not provided yet). One generic handler, parameterised by the operation's
+ * backups and file caches, which are not provided yet). One generic handler, parameterised by the operation's
  * ops.def row: `res` says what "not found" is called, `member` which
  * request member names the resource, API_LIST that it is a listing (empty
  * when no id is given), API_FILTERS that its Filters may name file systems,
@@ -14,6 +13,7 @@
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
+#include "api_repo.h"
 
 static const struct absent_kind {
 	enum api_err	 code;
@@ -36,35 +36,6 @@ static const struct absent_kind {
 	    "S3AccessPointAttachments" },
 };
 
-/* A Filters entry naming a file system must name one of the caller's. */
-static int
-absent_filters_check(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	size_t i, j;
-	json_t *f, *v;
-
-	json_array_foreach(json_object_get(in, "Filters"), i, f) {
-		const char *name = json_string_value(json_object_get(f, "Name"));
-
-		/* Name is optional in the model: no name names nothing */
-		if (name == NULL || strcmp(name, "file-system-id") != 0)
-			continue;
-		json_array_foreach(json_object_get(f, "Values"), j, v) {
-			json_t *d = api_fs_load(cx, json_string_value(v), NULL, 0);
-
-			if (d == NULL) {
-				api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
-				    "File system '%s' does not exist.",
-				    json_string_value(v));
-				return -1;
-			}
-			json_decref(d);
-		}
-	}
-	return 0;
-}
-
 json_t *
 api_absent(struct api_ctx *cx, const json_t *in, struct api_error *err)
 {
@@ -84,7 +55,7 @@ api_absent(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	if (id != NULL)
 		return api_fail(err, k->code, "%s '%s' does not exist.", k->noun,
 		    id);
-	if ((op->flags & API_FILTERS) && absent_filters_check(cx, in, err) < 0)
+	if ((op->flags & API_FILTERS) && api_repo_filter_fs_check(cx, in, err) < 0)
 		return NULL;
 	if (op->flags & API_LIST)
 		return api_empty_list(k->listing);

@@ -27,6 +27,7 @@
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
+#include "api_repo.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/kinds.h"
@@ -259,6 +260,24 @@ fs_target_nost(const struct api_ctx *cx, const json_t *desc)
 	return n < 1 ? 1 : n;
 }
 
+static int
+fs_linked(const json_t *desc)
+{
+	return json_object_get(json_object_get(desc, "LustreConfiguration"),
+	    "DataRepositoryConfiguration") != NULL;
+}
+
+/* The legacy link's AutoImportPolicy, or "". */
+static const char *
+fs_link_policy(const json_t *desc)
+{
+	const char *s = json_string_value(json_object_get(json_object_get(
+	    json_object_get(desc, "LustreConfiguration"),
+	    "DataRepositoryConfiguration"), "AutoImportPolicy"));
+
+	return s ? s : "";
+}
+
 struct fs_create_tx {
 	struct api_ctx		*cx;
 	const json_t		*in;
@@ -329,6 +348,12 @@ fs_create_tx(void *arg)
 	if (rc == 0)
 		rc = db_job_add(t->backup_id ? JOB_RESTORE : JOB_CREATE, row.id,
 		    row.capacity, fs_target_nost(cx, t->desc));
+	/* a legacy ImportPath link: the S3 agent once the servers run */
+	if (rc == 0 && fs_linked(t->desc))
+		rc = api_dra_legacy_put(row.id, cx->account, cx->region,
+		    t->desc, FS_CREATING);
+	if (rc == 0 && fs_linked(t->desc))
+		rc = db_job_add(JOB_HSM, row.id, 0, 0);
 	explicit_bzero(row.secret, sizeof(row.secret));
 	return rc;
 }
@@ -690,6 +715,20 @@ fs_update_tx(void *arg)
 			goto out;
 		t->queued = 1;
 	}
+	if (fs_linked(t->next) &&
+	    strcmp(fs_link_policy(cur), fs_link_policy(t->next)) != 0) {
+		/* the agent applies the new AutoImportPolicy */
+		json_object_set_new(json_object_get(json_object_get(t->next,
+		    "LustreConfiguration"), "DataRepositoryConfiguration"),
+		    "Lifecycle", json_string(fs_lifecycle_name(FS_UPDATING)));
+		rc = api_dra_legacy_put(fs_id, cx->account, cx->region,
+		    t->next, FS_UPDATING);
+		if (rc == 0)
+			rc = db_job_add(JOB_HSM, fs_id, 0, 0);
+		if (rc < 0)
+			goto out;
+		t->queued = 1;
+	}
 	rc = api_fs_store(fs_id, t->next, plan.needs_update_job ? FS_UPDATING : -1);
 	if (rc == 0)
 		rc = api_token_record(cx, t->in, fs_id);
@@ -772,6 +811,14 @@ fs_delete_tx(void *arg)
 		    "FinalBackupTags"), t->final, sizeof(t->final));
 		if (rc < 0)
 			goto out;
+	}
+	if (db_task_count(fs_id, 1u << TASK_PENDING | 1u << TASK_EXECUTING)
+	    > 0) {
+		api_fail(t->err, API_E_BAD_REQUEST, "File system %s has a data"
+		    " repository task in progress (PENDING or EXECUTING); it"
+		    " cannot be deleted until the task ends or is cancelled.",
+		    fs_id);
+		goto out;
 	}
 	rc = db_fs_set_lifecycle(fs_id, FS_DELETING);
 	if (rc == 0)
@@ -935,6 +982,8 @@ fs_apply_tx(void *arg)
 	case PROV_DELETED:
 	case PROV_BACKUP_STATE:
 	case PROV_BACKUP_TICK:
+	case PROV_DRA_STATE:
+	case PROV_TASK_STATE:
 		break;
 	}
 	if (lc == FS_DELETING)
@@ -956,5 +1005,10 @@ api_fs_apply(const struct prov_result *r)
 
 	if (r->event == PROV_BACKUP_STATE || r->event == PROV_BACKUP_TICK)
 		return api_backup_apply(r);
+	if (r->event == PROV_DRA_STATE)
+		return api_dra_apply(r);
+	if (r->event == PROV_TASK_STATE)
+		return api_task_apply(r);
+
 	return db_tx(fs_apply_tx, &t);
 }

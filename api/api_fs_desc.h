@@ -111,9 +111,9 @@ void	 fs_desc_action_remove(json_t *desc, const char *type);
 json_t	*fs_desc_action_pending_target(const json_t *desc, const char *type);
 
 /*
- * Move the description to `lifecycle`. AVAILABLE also moves a legacy
- * DataRepositoryConfiguration out of CREATING/UPDATING to AVAILABLE and
- * drops FailureDetails; DELETING moves it to DELETING; FAILED sets
+ * Move the description to `lifecycle`. AVAILABLE drops FailureDetails
+ * (a legacy DataRepositoryConfiguration's lifecycle is left to what the
+ * S3 agent reports, api_dra.c); DELETING moves that to DELETING; FAILED sets
  * FailureDetails.Message (message, at most 256 chars; a generic text when
  * NULL).
  */

@@ -150,7 +150,6 @@ fs_desc_set_lifecycle(json_t *desc, enum fs_lifecycle lc, const char *message)
 {
 	json_t *drc = json_object_get(json_object_get(desc,
 	    "LustreConfiguration"), "DataRepositoryConfiguration");
-	int dl = kind_parse(&kind_fs_lifecycle, fd_json_str(drc, "Lifecycle"));
 	json_t *fd;
 	char msg[257];
 
@@ -159,10 +158,8 @@ fs_desc_set_lifecycle(json_t *desc, enum fs_lifecycle lc, const char *message)
 	fd_set_str(desc, "Lifecycle", fs_lifecycle_name(lc));
 	switch (lc) {
 	case FS_AVAILABLE:
+		/* the link's own lifecycle is the S3 agent's to report */
 		json_object_del(desc, "FailureDetails");
-		if (dl == FS_CREATING || dl == FS_UPDATING)
-			fd_set_str(drc, "Lifecycle",
-			    fs_lifecycle_name(FS_AVAILABLE));
 		break;
 	case FS_DELETING:
 		if (json_is_object(drc))

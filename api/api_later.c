@@ -1,11 +1,7 @@
 /*
- * Lustre features that fsx-local does not provide yet: data
- * repository associations and tasks, file caches. They answer truthfully
- * for what exists: requests that would create one on an existing file
- * system are refused with UnsupportedOperation (BadRequest where the
- * operation declares no UnsupportedOperation), after the checks AWS
- * makes first (the file system exists and can have one). References to
- * such resources and listings of them are answered by api_absent.c.
+ * The Lustre feature fsx-local does not provide yet: file caches.
+ * CreateFileCache is refused after the checks AWS makes first; references
+ * to caches and listings of them are answered by api_absent.c.
  */
 #include <string.h>
 
@@ -13,67 +9,6 @@
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
-
-/* The file system named by `member`, or FileSystemNotFound. */
-static json_t *
-need_fs(struct api_ctx *cx, const json_t *in, const char *member,
-    struct api_error *err)
-{
-	const char *id = json_string_value(json_object_get(in, member));
-	json_t *d = api_fs_load(cx, id ? id : "", NULL, 0);
-
-	if (d == NULL)
-		api_fail(err, API_E_FILE_SYSTEM_NOT_FOUND,
-		    "File system '%s' does not exist.", id ? id : "");
-	return d;
-}
-
-static const char *
-fs_deployment(const json_t *d)
-{
-	const char *s = json_string_value(json_object_get(json_object_get(d,
-	    "LustreConfiguration"), "DeploymentType"));
-
-	return s ? s : "SCRATCH_1";
-}
-
-json_t *
-api_later_create_dra(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	json_t *d = need_fs(cx, in, "FileSystemId", err);
-
-	if (d == NULL)
-		return NULL;
-	if (strcmp(fs_deployment(d), "SCRATCH_1") == 0) {
-		json_decref(d);
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "Data repository associations are not supported for"
-		    " SCRATCH_1 file systems.");
-	}
-	json_decref(d);
-	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
-	    "Data repository associations are not available on this endpoint yet.");
-}
-
-json_t *
-api_later_create_task(struct api_ctx *cx, const json_t *in,
-    struct api_error *err)
-{
-	json_t *d = need_fs(cx, in, "FileSystemId", err);
-	int linked;
-
-	if (d == NULL)
-		return NULL;
-	linked = json_object_get(json_object_get(d, "LustreConfiguration"),
-	    "DataRepositoryConfiguration") != NULL;
-	json_decref(d);
-	if (!linked)
-		return api_fail(err, API_E_BAD_REQUEST,
-		    "The file system is not linked to a data repository.");
-	return api_fail(err, API_E_UNSUPPORTED_OPERATION,
-	    "Data repository tasks are not available on this endpoint yet.");
-}
 
 /*
  * CreateFileCache declares no UnsupportedOperation (api/model.json), so

@@ -20,6 +20,7 @@
 #include "api_ctx.h"
 #include "api_fs.h"
 #include "api_ops.h"
+#include "api_repo.h"
 #include "db/db.h"
 
 #define TAGS_PAGE_MAX	50
@@ -68,10 +69,11 @@ tags_resolve(struct api_ctx *cx, const char *arn, struct api_error *err)
 			return 0;
 		}
 	}
-	if (strncmp(res, "backup/", 7) == 0 &&
-	    strcmp(part, cx->partition) == 0 &&
+	if (strcmp(part, cx->partition) == 0 &&
 	    strcmp(region, cx->region) == 0 &&
-	    strcmp(account, cx->account) == 0 && api_backup_exists(cx, res + 7))
+	    strcmp(account, cx->account) == 0 &&
+	    ((strncmp(res, "backup/", 7) == 0 && api_backup_exists(cx, res + 7))
+	    || api_repo_arn_exists(cx, res)))
 		return 0;
 	api_fail(err, API_E_RESOURCE_NOT_FOUND,
 	    "The resource ARN %s does not exist.", arn);

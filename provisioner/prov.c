@@ -55,6 +55,8 @@
 #define PROV_CHECKS_PER_TICK	50
 #define PROV_PINGS_PER_TICK	10
 #define PROV_MAX_FS		4096
+#define PROV_HSM_FOLLOW		40	/* polls after an hsm job, */
+#define PROV_HSM_FOLLOW_US	20000	/* this far apart, while busy */
 
 const struct fsxd_conf		*prov_conf;
 static prov_apply_fn		 prov_apply;
@@ -302,20 +304,25 @@ prov_push(struct prov_fs *f)
 int
 prov_up(struct prov_fs *f)
 {
+	/* OSSes, then the MDS, then the S3 agent (it dials the MDS) */
+	static const int pass_of[PROC_ROLE__COUNT] = {
+		[ROLE_OSS] = 0, [ROLE_MDS] = 1, [ROLE_HSM] = 2 };
 	int rc = prov_proc_dirs(f);
 
-	for (int pass = 0; rc == 0 && pass < 2; pass++) {
+	for (int pass = 0; rc == 0 && pass < 3; pass++) {
 		for (int i = 0; rc == 0 && i < f->nprocs; i++) {
 			struct db_proc *p = &f->procs[i];
 
-			if ((p->role == ROLE_MDS) != (pass == 1))
+			if (pass_of[p->role] != pass)
 				continue;
 			rc = prov_proc_ensure(f, p);
 			if (rc == 0)
 				rc = db_proc_put(f->id, p);
 		}
 	}
-	return rc == 0 ? prov_push(f) : rc;
+	if (rc == 0)
+		rc = prov_push(f);
+	return rc == 0 ? prov_hsm_push(f) : rc;
 }
 
 void
@@ -433,6 +440,45 @@ job_grow_failed(const struct db_job *j, int rc)
 	(void)prov_apply(&r);
 }
 
+/* The S3 agent follows the association and task rows (prov_hsm.c). */
+static int
+job_hsm(const struct db_job *j, struct prov_fs *f)
+{
+	enum fs_lifecycle lc;
+	int rc = prov_fs_load(j->fs_id, f, &lc, NULL);
+
+	if (rc == -ENOENT || (rc == 0 && lc == FS_DELETING))
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (lc == FS_CREATING)
+		return -EAGAIN;		/* its create job runs first */
+	if (lc != FS_AVAILABLE && lc != FS_UPDATING) {
+		prov_hsm_fail(j->fs_id, "The file system is not available.",
+		    prov_apply);
+		return 0;
+	}
+	pthread_mutex_lock(&prov_proc_mu);
+	rc = prov_hsm_sync(f, prov_apply);
+	pthread_mutex_unlock(&prov_proc_mu);
+	/* the agent answers a change in tens of ms: follow it closely for a
+	   moment rather than leave it to the monitor's next tick */
+	for (int i = 0; rc == 0 && i < PROV_HSM_FOLLOW && !prov_stopping &&
+	    prov_hsm_poll(f, 1, prov_apply) > 0; i++)
+		usleep(PROV_HSM_FOLLOW_US);
+	return rc;
+}
+
+static void
+job_hsm_failed(const struct db_job *j, int rc)
+{
+	char msg[256];
+
+	prov_fail_msg(msg, sizeof(msg), "Amazon FSx could not start the data"
+	    " repository agent of the file system", rc);
+	prov_hsm_fail(j->fs_id, msg, prov_apply);
+}
+
 static const struct {
 	int	(*run)(const struct db_job *j, struct prov_fs *f);
 	void	(*failed)(const struct db_job *j, int rc);	/* may be NULL */
@@ -444,6 +490,7 @@ static const struct {
 	[JOB_RESTORE] = { job_restore, job_restore_failed },
 	[JOB_BACKUP_COPY] = { job_backup_copy, job_backup_copy_failed },
 	[JOB_BACKUP_DELETE] = { job_backup_delete, NULL },
+	[JOB_HSM] = { job_hsm, job_hsm_failed },
 };
 
 int
@@ -626,6 +673,8 @@ prov_monitor_fs(const char *fs_id, int ping)
 		prov_count(&prov_stats.restarts_unresponsive);
 		silent++;
 	}
+	if (dead + silent == 0)
+		(void)prov_hsm_poll(f, ping, prov_apply);
 	if (dead + silent == 0 || pthread_mutex_trylock(&prov_proc_mu) != 0)
 		goto out;
 	if (dead > 0) {

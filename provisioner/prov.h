@@ -13,6 +13,10 @@
  *   grow     GROW_STARTED, GROWN, OPTIMIZED; or GROW_FAILED
  *   delete   DELETED (every process ended, stores removed)
  *   backup, backup-copy, backup-delete, restore: see prov_backup.c
+ *   hsm      DRA_STATE, TASK_STATE: the file system's S3 agent (fsx-hsm)
+ *            started or stopped as its associations need, configured,
+ *            given its tasks and cancels; then, from the monitor, what
+ *            the agent reports (prov_hsm.c, docs/hsm.md)
  *
  * A monitor keeps AVAILABLE and UPDATING file systems served: a process
  * whose store lock is free (it died) is restarted; one that holds its
@@ -26,6 +30,7 @@
 #include <stddef.h>
 
 #include "core/conf.h"
+#include "core/kinds.h"
 
 enum prov_event {
 	PROV_CREATED,		/* every process answers */
@@ -39,6 +44,19 @@ enum prov_event {
 	PROV_BACKUP_STATE,	/* lifecycle, progress, size, message */
 	PROV_BACKUP_TICK,	/* about once a second: schedule automatic
 				   backups, expire old ones (fs_id NULL) */
+	/* fsx-hsm's reports (prov_hsm.c), one per association or task */
+	PROV_DRA_STATE,		/* hsm.dra_state (or hsm.gone), message */
+	PROV_TASK_STATE,	/* hsm.task_state, counters, message */
+};
+
+/* What fsx-hsm reported of one association or task (docs/hsm.md). */
+struct prov_hsm_report {
+	const char		*id;		/* dra-..., "legacy", task-... */
+	enum fs_lifecycle	 dra_state;	/* DRA_STATE */
+	int			 gone;		/* DRA_STATE: DELETED */
+	enum task_lifecycle	 task_state;	/* TASK_STATE */
+	long long		 total, succeeded, failed, released;
+	const char		*report_path;	/* TASK_STATE: NULL if none */
 };
 
 struct prov_result {
@@ -46,11 +64,13 @@ struct prov_result {
 	const char	*fs_id;
 	long long	 capacity;	/* GROWN: GiB now served (0: unchanged) */
 	int		 nost;		/* CREATED, GROWN: OSTs now served */
-	char		 message[256];	/* *_FAILED; BACKUP_STATE FAILED */
+	char		 message[256];	/* *_FAILED; BACKUP_STATE FAILED;
+					   DRA/TASK_STATE: "" or why */
 	int		 lifecycle;	/* BACKUP_STATE: enum backup_lifecycle */
 	int		 progress;	/* BACKUP_STATE: 0..100 */
 	long long	 size;		/* BACKUP_STATE: bytes, -1 unchanged */
 	const struct fsxd_conf *conf;	/* BACKUP_TICK: the configuration */
+	struct prov_hsm_report hsm;	/* DRA_STATE, TASK_STATE */
 };
 
 /* Applies a result to the stored state; returns 0 or -errno (the job is

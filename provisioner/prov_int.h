@@ -134,4 +134,25 @@ int	job_backup_copy(const struct db_job *j, struct prov_fs *f);
 void	job_backup_copy_failed(const struct db_job *j, int rc);
 int	job_backup_delete(const struct db_job *j, struct prov_fs *f);
 
+/* --- the S3 agent, fsx-hsm (prov_hsm.c, docs/hsm.md) --- */
+
+/* f's agent row, or NULL. */
+struct db_proc *prov_hsm_proc(struct prov_fs *f);
+/* Send f's agent (if it has one) the whole configuration. 0 or -errno. */
+int	prov_hsm_push(struct prov_fs *f);
+/*
+ * Make f's agent match its rows: start or adopt it (and record it) while
+ * an association or open task exists, configure it, send open tasks and
+ * cancels; stop and forget it when nothing is left. Caller holds the
+ * process mutex. 0 or -errno.
+ */
+int	prov_hsm_sync(struct prov_fs *f, prov_apply_fn apply);
+/* Ask f's agent for its status and apply it (every call while a row is in
+ * a transitional state, else only when `health`). Returns 1 when a row
+ * was in a transitional state before the status was applied. */
+int	prov_hsm_poll(struct prov_fs *f, int health, prov_apply_fn apply);
+/* The agent cannot serve: what was waiting on it fails with message. */
+void	prov_hsm_fail(const char *fs_id, const char *message,
+	    prov_apply_fn apply);
+
 #endif

@@ -6,6 +6,7 @@
  * dir for the default node):
  *   NODE_DIR/fs/<id>/mds/            MDS store   (LOCK held by the MDS)
  *   NODE_DIR/fs/<id>/ostNNNN/        OST store   (LOCK held by its OSS)
+ *   NODE_DIR/fs/<id>/hsm/            S3 agent's store (LOCK held by fsx-hsm)
  *   NODE_DIR/run/<id>/secret         engine protocol secret (hex, 0600)
  *   NODE_DIR/run/<id>/<role><n>.{port,pid,log}
  *
@@ -118,8 +119,8 @@ proc_store(const struct prov_fs *f, const struct db_proc *p)
 	const struct conf_node *n = prov_node(p->node);
 	char sub[16];
 
-	if (p->role == ROLE_MDS)
-		return prov_store_path(n, f->id, "mds");
+	if (p->role == ROLE_MDS || p->role == ROLE_HSM)
+		return prov_store_path(n, f->id, proc_role_name(p->role));
 	for (int i = 0; i < f->nosts; i++) {
 		if (f->osts[i].oss != p->idx)
 			continue;
@@ -244,10 +245,10 @@ proc_argv(const struct prov_fs *f, const struct db_proc *p)
 	char **av = xcalloc(PROV_MAX_OSTS * 2 + 16, sizeof(char *));
 	int k = 0;
 
-	if (p->role == ROLE_MDS) {
-		av[k++] = xasprintf("%s/fsx-mds", n->bin);
+	if (p->role == ROLE_MDS || p->role == ROLE_HSM) {
+		av[k++] = xasprintf("%s/fsx-%s", n->bin, proc_role_name(p->role));
 		av[k++] = xstrdup("--dir");
-		av[k++] = prov_store_path(n, f->id, "mds");
+		av[k++] = prov_store_path(n, f->id, proc_role_name(p->role));
 	} else {
 		av[k++] = xasprintf("%s/fsx-oss", n->bin);
 		for (int i = 0; i < f->nosts; i++) {
@@ -408,8 +409,9 @@ prov_proc_dirs(const struct prov_fs *f)
 
 			if (prov_node(p->node) != n)
 				continue;
-			if (p->role == ROLE_MDS)
-				dirs[k++] = prov_store_path(n, f->id, "mds");
+			if (p->role == ROLE_MDS || p->role == ROLE_HSM)
+				dirs[k++] = prov_store_path(n, f->id,
+				    proc_role_name(p->role));
 			for (int o = 0; p->role == ROLE_OSS && o < f->nosts &&
 			    k < PROV_MAX_OSTS + 3; o++) {
 				char sub[16];

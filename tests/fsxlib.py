@@ -18,7 +18,7 @@ REGION = 'us-east-1'
 
 
 def engine_procs(path):
-    """(pid, kind, argv) of the live fsx-mds and fsx-oss processes whose
+    """(pid, kind, argv) of the live fsx-mds, fsx-oss and fsx-hsm processes whose
     command line names path (zombies left out)."""
     out = []
     for pid in os.listdir('/proc'):
@@ -33,7 +33,7 @@ def engine_procs(path):
             continue
         argv = [a.decode(errors='replace') for a in argv if a]
         kind = os.path.basename(argv[0])
-        if kind in ('fsx-mds', 'fsx-oss') and path in ' '.join(argv):
+        if kind in ('fsx-mds', 'fsx-oss', 'fsx-hsm') and path in ' '.join(argv):
             out.append((int(pid), kind, argv))
     return out
 

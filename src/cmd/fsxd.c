@@ -73,6 +73,12 @@ static const struct opt_def opts[] = {
 	OPT("quota-backups", O_LONG, q_backups, "user-initiated backups per account and region (default 500)"),
 	OPT("quota-backup-copies", O_LONG, q_copies, "in-progress backup copies per account and region (default 5)"),
 	OPT("day-seconds", O_DBL, day_seconds, "seconds in a day of the automatic-backup clock (default 86400; e.g. 60 to watch daily backups)"),
+	OPT("s3-endpoint", O_STR, s3_endpoint, "S3 endpoint for data repositories (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS's)"),
+	OPT("s3-region", O_STR, s3_region, "S3 region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)"),
+	OPT("s3-access-key", O_STR, s3_access_key, "S3 access key id (default: AWS_ACCESS_KEY_ID; prefer the config file or environment)"),
+	OPT("s3-secret-key", O_STR, s3_secret_key, "S3 secret key (default: AWS_SECRET_ACCESS_KEY; prefer the config file or environment)"),
+	OPT("s3-session-token", O_STR, s3_session_token, "S3 session token (default: AWS_SESSION_TOKEN)"),
+	OPT("hsm-poll-ms", O_INT, hsm_poll_ms, "how often fsx-hsm polls buckets for auto-import, ms (default 1000)"),
 	{ NULL, O_STR, 0, 0, NULL }
 };
 
@@ -104,6 +110,7 @@ conf_defaults(struct fsxd_conf *c, const char *argv0)
 	c->q_backups = 500;
 	c->q_copies = 5;
 	c->day_seconds = 86400;
+	c->hsm_poll_ms = 1000;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0) {
 		char *slash;

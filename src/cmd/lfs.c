@@ -1229,6 +1229,154 @@ lfs_version(int argc, char **argv)
 	return 0;
 }
 
+/* ---- HSM (the lustre.hsm xattr, msg.h), Lustre 2.12's output ---- */
+
+/* Read a file's HSM text: flags, archive id, action, state. */
+static int
+lfs_hsm_read(const char *path, unsigned *flags, unsigned *id, char *action,
+    size_t acap, char *state, size_t scap)
+{
+	char buf[128], a[16], st[16];
+	ssize_t n;
+
+	n = getxattr(path, MSG_XATTR_HSM, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (sscanf(buf, "%x %u %15s %15s", flags, id, a, st) != 4)
+		return -EIO;
+	snprintf(action, acap, "%s", a);
+	snprintf(state, scap, "%s", st);
+	return 0;
+}
+
+static int
+lfs_hsm_state(int argc, char **argv)
+{
+	int rc = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: hsm_state FILE...\n");
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		unsigned f, id;
+		char a[16], st[16];
+		int r = lfs_hsm_read(argv[i], &f, &id, a, sizeof(a), st,
+		    sizeof(st));
+
+		if (r < 0) {
+			fprintf(stderr, "%s: cannot get hsm state for '%s': "
+			    "%s\n", lfs_prog, argv[i], strerror(-r));
+			rc = 1;
+			continue;
+		}
+		printf("%s: (0x%08x)", argv[i], f);
+		if (f & MSG_HSM_RELEASED)
+			printf(" released");
+		if (f & MSG_HSM_EXISTS)
+			printf(" exists");
+		if (f & MSG_HSM_DIRTY)
+			printf(" dirty");
+		if (f & MSG_HSM_ARCHIVED)
+			printf(" archived");
+		if (f & MSG_HSM_LOST)
+			printf(" lost_from_hsm");
+		if (id != 0)
+			printf(", archive_id:%u", id);
+		printf("\n");
+	}
+	return rc;
+}
+
+static int
+lfs_hsm_action(int argc, char **argv)
+{
+	int rc = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: hsm_action FILE...\n");
+		return 1;
+	}
+	for (int i = 1; i < argc; i++) {
+		unsigned f, id;
+		char a[16], st[16];
+		int r = lfs_hsm_read(argv[i], &f, &id, a, sizeof(a), st,
+		    sizeof(st));
+
+		if (r < 0) {
+			fprintf(stderr, "%s: cannot get hsm action for '%s': "
+			    "%s\n", lfs_prog, argv[i], strerror(-r));
+			rc = 1;
+			continue;
+		}
+		if (strcmp(a, "NOOP") == 0)
+			printf("%s: NOOP\n", argv[i]);
+		else
+			printf("%s: %s %s (0 bytes moved)\n", argv[i], a,
+			    strcmp(st, "STARTED") == 0 ? "running" : "waiting");
+	}
+	return rc;
+}
+
+/* hsm_archive, hsm_release, hsm_restore: one request per file. */
+static int
+lfs_hsm_request(int argc, char **argv, const char *verb)
+{
+	static const struct option opts[] = {
+		{ "archive",	required_argument, NULL, 'a' },
+		{ "data",	required_argument, NULL, 'd' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch, rc = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "a:d:h", opts, NULL)) != -1) {
+		if (ch == 'a' && strtoul(optarg, NULL, 10) > 32) {
+			fprintf(stderr, "%s: invalid archive id '%s'\n",
+			    lfs_prog, optarg);
+			return 1;
+		}
+		if (ch == 'h' || ch == '?') {
+			fprintf(stderr, "usage: hsm_%s [--archive|-a ID] "
+			    "FILE...\n", verb);
+			return ch == 'h' ? 0 : 1;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "usage: hsm_%s [--archive|-a ID] FILE...\n",
+		    verb);
+		return 1;
+	}
+	for (int i = optind; i < argc; i++)
+		if (setxattr(argv[i], MSG_XATTR_HSM, verb, strlen(verb),
+		    0) < 0) {
+			fprintf(stderr, "Cannot send HSM request (use of %s): "
+			    "%s\n", argv[i], strerror(errno));
+			rc = 1;
+		}
+	return rc;
+}
+
+static int
+lfs_hsm_archive(int argc, char **argv)
+{
+	return lfs_hsm_request(argc, argv, "archive");
+}
+
+static int
+lfs_hsm_release(int argc, char **argv)
+{
+	return lfs_hsm_request(argc, argv, "release");
+}
+
+static int
+lfs_hsm_restore(int argc, char **argv)
+{
+	return lfs_hsm_request(argc, argv, "restore");
+}
+
 struct lfs_cmd {
 	const char	*name;
 	int		(*fn)(int, char **);
@@ -1250,6 +1398,21 @@ static const struct lfs_cmd lfs_cmds[] = {
 	  "Find files by name, type, size, mtime and stripe count.\n"
 	  "usage: find DIR... [--stripe-count|-c [+-]N] [--size|-s [+-]N[kMGT]]"
 	  " [--type|-t f|d|l] [--name|-n GLOB] [--mtime|-M [+-]DAYS]" },
+	{ "hsm_state", lfs_hsm_state,
+	  "Display the HSM information (states, flags) for given files.\n"
+	  "usage: hsm_state FILE..." },
+	{ "hsm_action", lfs_hsm_action,
+	  "Display the current HSM request for given files.\n"
+	  "usage: hsm_action FILE..." },
+	{ "hsm_archive", lfs_hsm_archive,
+	  "Archive file to external storage.\n"
+	  "usage: hsm_archive [--archive|-a ID] FILE..." },
+	{ "hsm_release", lfs_hsm_release,
+	  "Remove file's data from the file system (it stays archived).\n"
+	  "usage: hsm_release FILE..." },
+	{ "hsm_restore", lfs_hsm_restore,
+	  "Restore file data from external storage.\n"
+	  "usage: hsm_restore FILE..." },
 	{ "help", lfs_help,
 	  "Show the commands, or one command's usage.\n"
 	  "usage: help [COMMAND]" },

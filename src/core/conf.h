@@ -61,6 +61,14 @@ struct fsxd_conf {
 	long		 q_copies;		/* in-progress copies per region */
 	double		 day_seconds;		/* length of a "day" for automatic
 						   backups (86400; less to watch) */
+	/* S3 for fsx-hsm (sent in HSM_CONF, never argv); empty fields are
+	   filled from the SDKs' environment (s3_conf_env) */
+	char		 s3_endpoint[512];
+	char		 s3_region[64];
+	char		 s3_access_key[128];
+	char		 s3_secret_key[128];
+	char		 s3_session_token[2048];
+	int		 hsm_poll_ms;		/* bucket polling for auto-import */
 };
 
 #endif

@@ -30,7 +30,8 @@
 	X(JOB_BACKUP, "backup")					\
 	X(JOB_RESTORE, "restore")					\
 	X(JOB_BACKUP_COPY, "backup-copy")				\
-	X(JOB_BACKUP_DELETE, "backup-delete")
+	X(JOB_BACKUP_DELETE, "backup-delete")				\
+	X(JOB_HSM, "hsm")
 
 /* A job row's state: pending -> running -> done | failed. */
 #define JOB_STATES(X)							\
@@ -58,7 +59,18 @@
 /* An engine process's role in its file system. */
 #define PROC_ROLES(X)							\
 	X(ROLE_MDS, "mds")						\
-	X(ROLE_OSS, "oss")
+	X(ROLE_OSS, "oss")						\
+	X(ROLE_HSM, "hsm")
+
+/* DataRepositoryTask.Lifecycle as FSx reports it. (Associations use the
+ * file system's lifecycle names, a superset of theirs.) */
+#define TASK_LIFECYCLES(X)						\
+	X(TASK_PENDING, "PENDING")					\
+	X(TASK_EXECUTING, "EXECUTING")					\
+	X(TASK_FAILED, "FAILED")					\
+	X(TASK_SUCCEEDED, "SUCCEEDED")					\
+	X(TASK_CANCELED, "CANCELED")					\
+	X(TASK_CANCELING, "CANCELING")
 
 #define KIND_ENUM(sym, name)	sym,
 enum fs_lifecycle	{ FS_LIFECYCLES(KIND_ENUM) FS_LIFECYCLE__COUNT };
@@ -67,6 +79,7 @@ enum job_state		{ JOB_STATES(KIND_ENUM) JOB_STATE__COUNT };
 enum proc_role		{ PROC_ROLES(KIND_ENUM) PROC_ROLE__COUNT };
 enum backup_lifecycle	{ BACKUP_LIFECYCLES(KIND_ENUM) BK_LIFECYCLE__COUNT };
 enum backup_type	{ BACKUP_TYPES(KIND_ENUM) BK_TYPE__COUNT };
+enum task_lifecycle	{ TASK_LIFECYCLES(KIND_ENUM) TASK_LIFECYCLE__COUNT };
 #undef KIND_ENUM
 
 struct kind_table {
@@ -75,7 +88,8 @@ struct kind_table {
 };
 
 extern const struct kind_table kind_fs_lifecycle, kind_job_kind,
-    kind_job_state, kind_proc_role, kind_backup_lifecycle, kind_backup_type;
+    kind_job_state, kind_proc_role, kind_backup_lifecycle, kind_backup_type,
+    kind_task_lifecycle;
 
 const char	*kind_name(const struct kind_table *t, int v);
 int		 kind_parse(const struct kind_table *t, const char *s);
@@ -86,5 +100,6 @@ int		 kind_parse(const struct kind_table *t, const char *s);
 #define proc_role_name(v)	kind_name(&kind_proc_role, (int)(v))
 #define backup_lifecycle_name(v) kind_name(&kind_backup_lifecycle, (int)(v))
 #define backup_type_name(v)	kind_name(&kind_backup_type, (int)(v))
+#define task_lifecycle_name(v)	kind_name(&kind_task_lifecycle, (int)(v))
 
 #endif

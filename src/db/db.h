@@ -179,5 +179,77 @@ int	 db_ost_put(const char *fs_id, const struct db_ost *o);
 int	 db_ost_set_capacity(const char *fs_id, unsigned long long capacity);
 /* Forget every proc and OST row of fs_id. */
 int	 db_engine_forget(const char *fs_id);
+/* Forget one process row. */
+int	 db_proc_delete(const char *fs_id, enum proc_role role, int idx);
+
+/* --- dras (db_dra.c): data repository associations, and a file
+ * system's legacy ImportPath link as the association "legacy" --- */
+
+#define DB_DRA_LEGACY	"legacy"
+
+struct db_dra {
+	long long		 seq;
+	char			 id[DB_ID_MAX];
+	char			 fs_id[DB_ID_MAX];
+	char			 account[16];
+	char			 region[32];
+	enum fs_lifecycle	 lifecycle;	/* the truth; doc has none */
+	char			 arn[192];
+	char			*fs_path;	/* owned */
+	char			*repo_path;	/* owned: s3://bucket/prefix/ */
+	char			*doc;		/* owned: description with Tags */
+	char			*conf;		/* owned: HSM_CONF entry, no state */
+	double			 created;
+};
+
+/* Insert (d->seq is assigned); -EEXIST when (fs_id, id) exists. */
+int	 db_dra_insert(struct db_dra *d);
+/* The association id (of fs_id when not NULL; of the owner when account
+ * is not NULL). Free with db_dra_fini. */
+int	 db_dra_get(const char *id, const char *fs_id, const char *account,
+	    const char *region, struct db_dra *out);
+void	 db_dra_fini(struct db_dra *d);
+/* Replace doc and conf (either may be NULL: kept), lifecycle unless -1. */
+int	 db_dra_update(const char *fs_id, const char *id, const char *doc,
+	    const char *conf, int lifecycle);
+/* Delete the row and its tags. */
+int	 db_dra_delete(const char *fs_id, const char *id);
+/*
+ * Rows in seq order after `after`: of the owner (account not NULL), of
+ * fs_id (not NULL), or both; the legacy rows only when `legacy`.
+ * fn(arg, row) for each until it returns non-zero. 0 or -EIO.
+ */
+typedef int (*db_dra_row_fn)(void *arg, const struct db_dra *d);
+int	 db_dra_list(const char *account, const char *region,
+	    const char *fs_id, long long after, int legacy, db_dra_row_fn fn,
+	    void *arg);
+
+/* --- tasks (db_task.c): data repository tasks --- */
+
+struct db_task {
+	long long		 seq;
+	char			 id[DB_ID_MAX];
+	char			 fs_id[DB_ID_MAX];
+	char			 account[16];
+	char			 region[32];
+	enum task_lifecycle	 lifecycle;	/* the truth; doc has none */
+	char			 arn[192];
+	char			*doc;		/* owned: description with Tags */
+	char			*spec;		/* owned: the HSM_TASK document */
+	double			 created;
+};
+
+int	 db_task_insert(struct db_task *t);
+int	 db_task_get(const char *id, const char *account, const char *region,
+	    struct db_task *out);
+void	 db_task_fini(struct db_task *t);
+/* Replace doc (NULL: kept) and lifecycle (-1: kept). */
+int	 db_task_update(const char *id, const char *doc, int lifecycle);
+/* As db_dra_list, for tasks. */
+typedef int (*db_task_row_fn)(void *arg, const struct db_task *t);
+int	 db_task_list(const char *account, const char *region,
+	    const char *fs_id, long long after, db_task_row_fn fn, void *arg);
+/* Tasks of fs_id whose lifecycle bit (1u << lc) is in mask. */
+int	 db_task_count(const char *fs_id, unsigned mask);
 
 #endif

@@ -168,3 +168,18 @@ db_engine_forget(const char *fs_id)
 	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
 	return db_step_done(st);
 }
+
+int
+db_proc_delete(const char *fs_id, enum proc_role role, int idx)
+{
+	static const char q[] = "DELETE FROM procs WHERE fs_id = ?1"
+	    " AND role = ?2 AND idx = ?3";
+	sqlite3_stmt *st = db_stmt(q);
+
+	if (st == NULL)
+		return -EIO;
+	sqlite3_bind_text(st, 1, fs_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, proc_role_name(role), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, idx);
+	return db_step_done(st);
+}

@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "mds/mds_hsm.h"
 #include "mds/mds_lease.h"
 #include "mds/mds_lock.h"
 #include "mds/mds_ns.h"
@@ -44,6 +45,7 @@ struct mds_srv {
 	struct msg_srv	*srv;
 	struct mds_lock	*locks;
 	struct mds_lease *leases;
+	struct mds_hsm	*hsm;		/* HSM state (mds_hsm.h) */
 	pthread_mutex_t	 olock;		/* one OSTADD at a time */
 
 	pthread_t	 dthr;
@@ -95,6 +97,12 @@ static const char *const op_names[MSG_OP_MAX] = {
 	[MSG_OP_MDS_SESSION] = "session",
 	[MSG_OP_MDS_LOCK] = "lock",
 	[MSG_OP_MDS_SNAP] = "snap",
+	[MSG_OP_MDS_HSM_REGISTER] = "hsm_register",
+	[MSG_OP_MDS_HSM_DONE] = "hsm_done",
+	[MSG_OP_MDS_HSM_GET] = "hsm_get",
+	[MSG_OP_MDS_HSM_SET] = "hsm_set",
+	[MSG_OP_MDS_HSM_IMPORT] = "hsm_import",
+	[MSG_OP_MDS_HSM_LIST] = "hsm_list",
 };
 
 /* A connection's state: its open-handle owner and its session, if any. */
@@ -814,13 +822,17 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = mds_ns_mknod(m->ns, &cr, name, &a);
 		if (rc == 0)
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
+		if (rc == 0 && S_ISDIR(a.mode))
+			mds_hsm_closed(m->hsm, c, a.ino);	/* export */
 		return reply_attr(c, h, rc, &a);
 	default:	/* SYMLINK */
 		if (bulk == NULL || h->bulk_len == 0)
 			return -ENOENT;
 		rc = mds_ns_symlink(m->ns, &cr, name, bulk, h->bulk_len, &a);
-		if (rc == 0)
+		if (rc == 0) {
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
+			mds_hsm_closed(m->hsm, c, a.ino);	/* export */
+		}
 		return reply_attr(c, h, rc, &a);
 	}
 }
@@ -850,8 +862,36 @@ h_unlink(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		};
 
 		mds_lease_revoke(m->leases, conn_lc(c), t, 2);
+		mds_hsm_unlinked(m->hsm, c, child);
 	}
 	return reply_attr(c, h, rc, &a);
+}
+
+/* lustre.hsm (msg.h): the file's HSM state, and lfs's HSM requests. */
+static int
+h_xattr_hsm(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const struct msg_xattr *x, const void *bulk)
+{
+	char buf[128];
+	uint64_t changed;
+	size_t len;
+	int rc;
+
+	switch (h->opcode) {
+	case MSG_OP_MDS_GETXATTR:
+		rc = mds_hsm_xattr_get(m->hsm, x->ino, buf, sizeof(buf), &len);
+		if (rc == 0 && x->size > 0 && x->size < len)
+			rc = -ERANGE;
+		return rc < 0 ? rc : reply_bulk(c, h, buf, len);
+	case MSG_OP_MDS_SETXATTR:
+		rc = mds_hsm_xattr_set(m->hsm, x->ino, &x->cred, bulk,
+		    bulk != NULL ? h->bulk_len : 0, &changed);
+		if (rc == 0 && changed != 0)
+			revoke_ino(m, c, changed);
+		return rc < 0 ? rc : msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
+	default:
+		return -EPERM;
+	}
 }
 
 static int
@@ -870,6 +910,9 @@ h_xattr(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	rc = body_names(h, body, sizeof(x), x.namelen, 0, &name, NULL);
 	if (rc < 0)
 		return rc;
+	if (x.namelen == strlen(MSG_XATTR_HSM) &&
+	    memcmp(name, MSG_XATTR_HSM, x.namelen) == 0)
+		return h_xattr_hsm(m, c, h, &x, bulk);
 	switch (h->opcode) {
 	case MSG_OP_MDS_GETXATTR:
 		buf = msg_srv_conn_buf(c);
@@ -1084,6 +1127,9 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			    child);
 			revoke_name(m, c, rn.newparent, n2, rn.newnamelen,
 			    child2);
+			mds_hsm_renamed(m->hsm, c, child);
+			if (!(rn.flags & MSG_RN_EXCHANGE))
+				mds_hsm_unlinked(m->hsm, c, child2);
 		}
 		break;
 	}
@@ -1107,6 +1153,10 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		uint64_t handle;
 
 		memcpy(&op, body, sizeof(op));
+		/* a released file is restored first (mds_hsm.h) */
+		rc = mds_hsm_open(m->hsm, c, op.ino, op.flags);
+		if (rc < 0)
+			return rc;
 		rc = mds_open_file(m->ns, op.ino, op.flags,
 		    conn_owner(m, c), &a, &handle, &lay);
 		if (rc < 0)
@@ -1140,6 +1190,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			 * has (none while someone writes: grant) */
 			grant(m, c, seq, &a, 0, NULL, 0);
 		}
+		if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN))
+			mds_hsm_closed(m->hsm, c, cl.ino);
 		return reply_attr(c, h, rc, &a);
 	}
 	case MSG_OP_MDS_GETXATTR:
@@ -1202,6 +1254,22 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = mds_snap_take(m->ns, m->osts, sn.name);
 		break;
 	}
+	case MSG_OP_MDS_HSM_REGISTER:
+	case MSG_OP_MDS_HSM_DONE:
+	case MSG_OP_MDS_HSM_GET:
+	case MSG_OP_MDS_HSM_SET:
+	case MSG_OP_MDS_HSM_IMPORT:
+	case MSG_OP_MDS_HSM_LIST:
+		rc = mds_hsm_dispatch(m->hsm, c, h, body, bulk, &child,
+		    &child2);
+		if (child2 != 0)
+			revoke_name(m, c, child2, (const char *)body +
+			    sizeof(struct msg_hsm_import),
+			    ((const struct msg_hsm_import *)body)->namelen,
+			    child);
+		else if (child != 0)
+			revoke_ino(m, c, child);
+		return rc;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -1269,6 +1337,7 @@ mds_conn_fini(void *ctx, struct msg_srv_conn *c)
 	struct mds_conn *mc = msg_srv_conn_data(c);
 	int n;
 
+	mds_hsm_conn_fini(m->hsm, c);	/* any connection may be the agent's */
 	if (mc == NULL)
 		return;
 	(void)mds_lock_cancel(m->locks, c);	/* its queued lock requests */
@@ -1315,6 +1384,7 @@ mds_stats(void *ctx, char *buf, size_t cap)
 	ADD("mds_destroyed %llu\n", (unsigned long long)m->destroyed);
 	ADD("mds_locks %u\n", mds_lock_count(m->locks));
 	n += mds_lease_stats(m->leases, buf + n, cap - n);
+	n += mds_hsm_stats(m->hsm, buf + n, cap - n);
 	for (int op = 0; op < MSG_OP_MAX; op++)
 		if (op_names[op] != NULL)
 			ADD("mds_op_%s %llu\n", op_names[op],
@@ -1353,6 +1423,9 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 		goto fail;
 	}
 	mds_destroy_set_hook(m->ns, destroy_kick, m);
+	rc = mds_hsm_new(m->ns, &m->hsm);
+	if (rc < 0)
+		goto fail;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.kind = 1;
@@ -1417,6 +1490,7 @@ mds_srv_free(struct mds_srv *m)
 	}
 	if (m->ns != NULL)
 		mds_destroy_set_hook(m->ns, NULL, NULL);
+	mds_hsm_free(m->hsm);	/* its statements, before the store */
 	mds_ns_close(m->ns);
 	mds_ost_free(m->osts);
 	mds_lease_free(m->leases);

@@ -317,6 +317,20 @@ msg_req_body_min(uint16_t op)
 	case MSG_OP_OST_SNAP:
 	case MSG_OP_MDS_SNAP:
 		return sizeof(struct msg_snap);
+	case MSG_OP_MDS_HSM_REGISTER:
+		return sizeof(struct msg_hsm_reg);
+	case MSG_OP_MDS_HSM_ACTION:
+		return sizeof(struct msg_hsm_action);
+	case MSG_OP_MDS_HSM_DONE:
+		return sizeof(struct msg_hsm_done);
+	case MSG_OP_MDS_HSM_GET:
+		return sizeof(struct msg_ino);
+	case MSG_OP_MDS_HSM_SET:
+		return sizeof(struct msg_hsm_set);
+	case MSG_OP_MDS_HSM_IMPORT:
+		return sizeof(struct msg_hsm_import);
+	case MSG_OP_MDS_HSM_LIST:
+		return sizeof(struct msg_hsm_list);
 	default:
 		return 0;
 	}

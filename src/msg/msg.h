@@ -145,6 +145,27 @@ enum msg_op {
 	MSG_OP_MDS_SNAP = 81,	/* admin: body msg_snap (name): snapshot the
 				   namespace and every OST at one instant */
 
+	/* fsxd -> fsx-hsm (docs/hsm.md): bulk and reply bulk are JSON */
+	MSG_OP_HSM_CONF = 90,	/* bulk: the configuration; reply bulk: {} */
+	MSG_OP_HSM_STATUS = 91,	/* bulk: {}; reply bulk: status document */
+	MSG_OP_HSM_TASK = 92,	/* bulk: one task; reply bulk: {} */
+	MSG_OP_HSM_CANCEL = 93,	/* bulk: {"id": ...}; -ENOENT if unknown */
+
+	/* fsx-hsm <-> fsx-mds: HSM state per file (docs/hsm.md) */
+	MSG_OP_MDS_HSM_REGISTER = 96,	/* agent: this connection takes
+					   HSM_ACTION frames; body msg_hsm_reg */
+	MSG_OP_MDS_HSM_ACTION = 97,	/* MDS -> agent: body msg_hsm_action +
+					   origin; answered by a reply frame */
+	MSG_OP_MDS_HSM_DONE = 98,	/* agent: body msg_hsm_done */
+	MSG_OP_MDS_HSM_GET = 99,	/* body msg_ino; reply msg_hsm_state +
+					   bulk origin */
+	MSG_OP_MDS_HSM_SET = 100,	/* body msg_hsm_set, bulk: origin (or
+					   none: kept); reply msg_hsm_state */
+	MSG_OP_MDS_HSM_IMPORT = 101,	/* body msg_hsm_import + name, bulk:
+					   origin; reply msg_attr */
+	MSG_OP_MDS_HSM_LIST = 102,	/* body msg_hsm_list; reply bulk
+					   msg_hsm_state[] */
+
 	MSG_OP_MAX = 110
 };
 
@@ -486,6 +507,106 @@ struct msg_ost_ent {
 	uint16_t	pad;
 	char		host[48];	/* NUL-terminated */
 	uint64_t	capacity;	/* bytes */
+};
+
+/*
+ * HSM state per file (docs/hsm.md, "Engine side"). Flags as Lustre's
+ * hsm_state: EXISTS (a copy was archived once), ARCHIVED (the copy is
+ * current), RELEASED (the data is only in the archive: opening the file
+ * restores it first), DIRTY (changed since archived), LOST. `origin` is
+ * the archive copy's name, "bucket/key", in the bulk.
+ *
+ * The agent (fsx-hsm) sends REGISTER on a connection of its own; the MDS
+ * then sends HSM_ACTION frames on it (flags 0, the MDS's reqid; the agent
+ * answers each with a reply frame at once) and treats every connection
+ * whose HELLO named the same client id as the agent's: its opens never
+ * wait for a restore, its closes never mark a file dirty. The agent ends
+ * a RESTORE with HSM_DONE (status 0: the data is in the objects; the MDS
+ * clears RELEASED and lets the waiting openers go; else they get -EIO).
+ * An opener waits at most reg.restore_ms (default 300 s) for the agent.
+ */
+#define MSG_HSM_EXISTS		0x01u	/* Lustre's HS_* values */
+#define MSG_HSM_DIRTY		0x02u
+#define MSG_HSM_RELEASED	0x04u
+#define MSG_HSM_ARCHIVED	0x08u
+#define MSG_HSM_LOST		0x40u
+#define MSG_HSM_ALL		0x4fu
+
+#define MSG_HSM_RESTORE		1	/* actions */
+#define MSG_HSM_ARCHIVE		2	/* a file was closed after a write */
+#define MSG_HSM_REMOVE		3	/* an archived file was unlinked */
+#define MSG_HSM_ARCHIVE_NOW	4	/* lfs hsm_archive: whatever the policy */
+
+/*
+ * The "lustre.hsm" xattr of a regular file (GETXATTR/SETXATTR, so lfs
+ * works through any mount): reading gives the text
+ * "<flags> <archive_id> <action> <state>" (flags in hex, action NOOP or
+ * RESTORE, state WAITING or STARTED); writing "archive", "release" or
+ * "restore" asks for that (the owner or root; -EBUSY for a release the
+ * state forbids).
+ */
+#define MSG_XATTR_HSM		"lustre.hsm"
+
+struct msg_hsm_reg {
+	uint32_t	restore_ms;	/* openers' wait; 0: 300000 */
+	uint32_t	pad;
+};
+struct msg_hsm_action {
+	uint64_t	ino;
+	uint64_t	size;
+	uint32_t	action;		/* MSG_HSM_RESTORE ... */
+	uint32_t	flags;		/* the file's, MSG_HSM_* */
+	uint32_t	origin_len;	/* bytes of origin after the struct */
+	uint32_t	pad;
+};
+struct msg_hsm_done {
+	uint64_t	ino;
+	uint32_t	action;
+	int32_t		status;		/* 0 or -errno */
+};
+struct msg_hsm_state {
+	uint64_t	ino;
+	uint32_t	flags;		/* MSG_HSM_* */
+	uint32_t	archive_id;
+	uint64_t	size;
+	int64_t		mtime_sec;
+};
+/* SET: flags = (flags & ~clear) | set. Setting RELEASED frees the file's
+ * objects (it must be ARCHIVED, not DIRTY, not open for write: else
+ * -EBUSY). */
+struct msg_hsm_set {
+	uint64_t	ino;
+	struct msg_cred	cred;
+	uint32_t	set;
+	uint32_t	clear;
+	uint32_t	archive_id;
+	uint32_t	pad;
+};
+/* IMPORT: a regular file `name` in `parent` with the given attributes,
+ * striped over stripe_count OSTs (0: the directory's default), in state
+ * EXISTS|ARCHIVED|RELEASED, no data. An existing regular file that is not
+ * DIRTY and has the same origin is updated in place (size, times, owner,
+ * mode) and released again; anything else there is -EEXIST. */
+struct msg_hsm_import {
+	uint64_t	parent;
+	struct msg_cred	cred;
+	uint32_t	mode;
+	uint32_t	uid;
+	uint32_t	gid;
+	uint32_t	stripe_count;
+	uint64_t	size;
+	int64_t		mtime_sec, mtime_nsec;
+	int64_t		atime_sec, atime_nsec;
+	uint32_t	archive_id;
+	uint32_t	namelen;
+};
+/* LIST: files with all of `all` and none of `none` set, ino > after. */
+struct msg_hsm_list {
+	uint64_t	after;
+	uint32_t	all;
+	uint32_t	none;
+	uint32_t	max;
+	uint32_t	pad;
 };
 
 /*

@@ -110,7 +110,9 @@ class LfsTests(EngineCase):
     def test_help_and_version(self):
         out = self.lfs('help').stdout
         verbs = [l.strip() for l in out.splitlines() if l.startswith('\t')]
-        self.assertEqual(verbs, ['setstripe', 'getstripe', 'df', 'find', 'help',
+        self.assertEqual(verbs, ['setstripe', 'getstripe', 'df', 'find',
+                                 'hsm_state', 'hsm_action', 'hsm_archive',
+                                 'hsm_release', 'hsm_restore', 'help',
                                  '--version'])
         self.assertRegex(self.lfs('--version').stdout, r'^lfs 2\.12\.\d+')
         self.assertIn('usage: setstripe', self.lfs('help', 'setstripe').stdout)

@@ -1308,8 +1308,9 @@ START_TEST(fs_desc_lifecycle_moves)
 
 	fs_desc_set_lifecycle(d, FS_AVAILABLE, NULL);
 	ck_assert_str_eq(S(d, "Lifecycle"), "AVAILABLE");
+	/* the link stays CREATING until the S3 agent says otherwise */
 	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
-	    "Lifecycle"), "AVAILABLE");
+	    "Lifecycle"), "CREATING");
 	fs_desc_set_lifecycle(d, FS_DELETING, NULL);
 	ck_assert_str_eq(S(d, LCP "DataRepositoryConfiguration."
 	    "Lifecycle"), "DELETING");

@@ -1,0 +1,233 @@
+/*
+ * An association's repository: see hsm_repo.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "hsm/hsm_fs.h"
+#include "hsm/hsm_repo.h"
+#include "hsm/hsm_xfer.h"
+
+void
+hsm_objs_free(struct hsm_objs *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].key);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+objs_grow(struct hsm_objs *l)
+{
+	if (l->n < l->cap)
+		return;
+	l->cap = l->cap ? l->cap * 2 : 256;
+	l->v = realloc(l->v, l->cap * sizeof(*l->v));
+	if (l->v == NULL)
+		fatal("out of memory");
+}
+
+static int
+list_add(void *arg, const struct s3_object *o)
+{
+	struct hsm_objs *l = arg;
+	struct hsm_obj *x;
+
+	objs_grow(l);
+	x = &l->v[l->n++];
+	x->key = xstrdup(o->key);
+	x->size = o->size;
+	x->mtime = o->mtime;
+	snprintf(x->etag, sizeof(x->etag), "%s", o->etag);
+	return 0;
+}
+
+int
+hsm_objs_list(struct s3_client *s3, const char *bucket, const char *prefix,
+    struct hsm_objs *out, struct s3_error *e)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = s3_list(s3, bucket, prefix, list_add, out, e);
+	if (rc < 0)
+		hsm_objs_free(out);
+	return rc;
+}
+
+/* Index of key, or where it would go (negative - 1). */
+static long
+objs_pos(const struct hsm_objs *l, const char *key)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->v[mid].key, key);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}
+
+struct hsm_obj *
+hsm_objs_find(struct hsm_objs *l, const char *key)
+{
+	long i = objs_pos(l, key);
+
+	return i >= 0 ? &l->v[i] : NULL;
+}
+
+void
+hsm_objs_put(struct hsm_objs *l, const char *key, uint64_t size,
+    const char *etag)
+{
+	long i = objs_pos(l, key);
+	struct hsm_obj *x;
+
+	if (i < 0) {
+		size_t at = (size_t)(-i - 1);
+
+		objs_grow(l);
+		memmove(&l->v[at + 1], &l->v[at], (l->n - at) * sizeof(*x));
+		l->n++;
+		x = &l->v[at];
+		x->key = xstrdup(key);
+		x->mtime = 0;
+	} else {
+		x = &l->v[i];
+	}
+	x->size = size;
+	snprintf(x->etag, sizeof(x->etag), "%s", etag);
+}
+
+void
+hsm_objs_del(struct hsm_objs *l, const char *key)
+{
+	long i = objs_pos(l, key);
+
+	if (i < 0)
+		return;
+	free(l->v[i].key);
+	memmove(&l->v[i], &l->v[i + 1], (l->n - (size_t)i - 1) *
+	    sizeof(*l->v));
+	l->n--;
+}
+
+int
+hsm_path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' ||
+	    path[n] == '/');
+}
+
+const char *
+hsm_repo_rel(const struct hsm_assoc *a, const char *path)
+{
+	size_t n = strlen(a->fs_path);
+
+	if (!hsm_path_under(path, a->fs_path))
+		return NULL;
+	while (n > 1 && a->fs_path[n - 1] == '/')
+		n--;
+	if (n == 1)
+		n = 0;
+	path += n;
+	while (*path == '/')
+		path++;
+	return path;
+}
+
+int
+hsm_repo_root(struct fsc *fs, const struct hsm_assoc *a, uint64_t *ino)
+{
+	char rel[MSG_PATH_MAX + 2];
+	const char *leaf;
+	const char *p = a->fs_path;
+
+	while (*p == '/')
+		p++;
+	if (*p == '\0') {
+		*ino = fsc_root(fs);
+		return 0;
+	}
+	snprintf(rel, sizeof(rel), "%s/", p);
+	return hsm_fs_mkdirs(fs, fsc_root(fs), rel, ino, &leaf);
+}
+
+int
+hsm_repo_import(struct fsc *fs, struct s3_client *s3,
+    const struct hsm_assoc *a, uint64_t root, const struct hsm_obj *o,
+    const char **code)
+{
+	const char *rel = o->key + strlen(a->prefix), *leaf;
+	struct msg_hsm_import im;
+	struct s3_object *head;
+	struct s3_error e;
+	struct msg_attr attr;
+	char origin[2048];
+	uint64_t parent, chunk;
+	int rc;
+
+	*code = "InternalError";
+	if (strncmp(o->key, a->prefix, strlen(a->prefix)) != 0)
+		return -EINVAL;
+	if (*rel == '\0')
+		return 1;		/* the prefix's own marker */
+	rc = hsm_fs_mkdirs(fs, root, rel, &parent, &leaf);
+	if (rc < 0) {
+		*code = "S3ObjectPathNotPosixCompliant";
+		return rc;
+	}
+	if (*leaf == '\0')
+		return 0;		/* a directory marker: made */
+	if (strlen(leaf) > MSG_NAME_MAX) {
+		*code = "PathSizeTooLong";
+		return -ENAMETOOLONG;
+	}
+	memset(&im, 0, sizeof(im));
+	im.mode = 0644;
+	im.size = o->size;
+	im.mtime_sec = o->mtime;
+	im.atime_sec = o->mtime;
+	chunk = (uint64_t)a->chunk_mib << 20;
+	im.stripe_count = (uint32_t)((o->size + chunk - 1) / chunk);
+	if (im.stripe_count == 0)
+		im.stripe_count = 1;
+	if (im.stripe_count > MSG_MAX_STRIPES)
+		im.stripe_count = MSG_MAX_STRIPES;
+	head = xcalloc(1, sizeof(*head));
+	rc = s3_head_object(s3, a->bucket, o->key, head, &e);
+	if (rc == 0) {
+		im.size = head->size;
+		hsm_posix_from_meta(head, &im);
+	}
+	free(head);
+	if (rc < 0) {
+		*code = rc == -ENOENT ? "S3ObjectNotFound" :
+		    rc == -EACCES ? "S3AccessDenied" : "S3Error";
+		return rc;
+	}
+	snprintf(origin, sizeof(origin), "%s/%s", a->bucket, o->key);
+	rc = hsm_fs_import(fs, parent, leaf, &im, origin, &attr);
+	if (rc < 0)
+		*code = rc == -EEXIST ? "ResourceBusy" : "InternalError";
+	return rc;
+}

@@ -1,0 +1,61 @@
+/*
+ * What the worker does beyond bucket checks (hsm_task.c): repository
+ * tasks, an association's batch import and data deletion, and the
+ * auto-import poll. Called from the worker thread only.
+ *
+ * hsm_task_exec and hsm_poll are entered with h->mu held, drop it while
+ * they work and hold it again when they return; the others run without it.
+ */
+#ifndef FSX_HSM_TASK_H
+#define FSX_HSM_TASK_H
+
+#include "hsm/hsm.h"
+#include "hsm/hsm_repo.h"
+
+struct fsc;
+
+/* The listing auto-import compares against, per association. */
+struct hsm_snap {
+	char		id[HSM_ID_MAX];		/* "" = free slot */
+	int		have;
+	struct hsm_objs	objs;
+};
+
+struct hsm_task_ctx {
+	struct hsm		*h;
+	struct s3_client	*s3;
+	uint64_t		 poll_next_ns;
+	struct hsm_snap		 snap[HSM_ASSOC_MAX];
+	/* set while a task runs: per-file progress (ok, failed) */
+	void			(*progress)(struct hsm_task_ctx *tc,
+				    uint64_t ok, uint64_t bad);
+	void			*progress_arg;
+};
+
+struct buf;
+
+/* Import every object of objs (all, or with `old` only the new and the
+ * changed ones as ev allows); counts into *ok and *bad, failures as CSV
+ * lines into report (may be NULL). */
+int	hsm_import_objs(struct hsm_task_ctx *tc, struct fsc *fs,
+	    const struct hsm_assoc *a, const struct hsm_objs *objs,
+	    struct hsm_objs *old, unsigned ev, uint64_t *ok, uint64_t *bad,
+	    struct buf *report);
+/* Export the file rel (below the association's fs_path), whatever the
+ * policy says, and keep the auto-import snapshot in step. */
+int	hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs,
+	    const struct hsm_assoc *a, const char *rel, uint64_t ino,
+	    struct s3_error *e);
+/* One failure line of a report in FSx's CSV (RFC 4180 quoting, and a
+ * path starting with @ + - = wrapped once more). */
+void	hsm_report_line(struct buf *b, const char *path, const char *code);
+
+/* hsm_dra.c: one repository task, start to end */
+void	hsm_task_exec(struct hsm_task_ctx *tc, struct hsm_task *t);
+int	hsm_assoc_import(struct hsm_task_ctx *tc, struct hsm_assoc *a);
+int	hsm_assoc_delete_data(struct hsm_task_ctx *tc, struct hsm_assoc *a);
+int	hsm_poll_due(struct hsm_task_ctx *tc);
+void	hsm_poll(struct hsm_task_ctx *tc);
+void	hsm_task_ctx_fini(struct hsm_task_ctx *tc);
+
+#endif
