@@ -21,6 +21,13 @@ if [ "$QUICK" = 1 ]; then
 	export BENCH_FILES=${BENCH_FILES:-2000} BENCH_RAND_SECS=${BENCH_RAND_SECS:-2}
 	export BENCH_COH_FILES=${BENCH_COH_FILES:-300}
 	export BENCH_STRIPE_MB=${BENCH_STRIPE_MB:-64}
+	export BENCH_S3_MIB=${BENCH_S3_MIB:-64} BENCH_S3_OBJECTS=${BENCH_S3_OBJECTS:-300}
+	export BENCH_S3_SMALL=${BENCH_S3_SMALL:-100}
+	backup_args="--mib 128 --files 200"
+	idle_n=${BENCH_IDLE_N:-100}
+else
+	backup_args=""
+	idle_n=${BENCH_IDLE_N:-1000}
 fi
 
 steps="api engine stripe workload"
@@ -39,6 +46,8 @@ for s in $steps; do
 	echo "== bench [$n/$total] $s ($(($(date +%s) - t0)) s elapsed)"
 	case $s in
 	engine) sh bench/run_engine.sh ;;
+	backup) python3 bench/backup_bench.py $backup_args ;;
+	idle) python3 bench/idle_bench.py "$idle_n" ;;
 	*) python3 "bench/${s}_bench.py" ;;
 	esac || { echo "== bench: $s FAILED"; failed="$failed $s"; }
 done

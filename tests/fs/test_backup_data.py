@@ -442,6 +442,55 @@ class BackupCrash(BackupFsCase):
         self.mount(fs['FileSystemId'], noatime=True)
         self.assertEqual(tree(self.mnt), want)
 
+    def test_kill9_mds_mid_backup(self):
+        fs_id, want = self.big_fs()
+        bid = self.c.create_backup(FileSystemId=fs_id)['Backup']['BackupId']
+        self.wait_lifecycle(bid, ('TRANSFERRING',))
+        for pid, kind in self.d.engine_pids(fs_id):
+            if kind == 'fsx-mds':
+                os.kill(pid, signal.SIGKILL)
+        b = self.check_ends_whole(bid, want)
+        print('\nkill -9 of the MDS mid-backup: %s' % b['Lifecycle'])
+
+    def test_kill9_engines_mid_restore(self):
+        """The new file system's own processes die while it is filled: it
+        ends AVAILABLE holding exactly the backup, or FAILED; the backup
+        itself stays AVAILABLE and restores whole afterwards."""
+        fs_id, want = self.big_fs()
+        bid = self.backup(fs_id)
+        rid = self.c.create_file_system_from_backup(
+            BackupId=bid, SubnetIds=SUBNET)['FileSystem']['FileSystemId']
+        deadline = time.time() + 60
+        killed = 0
+        while time.time() < deadline and not killed:
+            if self.c.describe_file_systems(FileSystemIds=[rid])['FileSystems'][0][
+                    'Lifecycle'] != 'CREATING':
+                break
+            for pid, kind in self.d.engine_pids(rid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.01)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            lc = self.c.describe_file_systems(FileSystemIds=[rid])['FileSystems'][0]['Lifecycle']
+            if lc in ('AVAILABLE', 'FAILED'):
+                break
+            time.sleep(0.1)
+        print('\nkill -9 of %d engine processes mid-restore: %s' % (killed, lc))
+        self.assertIn(lc, ('AVAILABLE', 'FAILED'))
+        if lc == 'AVAILABLE':
+            self.mount(rid, noatime=True)
+            self.assertEqual(tree(self.mnt), want)
+            self.umount()
+        b = self.c.describe_backups(BackupIds=[bid])['Backups'][0]
+        self.assertEqual(b['Lifecycle'], 'AVAILABLE')
+        rid2 = self.restore(bid)
+        self.mount(rid2, noatime=True)
+        self.assertEqual(tree(self.mnt), want)
+
 
 if __name__ == '__main__':
     unittest.main()
