@@ -18,8 +18,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,24 +33,11 @@
 
 #define HSM_KIND	3	/* HELLO/PING kind: 1 MDS, 2 OSS, 3 HSM */
 
-/* Signals are taken synchronously by this thread (all others block them). */
-static void *
-sig_main(void *arg)
+/* SIGTERM, SIGINT (engine_signals_serve): stop serving. */
+static void
+stop_on_signal(void *arg)
 {
-	struct msg_srv *s = arg;
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		log_info("signal %d: stopping", sig);
-		msg_srv_stop(s);
-		return NULL;
-	}
+	msg_srv_stop(arg);
 }
 
 static void
@@ -83,9 +68,6 @@ main(int argc, char **argv)
 	static struct hsm h;
 	struct msg_srv_conf conf;
 	struct msg_srv *srv;
-	struct sigaction sa;
-	sigset_t set;
-	pthread_t sthr;
 	char host[256];
 	int lvl = LOG_INFO, ch, rc, port;
 
@@ -145,22 +127,8 @@ main(int argc, char **argv)
 	if (srv == NULL)
 		fatal("out of memory");
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
-	if (pid_file != NULL) {
-		char txt[32];
-		int n = snprintf(txt, sizeof(txt), "%d\n", (int)getpid());
-
-		rc = file_write_atomic(pid_file, txt, (size_t)n);
-		if (rc < 0)
-			fatal("pid file %s: %s", pid_file, strerror(-rc));
-	}
+	engine_signals_block();
+	engine_pid_file(pid_file);
 	rc = hsm_worker_start(&h);
 	if (rc == 0)
 		rc = hsm_restore_start(&h);
@@ -172,10 +140,7 @@ main(int argc, char **argv)
 			unlink(pid_file);
 		fatal("listen on %s: %s", listen_at, strerror(-rc));
 	}
-	rc = pthread_create(&sthr, NULL, sig_main, srv);
-	if (rc != 0)
-		fatal("signal thread: %s", strerror(rc));
-	pthread_detach(sthr);
+	engine_signals_serve(stop_on_signal, srv);
 	log_info("serving %s on %s port %d", dir, host, msg_srv_port(srv));
 
 	rc = msg_srv_run(srv);

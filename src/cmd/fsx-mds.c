@@ -18,8 +18,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,24 +30,11 @@
 #include "mds/mds_srv.h"
 #include "msg/msg.h"
 
-/* Signals are taken synchronously by this thread (all others block them). */
-static void *
-sig_main(void *arg)
+/* SIGTERM, SIGINT (engine_signals_serve): stop serving. */
+static void
+stop_on_signal(void *arg)
 {
-	struct mds_srv *m = arg;
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		log_info("signal %d: stopping", sig);
-		mds_srv_stop(m);
-		return NULL;
-	}
+	mds_srv_stop(arg);
 }
 
 static void
@@ -79,9 +64,6 @@ main(int argc, char **argv)
 	const char *listen_at = NULL, *secret_file = NULL, *pid_file = NULL;
 	struct mds_srv_conf conf;
 	struct mds_srv *m = NULL;
-	struct sigaction sa;
-	sigset_t set;
-	pthread_t sthr;
 	char host[256];
 	int lvl = LOG_INFO, ch, rc;
 
@@ -134,22 +116,8 @@ main(int argc, char **argv)
 	/* before the pid file: a second MDS must not touch the first's */
 	(void)engine_store_lock(conf.dir);	/* held until we exit */
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-
-	if (pid_file != NULL) {
-		char txt[32];
-		int n = snprintf(txt, sizeof(txt), "%d\n", (int)getpid());
-
-		rc = file_write_atomic(pid_file, txt, (size_t)n);
-		if (rc < 0)
-			fatal("pid file %s: %s", pid_file, strerror(-rc));
-	}
+	engine_signals_block();
+	engine_pid_file(pid_file);
 	rc = mds_srv_new(&conf, &m);
 	explicit_bzero(conf.secret, sizeof(conf.secret));
 	if (rc < 0) {
@@ -157,10 +125,7 @@ main(int argc, char **argv)
 			unlink(pid_file);
 		fatal("cannot start: %s", strerror(-rc));
 	}
-	rc = pthread_create(&sthr, NULL, sig_main, m);
-	if (rc != 0)
-		fatal("signal thread: %s", strerror(rc));
-	pthread_detach(sthr);
+	engine_signals_serve(stop_on_signal, m);
 	log_info("serving %s on %s", conf.dir, listen_at);
 
 	rc = mds_srv_run(m);

@@ -2,7 +2,12 @@
  * Engine process start-up (see engine.h).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -46,4 +51,75 @@ engine_nofile_raise(void)
 		}
 	}
 	return (long)rl.rlim_cur;
+}
+
+static void
+sig_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+}
+
+void
+engine_signals_block(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sig_set(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+struct sig_stop {
+	void	(*stop)(void *);
+	void	 *arg;
+};
+
+static void *
+sig_main(void *arg)
+{
+	struct sig_stop *ss = arg;
+	sigset_t set;
+	int sig;
+
+	sig_set(&set);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info("signal %d: stopping", sig);
+	ss->stop(ss->arg);
+	free(ss);
+	return NULL;
+}
+
+void
+engine_signals_serve(void (*stop)(void *), void *arg)
+{
+	struct sig_stop *ss = xcalloc(1, sizeof(*ss));
+	pthread_t t;
+	int rc;
+
+	ss->stop = stop;
+	ss->arg = arg;
+	rc = pthread_create(&t, NULL, sig_main, ss);
+	if (rc != 0)
+		fatal("signal thread: %s", strerror(rc));
+	pthread_detach(t);
+}
+
+void
+engine_pid_file(const char *path)
+{
+	char txt[32];
+	int n, rc;
+
+	if (path == NULL)
+		return;
+	n = snprintf(txt, sizeof(txt), "%d\n", (int)getpid());
+	rc = file_write_atomic(path, txt, (size_t)n);
+	if (rc < 0)
+		fatal("pid file %s: %s", path, strerror(-rc));
 }
