@@ -219,7 +219,7 @@ soak-short: all
 # `make fuzz-replay` builds the same targets with gcc, ASan, UBSan and
 # tests/fuzz/replay.c (sharing `make asan`'s objects) and runs every input
 # of tests/fuzz/corpus/<t> once.
-FUZZ_TARGETS = http sigv4 msg mds oss s3xml lfs
+FUZZ_TARGETS = http sigv4 msg mds oss s3xml lfs hsm
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SRC     = tests/fuzz/fuzz_common.c tests/fuzz/fuzz_eng.c

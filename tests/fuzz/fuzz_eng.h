@@ -20,8 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct msg_srv_conn;
+struct msg_hdr;
+
 /* Start the OSS (and with mds, the MDS); returns the port to fuzz. */
 int	fuzz_eng_start(int mds);
+/* Serve dispatch(ctx, ...) (and stats) with the fuzz secret on an
+ * ephemeral loopback port, in a thread of this process; returns the port.
+ * For servers other than the OSS and the MDS (fsx-hsm). */
+int	fuzz_eng_serve(uint32_t kind,
+	    int (*dispatch)(void *, struct msg_srv_conn *,
+		const struct msg_hdr *, const void *, const void *),
+	    size_t (*stats)(void *, char *, size_t), void *ctx);
 /* Run one input against port with these opcodes. */
 void	fuzz_eng_run(int port, const uint16_t *ops, size_t nops,
 	    const uint8_t *d, size_t n);

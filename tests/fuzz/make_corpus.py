@@ -129,9 +129,8 @@ def oss_seeds():
     put("oss", "falloc-statfs", rec(ops, "MSG_OP_OST_FALLOC",
                                     struct.pack("<IIQQQ", 1, 0, 43, 0, 65536)) +
         rec(ops, "MSG_OP_OST_STATFS", struct.pack("<IIQ", 1, 0, 0)))
-    put("oss", "setcap-stats-ping", rec(ops, "MSG_OP_OST_SETCAP",
-                                        struct.pack("<IIQ", 1, 0, 1 << 20)) +
-        rec(ops, "MSG_OP_STATS") + rec(ops, "MSG_OP_PING"))
+    put("oss", "stats-ping", rec(ops, "MSG_OP_STATS") +
+        rec(ops, "MSG_OP_PING"))
     put("oss", "sync-write", rec(ops, "MSG_OP_OST_WRITE", io(1 << 20, 4),
                                  b"abcd", flags=2))
 
@@ -209,6 +208,44 @@ def s3_seeds():
     put("s3xml", "url", "s3://bucket-name/some/prefix/")
 
 
+# --- fsx-hsm's requests: JSON documents in the bulk (docs/hsm.md) ---
+def hsm_seeds():
+    ops = ops_of("hsm")
+    s3 = ('"s3": {"endpoint": "http://127.0.0.1:9", "region": "us-east-1",'
+          ' "access_key": "k", "secret_key": "s", "session_token": null,'
+          ' "path_style": true}')
+    assoc = ('{"id": "dra-0123456789abcdef0", "fs_path": "/ns1",'
+             ' "bucket": "b", "prefix": "some/prefix/", "batch_import": true,'
+             ' "import": ["NEW", "CHANGED", "DELETED"],'
+             ' "export": ["NEW", "CHANGED", "DELETED"], "chunk_mib": 1024,'
+             ' "state": "CREATING", "delete_data": false}')
+    legacy = ('{"id": "legacy", "fs_path": "/", "bucket": "b", "prefix": "i/",'
+              ' "batch_import": true, "import": ["NEW"], "export": [],'
+              ' "chunk_mib": 1024, "state": "AVAILABLE",'
+              ' "export_prefix": "e/"}')
+    conf = ('{"mds": "127.0.0.1:9", %s, "poll_ms": 1000, "associations": [%s]}'
+            % (s3, assoc))
+    task = ('{"id": "task-0123456789abcdef0", "type": "EXPORT_TO_REPOSITORY",'
+            ' "paths": ["/ns1/dir"], "report": {"enabled": true, "path":'
+            ' "s3://b/reports", "format": "REPORT_CSV_20191124", "scope":'
+            ' "FAILED_FILES_ONLY"}, "release": {"duration_days": 0}}')
+    put("hsm", "conf-status", rec(ops, "MSG_OP_HSM_CONF", bulk=conf.encode()) +
+        rec(ops, "MSG_OP_HSM_STATUS"))
+    put("hsm", "conf-legacy", rec(ops, "MSG_OP_HSM_CONF", bulk=(
+        '{"mds": "127.0.0.1:9", %s, "poll_ms": 50, "associations": [%s, %s]}'
+        % (s3, assoc.replace("CREATING", "DELETING"), legacy)).encode()))
+    put("hsm", "task-cancel", rec(ops, "MSG_OP_HSM_TASK", bulk=task.encode()) +
+        rec(ops, "MSG_OP_HSM_CANCEL",
+            bulk=b'{"id": "task-0123456789abcdef0"}') +
+        rec(ops, "MSG_OP_HSM_STATUS", bulk=b"{}"))
+    for t in ("IMPORT_METADATA_FROM_REPOSITORY",
+              "RELEASE_DATA_FROM_FILESYSTEM", "AUTO_RELEASE_DATA"):
+        put("hsm", "task-" + t.lower(), rec(ops, "MSG_OP_HSM_TASK", bulk=task
+            .replace("EXPORT_TO_REPOSITORY", t).encode()))
+    put("hsm", "ping-stats", rec(ops, "MSG_OP_PING") +
+        rec(ops, "MSG_OP_STATS") + rec(ops, "MSG_OP_MDS_LOOKUP"))
+
+
 # --- lfs's arguments (NUL-separated) ---
 def lfs_seeds():
     for n, args in {
@@ -232,3 +269,4 @@ if __name__ == "__main__":
     mds_seeds()
     s3_seeds()
     lfs_seeds()
+    hsm_seeds()
