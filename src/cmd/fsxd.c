@@ -30,6 +30,9 @@
 #include "http/http.h"
 #include "prov.h"
 
+/* How long a busy state dir lock is retried before fsxd refuses to start. */
+#define FSXD_LOCK_WAIT_MS	2000
+
 static volatile sig_atomic_t fsxd_stop;
 
 enum opt_kind { O_STR, O_INT, O_LONG, O_SIZE, O_DBL, O_BOOL, O_LOG, O_RANGE,
@@ -350,7 +353,18 @@ state_dir_private(struct fsxd_conf *c)
 	}
 	if (realpath(c->state_dir, abs) != NULL)
 		snprintf(c->state_dir, sizeof(c->state_dir), "%s", abs);
-	fd = store_lock(c->state_dir, &holder);
+	/*
+	 * A child fsxd forked to start an engine shares the lock's open file
+	 * description until it closes it (closefrom, before exec): a restart
+	 * right after kill -9 of fsxd can find it held for that moment. A
+	 * live fsxd holds it for good, so waiting a little tells them apart.
+	 */
+	for (int ms = 0;; ms += 20) {
+		fd = store_lock(c->state_dir, &holder);
+		if (fd != -EBUSY || ms >= FSXD_LOCK_WAIT_MS)
+			break;
+		usleep(20 * 1000);
+	}
 	if (fd == -EBUSY)
 		fatal("state dir %s is in use by fsxd pid %d", c->state_dir,
 		    (int)holder);
