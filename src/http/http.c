@@ -261,7 +261,7 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
     struct api_error *err)
 {
 	struct hdr_list hl;
-	struct buf q;
+	struct buf q = { 0 };
 	struct sigv4_req sr;
 
 	hl.h = hl.stack;
@@ -278,9 +278,15 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
 	memset(&sr, 0, sizeof(sr));
 	sr.method = method;
 	sr.path = url;
-	buf_init(&q, 256);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_collect, &q);
-	sr.query = q.p;
+	sr.query = "";
+	/* most requests have no query: no buffer for them */
+	if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, NULL,
+	    NULL) > 0) {
+		buf_init(&q, 256);
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND,
+		    query_collect, &q);
+		sr.query = q.p;
+	}
 	sr.nhdr = hl.n;
 	sr.hdr = hl.h;
 	sr.payload = rq->body.p ? rq->body.p : "";
