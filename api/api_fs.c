@@ -436,14 +436,18 @@ fs_doc_append(struct buf *b, const char *doc, const char *lifecycle, int first)
 }
 
 /*
- * The last few full listings this thread answered, each valid while the
+ * The last few listings this thread answered, each valid while the
  * database has seen no commit since (db_generation()): clients poll
  * DescribeFileSystems, and a listing is a pure function of the stored
- * rows and (account, region, cursor, page size). Without it every poll
- * pays an SQLite read transaction (WAL locks taken with fcntl), a quarter
- * of fsxd's CPU per request. Freed at thread exit.
+ * rows and (account, region, cursor, page size, and the FileSystemIds
+ * asked for, if any: `ids` is their fs_ids_key(), NULL for a full
+ * listing). Without it every poll pays an SQLite read transaction (WAL
+ * locks taken with fcntl), a quarter of fsxd's CPU per request, and a
+ * by-id poll B-tree look-ups that deepen with the number stored. Only
+ * answers are cached, never errors. Freed at thread exit.
  */
 #define FS_LCACHE_N	4
+#define FS_IDS_KEY_MAX	4096
 
 struct fs_lcache {
 	struct {
@@ -451,6 +455,7 @@ struct fs_lcache {
 		long long	 after, max;
 		char		 account[16];
 		char		 region[64];
+		char		*ids;	/* NULL: a full listing */
 		char		*text;
 	} e[FS_LCACHE_N];
 	unsigned	 next;
@@ -465,8 +470,10 @@ fs_lcache_free(void *p)
 {
 	struct fs_lcache *c = p;
 
-	for (int i = 0; i < FS_LCACHE_N; i++)
+	for (int i = 0; i < FS_LCACHE_N; i++) {
+		free(c->e[i].ids);
 		free(c->e[i].text);
+	}
 	free(c);
 	fs_lcache = NULL;
 }
@@ -478,10 +485,39 @@ fs_lcache_key_make(void)
 		fatal("%s: pthread_key_create", __func__);
 }
 
+/*
+ * FileSystemIds as a cache key: each id with its length before it, so
+ * that no two lists share a key. NULL when the list is too long to keep.
+ */
+static char *
+fs_ids_key(const json_t *ids)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, 256);
+	for (i = 0; i < json_array_size(ids) && b.len < FS_IDS_KEY_MAX; i++) {
+		const char *id = json_string_value(json_array_get(ids, i));
+
+		buf_printf(&b, "%zu:%s,", strlen(id ? id : ""), id ? id : "");
+	}
+	if (b.len >= FS_IDS_KEY_MAX) {
+		buf_fini(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+static int
+fs_ids_eq(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
 /* The cached listing (a copy), or NULL. */
 static char *
 fs_lcache_get(uint64_t gen, const char *account, const char *region,
-    long long after, long long max)
+    long long after, long long max, const char *ids)
 {
 	struct fs_lcache *c = fs_lcache;
 
@@ -491,14 +527,15 @@ fs_lcache_get(uint64_t gen, const char *account, const char *region,
 		if (c->e[i].gen == gen && c->e[i].after == after &&
 		    c->e[i].max == max &&
 		    strcmp(c->e[i].account, account) == 0 &&
-		    strcmp(c->e[i].region, region) == 0)
+		    strcmp(c->e[i].region, region) == 0 &&
+		    fs_ids_eq(c->e[i].ids, ids))
 			return xstrdup(c->e[i].text);
 	return NULL;
 }
 
 static void
 fs_lcache_put(uint64_t gen, const char *account, const char *region,
-    long long after, long long max, const char *text)
+    long long after, long long max, const char *ids, const char *text)
 {
 	struct fs_lcache *c = fs_lcache;
 	unsigned i;
@@ -513,7 +550,9 @@ fs_lcache_put(uint64_t gen, const char *account, const char *region,
 		fs_lcache = c;
 	}
 	i = c->next++ % FS_LCACHE_N;
+	free(c->e[i].ids);
 	free(c->e[i].text);
+	c->e[i].ids = ids != NULL ? xstrdup(ids) : NULL;
 	c->e[i].gen = gen;
 	c->e[i].after = after;
 	c->e[i].max = max;
@@ -604,25 +643,31 @@ api_fs_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	const char *tok = json_string_value(json_object_get(in, "NextToken"));
 	struct fs_page pg = { .max = FS_PAGE_MAX };
 	long long after = 0;
-	uint64_t gen = 0;
-	char *text;
+	uint64_t gen;
+	char *text, *key = NULL;
 
 	if (jmax != NULL && json_integer_value(jmax) < pg.max)
 		pg.max = json_integer_value(jmax);
 	if (tok != NULL && api_cursor_decode(tok, "fs1:", &after) < 0)
 		return api_fail(err, API_E_BAD_REQUEST, "Invalid NextToken.");
-	if (ids == NULL) {
-		/* read before the query: a commit after it changes it */
-		gen = db_generation();
-		text = fs_lcache_get(gen, cx->account, cx->region, after, pg.max);
-		if (text != NULL)
-			return api_reply_text(cx, text);
+	/* read before the query: a commit after it changes it */
+	gen = db_generation();
+	if (ids != NULL) {
+		key = fs_ids_key(ids);
+		if (key == NULL)
+			gen = 0;		/* too long to keep: not cached */
+	}
+	text = fs_lcache_get(gen, cx->account, cx->region, after, pg.max, key);
+	if (text != NULL) {
+		free(key);
+		return api_reply_text(cx, text);
 	}
 	buf_init(&pg.b, 4096);
 	buf_adds(&pg.b, "{\"FileSystems\":[");
 	if (ids != NULL) {
 		if (fs_page_ids(cx, ids, after, &pg, err) < 0) {
 			buf_fini(&pg.b);
+			free(key);
 			return NULL;
 		}
 	} else if (db_fs_list(cx->account, cx->region, after, fs_page_add,
@@ -640,8 +685,8 @@ api_fs_describe(struct api_ctx *cx, const json_t *in, struct api_error *err)
 	}
 	buf_add(&pg.b, "}", 1);
 	text = buf_take(&pg.b);
-	if (ids == NULL)
-		fs_lcache_put(gen, cx->account, cx->region, after, pg.max, text);
+	fs_lcache_put(gen, cx->account, cx->region, after, pg.max, key, text);
+	free(key);
 	return api_reply_text(cx, text);
 }
 

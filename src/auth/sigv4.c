@@ -49,7 +49,8 @@ struct sb {
 static void
 sb_init(struct sb *b, size_t max)
 {
-	buf_init_max(&b->b, 256, max);
+	/* a usual canonical request fits: no realloc on the way */
+	buf_init_max(&b->b, 1024, max);
 	b->err = 0;
 }
 
@@ -305,22 +306,46 @@ is_ws(char c)
 	    c == '\f';
 }
 
-/* A header value trimmed, inner white-space runs collapsed to one space. */
+/*
+ * A header value trimmed, inner white-space runs collapsed to one space;
+ * appended a run of non-space bytes at a time.
+ */
 static void
 put_trimmed(struct sb *b, const char *v)
 {
-	int pending = 0, any = 0;
+	const char *run;
+	int any = 0;
 
-	for (; v && *v; v++) {
-		if (is_ws(*v)) {
-			pending = any;
-			continue;
-		}
-		if (pending)
+	if (v == NULL)
+		return;
+	for (;;) {
+		while (*v && is_ws(*v))
+			v++;
+		if (*v == '\0')
+			return;
+		if (any)
 			sb_putc(b, ' ');
-		pending = 0;
 		any = 1;
-		sb_putc(b, *v);
+		for (run = v; *v && !is_ws(*v); v++)
+			;
+		sb_putn(b, run, (size_t)(v - run));
+	}
+}
+
+/* s[0..n) in lower case, through a stack chunk rather than a byte at a time. */
+static void
+put_lower(struct sb *b, const char *s, size_t n)
+{
+	char chunk[256];
+
+	while (n > 0) {
+		size_t k = n < sizeof(chunk) ? n : sizeof(chunk);
+
+		for (size_t i = 0; i < k; i++)
+			chunk[i] = (char)tolower((unsigned char)s[i]);
+		sb_putn(b, chunk, k);
+		s += k;
+		n -= k;
 	}
 }
 
@@ -353,8 +378,7 @@ canon_headers(struct sb *b, const struct sigv4_req *rq, const char *list)
 	while (*p) {
 		e = strchr(p, ';');
 		n = e ? (size_t)(e - p) : strlen(p);
-		for (i = 0; i < n; i++)
-			sb_putc(b, (char)tolower((unsigned char)p[i]));
+		put_lower(b, p, n);
 		sb_putc(b, ':');
 		first = 1;
 		for (i = 0; i < rq->nhdr; i++) {
@@ -372,8 +396,7 @@ canon_headers(struct sb *b, const struct sigv4_req *rq, const char *list)
 		p = e + 1;
 	}
 	sb_putc(b, '\n');
-	for (p = list; *p; p++)
-		sb_putc(b, (char)tolower((unsigned char)*p));
+	put_lower(b, list, strlen(list));
 }
 
 /*

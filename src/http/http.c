@@ -50,8 +50,16 @@
  * libmicrohttpd 0.9.75 still answers broken chunk framing, a malformed
  * request line, and a kept-alive connection's bad Content-Length or
  * head larger than the pool itself: it has no hook to shape that answer.
+ *
+ * The pool's size is paid on every request: libmicrohttpd zeroes the
+ * whole pool when a kept-alive connection starts its next request (at
+ * 256 KiB that memset was over a third of fsxd's CPU time under load).
+ * 112 KiB is the smallest size (in steps of 8 KiB, measured) at which a
+ * later head of SIGV4_NHDR_MAX headers in HTTP_DOOR_HEAD_MAX bytes still
+ * reaches http_head_check() and is answered; 96 KiB is not
+ * (test_frontdoor.py, frontdoor-3.5).
  */
-#define HTTP_POOL	(256u * 1024)	/* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
+#define HTTP_POOL	(112u * 1024)	/* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
 /* fsx-mount's signed look-up of a file system's MDS (ops.def, API_LOCAL) */
 #define HTTP_MOUNT_INFO_PATH	"/fsx-local/mount-info"
 #define HTTP_MOUNT_INFO_OP	"FsxLocalMountInfo"
@@ -253,7 +261,7 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
     struct api_error *err)
 {
 	struct hdr_list hl;
-	struct buf q;
+	struct buf q = { 0 };
 	struct sigv4_req sr;
 
 	hl.h = hl.stack;
@@ -270,9 +278,15 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
 	memset(&sr, 0, sizeof(sr));
 	sr.method = method;
 	sr.path = url;
-	buf_init(&q, 256);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_collect, &q);
-	sr.query = q.p;
+	sr.query = "";
+	/* most requests have no query: no buffer for them */
+	if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, NULL,
+	    NULL) > 0) {
+		buf_init(&q, 256);
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND,
+		    query_collect, &q);
+		sr.query = q.p;
+	}
 	sr.nhdr = hl.n;
 	sr.hdr = hl.h;
 	sr.payload = rq->body.p ? rq->body.p : "";

@@ -218,3 +218,54 @@ class OversizedHeads(unittest.TestCase):
                      b'{}', content_length=False)
         self.check_json_err(self.exchange(data), 400, 'SerializationException')
         self.assertEqual(self.d.client().describe_file_systems()['FileSystems'], [])
+
+    def later_head(self, nhdr, total):
+        """One signed request on a fresh connection, then on the same
+        (kept-alive) connection a signed request whose head has nhdr
+        headers and is exactly `total` bytes: the door has handed the
+        socket to libmicrohttpd, so only its connection pool decides
+        whether fsxd sees that head."""
+        import http.client
+        from tests.api.test_hostile import json_headers, sign
+
+        def head(extra):
+            hdrs = sign(self.d.port, b'{}', json_headers() + extra,
+                        signed=[b'host', b'x-amz-date', b'x-amz-target'])
+            return b'POST / HTTP/1.1\r\n' + b''.join(
+                n + b': ' + v + b'\r\n' for n, v in hdrs) + b'Content-Length: 2\r\n\r\n'
+
+        def exchange(s, data):
+            s.sendall(data + b'{}')
+            r = http.client.HTTPResponse(s, method='POST')
+            r.begin()
+            body = r.read()
+            from tests.api.test_hostile import Resp
+            return Resp(r.status, {k.lower(): v for k, v in r.getheaders()}, body)
+
+        npad = nhdr - 6     # Host, X-Amz-Date, Content-Type, X-Amz-Target, Authorization, CL
+        names = [b'X-P%03d' % i for i in range(npad)]
+        room = total - len(head([])) - sum(len(n) + 4 for n in names)
+        extra = [(n, b'v' * (room // npad + (i < room % npad))) for i, n in enumerate(names)]
+        data = head(extra)
+        self.assertEqual(len(data), total)
+        s = socket.create_connection(('127.0.0.1', self.d.port), timeout=10)
+        try:
+            self.assertEqual(exchange(s, head([])).status, 200)
+            return exchange(s, data)
+        finally:
+            s.close()
+
+    def test_later_heads_on_a_kept_alive_connection(self):
+        """frontdoor-3.5: a kept-alive connection's later heads are checked
+        by fsxd too, up to the limits: 512 headers in 64 KiB are answered,
+        one byte more is a JSON 431, header 513 a JSON 400."""
+        for nhdr in (16, 300, 512):
+            with self.subTest(nhdr=nhdr):
+                r = self.later_head(nhdr, 65536)
+                self.assertEqual(r.status, 200, r)
+                self.assertIn(b'"FileSystems"', r.body)
+        self.check_json_err(self.later_head(16, 65537), 431, 'RequestHeaderFieldsTooLarge')
+        self.check_json_err(self.later_head(512, 65537), 431, 'RequestHeaderFieldsTooLarge')
+        r = self.later_head(513, 60000)
+        self.check_json_err(r, 400, 'IncompleteSignatureException')
+        self.assertIn('Too many headers', r.json()['Message'])

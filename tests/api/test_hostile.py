@@ -969,6 +969,54 @@ class ListingFollowsCommits(unittest.TestCase):
         finally:
             d.stop()
 
+    def test_by_id_after_each_write(self):
+        """Describe by FileSystemIds is cached the same way, keyed by the
+        ids asked for as well: each write shows, another region's caller
+        never gets the cached answer, and a gone id is an error again."""
+        d = Fsxd()
+        try:
+            c = d.client()
+
+            def by_id(*ids):
+                return c.describe_file_systems(FileSystemIds=list(ids))['FileSystems']
+
+            fs_id = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+            fs2 = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
+            self.assertEqual([f['FileSystemId'] for f in by_id(fs_id)], [fs_id])
+            deadline = time.time() + 30
+            while by_id(fs_id)[0]['Lifecycle'] != 'AVAILABLE':   # provisioner's commit
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.01)
+            arn = by_id(fs_id)[0]['ResourceARN']
+            for v in ('v1', 'v2'):
+                c.tag_resource(ResourceARN=arn, Tags=[{'Key': 'k', 'Value': v}])
+                for _ in range(3):
+                    self.assertIn({'Key': 'k', 'Value': v}, by_id(fs_id)[0].get('Tags', []))
+            # other id lists are other answers: one, both in either order
+            self.assertEqual([f['FileSystemId'] for f in by_id(fs2)], [fs2])
+            self.assertEqual([f['FileSystemId'] for f in by_id(fs2, fs_id)], [fs_id, fs2])
+            self.assertEqual([f['FileSystemId'] for f in by_id(fs_id, fs2)], [fs_id, fs2])
+            self.assertEqual([f['FileSystemId'] for f in by_id(fs_id)], [fs_id])
+            other = d.client(region='eu-west-1')
+            for _ in range(3):
+                with self.assertRaises(other.exceptions.FileSystemNotFound):
+                    other.describe_file_systems(FileSystemIds=[fs_id])
+            c.delete_file_system(FileSystemId=fs_id)
+            self.assertEqual(by_id(fs_id)[0]['Lifecycle'], 'DELETING')
+            deadline = time.time() + 30
+            while True:
+                try:
+                    by_id(fs_id)
+                except c.exceptions.FileSystemNotFound:
+                    break
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.01)
+            with self.assertRaises(c.exceptions.FileSystemNotFound):
+                by_id(fs_id)
+            self.assertEqual([f['FileSystemId'] for f in by_id(fs2)], [fs2])
+        finally:
+            d.stop()
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -19,6 +19,8 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "auth/creds.h"
 #include "auth/sigv4.h"
@@ -1128,6 +1130,76 @@ START_TEST(sigv4_sign_verify_roundtrip)
 }
 END_TEST
 
+/*
+ * The signature with the signing key derived from scratch by OpenSSL's
+ * HMAC(), independent of sigv4.c and of its per-thread key cache.
+ */
+static void
+ref_signature(const char *secret, const char *date8, const char *region,
+    const char *service, const char *sts, char out[65])
+{
+	const char *parts[4] = { date8, region, service, "aws4_request" };
+	unsigned char k[EVP_MAX_MD_SIZE], sig[EVP_MAX_MD_SIZE];
+	unsigned int klen = 0, slen = 0;
+	char k0[128];
+
+	snprintf(k0, sizeof(k0), "AWS4%s", secret);
+	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), k0, (int)strlen(k0),
+	    (const unsigned char *)parts[0], strlen(parts[0]), k, &klen));
+	for (int i = 1; i < 4; i++)
+		ck_assert_ptr_nonnull(HMAC(EVP_sha256(), k, (int)klen,
+		    (const unsigned char *)parts[i], strlen(parts[i]), k, &klen));
+	ck_assert_ptr_nonnull(HMAC(EVP_sha256(), k, (int)klen,
+	    (const unsigned char *)sts, strlen(sts), sig, &slen));
+	for (unsigned int i = 0; i < slen; i++)
+		sprintf(out + 2 * i, "%02x", sig[i]);
+}
+
+/*
+ * The signing-key cache (one per thread) is keyed by secret, date, region
+ * and service: a request that differs in any one of them must not reuse
+ * the previous key, and going back must give the first key again.
+ */
+START_TEST(sigv4_key_cache_keyed_by_all_parts)
+{
+	static const struct {
+		const char *secret, *date, *region, *service;
+	} v[] = {
+		{ "secret-a", "20260101T000000Z", "us-east-1", "fsx" },
+		{ "secret-a", "20260101T000000Z", "us-east-1", "fsx" },	/* hit */
+		{ "secret-b", "20260101T000000Z", "us-east-1", "fsx" },
+		{ "secret-a", "20260102T000000Z", "us-east-1", "fsx" },
+		{ "secret-a", "20260102T000000Z", "eu-west-1", "fsx" },
+		{ "secret-a", "20260102T000000Z", "eu-west-1", "s3" },
+		/* same length and prefix, last byte differs */
+		{ "secret-c", "20260102T000000Z", "eu-west-1", "s3" },
+		{ "secret-a", "20260101T000000Z", "us-east-1", "fsx" },	/* back */
+	};
+	const char *sts = "AWS4-HMAC-SHA256\n20260101T000000Z\n"
+	    "20260101/us-east-1/fsx/aws4_request\n"
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+	char got[65], want[65], prev[65] = "";
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char date8[9];
+
+		memcpy(date8, v[i].date, 8);
+		date8[8] = '\0';
+		ck_assert_int_eq(sigv4_signature(v[i].secret, v[i].date,
+		    v[i].region, v[i].service, sts, got), 0);
+		ref_signature(v[i].secret, date8, v[i].region, v[i].service,
+		    sts, want);
+		ck_assert_msg(strcmp(got, want) == 0, "case %zu: %s != %s", i,
+		    got, want);
+		if (i != 1)
+			ck_assert_str_ne(got, prev);
+		else
+			ck_assert_str_eq(got, prev);
+		snprintf(prev, sizeof(prev), "%s", got);
+	}
+}
+END_TEST
+
 START_TEST(sigv4_sign_rejects_bad_arguments)
 {
 	struct sigv4_key key;
@@ -1643,6 +1715,7 @@ sigv4_suite(void)
 	tcase_add_test(tc, sigv4_sign_query_encoded_and_sorted);
 	tcase_add_test(tc, sigv4_sign_verify_roundtrip);
 	tcase_add_test(tc, sigv4_sign_rejects_bad_arguments);
+	tcase_add_test(tc, sigv4_key_cache_keyed_by_all_parts);
 	tcase_add_test(tc, sigv4_sign_curl_headers_verify);
 	suite_add_tcase(s, tc);
 
