@@ -53,6 +53,9 @@ struct hsm_assoc {
 	char		fs_path[MSG_PATH_MAX];
 	char		bucket[64];
 	char		prefix[S3_KEY_MAX + 1];
+	/* legacy link: where exports go (ExportPath's prefix, same bucket);
+	   "" = prefix */
+	char		export_prefix[S3_KEY_MAX + 1];
 	int		batch_import;
 	unsigned	import_ev;	/* HSM_EV_* */
 	unsigned	export_ev;
@@ -146,6 +149,8 @@ void	hsm_action_push(struct hsm_action **q, struct hsm_action *a);
 struct hsm_action *hsm_action_pop(struct hsm_action **q);
 struct hsm_assoc *hsm_assoc_find(struct hsm *h, const char *id);
 struct hsm_task *hsm_task_find(struct hsm *h, const char *id);
+/* The prefix exports of a go to: export_prefix, else prefix. */
+const char *hsm_export_prefix(const struct hsm_assoc *a);
 void	hsm_set_msg(char *dst, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	hsm_task_ended(const struct hsm_task *t);

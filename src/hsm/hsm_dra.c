@@ -154,7 +154,7 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 	n2 = snprintf(shown, sizeof(shown), "%s%s%s", r->a->fs_path + 1,
 	    r->a->fs_path[1] ? "/" : "", rel);
 	if (n1 >= (int)sizeof(rel) || n2 >= (int)sizeof(shown) ||
-	    strlen(r->a->prefix) + strlen(rel) + 1 > S3_KEY_MAX) {
+	    strlen(hsm_export_prefix(r->a)) + strlen(rel) + 1 > S3_KEY_MAX) {
 		hsm_report_line(&r->report, rel0, "PathSizeTooLong");
 		return progress(r, 1, 0, 1, 0);
 	}
@@ -166,7 +166,7 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 			return 0;	/* exported already */
 		rc = hsm_export_rel(r->tc, r->fs, r->a, rel, at->ino, &e);
 	} else if (S_ISDIR(at->mode) && rel[0] != '\0') {
-		if (snprintf(key, sizeof(key), "%s%s/", r->a->prefix, rel) >=
+		if (snprintf(key, sizeof(key), "%s%s/", hsm_export_prefix(r->a), rel) >=
 		    (int)sizeof(key))
 			return 0;	/* checked above */
 		rc = hsm_export_marker(r->tc->h, r->tc->s3, r->a->bucket, key,
@@ -175,7 +175,7 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 		char target[MSG_PATH_MAX];
 		size_t len;
 
-		if (snprintf(key, sizeof(key), "%s%s", r->a->prefix, rel) >=
+		if (snprintf(key, sizeof(key), "%s%s", hsm_export_prefix(r->a), rel) >=
 		    (int)sizeof(key))
 			return 0;	/* checked above */
 		rc = fsc_readlink(r->fs, at->ino, &hsm_root, target,
@@ -301,7 +301,7 @@ import_paths(struct run *r, char **paths)
 			const char *list_prefix;
 			struct hsm_objs objs;
 			struct s3_error e;
-			uint64_t ok = 0, bad = 0;
+			uint64_t ok = 0, bad = 0, removed;
 
 			if (strcmp(a->bucket, bucket) != 0)
 				continue;
@@ -321,6 +321,13 @@ import_paths(struct run *r, char **paths)
 			(void)hsm_import_objs(r->tc, r->fs, a, &objs, NULL, 0,
 			    &ok, &bad, &r->report);
 			count_imported(r, a, ok);
+			/* objects gone from the bucket: their files go too
+			   (clean ones from those objects) */
+			removed = 0;
+			if (!r->canceled && hsm_import_prune(r->fs, a,
+			    list_prefix, &objs, &removed) < 0)
+				r->bad_path = 1;
+			(void)progress(r, removed, removed, 0, 0);
 			hsm_objs_free(&objs);
 		}
 		if (!hit)

@@ -194,11 +194,13 @@ worker_main(void *arg)
 			}
 		if (a != NULL) {
 			assoc_step(h, a, s3, &tc);
+			hsm_snap_flush(&tc);
 			continue;
 		}
 		t = s3 != NULL ? next_task(h) : NULL;
 		if (t != NULL) {
 			hsm_task_exec(&tc, t);	/* drops mu while it works */
+			hsm_snap_flush(&tc);
 			continue;
 		}
 		if (h->mds[0] != '\0' && now_mono_ns() >= reg_next &&
@@ -213,6 +215,7 @@ worker_main(void *arg)
 		}
 		if (s3 != NULL && hsm_poll_due(&tc)) {
 			hsm_poll(&tc);		/* drops mu while it works */
+			hsm_snap_flush(&tc);
 			continue;
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -78,6 +78,12 @@ hsm_assoc_find(struct hsm *h, const char *id)
 	return NULL;
 }
 
+const char *
+hsm_export_prefix(const struct hsm_assoc *a)
+{
+	return a->export_prefix[0] != '\0' ? a->export_prefix : a->prefix;
+}
+
 struct hsm_task *
 hsm_task_find(struct hsm *h, const char *id)
 {
@@ -177,6 +183,8 @@ assoc_parse(const json_t *o, struct hsm_assoc *a)
 	    get_str(o, "bucket", a->bucket, sizeof(a->bucket), 0) < 0 ||
 	    a->bucket[0] == '\0' ||
 	    get_str(o, "prefix", a->prefix, sizeof(a->prefix), 1) < 0 ||
+	    get_str(o, "export_prefix", a->export_prefix,
+	    sizeof(a->export_prefix), 1) < 0 ||
 	    get_str(o, "state", a->want, sizeof(a->want), 0) < 0 ||
 	    !valid_want(a->want) ||
 	    get_bool(o, "batch_import", &a->batch_import) < 0 ||
@@ -589,6 +597,10 @@ conf_json(struct hsm *h)
 		    "agent_state", a->state, "message", a->message,
 		    "imported", (json_int_t)a->imported,
 		    "exported", (json_int_t)a->exported, "work", a->work));
+		if (a->export_prefix[0] != '\0')
+			json_object_set_new(json_array_get(arr,
+			    json_array_size(arr) - 1), "export_prefix",
+			    json_string(a->export_prefix));
 	}
 	return json_pack("{s:s,s:i,s:i,s:o}", "mds", h->mds, "poll_ms",
 	    h->poll_ms, "restore_ms", h->restore_ms, "associations", arr);

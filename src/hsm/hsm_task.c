@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -40,10 +41,21 @@
 
 /* ---- snapshots ---- */
 
+/* STORE/snap-<id>, or NULL for an id that is no safe file name. */
+static char *
+snap_path(struct hsm_task_ctx *tc, const char *id)
+{
+	if (id[strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0')
+		return NULL;
+	return xasprintf("%s/snap-%s", tc->h->dir, id);
+}
+
 static struct hsm_snap *
 snap_get(struct hsm_task_ctx *tc, const char *id)
 {
 	struct hsm_snap *free_slot = NULL;
+	char *path;
 
 	for (int i = 0; i < HSM_ASSOC_MAX; i++) {
 		if (tc->snap[i].id[0] && strcmp(tc->snap[i].id, id) == 0)
@@ -51,8 +63,14 @@ snap_get(struct hsm_task_ctx *tc, const char *id)
 		if (!tc->snap[i].id[0] && free_slot == NULL)
 			free_slot = &tc->snap[i];
 	}
-	if (free_slot != NULL)
-		snprintf(free_slot->id, sizeof(free_slot->id), "%s", id);
+	if (free_slot == NULL)
+		return NULL;
+	snprintf(free_slot->id, sizeof(free_slot->id), "%s", id);
+	/* the listing a previous run applied last, if any */
+	path = snap_path(tc, id);
+	if (path != NULL && hsm_objs_load(path, &free_slot->objs) == 0)
+		free_slot->have = 1;
+	free(path);
 	return free_slot;
 }
 
@@ -63,9 +81,36 @@ snap_gc(struct hsm_task_ctx *tc)
 	for (int i = 0; i < HSM_ASSOC_MAX; i++)
 		if (tc->snap[i].id[0] &&
 		    hsm_assoc_find(tc->h, tc->snap[i].id) == NULL) {
+			char *path = snap_path(tc, tc->snap[i].id);
+
+			if (path != NULL)
+				(void)unlink(path);
+			free(path);
 			hsm_objs_free(&tc->snap[i].objs);
 			memset(&tc->snap[i], 0, sizeof(tc->snap[i]));
 		}
+}
+
+void
+hsm_snap_flush(struct hsm_task_ctx *tc)
+{
+	for (int i = 0; i < HSM_ASSOC_MAX; i++) {
+		struct hsm_snap *sn = &tc->snap[i];
+		char *path;
+		int rc;
+
+		if (!sn->id[0] || !sn->have || !sn->dirty)
+			continue;
+		path = snap_path(tc, sn->id);
+		if (path == NULL)
+			continue;
+		rc = hsm_objs_save(path, &sn->objs);
+		if (rc < 0)
+			log_warn("%s: %s", path, strerror(-rc));
+		else
+			sn->dirty = 0;
+		free(path);
+	}
 }
 
 /* The association owning bucket/key, copied (mu taken). */
@@ -219,6 +264,39 @@ hsm_import_objs(struct hsm_task_ctx *tc, struct fsc *fs,
 	return 0;
 }
 
+/* Unlink the file at absolute path (the agent as root). */
+static int
+unlink_path(struct fsc *fs, const char *path)
+{
+	char dirp[MSG_PATH_MAX];
+	struct msg_attr dir;
+	char *slash;
+	int rc;
+
+	if (snprintf(dirp, sizeof(dirp), "%s", path) >= (int)sizeof(dirp))
+		return -ENAMETOOLONG;
+	slash = strrchr(dirp, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	*slash = '\0';
+	rc = hsm_fs_resolve(fs, dirp[0] ? dirp : "/", &dir);
+	if (rc == 0)
+		rc = fsc_unlink(fs, dir.ino, slash + 1, &hsm_root);
+	return rc;
+}
+
+/* May the file (ino) go because its object `want` ("bucket/key") is gone:
+ * it came from that object and holds nothing unexported. */
+static int
+prunable(struct fsc *fs, uint64_t ino, const char *want)
+{
+	struct msg_hsm_state st;
+	char origin[2048];
+
+	return hsm_fs_state(fs, ino, &st, origin, sizeof(origin)) == 0 &&
+	    strcmp(origin, want) == 0 && !(st.flags & MSG_HSM_DIRTY);
+}
+
 /* Remove the files whose objects are gone (DELETED). */
 static void
 import_deletes(struct fsc *fs, const struct hsm_assoc *a,
@@ -226,25 +304,78 @@ import_deletes(struct fsc *fs, const struct hsm_assoc *a,
 {
 	for (size_t i = 0; i < old->n; i++) {
 		const char *key = old->v[i].key, *rel = key + strlen(a->prefix);
-		char path[MSG_PATH_MAX], origin[2048], want[2048];
-		struct msg_hsm_state st;
-		struct msg_attr at, dir;
-		char *slash;
+		char path[MSG_PATH_MAX], want[2048];
+		struct msg_attr at;
 
 		if (hsm_objs_find((struct hsm_objs *)now, key) != NULL ||
 		    *rel == '\0' || rel[strlen(rel) - 1] == '/')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", a->fs_path, rel);
 		snprintf(want, sizeof(want), "%s/%s", a->bucket, key);
-		if (hsm_fs_resolve(fs, path, &at) < 0 || !S_ISREG(at.mode) ||
-		    hsm_fs_state(fs, at.ino, &st, origin, sizeof(origin)) < 0 ||
-		    strcmp(origin, want) != 0 || (st.flags & MSG_HSM_DIRTY))
-			continue;
-		slash = strrchr(path, '/');
-		*slash = '\0';
-		if (hsm_fs_resolve(fs, path[0] ? path : "/", &dir) == 0)
-			(void)fsc_unlink(fs, dir.ino, slash + 1, &hsm_root);
+		if (hsm_fs_resolve(fs, path, &at) == 0 && S_ISREG(at.mode) &&
+		    prunable(fs, at.ino, want))
+			(void)unlink_path(fs, path);
 	}
+}
+
+/* The files of a's repository under `under` (a key prefix) whose objects
+ * are not in objs, collected by hsm_import_prune's walk. */
+struct prune {
+	struct fsc		*fs;
+	const struct hsm_assoc	*a;
+	const char		*under;
+	const struct hsm_objs	*objs;
+	char			**path;
+	size_t			 n;
+};
+
+static int
+prune_visit(void *arg, const char *rel, const struct msg_attr *at)
+{
+	struct prune *p = arg;
+	char key[S3_KEY_MAX + 1], want[2048];
+
+	if (!S_ISREG(at->mode) ||
+	    snprintf(key, sizeof(key), "%s%s", p->a->prefix, rel) >=
+	    (int)sizeof(key) ||
+	    strncmp(key, p->under, strlen(p->under)) != 0 ||
+	    hsm_objs_find((struct hsm_objs *)p->objs, key) != NULL)
+		return 0;
+	snprintf(want, sizeof(want), "%s/%s", p->a->bucket, key);
+	if (!prunable(p->fs, at->ino, want))
+		return 0;
+	p->path = realloc(p->path, (p->n + 1) * sizeof(*p->path));
+	if (p->path == NULL)
+		fatal("out of memory");
+	p->path[p->n++] = xasprintf("%s%s%s", strcmp(p->a->fs_path, "/") ?
+	    p->a->fs_path : "", "/", rel);
+	return 0;
+}
+
+int
+hsm_import_prune(struct fsc *fs, const struct hsm_assoc *a,
+    const char *under, const struct hsm_objs *objs, uint64_t *removed)
+{
+	struct prune p = { fs, a, under, objs, NULL, 0 };
+	struct msg_attr top;
+	int rc;
+
+	rc = hsm_fs_resolve(fs, a->fs_path, &top);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		rc = hsm_fs_walk(fs, top.ino, prune_visit, &p);
+	for (size_t i = 0; i < p.n; i++) {
+		int r = unlink_path(fs, p.path[i]);
+
+		if (r == 0)
+			(*removed)++;
+		else if (r != -ENOENT && rc == 0)
+			rc = r;
+		free(p.path[i]);
+	}
+	free(p.path);
+	return rc;
 }
 
 int
@@ -274,6 +405,7 @@ hsm_assoc_import(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 		hsm_objs_free(&sn->objs);
 		sn->objs = objs;
 		sn->have = 1;
+		sn->dirty = 1;
 	} else {
 		hsm_objs_free(&objs);
 	}
@@ -397,7 +529,7 @@ hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs, const struct hsm_assoc *
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	if (snprintf(key, sizeof(key), "%s%s", a->prefix, rel) >=
+	if (snprintf(key, sizeof(key), "%s%s", hsm_export_prefix(a), rel) >=
 	    (int)sizeof(key))
 		return -ENAMETOOLONG;
 	rc = hsm_export_file(tc->h, fs, tc->s3, ino, a->bucket, key, e);
@@ -416,12 +548,16 @@ snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
 	struct s3_object *head;
 	struct hsm_snap *sn;
 
+	if (strncmp(key, a->prefix, strlen(a->prefix)) != 0)
+		return;		/* exported outside the listed prefix */
 	head = xcalloc(1, sizeof(*head));
 	if (s3_head_object(tc->s3, a->bucket, key, head, e) == 0) {
 		pthread_mutex_lock(&tc->h->mu);
 		sn = snap_get(tc, a->id);
-		if (sn != NULL && sn->have)
+		if (sn != NULL && sn->have) {
 			hsm_objs_put(&sn->objs, key, head->size, head->etag);
+			sn->dirty = 1;
+		}
 		pthread_mutex_unlock(&tc->h->mu);
 	}
 	free(head);
@@ -447,7 +583,7 @@ xwalk_file(void *arg, const char *rel, const struct msg_attr *at)
 
 		if (!(w->a->export_ev & HSM_EV_NEW) && how < 2)
 			return 0;
-		if (snprintf(key, sizeof(key), "%s%s%s", w->a->prefix, rel,
+		if (snprintf(key, sizeof(key), "%s%s%s", hsm_export_prefix(w->a), rel,
 		    S_ISDIR(at->mode) ? "/" : "") >= (int)sizeof(key))
 			return 0;
 		if (S_ISLNK(at->mode) && fsc_readlink(w->fs, at->ino,
@@ -515,8 +651,10 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 			pthread_mutex_lock(&h->mu);
 			h->n_removed++;
 			sn = snap_get(tc, asc.id);
-			if (sn != NULL)
+			if (sn != NULL) {
 				hsm_objs_del(&sn->objs, key);
+				sn->dirty = 1;
+			}
 			pthread_mutex_unlock(&h->mu);
 		} else {
 			log_warn("hsm: delete of s3://%s/%s: %s %s", bucket,
@@ -584,17 +722,20 @@ poll_one(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 			    a->id, ok);
 	}
 	count_assoc(h, a->id, ok, 0);
-	hsm_objs_free(&old);
 	pthread_mutex_lock(&h->mu);
 	sn = snap_get(tc, a->id);
 	if (sn != NULL) {
 		hsm_objs_free(&sn->objs);
+		/* written after the changes are applied: a kill before
+		   replays them (idempotent), never misses them */
+		sn->dirty = !have || !hsm_objs_same(&now, &old);
 		sn->objs = now;
 		sn->have = 1;
 	} else {
 		hsm_objs_free(&now);
 	}
 	pthread_mutex_unlock(&h->mu);
+	hsm_objs_free(&old);
 }
 
 void

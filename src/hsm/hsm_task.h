@@ -14,10 +14,13 @@
 
 struct fsc;
 
-/* The listing auto-import compares against, per association. */
+/* The listing auto-import compares against, per association; kept in
+ * STORE/snap-<id> too (hsm_snap_flush), so a restarted agent compares
+ * its first listing with the last one it applied. */
 struct hsm_snap {
 	char		id[HSM_ID_MAX];		/* "" = free slot */
 	int		have;
+	int		dirty;		/* objs differ from the file */
 	struct hsm_objs	objs;
 };
 
@@ -41,6 +44,12 @@ int	hsm_import_objs(struct hsm_task_ctx *tc, struct fsc *fs,
 	    const struct hsm_assoc *a, const struct hsm_objs *objs,
 	    struct hsm_objs *old, unsigned ev, uint64_t *ok, uint64_t *bad,
 	    struct buf *report);
+/* IMPORT_METADATA_FROM_REPOSITORY's deletions: unlink the files of a
+ * whose keys start with `under` and are not in objs, when they came from
+ * that key and are not dirty; counts into *removed. */
+int	hsm_import_prune(struct fsc *fs, const struct hsm_assoc *a,
+	    const char *under, const struct hsm_objs *objs,
+	    uint64_t *removed);
 /* Export the file rel (below the association's fs_path), whatever the
  * policy says, and keep the auto-import snapshot in step. */
 int	hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs,
@@ -57,5 +66,7 @@ int	hsm_assoc_delete_data(struct hsm_task_ctx *tc, struct hsm_assoc *a);
 int	hsm_poll_due(struct hsm_task_ctx *tc);
 void	hsm_poll(struct hsm_task_ctx *tc);
 void	hsm_task_ctx_fini(struct hsm_task_ctx *tc);
+/* Write the snapshots changed since their last write (worker only). */
+void	hsm_snap_flush(struct hsm_task_ctx *tc);
 
 #endif
