@@ -55,6 +55,8 @@ struct run {
 	int64_t			 max_age;	/* release: seconds */
 	int			 canceled;
 	int			 bad_path;
+	int			 list_failed;	/* a listing failed */
+	char			 s3err[HSM_MSG_MAX / 2];	/* the last */
 	const struct hsm_assoc	*a;		/* of the current walk */
 	char			 base[MSG_PATH_MAX]; /* its walk's root rel */
 };
@@ -107,6 +109,17 @@ import_progress(struct hsm_task_ctx *tc, uint64_t ok, uint64_t bad)
 	struct run *r = tc->progress_arg;
 
 	(void)progress(r, ok + bad, ok, bad, 0);
+}
+
+/* An S3 failure the task's message will name. */
+static void
+s3_note(struct run *r, const struct s3_error *e)
+{
+	int n = snprintf(r->s3err, sizeof(r->s3err), "%s", e->code);
+
+	if (e->message[0] != '\0' && n >= 0 && (size_t)n < sizeof(r->s3err))
+		snprintf(r->s3err + n, sizeof(r->s3err) - (size_t)n,
+		    ": %.200s", e->message);
 }
 
 /* The task's paths (NULL-ended, absolute for fs paths); `def` when none. */
@@ -186,9 +199,12 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 	} else {
 		return 0;
 	}
-	if (rc < 0 && rc != -EAGAIN)
+	if (rc < 0 && rc != -ESTALE) {
 		hsm_report_line(&r->report, shown, rc == -EACCES ?
 		    "S3AccessDenied" : e.code[0] ? "S3Error" : "InternalError");
+		if (e.code[0] != '\0')
+			s3_note(r, &e);
+	}
 	return progress(r, 1, rc < 0 ? 0 : 1, rc < 0 ? 1 : 0, 0);
 }
 
@@ -315,7 +331,10 @@ import_paths(struct run *r, char **paths)
 			hit = 1;
 			if (hsm_objs_list(r->tc->s3, bucket, list_prefix,
 			    &objs, &e) < 0) {
-				r->bad_path = 1;
+				/* nothing listed: nothing imported or
+				   removed */
+				s3_note(r, &e);
+				r->list_failed = 1;
 				continue;
 			}
 			(void)hsm_import_objs(r->tc, r->fs, a, &objs, NULL, 0,
@@ -439,6 +458,10 @@ hsm_task_exec(struct hsm_task_ctx *tc, struct hsm_task *t)
 			snprintf(t->state, sizeof(t->state), "FAILED");
 			hsm_set_msg(t->message, "The file system could not be "
 			    "reached.");
+		} else if (r->list_failed) {
+			snprintf(t->state, sizeof(t->state), "FAILED");
+			hsm_set_msg(t->message, "Amazon FSx could not list the "
+			    "data repository: %s.", r->s3err);
 		} else if (r->bad_path) {
 			snprintf(t->state, sizeof(t->state), "FAILED");
 			hsm_set_msg(t->message, "One or more paths are invalid "
@@ -446,9 +469,10 @@ hsm_task_exec(struct hsm_task_ctx *tc, struct hsm_task *t)
 		} else if (t->failed > 0) {
 			snprintf(t->state, sizeof(t->state), "FAILED");
 			hsm_set_msg(t->message, "%" PRIu64 " of %" PRIu64
-			    " files failed; see the report%s%s.", t->failed,
-			    t->total, t->report_path[0] ? " at " : "",
-			    t->report_path);
+			    " files failed%s%s%s; see the report%s%s.",
+			    t->failed, t->total, r->s3err[0] ? " (S3: " : "",
+			    r->s3err, r->s3err[0] ? ")" : "",
+			    t->report_path[0] ? " at " : "", t->report_path);
 		} else {
 			snprintf(t->state, sizeof(t->state), "SUCCEEDED");
 		}

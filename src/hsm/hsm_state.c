@@ -125,6 +125,21 @@ get_bool(const json_t *o, const char *k, int *out)
 	return 0;
 }
 
+/* An optional integer member in [lo, hi]; absent or null leaves *out. */
+static int
+get_int(const json_t *o, const char *k, int lo, int hi, int *out)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi)
+		return -EINVAL;
+	*out = (int)json_integer_value(v);
+	return 0;
+}
+
 unsigned
 hsm_events_parse(const json_t *arr, int *err)
 {
@@ -243,6 +258,10 @@ s3_parse(const json_t *o, struct s3_conf *c)
 	}
 	if (ps != NULL && json_is_boolean(ps))
 		c->path_style = json_is_true(ps);
+	/* optional: per-attempt timeout and retries (s3.h's defaults) */
+	if (get_int(o, "timeout_ms", 100, 600000, &c->timeout_ms) < 0 ||
+	    get_int(o, "max_retries", 0, 20, &c->max_retries) < 0)
+		return -EINVAL;
 	return 0;
 }
 

@@ -401,7 +401,7 @@ hsm_export_file(struct hsm *h, struct fsc *fs, struct s3_client *s3,
 	rc = fsc_getattr(fs, ino, &hsm_root, &after);
 	if (rc == 0 && (after.mtime_sec != a.mtime_sec ||
 	    after.mtime_nsec != a.mtime_nsec || after.size != a.size))
-		rc = -EAGAIN;
+		rc = -ESTALE;
 	if (rc == 0)
 		rc = hsm_fs_set(fs, ino, MSG_HSM_EXISTS | MSG_HSM_ARCHIVED,
 		    MSG_HSM_DIRTY | MSG_HSM_LOST, origin, NULL);
