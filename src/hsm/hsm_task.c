@@ -518,9 +518,6 @@ pending_has(const struct pending *p, uint64_t ino)
 	return how;
 }
 
-static void snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
-    const char *key, struct s3_error *e);
-
 int
 hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs, const struct hsm_assoc *a,
     const char *rel, uint64_t ino, struct s3_error *e)
@@ -536,13 +533,27 @@ hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs, const struct hsm_assoc *
 	if (rc < 0)
 		return rc;
 	count_assoc(tc->h, a->id, 0, 1);
-	snap_note(tc, a, key, e);
+	hsm_snap_note(tc, a, key, e);
 	return 0;
 }
 
-/* What we wrote is not a change to import: into the snapshot. */
-static void
-snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
+void
+hsm_snap_forget(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
+    const char *key)
+{
+	struct hsm_snap *sn;
+
+	pthread_mutex_lock(&tc->h->mu);
+	sn = snap_get(tc, a->id);
+	if (sn != NULL && sn->have && hsm_objs_find(&sn->objs, key) != NULL) {
+		hsm_objs_del(&sn->objs, key);
+		sn->dirty = 1;
+	}
+	pthread_mutex_unlock(&tc->h->mu);
+}
+
+void
+hsm_snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
     const char *key, struct s3_error *e)
 {
 	struct s3_object *head;
@@ -592,7 +603,7 @@ xwalk_file(void *arg, const char *rel, const struct msg_attr *at)
 		rc = hsm_export_marker(w->tc->h, w->tc->s3, w->a->bucket, key,
 		    at, target, len, &e);
 		if (rc == 0)
-			snap_note(w->tc, w->a, key, &e);
+			hsm_snap_note(w->tc, w->a, key, &e);
 		else
 			log_warn("hsm: auto-export of %s/%s: %s %s", w->a->fs_path,
 			    rel, e.code, e.message);
@@ -622,7 +633,7 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 	struct pending p = { NULL, NULL, 0 };
 	struct hsm_assoc as[HSM_ASSOC_MAX];
 	struct fsc *fs = hsm_fs_get(h);
-	int na;
+	int na, moved = 0;
 
 	for (struct hsm_action *a = list; a != NULL; a = a->next) {
 		char bucket[64];
@@ -638,6 +649,10 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 				fatal("out of memory");
 			p.forced[p.n] = a->action == MSG_HSM_ARCHIVE_NOW;
 			p.ino[p.n++] = a->ino;
+			continue;
+		}
+		if (a->action == MSG_HSM_MOVED) {
+			moved = 1;
 			continue;
 		}
 		if (a->action != MSG_HSM_REMOVE ||
@@ -661,7 +676,7 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 			    key, e.code, e.message);
 		}
 	}
-	if (p.n > 0 && fs != NULL) {
+	if ((p.n > 0 || moved) && fs != NULL) {
 		pthread_mutex_lock(&h->mu);
 		na = h->nassoc;
 		memcpy(as, h->assoc, (size_t)na * sizeof(as[0]));
@@ -673,7 +688,14 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 			if (strcmp(as[i].state, "AVAILABLE") != 0 ||
 			    hsm_fs_resolve(fs, as[i].fs_path, &top) < 0)
 				continue;
-			(void)hsm_fs_walk(fs, top.ino, xwalk_file, &w);
+			if (p.n > 0)
+				(void)hsm_fs_walk(fs, top.ino, xwalk_file, &w);
+			/* renamed directories, in the order they came */
+			for (struct hsm_action *a = list; a != NULL;
+			    a = a->next)
+				if (a->action == MSG_HSM_MOVED)
+					hsm_move_dir(tc, fs, &as[i], a->ino,
+					    a->origin);
 		}
 	}
 	free(p.ino);

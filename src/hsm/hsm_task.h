@@ -55,6 +55,15 @@ int	hsm_import_prune(struct fsc *fs, const struct hsm_assoc *a,
 int	hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs,
 	    const struct hsm_assoc *a, const char *rel, uint64_t ino,
 	    struct s3_error *e);
+/* What the agent wrote (key, HeadObject for its ETag) or deleted is no
+ * change for auto-import to apply: into / out of a's snapshot. */
+void	hsm_snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
+	    const char *key, struct s3_error *e);
+void	hsm_snap_forget(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
+	    const char *key);
+/* hsm_move.c: a renamed directory's objects to its new keys (MOVED). */
+void	hsm_move_dir(struct hsm_task_ctx *tc, struct fsc *fs,
+	    const struct hsm_assoc *a, uint64_t ino, const char *what);
 /* One failure line of a report in FSx's CSV (RFC 4180 quoting, and a
  * path starting with @ + - = wrapped once more). */
 void	hsm_report_line(struct buf *b, const char *path, const char *code);

@@ -403,6 +403,25 @@ mds_hsm_closed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino)
 }
 
 void
+mds_hsm_dir_renamed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino,
+    uint64_t oldparent, const char *name, size_t namelen)
+{
+	char what[MDS_HSM_ORIGIN_MAX];
+	struct msg_attr a;
+
+	if (!atomic_load(&hs->active) || ino == 0 || is_agent(hs, c) ||
+	    namelen > MSG_NAME_MAX || mds_ns_getattr(hs->ns, ino, &a) < 0 ||
+	    !S_ISDIR(a.mode))
+		return;
+	snprintf(what, sizeof(what), "%llu/%.*s", (unsigned long long)oldparent,
+	    (int)namelen, name);
+	pthread_mutex_lock(&hs->mu);
+	if (agent_send(hs, MSG_HSM_MOVED, ino, 0, 0, what) == 0)
+		hs->n_archive_ev++;
+	pthread_mutex_unlock(&hs->mu);
+}
+
+void
 mds_hsm_renamed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino)
 {
 	struct msg_attr a;

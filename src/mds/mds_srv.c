@@ -1128,6 +1128,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			revoke_name(m, c, rn.newparent, n2, rn.newnamelen,
 			    child2);
 			mds_hsm_renamed(m->hsm, c, child);
+			mds_hsm_dir_renamed(m->hsm, c, child, rn.oldparent,
+			    n1, rn.oldnamelen);
 			if (!(rn.flags & MSG_RN_EXCHANGE))
 				mds_hsm_unlinked(m->hsm, c, child2);
 		}

@@ -536,6 +536,8 @@ struct msg_ost_ent {
 #define MSG_HSM_ARCHIVE		2	/* a file was closed after a write */
 #define MSG_HSM_REMOVE		3	/* an archived file was unlinked */
 #define MSG_HSM_ARCHIVE_NOW	4	/* lfs hsm_archive: whatever the policy */
+#define MSG_HSM_MOVED		5	/* a directory was renamed; origin:
+					   "<old parent ino>/<old name>" */
 
 /*
  * The "lustre.hsm" xattr of a regular file (GETXATTR/SETXATTR, so lfs

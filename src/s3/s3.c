@@ -840,3 +840,36 @@ s3_delete(struct s3_client *s, const char *bucket, const char *key,
 	buf_fini(&r.xml);
 	return rc;
 }
+
+int
+s3_copy(struct s3_client *s, const char *bucket, const char *src,
+    const char *dst, struct s3_error *err)
+{
+	const char *hdrs[3];
+	struct s3_req r;
+	struct buf h;
+	int rc;
+
+	buf_init(&h, 256);
+	buf_printf(&h, "X-Amz-Copy-Source: /%s/", bucket);
+	uri_encode(&h, src, 1);
+	hdrs[0] = h.p;
+	hdrs[1] = "X-Amz-Metadata-Directive: COPY";
+	hdrs[2] = NULL;
+	s3_req_init(&r, "PUT", bucket, dst, NULL);
+	r.headers = hdrs;
+	r.body = "";
+	r.body_len = 0;
+	rc = s3_do(s, &r, err);
+	/* a copy can fail after its 200 began: the body is an Error */
+	if (rc == 0 && r.xml.len > 0 && memmem(r.xml.p, r.xml.len,
+	    "<Error>", 7) != NULL) {
+		snprintf(err->code, sizeof(err->code), "InternalError");
+		snprintf(err->message, sizeof(err->message),
+		    "CopyObject failed after it started");
+		rc = -EIO;
+	}
+	buf_fini(&r.xml);
+	buf_fini(&h);
+	return rc;
+}

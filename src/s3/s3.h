@@ -115,6 +115,10 @@ int	s3_put_buf(struct s3_client *s, const char *bucket, const char *key,
 
 int	s3_delete(struct s3_client *s, const char *bucket, const char *key,
 	    struct s3_error *err);
+/* CopyObject within bucket, src to dst, user metadata kept (objects up to
+ * 5 GiB: S3's limit for one copy). */
+int	s3_copy(struct s3_client *s, const char *bucket, const char *src,
+	    const char *dst, struct s3_error *err);
 
 /* Split "s3://bucket/prefix" into bucket and prefix (may be empty). 0 or
  * -EINVAL. */

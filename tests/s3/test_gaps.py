@@ -258,3 +258,59 @@ class AgentKilled(GapCase):
             self.assertEqual(f.read(), b'ONE, changed here')
         self.assertEqual(self.s3.get_object(Bucket=BUCKET, Key='data/one')
                          ['Body'].read(), b'ONE, changed here')
+
+
+class DirRename(GapCase):
+    """A renamed directory is exported as FSx does: every object of it
+    under its new key (released files by an S3-side copy, nothing read
+    back), the old keys deleted (DELETED policy), and nothing imported
+    back by auto-import."""
+
+    def keys(self, prefix):
+        return sorted(o['Key'] for o in self.s3.list_objects_v2(
+            Bucket=BUCKET, Prefix=prefix).get('Contents', []))
+
+    def test_renamed_directory_moves_its_objects(self):
+        from ..fs.engine import binpath
+        import subprocess
+
+        def state(rel):
+            return subprocess.run([binpath('lfs'), 'hsm_state', self.p(rel)],
+                                  capture_output=True, text=True,
+                                  timeout=30).stdout
+        for i in range(6):
+            self.wait_exists('d/f%d' % i)
+        self.assertEqual(open(self.p('d/f0'), 'rb').read(), b'x')  # restored
+        with open(self.p('d/new'), 'wb') as f:
+            f.write(b'new')
+        os.mkdir(self.p('d/sub'))
+        with open(self.p('d/sub/s'), 'wb') as f:
+            f.write(b'sub')
+        wait_for(lambda: 'data/d/sub/s' in self.keys('data/d/') and
+                 'data/d/new' in self.keys('data/d/'), 30, 'auto-export')
+        self.assertIn('released', state('d/f3'))
+        os.rename(self.p('d'), self.p('e'))
+        want = ['data/e/', 'data/e/f%d' % 0] + ['data/e/f%d' % i
+                                                for i in range(1, 6)] + \
+            ['data/e/new', 'data/e/sub/', 'data/e/sub/s']
+        want = sorted(set(want))
+        wait_for(lambda: self.keys('data/e/') == want and
+                 self.keys('data/d/') == [], 30,
+                 'the objects moved (now %s and %s)' % (
+                     self.keys('data/e/'), self.keys('data/d/')))
+        for i in range(6):
+            self.assertEqual(self.s3.get_object(
+                Bucket=BUCKET, Key='data/e/f%d' % i)['Body'].read(),
+                b'x' * (i + 1))
+        self.assertEqual(self.s3.get_object(
+            Bucket=BUCKET, Key='data/e/sub/s')['Body'].read(), b'sub')
+        # the released file moved without being read, and reads from its
+        # new key; the restored one stays clean
+        self.assertIn('released', state('e/f3'))
+        self.assertEqual(open(self.p('e/f3'), 'rb').read(), b'xxxx')
+        self.assertIn('exists archived', state('e/f0'))
+        # auto-import (poll 300 ms) brings nothing back, releases nothing
+        time.sleep(1.5)
+        self.assertFalse(os.path.exists(self.p('d')))
+        self.assertNotIn('released', state('e/f0'))
+        self.assertNotIn('dirty', state('e/new'))
