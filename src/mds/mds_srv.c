@@ -103,6 +103,7 @@ static const char *const op_names[MSG_OP_MAX] = {
 	[MSG_OP_MDS_HSM_SET] = "hsm_set",
 	[MSG_OP_MDS_HSM_IMPORT] = "hsm_import",
 	[MSG_OP_MDS_HSM_LIST] = "hsm_list",
+	[MSG_OP_MDS_HSM_PROGRESS] = "hsm_progress",
 };
 
 /* A connection's state: its open-handle owner and its session, if any. */
@@ -1262,6 +1263,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	case MSG_OP_MDS_HSM_SET:
 	case MSG_OP_MDS_HSM_IMPORT:
 	case MSG_OP_MDS_HSM_LIST:
+	case MSG_OP_MDS_HSM_PROGRESS:
 		rc = mds_hsm_dispatch(m->hsm, c, h, body, bulk, &child,
 		    &child2);
 		if (child2 != 0)

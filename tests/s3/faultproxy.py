@@ -98,7 +98,7 @@ class FaultProxy:
         self.target = target_port
         self.port = free_port()
         self.lock = threading.Lock()
-        self.rules = []         # [kind, count or None, method, path regex]
+        self.rules = []         # [kind, count or None, method, path, after]
         self.faulted = 0
         self.seen = []
         self.stall_s = 5.0
@@ -120,11 +120,12 @@ class FaultProxy:
             self.srv.server_close()
             self.srv = None
 
-    def fail(self, kind, count=1, method=None, path=None):
+    def fail(self, kind, count=1, method=None, path=None, after=0):
+        """`after`: that many matching requests are relayed first."""
         assert kind in ERRORS or kind == 'stall', kind
         with self.lock:
             self.rules.append([kind, count, method,
-                               re.compile(path) if path else None])
+                               re.compile(path) if path else None, after])
 
     def clear(self):
         with self.lock:
@@ -142,6 +143,9 @@ class FaultProxy:
             for r in self.rules:
                 if (r[2] is None or r[2] == method) and \
                         (r[3] is None or r[3].search(path)):
+                    if r[4] > 0:
+                        r[4] -= 1
+                        return None
                     if r[1] is not None:
                         r[1] -= 1
                         if r[1] == 0:

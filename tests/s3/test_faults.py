@@ -38,6 +38,8 @@ class Faults(EngineCase):
                 key = 'data/r/%s' % name
                 cls.objs[key] = rnd.randbytes(300000 + ord(name))
                 cls.s3.put_object(Bucket=BUCKET, Key=key, Body=cls.objs[key])
+            cls.big = rnd.randbytes(20 * 1024 * 1024 + 7)
+            cls.s3.put_object(Bucket=BUCKET, Key='data/r/big', Body=cls.big)
             cls.agent = Agent(d, cls.engine.secret_file, cls.engine.secret)
             cls.agent.start()
             cls.cli = cls.agent.client()
@@ -125,6 +127,45 @@ class Faults(EngineCase):
         self.assertGreater(self.fp.faulted, 1)
         self.fp.clear()
         self.assertEqual(self.read('r/c'), self.objs['data/r/c'])
+
+    def action(self, rel):
+        return subprocess.run([binpath('lfs'), 'hsm_action', self.p(rel)],
+                              capture_output=True, text=True,
+                              timeout=30).stdout
+
+    def test_hsm_action_shows_running_restore_and_archive(self):
+        """lfs hsm_action while a restore is held up after two of its
+        three 8 MiB ranges: RESTORE running with the bytes moved so far;
+        while an upload stalls: ARCHIVE running; NOOP once they ended."""
+        import threading
+        self.assertEqual(self.action('r/big'), '%s: NOOP\n' % self.p('r/big'))
+        self.fp.stall_s = 5.0
+        self.fp.fail('stall', None, 'GET', r'/%s/data/r/big$' % BUCKET,
+                     after=2)
+        got = {}
+        t = threading.Thread(target=lambda: got.update(b=self.read('r/big')))
+        t.start()
+        want = '%s: RESTORE running (%d bytes moved)\n' % (
+            self.p('r/big'), 16 * 1024 * 1024)
+        wait_for(lambda: self.action('r/big') == want, 20,
+                 'hsm_action %r (now %r)' % (want, self.action('r/big')))
+        self.fp.clear()
+        t.join(60)
+        self.assertEqual(got.get('b'), self.big)
+        self.assertEqual(self.action('r/big'), '%s: NOOP\n' % self.p('r/big'))
+        # an export whose upload stalls
+        os.makedirs(self.p('w0'), exist_ok=True)
+        with open(self.p('w0/up'), 'wb') as f:
+            f.write(b'u' * 1000)
+        self.fp.fail('stall', 1, 'PUT', r'/%s/data/w0/up$' % BUCKET)
+        self.cli.task({'id': 'task-0123456789abcdef0',
+                       'type': 'EXPORT_TO_REPOSITORY', 'paths': ['/ns1/w0']})
+        want = '%s: ARCHIVE running (0 bytes moved)\n' % self.p('w0/up')
+        wait_for(lambda: self.action('w0/up') == want, 20,
+                 'hsm_action %r (now %r)' % (want, self.action('w0/up')))
+        st = wait_state(self.cli, 'tasks', 'task-0123456789abcdef0', ENDED, 60)
+        self.assertEqual(st['state'], 'SUCCEEDED', st)
+        self.assertEqual(self.action('w0/up'), '%s: NOOP\n' % self.p('w0/up'))
 
     # --- export ---
 
