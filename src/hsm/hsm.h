@@ -9,7 +9,10 @@
  *
  * Files: hsm_state.c (the in-memory record, its JSON forms, its durable
  * copy in STORE/state.json), hsm_srv.c (the dispatcher), hsm_run.c (the
- * worker thread: bucket checks, association lifecycles, tasks).
+ * worker thread: bucket checks, association lifecycles, tasks),
+ * hsm_task.c (imports, auto-import snapshots in STORE/snap-<id>,
+ * auto-export), hsm_dra.c (repository tasks), hsm_move.c (renamed
+ * directories), hsm_xfer.c (restores, one file's export).
  *
  * Invariants:
  *  - Every field of struct hsm below `mu` is read and written with mu held.

@@ -4,8 +4,9 @@
  * repository tasks with their reports, and an association's data removal.
  *
  * Auto-import: each AVAILABLE association with import events keeps the
- * listing it saw last (a snapshot, in memory; the first poll after a start
- * only takes one). Every poll_ms the prefix is listed again and compared:
+ * listing it saw last (a snapshot, in memory and in STORE/snap-<id>,
+ * rewritten atomically after the changes it records were applied, so a
+ * restarted agent compares its first listing with it). Every poll_ms the prefix is listed again and compared:
  * a new key is imported (NEW), a key whose ETag changed is imported again
  * (CHANGED: the MDS updates a clean file of the same origin in place and
  * releases it), a key gone removes the file if it is clean and came from
