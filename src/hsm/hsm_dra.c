@@ -56,7 +56,7 @@ struct run {
 	int			 canceled;
 	int			 bad_path;
 	int			 list_failed;	/* a listing failed */
-	char			 s3err[HSM_MSG_MAX / 2];	/* the last */
+	char			 s3err[HSM_MSG_MAX / 2]; /* the last */
 	const struct hsm_assoc	*a;		/* of the current walk */
 	char			 base[MSG_PATH_MAX]; /* its walk's root rel */
 };
@@ -179,8 +179,8 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 			return 0;	/* exported already */
 		rc = hsm_export_rel(r->tc, r->fs, r->a, rel, at->ino, &e);
 	} else if (S_ISDIR(at->mode) && rel[0] != '\0') {
-		if (snprintf(key, sizeof(key), "%s%s/", hsm_export_prefix(r->a), rel) >=
-		    (int)sizeof(key))
+		if (snprintf(key, sizeof(key), "%s%s/",
+		    hsm_export_prefix(r->a), rel) >= (int)sizeof(key))
 			return 0;	/* checked above */
 		rc = hsm_export_marker(r->tc->h, r->tc->s3, r->a->bucket, key,
 		    at, NULL, 0, &e);
@@ -188,8 +188,8 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 		char target[MSG_PATH_MAX];
 		size_t len;
 
-		if (snprintf(key, sizeof(key), "%s%s", hsm_export_prefix(r->a), rel) >=
-		    (int)sizeof(key))
+		if (snprintf(key, sizeof(key), "%s%s",
+		    hsm_export_prefix(r->a), rel) >= (int)sizeof(key))
 			return 0;	/* checked above */
 		rc = fsc_readlink(r->fs, at->ino, &hsm_root, target,
 		    sizeof(target), &len);

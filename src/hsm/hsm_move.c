@@ -56,7 +56,7 @@ struct mv {
 	struct hsm_task_ctx	*tc;
 	struct fsc		*fs;
 	const struct hsm_assoc	*a;
-	char			 oldrel[MSG_PATH_MAX];	/* the directory's */
+	char			 oldrel[MSG_PATH_MAX]; /* the directory's */
 	char			 newrel[MSG_PATH_MAX];
 	uint64_t		 moved, failed;
 };

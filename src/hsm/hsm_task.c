@@ -6,7 +6,8 @@
  * Auto-import: each AVAILABLE association with import events keeps the
  * listing it saw last (a snapshot, in memory and in STORE/snap-<id>,
  * rewritten atomically after the changes it records were applied, so a
- * restarted agent compares its first listing with it). Every poll_ms the prefix is listed again and compared:
+ * restarted agent compares its first listing with it). Every poll_ms the
+ * prefix is listed again and compared:
  * a new key is imported (NEW), a key whose ETag changed is imported again
  * (CHANGED: the MDS updates a clean file of the same origin in place and
  * releases it), a key gone removes the file if it is clean and came from
@@ -595,7 +596,8 @@ xwalk_file(void *arg, const char *rel, const struct msg_attr *at)
 
 		if (!(w->a->export_ev & HSM_EV_NEW) && how < 2)
 			return 0;
-		if (snprintf(key, sizeof(key), "%s%s%s", hsm_export_prefix(w->a), rel,
+		if (snprintf(key, sizeof(key), "%s%s%s",
+		    hsm_export_prefix(w->a), rel,
 		    S_ISDIR(at->mode) ? "/" : "") >= (int)sizeof(key))
 			return 0;
 		if (S_ISLNK(at->mode) && fsc_readlink(w->fs, at->ino,

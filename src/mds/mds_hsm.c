@@ -538,7 +538,7 @@ h_register(struct mds_hsm *hs, struct msg_srv_conn *c,
 	pthread_mutex_lock(&hs->mu);
 	hs->agent = c;
 	hs->agent_client = id;
-	hs->nprog = 0;		/* a new agent: what the old one ran ended */
+	hs->nprog = 0;	/* a new agent: what the old one ran ended */
 	hs->restore_ms = reg.restore_ms ? reg.restore_ms : MDS_HSM_RESTORE_MS;
 	atomic_store(&hs->active, 1);
 	log_info("mds: hsm: agent at %s (restore wait %u ms)",

@@ -36,7 +36,7 @@
 
 #define MDS_HSM_RESTORE_MS	300000
 #define MDS_HSM_ORIGIN_MAX	2048
-#define MDS_HSM_PROG_MAX	64	/* running actions shown by hsm_action */
+#define MDS_HSM_PROG_MAX	64	/* running actions hsm_action shows */
 
 struct mds_hsm;
 

@@ -704,9 +704,9 @@ struct parts {
 	uint64_t		 off, size, part, nparts;
 	char			(*etags)[80];
 	uint64_t		 next;		/* under mu */
-	int			 rc;		/* the first failure, under mu */
+	int			 rc;	/* the first failure, under mu */
 	pthread_mutex_t		 mu;
-	struct s3_error		*err;		/* the first failure's */
+	struct s3_error		*err;	/* the first failure's */
 };
 
 /* Upload part i (0-based) with client c. */

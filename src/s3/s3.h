@@ -37,7 +37,7 @@
 #define S3_LIST_PAGE		1000
 #define S3_PART_MIN		(5ull << 20)
 #define S3_PART_DEFAULT		(16ull << 20)
-#define S3_PART_STREAMS		4	/* parts of one upload at once */
+#define S3_PART_STREAMS		4	/* parts of an upload at once */
 #define S3_PARTS_MAX		10000
 #define S3_META_MAX		16	/* user metadata pairs kept */
 
