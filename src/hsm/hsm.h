@@ -43,6 +43,7 @@
 #define HSM_STATE_MAX	16
 #define HSM_MSG_MAX	512
 #define HSM_RESTORE_MS_DEF 300000	/* HSM_CONF restore_ms */
+#define HSM_RECHECK_MS_DEF 60000	/* HSM_CONF recheck_ms: MISCONFIGURED */
 
 /* AutoImport/AutoExport events */
 #define HSM_EV_NEW	0x1u
@@ -119,6 +120,7 @@ struct hsm {
 	int		 ntask;
 	uint64_t	 task_seq;
 	int		 restore_ms;	/* HSM_CONF "restore_ms" */
+	int		 recheck_ms;	/* ... "recheck_ms" */
 	/* the file system (hsm_fs.c), under fs_mu */
 	pthread_mutex_t	 fs_mu;
 	struct fsc	*fs;
@@ -172,6 +174,11 @@ int	hsm_worker_start(struct hsm *h);
 void	hsm_worker_stop(struct hsm *h);
 /* The association's state after a bucket check's result (err from
  * s3_head_bucket/s3_list): state and message filled. Exposed for tests. */
+/* An association found MISCONFIGURED is checked again every recheck_ms
+ * (FSx: it recovers after the fix); a poll that finds the bucket gone or
+ * denied turns an AVAILABLE one FAILED or MISCONFIGURED (hsm_run.c). */
+void	hsm_assoc_verdict(struct hsm *h, struct hsm_assoc *a, const char *state,
+	    const char *message);
 void	hsm_check_verdict(int rc, const struct s3_error *e, const char *bucket,
 	    char *state, char *message);
 

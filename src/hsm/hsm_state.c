@@ -322,6 +322,7 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 	const json_t *arr, *v;
 	char mds[sizeof(h->mds)];
 	int rc = -EINVAL, poll = 1000, restore = HSM_RESTORE_MS_DEF, n;
+	int recheck = HSM_RECHECK_MS_DEF;
 	size_t i;
 	json_t *o;
 
@@ -343,6 +344,8 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 			return -EINVAL;
 		restore = (int)json_integer_value(v);
 	}
+	if (get_int(root, "recheck_ms", 100, 86400000, &recheck) < 0)
+		return -EINVAL;
 	v = json_object_get(root, "s3");
 	if (!from_file && (v == NULL || s3_parse(v, &s3) < 0))
 		return -EINVAL;
@@ -366,6 +369,7 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 	snprintf(h->mds, sizeof(h->mds), "%s", mds);
 	h->poll_ms = poll;
 	h->restore_ms = restore;
+	h->recheck_ms = recheck;
 	if (!from_file) {
 		explicit_bzero(&h->s3, sizeof(h->s3));
 		h->s3 = s3;
@@ -621,8 +625,9 @@ conf_json(struct hsm *h)
 			    json_array_size(arr) - 1), "export_prefix",
 			    json_string(a->export_prefix));
 	}
-	return json_pack("{s:s,s:i,s:i,s:o}", "mds", h->mds, "poll_ms",
-	    h->poll_ms, "restore_ms", h->restore_ms, "associations", arr);
+	return json_pack("{s:s,s:i,s:i,s:i,s:o}", "mds", h->mds, "poll_ms",
+	    h->poll_ms, "restore_ms", h->restore_ms, "recheck_ms",
+	    h->recheck_ms, "associations", arr);
 }
 
 int
@@ -739,6 +744,7 @@ hsm_init(struct hsm *h, const char *dir)
 	h->cb_fd = -1;
 	h->poll_ms = 1000;
 	h->restore_ms = HSM_RESTORE_MS_DEF;
+	h->recheck_ms = HSM_RECHECK_MS_DEF;
 	path = xasprintf("%s/%s", dir, STATE_FILE);
 	rc = file_read_all(path, &txt, &len, 64u << 20);
 	free(path);

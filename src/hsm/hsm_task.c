@@ -93,6 +93,19 @@ snap_gc(struct hsm_task_ctx *tc)
 		}
 }
 
+int
+hsm_snap_have(struct hsm_task_ctx *tc, const char *id)
+{
+	struct hsm_snap *sn;
+	int have;
+
+	pthread_mutex_lock(&tc->h->mu);
+	sn = snap_get(tc, id);
+	have = sn != NULL && sn->have;
+	pthread_mutex_unlock(&tc->h->mu);
+	return have;
+}
+
 void
 hsm_snap_flush(struct hsm_task_ctx *tc)
 {
@@ -723,11 +736,30 @@ poll_one(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 	struct hsm_snap *sn;
 	struct s3_error e;
 	uint64_t ok = 0, bad = 0;
-	int have;
+	int have, rc;
 
-	if (fs == NULL || hsm_objs_list(tc->s3, a->bucket, a->prefix, &now,
-	    &e) < 0)
+	rc = hsm_objs_list(tc->s3, a->bucket, a->prefix, &now, &e);
+	if (rc == -EACCES || rc == -ENOENT) {
+		/* access taken away, or the bucket deleted: auto-import
+		   stops (MISCONFIGURED, checked again; FAILED for good) */
+		char state[HSM_STATE_MAX], message[HSM_MSG_MAX];
+		struct hsm_assoc *x;
+
+		hsm_check_verdict(rc, &e, a->bucket, state, message);
+		log_warn("hsm: auto-import %s: %s: %s", a->id, state, message);
+		pthread_mutex_lock(&h->mu);
+		x = hsm_assoc_find(h, a->id);
+		if (x != NULL && !x->work &&
+		    strcmp(x->state, "AVAILABLE") == 0)
+			hsm_assoc_verdict(h, x, state, message);
+		pthread_mutex_unlock(&h->mu);
+	}
+	if (rc < 0)
 		return;
+	if (fs == NULL) {
+		hsm_objs_free(&now);	/* nothing applied: compared again */
+		return;
+	}
 	pthread_mutex_lock(&h->mu);
 	sn = snap_get(tc, a->id);
 	have = sn != NULL && sn->have;

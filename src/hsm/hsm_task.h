@@ -75,6 +75,8 @@ int	hsm_assoc_delete_data(struct hsm_task_ctx *tc, struct hsm_assoc *a);
 int	hsm_poll_due(struct hsm_task_ctx *tc);
 void	hsm_poll(struct hsm_task_ctx *tc);
 void	hsm_task_ctx_fini(struct hsm_task_ctx *tc);
+/* Has the association a listing (it was imported once)? mu not held. */
+int	hsm_snap_have(struct hsm_task_ctx *tc, const char *id);
 /* Write the snapshots changed since their last write (worker only). */
 void	hsm_snap_flush(struct hsm_task_ctx *tc);
 

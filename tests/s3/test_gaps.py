@@ -39,6 +39,10 @@ class AuthMoto(Moto):
                 os.environ['INITIAL_NO_AUTH_ACTION_COUNT'] = old
 
 
+OPEN = ['arn:aws:s3:::open', 'arn:aws:s3:::open/*']
+LOCKED = ['arn:aws:s3:::locked', 'arn:aws:s3:::locked/*']
+
+
 class DeniedAccess(unittest.TestCase):
     """An IAM user allowed only bucket `open`: an association over
     `locked` is MISCONFIGURED with AWS's kind of message, one over `open`
@@ -54,8 +58,8 @@ class DeniedAccess(unittest.TestCase):
         with open(cls.secret_file, 'w') as f:
             f.write(cls.secret.hex() + '\n')
         os.chmod(cls.secret_file, 0o600)
-        # requests without auth: 2 buckets, 2 users, 2 keys, 2 policies
-        cls.moto = AuthMoto(cls.dir, 8).start()
+        # requests without auth: 2 buckets, 3 users, 3 keys, 3 policies
+        cls.moto = AuthMoto(cls.dir, 11).start()
         kw = dict(endpoint_url=cls.moto.endpoint, region_name='us-east-1',
                   aws_access_key_id=AKID, aws_secret_access_key='x')
         s3 = boto3.client('s3', config=Config(s3={'addressing_style': 'path'}),
@@ -64,13 +68,13 @@ class DeniedAccess(unittest.TestCase):
         s3.create_bucket(Bucket='locked')
         s3.create_bucket(Bucket='open')
         cls.keys = {}
-        for user, res in (('narrow', ['arn:aws:s3:::open', 'arn:aws:s3:::open/*']),
-                          ('wide', ['*'])):
+        for user, act, res in (('narrow', 's3:*', OPEN), ('wide', 's3:*', ['*']),
+                               ('admin', '*', ['*'])):
             iam.create_user(UserName=user)
             cls.keys[user] = iam.create_access_key(UserName=user)['AccessKey']
             iam.put_user_policy(UserName=user, PolicyName='s3', PolicyDocument=json.dumps(
                 {'Version': '2012-10-17', 'Statement': [
-                    {'Effect': 'Allow', 'Action': 's3:*', 'Resource': res}]}))
+                    {'Effect': 'Allow', 'Action': act, 'Resource': res}]}))
         cls.agent = Agent(cls.dir, cls.secret_file, cls.secret).start()
 
     @classmethod
@@ -104,6 +108,42 @@ class DeniedAccess(unittest.TestCase):
         st = wait_state(cli, 'associations', 'dra-00000000000000002',
                         {'AVAILABLE', 'FAILED', 'MISCONFIGURED'})
         self.assertEqual(st['state'], 'AVAILABLE', st)
+
+    def test_misconfigured_recovers_and_denial_is_noticed(self):
+        """FSx: MISCONFIGURED recovers after the fix (checked again every
+        recheck_ms); access taken away while AVAILABLE is noticed by the
+        auto-import poll (MISCONFIGURED)."""
+        k, a = self.keys['narrow'], self.keys['admin']
+        iam = boto3.client('iam', endpoint_url=self.moto.endpoint,
+                           region_name='us-east-1',
+                           aws_access_key_id=a['AccessKeyId'],
+                           aws_secret_access_key=a['SecretAccessKey'])
+
+        def allow(res):
+            iam.put_user_policy(UserName='narrow', PolicyName='s3',
+                                PolicyDocument=json.dumps({
+                                    'Version': '2012-10-17', 'Statement': [
+                                        {'Effect': 'Allow', 'Action': 's3:*',
+                                         'Resource': res}]}))
+        self.addCleanup(allow, OPEN)
+        doc = s3_conf(self.moto, assocs=[assoc('dra-00000000000000005',
+                                               'locked', '', imp=['NEW'])])
+        doc['s3'].update(access_key=k['AccessKeyId'],
+                         secret_key=k['SecretAccessKey'])
+        doc['recheck_ms'] = 300
+        cli = self.agent.client()
+        self.addCleanup(cli.close)
+        cli.conf(doc)
+        aid = 'dra-00000000000000005'
+        st = wait_state(cli, 'associations', aid,
+                        {'AVAILABLE', 'FAILED', 'MISCONFIGURED'})
+        self.assertEqual(st['state'], 'MISCONFIGURED', st)
+        allow(OPEN + LOCKED)
+        st = wait_state(cli, 'associations', aid, {'AVAILABLE'}, 20)
+        self.assertIsNone(st['message'])
+        allow(OPEN)
+        st = wait_state(cli, 'associations', aid, {'MISCONFIGURED'}, 20)
+        self.assertIn('bucket locked', st['message'])
 
     def test_unknown_access_key_is_misconfigured(self):
         cli = self.conf('AKIANOSUCHKEY0000000', 'nope', [
