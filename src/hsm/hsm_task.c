@@ -53,6 +53,20 @@ snap_path(struct hsm_task_ctx *tc, const char *id)
 	return xasprintf("%s/snap-%s", tc->h->dir, id);
 }
 
+/* Forget a's listing, in memory and its file (mu held). */
+static void
+snap_drop(struct hsm_task_ctx *tc, struct hsm_snap *sn)
+{
+	char *path = snap_path(tc, sn->id);
+
+	if (path != NULL)
+		(void)unlink(path);
+	free(path);
+	hsm_objs_free(&sn->objs);
+	sn->have = 0;
+	sn->dirty = 0;
+}
+
 static struct hsm_snap *
 snap_get(struct hsm_task_ctx *tc, const char *id)
 {
@@ -83,12 +97,7 @@ snap_gc(struct hsm_task_ctx *tc)
 	for (int i = 0; i < HSM_ASSOC_MAX; i++)
 		if (tc->snap[i].id[0] &&
 		    hsm_assoc_find(tc->h, tc->snap[i].id) == NULL) {
-			char *path = snap_path(tc, tc->snap[i].id);
-
-			if (path != NULL)
-				(void)unlink(path);
-			free(path);
-			hsm_objs_free(&tc->snap[i].objs);
+			snap_drop(tc, &tc->snap[i]);
 			memset(&tc->snap[i], 0, sizeof(tc->snap[i]));
 		}
 }
@@ -416,12 +425,15 @@ hsm_assoc_import(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 	    " imported, %" PRIu64 " failed", a->id, objs.n, ok, bad);
 	pthread_mutex_lock(&tc->h->mu);
 	sn = snap_get(tc, a->id);
-	if (sn != NULL) {
+	if (sn != NULL && a->import_ev != 0) {
 		hsm_objs_free(&sn->objs);
 		sn->objs = objs;
 		sn->have = 1;
 		sn->dirty = 1;
 	} else {
+		/* no auto-import: no listing kept (hsm_snap_note) */
+		if (sn != NULL && sn->have)
+			snap_drop(tc, sn);
 		hsm_objs_free(&objs);
 	}
 	pthread_mutex_unlock(&tc->h->mu);
@@ -576,6 +588,16 @@ hsm_snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
 
 	if (strncmp(key, a->prefix, strlen(a->prefix)) != 0)
 		return;		/* exported outside the listed prefix */
+	if (a->import_ev == 0) {
+		/* no auto-import: no listing to keep in step (a HeadObject
+		   per export saved); one turned on later starts afresh */
+		pthread_mutex_lock(&tc->h->mu);
+		sn = snap_get(tc, a->id);
+		if (sn != NULL && sn->have)
+			snap_drop(tc, sn);
+		pthread_mutex_unlock(&tc->h->mu);
+		return;
+	}
 	head = xcalloc(1, sizeof(*head));
 	if (s3_head_object(tc->s3, a->bucket, key, head, e) == 0) {
 		pthread_mutex_lock(&tc->h->mu);
