@@ -1231,19 +1231,23 @@ lfs_version(int argc, char **argv)
 
 /* ---- HSM (the lustre.hsm xattr, msg.h), Lustre 2.12's output ---- */
 
-/* Read a file's HSM text: flags, archive id, action, state. */
+/* Read a file's HSM text: flags, archive id, action, state, bytes moved
+ * (absent from an older MDS: 0). */
 static int
 lfs_hsm_read(const char *path, unsigned *flags, unsigned *id, char *action,
-    size_t acap, char *state, size_t scap)
+    size_t acap, char *state, size_t scap, unsigned long long *moved)
 {
 	char buf[128], a[16], st[16];
 	ssize_t n;
+	int k;
 
 	n = getxattr(path, MSG_XATTR_HSM, buf, sizeof(buf) - 1);
 	if (n < 0)
 		return -errno;
 	buf[n] = '\0';
-	if (sscanf(buf, "%x %u %15s %15s", flags, id, a, st) != 4)
+	*moved = 0;
+	k = sscanf(buf, "%x %u %15s %15s %llu", flags, id, a, st, moved);
+	if (k != 4 && k != 5)
 		return -EIO;
 	snprintf(action, acap, "%s", a);
 	snprintf(state, scap, "%s", st);
@@ -1261,9 +1265,10 @@ lfs_hsm_state(int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		unsigned f, id;
+		unsigned long long moved;
 		char a[16], st[16];
 		int r = lfs_hsm_read(argv[i], &f, &id, a, sizeof(a), st,
-		    sizeof(st));
+		    sizeof(st), &moved);
 
 		if (r < 0) {
 			fprintf(stderr, "%s: cannot get hsm state for '%s': "
@@ -1300,9 +1305,10 @@ lfs_hsm_action(int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		unsigned f, id;
+		unsigned long long moved;
 		char a[16], st[16];
 		int r = lfs_hsm_read(argv[i], &f, &id, a, sizeof(a), st,
-		    sizeof(st));
+		    sizeof(st), &moved);
 
 		if (r < 0) {
 			fprintf(stderr, "%s: cannot get hsm action for '%s': "
@@ -1313,8 +1319,9 @@ lfs_hsm_action(int argc, char **argv)
 		if (strcmp(a, "NOOP") == 0)
 			printf("%s: NOOP\n", argv[i]);
 		else
-			printf("%s: %s %s (0 bytes moved)\n", argv[i], a,
-			    strcmp(st, "STARTED") == 0 ? "running" : "waiting");
+			printf("%s: %s %s (%llu bytes moved)\n", argv[i], a,
+			    strcmp(st, "STARTED") == 0 ? "running" : "waiting",
+			    moved);
 	}
 	return rc;
 }

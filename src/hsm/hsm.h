@@ -9,7 +9,10 @@
  *
  * Files: hsm_state.c (the in-memory record, its JSON forms, its durable
  * copy in STORE/state.json), hsm_srv.c (the dispatcher), hsm_run.c (the
- * worker thread: bucket checks, association lifecycles, tasks).
+ * worker thread: bucket checks, association lifecycles, tasks),
+ * hsm_task.c (imports, auto-import snapshots in STORE/snap-<id>,
+ * auto-export), hsm_dra.c (repository tasks), hsm_move.c (renamed
+ * directories), hsm_xfer.c (restores, one file's export).
  *
  * Invariants:
  *  - Every field of struct hsm below `mu` is read and written with mu held.
@@ -40,6 +43,7 @@
 #define HSM_STATE_MAX	16
 #define HSM_MSG_MAX	512
 #define HSM_RESTORE_MS_DEF 300000	/* HSM_CONF restore_ms */
+#define HSM_RECHECK_MS_DEF 60000	/* HSM_CONF recheck_ms: MISCONFIGURED */
 
 /* AutoImport/AutoExport events */
 #define HSM_EV_NEW	0x1u
@@ -53,6 +57,9 @@ struct hsm_assoc {
 	char		fs_path[MSG_PATH_MAX];
 	char		bucket[64];
 	char		prefix[S3_KEY_MAX + 1];
+	/* legacy link: where exports go (ExportPath's prefix, same bucket);
+	   "" = prefix */
+	char		export_prefix[S3_KEY_MAX + 1];
 	int		batch_import;
 	unsigned	import_ev;	/* HSM_EV_* */
 	unsigned	export_ev;
@@ -113,6 +120,7 @@ struct hsm {
 	int		 ntask;
 	uint64_t	 task_seq;
 	int		 restore_ms;	/* HSM_CONF "restore_ms" */
+	int		 recheck_ms;	/* ... "recheck_ms" */
 	/* the file system (hsm_fs.c), under fs_mu */
 	pthread_mutex_t	 fs_mu;
 	struct fsc	*fs;
@@ -146,6 +154,8 @@ void	hsm_action_push(struct hsm_action **q, struct hsm_action *a);
 struct hsm_action *hsm_action_pop(struct hsm_action **q);
 struct hsm_assoc *hsm_assoc_find(struct hsm *h, const char *id);
 struct hsm_task *hsm_task_find(struct hsm *h, const char *id);
+/* The prefix exports of a go to: export_prefix, else prefix. */
+const char *hsm_export_prefix(const struct hsm_assoc *a);
 void	hsm_set_msg(char *dst, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	hsm_task_ended(const struct hsm_task *t);
@@ -164,6 +174,11 @@ int	hsm_worker_start(struct hsm *h);
 void	hsm_worker_stop(struct hsm *h);
 /* The association's state after a bucket check's result (err from
  * s3_head_bucket/s3_list): state and message filled. Exposed for tests. */
+/* An association found MISCONFIGURED is checked again every recheck_ms
+ * (FSx: it recovers after the fix); a poll that finds the bucket gone or
+ * denied turns an AVAILABLE one FAILED or MISCONFIGURED (hsm_run.c). */
+void	hsm_assoc_verdict(struct hsm *h, struct hsm_assoc *a, const char *state,
+	    const char *message);
 void	hsm_check_verdict(int rc, const struct s3_error *e, const char *bucket,
 	    char *state, char *message);
 

@@ -55,6 +55,8 @@ struct run {
 	int64_t			 max_age;	/* release: seconds */
 	int			 canceled;
 	int			 bad_path;
+	int			 list_failed;	/* a listing failed */
+	char			 s3err[HSM_MSG_MAX / 2]; /* the last */
 	const struct hsm_assoc	*a;		/* of the current walk */
 	char			 base[MSG_PATH_MAX]; /* its walk's root rel */
 };
@@ -109,6 +111,17 @@ import_progress(struct hsm_task_ctx *tc, uint64_t ok, uint64_t bad)
 	(void)progress(r, ok + bad, ok, bad, 0);
 }
 
+/* An S3 failure the task's message will name. */
+static void
+s3_note(struct run *r, const struct s3_error *e)
+{
+	int n = snprintf(r->s3err, sizeof(r->s3err), "%s", e->code);
+
+	if (e->message[0] != '\0' && n >= 0 && (size_t)n < sizeof(r->s3err))
+		snprintf(r->s3err + n, sizeof(r->s3err) - (size_t)n,
+		    ": %.200s", e->message);
+}
+
 /* The task's paths (NULL-ended, absolute for fs paths); `def` when none. */
 static char **
 task_paths(json_t *doc, int fs_paths)
@@ -154,7 +167,7 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 	n2 = snprintf(shown, sizeof(shown), "%s%s%s", r->a->fs_path + 1,
 	    r->a->fs_path[1] ? "/" : "", rel);
 	if (n1 >= (int)sizeof(rel) || n2 >= (int)sizeof(shown) ||
-	    strlen(r->a->prefix) + strlen(rel) + 1 > S3_KEY_MAX) {
+	    strlen(hsm_export_prefix(r->a)) + strlen(rel) + 1 > S3_KEY_MAX) {
 		hsm_report_line(&r->report, rel0, "PathSizeTooLong");
 		return progress(r, 1, 0, 1, 0);
 	}
@@ -166,8 +179,8 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 			return 0;	/* exported already */
 		rc = hsm_export_rel(r->tc, r->fs, r->a, rel, at->ino, &e);
 	} else if (S_ISDIR(at->mode) && rel[0] != '\0') {
-		if (snprintf(key, sizeof(key), "%s%s/", r->a->prefix, rel) >=
-		    (int)sizeof(key))
+		if (snprintf(key, sizeof(key), "%s%s/",
+		    hsm_export_prefix(r->a), rel) >= (int)sizeof(key))
 			return 0;	/* checked above */
 		rc = hsm_export_marker(r->tc->h, r->tc->s3, r->a->bucket, key,
 		    at, NULL, 0, &e);
@@ -175,8 +188,8 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 		char target[MSG_PATH_MAX];
 		size_t len;
 
-		if (snprintf(key, sizeof(key), "%s%s", r->a->prefix, rel) >=
-		    (int)sizeof(key))
+		if (snprintf(key, sizeof(key), "%s%s",
+		    hsm_export_prefix(r->a), rel) >= (int)sizeof(key))
 			return 0;	/* checked above */
 		rc = fsc_readlink(r->fs, at->ino, &hsm_root, target,
 		    sizeof(target), &len);
@@ -186,9 +199,12 @@ export_visit(void *arg, const char *rel0, const struct msg_attr *at)
 	} else {
 		return 0;
 	}
-	if (rc < 0 && rc != -EAGAIN)
+	if (rc < 0 && rc != -ESTALE) {
 		hsm_report_line(&r->report, shown, rc == -EACCES ?
 		    "S3AccessDenied" : e.code[0] ? "S3Error" : "InternalError");
+		if (e.code[0] != '\0')
+			s3_note(r, &e);
+	}
 	return progress(r, 1, rc < 0 ? 0 : 1, rc < 0 ? 1 : 0, 0);
 }
 
@@ -301,7 +317,7 @@ import_paths(struct run *r, char **paths)
 			const char *list_prefix;
 			struct hsm_objs objs;
 			struct s3_error e;
-			uint64_t ok = 0, bad = 0;
+			uint64_t ok = 0, bad = 0, removed;
 
 			if (strcmp(a->bucket, bucket) != 0)
 				continue;
@@ -315,12 +331,22 @@ import_paths(struct run *r, char **paths)
 			hit = 1;
 			if (hsm_objs_list(r->tc->s3, bucket, list_prefix,
 			    &objs, &e) < 0) {
-				r->bad_path = 1;
+				/* nothing listed: nothing imported or
+				   removed */
+				s3_note(r, &e);
+				r->list_failed = 1;
 				continue;
 			}
 			(void)hsm_import_objs(r->tc, r->fs, a, &objs, NULL, 0,
 			    &ok, &bad, &r->report);
 			count_imported(r, a, ok);
+			/* objects gone from the bucket: their files go too
+			   (clean ones from those objects) */
+			removed = 0;
+			if (!r->canceled && hsm_import_prune(r->fs, a,
+			    list_prefix, &objs, &removed) < 0)
+				r->bad_path = 1;
+			(void)progress(r, removed, removed, 0, 0);
 			hsm_objs_free(&objs);
 		}
 		if (!hit)
@@ -432,6 +458,10 @@ hsm_task_exec(struct hsm_task_ctx *tc, struct hsm_task *t)
 			snprintf(t->state, sizeof(t->state), "FAILED");
 			hsm_set_msg(t->message, "The file system could not be "
 			    "reached.");
+		} else if (r->list_failed) {
+			snprintf(t->state, sizeof(t->state), "FAILED");
+			hsm_set_msg(t->message, "Amazon FSx could not list the "
+			    "data repository: %s.", r->s3err);
 		} else if (r->bad_path) {
 			snprintf(t->state, sizeof(t->state), "FAILED");
 			hsm_set_msg(t->message, "One or more paths are invalid "
@@ -439,9 +469,10 @@ hsm_task_exec(struct hsm_task_ctx *tc, struct hsm_task *t)
 		} else if (t->failed > 0) {
 			snprintf(t->state, sizeof(t->state), "FAILED");
 			hsm_set_msg(t->message, "%" PRIu64 " of %" PRIu64
-			    " files failed; see the report%s%s.", t->failed,
-			    t->total, t->report_path[0] ? " at " : "",
-			    t->report_path);
+			    " files failed%s%s%s; see the report%s%s.",
+			    t->failed, t->total, r->s3err[0] ? " (S3: " : "",
+			    r->s3err, r->s3err[0] ? ")" : "",
+			    t->report_path[0] ? " at " : "", t->report_path);
 		} else {
 			snprintf(t->state, sizeof(t->state), "SUCCEEDED");
 		}

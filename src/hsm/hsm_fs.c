@@ -317,6 +317,22 @@ hsm_fs_import(struct fsc *fs, uint64_t parent, const char *name,
 }
 
 int
+hsm_fs_progress(struct fsc *fs, uint64_t ino, uint32_t action,
+    uint64_t bytes, int running)
+{
+	struct msg_hsm_progress b;
+	struct fsc_req r;
+
+	memset(&b, 0, sizeof(b));
+	b.ino = ino;
+	b.bytes = bytes;
+	b.action = action;
+	b.running = running != 0;
+	fsc_req_init(&r, MSG_OP_MDS_HSM_PROGRESS, &b, sizeof(b));
+	return fsc_mds_call(fs, &r);
+}
+
+int
 hsm_fs_done(struct fsc *fs, uint64_t ino, int status)
 {
 	struct msg_hsm_done b = { .ino = ino, .action = MSG_HSM_RESTORE,

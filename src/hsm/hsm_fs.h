@@ -37,6 +37,10 @@ int	hsm_fs_import(struct fsc *fs, uint64_t parent, const char *name,
 	    const struct msg_hsm_import *im, const char *origin,
 	    struct msg_attr *attr);
 int	hsm_fs_done(struct fsc *fs, uint64_t ino, int status);
+/* What lfs hsm_action shows: action (MSG_HSM_RESTORE/_ARCHIVE) running
+ * with bytes moved, or ended (running 0). */
+int	hsm_fs_progress(struct fsc *fs, uint64_t ino, uint32_t action,
+	    uint64_t bytes, int running);
 
 /* Walk the path from the root: 0 with *attr, or -errno. */
 int	hsm_fs_resolve(struct fsc *fs, const char *path, struct msg_attr *attr);

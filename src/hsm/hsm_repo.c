@@ -2,11 +2,13 @@
  * An association's repository: see hsm_repo.h.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "hsm/hsm_fs.h"
@@ -123,6 +125,125 @@ hsm_objs_del(struct hsm_objs *l, const char *key)
 	memmove(&l->v[i], &l->v[i + 1], (l->n - (size_t)i - 1) *
 	    sizeof(*l->v));
 	l->n--;
+}
+
+int
+hsm_objs_same(const struct hsm_objs *x, const struct hsm_objs *y)
+{
+	if (x->n != y->n)
+		return 0;
+	for (size_t i = 0; i < x->n; i++)
+		if (strcmp(x->v[i].key, y->v[i].key) != 0 ||
+		    strcmp(x->v[i].etag, y->v[i].etag) != 0 ||
+		    x->v[i].size != y->v[i].size)
+			return 0;
+	return 1;
+}
+
+#define SNAP_MAGIC	"fsx-hsm-snapshot 1\n"
+
+/* A key or ETag with % TAB CR LF escaped as %XX (one line, tab-free). */
+static void
+snap_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '%' || *s == '\t' || *s == '\n' || *s == '\r')
+			buf_printf(b, "%%%02X", (unsigned char)*s);
+		else
+			buf_add(b, s, 1);
+	}
+}
+
+static int
+snap_unescape(char *s)
+{
+	char *o = s;
+
+	for (; *s; s++) {
+		unsigned v;
+
+		if (*s != '%') {
+			*o++ = *s;
+			continue;
+		}
+		if (sscanf(s + 1, "%2x", &v) != 1 || v == 0)
+			return -EBADMSG;
+		*o++ = (char)v;
+		s += 2;
+	}
+	*o = '\0';
+	return 0;
+}
+
+int
+hsm_objs_save(const char *path, const struct hsm_objs *l)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, 4096 + l->n * 64);
+	buf_adds(&b, SNAP_MAGIC);
+	for (size_t i = 0; i < l->n; i++) {
+		snap_escape(&b, l->v[i].etag);
+		buf_printf(&b, "\t%" PRIu64 "\t", l->v[i].size);
+		snap_escape(&b, l->v[i].key);
+		buf_add(&b, "\n", 1);
+	}
+	rc = file_write_atomic(path, b.p, b.len);
+	buf_fini(&b);
+	return rc;
+}
+
+int
+hsm_objs_load(const char *path, struct hsm_objs *out)
+{
+	char *txt = NULL, *line, *next;
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = file_read_all(path, &txt, &len, 1u << 30);
+	if (rc < 0)
+		return rc;
+	rc = -EBADMSG;
+	if (len < strlen(SNAP_MAGIC) || memchr(txt, '\0', len) != NULL ||
+	    strncmp(txt, SNAP_MAGIC, strlen(SNAP_MAGIC)) != 0)
+		goto out;
+	for (line = txt + strlen(SNAP_MAGIC); *line; line = next) {
+		char *etag = line, *size, *key, *end;
+		struct hsm_obj *x;
+
+		next = strchr(line, '\n');
+		if (next == NULL)
+			goto out;	/* a torn last line: not ours */
+		*next++ = '\0';
+		size = strchr(etag, '\t');
+		key = size ? strchr(size + 1, '\t') : NULL;
+		if (key == NULL)
+			goto out;
+		*size++ = '\0';
+		*key++ = '\0';
+		if (snap_unescape(etag) < 0 || snap_unescape(key) < 0 ||
+		    strlen(etag) >= sizeof(x->etag) || *key == '\0' ||
+		    strlen(key) > S3_KEY_MAX)
+			goto out;
+		objs_grow(out);
+		x = &out->v[out->n];
+		x->size = strtoull(size, &end, 10);
+		if (*end != '\0' || (out->n > 0 &&
+		    strcmp(out->v[out->n - 1].key, key) >= 0))
+			goto out;	/* the listing's key order */
+		x->key = xstrdup(key);
+		x->mtime = 0;
+		snprintf(x->etag, sizeof(x->etag), "%s", etag);
+		out->n++;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		hsm_objs_free(out);
+	free(txt);
+	return rc;
 }
 
 int

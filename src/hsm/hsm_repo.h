@@ -33,6 +33,13 @@ struct hsm_obj *hsm_objs_find(struct hsm_objs *l, const char *key);
 void	hsm_objs_put(struct hsm_objs *l, const char *key, uint64_t size,
 	    const char *etag);
 void	hsm_objs_del(struct hsm_objs *l, const char *key);
+/* Same keys, ETags and sizes? */
+int	hsm_objs_same(const struct hsm_objs *x, const struct hsm_objs *y);
+/* The listing as a file (atomically replaced) and back: one line per
+ * object, "etag TAB size TAB key" with % TAB CR LF escaped as %XX, after
+ * a magic line; a file not of that form is -EBADMSG. */
+int	hsm_objs_save(const char *path, const struct hsm_objs *l);
+int	hsm_objs_load(const char *path, struct hsm_objs *out);
 
 /* The association's directory, made when missing: its inode. */
 int	hsm_repo_root(struct fsc *fs, const struct hsm_assoc *a,

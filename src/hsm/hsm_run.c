@@ -4,7 +4,8 @@
  * Loop, with mu held except around network work:
  *   1. an association with `work` set: CREATING/UPDATING -> check the
  *      bucket (HeadBucket, then one ListObjectsV2 page under the prefix)
- *      -> AVAILABLE, FAILED or MISCONFIGURED (hsm_check_verdict);
+ *      -> AVAILABLE, FAILED or MISCONFIGURED (hsm_check_verdict); a
+ *      MISCONFIGURED one is checked again every recheck_ms;
  *      DELETING -> DELETED. Work that needs the file system while
  *      it cannot be reached (-ENOTCONN) is tried again a second later.
  *   2. else the oldest PENDING task -> EXECUTING -> hsm_task_run() ->
@@ -123,9 +124,12 @@ assoc_step(struct hsm *h, struct hsm_assoc *a, struct s3_client *s3,
 		hsm_check_verdict(rc, &e, copy.bucket, state, message);
 		log_info("association %s: bucket %s: %s%s%s", copy.id,
 		    copy.bucket, state, message[0] ? ": " : "", message);
-		if (rc == 0 && strcmp(copy.state, "CREATING") == 0) {
+		if (rc == 0 && (strcmp(copy.state, "CREATING") == 0 ||
+		    (strcmp(copy.state, "MISCONFIGURED") == 0 &&
+		    !hsm_snap_have(tc, copy.id)))) {
 			/* the listing auto-import starts from, and the
-			   batch import if asked */
+			   batch import if asked (also when a fix made one
+			   MISCONFIGURED since its creation work) */
 			rc = hsm_assoc_import(tc, &copy);
 			if (rc < 0 && rc != -ENOTSUP) {
 				snprintf(state, sizeof(state), "FAILED");
@@ -146,8 +150,18 @@ assoc_step(struct hsm *h, struct hsm_assoc *a, struct s3_client *s3,
 		a->retry_ns = now_mono_ns() + 1000000000ull;
 		return;
 	}
+	hsm_assoc_verdict(h, a, state, message);
+}
+
+void
+hsm_assoc_verdict(struct hsm *h, struct hsm_assoc *a, const char *state,
+    const char *message)
+{
 	snprintf(a->state, sizeof(a->state), "%s", state);
 	snprintf(a->message, sizeof(a->message), "%s", message);
+	if (strcmp(state, "MISCONFIGURED") == 0)
+		a->retry_ns = now_mono_ns() + (uint64_t)h->recheck_ms *
+		    1000000ull;
 	(void)hsm_save(h);
 }
 
@@ -186,6 +200,14 @@ worker_main(void *arg)
 			s3 = client_get(h, s3, &gen);
 			tc.s3 = s3;
 		}
+		for (int i = 0; s3 != NULL && i < h->nassoc; i++) {
+			struct hsm_assoc *x = &h->assoc[i];
+
+			/* MISCONFIGURED: checked again (FSx recovers) */
+			if (!x->work && strcmp(x->state, "MISCONFIGURED") == 0 &&
+			    x->retry_ns <= now_mono_ns())
+				x->work = 1;
+		}
 		for (int i = 0; s3 != NULL && i < h->nassoc; i++)
 			if (h->assoc[i].work &&
 			    h->assoc[i].retry_ns <= now_mono_ns()) {
@@ -194,11 +216,13 @@ worker_main(void *arg)
 			}
 		if (a != NULL) {
 			assoc_step(h, a, s3, &tc);
+			hsm_snap_flush(&tc);
 			continue;
 		}
 		t = s3 != NULL ? next_task(h) : NULL;
 		if (t != NULL) {
 			hsm_task_exec(&tc, t);	/* drops mu while it works */
+			hsm_snap_flush(&tc);
 			continue;
 		}
 		if (h->mds[0] != '\0' && now_mono_ns() >= reg_next &&
@@ -213,6 +237,7 @@ worker_main(void *arg)
 		}
 		if (s3 != NULL && hsm_poll_due(&tc)) {
 			hsm_poll(&tc);		/* drops mu while it works */
+			hsm_snap_flush(&tc);
 			continue;
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -78,6 +78,12 @@ hsm_assoc_find(struct hsm *h, const char *id)
 	return NULL;
 }
 
+const char *
+hsm_export_prefix(const struct hsm_assoc *a)
+{
+	return a->export_prefix[0] != '\0' ? a->export_prefix : a->prefix;
+}
+
 struct hsm_task *
 hsm_task_find(struct hsm *h, const char *id)
 {
@@ -116,6 +122,21 @@ get_bool(const json_t *o, const char *k, int *out)
 	if (!json_is_boolean(v))
 		return -EINVAL;
 	*out = json_is_true(v);
+	return 0;
+}
+
+/* An optional integer member in [lo, hi]; absent or null leaves *out. */
+static int
+get_int(const json_t *o, const char *k, int lo, int hi, int *out)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < lo ||
+	    json_integer_value(v) > hi)
+		return -EINVAL;
+	*out = (int)json_integer_value(v);
 	return 0;
 }
 
@@ -177,6 +198,8 @@ assoc_parse(const json_t *o, struct hsm_assoc *a)
 	    get_str(o, "bucket", a->bucket, sizeof(a->bucket), 0) < 0 ||
 	    a->bucket[0] == '\0' ||
 	    get_str(o, "prefix", a->prefix, sizeof(a->prefix), 1) < 0 ||
+	    get_str(o, "export_prefix", a->export_prefix,
+	    sizeof(a->export_prefix), 1) < 0 ||
 	    get_str(o, "state", a->want, sizeof(a->want), 0) < 0 ||
 	    !valid_want(a->want) ||
 	    get_bool(o, "batch_import", &a->batch_import) < 0 ||
@@ -235,6 +258,10 @@ s3_parse(const json_t *o, struct s3_conf *c)
 	}
 	if (ps != NULL && json_is_boolean(ps))
 		c->path_style = json_is_true(ps);
+	/* optional: per-attempt timeout and retries (s3.h's defaults) */
+	if (get_int(o, "timeout_ms", 100, 600000, &c->timeout_ms) < 0 ||
+	    get_int(o, "max_retries", 0, 20, &c->max_retries) < 0)
+		return -EINVAL;
 	return 0;
 }
 
@@ -295,6 +322,7 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 	const json_t *arr, *v;
 	char mds[sizeof(h->mds)];
 	int rc = -EINVAL, poll = 1000, restore = HSM_RESTORE_MS_DEF, n;
+	int recheck = HSM_RECHECK_MS_DEF;
 	size_t i;
 	json_t *o;
 
@@ -316,6 +344,8 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 			return -EINVAL;
 		restore = (int)json_integer_value(v);
 	}
+	if (get_int(root, "recheck_ms", 100, 86400000, &recheck) < 0)
+		return -EINVAL;
 	v = json_object_get(root, "s3");
 	if (!from_file && (v == NULL || s3_parse(v, &s3) < 0))
 		return -EINVAL;
@@ -339,6 +369,7 @@ conf_load(struct hsm *h, json_t *root, int from_file)
 	snprintf(h->mds, sizeof(h->mds), "%s", mds);
 	h->poll_ms = poll;
 	h->restore_ms = restore;
+	h->recheck_ms = recheck;
 	if (!from_file) {
 		explicit_bzero(&h->s3, sizeof(h->s3));
 		h->s3 = s3;
@@ -589,9 +620,14 @@ conf_json(struct hsm *h)
 		    "agent_state", a->state, "message", a->message,
 		    "imported", (json_int_t)a->imported,
 		    "exported", (json_int_t)a->exported, "work", a->work));
+		if (a->export_prefix[0] != '\0')
+			json_object_set_new(json_array_get(arr,
+			    json_array_size(arr) - 1), "export_prefix",
+			    json_string(a->export_prefix));
 	}
-	return json_pack("{s:s,s:i,s:i,s:o}", "mds", h->mds, "poll_ms",
-	    h->poll_ms, "restore_ms", h->restore_ms, "associations", arr);
+	return json_pack("{s:s,s:i,s:i,s:i,s:o}", "mds", h->mds, "poll_ms",
+	    h->poll_ms, "restore_ms", h->restore_ms, "recheck_ms",
+	    h->recheck_ms, "associations", arr);
 }
 
 int
@@ -708,6 +744,7 @@ hsm_init(struct hsm *h, const char *dir)
 	h->cb_fd = -1;
 	h->poll_ms = 1000;
 	h->restore_ms = HSM_RESTORE_MS_DEF;
+	h->recheck_ms = HSM_RECHECK_MS_DEF;
 	path = xasprintf("%s/%s", dir, STATE_FILE);
 	rc = file_read_all(path, &txt, &len, 64u << 20);
 	free(path);

@@ -4,8 +4,10 @@
  * repository tasks with their reports, and an association's data removal.
  *
  * Auto-import: each AVAILABLE association with import events keeps the
- * listing it saw last (a snapshot, in memory; the first poll after a start
- * only takes one). Every poll_ms the prefix is listed again and compared:
+ * listing it saw last (a snapshot, in memory and in STORE/snap-<id>,
+ * rewritten atomically after the changes it records were applied, so a
+ * restarted agent compares its first listing with it). Every poll_ms the
+ * prefix is listed again and compared:
  * a new key is imported (NEW), a key whose ETag changed is imported again
  * (CHANGED: the MDS updates a clean file of the same origin in place and
  * releases it), a key gone removes the file if it is clean and came from
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -40,10 +43,35 @@
 
 /* ---- snapshots ---- */
 
+/* STORE/snap-<id>, or NULL for an id that is no safe file name. */
+static char *
+snap_path(struct hsm_task_ctx *tc, const char *id)
+{
+	if (id[strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")] != '\0')
+		return NULL;
+	return xasprintf("%s/snap-%s", tc->h->dir, id);
+}
+
+/* Forget a's listing, in memory and its file (mu held). */
+static void
+snap_drop(struct hsm_task_ctx *tc, struct hsm_snap *sn)
+{
+	char *path = snap_path(tc, sn->id);
+
+	if (path != NULL)
+		(void)unlink(path);
+	free(path);
+	hsm_objs_free(&sn->objs);
+	sn->have = 0;
+	sn->dirty = 0;
+}
+
 static struct hsm_snap *
 snap_get(struct hsm_task_ctx *tc, const char *id)
 {
 	struct hsm_snap *free_slot = NULL;
+	char *path;
 
 	for (int i = 0; i < HSM_ASSOC_MAX; i++) {
 		if (tc->snap[i].id[0] && strcmp(tc->snap[i].id, id) == 0)
@@ -51,8 +79,14 @@ snap_get(struct hsm_task_ctx *tc, const char *id)
 		if (!tc->snap[i].id[0] && free_slot == NULL)
 			free_slot = &tc->snap[i];
 	}
-	if (free_slot != NULL)
-		snprintf(free_slot->id, sizeof(free_slot->id), "%s", id);
+	if (free_slot == NULL)
+		return NULL;
+	snprintf(free_slot->id, sizeof(free_slot->id), "%s", id);
+	/* the listing a previous run applied last, if any */
+	path = snap_path(tc, id);
+	if (path != NULL && hsm_objs_load(path, &free_slot->objs) == 0)
+		free_slot->have = 1;
+	free(path);
 	return free_slot;
 }
 
@@ -63,9 +97,44 @@ snap_gc(struct hsm_task_ctx *tc)
 	for (int i = 0; i < HSM_ASSOC_MAX; i++)
 		if (tc->snap[i].id[0] &&
 		    hsm_assoc_find(tc->h, tc->snap[i].id) == NULL) {
-			hsm_objs_free(&tc->snap[i].objs);
+			snap_drop(tc, &tc->snap[i]);
 			memset(&tc->snap[i], 0, sizeof(tc->snap[i]));
 		}
+}
+
+int
+hsm_snap_have(struct hsm_task_ctx *tc, const char *id)
+{
+	struct hsm_snap *sn;
+	int have;
+
+	pthread_mutex_lock(&tc->h->mu);
+	sn = snap_get(tc, id);
+	have = sn != NULL && sn->have;
+	pthread_mutex_unlock(&tc->h->mu);
+	return have;
+}
+
+void
+hsm_snap_flush(struct hsm_task_ctx *tc)
+{
+	for (int i = 0; i < HSM_ASSOC_MAX; i++) {
+		struct hsm_snap *sn = &tc->snap[i];
+		char *path;
+		int rc;
+
+		if (!sn->id[0] || !sn->have || !sn->dirty)
+			continue;
+		path = snap_path(tc, sn->id);
+		if (path == NULL)
+			continue;
+		rc = hsm_objs_save(path, &sn->objs);
+		if (rc < 0)
+			log_warn("%s: %s", path, strerror(-rc));
+		else
+			sn->dirty = 0;
+		free(path);
+	}
 }
 
 /* The association owning bucket/key, copied (mu taken). */
@@ -219,6 +288,39 @@ hsm_import_objs(struct hsm_task_ctx *tc, struct fsc *fs,
 	return 0;
 }
 
+/* Unlink the file at absolute path (the agent as root). */
+static int
+unlink_path(struct fsc *fs, const char *path)
+{
+	char dirp[MSG_PATH_MAX];
+	struct msg_attr dir;
+	char *slash;
+	int rc;
+
+	if (snprintf(dirp, sizeof(dirp), "%s", path) >= (int)sizeof(dirp))
+		return -ENAMETOOLONG;
+	slash = strrchr(dirp, '/');
+	if (slash == NULL)
+		return -EINVAL;
+	*slash = '\0';
+	rc = hsm_fs_resolve(fs, dirp[0] ? dirp : "/", &dir);
+	if (rc == 0)
+		rc = fsc_unlink(fs, dir.ino, slash + 1, &hsm_root);
+	return rc;
+}
+
+/* May the file (ino) go because its object `want` ("bucket/key") is gone:
+ * it came from that object and holds nothing unexported. */
+static int
+prunable(struct fsc *fs, uint64_t ino, const char *want)
+{
+	struct msg_hsm_state st;
+	char origin[2048];
+
+	return hsm_fs_state(fs, ino, &st, origin, sizeof(origin)) == 0 &&
+	    strcmp(origin, want) == 0 && !(st.flags & MSG_HSM_DIRTY);
+}
+
 /* Remove the files whose objects are gone (DELETED). */
 static void
 import_deletes(struct fsc *fs, const struct hsm_assoc *a,
@@ -226,25 +328,78 @@ import_deletes(struct fsc *fs, const struct hsm_assoc *a,
 {
 	for (size_t i = 0; i < old->n; i++) {
 		const char *key = old->v[i].key, *rel = key + strlen(a->prefix);
-		char path[MSG_PATH_MAX], origin[2048], want[2048];
-		struct msg_hsm_state st;
-		struct msg_attr at, dir;
-		char *slash;
+		char path[MSG_PATH_MAX], want[2048];
+		struct msg_attr at;
 
 		if (hsm_objs_find((struct hsm_objs *)now, key) != NULL ||
 		    *rel == '\0' || rel[strlen(rel) - 1] == '/')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", a->fs_path, rel);
 		snprintf(want, sizeof(want), "%s/%s", a->bucket, key);
-		if (hsm_fs_resolve(fs, path, &at) < 0 || !S_ISREG(at.mode) ||
-		    hsm_fs_state(fs, at.ino, &st, origin, sizeof(origin)) < 0 ||
-		    strcmp(origin, want) != 0 || (st.flags & MSG_HSM_DIRTY))
-			continue;
-		slash = strrchr(path, '/');
-		*slash = '\0';
-		if (hsm_fs_resolve(fs, path[0] ? path : "/", &dir) == 0)
-			(void)fsc_unlink(fs, dir.ino, slash + 1, &hsm_root);
+		if (hsm_fs_resolve(fs, path, &at) == 0 && S_ISREG(at.mode) &&
+		    prunable(fs, at.ino, want))
+			(void)unlink_path(fs, path);
 	}
+}
+
+/* The files of a's repository under `under` (a key prefix) whose objects
+ * are not in objs, collected by hsm_import_prune's walk. */
+struct prune {
+	struct fsc		*fs;
+	const struct hsm_assoc	*a;
+	const char		*under;
+	const struct hsm_objs	*objs;
+	char			**path;
+	size_t			 n;
+};
+
+static int
+prune_visit(void *arg, const char *rel, const struct msg_attr *at)
+{
+	struct prune *p = arg;
+	char key[S3_KEY_MAX + 1], want[2048];
+
+	if (!S_ISREG(at->mode) ||
+	    snprintf(key, sizeof(key), "%s%s", p->a->prefix, rel) >=
+	    (int)sizeof(key) ||
+	    strncmp(key, p->under, strlen(p->under)) != 0 ||
+	    hsm_objs_find((struct hsm_objs *)p->objs, key) != NULL)
+		return 0;
+	snprintf(want, sizeof(want), "%s/%s", p->a->bucket, key);
+	if (!prunable(p->fs, at->ino, want))
+		return 0;
+	p->path = realloc(p->path, (p->n + 1) * sizeof(*p->path));
+	if (p->path == NULL)
+		fatal("out of memory");
+	p->path[p->n++] = xasprintf("%s%s%s", strcmp(p->a->fs_path, "/") ?
+	    p->a->fs_path : "", "/", rel);
+	return 0;
+}
+
+int
+hsm_import_prune(struct fsc *fs, const struct hsm_assoc *a,
+    const char *under, const struct hsm_objs *objs, uint64_t *removed)
+{
+	struct prune p = { fs, a, under, objs, NULL, 0 };
+	struct msg_attr top;
+	int rc;
+
+	rc = hsm_fs_resolve(fs, a->fs_path, &top);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		rc = hsm_fs_walk(fs, top.ino, prune_visit, &p);
+	for (size_t i = 0; i < p.n; i++) {
+		int r = unlink_path(fs, p.path[i]);
+
+		if (r == 0)
+			(*removed)++;
+		else if (r != -ENOENT && rc == 0)
+			rc = r;
+		free(p.path[i]);
+	}
+	free(p.path);
+	return rc;
 }
 
 int
@@ -270,11 +425,15 @@ hsm_assoc_import(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 	    " imported, %" PRIu64 " failed", a->id, objs.n, ok, bad);
 	pthread_mutex_lock(&tc->h->mu);
 	sn = snap_get(tc, a->id);
-	if (sn != NULL) {
+	if (sn != NULL && a->import_ev != 0) {
 		hsm_objs_free(&sn->objs);
 		sn->objs = objs;
 		sn->have = 1;
+		sn->dirty = 1;
 	} else {
+		/* no auto-import: no listing kept (hsm_snap_note) */
+		if (sn != NULL && sn->have)
+			snap_drop(tc, sn);
 		hsm_objs_free(&objs);
 	}
 	pthread_mutex_unlock(&tc->h->mu);
@@ -386,9 +545,6 @@ pending_has(const struct pending *p, uint64_t ino)
 	return how;
 }
 
-static void snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
-    const char *key, struct s3_error *e);
-
 int
 hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs, const struct hsm_assoc *a,
     const char *rel, uint64_t ino, struct s3_error *e)
@@ -397,31 +553,59 @@ hsm_export_rel(struct hsm_task_ctx *tc, struct fsc *fs, const struct hsm_assoc *
 	int rc;
 
 	memset(e, 0, sizeof(*e));
-	if (snprintf(key, sizeof(key), "%s%s", a->prefix, rel) >=
+	if (snprintf(key, sizeof(key), "%s%s", hsm_export_prefix(a), rel) >=
 	    (int)sizeof(key))
 		return -ENAMETOOLONG;
 	rc = hsm_export_file(tc->h, fs, tc->s3, ino, a->bucket, key, e);
 	if (rc < 0)
 		return rc;
 	count_assoc(tc->h, a->id, 0, 1);
-	snap_note(tc, a, key, e);
+	hsm_snap_note(tc, a, key, e);
 	return 0;
 }
 
-/* What we wrote is not a change to import: into the snapshot. */
-static void
-snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
+void
+hsm_snap_forget(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
+    const char *key)
+{
+	struct hsm_snap *sn;
+
+	pthread_mutex_lock(&tc->h->mu);
+	sn = snap_get(tc, a->id);
+	if (sn != NULL && sn->have && hsm_objs_find(&sn->objs, key) != NULL) {
+		hsm_objs_del(&sn->objs, key);
+		sn->dirty = 1;
+	}
+	pthread_mutex_unlock(&tc->h->mu);
+}
+
+void
+hsm_snap_note(struct hsm_task_ctx *tc, const struct hsm_assoc *a,
     const char *key, struct s3_error *e)
 {
 	struct s3_object *head;
 	struct hsm_snap *sn;
 
+	if (strncmp(key, a->prefix, strlen(a->prefix)) != 0)
+		return;		/* exported outside the listed prefix */
+	if (a->import_ev == 0) {
+		/* no auto-import: no listing to keep in step (a HeadObject
+		   per export saved); one turned on later starts afresh */
+		pthread_mutex_lock(&tc->h->mu);
+		sn = snap_get(tc, a->id);
+		if (sn != NULL && sn->have)
+			snap_drop(tc, sn);
+		pthread_mutex_unlock(&tc->h->mu);
+		return;
+	}
 	head = xcalloc(1, sizeof(*head));
 	if (s3_head_object(tc->s3, a->bucket, key, head, e) == 0) {
 		pthread_mutex_lock(&tc->h->mu);
 		sn = snap_get(tc, a->id);
-		if (sn != NULL && sn->have)
+		if (sn != NULL && sn->have) {
 			hsm_objs_put(&sn->objs, key, head->size, head->etag);
+			sn->dirty = 1;
+		}
 		pthread_mutex_unlock(&tc->h->mu);
 	}
 	free(head);
@@ -447,7 +631,8 @@ xwalk_file(void *arg, const char *rel, const struct msg_attr *at)
 
 		if (!(w->a->export_ev & HSM_EV_NEW) && how < 2)
 			return 0;
-		if (snprintf(key, sizeof(key), "%s%s%s", w->a->prefix, rel,
+		if (snprintf(key, sizeof(key), "%s%s%s",
+		    hsm_export_prefix(w->a), rel,
 		    S_ISDIR(at->mode) ? "/" : "") >= (int)sizeof(key))
 			return 0;
 		if (S_ISLNK(at->mode) && fsc_readlink(w->fs, at->ino,
@@ -456,7 +641,7 @@ xwalk_file(void *arg, const char *rel, const struct msg_attr *at)
 		rc = hsm_export_marker(w->tc->h, w->tc->s3, w->a->bucket, key,
 		    at, target, len, &e);
 		if (rc == 0)
-			snap_note(w->tc, w->a, key, &e);
+			hsm_snap_note(w->tc, w->a, key, &e);
 		else
 			log_warn("hsm: auto-export of %s/%s: %s %s", w->a->fs_path,
 			    rel, e.code, e.message);
@@ -486,7 +671,7 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 	struct pending p = { NULL, NULL, 0 };
 	struct hsm_assoc as[HSM_ASSOC_MAX];
 	struct fsc *fs = hsm_fs_get(h);
-	int na;
+	int na, moved = 0;
 
 	for (struct hsm_action *a = list; a != NULL; a = a->next) {
 		char bucket[64];
@@ -504,6 +689,10 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 			p.ino[p.n++] = a->ino;
 			continue;
 		}
+		if (a->action == MSG_HSM_MOVED) {
+			moved = 1;
+			continue;
+		}
 		if (a->action != MSG_HSM_REMOVE ||
 		    hsm_origin_split(a->origin, bucket, sizeof(bucket),
 		    &key) < 0 || !assoc_of_key(h, bucket, key, &asc) ||
@@ -515,15 +704,17 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 			pthread_mutex_lock(&h->mu);
 			h->n_removed++;
 			sn = snap_get(tc, asc.id);
-			if (sn != NULL)
+			if (sn != NULL) {
 				hsm_objs_del(&sn->objs, key);
+				sn->dirty = 1;
+			}
 			pthread_mutex_unlock(&h->mu);
 		} else {
 			log_warn("hsm: delete of s3://%s/%s: %s %s", bucket,
 			    key, e.code, e.message);
 		}
 	}
-	if (p.n > 0 && fs != NULL) {
+	if ((p.n > 0 || moved) && fs != NULL) {
 		pthread_mutex_lock(&h->mu);
 		na = h->nassoc;
 		memcpy(as, h->assoc, (size_t)na * sizeof(as[0]));
@@ -535,7 +726,14 @@ events_run(struct hsm_task_ctx *tc, struct hsm_action *list)
 			if (strcmp(as[i].state, "AVAILABLE") != 0 ||
 			    hsm_fs_resolve(fs, as[i].fs_path, &top) < 0)
 				continue;
-			(void)hsm_fs_walk(fs, top.ino, xwalk_file, &w);
+			if (p.n > 0)
+				(void)hsm_fs_walk(fs, top.ino, xwalk_file, &w);
+			/* renamed directories, in the order they came */
+			for (struct hsm_action *a = list; a != NULL;
+			    a = a->next)
+				if (a->action == MSG_HSM_MOVED)
+					hsm_move_dir(tc, fs, &as[i], a->ino,
+					    a->origin);
 		}
 	}
 	free(p.ino);
@@ -560,11 +758,30 @@ poll_one(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 	struct hsm_snap *sn;
 	struct s3_error e;
 	uint64_t ok = 0, bad = 0;
-	int have;
+	int have, rc;
 
-	if (fs == NULL || hsm_objs_list(tc->s3, a->bucket, a->prefix, &now,
-	    &e) < 0)
+	rc = hsm_objs_list(tc->s3, a->bucket, a->prefix, &now, &e);
+	if (rc == -EACCES || rc == -ENOENT) {
+		/* access taken away, or the bucket deleted: auto-import
+		   stops (MISCONFIGURED, checked again; FAILED for good) */
+		char state[HSM_STATE_MAX], message[HSM_MSG_MAX];
+		struct hsm_assoc *x;
+
+		hsm_check_verdict(rc, &e, a->bucket, state, message);
+		log_warn("hsm: auto-import %s: %s: %s", a->id, state, message);
+		pthread_mutex_lock(&h->mu);
+		x = hsm_assoc_find(h, a->id);
+		if (x != NULL && !x->work &&
+		    strcmp(x->state, "AVAILABLE") == 0)
+			hsm_assoc_verdict(h, x, state, message);
+		pthread_mutex_unlock(&h->mu);
+	}
+	if (rc < 0)
 		return;
+	if (fs == NULL) {
+		hsm_objs_free(&now);	/* nothing applied: compared again */
+		return;
+	}
 	pthread_mutex_lock(&h->mu);
 	sn = snap_get(tc, a->id);
 	have = sn != NULL && sn->have;
@@ -584,17 +801,20 @@ poll_one(struct hsm_task_ctx *tc, struct hsm_assoc *a)
 			    a->id, ok);
 	}
 	count_assoc(h, a->id, ok, 0);
-	hsm_objs_free(&old);
 	pthread_mutex_lock(&h->mu);
 	sn = snap_get(tc, a->id);
 	if (sn != NULL) {
 		hsm_objs_free(&sn->objs);
+		/* written after the changes are applied: a kill before
+		   replays them (idempotent), never misses them */
+		sn->dirty = !have || !hsm_objs_same(&now, &old);
 		sn->objs = now;
 		sn->have = 1;
 	} else {
 		hsm_objs_free(&now);
 	}
 	pthread_mutex_unlock(&h->mu);
+	hsm_objs_free(&old);
 }
 
 void

@@ -63,6 +63,8 @@ struct rjob {
 	uint64_t	 size;
 	uint64_t	 deadline_ns;
 	atomic_uint_fast64_t next;	/* next range to fetch */
+	atomic_uint_fast64_t moved;	/* bytes written, for hsm_action */
+	uint64_t	 ino;
 	atomic_int	 rc;
 };
 
@@ -122,6 +124,9 @@ rstream_main(void *arg)
 		}
 		if (rc == 0)
 			rc = fsc_file_write(j->fs, j->f, b.p, len, off, &done);
+		if (rc == 0)
+			(void)hsm_fs_progress(j->fs, j->ino, MSG_HSM_RESTORE,
+			    atomic_fetch_add(&j->moved, len) + len, 1);
 		if (rc < 0) {
 			log_warn("hsm: restore %s/%s @%" PRIu64 ": %s %s",
 			    j->bucket, j->key, off, strerror(-rc), e.message);
@@ -146,6 +151,7 @@ hsm_restore_one(struct hsm *h, struct fsc *fs, uint64_t ino,
 	j = xcalloc(1, sizeof(*j));
 	j->h = h;
 	j->fs = fs;
+	j->ino = ino;
 	rc = hsm_origin_split(origin, j->bucket, sizeof(j->bucket), &j->key);
 	if (rc < 0)
 		goto out;
@@ -193,6 +199,8 @@ hsm_restore_one(struct hsm *h, struct fsc *fs, uint64_t ino,
 		rc = fsc_setattr(fs, NULL, &sa, &after);
 	}
 out:
+	if (atomic_load(&j->moved) > 0)
+		(void)hsm_fs_progress(fs, ino, MSG_HSM_RESTORE, 0, 0);
 	explicit_bzero(&j->conf, sizeof(j->conf));
 	free(j);
 	return rc;
@@ -378,6 +386,7 @@ hsm_export_file(struct hsm *h, struct fsc *fs, struct s3_client *s3,
 	rc = fsc_file_open(fs, ino, O_RDONLY, &hsm_root, &a, &f);
 	if (rc < 0)
 		goto out;
+	(void)hsm_fs_progress(fs, ino, MSG_HSM_ARCHIVE, 0, 1);
 	buf = xmalloc(4u << 20);
 	while (rc == 0 && off < a.size) {
 		size_t done = 0;
@@ -401,11 +410,13 @@ hsm_export_file(struct hsm *h, struct fsc *fs, struct s3_client *s3,
 	rc = fsc_getattr(fs, ino, &hsm_root, &after);
 	if (rc == 0 && (after.mtime_sec != a.mtime_sec ||
 	    after.mtime_nsec != a.mtime_nsec || after.size != a.size))
-		rc = -EAGAIN;
+		rc = -ESTALE;
 	if (rc == 0)
 		rc = hsm_fs_set(fs, ino, MSG_HSM_EXISTS | MSG_HSM_ARCHIVED,
 		    MSG_HSM_DIRTY | MSG_HSM_LOST, origin, NULL);
 out:
+	if (buf != NULL)	/* it was shown running */
+		(void)hsm_fs_progress(fs, ino, MSG_HSM_ARCHIVE, off, 0);
 	free(buf);
 	close(fd);
 	pthread_mutex_lock(&h->mu);

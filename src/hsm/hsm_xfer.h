@@ -31,7 +31,8 @@ int	hsm_export_marker(struct hsm *h, struct s3_client *s3,
 	    const char *bucket, const char *key, const struct msg_attr *at,
 	    const void *data, size_t len, struct s3_error *e);
 /* Upload the file's data as bucket/key, then mark it ARCHIVED (clean,
- * origin set) unless it changed meanwhile (-EAGAIN). */
+ * origin set) unless it changed meanwhile (-ESTALE); S3's own errors as
+ * s3.h says (-EAGAIN: retries exhausted). */
 int	hsm_export_file(struct hsm *h, struct fsc *fs, struct s3_client *s3,
 	    uint64_t ino, const char *bucket, const char *key,
 	    struct s3_error *e);

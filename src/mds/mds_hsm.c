@@ -69,6 +69,12 @@ struct mds_hsm {
 	uint32_t		 restore_ms;
 	uint64_t		 reqid;
 	struct rwait		*waits;
+	/* actions the agent reports running (lfs hsm_action) */
+	struct hprog {
+		uint64_t	ino, bytes;
+		uint32_t	action;
+	}			 prog[MDS_HSM_PROG_MAX];
+	int			 nprog;
 	/* STATS */
 	uint64_t		 n_restores, n_restore_fail, n_archive_ev,
 				 n_remove_ev, n_imports, n_releases;
@@ -403,6 +409,25 @@ mds_hsm_closed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino)
 }
 
 void
+mds_hsm_dir_renamed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino,
+    uint64_t oldparent, const char *name, size_t namelen)
+{
+	char what[MDS_HSM_ORIGIN_MAX];
+	struct msg_attr a;
+
+	if (!atomic_load(&hs->active) || ino == 0 || is_agent(hs, c) ||
+	    namelen > MSG_NAME_MAX || mds_ns_getattr(hs->ns, ino, &a) < 0 ||
+	    !S_ISDIR(a.mode))
+		return;
+	snprintf(what, sizeof(what), "%llu/%.*s", (unsigned long long)oldparent,
+	    (int)namelen, name);
+	pthread_mutex_lock(&hs->mu);
+	if (agent_send(hs, MSG_HSM_MOVED, ino, 0, 0, what) == 0)
+		hs->n_archive_ev++;
+	pthread_mutex_unlock(&hs->mu);
+}
+
+void
 mds_hsm_renamed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino)
 {
 	struct msg_attr a;
@@ -513,6 +538,7 @@ h_register(struct mds_hsm *hs, struct msg_srv_conn *c,
 	pthread_mutex_lock(&hs->mu);
 	hs->agent = c;
 	hs->agent_client = id;
+	hs->nprog = 0;	/* a new agent: what the old one ran ended */
 	hs->restore_ms = reg.restore_ms ? reg.restore_ms : MDS_HSM_RESTORE_MS;
 	atomic_store(&hs->active, 1);
 	log_info("mds: hsm: agent at %s (restore wait %u ms)",
@@ -520,6 +546,45 @@ h_register(struct mds_hsm *hs, struct msg_srv_conn *c,
 	/* the reply goes first: the agent reads actions after it */
 	(void)msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
 	ask_restores(hs);
+	pthread_mutex_unlock(&hs->mu);
+	return 0;
+}
+
+/* The running action of ino the agent reported, or NULL (hs->mu held). */
+static struct hprog *
+prog_find(struct mds_hsm *hs, uint64_t ino)
+{
+	for (int i = 0; i < hs->nprog; i++)
+		if (hs->prog[i].ino == ino)
+			return &hs->prog[i];
+	return NULL;
+}
+
+static int
+h_progress(struct mds_hsm *hs, struct msg_srv_conn *c, const void *body)
+{
+	struct msg_hsm_progress p;
+	struct hprog *x;
+
+	memcpy(&p, body, sizeof(p));
+	if (!is_agent(hs, c))
+		return -EPERM;
+	if (p.action != MSG_HSM_RESTORE && p.action != MSG_HSM_ARCHIVE)
+		return -EINVAL;
+	pthread_mutex_lock(&hs->mu);
+	x = prog_find(hs, p.ino);
+	if (!p.running) {
+		if (x != NULL)
+			*x = hs->prog[--hs->nprog];
+	} else {
+		if (x == NULL && hs->nprog < MDS_HSM_PROG_MAX)
+			x = &hs->prog[hs->nprog++];
+		if (x != NULL) {	/* else: shown as before, NOOP */
+			x->ino = p.ino;
+			x->bytes = p.bytes;
+			x->action = p.action;
+		}
+	}
 	pthread_mutex_unlock(&hs->mu);
 	return 0;
 }
@@ -802,6 +867,9 @@ mds_hsm_dispatch(struct mds_hsm *hs, struct msg_srv_conn *c,
 		return h_import(hs, c, h, body, bulk, changed, parent);
 	case MSG_OP_MDS_HSM_LIST:
 		return h_list(hs, c, h, body);
+	case MSG_OP_MDS_HSM_PROGRESS:
+		rc = h_progress(hs, c, body);
+		return rc < 0 ? rc : msg_srv_reply(c, h, 0, NULL, 0, NULL, 0);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -814,6 +882,7 @@ mds_hsm_xattr_get(struct mds_hsm *hs, uint64_t ino, char *buf, size_t cap,
 {
 	struct msg_attr a;
 	struct rwait *w;
+	struct hprog *p;
 	struct hrow r;
 	int rc, n;
 
@@ -826,9 +895,19 @@ mds_hsm_xattr_get(struct mds_hsm *hs, uint64_t ino, char *buf, size_t cap,
 		return rc;
 	pthread_mutex_lock(&hs->mu);
 	w = wait_find(hs, ino);
-	n = snprintf(buf, cap, "0x%08x %u %s %s", r.flags, r.archive_id,
-	    w != NULL ? "RESTORE" : "NOOP",
-	    w == NULL ? "-" : w->asked ? "STARTED" : "WAITING");
+	p = prog_find(hs, ino);
+	if (w != NULL)
+		n = snprintf(buf, cap, "0x%08x %u RESTORE %s %llu", r.flags,
+		    r.archive_id, w->asked ? "STARTED" : "WAITING",
+		    p != NULL && p->action == MSG_HSM_RESTORE ?
+		    (unsigned long long)p->bytes : 0ull);
+	else if (p != NULL)
+		n = snprintf(buf, cap, "0x%08x %u %s STARTED %llu", r.flags,
+		    r.archive_id, p->action == MSG_HSM_RESTORE ? "RESTORE" :
+		    "ARCHIVE", (unsigned long long)p->bytes);
+	else
+		n = snprintf(buf, cap, "0x%08x %u NOOP - 0", r.flags,
+		    r.archive_id);
 	pthread_mutex_unlock(&hs->mu);
 	if (n < 0 || (size_t)n >= cap)
 		return -ERANGE;

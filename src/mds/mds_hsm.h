@@ -18,7 +18,8 @@
  *  - mds_hsm_renamed after a RENAME: an archived, clean file's copy is
  *    under its old name: it turns DIRTY, the agent hears REMOVE (the old
  *    origin) and ARCHIVE, so the policy exports it under the new name
- *    (a released file keeps its origin; directories are not followed).
+ *    (a released file keeps its origin); mds_hsm_dir_renamed tells the
+ *    agent of a renamed directory (MOVED), which moves its objects.
  *  - mds_hsm_unlinked after an UNLINK (or a RENAME over a file): when the inode is gone, its row
  *    goes, and the agent hears of an archived one (REMOVE with origin).
  *  - Nothing of this costs a request anything while no agent ever
@@ -35,6 +36,7 @@
 
 #define MDS_HSM_RESTORE_MS	300000
 #define MDS_HSM_ORIGIN_MAX	2048
+#define MDS_HSM_PROG_MAX	64	/* running actions hsm_action shows */
 
 struct mds_hsm;
 
@@ -48,6 +50,11 @@ int	mds_hsm_open(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino,
 	    uint32_t flags);
 void	mds_hsm_closed(struct mds_hsm *hs, struct msg_srv_conn *c,
 	    uint64_t ino);
+/* After a RENAME of a directory (not by the agent): MOVED to the agent
+ * with the old parent and name, so it moves the directory's objects. */
+void	mds_hsm_dir_renamed(struct mds_hsm *hs, struct msg_srv_conn *c,
+	    uint64_t ino, uint64_t oldparent, const char *name,
+	    size_t namelen);
 void	mds_hsm_renamed(struct mds_hsm *hs, struct msg_srv_conn *c,
 	    uint64_t ino);
 void	mds_hsm_unlinked(struct mds_hsm *hs, struct msg_srv_conn *c,

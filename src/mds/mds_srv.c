@@ -103,6 +103,7 @@ static const char *const op_names[MSG_OP_MAX] = {
 	[MSG_OP_MDS_HSM_SET] = "hsm_set",
 	[MSG_OP_MDS_HSM_IMPORT] = "hsm_import",
 	[MSG_OP_MDS_HSM_LIST] = "hsm_list",
+	[MSG_OP_MDS_HSM_PROGRESS] = "hsm_progress",
 };
 
 /* A connection's state: its open-handle owner and its session, if any. */
@@ -1128,6 +1129,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			revoke_name(m, c, rn.newparent, n2, rn.newnamelen,
 			    child2);
 			mds_hsm_renamed(m->hsm, c, child);
+			mds_hsm_dir_renamed(m->hsm, c, child, rn.oldparent,
+			    n1, rn.oldnamelen);
 			if (!(rn.flags & MSG_RN_EXCHANGE))
 				mds_hsm_unlinked(m->hsm, c, child2);
 		}
@@ -1260,6 +1263,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	case MSG_OP_MDS_HSM_SET:
 	case MSG_OP_MDS_HSM_IMPORT:
 	case MSG_OP_MDS_HSM_LIST:
+	case MSG_OP_MDS_HSM_PROGRESS:
 		rc = mds_hsm_dispatch(m->hsm, c, h, body, bulk, &child,
 		    &child2);
 		if (child2 != 0)

@@ -331,6 +331,8 @@ msg_req_body_min(uint16_t op)
 		return sizeof(struct msg_hsm_import);
 	case MSG_OP_MDS_HSM_LIST:
 		return sizeof(struct msg_hsm_list);
+	case MSG_OP_MDS_HSM_PROGRESS:
+		return sizeof(struct msg_hsm_progress);
 	default:
 		return 0;
 	}

@@ -165,6 +165,9 @@ enum msg_op {
 					   origin; reply msg_attr */
 	MSG_OP_MDS_HSM_LIST = 102,	/* body msg_hsm_list; reply bulk
 					   msg_hsm_state[] */
+	MSG_OP_MDS_HSM_PROGRESS = 103,	/* agent: body msg_hsm_progress: an
+					   action running (bytes moved) or
+					   ended; shown by lfs hsm_action */
 
 	MSG_OP_MAX = 110
 };
@@ -536,12 +539,15 @@ struct msg_ost_ent {
 #define MSG_HSM_ARCHIVE		2	/* a file was closed after a write */
 #define MSG_HSM_REMOVE		3	/* an archived file was unlinked */
 #define MSG_HSM_ARCHIVE_NOW	4	/* lfs hsm_archive: whatever the policy */
+#define MSG_HSM_MOVED		5	/* a directory was renamed; origin:
+					   "<old parent ino>/<old name>" */
 
 /*
  * The "lustre.hsm" xattr of a regular file (GETXATTR/SETXATTR, so lfs
  * works through any mount): reading gives the text
- * "<flags> <archive_id> <action> <state>" (flags in hex, action NOOP or
- * RESTORE, state WAITING or STARTED); writing "archive", "release" or
+ * "<flags> <archive_id> <action> <state> <bytes>" (flags in hex, action
+ * NOOP, RESTORE or ARCHIVE, state WAITING or STARTED, bytes moved so far
+ * as the agent reported them); writing "archive", "release" or
  * "restore" asks for that (the owner or root; -EBUSY for a release the
  * state forbids).
  */
@@ -558,6 +564,12 @@ struct msg_hsm_action {
 	uint32_t	flags;		/* the file's, MSG_HSM_* */
 	uint32_t	origin_len;	/* bytes of origin after the struct */
 	uint32_t	pad;
+};
+struct msg_hsm_progress {
+	uint64_t	ino;
+	uint64_t	bytes;		/* moved so far */
+	uint32_t	action;		/* MSG_HSM_RESTORE or _ARCHIVE */
+	uint32_t	running;	/* 0: ended, forget it */
 };
 struct msg_hsm_done {
 	uint64_t	ino;

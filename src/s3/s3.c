@@ -696,13 +696,114 @@ pread_full(int fd, void *p, size_t n, uint64_t off)
 	return 0;
 }
 
+/* One multipart upload's parts, shared by its streams. */
+struct parts {
+	struct s3_client	*s;
+	const char		*bucket, *key, *upload;
+	int			 fd;
+	uint64_t		 off, size, part, nparts;
+	char			(*etags)[80];
+	uint64_t		 next;		/* under mu */
+	int			 rc;	/* the first failure, under mu */
+	pthread_mutex_t		 mu;
+	struct s3_error		*err;	/* the first failure's */
+};
+
+/* Upload part i (0-based) with client c. */
+static int
+part_put(struct parts *ps, struct s3_client *c, uint64_t i, char *chunk,
+    struct s3_error *err)
+{
+	uint64_t at = i * ps->part;
+	uint64_t n = ps->size - at < ps->part ? ps->size - at : ps->part;
+	struct s3_object head;
+	struct s3_req r;
+	struct buf q;
+	int rc;
+
+	rc = pread_full(ps->fd, chunk, n, ps->off + at);
+	if (rc < 0) {
+		snprintf(err->code, sizeof(err->code), "ReadError");
+		snprintf(err->message, sizeof(err->message),
+		    "reading part %llu: %s", (unsigned long long)i + 1,
+		    strerror(-rc));
+		return rc;
+	}
+	buf_init(&q, 64);
+	buf_printf(&q, "partNumber=%llu&uploadId=", (unsigned long long)i + 1);
+	uri_encode(&q, ps->upload, 0);
+	memset(&head, 0, sizeof(head));
+	s3_req_init(&r, "PUT", ps->bucket, ps->key, q.p);
+	r.body = chunk;
+	r.body_len = n;
+	r.head = &head;
+	rc = s3_do(c, &r, err);
+	buf_fini(&r.xml);
+	buf_fini(&q);
+	if (rc == 0 && head.etag[0] == '\0')
+		rc = -EBADMSG;
+	snprintf(ps->etags[i], sizeof(ps->etags[i]), "%s", head.etag);
+	return rc;
+}
+
+/* Take parts until none is left or one failed. */
+static void
+parts_run(struct parts *ps, struct s3_client *c)
+{
+	char *chunk = xmalloc(ps->part);
+	struct s3_error e;
+
+	for (;;) {
+		uint64_t i;
+		int rc;
+
+		pthread_mutex_lock(&ps->mu);
+		i = ps->rc == 0 && ps->next < ps->nparts ? ps->next++ :
+		    ps->nparts;
+		pthread_mutex_unlock(&ps->mu);
+		if (i >= ps->nparts)
+			break;
+		memset(&e, 0, sizeof(e));
+		rc = part_put(ps, c, i, chunk, &e);
+		if (rc < 0) {
+			pthread_mutex_lock(&ps->mu);
+			if (ps->rc == 0) {
+				ps->rc = rc;
+				*ps->err = e;
+			}
+			pthread_mutex_unlock(&ps->mu);
+		}
+	}
+	free(chunk);
+}
+
+static void *
+parts_main(void *arg)
+{
+	struct parts *ps = arg;
+	struct s3_client *c = s3_client_new(&ps->s->c);
+
+	if (c == NULL) {
+		pthread_mutex_lock(&ps->mu);
+		if (ps->rc == 0) {
+			ps->rc = -ENOMEM;
+			snprintf(ps->err->code, sizeof(ps->err->code),
+			    "ClientError");
+		}
+		pthread_mutex_unlock(&ps->mu);
+		return NULL;
+	}
+	parts_run(ps, c);
+	s3_client_free(c);
+	return NULL;
+}
+
 static int
 s3_multipart(struct s3_client *s, const char *bucket, const char *key, int fd,
     uint64_t off, uint64_t size, const char **hdrs, struct s3_error *err)
 {
 	uint64_t part = s->c.part_size, nparts;
 	char upload[1024], query[1200], (*etags)[80] = NULL;
-	char *chunk = NULL;
 	struct s3_req r;
 	struct buf body;
 	size_t pos = 0;
@@ -721,36 +822,24 @@ s3_multipart(struct s3_client *s, const char *bucket, const char *key, int fd,
 	if (rc < 0)
 		return rc;
 	etags = xcalloc(nparts, sizeof(*etags));
-	chunk = xmalloc(part);
-	for (uint64_t i = 0; rc == 0 && i < nparts; i++) {
-		uint64_t at = i * part, n = size - at < part ? size - at : part;
-		struct s3_object head;
-		struct buf q;
+	{
+		struct parts ps = { s, bucket, key, upload, fd, off, size, part,
+		    nparts, etags, 0, 0, PTHREAD_MUTEX_INITIALIZER, err };
+		pthread_t thr[S3_PART_STREAMS - 1];
+		int n = 0;
 
-		rc = pread_full(fd, chunk, n, off + at);
-		if (rc < 0) {
-			snprintf(err->code, sizeof(err->code), "ReadError");
-			snprintf(err->message, sizeof(err->message),
-			    "reading part %llu: %s", (unsigned long long)i + 1,
-			    strerror(-rc));
-			break;
-		}
-		buf_init(&q, 64);
-		buf_printf(&q, "partNumber=%llu&uploadId=", (unsigned long long)i + 1);
-		uri_encode(&q, upload, 0);
-		memset(&head, 0, sizeof(head));
-		s3_req_init(&r, "PUT", bucket, key, q.p);
-		r.body = chunk;
-		r.body_len = n;
-		r.head = &head;
-		rc = s3_do(s, &r, err);
-		buf_fini(&r.xml);
-		buf_fini(&q);
-		if (rc == 0 && head.etag[0] == '\0')
-			rc = -EBADMSG;
-		snprintf(etags[i], sizeof(etags[i]), "%s", head.etag);
+		/* parts in parallel, each stream with its own client; this
+		   thread is one of them */
+		for (; n < S3_PART_STREAMS - 1 && (uint64_t)n + 1 < nparts;
+		    n++)
+			if (pthread_create(&thr[n], NULL, parts_main, &ps) != 0)
+				break;
+		parts_run(&ps, s);
+		for (int i = 0; i < n; i++)
+			pthread_join(thr[i], NULL);
+		rc = ps.rc;
+		pthread_mutex_destroy(&ps.mu);
 	}
-	free(chunk);
 	{
 		struct buf q;
 
@@ -838,5 +927,38 @@ s3_delete(struct s3_client *s, const char *bucket, const char *key,
 	s3_req_init(&r, "DELETE", bucket, key, NULL);
 	rc = s3_do(s, &r, err);
 	buf_fini(&r.xml);
+	return rc;
+}
+
+int
+s3_copy(struct s3_client *s, const char *bucket, const char *src,
+    const char *dst, struct s3_error *err)
+{
+	const char *hdrs[3];
+	struct s3_req r;
+	struct buf h;
+	int rc;
+
+	buf_init(&h, 256);
+	buf_printf(&h, "X-Amz-Copy-Source: /%s/", bucket);
+	uri_encode(&h, src, 1);
+	hdrs[0] = h.p;
+	hdrs[1] = "X-Amz-Metadata-Directive: COPY";
+	hdrs[2] = NULL;
+	s3_req_init(&r, "PUT", bucket, dst, NULL);
+	r.headers = hdrs;
+	r.body = "";
+	r.body_len = 0;
+	rc = s3_do(s, &r, err);
+	/* a copy can fail after its 200 began: the body is an Error */
+	if (rc == 0 && r.xml.len > 0 && memmem(r.xml.p, r.xml.len,
+	    "<Error>", 7) != NULL) {
+		snprintf(err->code, sizeof(err->code), "InternalError");
+		snprintf(err->message, sizeof(err->message),
+		    "CopyObject failed after it started");
+		rc = -EIO;
+	}
+	buf_fini(&r.xml);
+	buf_fini(&h);
 	return rc;
 }

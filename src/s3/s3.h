@@ -7,7 +7,9 @@
  *
  * Contract:
  *  - Nothing is buffered whole: GETs stream to a callback, PUTs stream from
- *    a file descriptor (UNSIGNED-PAYLOAD), a multipart upload holds one part.
+ *    a file descriptor (UNSIGNED-PAYLOAD), a multipart upload holds one
+ *    part per stream (S3_PART_STREAMS parts go at once, each stream with
+ *    a client of its own: s3_put_fd starts threads).
  *  - Every byte from the endpoint is hostile: XML is read by a bounded
  *    scanner (s3_xml.c), sizes and counts are range-checked, a listing page
  *    is at most S3_LIST_PAGE keys, keys at most S3_KEY_MAX bytes.
@@ -35,6 +37,7 @@
 #define S3_LIST_PAGE		1000
 #define S3_PART_MIN		(5ull << 20)
 #define S3_PART_DEFAULT		(16ull << 20)
+#define S3_PART_STREAMS		4	/* parts of an upload at once */
 #define S3_PARTS_MAX		10000
 #define S3_META_MAX		16	/* user metadata pairs kept */
 
@@ -115,6 +118,10 @@ int	s3_put_buf(struct s3_client *s, const char *bucket, const char *key,
 
 int	s3_delete(struct s3_client *s, const char *bucket, const char *key,
 	    struct s3_error *err);
+/* CopyObject within bucket, src to dst, user metadata kept (objects up to
+ * 5 GiB: S3's limit for one copy). */
+int	s3_copy(struct s3_client *s, const char *bucket, const char *src,
+	    const char *dst, struct s3_error *err);
 
 /* Split "s3://bucket/prefix" into bucket and prefix (may be empty). 0 or
  * -EINVAL. */

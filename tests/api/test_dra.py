@@ -388,6 +388,57 @@ class LegacyLink(RepoCase):
         self.assertEqual(drc['Lifecycle'], 'FAILED')
         self.assertIn('absent-import-bucket', drc['FailureDetails']['Message'])
 
+    @unittest.skipUnless(have_fuse(), 'needs /dev/fuse and fsx-mount')
+    def test_legacy_link_end_to_end(self):
+        """legacy-3: ImportPath, ExportPath, AutoImportPolicy and
+        ImportedFileChunkSize on SCRATCH_2, through a mount: the ImportPath's
+        objects are files at the root (striped by the chunk size), an export
+        task writes what changed under ExportPath (not ImportPath) with its
+        report there, and auto-import NEW brings a new object in."""
+        b = self.bucket
+        fs = self.c.create_file_system(**dict(FS215, LustreConfiguration={
+            'DeploymentType': 'SCRATCH_2', 'ImportPath': 's3://%s/data' % b,
+            'ExportPath': 's3://%s/out' % b, 'ImportedFileChunkSize': 1,
+            'AutoImportPolicy': 'NEW'}))['FileSystem']
+        fid = fs['FileSystemId']
+        self.d.wait_state(self.c, fid, 'AVAILABLE', 60)
+        drc = self.wait_drc(fid, ('AVAILABLE', 'FAILED'))
+        self.assertEqual(drc['Lifecycle'], 'AVAILABLE', drc)
+        self.assertEqual((drc['ImportPath'], drc['ExportPath'],
+                          drc['ImportedFileChunkSize'], drc['AutoImportPolicy']),
+                         ('s3://%s/data' % b, 's3://%s/out' % b, 1, 'NEW'))
+        top = self.mount(fid)
+        f5 = os.path.join(top, 'd1', 'f5.txt')
+        end = time.time() + 30
+        while time.time() < end and not os.path.exists(f5):
+            time.sleep(0.2)
+        with open(f5, 'rb') as f:
+            self.assertEqual(f.read(), self.s3.get_object(
+                Bucket=b, Key='data/d1/f5.txt')['Body'].read())
+        os.makedirs(os.path.join(top, 'new'))
+        with open(os.path.join(top, 'new', 'mine.txt'), 'wb') as f:
+            f.write(b'mine')
+        t = self.c.create_data_repository_task(
+            FileSystemId=fid, Type='EXPORT_TO_REPOSITORY',
+            Report={'Enabled': True})['DataRepositoryTask']
+        self.assertEqual(t['Report']['Path'], 's3://%s/out' % b)
+        t, _ = self.wait_task(t['TaskId'], ('SUCCEEDED', 'FAILED', 'CANCELED'))
+        self.assertEqual(t['Lifecycle'], 'SUCCEEDED', t)
+        self.assertEqual(self.s3.get_object(Bucket=b, Key='out/new/mine.txt')
+                         ['Body'].read(), b'mine')
+        keys = [o['Key'] for o in self.s3.list_objects_v2(
+            Bucket=b, Prefix='data/new/').get('Contents', [])]
+        self.assertEqual(keys, [])
+        # auto-import NEW from the ImportPath
+        self.s3.put_object(Bucket=b, Key='data/late.txt', Body=b'late')
+        late = os.path.join(top, 'late.txt')
+        end = time.time() + 30
+        while time.time() < end and not os.path.exists(late):
+            time.sleep(0.2)
+        with open(late, 'rb') as f:
+            self.assertEqual(f.read(), b'late')
+        self.s3.delete_object(Bucket=b, Key='data/late.txt')
+
 
 
 @unittest.skipUnless(have_fuse(), 'needs /dev/fuse and fsx-mount')

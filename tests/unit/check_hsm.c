@@ -2,7 +2,8 @@
  * HSM: the per-file state machine of the MDS (mds_hsm_next: every
  * transition and its guard), and the agent's pure parts: the bucket-check
  * verdict, FSx's report CSV quoting, POSIX metadata from S3 user metadata,
- * the sorted listings auto-import compares, and the record's parsing,
+ * the sorted listings auto-import compares (and their file), and the
+ * record's parsing,
  * association lifecycle and durability (hsm_state.c on a temp store).
  */
 #include <check.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/util.h"
@@ -210,6 +212,45 @@ START_TEST(hsm_listing_order)
 }
 END_TEST
 
+/* The auto-import listing's file: keys with % TAB CR LF survive, the
+ * order is kept, and a torn, unordered or foreign file is refused. */
+START_TEST(hsm_listing_file)
+{
+	char dir[] = "/tmp/check-hsm-snap-XXXXXX", *path, *bad;
+	struct hsm_objs l, back;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = xasprintf("%s/snap", dir);
+	memset(&l, 0, sizeof(l));
+	hsm_objs_put(&l, "p/a\tb", 1, "\"e1\"");
+	hsm_objs_put(&l, "p/%41\nz", 2, "\"e2\"");
+	hsm_objs_put(&l, "p/z/\r", 18446744073709551615ull, "");
+	ck_assert_int_eq(hsm_objs_save(path, &l), 0);
+	ck_assert_int_eq(hsm_objs_load(path, &back), 0);
+	ck_assert_int_eq(hsm_objs_same(&l, &back), 1);
+	ck_assert_str_eq(back.v[0].key, "p/%41\nz");
+	ck_assert_uint_eq(back.v[2].size, 18446744073709551615ull);
+	hsm_objs_put(&back, "p/new", 1, "x");
+	ck_assert_int_eq(hsm_objs_same(&l, &back), 0);
+	hsm_objs_free(&back);
+	hsm_objs_free(&l);
+	/* torn last line, keys out of order, another magic, nothing */
+	bad = "fsx-hsm-snapshot 1\ne\t1\tp/a\ne\t2\tp/b";
+	ck_assert_int_eq(file_write_atomic(path, bad, strlen(bad)), 0);
+	ck_assert_int_eq(hsm_objs_load(path, &back), -EBADMSG);
+	bad = "fsx-hsm-snapshot 1\ne\t1\tp/b\ne\t2\tp/a\n";
+	ck_assert_int_eq(file_write_atomic(path, bad, strlen(bad)), 0);
+	ck_assert_int_eq(hsm_objs_load(path, &back), -EBADMSG);
+	bad = "something else\n";
+	ck_assert_int_eq(file_write_atomic(path, bad, strlen(bad)), 0);
+	ck_assert_int_eq(hsm_objs_load(path, &back), -EBADMSG);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(hsm_objs_load(path, &back), -ENOENT);
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(path);
+}
+END_TEST
+
 #define CONF_DOC \
     "{\"mds\": \"127.0.0.1:1\", \"s3\": {\"endpoint\": \"http://127.0.0.1:9\"," \
     " \"access_key\": \"AK\", \"secret_key\": \"SK\"}, \"poll_ms\": 500," \
@@ -314,6 +355,7 @@ hsm_suite(void)
 	tcase_add_test(tc, hsm_report_csv);
 	tcase_add_test(tc, hsm_posix_metadata_both_ways);
 	tcase_add_test(tc, hsm_listing_order);
+	tcase_add_test(tc, hsm_listing_file);
 	tcase_add_test(tc, hsm_record_lifecycle_and_restart);
 	suite_add_tcase(s, tc);
 	return s;
