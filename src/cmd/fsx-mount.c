@@ -40,9 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FUSE_USE_VERSION 312
-#include <fuse_lowlevel.h>
-
 #include <curl/curl.h>
 
 #include "auth/creds.h"
@@ -50,6 +47,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "core/util.h"
+#include "fsc/fm.h"
 #include "fsc/fsc.h"
 #include "fsc/fsc_mcache.h"
 
@@ -78,18 +76,19 @@ struct fm_conf {
 	int		 retry_secs;
 	int		 readahead_kb;
 	int		 noleases;
+	char		 stats_path[PATH_MAX];	/* -o stats=PATH (fm_stats.c) */
 	char		 fuse_opts[2048];
 };
 
 static struct fm_conf	 fm;
-static struct fsc	*fm_fs;
+struct fsc		*fm_fs;
 static struct fuse_session *fm_se;
 static uint64_t		 fm_root;	/* MDS inode shown as FUSE's 1 */
 static pthread_key_t	 fm_buf_key;
 
 /* ---- inode numbers and credentials ---- */
 
-static uint64_t
+uint64_t
 fm_ino(uint64_t i)
 {
 	if (i == FUSE_ROOT_ID)
@@ -129,7 +128,7 @@ fm_stat(const struct msg_attr *a, struct stat *st)
 	st->st_ctim.tv_nsec = a->ctime_nsec;
 }
 
-static void
+void
 fm_err(fuse_req_t req, int rc)
 {
 	if (rc >= 0 || rc < -4095)
@@ -334,6 +333,7 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_lookup);
 	if (fm_cached_entry(req, parent, name))
 		return;
 	fm_cred(req, &c);
@@ -353,6 +353,7 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	uint64_t age;
 	int rc;
 
+	fm_count(FM_OP_getattr);
 	(void)fi;
 	/*
 	 * After each create or unlink the kernel asks for the directory's
@@ -401,6 +402,7 @@ fm_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct stat st;
 	int rc;
 
+	fm_count(FM_OP_setattr);
 	memset(&sa, 0, sizeof(sa));
 	sa.ino = fm_ino(ino);
 	fm_cred(req, &sa.cred);
@@ -461,6 +463,7 @@ fm_readlink(fuse_req_t req, fuse_ino_t ino)
 	size_t len;
 	int rc;
 
+	fm_count(FM_OP_readlink);
 	fm_cred(req, &c);
 	rc = fsc_readlink(fm_fs, fm_ino(ino), &c, buf, sizeof(buf), &len);
 	if (rc < 0) {
@@ -478,6 +481,7 @@ fm_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_mknod);
 	fm_cred(req, &c);
 	rc = fsc_mknod(fm_fs, fm_ino(parent), name, mode, rdev, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -491,6 +495,7 @@ fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_mkdir);
 	fm_cred(req, &c);
 	rc = fsc_mkdir(fm_fs, fm_ino(parent), name, mode, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -503,6 +508,7 @@ fm_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_cred c;
 	int rc;
 
+	fm_count(FM_OP_unlink);
 	fm_cred(req, &c);
 	rc = fsc_unlink(fm_fs, fm_ino(parent), name, &c);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -515,6 +521,7 @@ fm_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_cred c;
 	int rc;
 
+	fm_count(FM_OP_rmdir);
 	fm_cred(req, &c);
 	rc = fsc_rmdir(fm_fs, fm_ino(parent), name, &c);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -529,6 +536,7 @@ fm_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_symlink);
 	fm_cred(req, &c);
 	rc = fsc_symlink(fm_fs, fm_ino(parent), name, target, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -543,6 +551,7 @@ fm_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	uint32_t f = 0;
 	int rc;
 
+	fm_count(FM_OP_rename);
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -567,6 +576,7 @@ fm_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_link);
 	fm_cred(req, &c);
 	rc = fsc_link(fm_fs, fm_ino(ino), fm_ino(newparent), newname, &c, &a);
 	fsc_mc_changed(fm_ino(ino));
@@ -615,6 +625,7 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct msg_attr a;
 	int rc, leased;
 
+	fm_count(FM_OP_open);
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_file_open(fm_fs, fm_ino(ino), fi->flags, &c, &a, &f);
@@ -635,6 +646,8 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fsc_file_close(fm_fs, f);	/* interrupted */
 }
 
+static void	fm_nocap_set(uint64_t ino, int none);
+
 static void
 fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
     struct fuse_file_info *fi)
@@ -646,6 +659,7 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_create);
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_create(fm_fs, fm_ino(parent), name, mode, fi->flags, &c, &a,
@@ -663,6 +677,9 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	e.entry_timeout = FM_TIMEOUT;
 	fi->fh = (uintptr_t)f;
 	fm_open_flags(fi);
+	/* A new file has no security.capability: its first write costs no
+	 * GETXATTR round trip (fm_getxattr). */
+	fm_nocap_set(e.ino, 1);
 	/* The MDS leases the new name to its creator (the attributes
 	 * follow at the CLOSE, once nobody writes). fsc_mc_name_changed
 	 * above moved the generation: this reply is newer than that. */
@@ -716,6 +733,7 @@ fm_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t done;
 	int rc;
 
+	fm_count(FM_OP_read);
 	(void)ino;
 	if (buf == NULL) {
 		fm_err(req, -ENOMEM);
@@ -742,6 +760,7 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	size_t done = size;
 	int rc;
 
+	fm_count(FM_OP_write);
 	(void)ino;
 	if (off < 0) {
 		fm_err(req, -EINVAL);
@@ -777,47 +796,10 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, done);
 }
 
-/*
- * Inodes this mount ever set a POSIX lock on (a hint, never cleared: a
- * slot shared by two inodes costs one needless unlock). A close drops the
- * closer's POSIX locks on the file (FUSE leaves that to FLUSH); only
- * these inodes pay the MDS round trip for it.
- */
-#define FM_LOCKED_SLOTS	4096
-static uint64_t		fm_locked[FM_LOCKED_SLOTS];
-
-static void
-fm_locked_note(uint64_t ino)
-{
-	__atomic_store_n(&fm_locked[ino % FM_LOCKED_SLOTS], ino,
-	    __ATOMIC_RELAXED);
-}
-
-static int
-fm_locked_maybe(uint64_t ino)
-{
-	return __atomic_load_n(&fm_locked[ino % FM_LOCKED_SLOTS],
-	    __ATOMIC_RELAXED) == ino;
-}
-
-/* Release every lock of fi's owner on ino: POSIX ones, or flock ones. */
-static void
-fm_unlock_all(fuse_ino_t ino, struct fuse_file_info *fi, uint32_t flags)
-{
-	struct msg_lock lk;
-
-	memset(&lk, 0, sizeof(lk));
-	lk.ino = fm_ino(ino);
-	lk.owner = fi->lock_owner;
-	lk.end = UINT64_MAX;
-	lk.type = MSG_LK_UN;
-	lk.flags = flags;
-	(void)fsc_lock(fm_fs, &lk, NULL);
-}
-
 static void
 fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	fm_count(FM_OP_flush);
 	if (fm_locked_maybe(fm_ino(ino)))
 		fm_unlock_all(ino, fi, 0);
 	/* close(2): write-behind done, its failure told. */
@@ -831,6 +813,7 @@ fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_release);
 	if (fi->flock_release)	/* the last close of a file with flocks */
 		fm_unlock_all(ino, fi, MSG_LK_FLOCK);
 	fm_guard_begin(&g);
@@ -843,146 +826,11 @@ fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, -rc);
 }
 
-/* ---- locks: held by the MDS's lock manager for every mount ---- */
-
-static void
-fm_lock_intr(fuse_req_t req, void *data)
-{
-	(void)req;
-	fsc_lockwait_cancel(data);
-}
-
-/* struct flock (l_len 0: to EOF) -> msg_lock. -EINVAL for bad ranges. */
-static int
-fm_lock_from(fuse_ino_t ino, struct fuse_file_info *fi,
-    const struct flock *fl, struct msg_lock *lk)
-{
-	memset(lk, 0, sizeof(*lk));
-	lk->ino = fm_ino(ino);
-	lk->owner = fi->lock_owner;
-	lk->pid = (uint32_t)fl->l_pid;
-	if (fl->l_start < 0 || fl->l_len < 0)
-		return -EINVAL;
-	lk->start = (uint64_t)fl->l_start;
-	lk->end = fl->l_len == 0 ? UINT64_MAX :
-	    (uint64_t)fl->l_start + (uint64_t)fl->l_len - 1;
-	switch (fl->l_type) {
-	case F_RDLCK:
-		lk->type = MSG_LK_RD;
-		break;
-	case F_WRLCK:
-		lk->type = MSG_LK_WR;
-		break;
-	case F_UNLCK:
-		lk->type = MSG_LK_UN;
-		break;
-	default:
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* A lock request, waiting (interruptibly) when asked to. */
-static int
-fm_lock_call(fuse_req_t req, struct msg_lock *lk)
-{
-	struct fsc_lockwait w;
-	int rc;
-
-	if (!(lk->flags & MSG_LK_WAIT))
-		return fsc_lock(fm_fs, lk, NULL);
-	fsc_lockwait_init(&w);
-	fuse_req_interrupt_func(req, fm_lock_intr, &w);
-	rc = fsc_lock(fm_fs, lk, &w);
-	fuse_req_interrupt_func(req, NULL, NULL);
-	fsc_lockwait_fini(&w);
-	return rc;
-}
-
-static void
-fm_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
-    struct flock *fl)
-{
-	struct msg_lock lk;
-	struct flock out;
-	int rc;
-
-	rc = fm_lock_from(ino, fi, fl, &lk);
-	if (rc == 0) {
-		lk.flags = MSG_LK_TEST;
-		rc = fsc_lock(fm_fs, &lk, NULL);
-	}
-	if (rc < 0) {
-		fm_err(req, rc);
-		return;
-	}
-	out = *fl;
-	if (lk.type == MSG_LK_UN) {
-		out.l_type = F_UNLCK;
-	} else {
-		out.l_type = lk.type == MSG_LK_WR ? F_WRLCK : F_RDLCK;
-		out.l_whence = SEEK_SET;
-		out.l_start = (off_t)lk.start;
-		out.l_len = lk.end == UINT64_MAX ? 0 :
-		    (off_t)(lk.end - lk.start + 1);
-		out.l_pid = (pid_t)lk.pid;
-	}
-	fuse_reply_lock(req, &out);
-}
-
-static void
-fm_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
-    struct flock *fl, int sleep)
-{
-	struct msg_lock lk;
-	int rc;
-
-	rc = fm_lock_from(ino, fi, fl, &lk);
-	if (rc == 0) {
-		if (sleep)
-			lk.flags |= MSG_LK_WAIT;
-		if (lk.type != MSG_LK_UN)
-			fm_locked_note(lk.ino);
-		rc = fm_lock_call(req, &lk);
-	}
-	fuse_reply_err(req, -rc);
-}
-
-static void
-fm_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
-{
-	struct msg_lock lk;
-
-	memset(&lk, 0, sizeof(lk));
-	lk.ino = fm_ino(ino);
-	lk.owner = fi->lock_owner;
-	lk.end = UINT64_MAX;
-	lk.flags = MSG_LK_FLOCK;
-	if (!(op & LOCK_NB))
-		lk.flags |= MSG_LK_WAIT;
-	switch (op & ~LOCK_NB) {
-	case LOCK_SH:
-		lk.type = MSG_LK_RD;
-		break;
-	case LOCK_EX:
-		lk.type = MSG_LK_WR;
-		break;
-	case LOCK_UN:
-		lk.type = MSG_LK_UN;
-		lk.flags &= ~MSG_LK_WAIT;
-		break;
-	default:
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	/* flock(2) says EWOULDBLOCK */
-	fuse_reply_err(req, -fm_lock_call(req, &lk));
-}
-
 static void
 fm_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
+	fm_count(FM_OP_fsync);
 	(void)ino;
 	(void)datasync;
 	fuse_reply_err(req, -fsc_file_fsync(fm_fs, fm_file(fi)));
@@ -994,6 +842,7 @@ fm_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 {
 	int rc;
 
+	fm_count(FM_OP_fallocate);
 	if (off < 0 || len <= 0 || mode < 0) {
 		fm_err(req, -EINVAL);
 		return;
@@ -1008,6 +857,7 @@ static void
 fm_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
+	fm_count(FM_OP_fsyncdir);
 	(void)ino;
 	(void)datasync;
 	(void)fi;
@@ -1052,6 +902,7 @@ fm_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct msg_cred c;
 	int rc, eof;
 
+	fm_count(FM_OP_readdir);
 	(void)fi;
 	fm_cred(req, &c);
 	d.req = req;
@@ -1078,6 +929,7 @@ fm_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs sv;
 	int rc;
 
+	fm_count(FM_OP_statfs);
 	(void)ino;
 	rc = fsc_statfs(fm_fs, &st);
 	if (rc < 0) {
@@ -1145,6 +997,7 @@ fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct msg_cred c;
 	int rc;
 
+	fm_count(FM_OP_setxattr);
 	fm_cred(req, &c);
 	fm_nocap_set(ino, 0);
 	rc = fsc_xattr_set(fm_fs, fm_ino(ino), name, value, size,
@@ -1162,6 +1015,7 @@ fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	size_t len;
 	int rc;
 
+	fm_count(FM_OP_getxattr);
 	if (is_cap && fm_nocap_known(ino)) {
 		fuse_reply_err(req, ENODATA);
 		return;
@@ -1194,6 +1048,7 @@ fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	size_t len;
 	int rc;
 
+	fm_count(FM_OP_listxattr);
 	fm_cred(req, &c);
 	if (size > 0) {
 		buf = malloc(size);
@@ -1218,6 +1073,7 @@ fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct msg_cred c;
 	int rc;
 
+	fm_count(FM_OP_removexattr);
 	fm_cred(req, &c);
 	fm_nocap_set(ino, 0);
 	rc = fsc_xattr_remove(fm_fs, fm_ino(ino), name, &c);
@@ -1359,6 +1215,9 @@ fm_opts(const char *s)
 			    t + 9);
 		else if (strncmp(t, "region=", 7) == 0)
 			snprintf(fm.region, sizeof(fm.region), "%s", t + 7);
+		else if (strncmp(t, "stats=", 6) == 0)
+			snprintf(fm.stats_path, sizeof(fm.stats_path), "%s",
+			    t + 6);
 		else if (strncmp(t, "mds=", 4) == 0)
 			snprintf(fm.mds_arg, sizeof(fm.mds_arg), "%s", t + 4);
 		else if (strncmp(t, "secret_file=", 12) == 0)
@@ -1383,7 +1242,8 @@ fm_usage(int code)
 	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
 	    "sync_write, noleases, retry=SECS,\n"
 	    "      readahead_kb=N, endpoint=URL, region=R, mds=H:P, "
-	    "secret_file=F\n");
+	    "secret_file=F,\n"
+	    "      stats=PATH (counters, rewritten at SIGUSR1 and unmount)\n");
 	exit(code);
 }
 
@@ -1556,6 +1416,8 @@ main(int argc, char **argv)
 	conf.leases = !fm.noleases;
 	conf.on_revoke = fm_revoke;
 	conf.on_drop = fm_drop;
+	if (fm.stats_path[0] != '\0' && fm_stats_block() < 0)
+		fatal("fsx-mount: cannot block SIGUSR1");
 	fm_fs = fsc_open(&conf, &rc);
 	if (fm_fs == NULL) {
 		fprintf(stderr, "fsx-mount: cannot reach the MDS of %s at "
@@ -1607,6 +1469,8 @@ main(int argc, char **argv)
 	if (fuse_daemonize(fm.foreground) != 0)
 		goto out_unmount;
 	fm_se = se;
+	if (fm_stats_start(fm.stats_path) < 0)
+		log_warn("fsx-mount: no stats thread");
 	if (fsc_session_start(fm_fs) < 0)
 		fm.noleases = 1;	/* no callbacks: cache nothing for long */
 	if (fm.readahead_kb > 0 &&
@@ -1618,6 +1482,7 @@ main(int argc, char **argv)
 	fuse_loop_cfg_set_idle_threads(lc, FM_MAX_THREADS);
 	ret = fuse_session_loop_mt(se, lc) == 0 ? 0 : 1;
 	fuse_loop_cfg_destroy(lc);
+	fm_stats_stop();
 out_unmount:
 	fuse_session_unmount(se);
 out_sig:

@@ -109,6 +109,13 @@ void		 fsc_free(struct fsc *fs);
  * and after the reply.
  */
 int		 fsc_session_start(struct fsc *fs);
+
+/*
+ * The round trips this process sent, by opcode, as "rt_<op> N" lines for
+ * the nonzero ones (msg_op_name); writes at most cap bytes (whole lines)
+ * and returns their length.
+ */
+size_t		 fsc_rt_stats(char *buf, size_t cap);
 uint64_t	 fsc_session_epoch(struct fsc *fs);
 
 /*

@@ -68,43 +68,6 @@ struct mds_srv {
 	}		 ahold[APPEND_HOLDS];
 };
 
-static const char *const op_names[MSG_OP_MAX] = {
-	[MSG_OP_MDS_OSTMAP] = "ostmap",
-	[MSG_OP_MDS_LOOKUP] = "lookup",
-	[MSG_OP_MDS_GETATTR] = "getattr",
-	[MSG_OP_MDS_SETATTR] = "setattr",
-	[MSG_OP_MDS_CREATE] = "create",
-	[MSG_OP_MDS_MKNOD] = "mknod",
-	[MSG_OP_MDS_SYMLINK] = "symlink",
-	[MSG_OP_MDS_LINK] = "link",
-	[MSG_OP_MDS_UNLINK] = "unlink",
-	[MSG_OP_MDS_RMDIR] = "rmdir",
-	[MSG_OP_MDS_RENAME] = "rename",
-	[MSG_OP_MDS_READDIR] = "readdir",
-	[MSG_OP_MDS_READLINK] = "readlink",
-	[MSG_OP_MDS_OPEN] = "open",
-	[MSG_OP_MDS_CLOSE] = "close",
-	[MSG_OP_MDS_GETXATTR] = "getxattr",
-	[MSG_OP_MDS_SETXATTR] = "setxattr",
-	[MSG_OP_MDS_LISTXATTR] = "listxattr",
-	[MSG_OP_MDS_RMXATTR] = "rmxattr",
-	[MSG_OP_MDS_STATFS] = "statfs",
-	[MSG_OP_MDS_GETLAYOUT] = "getlayout",
-	[MSG_OP_MDS_SETLAYOUT] = "setlayout",
-	[MSG_OP_MDS_APPEND] = "append",
-	[MSG_OP_MDS_OSTADD] = "ostadd",
-	[MSG_OP_OST_SETCAP] = "setcap",
-	[MSG_OP_MDS_SESSION] = "session",
-	[MSG_OP_MDS_LOCK] = "lock",
-	[MSG_OP_MDS_SNAP] = "snap",
-	[MSG_OP_MDS_HSM_REGISTER] = "hsm_register",
-	[MSG_OP_MDS_HSM_DONE] = "hsm_done",
-	[MSG_OP_MDS_HSM_GET] = "hsm_get",
-	[MSG_OP_MDS_HSM_SET] = "hsm_set",
-	[MSG_OP_MDS_HSM_IMPORT] = "hsm_import",
-	[MSG_OP_MDS_HSM_LIST] = "hsm_list",
-};
-
 /* A connection's state: its open-handle owner and its session, if any. */
 struct mds_conn {
 	uint64_t		owner;
@@ -1385,9 +1348,9 @@ mds_stats(void *ctx, char *buf, size_t cap)
 	ADD("mds_locks %u\n", mds_lock_count(m->locks));
 	n += mds_lease_stats(m->leases, buf + n, cap - n);
 	n += mds_hsm_stats(m->hsm, buf + n, cap - n);
-	for (int op = 0; op < MSG_OP_MAX; op++)
-		if (op_names[op] != NULL)
-			ADD("mds_op_%s %llu\n", op_names[op],
+	for (int op = MSG_OP_MDS_OSTMAP; op < MSG_OP_MAX; op++)
+		if (msg_op_valid((uint16_t)op))
+			ADD("mds_op_%s %llu\n", msg_op_name((uint16_t)op),
 			    (unsigned long long)m->ops[op]);
 #undef ADD
 	return n;

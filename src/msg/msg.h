@@ -760,6 +760,8 @@ int	msg_secret_load(const char *path, uint8_t *secret);
 #define MSG_IOV_MAX	256		/* bulk iovecs per send or receive */
 
 int	msg_op_valid(uint16_t op);	/* 1 if op is a defined opcode */
+/* op's short name for counters ("lookup", "ost_write"); "unknown" if none */
+const char *msg_op_name(uint16_t op);
 int	msg_read_full(int fd, void *buf, size_t len);
 int	msg_recv_hdr(int fd, struct msg_hdr *h);
 int	msg_recv_payload(int fd, const struct msg_hdr *h, void *body,
