@@ -1,0 +1,118 @@
+"""Issue 14: what each file operation costs on the wire, counted by the
+mount itself (-o stats=PATH: "fuse_<op> N" and "rt_<op> N" lines,
+rewritten at SIGUSR1 and at unmount), and the round trips removed.
+
+  rt-1.*: the stats file is written on SIGUSR1 and at unmount, and its
+          counts are the requests really made
+  rt-2.*: a small file created, written and closed costs no GETXATTR
+          (security.capability) round trip; an unlink costs one
+"""
+import os
+import signal
+import subprocess
+import tempfile
+
+from .engine import EngineCase, wait_for
+
+N = 200
+
+
+class RoundTripTests(EngineCase):
+    mount_at_start = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.stats_path = os.path.join(cls.engine.dir, 'mount.stats')
+        try:
+            cls.mnt = cls.engine.mount(opts='stats=' + cls.stats_path)
+        except BaseException:
+            cls.engine.stop()
+            raise
+
+    def snap(self):
+        """The mount's counters now (SIGUSR1, then the rewritten file)."""
+        if os.path.exists(self.stats_path):
+            os.unlink(self.stats_path)
+        os.kill(self.engine.mounts[0].proc.pid, signal.SIGUSR1)
+        wait_for(lambda: os.path.exists(self.stats_path), 5, 'stats file')
+        out = {}
+        with open(self.stats_path) as f:
+            for line in f:
+                k, v = line.split()
+                out[k] = int(v)
+        return out
+
+    @staticmethod
+    def delta(a, b):
+        return {k: b[k] - a.get(k, 0) for k in b if b[k] != a.get(k, 0)}
+
+    def test_counts_are_the_requests_made(self):
+        """rt-1.1: N mkdirs are N FUSE mkdirs and N MKNOD round trips;
+        N stats of a file that changes under them (ctime by chmod on
+        each) ask the MDS at least once each time."""
+        d = self.fresh_dir('rt1')
+        a = self.snap()
+        for i in range(N):
+            os.mkdir(os.path.join(d, 'd%d' % i))
+        b = self.delta(a, self.snap())
+        self.assertEqual(b.get('fuse_mkdir'), N, b)
+        self.assertEqual(b.get('rt_mknod'), N, b)
+        self.assertNotIn('rt_unlink', b)
+
+    def test_small_file_costs_no_getxattr(self):
+        """rt-2.1: create + 1 KiB write + close of a new file: no
+        GETXATTR round trip (the kernel's security.capability question is
+        answered by the mount for a file it just created), at most five
+        round trips in all (LOOKUP, CREATE, OST_WRITE, OST_GETATTR,
+        CLOSE); an unlink is one."""
+        d = self.fresh_dir('rt2')
+        a = self.snap()
+        for i in range(N):
+            with open(os.path.join(d, 'f%d' % i), 'wb') as f:
+                f.write(b'x' * 1024)
+        b = self.delta(a, self.snap())
+        self.assertEqual(b.get('fuse_create'), N, b)
+        self.assertGreaterEqual(b.get('fuse_getxattr', 0), 0)
+        self.assertNotIn('rt_getxattr', b)
+        rts = sum(v for k, v in b.items() if k.startswith('rt_'))
+        self.assertLessEqual(rts, 5 * N + 10, b)
+        for i in range(N):
+            with open(os.path.join(d, 'f%d' % i), 'rb') as f:
+                self.assertEqual(f.read(), b'x' * 1024)
+        c = self.snap()
+        for i in range(N):
+            os.unlink(os.path.join(d, 'f%d' % i))
+        e = self.delta(c, self.snap())
+        self.assertEqual(e.get('rt_unlink'), N, e)
+        rts = sum(v for k, v in e.items() if k.startswith('rt_'))
+        self.assertLessEqual(rts, N + 5, e)
+
+    def test_capability_set_after_create_is_seen(self):
+        """rt-2.2: the shortcut does not hide a capability: one set on a
+        file just created (inside the mount's 1 s no-capability window)
+        is read back by getxattr and getcap."""
+        p = self.path('rt-cap')
+        with open(p, 'wb') as f:
+            f.write(b'a')
+        r = subprocess.run(['setcap', 'cap_net_raw+ep', p],
+                           capture_output=True)
+        if r.returncode != 0:
+            self.skipTest('setcap: %s' % r.stderr.decode().strip())
+        self.assertGreater(len(os.getxattr(p, 'security.capability')), 0)
+        r = subprocess.run(['getcap', p], capture_output=True, text=True)
+        self.assertIn('cap_net_raw', r.stdout)
+
+    def test_stats_file_written_at_unmount(self):
+        """rt-1.2: a second mount with stats=PATH writes the file when it
+        is unmounted, with its counts."""
+        path = tempfile.mktemp(prefix='rt-', dir=self.engine.dir)
+        mnt = self.engine.mount('mnt-rt', opts='stats=' + path)
+        m = self.engine.mounts[-1]
+        os.mkdir(os.path.join(mnt, 'rt3'))
+        m.stop()
+        self.assertTrue(os.path.exists(path))
+        with open(path) as f:
+            lines = dict(l.split() for l in f)
+        self.assertGreaterEqual(int(lines.get('fuse_mkdir', 0)), 1)
+        self.assertGreaterEqual(int(lines.get('rt_mknod', 0)), 1)
