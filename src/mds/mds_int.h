@@ -175,6 +175,9 @@ struct mds_ns {
 void	mds_ns_now(struct timespec *ts);
 int	mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i);
 int	mds_ns_ino_store(struct mds_ns *ns, const struct mds_ino *i);
+/* INSERT a new inode row (target: a symlink's, lay: a file's layout) */
+int	mds_ns_ino_insert(struct mds_ns *ns, const struct mds_ino *i,
+	    const void *target, size_t tlen, const struct mds_layout *lay);
 void	mds_ns_ino_to_attr(struct mds_ns *ns, const struct mds_ino *i,
 	    struct msg_attr *a);
 /* Delete the inode and its xattrs, queue its objects for destroy. */
