@@ -98,7 +98,7 @@ fm_ino(uint64_t i)
 	return i;
 }
 
-static void
+void
 fm_cred(fuse_req_t req, struct msg_cred *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -646,8 +646,6 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fsc_file_close(fm_fs, f);	/* interrupted */
 }
 
-static void	fm_nocap_set(uint64_t ino, int none);
-
 static void
 fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
     struct fuse_file_info *fi)
@@ -947,138 +945,6 @@ fm_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_favail = st.ffree;
 	sv.f_namemax = st.namemax ? st.namemax : MSG_NAME_MAX;
 	fuse_reply_statfs(req, &sv);
-}
-
-/*
- * The kernel asks for security.capability before every write. Files
- * without one are remembered for the attribute timeout, so a stream of
- * writes costs no MDS round trips; a set or remove here forgets at once,
- * one from another client is seen within the timeout like any attribute.
- */
-#define FM_NOCAP_SLOTS	1024
-#define FM_XATTR_CAP	"security.capability"
-
-static struct {
-	uint64_t	ino;
-	uint64_t	until_ns;
-} fm_nocap[FM_NOCAP_SLOTS];
-static pthread_mutex_t	fm_nocap_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static int
-fm_nocap_known(uint64_t ino)
-{
-	int hit;
-
-	pthread_mutex_lock(&fm_nocap_mu);
-	hit = fm_nocap[ino % FM_NOCAP_SLOTS].ino == ino &&
-	    fm_nocap[ino % FM_NOCAP_SLOTS].until_ns > now_mono_ns();
-	pthread_mutex_unlock(&fm_nocap_mu);
-	return hit;
-}
-
-static void
-fm_nocap_set(uint64_t ino, int none)
-{
-	pthread_mutex_lock(&fm_nocap_mu);
-	if (none) {
-		fm_nocap[ino % FM_NOCAP_SLOTS].ino = ino;
-		fm_nocap[ino % FM_NOCAP_SLOTS].until_ns = now_mono_ns() +
-		    (uint64_t)(FM_TIMEOUT * 1e9);
-	} else if (fm_nocap[ino % FM_NOCAP_SLOTS].ino == ino) {
-		fm_nocap[ino % FM_NOCAP_SLOTS].until_ns = 0;
-	}
-	pthread_mutex_unlock(&fm_nocap_mu);
-}
-
-static void
-fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-    const char *value, size_t size, int flags)
-{
-	struct msg_cred c;
-	int rc;
-
-	fm_count(FM_OP_setxattr);
-	fm_cred(req, &c);
-	fm_nocap_set(ino, 0);
-	rc = fsc_xattr_set(fm_fs, fm_ino(ino), name, value, size,
-	    (uint32_t)flags & (MSG_XA_CREATE | MSG_XA_REPLACE), &c);
-	fsc_mc_changed(fm_ino(ino));	/* ctime; a layout */
-	fuse_reply_err(req, -rc);
-}
-
-static void
-fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
-{
-	int is_cap = strcmp(name, FM_XATTR_CAP) == 0;
-	struct msg_cred c;
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	fm_count(FM_OP_getxattr);
-	if (is_cap && fm_nocap_known(ino)) {
-		fuse_reply_err(req, ENODATA);
-		return;
-	}
-	fm_cred(req, &c);
-	if (size > 0) {
-		buf = malloc(size);
-		if (buf == NULL) {
-			fm_err(req, -ENOMEM);
-			return;
-		}
-	}
-	rc = fsc_xattr_get(fm_fs, fm_ino(ino), name, &c, buf, size, &len);
-	if (is_cap)
-		fm_nocap_set(ino, rc == -ENODATA);
-	if (rc < 0)
-		fm_err(req, rc);
-	else if (size == 0)
-		fuse_reply_xattr(req, len);
-	else
-		fuse_reply_buf(req, buf, len);
-	free(buf);
-}
-
-static void
-fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
-{
-	struct msg_cred c;
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	fm_count(FM_OP_listxattr);
-	fm_cred(req, &c);
-	if (size > 0) {
-		buf = malloc(size);
-		if (buf == NULL) {
-			fm_err(req, -ENOMEM);
-			return;
-		}
-	}
-	rc = fsc_xattr_list(fm_fs, fm_ino(ino), &c, buf, size, &len);
-	if (rc < 0)
-		fm_err(req, rc);
-	else if (size == 0)
-		fuse_reply_xattr(req, len);
-	else
-		fuse_reply_buf(req, buf, len);
-	free(buf);
-}
-
-static void
-fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	struct msg_cred c;
-	int rc;
-
-	fm_count(FM_OP_removexattr);
-	fm_cred(req, &c);
-	fm_nocap_set(ino, 0);
-	rc = fsc_xattr_remove(fm_fs, fm_ino(ino), name, &c);
-	fsc_mc_changed(fm_ino(ino));
-	fuse_reply_err(req, -rc);
 }
 
 static const struct fuse_lowlevel_ops fm_ops = {

@@ -1,9 +1,9 @@
 /*
  * fsx-mount's FUSE side, shared between src/cmd/fsx-mount.c (the
- * namespace, file and xattr handlers, options, main) and its parts in
- * the library: fm_lock.c (flock and POSIX locks through the MDS's lock
- * manager) and fm_stats.c (counters of FUSE requests and round trips,
- * and the stats file).
+ * namespace and file handlers, options, main) and its parts in the
+ * library: fm_lock.c (flock and POSIX locks through the MDS's lock
+ * manager), fm_xattr.c (extended attributes) and fm_stats.c (counters
+ * of FUSE requests and round trips, and the stats file).
  *
  * Contract: fm_fs is set before the FUSE session starts and stays valid
  * until it ends; every handler here replies to its request exactly once.
@@ -21,6 +21,7 @@ extern struct fsc	*fm_fs;
 
 uint64_t	fm_ino(uint64_t i);		/* FUSE <-> MDS inode number */
 void		fm_err(fuse_req_t req, int rc);	/* reply -rc (EIO if odd) */
+void		fm_cred(fuse_req_t req, struct msg_cred *c);	/* caller's */
 
 /* ---- locks (fm_lock.c) ---- */
 
@@ -35,6 +36,17 @@ void	fm_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	    struct flock *fl, int sleep);
 void	fm_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	    int op);
+
+/* ---- extended attributes (fm_xattr.c) ---- */
+
+/* FUSE inode ino has no security.capability (none 1), or may have. */
+void	fm_nocap_set(uint64_t ino, int none);
+void	fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+	    const char *value, size_t size, int flags);
+void	fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+	    size_t size);
+void	fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void	fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
 /* ---- counters and the stats file (fm_stats.c) ---- */
 

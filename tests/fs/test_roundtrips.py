@@ -65,7 +65,8 @@ class RoundTripTests(EngineCase):
         GETXATTR round trip (the kernel's security.capability question is
         answered by the mount for a file it just created), at most five
         round trips in all (LOOKUP, CREATE, OST_WRITE, OST_GETATTR,
-        CLOSE); an unlink is one."""
+        CLOSE); an unlink is one (plus a LOOKUP where the kernel's entry
+        timed out)."""
         d = self.fresh_dir('rt2')
         a = self.snap()
         for i in range(N):
@@ -85,7 +86,10 @@ class RoundTripTests(EngineCase):
             os.unlink(os.path.join(d, 'f%d' % i))
         e = self.delta(c, self.snap())
         self.assertEqual(e.get('rt_unlink'), N, e)
-        rts = sum(v for k, v in e.items() if k.startswith('rt_'))
+        # LOOKUPs come only for names whose kernel entry timed out (an
+        # unleased name keeps it 1 s); nothing else is asked
+        rts = sum(v for k, v in e.items()
+                  if k.startswith('rt_') and k != 'rt_lookup')
         self.assertLessEqual(rts, N + 5, e)
 
     def test_capability_set_after_create_is_seen(self):
