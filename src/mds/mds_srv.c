@@ -942,8 +942,19 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			/* size, mtime or atime set here: the closer's own
 			 * kernel has not seen them either */
 			struct mds_lease_tgt t = { .ino = cl.ino };
+			struct msg_attr now;
+			uint64_t seq2;
 
 			mds_lease_revoke(m->leases, NULL, &t, 1);
+			/* Then the closer may keep the new attributes (read
+			 * after the sequence number, so a change racing this
+			 * one revokes them): a stat of a file just written or
+			 * read costs no GETATTR round trip. */
+			seq2 = mds_lease_seq(m->leases);
+			if (mds_ns_getattr(m->ns, cl.ino, &now) == 0) {
+				a = now;
+				grant(m, c, seq2, &a, 0, NULL, 0);
+			}
 		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
 		} else if (rc == 0) {

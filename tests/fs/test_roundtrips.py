@@ -6,13 +6,16 @@ rewritten at SIGUSR1 and at unmount), and the round trips removed.
           counts are the requests really made
   rt-2.*: a small file created, written and closed costs no GETXATTR
           (security.capability) round trip; an unlink costs one
+  rt-3.*: the closer of a changed file keeps its new attributes
 """
 import os
 import signal
 import subprocess
 import tempfile
+import time
 
-from .engine import EngineCase, wait_for
+from .engine import EngineCase, TwoMountCase, wait_for
+from .test_speed import stats
 
 N = 200
 
@@ -120,3 +123,31 @@ class RoundTripTests(EngineCase):
             lines = dict(l.split() for l in f)
         self.assertGreaterEqual(int(lines.get('fuse_mkdir', 0)), 1)
         self.assertGreaterEqual(int(lines.get('rt_mknod', 0)), 1)
+
+
+class CloseLeaseTests(TwoMountCase):
+
+    def test_stat_after_write_and_close(self):
+        """rt-3.1: a CLOSE that changed the size leases the new
+        attributes to the closer (after revoking everyone else's): stats
+        of files just written, once the kernel's own copy has timed out,
+        are answered by the mount for most of them (it was one GETATTR
+        each); another mount's later change is still seen at once."""
+        d = self.p1('rt31')
+        os.mkdir(d)
+        names = ['f%02d' % i for i in range(50)]
+        for n in names:
+            with open(os.path.join(d, n), 'wb') as f:
+                f.write(b'abc')
+        time.sleep(1.3)     # past FM_TIMEOUT: the kernel asks again
+        before = stats(self.engine, self.engine.mds)
+        for n in names:
+            self.assertEqual(os.stat(os.path.join(d, n)).st_size, 3)
+        after = stats(self.engine, self.engine.mds)
+        asked = after['mds_op_getattr'] - before['mds_op_getattr']
+        self.assertLess(asked, len(names), 'every stat went to the MDS')
+        for n in names:
+            with open(os.path.join(self.p2('rt31'), n), 'ab') as f:
+                f.write(b'defg')
+        for n in names:
+            self.assertEqual(os.stat(os.path.join(d, n)).st_size, 7, n)
