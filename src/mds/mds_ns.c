@@ -795,8 +795,8 @@ mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
 	    NULL);
 }
 
-int
-mds_ns_unlink_ino(struct mds_ns *ns, uint64_t parent, const char *name,
+static int
+unlink_once(struct mds_ns *ns, uint64_t parent, const char *name,
     size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone)
 {
 	struct mds_ino dir, i;
@@ -853,8 +853,23 @@ out:
 	return rc;
 }
 
+/* A removal frees space: on a full disk it runs again once the space
+ * reserve is freed (mds_tx.c, contract 5), so it never answers ENOSPC
+ * while the reserve lasts. */
 int
-mds_ns_rmdir(struct mds_ns *ns, uint64_t parent, const char *name,
+mds_ns_unlink_ino(struct mds_ns *ns, uint64_t parent, const char *name,
+    size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone)
+{
+	int rc = unlink_once(ns, parent, name, namelen, dir_out, child, gone);
+
+	if (rc == -ENOSPC && mds_tx_reserve_release(ns))
+		rc = unlink_once(ns, parent, name, namelen, dir_out, child,
+		    gone);
+	return rc;
+}
+
+static int
+rmdir_once(struct mds_ns *ns, uint64_t parent, const char *name,
     size_t namelen)
 {
 	struct mds_ino dir, i;
@@ -909,6 +924,17 @@ end:
 out:
 	rc = mds_tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
+	return rc;
+}
+
+int
+mds_ns_rmdir(struct mds_ns *ns, uint64_t parent, const char *name,
+    size_t namelen)
+{
+	int rc = rmdir_once(ns, parent, name, namelen);
+
+	if (rc == -ENOSPC && mds_tx_reserve_release(ns))	/* as unlink */
+		rc = rmdir_once(ns, parent, name, namelen);
 	return rc;
 }
 

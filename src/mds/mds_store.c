@@ -250,6 +250,8 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 	if (rc < 0)
 		return rc;
 	ns = xcalloc(1, sizeof(*ns));
+	ns->rsv_fd = -1;
+	pthread_mutex_init(&ns->rsv_mu, NULL);
 	ns->replies = mds_reply_new();
 	pthread_mutex_init(&ns->lock, NULL);
 	pthread_mutex_init(&ns->cklock, NULL);
@@ -299,6 +301,7 @@ mds_ns_open(const char *dir, struct mds_ns **out)
 		goto fail;
 	ns->handle_next &= 0x7fffffff00000000ull;	/* per run, then count */
 	ns->handle_next |= 1;
+	mds_tx_reserve_open(ns, dir);
 	rc = ns_bootstrap(ns);
 	if (rc < 0)
 		goto fail;
@@ -331,6 +334,8 @@ mds_ns_close(struct mds_ns *ns)
 	}
 	if (ns->ckdb != NULL)
 		sqlite3_close(ns->ckdb);
+	mds_tx_reserve_close(ns);
+	pthread_mutex_destroy(&ns->rsv_mu);
 	mds_reply_free(ns->replies);
 	for (int q = 0; q < Q_MAX; q++)
 		sqlite3_finalize(ns->st[q]);
