@@ -40,24 +40,18 @@ fm_count(enum fm_fuse_op op)
 	atomic_fetch_add_explicit(&fm_cnt[op], 1, memory_order_relaxed);
 }
 
+static const char *
+fm_op_name(int op)
+{
+	return fm_op_names[op];
+}
+
 size_t
 fm_stats_text(char *buf, size_t cap)
 {
-	size_t n = 0;
-	int k;
+	size_t n = fsc_counters_text(buf, cap, "fuse_", fm_op_name, fm_cnt,
+	    FM_OP_COUNT);
 
-	for (int op = 0; op < FM_OP_COUNT; op++) {
-		uint64_t v = atomic_load_explicit(&fm_cnt[op],
-		    memory_order_relaxed);
-
-		if (v == 0)
-			continue;
-		k = snprintf(buf + n, cap - n, "fuse_%s %llu\n",
-		    fm_op_names[op], (unsigned long long)v);
-		if (k < 0 || (size_t)k >= cap - n)
-			return n;
-		n += (size_t)k;
-	}
 	return n + fsc_rt_stats(buf + n, cap - n);
 }
 

@@ -34,6 +34,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -116,6 +117,11 @@ int		 fsc_session_start(struct fsc *fs);
  * and returns their length.
  */
 size_t		 fsc_rt_stats(char *buf, size_t cap);
+/* The nonzero counters of v[0..n) as "<prefix><name(i)> N" lines, the
+ * same way (fsc_rt_stats; fsx-mount's FUSE counters). */
+size_t		 fsc_counters_text(char *buf, size_t cap, const char *prefix,
+		    const char *(*name)(int), const atomic_uint_fast64_t *v,
+		    int n);
 uint64_t	 fsc_session_epoch(struct fsc *fs);
 
 /*

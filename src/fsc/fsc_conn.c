@@ -687,22 +687,35 @@ fsc_conn_fini(struct fsc *fs)
 }
 
 size_t
-fsc_rt_stats(char *buf, size_t cap)
+fsc_counters_text(char *buf, size_t cap, const char *prefix,
+    const char *(*name)(int), const atomic_uint_fast64_t *v, int n)
 {
-	size_t n = 0;
+	size_t len = 0;
 	int k;
 
-	for (int op = 0; op < MSG_OP_MAX; op++) {
-		uint64_t v = atomic_load_explicit(&fsc_rt[op],
-		    memory_order_relaxed);
+	for (int i = 0; i < n; i++) {
+		uint64_t x = atomic_load_explicit(&v[i], memory_order_relaxed);
 
-		if (v == 0)
+		if (x == 0)
 			continue;
-		k = snprintf(buf + n, cap - n, "rt_%s %llu\n", msg_op_name(op),
-		    (unsigned long long)v);
-		if (k < 0 || (size_t)k >= cap - n)
+		k = snprintf(buf + len, cap - len, "%s%s %llu\n", prefix,
+		    name(i), (unsigned long long)x);
+		if (k < 0 || (size_t)k >= cap - len)
 			break;
-		n += (size_t)k;
+		len += (size_t)k;
 	}
-	return n;
+	return len;
+}
+
+static const char *
+fsc_rt_name(int op)
+{
+	return msg_op_name((uint16_t)op);
+}
+
+size_t
+fsc_rt_stats(char *buf, size_t cap)
+{
+	return fsc_counters_text(buf, cap, "rt_", fsc_rt_name, fsc_rt,
+	    MSG_OP_MAX);
 }
