@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "fsc/fm.h"
+#include "fsc/fsc_mcache.h"
 
 #define FM_STATS_MAX	(16 * 1024)
 
@@ -51,8 +52,13 @@ fm_stats_text(char *buf, size_t cap)
 {
 	size_t n = fsc_counters_text(buf, cap, "fuse_", fm_op_name, fm_cnt,
 	    FM_OP_COUNT);
+	int k;
 
-	return n + fsc_rt_stats(buf + n, cap - n);
+	n += fsc_rt_stats(buf + n, cap - n);
+	k = snprintf(buf + n, cap - n, "mc_items %u\n", fsc_mc_count());
+	if (k > 0 && (size_t)k < cap - n)
+		n += (size_t)k;
+	return n;
 }
 
 static void
