@@ -822,8 +822,16 @@ fsc_create(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 		return -EIO;
 	*attr = rep.attr;
 	rc = fsc_file_make(fs, &rep, lbuf, r.rbulk_len, flags, cred, fp);
+	attr->lease &= ~MSG_ATTR_CREATED;	/* ours, not the caller's */
 	if (rc < 0)
 		return rc;
+	if (rep.attr.lease & MSG_ATTR_CREATED) {	/* fresh, empty objects */
+		pthread_mutex_lock(&(*fp)->in->mu);
+		(*fp)->dense = 1;
+		(*fp)->dense_tgen = (*fp)->in->tgen;
+		(*fp)->dense_sgen = (*fp)->in->sgen;
+		pthread_mutex_unlock(&(*fp)->in->mu);
+	}
 	/* Without O_EXCL an existing file was opened: O_TRUNC applies. */
 	if ((flags & O_TRUNC) && (attr->size > 0 || attr->open_writers > 1)) {
 		rc = fsc_open_trunc(fs, *fp, cred, attr);

@@ -575,7 +575,7 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 			};
 
 			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
-			    &t, 1, &g);
+			    &t, 1, &g) | MSG_ATTR_CREATED;
 		} else
 			revoke_ino(m, c, a.ino);	/* opened for write */
 		return reply_open(c, h, &a, handle, &lay, &dir);

@@ -644,6 +644,10 @@ struct msg_session_rep {
  * changes on the OSSes unseen, so the client keeps the attributes only a
  * short while. Without either bit, nothing of the reply may be kept. */
 #define MSG_LEASE_WATCHED 0x4u
+/* Not a lease: in a CREATE reply's msg_attr.lease, this CREATE made the
+ * file (its objects are new and empty; the client needs no glimpse for
+ * the st_blocks of what it then writes densely, fsc_file.dense). */
+#define MSG_ATTR_CREATED 0x80000000u
 
 /* REVOKE: body followed by namelen bytes of name. MSG_RV_ATTR: drop the
  * attributes and pages of ino; MSG_RV_ENTRY: drop the name in parent. */

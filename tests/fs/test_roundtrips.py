@@ -7,6 +7,7 @@ rewritten at SIGUSR1 and at unmount), and the round trips removed.
   rt-2.*: a small file created, written and closed costs no GETXATTR
           (security.capability) round trip; an unlink costs one
   rt-3.*: the closer of a changed file keeps its new attributes
+  rt-4.*: a new file written densely is closed without a glimpse
 """
 import os
 import signal
@@ -14,7 +15,8 @@ import subprocess
 import tempfile
 import time
 
-from .engine import EngineCase, TwoMountCase, wait_for
+from .engine import (EngineCase, TwoMountCase, get_layout, set_layout,
+                     wait_for)
 from .test_speed import stats
 
 N = 200
@@ -151,3 +153,66 @@ class CloseLeaseTests(TwoMountCase):
                 f.write(b'defg')
         for n in names:
             self.assertEqual(os.stat(os.path.join(d, n)).st_size, 7, n)
+
+
+class DenseCloseTests(EngineCase):
+    mount_at_start = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.stats_path = os.path.join(cls.engine.dir, 'mount.stats')
+        try:
+            cls.mnt = cls.engine.mount(opts='stats=' + cls.stats_path)
+        except BaseException:
+            cls.engine.stop()
+            raise
+
+    snap = RoundTripTests.snap
+    delta = staticmethod(RoundTripTests.delta)
+
+    def disk_blocks(self, p):
+        """st_blocks of the file's objects on the OSTs, summed."""
+        lay = get_layout(p)
+        n = 0
+        for ost, oid in lay['ents']:
+            try:
+                n += os.stat(self.engine.object_path(ost, oid)).st_blocks
+            except FileNotFoundError:
+                pass
+        return n
+
+    def test_dense_new_file_needs_no_glimpse(self):
+        """rt-4.1: a file this mount created and wrote densely is closed
+        without asking the OSSes for st_blocks (it was one OST_GETATTR
+        per object), and its st_blocks is what the objects hold; a
+        sparse one, a rewritten old one and a fallocated one still ask,
+        and their st_blocks too is the objects'."""
+        d = self.fresh_dir('rt4')
+        set_layout(d, 2, 64 * 1024)
+        sizes = [1, 4096, 10000, 200 * 1024 + 5]
+        a = self.snap()
+        for s in sizes:
+            with open(os.path.join(d, 'dense%d' % s), 'wb') as f:
+                f.write(b'y' * s)
+        b = self.delta(a, self.snap())
+        self.assertNotIn('rt_ost_getattr', b)
+        for s in sizes:
+            p = os.path.join(d, 'dense%d' % s)
+            self.assertEqual(os.stat(p).st_blocks, self.disk_blocks(p), s)
+        p = os.path.join(d, 'sparse')
+        with open(p, 'wb') as f:
+            f.seek(300 * 1024)
+            f.write(b'z')
+        p2 = os.path.join(d, 'dense10000')
+        with open(p2, 'r+b') as f:          # not created by this open
+            f.seek(500 * 1024)
+            f.write(b'z')
+        p3 = os.path.join(d, 'falloc')
+        with open(p3, 'wb') as f:
+            f.write(b'q' * 1000)
+            os.posix_fallocate(f.fileno(), 0, 256 * 1024)
+        c = self.delta(a, self.snap())
+        self.assertGreaterEqual(c.get('rt_ost_getattr', 0), 3, c)
+        for q in (p, p2, p3):
+            self.assertEqual(os.stat(q).st_blocks, self.disk_blocks(q), q)
