@@ -867,7 +867,38 @@ struct fm_dirbuf {
 	char		*buf;
 	size_t		size;
 	size_t		pos;
+	uint64_t	last;		/* cookie of the last entry given */
+	int		full;		/* an entry did not fit */
 };
+
+/*
+ * An open directory: where its listing ended. The kernel asks once more
+ * after the last entry; when the MDS already said that was the end, the
+ * empty answer costs no round trip. Entries made after the listing
+ * started may be missed, as readdir(3) allows.
+ */
+struct fm_dir {
+	int		eof;
+	uint64_t	eof_off;
+};
+
+static void
+fm_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fm_count(FM_OP_opendir);
+	(void)ino;
+	fi->fh = (uintptr_t)xcalloc(1, sizeof(struct fm_dir));
+	fuse_reply_open(req, fi);
+}
+
+static void
+fm_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fm_count(FM_OP_releasedir);
+	(void)ino;
+	free((void *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
 
 static int
 fm_dirent(void *arg, const char *name, size_t namelen, uint64_t ino,
@@ -884,11 +915,14 @@ fm_dirent(void *arg, const char *name, size_t namelen, uint64_t ino,
 	st.st_ino = fm_ino(ino);
 	st.st_mode = mode & S_IFMT;
 	need = fuse_add_direntry(d->req, NULL, 0, nm, NULL, 0);
-	if (d->pos + need > d->size)
+	if (d->pos + need > d->size) {
+		d->full = 1;
 		return 1;
+	}
 	fuse_add_direntry(d->req, d->buf + d->pos, d->size - d->pos, nm, &st,
 	    (off_t)cookie);
 	d->pos += need;
+	d->last = cookie;
 	return 0;
 }
 
@@ -896,16 +930,24 @@ static void
 fm_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
+	struct fm_dir *dir = (struct fm_dir *)(uintptr_t)fi->fh;
 	struct fm_dirbuf d;
 	struct msg_cred c;
 	int rc, eof;
 
 	fm_count(FM_OP_readdir);
-	(void)fi;
+	if (dir != NULL && dir->eof && (uint64_t)off == dir->eof_off) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (dir != NULL)
+		dir->eof = 0;	/* only the last listing's end counts */
 	fm_cred(req, &c);
 	d.req = req;
 	d.size = size;
 	d.pos = 0;
+	d.last = (uint64_t)off;
+	d.full = 0;
 	d.buf = malloc(size);
 	if (d.buf == NULL) {
 		fm_err(req, -ENOMEM);
@@ -913,6 +955,10 @@ fm_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	rc = fsc_readdir(fm_fs, fm_ino(ino), &c, (uint64_t)off,
 	    (uint32_t)(size > 65536 ? 65536 : size), fm_dirent, &d, &eof);
+	if (rc == 0 && eof && !d.full && dir != NULL) {
+		dir->eof = 1;
+		dir->eof_off = d.last;
+	}
 	if (rc < 0)
 		fm_err(req, rc);
 	else
@@ -967,7 +1013,9 @@ static const struct fuse_lowlevel_ops fm_ops = {
 	.release	= fm_release,
 	.fsync		= fm_fsync,
 	.fallocate	= fm_fallocate,
+	.opendir	= fm_opendir,
 	.readdir	= fm_readdir,
+	.releasedir	= fm_releasedir,
 	.fsyncdir	= fm_fsyncdir,
 	.statfs		= fm_statfs,
 	.setxattr	= fm_setxattr,

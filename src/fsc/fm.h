@@ -53,7 +53,8 @@ void	fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 #define FM_FUSE_OPS(X) X(lookup) X(getattr) X(setattr) \
 	X(readlink) X(mknod) X(mkdir) X(unlink) X(rmdir) X(symlink) \
 	X(rename) X(link) X(open) X(read) X(write) X(flush) X(release) \
-	X(fsync) X(fallocate) X(readdir) X(fsyncdir) X(statfs) \
+	X(fsync) X(fallocate) X(opendir) X(readdir) X(releasedir) \
+	X(fsyncdir) X(statfs) \
 	X(setxattr) X(getxattr) X(listxattr) X(removexattr) X(create) \
 	X(getlk) X(setlk) X(flock)
 

@@ -8,6 +8,7 @@ rewritten at SIGUSR1 and at unmount), and the round trips removed.
           (security.capability) round trip; an unlink costs one
   rt-3.*: the closer of a changed file keeps its new attributes
   rt-4.*: a new file written densely is closed without a glimpse
+  rt-5.*: a directory listing costs one READDIR past its end, not two
 """
 import os
 import signal
@@ -111,6 +112,41 @@ class RoundTripTests(EngineCase):
         self.assertGreater(len(os.getxattr(p, 'security.capability')), 0)
         r = subprocess.run(['getcap', p], capture_output=True, text=True)
         self.assertIn('cap_net_raw', r.stdout)
+
+    def test_listing_costs_one_readdir(self):
+        """rt-5.1: a listing of a small directory is one READDIR round
+        trip (the kernel's last READDIR, past the end the MDS already
+        reported, is answered by the mount: it was two); a large one is
+        listed whole, and a listing after rewinddir sees new names."""
+        d = self.fresh_dir('rt5')
+        for k in range(50):
+            os.mkdir(os.path.join(d, 's%02d' % k))
+            for i in range(3):
+                open(os.path.join(d, 's%02d' % k, 'f%d' % i), 'w').close()
+        a = self.snap()
+        for k in range(50):
+            self.assertEqual(sorted(os.listdir(os.path.join(d, 's%02d' % k))),
+                             ['f0', 'f1', 'f2'])
+        b = self.delta(a, self.snap())
+        self.assertEqual(b.get('rt_readdir'), 50, b)
+        big = os.path.join(d, 'big')
+        os.mkdir(big)
+        names = ['n%04d-%s' % (i, 'x' * 40) for i in range(1500)]
+        for n in names:
+            open(os.path.join(big, n), 'w').close()
+        self.assertEqual(sorted(os.listdir(big)), names)
+        fd = os.open(big, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with os.scandir(fd) as it:
+                first = sorted(e.name for e in it)
+            open(os.path.join(big, 'zz-new'), 'w').close()
+            os.lseek(fd, 0, os.SEEK_SET)     # rewinddir
+            with os.scandir(fd) as it:
+                again = sorted(e.name for e in it)
+        finally:
+            os.close(fd)
+        self.assertEqual(first, names)
+        self.assertEqual(again, names + ['zz-new'])
 
     def test_stats_file_written_at_unmount(self):
         """rt-1.2: a second mount with stats=PATH writes the file when it
