@@ -223,6 +223,30 @@ fm_drop(void *arg)
 	}
 }
 
+/*
+ * A LOOKUP of a name the MDS says is absent, and leased as such: the
+ * kernel keeps the negative entry (no LOOKUP before the create that
+ * usually follows, or for the next stat of it) until a change of that
+ * name revokes it; the mount cache holds it (child 0) so that a lost
+ * session drops it too (fm_drop).
+ */
+static void
+fm_negative(fuse_req_t req, const struct fm_guard *g, uint64_t parent,
+    const char *name)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));	/* ino 0: negative */
+	if (fm_guard_check(g) && (fsc_mc_del(parent, name),
+	    fsc_mc_add(FSC_MC_ENTRY, parent, name, 0, NULL))) {
+		e.entry_timeout = FM_LEASE_TIMEOUT;
+		fuse_reply_entry(req, &e);
+	} else {
+		fuse_reply_err(req, ENOENT);
+	}
+	fm_guard_end();
+}
+
 /* An entry reply; for a LOOKUP (g not NULL), long timeouts for what the
  * MDS leased to us. */
 static void
@@ -231,6 +255,10 @@ fm_entry_leased(fuse_req_t req, int rc, const struct msg_attr *a,
 {
 	struct fuse_entry_param e;
 
+	if (rc == -ENOENT && g != NULL && (a->lease & MSG_LEASE_ENTRY)) {
+		fm_negative(req, g, parent, name);
+		return;
+	}
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;

@@ -549,6 +549,9 @@ fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
 	rc = fsc_attr_call(fs, &r, attr);
 	if (rc == 0)
 		rc = fsc_attr_fix(fs, cred, attr);
+	else if (rc != -ENOENT || r.rbody_len < sizeof(*attr) ||
+	    attr->ino != 0)
+		memset(attr, 0, sizeof(*attr));	/* no negative lease */
 	return rc;
 }
 

@@ -147,6 +147,8 @@ uint64_t	 fsc_root(const struct fsc *fs);
 int		 fsc_ost_count(struct fsc *fs);
 
 /* Namespace. `cred` is the caller's uid/gid, checked by the MDS. */
+/* -ENOENT with attr->lease MSG_LEASE_ENTRY (ino 0): the name's absence is
+ * leased, revoked like the name (docs/leases.md). */
 int	fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
 	    const struct msg_cred *cred, struct msg_attr *attr);
 /* Attributes; when the file is open for write somewhere, the size is

@@ -814,6 +814,15 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		if (rc == 0) {
 			glimpse(m, &a);
 			grant(m, c, seq, &a, nm.parent, n1, nm.namelen);
+		} else if (rc == -ENOENT) {
+			/* the name's absence, leased like the name: a
+			 * change of it revokes it (docs/leases.md) */
+			memset(&a, 0, sizeof(a));
+			a.lease = mds_lease_grant(m->leases, conn_lc(c), seq,
+			    0, nm.parent, n1, nm.namelen);
+			if (a.lease != 0)
+				return msg_srv_reply(c, h, rc, &a, sizeof(a),
+				    NULL, 0);
 		}
 		return reply_attr(c, h, rc, &a);
 	}

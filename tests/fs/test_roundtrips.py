@@ -9,6 +9,7 @@ rewritten at SIGUSR1 and at unmount), and the round trips removed.
   rt-3.*: the closer of a changed file keeps its new attributes
   rt-4.*: a new file written densely is closed without a glimpse
   rt-5.*: a directory listing costs one READDIR past its end, not two
+  rt-6.*: the absence of a name is leased too (negative entries)
 """
 import os
 import signal
@@ -252,3 +253,40 @@ class DenseCloseTests(EngineCase):
         self.assertGreaterEqual(c.get('rt_ost_getattr', 0), 3, c)
         for q in (p, p2, p3):
             self.assertEqual(os.stat(q).st_blocks, self.disk_blocks(q), q)
+
+
+class NegativeLeaseTests(TwoMountCase):
+
+    def test_absent_name_is_leased(self):
+        """rt-6.1: a LOOKUP that finds nothing leases the name's absence:
+        the kernel keeps the negative entry (a second stat, and the
+        create after it, ask the MDS nothing), and a create, mkdir,
+        symlink, link or rename of that name on the other mount is seen
+        at once."""
+        d = self.p1('rt6')
+        os.mkdir(d)
+        a = stats(self.engine, self.engine.mds)
+        for i in range(50):
+            for _ in range(3):
+                self.assertFalse(os.path.exists(os.path.join(d, 'n%d' % i)))
+        b = stats(self.engine, self.engine.mds)
+        self.assertLessEqual(b['mds_op_lookup'] - a['mds_op_lookup'], 50)
+        for i in range(50):
+            open(os.path.join(d, 'n%d' % i), 'w').close()
+        c = stats(self.engine, self.engine.mds)
+        self.assertLess(c['mds_op_lookup'] - b['mds_op_lookup'], 10)
+        # changes elsewhere
+        names = ['c', 'm', 's', 'l', 'r']
+        for n in names:
+            self.assertFalse(os.path.exists(os.path.join(d, n)))
+        d2 = self.p2('rt6')
+        open(os.path.join(d2, 'c'), 'w').close()
+        os.mkdir(os.path.join(d2, 'm'))
+        os.symlink('c', os.path.join(d2, 's'))
+        os.link(os.path.join(d2, 'c'), os.path.join(d2, 'l'))
+        open(os.path.join(d2, 'r0'), 'w').close()
+        os.rename(os.path.join(d2, 'r0'), os.path.join(d2, 'r'))
+        for n in names:
+            self.assertTrue(os.path.lexists(os.path.join(d, n)), n)
+        os.unlink(os.path.join(d2, 'c'))
+        self.assertFalse(os.path.exists(os.path.join(d, 'c')))
