@@ -24,7 +24,8 @@ from .test_speed import stats
 N = 200
 
 
-class RoundTripTests(EngineCase):
+class StatsMountCase(EngineCase):
+    """An EngineCase whose mount writes its counters to stats_path."""
     mount_at_start = False
 
     @classmethod
@@ -53,6 +54,9 @@ class RoundTripTests(EngineCase):
     @staticmethod
     def delta(a, b):
         return {k: b[k] - a.get(k, 0) for k in b if b[k] != a.get(k, 0)}
+
+
+class RoundTripTests(StatsMountCase):
 
     def test_counts_are_the_requests_made(self):
         """rt-1.1: N mkdirs are N FUSE mkdirs and N MKNOD round trips;
@@ -192,21 +196,7 @@ class CloseLeaseTests(TwoMountCase):
             self.assertEqual(os.stat(os.path.join(d, n)).st_size, 7, n)
 
 
-class DenseCloseTests(EngineCase):
-    mount_at_start = False
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.stats_path = os.path.join(cls.engine.dir, 'mount.stats')
-        try:
-            cls.mnt = cls.engine.mount(opts='stats=' + cls.stats_path)
-        except BaseException:
-            cls.engine.stop()
-            raise
-
-    snap = RoundTripTests.snap
-    delta = staticmethod(RoundTripTests.delta)
+class DenseCloseTests(StatsMountCase):
 
     def disk_blocks(self, p):
         """st_blocks of the file's objects on the OSTs, summed."""
