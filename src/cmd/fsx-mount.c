@@ -40,9 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FUSE_USE_VERSION 312
-#include <fuse_lowlevel.h>
-
 #include <curl/curl.h>
 
 #include "auth/creds.h"
@@ -50,6 +47,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "core/util.h"
+#include "fsc/fm.h"
 #include "fsc/fsc.h"
 #include "fsc/fsc_mcache.h"
 
@@ -78,18 +76,19 @@ struct fm_conf {
 	int		 retry_secs;
 	int		 readahead_kb;
 	int		 noleases;
+	char		 stats_path[PATH_MAX];	/* -o stats=PATH (fm_stats.c) */
 	char		 fuse_opts[2048];
 };
 
 static struct fm_conf	 fm;
-static struct fsc	*fm_fs;
+struct fsc		*fm_fs;
 static struct fuse_session *fm_se;
 static uint64_t		 fm_root;	/* MDS inode shown as FUSE's 1 */
 static pthread_key_t	 fm_buf_key;
 
 /* ---- inode numbers and credentials ---- */
 
-static uint64_t
+uint64_t
 fm_ino(uint64_t i)
 {
 	if (i == FUSE_ROOT_ID)
@@ -99,7 +98,7 @@ fm_ino(uint64_t i)
 	return i;
 }
 
-static void
+void
 fm_cred(fuse_req_t req, struct msg_cred *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
@@ -129,7 +128,7 @@ fm_stat(const struct msg_attr *a, struct stat *st)
 	st->st_ctim.tv_nsec = a->ctime_nsec;
 }
 
-static void
+void
 fm_err(fuse_req_t req, int rc)
 {
 	if (rc >= 0 || rc < -4095)
@@ -224,6 +223,30 @@ fm_drop(void *arg)
 	}
 }
 
+/*
+ * A LOOKUP of a name the MDS says is absent, and leased as such: the
+ * kernel keeps the negative entry (no LOOKUP before the create that
+ * usually follows, or for the next stat of it) until a change of that
+ * name revokes it; the mount cache holds it (child 0) so that a lost
+ * session drops it too (fm_drop).
+ */
+static void
+fm_negative(fuse_req_t req, const struct fm_guard *g, uint64_t parent,
+    const char *name)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));	/* ino 0: negative */
+	if (fm_guard_check(g) && (fsc_mc_del(parent, name),
+	    fsc_mc_add(FSC_MC_ENTRY, parent, name, 0, NULL))) {
+		e.entry_timeout = FM_LEASE_TIMEOUT;
+		fuse_reply_entry(req, &e);
+	} else {
+		fuse_reply_err(req, ENOENT);
+	}
+	fm_guard_end();
+}
+
 /* An entry reply; for a LOOKUP (g not NULL), long timeouts for what the
  * MDS leased to us. */
 static void
@@ -232,6 +255,10 @@ fm_entry_leased(fuse_req_t req, int rc, const struct msg_attr *a,
 {
 	struct fuse_entry_param e;
 
+	if (rc == -ENOENT && g != NULL && (a->lease & MSG_LEASE_ENTRY)) {
+		fm_negative(req, g, parent, name);
+		return;
+	}
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;
@@ -334,6 +361,7 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_lookup);
 	if (fm_cached_entry(req, parent, name))
 		return;
 	fm_cred(req, &c);
@@ -353,6 +381,7 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	uint64_t age;
 	int rc;
 
+	fm_count(FM_OP_getattr);
 	(void)fi;
 	/*
 	 * After each create or unlink the kernel asks for the directory's
@@ -401,6 +430,7 @@ fm_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	struct stat st;
 	int rc;
 
+	fm_count(FM_OP_setattr);
 	memset(&sa, 0, sizeof(sa));
 	sa.ino = fm_ino(ino);
 	fm_cred(req, &sa.cred);
@@ -461,6 +491,7 @@ fm_readlink(fuse_req_t req, fuse_ino_t ino)
 	size_t len;
 	int rc;
 
+	fm_count(FM_OP_readlink);
 	fm_cred(req, &c);
 	rc = fsc_readlink(fm_fs, fm_ino(ino), &c, buf, sizeof(buf), &len);
 	if (rc < 0) {
@@ -478,6 +509,7 @@ fm_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_mknod);
 	fm_cred(req, &c);
 	rc = fsc_mknod(fm_fs, fm_ino(parent), name, mode, rdev, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -491,6 +523,7 @@ fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_mkdir);
 	fm_cred(req, &c);
 	rc = fsc_mkdir(fm_fs, fm_ino(parent), name, mode, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -503,6 +536,7 @@ fm_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_cred c;
 	int rc;
 
+	fm_count(FM_OP_unlink);
 	fm_cred(req, &c);
 	rc = fsc_unlink(fm_fs, fm_ino(parent), name, &c);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -515,6 +549,7 @@ fm_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_cred c;
 	int rc;
 
+	fm_count(FM_OP_rmdir);
 	fm_cred(req, &c);
 	rc = fsc_rmdir(fm_fs, fm_ino(parent), name, &c);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -529,6 +564,7 @@ fm_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_symlink);
 	fm_cred(req, &c);
 	rc = fsc_symlink(fm_fs, fm_ino(parent), name, target, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -543,6 +579,7 @@ fm_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	uint32_t f = 0;
 	int rc;
 
+	fm_count(FM_OP_rename);
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -567,6 +604,7 @@ fm_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_link);
 	fm_cred(req, &c);
 	rc = fsc_link(fm_fs, fm_ino(ino), fm_ino(newparent), newname, &c, &a);
 	fsc_mc_changed(fm_ino(ino));
@@ -615,6 +653,7 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct msg_attr a;
 	int rc, leased;
 
+	fm_count(FM_OP_open);
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_file_open(fm_fs, fm_ino(ino), fi->flags, &c, &a, &f);
@@ -646,6 +685,7 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_create);
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_create(fm_fs, fm_ino(parent), name, mode, fi->flags, &c, &a,
@@ -663,6 +703,9 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	e.entry_timeout = FM_TIMEOUT;
 	fi->fh = (uintptr_t)f;
 	fm_open_flags(fi);
+	/* A new file has no security.capability: its first write costs no
+	 * GETXATTR round trip (fm_getxattr). */
+	fm_nocap_set(e.ino, 1);
 	/* The MDS leases the new name to its creator (the attributes
 	 * follow at the CLOSE, once nobody writes). fsc_mc_name_changed
 	 * above moved the generation: this reply is newer than that. */
@@ -716,6 +759,7 @@ fm_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t done;
 	int rc;
 
+	fm_count(FM_OP_read);
 	(void)ino;
 	if (buf == NULL) {
 		fm_err(req, -ENOMEM);
@@ -742,6 +786,7 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	size_t done = size;
 	int rc;
 
+	fm_count(FM_OP_write);
 	(void)ino;
 	if (off < 0) {
 		fm_err(req, -EINVAL);
@@ -777,47 +822,10 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, done);
 }
 
-/*
- * Inodes this mount ever set a POSIX lock on (a hint, never cleared: a
- * slot shared by two inodes costs one needless unlock). A close drops the
- * closer's POSIX locks on the file (FUSE leaves that to FLUSH); only
- * these inodes pay the MDS round trip for it.
- */
-#define FM_LOCKED_SLOTS	4096
-static uint64_t		fm_locked[FM_LOCKED_SLOTS];
-
-static void
-fm_locked_note(uint64_t ino)
-{
-	__atomic_store_n(&fm_locked[ino % FM_LOCKED_SLOTS], ino,
-	    __ATOMIC_RELAXED);
-}
-
-static int
-fm_locked_maybe(uint64_t ino)
-{
-	return __atomic_load_n(&fm_locked[ino % FM_LOCKED_SLOTS],
-	    __ATOMIC_RELAXED) == ino;
-}
-
-/* Release every lock of fi's owner on ino: POSIX ones, or flock ones. */
-static void
-fm_unlock_all(fuse_ino_t ino, struct fuse_file_info *fi, uint32_t flags)
-{
-	struct msg_lock lk;
-
-	memset(&lk, 0, sizeof(lk));
-	lk.ino = fm_ino(ino);
-	lk.owner = fi->lock_owner;
-	lk.end = UINT64_MAX;
-	lk.type = MSG_LK_UN;
-	lk.flags = flags;
-	(void)fsc_lock(fm_fs, &lk, NULL);
-}
-
 static void
 fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	fm_count(FM_OP_flush);
 	if (fm_locked_maybe(fm_ino(ino)))
 		fm_unlock_all(ino, fi, 0);
 	/* close(2): write-behind done, its failure told. */
@@ -831,6 +839,7 @@ fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct msg_attr a;
 	int rc;
 
+	fm_count(FM_OP_release);
 	if (fi->flock_release)	/* the last close of a file with flocks */
 		fm_unlock_all(ino, fi, MSG_LK_FLOCK);
 	fm_guard_begin(&g);
@@ -843,146 +852,11 @@ fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, -rc);
 }
 
-/* ---- locks: held by the MDS's lock manager for every mount ---- */
-
-static void
-fm_lock_intr(fuse_req_t req, void *data)
-{
-	(void)req;
-	fsc_lockwait_cancel(data);
-}
-
-/* struct flock (l_len 0: to EOF) -> msg_lock. -EINVAL for bad ranges. */
-static int
-fm_lock_from(fuse_ino_t ino, struct fuse_file_info *fi,
-    const struct flock *fl, struct msg_lock *lk)
-{
-	memset(lk, 0, sizeof(*lk));
-	lk->ino = fm_ino(ino);
-	lk->owner = fi->lock_owner;
-	lk->pid = (uint32_t)fl->l_pid;
-	if (fl->l_start < 0 || fl->l_len < 0)
-		return -EINVAL;
-	lk->start = (uint64_t)fl->l_start;
-	lk->end = fl->l_len == 0 ? UINT64_MAX :
-	    (uint64_t)fl->l_start + (uint64_t)fl->l_len - 1;
-	switch (fl->l_type) {
-	case F_RDLCK:
-		lk->type = MSG_LK_RD;
-		break;
-	case F_WRLCK:
-		lk->type = MSG_LK_WR;
-		break;
-	case F_UNLCK:
-		lk->type = MSG_LK_UN;
-		break;
-	default:
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* A lock request, waiting (interruptibly) when asked to. */
-static int
-fm_lock_call(fuse_req_t req, struct msg_lock *lk)
-{
-	struct fsc_lockwait w;
-	int rc;
-
-	if (!(lk->flags & MSG_LK_WAIT))
-		return fsc_lock(fm_fs, lk, NULL);
-	fsc_lockwait_init(&w);
-	fuse_req_interrupt_func(req, fm_lock_intr, &w);
-	rc = fsc_lock(fm_fs, lk, &w);
-	fuse_req_interrupt_func(req, NULL, NULL);
-	fsc_lockwait_fini(&w);
-	return rc;
-}
-
-static void
-fm_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
-    struct flock *fl)
-{
-	struct msg_lock lk;
-	struct flock out;
-	int rc;
-
-	rc = fm_lock_from(ino, fi, fl, &lk);
-	if (rc == 0) {
-		lk.flags = MSG_LK_TEST;
-		rc = fsc_lock(fm_fs, &lk, NULL);
-	}
-	if (rc < 0) {
-		fm_err(req, rc);
-		return;
-	}
-	out = *fl;
-	if (lk.type == MSG_LK_UN) {
-		out.l_type = F_UNLCK;
-	} else {
-		out.l_type = lk.type == MSG_LK_WR ? F_WRLCK : F_RDLCK;
-		out.l_whence = SEEK_SET;
-		out.l_start = (off_t)lk.start;
-		out.l_len = lk.end == UINT64_MAX ? 0 :
-		    (off_t)(lk.end - lk.start + 1);
-		out.l_pid = (pid_t)lk.pid;
-	}
-	fuse_reply_lock(req, &out);
-}
-
-static void
-fm_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
-    struct flock *fl, int sleep)
-{
-	struct msg_lock lk;
-	int rc;
-
-	rc = fm_lock_from(ino, fi, fl, &lk);
-	if (rc == 0) {
-		if (sleep)
-			lk.flags |= MSG_LK_WAIT;
-		if (lk.type != MSG_LK_UN)
-			fm_locked_note(lk.ino);
-		rc = fm_lock_call(req, &lk);
-	}
-	fuse_reply_err(req, -rc);
-}
-
-static void
-fm_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
-{
-	struct msg_lock lk;
-
-	memset(&lk, 0, sizeof(lk));
-	lk.ino = fm_ino(ino);
-	lk.owner = fi->lock_owner;
-	lk.end = UINT64_MAX;
-	lk.flags = MSG_LK_FLOCK;
-	if (!(op & LOCK_NB))
-		lk.flags |= MSG_LK_WAIT;
-	switch (op & ~LOCK_NB) {
-	case LOCK_SH:
-		lk.type = MSG_LK_RD;
-		break;
-	case LOCK_EX:
-		lk.type = MSG_LK_WR;
-		break;
-	case LOCK_UN:
-		lk.type = MSG_LK_UN;
-		lk.flags &= ~MSG_LK_WAIT;
-		break;
-	default:
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	/* flock(2) says EWOULDBLOCK */
-	fuse_reply_err(req, -fm_lock_call(req, &lk));
-}
-
 static void
 fm_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
+	fm_count(FM_OP_fsync);
 	(void)ino;
 	(void)datasync;
 	fuse_reply_err(req, -fsc_file_fsync(fm_fs, fm_file(fi)));
@@ -994,6 +868,7 @@ fm_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 {
 	int rc;
 
+	fm_count(FM_OP_fallocate);
 	if (off < 0 || len <= 0 || mode < 0) {
 		fm_err(req, -EINVAL);
 		return;
@@ -1008,6 +883,7 @@ static void
 fm_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
+	fm_count(FM_OP_fsyncdir);
 	(void)ino;
 	(void)datasync;
 	(void)fi;
@@ -1019,7 +895,38 @@ struct fm_dirbuf {
 	char		*buf;
 	size_t		size;
 	size_t		pos;
+	uint64_t	last;		/* cookie of the last entry given */
+	int		full;		/* an entry did not fit */
 };
+
+/*
+ * An open directory: where its listing ended. The kernel asks once more
+ * after the last entry; when the MDS already said that was the end, the
+ * empty answer costs no round trip. Entries made after the listing
+ * started may be missed, as readdir(3) allows.
+ */
+struct fm_dir {
+	int		eof;
+	uint64_t	eof_off;
+};
+
+static void
+fm_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fm_count(FM_OP_opendir);
+	(void)ino;
+	fi->fh = (uintptr_t)xcalloc(1, sizeof(struct fm_dir));
+	fuse_reply_open(req, fi);
+}
+
+static void
+fm_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fm_count(FM_OP_releasedir);
+	(void)ino;
+	free((void *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
 
 static int
 fm_dirent(void *arg, const char *name, size_t namelen, uint64_t ino,
@@ -1036,11 +943,14 @@ fm_dirent(void *arg, const char *name, size_t namelen, uint64_t ino,
 	st.st_ino = fm_ino(ino);
 	st.st_mode = mode & S_IFMT;
 	need = fuse_add_direntry(d->req, NULL, 0, nm, NULL, 0);
-	if (d->pos + need > d->size)
+	if (d->pos + need > d->size) {
+		d->full = 1;
 		return 1;
+	}
 	fuse_add_direntry(d->req, d->buf + d->pos, d->size - d->pos, nm, &st,
 	    (off_t)cookie);
 	d->pos += need;
+	d->last = cookie;
 	return 0;
 }
 
@@ -1048,15 +958,24 @@ static void
 fm_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi)
 {
+	struct fm_dir *dir = (struct fm_dir *)(uintptr_t)fi->fh;
 	struct fm_dirbuf d;
 	struct msg_cred c;
 	int rc, eof;
 
-	(void)fi;
+	fm_count(FM_OP_readdir);
+	if (dir != NULL && dir->eof && (uint64_t)off == dir->eof_off) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (dir != NULL)
+		dir->eof = 0;	/* only the last listing's end counts */
 	fm_cred(req, &c);
 	d.req = req;
 	d.size = size;
 	d.pos = 0;
+	d.last = (uint64_t)off;
+	d.full = 0;
 	d.buf = malloc(size);
 	if (d.buf == NULL) {
 		fm_err(req, -ENOMEM);
@@ -1064,6 +983,10 @@ fm_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	rc = fsc_readdir(fm_fs, fm_ino(ino), &c, (uint64_t)off,
 	    (uint32_t)(size > 65536 ? 65536 : size), fm_dirent, &d, &eof);
+	if (rc == 0 && eof && !d.full && dir != NULL) {
+		dir->eof = 1;
+		dir->eof_off = d.last;
+	}
 	if (rc < 0)
 		fm_err(req, rc);
 	else
@@ -1078,6 +1001,7 @@ fm_statfs(fuse_req_t req, fuse_ino_t ino)
 	struct statvfs sv;
 	int rc;
 
+	fm_count(FM_OP_statfs);
 	(void)ino;
 	rc = fsc_statfs(fm_fs, &st);
 	if (rc < 0) {
@@ -1095,134 +1019,6 @@ fm_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_favail = st.ffree;
 	sv.f_namemax = st.namemax ? st.namemax : MSG_NAME_MAX;
 	fuse_reply_statfs(req, &sv);
-}
-
-/*
- * The kernel asks for security.capability before every write. Files
- * without one are remembered for the attribute timeout, so a stream of
- * writes costs no MDS round trips; a set or remove here forgets at once,
- * one from another client is seen within the timeout like any attribute.
- */
-#define FM_NOCAP_SLOTS	1024
-#define FM_XATTR_CAP	"security.capability"
-
-static struct {
-	uint64_t	ino;
-	uint64_t	until_ns;
-} fm_nocap[FM_NOCAP_SLOTS];
-static pthread_mutex_t	fm_nocap_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static int
-fm_nocap_known(uint64_t ino)
-{
-	int hit;
-
-	pthread_mutex_lock(&fm_nocap_mu);
-	hit = fm_nocap[ino % FM_NOCAP_SLOTS].ino == ino &&
-	    fm_nocap[ino % FM_NOCAP_SLOTS].until_ns > now_mono_ns();
-	pthread_mutex_unlock(&fm_nocap_mu);
-	return hit;
-}
-
-static void
-fm_nocap_set(uint64_t ino, int none)
-{
-	pthread_mutex_lock(&fm_nocap_mu);
-	if (none) {
-		fm_nocap[ino % FM_NOCAP_SLOTS].ino = ino;
-		fm_nocap[ino % FM_NOCAP_SLOTS].until_ns = now_mono_ns() +
-		    (uint64_t)(FM_TIMEOUT * 1e9);
-	} else if (fm_nocap[ino % FM_NOCAP_SLOTS].ino == ino) {
-		fm_nocap[ino % FM_NOCAP_SLOTS].until_ns = 0;
-	}
-	pthread_mutex_unlock(&fm_nocap_mu);
-}
-
-static void
-fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-    const char *value, size_t size, int flags)
-{
-	struct msg_cred c;
-	int rc;
-
-	fm_cred(req, &c);
-	fm_nocap_set(ino, 0);
-	rc = fsc_xattr_set(fm_fs, fm_ino(ino), name, value, size,
-	    (uint32_t)flags & (MSG_XA_CREATE | MSG_XA_REPLACE), &c);
-	fsc_mc_changed(fm_ino(ino));	/* ctime; a layout */
-	fuse_reply_err(req, -rc);
-}
-
-static void
-fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
-{
-	int is_cap = strcmp(name, FM_XATTR_CAP) == 0;
-	struct msg_cred c;
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	if (is_cap && fm_nocap_known(ino)) {
-		fuse_reply_err(req, ENODATA);
-		return;
-	}
-	fm_cred(req, &c);
-	if (size > 0) {
-		buf = malloc(size);
-		if (buf == NULL) {
-			fm_err(req, -ENOMEM);
-			return;
-		}
-	}
-	rc = fsc_xattr_get(fm_fs, fm_ino(ino), name, &c, buf, size, &len);
-	if (is_cap)
-		fm_nocap_set(ino, rc == -ENODATA);
-	if (rc < 0)
-		fm_err(req, rc);
-	else if (size == 0)
-		fuse_reply_xattr(req, len);
-	else
-		fuse_reply_buf(req, buf, len);
-	free(buf);
-}
-
-static void
-fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
-{
-	struct msg_cred c;
-	char *buf = NULL;
-	size_t len;
-	int rc;
-
-	fm_cred(req, &c);
-	if (size > 0) {
-		buf = malloc(size);
-		if (buf == NULL) {
-			fm_err(req, -ENOMEM);
-			return;
-		}
-	}
-	rc = fsc_xattr_list(fm_fs, fm_ino(ino), &c, buf, size, &len);
-	if (rc < 0)
-		fm_err(req, rc);
-	else if (size == 0)
-		fuse_reply_xattr(req, len);
-	else
-		fuse_reply_buf(req, buf, len);
-	free(buf);
-}
-
-static void
-fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
-{
-	struct msg_cred c;
-	int rc;
-
-	fm_cred(req, &c);
-	fm_nocap_set(ino, 0);
-	rc = fsc_xattr_remove(fm_fs, fm_ino(ino), name, &c);
-	fsc_mc_changed(fm_ino(ino));
-	fuse_reply_err(req, -rc);
 }
 
 static const struct fuse_lowlevel_ops fm_ops = {
@@ -1245,7 +1041,9 @@ static const struct fuse_lowlevel_ops fm_ops = {
 	.release	= fm_release,
 	.fsync		= fm_fsync,
 	.fallocate	= fm_fallocate,
+	.opendir	= fm_opendir,
 	.readdir	= fm_readdir,
+	.releasedir	= fm_releasedir,
 	.fsyncdir	= fm_fsyncdir,
 	.statfs		= fm_statfs,
 	.setxattr	= fm_setxattr,
@@ -1359,6 +1157,9 @@ fm_opts(const char *s)
 			    t + 9);
 		else if (strncmp(t, "region=", 7) == 0)
 			snprintf(fm.region, sizeof(fm.region), "%s", t + 7);
+		else if (strncmp(t, "stats=", 6) == 0)
+			snprintf(fm.stats_path, sizeof(fm.stats_path), "%s",
+			    t + 6);
 		else if (strncmp(t, "mds=", 4) == 0)
 			snprintf(fm.mds_arg, sizeof(fm.mds_arg), "%s", t + 4);
 		else if (strncmp(t, "secret_file=", 12) == 0)
@@ -1383,7 +1184,8 @@ fm_usage(int code)
 	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
 	    "sync_write, noleases, retry=SECS,\n"
 	    "      readahead_kb=N, endpoint=URL, region=R, mds=H:P, "
-	    "secret_file=F\n");
+	    "secret_file=F,\n"
+	    "      stats=PATH (counters, rewritten at SIGUSR1 and unmount)\n");
 	exit(code);
 }
 
@@ -1556,6 +1358,8 @@ main(int argc, char **argv)
 	conf.leases = !fm.noleases;
 	conf.on_revoke = fm_revoke;
 	conf.on_drop = fm_drop;
+	if (fm.stats_path[0] != '\0' && fm_stats_block() < 0)
+		fatal("fsx-mount: cannot block SIGUSR1");
 	fm_fs = fsc_open(&conf, &rc);
 	if (fm_fs == NULL) {
 		fprintf(stderr, "fsx-mount: cannot reach the MDS of %s at "
@@ -1607,6 +1411,8 @@ main(int argc, char **argv)
 	if (fuse_daemonize(fm.foreground) != 0)
 		goto out_unmount;
 	fm_se = se;
+	if (fm_stats_start(fm.stats_path) < 0)
+		log_warn("fsx-mount: no stats thread");
 	if (fsc_session_start(fm_fs) < 0)
 		fm.noleases = 1;	/* no callbacks: cache nothing for long */
 	if (fm.readahead_kb > 0 &&
@@ -1618,6 +1424,7 @@ main(int argc, char **argv)
 	fuse_loop_cfg_set_idle_threads(lc, FM_MAX_THREADS);
 	ret = fuse_session_loop_mt(se, lc) == 0 ? 0 : 1;
 	fuse_loop_cfg_destroy(lc);
+	fm_stats_stop();
 out_unmount:
 	fuse_session_unmount(se);
 out_sig:

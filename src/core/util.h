@@ -22,6 +22,8 @@ int	 rand_bytes(void *buf, size_t n);
 
 double	 now_epoch(void);		/* wall clock, seconds */
 uint64_t now_mono_ns(void);		/* monotonic, nanoseconds */
+struct timespec;
+void	 timespec_add_ms(struct timespec *ts, long ms);	/* ms >= 0 */
 
 int	 mkdir_p(const char *path, mode_t mode);
 int	 rm_rf(const char *path);

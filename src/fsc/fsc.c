@@ -549,6 +549,9 @@ fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
 	rc = fsc_attr_call(fs, &r, attr);
 	if (rc == 0)
 		rc = fsc_attr_fix(fs, cred, attr);
+	else if (rc != -ENOENT || r.rbody_len < sizeof(*attr) ||
+	    attr->ino != 0)
+		memset(attr, 0, sizeof(*attr));	/* no negative lease */
 	return rc;
 }
 
@@ -822,8 +825,16 @@ fsc_create(struct fsc *fs, uint64_t parent, const char *name, uint32_t mode,
 		return -EIO;
 	*attr = rep.attr;
 	rc = fsc_file_make(fs, &rep, lbuf, r.rbulk_len, flags, cred, fp);
+	attr->lease &= ~MSG_ATTR_CREATED;	/* ours, not the caller's */
 	if (rc < 0)
 		return rc;
+	if (rep.attr.lease & MSG_ATTR_CREATED) {	/* fresh, empty objects */
+		pthread_mutex_lock(&(*fp)->in->mu);
+		(*fp)->dense = 1;
+		(*fp)->dense_tgen = (*fp)->in->tgen;
+		(*fp)->dense_sgen = (*fp)->in->sgen;
+		pthread_mutex_unlock(&(*fp)->in->mu);
+	}
 	/* Without O_EXCL an existing file was opened: O_TRUNC applies. */
 	if ((flags & O_TRUNC) && (attr->size > 0 || attr->open_writers > 1)) {
 		rc = fsc_open_trunc(fs, *fp, cred, attr);

@@ -34,6 +34,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -109,6 +110,18 @@ void		 fsc_free(struct fsc *fs);
  * and after the reply.
  */
 int		 fsc_session_start(struct fsc *fs);
+
+/*
+ * The round trips this process sent, by opcode, as "rt_<op> N" lines for
+ * the nonzero ones (msg_op_name); writes at most cap bytes (whole lines)
+ * and returns their length.
+ */
+size_t		 fsc_rt_stats(char *buf, size_t cap);
+/* The nonzero counters of v[0..n) as "<prefix><name(i)> N" lines, the
+ * same way (fsc_rt_stats; fsx-mount's FUSE counters). */
+size_t		 fsc_counters_text(char *buf, size_t cap, const char *prefix,
+		    const char *(*name)(int), const atomic_uint_fast64_t *v,
+		    int n);
 uint64_t	 fsc_session_epoch(struct fsc *fs);
 
 /*
@@ -134,6 +147,8 @@ uint64_t	 fsc_root(const struct fsc *fs);
 int		 fsc_ost_count(struct fsc *fs);
 
 /* Namespace. `cred` is the caller's uid/gid, checked by the MDS. */
+/* -ENOENT with attr->lease MSG_LEASE_ENTRY (ino 0): the name's absence is
+ * leased, revoked like the name (docs/leases.md). */
 int	fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
 	    const struct msg_cred *cred, struct msg_attr *attr);
 /* Attributes; when the file is open for write somewhere, the size is

@@ -9,6 +9,9 @@
  * matching across threads. Connections stay open: the MDS ties open
  * handles to the connection they were opened on and drops them when it
  * closes. An idle connection is checked (poll) before reuse.
+ *
+ * Every round trip is counted by opcode (fsc_rt_stats): the process-wide
+ * figures of the wire cost of each file operation.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +38,9 @@
 
 /* Transport failure: the connection is unusable, the call may be retried. */
 #define FSC_TRANSPORT(rc)	((rc) != -EPROTO)
+
+/* round trips sent, by opcode (fsc_rt_stats) */
+static atomic_uint_fast64_t fsc_rt[MSG_OP_MAX];
 
 static struct fsc_srv *
 fsc_srv_new(const char *host, int port, uint32_t kind, int max)
@@ -82,6 +89,9 @@ fsc_roundtrip(int fd, uint64_t reqid, struct fsc_req *r, int *status)
 
 	if (r->nbulk > FSC_IOV_MAX || r->nrbulk > FSC_IOV_MAX)
 		return -EPROTO;
+	if (r->op < MSG_OP_MAX)
+		atomic_fetch_add_explicit(&fsc_rt[r->op], 1,
+		    memory_order_relaxed);
 	rc = msg_send(fd, r->op, r->flags, reqid, 0, r->body, r->body_len,
 	    r->bulk, r->nbulk);
 	if (rc == -EINVAL || rc == -EMSGSIZE)
@@ -674,4 +684,38 @@ fsc_conn_fini(struct fsc *fs)
 	pthread_mutex_destroy(&fs->imu);
 	pthread_mutex_destroy(&fs->qmu);
 	pthread_cond_destroy(&fs->qcv);
+}
+
+size_t
+fsc_counters_text(char *buf, size_t cap, const char *prefix,
+    const char *(*name)(int), const atomic_uint_fast64_t *v, int n)
+{
+	size_t len = 0;
+	int k;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t x = atomic_load_explicit(&v[i], memory_order_relaxed);
+
+		if (x == 0)
+			continue;
+		k = snprintf(buf + len, cap - len, "%s%s %llu\n", prefix,
+		    name(i), (unsigned long long)x);
+		if (k < 0 || (size_t)k >= cap - len)
+			break;
+		len += (size_t)k;
+	}
+	return len;
+}
+
+static const char *
+fsc_rt_name(int op)
+{
+	return msg_op_name((uint16_t)op);
+}
+
+size_t
+fsc_rt_stats(char *buf, size_t cap)
+{
+	return fsc_counters_text(buf, cap, "rt_", fsc_rt_name, fsc_rt,
+	    MSG_OP_MAX);
 }

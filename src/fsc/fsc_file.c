@@ -42,6 +42,48 @@ fsc_file_close(struct fsc *fs, struct fsc_file *f)
 	return fsc_file_close_attr(fs, f, &a);
 }
 
+/*
+ * The st_blocks of a dense file (fsc_file.dense) without asking the
+ * OSSes: each object holds its share of the size in whole 4 KiB blocks.
+ * 1 with *blocks set, 0 when the file is not known dense (then glimpse).
+ * Another mount writing the new file at the same time is not seen here:
+ * its own CLOSE glimpses, and the last CLOSE's count stays.
+ */
+static int
+fsc_file_dense_blocks(struct fsc_file *f, const struct fsc_layout *l,
+    uint64_t *blocks)
+{
+	struct fsc_inode *in = f->in;
+	int ok;
+
+	pthread_mutex_lock(&in->mu);
+	ok = f->dense && in->writers == 1 && in->wb_n == 0 &&
+	    in->tgen == f->dense_tgen && in->sgen == f->dense_sgen &&
+	    f->dense_end == in->size &&
+	    f->eseq == in->wb_eseq;
+	if (ok) {
+		*blocks = 0;
+		for (uint32_t k = 0; k < l->count; k++)
+			*blocks += (fsc_layout_obj_size(in->size, k,
+			    l->stripe_size, l->count) + 4095) / 4096 * 8;
+	}
+	pthread_mutex_unlock(&in->mu);
+	return ok;
+}
+
+/* Under in->mu: a write of [off, off + len) by f keeps it dense only if
+ * it continues what f wrote (fsc_file.dense). */
+static void
+fsc_file_dense_note(struct fsc_file *f, uint64_t off, size_t len)
+{
+	if (!f->dense)
+		return;
+	if (off > f->dense_end)
+		f->dense = 0;
+	else if (off + len > f->dense_end)
+		f->dense_end = off + len;
+}
+
 int
 fsc_file_close_attr(struct fsc *fs, struct fsc_file *f, struct msg_attr *out)
 {
@@ -71,7 +113,10 @@ fsc_file_close_attr(struct fsc *fs, struct fsc_file *f, struct msg_attr *out)
 			b.written |= MSG_CLOSE_WRITTEN;
 			/* st_blocks: what the objects hold (sparse files) */
 			l = fsc_file_layout_get(fs, f);
-			if (l->count > 0 &&
+			if (l->count > 0 && fsc_file_dense_blocks(f, l,
+			    &b.blocks))
+				b.written |= MSG_CLOSE_BLOCKS;
+			else if (l->count > 0 &&
 			    fsc_glimpse_layout(fs, l, &end, &b.blocks) == 0)
 				b.written |= MSG_CLOSE_BLOCKS;
 			pthread_mutex_lock(&f->in->mu);
@@ -286,11 +331,15 @@ fsc_file_write(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	for (int i = 0; i < n; i++) {
 		if (v[i].rc < 0) {
 			rc = v[i].rc;
+			pthread_mutex_lock(&f->in->mu);
+			f->dense = 0;
+			pthread_mutex_unlock(&f->in->mu);
 			goto out;
 		}
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&f->in->mu);
+	fsc_file_dense_note(f, off, len);
 	if (off + len > f->in->size)
 		f->in->size = off + len;
 	if (off + len > f->in->ok_end)
@@ -404,6 +453,7 @@ fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 		}
 	}
 	in->wb_n++;
+	fsc_file_dense_note(f, off, len);
 	/* The size and mtime are the caller's from now on. */
 	if (off + len > in->size)
 		in->size = off + len;
@@ -453,6 +503,7 @@ fsc_file_write_end(struct fsc *fs, struct fsc_file *f, uint64_t off, size_t len,
 		fsc_wb_fail_size(in, off, len);
 		in->wb_err = rc;
 		in->wb_eseq++;
+		f->dense = 0;
 	}
 	pthread_cond_broadcast(&in->wcv);
 	pthread_mutex_unlock(&in->mu);
@@ -478,6 +529,9 @@ fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 
 	if ((f->flags & O_ACCMODE) == O_RDONLY)
 		return -EBADF;
+	pthread_mutex_lock(&f->in->mu);
+	f->in->sgen++;		/* another mount's appends come between */
+	pthread_mutex_unlock(&f->in->mu);
 	memset(&b, 0, sizeof(b));
 	b.ino = f->in->ino;
 	b.handle = f->handle;
@@ -520,6 +574,9 @@ fsc_file_fallocate(struct fsc *fs, struct fsc_file *f, uint32_t mode,
 	if (off > (uint64_t)INT64_MAX || len > (uint64_t)INT64_MAX - off)
 		return -EFBIG;
 	end = off + len;
+	pthread_mutex_lock(&f->in->mu);
+	f->in->sgen++;		/* allocation no longer follows the size */
+	pthread_mutex_unlock(&f->in->mu);
 	/* Writes acknowledged before land before (a punch must win). */
 	fsc_file_wb_drain(f->in);
 	l = fsc_file_layout_get(fs, f);

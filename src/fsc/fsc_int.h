@@ -112,6 +112,8 @@ struct fsc_inode {
 	uint64_t		tgen;		/* bumped when a truncate starts
 						   and when it ends */
 	int			truncating;	/* size changes in progress */
+	uint64_t		sgen;		/* bumped by fallocate and
+						   appends (fsc_file.dense) */
 	int			writers;	/* our handles open for write */
 	/* write-behind (fsc_file_write_begin/end) */
 	pthread_cond_t		wcv;
@@ -154,6 +156,14 @@ struct fsc_file {
 	int			was_read;	/* atomic: a read went out */
 	int			writer;		/* counted in in->writers */
 	uint64_t		eseq;		/* in->wb_eseq last reported */
+	/* A file this handle created (O_EXCL: its objects were empty) and
+	 * wrote from offset 0 with no gap, no failure, no truncate, punch
+	 * or append (under in->mu): its objects hold what the size says,
+	 * so its CLOSE needs no glimpse for st_blocks (fsc_file_close). */
+	int			dense;
+	uint64_t		dense_end;
+	uint64_t		dense_tgen;	/* in->tgen at the create */
+	uint64_t		dense_sgen;	/* in->sgen at the create */
 
 	/* sequential read-ahead */
 	pthread_mutex_t		ramu;

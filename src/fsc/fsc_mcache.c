@@ -171,6 +171,17 @@ fsc_mc_lookup(uint64_t parent, const char *name, struct msg_attr *a)
 	return child != 0 && fsc_mc_attr(child, a);
 }
 
+unsigned
+fsc_mc_count(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&mc_mu);
+	n = mc_n;
+	pthread_mutex_unlock(&mc_mu);
+	return n;
+}
+
 void
 fsc_mc_bump(void)
 {

@@ -49,6 +49,8 @@ struct fsc_mc_guard {
 	uint64_t	epoch;	/* 0: no session, nothing may be kept */
 };
 
+/* Items held now (at most FSC_MC_MAX). */
+unsigned fsc_mc_count(void);
 void	fsc_mc_lock(void);
 void	fsc_mc_unlock(void);
 /* Note the generation; epoch is the session's (fsc_session_epoch). */

@@ -24,6 +24,7 @@
 #define XATTR_TOTAL_MAX	(1024 * 1024)	/* names + values per inode */
 #define BATCH_MAX	128		/* requests per group commit */
 #define FAILED_RING	16
+#define MDS_RESERVE_BYTES (4 * 1024 * 1024)	/* mds.reserve (mds_tx.c) */
 
 /*
  * The store is private to one fsx-mds process: its VFS (mds_vfs.h) is
@@ -153,7 +154,13 @@ struct mds_ns {
 	int64_t		 batch_delta;
 	int		 batch_queued;
 	uint64_t	 failed[FAILED_RING];
+	int		 failed_rc[FAILED_RING];	/* why each failed */
 	unsigned	 nfailed;
+
+	/* the space reserve (mds_tx.c) */
+	pthread_mutex_t	 rsv_mu;
+	int		 rsv_fd;	/* -1: none */
+	int		 rsv_out;	/* freed, not allocated again yet */
 	pthread_cond_t	 commit_cond;
 	void		(*destroy_hook)(void *);
 	void		*destroy_arg;
@@ -175,6 +182,9 @@ struct mds_ns {
 void	mds_ns_now(struct timespec *ts);
 int	mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i);
 int	mds_ns_ino_store(struct mds_ns *ns, const struct mds_ino *i);
+/* INSERT a new inode row (target: a symlink's, lay: a file's layout) */
+int	mds_ns_ino_insert(struct mds_ns *ns, const struct mds_ino *i,
+	    const void *target, size_t tlen, const struct mds_layout *lay);
 void	mds_ns_ino_to_attr(struct mds_ns *ns, const struct mds_ino *i,
 	    struct msg_attr *a);
 /* Delete the inode and its xattrs, queue its objects for destroy. */
@@ -195,6 +205,15 @@ int	mds_tx_sync(struct mds_ns *ns, int rc);
 int	mds_tx_ino_alloc(struct mds_ns *ns, uint64_t *ino);
 int	mds_tx_oid_alloc(struct mds_ns *ns, uint32_t ost, uint64_t *oid);
 int	mds_tx_ckpt_start(struct mds_ns *ns, const char *path);
+/* The space reserve: a file of MDS_RESERVE_BYTES beside the store, freed
+ * when the disk is full so that removals can still commit. rsv_fd is -1
+ * and rsv_mu initialised from mds_ns_open's start. */
+void	mds_tx_reserve_open(struct mds_ns *ns, const char *dir);
+void	mds_tx_reserve_close(struct mds_ns *ns);
+/* Free it, and truncate the WAL after a full checkpoint (takes the
+ * lock: call without it): 1 if space was freed (run the failed removal
+ * again), else 0. */
+int	mds_tx_reserve_release(struct mds_ns *ns);
 
 /* mds_open.c: open files */
 struct ofile *mds_open_ofile(struct mds_ns *ns, uint64_t ino);	/* or NULL */

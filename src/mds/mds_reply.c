@@ -217,6 +217,12 @@ mds_reply_note(struct mds_ns *ns)
 	return rc;
 }
 
+void
+mds_reply_note_lost(void)
+{
+	mds_reply_cur.noted = 0;
+}
+
 /* The name after a body struct of `base` bytes. */
 static int
 mds_reply_name(const struct msg_hdr *h, const void *body, size_t base,

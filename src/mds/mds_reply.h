@@ -77,6 +77,8 @@ void	mds_reply_end(struct mds_ns *ns);
 /* mds_tx_end(), inside the savepoint of a change that is about to be
  * kept: record this thread's running request (once). 0 or -errno. */
 int	mds_reply_note(struct mds_ns *ns);
+/* The batch holding this thread's note was rolled back: note again. */
+void	mds_reply_note_lost(void);
 /* Inside that savepoint, before mds_tx_end(): the one number the reply
  * carries (APPEND's offset), kept with the record for a rebuild. */
 void	mds_reply_set_val(uint64_t val);

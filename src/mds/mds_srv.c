@@ -4,8 +4,7 @@
  * Threads: msg_srv runs one thread per connection and calls mds_dispatch()
  * concurrently (not serial): the namespace store has its own lock, and
  * requests that wait on OSSes (statfs, glimpse) do not hold it. One more
- * thread drains the destroy queue: woken by the store after a commit that
- * queued objects, and every few seconds to retry failures.
+ * thread drains the destroy queue (mds_dthr.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +18,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "mds/mds_dthr.h"
 #include "mds/mds_hsm.h"
 #include "mds/mds_lease.h"
 #include "mds/mds_lock.h"
@@ -30,12 +30,8 @@
 #include "mds/mds_srv.h"
 #include "msg/msg_srv.h"
 
-#define DESTROY_BATCH		256
 #define APPEND_HOLDS		64	/* files with a held tail at once */
 #define APPEND_HOLD_MS		100
-#define DESTROY_RETRY_S		3
-#define DESTROY_COALESCE_MS	50
-#define DESTROY_DOWN_MAX	64
 #define MDS_FILES_MAX		(1ull << 32)	/* inode capacity for statfs */
 #define STATFS_BSIZE		4096
 
@@ -48,16 +44,10 @@ struct mds_srv {
 	struct mds_hsm	*hsm;		/* HSM state (mds_hsm.h) */
 	pthread_mutex_t	 olock;		/* one OSTADD at a time */
 
-	pthread_t	 dthr;
-	int		 dthr_started;
-	pthread_mutex_t	 dlock;
-	pthread_cond_t	 dcond;
-	atomic_int	 dkick;
-	int		 dstop;
+	struct mds_dthr	*dthr;		/* the destroy thread (mds_dthr.c) */
 
 	atomic_uint_fast64_t owner_next;
 	atomic_uint_fast64_t ops[MSG_OP_MAX];
-	atomic_uint_fast64_t destroyed;
 
 	/* append holds (h_append): the tail of a file kept for the rest of
 	 * a split write, at most APPEND_HOLD_MS */
@@ -66,44 +56,6 @@ struct mds_srv {
 	struct {
 		uint64_t	ino, handle, until_ns;
 	}		 ahold[APPEND_HOLDS];
-};
-
-static const char *const op_names[MSG_OP_MAX] = {
-	[MSG_OP_MDS_OSTMAP] = "ostmap",
-	[MSG_OP_MDS_LOOKUP] = "lookup",
-	[MSG_OP_MDS_GETATTR] = "getattr",
-	[MSG_OP_MDS_SETATTR] = "setattr",
-	[MSG_OP_MDS_CREATE] = "create",
-	[MSG_OP_MDS_MKNOD] = "mknod",
-	[MSG_OP_MDS_SYMLINK] = "symlink",
-	[MSG_OP_MDS_LINK] = "link",
-	[MSG_OP_MDS_UNLINK] = "unlink",
-	[MSG_OP_MDS_RMDIR] = "rmdir",
-	[MSG_OP_MDS_RENAME] = "rename",
-	[MSG_OP_MDS_READDIR] = "readdir",
-	[MSG_OP_MDS_READLINK] = "readlink",
-	[MSG_OP_MDS_OPEN] = "open",
-	[MSG_OP_MDS_CLOSE] = "close",
-	[MSG_OP_MDS_GETXATTR] = "getxattr",
-	[MSG_OP_MDS_SETXATTR] = "setxattr",
-	[MSG_OP_MDS_LISTXATTR] = "listxattr",
-	[MSG_OP_MDS_RMXATTR] = "rmxattr",
-	[MSG_OP_MDS_STATFS] = "statfs",
-	[MSG_OP_MDS_GETLAYOUT] = "getlayout",
-	[MSG_OP_MDS_SETLAYOUT] = "setlayout",
-	[MSG_OP_MDS_APPEND] = "append",
-	[MSG_OP_MDS_OSTADD] = "ostadd",
-	[MSG_OP_OST_SETCAP] = "setcap",
-	[MSG_OP_MDS_SESSION] = "session",
-	[MSG_OP_MDS_LOCK] = "lock",
-	[MSG_OP_MDS_SNAP] = "snap",
-	[MSG_OP_MDS_HSM_REGISTER] = "hsm_register",
-	[MSG_OP_MDS_HSM_DONE] = "hsm_done",
-	[MSG_OP_MDS_HSM_GET] = "hsm_get",
-	[MSG_OP_MDS_HSM_SET] = "hsm_set",
-	[MSG_OP_MDS_HSM_IMPORT] = "hsm_import",
-	[MSG_OP_MDS_HSM_LIST] = "hsm_list",
-	[MSG_OP_MDS_HSM_PROGRESS] = "hsm_progress",
 };
 
 /* A connection's state: its open-handle owner and its session, if any. */
@@ -261,198 +213,6 @@ statfs_sum(struct mds_srv *m, struct msg_statfs *out)
 	files = mds_ns_files(m->ns);
 	out->files = MDS_FILES_MAX;
 	out->ffree = files < MDS_FILES_MAX ? MDS_FILES_MAX - files : 0;
-}
-
-/* ---- destroy queue ---- */
-
-/* Called after every commit that queued objects: only the first kick
- * until the next pass wakes the thread (no wakeup per unlink). */
-static void
-destroy_kick(void *arg)
-{
-	struct mds_srv *m = arg;
-
-	if (atomic_exchange(&m->dkick, 1) != 0)
-		return;
-	pthread_mutex_lock(&m->dlock);
-	pthread_cond_signal(&m->dcond);
-	pthread_mutex_unlock(&m->dlock);
-}
-
-static int
-ost_in(const uint32_t *v, int n, uint32_t ost)
-{
-	for (int i = 0; i < n; i++)
-		if (v[i] == ost)
-			return 1;
-	return 0;
-}
-
-/* One object, the old way: 0 when it is gone. */
-static int
-destroy_one(struct mds_srv *m, const struct mds_destroy *row)
-{
-	struct msg_obj ob;
-	int rc;
-
-	memset(&ob, 0, sizeof(ob));
-	ob.ost = row->ost;
-	ob.oid = row->oid;
-	rc = mds_ost_call(m->osts, ob.ost, MSG_OP_OST_DESTROY, &ob, sizeof(ob),
-	    NULL, 0, NULL);
-	if (rc == -ENOENT)
-		rc = 0;
-	if (rc < 0)
-		log_debug("mds: destroy %u:%llu: %d", ob.ost,
-		    (unsigned long long)ob.oid, rc);
-	return rc;
-}
-
-/*
- * The rows of one OST in a batch: one OST_DESTROY_MANY, or one DESTROY
- * each when that fails (an OSS that does not know it, an object that
- * would not go). Marks the rows done; returns the failures.
- */
-static int
-destroy_ost(struct mds_srv *m, const struct mds_destroy *rows, int n,
-    uint32_t ost, int64_t *done, int *ndone)
-{
-	uint64_t oids[DESTROY_BATCH];
-	int idx[DESTROY_BATCH], k = 0, failed = 0, rc;
-	struct msg_obj ob;
-
-	for (int i = 0; i < n; i++)
-		if (rows[i].ost == ost) {
-			idx[k] = i;
-			oids[k++] = rows[i].oid;
-		}
-	memset(&ob, 0, sizeof(ob));
-	ob.ost = ost;
-	rc = mds_ost_call_bulk(m->osts, ost, MSG_OP_OST_DESTROY_MANY, &ob,
-	    sizeof(ob), oids, (uint32_t)(k * sizeof(oids[0])), NULL, 0, NULL);
-	for (int j = 0; j < k; j++) {
-		if (rc != 0 && destroy_one(m, &rows[idx[j]]) < 0) {
-			failed++;
-			if (j == 0)	/* the OST is down: leave the rest */
-				return k;
-			continue;
-		}
-		done[(*ndone)++] = rows[idx[j]].id;
-	}
-	return failed;
-}
-
-/*
- * One pass over the queue; returns the number of failures. Each batch
- * of rows costs one request per OST (destroy_ost); an OST that fails is
- * skipped for the rest of the pass, so a dead OSS costs one attempt per
- * pass, not one per queued object. The rows of destroyed objects are
- * removed in one transaction per batch.
- */
-static int
-destroy_pass(struct mds_srv *m)
-{
-	struct mds_destroy rows[DESTROY_BATCH];
-	int64_t done[DESTROY_BATCH];
-	uint32_t down[DESTROY_DOWN_MAX], seen[DESTROY_BATCH];
-	int64_t after = 0;
-	int n, ndone, ndown = 0, nseen, failed = 0, f;
-
-	do {
-		n = mds_destroy_next(m->ns, after, rows, DESTROY_BATCH);
-		if (n < 0)
-			return 1;
-		ndone = 0;
-		nseen = 0;
-		for (int i = 0; i < n; i++) {
-			uint32_t ost = rows[i].ost;
-
-			after = rows[i].id;
-			if (ost_in(seen, nseen, ost))
-				continue;
-			seen[nseen++] = ost;
-			if (ost_in(down, ndown, ost)) {
-				for (int j = i; j < n; j++)
-					failed += rows[j].ost == ost;
-				continue;	/* unreachable in this pass */
-			}
-			f = destroy_ost(m, rows, n, ost, done, &ndone);
-			failed += f;
-			if (f > 0 && ndown < DESTROY_DOWN_MAX)
-				down[ndown++] = ost;
-			pthread_mutex_lock(&m->dlock);
-			if (m->dstop)
-				n = 0;
-			pthread_mutex_unlock(&m->dlock);
-		}
-		if (mds_destroy_done_many(m->ns, done, ndone) < 0)
-			failed += ndone;
-		else
-			m->destroyed += (uint64_t)ndone;
-	} while (n == DESTROY_BATCH);
-	return failed;
-}
-
-static void
-ts_add_ms(struct timespec *ts, long ms)
-{
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-/*
- * Wake on a kick (a commit queued objects; mds_srv_new kicks once for
- * what the last run left) or, while objects are left (an OST down),
- * every DESTROY_RETRY_S: with nothing left an idle MDS has no timer here
- * (issue 14's idle scale).
- * After a kick it waits DESTROY_COALESCE_MS more, so that a burst of
- * unlinks is drained in a few passes instead of one pass (and one
- * transaction) per unlink: destruction never runs in a request's path
- * and never competes with each request. After a pass that left failures
- * (an OST down), kicks are ignored until the retry time, so queued rows
- * are not rescanned after every unlink.
- */
-static void *
-destroy_main(void *arg)
-{
-	struct mds_srv *m = arg;
-	struct timespec until;
-	int failed = 0;
-
-	for (;;) {
-		pthread_mutex_lock(&m->dlock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += DESTROY_RETRY_S;
-		while (!m->dstop && (failed > 0 || !m->dkick)) {
-			if (failed == 0)
-				pthread_cond_wait(&m->dcond, &m->dlock);
-			else if (pthread_cond_timedwait(&m->dcond, &m->dlock,
-			    &until) != 0)
-				break;
-		}
-		if (!m->dstop && m->dkick && failed == 0) {
-			/* later kicks do not signal until dkick is cleared */
-			clock_gettime(CLOCK_REALTIME, &until);
-			ts_add_ms(&until, DESTROY_COALESCE_MS);
-			while (!m->dstop && pthread_cond_timedwait(&m->dcond,
-			    &m->dlock, &until) == 0)
-				;
-		}
-		if (m->dstop) {
-			pthread_mutex_unlock(&m->dlock);
-			break;
-		}
-		atomic_store(&m->dkick, 0);
-		pthread_mutex_unlock(&m->dlock);
-		failed = destroy_pass(m);
-		if (failed > 0)
-			log_debug("mds: %d objects left to destroy", failed);
-	}
-	return NULL;
 }
 
 /* ---- request handlers ---- */
@@ -631,7 +391,7 @@ h_append(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		    m->ahold[i].until_ns <= now)
 			break;
 		clock_gettime(CLOCK_REALTIME, &until);
-		ts_add_ms(&until, (long)((m->ahold[i].until_ns - now) /
+		timespec_add_ms(&until, (long)((m->ahold[i].until_ns - now) /
 		    1000000) + 1);
 		(void)pthread_cond_timedwait(&m->acond, &m->alock, &until);
 	}
@@ -815,7 +575,7 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 			};
 
 			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
-			    &t, 1, &g);
+			    &t, 1, &g) | MSG_ATTR_CREATED;
 		} else
 			revoke_ino(m, c, a.ino);	/* opened for write */
 		return reply_open(c, h, &a, handle, &lay, &dir);
@@ -1054,6 +814,15 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		if (rc == 0) {
 			glimpse(m, &a);
 			grant(m, c, seq, &a, nm.parent, n1, nm.namelen);
+		} else if (rc == -ENOENT) {
+			/* the name's absence, leased like the name: a
+			 * change of it revokes it (docs/leases.md) */
+			memset(&a, 0, sizeof(a));
+			a.lease = mds_lease_grant(m->leases, conn_lc(c), seq,
+			    0, nm.parent, n1, nm.namelen);
+			if (a.lease != 0)
+				return msg_srv_reply(c, h, rc, &a, sizeof(a),
+				    NULL, 0);
 		}
 		return reply_attr(c, h, rc, &a);
 	}
@@ -1184,8 +953,19 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			/* size, mtime or atime set here: the closer's own
 			 * kernel has not seen them either */
 			struct mds_lease_tgt t = { .ino = cl.ino };
+			struct msg_attr now;
+			uint64_t seq2;
 
 			mds_lease_revoke(m->leases, NULL, &t, 1);
+			/* Then the closer may keep the new attributes (read
+			 * after the sequence number, so a change racing this
+			 * one revokes them): a stat of a file just written or
+			 * read costs no GETATTR round trip. */
+			seq2 = mds_lease_seq(m->leases);
+			if (mds_ns_getattr(m->ns, cl.ino, &now) == 0) {
+				a = now;
+				grant(m, c, seq2, &a, 0, NULL, 0);
+			}
 		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
 		} else if (rc == 0) {
@@ -1385,13 +1165,14 @@ mds_stats(void *ctx, char *buf, size_t cap)
 	ADD("mds_osts %u\n", mds_ost_count(m->osts));
 	ADD("mds_destroy_pending %llu\n",
 	    (unsigned long long)mds_destroy_pending(m->ns));
-	ADD("mds_destroyed %llu\n", (unsigned long long)m->destroyed);
+	ADD("mds_destroyed %llu\n",
+	    (unsigned long long)mds_dthr_destroyed(m->dthr));
 	ADD("mds_locks %u\n", mds_lock_count(m->locks));
 	n += mds_lease_stats(m->leases, buf + n, cap - n);
 	n += mds_hsm_stats(m->hsm, buf + n, cap - n);
-	for (int op = 0; op < MSG_OP_MAX; op++)
-		if (op_names[op] != NULL)
-			ADD("mds_op_%s %llu\n", op_names[op],
+	for (int op = MSG_OP_MDS_OSTMAP; op < MSG_OP_MAX; op++)
+		if (msg_op_valid((uint16_t)op))
+			ADD("mds_op_%s %llu\n", msg_op_name((uint16_t)op),
 			    (unsigned long long)m->ops[op]);
 #undef ADD
 	return n;
@@ -1408,11 +1189,9 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 
 	*out = NULL;
 	m = xcalloc(1, sizeof(*m));
-	pthread_mutex_init(&m->dlock, NULL);
 	pthread_mutex_init(&m->alock, NULL);
 	pthread_cond_init(&m->acond, NULL);
 	pthread_mutex_init(&m->olock, NULL);
-	pthread_cond_init(&m->dcond, NULL);
 	m->osts = mds_ost_new(conf->secret);
 	m->locks = mds_lock_new();
 	m->leases = mds_lease_new(m->locks, conf->revoke_ms);
@@ -1426,7 +1205,6 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 		log_err("mds: OST map in %s: %s", conf->dir, strerror(-rc));
 		goto fail;
 	}
-	mds_destroy_set_hook(m->ns, destroy_kick, m);
 	rc = mds_hsm_new(m->ns, &m->hsm);
 	if (rc < 0)
 		goto fail;
@@ -1452,13 +1230,9 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 		    strerror(-rc));
 		goto fail;
 	}
-	rc = pthread_create(&m->dthr, NULL, destroy_main, m);
-	if (rc != 0) {
-		rc = -rc;
+	rc = mds_dthr_start(m->ns, m->osts, &m->dthr);
+	if (rc < 0)
 		goto fail;
-	}
-	m->dthr_started = 1;
-	destroy_kick(m);	/* drain what the last run left */
 	*out = m;
 	return 0;
 fail:
@@ -1485,22 +1259,12 @@ mds_srv_free(struct mds_srv *m)
 		return;
 	if (m->srv != NULL)
 		msg_srv_free(m->srv);
-	if (m->dthr_started) {
-		pthread_mutex_lock(&m->dlock);
-		m->dstop = 1;
-		pthread_cond_signal(&m->dcond);
-		pthread_mutex_unlock(&m->dlock);
-		pthread_join(m->dthr, NULL);
-	}
-	if (m->ns != NULL)
-		mds_destroy_set_hook(m->ns, NULL, NULL);
+	mds_dthr_stop(m->dthr);
 	mds_hsm_free(m->hsm);	/* its statements, before the store */
 	mds_ns_close(m->ns);
 	mds_ost_free(m->osts);
 	mds_lease_free(m->leases);
 	mds_lock_free(m->locks);
-	pthread_cond_destroy(&m->dcond);
-	pthread_mutex_destroy(&m->dlock);
 	pthread_cond_destroy(&m->acond);
 	pthread_mutex_destroy(&m->alock);
 	pthread_mutex_destroy(&m->olock);

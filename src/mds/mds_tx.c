@@ -15,6 +15,10 @@
  *     never handed out twice (mds_ns.c, design note 3).
  *  4. Checkpoints run on their own connection and thread, so their fsyncs
  *     never delay a request.
+ *  5. A batch that failed tells each of its requests why (the commit's
+ *     errno); a request that sees ENOSPC may free the space reserve and
+ *     run once more (unlink, rmdir: removals never answer ENOSPC while
+ *     the reserve lasts). The checkpointer allocates it again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -184,12 +190,13 @@ mds_tx_end(struct mds_ns *ns, int rc)
 	return rc;
 }
 
+/* Why batch failed (a negative errno), or 0 if it did not. */
 static int
 batch_failed(struct mds_ns *ns, uint64_t batch)
 {
 	for (int i = 0; i < FAILED_RING; i++)
 		if (ns->failed[i] == batch)
-			return 1;
+			return ns->failed_rc[i];
 	return 0;
 }
 
@@ -206,8 +213,10 @@ mds_tx_sync(struct mds_ns *ns, int rc)
 	if (atomic_load(&ns->waiters) > 0 && ns->batch_ops < BATCH_MAX) {
 		while (ns->committed < mine)
 			pthread_cond_wait(&ns->commit_cond, &ns->lock);
-		if (rc == 0 && batch_failed(ns, mine))
-			rc = -EIO;
+		if (rc == 0 && (crc = batch_failed(ns, mine)) < 0) {
+			mds_reply_note_lost();
+			rc = crc;
+		}
 		return rc;
 	}
 	crc = mds_tx_exec(ns, mds_tx_st(ns, Q_COMMIT));
@@ -215,8 +224,12 @@ mds_tx_sync(struct mds_ns *ns, int rc)
 		crc = mds_vfs_flush(ns->db);	/* the VFS did it at the sync */
 	if (crc < 0) {
 		log_err("mds_ns: commit: %s", strerror(-crc));
-		mds_tx_exec(ns, mds_tx_st(ns, Q_ROLLBACK));
+		if (!sqlite3_get_autocommit(ns->db))	/* else SQLite did */
+			mds_tx_exec(ns, mds_tx_st(ns, Q_ROLLBACK));
 		ranges_forget(ns);
+		mds_reply_note_lost();
+		ns->failed_rc[ns->nfailed % FAILED_RING] = crc == -ENOSPC ?
+		    -ENOSPC : -EIO;
 		ns->failed[ns->nfailed++ % FAILED_RING] = mine;
 		if (rc == 0)
 			rc = crc;
@@ -313,6 +326,77 @@ mds_tx_oid_alloc(struct mds_ns *ns, uint32_t ost, uint64_t *oid)
  * thread sleeps without a timer; the first commit after a pass wakes it
  * (ckdirty goes 0 -> 1), and it checkpoints 200 ms later.
  */
+/* ---- the space reserve (contract 5) ---- */
+
+/* Allocate the reserve (again): 0, or -errno with the reserve left out. */
+static int
+reserve_alloc(struct mds_ns *ns)
+{
+	int rc = posix_fallocate(ns->rsv_fd, 0, MDS_RESERVE_BYTES);
+
+	ns->rsv_out = rc != 0;
+	return -rc;
+}
+
+void
+mds_tx_reserve_open(struct mds_ns *ns, const char *dir)
+{
+	char *path = xasprintf("%s/mds.reserve", dir);
+
+	ns->rsv_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (ns->rsv_fd < 0)
+		log_warn("mds_ns: %s: %s (no space reserve)", path,
+		    strerror(errno));
+	else if (reserve_alloc(ns) < 0)
+		log_warn("mds_ns: %s: cannot allocate %d bytes", path,
+		    MDS_RESERVE_BYTES);
+	free(path);
+}
+
+void
+mds_tx_reserve_close(struct mds_ns *ns)
+{
+	if (ns->rsv_fd >= 0)
+		close(ns->rsv_fd);
+	ns->rsv_fd = -1;
+}
+
+int
+mds_tx_reserve_release(struct mds_ns *ns)
+{
+	int freed = 0, rc;
+
+	pthread_mutex_lock(&ns->rsv_mu);
+	if (ns->rsv_fd >= 0 && !ns->rsv_out && ftruncate(ns->rsv_fd, 0) == 0) {
+		ns->rsv_out = 1;
+		freed = 1;
+		log_warn("mds_ns: the disk is full: space reserve freed");
+	}
+	pthread_mutex_unlock(&ns->rsv_mu);
+	/* and the WAL's own space: checkpointed whole, it is truncated */
+	mds_tx_rlock(ns);
+	rc = sqlite3_wal_checkpoint_v2(ns->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	pthread_mutex_unlock(&ns->lock);
+	return freed || rc == SQLITE_OK;
+}
+
+/* After a checkpoint: the reserve again, if it was freed and the disk
+ * has room for it three times over (a nearly full disk keeps the space
+ * for the removals that need it). */
+static void
+reserve_rearm(struct mds_ns *ns)
+{
+	struct statvfs sv;
+
+	pthread_mutex_lock(&ns->rsv_mu);
+	if (ns->rsv_fd >= 0 && ns->rsv_out && fstatvfs(ns->rsv_fd, &sv) == 0 &&
+	    (uint64_t)sv.f_bavail * sv.f_frsize >= 3ull * MDS_RESERVE_BYTES &&
+	    reserve_alloc(ns) == 0)
+		log_info("mds_ns: space reserve allocated again");
+	pthread_mutex_unlock(&ns->rsv_mu);
+}
+
 static void
 mds_tx_ckpt_kick(struct mds_ns *ns)
 {
@@ -346,6 +430,7 @@ ckpt_main(void *arg)
 		atomic_store(&ns->ckdirty, 0);	/* what is committed now is in */
 		(void)sqlite3_wal_checkpoint_v2(ns->ckdb, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		reserve_rearm(ns);
 	}
 	return NULL;
 }

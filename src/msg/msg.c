@@ -223,6 +223,73 @@ msg_hdr_init(struct msg_hdr *h, uint16_t op, uint32_t flags, uint64_t reqid,
 	h->hdr_crc = msg_crc32c(0, h, offsetof(struct msg_hdr, hdr_crc));
 }
 
+static const char *const msg_op_names[MSG_OP_MAX] = {
+	[MSG_OP_HELLO] = "hello",
+	[MSG_OP_PING] = "ping",
+	[MSG_OP_STATS] = "stats",
+	[MSG_OP_SHUTDOWN] = "shutdown",
+	[MSG_OP_OST_CREATE] = "ost_create",
+	[MSG_OP_OST_DESTROY] = "ost_destroy",
+	[MSG_OP_OST_READ] = "ost_read",
+	[MSG_OP_OST_WRITE] = "ost_write",
+	[MSG_OP_OST_PUNCH] = "ost_punch",
+	[MSG_OP_OST_SYNC] = "ost_sync",
+	[MSG_OP_OST_GETATTR] = "ost_getattr",
+	[MSG_OP_OST_STATFS] = "ost_statfs",
+	[MSG_OP_OST_FALLOC] = "ost_falloc",
+	[MSG_OP_OST_DESTROY_MANY] = "ost_destroy_many",
+	[MSG_OP_OST_SNAP] = "ost_snap",
+	[MSG_OP_MDS_REVOKE] = "revoke",
+	[MSG_OP_HSM_CONF] = "hsm_conf",
+	[MSG_OP_HSM_STATUS] = "hsm_status",
+	[MSG_OP_HSM_TASK] = "hsm_task",
+	[MSG_OP_HSM_CANCEL] = "hsm_cancel",
+	[MSG_OP_MDS_HSM_ACTION] = "hsm_action",
+	[MSG_OP_MDS_OSTMAP] = "ostmap",
+	[MSG_OP_MDS_LOOKUP] = "lookup",
+	[MSG_OP_MDS_GETATTR] = "getattr",
+	[MSG_OP_MDS_SETATTR] = "setattr",
+	[MSG_OP_MDS_CREATE] = "create",
+	[MSG_OP_MDS_MKNOD] = "mknod",
+	[MSG_OP_MDS_SYMLINK] = "symlink",
+	[MSG_OP_MDS_LINK] = "link",
+	[MSG_OP_MDS_UNLINK] = "unlink",
+	[MSG_OP_MDS_RMDIR] = "rmdir",
+	[MSG_OP_MDS_RENAME] = "rename",
+	[MSG_OP_MDS_READDIR] = "readdir",
+	[MSG_OP_MDS_READLINK] = "readlink",
+	[MSG_OP_MDS_OPEN] = "open",
+	[MSG_OP_MDS_CLOSE] = "close",
+	[MSG_OP_MDS_GETXATTR] = "getxattr",
+	[MSG_OP_MDS_SETXATTR] = "setxattr",
+	[MSG_OP_MDS_LISTXATTR] = "listxattr",
+	[MSG_OP_MDS_RMXATTR] = "rmxattr",
+	[MSG_OP_MDS_STATFS] = "statfs",
+	[MSG_OP_MDS_GETLAYOUT] = "getlayout",
+	[MSG_OP_MDS_SETLAYOUT] = "setlayout",
+	[MSG_OP_MDS_APPEND] = "append",
+	[MSG_OP_MDS_OSTADD] = "ostadd",
+	[MSG_OP_OST_SETCAP] = "setcap",
+	[MSG_OP_MDS_SESSION] = "session",
+	[MSG_OP_MDS_LOCK] = "lock",
+	[MSG_OP_MDS_SNAP] = "snap",
+	[MSG_OP_MDS_HSM_REGISTER] = "hsm_register",
+	[MSG_OP_MDS_HSM_DONE] = "hsm_done",
+	[MSG_OP_MDS_HSM_GET] = "hsm_get",
+	[MSG_OP_MDS_HSM_SET] = "hsm_set",
+	[MSG_OP_MDS_HSM_IMPORT] = "hsm_import",
+	[MSG_OP_MDS_HSM_LIST] = "hsm_list",
+	[MSG_OP_MDS_HSM_PROGRESS] = "hsm_progress",
+};
+
+const char *
+msg_op_name(uint16_t op)
+{
+	if (op < MSG_OP_MAX && msg_op_names[op] != NULL)
+		return msg_op_names[op];
+	return "unknown";
+}
+
 int
 msg_op_valid(uint16_t op)
 {

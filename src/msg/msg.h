@@ -656,6 +656,10 @@ struct msg_session_rep {
  * changes on the OSSes unseen, so the client keeps the attributes only a
  * short while. Without either bit, nothing of the reply may be kept. */
 #define MSG_LEASE_WATCHED 0x4u
+/* Not a lease: in a CREATE reply's msg_attr.lease, this CREATE made the
+ * file (its objects are new and empty; the client needs no glimpse for
+ * the st_blocks of what it then writes densely, fsc_file.dense). */
+#define MSG_ATTR_CREATED 0x80000000u
 
 /* REVOKE: body followed by namelen bytes of name. MSG_RV_ATTR: drop the
  * attributes and pages of ino; MSG_RV_ENTRY: drop the name in parent. */
@@ -772,6 +776,8 @@ int	msg_secret_load(const char *path, uint8_t *secret);
 #define MSG_IOV_MAX	256		/* bulk iovecs per send or receive */
 
 int	msg_op_valid(uint16_t op);	/* 1 if op is a defined opcode */
+/* op's short name for counters ("lookup", "ost_write"); "unknown" if none */
+const char *msg_op_name(uint16_t op);
 int	msg_read_full(int fd, void *buf, size_t len);
 int	msg_recv_hdr(int fd, struct msg_hdr *h);
 int	msg_recv_payload(int fd, const struct msg_hdr *h, void *body,

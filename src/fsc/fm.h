@@ -1,0 +1,88 @@
+/*
+ * fsx-mount's FUSE side, shared between src/cmd/fsx-mount.c (the
+ * namespace and file handlers, options, main) and its parts in the
+ * library: fm_lock.c (flock and POSIX locks through the MDS's lock
+ * manager), fm_xattr.c (extended attributes) and fm_stats.c (counters
+ * of FUSE requests and round trips, and the stats file).
+ *
+ * Contract: fm_fs is set before the FUSE session starts and stays valid
+ * until it ends; every handler here replies to its request exactly once.
+ */
+#ifndef FSC_FM_H
+#define FSC_FM_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <stdint.h>
+
+#include "fsc/fsc.h"
+
+extern struct fsc	*fm_fs;
+
+uint64_t	fm_ino(uint64_t i);		/* FUSE <-> MDS inode number */
+void		fm_err(fuse_req_t req, int rc);	/* reply -rc (EIO if odd) */
+void		fm_cred(fuse_req_t req, struct msg_cred *c);	/* caller's */
+
+/* ---- locks (fm_lock.c) ---- */
+
+/* 1 if this mount may hold POSIX locks on ino (a hint, see fm_lock.c) */
+int	fm_locked_maybe(uint64_t ino);
+/* Release every lock of fi's owner on ino: POSIX ones, or flock ones. */
+void	fm_unlock_all(fuse_ino_t ino, struct fuse_file_info *fi,
+	    uint32_t flags);
+void	fm_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+	    struct flock *fl);
+void	fm_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+	    struct flock *fl, int sleep);
+void	fm_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+	    int op);
+
+/* ---- extended attributes (fm_xattr.c) ---- */
+
+/* FUSE inode ino has no security.capability (none 1), or may have. */
+void	fm_nocap_set(uint64_t ino, int none);
+void	fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+	    const char *value, size_t size, int flags);
+void	fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+	    size_t size);
+void	fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void	fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
+/* ---- counters and the stats file (fm_stats.c) ---- */
+
+#define FM_FUSE_OPS(X) X(lookup) X(getattr) X(setattr) \
+	X(readlink) X(mknod) X(mkdir) X(unlink) X(rmdir) X(symlink) \
+	X(rename) X(link) X(open) X(read) X(write) X(flush) X(release) \
+	X(fsync) X(fallocate) X(opendir) X(readdir) X(releasedir) \
+	X(fsyncdir) X(statfs) \
+	X(setxattr) X(getxattr) X(listxattr) X(removexattr) X(create) \
+	X(getlk) X(setlk) X(flock)
+
+enum fm_fuse_op {
+#define FM_X(n) FM_OP_##n,
+	FM_FUSE_OPS(FM_X)
+#undef FM_X
+	FM_OP_COUNT
+};
+
+/* Count one FUSE request of kind op. */
+void	fm_count(enum fm_fuse_op op);
+
+/*
+ * The counters as "fuse_<op> N" and fsc_rt_stats's "rt_<op> N" lines
+ * (nonzero ones only) into buf; returns the length (at most cap).
+ */
+size_t	fm_stats_text(char *buf, size_t cap);
+
+/*
+ * fm_stats_block blocks SIGUSR1 and SIGUSR2 in the caller: call it before
+ * any other thread starts, so that every thread inherits the mask. With
+ * path set, fm_stats_start starts a thread that writes fm_stats_text to
+ * path (atomically, by rename) at every SIGUSR1; fm_stats_stop writes the
+ * file once more and ends it. Both are no-ops when path is NULL or empty.
+ */
+int	fm_stats_block(void);
+int	fm_stats_start(const char *path);
+void	fm_stats_stop(void);
+
+#endif
