@@ -31,7 +31,11 @@
 #include "msg/msg_srv.h"
 
 #define APPEND_HOLDS		64	/* files with a held tail at once */
-#define APPEND_HOLD_MS		100
+/* Bounds a hold whose rest never comes (a write(2) that happened to be
+ * the size of a first piece); the rest of a real one is sent as soon as
+ * the first is answered, but on a loaded machine that took over 100 ms
+ * and tore records. The holder's CLOSE ends its hold at once. */
+#define APPEND_HOLD_MS		1000
 #define MDS_FILES_MAX		(1ull << 32)	/* inode capacity for statfs */
 #define STATFS_BSIZE		4096
 
@@ -363,12 +367,25 @@ append_hold_find(struct mds_srv *m, uint64_t ino, uint64_t now)
 	return free_slot;
 }
 
+/* End the hold handle has on ino's tail, if any (its CLOSE). */
+static void
+append_hold_end(struct mds_srv *m, uint64_t ino, uint64_t handle)
+{
+	pthread_mutex_lock(&m->alock);
+	for (int i = 0; i < APPEND_HOLDS; i++)
+		if (m->ahold[i].ino == ino && m->ahold[i].handle == handle) {
+			m->ahold[i].ino = 0;
+			pthread_cond_broadcast(&m->acond);
+		}
+	pthread_mutex_unlock(&m->alock);
+}
+
 /*
  * APPEND: reserve [size, size + length) and grow the size. A piece the
  * kernel split off a larger write (MSG_AP_MORE) keeps the tail for its
- * handle until its next APPEND or APPEND_HOLD_MS: others' appends wait,
- * so the rest lands right after it and one write(2) of up to 1 MiB from
- * any buffer stays one record (docs/leases.md).
+ * handle until its next APPEND, its CLOSE or APPEND_HOLD_MS: others'
+ * appends wait, so the rest lands right after it and one write(2) of up
+ * to 1 MiB from any buffer stays one record (docs/leases.md).
  */
 static int
 h_append(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
@@ -947,6 +964,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		int had;
 
 		memcpy(&cl, body, sizeof(cl));
+		append_hold_end(m, cl.ino, cl.handle);
 		had = mds_ns_getattr(m->ns, cl.ino, &before) == 0;
 		rc = mds_open_close(m->ns, &cl, &a);
 		if (rc == 0 && close_changed(had, &before, &a)) {
