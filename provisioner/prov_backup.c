@@ -13,8 +13,10 @@
  *   <id>/ostNNNN/xx/OID     hard links to data/xx/KEY
  *   <id>/manifest.json      OSTs, objects, bytes, snapshot time
  *   <id>.part/              a backup or copy being built
- * A data file's link count is 1 + the backups and restored stores that
- * hold it; the collector removes those with a count of 1.
+ * A data file is the snapshot's own inode when the store is on the OST's
+ * file system and the object is at most LINK_MAX (a link: no byte moves),
+ * else a copy. The collector removes the data files no backup directory
+ * links (by inode), whatever else (a live or restored store) links them.
  *
  * Invariants:
  *  1. A backup is AVAILABLE only once <id>/ exists whole: it is built in
@@ -24,13 +26,15 @@
  *     good leaves no part, no snapshot and no unreferenced data.
  *  3. Nothing is copied or linked in the pause (mds_snap.c, oss_snap.c):
  *     the OSSes link objects after it (captures before changes, then
- *     LINK); the data is copied here, after that, and each snapshot link
- *     is removed as soon as its object is stored, so copy-ups stop early.
- *  4. A version key names one content: while the snapshot links an
- *     object, the OSS changes only a copy (a new inode); the link of an
- *     object whose mtime is less than KEY_SETTLE_S old is kept until
- *     that much time has passed, so a later in-place change always gets
- *     a later mtime than the one in the key (timestamps are coarse).
+ *     LINK); the data is linked or copied here, after that, and each
+ *     snapshot link is removed as soon as its object is stored.
+ *  4. A version key names one content: while anything else links an
+ *     object, the OSS changes only a copy (a new inode). A linked data
+ *     file is the object's inode, so it never changes in place; for a
+ *     copied one, the snapshot link of an object whose mtime is less than
+ *     KEY_SETTLE_S old is kept until that much time has passed, so a
+ *     later in-place change always gets a later mtime than the one in
+ *     the key (timestamps are coarse).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -56,7 +60,13 @@
 #define KEY_SETTLE_S	1
 #define KEY_MAX		400
 #define BK_THREADS	2	/* copiers: one reads while the other writes */
-#define RESTORE_LINK_MAX	(64ll << 20)	/* bytes; larger objects are copied */
+/*
+ * Objects of up to LINK_MAX bytes are shared by hard link (a backup takes
+ * the snapshot's inode, a restore the backup's), larger ones copied: the
+ * OSS copies a linked object up before its first change, and the cap
+ * bounds what that first write costs.
+ */
+#define LINK_MAX	(64ll << 20)
 
 /* One object of the snapshot to store. */
 struct bk_item {
@@ -75,7 +85,8 @@ struct bk {
 	double		 snap_time;
 	long long	 objects, done;
 	long long	 logical;	/* allocated bytes of the objects */
-	long long	 stored;	/* bytes copied into data/ */
+	long long	 stored;	/* bytes of new versions in data/ */
+	long long	 copied;	/* of which copied (not linked) */
 	double		 settle;	/* newest mtime of a kept link */
 	int		 pct;		/* last progress reported */
 	struct bk_item	*items;		/* the snapshot's objects */
@@ -185,16 +196,87 @@ snaps_link(const struct prov_fs *f, struct msg_snap *sn)
 	return rc;
 }
 
-/* Remove data files no backup holds (link count 1). Returns bytes freed. */
-static long long
-bk_collect(const char *data)
-{
-	long long freed = 0;
+/* A set of inodes: those of the files under a directory (recursively). */
+struct inos {
+	ino_t		*v;
+	size_t		 n, cap;
+};
 
+static void
+inos_add_tree(struct inos *s, int dfd)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+
+	if (d == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		int sub;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			sub = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (sub >= 0)
+				inos_add_tree(s, sub);
+			continue;
+		}
+		if (s->n == s->cap) {
+			s->cap = s->cap ? s->cap * 2 : 4096;
+			s->v = realloc(s->v, s->cap * sizeof(*s->v));
+			if (s->v == NULL)
+				fatal("%s: out of memory", __func__);
+		}
+		s->v[s->n++] = st.st_ino;
+	}
+	closedir(d);
+}
+
+static int
+ino_cmp(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Remove the data files no backup directory (nor a .part being built)
+ * links: the inodes under every entry of root but data/ are the ones in
+ * use. Returns the bytes freed (files nothing else linked).
+ */
+static long long
+bk_collect(const struct bk *k)
+{
+	struct inos used = { 0 };
+	long long freed = 0;
+	DIR *r = opendir(k->root);
+	struct dirent *de;
+
+	if (r == NULL)
+		return 0;
+	while ((de = readdir(r)) != NULL) {
+		int fd;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "data") == 0)
+			continue;
+		fd = openat(dirfd(r), de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (fd >= 0)
+			inos_add_tree(&used, fd);
+	}
+	closedir(r);
+	if (used.n > 0)
+		qsort(used.v, used.n, sizeof(*used.v), ino_cmp);
 	for (int i = 0; i < 256; i++) {
-		char *sub = xasprintf("%s/%02x", data, i);
+		char *sub = xasprintf("%s/%02x", k->data, i);
 		DIR *d = opendir(sub);
-		struct dirent *de;
 
 		free(sub);
 		if (d == NULL)
@@ -205,13 +287,17 @@ bk_collect(const char *data)
 			if (de->d_name[0] == '.')
 				continue;
 			if (fstatat(dirfd(d), de->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) < 0 || st.st_nlink > 1)
+			    AT_SYMLINK_NOFOLLOW) < 0 || (used.n > 0 &&
+			    bsearch(&st.st_ino, used.v, used.n,
+			    sizeof(*used.v), ino_cmp) != NULL))
 				continue;
-			if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			if (unlinkat(dirfd(d), de->d_name, 0) == 0 &&
+			    st.st_nlink == 1)
 				freed += (long long)st.st_blocks * 512;
 		}
 		closedir(d);
 	}
+	free(used.v);
 	return freed;
 }
 
@@ -225,70 +311,95 @@ mkdir_at(const char *fmt_a, const char *b)
 	return rc;
 }
 
-/* Store one object of the snapshot (see the layout at the top). */
+/*
+ * Put the version of it->path (stat st) at kpath: its own inode by a link
+ * when it may be shared (invariant 4), else a copy (across file systems,
+ * or larger than LINK_MAX). *copied gets the bytes copied; *linked says
+ * which.
+ */
 static int
-bk_object(struct bk *k, const struct bk_item *it)
+bk_put(const struct bk_item *it, const struct stat *st, const char *kpath,
+    uint64_t *copied, int *linked)
 {
-	const char *name = it->name;
-	int ost = it->ost;
-	unsigned xx = it->xx;
-	char key[KEY_MAX], sub[8];
-	int kn;
-	char *kpath, *tmp, *dst;
-	struct stat st;
+	char *tmp;
 	int in = -1, out = -1, rc = 0;
-	uint64_t copied = 0;
-	double mtime;
 
-	if (lstat(it->path, &st) < 0)
-		return -errno;
-	snprintf(sub, sizeof(sub), "%02x", xx);
-	kn = snprintf(key, sizeof(key), "%s.%d.%s.%ju.%jd.%09ld.%jd", k->fs_id,
-	    ost, name, (uintmax_t)st.st_ino, (intmax_t)st.st_mtim.tv_sec,
-	    st.st_mtim.tv_nsec, (intmax_t)st.st_size);
-	if (kn < 0 || (size_t)kn >= sizeof(key))
-		return -ENAMETOOLONG;
-	kpath = xasprintf("%s/%s/%s", k->data, sub, key);
-	tmp = xasprintf("%s.tmp", kpath);
-	dst = xasprintf("%s/ost%04d/%s/%s", k->part, ost, sub, name);
-	if (link(kpath, dst) == 0)
-		goto done;		/* unchanged since an earlier backup */
-	if (errno != ENOENT) {
-		rc = -errno;
-		goto out;
+	*linked = 0;
+	if (st->st_size <= LINK_MAX) {
+		if (link(it->path, kpath) == 0 || errno == EEXIST) {
+			*linked = 1;
+			return 0;
+		}
+		if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+			return -errno;
 	}
+	tmp = xasprintf("%s.tmp", kpath);
 	in = open(it->path, O_RDONLY | O_CLOEXEC);
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (in < 0 || out < 0) {
+	if (in < 0 || out < 0)
 		rc = -errno;
-		goto out;
-	}
-	rc = fcopy_sparse(in, out, &copied);
+	if (rc == 0)
+		rc = fcopy_sparse(in, out, copied);
 	if (rc == 0 && rename(tmp, kpath) < 0)
 		rc = -errno;
-	if (rc == 0 && link(kpath, dst) < 0)
-		rc = -errno;
-	if (rc < 0)
-		goto out;
-done:
-	mtime = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
-	if (mtime + KEY_SETTLE_S < now_epoch())
-		(void)unlink(it->path);		/* invariant 3 */
-	pthread_mutex_lock(&k->mu);
-	k->stored += (long long)copied;
-	k->logical += (long long)st.st_blocks * 512;
-	if (mtime + KEY_SETTLE_S >= now_epoch() && mtime > k->settle)
-		k->settle = mtime;			/* invariant 4 */
-	pthread_mutex_unlock(&k->mu);
-out:
 	if (in >= 0)
 		close(in);
 	if (out >= 0)
 		close(out);
 	if (rc < 0)
 		(void)unlink(tmp);
-	free(dst);
 	free(tmp);
+	return rc;
+}
+
+/* Store one object of the snapshot (see the layout at the top). */
+static int
+bk_object(struct bk *k, const struct bk_item *it)
+{
+	char key[KEY_MAX], sub[8];
+	int kn, linked = 1, rc = 0;
+	char *kpath, *dst;
+	struct stat st;
+	uint64_t copied = 0;
+	long long added = 0;
+	double mtime;
+
+	if (lstat(it->path, &st) < 0)
+		return -errno;
+	snprintf(sub, sizeof(sub), "%02x", it->xx);
+	kn = snprintf(key, sizeof(key), "%s.%d.%s.%ju.%jd.%09ld.%jd", k->fs_id,
+	    it->ost, it->name, (uintmax_t)st.st_ino, (intmax_t)st.st_mtim.tv_sec,
+	    st.st_mtim.tv_nsec, (intmax_t)st.st_size);
+	if (kn < 0 || (size_t)kn >= sizeof(key))
+		return -ENAMETOOLONG;
+	kpath = xasprintf("%s/%s/%s", k->data, sub, key);
+	dst = xasprintf("%s/ost%04d/%s/%s", k->part, it->ost, sub, it->name);
+	if (link(kpath, dst) < 0) {
+		if (errno != ENOENT) {
+			rc = -errno;
+			goto out;
+		}
+		/* not stored by an earlier backup */
+		rc = bk_put(it, &st, kpath, &copied, &linked);
+		if (rc == 0 && link(kpath, dst) < 0)
+			rc = -errno;
+		if (rc < 0)
+			goto out;
+		added = (long long)st.st_blocks * 512;
+	}
+	mtime = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+	linked = linked || mtime + KEY_SETTLE_S < now_epoch();
+	if (linked)
+		(void)unlink(it->path);		/* invariant 3 */
+	pthread_mutex_lock(&k->mu);
+	k->stored += added;
+	k->copied += (long long)copied;
+	k->logical += (long long)st.st_blocks * 512;
+	if (!linked && mtime > k->settle)
+		k->settle = mtime;			/* invariant 4 */
+	pthread_mutex_unlock(&k->mu);
+out:
+	free(dst);
 	free(kpath);
 	return rc;
 }
@@ -410,6 +521,7 @@ bk_manifest(const struct bk *k, const struct prov_fs *f, const char *path)
 	json_object_set_new(m, "Objects", json_integer(k->objects));
 	json_object_set_new(m, "LogicalBytes", json_integer(k->logical));
 	json_object_set_new(m, "StoredBytes", json_integer(k->stored));
+	json_object_set_new(m, "CopiedBytes", json_integer(k->copied));
 	json_object_set_new(m, "SnapshotTime", json_real(k->snap_time));
 	text = json_dumps(m, JSON_COMPACT);
 	json_decref(m);
@@ -486,6 +598,7 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	struct bk k;
 	char *final = NULL, *p = NULL, *d;
 	uint64_t dbbytes = 0, t0 = now_mono_ns(), t1 = 0, t2 = 0, t3 = 0;
+	struct stat st;
 	long long cap = 0;
 	int rc;
 
@@ -555,11 +668,14 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	p = xasprintf("%s/snap/%s/mds.db", d, k.id);
 	free(d);
 	d = xasprintf("%s/mds.db", k.part);
-	rc = copy_file(p, d, &dbbytes);
+	rc = link(p, d) == 0 ? 0 : copy_file(p, d, &dbbytes);	/* the snapshot's is ours */
+	if (rc == 0 && stat(d, &st) == 0) {
+		k.logical += (long long)st.st_blocks * 512;
+		k.stored += (long long)st.st_blocks * 512;
+		k.copied += (long long)dbbytes;
+	}
 	free(p);
 	free(d);
-	k.logical += (long long)dbbytes;
-	k.stored += (long long)dbbytes;
 	p = xasprintf("%s/manifest.json", k.part);
 	if (rc == 0)
 		rc = bk_manifest(&k, f, p);
@@ -576,10 +692,10 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	while (now_epoch() < k.settle + KEY_SETTLE_S)	/* invariant 4 */
 		usleep(20000);
 	snaps_drop(f, k.id);
-	log_info("%s: %s of %s: %lld objects, %lld bytes, %lld stored;"
-	    " snapshot %.3f s, links %.3f s, copies %.3f s, sync and"
-	    " settle %.3f s", __func__, k.id, b.fs_id, k.objects, k.logical,
-	    k.stored, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
+	log_info("%s: %s of %s: %lld objects, %lld bytes, %lld stored"
+	    " (%lld copied); snapshot %.3f s, links %.3f s, store %.3f s,"
+	    " sync and settle %.3f s", __func__, k.id, b.fs_id, k.objects,
+	    k.logical, k.stored, k.copied, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
 	    (now_mono_ns() - t3) / 1e9);
 	rc = report(k.id, BK_AVAILABLE, 100, k.logical, NULL);
 out:
@@ -605,7 +721,7 @@ job_backup_failed(const struct db_job *j, int rc)
 			snaps_drop(f, j->fs_id);
 		db_backup_fini(&b);
 	}
-	(void)bk_collect(k.data);
+	(void)bk_collect(&k);
 	snprintf(msg, sizeof(msg), "The backup could not be taken: %s.",
 	    rc == -EOPNOTSUPP ? "its file system runs on remote storage"
 	    " nodes" : strerror(-rc));
@@ -713,7 +829,7 @@ job_backup_delete(const struct db_job *j, struct prov_fs *f)
 	final = xasprintf("%s/%s", k.root, j->fs_id);
 	(void)rm_rf(k.part);
 	(void)rm_rf(final);
-	freed = bk_collect(k.data);
+	freed = bk_collect(&k);
 	log_info("%s: %s: %lld bytes freed", __func__, j->fs_id, freed);
 	free(final);
 	bk_fini(&k);
@@ -722,7 +838,7 @@ job_backup_delete(const struct db_job *j, struct prov_fs *f)
 
 /*
  * One object into a new store: a link to the backup's immutable data file
- * when it is at most RESTORE_LINK_MAX (the OSS copies it up before its
+ * when it is at most LINK_MAX (the OSS copies it up before its
  * first change, so the backup never changes; the cap bounds what that
  * first write costs), else a copy.
  */
@@ -733,7 +849,7 @@ restore_object(const char *src, const char *dst)
 
 	if (stat(src, &st) < 0)
 		return -errno;
-	if (st.st_size <= RESTORE_LINK_MAX && link(src, dst) == 0)
+	if (st.st_size <= LINK_MAX && link(src, dst) == 0)
 		return 0;
 	return copy_file(src, dst, NULL);
 }
