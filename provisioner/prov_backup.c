@@ -20,7 +20,9 @@
  *
  * Invariants:
  *  1. A backup is AVAILABLE only once <id>/ exists whole: it is built in
- *     <id>.part and renamed after a syncfs.
+ *     <id>.part, each new data file's data synced (fdatasync), then every
+ *     directory of the part and of data/ (fsync), then renamed and the
+ *     root synced. No syncfs: the disk's other writers are not flushed.
  *  2. Every run starts from nothing it left before (a job cut short by a
  *     crash is run again from the start), and a backup that fails for
  *     good leaves no part, no snapshot and no unreferenced data.
@@ -311,6 +313,56 @@ mkdir_at(const char *fmt_a, const char *b)
 	return rc;
 }
 
+/* fdatasync the file at path. */
+static int
+file_datasync(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fdatasync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+/* fsync the directory at path and, with `deep`, every directory under it. */
+static int
+dirs_sync(const char *path, int deep)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	if (!deep || rc < 0) {
+		close(fd);
+		return rc;
+	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *sub;
+
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		sub = xasprintf("%s/%s", path, de->d_name);
+		rc = dirs_sync(sub, 1);
+		free(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
 /*
  * Put the version of it->path (stat st) at kpath: its own inode by a link
  * when it may be shared (invariant 4), else a copy (across file systems,
@@ -328,7 +380,7 @@ bk_put(const struct bk_item *it, const struct stat *st, const char *kpath,
 	if (st->st_size <= LINK_MAX) {
 		if (link(it->path, kpath) == 0 || errno == EEXIST) {
 			*linked = 1;
-			return 0;
+			return file_datasync(kpath);
 		}
 		if (errno != EXDEV && errno != EPERM && errno != EMLINK)
 			return -errno;
@@ -340,6 +392,8 @@ bk_put(const struct bk_item *it, const struct stat *st, const char *kpath,
 		rc = -errno;
 	if (rc == 0)
 		rc = fcopy_sparse(in, out, copied);
+	if (rc == 0 && fdatasync(out) < 0)
+		rc = -errno;
 	if (rc == 0 && rename(tmp, kpath) < 0)
 		rc = -errno;
 	if (in >= 0)
@@ -669,6 +723,8 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	free(d);
 	d = xasprintf("%s/mds.db", k.part);
 	rc = link(p, d) == 0 ? 0 : copy_file(p, d, &dbbytes);	/* the snapshot's is ours */
+	if (rc == 0)
+		rc = file_datasync(d);
 	if (rc == 0 && stat(d, &st) == 0) {
 		k.logical += (long long)st.st_blocks * 512;
 		k.stored += (long long)st.st_blocks * 512;
@@ -682,11 +738,15 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	free(p);
 	t3 = now_mono_ns();
 	if (rc == 0)
-		rc = sync_fs_of(k.part);
+		rc = dirs_sync(k.part, 1);		/* invariant 1 */
+	if (rc == 0)
+		rc = dirs_sync(k.data, 1);
 	final = xasprintf("%s/%s", k.root, k.id);
 	(void)rm_rf(final);
 	if (rc == 0 && rename(k.part, final) < 0)
 		rc = -errno;
+	if (rc == 0)
+		rc = dirs_sync(k.root, 0);
 	if (rc < 0)
 		goto out;
 	while (now_epoch() < k.settle + KEY_SETTLE_S)	/* invariant 4 */
