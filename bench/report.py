@@ -159,7 +159,8 @@ def fmt(x):
 def main():
     docs, srcs = {}, {}
     for kind in sorted({r[1] for r in ROWS} | {os.path.basename(f).split('-')[0]
-                                               for f in glob.glob(os.path.join(RES, '*-*.json'))}):
+                                               for f in glob.glob(os.path.join(RES, '*-*.json'))
+                                               if not os.path.basename(f)[0].isdigit()}):
         f = newest(kind)
         if f:
             docs[kind] = json.load(open(f))
