@@ -93,6 +93,8 @@ ROWS = [
     ('Restore to AVAILABLE (s)', 'backup', 'restore_s', [('tar -x', 'tar_x_s')], None, False),
     ('Longest append+close during a backup (ms)', 'backup', 'pause_backup_ms',
      [('without a backup', 'pause_idle_ms')], None, False),
+    ('Longest create+write+close of new files during a backup (ms)', 'backup',
+     'pause_new_backup_ms', [('without a backup', 'pause_new_idle_ms')], None, False),
     ('S3: first read of a 1 GiB released file (s)', 's3', 'restore.fsx_s',
      [('aws s3 cp', 'restore.aws_s3_cp_s')], ('aws s3 cp', '<=', 1.0), False),
     ('S3: metadata import of 10,000 objects (s)', 's3', 'import.fsx_s',
