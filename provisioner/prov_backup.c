@@ -313,18 +313,24 @@ mkdir_at(const char *fmt_a, const char *b)
 	return rc;
 }
 
-/* fdatasync the file at path. */
+/* Open path (flags), run op (fdatasync, syncfs) on it, close it. */
 static int
-file_datasync(const char *path)
+path_op(const char *path, int flags, int (*op)(int))
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+	int fd = open(path, flags | O_CLOEXEC), rc = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (fdatasync(fd) < 0)
+	if (op(fd) < 0)
 		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+static int
+file_datasync(const char *path)
+{
+	return path_op(path, O_RDONLY, fdatasync);
 }
 
 /* fsync the directory at path and, with `deep`, every directory under it. */
@@ -608,14 +614,7 @@ copy_file(const char *src, const char *dst, uint64_t *bytes)
 static int
 sync_fs_of(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (syncfs(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
+	return path_op(path, O_RDONLY | O_DIRECTORY, syncfs);
 }
 
 static void
