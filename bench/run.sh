@@ -28,6 +28,9 @@ if [ "$QUICK" = 1 ]; then
 	idle_n=${BENCH_IDLE_N:-100}
 	idle_args="--settle 5 --window 10"
 else
+	# the full run in under 30 minutes: 1 GiB sequential files, 256 MiB
+	# per stripe run (medians of 3 kept)
+	export BENCH_SEQ_MB=${BENCH_SEQ_MB:-1024} BENCH_STRIPE_MB=${BENCH_STRIPE_MB:-256}
 	backup_args=""
 	idle_n=${BENCH_IDLE_N:-1000}
 	idle_args=""
