@@ -417,7 +417,7 @@ static int
 bk_object(struct bk *k, const struct bk_item *it)
 {
 	char key[KEY_MAX], sub[8];
-	int kn, linked = 1, rc = 0;
+	int kn, linked = 0, rc = 0;
 	char *kpath, *dst;
 	struct stat st;
 	uint64_t copied = 0;
@@ -446,6 +446,11 @@ bk_object(struct bk *k, const struct bk_item *it)
 		if (rc < 0)
 			goto out;
 		added = (long long)st.st_blocks * 512;
+	} else {
+		struct stat ks;		/* stored before: the inode, or a copy */
+
+		linked = stat(kpath, &ks) == 0 && ks.st_ino == st.st_ino &&
+		    ks.st_dev == st.st_dev;
 	}
 	mtime = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
 	linked = linked || mtime + KEY_SETTLE_S < now_epoch();
