@@ -22,7 +22,8 @@
  *  1. A backup is AVAILABLE only once <id>/ exists whole: it is built in
  *     <id>.part, each new data file's data synced (fdatasync), then every
  *     directory of the part and of data/ (fsync), then renamed and the
- *     root synced. No syncfs: the disk's other writers are not flushed.
+ *     root synced. No syncfs (nor in restores and copies): the disk's
+ *     other writers are not flushed.
  *  2. Every run starts from nothing it left before (a job cut short by a
  *     crash is run again from the start), and a backup that fails for
  *     good leaves no part, no snapshot and no unreferenced data.
@@ -43,6 +44,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -313,24 +315,18 @@ mkdir_at(const char *fmt_a, const char *b)
 	return rc;
 }
 
-/* Open path (flags), run op (fdatasync, syncfs) on it, close it. */
-static int
-path_op(const char *path, int flags, int (*op)(int))
-{
-	int fd = open(path, flags | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (op(fd) < 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
+/* fdatasync the file at path. */
 static int
 file_datasync(const char *path)
 {
-	return path_op(path, O_RDONLY, fdatasync);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fdatasync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
 }
 
 /* fsync the directory at path and, with `deep`, every directory under it. */
@@ -610,16 +606,11 @@ copy_file(const char *src, const char *dst, uint64_t *bytes)
 		return rc;
 	}
 	rc = fcopy_sparse(in, out, bytes);
+	if (rc == 0 && fdatasync(out) < 0)
+		rc = -errno;
 	close(in);
 	close(out);
 	return rc;
-}
-
-/* Flush the file system holding `path` (one call for all copied files). */
-static int
-sync_fs_of(const char *path)
-{
-	return path_op(path, O_RDONLY | O_DIRECTORY, syncfs);
 }
 
 static void
@@ -853,10 +844,12 @@ job_backup_copy(const struct db_job *j, struct prov_fs *f)
 	(void)rm_rf(k.part);
 	rc = link_tree(src, k.part);
 	if (rc == 0)
-		rc = sync_fs_of(k.root);
+		rc = dirs_sync(k.part, 1);
 	(void)rm_rf(final);
 	if (rc == 0 && rename(k.part, final) < 0)
 		rc = -errno;
+	if (rc == 0)
+		rc = dirs_sync(k.root, 0);
 	if (rc == 0)
 		rc = report(j->fs_id, BK_AVAILABLE, 100, -1, NULL);
 	free(src);
@@ -962,11 +955,22 @@ restore_fill(const struct prov_fs *f, const char *src)
 		}
 		free(d);
 	}
-	if (rc == 0) {
-		d = mds_dir(f);
-		rc = sync_fs_of(d);
-		free(d);
+	/* copies were synced one by one; links need their directories */
+	d = mds_dir(f);
+	if (rc == 0)
+		rc = dirs_sync(d, 1);
+	for (int i = 0; rc == 0 && i < f->nosts; i++) {
+		char *o = ost_dir(f, f->osts[i].idx);
+
+		rc = dirs_sync(o, 1);
+		free(o);
 	}
+	if (rc == 0) {
+		s = xstrdup(d);
+		rc = dirs_sync(dirname(s), 0);
+		free(s);
+	}
+	free(d);
 	return rc;
 }
 
