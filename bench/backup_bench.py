@@ -14,7 +14,9 @@ same run on the same disk:
               up to 64 MiB (copy-on-write, docs/backups.md), copies larger
   pause       the longest a client appending 4 KiB records (open, write,
               close) waits during a backup, beside the longest it waits
-              over the same time without one
+              over the same time without one; and the same for a client
+              writing each record to a new file (create, write, close), which
+              no copy-up touches: what the snapshot's hold itself costs
 
 Usage: bench/backup_bench.py [--mib 1024] [--files 1000]
 Writes bench/results/backup-<time>.json and .txt."""
@@ -144,6 +146,10 @@ class Bench:
         bid = [None]
         r['pause_backup_ms'], r['pause_records'] = self.writer_pause(
             lambda: bid.__setitem__(0, self.backup(fs_id)))
+        r['pause_new_idle_ms'], _ = self.writer_pause(
+            lambda: time.sleep(r['incr_s'] + 1), new_files=True)
+        r['pause_new_backup_ms'], r['pause_new_records'] = self.writer_pause(
+            lambda: self.c.delete_backup(BackupId=self.backup(fs_id)), new_files=True)
         self.umount()
         r['mds_hold_us'] = self.engine_hold(fs_id)
         # restore vs tar -x
@@ -159,16 +165,19 @@ class Bench:
         r['restore_vs_tar_x'] = r['restore_s'] / r['tar_x_s']
         return r
 
-    def writer_pause(self, during):
+    def writer_pause(self, during, new_files=False):
         stop = threading.Event()
         st = dict(max=0.0, n=0)
         path = os.path.join(self.mnt, 'pause.log')
+        if new_files:
+            os.makedirs(os.path.join(self.mnt, 'pause.d'), exist_ok=True)
 
         def writer():
             rec = os.urandom(4096)
             while not stop.is_set():
+                p = os.path.join(self.mnt, 'pause.d', 'r%d' % st['n']) if new_files else path
                 t0 = time.monotonic()
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
                 os.write(fd, rec)
                 os.close(fd)
                 st['max'] = max(st['max'], time.monotonic() - t0)
@@ -227,7 +236,9 @@ def main():
         ' (ratio %(restore_vs_tar_x).2f)\n'
         'longest append+close of a writing client: %(pause_backup_ms).1f ms during a'
         ' backup (%(pause_records)d records), %(pause_idle_ms).1f ms without;'
-        ' MDS namespace hold %(mds_hold_us)s us\n') % r
+        ' MDS namespace hold %(mds_hold_us)s us\n'
+        'longest create+write+close of a client writing new files: %(pause_new_backup_ms).1f ms'
+        ' during a backup (%(pause_new_records)d files), %(pause_new_idle_ms).1f ms without\n') % r
     open(out + '.txt', 'w').write(text)
     sys.stdout.write(text)
 

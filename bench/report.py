@@ -47,6 +47,10 @@ ROWS = [
      'describe_rps.stored1000', [('10 stored', 'describe_rps.stored10')], None, True),
     ('API: Describe by id, 1,000 stored, vs 10 (req/s)', 'api',
      'describe_id_rps.stored1000', [('10 stored', 'describe_id_rps.stored10')], None, True),
+    ('API: Describe, 10,000 stored file systems, vs 10 (req/s)', 'api',
+     'describe_rps.stored10000', [('10 stored', 'describe_rps.stored10')], None, True),
+    ('API: Describe by id, 10,000 stored, vs 10 (req/s)', 'api',
+     'describe_id_rps.stored10000', [('10 stored', 'describe_id_rps.stored10')], None, True),
     ('Engine: sequential write (MiB/s)', 'engine', 'seq_write_mibps.fsx',
      [('passthrough_ll', 'seq_write_mibps.passthrough'), ('raw disk', 'seq_write_mibps.raw')],
      None, True),
@@ -89,6 +93,8 @@ ROWS = [
     ('Restore to AVAILABLE (s)', 'backup', 'restore_s', [('tar -x', 'tar_x_s')], None, False),
     ('Longest append+close during a backup (ms)', 'backup', 'pause_backup_ms',
      [('without a backup', 'pause_idle_ms')], None, False),
+    ('Longest create+write+close of new files during a backup (ms)', 'backup',
+     'pause_new_backup_ms', [('without a backup', 'pause_new_idle_ms')], None, False),
     ('S3: first read of a 1 GiB released file (s)', 's3', 'restore.fsx_s',
      [('aws s3 cp', 'restore.aws_s3_cp_s')], ('aws s3 cp', '<=', 1.0), False),
     ('S3: metadata import of 10,000 objects (s)', 's3', 'import.fsx_s',
@@ -155,7 +161,8 @@ def fmt(x):
 def main():
     docs, srcs = {}, {}
     for kind in sorted({r[1] for r in ROWS} | {os.path.basename(f).split('-')[0]
-                                               for f in glob.glob(os.path.join(RES, '*-*.json'))}):
+                                               for f in glob.glob(os.path.join(RES, '*-*.json'))
+                                               if not os.path.basename(f)[0].isdigit()}):
         f = newest(kind)
         if f:
             docs[kind] = json.load(open(f))

@@ -3,7 +3,8 @@
 # baselines measured in the same run, then bench/report.py, which writes
 # bench/results/latest.md, bench/results/<date>-<host>.json and the plots.
 #
-#   QUICK=1   short runs (one rep, small files): under 3 minutes
+#   QUICK=1   short runs (one rep, small files, every figure): under 3
+#             minutes on an idle 2-core machine
 #   PEERS=1   also GlusterFS and MooseFS (bench/peers_bench.py)
 #   BENCH_ONLY="api engine"   run only these steps
 #
@@ -17,17 +18,22 @@ QUICK=${QUICK:-}
 PEERS=${PEERS:-}
 export QUICK
 if [ "$QUICK" = 1 ]; then
-	export BENCH_REPS=${BENCH_REPS:-1} BENCH_SEQ_MB=${BENCH_SEQ_MB:-256}
-	export BENCH_FILES=${BENCH_FILES:-2000} BENCH_RAND_SECS=${BENCH_RAND_SECS:-2}
-	export BENCH_COH_FILES=${BENCH_COH_FILES:-300}
-	export BENCH_STRIPE_MB=${BENCH_STRIPE_MB:-64}
-	export BENCH_S3_MIB=${BENCH_S3_MIB:-64} BENCH_S3_OBJECTS=${BENCH_S3_OBJECTS:-300}
-	export BENCH_S3_SMALL=${BENCH_S3_SMALL:-100}
+	export BENCH_REPS=${BENCH_REPS:-1} BENCH_SEQ_MB=${BENCH_SEQ_MB:-128}
+	export BENCH_FILES=${BENCH_FILES:-1000} BENCH_RAND_SECS=${BENCH_RAND_SECS:-1}
+	export BENCH_COH_FILES=${BENCH_COH_FILES:-150}
+	export BENCH_STRIPE_MB=${BENCH_STRIPE_MB:-32}
+	export BENCH_S3_MIB=${BENCH_S3_MIB:-32} BENCH_S3_OBJECTS=${BENCH_S3_OBJECTS:-200}
+	export BENCH_S3_SMALL=${BENCH_S3_SMALL:-50}
 	backup_args="--mib 128 --files 200"
 	idle_n=${BENCH_IDLE_N:-100}
+	idle_args="--settle 5 --window 10"
 else
+	# the full run in under 30 minutes: 1 GiB sequential files, 256 MiB
+	# per stripe run (medians of 3 kept)
+	export BENCH_SEQ_MB=${BENCH_SEQ_MB:-1024} BENCH_STRIPE_MB=${BENCH_STRIPE_MB:-256}
 	backup_args=""
 	idle_n=${BENCH_IDLE_N:-1000}
+	idle_args=""
 fi
 
 steps="api engine stripe workload"
@@ -47,7 +53,7 @@ for s in $steps; do
 	case $s in
 	engine) sh bench/run_engine.sh ;;
 	backup) python3 bench/backup_bench.py $backup_args ;;
-	idle) python3 bench/idle_bench.py "$idle_n" ;;
+	idle) python3 bench/idle_bench.py "$idle_n" $idle_args ;;
 	*) python3 "bench/${s}_bench.py" ;;
 	esac || { echo "== bench: $s FAILED"; failed="$failed $s"; }
 done

@@ -13,30 +13,38 @@
  *   <id>/ostNNNN/xx/OID     hard links to data/xx/KEY
  *   <id>/manifest.json      OSTs, objects, bytes, snapshot time
  *   <id>.part/              a backup or copy being built
- * A data file's link count is 1 + the backups and restored stores that
- * hold it; the collector removes those with a count of 1.
+ * A data file is the snapshot's own inode when the store is on the OST's
+ * file system and the object is at most LINK_MAX (a link: no byte moves),
+ * else a copy. The collector removes the data files no backup directory
+ * links (by inode), whatever else (a live or restored store) links them.
  *
  * Invariants:
  *  1. A backup is AVAILABLE only once <id>/ exists whole: it is built in
- *     <id>.part and renamed after a syncfs.
+ *     <id>.part, each new data file's data synced (fdatasync), then every
+ *     directory of the part and of data/ (fsync), then renamed and the
+ *     root synced. No syncfs (nor in restores and copies): the disk's
+ *     other writers are not flushed.
  *  2. Every run starts from nothing it left before (a job cut short by a
  *     crash is run again from the start), and a backup that fails for
  *     good leaves no part, no snapshot and no unreferenced data.
  *  3. Nothing is copied or linked in the pause (mds_snap.c, oss_snap.c):
  *     the OSSes link objects after it (captures before changes, then
- *     LINK); the data is copied here, after that, and each snapshot link
- *     is removed as soon as its object is stored, so copy-ups stop early.
- *  4. A version key names one content: while the snapshot links an
- *     object, the OSS changes only a copy (a new inode); the link of an
- *     object whose mtime is less than KEY_SETTLE_S old is kept until
- *     that much time has passed, so a later in-place change always gets
- *     a later mtime than the one in the key (timestamps are coarse).
+ *     LINK); the data is linked or copied here, after that, and each
+ *     snapshot link is removed as soon as its object is stored.
+ *  4. A version key names one content: while anything else links an
+ *     object, the OSS changes only a copy (a new inode). A linked data
+ *     file is the object's inode, so it never changes in place; for a
+ *     copied one, the snapshot link of an object whose mtime is less than
+ *     KEY_SETTLE_S old is kept until that much time has passed, so a
+ *     later in-place change always gets a later mtime than the one in
+ *     the key (timestamps are coarse).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,7 +64,13 @@
 #define KEY_SETTLE_S	1
 #define KEY_MAX		400
 #define BK_THREADS	2	/* copiers: one reads while the other writes */
-#define RESTORE_LINK_MAX	(64ll << 20)	/* bytes; larger objects are copied */
+/*
+ * Objects of up to LINK_MAX bytes are shared by hard link (a backup takes
+ * the snapshot's inode, a restore the backup's), larger ones copied: the
+ * OSS copies a linked object up before its first change, and the cap
+ * bounds what that first write costs.
+ */
+#define LINK_MAX	(64ll << 20)
 
 /* One object of the snapshot to store. */
 struct bk_item {
@@ -75,7 +89,8 @@ struct bk {
 	double		 snap_time;
 	long long	 objects, done;
 	long long	 logical;	/* allocated bytes of the objects */
-	long long	 stored;	/* bytes copied into data/ */
+	long long	 stored;	/* bytes of new versions in data/ */
+	long long	 copied;	/* of which copied (not linked) */
 	double		 settle;	/* newest mtime of a kept link */
 	int		 pct;		/* last progress reported */
 	struct bk_item	*items;		/* the snapshot's objects */
@@ -185,16 +200,87 @@ snaps_link(const struct prov_fs *f, struct msg_snap *sn)
 	return rc;
 }
 
-/* Remove data files no backup holds (link count 1). Returns bytes freed. */
-static long long
-bk_collect(const char *data)
-{
-	long long freed = 0;
+/* A set of inodes: those of the files under a directory (recursively). */
+struct inos {
+	ino_t		*v;
+	size_t		 n, cap;
+};
 
+static void
+inos_add_tree(struct inos *s, int dfd)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+
+	if (d == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		int sub;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			sub = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (sub >= 0)
+				inos_add_tree(s, sub);
+			continue;
+		}
+		if (s->n == s->cap) {
+			s->cap = s->cap ? s->cap * 2 : 4096;
+			s->v = realloc(s->v, s->cap * sizeof(*s->v));
+			if (s->v == NULL)
+				fatal("%s: out of memory", __func__);
+		}
+		s->v[s->n++] = st.st_ino;
+	}
+	closedir(d);
+}
+
+static int
+ino_cmp(const void *a, const void *b)
+{
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Remove the data files no backup directory (nor a .part being built)
+ * links: the inodes under every entry of root but data/ are the ones in
+ * use. Returns the bytes freed (files nothing else linked).
+ */
+static long long
+bk_collect(const struct bk *k)
+{
+	struct inos used = { 0 };
+	long long freed = 0;
+	DIR *r = opendir(k->root);
+	struct dirent *de;
+
+	if (r == NULL)
+		return 0;
+	while ((de = readdir(r)) != NULL) {
+		int fd;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "data") == 0)
+			continue;
+		fd = openat(dirfd(r), de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (fd >= 0)
+			inos_add_tree(&used, fd);
+	}
+	closedir(r);
+	if (used.n > 0)
+		qsort(used.v, used.n, sizeof(*used.v), ino_cmp);
 	for (int i = 0; i < 256; i++) {
-		char *sub = xasprintf("%s/%02x", data, i);
+		char *sub = xasprintf("%s/%02x", k->data, i);
 		DIR *d = opendir(sub);
-		struct dirent *de;
 
 		free(sub);
 		if (d == NULL)
@@ -205,13 +291,17 @@ bk_collect(const char *data)
 			if (de->d_name[0] == '.')
 				continue;
 			if (fstatat(dirfd(d), de->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) < 0 || st.st_nlink > 1)
+			    AT_SYMLINK_NOFOLLOW) < 0 || (used.n > 0 &&
+			    bsearch(&st.st_ino, used.v, used.n,
+			    sizeof(*used.v), ino_cmp) != NULL))
 				continue;
-			if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			if (unlinkat(dirfd(d), de->d_name, 0) == 0 &&
+			    st.st_nlink == 1)
 				freed += (long long)st.st_blocks * 512;
 		}
 		closedir(d);
 	}
+	free(used.v);
 	return freed;
 }
 
@@ -225,70 +315,152 @@ mkdir_at(const char *fmt_a, const char *b)
 	return rc;
 }
 
-/* Store one object of the snapshot (see the layout at the top). */
+/* fdatasync the file at path. */
 static int
-bk_object(struct bk *k, const struct bk_item *it)
+file_datasync(const char *path)
 {
-	const char *name = it->name;
-	int ost = it->ost;
-	unsigned xx = it->xx;
-	char key[KEY_MAX], sub[8];
-	int kn;
-	char *kpath, *tmp, *dst;
-	struct stat st;
-	int in = -1, out = -1, rc = 0;
-	uint64_t copied = 0;
-	double mtime;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
 
-	if (lstat(it->path, &st) < 0)
+	if (fd < 0)
 		return -errno;
-	snprintf(sub, sizeof(sub), "%02x", xx);
-	kn = snprintf(key, sizeof(key), "%s.%d.%s.%ju.%jd.%09ld.%jd", k->fs_id,
-	    ost, name, (uintmax_t)st.st_ino, (intmax_t)st.st_mtim.tv_sec,
-	    st.st_mtim.tv_nsec, (intmax_t)st.st_size);
-	if (kn < 0 || (size_t)kn >= sizeof(key))
-		return -ENAMETOOLONG;
-	kpath = xasprintf("%s/%s/%s", k->data, sub, key);
-	tmp = xasprintf("%s.tmp", kpath);
-	dst = xasprintf("%s/ost%04d/%s/%s", k->part, ost, sub, name);
-	if (link(kpath, dst) == 0)
-		goto done;		/* unchanged since an earlier backup */
-	if (errno != ENOENT) {
+	if (fdatasync(fd) < 0)
 		rc = -errno;
-		goto out;
+	close(fd);
+	return rc;
+}
+
+/* fsync the directory at path and, with `deep`, every directory under it. */
+static int
+dirs_sync(const char *path, int deep)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	if (!deep || rc < 0) {
+		close(fd);
+		return rc;
 	}
+	d = fdopendir(fd);
+	if (d == NULL) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *sub;
+
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		sub = xasprintf("%s/%s", path, de->d_name);
+		rc = dirs_sync(sub, 1);
+		free(sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * Put the version of it->path (stat st) at kpath: its own inode by a link
+ * when it may be shared (invariant 4), else a copy (across file systems,
+ * or larger than LINK_MAX). *copied gets the bytes copied; *linked says
+ * which.
+ */
+static int
+bk_put(const struct bk_item *it, const struct stat *st, const char *kpath,
+    uint64_t *copied, int *linked)
+{
+	char *tmp;
+	int in = -1, out = -1, rc = 0;
+
+	*linked = 0;
+	if (st->st_size <= LINK_MAX) {
+		if (link(it->path, kpath) == 0 || errno == EEXIST) {
+			*linked = 1;
+			return file_datasync(kpath);
+		}
+		if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+			return -errno;
+	}
+	tmp = xasprintf("%s.tmp", kpath);
 	in = open(it->path, O_RDONLY | O_CLOEXEC);
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (in < 0 || out < 0) {
+	if (in < 0 || out < 0)
 		rc = -errno;
-		goto out;
-	}
-	rc = fcopy_sparse(in, out, &copied);
+	if (rc == 0)
+		rc = fcopy_sparse(in, out, copied);
+	if (rc == 0 && fdatasync(out) < 0)
+		rc = -errno;
 	if (rc == 0 && rename(tmp, kpath) < 0)
 		rc = -errno;
-	if (rc == 0 && link(kpath, dst) < 0)
-		rc = -errno;
-	if (rc < 0)
-		goto out;
-done:
-	mtime = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
-	if (mtime + KEY_SETTLE_S < now_epoch())
-		(void)unlink(it->path);		/* invariant 3 */
-	pthread_mutex_lock(&k->mu);
-	k->stored += (long long)copied;
-	k->logical += (long long)st.st_blocks * 512;
-	if (mtime + KEY_SETTLE_S >= now_epoch() && mtime > k->settle)
-		k->settle = mtime;			/* invariant 4 */
-	pthread_mutex_unlock(&k->mu);
-out:
 	if (in >= 0)
 		close(in);
 	if (out >= 0)
 		close(out);
 	if (rc < 0)
 		(void)unlink(tmp);
-	free(dst);
 	free(tmp);
+	return rc;
+}
+
+/* Store one object of the snapshot (see the layout at the top). */
+static int
+bk_object(struct bk *k, const struct bk_item *it)
+{
+	char key[KEY_MAX], sub[8];
+	int kn, linked = 0, rc = 0;
+	char *kpath, *dst;
+	struct stat st;
+	uint64_t copied = 0;
+	long long added = 0;
+	double mtime;
+
+	if (lstat(it->path, &st) < 0)
+		return -errno;
+	snprintf(sub, sizeof(sub), "%02x", it->xx);
+	kn = snprintf(key, sizeof(key), "%s.%d.%s.%ju.%jd.%09ld.%jd", k->fs_id,
+	    it->ost, it->name, (uintmax_t)st.st_ino, (intmax_t)st.st_mtim.tv_sec,
+	    st.st_mtim.tv_nsec, (intmax_t)st.st_size);
+	if (kn < 0 || (size_t)kn >= sizeof(key))
+		return -ENAMETOOLONG;
+	kpath = xasprintf("%s/%s/%s", k->data, sub, key);
+	dst = xasprintf("%s/ost%04d/%s/%s", k->part, it->ost, sub, it->name);
+	if (link(kpath, dst) < 0) {
+		if (errno != ENOENT) {
+			rc = -errno;
+			goto out;
+		}
+		/* not stored by an earlier backup */
+		rc = bk_put(it, &st, kpath, &copied, &linked);
+		if (rc == 0 && link(kpath, dst) < 0)
+			rc = -errno;
+		if (rc < 0)
+			goto out;
+		added = (long long)st.st_blocks * 512;
+	} else {
+		struct stat ks;		/* stored before: the inode, or a copy */
+
+		linked = stat(kpath, &ks) == 0 && ks.st_ino == st.st_ino &&
+		    ks.st_dev == st.st_dev;
+	}
+	mtime = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
+	linked = linked || mtime + KEY_SETTLE_S < now_epoch();
+	if (linked)
+		(void)unlink(it->path);		/* invariant 3 */
+	pthread_mutex_lock(&k->mu);
+	k->stored += added;
+	k->copied += (long long)copied;
+	k->logical += (long long)st.st_blocks * 512;
+	if (!linked && mtime > k->settle)
+		k->settle = mtime;			/* invariant 4 */
+	pthread_mutex_unlock(&k->mu);
+out:
+	free(dst);
 	free(kpath);
 	return rc;
 }
@@ -410,6 +582,7 @@ bk_manifest(const struct bk *k, const struct prov_fs *f, const char *path)
 	json_object_set_new(m, "Objects", json_integer(k->objects));
 	json_object_set_new(m, "LogicalBytes", json_integer(k->logical));
 	json_object_set_new(m, "StoredBytes", json_integer(k->stored));
+	json_object_set_new(m, "CopiedBytes", json_integer(k->copied));
 	json_object_set_new(m, "SnapshotTime", json_real(k->snap_time));
 	text = json_dumps(m, JSON_COMPACT);
 	json_decref(m);
@@ -433,22 +606,10 @@ copy_file(const char *src, const char *dst, uint64_t *bytes)
 		return rc;
 	}
 	rc = fcopy_sparse(in, out, bytes);
+	if (rc == 0 && fdatasync(out) < 0)
+		rc = -errno;
 	close(in);
 	close(out);
-	return rc;
-}
-
-/* Flush the file system holding `path` (one call for all copied files). */
-static int
-sync_fs_of(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (syncfs(fd) < 0)
-		rc = -errno;
-	close(fd);
 	return rc;
 }
 
@@ -486,6 +647,7 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	struct bk k;
 	char *final = NULL, *p = NULL, *d;
 	uint64_t dbbytes = 0, t0 = now_mono_ns(), t1 = 0, t2 = 0, t3 = 0;
+	struct stat st;
 	long long cap = 0;
 	int rc;
 
@@ -555,31 +717,40 @@ job_backup(const struct db_job *j, struct prov_fs *f)
 	p = xasprintf("%s/snap/%s/mds.db", d, k.id);
 	free(d);
 	d = xasprintf("%s/mds.db", k.part);
-	rc = copy_file(p, d, &dbbytes);
+	rc = link(p, d) == 0 ? 0 : copy_file(p, d, &dbbytes);	/* the snapshot's is ours */
+	if (rc == 0)
+		rc = file_datasync(d);
+	if (rc == 0 && stat(d, &st) == 0) {
+		k.logical += (long long)st.st_blocks * 512;
+		k.stored += (long long)st.st_blocks * 512;
+		k.copied += (long long)dbbytes;
+	}
 	free(p);
 	free(d);
-	k.logical += (long long)dbbytes;
-	k.stored += (long long)dbbytes;
 	p = xasprintf("%s/manifest.json", k.part);
 	if (rc == 0)
 		rc = bk_manifest(&k, f, p);
 	free(p);
 	t3 = now_mono_ns();
 	if (rc == 0)
-		rc = sync_fs_of(k.part);
+		rc = dirs_sync(k.part, 1);		/* invariant 1 */
+	if (rc == 0)
+		rc = dirs_sync(k.data, 1);
 	final = xasprintf("%s/%s", k.root, k.id);
 	(void)rm_rf(final);
 	if (rc == 0 && rename(k.part, final) < 0)
 		rc = -errno;
+	if (rc == 0)
+		rc = dirs_sync(k.root, 0);
 	if (rc < 0)
 		goto out;
 	while (now_epoch() < k.settle + KEY_SETTLE_S)	/* invariant 4 */
 		usleep(20000);
 	snaps_drop(f, k.id);
-	log_info("%s: %s of %s: %lld objects, %lld bytes, %lld stored;"
-	    " snapshot %.3f s, links %.3f s, copies %.3f s, sync and"
-	    " settle %.3f s", __func__, k.id, b.fs_id, k.objects, k.logical,
-	    k.stored, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
+	log_info("%s: %s of %s: %lld objects, %lld bytes, %lld stored"
+	    " (%lld copied); snapshot %.3f s, links %.3f s, store %.3f s,"
+	    " sync and settle %.3f s", __func__, k.id, b.fs_id, k.objects,
+	    k.logical, k.stored, k.copied, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9,
 	    (now_mono_ns() - t3) / 1e9);
 	rc = report(k.id, BK_AVAILABLE, 100, k.logical, NULL);
 out:
@@ -605,7 +776,7 @@ job_backup_failed(const struct db_job *j, int rc)
 			snaps_drop(f, j->fs_id);
 		db_backup_fini(&b);
 	}
-	(void)bk_collect(k.data);
+	(void)bk_collect(&k);
 	snprintf(msg, sizeof(msg), "The backup could not be taken: %s.",
 	    rc == -EOPNOTSUPP ? "its file system runs on remote storage"
 	    " nodes" : strerror(-rc));
@@ -673,10 +844,12 @@ job_backup_copy(const struct db_job *j, struct prov_fs *f)
 	(void)rm_rf(k.part);
 	rc = link_tree(src, k.part);
 	if (rc == 0)
-		rc = sync_fs_of(k.root);
+		rc = dirs_sync(k.part, 1);
 	(void)rm_rf(final);
 	if (rc == 0 && rename(k.part, final) < 0)
 		rc = -errno;
+	if (rc == 0)
+		rc = dirs_sync(k.root, 0);
 	if (rc == 0)
 		rc = report(j->fs_id, BK_AVAILABLE, 100, -1, NULL);
 	free(src);
@@ -713,7 +886,7 @@ job_backup_delete(const struct db_job *j, struct prov_fs *f)
 	final = xasprintf("%s/%s", k.root, j->fs_id);
 	(void)rm_rf(k.part);
 	(void)rm_rf(final);
-	freed = bk_collect(k.data);
+	freed = bk_collect(&k);
 	log_info("%s: %s: %lld bytes freed", __func__, j->fs_id, freed);
 	free(final);
 	bk_fini(&k);
@@ -722,7 +895,7 @@ job_backup_delete(const struct db_job *j, struct prov_fs *f)
 
 /*
  * One object into a new store: a link to the backup's immutable data file
- * when it is at most RESTORE_LINK_MAX (the OSS copies it up before its
+ * when it is at most LINK_MAX (the OSS copies it up before its
  * first change, so the backup never changes; the cap bounds what that
  * first write costs), else a copy.
  */
@@ -733,7 +906,7 @@ restore_object(const char *src, const char *dst)
 
 	if (stat(src, &st) < 0)
 		return -errno;
-	if (st.st_size <= RESTORE_LINK_MAX && link(src, dst) == 0)
+	if (st.st_size <= LINK_MAX && link(src, dst) == 0)
 		return 0;
 	return copy_file(src, dst, NULL);
 }
@@ -782,11 +955,22 @@ restore_fill(const struct prov_fs *f, const char *src)
 		}
 		free(d);
 	}
-	if (rc == 0) {
-		d = mds_dir(f);
-		rc = sync_fs_of(d);
-		free(d);
+	/* copies were synced one by one; links need their directories */
+	d = mds_dir(f);
+	if (rc == 0)
+		rc = dirs_sync(d, 1);
+	for (int i = 0; rc == 0 && i < f->nosts; i++) {
+		char *o = ost_dir(f, f->osts[i].idx);
+
+		rc = dirs_sync(o, 1);
+		free(o);
 	}
+	if (rc == 0) {
+		s = xstrdup(d);
+		rc = dirs_sync(dirname(s), 0);
+		free(s);
+	}
+	free(d);
 	return rc;
 }
 

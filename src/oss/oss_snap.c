@@ -8,6 +8,14 @@
  * Both are sequentially consistent, so either the change sees the freeze
  * (and backs out to wait) or the freeze sees the change (and waits for
  * it): no change runs inside a freeze.
+ *
+ * Only objects that existed at MARK belong to a snapshot: one born after
+ * it (statx birth time later than the mark, taken inside the freeze) is
+ * neither captured nor linked, so a file created during a backup is not
+ * copied up at its first writes, nor held by the backup. Kernel file
+ * times are coarse and lag the precise clock, so an object born before
+ * the mark never looks born after it; without birth times (stx_mask)
+ * every object is taken, as before.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +41,7 @@ struct epoch {
 	uint32_t		 ost;
 	int			 rootfd;	/* OSTDIR/snap/NAME */
 	int			 broken;	/* a capture failed */
+	struct timespec		 mark;		/* CLOCK_REALTIME at MARK */
 	char			 name[MSG_SNAP_NAME];
 };
 
@@ -244,6 +253,7 @@ oss_snap_mark(struct oss_snap *s, uint32_t ost, const char *ostdir,
 		e->ost = ost;
 		e->rootfd = fd;
 		e->broken = 0;
+		clock_gettime(CLOCK_REALTIME, &e->mark);
 		snprintf(e->name, sizeof(e->name), "%s", name);
 		atomic_fetch_add(&s->nepochs, 1);
 	}
@@ -251,13 +261,33 @@ oss_snap_mark(struct oss_snap *s, uint32_t ost, const char *ostdir,
 	return rc;
 }
 
-/* Link O/<rel> into the snapshot root; an existing link is the capture. */
+/* Was O/<rel> born after `mark` (not of the snapshot's instant)? */
 static int
-capture_at(int odirfd, int rootfd, const char *rel, unsigned xx)
+born_after(int odirfd, const char *rel, const struct timespec *mark)
+{
+	struct statx sx;
+
+	if (statx(odirfd, rel, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_BTIME))
+		return 0;
+	return sx.stx_btime.tv_sec > mark->tv_sec ||
+	    (sx.stx_btime.tv_sec == mark->tv_sec &&
+	    sx.stx_btime.tv_nsec > (uint32_t)mark->tv_nsec);
+}
+
+/*
+ * Link O/<rel> into the snapshot root (marked at `mark`); an existing
+ * link is the capture, an object born after the mark is not taken.
+ */
+static int
+capture_at(int odirfd, int rootfd, const char *rel, unsigned xx,
+    const struct timespec *mark)
 {
 	struct stat st;
 	char sub[4];
 
+	if (born_after(odirfd, rel, mark))
+		return 0;
 	if (linkat(odirfd, rel, rootfd, rel, 0) == 0 || errno == EEXIST)
 		return 0;
 	if (errno != ENOENT)
@@ -288,7 +318,8 @@ oss_snap_capture(struct oss_snap *s, uint32_t ost, int odirfd, uint64_t oid)
 	pthread_mutex_lock(&s->emu);
 	e = epoch_of(s, ost);
 	if (e != NULL) {
-		rc = capture_at(odirfd, e->rootfd, rel, (unsigned)(oid & 0xff));
+		rc = capture_at(odirfd, e->rootfd, rel, (unsigned)(oid & 0xff),
+		    &e->mark);
 		if (rc == -ENOENT) {
 			/* its directory was removed: an abandoned snapshot */
 			log_info("%s: ost %u: snapshot %s is gone; closing it",
@@ -307,7 +338,7 @@ oss_snap_capture(struct oss_snap *s, uint32_t ost, int odirfd, uint64_t oid)
 
 /* Link the objects of one O/xx directory (not yet captured) in. */
 static int
-link_sub(int odirfd, int rootfd, unsigned xx)
+link_sub(int odirfd, int rootfd, unsigned xx, const struct timespec *mark)
 {
 	char sub[4], rel[300];
 	struct dirent *de;
@@ -328,7 +359,7 @@ link_sub(int odirfd, int rootfd, unsigned xx)
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;	/* ".", "..", copy-up temporaries */
 		snprintf(rel, sizeof(rel), "%s/%s", sub, de->d_name);
-		rc = capture_at(odirfd, rootfd, rel, xx);
+		rc = capture_at(odirfd, rootfd, rel, xx, mark);
 		n++;
 	}
 	closedir(d);
@@ -339,17 +370,20 @@ int
 oss_snap_link(struct oss_snap *s, uint32_t ost, int odirfd, const char *name)
 {
 	struct epoch *e;
+	struct timespec mark = { 0, 0 };
 	int rootfd = -1, total = 0, rc = 0, broken;
 
 	pthread_mutex_lock(&s->emu);
 	e = epoch_of(s, ost);
-	if (e != NULL && strcmp(e->name, name) == 0)
+	if (e != NULL && strcmp(e->name, name) == 0) {
 		rootfd = dup(e->rootfd);
+		mark = e->mark;
+	}
 	pthread_mutex_unlock(&s->emu);
 	if (rootfd < 0)
 		return -ESTALE;		/* never marked here, or restarted */
 	for (unsigned xx = 0; rc >= 0 && xx < 256; xx++) {
-		rc = link_sub(odirfd, rootfd, xx);
+		rc = link_sub(odirfd, rootfd, xx, &mark);
 		if (rc > 0)
 			total += rc;
 	}

@@ -320,6 +320,66 @@ class BackupData(BackupFsCase):
         time.sleep(1)
         self.assertLess(du_bytes(store), 1 * MiB)
 
+    def test_backup_shares_objects_by_link(self):
+        """On the OSTs' file system a backup takes the snapshot's inodes:
+        the disk usage of the whole state dir (file systems + backups)
+        grows by metadata, not by the data; a changed object costs its
+        copy-up; a restore and the first backup of the restored file
+        system share the source backup's data; the backup still holds the
+        bytes of the instant, and deleting every backup frees the store."""
+        state = self.d.state
+        fs_id = self.new_fs()
+        self.mount(fs_id)
+        data = {}
+        for i in range(16):
+            data[i] = os.urandom(2 * MiB)
+            with open(self.mnt + '/f%02d' % i, 'wb') as f:
+                f.write(data[i])
+        self.umount()
+        t0 = du_bytes(state)
+        first = self.backup(fs_id)
+        t1 = du_bytes(state)
+        self.assertGreater(du_bytes(os.path.join(state, 'backups')), 32 * MiB)
+        self.assertLess(t1 - t0, 2 * MiB, (t0, t1))         # linked, not copied
+        self.mount(fs_id)
+        with open(self.mnt + '/f03', 'r+b') as f:          # one object changes
+            f.write(b'x' * 4096)
+        self.assertEqual(open(self.mnt + '/f05', 'rb').read(), data[5])
+        self.umount()
+        t2 = du_bytes(state)
+        self.assertLess(t2 - t1, 4 * MiB, (t1, t2))        # its copy-up only
+        self.assertGreater(t2 - t1, 1 * MiB, (t1, t2))
+        second = self.backup(fs_id)
+        t3 = du_bytes(state)
+        self.assertLess(t3 - t2, 1 * MiB, (t2, t3))
+        rid = self.restore(first)
+        t4 = du_bytes(state)
+        self.assertLess(t4 - t3, 2 * MiB, (t3, t4))        # restore links
+        third = self.backup(rid)
+        t5 = du_bytes(state)
+        self.assertLess(t5 - t4, 1 * MiB, (t4, t5))        # shares the source's
+        self.mount(rid)
+        self.assertEqual(open(self.mnt + '/f03', 'rb').read(), data[3])
+        self.umount()
+        # the file systems go; the backups keep the bytes of their instant
+        for f in (fs_id, rid):
+            self.c.delete_file_system(FileSystemId=f)
+        for f in (fs_id, rid):
+            self.d.wait_gone(self.c, f, 60)
+        for bid in (second, third):
+            self.c.delete_backup(BackupId=bid)
+        time.sleep(1)
+        self.assertLess(abs(du_bytes(os.path.join(state, 'backups')) - 32 * MiB),
+                        2 * MiB)
+        rid2 = self.restore(first)
+        self.mount(rid2)
+        for i in (3, 5, 15):
+            self.assertEqual(open(self.mnt + '/f%02d' % i, 'rb').read(), data[i], i)
+        self.umount()
+        self.c.delete_backup(BackupId=first)
+        time.sleep(1)
+        self.assertLess(du_bytes(os.path.join(state, 'backups')), 1 * MiB)
+
     def test_copy_to_another_region_restored_there(self):
         fs_id = self.new_fs()
         self.mount(fs_id)

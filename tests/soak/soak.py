@@ -12,11 +12,20 @@ I/O on two mounted file systems, then the verdict.
     their SHA-256 recorded, read back and checked, the oldest removed so a
     few hundred stay; at the end every remaining file is read back again
     through a new mount of the same file system;
+  - S3 traffic: a third file system (Lustre 2.15) with a data repository
+    association to a bucket of a moto_server of our own (import of new
+    objects, auto-export of new and changed files), mounted; one thread
+    puts objects of random bytes into the bucket and reads each through
+    the mount once it appears (a released file: the first read fetches it
+    from S3), another writes files under the association's path and
+    checks each reaches the bucket with the same bytes (auto-export);
+    either not happening within S3_WAIT seconds is a failed request;
   - every SOAK_SAMPLE seconds (default 10) the RSS of fsxd and of each
-    engine process and of fsx-mount, written with the figures to
+    engine process (fsx-mds, fsx-oss, fsx-hsm) and of fsx-mount, written with the figures to
     bench/results/soak-<date>.json (SOAK_OUT: another directory).
 Verdict (exit 1 otherwise): zero failed requests, zero corrupted or lost
-bytes, and RSS flat after warm-up (the first third of the samples): no
+bytes, and RSS flat after warm-up (64 MiB written and read through each
+mount before the clock starts, then the first third of the samples): no
 process's last RSS is more than 25% + 4 MiB over its RSS at the end of
 warm-up.
 
@@ -37,17 +46,21 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, TOP)
 from tests.fsxlib import BIN, Fsxd, SCRATCH2  # noqa: E402
+from tests.s3.hsmlib import AKID, SECRET, Moto  # noqa: E402
 
 SECONDS = float(os.environ.get('SOAK_SECONDS', '600'))
 CLIENTS = int(os.environ.get('SOAK_CLIENTS', '4'))
 SAMPLE = float(os.environ.get('SOAK_SAMPLE', '10'))
 KEEP = 200
+S3_WAIT = float(os.environ.get('SOAK_S3_WAIT', '60'))
+BUCKET = 'soak-bucket'
 
 
 class Stats:
     def __init__(self):
         self.mu = threading.Lock()
         self.calls = self.failed = self.files = self.bytes = self.corrupt = 0
+        self.s3_in = self.s3_out = 0
         self.errors = []
 
     def fail(self, what):
@@ -126,6 +139,99 @@ def writer(mnt, sums, stop, st, seed):
             st.fail('%s: %r' % (path, e))
 
 
+def s3_importer(s3, top, stop, st, seed):
+    """Objects put into the bucket, read through the mount once imported."""
+    rnd = random.Random(seed)
+    i = 0
+    while not stop.is_set():
+        i += 1
+        key = 'in/o%06d' % i
+        data = os.urandom(rnd.choice((1000, 65536, 1 << 20)) + rnd.randrange(4096))
+        path = os.path.join(top, key)
+        try:
+            s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+            with st.mu:
+                st.calls += 1
+            end = time.time() + S3_WAIT
+            while not os.path.exists(path) and time.time() < end and not stop.is_set():
+                time.sleep(0.2)
+            if not os.path.exists(path):
+                if not stop.is_set():
+                    st.fail('s3 import: %s not in the file system after %.0f s' % (key, S3_WAIT))
+                continue
+            with open(path, 'rb') as f:
+                got = f.read()
+            if got != data:
+                with st.mu:
+                    st.corrupt += 1
+                st.fail('s3 import: %s read %d bytes, differ' % (key, len(got)))
+            with st.mu:
+                st.s3_in += 1
+                st.bytes += len(data)
+            if i > 20:                       # keep the bucket and the tree small
+                old = 'in/o%06d' % (i - 20)
+                s3.delete_object(Bucket=BUCKET, Key=old)
+        except Exception as e:
+            st.fail('s3 import %s: %r' % (key, e))
+
+
+def s3_exporter(s3, top, stop, st, seed):
+    """Files written under the association's path, found in the bucket."""
+    rnd = random.Random(seed)
+    os.makedirs(os.path.join(top, 'out'), exist_ok=True)
+    i = 0
+    while not stop.is_set():
+        i += 1
+        key = 'out/e%06d' % i
+        data = os.urandom(rnd.choice((1000, 65536, 1 << 20)) + rnd.randrange(4096))
+        try:
+            with open(os.path.join(top, key), 'wb') as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            end, got = time.time() + S3_WAIT, None
+            while time.time() < end:
+                try:
+                    got = s3.get_object(Bucket=BUCKET, Key=key)['Body'].read()
+                    if len(got) == len(data):
+                        break
+                except s3.exceptions.NoSuchKey:
+                    pass
+                time.sleep(0.3)
+            with st.mu:
+                st.calls += 1
+            if got is None:
+                st.fail('s3 export: %s not in the bucket after %.0f s' % (key, S3_WAIT))
+            elif got != data:
+                with st.mu:
+                    st.corrupt += 1
+                st.fail('s3 export: %s differs in the bucket' % key)
+            else:
+                with st.mu:
+                    st.s3_out += 1
+                    st.bytes += len(data)
+            if i > 20:
+                os.unlink(os.path.join(top, 'out/e%06d' % (i - 20)))
+        except Exception as e:
+            st.fail('s3 export %s: %r' % (key, e))
+
+
+def warm_up(mnt):
+    """Fill a mount's caches before the samples start: 16 files of 4 MiB
+    written, fsynced, read and removed (outside any association's path)."""
+    d = os.path.join(mnt, 'warm')
+    os.mkdir(d)
+    for i in range(16):
+        p = os.path.join(d, 'w%d' % i)
+        with open(p, 'wb') as f:
+            f.write(os.urandom(4 << 20))
+            os.fsync(f.fileno())
+        with open(p, 'rb') as f:
+            f.read()
+        os.unlink(p)
+    os.rmdir(d)
+
+
 def mount(d, fs, mnt):
     env = dict(os.environ, AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
                AWS_DEFAULT_REGION='us-east-1')
@@ -156,8 +262,13 @@ def mount_pids(mnts):
 def main():
     t0 = time.time()
     st = Stats()
-    d = Fsxd()
     base = tempfile.mkdtemp(prefix='fsx-soak-')
+    moto = Moto(base).start()
+    s3 = moto.s3()
+    s3.create_bucket(Bucket=BUCKET)
+    d = Fsxd('--hsm-poll-ms', '500', env=dict(
+        AWS_ENDPOINT_URL_S3=moto.endpoint, AWS_ACCESS_KEY_ID=AKID,
+        AWS_SECRET_ACCESS_KEY=SECRET, AWS_REGION='us-east-1'))
     mnts, fss = [], []
     try:
         c = d.client()
@@ -169,14 +280,36 @@ def main():
             os.mkdir(m)
             mount(d, fs, m)
             mnts.append(m)
+        s3fs = c.create_file_system(**dict(SCRATCH2, FileSystemTypeVersion='2.15'))['FileSystem']
+        s3fs = d.wait_state(c, s3fs['FileSystemId'], 'AVAILABLE', timeout=60)[0]
+        a = c.create_data_repository_association(
+            FileSystemId=s3fs['FileSystemId'], FileSystemPath='/s3',
+            DataRepositoryPath='s3://%s/' % BUCKET, BatchImportMetaDataOnCreate=True,
+            S3={'AutoImportPolicy': {'Events': ['NEW', 'CHANGED', 'DELETED']},
+                'AutoExportPolicy': {'Events': ['NEW', 'CHANGED', 'DELETED']}})['Association']
+        end = time.time() + 60
+        while c.describe_data_repository_associations(AssociationIds=[a['AssociationId']])[
+                'Associations'][0]['Lifecycle'] != 'AVAILABLE':
+            if time.time() > end:
+                raise SystemExit('soak: the data repository association never became AVAILABLE')
+            time.sleep(0.2)
+        ms3 = os.path.join(base, 's3')
+        os.mkdir(ms3)
+        mount(d, s3fs, ms3)
+        mnts.append(ms3)
+        s3top = os.path.join(ms3, 's3')
+        for m in mnts:
+            warm_up(m)
         fs_ids = [f['FileSystemId'] for f in fss]
         arns = [f['ResourceARN'] for f in fss]
         stop = threading.Event()
-        sums = [{} for _ in mnts]
+        sums = [{} for _ in mnts[:2]]
         threads = [threading.Thread(target=api_client, args=(d, fs_ids, arns, n, stop, st))
                    for n in range(CLIENTS)]
         threads += [threading.Thread(target=writer, args=(m, sums[i], stop, st, i))
-                    for i, m in enumerate(mnts)]
+                    for i, m in enumerate(mnts[:2])]
+        threads += [threading.Thread(target=s3_importer, args=(s3, s3top, stop, st, 7)),
+                    threading.Thread(target=s3_exporter, args=(s3, s3top, stop, st, 8))]
         for t in threads:
             t.start()
         samples = []
@@ -189,9 +322,9 @@ def main():
             samples.append({'t': round(time.time() - t0, 1),
                             'rss_kib': {'%s:%d' % (k, p): rss_kib(p) for p, k in procs.items()}})
             with st.mu:
-                print('soak: %5.0f s  calls %d  files %d  MiB %.0f  failed %d' % (
-                    time.time() - t0, st.calls, st.files, st.bytes / 2 ** 20, st.failed),
-                    flush=True)
+                print('soak: %5.0f s  calls %d  files %d  s3 in %d out %d  MiB %.0f  failed %d' % (
+                    time.time() - t0, st.calls, st.files, st.s3_in, st.s3_out,
+                    st.bytes / 2 ** 20, st.failed), flush=True)
             if time.time() >= end:
                 break
             time.sleep(min(SAMPLE, max(0.1, end - time.time())))
@@ -218,7 +351,10 @@ def main():
                 w = warm.get(k)
                 if v and w and v > w * 1.25 + 4096:
                     grew.append('%s: %d -> %d KiB' % (k, w, v))
-        res = {'seconds': SECONDS, 'clients': CLIENTS, 'mounts': 2,
+        if st.s3_in == 0 or st.s3_out == 0:
+            st.fail('no S3 traffic completed (imported %d, exported %d)' % (st.s3_in, st.s3_out))
+        res = {'seconds': SECONDS, 'clients': CLIENTS, 'mounts': 3,
+               's3_imported_read': st.s3_in, 's3_exported': st.s3_out,
                'api_calls': st.calls, 'failed': st.failed, 'errors': st.errors,
                'files_written': st.files, 'mib_written': round(st.bytes / 2 ** 20, 1),
                'corrupt': st.corrupt, 'rss_grew': grew, 'samples': samples,
@@ -230,9 +366,10 @@ def main():
         with open(out, 'w') as f:
             json.dump(res, f, indent=1)
         ok = st.failed == 0 and st.corrupt == 0 and not grew
-        print('soak: %s: %d API calls, %d failed; %d files (%.0f MiB) written, %d corrupt;'
+        print('soak: %s: %d API and S3 calls, %d failed; %d files written, %d S3 objects'
+              ' read through the mount, %d files exported (%.0f MiB), %d corrupt;'
               ' RSS %s; %s' % ('PASS' if ok else 'FAIL', st.calls, st.failed, st.files,
-                               st.bytes / 2 ** 20, st.corrupt,
+                               st.s3_in, st.s3_out, st.bytes / 2 ** 20, st.corrupt,
                                'flat' if not grew else 'grew: ' + '; '.join(grew),
                                os.path.relpath(out, TOP)))
         for e in st.errors:
@@ -242,6 +379,7 @@ def main():
         for m in reversed(mnts):
             subprocess.run(['fusermount3', '-u', m], capture_output=True)
         d.stop()
+        moto.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -174,6 +174,52 @@ START_TEST(oss_snap_link_and_cow)
 }
 END_TEST
 
+/* Objects born after MARK are not of the snapshot: no capture, no link. */
+START_TEST(oss_snap_skips_objects_born_after_mark)
+{
+	char *odir = xasprintf("%s/O", dir), *p, *q;
+	struct oss_snap *s = oss_snap_new();
+	struct statx sx;
+	struct stat st;
+	int odirfd;
+
+	ck_assert_int_eq(mkdir_p(odir, 0700), 0);
+	odirfd = open(odir, O_RDONLY | O_DIRECTORY);
+	p = xasprintf("%s/O/07", dir);
+	ck_assert_int_eq(mkdir_p(p, 0700), 0);
+	free(p);
+	close(mkobj(odirfd, "07/7", "before", 6, 0));
+	if (statx(odirfd, "07/7", 0, STATX_BTIME, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_BTIME)) {
+		/* no birth times here: every object is taken, as before */
+		close(odirfd);
+		free(odir);
+		oss_snap_free(s);
+		return;
+	}
+	ck_assert_int_eq(oss_snap_mark(s, 0, dir, "backup-3"), 0);
+	usleep(20000);			/* past the coarse clock's tick */
+	close(mkobj(odirfd, "07/263", "after", 5, 0));
+	close(mkobj(odirfd, "07/519", "after", 5, 0));
+	ck_assert_int_eq(oss_snap_capture(s, 0, odirfd, 263), 0);
+	p = xasprintf("%s/snap/backup-3/07/263", dir);
+	q = xasprintf("%s/snap/backup-3/07/7", dir);
+	ck_assert_int_eq(stat(p, &st), -1);		/* not captured */
+	ck_assert_int_eq(oss_snap_link(s, 0, odirfd, "backup-3"), 3);
+	ck_assert_int_eq(stat(p, &st), -1);		/* nor linked */
+	free(p);
+	p = xasprintf("%s/snap/backup-3/07/519", dir);
+	ck_assert_int_eq(stat(p, &st), -1);
+	ck_assert_int_eq(stat(q, &st), 0);		/* the older one is */
+	ck_assert_int_eq(st.st_nlink, 2);
+	free(p);
+	free(q);
+	close(odirfd);
+	free(odir);
+	oss_snap_free(s);
+}
+END_TEST
+
 START_TEST(fcopy_keeps_holes)
 {
 	char *a = xasprintf("%s/a", dir), *b = xasprintf("%s/b", dir);
@@ -210,6 +256,7 @@ oss_snap_suite(void)
 	tcase_add_test(tc, oss_snap_barrier_holds_changes_until_thaw);
 	tcase_add_test(tc, oss_snap_barrier_freeze_waits_for_running_change);
 	tcase_add_test(tc, oss_snap_link_and_cow);
+	tcase_add_test(tc, oss_snap_skips_objects_born_after_mark);
 	tcase_add_test(tc, fcopy_keeps_holes);
 	suite_add_tcase(s, tc);
 	return s;
