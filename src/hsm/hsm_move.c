@@ -1,7 +1,8 @@
 /*
- * A renamed directory (MSG_HSM_MOVED from the MDS, with "<old parent
- * ino>/<old name>"): what FSx's auto-export does with it. Every object of
- * the directory moves from its old key to its new one:
+ * A renamed directory or released file (MSG_HSM_MOVED from the MDS, with
+ * "<old parent ino>/<old name>"): what FSx's auto-export does with it.
+ * Every object of the directory (or the file's own) moves from its old key
+ * to its new one:
  *
  *   directory      its marker "new/" is written (and "old/" deleted)
  *   symlink        written again under the new key (old deleted)
@@ -196,7 +197,8 @@ hsm_move_dir(struct hsm_task_ctx *tc, struct fsc *fs,
 	    fsc_getattr(fs, ino, &hsm_root, &dir) < 0)
 		goto out;
 	move_visit(m, "", &dir);
-	(void)hsm_fs_walk(fs, ino, move_visit, m);
+	if (S_ISDIR(dir.mode))
+		(void)hsm_fs_walk(fs, ino, move_visit, m);
 	log_info("hsm: %s/%s moved to %s/%s: %" PRIu64 " objects, %" PRIu64
 	    " failed", a->fs_path, m->oldrel, a->fs_path, m->newrel,
 	    m->moved, m->failed);

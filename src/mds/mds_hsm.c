@@ -414,10 +414,15 @@ mds_hsm_dir_renamed(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino,
 {
 	char what[MDS_HSM_ORIGIN_MAX];
 	struct msg_attr a;
+	struct hrow r;
 
 	if (!atomic_load(&hs->active) || ino == 0 || is_agent(hs, c) ||
-	    namelen > MSG_NAME_MAX || mds_ns_getattr(hs->ns, ino, &a) < 0 ||
-	    !S_ISDIR(a.mode))
+	    namelen > MSG_NAME_MAX || mds_ns_getattr(hs->ns, ino, &a) < 0)
+		return;
+	/* a released file has no data here to export under its new name:
+	 * the agent copies its object S3-side, as for a directory's */
+	if (!S_ISDIR(a.mode) && !(S_ISREG(a.mode) && row_read(hs, ino, &r) == 1 &&
+	    (r.flags & MSG_HSM_RELEASED) && !(r.flags & MSG_HSM_DIRTY)))
 		return;
 	snprintf(what, sizeof(what), "%llu/%.*s", (unsigned long long)oldparent,
 	    (int)namelen, name);

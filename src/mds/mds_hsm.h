@@ -19,7 +19,8 @@
  *    under its old name: it turns DIRTY, the agent hears REMOVE (the old
  *    origin) and ARCHIVE, so the policy exports it under the new name
  *    (a released file keeps its origin); mds_hsm_dir_renamed tells the
- *    agent of a renamed directory (MOVED), which moves its objects.
+ *    agent of a renamed directory or released file (MOVED), which moves
+ *    its objects.
  *  - mds_hsm_unlinked after an UNLINK (or a RENAME over a file): when the inode is gone, its row
  *    goes, and the agent hears of an archived one (REMOVE with origin).
  *  - Nothing of this costs a request anything while no agent ever
@@ -50,8 +51,9 @@ int	mds_hsm_open(struct mds_hsm *hs, struct msg_srv_conn *c, uint64_t ino,
 	    uint32_t flags);
 void	mds_hsm_closed(struct mds_hsm *hs, struct msg_srv_conn *c,
 	    uint64_t ino);
-/* After a RENAME of a directory (not by the agent): MOVED to the agent
- * with the old parent and name, so it moves the directory's objects. */
+/* After a RENAME of a directory or of a released file (not by the
+ * agent): MOVED to the agent with the old parent and name, so it moves
+ * the objects (a released file's by an S3-side copy). */
 void	mds_hsm_dir_renamed(struct mds_hsm *hs, struct msg_srv_conn *c,
 	    uint64_t ino, uint64_t oldparent, const char *name,
 	    size_t namelen);

@@ -215,6 +215,46 @@ class GapCase(EngineCase):
                  '%s %s' % (rel, 'to appear' if want else 'to go'))
 
 
+class FileRename(GapCase):
+    """A renamed file follows under the new name: a released one by an
+    S3-side copy (its data is not read back and it stays released), a
+    restored clean one by export; the old keys go (DELETED policy) and
+    auto-import brings nothing back."""
+
+    def keys(self, prefix):
+        return sorted(o['Key'] for o in self.s3.list_objects_v2(
+            Bucket=BUCKET, Prefix=prefix).get('Contents', []))
+
+    def test_renamed_files_move_their_objects(self):
+        from ..fs.engine import binpath
+        import subprocess
+
+        def state(rel):
+            return subprocess.run([binpath('lfs'), 'hsm_state', self.p(rel)],
+                                  capture_output=True, text=True,
+                                  timeout=30).stdout
+        for i in range(6):
+            self.wait_exists('d/f%d' % i)
+        self.assertEqual(open(self.p('d/f0'), 'rb').read(), b'x')  # restored
+        self.assertIn('released', state('d/f3'))
+        os.rename(self.p('d/f3'), self.p('d/g3'))
+        os.rename(self.p('d/f0'), self.p('d/g0'))
+        wait_for(lambda: 'data/d/g3' in self.keys('data/d/') and
+                 'data/d/g0' in self.keys('data/d/') and
+                 'data/d/f3' not in self.keys('data/d/') and
+                 'data/d/f0' not in self.keys('data/d/'), 30,
+                 'the objects moved (now %s)' % self.keys('data/d/'))
+        self.assertEqual(self.s3.get_object(
+            Bucket=BUCKET, Key='data/d/g3')['Body'].read(), b'xxxx')
+        self.assertEqual(self.s3.get_object(
+            Bucket=BUCKET, Key='data/d/g0')['Body'].read(), b'x')
+        self.assertIn('released', state('d/g3'))
+        self.assertEqual(open(self.p('d/g3'), 'rb').read(), b'xxxx')
+        time.sleep(1.5)             # auto-import (poll 300 ms): nothing back
+        self.assertFalse(os.path.exists(self.p('d/f3')))
+        self.assertFalse(os.path.exists(self.p('d/f0')))
+
+
 class ImportTaskDeletes(GapCase):
     """IMPORT_METADATA_FROM_REPOSITORY applies deletions (auto-import of
     DELETED is off here): the file of a deleted object goes, unless it was
