@@ -57,9 +57,10 @@ struct hsm_assoc {
 	char		fs_path[MSG_PATH_MAX];
 	char		bucket[64];
 	char		prefix[S3_KEY_MAX + 1];
-	/* legacy link: where exports go (ExportPath's prefix, same bucket);
-	   "" = prefix */
+	/* legacy link: where exports go (ExportPath's prefix, same bucket,
+	   "" = the bucket's root) when export_set, else prefix */
 	char		export_prefix[S3_KEY_MAX + 1];
+	int		export_set;
 	int		batch_import;
 	unsigned	import_ev;	/* HSM_EV_* */
 	unsigned	export_ev;

@@ -81,7 +81,7 @@ hsm_assoc_find(struct hsm *h, const char *id)
 const char *
 hsm_export_prefix(const struct hsm_assoc *a)
 {
-	return a->export_prefix[0] != '\0' ? a->export_prefix : a->prefix;
+	return a->export_set ? a->export_prefix : a->prefix;
 }
 
 struct hsm_task *
@@ -205,6 +205,8 @@ assoc_parse(const json_t *o, struct hsm_assoc *a)
 	    get_bool(o, "batch_import", &a->batch_import) < 0 ||
 	    get_bool(o, "delete_data", &a->delete_data) < 0)
 		return -EINVAL;
+	/* present, even "" (ExportPath at the bucket's root), it is used */
+	a->export_set = json_object_get(o, "export_prefix") != NULL;
 	a->import_ev = hsm_events_parse(json_object_get(o, "import"), &err);
 	a->export_ev = hsm_events_parse(json_object_get(o, "export"), &err);
 	if (err < 0)
@@ -620,7 +622,7 @@ conf_json(struct hsm *h)
 		    "agent_state", a->state, "message", a->message,
 		    "imported", (json_int_t)a->imported,
 		    "exported", (json_int_t)a->exported, "work", a->work));
-		if (a->export_prefix[0] != '\0')
+		if (a->export_set)
 			json_object_set_new(json_array_get(arr,
 			    json_array_size(arr) - 1), "export_prefix",
 			    json_string(a->export_prefix));

@@ -270,6 +270,47 @@ conf_with(struct hsm *h, const char *state, const char *import)
 	return hsm_conf_apply(h, doc, strlen(doc));
 }
 
+/* Where exports go: the legacy ExportPath's prefix when one is sent, even
+ * "" (ExportPath at the bucket's root), else the association's prefix; a
+ * restarted agent keeps the distinction. */
+START_TEST(hsm_export_prefix_root_and_default)
+{
+	static const char *const ep[] = { "", "out/", NULL };
+	static const char *const want[] = { "", "out/", "p/" };
+
+	for (int i = 0; i < 3; i++) {
+		struct hsm *h = xcalloc(1, sizeof(*h));
+		char doc[1024], extra[64] = "", dir[] = "/tmp/check-hsm-XXXXXX";
+		struct hsm_assoc *a;
+
+		ck_assert_ptr_nonnull(mkdtemp(dir));
+		if (ep[i] != NULL)
+			snprintf(extra, sizeof(extra),
+			    ", \"export_prefix\": \"%s\"", ep[i]);
+		snprintf(doc, sizeof(doc), "{\"mds\": \"127.0.0.1:1\", "
+		    "\"s3\": {\"endpoint\": \"http://127.0.0.1:9\"}, "
+		    "\"associations\": [{\"id\": \"legacy\", \"fs_path\": "
+		    "\"/\", \"bucket\": \"b\", \"prefix\": \"p/\", "
+		    "\"import\": [], \"export\": [], \"state\": "
+		    "\"AVAILABLE\"%s}]}", extra);
+		ck_assert_int_eq(hsm_init(h, dir), 0);
+		ck_assert_int_eq(hsm_conf_apply(h, doc, strlen(doc)), 0);
+		a = hsm_assoc_find(h, "legacy");
+		ck_assert_ptr_nonnull(a);
+		ck_assert_str_eq(hsm_export_prefix(a), want[i]);
+		hsm_fini(h);
+		memset(h, 0, sizeof(*h));
+		ck_assert_int_eq(hsm_init(h, dir), 0);	/* from state.json */
+		a = hsm_assoc_find(h, "legacy");
+		ck_assert_ptr_nonnull(a);
+		ck_assert_str_eq(hsm_export_prefix(a), want[i]);
+		hsm_fini(h);
+		free(h);
+		rm_rf(dir);
+	}
+}
+END_TEST
+
 START_TEST(hsm_record_lifecycle_and_restart)
 {
 	char dir[] = "/tmp/check-hsm-XXXXXX";
@@ -357,6 +398,7 @@ hsm_suite(void)
 	tcase_add_test(tc, hsm_listing_order);
 	tcase_add_test(tc, hsm_listing_file);
 	tcase_add_test(tc, hsm_record_lifecycle_and_restart);
+	tcase_add_test(tc, hsm_export_prefix_root_and_default);
 	suite_add_tcase(s, tc);
 	return s;
 }
