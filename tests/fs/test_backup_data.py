@@ -32,10 +32,17 @@ def have_fuse():
     return os.path.exists('/dev/fuse') and os.path.exists(os.path.join(BIN, 'fsx-mount'))
 
 
-def du_bytes(path):
+def du_bytes(path, reserves=False):
+    """Disk usage under path; without reserves, less each MDS's fixed
+    space reserve (mds.reserve: a new file system's cost, not data's)."""
     out = subprocess.run(['du', '-s', '--block-size=1', path], capture_output=True,
                          text=True, check=True).stdout
-    return int(out.split()[0])
+    used = int(out.split()[0])
+    if not reserves:
+        for top, _, files in os.walk(path):
+            if 'mds.reserve' in files:
+                used -= os.stat(os.path.join(top, 'mds.reserve')).st_blocks * 512
+    return used
 
 
 def lfs(*args):
