@@ -8,9 +8,13 @@
  *  1. A read or write that overlaps a write in flight waits for it
  *     (fsc_file_wb_wait_range), so this client reads its own writes.
  *  2. A write-behind failure is reported once to every handle open for
- *     write when it happened (as Linux's errseq does for fsync): to its
- *     next write, flush, fsync or close (fsc_file_wb_take_err). Another
- *     handle's flush, a reader's above all, cannot take it away.
+ *     write when it happened (as Linux's errseq does for fsync): at its
+ *     next flush, fsync or close (fsc_file_wb_take_err), and until then to
+ *     each of its writes. A write's error does not count as reported: the
+ *     kernel turns an error on a later piece of a split write(2) into a
+ *     short count that covers the failed piece, so the application may
+ *     never see it there. Another handle's flush, a reader's above all,
+ *     cannot take it away.
  *  2a. A failed write does not leave its range in the size: the size
  *     falls back to the data known written (in->ok_end), the writes still
  *     in flight, or the failure's offset, whichever is largest.
@@ -438,8 +442,8 @@ fsc_file_write_begin(struct fsc *fs, struct fsc_file *f, uint64_t off,
 	while (f->eseq == in->wb_eseq && (in->wb_n >= FSC_WB_MAX ||
 	    fsc_wb_overlaps(in, off, len)))
 		pthread_cond_wait(&in->wcv, &in->mu);
-	rc = fsc_wb_err_locked(f);
-	if (rc < 0) {
+	if (f->eseq != in->wb_eseq) {	/* told, not taken (contract 2) */
+		rc = in->wb_err;
 		pthread_mutex_unlock(&in->mu);
 		return rc;
 	}

@@ -143,6 +143,26 @@ class EngineFaults(FaultCase):
         write_file(self.path('bad'), again)
         self.assertEqual(read_file(os.path.join(self.fresh_mount(), 'bad')), again)
 
+    def test_failed_first_piece_is_never_hidden(self):
+        """One OST write fails while a 4 MiB write(2) goes out in 1 MiB
+        pieces behind the writer: the error must reach the writer (write,
+        fsync or close), or the data must be there. An error seen only by a
+        later piece once became a short count the writer took for success,
+        and the failed piece read back as zeros."""
+        buf = data('pieces', 4 * MiB)
+        for i in range(6):
+            name = 'pieces%d' % i
+            self.arm('oss.pwrite=error(-5)*1')
+            try:
+                write_file(self.path(name), buf)
+            except OSError as e:
+                self.assertEqual(e.errno, errno.EIO)
+                continue
+            finally:
+                self.arm('')
+            self.assertEqual(read_file(os.path.join(self.fresh_mount(), name)), buf,
+                             'write %d reported success but lost data' % i)
+
     def test_short_reads_are_completed(self):
         buf = data('short', 3 * MiB + 123)
         write_file(self.path('short'), buf)
