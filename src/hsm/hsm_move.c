@@ -101,7 +101,8 @@ move_file(struct mv *m, const char *arel, const char *oldkey,
 	if (st.flags & MSG_HSM_DIRTY) {
 		rc = hsm_export_rel(m->tc, m->fs, m->a, arel, at->ino, &e);
 	} else {
-		rc = s3_copy(m->tc->s3, m->a->bucket, oldkey, newkey, &e);
+		rc = s3_copy(m->tc->s3, m->a->bucket, oldkey, newkey,
+		    at->size, &e);
 		snprintf(want, sizeof(want), "%s/%s", m->a->bucket, newkey);
 		if (rc == 0)
 			rc = hsm_fs_set(m->fs, at->ino, 0, 0, want, NULL);
