@@ -3,11 +3,13 @@
  *
  *   s3_xml_*     the bounded XML scanner on good and hostile documents
  *   s3_url_*     s3:// URLs, percent-decoding, times
+ *   s3_copy_plan the parts of a multipart copy: sizes, S3's limits
  *   s3_live_*    against a real moto_server on a loopback port (started
  *                here; skipped with a message when moto_server is absent):
  *                missing bucket, listing across pages, ranged GET, PUT
  *                from an fd with metadata, multipart, delete, and an
- *                endpoint that went away
+ *                endpoint that went away; a copy over copy_max in parts
+ *                (bytes, metadata, the parts' ETag), a missing source
  */
 #include <check.h>
 #include <errno.h>
@@ -99,6 +101,40 @@ START_TEST(s3_url_split_and_decode)
 	ck_assert_int_eq(s3_parse_time("2026-12-03T11:21:23.000Z"), 1796296883);
 	ck_assert_int_eq(s3_parse_time("Thu, 03 Dec 2026 11:21:23 GMT"), 1796296883);
 	ck_assert_int_eq(s3_parse_time("yesterday"), -1);
+}
+END_TEST
+
+/* A big copy's parts: at least S3_PART_MIN, at most S3_COPY_MAX each, at
+ * most S3_PARTS_MAX of them, covering the object. */
+START_TEST(s3_copy_plan_limits)
+{
+	static const struct {
+		uint64_t size, copy_max, part, nparts;
+		int rc;
+	} c[] = {
+		{ (20ull << 20) + 12345, 6ull << 20, 6ull << 20, 4, 0 },
+		{ 6ull << 30, S3_COPY_MAX, S3_COPY_PART, 6, 0 },
+		{ (6ull << 30) + 1, S3_COPY_MAX, S3_COPY_PART, 7, 0 },
+		{ 12ull << 20, 1ull << 20, S3_PART_MIN, 3, 0 },	/* raised */
+		{ 5ull << 40, S3_COPY_MAX, S3_COPY_PART, 5120, 0 },
+		/* 20 TiB: 1 GiB parts would be 20,480; whole MiB parts */
+		{ 20ull << 40, S3_COPY_MAX, 2098ull << 20, 9996, 0 },
+		{ 60ull << 40, S3_COPY_MAX, 0, 0, -EFBIG },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint64_t part = 0, n = 0;
+
+		ck_assert_int_eq(s3_copy_plan(c[i].size, c[i].copy_max, &part,
+		    &n), c[i].rc);
+		if (c[i].rc < 0)
+			continue;
+		ck_assert_uint_eq(part, c[i].part);
+		ck_assert_uint_eq(n, c[i].nparts);
+		ck_assert(n <= S3_PARTS_MAX && part >= S3_PART_MIN &&
+		    part <= S3_COPY_MAX);
+		ck_assert(part * n >= c[i].size && part * (n - 1) < c[i].size);
+	}
 }
 END_TEST
 
@@ -324,6 +360,85 @@ START_TEST(s3_live_roundtrip)
 }
 END_TEST
 
+/* Over copy_max a copy goes in UploadPartCopy parts, with the source's
+ * metadata; up to it (or when the caller's size says so) one CopyObject. */
+START_TEST(s3_live_copy_in_parts)
+{
+	struct s3_client *s;
+	struct s3_conf c;
+	struct s3_error err;
+	struct s3_object o;
+	struct sink sk = { 0 };
+	struct s3_meta meta[2] = { { "file-permissions", "0100640" },
+	    { "test-tag", "mpcopy" } };
+	char path[] = "/tmp/check_s3.XXXXXX";
+	size_t big = (12u << 20) + 5;
+	char *data;
+	int fd;
+
+	if (moto_start() == -ENOENT)
+		return;
+	memset(&c, 0, sizeof(c));
+	snprintf(c.endpoint, sizeof(c.endpoint), "%s", moto_endpoint);
+	snprintf(c.region, sizeof(c.region), "us-east-1");
+	snprintf(c.key.akid, sizeof(c.key.akid), "test");
+	snprintf(c.key.secret, sizeof(c.key.secret), "test");
+	c.path_style = 1;
+	c.max_retries = 1;
+	c.copy_max = S3_PART_MIN;
+	s = s3_client_new(&c);
+	ck_assert_ptr_nonnull(s);
+	make_bucket("live-copy");
+	data = xmalloc(big);
+	for (size_t i = 0; i < big; i++)
+		data[i] = (char)(i * 13 + i / 1000);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_eq(write(fd, data, big), (ssize_t)big);
+	ck_assert_int_eq(s3_put_fd(s, "live-copy", "src", fd, 0, big, meta, 2,
+	    &err), 0);
+
+	ck_assert_msg(s3_copy(s, "live-copy", "src", "dir/dst", big, &err) == 0,
+	    "%ld %s %s", err.status, err.code, err.message);
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "dir/dst", &o, &err), 0);
+	ck_assert_uint_eq(o.size, big);
+	ck_assert_ptr_nonnull(strstr(o.etag, "-3"));	/* 3 parts of 5 MiB */
+	ck_assert_int_eq(o.nmeta, 2);
+	for (int i = 0; i < 2; i++) {
+		int found = 0;
+
+		for (int j = 0; j < o.nmeta; j++)
+			found |= strcmp(o.meta[j].name, meta[i].name) == 0 &&
+			    strcmp(o.meta[j].value, meta[i].value) == 0;
+		ck_assert_msg(found, "metadata %s lost", meta[i].name);
+	}
+	sk.cap = big;
+	sk.p = xmalloc(big);
+	ck_assert_int_eq(s3_get(s, "live-copy", "dir/dst", 0, 0, sink_fn, &sk,
+	    &err), 0);
+	ck_assert_uint_eq(sk.len, big);
+	ck_assert(memcmp(sk.p, data, big) == 0);
+
+	/* the caller's size under copy_max: one CopyObject */
+	ck_assert_int_eq(s3_copy(s, "live-copy", "src", "one", 1, &err), 0);
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "one", &o, &err), 0);
+	ck_assert_uint_eq(o.size, big);
+	ck_assert_ptr_null(strchr(o.etag, '-'));
+	/* a missing source: NoSuchKey either way, nothing written */
+	ck_assert_int_eq(s3_copy(s, "live-copy", "gone", "x", big, &err),
+	    -ENOENT);
+	ck_assert_int_eq(s3_copy(s, "live-copy", "gone", "y", 1, &err),
+	    -ENOENT);
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "x", &o, &err), -ENOENT);
+	moto_stop();
+	close(fd);
+	free(data);
+	free(sk.p);
+	s3_client_free(s);
+}
+END_TEST
+
 static void
 live_teardown(void)
 {
@@ -340,10 +455,12 @@ s3_suite(void)
 	tcase_add_test(tc, s3_xml_finds_exact_tags);
 	tcase_add_test(tc, s3_xml_hostile_documents);
 	tcase_add_test(tc, s3_url_split_and_decode);
+	tcase_add_test(tc, s3_copy_plan_limits);
 	suite_add_tcase(s, tc);
 	tcase_add_unchecked_fixture(live, NULL, live_teardown);
 	tcase_set_timeout(live, 120);
 	tcase_add_test(live, s3_live_roundtrip);
+	tcase_add_test(live, s3_live_copy_in_parts);
 	suite_add_tcase(s, live);
 	return s;
 }
