@@ -761,7 +761,7 @@ part_copy(struct parts *ps, struct s3_client *c, uint64_t i,
 {
 	uint64_t at = i * ps->part;
 	uint64_t n = ps->size - at < ps->part ? ps->size - at : ps->part;
-	char range[96], etag[96], *v;
+	char range[96], etag[96] = "", *v = etag;
 	const char *hdrs[4] = { ps->src_hdr, range, ps->match_hdr, NULL };
 	struct s3_req r;
 	struct buf q;
@@ -781,17 +781,16 @@ part_copy(struct parts *ps, struct s3_client *c, uint64_t i,
 		rc = -EBADMSG;
 	buf_fini(&r.xml);
 	buf_fini(&q);
-	if (rc == -EBADMSG) {
+	if (rc < 0 && rc != -EBADMSG)
+		return rc;
+	v += *v == '"';
+	v[strcspn(v, "\"")] = '\0';
+	if (*v == '\0' || strlen(v) >= sizeof(ps->etags[i])) {
 		snprintf(err->code, sizeof(err->code), "BadAnswer");
 		snprintf(err->message, sizeof(err->message),
-		    "UploadPartCopy answered without an ETag");
-	}
-	if (rc < 0)
-		return rc;
-	v = etag + (*etag == '"');
-	v[strcspn(v, "\"")] = '\0';
-	if (*v == '\0' || strlen(v) >= sizeof(ps->etags[i]))
+		    "UploadPartCopy answered without a usable ETag");
 		return -EBADMSG;
+	}
 	snprintf(ps->etags[i], sizeof(ps->etags[i]), "%s", v);
 	return 0;
 }

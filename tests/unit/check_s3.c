@@ -205,8 +205,9 @@ moto_stop(void)
 	}
 }
 
+/* copy_max 0: the client's default */
 static struct s3_client *
-live_client(int retries)
+live_client(int retries, uint64_t copy_max)
 {
 	struct s3_conf c;
 
@@ -218,6 +219,7 @@ live_client(int retries)
 	c.path_style = 1;
 	c.max_retries = retries;
 	c.part_size = S3_PART_MIN;
+	c.copy_max = copy_max;
 	return s3_client_new(&c);
 }
 
@@ -267,6 +269,38 @@ sink_fn(void *arg, const void *buf, size_t n)
 	return 0;
 }
 
+/* The whole object is data[0, n): read into sk (its buffer made n). */
+static void
+body_is(struct s3_client *s, const char *bucket, const char *key,
+    const char *data, size_t n, struct sink *sk)
+{
+	struct s3_error err;
+
+	sk->cap = n;
+	sk->len = 0;
+	sk->p = xmalloc(n);
+	ck_assert_int_eq(s3_get(s, bucket, key, 0, 0, sink_fn, sk, &err), 0);
+	ck_assert_uint_eq(sk->len, n);
+	ck_assert(memcmp(sk->p, data, n) == 0);
+}
+
+/* An unlinked temporary file: `lead`, then n patterned bytes (*data). */
+static int
+data_file(size_t n, const char *lead, char **data)
+{
+	char path[] = "/tmp/check_s3.XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	*data = xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		(*data)[i] = (char)(i * 7 + i / 4096);
+	ck_assert_int_eq(write(fd, lead, strlen(lead)), (ssize_t)strlen(lead));
+	ck_assert_int_eq(write(fd, *data, n), (ssize_t)n);
+	return fd;
+}
+
 START_TEST(s3_live_roundtrip)
 {
 	struct s3_client *s;
@@ -276,7 +310,7 @@ START_TEST(s3_live_roundtrip)
 	struct sink sk = { 0 };
 	struct s3_meta meta[2] = { { "file-permissions", "0100644" },
 	    { "file-owner", "1000" } };
-	char path[] = "/tmp/check_s3.XXXXXX", key[64];
+	char key[64];
 	size_t big = 12u << 20;
 	char *data;
 	int fd;
@@ -286,7 +320,7 @@ START_TEST(s3_live_roundtrip)
 		    " skipped (expected on machines without it)\n");
 		return;
 	}
-	s = live_client(1);
+	s = live_client(1, 0);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(s3_head_bucket(s, "no-such-bucket", &err), -ENOENT);
 	ck_assert_str_eq(err.code, "NoSuchBucket");
@@ -307,14 +341,7 @@ START_TEST(s3_live_roundtrip)
 	ck_assert_uint_eq(col.bytes, 3009);
 
 	/* an fd upload over the part size goes multipart; ranges read back */
-	data = xmalloc(big);
-	for (size_t i = 0; i < big; i++)
-		data[i] = (char)(i * 7 + i / 4096);
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	ck_assert_int_eq(write(fd, "HEAD", 4), 4);
-	ck_assert_int_eq(write(fd, data, big), (ssize_t)big);
+	fd = data_file(big, "HEAD", &data);
 	ck_assert_msg(s3_put_fd(s, "live-one", "big.bin", fd, 4, big, meta, 2,
 	    &err) == 0, "%ld %s %s", err.status, err.code, err.message);
 	ck_assert_int_eq(s3_head_object(s, "live-one", "big.bin", &o, &err), 0);
@@ -322,12 +349,7 @@ START_TEST(s3_live_roundtrip)
 	ck_assert_int_eq(o.nmeta, 2);
 	ck_assert_str_eq(o.meta[0].name, "file-permissions");
 	ck_assert_str_eq(o.meta[0].value, "0100644");
-	sk.cap = big;
-	sk.p = xmalloc(big);
-	ck_assert_int_eq(s3_get(s, "live-one", "big.bin", 0, 0, sink_fn, &sk,
-	    &err), 0);
-	ck_assert_uint_eq(sk.len, big);
-	ck_assert(memcmp(sk.p, data, big) == 0);
+	body_is(s, "live-one", "big.bin", data, big, &sk);
 	sk.len = 0;
 	ck_assert_int_eq(s3_get(s, "live-one", "big.bin", 5u << 20, 100, sink_fn,
 	    &sk, &err), 0);
@@ -365,37 +387,21 @@ END_TEST
 START_TEST(s3_live_copy_in_parts)
 {
 	struct s3_client *s;
-	struct s3_conf c;
 	struct s3_error err;
 	struct s3_object o;
 	struct sink sk = { 0 };
 	struct s3_meta meta[2] = { { "file-permissions", "0100640" },
 	    { "test-tag", "mpcopy" } };
-	char path[] = "/tmp/check_s3.XXXXXX";
 	size_t big = (12u << 20) + 5;
 	char *data;
 	int fd;
 
 	if (moto_start() == -ENOENT)
 		return;
-	memset(&c, 0, sizeof(c));
-	snprintf(c.endpoint, sizeof(c.endpoint), "%s", moto_endpoint);
-	snprintf(c.region, sizeof(c.region), "us-east-1");
-	snprintf(c.key.akid, sizeof(c.key.akid), "test");
-	snprintf(c.key.secret, sizeof(c.key.secret), "test");
-	c.path_style = 1;
-	c.max_retries = 1;
-	c.copy_max = S3_PART_MIN;
-	s = s3_client_new(&c);
+	s = live_client(1, S3_PART_MIN);
 	ck_assert_ptr_nonnull(s);
 	make_bucket("live-copy");
-	data = xmalloc(big);
-	for (size_t i = 0; i < big; i++)
-		data[i] = (char)(i * 13 + i / 1000);
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	ck_assert_int_eq(write(fd, data, big), (ssize_t)big);
+	fd = data_file(big, "", &data);
 	ck_assert_int_eq(s3_put_fd(s, "live-copy", "src", fd, 0, big, meta, 2,
 	    &err), 0);
 
@@ -413,12 +419,7 @@ START_TEST(s3_live_copy_in_parts)
 			    strcmp(o.meta[j].value, meta[i].value) == 0;
 		ck_assert_msg(found, "metadata %s lost", meta[i].name);
 	}
-	sk.cap = big;
-	sk.p = xmalloc(big);
-	ck_assert_int_eq(s3_get(s, "live-copy", "dir/dst", 0, 0, sink_fn, &sk,
-	    &err), 0);
-	ck_assert_uint_eq(sk.len, big);
-	ck_assert(memcmp(sk.p, data, big) == 0);
+	body_is(s, "live-copy", "dir/dst", data, big, &sk);
 
 	/* the caller's size under copy_max: one CopyObject */
 	ck_assert_int_eq(s3_copy(s, "live-copy", "src", "one", 1, &err), 0);
