@@ -282,15 +282,25 @@ s3_header_cb(char *p, size_t sz, size_t nm, void *arg)
 
 		v[strcspn(v, "\"")] = '\0';
 		snprintf(o->etag, sizeof(o->etag), "%s", v);
-	} else if ((size_t)(colon - p) > 11 && strncasecmp(p, "x-amz-meta-", 11) == 0 &&
-	    o->nmeta < S3_META_MAX && (size_t)(colon - p) - 11 < sizeof(o->meta[0].name)) {
-		struct s3_meta *m = &o->meta[o->nmeta++];
+	} else if ((size_t)(colon - p) == 12 &&
+	    strncasecmp(p, "Content-Type", 12) == 0) {
+		if (strlen(val) < sizeof(o->ctype))
+			memcpy(o->ctype, val, strlen(val) + 1);
+		else
+			o->meta_cut = 1;
+	} else if ((size_t)(colon - p) > 11 && strncasecmp(p, "x-amz-meta-", 11) == 0) {
+		struct s3_meta *m = &o->meta[o->nmeta];
 		size_t l = (size_t)(colon - p) - 11;
 
+		if (o->nmeta >= S3_META_MAX || l >= sizeof(m->name) ||
+		    strlen(val) >= sizeof(m->value)) {
+			o->meta_cut = 1;	/* not kept whole */
+			return n;
+		}
+		o->nmeta++;
 		for (size_t i = 0; i < l; i++)
 			m->name[i] = (char)tolower((unsigned char)p[11 + i]);
 		m->name[l] = '\0';
-		val[sizeof(m->value) - 1] = '\0';	/* longer values are cut */
 		memcpy(m->value, val, strlen(val) + 1);
 	}
 	return n;
@@ -369,13 +379,15 @@ static int
 s3_do(struct s3_client *s, struct s3_req *r, struct s3_error *err)
 {
 	char *url = s3_url(s, r);
-	const char *extra[16];
+	/* the caller's (metadata and a Content-Type at most), ours, NULL */
+	const char *extra[S3_META_MAX + 8];
 	struct curl_slist *hl;
 	int nx = 0, rc = -EIO, typed = 0;
 	CURLcode cc = CURLE_OK;
 
 	memset(err, 0, sizeof(*err));
-	for (int i = 0; r->headers != NULL && r->headers[i] != NULL && nx < 12; i++) {
+	for (int i = 0; r->headers != NULL && r->headers[i] != NULL &&
+	    nx < S3_META_MAX + 4; i++) {
 		typed |= strncasecmp(r->headers[i], "Content-Type:", 13) == 0;
 		extra[nx++] = r->headers[i];
 	}
@@ -402,8 +414,11 @@ s3_do(struct s3_client *s, struct s3_req *r, struct s3_error *err)
 		r->sent = 0;
 		r->sink_rc = 0;
 		r->status = 0;
-		if (r->head != NULL)
+		if (r->head != NULL) {
 			r->head->nmeta = 0;
+			r->head->meta_cut = 0;
+			r->head->ctype[0] = '\0';
+		}
 		hl = sigv4_curl_headers(r->method, url, extra, r->body, r->body_len,
 		    &s->c.key, s->c.region, "s3", time(NULL));
 		if (hl == NULL) {
@@ -648,6 +663,8 @@ s3_get(struct s3_client *s, const char *bucket, const char *key, uint64_t off,
 	return rc;
 }
 
+/* "x-amz-meta-name: value" headers, NULL-ended, in nmeta + 2 slots (the
+ * caller may put one header more in place of the NULL). */
 static const char **
 meta_headers(const struct s3_meta *meta, int nmeta, char (*store)[400])
 {
@@ -1103,17 +1120,27 @@ s3_copy(struct s3_client *s, const char *bucket, const char *src,
 		goto out;
 	}
 	rc = s3_copy_plan(o->size, s->c.copy_max, &ps.part, &ps.nparts);
-	if (rc < 0 || o->etag[0] == '\0') {
-		rc = rc < 0 ? rc : -EBADMSG;
+	if (rc == 0 && o->etag[0] == '\0')
+		rc = -EBADMSG;
+	else if (rc == 0 && o->meta_cut)
+		rc = -E2BIG;	/* what this client cannot carry: refused */
+	if (rc < 0) {
 		snprintf(err->code, sizeof(err->code), "%s", rc == -EFBIG ?
-		    "EntityTooLarge" : "BadAnswer");
+		    "EntityTooLarge" : rc == -E2BIG ? "MetadataTooLarge" :
+		    "BadAnswer");
 		snprintf(err->message, sizeof(err->message), "%s",
 		    rc == -EFBIG ? "the object is too large to copy" :
+		    rc == -E2BIG ? "more user metadata than a part copy carries" :
 		    "HeadObject answered without an ETag");
 		goto out;
 	}
-	store = xcalloc(S3_META_MAX, 400);
+	store = xcalloc(S3_META_MAX + 1, 400);
 	hdrs = meta_headers(o->meta, o->nmeta, store);
+	if (o->ctype[0] != '\0') {	/* meta_headers leaves a slot */
+		snprintf(store[S3_META_MAX], 400, "Content-Type: %s", o->ctype);
+		hdrs[o->nmeta] = store[S3_META_MAX];
+		hdrs[o->nmeta + 1] = NULL;
+	}
 	copy_source(&h, bucket, src);
 	/* every part of the one version HeadObject saw */
 	snprintf(match, sizeof(match), "X-Amz-Copy-Source-If-Match: \"%s\"",

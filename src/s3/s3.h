@@ -84,6 +84,9 @@ struct s3_object {
 	char		etag[80];	/* without quotes */
 	struct s3_meta	meta[S3_META_MAX];	/* HeadObject only */
 	int		nmeta;
+	int		meta_cut;	/* HeadObject: a pair (or the
+					   Content-Type) not kept whole */
+	char		ctype[128];	/* HeadObject: Content-Type */
 };
 
 struct s3_client;
@@ -125,9 +128,12 @@ int	s3_delete(struct s3_client *s, const char *bucket, const char *key,
 	    struct s3_error *err);
 /* Copy src to dst within bucket, S3 side, user metadata kept. `size` is
  * the caller's idea of src's size: up to conf.copy_max one CopyObject;
- * above, HeadObject (the size, ETag and metadata that count) and a
- * multipart upload of UploadPartCopy ranges (s3_copy_plan), each made on
- * the condition that src's ETag has not changed, aborted on failure. */
+ * above, HeadObject (the size, ETag, metadata and Content-Type that
+ * count) and a multipart upload of UploadPartCopy ranges (s3_copy_plan),
+ * each made on the condition that src's ETag has not changed, aborted on
+ * failure. Metadata this client cannot hold whole (over S3_META_MAX
+ * pairs, long names or values: meta_cut) is -E2BIG, MetadataTooLarge,
+ * rather than a copy that loses some. */
 int	s3_copy(struct s3_client *s, const char *bucket, const char *src,
 	    const char *dst, uint64_t size, struct s3_error *err);
 /* The parts of a multipart copy of `size` bytes under copy_max: parts of

@@ -421,6 +421,37 @@ START_TEST(s3_live_copy_in_parts)
 	}
 	body_is(s, "live-copy", "dir/dst", data, big, &sk);
 
+	/* a Content-Type goes along too */
+	ck_assert_int_eq(s3_put_buf(s, "live-copy", "typed", data, big,
+	    "text/plain", &err), 0);
+	ck_assert_int_eq(s3_copy(s, "live-copy", "typed", "typed2", big, &err),
+	    0);
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "typed2", &o, &err), 0);
+	ck_assert_str_eq(o.ctype, "text/plain");
+	ck_assert_ptr_nonnull(strstr(o.etag, "-3"));
+	/* more metadata than the client keeps: refused, nothing written */
+	{
+		char cmd[1024], mpath[] = "/tmp/check_s3.XXXXXX";
+		int mfd = mkstemp(mpath);
+
+		ck_assert_int_ge(mfd, 0);
+		ck_assert_int_eq(write(mfd, data, 6u << 20), 6 << 20);
+		close(mfd);
+		snprintf(cmd, sizeof(cmd), "AWS_ACCESS_KEY_ID=test "
+		    "AWS_SECRET_ACCESS_KEY=test aws --endpoint-url %s s3api "
+		    "put-object --bucket live-copy --key many --body %s "
+		    "--metadata a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,"
+		    "l=12,m=13,n=14,o=15,p=16,q=17 --region us-east-1 "
+		    ">/dev/null", moto_endpoint, mpath);
+		ck_assert_int_eq(system(cmd), 0);
+		unlink(mpath);
+	}
+	ck_assert_int_eq(s3_copy(s, "live-copy", "many", "many2", 6u << 20,
+	    &err), -E2BIG);
+	ck_assert_str_eq(err.code, "MetadataTooLarge");
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "many2", &o, &err),
+	    -ENOENT);
+
 	/* the caller's size under copy_max: one CopyObject */
 	ck_assert_int_eq(s3_copy(s, "live-copy", "src", "one", 1, &err), 0);
 	ck_assert_int_eq(s3_head_object(s, "live-copy", "one", &o, &err), 0);
