@@ -90,3 +90,28 @@ class BigRename(GapCase):
         with open(self.p('d/big2'), 'rb') as f:
             self.assertEqual(hashlib.sha256(f.read()).hexdigest(),
                              hashlib.sha256(data).hexdigest())
+
+    def test_failed_part_copy_is_aborted_and_file_stays(self):
+        data = bytes((i * 11 + i // 999) & 0xff for i in range(SIZE))
+        self.s3.put_object(Bucket=BUCKET, Key='data/d/huge', Body=data)
+        self.wait_exists('d/huge')
+        self.assertIn('released', self.state('d/huge'))
+        self.fp.reset()
+        self.fp.fail('500', None, method='PUT', path=r'partNumber=')
+        try:
+            os.rename(self.p('d/huge'), self.p('d/huge2'))
+            # every part copy refused (retries spent): the upload aborted
+            wait_for(lambda: self.fp.faulted >= 5 and not
+                     self.s3.list_multipart_uploads(Bucket=BUCKET)
+                     .get('Uploads'), 60, 'the failed copy aborted')
+        finally:
+            self.fp.clear()
+        self.assertTrue(any('uploads' in p for m, p in self.fp.seen
+                            if m == 'POST'), self.fp.seen)
+        keys = self.keys('data/d/')
+        self.assertIn('data/d/huge', keys)      # the file stays as it was
+        self.assertNotIn('data/d/huge2', keys)
+        self.assertIn('released', self.state('d/huge2'))
+        with open(self.p('d/huge2'), 'rb') as f:   # from its old object
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(),
+                             hashlib.sha256(data).hexdigest())
