@@ -7,7 +7,8 @@
  *   directory      its marker "new/" is written (and "old/" deleted)
  *   symlink        written again under the new key (old deleted)
  *   clean file     CopyObject old -> new (S3 side: a released file needs
- *                  no data here), its origin set to the new key
+ *                  no data here; over s3.copy_max, 5 GiB, UploadPartCopy
+ *                  parts: s3_copy), its origin set to the new key
  *   dirty file     exported under the new key
  *   never exported exported when the policy has NEW
  *
