@@ -7,7 +7,8 @@
  *   directory      its marker "new/" is written (and "old/" deleted)
  *   symlink        written again under the new key (old deleted)
  *   clean file     CopyObject old -> new (S3 side: a released file needs
- *                  no data here), its origin set to the new key
+ *                  no data here; over s3.copy_max, 5 GiB, UploadPartCopy
+ *                  parts: s3_copy), its origin set to the new key
  *   dirty file     exported under the new key
  *   never exported exported when the policy has NEW
  *
@@ -101,7 +102,8 @@ move_file(struct mv *m, const char *arel, const char *oldkey,
 	if (st.flags & MSG_HSM_DIRTY) {
 		rc = hsm_export_rel(m->tc, m->fs, m->a, arel, at->ino, &e);
 	} else {
-		rc = s3_copy(m->tc->s3, m->a->bucket, oldkey, newkey, &e);
+		rc = s3_copy(m->tc->s3, m->a->bucket, oldkey, newkey,
+		    at->size, &e);
 		snprintf(want, sizeof(want), "%s/%s", m->a->bucket, newkey);
 		if (rc == 0)
 			rc = hsm_fs_set(m->fs, at->ino, 0, 0, want, NULL);

@@ -226,7 +226,7 @@ static int
 s3_parse(const json_t *o, struct s3_conf *c)
 {
 	char tmp[SIGV4_TOKEN_MAX];
-	const json_t *ps;
+	const json_t *ps, *v;
 
 	memset(c, 0, sizeof(*c));
 	if (!json_is_object(o))
@@ -264,6 +264,15 @@ s3_parse(const json_t *o, struct s3_conf *c)
 	if (get_int(o, "timeout_ms", 100, 600000, &c->timeout_ms) < 0 ||
 	    get_int(o, "max_retries", 0, 20, &c->max_retries) < 0)
 		return -EINVAL;
+	/* optional: objects above it move by part copies (tests set it low) */
+	v = json_object_get(o, "copy_max");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) ||
+		    json_integer_value(v) < (json_int_t)S3_PART_MIN ||
+		    json_integer_value(v) > (json_int_t)S3_COPY_MAX)
+			return -EINVAL;
+		c->copy_max = (uint64_t)json_integer_value(v);
+	}
 	return 0;
 }
 

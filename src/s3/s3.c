@@ -102,6 +102,8 @@ s3_conf_env(struct s3_conf *c)
 		c->timeout_ms = 30000;
 	if (c->part_size < S3_PART_MIN)
 		c->part_size = S3_PART_DEFAULT;
+	if (c->copy_max == 0 || c->copy_max > S3_COPY_MAX)
+		c->copy_max = S3_COPY_MAX;
 	return c->key.akid[0] && c->key.secret[0] ? 0 : -EINVAL;
 }
 
@@ -121,6 +123,10 @@ s3_client_new(const struct s3_conf *c)
 		s->c.timeout_ms = 30000;
 	if (s->c.part_size < S3_PART_MIN)
 		s->c.part_size = S3_PART_DEFAULT;
+	if (s->c.copy_max == 0 || s->c.copy_max > S3_COPY_MAX)
+		s->c.copy_max = S3_COPY_MAX;
+	else if (s->c.copy_max < S3_PART_MIN)
+		s->c.copy_max = S3_PART_MIN;
 	h = strstr(s->c.endpoint, "://");
 	if (h == NULL) {
 		free(s);
@@ -276,15 +282,25 @@ s3_header_cb(char *p, size_t sz, size_t nm, void *arg)
 
 		v[strcspn(v, "\"")] = '\0';
 		snprintf(o->etag, sizeof(o->etag), "%s", v);
-	} else if ((size_t)(colon - p) > 11 && strncasecmp(p, "x-amz-meta-", 11) == 0 &&
-	    o->nmeta < S3_META_MAX && (size_t)(colon - p) - 11 < sizeof(o->meta[0].name)) {
-		struct s3_meta *m = &o->meta[o->nmeta++];
+	} else if ((size_t)(colon - p) == 12 &&
+	    strncasecmp(p, "Content-Type", 12) == 0) {
+		if (strlen(val) < sizeof(o->ctype))
+			memcpy(o->ctype, val, strlen(val) + 1);
+		else
+			o->meta_cut = 1;
+	} else if ((size_t)(colon - p) > 11 && strncasecmp(p, "x-amz-meta-", 11) == 0) {
+		struct s3_meta *m = &o->meta[o->nmeta];
 		size_t l = (size_t)(colon - p) - 11;
 
+		if (o->nmeta >= S3_META_MAX || l >= sizeof(m->name) ||
+		    strlen(val) >= sizeof(m->value)) {
+			o->meta_cut = 1;	/* not kept whole */
+			return n;
+		}
+		o->nmeta++;
 		for (size_t i = 0; i < l; i++)
 			m->name[i] = (char)tolower((unsigned char)p[11 + i]);
 		m->name[l] = '\0';
-		val[sizeof(m->value) - 1] = '\0';	/* longer values are cut */
 		memcpy(m->value, val, strlen(val) + 1);
 	}
 	return n;
@@ -363,13 +379,15 @@ static int
 s3_do(struct s3_client *s, struct s3_req *r, struct s3_error *err)
 {
 	char *url = s3_url(s, r);
-	const char *extra[16];
+	/* the caller's (metadata and a Content-Type at most), ours, NULL */
+	const char *extra[S3_META_MAX + 8];
 	struct curl_slist *hl;
 	int nx = 0, rc = -EIO, typed = 0;
 	CURLcode cc = CURLE_OK;
 
 	memset(err, 0, sizeof(*err));
-	for (int i = 0; r->headers != NULL && r->headers[i] != NULL && nx < 12; i++) {
+	for (int i = 0; r->headers != NULL && r->headers[i] != NULL &&
+	    nx < S3_META_MAX + 4; i++) {
 		typed |= strncasecmp(r->headers[i], "Content-Type:", 13) == 0;
 		extra[nx++] = r->headers[i];
 	}
@@ -396,8 +414,11 @@ s3_do(struct s3_client *s, struct s3_req *r, struct s3_error *err)
 		r->sent = 0;
 		r->sink_rc = 0;
 		r->status = 0;
-		if (r->head != NULL)
+		if (r->head != NULL) {
 			r->head->nmeta = 0;
+			r->head->meta_cut = 0;
+			r->head->ctype[0] = '\0';
+		}
 		hl = sigv4_curl_headers(r->method, url, extra, r->body, r->body_len,
 		    &s->c.key, s->c.region, "s3", time(NULL));
 		if (hl == NULL) {
@@ -642,6 +663,8 @@ s3_get(struct s3_client *s, const char *bucket, const char *key, uint64_t off,
 	return rc;
 }
 
+/* "x-amz-meta-name: value" headers, NULL-ended, in nmeta + 2 slots (the
+ * caller may put one header more in place of the NULL). */
 static const char **
 meta_headers(const struct s3_meta *meta, int nmeta, char (*store)[400])
 {
@@ -696,11 +719,17 @@ pread_full(int fd, void *p, size_t n, uint64_t off)
 	return 0;
 }
 
-/* One multipart upload's parts, shared by its streams. */
+/*
+ * One multipart upload's parts, shared by its streams. The parts come
+ * from a range of an fd (PUT of each part's bytes) or, for a copy
+ * (fd -1), from an object S3 side (UploadPartCopy of each part's range).
+ */
 struct parts {
 	struct s3_client	*s;
 	const char		*bucket, *key, *upload;
-	int			 fd;
+	int			 fd;		/* an upload's source, or -1 */
+	const char		*src_hdr;	/* a copy's x-amz-copy-source */
+	const char		*match_hdr;	/* a copy's source ETag condition */
 	uint64_t		 off, size, part, nparts;
 	char			(*etags)[80];
 	uint64_t		 next;		/* under mu */
@@ -708,6 +737,80 @@ struct parts {
 	pthread_mutex_t		 mu;
 	struct s3_error		*err;	/* the first failure's */
 };
+
+/* "x-amz-copy-source: /bucket/key" (encoded) into h. */
+static void
+copy_source(struct buf *h, const char *bucket, const char *src)
+{
+	buf_printf(h, "X-Amz-Copy-Source: /%s/", bucket);
+	uri_encode(h, src, 1);
+}
+
+/* A copy can fail after its 200 began: then the body is an Error. */
+static int
+copy_answer(const struct s3_req *r, int rc, const char *what,
+    struct s3_error *err)
+{
+	if (rc == 0 && r->xml.len > 0 && memmem(r->xml.p, r->xml.len,
+	    "<Error>", 7) != NULL) {
+		snprintf(err->code, sizeof(err->code), "InternalError");
+		snprintf(err->message, sizeof(err->message),
+		    "%s failed after it started", what);
+		rc = -EIO;
+	}
+	return rc;
+}
+
+/* The query of part i (0-based) of the upload. */
+static void
+part_query(const struct parts *ps, uint64_t i, struct buf *q)
+{
+	buf_init(q, 64);
+	buf_printf(q, "partNumber=%llu&uploadId=", (unsigned long long)i + 1);
+	uri_encode(q, ps->upload, 0);
+}
+
+/* Copy part i (0-based) with client c: its range of the source, S3 side;
+ * the ETag is in the answer's CopyPartResult. */
+static int
+part_copy(struct parts *ps, struct s3_client *c, uint64_t i,
+    struct s3_error *err)
+{
+	uint64_t at = i * ps->part;
+	uint64_t n = ps->size - at < ps->part ? ps->size - at : ps->part;
+	char range[96], etag[96] = "", *v = etag;
+	const char *hdrs[4] = { ps->src_hdr, range, ps->match_hdr, NULL };
+	struct s3_req r;
+	struct buf q;
+	size_t pos = 0;
+	int rc;
+
+	snprintf(range, sizeof(range), "X-Amz-Copy-Source-Range: bytes=%llu-%llu",
+	    (unsigned long long)at, (unsigned long long)(at + n - 1));
+	part_query(ps, i, &q);
+	s3_req_init(&r, "PUT", ps->bucket, ps->key, q.p);
+	r.headers = hdrs;
+	r.body = "";
+	r.body_len = 0;
+	rc = copy_answer(&r, s3_do(c, &r, err), "UploadPartCopy", err);
+	if (rc == 0 && s3_xml_text(r.xml.p, r.xml.len, &pos, "ETag", etag,
+	    sizeof(etag)) < 0)
+		rc = -EBADMSG;
+	buf_fini(&r.xml);
+	buf_fini(&q);
+	if (rc < 0 && rc != -EBADMSG)
+		return rc;
+	v += *v == '"';
+	v[strcspn(v, "\"")] = '\0';
+	if (*v == '\0' || strlen(v) >= sizeof(ps->etags[i])) {
+		snprintf(err->code, sizeof(err->code), "BadAnswer");
+		snprintf(err->message, sizeof(err->message),
+		    "UploadPartCopy answered without a usable ETag");
+		return -EBADMSG;
+	}
+	snprintf(ps->etags[i], sizeof(ps->etags[i]), "%s", v);
+	return 0;
+}
 
 /* Upload part i (0-based) with client c. */
 static int
@@ -721,6 +824,8 @@ part_put(struct parts *ps, struct s3_client *c, uint64_t i, char *chunk,
 	struct buf q;
 	int rc;
 
+	if (ps->fd < 0)
+		return part_copy(ps, c, i, err);
 	rc = pread_full(ps->fd, chunk, n, ps->off + at);
 	if (rc < 0) {
 		snprintf(err->code, sizeof(err->code), "ReadError");
@@ -729,9 +834,7 @@ part_put(struct parts *ps, struct s3_client *c, uint64_t i, char *chunk,
 		    strerror(-rc));
 		return rc;
 	}
-	buf_init(&q, 64);
-	buf_printf(&q, "partNumber=%llu&uploadId=", (unsigned long long)i + 1);
-	uri_encode(&q, ps->upload, 0);
+	part_query(ps, i, &q);
 	memset(&head, 0, sizeof(head));
 	s3_req_init(&r, "PUT", ps->bucket, ps->key, q.p);
 	r.body = chunk;
@@ -750,7 +853,7 @@ part_put(struct parts *ps, struct s3_client *c, uint64_t i, char *chunk,
 static void
 parts_run(struct parts *ps, struct s3_client *c)
 {
-	char *chunk = xmalloc(ps->part);
+	char *chunk = ps->fd >= 0 ? xmalloc(ps->part) : NULL;
 	struct s3_error e;
 
 	for (;;) {
@@ -798,20 +901,29 @@ parts_main(void *arg)
 	return NULL;
 }
 
+/*
+ * One multipart upload of ps's parts to ps->bucket/ps->key (the caller
+ * fills s, bucket, key, the source: fd and off, or src_hdr and match_hdr,
+ * size and part; ps->part is doubled while that makes over
+ * S3_PARTS_MAX): CreateMultipartUpload with hdrs (user metadata), the
+ * parts, S3_PART_STREAMS at once, CompleteMultipartUpload; aborted on
+ * failure.
+ */
 static int
-s3_multipart(struct s3_client *s, const char *bucket, const char *key, int fd,
-    uint64_t off, uint64_t size, const char **hdrs, struct s3_error *err)
+s3_multipart(struct parts *ps, const char **hdrs, struct s3_error *err)
 {
-	uint64_t part = s->c.part_size, nparts;
+	struct s3_client *s = ps->s;
+	const char *bucket = ps->bucket, *key = ps->key;
+	uint64_t nparts;
 	char upload[1024], query[1200], (*etags)[80] = NULL;
 	struct s3_req r;
 	struct buf body;
 	size_t pos = 0;
 	int rc;
 
-	while ((size + part - 1) / part > S3_PARTS_MAX)
-		part *= 2;
-	nparts = (size + part - 1) / part;
+	while ((ps->size + ps->part - 1) / ps->part > S3_PARTS_MAX)
+		ps->part *= 2;
+	nparts = (ps->size + ps->part - 1) / ps->part;
 	s3_req_init(&r, "POST", bucket, key, "uploads");
 	r.headers = hdrs;
 	rc = s3_do(s, &r, err);
@@ -823,22 +935,27 @@ s3_multipart(struct s3_client *s, const char *bucket, const char *key, int fd,
 		return rc;
 	etags = xcalloc(nparts, sizeof(*etags));
 	{
-		struct parts ps = { s, bucket, key, upload, fd, off, size, part,
-		    nparts, etags, 0, 0, PTHREAD_MUTEX_INITIALIZER, err };
 		pthread_t thr[S3_PART_STREAMS - 1];
 		int n = 0;
 
+		ps->upload = upload;
+		ps->nparts = nparts;
+		ps->etags = etags;
+		ps->next = 0;
+		ps->rc = 0;
+		ps->err = err;
+		pthread_mutex_init(&ps->mu, NULL);
 		/* parts in parallel, each stream with its own client; this
 		   thread is one of them */
 		for (; n < S3_PART_STREAMS - 1 && (uint64_t)n + 1 < nparts;
 		    n++)
-			if (pthread_create(&thr[n], NULL, parts_main, &ps) != 0)
+			if (pthread_create(&thr[n], NULL, parts_main, ps) != 0)
 				break;
-		parts_run(&ps, s);
+		parts_run(ps, s);
 		for (int i = 0; i < n; i++)
 			pthread_join(thr[i], NULL);
-		rc = ps.rc;
-		pthread_mutex_destroy(&ps.mu);
+		rc = ps->rc;
+		pthread_mutex_destroy(&ps->mu);
 	}
 	{
 		struct buf q;
@@ -902,7 +1019,10 @@ s3_put_fd(struct s3_client *s, const char *bucket, const char *key, int fd,
 
 	memset(err, 0, sizeof(*err));
 	if (size > s->c.part_size) {
-		rc = s3_multipart(s, bucket, key, fd, off, size, hdrs, err);
+		struct parts ps = { .s = s, .bucket = bucket, .key = key,
+		    .fd = fd, .off = off, .size = size, .part = s->c.part_size };
+
+		rc = s3_multipart(&ps, hdrs, err);
 	} else {
 		s3_req_init(&r, "PUT", bucket, key, NULL);
 		r.headers = hdrs;
@@ -931,7 +1051,26 @@ s3_delete(struct s3_client *s, const char *bucket, const char *key,
 }
 
 int
-s3_copy(struct s3_client *s, const char *bucket, const char *src,
+s3_copy_plan(uint64_t size, uint64_t copy_max, uint64_t *part,
+    uint64_t *nparts)
+{
+	uint64_t p = copy_max < S3_COPY_PART ? copy_max : S3_COPY_PART;
+	uint64_t need = (size + S3_PARTS_MAX - 1) / S3_PARTS_MAX;
+
+	if (p < S3_PART_MIN)
+		p = S3_PART_MIN;
+	if (need > p)
+		p = (need + (1u << 20) - 1) & ~((uint64_t)(1u << 20) - 1);
+	if (p > S3_COPY_MAX)
+		return -EFBIG;
+	*part = p;
+	*nparts = (size + p - 1) / p;
+	return 0;
+}
+
+/* One CopyObject, metadata copied with the object. */
+static int
+copy_one(struct s3_client *s, const char *bucket, const char *src,
     const char *dst, struct s3_error *err)
 {
 	const char *hdrs[3];
@@ -940,8 +1079,7 @@ s3_copy(struct s3_client *s, const char *bucket, const char *src,
 	int rc;
 
 	buf_init(&h, 256);
-	buf_printf(&h, "X-Amz-Copy-Source: /%s/", bucket);
-	uri_encode(&h, src, 1);
+	copy_source(&h, bucket, src);
 	hdrs[0] = h.p;
 	hdrs[1] = "X-Amz-Metadata-Directive: COPY";
 	hdrs[2] = NULL;
@@ -949,16 +1087,72 @@ s3_copy(struct s3_client *s, const char *bucket, const char *src,
 	r.headers = hdrs;
 	r.body = "";
 	r.body_len = 0;
-	rc = s3_do(s, &r, err);
-	/* a copy can fail after its 200 began: the body is an Error */
-	if (rc == 0 && r.xml.len > 0 && memmem(r.xml.p, r.xml.len,
-	    "<Error>", 7) != NULL) {
-		snprintf(err->code, sizeof(err->code), "InternalError");
-		snprintf(err->message, sizeof(err->message),
-		    "CopyObject failed after it started");
-		rc = -EIO;
-	}
+	rc = copy_answer(&r, s3_do(s, &r, err), "CopyObject", err);
 	buf_fini(&r.xml);
+	buf_fini(&h);
+	return rc;
+}
+
+int
+s3_copy(struct s3_client *s, const char *bucket, const char *src,
+    const char *dst, uint64_t size, struct s3_error *err)
+{
+	struct s3_object *o = NULL;
+	char (*store)[400] = NULL, match[128];
+	const char **hdrs = NULL;
+	struct parts ps = { .s = s, .bucket = bucket, .key = dst, .fd = -1 };
+	struct buf h;
+	int rc;
+
+	memset(err, 0, sizeof(*err));
+	buf_init(&h, 256);
+	if (size <= s->c.copy_max) {
+		rc = copy_one(s, bucket, src, dst, err);
+		goto out;
+	}
+	/* a multipart copy takes no metadata along: what HeadObject says */
+	o = xcalloc(1, sizeof(*o));
+	rc = s3_head_object(s, bucket, src, o, err);
+	if (rc < 0)
+		goto out;
+	if (o->size <= s->c.copy_max) {
+		rc = copy_one(s, bucket, src, dst, err);
+		goto out;
+	}
+	rc = s3_copy_plan(o->size, s->c.copy_max, &ps.part, &ps.nparts);
+	if (rc == 0 && o->etag[0] == '\0')
+		rc = -EBADMSG;
+	else if (rc == 0 && o->meta_cut)
+		rc = -E2BIG;	/* what this client cannot carry: refused */
+	if (rc < 0) {
+		snprintf(err->code, sizeof(err->code), "%s", rc == -EFBIG ?
+		    "EntityTooLarge" : rc == -E2BIG ? "MetadataTooLarge" :
+		    "BadAnswer");
+		snprintf(err->message, sizeof(err->message), "%s",
+		    rc == -EFBIG ? "the object is too large to copy" :
+		    rc == -E2BIG ? "more user metadata than a part copy carries" :
+		    "HeadObject answered without an ETag");
+		goto out;
+	}
+	store = xcalloc(S3_META_MAX + 1, 400);
+	hdrs = meta_headers(o->meta, o->nmeta, store);
+	if (o->ctype[0] != '\0') {	/* meta_headers leaves a slot */
+		snprintf(store[S3_META_MAX], 400, "Content-Type: %s", o->ctype);
+		hdrs[o->nmeta] = store[S3_META_MAX];
+		hdrs[o->nmeta + 1] = NULL;
+	}
+	copy_source(&h, bucket, src);
+	/* every part of the one version HeadObject saw */
+	snprintf(match, sizeof(match), "X-Amz-Copy-Source-If-Match: \"%s\"",
+	    o->etag);
+	ps.src_hdr = h.p;
+	ps.match_hdr = match;
+	ps.size = o->size;
+	rc = s3_multipart(&ps, hdrs, err);
+out:
+	free(hdrs);
+	free(store);
+	free(o);
 	buf_fini(&h);
 	return rc;
 }

@@ -3,7 +3,7 @@
  * (src/auth/sigv4.h). What the data-repository features need and no more:
  * HeadBucket, ListObjectsV2 (every page), HeadObject, GetObject by range,
  * PutObject, multipart upload (aborted on failure), DeleteObject,
- * CopyObject.
+ * CopyObject (UploadPartCopy parts above conf.copy_max).
  *
  * Contract:
  *  - Nothing is buffered whole: GETs stream to a callback, PUTs stream from
@@ -40,6 +40,8 @@
 #define S3_PART_STREAMS		4	/* parts of an upload at once */
 #define S3_PARTS_MAX		10000
 #define S3_META_MAX		16	/* user metadata pairs kept */
+#define S3_COPY_MAX		(5ull << 30)	/* S3's: one CopyObject or part */
+#define S3_COPY_PART		(1ull << 30)	/* a big copy's parts */
 
 struct s3_conf {
 	char		 endpoint[512];	/* scheme://host[:port], no trailing / */
@@ -49,6 +51,9 @@ struct s3_conf {
 	int		 max_retries;	/* default 4 */
 	int		 timeout_ms;	/* per attempt, default 30000 */
 	uint64_t	 part_size;	/* multipart part, default 16 MiB */
+	uint64_t	 copy_max;	/* one CopyObject up to this, part
+					   copies above; default and at most
+					   S3_COPY_MAX, at least S3_PART_MIN */
 };
 
 /*
@@ -79,6 +84,9 @@ struct s3_object {
 	char		etag[80];	/* without quotes */
 	struct s3_meta	meta[S3_META_MAX];	/* HeadObject only */
 	int		nmeta;
+	int		meta_cut;	/* HeadObject: a pair (or the
+					   Content-Type) not kept whole */
+	char		ctype[128];	/* HeadObject: Content-Type */
 };
 
 struct s3_client;
@@ -118,10 +126,22 @@ int	s3_put_buf(struct s3_client *s, const char *bucket, const char *key,
 
 int	s3_delete(struct s3_client *s, const char *bucket, const char *key,
 	    struct s3_error *err);
-/* CopyObject within bucket, src to dst, user metadata kept (objects up to
- * 5 GiB: S3's limit for one copy). */
+/* Copy src to dst within bucket, S3 side, user metadata kept. `size` is
+ * the caller's idea of src's size: up to conf.copy_max one CopyObject;
+ * above, HeadObject (the size, ETag, metadata and Content-Type that
+ * count) and a multipart upload of UploadPartCopy ranges (s3_copy_plan),
+ * each made on the condition that src's ETag has not changed, aborted on
+ * failure. Metadata this client cannot hold whole (over S3_META_MAX
+ * pairs, long names or values: meta_cut) is -E2BIG, MetadataTooLarge,
+ * rather than a copy that loses some. */
 int	s3_copy(struct s3_client *s, const char *bucket, const char *src,
-	    const char *dst, struct s3_error *err);
+	    const char *dst, uint64_t size, struct s3_error *err);
+/* The parts of a multipart copy of `size` bytes under copy_max: parts of
+ * copy_max clamped to [S3_PART_MIN, S3_COPY_PART], larger (whole MiB) when
+ * that makes over S3_PARTS_MAX. 0, or -EFBIG when a part would pass
+ * S3_COPY_MAX. */
+int	s3_copy_plan(uint64_t size, uint64_t copy_max, uint64_t *part,
+	    uint64_t *nparts);
 
 /* Split "s3://bucket/prefix" into bucket and prefix (may be empty). 0 or
  * -EINVAL. */

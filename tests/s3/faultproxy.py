@@ -6,7 +6,10 @@ command: `fail(kind, count, method=None, path=None)` makes the next
   'SlowDown'  503 SlowDown
   'stall'     no answer: the connection is held for `stall_s` seconds,
               then closed
-instead of being relayed. Every other request is relayed to moto as it
+instead of being relayed. With `copy_limit` set, a CopyObject (PUT with
+x-amz-copy-source, not a part) of a source larger than it gets S3's
+400 InvalidRequest, as S3 answers over 5 GiB (the limit scaled down;
+UploadPartCopy is relayed). Every other request is relayed to moto as it
 came (headers untouched, so signatures stay valid) and its answer
 streamed back. `faulted` counts faults answered; `seen` the requests
 (method, path) received."""
@@ -16,8 +19,13 @@ import re
 import socketserver
 import threading
 import time
+from urllib.parse import unquote
 
-from .hsmlib import free_port
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from .hsmlib import AKID, SECRET, free_port
 
 ERRORS = {
     '500': (500, 'InternalError', 'We encountered an internal error. '
@@ -43,6 +51,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             out += b
         return bytes(out)
 
+    def _error(self, status, code, msg):
+        x = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s'
+             '</Code><Message>%s</Message><RequestId>fault</RequestId>'
+             '</Error>' % (code, msg)).encode()
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/xml')
+        self.send_header('Content-Length', str(len(x)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(x)
+
     def _any(self):
         fp = self.server.fp
         body = self._body()
@@ -51,17 +70,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(fp.stall_s)
             self.close_connection = True
             return
+        if kind is None and fp.copy_limit is not None and \
+                self.command == 'PUT' and 'partNumber=' not in self.path \
+                and self.headers.get('x-amz-copy-source'):
+            size = fp._size(self.headers['x-amz-copy-source'])
+            if size is not None and size > fp.copy_limit:
+                self._error(400, 'InvalidRequest', 'The specified copy '
+                            'source is larger than the maximum allowable '
+                            'size for a copy source: %d' % fp.copy_limit)
+                return
         if kind is not None:
-            status, code, msg = ERRORS[kind]
-            x = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s'
-                 '</Code><Message>%s</Message><RequestId>fault</RequestId>'
-                 '</Error>' % (code, msg)).encode()
-            self.send_response(status)
-            self.send_header('Content-Type', 'application/xml')
-            self.send_header('Content-Length', str(len(x)))
-            self.end_headers()
-            if self.command != 'HEAD':
-                self.wfile.write(x)
+            self._error(*ERRORS[kind])
             return
         c = http.client.HTTPConnection('127.0.0.1', fp.target, timeout=120)
         try:
@@ -102,6 +121,7 @@ class FaultProxy:
         self.faulted = 0
         self.seen = []
         self.stall_s = 5.0
+        self.copy_limit = None
         self.srv = None
 
     @property
@@ -136,6 +156,21 @@ class FaultProxy:
             self.rules = []
             self.faulted = 0
             self.seen = []
+
+    def _size(self, source):
+        """The size of /bucket/key (as in x-amz-copy-source), asked of
+        moto directly (HeadObject, signed); None when it cannot tell."""
+        bucket, _, key = unquote(source.split('?')[0]).lstrip('/') \
+            .partition('/')
+        s3 = boto3.client('s3', endpoint_url='http://127.0.0.1:%d' %
+                          self.target, region_name='us-east-1',
+                          aws_access_key_id=AKID,
+                          aws_secret_access_key=SECRET,
+                          config=Config(s3={'addressing_style': 'path'}))
+        try:
+            return s3.head_object(Bucket=bucket, Key=key)['ContentLength']
+        except ClientError:
+            return None
 
     def _take(self, method, path):
         with self.lock:

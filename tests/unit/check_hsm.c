@@ -311,6 +311,42 @@ START_TEST(hsm_export_prefix_root_and_default)
 }
 END_TEST
 
+/* s3.copy_max (objects above it move by part copies): a whole number of
+ * bytes in [S3_PART_MIN, S3_COPY_MAX]; anything else refuses the whole
+ * document and keeps the configuration in force. */
+START_TEST(hsm_conf_copy_max_strict)
+{
+	static const char *const bad[] = { "\"6291456\"", "1048576",
+	    "5368709121", "-1", "6291456.5", "true", "{}", NULL };
+	struct hsm *h = xcalloc(1, sizeof(*h));
+	char doc[512], dir[] = "/tmp/check-hsm-XXXXXX";
+
+#define COPY_DOC "{\"mds\": \"127.0.0.1:1\", \"s3\": {\"endpoint\": " \
+	"\"http://127.0.0.1:9\"%s%s}}"
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(hsm_init(h, dir), 0);
+	snprintf(doc, sizeof(doc), COPY_DOC, "", "");
+	ck_assert_int_eq(hsm_conf_apply(h, doc, strlen(doc)), 0);
+	ck_assert_uint_eq(h->s3.copy_max, 0);	/* the client's 5 GiB */
+	snprintf(doc, sizeof(doc), COPY_DOC, ", \"copy_max\": ", "6291456");
+	ck_assert_int_eq(hsm_conf_apply(h, doc, strlen(doc)), 0);
+	ck_assert_uint_eq(h->s3.copy_max, 6u << 20);
+	snprintf(doc, sizeof(doc), COPY_DOC, ", \"copy_max\": ", "5368709120");
+	ck_assert_int_eq(hsm_conf_apply(h, doc, strlen(doc)), 0);
+	ck_assert_uint_eq(h->s3.copy_max, S3_COPY_MAX);
+	for (int i = 0; bad[i] != NULL; i++) {
+		snprintf(doc, sizeof(doc), COPY_DOC, ", \"copy_max\": ", bad[i]);
+		ck_assert_msg(hsm_conf_apply(h, doc, strlen(doc)) == -EINVAL,
+		    "copy_max %s accepted", bad[i]);
+		ck_assert_uint_eq(h->s3.copy_max, S3_COPY_MAX);
+	}
+#undef COPY_DOC
+	hsm_fini(h);
+	free(h);
+	rm_rf(dir);
+}
+END_TEST
+
 START_TEST(hsm_record_lifecycle_and_restart)
 {
 	char dir[] = "/tmp/check-hsm-XXXXXX";
@@ -399,6 +435,7 @@ hsm_suite(void)
 	tcase_add_test(tc, hsm_listing_file);
 	tcase_add_test(tc, hsm_record_lifecycle_and_restart);
 	tcase_add_test(tc, hsm_export_prefix_root_and_default);
+	tcase_add_test(tc, hsm_conf_copy_max_strict);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,11 +3,13 @@
  *
  *   s3_xml_*     the bounded XML scanner on good and hostile documents
  *   s3_url_*     s3:// URLs, percent-decoding, times
+ *   s3_copy_plan the parts of a multipart copy: sizes, S3's limits
  *   s3_live_*    against a real moto_server on a loopback port (started
  *                here; skipped with a message when moto_server is absent):
  *                missing bucket, listing across pages, ranged GET, PUT
  *                from an fd with metadata, multipart, delete, and an
- *                endpoint that went away
+ *                endpoint that went away; a copy over copy_max in parts
+ *                (bytes, metadata, the parts' ETag), a missing source
  */
 #include <check.h>
 #include <errno.h>
@@ -102,6 +104,40 @@ START_TEST(s3_url_split_and_decode)
 }
 END_TEST
 
+/* A big copy's parts: at least S3_PART_MIN, at most S3_COPY_MAX each, at
+ * most S3_PARTS_MAX of them, covering the object. */
+START_TEST(s3_copy_plan_limits)
+{
+	static const struct {
+		uint64_t size, copy_max, part, nparts;
+		int rc;
+	} c[] = {
+		{ (20ull << 20) + 12345, 6ull << 20, 6ull << 20, 4, 0 },
+		{ 6ull << 30, S3_COPY_MAX, S3_COPY_PART, 6, 0 },
+		{ (6ull << 30) + 1, S3_COPY_MAX, S3_COPY_PART, 7, 0 },
+		{ 12ull << 20, 1ull << 20, S3_PART_MIN, 3, 0 },	/* raised */
+		{ 5ull << 40, S3_COPY_MAX, S3_COPY_PART, 5120, 0 },
+		/* 20 TiB: 1 GiB parts would be 20,480; whole MiB parts */
+		{ 20ull << 40, S3_COPY_MAX, 2098ull << 20, 9996, 0 },
+		{ 60ull << 40, S3_COPY_MAX, 0, 0, -EFBIG },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint64_t part = 0, n = 0;
+
+		ck_assert_int_eq(s3_copy_plan(c[i].size, c[i].copy_max, &part,
+		    &n), c[i].rc);
+		if (c[i].rc < 0)
+			continue;
+		ck_assert_uint_eq(part, c[i].part);
+		ck_assert_uint_eq(n, c[i].nparts);
+		ck_assert(n <= S3_PARTS_MAX && part >= S3_PART_MIN &&
+		    part <= S3_COPY_MAX);
+		ck_assert(part * n >= c[i].size && part * (n - 1) < c[i].size);
+	}
+}
+END_TEST
+
 /* --- live, against moto_server --- */
 
 static pid_t moto_pid;
@@ -169,8 +205,9 @@ moto_stop(void)
 	}
 }
 
+/* copy_max 0: the client's default */
 static struct s3_client *
-live_client(int retries)
+live_client(int retries, uint64_t copy_max)
 {
 	struct s3_conf c;
 
@@ -182,6 +219,7 @@ live_client(int retries)
 	c.path_style = 1;
 	c.max_retries = retries;
 	c.part_size = S3_PART_MIN;
+	c.copy_max = copy_max;
 	return s3_client_new(&c);
 }
 
@@ -231,6 +269,38 @@ sink_fn(void *arg, const void *buf, size_t n)
 	return 0;
 }
 
+/* The whole object is data[0, n): read into sk (its buffer made n). */
+static void
+body_is(struct s3_client *s, const char *bucket, const char *key,
+    const char *data, size_t n, struct sink *sk)
+{
+	struct s3_error err;
+
+	sk->cap = n;
+	sk->len = 0;
+	sk->p = xmalloc(n);
+	ck_assert_int_eq(s3_get(s, bucket, key, 0, 0, sink_fn, sk, &err), 0);
+	ck_assert_uint_eq(sk->len, n);
+	ck_assert(memcmp(sk->p, data, n) == 0);
+}
+
+/* An unlinked temporary file: `lead`, then n patterned bytes (*data). */
+static int
+data_file(size_t n, const char *lead, char **data)
+{
+	char path[] = "/tmp/check_s3.XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	*data = xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		(*data)[i] = (char)(i * 7 + i / 4096);
+	ck_assert_int_eq(write(fd, lead, strlen(lead)), (ssize_t)strlen(lead));
+	ck_assert_int_eq(write(fd, *data, n), (ssize_t)n);
+	return fd;
+}
+
 START_TEST(s3_live_roundtrip)
 {
 	struct s3_client *s;
@@ -240,7 +310,7 @@ START_TEST(s3_live_roundtrip)
 	struct sink sk = { 0 };
 	struct s3_meta meta[2] = { { "file-permissions", "0100644" },
 	    { "file-owner", "1000" } };
-	char path[] = "/tmp/check_s3.XXXXXX", key[64];
+	char key[64];
 	size_t big = 12u << 20;
 	char *data;
 	int fd;
@@ -250,7 +320,7 @@ START_TEST(s3_live_roundtrip)
 		    " skipped (expected on machines without it)\n");
 		return;
 	}
-	s = live_client(1);
+	s = live_client(1, 0);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(s3_head_bucket(s, "no-such-bucket", &err), -ENOENT);
 	ck_assert_str_eq(err.code, "NoSuchBucket");
@@ -271,14 +341,7 @@ START_TEST(s3_live_roundtrip)
 	ck_assert_uint_eq(col.bytes, 3009);
 
 	/* an fd upload over the part size goes multipart; ranges read back */
-	data = xmalloc(big);
-	for (size_t i = 0; i < big; i++)
-		data[i] = (char)(i * 7 + i / 4096);
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	ck_assert_int_eq(write(fd, "HEAD", 4), 4);
-	ck_assert_int_eq(write(fd, data, big), (ssize_t)big);
+	fd = data_file(big, "HEAD", &data);
 	ck_assert_msg(s3_put_fd(s, "live-one", "big.bin", fd, 4, big, meta, 2,
 	    &err) == 0, "%ld %s %s", err.status, err.code, err.message);
 	ck_assert_int_eq(s3_head_object(s, "live-one", "big.bin", &o, &err), 0);
@@ -286,12 +349,7 @@ START_TEST(s3_live_roundtrip)
 	ck_assert_int_eq(o.nmeta, 2);
 	ck_assert_str_eq(o.meta[0].name, "file-permissions");
 	ck_assert_str_eq(o.meta[0].value, "0100644");
-	sk.cap = big;
-	sk.p = xmalloc(big);
-	ck_assert_int_eq(s3_get(s, "live-one", "big.bin", 0, 0, sink_fn, &sk,
-	    &err), 0);
-	ck_assert_uint_eq(sk.len, big);
-	ck_assert(memcmp(sk.p, data, big) == 0);
+	body_is(s, "live-one", "big.bin", data, big, &sk);
 	sk.len = 0;
 	ck_assert_int_eq(s3_get(s, "live-one", "big.bin", 5u << 20, 100, sink_fn,
 	    &sk, &err), 0);
@@ -324,6 +382,95 @@ START_TEST(s3_live_roundtrip)
 }
 END_TEST
 
+/* Over copy_max a copy goes in UploadPartCopy parts, with the source's
+ * metadata; up to it (or when the caller's size says so) one CopyObject. */
+START_TEST(s3_live_copy_in_parts)
+{
+	struct s3_client *s;
+	struct s3_error err;
+	struct s3_object o;
+	struct sink sk = { 0 };
+	struct s3_meta meta[2] = { { "file-permissions", "0100640" },
+	    { "test-tag", "mpcopy" } };
+	size_t big = (12u << 20) + 5;
+	char *data;
+	int fd;
+
+	if (moto_start() == -ENOENT)
+		return;
+	s = live_client(1, S3_PART_MIN);
+	ck_assert_ptr_nonnull(s);
+	make_bucket("live-copy");
+	fd = data_file(big, "", &data);
+	ck_assert_int_eq(s3_put_fd(s, "live-copy", "src", fd, 0, big, meta, 2,
+	    &err), 0);
+
+	ck_assert_msg(s3_copy(s, "live-copy", "src", "dir/dst", big, &err) == 0,
+	    "%ld %s %s", err.status, err.code, err.message);
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "dir/dst", &o, &err), 0);
+	ck_assert_uint_eq(o.size, big);
+	ck_assert_ptr_nonnull(strstr(o.etag, "-3"));	/* 3 parts of 5 MiB */
+	ck_assert_int_eq(o.nmeta, 2);
+	for (int i = 0; i < 2; i++) {
+		int found = 0;
+
+		for (int j = 0; j < o.nmeta; j++)
+			found |= strcmp(o.meta[j].name, meta[i].name) == 0 &&
+			    strcmp(o.meta[j].value, meta[i].value) == 0;
+		ck_assert_msg(found, "metadata %s lost", meta[i].name);
+	}
+	body_is(s, "live-copy", "dir/dst", data, big, &sk);
+
+	/* a Content-Type goes along too */
+	ck_assert_int_eq(s3_put_buf(s, "live-copy", "typed", data, big,
+	    "text/plain", &err), 0);
+	ck_assert_int_eq(s3_copy(s, "live-copy", "typed", "typed2", big, &err),
+	    0);
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "typed2", &o, &err), 0);
+	ck_assert_str_eq(o.ctype, "text/plain");
+	ck_assert_ptr_nonnull(strstr(o.etag, "-3"));
+	/* more metadata than the client keeps: refused, nothing written */
+	{
+		char cmd[1024], mpath[] = "/tmp/check_s3.XXXXXX";
+		int mfd = mkstemp(mpath);
+
+		ck_assert_int_ge(mfd, 0);
+		ck_assert_int_eq(write(mfd, data, 6u << 20), 6 << 20);
+		close(mfd);
+		snprintf(cmd, sizeof(cmd), "AWS_ACCESS_KEY_ID=test "
+		    "AWS_SECRET_ACCESS_KEY=test aws --endpoint-url %s s3api "
+		    "put-object --bucket live-copy --key many --body %s "
+		    "--metadata a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,"
+		    "l=12,m=13,n=14,o=15,p=16,q=17 --region us-east-1 "
+		    ">/dev/null", moto_endpoint, mpath);
+		ck_assert_int_eq(system(cmd), 0);
+		unlink(mpath);
+	}
+	ck_assert_int_eq(s3_copy(s, "live-copy", "many", "many2", 6u << 20,
+	    &err), -E2BIG);
+	ck_assert_str_eq(err.code, "MetadataTooLarge");
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "many2", &o, &err),
+	    -ENOENT);
+
+	/* the caller's size under copy_max: one CopyObject */
+	ck_assert_int_eq(s3_copy(s, "live-copy", "src", "one", 1, &err), 0);
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "one", &o, &err), 0);
+	ck_assert_uint_eq(o.size, big);
+	ck_assert_ptr_null(strchr(o.etag, '-'));
+	/* a missing source: NoSuchKey either way, nothing written */
+	ck_assert_int_eq(s3_copy(s, "live-copy", "gone", "x", big, &err),
+	    -ENOENT);
+	ck_assert_int_eq(s3_copy(s, "live-copy", "gone", "y", 1, &err),
+	    -ENOENT);
+	ck_assert_int_eq(s3_head_object(s, "live-copy", "x", &o, &err), -ENOENT);
+	moto_stop();
+	close(fd);
+	free(data);
+	free(sk.p);
+	s3_client_free(s);
+}
+END_TEST
+
 static void
 live_teardown(void)
 {
@@ -340,10 +487,12 @@ s3_suite(void)
 	tcase_add_test(tc, s3_xml_finds_exact_tags);
 	tcase_add_test(tc, s3_xml_hostile_documents);
 	tcase_add_test(tc, s3_url_split_and_decode);
+	tcase_add_test(tc, s3_copy_plan_limits);
 	suite_add_tcase(s, tc);
 	tcase_add_unchecked_fixture(live, NULL, live_teardown);
 	tcase_set_timeout(live, 120);
 	tcase_add_test(live, s3_live_roundtrip);
+	tcase_add_test(live, s3_live_copy_in_parts);
 	suite_add_tcase(s, live);
 	return s;
 }
