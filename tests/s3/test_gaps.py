@@ -210,6 +210,17 @@ class GapCase(EngineCase):
     def p(self, rel):
         return self.path('ns1', rel)
 
+    def keys(self, prefix):
+        return sorted(o['Key'] for o in self.s3.list_objects_v2(
+            Bucket=BUCKET, Prefix=prefix).get('Contents', []))
+
+    def hsm_state(self, rel):
+        from ..fs.engine import binpath
+        import subprocess
+        return subprocess.run([binpath('lfs'), 'hsm_state', self.p(rel)],
+                              capture_output=True, text=True,
+                              timeout=30).stdout
+
     def wait_exists(self, rel, want=True, timeout=30):
         wait_for(lambda: os.path.exists(self.p(rel)) == want, timeout,
                  '%s %s' % (rel, 'to appear' if want else 'to go'))
@@ -221,18 +232,8 @@ class FileRename(GapCase):
     restored clean one by export; the old keys go (DELETED policy) and
     auto-import brings nothing back."""
 
-    def keys(self, prefix):
-        return sorted(o['Key'] for o in self.s3.list_objects_v2(
-            Bucket=BUCKET, Prefix=prefix).get('Contents', []))
-
     def test_renamed_files_move_their_objects(self):
-        from ..fs.engine import binpath
-        import subprocess
-
-        def state(rel):
-            return subprocess.run([binpath('lfs'), 'hsm_state', self.p(rel)],
-                                  capture_output=True, text=True,
-                                  timeout=30).stdout
+        state = self.hsm_state
         for i in range(6):
             self.wait_exists('d/f%d' % i)
         self.assertEqual(open(self.p('d/f0'), 'rb').read(), b'x')  # restored
@@ -346,18 +347,8 @@ class DirRename(GapCase):
     back), the old keys deleted (DELETED policy), and nothing imported
     back by auto-import."""
 
-    def keys(self, prefix):
-        return sorted(o['Key'] for o in self.s3.list_objects_v2(
-            Bucket=BUCKET, Prefix=prefix).get('Contents', []))
-
     def test_renamed_directory_moves_its_objects(self):
-        from ..fs.engine import binpath
-        import subprocess
-
-        def state(rel):
-            return subprocess.run([binpath('lfs'), 'hsm_state', self.p(rel)],
-                                  capture_output=True, text=True,
-                                  timeout=30).stdout
+        state = self.hsm_state
         for i in range(6):
             self.wait_exists('d/f%d' % i)
         self.assertEqual(open(self.p('d/f0'), 'rb').read(), b'x')  # restored
