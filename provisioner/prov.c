@@ -63,6 +63,7 @@ static prov_apply_fn		 prov_apply;
 static pthread_t		 prov_runner_tid, prov_monitor_tid;
 static pthread_mutex_t		 prov_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t		 prov_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t		 prov_mon_cv = PTHREAD_COND_INITIALIZER;
 static int			 prov_kicked, prov_stopping, prov_started;
 pthread_mutex_t			 prov_proc_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct prov_health	 prov_stats;	/* under prov_mu */
@@ -723,9 +724,18 @@ prov_monitor(void *arg)
 				prov_monitor_fs(ids[i], p);
 		}
 		tick++;
-		for (int ms = 0; ms < PROV_MONITOR_TICK_MS && !prov_stopping;
-		    ms += 50)
-			usleep(50000);
+		/* one wake-up per tick (idle scale); prov_stop wakes it early */
+		pthread_mutex_lock(&prov_mu);
+		if (!prov_stopping) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += PROV_MONITOR_TICK_MS * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&prov_mon_cv, &prov_mu, &ts);
+		}
+		pthread_mutex_unlock(&prov_mu);
 	}
 	free(ids);
 	db_thread_fini();
@@ -797,6 +807,7 @@ prov_stop(void)
 	pthread_mutex_lock(&prov_mu);
 	prov_stopping = 1;
 	pthread_cond_signal(&prov_cv);
+	pthread_cond_signal(&prov_mon_cv);
 	pthread_mutex_unlock(&prov_mu);
 	pthread_join(prov_runner_tid, NULL);
 	pthread_join(prov_monitor_tid, NULL);

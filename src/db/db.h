@@ -94,6 +94,10 @@ int	 db_fs_usage(const char *account, const char *region,
 /* Ids of every row whose lifecycle bit (1u << lc) is in mask, in seq
  * order: up to max into ids; returns how many there are (may be > max). */
 int	 db_fs_ids(unsigned mask, char (*ids)[DB_ID_MAX], int max);
+/* AVAILABLE or UPDATING file systems whose description has
+   AutomaticBackupRetentionDays > 0, in listing order (the automatic
+   backup tick reads only these: idle scale). Returns the count. */
+int	 db_fs_ids_auto_backup(char (*ids)[DB_ID_MAX], int max);
 /* Rows per lifecycle, over every owner. */
 int	 db_fs_count_by_lifecycle(long long counts[FS_LIFECYCLE__COUNT]);
 

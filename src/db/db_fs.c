@@ -236,6 +236,27 @@ db_fs_ids(unsigned mask, char (*ids)[DB_ID_MAX], int max)
 }
 
 int
+db_fs_ids_auto_backup(char (*ids)[DB_ID_MAX], int max)
+{
+	static const char q[] = "SELECT id FROM file_systems"
+	    " WHERE lifecycle IN ('AVAILABLE', 'UPDATING') AND json_extract(doc,"
+	    " '$.LustreConfiguration.AutomaticBackupRetentionDays') > 0"
+	    " ORDER BY seq";
+	sqlite3_stmt *st = db_stmt(q);
+	int n = 0, rc;
+
+	if (st == NULL)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n < max)
+			db_col_copy(st, 0, ids[n], DB_ID_MAX);
+		n++;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? n : db_errno(rc);
+}
+
+int
 db_fs_count_by_lifecycle(long long counts[FS_LIFECYCLE__COUNT])
 {
 	static const char q[] = "SELECT lifecycle, COUNT(*) FROM file_systems"
