@@ -178,9 +178,11 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
-def coherence(writer, reader, plain, n, reps):
+def coherence(writer, reader, plain, n, reps, pt=None):
     """docs/leases.md costs. writer and reader are two mounts with
-    leases, plain a third without (-o noleases, the old behaviour).
+    leases, plain a third without (-o noleases, the old behaviour), pt
+    (if given) libfuse's passthrough_ll over the disk, with the same tree
+    (the issue's baseline for stat and re-read of unchanged data).
     Returns figures:
       revoke_visible_us  a chmod on `writer` until `reader`, which has the
                          file cached under a lease, stats the new mode
@@ -190,14 +192,16 @@ def coherence(writer, reader, plain, n, reps):
                          timeout that applies without a lease)
       reread_mibps.*     re-reading an unchanged 64 MiB file after
                          close and open"""
-    d = os.path.join(writer, 'coh')
-    os.mkdir(d)
     names = ['f%05d' % i for i in range(n)]
-    for nm in names:
-        open(os.path.join(d, nm), 'w').close()
-    big = os.path.join(d, 'big')
-    with open(big, 'wb') as f:
-        f.write(os.urandom(MiB) * 64)
+    data = os.urandom(MiB) * 64
+    for root in (writer, pt) if pt else (writer,):
+        d = os.path.join(root, 'coh')
+        os.mkdir(d)
+        for nm in names:
+            open(os.path.join(d, nm), 'w').close()
+        with open(os.path.join(d, 'big'), 'wb') as f:
+            f.write(data)
+    d = os.path.join(writer, 'coh')
     out = {}
     # revocation: reader caches, writer changes, reader sees at once
     f_w, f_r = os.path.join(d, names[0]), os.path.join(reader, 'coh', names[0])
@@ -212,7 +216,10 @@ def coherence(writer, reader, plain, n, reps):
                 pass
             lat.append((time.perf_counter() - t0) * 1e6)
     out['revoke_visible_us'] = med(lat)
-    for subj, mnt in (('lease', reader), ('nolease', plain)):
+    subjects = [('lease', reader), ('nolease', plain)]
+    if pt:
+        subjects.append(('passthrough', pt))
+    for subj, mnt in subjects:
         per, rates = [], []
         for _ in range(reps):
             paths = [os.path.join(mnt, 'coh', nm) for nm in names]
@@ -376,7 +383,8 @@ def main():
         if 'coherence' in PHASES:
             r2 = e.mount('fsx2')
             plain = e.mount('fsx_plain', opts='noleases')
-            got = coherence(fsx, r2, plain, COH_FILES, REPS)
+            got = coherence(fsx, r2, plain, COH_FILES, REPS,
+                            pt=targets.get('passthrough'))
             log('coherence: %s' % ', '.join('%s %.1f' % kv
                                             for kv in sorted(got.items())))
             fig.update(got)
@@ -443,6 +451,8 @@ def report(res):
     # leases (docs/leases.md): lower is better for stat_us
     row('stat_us', 'nolease', 'lease')
     row('reread_mibps', 'nolease', 'lease')
+    row('reread_mibps', 'passthrough', 'lease')
+    row('stat_us', 'passthrough', 'lease')
     if 'revoke_visible_us' in fig:
         lines.append('%-18s %-12s %10.0f   (chmod on one mount until a '
                      'second that caches it sees it)' % (
