@@ -214,18 +214,17 @@ db_fs_usage(const char *account, const char *region, const char *prefix,
 	return rc == SQLITE_ROW ? 0 : db_errno(rc);
 }
 
-int
-db_fs_ids(unsigned mask, char (*ids)[DB_ID_MAX], int max)
+/* Step st (column 0 the id, column 1 the lifecycle when mask != 0)
+ * into ids: rows whose lifecycle bit is in mask, or every row. */
+static int
+fs_ids_step(sqlite3_stmt *st, unsigned mask, char (*ids)[DB_ID_MAX], int max)
 {
-	static const char q[] = "SELECT id, lifecycle FROM file_systems"
-	    " ORDER BY seq";
-	sqlite3_stmt *st = db_stmt(q);
 	int n = 0, rc;
 
 	if (st == NULL)
 		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((mask & (1u << fs_lifecycle_col(st, 1))) == 0)
+		if (mask != 0 && (mask & (1u << fs_lifecycle_col(st, 1))) == 0)
 			continue;
 		if (n < max)
 			db_col_copy(st, 0, ids[n], DB_ID_MAX);
@@ -236,24 +235,24 @@ db_fs_ids(unsigned mask, char (*ids)[DB_ID_MAX], int max)
 }
 
 int
+db_fs_ids(unsigned mask, char (*ids)[DB_ID_MAX], int max)
+{
+	static const char q[] = "SELECT id, lifecycle FROM file_systems"
+	    " ORDER BY seq";
+
+	return fs_ids_step(db_stmt(q), mask, ids, max);
+}
+
+int
 db_fs_ids_auto_backup(char (*ids)[DB_ID_MAX], int max)
 {
-	static const char q[] = "SELECT id FROM file_systems"
-	    " WHERE lifecycle IN ('AVAILABLE', 'UPDATING') AND json_extract(doc,"
+	static const char q[] = "SELECT id, lifecycle FROM file_systems"
+	    " WHERE json_extract(doc,"
 	    " '$.LustreConfiguration.AutomaticBackupRetentionDays') > 0"
 	    " ORDER BY seq";
-	sqlite3_stmt *st = db_stmt(q);
-	int n = 0, rc;
 
-	if (st == NULL)
-		return -EIO;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n < max)
-			db_col_copy(st, 0, ids[n], DB_ID_MAX);
-		n++;
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? n : db_errno(rc);
+	return fs_ids_step(db_stmt(q), 1u << FS_AVAILABLE | 1u << FS_UPDATING,
+	    ids, max);
 }
 
 int

@@ -263,6 +263,40 @@ START_TEST(db_fs_list_usage_ids)
 }
 END_TEST
 
+/* The automatic-backup tick's list: retention > 0, AVAILABLE or UPDATING. */
+START_TEST(db_fs_ids_auto_backup_filters)
+{
+	static const char *docs[4] = {
+		"{\"LustreConfiguration\":{\"AutomaticBackupRetentionDays\":3}}",
+		"{\"LustreConfiguration\":{\"AutomaticBackupRetentionDays\":0}}",
+		"{\"LustreConfiguration\":{}}",
+		"{\"LustreConfiguration\":{\"AutomaticBackupRetentionDays\":1}}",
+	};
+	static const enum fs_lifecycle lcs[4] = {
+		FS_AVAILABLE, FS_AVAILABLE, FS_AVAILABLE, FS_UPDATING,
+	};
+	char ids[4][DB_ID_MAX], id[DB_ID_MAX];
+	struct db_fs f;
+
+	ck_assert_int_eq(db_init(db_file), 0);
+	for (int i = 0; i < 4; i++) {
+		snprintf(id, sizeof(id), "fs-0000000000000000%d", i + 1);
+		fs_row(&f, id, "111111111111", "PERSISTENT_2", 1200);
+		f.doc = (char *)docs[i];
+		ck_assert_int_eq(db_fs_insert(&f), 0);
+		ck_assert_int_eq(db_fs_set_lifecycle(id, lcs[i]), 0);
+	}
+	ck_assert_int_eq(db_fs_ids_auto_backup(ids, 4), 2);
+	ck_assert_str_eq(ids[0], "fs-00000000000000001");
+	ck_assert_str_eq(ids[1], "fs-00000000000000004");
+	/* a file system being deleted is not backed up */
+	ck_assert_int_eq(db_fs_set_lifecycle("fs-00000000000000001",
+	    FS_DELETING), 0);
+	ck_assert_int_eq(db_fs_ids_auto_backup(ids, 4), 1);
+	ck_assert_str_eq(ids[0], "fs-00000000000000004");
+}
+END_TEST
+
 START_TEST(db_tag_rows_and_descriptions)
 {
 	const char *arn = "arn:aws:fsx:us-east-1:111111111111:file-system/fs-1";
@@ -486,6 +520,7 @@ db_suite(void)
 	tcase_add_test(tc, db_tx_rollback_discards_commit_keeps);
 	tcase_add_test(tc, db_fs_insert_get_scoped_by_owner);
 	tcase_add_test(tc, db_fs_list_usage_ids);
+	tcase_add_test(tc, db_fs_ids_auto_backup_filters);
 	tcase_add_test(tc, db_tag_rows_and_descriptions);
 	tcase_add_test(tc, db_tag_migration_from_v2);
 	tcase_add_test(tc, db_token_roundtrip);
