@@ -154,17 +154,32 @@ def wait_state(cli, kind, oid, states, timeout=30):
         raise AssertionError('%s %s: last status %r' % (kind, oid, last[0]))
 
 
+def new_secret(d):
+    """A fresh engine secret written (0600) to d/secret: (secret, path)."""
+    secret = os.urandom(32)
+    path = os.path.join(d, 'secret')
+    with open(path, 'w') as f:
+        f.write(secret.hex() + '\n')
+    os.chmod(path, 0o600)
+    return secret, path
+
+
+def wait_available(cli, dra, timeout=60):
+    """Wait until association dra leaves its starting state; assert it
+    became AVAILABLE."""
+    st = wait_state(cli, 'associations', dra,
+                    {'AVAILABLE', 'FAILED', 'MISCONFIGURED'}, timeout)
+    assert st['state'] == 'AVAILABLE', st
+    return st
+
+
 class AgentCase(unittest.TestCase):
     """moto_server + one agent (no file system) per class."""
 
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix='fsx-s3-', dir='/var/tmp')
-        cls.secret = os.urandom(32)
-        cls.secret_file = os.path.join(cls.dir, 'secret')
-        with open(cls.secret_file, 'w') as f:
-            f.write(cls.secret.hex() + '\n')
-        os.chmod(cls.secret_file, 0o600)
+        cls.secret, cls.secret_file = new_secret(cls.dir)
         cls.moto = Moto(cls.dir).start()
         cls.agent = Agent(cls.dir, cls.secret_file, cls.secret).start()
 

@@ -3,14 +3,12 @@ moto_server: association lifecycles, malformed documents, tasks queued and
 cancelled, the durable record across a restart, the store lock."""
 import errno
 import json
-import os
 import subprocess
 import time
 
 from ..fs.engine import binpath
-from .hsmlib import (AgentCase, Agent, OP_HSM_CONF, OP_HSM_TASK,
-                     OP_HSM_CANCEL, OP_HSM_STATUS, assoc, s3_conf,
-                     wait_state, free_port)
+from .hsmlib import (AgentCase, OP_HSM_CONF, OP_HSM_TASK, OP_HSM_CANCEL,
+                     assoc, s3_conf, wait_state, free_port)
 
 
 class AgentProtocol(AgentCase):

@@ -12,7 +12,7 @@ import time
 
 from ..fs.engine import EngineCase, binpath, wait_for
 from .faultproxy import FaultProxy
-from .hsmlib import Agent, Moto, assoc, s3_conf, wait_state
+from .hsmlib import Agent, Moto, assoc, s3_conf, wait_available, wait_state
 
 BUCKET = 'faults'
 DRA = 'dra-0123456789abcdef9'
@@ -48,9 +48,7 @@ class Faults(EngineCase):
                           poll_ms=300, restore_ms=RESTORE_MS)
             doc['s3'].update(timeout_ms=TIMEOUT_MS, max_retries=4)
             cls.cli.conf(doc)
-            st = wait_state(cls.cli, 'associations', DRA,
-                            {'AVAILABLE', 'FAILED', 'MISCONFIGURED'}, 60)
-            assert st['state'] == 'AVAILABLE', st
+            wait_available(cls.cli, DRA)
         except BaseException:
             cls.tearDownClass()
             raise

@@ -13,7 +13,8 @@ import boto3
 from botocore.config import Config
 
 from ..fs.engine import EngineCase, wait_for
-from .hsmlib import AKID, Agent, Moto, assoc, s3_conf, wait_state
+from .hsmlib import (AKID, Agent, Moto, assoc, new_secret, s3_conf,
+                     wait_available, wait_state)
 
 BUCKET = 'gaps'
 DRA = 'dra-0123456789abcdef7'
@@ -53,11 +54,7 @@ class DeniedAccess(unittest.TestCase):
     def setUpClass(cls):
         import tempfile
         cls.dir = tempfile.mkdtemp(prefix='fsx-s3gap-', dir='/var/tmp')
-        cls.secret = os.urandom(32)
-        cls.secret_file = os.path.join(cls.dir, 'secret')
-        with open(cls.secret_file, 'w') as f:
-            f.write(cls.secret.hex() + '\n')
-        os.chmod(cls.secret_file, 0o600)
+        cls.secret, cls.secret_file = new_secret(cls.dir)
         # requests without auth: 2 buckets, 3 users, 3 keys, 3 policies
         cls.moto = AuthMoto(cls.dir, 11).start()
         kw = dict(endpoint_url=cls.moto.endpoint, region_name='us-east-1',
@@ -182,9 +179,7 @@ class GapCase(EngineCase):
             cls.agent = Agent(d, cls.engine.secret_file, cls.engine.secret)
             cls.agent.start()
             cls.configure()
-            st = wait_state(cls.cli, 'associations', DRA,
-                            {'AVAILABLE', 'FAILED', 'MISCONFIGURED'}, 60)
-            assert st['state'] == 'AVAILABLE', st
+            wait_available(cls.cli, DRA)
         except BaseException:
             cls.tearDownClass()
             raise

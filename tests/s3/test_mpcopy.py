@@ -7,13 +7,12 @@ over 6 MiB with S3's InvalidRequest (moto itself has no limit), so a
 metadata kept, the old key gone."""
 import hashlib
 import os
-import subprocess
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from ..fs.engine import binpath, wait_for
+from ..fs.engine import wait_for
 from .faultproxy import FaultProxy
 from .hsmlib import AKID, SECRET, assoc, s3_conf
 from .test_gaps import BUCKET, DRA, GapCase
@@ -45,22 +44,13 @@ class BigRename(GapCase):
         if getattr(cls, 'fp', None) is not None:
             cls.fp.stop()
 
-    def keys(self, prefix):
-        return sorted(o['Key'] for o in self.s3.list_objects_v2(
-            Bucket=BUCKET, Prefix=prefix).get('Contents', []))
-
-    def state(self, rel):
-        return subprocess.run([binpath('lfs'), 'hsm_state', self.p(rel)],
-                              capture_output=True, text=True,
-                              timeout=30).stdout
-
     def test_renamed_big_released_file_moves_by_part_copies(self):
         data = bytes((i * 7 + i // 4096) & 0xff for i in range(SIZE))
         meta = {'file-permissions': '0100640', 'test-tag': 'mpcopy'}
         self.s3.put_object(Bucket=BUCKET, Key='data/d/big', Body=data,
                            Metadata=meta)
         self.wait_exists('d/big')               # auto-import: released
-        self.assertIn('released', self.state('d/big'))
+        self.assertIn('released', self.hsm_state('d/big'))
         self.assertEqual(os.stat(self.p('d/big')).st_size, SIZE)
         # the limit is real: one CopyObject of it is refused
         px = boto3.client('s3', endpoint_url=self.fp.endpoint,
@@ -86,7 +76,7 @@ class BigRename(GapCase):
         # made of 4 parts: a multipart ETag "<md5>-4"
         self.assertTrue(got['ETag'].strip('"').endswith('-4'), got['ETag'])
         # moved without being read back; reads from its new key
-        self.assertIn('released', self.state('d/big2'))
+        self.assertIn('released', self.hsm_state('d/big2'))
         with open(self.p('d/big2'), 'rb') as f:
             self.assertEqual(hashlib.sha256(f.read()).hexdigest(),
                              hashlib.sha256(data).hexdigest())
@@ -95,7 +85,7 @@ class BigRename(GapCase):
         data = bytes((i * 11 + i // 999) & 0xff for i in range(SIZE))
         self.s3.put_object(Bucket=BUCKET, Key='data/d/huge', Body=data)
         self.wait_exists('d/huge')
-        self.assertIn('released', self.state('d/huge'))
+        self.assertIn('released', self.hsm_state('d/huge'))
         self.fp.reset()
         self.fp.fail('500', None, method='PUT', path=r'partNumber=')
         try:
@@ -111,7 +101,7 @@ class BigRename(GapCase):
         keys = self.keys('data/d/')
         self.assertIn('data/d/huge', keys)      # the file stays as it was
         self.assertNotIn('data/d/huge2', keys)
-        self.assertIn('released', self.state('d/huge2'))
+        self.assertIn('released', self.hsm_state('d/huge2'))
         with open(self.p('d/huge2'), 'rb') as f:   # from its old object
             self.assertEqual(hashlib.sha256(f.read()).hexdigest(),
                              hashlib.sha256(data).hexdigest())

@@ -13,7 +13,8 @@ import threading
 import time
 
 from ..fs.engine import EngineCase, MiB, wait_for
-from .hsmlib import (Agent, Moto, Proxy, assoc, s3_conf, wait_state)
+from .hsmlib import (Agent, Moto, Proxy, assoc, s3_conf, wait_available,
+                     wait_state)
 
 BUCKET = 'repo'
 DRA1 = 'dra-0123456789abcdef1'
@@ -66,9 +67,7 @@ class RepoCase(EngineCase):
                             batch=True, imp=['NEW', 'CHANGED', 'DELETED'],
                             exp=['NEW', 'CHANGED', 'DELETED'], chunk=2)]
         cls.configure()
-        st = wait_state(cls.cli, 'associations', DRA1,
-                        {'AVAILABLE', 'FAILED', 'MISCONFIGURED'}, 180)
-        assert st['state'] == 'AVAILABLE', st
+        wait_available(cls.cli, DRA1, 180)
 
     @classmethod
     def configure(cls):
