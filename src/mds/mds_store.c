@@ -67,7 +67,7 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_DESTROY_INS] = "INSERT INTO destroy (ost, oid) VALUES (?1, ?2)",
 	[Q_DESTROY_NEXT] = "SELECT id, ost, oid FROM destroy WHERE id > ?1 "
 	    "ORDER BY id LIMIT ?2",
-	[Q_DESTROY_DEL] = "DELETE FROM destroy WHERE id = ?1",
+	[Q_DESTROY_DEL] = "DELETE FROM destroy WHERE id >= ?1 AND id <= ?2",
 	[Q_CTR_GET] = "SELECT reserved FROM counter WHERE name = ?1",
 	[Q_CTR_SET] = "INSERT OR REPLACE INTO counter (name, reserved) "
 	    "VALUES (?1, ?2)",

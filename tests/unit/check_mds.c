@@ -943,6 +943,45 @@ START_TEST(mds_ns_destroy_orphan_deferred)
 }
 END_TEST
 
+/* Done rows go in runs of consecutive ids (one DELETE per run): a row
+ * left out between done ones stays queued, whatever the order given. */
+START_TEST(mds_ns_destroy_done_runs_keep_the_rest)
+{
+	struct mds_destroy rows[16];
+	int64_t done[8];
+	char name[8];
+	int n;
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		ck_assert_int_ge(mkfile(1, name), 0);
+		ck_assert_int_eq(mds_ns_unlink(ns, 1, name, strlen(name),
+		    NULL), 0);
+	}
+	n = mds_destroy_next(ns, 0, rows, 16);
+	ck_assert_int_eq(n, 6);
+	for (int i = 1; i < n; i++)
+		ck_assert_int_eq(rows[i].id, rows[i - 1].id + 1);
+	/* all but rows[2] and rows[5], out of order */
+	done[0] = rows[4].id;
+	done[1] = rows[0].id;
+	done[2] = rows[3].id;
+	done[3] = rows[1].id;
+	ck_assert_int_eq(mds_destroy_done_many(ns, done, 4), 0);
+	ck_assert_int_eq(mds_destroy_next(ns, 0, rows + 8, 8), 2);
+	ck_assert_int_eq(rows[8].id, rows[2].id);
+	ck_assert_int_eq(rows[9].id, rows[5].id);
+	ck_assert_uint_eq(rows[8].oid, rows[2].oid);
+	/* a duplicate id and the last ones */
+	done[0] = rows[5].id;
+	done[1] = rows[2].id;
+	done[2] = rows[5].id;
+	ck_assert_int_eq(mds_destroy_done_many(ns, done, 3), 0);
+	ck_assert_int_eq(mds_destroy_next(ns, 0, rows, 16), 0);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 0);
+}
+END_TEST
+
 START_TEST(mds_ns_setattr_open_close_append)
 {
 	struct msg_setattr sa;
@@ -1922,6 +1961,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_oid_unique_across_restart);
 	tcase_add_test(tc, mds_ns_xattr_rules);
 	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
+	tcase_add_test(tc, mds_ns_destroy_done_runs_keep_the_rest);
 	tcase_add_test(tc, mds_ns_setattr_open_close_append);
 	tcase_add_test(tc, mds_ns_group_commit_concurrent);
 	tcase_add_test(tc, mds_wire_create_survives_kill9);
