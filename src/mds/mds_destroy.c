@@ -22,16 +22,24 @@
 #include "core/util.h"
 #include "mds/mds_int.h"
 
+/* Four objects a statement (a 4-stripe file is one INSERT), the rest one
+ * each; ids are handed out in order, so a file's rows stay one run. */
 int
 mds_destroy_queue(struct mds_ns *ns, const struct mds_layout *l)
 {
+	uint32_t k = 0;
 	int rc;
 
-	for (uint32_t k = 0; k < l->hdr.nent; k++) {
-		sqlite3_stmt *s = mds_tx_st(ns, Q_DESTROY_INS);
+	while (k < l->hdr.nent) {
+		int n = l->hdr.nent - k >= 4 ? 4 : 1;
+		sqlite3_stmt *s = mds_tx_st(ns, n == 4 ? Q_DESTROY_INS4 :
+		    Q_DESTROY_INS);
 
-		sqlite3_bind_int64(s, 1, l->ent[k].ost);
-		sqlite3_bind_int64(s, 2, (int64_t)l->ent[k].oid);
+		for (int j = 0; j < n; j++, k++) {
+			sqlite3_bind_int64(s, 2 * j + 1, l->ent[k].ost);
+			sqlite3_bind_int64(s, 2 * j + 2,
+			    (int64_t)l->ent[k].oid);
+		}
 		rc = mds_tx_exec(ns, s);
 		if (rc < 0)
 			return rc;

@@ -84,6 +84,8 @@ struct idrange {
 
 enum q {
 	Q_INO_GET,
+	Q_INO_GET_LAY,
+	Q_INO_TIMES,
 	Q_INO_INS,
 	Q_INO_UPD,
 	Q_INO_DEL,
@@ -103,6 +105,7 @@ enum q {
 	Q_XA_LIST,
 	Q_XA_TOTAL,
 	Q_DESTROY_INS,
+	Q_DESTROY_INS4,
 	Q_DESTROY_NEXT,
 	Q_DESTROY_DEL,
 	Q_CTR_GET,

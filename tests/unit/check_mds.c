@@ -982,6 +982,75 @@ START_TEST(mds_ns_destroy_done_runs_keep_the_rest)
 }
 END_TEST
 
+/* An unlink reads the layout with the inode and queues every object of
+ * it, in stripe order, four a statement or one each (4, 3 and 1
+ * stripes); the directory's new times are stored (they survive a
+ * reopen) and its other attributes are untouched. */
+START_TEST(mds_ns_unlink_queues_each_stripe)
+{
+	static const int counts[] = { 4, 3, 1 };
+	struct mds_destroy rows[16];
+	struct mds_layout lay, got;
+	struct msg_attr a, da, db;
+	struct msg_create cr;
+	struct msg_close c;
+	uint64_t h;
+	int created, n;
+	int64_t d;
+
+	for (int t = 0; t < 3; t++) {
+		char dname[8];
+
+		snprintf(dname, sizeof(dname), "s%d", counts[t]);
+		d = mkdir_(1, dname);
+		ck_assert_int_gt(d, 0);
+		memset(&lay, 0, sizeof(lay));
+		lay.hdr.magic = MSG_LOV_MAGIC;
+		lay.hdr.stripe_count = counts[t];
+		lay.hdr.stripe_size = 1024 * 1024;
+		lay.hdr.stripe_offset = -1;
+		ck_assert_int_eq(mds_layout_set(ns, (uint64_t)d, &lay,
+		    sizeof(lay.hdr)), 0);
+		cr = mkcr((uint64_t)d, "f", 0644, MSG_CR_EXCL);
+		ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &got,
+		    &created, NULL), 0);
+		ck_assert_uint_eq(got.hdr.nent, (unsigned)counts[t]);
+		memset(&c, 0, sizeof(c));
+		c.ino = a.ino;
+		c.handle = h;
+		ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
+		ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)d, &db), 0);
+		usleep(2000);
+		ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "f", 1, &da),
+		    0);
+		ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
+		n = mds_destroy_next(ns, 0, rows, 16);
+		ck_assert_int_eq(n, counts[t]);
+		for (int k = 0; k < n; k++) {
+			ck_assert_uint_eq(rows[k].ost, got.ent[k].ost);
+			ck_assert_uint_eq(rows[k].oid, got.ent[k].oid);
+			ck_assert_int_eq(mds_destroy_done(ns, rows[k].id), 0);
+		}
+		ck_assert_uint_eq(mds_destroy_pending(ns), 0);
+		/* the parent: new mtime = ctime, the rest as before */
+		ck_assert(da.mtime_sec > db.mtime_sec ||
+		    (da.mtime_sec == db.mtime_sec &&
+		    da.mtime_nsec > db.mtime_nsec));
+		ck_assert_int_eq(da.ctime_sec, da.mtime_sec);
+		ck_assert_int_eq(da.ctime_nsec, da.mtime_nsec);
+		ns_reopen();
+		ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)d, &a), 0);
+		ck_assert_int_eq(a.mtime_sec, da.mtime_sec);
+		ck_assert_int_eq(a.mtime_nsec, da.mtime_nsec);
+		ck_assert_int_eq(a.ctime_nsec, da.ctime_nsec);
+		ck_assert_uint_eq(a.mode, db.mode);
+		ck_assert_uint_eq(a.nlink, db.nlink);
+		ck_assert_uint_eq(a.uid, db.uid);
+		ck_assert_uint_eq(a.size, db.size);
+	}
+}
+END_TEST
+
 START_TEST(mds_ns_setattr_open_close_append)
 {
 	struct msg_setattr sa;
@@ -1962,6 +2031,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_xattr_rules);
 	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
 	tcase_add_test(tc, mds_ns_destroy_done_runs_keep_the_rest);
+	tcase_add_test(tc, mds_ns_unlink_queues_each_stripe);
 	tcase_add_test(tc, mds_ns_setattr_open_close_append);
 	tcase_add_test(tc, mds_ns_group_commit_concurrent);
 	tcase_add_test(tc, mds_wire_create_survives_kill9);
