@@ -151,6 +151,7 @@ struct mds_ns {
 	/* group commit */
 	atomic_int	 waiters;	/* mutating requests wanting the lock */
 	int		 in_tx;		/* a batch is open */
+	int		 tx_first;	/* the request opened it: no SAVEPOINT */
 	uint64_t	 batch;		/* current (or last) batch number */
 	uint64_t	 committed;	/* last batch ended */
 	int		 batch_ops;

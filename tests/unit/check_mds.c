@@ -32,6 +32,7 @@
 #include <sqlite3.h>
 
 #include "core/util.h"
+#include "mds/mds_int.h"
 #include "mds/mds_ns.h"
 #include "msg/msg.h"
 
@@ -1051,6 +1052,61 @@ START_TEST(mds_ns_unlink_queues_each_stripe)
 }
 END_TEST
 
+/* One request inserts inode `ino` in its own mds_tx_begin .. mds_tx_end
+ * and fails with `fail` (0: succeeds); no mds_tx_sync. */
+static void
+tx_insert(uint64_t ino, int fail)
+{
+	struct mds_ino i;
+
+	memset(&i, 0, sizeof(i));
+	i.ino = ino;
+	i.mode = S_IFREG | 0600;
+	i.nlink = 1;
+	i.parent = 1;
+	ck_assert_int_eq(mds_tx_begin(ns), 0);
+	ck_assert_int_eq(mds_ns_ino_insert(ns, &i, NULL, 0, NULL), 0);
+	ck_assert_int_eq(mds_tx_end(ns, fail), fail);
+}
+
+/* The request that opens a batch runs without a SAVEPOINT: when it fails
+ * its change is undone (ROLLBACK, then an empty batch again) and the
+ * batch goes on; a later request of the same batch that fails undoes
+ * only its own change. What committed survives a reopen. */
+START_TEST(mds_tx_first_request_undone_alone)
+{
+	struct msg_attr a;
+
+	mds_tx_wlock(ns);
+	tx_insert(900001, -EIO);	/* opens the batch, fails */
+	tx_insert(900002, 0);		/* the same batch goes on */
+	tx_insert(900003, -EEXIST);	/* a savepoint, fails */
+	tx_insert(900004, 0);
+	ck_assert_int_eq(mds_tx_sync(ns, 0), 0);
+	pthread_mutex_unlock(&ns->lock);
+
+	mds_tx_wlock(ns);
+	tx_insert(900005, 0);		/* opens the next batch */
+	ck_assert_int_eq(mds_tx_sync(ns, 0), 0);
+	pthread_mutex_unlock(&ns->lock);
+
+	mds_tx_wlock(ns);
+	tx_insert(900006, -EIO);	/* a batch of one failed request */
+	ck_assert_int_eq(mds_tx_sync(ns, -EIO), -EIO);
+	pthread_mutex_unlock(&ns->lock);
+
+	ns_reopen();
+	ck_assert_int_eq(mds_ns_getattr(ns, 900001, &a), -ENOENT);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900002, &a), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900003, &a), -ENOENT);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900004, &a), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900005, &a), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900006, &a), -ENOENT);
+	/* and the store takes requests as before */
+	ck_assert_int_gt(mkfile(1, "after"), 0);
+}
+END_TEST
+
 START_TEST(mds_ns_setattr_open_close_append)
 {
 	struct msg_setattr sa;
@@ -2032,6 +2088,7 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
 	tcase_add_test(tc, mds_ns_destroy_done_runs_keep_the_rest);
 	tcase_add_test(tc, mds_ns_unlink_queues_each_stripe);
+	tcase_add_test(tc, mds_tx_first_request_undone_alone);
 	tcase_add_test(tc, mds_ns_setattr_open_close_append);
 	tcase_add_test(tc, mds_ns_group_commit_concurrent);
 	tcase_add_test(tc, mds_wire_create_survives_kill9);
