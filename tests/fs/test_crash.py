@@ -81,15 +81,17 @@ print('D', flush=True)
 UNLINKER = r'''
 import os, sys, time
 d, n = sys.argv[1], int(sys.argv[2])
-fails = 0
-for i in range(n):
+fails = i = 0
+while i < n:
     try:
         os.unlink(os.path.join(d, 'f-%d' % i))
     except FileNotFoundError:
-        # a resend after the restart: the first one was executed
+        # a resend after the restart, or a retry: the first one was executed
         print('G %d' % i, flush=True)
+        i += 1
         continue
     except OSError as e:
+        # in doubt: try the same name again
         print('X %d %d' % (i, e.errno), flush=True)
         fails += 1
         if fails > 100:
@@ -97,6 +99,7 @@ for i in range(n):
         time.sleep(0.05)
         continue
     print('U %d' % i, flush=True)
+    i += 1
 print('D', flush=True)
 '''
 
