@@ -29,14 +29,16 @@
 #include "mds/mds_reply.h"
 #include "mds/mds_vfs.h"
 
+/* the columns mds_ns_ino_load reads, in its order */
+#define INO_COLS	"mode, uid, gid, nlink, size, rdev, atime_s, " \
+	"atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, gen, parent, " \
+	"dseq, written, blocks"
+
 static const char *const q_sql[Q_MAX] = {
-	[Q_INO_GET] = "SELECT mode, uid, gid, nlink, size, rdev, atime_s, "
-	    "atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, gen, parent, "
-	    "dseq, written, blocks FROM inode WHERE ino = ?1",
+	[Q_INO_GET] = "SELECT " INO_COLS " FROM inode WHERE ino = ?1",
 	/* Q_INO_GET's columns, then the layout (an unlink's one read) */
-	[Q_INO_GET_LAY] = "SELECT mode, uid, gid, nlink, size, rdev, atime_s, "
-	    "atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, gen, parent, "
-	    "dseq, written, blocks, layout FROM inode WHERE ino = ?1",
+	[Q_INO_GET_LAY] = "SELECT " INO_COLS ", layout FROM inode "
+	    "WHERE ino = ?1",
 	/* a directory whose entries changed: its times only (no other
 	 * column, so no index is looked at) */
 	[Q_INO_TIMES] = "UPDATE inode SET mtime_s = ?2, mtime_ns = ?3, "
