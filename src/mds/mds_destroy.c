@@ -22,16 +22,24 @@
 #include "core/util.h"
 #include "mds/mds_int.h"
 
+/* Four objects a statement (a 4-stripe file is one INSERT), the rest one
+ * each; ids are handed out in order, so a file's rows stay one run. */
 int
 mds_destroy_queue(struct mds_ns *ns, const struct mds_layout *l)
 {
+	uint32_t k = 0;
 	int rc;
 
-	for (uint32_t k = 0; k < l->hdr.nent; k++) {
-		sqlite3_stmt *s = mds_tx_st(ns, Q_DESTROY_INS);
+	while (k < l->hdr.nent) {
+		int n = l->hdr.nent - k >= 4 ? 4 : 1;
+		sqlite3_stmt *s = mds_tx_st(ns, n == 4 ? Q_DESTROY_INS4 :
+		    Q_DESTROY_INS);
 
-		sqlite3_bind_int64(s, 1, l->ent[k].ost);
-		sqlite3_bind_int64(s, 2, (int64_t)l->ent[k].oid);
+		for (int j = 0; j < n; j++, k++) {
+			sqlite3_bind_int64(s, 2 * j + 1, l->ent[k].ost);
+			sqlite3_bind_int64(s, 2 * j + 2,
+			    (int64_t)l->ent[k].oid);
+		}
 		rc = mds_tx_exec(ns, s);
 		if (rc < 0)
 			return rc;
@@ -71,27 +79,52 @@ mds_destroy_next(struct mds_ns *ns, int64_t after,
 	return rc < 0 ? rc : n;
 }
 
+static int
+id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The ids are sorted and each run of consecutive ids (a batch of
+ * destroyed objects usually is one: ids are handed out in order) goes
+ * with one DELETE of the range, not one per row. Only ids that are all
+ * in the list make a run, so a row left in the queue (its OST down)
+ * between two done ones is never deleted.
+ */
 int
 mds_destroy_done_many(struct mds_ns *ns, const int64_t *ids, int n)
 {
+	int64_t *v;
 	sqlite3_stmt *s;
-	int rc;
+	int rc, i, j;
 
 	if (n <= 0)
 		return 0;
+	v = malloc((size_t)n * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	memcpy(v, ids, (size_t)n * sizeof(*v));
+	qsort(v, (size_t)n, sizeof(*v), id_cmp);
 	mds_tx_wlock(ns);
 	rc = mds_tx_begin(ns);
 	if (rc < 0)
 		goto out;
-	for (int i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n && rc == 0; i = j) {
+		for (j = i + 1; j < n && v[j] <= v[j - 1] + 1; j++)
+			;
 		s = mds_tx_st(ns, Q_DESTROY_DEL);
-		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 1, v[i]);
+		sqlite3_bind_int64(s, 2, v[j - 1]);
 		rc = mds_tx_exec(ns, s);
 	}
 	rc = mds_tx_end(ns, rc);
 out:
 	rc = mds_tx_sync(ns, rc);
 	pthread_mutex_unlock(&ns->lock);
+	free(v);
 	return rc;
 }
 

@@ -84,6 +84,8 @@ struct idrange {
 
 enum q {
 	Q_INO_GET,
+	Q_INO_GET_LAY,
+	Q_INO_TIMES,
 	Q_INO_INS,
 	Q_INO_UPD,
 	Q_INO_DEL,
@@ -103,6 +105,7 @@ enum q {
 	Q_XA_LIST,
 	Q_XA_TOTAL,
 	Q_DESTROY_INS,
+	Q_DESTROY_INS4,
 	Q_DESTROY_NEXT,
 	Q_DESTROY_DEL,
 	Q_CTR_GET,
@@ -148,6 +151,7 @@ struct mds_ns {
 	/* group commit */
 	atomic_int	 waiters;	/* mutating requests wanting the lock */
 	int		 in_tx;		/* a batch is open */
+	int		 tx_first;	/* the request opened it: no SAVEPOINT */
 	uint64_t	 batch;		/* current (or last) batch number */
 	uint64_t	 committed;	/* last batch ended */
 	int		 batch_ops;

@@ -66,16 +66,10 @@ mds_ns_now(struct timespec *ts)
 
 /* ---- inodes ---- */
 
-int
-mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i)
+/* The columns of Q_INO_GET (the first 17 of Q_INO_GET_LAY) into i. */
+static void
+ino_cols(sqlite3_stmt *s, uint64_t ino, struct mds_ino *i)
 {
-	sqlite3_stmt *s = mds_tx_st(ns, Q_INO_GET);
-	int rc;
-
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	rc = mds_tx_row(ns, s);
-	if (rc <= 0)
-		return rc == 0 ? -ENOENT : rc;
 	memset(i, 0, sizeof(*i));
 	i->ino = ino;
 	i->mode = (uint32_t)sqlite3_column_int64(s, 0);
@@ -95,6 +89,50 @@ mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i)
 	i->dseq = (uint64_t)sqlite3_column_int64(s, 14);
 	i->written = sqlite3_column_int(s, 15);
 	i->blocks = sqlite3_column_int64(s, 16);
+}
+
+int
+mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i)
+{
+	sqlite3_stmt *s = mds_tx_st(ns, Q_INO_GET);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	rc = mds_tx_row(ns, s);
+	if (rc <= 0)
+		return rc == 0 ? -ENOENT : rc;
+	ino_cols(s, ino, i);
+	sqlite3_reset(s);
+	return 0;
+}
+
+/*
+ * An inode and its layout in one read (an unlink needs both when it
+ * destroys the file): *lay_out is 1 when l holds the layout, 0 when there
+ * is none or it is corrupt (as mds_layout_load's -EIO: the inode still
+ * goes, without its objects).
+ */
+static int
+ino_load_lay(struct mds_ns *ns, uint64_t ino, struct mds_ino *i,
+    struct mds_layout *l, int *lay_out)
+{
+	sqlite3_stmt *s = mds_tx_st(ns, Q_INO_GET_LAY);
+	int rc;
+
+	*lay_out = 0;
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	rc = mds_tx_row(ns, s);
+	if (rc <= 0)
+		return rc == 0 ? -ENOENT : rc;
+	ino_cols(s, ino, i);
+	if (sqlite3_column_type(s, 17) != SQLITE_NULL) {
+		if (mds_layout_decode(sqlite3_column_blob(s, 17),
+		    (size_t)sqlite3_column_bytes(s, 17), l) == 0)
+			*lay_out = 1;
+		else
+			log_warn("mds_ns: inode %llu: corrupt layout",
+			    (unsigned long long)ino);
+	}
 	sqlite3_reset(s);
 	return 0;
 }
@@ -283,23 +321,19 @@ dir_has_entries(struct mds_ns *ns, uint64_t dir)
 	return rc;
 }
 
-/* Delete an inode row, its xattrs, and queue its objects. */
-int
-mds_ns_ino_destroy(struct mds_ns *ns, const struct mds_ino *i)
+/* Delete an inode row and its xattrs, and queue the objects of l (NULL:
+ * none). */
+static int
+ino_destroy_lay(struct mds_ns *ns, const struct mds_ino *i,
+    const struct mds_layout *l)
 {
-	struct mds_layout l;
 	sqlite3_stmt *s;
 	int rc;
 
-	if (S_ISREG(i->mode)) {
-		rc = mds_layout_load(ns, i->ino, &l);
-		if (rc < 0 && rc != -EIO)
+	if (l != NULL) {
+		rc = mds_destroy_queue(ns, l);
+		if (rc < 0)
 			return rc;
-		if (rc == 1) {
-			rc = mds_destroy_queue(ns, &l);
-			if (rc < 0)
-				return rc;
-		}
 	}
 	s = mds_tx_st(ns, Q_XA_DELALL);
 	sqlite3_bind_int64(s, 1, (int64_t)i->ino);
@@ -314,16 +348,35 @@ mds_ns_ino_destroy(struct mds_ns *ns, const struct mds_ino *i)
 	return rc;
 }
 
-/* Drop one link of a non-directory; destroys it when unused. */
+/* Delete an inode row, its xattrs, and queue its objects. */
+int
+mds_ns_ino_destroy(struct mds_ns *ns, const struct mds_ino *i)
+{
+	struct mds_layout l;
+	int rc = 0;
+
+	if (S_ISREG(i->mode)) {
+		rc = mds_layout_load(ns, i->ino, &l);
+		if (rc < 0 && rc != -EIO)
+			return rc;
+	}
+	return ino_destroy_lay(ns, i, rc == 1 ? &l : NULL);
+}
+
+/* Drop one link of a non-directory; destroys it when unused. l: its
+ * layout when the caller read it with the inode (ino_load_lay; no
+ * entries when it has none), else NULL and it is read here if needed. */
 static int
-ino_unlink(struct mds_ns *ns, struct mds_ino *i, const struct timespec *now)
+ino_unlink(struct mds_ns *ns, struct mds_ino *i, const struct timespec *now,
+    const struct mds_layout *l)
 {
 	if (i->nlink > 0)
 		i->nlink--;
 	i->ct = *now;
-	if (i->nlink == 0 && mds_open_count(ns, i->ino) == 0)
-		return mds_ns_ino_destroy(ns, i);
-	return mds_ns_ino_store(ns, i);
+	if (i->nlink > 0 || mds_open_count(ns, i->ino) != 0)
+		return mds_ns_ino_store(ns, i);
+	return l != NULL ? ino_destroy_lay(ns, i, l) :
+	    mds_ns_ino_destroy(ns, i);
 }
 
 uint64_t
@@ -799,10 +852,12 @@ static int
 unlink_once(struct mds_ns *ns, uint64_t parent, const char *name,
     size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone)
 {
+	struct mds_layout lay;
 	struct mds_ino dir, i;
 	struct timespec now;
+	sqlite3_stmt *s;
 	uint64_t ino = 0;
-	int rc;
+	int rc, has_lay;
 
 	mds_ns_now(&now);
 	mds_tx_wlock(ns);
@@ -824,20 +879,29 @@ unlink_once(struct mds_ns *ns, uint64_t parent, const char *name,
 		rc = rc == 0 ? -ENOENT : rc;
 		goto end;
 	}
-	rc = mds_ns_ino_load(ns, ino, &i);
+	/* the layout comes with the inode: no second read to destroy it */
+	rc = ino_load_lay(ns, ino, &i, &lay, &has_lay);
 	if (rc < 0)
 		goto end;
 	if (S_ISDIR(i.mode)) {
 		rc = -EISDIR;
 		goto end;
 	}
+	if (!has_lay || !S_ISREG(i.mode))
+		lay.hdr.nent = 0;
 	rc = dent_del(ns, parent, name, namelen);
 	if (rc < 0)
 		goto end;
 	dir.mt = dir.ct = now;
-	rc = mds_ns_ino_store(ns, &dir);
+	s = mds_tx_st(ns, Q_INO_TIMES);
+	sqlite3_bind_int64(s, 1, (int64_t)dir.ino);
+	sqlite3_bind_int64(s, 2, dir.mt.tv_sec);
+	sqlite3_bind_int64(s, 3, dir.mt.tv_nsec);
+	sqlite3_bind_int64(s, 4, dir.ct.tv_sec);
+	sqlite3_bind_int64(s, 5, dir.ct.tv_nsec);
+	rc = mds_tx_exec(ns, s);
 	if (rc == 0)
-		rc = ino_unlink(ns, &i, &now);
+		rc = ino_unlink(ns, &i, &now, &lay);
 end:
 	rc = mds_tx_end(ns, rc);
 	if (rc == 0 && dir_out != NULL)
@@ -1100,7 +1164,7 @@ mds_ns_rename(struct mds_ns *ns, uint64_t oldparent, const char *oldname,
 				goto end;
 			np->nlink--;
 		} else {
-			rc = ino_unlink(ns, &dst, &now);
+			rc = ino_unlink(ns, &dst, &now, NULL);
 			if (rc < 0)
 				goto end;
 		}

@@ -33,6 +33,7 @@ struct mds_reply {
 	pthread_mutex_t		mu;
 	pthread_cond_t		cv;
 	struct mds_reply_run	run[MDS_REPLY_INFLIGHT];
+	int			hi;	/* run[hi..] are all unused */
 	unsigned		notes;	/* under the store lock */
 };
 
@@ -132,7 +133,10 @@ mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	do {
 		busy = 0;
 		slot = -1;
-		for (int i = 0; i < MDS_REPLY_INFLIGHT; i++) {
+		/* only run[0..hi) can be used: a scan costs what runs
+		 * now, not MDS_REPLY_INFLIGHT slots per request */
+		for (int i = 0; i < r->hi + 1 && i < MDS_REPLY_INFLIGHT;
+		    i++) {
 			if (!r->run[i].used) {
 				if (slot < 0)
 					slot = i;
@@ -149,6 +153,8 @@ mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 		r->run[slot].used = 1;
 		r->run[slot].client = client;
 		r->run[slot].reqid = h->reqid;
+		if (slot >= r->hi)
+			r->hi = slot + 1;
 	}
 	pthread_mutex_unlock(&r->mu);
 	mds_reply_cur.slot = slot;
@@ -179,6 +185,8 @@ mds_reply_end(struct mds_ns *ns)
 		return;
 	pthread_mutex_lock(&r->mu);
 	r->run[slot].used = 0;
+	while (r->hi > 0 && !r->run[r->hi - 1].used)
+		r->hi--;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 }

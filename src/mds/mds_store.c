@@ -29,10 +29,20 @@
 #include "mds/mds_reply.h"
 #include "mds/mds_vfs.h"
 
+/* the columns mds_ns_ino_load reads, in its order */
+#define INO_COLS	"mode, uid, gid, nlink, size, rdev, atime_s, " \
+	"atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, gen, parent, " \
+	"dseq, written, blocks"
+
 static const char *const q_sql[Q_MAX] = {
-	[Q_INO_GET] = "SELECT mode, uid, gid, nlink, size, rdev, atime_s, "
-	    "atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, gen, parent, "
-	    "dseq, written, blocks FROM inode WHERE ino = ?1",
+	[Q_INO_GET] = "SELECT " INO_COLS " FROM inode WHERE ino = ?1",
+	/* Q_INO_GET's columns, then the layout (an unlink's one read) */
+	[Q_INO_GET_LAY] = "SELECT " INO_COLS ", layout FROM inode "
+	    "WHERE ino = ?1",
+	/* a directory whose entries changed: its times only (no other
+	 * column, so no index is looked at) */
+	[Q_INO_TIMES] = "UPDATE inode SET mtime_s = ?2, mtime_ns = ?3, "
+	    "ctime_s = ?4, ctime_ns = ?5 WHERE ino = ?1",
 	[Q_INO_INS] = "INSERT INTO inode (ino, mode, uid, gid, nlink, size, "
 	    "rdev, atime_s, atime_ns, mtime_s, mtime_ns, ctime_s, ctime_ns, "
 	    "gen, parent, dseq, written, target, layout, blocks) VALUES (?1, "
@@ -65,9 +75,11 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_XA_TOTAL] = "SELECT coalesce(sum(length(name) + length(value)), 0) "
 	    "FROM xattr WHERE ino = ?1 AND name <> ?2",
 	[Q_DESTROY_INS] = "INSERT INTO destroy (ost, oid) VALUES (?1, ?2)",
+	[Q_DESTROY_INS4] = "INSERT INTO destroy (ost, oid) VALUES (?1, ?2), "
+	    "(?3, ?4), (?5, ?6), (?7, ?8)",
 	[Q_DESTROY_NEXT] = "SELECT id, ost, oid FROM destroy WHERE id > ?1 "
 	    "ORDER BY id LIMIT ?2",
-	[Q_DESTROY_DEL] = "DELETE FROM destroy WHERE id = ?1",
+	[Q_DESTROY_DEL] = "DELETE FROM destroy WHERE id >= ?1 AND id <= ?2",
 	[Q_CTR_GET] = "SELECT reserved FROM counter WHERE name = ?1",
 	[Q_CTR_SET] = "INSERT OR REPLACE INTO counter (name, reserved) "
 	    "VALUES (?1, ?2)",

@@ -123,6 +123,13 @@ ranges_forget(struct mds_ns *ns)
  * next one and waits for that commit. Either way a request returns only
  * after its changes are committed. Invariant: while a batch is open, a
  * counted waiter (ns->waiters) exists and will reach mds_tx_sync().
+ *
+ * The request that opens a batch (one client alone: every request) needs
+ * no SAVEPOINT: nothing precedes it in the transaction, so rolling it back
+ * is ROLLBACK and BEGIN again, which leaves the same empty open batch as
+ * ROLLBACK TO would. Its statements then skip the savepoint's journal of
+ * each page they change (a copy of every page, and two statements, per
+ * request).
  */
 void
 mds_tx_wlock(struct mds_ns *ns)
@@ -152,19 +159,41 @@ mds_tx_begin(struct mds_ns *ns)
 {
 	int rc;
 
+	ns->files_delta = 0;
+	ns->tx_queued = 0;
+	ns->tx_first = 0;
 	if (!ns->in_tx) {
 		rc = mds_tx_exec(ns, mds_tx_st(ns, Q_BEGIN));
 		if (rc < 0)
 			return rc;
 		ns->in_tx = 1;
+		ns->tx_first = 1;
 		ns->batch++;
 		ns->batch_ops = 0;
 		ns->batch_delta = 0;
 		ns->batch_queued = 0;
+		return 0;
 	}
-	ns->files_delta = 0;
-	ns->tx_queued = 0;
 	return mds_tx_exec(ns, mds_tx_st(ns, Q_SAVEPOINT));
+}
+
+/* Undo the current request: its savepoint, or (it opened the batch) the
+ * whole transaction, then an empty one again. */
+static void
+tx_undo(struct mds_ns *ns)
+{
+	if (!ns->tx_first) {
+		mds_tx_exec(ns, mds_tx_st(ns, Q_ROLLBACK_TO));
+		mds_tx_exec(ns, mds_tx_st(ns, Q_RELEASE));
+		return;
+	}
+	if (!sqlite3_get_autocommit(ns->db))	/* else SQLite did */
+		mds_tx_exec(ns, mds_tx_st(ns, Q_ROLLBACK));
+	if (mds_tx_exec(ns, mds_tx_st(ns, Q_BEGIN)) < 0) {
+		ns->in_tx = 0;		/* nothing to commit: none waits */
+		ns->committed = ns->batch;
+		pthread_cond_broadcast(&ns->commit_cond);
+	}
 }
 
 int
@@ -172,14 +201,14 @@ mds_tx_end(struct mds_ns *ns, int rc)
 {
 	if (rc == 0)	/* a resend must find the change's record with it */
 		rc = mds_reply_note(ns);
-	if (rc == 0)
+	if (rc == 0 && !ns->tx_first)
 		rc = mds_tx_exec(ns, mds_tx_st(ns, Q_RELEASE));
 	if (rc < 0) {
-		mds_tx_exec(ns, mds_tx_st(ns, Q_ROLLBACK_TO));
-		mds_tx_exec(ns, mds_tx_st(ns, Q_RELEASE));
+		tx_undo(ns);
 		ranges_forget(ns);
 		ns->files_delta = 0;
 		ns->tx_queued = 0;
+		ns->tx_first = 0;
 		return rc;
 	}
 	ns->batch_ops++;
@@ -187,6 +216,7 @@ mds_tx_end(struct mds_ns *ns, int rc)
 	ns->batch_queued |= ns->tx_queued;
 	ns->files_delta = 0;
 	ns->tx_queued = 0;
+	ns->tx_first = 0;
 	return rc;
 }
 

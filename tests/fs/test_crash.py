@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from .engine import EngineCase, set_layout, get_layout, MiB, KiB
+from .engine import EngineCase, set_layout, get_layout, wait_for, MiB, KiB
 
 CHUNK = 256 * KiB
 NCHUNKS = 400
@@ -75,6 +75,31 @@ for i in range(n):
         time.sleep(0.05)
         continue
     print('R %d' % i, flush=True)
+print('D', flush=True)
+'''
+
+UNLINKER = r'''
+import os, sys, time
+d, n = sys.argv[1], int(sys.argv[2])
+fails = i = 0
+while i < n:
+    try:
+        os.unlink(os.path.join(d, 'f-%d' % i))
+    except FileNotFoundError:
+        # a resend after the restart, or a retry: the first one was executed
+        print('G %d' % i, flush=True)
+        i += 1
+        continue
+    except OSError as e:
+        # in doubt: try the same name again
+        print('X %d %d' % (i, e.errno), flush=True)
+        fails += 1
+        if fails > 100:
+            break
+        time.sleep(0.05)
+        continue
+    print('U %d' % i, flush=True)
+    i += 1
 print('D', flush=True)
 '''
 
@@ -228,3 +253,55 @@ class MdsCrashTests(EngineCase):
         both = [k for k in names if k.startswith('file-') and
                 'tmp-' + k[5:] in names]
         self.assertEqual(both, [])
+
+    def test_kill9_mds_keeps_acknowledged_unlinks(self):
+        """An unlink acknowledged before a kill -9 of the MDS stays done
+        after its restart: the name is gone, and the objects of the file
+        are destroyed from the queue the unlink committed with it; files
+        never unlinked keep theirs."""
+        d = self.path('ul')
+        os.mkdir(d)
+        set_layout(d, 4, 64 * KiB)
+        n = 1500
+        objs = {}
+        for i in range(n):
+            p = os.path.join(d, 'f-%d' % i)
+            with open(p, 'wb') as fh:
+                if i % 50 == 0:     # some with data on every OST
+                    fh.write(b'u' * (256 * KiB))
+            if i % 50 == 0:
+                objs[i] = [self.engine.object_path(o, oid)
+                           for o, oid in get_layout(p)['ents']]
+        keep = n - 100      # the last 100 are never unlinked
+        w = Child(UNLINKER, d, str(keep))
+
+        def unlinked():
+            return sum(1 for l in w.lines if l[0] in ('U', 'G'))
+
+        deadline = time.monotonic() + 20
+        while unlinked() < 200 and time.monotonic() < deadline and \
+                w.proc.poll() is None:
+            time.sleep(0.01)
+        self.assertGreaterEqual(unlinked(), 200, 'no progress before the kill')
+        self.engine.mds.kill9()
+        at_kill = unlinked()
+        time.sleep(0.3)
+        self.engine.mds.restart()
+        rc = w.wait(180)
+        self.assertEqual(rc, 0, 'worker failed: %r' % w.lines[-5:])
+        self.assertGreater(unlinked(), at_kill, 'no progress after the restart')
+        self.assertEqual(w.lines[-1], ['D'])
+
+        acked = {int(l[1]) for l in w.lines if l[0] == 'U'}
+        mnt = self.engine.mount('after-unlinks')
+        names = set(os.listdir(os.path.join(mnt, 'ul')))
+        back = sorted(i for i in acked if 'f-%d' % i in names)
+        self.assertEqual(back, [], 'acknowledged unlinks undone by kill -9')
+        self.assertEqual(names, {'f-%d' % i for i in range(keep, n)})
+        gone = [o for i, os_ in objs.items() if i < keep for o in os_]
+        kept = [o for i, os_ in objs.items() if i >= keep for o in os_]
+        self.assertTrue(gone and kept)
+        wait_for(lambda: not any(os.path.exists(o) for o in gone), 20,
+                 'objects of unlinked files destroyed after the restart')
+        self.assertTrue(all(os.path.exists(o) for o in kept),
+                        'an object of a file never unlinked was destroyed')

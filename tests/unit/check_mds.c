@@ -32,6 +32,7 @@
 #include <sqlite3.h>
 
 #include "core/util.h"
+#include "mds/mds_int.h"
 #include "mds/mds_ns.h"
 #include "msg/msg.h"
 
@@ -940,6 +941,169 @@ START_TEST(mds_ns_destroy_orphan_deferred)
 	ck_assert_int_eq(mds_open_drop_owner(ns, 9), 2);
 	ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
 	ck_assert_uint_eq(mds_destroy_pending(ns), 2);
+}
+END_TEST
+
+/* Done rows go in runs of consecutive ids (one DELETE per run): a row
+ * left out between done ones stays queued, whatever the order given. */
+START_TEST(mds_ns_destroy_done_runs_keep_the_rest)
+{
+	struct mds_destroy rows[16];
+	int64_t done[8];
+	char name[8];
+	int n;
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "d%d", i);
+		ck_assert_int_ge(mkfile(1, name), 0);
+		ck_assert_int_eq(mds_ns_unlink(ns, 1, name, strlen(name),
+		    NULL), 0);
+	}
+	n = mds_destroy_next(ns, 0, rows, 16);
+	ck_assert_int_eq(n, 6);
+	for (int i = 1; i < n; i++)
+		ck_assert_int_eq(rows[i].id, rows[i - 1].id + 1);
+	/* all but rows[2] and rows[5], out of order */
+	done[0] = rows[4].id;
+	done[1] = rows[0].id;
+	done[2] = rows[3].id;
+	done[3] = rows[1].id;
+	ck_assert_int_eq(mds_destroy_done_many(ns, done, 4), 0);
+	ck_assert_int_eq(mds_destroy_next(ns, 0, rows + 8, 8), 2);
+	ck_assert_int_eq(rows[8].id, rows[2].id);
+	ck_assert_int_eq(rows[9].id, rows[5].id);
+	ck_assert_uint_eq(rows[8].oid, rows[2].oid);
+	/* a duplicate id and the last ones */
+	done[0] = rows[5].id;
+	done[1] = rows[2].id;
+	done[2] = rows[5].id;
+	ck_assert_int_eq(mds_destroy_done_many(ns, done, 3), 0);
+	ck_assert_int_eq(mds_destroy_next(ns, 0, rows, 16), 0);
+	ck_assert_uint_eq(mds_destroy_pending(ns), 0);
+}
+END_TEST
+
+/* An unlink reads the layout with the inode and queues every object of
+ * it, in stripe order, four a statement or one each (4, 3 and 1
+ * stripes); the directory's new times are stored (they survive a
+ * reopen) and its other attributes are untouched. */
+START_TEST(mds_ns_unlink_queues_each_stripe)
+{
+	static const int counts[] = { 4, 3, 1 };
+	struct mds_destroy rows[16];
+	struct mds_layout lay, got;
+	struct msg_attr a, da, db;
+	struct msg_create cr;
+	struct msg_close c;
+	uint64_t h;
+	int created, n;
+	int64_t d;
+
+	for (int t = 0; t < 3; t++) {
+		char dname[8];
+
+		snprintf(dname, sizeof(dname), "s%d", counts[t]);
+		d = mkdir_(1, dname);
+		ck_assert_int_gt(d, 0);
+		memset(&lay, 0, sizeof(lay));
+		lay.hdr.magic = MSG_LOV_MAGIC;
+		lay.hdr.stripe_count = counts[t];
+		lay.hdr.stripe_size = 1024 * 1024;
+		lay.hdr.stripe_offset = -1;
+		ck_assert_int_eq(mds_layout_set(ns, (uint64_t)d, &lay,
+		    sizeof(lay.hdr)), 0);
+		cr = mkcr((uint64_t)d, "f", 0644, MSG_CR_EXCL);
+		ck_assert_int_eq(mds_ns_create(ns, &cr, "f", 1, &a, &h, &got,
+		    &created, NULL), 0);
+		ck_assert_uint_eq(got.hdr.nent, (unsigned)counts[t]);
+		memset(&c, 0, sizeof(c));
+		c.ino = a.ino;
+		c.handle = h;
+		ck_assert_int_eq(mds_open_close(ns, &c, &a), 0);
+		ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)d, &db), 0);
+		usleep(2000);
+		ck_assert_int_eq(mds_ns_unlink(ns, (uint64_t)d, "f", 1, &da),
+		    0);
+		ck_assert_int_eq(mds_ns_getattr(ns, a.ino, &a), -ENOENT);
+		n = mds_destroy_next(ns, 0, rows, 16);
+		ck_assert_int_eq(n, counts[t]);
+		for (int k = 0; k < n; k++) {
+			ck_assert_uint_eq(rows[k].ost, got.ent[k].ost);
+			ck_assert_uint_eq(rows[k].oid, got.ent[k].oid);
+			ck_assert_int_eq(mds_destroy_done(ns, rows[k].id), 0);
+		}
+		ck_assert_uint_eq(mds_destroy_pending(ns), 0);
+		/* the parent: new mtime = ctime, the rest as before */
+		ck_assert(da.mtime_sec > db.mtime_sec ||
+		    (da.mtime_sec == db.mtime_sec &&
+		    da.mtime_nsec > db.mtime_nsec));
+		ck_assert_int_eq(da.ctime_sec, da.mtime_sec);
+		ck_assert_int_eq(da.ctime_nsec, da.mtime_nsec);
+		ns_reopen();
+		ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)d, &a), 0);
+		ck_assert_int_eq(a.mtime_sec, da.mtime_sec);
+		ck_assert_int_eq(a.mtime_nsec, da.mtime_nsec);
+		ck_assert_int_eq(a.ctime_nsec, da.ctime_nsec);
+		ck_assert_uint_eq(a.mode, db.mode);
+		ck_assert_uint_eq(a.nlink, db.nlink);
+		ck_assert_uint_eq(a.uid, db.uid);
+		ck_assert_uint_eq(a.size, db.size);
+	}
+}
+END_TEST
+
+/* One request inserts inode `ino` in its own mds_tx_begin .. mds_tx_end
+ * and fails with `fail` (0: succeeds); no mds_tx_sync. */
+static void
+tx_insert(uint64_t ino, int fail)
+{
+	struct mds_ino i;
+
+	memset(&i, 0, sizeof(i));
+	i.ino = ino;
+	i.mode = S_IFREG | 0600;
+	i.nlink = 1;
+	i.parent = 1;
+	ck_assert_int_eq(mds_tx_begin(ns), 0);
+	ck_assert_int_eq(mds_ns_ino_insert(ns, &i, NULL, 0, NULL), 0);
+	ck_assert_int_eq(mds_tx_end(ns, fail), fail);
+}
+
+/* The request that opens a batch runs without a SAVEPOINT: when it fails
+ * its change is undone (ROLLBACK, then an empty batch again) and the
+ * batch goes on; a later request of the same batch that fails undoes
+ * only its own change. What committed survives a reopen. */
+START_TEST(mds_tx_first_request_undone_alone)
+{
+	struct msg_attr a;
+
+	mds_tx_wlock(ns);
+	tx_insert(900001, -EIO);	/* opens the batch, fails */
+	tx_insert(900002, 0);		/* the same batch goes on */
+	tx_insert(900003, -EEXIST);	/* a savepoint, fails */
+	tx_insert(900004, 0);
+	ck_assert_int_eq(mds_tx_sync(ns, 0), 0);
+	pthread_mutex_unlock(&ns->lock);
+
+	mds_tx_wlock(ns);
+	tx_insert(900005, 0);		/* opens the next batch */
+	ck_assert_int_eq(mds_tx_sync(ns, 0), 0);
+	pthread_mutex_unlock(&ns->lock);
+
+	mds_tx_wlock(ns);
+	tx_insert(900006, -EIO);	/* a batch of one failed request */
+	ck_assert_int_eq(mds_tx_sync(ns, -EIO), -EIO);
+	pthread_mutex_unlock(&ns->lock);
+
+	ns_reopen();
+	ck_assert_int_eq(mds_ns_getattr(ns, 900001, &a), -ENOENT);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900002, &a), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900003, &a), -ENOENT);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900004, &a), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900005, &a), 0);
+	ck_assert_int_eq(mds_ns_getattr(ns, 900006, &a), -ENOENT);
+	/* and the store takes requests as before */
+	ck_assert_int_gt(mkfile(1, "after"), 0);
 }
 END_TEST
 
@@ -1922,6 +2086,9 @@ mds_suite(void)
 	tcase_add_test(tc, mds_ns_oid_unique_across_restart);
 	tcase_add_test(tc, mds_ns_xattr_rules);
 	tcase_add_test(tc, mds_ns_destroy_orphan_deferred);
+	tcase_add_test(tc, mds_ns_destroy_done_runs_keep_the_rest);
+	tcase_add_test(tc, mds_ns_unlink_queues_each_stripe);
+	tcase_add_test(tc, mds_tx_first_request_undone_alone);
 	tcase_add_test(tc, mds_ns_setattr_open_close_append);
 	tcase_add_test(tc, mds_ns_group_commit_concurrent);
 	tcase_add_test(tc, mds_wire_create_survives_kill9);
