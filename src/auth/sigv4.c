@@ -49,8 +49,12 @@ struct sb {
 static void
 sb_init(struct sb *b, size_t max)
 {
-	/* a usual canonical request fits: no realloc on the way */
-	buf_init_max(&b->b, 1024, max);
+	/*
+	 * A usual canonical request (~300 bytes) fits: no realloc on the
+	 * way; below glibc's large-bin size (1 KiB), whose requests
+	 * consolidate the fast bins first.
+	 */
+	buf_init_max(&b->b, 768, max);
 	b->err = 0;
 }
 
@@ -591,11 +595,16 @@ signing_key(const char *secret, size_t slen, const char *date8,
 {
 	char kbuf[4 + SIGV4_SECRET_MAX], scope[sizeof(sigv4_kc.scope)];
 	uint8_t smd[32], k[32], key[32];
-	int n;
+	size_t rl = strlen(region), sl = strlen(service);
 
-	n = snprintf(scope, sizeof(scope), "%s/%s/%s", date8, region, service);
-	if (n < 0 || (size_t)n >= sizeof(scope))
+	/* scope = date8 "/" region "/" service */
+	if (8 + 1 + rl + 1 + sl >= sizeof(scope))
 		return -EINVAL;
+	memcpy(scope, date8, 8);
+	scope[8] = '/';
+	memcpy(scope + 9, region, rl);
+	scope[9 + rl] = '/';
+	memcpy(scope + 10 + rl, service, sl + 1);
 	sha256_2(secret, slen, NULL, 0, smd);
 	if (sigv4_kc.valid && strcmp(sigv4_kc.scope, scope) == 0 &&
 	    CRYPTO_memcmp(sigv4_kc.secret_md, smd, 32) == 0) {
@@ -1235,7 +1244,7 @@ sigv4_verify(const struct sigv4_req *rq, time_t now, int skew_sec,
 		if (rc < 0)
 			goto out;
 	}
-	snprintf(res->account, sizeof(res->account), "%s", sec.account);
+	str_copy(res->account, sizeof(res->account), sec.account);
 	res->status = SIGV4_OK;
 	res->message[0] = '\0';
 	rc = 0;
