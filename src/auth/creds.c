@@ -284,18 +284,16 @@ creds_lookup(void *arg, const char *akid, struct sigv4_secret *out)
 		return -ENOENT;
 	e = creds_find(c, akid);
 	if (e != NULL) {
-		snprintf(out->secret, sizeof(out->secret), "%s", e->secret);
-		snprintf(out->account, sizeof(out->account), "%s",
-		    e->account);
+		str_copy(out->secret, sizeof(out->secret), e->secret);
+		str_copy(out->account, sizeof(out->account), e->account);
 		if (e->token != NULL)
-			snprintf(out->token, sizeof(out->token), "%s",
-			    e->token);
+			str_copy(out->token, sizeof(out->token), e->token);
 		out->skip_signature = (c->flags & CREDS_F_ANY_KEY) != 0;
 		return 0;
 	}
 	if (!(c->flags & CREDS_F_ANY_KEY))
 		return -ENOENT;
-	snprintf(out->account, sizeof(out->account), "%s",
+	str_copy(out->account, sizeof(out->account),
 	    account_ok(akid) ? akid : CREDS_DEFAULT_ACCOUNT);
 	out->skip_signature = 1;
 	return 0;

@@ -12,7 +12,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +19,9 @@
 #include <strings.h>
 #include <time.h>
 
+/* SHA256_Init() and friends: deprecated in OpenSSL 3, see sha256_2() */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "auth/sigv4.h"
@@ -49,8 +49,12 @@ struct sb {
 static void
 sb_init(struct sb *b, size_t max)
 {
-	/* a usual canonical request fits: no realloc on the way */
-	buf_init_max(&b->b, 1024, max);
+	/*
+	 * A usual canonical request (~300 bytes) fits: no realloc on the
+	 * way; below glibc's large-bin size (1 KiB), whose requests
+	 * consolidate the fast bins first.
+	 */
+	buf_init_max(&b->b, 768, max);
 	b->err = 0;
 }
 
@@ -400,64 +404,24 @@ canon_headers(struct sb *b, const struct sigv4_req *rq, const char *list)
 }
 
 /*
- * SHA-256 of a ++ b. OpenSSL 3's SHA256() looks the digest up in the
- * provider store (a lock and a hash lookup) and allocates a context on
- * every call; this uses the digest fetched once and one context per
- * thread, freed when the thread exits.
+ * SHA-256 of a ++ b, with OpenSSL's one-shot low-level functions: no
+ * allocation and no provider look-up (OpenSSL 3's EVP_DigestInit_ex2()
+ * allocates the digest's state on every call; SigV4 hashes four or five
+ * short strings per request). They are deprecated in OpenSSL 3 but kept,
+ * and run the same SHA-NI/AVX2 block function as EVP.
  */
-static EVP_MD		*sigv4_md;
-static pthread_once_t	 sigv4_md_once = PTHREAD_ONCE_INIT;
-static pthread_key_t	 sigv4_ctx_key;
-static __thread EVP_MD_CTX *sigv4_ctx;
-
-static void
-sigv4_ctx_free(void *p)
-{
-	EVP_MD_CTX_free(p);
-	sigv4_ctx = NULL;
-}
-
-static void
-sigv4_md_init(void)
-{
-	sigv4_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (pthread_key_create(&sigv4_ctx_key, sigv4_ctx_free) != 0) {
-		EVP_MD_free(sigv4_md);
-		sigv4_md = NULL;
-	}
-}
-
 static void
 sha256_2(const void *a, size_t alen, const void *b, size_t blen,
     uint8_t out[32])
 {
-	EVP_MD_CTX *ctx;
+	SHA256_CTX c;
 
-	pthread_once(&sigv4_md_once, sigv4_md_init);
-	if (sigv4_md != NULL && sigv4_ctx == NULL) {
-		sigv4_ctx = EVP_MD_CTX_new();
-		if (sigv4_ctx != NULL)
-			pthread_setspecific(sigv4_ctx_key, sigv4_ctx);
-	}
-	ctx = sigv4_ctx;
-	if (ctx == NULL || EVP_DigestInit_ex2(ctx, sigv4_md, NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, a, alen) != 1 ||
-	    (blen > 0 && EVP_DigestUpdate(ctx, b, blen) != 1) ||
-	    EVP_DigestFinal_ex(ctx, out, NULL) != 1) {
-		/*
-		 * The slow path, still correct. Should OpenSSL fail even
-		 * here (out of memory), the hash is all zeros: no signature
-		 * can match it, so the verifier fails closed.
-		 */
-		EVP_MD_CTX *c = EVP_MD_CTX_new();
-
-		if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
-		    EVP_DigestUpdate(c, a, alen) != 1 ||
-		    EVP_DigestUpdate(c, b, blen) != 1 ||
-		    EVP_DigestFinal_ex(c, out, NULL) != 1)
-			memset(out, 0, 32);
-		EVP_MD_CTX_free(c);
-	}
+	SHA256_Init(&c);
+	SHA256_Update(&c, a, alen);
+	if (blen > 0)
+		SHA256_Update(&c, b, blen);
+	SHA256_Final(out, &c);
+	OPENSSL_cleanse(&c, sizeof(c));
 }
 
 static void
@@ -555,13 +519,20 @@ sigv4_string_to_sign(const char *creq, const char *amz_date,
 }
 
 /*
- * HMAC-SHA256 (RFC 2104) over sha256_2(), which costs a fraction of
- * OpenSSL 3's generic HMAC() that looks the digest up on every call.
+ * HMAC-SHA256 (RFC 2104) as a keyed state: the hash states after the
+ * key's inner and outer pads, so that a key used again (the cached
+ * signing key below) costs two hash finals per message instead of two
+ * more pad blocks, and nothing is looked up or allocated as OpenSSL 3's
+ * generic HMAC() does.
  */
-static int
-hmac256(const void *key, size_t klen, const char *msg, uint8_t out[32])
+struct hmac_key {
+	SHA256_CTX	inner, outer;
+};
+
+static void
+hmac_key_set(struct hmac_key *hk, const void *key, size_t klen)
 {
-	uint8_t k0[64], pad[64], inner[32];
+	uint8_t k0[64], pad[64];
 
 	memset(k0, 0, sizeof(k0));
 	if (klen > sizeof(k0))
@@ -570,72 +541,100 @@ hmac256(const void *key, size_t klen, const char *msg, uint8_t out[32])
 		memcpy(k0, key, klen);
 	for (int i = 0; i < 64; i++)
 		pad[i] = k0[i] ^ 0x36;
-	sha256_2(pad, sizeof(pad), msg, strlen(msg), inner);
+	SHA256_Init(&hk->inner);
+	SHA256_Update(&hk->inner, pad, sizeof(pad));
 	for (int i = 0; i < 64; i++)
 		pad[i] = k0[i] ^ 0x5c;
-	sha256_2(pad, sizeof(pad), inner, sizeof(inner), out);
+	SHA256_Init(&hk->outer);
+	SHA256_Update(&hk->outer, pad, sizeof(pad));
 	OPENSSL_cleanse(k0, sizeof(k0));
 	OPENSSL_cleanse(pad, sizeof(pad));
+}
+
+static void
+hmac_run(const struct hmac_key *hk, const char *msg, uint8_t out[32])
+{
+	SHA256_CTX c = hk->inner;
+	uint8_t inner[32];
+
+	SHA256_Update(&c, msg, strlen(msg));
+	SHA256_Final(inner, &c);
+	c = hk->outer;
+	SHA256_Update(&c, inner, sizeof(inner));
+	SHA256_Final(out, &c);
+	OPENSSL_cleanse(&c, sizeof(c));
 	OPENSSL_cleanse(inner, sizeof(inner));
-	return 0;
+}
+
+static void
+hmac256(const void *key, size_t klen, const char *msg, uint8_t out[32])
+{
+	struct hmac_key hk;
+
+	hmac_key_set(&hk, key, klen);
+	hmac_run(&hk, msg, out);
+	OPENSSL_cleanse(&hk, sizeof(hk));
 }
 
 /*
  * The signing key (kSigning) of the last (secret, date, region, service)
- * this thread used: every request of a client within a day shares it, so
- * verifying costs one HMAC instead of five.
+ * this thread used, as its HMAC state: every request of a client within
+ * a day shares it, so verifying costs one keyed HMAC instead of five.
  */
 struct sigv4_kcache {
-	uint8_t	secret_md[32];
-	char	scope[8 + 1 + SIGV4_SCOPE_PART_MAX * 2 + 2];
-	uint8_t	key[32];
-	int	valid;
+	uint8_t		secret_md[32];
+	char		scope[8 + 1 + SIGV4_SCOPE_PART_MAX * 2 + 2];
+	struct hmac_key	hk;
+	int		valid;
 };
 static __thread struct sigv4_kcache sigv4_kc;
 
 static int
 signing_key(const char *secret, size_t slen, const char *date8,
-    const char *region, const char *service, uint8_t key[32])
+    const char *region, const char *service, struct hmac_key *hk)
 {
 	char kbuf[4 + SIGV4_SECRET_MAX], scope[sizeof(sigv4_kc.scope)];
-	uint8_t smd[32], k[32];
-	int rc, n;
+	uint8_t smd[32], k[32], key[32];
+	size_t rl = strlen(region), sl = strlen(service);
 
-	n = snprintf(scope, sizeof(scope), "%s/%s/%s", date8, region, service);
-	if (n < 0 || (size_t)n >= sizeof(scope))
+	/* scope = date8 "/" region "/" service */
+	if (8 + 1 + rl + 1 + sl >= sizeof(scope))
 		return -EINVAL;
+	memcpy(scope, date8, 8);
+	scope[8] = '/';
+	memcpy(scope + 9, region, rl);
+	scope[9 + rl] = '/';
+	memcpy(scope + 10 + rl, service, sl + 1);
 	sha256_2(secret, slen, NULL, 0, smd);
 	if (sigv4_kc.valid && strcmp(sigv4_kc.scope, scope) == 0 &&
 	    CRYPTO_memcmp(sigv4_kc.secret_md, smd, 32) == 0) {
-		memcpy(key, sigv4_kc.key, 32);
+		*hk = sigv4_kc.hk;
 		return 0;
 	}
 	memcpy(kbuf, "AWS4", 4);
 	memcpy(kbuf + 4, secret, slen);
-	rc = hmac256(kbuf, 4 + slen, date8, k);
-	if (rc == 0)
-		rc = hmac256(k, 32, region, key);
-	if (rc == 0)
-		rc = hmac256(key, 32, service, k);
-	if (rc == 0)
-		rc = hmac256(k, 32, "aws4_request", key);
+	hmac256(kbuf, 4 + slen, date8, k);
+	hmac256(k, 32, region, key);
+	hmac256(key, 32, service, k);
+	hmac256(k, 32, "aws4_request", key);
+	hmac_key_set(hk, key, sizeof(key));
 	OPENSSL_cleanse(kbuf, sizeof(kbuf));
 	OPENSSL_cleanse(k, sizeof(k));
-	if (rc == 0) {
-		memcpy(sigv4_kc.secret_md, smd, 32);
-		memcpy(sigv4_kc.scope, scope, sizeof(scope));
-		memcpy(sigv4_kc.key, key, 32);
-		sigv4_kc.valid = 1;
-	}
-	return rc;
+	OPENSSL_cleanse(key, sizeof(key));
+	memcpy(sigv4_kc.secret_md, smd, 32);
+	memcpy(sigv4_kc.scope, scope, sizeof(scope));
+	sigv4_kc.hk = *hk;
+	sigv4_kc.valid = 1;
+	return 0;
 }
 
 int
 sigv4_signature(const char *secret, const char *amz_date, const char *region,
     const char *service, const char *sts, char out[65])
 {
+	struct hmac_key hk;
 	char date8[9];
-	uint8_t k[32], sig[32];
+	uint8_t sig[32];
 	size_t slen;
 	int rc;
 
@@ -648,12 +647,12 @@ sigv4_signature(const char *secret, const char *amz_date, const char *region,
 		return -EINVAL;
 	memcpy(date8, amz_date, 8);
 	date8[8] = '\0';
-	rc = signing_key(secret, slen, date8, region, service, k);
-	if (rc == 0)
-		rc = hmac256(k, 32, sts, sig);
-	if (rc == 0)
+	rc = signing_key(secret, slen, date8, region, service, &hk);
+	if (rc == 0) {
+		hmac_run(&hk, sts, sig);
 		hex_encode(sig, 32, out);
-	OPENSSL_cleanse(k, sizeof(k));
+	}
+	OPENSSL_cleanse(&hk, sizeof(hk));
 	OPENSSL_cleanse(sig, sizeof(sig));
 	return rc;
 }
@@ -1245,7 +1244,7 @@ sigv4_verify(const struct sigv4_req *rq, time_t now, int skew_sec,
 		if (rc < 0)
 			goto out;
 	}
-	snprintf(res->account, sizeof(res->account), "%s", sec.account);
+	str_copy(res->account, sizeof(res->account), sec.account);
 	res->status = SIGV4_OK;
 	res->message[0] = '\0';
 	rc = 0;

@@ -62,6 +62,17 @@ xasprintf(const char *fmt, ...)
 	return p;
 }
 
+/* snprintf(dst, size, "%s", src) without the format machinery. */
+size_t
+str_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}
+
 void
 hex_encode(const uint8_t *in, size_t n, char *out)
 {

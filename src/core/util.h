@@ -16,6 +16,8 @@ char	*xstrdup(const char *s);
 char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void	 hex_encode(const uint8_t *in, size_t n, char *out);	/* out: 2n+1 */
+/* Copy src into dst[size] (size > 0), truncated, NUL-terminated; returns the length copied */
+size_t	 str_copy(char *dst, size_t size, const char *src);
 int	 hex_decode(const char *in, uint8_t *out, size_t n);	/* exactly 2n chars */
 int	 hex_val(char c);		/* one hex digit: 0-15, or -1 */
 int	 rand_bytes(void *buf, size_t n);

@@ -302,7 +302,7 @@ http_auth(struct MHD_Connection *c, struct http_req *rq, const char *method,
 			    "Credential should be scoped to correct service: 'fsx'. ");
 			return -1;
 		}
-		snprintf(rq->account, sizeof(rq->account), "%s", res->account);
+		str_copy(rq->account, sizeof(rq->account), res->account);
 		return 0;
 	case SIGV4_MISSING:
 		api_fail(err, API_E_MISSING_AUTH_TOKEN, "%s", res->message);
@@ -397,7 +397,7 @@ http_api(struct MHD_Connection *c, struct http_req *rq, const char *url,
 	if (op == NULL)
 		return http_reply_err(c, rq, &err);
 	rq->op_idx = (int)(op - api_ops);
-	snprintf(rq->op_name, sizeof(rq->op_name), "%s", op->name);
+	str_copy(rq->op_name, sizeof(rq->op_name), op->name);
 
 	in = http_parse_body(rq, &err);
 	if (in == NULL)
@@ -501,8 +501,14 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		if (rq->too_big)
 			return MHD_YES;
+		/*
+		 * Sized by the first chunk (usually the whole body): a 4 KiB
+		 * buffer for "{}" made glibc consolidate its fast bins on
+		 * every request. Later chunks grow it.
+		 */
 		if (rq->body.p == NULL)
-			buf_init_max(&rq->body, 4096, s->conf->body_max);
+			buf_init_max(&rq->body, n < 4096 ? n + 1 : 4096,
+			    s->conf->body_max);
 		if (buf_append(&rq->body, upload, n) < 0)
 			rq->too_big = 1;	/* past body_max; buffer freed */
 		return MHD_YES;

@@ -950,6 +950,18 @@ class ListingFollowsCommits(unittest.TestCase):
             self.assertIn({'Key': 'k', 'Value': 'v1'}, listing()[fs_id].get('Tags', []))
             c.tag_resource(ResourceARN=arn, Tags=[{'Key': 'k', 'Value': 'v2'}])
             self.assertIn({'Key': 'k', 'Value': 'v2'}, listing()[fs_id].get('Tags', []))
+            c.untag_resource(ResourceARN=arn, TagKeys=['k'])
+            self.assertNotIn('k', [t['Key'] for t in listing()[fs_id].get('Tags', [])])
+            # an update shows at once (its action), then its result (the provisioner's)
+            self.assertEqual(listing()[fs_id]['StorageCapacity'], 1200)
+            c.update_file_system(FileSystemId=fs_id, StorageCapacity=2400)
+            acts = listing()[fs_id].get('AdministrativeActions', [])
+            self.assertIn(2400, [a.get('TargetFileSystemValues', {}).get('StorageCapacity')
+                                 for a in acts], acts)
+            deadline = time.time() + 30
+            while listing()[fs_id]['StorageCapacity'] != 2400:
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.01)
             # pages and other accounts are cached apart
             fs2 = c.create_file_system(**SCRATCH2)['FileSystem']['FileSystemId']
             p1 = c.describe_file_systems(MaxResults=1)

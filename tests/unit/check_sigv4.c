@@ -1200,6 +1200,36 @@ START_TEST(sigv4_key_cache_keyed_by_all_parts)
 }
 END_TEST
 
+/*
+ * A cached signing key is kept as its HMAC pad states: each message
+ * signed with it (empty, one block, many blocks, across the 55/56-byte
+ * padding edge) must still give RFC 2104's HMAC, on a hit as on a miss.
+ */
+START_TEST(sigv4_cached_key_signs_any_message)
+{
+	static const size_t lens[] = { 0, 1, 55, 56, 63, 64, 65, 119, 120,
+	    200, 1000 };
+	char msg[1001], got[65], want[65];
+
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			for (size_t j = 0; j < lens[i]; j++)
+				msg[j] = (char)('a' + (j * 7 + i + round) % 26);
+			msg[lens[i]] = '\0';
+			ck_assert_int_eq(sigv4_signature("cached-secret",
+			    "20260301T000000Z", "us-east-1", "fsx", msg, got), 0);
+			ref_signature("cached-secret", "20260301", "us-east-1",
+			    "fsx", msg, want);
+			ck_assert_msg(strcmp(got, want) == 0, "len %zu: %s != %s",
+			    lens[i], got, want);
+		}
+		/* round 2 starts from another key: a miss, then hits again */
+		ck_assert_int_eq(sigv4_signature("other", "20260301T000000Z",
+		    "us-east-1", "fsx", "x", got), 0);
+	}
+}
+END_TEST
+
 START_TEST(sigv4_sign_rejects_bad_arguments)
 {
 	struct sigv4_key key;
@@ -1716,6 +1746,7 @@ sigv4_suite(void)
 	tcase_add_test(tc, sigv4_sign_verify_roundtrip);
 	tcase_add_test(tc, sigv4_sign_rejects_bad_arguments);
 	tcase_add_test(tc, sigv4_key_cache_keyed_by_all_parts);
+	tcase_add_test(tc, sigv4_cached_key_signs_any_message);
 	tcase_add_test(tc, sigv4_sign_curl_headers_verify);
 	suite_add_tcase(s, tc);
 
