@@ -49,7 +49,7 @@ from botocore.credentials import Credentials  # noqa: E402
 
 BUILD = os.environ.get('FSX_BUILD', os.path.join(TOP, 'build'))
 QUICK = os.environ.get('QUICK') == '1'
-DUR = os.environ.get('BENCH_DURATION', '2s' if QUICK else '6s')
+DUR = os.environ.get('BENCH_DURATION', '2s' if QUICK else '4s')
 REPEAT = int(os.environ.get('BENCH_REPEAT', '1' if QUICK else '3'))
 CONNS = [32] if QUICK else [1, 8, 32]
 MANY = int(os.environ.get('BENCH_API_MANY', '1000'))
