@@ -837,18 +837,34 @@ fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fm_guard g;
 	struct msg_attr a;
-	int rc;
+	int rc, ok, changed;
 
 	fm_count(FM_OP_release);
 	if (fi->flock_release)	/* the last close of a file with flocks */
 		fm_unlock_all(ino, fi, MSG_LK_FLOCK);
 	fm_guard_begin(&g);
+	memset(&a, 0, sizeof(a));
 	rc = fsc_file_close_attr(fm_fs, fm_file(fi), &a);
-	/* A CLOSE that changed nothing leases the attributes (to answer
-	 * LOOKUP and GETATTR here; the kernel asks when its copy ends). */
-	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ATTR))
+	changed = (a.lease & MSG_ATTR_CHANGED) != 0;
+	/*
+	 * A CLOSE leases the attributes (to answer LOOKUP and GETATTR here;
+	 * the kernel asks when its copy ends). One that changed them (atime,
+	 * a writer's size and times) was not revoked here by the MDS: what
+	 * this mount held of them is replaced, or dropped, and replies in
+	 * flight keep nothing; the kernel drops its attributes below (its
+	 * pages stay: the data is what it was, or this mount's own writes).
+	 */
+	ok = fm_guard_check(&g);
+	if (changed)
+		fsc_mc_bump();
+	if (ok && (a.lease & MSG_LEASE_ATTR))
 		(void)fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a);
+	else if (changed)
+		fsc_mc_del(a.ino, NULL);
 	fm_guard_end();
+	if (changed && fm_se != NULL)
+		(void)fuse_lowlevel_notify_inval_inode(fm_se, fm_ino(a.ino),
+		    -1, 0);
 	fuse_reply_err(req, -rc);
 }
 

@@ -10,6 +10,7 @@ rewritten at SIGUSR1 and at unmount), and the round trips removed.
   rt-4.*: a new file written densely is closed without a glimpse
   rt-5.*: a directory listing costs one READDIR past its end, not two
   rt-6.*: the absence of a name is leased too (negative entries)
+  rt-7.*: a read's CLOSE that moves atime costs the reader no REVOKE
 """
 import os
 import signal
@@ -19,6 +20,7 @@ import time
 
 from .engine import (EngineCase, TwoMountCase, get_layout, set_layout,
                      wait_for)
+from .test_coherence import mds_stats
 from .test_speed import stats
 
 N = 200
@@ -280,3 +282,39 @@ class NegativeLeaseTests(TwoMountCase):
             self.assertTrue(os.path.lexists(os.path.join(d, n)), n)
         os.unlink(os.path.join(d2, 'c'))
         self.assertFalse(os.path.exists(os.path.join(d, 'c')))
+
+
+class ReadCloseTests(StatsMountCase):
+
+    def test_read_close_not_revoked_to_reader(self):
+        """rt-7.1: the first read of a file after a change moves its atime
+        at the CLOSE (relatime); the MDS tells the reader in the CLOSE
+        reply instead of revoking its own lease (a REVOKE round trip on
+        its callback connection), so a stat afterwards shows the new atime
+        and is answered by the mount (it was one GETATTR each)."""
+        d = self.fresh_dir('rt7')
+        n = 100
+        paths = [os.path.join(d, 'f%03d' % i) for i in range(n)]
+        for p in paths:
+            with open(p, 'wb') as f:
+                f.write(b'r' * 4096)
+            os.utime(p, (1000, 2000))
+        for p in paths:
+            self.assertEqual(os.stat(p).st_atime, 1000)   # leased now
+        m0 = mds_stats(self.engine)
+        a = self.snap()
+        for p in paths:
+            with open(p, 'rb') as f:
+                self.assertEqual(f.read(), b'r' * 4096)
+        # the CLOSE of a read lands after close(2) returns
+        wait_for(lambda: self.delta(a, self.snap()).get('rt_close', 0) >= n,
+                 10, 'closes of the reads')
+        for p in paths:
+            st = os.stat(p)
+            self.assertGreater(st.st_atime, time.time() - 60, p)
+            self.assertEqual(st.st_mtime, 2000, p)
+        b = self.delta(a, self.snap())
+        m1 = mds_stats(self.engine)
+        self.assertEqual(m1['mds_revocations'] - m0['mds_revocations'], 0)
+        self.assertLess(b.get('rt_getattr', 0), n // 4, b)
+        self.assertLess(b.get('rt_lookup', 0), n // 4, b)
