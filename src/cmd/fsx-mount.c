@@ -277,6 +277,7 @@ fm_entry_leased(fuse_req_t req, int rc, const struct msg_attr *a,
 	if (fm_guard_check(g)) {
 		e.attr_timeout = fm_unleased_timeout(g, a, 1);
 		if ((a->lease & MSG_LEASE_ATTR) &&
+		    fsc_mc_ino_fresh(g, a->ino) &&
 		    fsc_mc_add(FSC_MC_ATTR, a->ino, NULL, 0, a))
 			e.attr_timeout = FM_LEASE_TIMEOUT;
 		if ((a->lease & MSG_LEASE_ENTRY) &&
@@ -364,6 +365,15 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fm_count(FM_OP_lookup);
 	if (fm_cached_entry(req, parent, name))
 		return;
+	/* a name this mount did not make, in a directory it made and
+	 * holds (FSC_MC_DIRALL): absent; not kept by the kernel */
+	fsc_mc_lock();
+	if (fsc_mc_dir_absent(fm_ino(parent), name)) {
+		fsc_mc_unlock();
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fsc_mc_unlock();
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_lookup(fm_fs, fm_ino(parent), name, &c, &a);
@@ -413,7 +423,7 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	timeout = fm_unleased_timeout(&g, &a, 0);
 	if (fm_guard_check(&g)) {
 		timeout = fm_unleased_timeout(&g, &a, 1);
-		if ((a.lease & MSG_LEASE_ATTR) &&
+		if ((a.lease & MSG_LEASE_ATTR) && fsc_mc_ino_fresh(&g, a.ino) &&
 		    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a))
 			timeout = FM_LEASE_TIMEOUT;
 	}
@@ -513,21 +523,58 @@ fm_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	fm_cred(req, &c);
 	rc = fsc_mknod(fm_fs, fm_ino(parent), name, mode, rdev, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
+	fsc_mc_dir_unknown(fm_ino(parent));
 	fm_entry(req, rc, &a);
 }
 
 static void
 fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
+	struct fuse_entry_param e;
+	struct fm_guard g;
 	struct msg_cred c;
 	struct msg_attr a;
 	int rc;
 
 	fm_count(FM_OP_mkdir);
 	fm_cred(req, &c);
+	fm_guard_begin(&g);
 	rc = fsc_mkdir(fm_fs, fm_ino(parent), name, mode, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
-	fm_entry(req, rc, &a);
+	if (rc < 0) {
+		fsc_mc_dir_unknown(fm_ino(parent));
+		fm_err(req, rc);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = fm_ino(a.ino);
+	e.generation = a.generation;
+	fm_stat(&a, &e.attr);
+	e.attr_timeout = e.entry_timeout = FM_TIMEOUT;
+	/*
+	 * The MDS leases the new name and the new directory's attributes
+	 * to its maker: every name in it will be one this mount makes
+	 * (FSC_MC_DIRALL) until another session's change there revokes
+	 * them. fsc_mc_name_changed above moved the generation: this
+	 * reply is newer than that.
+	 */
+	g.gen++;
+	if (fm_guard_check(&g)) {
+		if ((a.lease & MSG_LEASE_ENTRY) && fsc_mc_add(FSC_MC_ENTRY,
+		    fm_ino(parent), name, a.ino, NULL))
+			e.entry_timeout = FM_LEASE_TIMEOUT;
+		else
+			fsc_mc_del(fm_ino(parent), NULL);	/* DIRALL */
+		if ((a.lease & MSG_LEASE_ATTR) &&
+		    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a)) {
+			e.attr_timeout = FM_LEASE_TIMEOUT;
+			(void)fsc_mc_add(FSC_MC_DIRALL, a.ino, NULL, 0, NULL);
+		}
+	} else {
+		fsc_mc_del(fm_ino(parent), NULL);
+	}
+	fuse_reply_entry(req, &e);
+	fm_guard_end();
 }
 
 static void
@@ -568,6 +615,7 @@ fm_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	fm_cred(req, &c);
 	rc = fsc_symlink(fm_fs, fm_ino(parent), name, target, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
+	fsc_mc_dir_unknown(fm_ino(parent));
 	fm_entry(req, rc, &a);
 }
 
@@ -593,6 +641,9 @@ fm_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	    newname, f, &c);
 	fsc_mc_name_changed(fm_ino(parent), name);
 	fsc_mc_name_changed(fm_ino(newparent), newname);
+	/* the new name (both, exchanged) is not kept */
+	fsc_mc_dir_unknown(fm_ino(parent));
+	fsc_mc_dir_unknown(fm_ino(newparent));
 	fuse_reply_err(req, -rc);
 }
 
@@ -609,6 +660,7 @@ fm_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	rc = fsc_link(fm_fs, fm_ino(ino), fm_ino(newparent), newname, &c, &a);
 	fsc_mc_changed(fm_ino(ino));
 	fsc_mc_name_changed(fm_ino(newparent), newname);
+	fsc_mc_dir_unknown(fm_ino(newparent));
 	fm_entry(req, rc, &a);
 }
 
@@ -633,9 +685,11 @@ fm_open_flags(struct fuse_file_info *fi)
  * Caller holds fm_lease_mu (fm_guard_check said yes).
  */
 static void
-fm_open_keep(struct fuse_file_info *fi, const struct msg_attr *a)
+fm_open_keep(struct fuse_file_info *fi, const struct msg_attr *a,
+    const struct fm_guard *g)
 {
-	if (!(a->lease & MSG_LEASE_ATTR) || fi->direct_io)
+	if (!(a->lease & MSG_LEASE_ATTR) || fi->direct_io ||
+	    !fsc_mc_ino_fresh(g, a->ino))
 		return;
 	(void)fsc_mc_add(FSC_MC_ATTR, a->ino, NULL, 0, a);
 	if (fsc_mc_has(FSC_MC_PAGES, a->ino, NULL))
@@ -667,7 +721,7 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fsc_mc_changed(a.ino);
 	leased = fm_guard_check(&g);
 	if (leased)
-		fm_open_keep(fi, &a);
+		fm_open_keep(fi, &a, &g);
 	rc = fuse_reply_open(req, fi);
 	fm_guard_end();
 	if (rc != 0)
@@ -692,6 +746,7 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	    &f);
 	fsc_mc_name_changed(fm_ino(parent), name);
 	if (rc < 0) {
+		fsc_mc_dir_unknown(fm_ino(parent));
 		fm_err(req, rc);
 		return;
 	}
@@ -713,6 +768,8 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ENTRY) &&
 	    fsc_mc_add(FSC_MC_ENTRY, fm_ino(parent), name, a.ino, NULL))
 		e.entry_timeout = FM_LEASE_TIMEOUT;
+	else
+		fsc_mc_del(fm_ino(parent), NULL);	/* DIRALL */
 	rc = fuse_reply_create(req, &e, fi);
 	fm_guard_end();
 	if (rc != 0)
@@ -851,12 +908,12 @@ fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * the kernel asks when its copy ends). One that changed them (atime,
 	 * a writer's size and times) was not revoked here by the MDS: what
 	 * this mount held of them is replaced, or dropped, and replies in
-	 * flight keep nothing; the kernel drops its attributes below (its
+	 * flight keep nothing of this inode; the kernel drops its attributes below (its
 	 * pages stay: the data is what it was, or this mount's own writes).
 	 */
-	ok = fm_guard_check(&g);
+	ok = fm_guard_check(&g) && fsc_mc_ino_fresh(&g, a.ino);
 	if (changed)
-		fsc_mc_bump();
+		fsc_mc_bump_ino(a.ino);
 	if (ok && (a.lease & MSG_LEASE_ATTR))
 		(void)fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a);
 	else if (changed)

@@ -598,7 +598,23 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		return reply_open(c, h, &a, handle, &lay, &dir);
 	case MSG_OP_MDS_MKNOD:
 		rc = mds_ns_mknod(m->ns, &cr, name, &a);
-		if (rc == 0)
+		if (rc == 0 && S_ISDIR(a.mode)) {
+			/* the maker may keep the new name and the new
+			 * directory's attributes: while it holds them, no
+			 * other session made a name there, so a name it
+			 * did not make itself is absent (fsc_mcache.h,
+			 * FSC_MC_DIRALL) */
+			struct mds_lease_tgt t = {
+				.ino = cr.parent, .parent = cr.parent,
+				.name = name, .namelen = cr.namelen,
+			}, g = {
+				.ino = a.ino, .parent = cr.parent,
+				.name = name, .namelen = cr.namelen,
+			};
+
+			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
+			    &t, 1, &g);
+		} else if (rc == 0)
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
 		if (rc == 0 && S_ISDIR(a.mode))
 			mds_hsm_closed(m->hsm, c, a.ino);	/* export */

@@ -21,7 +21,7 @@ import time
 from .engine import (EngineCase, TwoMountCase, get_layout, set_layout,
                      wait_for)
 from .test_coherence import mds_stats
-from .test_speed import stats
+from .test_speed import drop_dentries, stats
 
 N = 200
 
@@ -318,3 +318,42 @@ class ReadCloseTests(StatsMountCase):
         self.assertEqual(m1['mds_revocations'] - m0['mds_revocations'], 0)
         self.assertLess(b.get('rt_getattr', 0), n // 4, b)
         self.assertLess(b.get('rt_lookup', 0), n // 4, b)
+
+
+class DirAllTests(TwoMountCase):
+
+    def test_absent_names_in_own_new_dir(self):
+        """rt-8.1: in a directory this mount made (and holds the lease
+        of), a LOOKUP of a name it did not make is answered "absent" with
+        no round trip: the LOOKUP before each create of tar -x or a
+        checkout (it was one LOOKUP each). Names it made by create,
+        mkdir, rename, link and symlink are found after the kernel forgot
+        them; a name another mount makes there is seen at once."""
+        top = self.p1('rt8')
+        os.mkdir(top)
+        d = os.path.join(top, 's')
+        os.mkdir(d)
+        a = stats(self.engine, self.engine.mds)
+        for i in range(50):
+            self.assertFalse(os.path.exists(os.path.join(d, 'x%d' % i)))
+            with open(os.path.join(d, 'f%d' % i), 'wb') as f:
+                f.write(b'f')
+        os.mkdir(os.path.join(d, 'sub'))
+        b = stats(self.engine, self.engine.mds)
+        self.assertLess(b['mds_op_lookup'] - a['mds_op_lookup'], 5)
+        with open(os.path.join(top, 'moved'), 'wb') as f:
+            f.write(b'm')
+        os.rename(os.path.join(top, 'moved'), os.path.join(d, 'r'))
+        os.link(os.path.join(d, 'f0'), os.path.join(d, 'l'))
+        os.symlink('f1', os.path.join(d, 'y'))
+        drop_dentries()
+        for n in ['f%d' % i for i in range(50)] + ['sub', 'r', 'l', 'y']:
+            self.assertTrue(os.path.lexists(os.path.join(d, n)), n)
+        # another mount's name there is seen at once
+        e = os.path.join(top, 'e')
+        os.mkdir(e)
+        self.assertFalse(os.path.exists(os.path.join(e, 'z')))
+        open(os.path.join(self.p2('rt8'), 'e', 'z'), 'w').close()
+        self.assertTrue(os.path.exists(os.path.join(e, 'z')))
+        os.mkdir(os.path.join(self.p2('rt8'), 'e', 'zd'))
+        self.assertTrue(os.path.isdir(os.path.join(e, 'zd')))
