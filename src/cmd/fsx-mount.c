@@ -82,7 +82,7 @@ struct fm_conf {
 
 static struct fm_conf	 fm;
 struct fsc		*fm_fs;
-static struct fuse_session *fm_se;
+struct fuse_session	*fm_se;
 static uint64_t		 fm_root;	/* MDS inode shown as FUSE's 1 */
 static pthread_key_t	 fm_buf_key;
 
@@ -147,13 +147,13 @@ fm_err(fuse_req_t req, int rc)
 #define fm_guard fsc_mc_guard
 #define fm_guard_end fsc_mc_unlock
 
-static void
+void
 fm_guard_begin(struct fm_guard *g)
 {
 	fsc_mc_guard_begin(g, fm.noleases ? 0 : fsc_session_epoch(fm_fs));
 }
 
-static int
+int
 fm_guard_check(const struct fm_guard *g)
 {
 	return fsc_mc_guard_check(g, fsc_session_epoch(fm_fs));
@@ -360,6 +360,7 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fm_guard g;
 	struct msg_cred c;
 	struct msg_attr a;
+	uint64_t child;
 	int rc;
 
 	fm_count(FM_OP_lookup);
@@ -373,11 +374,35 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
+	child = fsc_mc_child(fm_ino(parent), name);
 	fsc_mc_unlock();
+	/* a name of a file this mount is closing: its CLOSE leases the
+	 * attributes (fm_close.c) */
+	if (child != 0 && fm_closing_wait(child) &&
+	    fm_cached_entry(req, parent, name))
+		return;
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_lookup(fm_fs, fm_ino(parent), name, &c, &a);
 	fm_entry_leased(req, rc, &a, &g, fm_ino(parent), name);
+}
+
+/* A GETATTR answered from the mount cache; 1 if answered. */
+static int
+fm_cached_attr(fuse_req_t req, fuse_ino_t ino)
+{
+	struct msg_attr a;
+	struct stat st;
+
+	fsc_mc_lock();
+	if (!fsc_mc_attr(fm_ino(ino), &a)) {
+		fsc_mc_unlock();
+		return 0;
+	}
+	fm_stat(&a, &st);
+	fuse_reply_attr(req, &st, FM_LEASE_TIMEOUT);
+	fsc_mc_unlock();
+	return 1;
 }
 
 static void
@@ -404,14 +429,11 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &st, FM_TIMEOUT - (double)age / 1e9);
 		return;
 	}
-	fsc_mc_lock();
-	if (fsc_mc_attr(fm_ino(ino), &a)) {
-		fm_stat(&a, &st);
-		fuse_reply_attr(req, &st, FM_LEASE_TIMEOUT);
-		fsc_mc_unlock();
+	/* leased here, maybe by a CLOSE of this mount on its way now
+	 * (a stat right after close(2): fm_close.c) */
+	if (fm_cached_attr(req, ino) ||
+	    (fm_closing_wait(fm_ino(ino)) && fm_cached_attr(req, ino)))
 		return;
-	}
-	fsc_mc_unlock();
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_getattr(fm_fs, fm_ino(ino), &c, &a);
@@ -887,42 +909,6 @@ fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fm_unlock_all(ino, fi, 0);
 	/* close(2): write-behind done, its failure told. */
 	fuse_reply_err(req, -fsc_file_flush(fm_fs, fm_file(fi)));
-}
-
-static void
-fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fm_guard g;
-	struct msg_attr a;
-	int rc, ok, changed;
-
-	fm_count(FM_OP_release);
-	if (fi->flock_release)	/* the last close of a file with flocks */
-		fm_unlock_all(ino, fi, MSG_LK_FLOCK);
-	fm_guard_begin(&g);
-	memset(&a, 0, sizeof(a));
-	rc = fsc_file_close_attr(fm_fs, fm_file(fi), &a);
-	changed = (a.lease & MSG_ATTR_CHANGED) != 0;
-	/*
-	 * A CLOSE leases the attributes (to answer LOOKUP and GETATTR here;
-	 * the kernel asks when its copy ends). One that changed them (atime,
-	 * a writer's size and times) was not revoked here by the MDS: what
-	 * this mount held of them is replaced, or dropped, and replies in
-	 * flight keep nothing of this inode; the kernel drops its attributes below (its
-	 * pages stay: the data is what it was, or this mount's own writes).
-	 */
-	ok = fm_guard_check(&g) && fsc_mc_ino_fresh(&g, a.ino);
-	if (changed)
-		fsc_mc_bump_ino(a.ino);
-	if (ok && (a.lease & MSG_LEASE_ATTR))
-		(void)fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a);
-	else if (changed)
-		fsc_mc_del(a.ino, NULL);
-	fm_guard_end();
-	if (changed && fm_se != NULL)
-		(void)fuse_lowlevel_notify_inval_inode(fm_se, fm_ino(a.ino),
-		    -1, 0);
-	fuse_reply_err(req, -rc);
 }
 
 static void

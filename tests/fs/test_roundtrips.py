@@ -11,6 +11,8 @@ rewritten at SIGUSR1 and at unmount), and the round trips removed.
   rt-5.*: a directory listing costs one READDIR past its end, not two
   rt-6.*: the absence of a name is leased too (negative entries)
   rt-7.*: a read's CLOSE that moves atime costs the reader no REVOKE
+  rt-8.*: names in a directory this mount made are known to it
+  rt-9.*: a stat right after close(2) waits for that CLOSE, not the MDS
 """
 import os
 import signal
@@ -358,3 +360,30 @@ class DirAllTests(TwoMountCase):
         self.assertTrue(os.path.exists(os.path.join(e, 'z')))
         os.mkdir(os.path.join(self.p2('rt8'), 'e', 'zd'))
         self.assertTrue(os.path.isdir(os.path.join(e, 'zd')))
+
+
+class CloseWaitTests(StatsMountCase):
+
+    def test_stat_right_after_close(self):
+        """rt-9.1: close(2) returns before the mount's CLOSE reaches the
+        MDS; a stat right after it (git checkout, tar, cp -p) waits for
+        that CLOSE, whose reply leases the new attributes, instead of
+        asking the MDS for attributes of a file still open for write
+        there (it was one GETATTR each); the size, mtime and mode seen
+        are the ones the close set."""
+        d = self.fresh_dir('rt9')
+        n = 100
+        a = self.snap()
+        for i in range(n):
+            p = os.path.join(d, 'f%d' % i)
+            with open(p, 'wb') as f:
+                f.write(b'z' * (5000 + i))
+            st = os.lstat(p)
+            self.assertEqual(st.st_size, 5000 + i)
+            self.assertGreater(st.st_mtime, time.time() - 60)
+        b = self.delta(a, self.snap())
+        self.assertLess(b.get('rt_getattr', 0), n // 4, b)
+        # a change after the close is still seen (chmod through the MDS)
+        os.chmod(os.path.join(d, 'f0'), 0o600)
+        self.assertEqual(os.lstat(os.path.join(d, 'f0')).st_mode & 0o777,
+                         0o600)
