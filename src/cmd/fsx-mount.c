@@ -82,7 +82,7 @@ struct fm_conf {
 
 static struct fm_conf	 fm;
 struct fsc		*fm_fs;
-static struct fuse_session *fm_se;
+struct fuse_session	*fm_se;
 static uint64_t		 fm_root;	/* MDS inode shown as FUSE's 1 */
 static pthread_key_t	 fm_buf_key;
 
@@ -147,13 +147,13 @@ fm_err(fuse_req_t req, int rc)
 #define fm_guard fsc_mc_guard
 #define fm_guard_end fsc_mc_unlock
 
-static void
+void
 fm_guard_begin(struct fm_guard *g)
 {
 	fsc_mc_guard_begin(g, fm.noleases ? 0 : fsc_session_epoch(fm_fs));
 }
 
-static int
+int
 fm_guard_check(const struct fm_guard *g)
 {
 	return fsc_mc_guard_check(g, fsc_session_epoch(fm_fs));
@@ -277,6 +277,7 @@ fm_entry_leased(fuse_req_t req, int rc, const struct msg_attr *a,
 	if (fm_guard_check(g)) {
 		e.attr_timeout = fm_unleased_timeout(g, a, 1);
 		if ((a->lease & MSG_LEASE_ATTR) &&
+		    fsc_mc_ino_fresh(g, a->ino) &&
 		    fsc_mc_add(FSC_MC_ATTR, a->ino, NULL, 0, a))
 			e.attr_timeout = FM_LEASE_TIMEOUT;
 		if ((a->lease & MSG_LEASE_ENTRY) &&
@@ -359,15 +360,49 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fm_guard g;
 	struct msg_cred c;
 	struct msg_attr a;
+	uint64_t child;
 	int rc;
 
 	fm_count(FM_OP_lookup);
 	if (fm_cached_entry(req, parent, name))
 		return;
+	/* a name this mount did not make, in a directory it made and
+	 * holds (FSC_MC_DIRALL): absent; not kept by the kernel */
+	fsc_mc_lock();
+	if (fsc_mc_dir_absent(fm_ino(parent), name)) {
+		fsc_mc_unlock();
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	child = fsc_mc_child(fm_ino(parent), name);
+	fsc_mc_unlock();
+	/* a name of a file this mount is closing: its CLOSE leases the
+	 * attributes (fm_close.c) */
+	if (child != 0 && fm_closing_wait(child) &&
+	    fm_cached_entry(req, parent, name))
+		return;
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_lookup(fm_fs, fm_ino(parent), name, &c, &a);
 	fm_entry_leased(req, rc, &a, &g, fm_ino(parent), name);
+}
+
+/* A GETATTR answered from the mount cache; 1 if answered. */
+static int
+fm_cached_attr(fuse_req_t req, fuse_ino_t ino)
+{
+	struct msg_attr a;
+	struct stat st;
+
+	fsc_mc_lock();
+	if (!fsc_mc_attr(fm_ino(ino), &a)) {
+		fsc_mc_unlock();
+		return 0;
+	}
+	fm_stat(&a, &st);
+	fuse_reply_attr(req, &st, FM_LEASE_TIMEOUT);
+	fsc_mc_unlock();
+	return 1;
 }
 
 static void
@@ -394,14 +429,11 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_attr(req, &st, FM_TIMEOUT - (double)age / 1e9);
 		return;
 	}
-	fsc_mc_lock();
-	if (fsc_mc_attr(fm_ino(ino), &a)) {
-		fm_stat(&a, &st);
-		fuse_reply_attr(req, &st, FM_LEASE_TIMEOUT);
-		fsc_mc_unlock();
+	/* leased here, maybe by a CLOSE of this mount on its way now
+	 * (a stat right after close(2): fm_close.c) */
+	if (fm_cached_attr(req, ino) ||
+	    (fm_closing_wait(fm_ino(ino)) && fm_cached_attr(req, ino)))
 		return;
-	}
-	fsc_mc_unlock();
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_getattr(fm_fs, fm_ino(ino), &c, &a);
@@ -413,7 +445,7 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	timeout = fm_unleased_timeout(&g, &a, 0);
 	if (fm_guard_check(&g)) {
 		timeout = fm_unleased_timeout(&g, &a, 1);
-		if ((a.lease & MSG_LEASE_ATTR) &&
+		if ((a.lease & MSG_LEASE_ATTR) && fsc_mc_ino_fresh(&g, a.ino) &&
 		    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a))
 			timeout = FM_LEASE_TIMEOUT;
 	}
@@ -513,21 +545,58 @@ fm_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	fm_cred(req, &c);
 	rc = fsc_mknod(fm_fs, fm_ino(parent), name, mode, rdev, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
+	fsc_mc_dir_unknown(fm_ino(parent));
 	fm_entry(req, rc, &a);
 }
 
 static void
 fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
+	struct fuse_entry_param e;
+	struct fm_guard g;
 	struct msg_cred c;
 	struct msg_attr a;
 	int rc;
 
 	fm_count(FM_OP_mkdir);
 	fm_cred(req, &c);
+	fm_guard_begin(&g);
 	rc = fsc_mkdir(fm_fs, fm_ino(parent), name, mode, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
-	fm_entry(req, rc, &a);
+	if (rc < 0) {
+		fsc_mc_dir_unknown(fm_ino(parent));
+		fm_err(req, rc);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = fm_ino(a.ino);
+	e.generation = a.generation;
+	fm_stat(&a, &e.attr);
+	e.attr_timeout = e.entry_timeout = FM_TIMEOUT;
+	/*
+	 * The MDS leases the new name and the new directory's attributes
+	 * to its maker: every name in it will be one this mount makes
+	 * (FSC_MC_DIRALL) until another session's change there revokes
+	 * them. fsc_mc_name_changed above moved the generation: this
+	 * reply is newer than that.
+	 */
+	g.gen++;
+	if (fm_guard_check(&g)) {
+		if ((a.lease & MSG_LEASE_ENTRY) && fsc_mc_add(FSC_MC_ENTRY,
+		    fm_ino(parent), name, a.ino, NULL))
+			e.entry_timeout = FM_LEASE_TIMEOUT;
+		else
+			fsc_mc_del(fm_ino(parent), NULL);	/* DIRALL */
+		if ((a.lease & MSG_LEASE_ATTR) &&
+		    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a)) {
+			e.attr_timeout = FM_LEASE_TIMEOUT;
+			(void)fsc_mc_add(FSC_MC_DIRALL, a.ino, NULL, 0, NULL);
+		}
+	} else {
+		fsc_mc_del(fm_ino(parent), NULL);
+	}
+	fuse_reply_entry(req, &e);
+	fm_guard_end();
 }
 
 static void
@@ -568,6 +637,7 @@ fm_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 	fm_cred(req, &c);
 	rc = fsc_symlink(fm_fs, fm_ino(parent), name, target, &c, &a);
 	fsc_mc_name_changed(fm_ino(parent), name);
+	fsc_mc_dir_unknown(fm_ino(parent));
 	fm_entry(req, rc, &a);
 }
 
@@ -593,6 +663,9 @@ fm_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	    newname, f, &c);
 	fsc_mc_name_changed(fm_ino(parent), name);
 	fsc_mc_name_changed(fm_ino(newparent), newname);
+	/* the new name (both, exchanged) is not kept */
+	fsc_mc_dir_unknown(fm_ino(parent));
+	fsc_mc_dir_unknown(fm_ino(newparent));
 	fuse_reply_err(req, -rc);
 }
 
@@ -609,6 +682,7 @@ fm_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	rc = fsc_link(fm_fs, fm_ino(ino), fm_ino(newparent), newname, &c, &a);
 	fsc_mc_changed(fm_ino(ino));
 	fsc_mc_name_changed(fm_ino(newparent), newname);
+	fsc_mc_dir_unknown(fm_ino(newparent));
 	fm_entry(req, rc, &a);
 }
 
@@ -633,9 +707,11 @@ fm_open_flags(struct fuse_file_info *fi)
  * Caller holds fm_lease_mu (fm_guard_check said yes).
  */
 static void
-fm_open_keep(struct fuse_file_info *fi, const struct msg_attr *a)
+fm_open_keep(struct fuse_file_info *fi, const struct msg_attr *a,
+    const struct fm_guard *g)
 {
-	if (!(a->lease & MSG_LEASE_ATTR) || fi->direct_io)
+	if (!(a->lease & MSG_LEASE_ATTR) || fi->direct_io ||
+	    !fsc_mc_ino_fresh(g, a->ino))
 		return;
 	(void)fsc_mc_add(FSC_MC_ATTR, a->ino, NULL, 0, a);
 	if (fsc_mc_has(FSC_MC_PAGES, a->ino, NULL))
@@ -667,7 +743,7 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fsc_mc_changed(a.ino);
 	leased = fm_guard_check(&g);
 	if (leased)
-		fm_open_keep(fi, &a);
+		fm_open_keep(fi, &a, &g);
 	rc = fuse_reply_open(req, fi);
 	fm_guard_end();
 	if (rc != 0)
@@ -692,6 +768,7 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	    &f);
 	fsc_mc_name_changed(fm_ino(parent), name);
 	if (rc < 0) {
+		fsc_mc_dir_unknown(fm_ino(parent));
 		fm_err(req, rc);
 		return;
 	}
@@ -713,6 +790,8 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ENTRY) &&
 	    fsc_mc_add(FSC_MC_ENTRY, fm_ino(parent), name, a.ino, NULL))
 		e.entry_timeout = FM_LEASE_TIMEOUT;
+	else
+		fsc_mc_del(fm_ino(parent), NULL);	/* DIRALL */
 	rc = fuse_reply_create(req, &e, fi);
 	fm_guard_end();
 	if (rc != 0)
@@ -830,26 +909,6 @@ fm_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fm_unlock_all(ino, fi, 0);
 	/* close(2): write-behind done, its failure told. */
 	fuse_reply_err(req, -fsc_file_flush(fm_fs, fm_file(fi)));
-}
-
-static void
-fm_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	struct fm_guard g;
-	struct msg_attr a;
-	int rc;
-
-	fm_count(FM_OP_release);
-	if (fi->flock_release)	/* the last close of a file with flocks */
-		fm_unlock_all(ino, fi, MSG_LK_FLOCK);
-	fm_guard_begin(&g);
-	rc = fsc_file_close_attr(fm_fs, fm_file(fi), &a);
-	/* A CLOSE that changed nothing leases the attributes (to answer
-	 * LOOKUP and GETATTR here; the kernel asks when its copy ends). */
-	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ATTR))
-		(void)fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a);
-	fm_guard_end();
-	fuse_reply_err(req, -rc);
 }
 
 static void

@@ -1,8 +1,8 @@
 /*
  * fsx-mount's FUSE side, shared between src/cmd/fsx-mount.c (the
  * namespace and file handlers, options, main) and its parts in the
- * library: fm_lock.c (flock and POSIX locks through the MDS's lock
- * manager), fm_xattr.c (extended attributes) and fm_stats.c (counters
+ * library: fm_close.c (RELEASE, and the CLOSEs in flight), fm_lock.c
+ * (flock and POSIX locks through the MDS's lock manager), fm_xattr.c (extended attributes) and fm_stats.c (counters
  * of FUSE requests and round trips, and the stats file).
  *
  * Contract: fm_fs is set before the FUSE session starts and stays valid
@@ -19,9 +19,25 @@
 
 extern struct fsc	*fm_fs;
 
+extern struct fuse_session *fm_se;	/* NULL until mounted */
+
 uint64_t	fm_ino(uint64_t i);		/* FUSE <-> MDS inode number */
 void		fm_err(fuse_req_t req, int rc);	/* reply -rc (EIO if odd) */
 void		fm_cred(fuse_req_t req, struct msg_cred *c);	/* caller's */
+
+struct fsc_mc_guard;
+/* The mount cache's guard (fsc_mcache.h) with this mount's session epoch
+ * (none with -o noleases); check takes the cache's mutex. */
+void	fm_guard_begin(struct fsc_mc_guard *g);
+int	fm_guard_check(const struct fsc_mc_guard *g);
+
+/* ---- closes (fm_close.c) ---- */
+
+void	fm_release(fuse_req_t req, fuse_ino_t ino,
+	    struct fuse_file_info *fi);
+/* Wait (bounded) for this mount's CLOSEs of MDS inode ino in flight;
+ * 1 if there were any. */
+int	fm_closing_wait(uint64_t ino);
 
 /* ---- locks (fm_lock.c) ---- */
 

@@ -23,6 +23,8 @@ static pthread_mutex_t	 mc_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t		 mc_gen;
 static struct fsc_mc_item *mc_tab[MC_HASH];
 static unsigned		 mc_n;
+static uint64_t		 mc_tick;		/* fsc_mc_bump_ino's clock */
+static uint64_t		 mc_ino_tick[MC_HASH];	/* its last, by ino slot */
 
 /* An inode's items by inode, an entry by directory and name (a
  * directory's many names must not share one chain). */
@@ -53,6 +55,7 @@ fsc_mc_guard_begin(struct fsc_mc_guard *g, uint64_t epoch)
 {
 	pthread_mutex_lock(&mc_mu);
 	g->gen = mc_gen;
+	g->tick = mc_tick;
 	pthread_mutex_unlock(&mc_mu);
 	g->epoch = epoch;
 }
@@ -140,6 +143,38 @@ fsc_mc_del(uint64_t ino, const char *name)
 	}
 }
 
+/* locked: forget ino's item of one kind (not an entry) */
+static void
+mc_del_kind(int kind, uint64_t ino)
+{
+	struct fsc_mc_item **pp = &mc_tab[mc_hash(ino, NULL)], *it;
+
+	while ((it = *pp) != NULL) {
+		if (it->kind != kind || it->ino != ino) {
+			pp = &it->next;
+			continue;
+		}
+		*pp = it->next;
+		fsc_mc_item_free(it);
+		mc_n--;
+	}
+}
+
+int
+fsc_mc_dir_absent(uint64_t parent, const char *name)
+{
+	return mc_find(FSC_MC_DIRALL, parent, NULL) != NULL &&
+	    fsc_mc_child(parent, name) == 0;
+}
+
+void
+fsc_mc_dir_unknown(uint64_t parent)
+{
+	pthread_mutex_lock(&mc_mu);
+	mc_del_kind(FSC_MC_DIRALL, parent);
+	pthread_mutex_unlock(&mc_mu);
+}
+
 int
 fsc_mc_attr(uint64_t ino, struct msg_attr *a)
 {
@@ -188,6 +223,18 @@ fsc_mc_bump(void)
 	mc_gen++;
 }
 
+void
+fsc_mc_bump_ino(uint64_t ino)
+{
+	mc_ino_tick[mc_hash(ino, NULL)] = ++mc_tick;
+}
+
+int
+fsc_mc_ino_fresh(const struct fsc_mc_guard *g, uint64_t ino)
+{
+	return mc_ino_tick[mc_hash(ino, NULL)] <= g->tick;
+}
+
 struct fsc_mc_item *
 fsc_mc_take_all(void)
 {
@@ -228,6 +275,7 @@ fsc_mc_name_changed(uint64_t parent, const char *name)
 	if (child != 0)
 		fsc_mc_del(child, NULL);
 	fsc_mc_del(parent, name);
-	fsc_mc_del(parent, NULL);
+	mc_del_kind(FSC_MC_ATTR, parent);
+	mc_del_kind(FSC_MC_PAGES, parent);
 	pthread_mutex_unlock(&mc_mu);
 }

@@ -30,7 +30,16 @@
 
 #include "msg/msg.h"
 
-enum { FSC_MC_ATTR, FSC_MC_PAGES, FSC_MC_ENTRY };
+/*
+ * FSC_MC_DIRALL on a directory: this mount made it (MKDIR) and holds its
+ * attribute lease, which any other session's name change in it revokes;
+ * so every name in it is one this mount made, and each such name has an
+ * FSC_MC_ENTRY item here (a name made without one drops DIRALL:
+ * fsc_mc_dir_unknown). A LOOKUP of any other name there is answered "no
+ * such name" with no round trip (fsc_mc_dir_absent): the LOOKUP before
+ * each create of tar -x or a git checkout.
+ */
+enum { FSC_MC_ATTR, FSC_MC_PAGES, FSC_MC_ENTRY, FSC_MC_DIRALL };
 
 #define FSC_MC_MAX	65536		/* items remembered */
 
@@ -46,6 +55,7 @@ struct fsc_mc_item {
 
 struct fsc_mc_guard {
 	uint64_t	gen;
+	uint64_t	tick;	/* fsc_mc_bump_ino's clock at begin */
 	uint64_t	epoch;	/* 0: no session, nothing may be kept */
 };
 
@@ -76,8 +86,20 @@ int	fsc_mc_lookup(uint64_t parent, const char *name, struct msg_attr *a);
 int	fsc_mc_attr(uint64_t ino, struct msg_attr *a);
 /* locked: the inode parent/name names here, 0 if not held */
 uint64_t fsc_mc_child(uint64_t parent, const char *name);
+/* locked: 1 if parent holds FSC_MC_DIRALL and name has no entry naming
+ * an inode there: the name does not exist */
+int	fsc_mc_dir_absent(uint64_t parent, const char *name);
+/* A name was made in parent without its entry kept here: parent's
+ * names are no longer all known (drops FSC_MC_DIRALL). */
+void	fsc_mc_dir_unknown(uint64_t parent);
 /* locked: advance the generation (replies in flight keep nothing) */
 void	fsc_mc_bump(void);
+/* locked: ino's attributes changed by this mount's own CLOSE: replies in
+ * flight keep nothing of ino (others are not disturbed) */
+void	fsc_mc_bump_ino(uint64_t ino);
+/* locked: 1 if no fsc_mc_bump_ino of ino (or of an inode sharing its
+ * slot) came since g began: a reply may keep ino's attributes */
+int	fsc_mc_ino_fresh(const struct fsc_mc_guard *g, uint64_t ino);
 /* Detach every item (the session was lost or made again); the caller
  * notifies and frees them with fsc_mc_item_free. */
 struct fsc_mc_item *fsc_mc_take_all(void);
@@ -87,7 +109,9 @@ void	fsc_mc_item_free(struct fsc_mc_item *it);
  * The mount's own change, after the MDS acknowledged it: the MDS does
  * not revoke the changer's leases, so what it made stale is dropped here
  * (and replies in flight keep nothing). ino's attributes; a name's entry,
- * its inode's attributes and its directory's attributes.
+ * its inode's attributes and its directory's attributes (not the
+ * directory's FSC_MC_DIRALL: the caller keeps the name's new entry, or
+ * calls fsc_mc_dir_unknown).
  */
 void	fsc_mc_changed(uint64_t ino);
 void	fsc_mc_name_changed(uint64_t parent, const char *name);

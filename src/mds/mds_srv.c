@@ -598,7 +598,23 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		return reply_open(c, h, &a, handle, &lay, &dir);
 	case MSG_OP_MDS_MKNOD:
 		rc = mds_ns_mknod(m->ns, &cr, name, &a);
-		if (rc == 0)
+		if (rc == 0 && S_ISDIR(a.mode)) {
+			/* the maker may keep the new name and the new
+			 * directory's attributes: while it holds them, no
+			 * other session made a name there, so a name it
+			 * did not make itself is absent (fsc_mcache.h,
+			 * FSC_MC_DIRALL) */
+			struct mds_lease_tgt t = {
+				.ino = cr.parent, .parent = cr.parent,
+				.name = name, .namelen = cr.namelen,
+			}, g = {
+				.ino = a.ino, .parent = cr.parent,
+				.name = name, .namelen = cr.namelen,
+			};
+
+			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
+			    &t, 1, &g);
+		} else if (rc == 0)
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
 		if (rc == 0 && S_ISDIR(a.mode))
 			mds_hsm_closed(m->hsm, c, a.ino);	/* export */
@@ -968,22 +984,22 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		had = mds_ns_getattr(m->ns, cl.ino, &before) == 0;
 		rc = mds_open_close(m->ns, &cl, &a);
 		if (rc == 0 && close_changed(had, &before, &a)) {
-			/* size, mtime or atime set here: the closer's own
-			 * kernel has not seen them either */
+			/* size, mtime or atime set here: everyone else's
+			 * copy goes; the closer's own kernel has not seen
+			 * them either, but its client learns them from this
+			 * reply (MSG_ATTR_CHANGED) instead of a REVOKE round
+			 * trip to itself, and may keep them (granted for seq,
+			 * taken before the close read them: a change racing
+			 * this one refuses the grant): a stat of a file just
+			 * written or read costs no GETATTR round trip. */
 			struct mds_lease_tgt t = { .ino = cl.ino };
-			struct msg_attr now;
-			uint64_t seq2;
 
-			mds_lease_revoke(m->leases, NULL, &t, 1);
-			/* Then the closer may keep the new attributes (read
-			 * after the sequence number, so a change racing this
-			 * one revokes them): a stat of a file just written or
-			 * read costs no GETATTR round trip. */
-			seq2 = mds_lease_seq(m->leases);
-			if (mds_ns_getattr(m->ns, cl.ino, &now) == 0) {
-				a = now;
-				grant(m, c, seq2, &a, 0, NULL, 0);
-			}
+			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
+			    &t, 1, &t);
+			if (a.open_writers > 0 && (a.lease & MSG_LEASE_ATTR))
+				a.lease = (a.lease & ~MSG_LEASE_ATTR) |
+				    MSG_LEASE_WATCHED;
+			a.lease |= MSG_ATTR_CHANGED;
 		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
 		} else if (rc == 0) {

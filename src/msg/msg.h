@@ -660,6 +660,11 @@ struct msg_session_rep {
  * file (its objects are new and empty; the client needs no glimpse for
  * the st_blocks of what it then writes densely, fsc_file.dense). */
 #define MSG_ATTR_CREATED 0x80000000u
+/* Not a lease: in a CLOSE reply, this CLOSE changed what a stat shows
+ * (size, times). The MDS revoked every other session's copy but not the
+ * closer's: its client drops what its kernel holds of the attributes
+ * (and keeps the new ones if MSG_LEASE_ATTR is set too). */
+#define MSG_ATTR_CHANGED 0x40000000u
 
 /* REVOKE: body followed by namelen bytes of name. MSG_RV_ATTR: drop the
  * attributes and pages of ino; MSG_RV_ENTRY: drop the name in parent. */

@@ -201,8 +201,8 @@ class CoherenceTests(TwoMountCase):
         time.sleep(0.5)     # the writer's close reaches the MDS after close(2)
         os.stat(path2)
         # the first read moves atime (relatime) at its close, which the
-        # kernel does not wait for, and that change drops what this mount
-        # cached (its own kernel has not seen the new atime either): let
+        # kernel does not wait for, and that change replaces what this
+        # mount cached (its CLOSE reply says so: MSG_ATTR_CHANGED): let
         # it land before the second read caches again
         for _ in range(2):
             with open(path2, 'rb') as f:

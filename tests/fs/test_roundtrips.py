@@ -10,6 +10,9 @@ rewritten at SIGUSR1 and at unmount), and the round trips removed.
   rt-4.*: a new file written densely is closed without a glimpse
   rt-5.*: a directory listing costs one READDIR past its end, not two
   rt-6.*: the absence of a name is leased too (negative entries)
+  rt-7.*: a read's CLOSE that moves atime costs the reader no REVOKE
+  rt-8.*: names in a directory this mount made are known to it
+  rt-9.*: a stat right after close(2) waits for that CLOSE, not the MDS
 """
 import os
 import signal
@@ -19,7 +22,8 @@ import time
 
 from .engine import (EngineCase, TwoMountCase, get_layout, set_layout,
                      wait_for)
-from .test_speed import stats
+from .test_coherence import mds_stats
+from .test_speed import drop_dentries, stats
 
 N = 200
 
@@ -280,3 +284,106 @@ class NegativeLeaseTests(TwoMountCase):
             self.assertTrue(os.path.lexists(os.path.join(d, n)), n)
         os.unlink(os.path.join(d2, 'c'))
         self.assertFalse(os.path.exists(os.path.join(d, 'c')))
+
+
+class ReadCloseTests(StatsMountCase):
+
+    def test_read_close_not_revoked_to_reader(self):
+        """rt-7.1: the first read of a file after a change moves its atime
+        at the CLOSE (relatime); the MDS tells the reader in the CLOSE
+        reply instead of revoking its own lease (a REVOKE round trip on
+        its callback connection), so a stat afterwards shows the new atime
+        and is answered by the mount (it was one GETATTR each)."""
+        d = self.fresh_dir('rt7')
+        n = 100
+        paths = [os.path.join(d, 'f%03d' % i) for i in range(n)]
+        for p in paths:
+            with open(p, 'wb') as f:
+                f.write(b'r' * 4096)
+            os.utime(p, (1000, 2000))
+        for p in paths:
+            self.assertEqual(os.stat(p).st_atime, 1000)   # leased now
+        m0 = mds_stats(self.engine)
+        a = self.snap()
+        for p in paths:
+            with open(p, 'rb') as f:
+                self.assertEqual(f.read(), b'r' * 4096)
+        # the CLOSE of a read lands after close(2) returns
+        wait_for(lambda: self.delta(a, self.snap()).get('rt_close', 0) >= n,
+                 10, 'closes of the reads')
+        for p in paths:
+            st = os.stat(p)
+            self.assertGreater(st.st_atime, time.time() - 60, p)
+            self.assertEqual(st.st_mtime, 2000, p)
+        b = self.delta(a, self.snap())
+        m1 = mds_stats(self.engine)
+        self.assertEqual(m1['mds_revocations'] - m0['mds_revocations'], 0)
+        # (LOOKUPs are not counted: other processes' drop_caches make
+        # the kernel ask again, which a CLOSE racing a stat may not hold)
+        self.assertLess(b.get('rt_getattr', 0), n // 4, b)
+
+
+class DirAllTests(TwoMountCase):
+
+    def test_absent_names_in_own_new_dir(self):
+        """rt-8.1: in a directory this mount made (and holds the lease
+        of), a LOOKUP of a name it did not make is answered "absent" with
+        no round trip: the LOOKUP before each create of tar -x or a
+        checkout (it was one LOOKUP each). Names it made by create,
+        mkdir, rename, link and symlink are found after the kernel forgot
+        them; a name another mount makes there is seen at once."""
+        top = self.p1('rt8')
+        os.mkdir(top)
+        d = os.path.join(top, 's')
+        os.mkdir(d)
+        a = stats(self.engine, self.engine.mds)
+        for i in range(50):
+            self.assertFalse(os.path.exists(os.path.join(d, 'x%d' % i)))
+            with open(os.path.join(d, 'f%d' % i), 'wb') as f:
+                f.write(b'f')
+        os.mkdir(os.path.join(d, 'sub'))
+        b = stats(self.engine, self.engine.mds)
+        self.assertLess(b['mds_op_lookup'] - a['mds_op_lookup'], 5)
+        with open(os.path.join(top, 'moved'), 'wb') as f:
+            f.write(b'm')
+        os.rename(os.path.join(top, 'moved'), os.path.join(d, 'r'))
+        os.link(os.path.join(d, 'f0'), os.path.join(d, 'l'))
+        os.symlink('f1', os.path.join(d, 'y'))
+        drop_dentries()
+        for n in ['f%d' % i for i in range(50)] + ['sub', 'r', 'l', 'y']:
+            self.assertTrue(os.path.lexists(os.path.join(d, n)), n)
+        # another mount's name there is seen at once
+        e = os.path.join(top, 'e')
+        os.mkdir(e)
+        self.assertFalse(os.path.exists(os.path.join(e, 'z')))
+        open(os.path.join(self.p2('rt8'), 'e', 'z'), 'w').close()
+        self.assertTrue(os.path.exists(os.path.join(e, 'z')))
+        os.mkdir(os.path.join(self.p2('rt8'), 'e', 'zd'))
+        self.assertTrue(os.path.isdir(os.path.join(e, 'zd')))
+
+
+class CloseWaitTests(StatsMountCase):
+
+    def test_stat_right_after_close(self):
+        """rt-9.1: close(2) returns before the mount's CLOSE reaches the
+        MDS; a stat right after it (git checkout, tar, cp -p) waits for
+        that CLOSE, whose reply leases the new attributes, instead of
+        asking the MDS for attributes of a file still open for write
+        there (it was one GETATTR each); the size, mtime and mode seen
+        are the ones the close set."""
+        d = self.fresh_dir('rt9')
+        n = 100
+        a = self.snap()
+        for i in range(n):
+            p = os.path.join(d, 'f%d' % i)
+            with open(p, 'wb') as f:
+                f.write(b'z' * (5000 + i))
+            st = os.lstat(p)
+            self.assertEqual(st.st_size, 5000 + i)
+            self.assertGreater(st.st_mtime, time.time() - 60)
+        b = self.delta(a, self.snap())
+        self.assertLess(b.get('rt_getattr', 0), n // 4, b)
+        # a change after the close is still seen (chmod through the MDS)
+        os.chmod(os.path.join(d, 'f0'), 0o600)
+        self.assertEqual(os.lstat(os.path.join(d, 'f0')).st_mode & 0o777,
+                         0o600)
