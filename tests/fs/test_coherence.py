@@ -169,6 +169,43 @@ class CoherenceTests(TwoMountCase):
         with open(self.p2('ren', 'b')) as f:
             self.assertEqual(f.read(), 'a')
 
+    # coh-2.3: the renamer's own view of the new name follows later changes
+    # by another mount: the kernel moves the old name's dentry (and its
+    # long timeout) to the new name, which no lease of the renamer covered,
+    # so an unlink or replace of it elsewhere went unseen for an hour
+    def test_renamed_name_follows_changes_elsewhere(self):
+        os.mkdir(self.p2('ren2'))     # made elsewhere: mount 1 knows names one by one
+        for i in range(20):
+            a, b = 'a%d' % i, 'b%d' % i
+            with open(self.p1('ren2', a), 'w') as f:
+                f.write('old')
+            os.stat(self.p1('ren2', a))          # cached on mount 1
+            os.rename(self.p1('ren2', a), self.p1('ren2', b))
+            self.assertEqual(os.stat(self.p1('ren2', b)).st_size, 3)
+            self.assertEqual(os.stat(self.p2('ren2', b)).st_size, 3)
+            # a change of the file's attributes elsewhere ends mount 1's
+            # lease on the inode; only its dentry is left
+            os.chmod(self.p2('ren2', b), 0o600 | (i % 8))
+            if i % 3 == 2:
+                os.rename(self.p2('ren2', b), self.p2('ren2', 'c%d' % i))
+                self.assertFalse(os.path.exists(self.p1('ren2', b)),
+                                 'round %d' % i)
+                with open(self.p1('ren2', 'c%d' % i)) as f:
+                    self.assertEqual(f.read(), 'old')
+            elif i % 3 == 0:
+                os.unlink(self.p2('ren2', b))
+                with self.assertRaises(FileNotFoundError, msg='round %d' % i):
+                    os.stat(self.p1('ren2', b))
+                fd = os.open(self.p1('ren2', b),
+                             os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                os.close(fd)
+            else:
+                with open(self.p2('ren2', 'new'), 'w') as f:
+                    f.write('newer')
+                os.rename(self.p2('ren2', 'new'), self.p2('ren2', b))
+                with open(self.p1('ren2', b)) as f:
+                    self.assertEqual(f.read(), 'newer', 'round %d' % i)
+
     # coh-3.1: size, mtime, mode and contents changed on one mount are
     # seen at once on the other, which had them cached under a lease
     def test_changes_seen_at_once(self):
