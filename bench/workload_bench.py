@@ -11,7 +11,7 @@ BENCH_REPS:
   clone    git clone --no-hardlinks of a repository holding the same tree,
            then git status with a cold cache (seconds each)
   build    a build of this project (make -j2 all) on each subject (seconds;
-           issue target <= 1.05x ext4; BENCH_BUILD_REPS runs, default 1;
+           issue target <= 1.05x ext4; BENCH_BUILD_REPS runs, default 3;
            skipped with QUICK=1)
 
 The fsx subject is 1 MDS + 4 OSTs on 2 OSSes with the default layout.
