@@ -549,6 +549,26 @@ fm_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	fm_entry(req, rc, &a);
 }
 
+/* After MKDIR or CREATE: on failure the error is the reply (-1), else e is
+ * the new entry with the unleased timeouts (0). */
+static int
+fm_made(fuse_req_t req, fuse_ino_t parent, const char *name, int rc,
+    const struct msg_attr *a, struct fuse_entry_param *e)
+{
+	fsc_mc_name_changed(fm_ino(parent), name);
+	if (rc < 0) {
+		fsc_mc_dir_unknown(fm_ino(parent));
+		fm_err(req, rc);
+		return -1;
+	}
+	memset(e, 0, sizeof(*e));
+	e->ino = fm_ino(a->ino);
+	e->generation = a->generation;
+	fm_stat(a, &e->attr);
+	e->attr_timeout = e->entry_timeout = FM_TIMEOUT;
+	return 0;
+}
+
 static void
 fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
@@ -562,17 +582,8 @@ fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
 	rc = fsc_mkdir(fm_fs, fm_ino(parent), name, mode, &c, &a);
-	fsc_mc_name_changed(fm_ino(parent), name);
-	if (rc < 0) {
-		fsc_mc_dir_unknown(fm_ino(parent));
-		fm_err(req, rc);
+	if (fm_made(req, parent, name, rc, &a, &e) < 0)
 		return;
-	}
-	memset(&e, 0, sizeof(e));
-	e.ino = fm_ino(a.ino);
-	e.generation = a.generation;
-	fm_stat(&a, &e.attr);
-	e.attr_timeout = e.entry_timeout = FM_TIMEOUT;
 	/*
 	 * The MDS leases the new name and the new directory's attributes
 	 * to its maker: every name in it will be one this mount makes
@@ -766,18 +777,8 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	fm_guard_begin(&g);
 	rc = fsc_create(fm_fs, fm_ino(parent), name, mode, fi->flags, &c, &a,
 	    &f);
-	fsc_mc_name_changed(fm_ino(parent), name);
-	if (rc < 0) {
-		fsc_mc_dir_unknown(fm_ino(parent));
-		fm_err(req, rc);
+	if (fm_made(req, parent, name, rc, &a, &e) < 0)
 		return;
-	}
-	memset(&e, 0, sizeof(e));
-	e.ino = fm_ino(a.ino);
-	e.generation = a.generation;
-	fm_stat(&a, &e.attr);
-	e.attr_timeout = FM_TIMEOUT;
-	e.entry_timeout = FM_TIMEOUT;
 	fi->fh = (uintptr_t)f;
 	fm_open_flags(fi);
 	/* A new file has no security.capability: its first write costs no

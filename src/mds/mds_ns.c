@@ -91,10 +91,13 @@ ino_cols(sqlite3_stmt *s, uint64_t ino, struct mds_ino *i)
 	i->blocks = sqlite3_column_int64(s, 16);
 }
 
-int
-mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i)
+/* Run query q (an inode's row first: INO_COLS) for ino into i; on 0 the
+ * row stays current in *out for further columns (the caller resets it). */
+static int
+ino_row(struct mds_ns *ns, enum q q, uint64_t ino, struct mds_ino *i,
+    sqlite3_stmt **out)
 {
-	sqlite3_stmt *s = mds_tx_st(ns, Q_INO_GET);
+	sqlite3_stmt *s = mds_tx_st(ns, q);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, (int64_t)ino);
@@ -102,8 +105,19 @@ mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i)
 	if (rc <= 0)
 		return rc == 0 ? -ENOENT : rc;
 	ino_cols(s, ino, i);
-	sqlite3_reset(s);
+	*out = s;
 	return 0;
+}
+
+int
+mds_ns_ino_load(struct mds_ns *ns, uint64_t ino, struct mds_ino *i)
+{
+	sqlite3_stmt *s;
+	int rc = ino_row(ns, Q_INO_GET, ino, i, &s);
+
+	if (rc == 0)
+		sqlite3_reset(s);
+	return rc;
 }
 
 /*
@@ -116,15 +130,13 @@ static int
 ino_load_lay(struct mds_ns *ns, uint64_t ino, struct mds_ino *i,
     struct mds_layout *l, int *lay_out)
 {
-	sqlite3_stmt *s = mds_tx_st(ns, Q_INO_GET_LAY);
+	sqlite3_stmt *s;
 	int rc;
 
 	*lay_out = 0;
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	rc = mds_tx_row(ns, s);
-	if (rc <= 0)
-		return rc == 0 ? -ENOENT : rc;
-	ino_cols(s, ino, i);
+	rc = ino_row(ns, Q_INO_GET_LAY, ino, i, &s);
+	if (rc < 0)
+		return rc;
 	if (sqlite3_column_type(s, 17) != SQLITE_NULL) {
 		if (mds_layout_decode(sqlite3_column_blob(s, 17),
 		    (size_t)sqlite3_column_bytes(s, 17), l) == 0)
