@@ -23,12 +23,14 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -838,6 +840,86 @@ msg_call(int fd, uint16_t op, uint32_t flags, const void *body,
 	return rc < 0 ? rc : status;
 }
 
+/* The abstract name of (host, port): "\0fsx/<host>/<port>". */
+static int
+local_addr(const char *host, int port, struct sockaddr_un *sa,
+    socklen_t *len)
+{
+	int n;
+
+	if (host == NULL || port <= 0 || port > 65535)
+		return -EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1,
+	    "fsx/%s/%d", host, port);
+	if (n < 0 || (size_t)n >= sizeof(sa->sun_path) - 1)
+		return -ENAMETOOLONG;
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+	    (size_t)n);
+	return 0;
+}
+
+static int
+local_off(void)
+{
+	const char *v = getenv("FSX_NO_LOCAL_SOCKET");
+
+	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
+int
+msg_sock_local(const char *host, int port, int backlog)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd, rc;
+
+	if (local_off())
+		return -ENOTSUP;
+	rc = local_addr(host, port, &sa, &len);
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0 ||
+	    listen(fd, backlog) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* A connection to the server of (host, port) on this host, or -errno. */
+static int
+local_connect(const char *host, int port, const struct timeval *tv)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd, rc;
+
+	if (local_off())
+		return -ENOTSUP;
+	rc = local_addr(host, port, &sa, &len);
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (tv->tv_sec > 0 || tv->tv_usec > 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, sizeof(*tv));
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, sizeof(*tv));
+	}
+	if (connect(fd, (struct sockaddr *)&sa, len) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
 int
 msg_sock_open(const char *host, int port, int backlog, int timeout_ms)
 {
@@ -848,6 +930,8 @@ msg_sock_open(const char *host, int port, int backlog, int timeout_ms)
 
 	if (port < 0 || port > 65535 || (backlog <= 0 && port == 0))
 		return -EINVAL;
+	if (backlog <= 0 && (fd = local_connect(host, port, &tv)) >= 0)
+		return fd;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

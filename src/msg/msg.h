@@ -740,8 +740,18 @@ int	msg_recv(int fd, struct msg_hdr *h, void *body, uint32_t body_cap,
  * set first and stay set, and a connect that takes longer is -ETIMEDOUT).
  * Returns the descriptor or -errno: -EHOSTUNREACH (connect) or
  * -EADDRNOTAVAIL (listen) when the name does not resolve.
+ *
+ * Same-host shortcut: a connect first tries the abstract unix socket a
+ * server listening on exactly (host, port) opened with msg_sock_local
+ * (abstract names live in the network namespace, so only a server of
+ * this host, and of this namespace, can answer there); if none listens,
+ * TCP as above. The framing and HELLO (the secret) are the same on both.
+ * FSX_NO_LOCAL_SOCKET=1 in the environment turns the shortcut off.
  */
 int	msg_sock_open(const char *host, int port, int backlog, int timeout_ms);
+/* The listening abstract unix socket of a server on (host, port), for the
+ * shortcut above; -errno (the server then serves TCP only). */
+int	msg_sock_local(const char *host, int port, int backlog);
 /* Say HELLO on a new connection: 0 with *rep, or -errno (-EACCES: wrong
  * secret; -EPROTO: not an engine). */
 int	msg_hello(int fd, const uint8_t *secret, struct msg_hello_rep *rep);

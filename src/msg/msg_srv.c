@@ -19,6 +19,10 @@
  * the connection as any other). So silent or slow peers never hold a slot
  * that an authenticated client needs, and never for longer than the HELLO
  * deadline.
+ *
+ * A server listens on TCP and, for clients of the same host, on the
+ * abstract unix socket of its (host, port) (msg_sock_local in msg.h); both
+ * feed the same accept path, HELLO and pools.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,6 +71,7 @@ struct msg_srv {
 	struct msg_srv_conf	 conf;
 	void			*ctx;
 	int			 lfd;
+	int			 ufd;	/* msg_sock_local; -1: none */
 	int			 port;
 	int			 stop_pipe[2];
 	pthread_mutex_t		 mu;		/* conns, nconn */
@@ -113,6 +118,7 @@ msg_srv_new(const struct msg_srv_conf *conf, void *ctx)
 		s->conf.pending_max = MSG_SRV_PENDING_MAX;
 	s->ctx = ctx;
 	s->lfd = -1;
+	s->ufd = -1;
 	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		free(s);
 		return NULL;
@@ -150,6 +156,11 @@ msg_srv_listen(struct msg_srv *s, const char *host, int port,
 	else
 		s->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	s->lfd = fd;
+	/* the same-host shortcut (msg.h); without it, TCP serves alone */
+	s->ufd = msg_sock_local(host, s->port, 512);
+	if (s->ufd < 0 && s->ufd != -ENOTSUP && s->ufd != -EINVAL)
+		log_warn("%s: no local socket for %s:%d: %s", __func__,
+		    host, s->port, strerror(-s->ufd));
 	if (port_file != NULL) {
 		int n = snprintf(txt, sizeof(txt), "%d\n", s->port);
 
@@ -159,6 +170,9 @@ msg_srv_listen(struct msg_srv *s, const char *host, int port,
 			    strerror(-rc));
 			close(fd);
 			s->lfd = -1;
+			if (s->ufd >= 0)
+				close(s->ufd);
+			s->ufd = -1;
 			return rc;
 		}
 	}
@@ -627,20 +641,23 @@ srv_peer_name(int fd, char *buf, size_t cap)
 
 			inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
 			port = ntohs(in6->sin6_port);
+		} else if (ss.ss_family == AF_UNIX) {
+			snprintf(buf, cap, "local");
+			return;
 		}
 	}
 	snprintf(buf, cap, "%s:%d", ip, port);
 }
 
 static void
-srv_accept_one(struct msg_srv *s)
+srv_accept_one(struct msg_srv *s, int lfd)
 {
 	struct msg_srv_conn *c;
 	pthread_attr_t attr;
 	pthread_t thr;
 	int fd, rc;
 
-	fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
@@ -703,7 +720,7 @@ srv_accept_one(struct msg_srv *s)
 int
 msg_srv_run(struct msg_srv *s)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	char drain[64];
 
 	if (s->lfd < 0)
@@ -720,7 +737,9 @@ msg_srv_run(struct msg_srv *s)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = s->stop_pipe[0];
 		pfd[1].events = POLLIN;
-		rc = poll(pfd, 2, wait_ms);
+		pfd[2].fd = s->ufd;		/* -1: ignored */
+		pfd[2].events = POLLIN;
+		rc = poll(pfd, 3, wait_ms);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -730,7 +749,9 @@ msg_srv_run(struct msg_srv *s)
 		if (pfd[1].revents != 0)
 			break;
 		if (pfd[0].revents & POLLIN)
-			srv_accept_one(s);
+			srv_accept_one(s, s->lfd);
+		if (pfd[2].revents & POLLIN)
+			srv_accept_one(s, s->ufd);
 	}
 	while (read(s->stop_pipe[0], drain, sizeof(drain)) > 0)
 		;
@@ -777,6 +798,8 @@ msg_srv_free(struct msg_srv *s)
 	}
 	if (s->lfd >= 0)
 		close(s->lfd);
+	if (s->ufd >= 0)
+		close(s->ufd);
 	close(s->stop_pipe[0]);
 	close(s->stop_pipe[1]);
 	pthread_mutex_destroy(&s->mu);

@@ -552,6 +552,55 @@ START_TEST(msg_srv_calls_work)
 }
 END_TEST
 
+/* The same-host shortcut (msg.h): a dial of the server's own (host, port)
+ * lands on its abstract unix socket and works as TCP does; turned off, or
+ * for another spelling of the host, TCP. */
+static int
+sock_family(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+	return ss.ss_family;
+}
+
+START_TEST(msg_srv_local_socket_shortcut)
+{
+	char stats[4096];
+	uint32_t blen = 0;
+	int fd;
+
+	fd = msg_connect("127.0.0.1", srv_port, test_secret, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sock_family(fd), AF_UNIX);
+	ck_assert_int_eq(msg_call(fd, MSG_OP_STATS, 0, NULL, 0, NULL, 0,
+	    NULL, 0, NULL, stats, sizeof(stats) - 1, &blen), 0);
+	close(fd);
+	/* the secret still decides */
+	{
+		uint8_t bad[MSG_SECRET_LEN];
+
+		memset(bad, 0x5a, sizeof(bad));
+		ck_assert_int_eq(msg_connect("127.0.0.1", srv_port, bad, NULL),
+		    -EACCES);
+	}
+	/* another spelling of the address: no such local name, TCP */
+	fd = msg_connect("127.0.0.001", srv_port, test_secret, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sock_family(fd), AF_INET);
+	close(fd);
+	setenv("FSX_NO_LOCAL_SOCKET", "1", 1);
+	fd = msg_connect("127.0.0.1", srv_port, test_secret, NULL);
+	unsetenv("FSX_NO_LOCAL_SOCKET");
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(sock_family(fd), AF_INET);
+	ck_assert_int_eq(msg_call(fd, MSG_OP_STATS, 0, NULL, 0, NULL, 0,
+	    NULL, 0, NULL, stats, sizeof(stats) - 1, &blen), 0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(msg_srv_wrong_secret_closes)
 {
 	uint8_t bad[MSG_SECRET_LEN] = { 9 };
@@ -758,6 +807,7 @@ msg_suite(void)
 
 	tcase_add_checked_fixture(ts, srv_setup, srv_teardown);
 	tcase_add_test(ts, msg_srv_calls_work);
+	tcase_add_test(ts, msg_srv_local_socket_shortcut);
 	tcase_add_test(ts, msg_srv_wrong_secret_closes);
 	tcase_add_test(ts, msg_srv_request_before_hello_closes);
 	tcase_add_test(ts, msg_srv_malformed_frames_close_only_theirs);
