@@ -452,14 +452,29 @@ class BackupCrash(BackupFsCase):
         self.umount()
         return fs_id, t
 
-    def wait_lifecycle(self, bid, states, timeout=60):
+    def wait_lifecycle(self, bid, states, timeout=60, past=()):
+        """The backup's description once its lifecycle is in states; None
+        if it reached one of `past` first (it ran by without stopping
+        there)."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             b = self.c.describe_backups(BackupIds=[bid])['Backups'][0]
             if b['Lifecycle'] in states:
                 return b
-            time.sleep(0.005)
+            if b['Lifecycle'] in past:
+                return None
         self.fail('%s never reached %s' % (bid, states))
+
+    def backup_transferring(self, fs_id):
+        """A new backup of fs_id caught while TRANSFERRING. Backups by hard
+        link of 24 objects take milliseconds: one that ends before a
+        Describe sees it is simply taken again (it stays AVAILABLE)."""
+        for _ in range(20):
+            bid = self.c.create_backup(FileSystemId=fs_id)['Backup']['BackupId']
+            if self.wait_lifecycle(bid, ('TRANSFERRING',),
+                                   past=('AVAILABLE', 'FAILED')) is not None:
+                return bid
+        self.fail('20 backups of %s, none seen TRANSFERRING' % fs_id)
 
     def check_ends_whole(self, bid, want):
         b = self.wait_backup(bid)
@@ -479,8 +494,7 @@ class BackupCrash(BackupFsCase):
 
     def test_kill9_fsxd_mid_backup(self):
         fs_id, want = self.big_fs()
-        bid = self.c.create_backup(FileSystemId=fs_id)['Backup']['BackupId']
-        self.wait_lifecycle(bid, ('TRANSFERRING',))
+        bid = self.backup_transferring(fs_id)
         self.d.kill9()
         self.d.start()
         self.c = self.d.client()
@@ -489,8 +503,7 @@ class BackupCrash(BackupFsCase):
 
     def test_kill9_oss_mid_backup(self):
         fs_id, want = self.big_fs()
-        bid = self.c.create_backup(FileSystemId=fs_id)['Backup']['BackupId']
-        self.wait_lifecycle(bid, ('TRANSFERRING',))
+        bid = self.backup_transferring(fs_id)
         for pid, kind in self.d.engine_pids(fs_id):
             if kind == 'fsx-oss':
                 os.kill(pid, signal.SIGKILL)
@@ -511,8 +524,7 @@ class BackupCrash(BackupFsCase):
 
     def test_kill9_mds_mid_backup(self):
         fs_id, want = self.big_fs()
-        bid = self.c.create_backup(FileSystemId=fs_id)['Backup']['BackupId']
-        self.wait_lifecycle(bid, ('TRANSFERRING',))
+        bid = self.backup_transferring(fs_id)
         for pid, kind in self.d.engine_pids(fs_id):
             if kind == 'fsx-mds':
                 os.kill(pid, signal.SIGKILL)
