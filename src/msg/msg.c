@@ -868,21 +868,32 @@ local_off(void)
 	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
 }
 
+/* An AF_UNIX stream socket and the abstract name of (host, port), or
+ * -errno (-ENOTSUP: the shortcut is off). */
+static int
+local_sock(const char *host, int port, struct sockaddr_un *sa,
+    socklen_t *len)
+{
+	int fd, rc;
+
+	if (local_off())
+		return -ENOTSUP;
+	rc = local_addr(host, port, sa, len);
+	if (rc < 0)
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
 int
 msg_sock_local(const char *host, int port, int backlog)
 {
 	struct sockaddr_un sa;
 	socklen_t len;
-	int fd, rc;
+	int fd = local_sock(host, port, &sa, &len), rc;
 
-	if (local_off())
-		return -ENOTSUP;
-	rc = local_addr(host, port, &sa, &len);
-	if (rc < 0)
-		return rc;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bind(fd, (struct sockaddr *)&sa, len) < 0 ||
 	    listen(fd, backlog) < 0) {
 		rc = -errno;
@@ -898,16 +909,10 @@ local_connect(const char *host, int port, const struct timeval *tv)
 {
 	struct sockaddr_un sa;
 	socklen_t len;
-	int fd, rc;
+	int fd = local_sock(host, port, &sa, &len), rc;
 
-	if (local_off())
-		return -ENOTSUP;
-	rc = local_addr(host, port, &sa, &len);
-	if (rc < 0)
-		return rc;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (tv->tv_sec > 0 || tv->tv_usec > 0) {
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, tv, sizeof(*tv));
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, sizeof(*tv));
