@@ -167,7 +167,7 @@ tick(const struct fsxd_conf *conf)
 	int n = db_fs_ids_auto_backup(ids, AUTO_FS_MAX);
 
 	/* a write transaction only where it can matter; the query reads no
-	   description into JSON (1,000 idle file systems: see the top) */
+	   description into JSON (idle scale: docs/backups.md) */
 	for (int i = 0; i < n && i < AUTO_FS_MAX; i++) {
 		struct tick_tx t = { conf, ids[i], 0 };
 

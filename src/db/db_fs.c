@@ -214,8 +214,8 @@ db_fs_usage(const char *account, const char *region, const char *prefix,
 	return rc == SQLITE_ROW ? 0 : db_errno(rc);
 }
 
-/* Step st (column 0 the id, column 1 the lifecycle when mask != 0)
- * into ids: rows whose lifecycle bit is in mask, or every row. */
+/* Step st (column 0 the id, column 1 the lifecycle) into ids: the rows
+ * whose lifecycle bit is in mask. */
 static int
 fs_ids_step(sqlite3_stmt *st, unsigned mask, char (*ids)[DB_ID_MAX], int max)
 {
@@ -224,7 +224,7 @@ fs_ids_step(sqlite3_stmt *st, unsigned mask, char (*ids)[DB_ID_MAX], int max)
 	if (st == NULL)
 		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (mask != 0 && (mask & (1u << fs_lifecycle_col(st, 1))) == 0)
+		if ((mask & (1u << fs_lifecycle_col(st, 1))) == 0)
 			continue;
 		if (n < max)
 			db_col_copy(st, 0, ids[n], DB_ID_MAX);
