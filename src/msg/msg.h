@@ -816,6 +816,10 @@ void	msg_sock_tune(int fd);
  * Errors are those of the frame I/O above.
  */
 #define MSG_IN_BUF	4096		/* a good read-ahead size */
+/* Before the read(2) that waits for a frame to begin, msg_in polls for
+ * POLLIN for at most this long (a unix socket's reader in read(2) is also
+ * woken when the peer reads; msg.c, in_wait_readable). */
+#define MSG_IN_POLL_MS	100
 
 struct msg_in {
 	int		 fd;
@@ -827,7 +831,8 @@ void	msg_in_init(struct msg_in *in, int fd, void *buf, size_t cap);
 size_t	msg_in_pending(const struct msg_in *in);	/* read, not taken */
 /* Buffer at least `want` (<= cap) bytes. With `idle`, a socket timeout
  * before any byte is buffered is not an error: the read goes on waiting
- * (a server between requests). */
+ * (a server between requests). With nothing buffered, it polls for
+ * POLLIN (up to MSG_IN_POLL_MS) before it reads. */
 int	msg_in_fill(struct msg_in *in, size_t want, int idle);
 /* The next len bytes into dst (NULL: read and dropped). */
 int	msg_in_take(struct msg_in *in, void *dst, size_t len);
