@@ -349,6 +349,7 @@ hsm_repo_import(struct fsc *fs, struct s3_client *s3,
 	snprintf(origin, sizeof(origin), "%s/%s", a->bucket, o->key);
 	rc = hsm_fs_import(fs, parent, leaf, &im, origin, &attr);
 	if (rc < 0)
-		*code = rc == -EEXIST ? "ResourceBusy" : "InternalError";
+		*code = rc == -EEXIST || rc == -EBUSY ? "ResourceBusy" :
+		    "InternalError";
 	return rc;
 }

@@ -180,7 +180,7 @@ struct imp {
 	struct hsm_task_ctx	*tc;
 	struct fsc		*fs;
 	const struct hsm_assoc	*a;
-	const struct hsm_objs	*objs;
+	struct hsm_objs		*objs;	/* busy entries: etag cleared */
 	struct hsm_objs		*old;
 	unsigned		 ev;
 	uint64_t		 root;
@@ -196,8 +196,7 @@ static void
 imp_run(struct imp *m, struct s3_client *s3)
 {
 	for (;;) {
-		const struct hsm_obj *o;
-		struct hsm_obj *was;
+		struct hsm_obj *o, *was;
 		const char *code;
 		int rc;
 
@@ -210,7 +209,8 @@ imp_run(struct imp *m, struct s3_client *s3)
 		was = m->old ? hsm_objs_find(m->old, o->key) : NULL;
 		if (m->old != NULL && was == NULL && !(m->ev & HSM_EV_NEW))
 			continue;
-		if (m->old != NULL && was != NULL &&
+		/* an empty ETag: the last pass failed to import it */
+		if (m->old != NULL && was != NULL && was->etag[0] != '\0' &&
 		    (!(m->ev & HSM_EV_CHANGED) ||
 		    strcmp(was->etag, o->etag) == 0))
 			continue;
@@ -221,6 +221,10 @@ imp_run(struct imp *m, struct s3_client *s3)
 		if (rc == 0) {
 			m->ok++;
 		} else {
+			/* its file was open: the next pass tries again (this
+			   entry is this thread's alone) */
+			if (m->old != NULL && rc == -EBUSY)
+				o->etag[0] = '\0';
 			m->bad++;
 			log_warn("hsm: import of s3://%s/%s: %s (%s)",
 			    m->a->bucket, o->key, strerror(-rc), code);
@@ -247,7 +251,7 @@ imp_main(void *arg)
 
 int
 hsm_import_objs(struct hsm_task_ctx *tc, struct fsc *fs,
-    const struct hsm_assoc *a, const struct hsm_objs *objs,
+    const struct hsm_assoc *a, struct hsm_objs *objs,
     struct hsm_objs *old, unsigned ev, uint64_t *ok, uint64_t *bad,
     struct buf *report)
 {

@@ -39,9 +39,13 @@ struct buf;
 
 /* Import every object of objs (all, or with `old` only the new and the
  * changed ones as ev allows); counts into *ok and *bad, failures as CSV
- * lines into report (may be NULL). */
+ * lines into report (may be NULL). With `old`, an object whose import
+ * failed because its file was open (-EBUSY from the MDS) has its ETag in
+ * objs cleared, so that the next pass, comparing against objs, tries
+ * again; other failures (a dirty file, a name that is a directory) wait
+ * for the object to change again. */
 int	hsm_import_objs(struct hsm_task_ctx *tc, struct fsc *fs,
-	    const struct hsm_assoc *a, const struct hsm_objs *objs,
+	    const struct hsm_assoc *a, struct hsm_objs *objs,
 	    struct hsm_objs *old, unsigned ev, uint64_t *ok, uint64_t *bad,
 	    struct buf *report);
 /* IMPORT_METADATA_FROM_REPOSITORY's deletions: unlink the files of a

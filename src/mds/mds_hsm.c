@@ -773,9 +773,12 @@ h_import(struct mds_hsm *hs, struct msg_srv_conn *c, const struct msg_hdr *h,
 		if (rc < 0)
 			goto end;
 		if (rc == 0 || strcmp(old.origin, r.origin) != 0 ||
-		    (old.flags & MSG_HSM_DIRTY) ||
-		    (of != NULL && of->opens > 0)) {
+		    (old.flags & MSG_HSM_DIRTY)) {
 			rc = -EEXIST;
+			goto end;
+		}
+		if (of != NULL && of->opens > 0) {
+			rc = -EBUSY;	/* open: the importer tries again */
 			goto end;
 		}
 	}

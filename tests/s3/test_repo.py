@@ -225,6 +225,30 @@ class RepoCase(EngineCase):
         self.s3.delete_object(Bucket=BUCKET, Key='data/fresh/n.txt')
         wait_for(lambda: not os.path.exists(p), 30, 'a deleted object')
 
+    def test_5_change_to_an_open_file_waits_for_its_close(self):
+        """An object changed while its file is open is imported after
+        the close: the MDS refuses the update while the file is open
+        (EBUSY) and the next polls try again. Before, the pass that was
+        refused recorded the new ETag and the change was never applied."""
+        key = 'data/fresh/held.txt'
+        p = self.fpath(key)
+        self.s3.put_object(Bucket=BUCKET, Key=key, Body=b'first')
+        wait_for(lambda: os.path.exists(p), 30, 'import of a new object')
+        self.assertEqual(self.read(p), b'first')
+        with open(p, 'rb') as f:
+            self.s3.put_object(Bucket=BUCKET, Key=key, Body=b'second, changed')
+            time.sleep(2)       # several polls (300 ms) refused: the file is open
+            self.assertEqual(os.stat(p).st_size, len(b'first'))
+
+        def changed():
+            try:
+                return self.read(p) == b'second, changed'
+            except OSError:
+                return False
+        wait_for(changed, 30, 'import of the object changed while open')
+        self.s3.delete_object(Bucket=BUCKET, Key=key)
+        wait_for(lambda: not os.path.exists(p), 30, 'a deleted object')
+
     def test_6_release_frees_space_and_the_file_reloads(self):
         keys = [k for k in self.objs if k.startswith('data/d1/')]
         for k in keys:
