@@ -110,6 +110,13 @@ class RepoCase(EngineCase):
         with open(p, 'rb') as f:
             return f.read()
 
+    def reads(self, p, want):
+        """p reads as want now (False also when it cannot be read)."""
+        try:
+            return self.read(p) == want
+        except OSError:
+            return False
+
     def obj(self, key):
         try:
             return self.s3.get_object(Bucket=BUCKET, Key=key)['Body'].read()
@@ -215,13 +222,8 @@ class RepoCase(EngineCase):
         self.assertEqual(self.read(p), b'new object')
         self.s3.put_object(Bucket=BUCKET, Key='data/fresh/n.txt',
                            Body=b'changed object, longer')
-
-        def changed():
-            try:
-                return self.read(p) == b'changed object, longer'
-            except OSError:
-                return False
-        wait_for(changed, 30, 'import of a changed object')
+        wait_for(lambda: self.reads(p, b'changed object, longer'), 30,
+                 'import of a changed object')
         self.s3.delete_object(Bucket=BUCKET, Key='data/fresh/n.txt')
         wait_for(lambda: not os.path.exists(p), 30, 'a deleted object')
 
@@ -239,13 +241,8 @@ class RepoCase(EngineCase):
             self.s3.put_object(Bucket=BUCKET, Key=key, Body=b'second, changed')
             time.sleep(2)       # several polls (300 ms) refused: the file is open
             self.assertEqual(os.stat(p).st_size, len(b'first'))
-
-        def changed():
-            try:
-                return self.read(p) == b'second, changed'
-            except OSError:
-                return False
-        wait_for(changed, 30, 'import of the object changed while open')
+        wait_for(lambda: self.reads(p, b'second, changed'), 30,
+                 'import of the object changed while open')
         self.s3.delete_object(Bucket=BUCKET, Key=key)
         wait_for(lambda: not os.path.exists(p), 30, 'a deleted object')
 
