@@ -46,20 +46,24 @@
  * does not fit in the connection's memory pool with its own HTML page:
  * the door checks a connection's first head before libmicrohttpd sees
  * it, and for later heads on a kept-alive connection the pool is made
- * larger than the limits so that http_head_check() answers first.
- * libmicrohttpd 0.9.75 still answers broken chunk framing, a malformed
- * request line, and a kept-alive connection's bad Content-Length or
- * head larger than the pool itself: it has no hook to shape that answer.
+ * large enough for the limits so that http_head_check() and
+ * http_verify() answer first. libmicrohttpd 0.9.75 still answers broken
+ * chunk framing, a malformed request line, and a kept-alive connection's
+ * bad Content-Length or head too large for the pool itself (over ~24 KiB,
+ * or more than ~300 header lines): it has no hook to shape that answer.
  *
  * The pool's size is paid on every request: libmicrohttpd zeroes the
- * whole pool when a kept-alive connection starts its next request (at
- * 256 KiB that memset was over a third of fsxd's CPU time under load).
- * 112 KiB is the smallest size (in steps of 8 KiB, measured) at which a
- * later head of SIGV4_NHDR_MAX headers in HTTP_DOOR_HEAD_MAX bytes still
- * reaches http_head_check() and is answered; 96 KiB is not
- * (test_frontdoor.py, frontdoor-3.5).
+ * whole pool when a kept-alive connection starts its next request, and
+ * the unused half of its read buffer once the head is parsed. With
+ * 64 KiB heads the pool had to be 112 KiB and that memset was 18% of
+ * fsxd's CPU under load; 36 KiB is the smallest size (in steps of
+ * 4 KiB, measured) at which a later head of HTTP_DOOR_NHDR_MAX + 1
+ * header lines in HTTP_DOOR_HEAD_MAX bytes, or of HTTP_DOOR_HEAD_MAX + 1
+ * bytes, still reaches fsxd and is answered in JSON
+ * (test_frontdoor.py, frontdoor-3.5); 40 KiB leaves a margin.
  */
-#define HTTP_POOL	(112u * 1024)	/* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
+#define HTTP_POOL	(40u * 1024)	/* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
+_Static_assert(HTTP_DOOR_NHDR_MAX <= SIGV4_NHDR_MAX, "the verifier takes every header");
 /* fsx-mount's signed look-up of a file system's MDS (ops.def, API_LOCAL) */
 #define HTTP_MOUNT_INFO_PATH	"/fsx-local/mount-info"
 #define HTTP_MOUNT_INFO_OP	"FsxLocalMountInfo"
@@ -87,7 +91,7 @@ struct http_req {
 
 /*
  * The request's headers for the verifier: on the stack for the usual
- * handful, on the heap past that, up to SIGV4_NHDR_MAX.
+ * handful, on the heap past that, up to HTTP_DOOR_NHDR_MAX.
  */
 struct hdr_list {
 	struct sigv4_hdr	*h;
@@ -140,7 +144,7 @@ hdr_collect(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
 	if (l->n == l->cap) {
 		struct sigv4_hdr *nh;
 
-		if (l->cap >= SIGV4_NHDR_MAX) {
+		if (l->cap >= HTTP_DOOR_NHDR_MAX) {
 			l->overflow = 1;
 			return MHD_NO;
 		}

@@ -121,29 +121,34 @@ http_door_head_check(const char *buf, size_t n, enum api_err *code,
 	const char *eol, *sp1, *sp2, *p;
 	uint64_t cl, first = 0;
 	int have_cl = 0, rc;
+	unsigned nhdr = 0;
+	char text[64];
 
 	if (end == NULL && door_find(buf, n, "\n") == NULL &&
 	    n > HTTP_DOOR_URL_MAX)
-		return door_refuse(code, msg, msgsz, API_E_URI_TOO_LONG,
-		    "Request URI exceeds the limit of 16384 bytes.");
+		goto long_uri;
 	if (end == NULL || (size_t)(end - buf) > HTTP_DOOR_HEAD_MAX) {
 		if (n <= HTTP_DOOR_HEAD_MAX && end == NULL)
 			return 0;
+		snprintf(text, sizeof(text), "Request headers exceed the limit"
+		    " of %u bytes.", HTTP_DOOR_HEAD_MAX);
 		return door_refuse(code, msg, msgsz, API_E_HEADERS_TOO_LARGE,
-		    "Request headers exceed the limit of 65536 bytes.");
+		    text);
 	}
 	eol = memchr(buf, '\n', (size_t)(end - buf));
 	sp1 = memchr(buf, ' ', (size_t)(eol - buf));
 	sp2 = sp1 != NULL ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
 	if (sp2 != NULL && (size_t)(sp2 - sp1 - 1) > HTTP_DOOR_URL_MAX)
-		return door_refuse(code, msg, msgsz, API_E_URI_TOO_LONG,
-		    "Request URI exceeds the limit of 16384 bytes.");
+		goto long_uri;
 	for (p = eol + 1; p < end; ) {
 		const char *le = memchr(p, '\n', (size_t)(end - p));
 		const char *colon;
 
 		if (le == NULL)
 			break;
+		if (le > p + 1 && ++nhdr > HTTP_DOOR_NHDR_MAX)
+			return door_refuse(code, msg, msgsz,
+			    API_E_INCOMPLETE_SIGNATURE, "Too many headers.");
 		colon = memchr(p, ':', (size_t)(le - p));
 		if (colon != NULL && colon - p == 14 &&
 		    strncasecmp(p, "Content-Length", 14) == 0) {
@@ -162,6 +167,10 @@ http_door_head_check(const char *buf, size_t n, enum api_err *code,
 		p = le + 1;
 	}
 	return 1;
+long_uri:
+	snprintf(text, sizeof(text), "Request URI exceeds the limit of %u"
+	    " bytes.", HTTP_DOOR_URL_MAX);
+	return door_refuse(code, msg, msgsz, API_E_URI_TOO_LONG, text);
 }
 
 /* --- the thread ------------------------------------------------------------ */

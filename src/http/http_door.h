@@ -29,8 +29,18 @@
 
 #include "api.h"
 
-#define HTTP_DOOR_HEAD_MAX	(64u * 1024)	/* request line + headers */
-#define HTTP_DOOR_URL_MAX	(16u * 1024)	/* the request target */
+/*
+ * Limits on a request head, first or later on a kept-alive connection.
+ * FSx's endpoint documents none; AWS's front ends allow API Gateway
+ * 10 KiB of header values, ALB 16 KiB per header line and 64 KiB in all;
+ * an SDK's signed head, session token included, is 1-3 KiB. They are no
+ * higher because libmicrohttpd holds a later head in its connection pool
+ * and zeroes the whole pool before each kept-alive request (http.c,
+ * HTTP_POOL): 64 KiB in all cost fsxd 18% of its CPU on every request.
+ */
+#define HTTP_DOOR_HEAD_MAX	(16u * 1024)	/* request line + headers */
+#define HTTP_DOOR_URL_MAX	(8u * 1024)	/* the request target */
+#define HTTP_DOOR_NHDR_MAX	256u		/* header lines; <= SIGV4_NHDR_MAX */
 
 /*
  * Write a complete error response to fd (blocking is not allowed: fd is
@@ -56,7 +66,8 @@ void		 http_door_free(struct http_door *d);
 
 /*
  * Check a request head: buf holds the first n bytes received (n may be
- * HTTP_DOOR_HEAD_MAX + 1). Returns 1 when the head is complete and
+ * HTTP_DOOR_HEAD_MAX + 1): its size, its request target, its number of
+ * header lines and its Content-Length. Returns 1 when the head is complete and
  * acceptable, 0 when more bytes are needed, -1 with *code and msg set
  * when it must be refused.
  */

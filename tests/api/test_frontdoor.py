@@ -141,8 +141,9 @@ class SlowHeaders(unittest.TestCase):
 
 
 class OversizedHeads(unittest.TestCase):
-    """frontdoor-3.*: heads past fsxd's limits (64 KiB of headers, a 16 KiB
-    request target, any size) and a bad Content-Length are refused in
+    """frontdoor-3.*: heads past fsxd's limits (16 KiB of headers, 256
+    header lines, an 8 KiB request target) and a bad Content-Length are
+    refused in
     AWS's JSON shape, by the front door before libmicrohttpd sees them.
     libmicrohttpd 0.9.75 still answers broken chunk framing and a bad
     request line with its own page (no hook exists to shape those)."""
@@ -178,6 +179,17 @@ class OversizedHeads(unittest.TestCase):
                 r = self.exchange(build(b'POST', b'/', json_headers() + extra, b'{}'))
                 self.check_json_err(r, 431, 'RequestHeaderFieldsTooLarge')
         self.assertEqual(self.d.client().describe_file_systems()['FileSystems'], [])
+
+    def test_just_within_the_limits_is_answered(self):
+        """frontdoor-3.6: a first head of exactly 16 KiB in 256 header
+        lines is answered; one byte or one line more is refused."""
+        r = self.first_head(256, 16384)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(b'"FileSystems"', r.body)
+        self.check_json_err(self.first_head(16, 16385), 431, 'RequestHeaderFieldsTooLarge')
+        r = self.first_head(257, 16000)
+        self.check_json_err(r, 400, 'IncompleteSignatureException')
+        self.assertIn('Too many headers', r.json()['Message'])
 
     def test_huge_url_is_json_414(self):
         """frontdoor-3.2: a 100 KB path, and one with a query."""
@@ -219,12 +231,13 @@ class OversizedHeads(unittest.TestCase):
         self.check_json_err(self.exchange(data), 400, 'SerializationException')
         self.assertEqual(self.d.client().describe_file_systems()['FileSystems'], [])
 
-    def later_head(self, nhdr, total):
+    def later_head(self, nhdr, total, first=False):
         """One signed request on a fresh connection, then on the same
         (kept-alive) connection a signed request whose head has nhdr
         headers and is exactly `total` bytes: the door has handed the
         socket to libmicrohttpd, so only its connection pool decides
-        whether fsxd sees that head."""
+        whether fsxd sees that head. first: that request alone, on a
+        fresh connection (the door sees it)."""
         import http.client
         from tests.api.test_hostile import json_headers, sign
 
@@ -250,22 +263,28 @@ class OversizedHeads(unittest.TestCase):
         self.assertEqual(len(data), total)
         s = socket.create_connection(('127.0.0.1', self.d.port), timeout=10)
         try:
-            self.assertEqual(exchange(s, head([])).status, 200)
+            if not first:
+                self.assertEqual(exchange(s, head([])).status, 200)
             return exchange(s, data)
         finally:
             s.close()
 
+    def first_head(self, nhdr, total):
+        return self.later_head(nhdr, total, first=True)
+
     def test_later_heads_on_a_kept_alive_connection(self):
         """frontdoor-3.5: a kept-alive connection's later heads are checked
-        by fsxd too, up to the limits: 512 headers in 64 KiB are answered,
-        one byte more is a JSON 431, header 513 a JSON 400."""
-        for nhdr in (16, 300, 512):
+        by fsxd too, up to the limits: 256 headers in 16 KiB are answered,
+        one byte more is a JSON 431, header 257 a JSON 400 (libmicrohttpd's
+        pool, http.c HTTP_POOL, is sized for this)."""
+        for nhdr in (16, 128, 256):
             with self.subTest(nhdr=nhdr):
-                r = self.later_head(nhdr, 65536)
+                r = self.later_head(nhdr, 16384)
                 self.assertEqual(r.status, 200, r)
                 self.assertIn(b'"FileSystems"', r.body)
-        self.check_json_err(self.later_head(16, 65537), 431, 'RequestHeaderFieldsTooLarge')
-        self.check_json_err(self.later_head(512, 65537), 431, 'RequestHeaderFieldsTooLarge')
-        r = self.later_head(513, 60000)
+        self.check_json_err(self.later_head(16, 16385), 431, 'RequestHeaderFieldsTooLarge')
+        self.check_json_err(self.later_head(256, 16385), 431, 'RequestHeaderFieldsTooLarge')
+        self.check_json_err(self.later_head(16, 20000), 431, 'RequestHeaderFieldsTooLarge')
+        r = self.later_head(257, 16384)
         self.check_json_err(r, 400, 'IncompleteSignatureException')
         self.assertIn('Too many headers', r.json()['Message'])

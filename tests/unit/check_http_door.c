@@ -88,6 +88,32 @@ START_TEST(http_door_head_bad_refused)
 }
 END_TEST
 
+/* HTTP_DOOR_NHDR_MAX header lines pass, one more is refused. */
+START_TEST(http_door_head_line_count)
+{
+	enum api_err code;
+	char *head = malloc(HTTP_DOOR_HEAD_MAX);
+	size_t n;
+
+	ck_assert_ptr_nonnull(head);
+	for (unsigned extra = 0; extra < 2; extra++) {
+		n = (size_t)snprintf(head, HTTP_DOOR_HEAD_MAX, "POST / HTTP/1.1\r\n");
+		for (unsigned i = 0; i < HTTP_DOOR_NHDR_MAX + extra; i++)
+			n += (size_t)snprintf(head + n, HTTP_DOOR_HEAD_MAX - n,
+			    "X-%u: v\r\n", i);
+		n += (size_t)snprintf(head + n, HTTP_DOOR_HEAD_MAX - n, "\r\n");
+		ck_assert_uint_lt(n, HTTP_DOOR_HEAD_MAX);
+		if (extra == 0) {
+			ck_assert_int_eq(check(head, &code), 1);
+		} else {
+			ck_assert_int_eq(check(head, &code), -1);
+			ck_assert_int_eq(code, API_E_INCOMPLETE_SIGNATURE);
+		}
+	}
+	free(head);
+}
+END_TEST
+
 Suite *
 http_door_suite(void)
 {
@@ -97,6 +123,7 @@ http_door_suite(void)
 	tcase_add_test(tc, http_door_head_incomplete_waits);
 	tcase_add_test(tc, http_door_head_good_passes);
 	tcase_add_test(tc, http_door_head_bad_refused);
+	tcase_add_test(tc, http_door_head_line_count);
 	suite_add_tcase(s, tc);
 	return s;
 }
