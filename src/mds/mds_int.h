@@ -25,6 +25,8 @@
 #define BATCH_MAX	128		/* requests per group commit */
 #define FAILED_RING	16
 #define MDS_RESERVE_BYTES (4 * 1024 * 1024)	/* mds.reserve (mds_tx.c) */
+#define LAZY_HASH	1024		/* buckets of deferred atimes */
+#define LAZY_MAX	65536		/* deferred atimes at most */
 
 /*
  * The store is private to one fsx-mds process: its VFS (mds_vfs.h) is
@@ -89,6 +91,7 @@ enum q {
 	Q_INO_INS,
 	Q_INO_UPD,
 	Q_INO_DEL,
+	Q_INO_ATIME,
 	Q_LAYOUT_GET,
 	Q_LAYOUT_SET,
 	Q_TARGET_GET,
@@ -180,6 +183,10 @@ struct mds_ns {
 	struct ofile	*ofiles[OHASH_SIZE];
 	struct ohandle	*handles[OHASH_SIZE];
 	uint64_t	 handle_next;
+
+	/* atimes moved by reads, not stored yet (mds_ns.c, note 7) */
+	struct lazy_at	*lazy[LAZY_HASH];
+	unsigned	 nlazy;
 };
 
 /* mds_ns.c: inodes (rows of table inode) and small helpers */
@@ -195,6 +202,20 @@ void	mds_ns_ino_to_attr(struct mds_ns *ns, const struct mds_ino *i,
 int	mds_ns_ino_destroy(struct mds_ns *ns, const struct mds_ino *i);
 int	mds_ns_count(struct mds_ns *ns, const char *sql, uint64_t *out);
 int	mds_ns_ts_valid(int64_t sec, int64_t nsec);
+/*
+ * Deferred atimes (design note 7). Lock held. defer: 0 when noted (the
+ * checkpointer stores it within ~200 ms), -1 when the caller must store
+ * the inode itself (no checkpointer, or LAZY_MAX noted already).
+ * store: write every noted atime in the caller's transaction and forget
+ * them. flush: take the lock, store them in a transaction of their own,
+ * commit (the checkpointer; a snapshot first; 0 when none were noted).
+ * free: forget them unstored (closing).
+ */
+int	mds_ns_atime_defer(struct mds_ns *ns, uint64_t ino,
+	    const struct timespec *at);
+int	mds_ns_atime_store(struct mds_ns *ns);
+int	mds_ns_atime_flush(struct mds_ns *ns);
+void	mds_ns_atime_free(struct mds_ns *ns);
 
 /* mds_tx.c: statements, locks, transactions, id ranges, checkpoints */
 int	mds_tx_errno(int rc);		/* SQLITE_* -> -errno */
@@ -209,6 +230,8 @@ int	mds_tx_sync(struct mds_ns *ns, int rc);
 int	mds_tx_ino_alloc(struct mds_ns *ns, uint64_t *ino);
 int	mds_tx_oid_alloc(struct mds_ns *ns, uint32_t ost, uint64_t *oid);
 int	mds_tx_ckpt_start(struct mds_ns *ns, const char *path);
+/* Wake the checkpointer (a commit, or an atime to store): no lock needed */
+void	mds_tx_ckpt_kick(struct mds_ns *ns);
 /* The space reserve: a file of MDS_RESERVE_BYTES beside the store, freed
  * when the disk is full so that removals can still commit. rsv_fd is -1
  * and rsv_mu initialised from mds_ns_open's start. */

@@ -40,6 +40,15 @@
  *  6. Layout blobs are native-endian struct msg_layout + entries (the wire
  *     format on the little-endian hosts we support); they are validated each
  *     time they are read back (mds_layout_decode).
+ *  7. Lazy atime: an atime that only a read moved (CLOSE, relatime) is
+ *     noted in memory (ns->lazy) instead of a transaction of its own, and
+ *     the checkpointer stores every noted one in one transaction ~200 ms
+ *     later (and at close, and before a snapshot). Every inode read
+ *     (ino_row) sees the noted atime; every store, insert or destroy of
+ *     the inode forgets it (the row written holds it, or an explicit time
+ *     set since). A kill -9 loses at most the last ~200 ms of read
+ *     atimes, as ext4's lazytime loses up to a day of them; nothing else
+ *     is deferred. A failed store forgets them too (atime falls back).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +71,122 @@ void
 mds_ns_now(struct timespec *ts)
 {
 	clock_gettime(CLOCK_REALTIME, ts);
+}
+
+/* ---- deferred atimes (design note 7) ---- */
+
+struct lazy_at {
+	struct lazy_at	*next;
+	uint64_t	 ino;
+	struct timespec	 at;
+};
+
+static struct lazy_at **
+lazy_slot(struct mds_ns *ns, uint64_t ino)
+{
+	struct lazy_at **pp = &ns->lazy[ino % LAZY_HASH];
+
+	while (*pp != NULL && (*pp)->ino != ino)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void
+lazy_forget(struct mds_ns *ns, uint64_t ino)
+{
+	struct lazy_at **pp, *e;
+
+	if (ns->nlazy == 0)
+		return;
+	pp = lazy_slot(ns, ino);
+	if ((e = *pp) == NULL)
+		return;
+	*pp = e->next;
+	free(e);
+	ns->nlazy--;
+}
+
+int
+mds_ns_atime_defer(struct mds_ns *ns, uint64_t ino, const struct timespec *at)
+{
+	struct lazy_at **pp = lazy_slot(ns, ino);
+
+	if (*pp != NULL) {
+		(*pp)->at = *at;
+		return 0;
+	}
+	if (!ns->ckthr_started || ns->nlazy >= LAZY_MAX)
+		return -1;
+	*pp = malloc(sizeof(**pp));
+	if (*pp == NULL)
+		return -1;
+	(*pp)->next = NULL;
+	(*pp)->ino = ino;
+	(*pp)->at = *at;
+	if (ns->nlazy++ == 0)
+		mds_tx_ckpt_kick(ns);
+	return 0;
+}
+
+int
+mds_ns_atime_store(struct mds_ns *ns)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	for (unsigned b = 0; b < LAZY_HASH && ns->nlazy > 0; b++) {
+		while (ns->lazy[b] != NULL) {
+			struct lazy_at *e = ns->lazy[b];
+
+			ns->lazy[b] = e->next;
+			ns->nlazy--;
+			if (rc == 0) {
+				s = mds_tx_st(ns, Q_INO_ATIME);
+				sqlite3_bind_int64(s, 1, (int64_t)e->ino);
+				sqlite3_bind_int64(s, 2, e->at.tv_sec);
+				sqlite3_bind_int64(s, 3, e->at.tv_nsec);
+				rc = mds_tx_exec(ns, s);
+			}
+			free(e);
+		}
+	}
+	return rc;
+}
+
+int
+mds_ns_atime_flush(struct mds_ns *ns)
+{
+	int rc = 0;
+
+	mds_tx_wlock(ns);
+	if (ns->nlazy > 0) {
+		rc = mds_tx_begin(ns);
+		if (rc == 0)
+			rc = mds_tx_end(ns, mds_ns_atime_store(ns));
+	}
+	/* Every writer ends here, with or without a change of its own: a
+	 * request that saw us waiting left its batch for us to commit. */
+	rc = mds_tx_sync(ns, rc);
+	if (rc < 0)
+		log_warn("mds_ns: read atimes: %s", strerror(-rc));
+	pthread_mutex_unlock(&ns->lock);
+	return rc;
+}
+
+void
+mds_ns_atime_free(struct mds_ns *ns)
+{
+	if (ns->nlazy > 0)
+		log_warn("mds_ns: %u read atimes not stored", ns->nlazy);
+	for (unsigned b = 0; b < LAZY_HASH; b++) {
+		while (ns->lazy[b] != NULL) {
+			struct lazy_at *e = ns->lazy[b];
+
+			ns->lazy[b] = e->next;
+			free(e);
+		}
+	}
+	ns->nlazy = 0;
 }
 
 /* ---- inodes ---- */
@@ -105,6 +230,12 @@ ino_row(struct mds_ns *ns, enum q q, uint64_t ino, struct mds_ino *i,
 	if (rc <= 0)
 		return rc == 0 ? -ENOENT : rc;
 	ino_cols(s, ino, i);
+	if (ns->nlazy > 0) {
+		struct lazy_at *e = *lazy_slot(ns, ino);
+
+		if (e != NULL)
+			i->at = e->at;
+	}
 	*out = s;
 	return 0;
 }
@@ -178,6 +309,7 @@ mds_ns_ino_store(struct mds_ns *ns, const struct mds_ino *i)
 	sqlite3_stmt *s = mds_tx_st(ns, Q_INO_UPD);
 
 	ino_bind(s, i);
+	lazy_forget(ns, i->ino);
 	return mds_tx_exec(ns, s);
 }
 
@@ -188,6 +320,7 @@ mds_ns_ino_insert(struct mds_ns *ns, const struct mds_ino *i, const void *target
 	sqlite3_stmt *s = mds_tx_st(ns, Q_INO_INS);
 	int rc;
 
+	lazy_forget(ns, i->ino);
 	ino_bind(s, i);
 	if (target != NULL)
 		sqlite3_bind_blob(s, 18, target, (int)tlen, SQLITE_STATIC);
@@ -352,6 +485,7 @@ ino_destroy_lay(struct mds_ns *ns, const struct mds_ino *i,
 	rc = mds_tx_exec(ns, s);
 	if (rc < 0)
 		return rc;
+	lazy_forget(ns, i->ino);
 	s = mds_tx_st(ns, Q_INO_DEL);
 	sqlite3_bind_int64(s, 1, (int64_t)i->ino);
 	rc = mds_tx_exec(ns, s);

@@ -223,7 +223,7 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	struct timespec now, mt_set = { 0, 0 }, cmt;
 	struct mds_ino i;
 	struct ofile *f;
-	int rc, truncated = 0, dirty = 0, gone, at_set = 1;
+	int rc, truncated = 0, dirty = 0, gone, at_set = 1, lazy_at = 0;
 
 	mds_ns_now(&now);
 	mds_tx_wlock(ns);
@@ -254,7 +254,7 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	if ((c->written & MSG_CLOSE_READ) && h != NULL && !at_set &&
 	    atime_due(&i, &now)) {
 		i.at = now;
-		dirty = 1;
+		lazy_at = 1;
 	}
 	free(h);
 	if ((c->written & MSG_CLOSE_WRITTEN) && S_ISREG(i.mode)) {
@@ -282,6 +282,10 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 		dirty = 1;
 	}
 	gone = i.nlink == 0 && mds_open_count(ns, i.ino) == 0;
+	/* A read's atime alone is stored later (mds_ns.c, design note 7). */
+	if (lazy_at && !dirty && !gone &&
+	    mds_ns_atime_defer(ns, i.ino, &i.at) < 0)
+		dirty = 1;
 	if (dirty || gone) {
 		rc = mds_tx_begin(ns);
 		if (rc < 0)

@@ -240,6 +240,7 @@ mds_snap_take(struct mds_ns *ns, struct mds_osts *osts, const char *name)
 	v = xcalloc(n ? n : 1, sizeof(*v));
 	n = mds_ost_list(osts, v, n);
 
+	(void)mds_ns_atime_flush(ns);	/* read atimes into the instant */
 	mds_tx_rlock(ns);
 	t0 = now_mono_ns();
 	for (; frozen < n; frozen++) {

@@ -54,6 +54,8 @@ static const char *const q_sql[Q_MAX] = {
 	    "gen = ?14, parent = ?15, dseq = ?16, written = ?17, "
 	    "blocks = ?20 WHERE ino = ?1",
 	[Q_INO_DEL] = "DELETE FROM inode WHERE ino = ?1",
+	[Q_INO_ATIME] = "UPDATE inode SET atime_s = ?2, atime_ns = ?3 "
+	    "WHERE ino = ?1",
 	[Q_LAYOUT_GET] = "SELECT layout FROM inode WHERE ino = ?1",
 	[Q_LAYOUT_SET] = "UPDATE inode SET layout = ?2 WHERE ino = ?1",
 	[Q_TARGET_GET] = "SELECT target FROM inode WHERE ino = ?1",
@@ -346,6 +348,7 @@ mds_ns_close(struct mds_ns *ns)
 	}
 	if (ns->ckdb != NULL)
 		sqlite3_close(ns->ckdb);
+	mds_ns_atime_free(ns);	/* the checkpointer's last pass stored them */
 	mds_tx_reserve_close(ns);
 	pthread_mutex_destroy(&ns->rsv_mu);
 	mds_reply_free(ns->replies);
