@@ -639,6 +639,54 @@ START_TEST(mds_ns_layout_inheritance)
 }
 END_TEST
 
+/* atime_s of ino's row as committed (no deferred atime applied). */
+static int64_t
+row_atime(uint64_t ino)
+{
+	sqlite3_stmt *s;
+	int64_t at = -1;
+
+	mds_tx_rlock(ns);
+	ck_assert_int_eq(sqlite3_prepare_v2(ns->db, "SELECT atime_s FROM "
+	    "inode WHERE ino = ?1", -1, &s, NULL), SQLITE_OK);
+	sqlite3_bind_int64(s, 1, (int64_t)ino);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		at = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&ns->lock);
+	return at;
+}
+
+/* Set ino's atime, and its mtime unless mt < 0; *a: the attributes. */
+static void
+set_times(uint64_t ino, int64_t at, int64_t mt, struct msg_attr *a)
+{
+	struct msg_setattr sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.ino = ino;
+	sa.valid = MSG_SA_ATIME | (mt >= 0 ? MSG_SA_MTIME : 0);
+	sa.atime_sec = at;
+	sa.mtime_sec = mt >= 0 ? mt : 0;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, a), 0);
+}
+
+/* Open for reading, then CLOSE with the read reported. */
+static void
+read_close(uint64_t ino, struct msg_attr *a)
+{
+	struct mds_layout lay;
+	struct msg_close c;
+	uint64_t h;
+
+	ck_assert_int_eq(mds_open_file(ns, ino, O_RDONLY, 1, a, &h, &lay), 0);
+	memset(&c, 0, sizeof(c));
+	c.ino = ino;
+	c.handle = h;
+	c.written = MSG_CLOSE_READ;
+	ck_assert_int_eq(mds_open_close(ns, &c, a), 0);
+}
+
 /* A read reported at close moves atime by relatime's rules, durably. */
 START_TEST(mds_ns_close_read_relatime)
 {
@@ -651,12 +699,9 @@ START_TEST(mds_ns_close_read_relatime)
 
 	ck_assert_int_gt(f, 0);
 	/* atime older than mtime: a read moves it */
+	set_times((uint64_t)f, 1000, 2000, &a);
 	memset(&sa, 0, sizeof(sa));
 	sa.ino = (uint64_t)f;
-	sa.valid = MSG_SA_ATIME | MSG_SA_MTIME;
-	sa.atime_sec = 1000;
-	sa.mtime_sec = 2000;
-	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
 	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_RDONLY, 1, &a,
 	    &h, &lay), 0);
 	memset(&c, 0, sizeof(c));
@@ -703,40 +748,6 @@ START_TEST(mds_ns_close_read_relatime)
 }
 END_TEST
 
-/* atime_s of ino's row as committed (no deferred atime applied). */
-static int64_t
-row_atime(uint64_t ino)
-{
-	sqlite3_stmt *s;
-	int64_t at = -1;
-
-	mds_tx_rlock(ns);
-	ck_assert_int_eq(sqlite3_prepare_v2(ns->db, "SELECT atime_s FROM "
-	    "inode WHERE ino = ?1", -1, &s, NULL), SQLITE_OK);
-	sqlite3_bind_int64(s, 1, (int64_t)ino);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		at = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	pthread_mutex_unlock(&ns->lock);
-	return at;
-}
-
-/* Open for reading, then CLOSE with the read reported. */
-static void
-read_close(uint64_t ino, struct msg_attr *a)
-{
-	struct mds_layout lay;
-	struct msg_close c;
-	uint64_t h;
-
-	ck_assert_int_eq(mds_open_file(ns, ino, O_RDONLY, 1, a, &h, &lay), 0);
-	memset(&c, 0, sizeof(c));
-	c.ino = ino;
-	c.handle = h;
-	c.written = MSG_CLOSE_READ;
-	ck_assert_int_eq(mds_open_close(ns, &c, a), 0);
-}
-
 /*
  * An atime that only a read moved is not a transaction of its own
  * (design note 7 of mds_ns.c): seen at once, stored by the checkpointer
@@ -745,18 +756,12 @@ read_close(uint64_t ino, struct msg_attr *a)
  */
 START_TEST(mds_ns_read_atime_deferred)
 {
-	struct msg_setattr sa;
 	struct msg_attr a;
 	int64_t f = mkfile(1, "d"), g = mkfile(1, "e");
 
 	ck_assert_int_gt(f, 0);
 	ck_assert_int_gt(g, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.ino = (uint64_t)f;
-	sa.valid = MSG_SA_ATIME | MSG_SA_MTIME;
-	sa.atime_sec = 1000;
-	sa.mtime_sec = 2000;
-	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	set_times((uint64_t)f, 1000, 2000, &a);
 	read_close((uint64_t)f, &a);
 	ck_assert_int_gt(a.atime_sec, 2000);
 	ck_assert_int_eq(row_atime((uint64_t)f), 1000);	/* noted only */
@@ -767,12 +772,10 @@ START_TEST(mds_ns_read_atime_deferred)
 	ck_assert_uint_eq(ns->nlazy, 0);
 
 	/* an explicit atime after a noted read wins, noted or stored */
-	sa.valid = MSG_SA_ATIME;
-	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	set_times((uint64_t)f, 1000, -1, &a);
 	read_close((uint64_t)f, &a);
 	ck_assert_int_gt(a.atime_sec, 2000);
-	sa.atime_sec = 1500;
-	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	set_times((uint64_t)f, 1500, -1, &a);
 	ck_assert_int_eq(a.atime_sec, 1500);
 	ck_assert_int_eq(mds_ns_atime_flush(ns), 0);
 	ck_assert_int_eq(row_atime((uint64_t)f), 1500);
@@ -780,16 +783,13 @@ START_TEST(mds_ns_read_atime_deferred)
 	ck_assert_int_eq(a.atime_sec, 1500);
 
 	/* removed after a noted read: nothing left to store */
-	sa.atime_sec = 1000;
-	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	set_times((uint64_t)f, 1000, -1, &a);
 	read_close((uint64_t)f, &a);
 	ck_assert_int_eq(mds_ns_unlink(ns, 1, "d", 1, NULL), 0);
 	ck_assert_uint_eq(ns->nlazy, 0);
 
 	/* the checkpointer stores a noted read by itself */
-	sa.ino = (uint64_t)g;
-	sa.valid = MSG_SA_ATIME | MSG_SA_MTIME;
-	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	set_times((uint64_t)g, 1000, 2000, &a);
 	read_close((uint64_t)g, &a);
 	for (int i = 0; i < 100 && row_atime((uint64_t)g) == 1000; i++)
 		usleep(50 * 1000);
