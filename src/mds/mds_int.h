@@ -26,7 +26,8 @@
 #define FAILED_RING	16
 #define MDS_RESERVE_BYTES (4 * 1024 * 1024)	/* mds.reserve (mds_tx.c) */
 #define LAZY_HASH	1024		/* buckets of deferred atimes */
-#define LAZY_MAX	65536		/* deferred atimes at most */
+#define LAZY_BATCH	256		/* deferred atimes stored together */
+#define LAZY_AGE_NS	1000000000ull	/* or once the oldest is this old */
 
 /*
  * The store is private to one fsx-mds process: its VFS (mds_vfs.h) is
@@ -187,6 +188,7 @@ struct mds_ns {
 	/* atimes moved by reads, not stored yet (mds_ns.c, note 7) */
 	struct lazy_at	*lazy[LAZY_HASH];
 	unsigned	 nlazy;
+	uint64_t	 lazy_since;	/* CLOCK_MONOTONIC ns of the oldest */
 };
 
 /* mds_ns.c: inodes (rows of table inode) and small helpers */
@@ -203,13 +205,14 @@ int	mds_ns_ino_destroy(struct mds_ns *ns, const struct mds_ino *i);
 int	mds_ns_count(struct mds_ns *ns, const char *sql, uint64_t *out);
 int	mds_ns_ts_valid(int64_t sec, int64_t nsec);
 /*
- * Deferred atimes (design note 7). Lock held. defer: 0 when noted (the
- * checkpointer stores it within ~200 ms), -1 when the caller must store
- * the inode itself (no checkpointer, or LAZY_MAX noted already).
+ * Deferred atimes (design note 7). Lock held. defer: 0 when noted, 1
+ * when noted and the caller must store every noted one now, in its
+ * transaction (LAZY_BATCH of them, or the oldest LAZY_AGE_NS old), -1
+ * when it could not be noted (the caller stores the inode itself).
  * store: write every noted atime in the caller's transaction and forget
  * them. flush: take the lock, store them in a transaction of their own,
- * commit (the checkpointer; a snapshot first; 0 when none were noted).
- * free: forget them unstored (closing).
+ * commit (a snapshot first, a clean close; 0 when none were noted).
+ * free: forget them unstored.
  */
 int	mds_ns_atime_defer(struct mds_ns *ns, uint64_t ino,
 	    const struct timespec *at);
@@ -230,8 +233,6 @@ int	mds_tx_sync(struct mds_ns *ns, int rc);
 int	mds_tx_ino_alloc(struct mds_ns *ns, uint64_t *ino);
 int	mds_tx_oid_alloc(struct mds_ns *ns, uint32_t ost, uint64_t *oid);
 int	mds_tx_ckpt_start(struct mds_ns *ns, const char *path);
-/* Wake the checkpointer (a commit, or an atime to store): no lock needed */
-void	mds_tx_ckpt_kick(struct mds_ns *ns);
 /* The space reserve: a file of MDS_RESERVE_BYTES beside the store, freed
  * when the disk is full so that removals can still commit. rsv_fd is -1
  * and rsv_mu initialised from mds_ns_open's start. */

@@ -41,14 +41,15 @@
  *     format on the little-endian hosts we support); they are validated each
  *     time they are read back (mds_layout_decode).
  *  7. Lazy atime: an atime that only a read moved (CLOSE, relatime) is
- *     noted in memory (ns->lazy) instead of a transaction of its own, and
- *     the checkpointer stores every noted one in one transaction ~200 ms
- *     later (and at close, and before a snapshot). Every inode read
- *     (ino_row) sees the noted atime; every store, insert or destroy of
- *     the inode forgets it (the row written holds it, or an explicit time
- *     set since). A kill -9 loses at most the last ~200 ms of read
- *     atimes, as ext4's lazytime loses up to a day of them; nothing else
- *     is deferred. A failed store forgets them too (atime falls back).
+ *     noted in memory (ns->lazy) instead of a transaction of its own; the
+ *     CLOSE that finds LAZY_BATCH noted, or the oldest LAZY_AGE_NS old,
+ *     stores them all in its transaction, as do a snapshot (first) and a
+ *     clean close. Every inode read (ino_row) sees the noted atime; every
+ *     store, insert or destroy of the inode forgets it (the row written
+ *     holds it, or an explicit time set since). A kill -9 loses the
+ *     atimes noted since the last such store (ext4's lazytime keeps them
+ *     in memory up to a day); nothing else is deferred. A failed store
+ *     forgets them too (atime falls back).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -111,21 +112,18 @@ mds_ns_atime_defer(struct mds_ns *ns, uint64_t ino, const struct timespec *at)
 {
 	struct lazy_at **pp = lazy_slot(ns, ino);
 
-	if (*pp != NULL) {
-		(*pp)->at = *at;
-		return 0;
+	if (*pp == NULL) {
+		*pp = malloc(sizeof(**pp));
+		if (*pp == NULL)
+			return -1;
+		(*pp)->next = NULL;
+		(*pp)->ino = ino;
+		if (ns->nlazy++ == 0)
+			ns->lazy_since = now_mono_ns();
 	}
-	if (!ns->ckthr_started || ns->nlazy >= LAZY_MAX)
-		return -1;
-	*pp = malloc(sizeof(**pp));
-	if (*pp == NULL)
-		return -1;
-	(*pp)->next = NULL;
-	(*pp)->ino = ino;
 	(*pp)->at = *at;
-	if (ns->nlazy++ == 0)
-		mds_tx_ckpt_kick(ns);
-	return 0;
+	return ns->nlazy >= LAZY_BATCH ||
+	    now_mono_ns() - ns->lazy_since >= LAZY_AGE_NS;
 }
 
 int
@@ -165,7 +163,7 @@ mds_ns_atime_flush(struct mds_ns *ns)
 			rc = mds_tx_end(ns, mds_ns_atime_store(ns));
 	}
 	/* Every writer ends here, with or without a change of its own: a
-	 * request that saw us waiting left its batch for us to commit. */
+	 * request that saw it waiting left its batch for it to commit. */
 	rc = mds_tx_sync(ns, rc);
 	if (rc < 0)
 		log_warn("mds_ns: read atimes: %s", strerror(-rc));

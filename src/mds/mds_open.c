@@ -224,6 +224,7 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	struct mds_ino i;
 	struct ofile *f;
 	int rc, truncated = 0, dirty = 0, gone, at_set = 1, lazy_at = 0;
+	int lazy_due = 0;
 
 	mds_ns_now(&now);
 	mds_tx_wlock(ns);
@@ -283,16 +284,20 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	}
 	gone = i.nlink == 0 && mds_open_count(ns, i.ino) == 0;
 	/* A read's atime alone is stored later (mds_ns.c, design note 7). */
-	if (lazy_at && !dirty && !gone &&
-	    mds_ns_atime_defer(ns, i.ino, &i.at) < 0)
-		dirty = 1;
-	if (dirty || gone) {
+	if (lazy_at && !dirty && !gone) {
+		lazy_due = mds_ns_atime_defer(ns, i.ino, &i.at);
+		if (lazy_due < 0)
+			dirty = 1;
+	}
+	if (dirty || gone || lazy_due > 0) {
 		rc = mds_tx_begin(ns);
 		if (rc < 0)
 			goto out;
-		if (gone)
+		if (lazy_due > 0)
+			rc = mds_ns_atime_store(ns);
+		if (rc == 0 && gone)
 			rc = mds_ns_ino_destroy(ns, &i);
-		else
+		else if (rc == 0 && dirty)
 			rc = mds_ns_ino_store(ns, &i);
 		rc = mds_tx_end(ns, rc);
 	}

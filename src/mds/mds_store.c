@@ -339,6 +339,8 @@ mds_ns_close(struct mds_ns *ns)
 {
 	if (ns == NULL)
 		return;
+	if (ns->db != NULL)
+		(void)mds_ns_atime_flush(ns);	/* design note 7, mds_ns.c */
 	if (ns->ckthr_started) {
 		pthread_mutex_lock(&ns->cklock);
 		ns->ckstop = 1;
@@ -348,7 +350,7 @@ mds_ns_close(struct mds_ns *ns)
 	}
 	if (ns->ckdb != NULL)
 		sqlite3_close(ns->ckdb);
-	mds_ns_atime_free(ns);	/* the checkpointer's last pass stored them */
+	mds_ns_atime_free(ns);	/* stored above, or the store failed */
 	mds_tx_reserve_close(ns);
 	pthread_mutex_destroy(&ns->rsv_mu);
 	mds_reply_free(ns->replies);

@@ -14,9 +14,10 @@
  *  3. A rolled back request forgets every cached id range, so an id is
  *     never handed out twice (mds_ns.c, design note 3).
  *  4. Checkpoints run on their own connection and thread, so their fsyncs
- *     never delay a request. The same thread first stores the atimes that
- *     reads moved (mds_ns.c, design note 7), on the store's connection
- *     under the store lock, like any writer.
+ *     never delay a request. That thread never writes through the store's
+ *     connection (a first version of lazy atime stored atimes from it,
+ *     and its commits failed with SQLITE_FULL under load, the batches of
+ *     the requests it committed lost with them).
  *  5. A batch that failed tells each of its requests why (the commit's
  *     errno); a request that sees ENOSPC may free the space reserve and
  *     run once more (unlink, rmdir: removals never answer ENOSPC while
@@ -222,6 +223,8 @@ mds_tx_end(struct mds_ns *ns, int rc)
 	return rc;
 }
 
+static void	mds_tx_ckpt_kick(struct mds_ns *ns);
+
 /* Why batch failed (a negative errno), or 0 if it did not. */
 static int
 batch_failed(struct mds_ns *ns, uint64_t batch)
@@ -266,7 +269,8 @@ mds_tx_sync(struct mds_ns *ns, int rc)
 			rc = crc;
 	} else {
 		ns->files += ns->batch_delta;
-		mds_tx_ckpt_kick(ns);
+		if (!atomic_exchange(&ns->ckdirty, 1))	/* wake the checkpointer */
+			mds_tx_ckpt_kick(ns);
 		if (ns->batch_queued && ns->destroy_hook != NULL)
 			ns->destroy_hook(ns->destroy_arg);
 	}
@@ -427,11 +431,9 @@ reserve_rearm(struct mds_ns *ns)
 	pthread_mutex_unlock(&ns->rsv_mu);
 }
 
-void
+static void
 mds_tx_ckpt_kick(struct mds_ns *ns)
 {
-	if (atomic_exchange(&ns->ckdirty, 1))
-		return;			/* awake already */
 	pthread_mutex_lock(&ns->cklock);
 	pthread_cond_signal(&ns->ckcond);
 	pthread_mutex_unlock(&ns->cklock);
@@ -459,7 +461,6 @@ ckpt_main(void *arg)
 			    &until);
 		stop = ns->ckstop;
 		pthread_mutex_unlock(&ns->cklock);
-		(void)mds_ns_atime_flush(ns);	/* design note 7, mds_ns.c */
 		atomic_store(&ns->ckdirty, 0);	/* what is committed now is in */
 		(void)sqlite3_wal_checkpoint_v2(ns->ckdb, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);

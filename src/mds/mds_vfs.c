@@ -16,7 +16,15 @@
 #include "mds/mds_vfs.h"
 
 #define VFS_BASE	"unix-excl"
-#define WBUF_MAX	(256 * 1024)
+/*
+ * A run is written with one xWrite of the unix VFS, whose seekAndWrite()
+ * masks the byte count to 17 bits (SQLite never writes more than a 64 KiB
+ * page plus a frame header at once): a run of 128 KiB or more came back
+ * short and the commit failed with SQLITE_FULL (256 KiB here once did,
+ * for every commit of more than ~125 frames of 1 KiB pages).
+ */
+#define WBUF_MAX	(96 * 1024)
+_Static_assert(WBUF_MAX < 0x20000, "unixWrite writes at most 0x1ffff bytes");
 
 struct vfile {
 	sqlite3_file	 base;		/* pMethods: ours */
