@@ -339,8 +339,8 @@ mds_ns_close(struct mds_ns *ns)
 {
 	if (ns == NULL)
 		return;
-	if (ns->db != NULL)
-		(void)mds_ns_atime_flush(ns);	/* design note 7, mds_ns.c */
+	if (ns->db != NULL && ns->nlazy > 0)	/* design note 7, mds_ns.c */
+		(void)mds_ns_atime_flush(ns);
 	if (ns->ckthr_started) {
 		pthread_mutex_lock(&ns->cklock);
 		ns->ckstop = 1;
