@@ -45,8 +45,9 @@
  *     CLOSE that finds LAZY_BATCH noted, or the oldest LAZY_AGE_NS old,
  *     stores them all in its transaction, as do a snapshot (first) and a
  *     clean close. Every inode read (ino_row) sees the noted atime; every
- *     store, insert or destroy of the inode forgets it (the row written
- *     holds it, or an explicit time set since). A kill -9 loses the
+ *     store or destroy of the inode forgets it (the row written holds it,
+ *     or an explicit time set since; a new inode's number was never used,
+ *     note 3). A kill -9 loses the
  *     atimes noted since the last such store (ext4's lazytime keeps them
  *     in memory up to a day); nothing else is deferred. A failed store
  *     forgets them too (atime falls back).
@@ -318,7 +319,6 @@ mds_ns_ino_insert(struct mds_ns *ns, const struct mds_ino *i, const void *target
 	sqlite3_stmt *s = mds_tx_st(ns, Q_INO_INS);
 	int rc;
 
-	lazy_forget(ns, i->ino);
 	ino_bind(s, i);
 	if (target != NULL)
 		sqlite3_bind_blob(s, 18, target, (int)tlen, SQLITE_STATIC);

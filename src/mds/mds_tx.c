@@ -14,10 +14,7 @@
  *  3. A rolled back request forgets every cached id range, so an id is
  *     never handed out twice (mds_ns.c, design note 3).
  *  4. Checkpoints run on their own connection and thread, so their fsyncs
- *     never delay a request. That thread never writes through the store's
- *     connection (a first version of lazy atime stored atimes from it,
- *     and its commits failed with SQLITE_FULL under load, the batches of
- *     the requests it committed lost with them).
+ *     never delay a request.
  *  5. A batch that failed tells each of its requests why (the commit's
  *     errno); a request that sees ENOSPC may free the space reserve and
  *     run once more (unlink, rmdir: removals never answer ENOSPC while
@@ -223,8 +220,6 @@ mds_tx_end(struct mds_ns *ns, int rc)
 	return rc;
 }
 
-static void	mds_tx_ckpt_kick(struct mds_ns *ns);
-
 /* Why batch failed (a negative errno), or 0 if it did not. */
 static int
 batch_failed(struct mds_ns *ns, uint64_t batch)
@@ -235,6 +230,7 @@ batch_failed(struct mds_ns *ns, uint64_t batch)
 	return 0;
 }
 
+static void	mds_tx_ckpt_kick(struct mds_ns *ns);
 
 int
 mds_tx_sync(struct mds_ns *ns, int rc)
