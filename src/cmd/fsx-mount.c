@@ -76,6 +76,7 @@ struct fm_conf {
 	int		 retry_secs;
 	int		 readahead_kb;
 	int		 noleases;
+	int		 nolocal;	/* -o nolocalread (fsc_local.c) */
 	char		 stats_path[PATH_MAX];	/* -o stats=PATH (fm_stats.c) */
 	char		 fuse_opts[2048];
 };
@@ -1208,6 +1209,8 @@ fm_opts(const char *s)
 			fm.sync_write = 1;
 		else if (strcmp(t, "noleases") == 0)
 			fm.noleases = 1;
+		else if (strcmp(t, "nolocalread") == 0)
+			fm.nolocal = 1;
 		else if (strncmp(t, "retry=", 6) == 0)
 			fm.retry_secs = atoi(t + 6);
 		else if (strncmp(t, "readahead_kb=", 13) == 0)
@@ -1242,10 +1245,11 @@ fm_usage(int code)
 	    "  SPEC: fs-0123456789abcdef0 or "
 	    "fs-0123456789abcdef0.fsx.REGION.amazonaws.com@tcp:/MOUNTNAME\n"
 	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
-	    "sync_write, noleases, retry=SECS,\n"
-	    "      readahead_kb=N, endpoint=URL, region=R, mds=H:P, "
-	    "secret_file=F,\n"
-	    "      stats=PATH (counters, rewritten at SIGUSR1 and unmount)\n");
+	    "sync_write, noleases, nolocalread,\n"
+	    "      retry=SECS, readahead_kb=N, endpoint=URL, region=R, "
+	    "mds=H:P,\n"
+	    "      secret_file=F, "
+	    "stats=PATH (counters, rewritten at SIGUSR1 and unmount)\n");
 	exit(code);
 }
 
@@ -1416,6 +1420,7 @@ main(int argc, char **argv)
 	/* relatime unless told otherwise, as Linux mounts do */
 	conf.noatime = fm_opt_has("noatime") || fm_opt_has("ro");
 	conf.leases = !fm.noleases;
+	conf.nolocal = fm.nolocal;
 	conf.on_revoke = fm_revoke;
 	conf.on_drop = fm_drop;
 	if (fm.stats_path[0] != '\0' && fm_stats_block() < 0)

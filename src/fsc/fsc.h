@@ -78,6 +78,8 @@ struct fsc_conf {
 					   does its own) */
 	int		 noatime;	/* reads never move atime (else
 					   relatime, reported at close) */
+	int		 nolocal;	/* never read objects from their
+					   files here (fsc_local.c) */
 	fsc_resolve_fn	 resolve_mds;	/* optional */
 	void		*resolve_arg;
 	int		 leases;	/* open a session (see above) */
@@ -117,6 +119,10 @@ int		 fsc_session_start(struct fsc *fs);
  * and returns their length.
  */
 size_t		 fsc_rt_stats(char *buf, size_t cap);
+/* The reads served from objects' files here (fsc_local.c), as
+ * "local_reads N" and "local_read_bytes N" lines; fsc_rt_stats ends
+ * with them. */
+size_t		 fsc_local_stats(char *buf, size_t cap);
 /* The nonzero counters of v[0..n) as "<prefix><name(i)> N" lines, the
  * same way (fsc_rt_stats; fsx-mount's FUSE counters). */
 size_t		 fsc_counters_text(char *buf, size_t cap, const char *prefix,

@@ -418,7 +418,7 @@ fsc_ostmap_refresh(struct fsc *fs)
 }
 
 /* A call to the OSS serving `ost`; every OSS request is idempotent. */
-static int
+int
 fsc_ost_call(struct fsc *fs, uint32_t ost, struct fsc_req *r)
 {
 	uint64_t deadline = now_mono_ns() + (uint64_t)fs->retry_ms * 1000000;
@@ -472,6 +472,8 @@ fsc_oio_run(struct fsc *fs, struct fsc_oio *o)
 	o->got = 0;
 	switch (o->op) {
 	case MSG_OP_OST_READ:
+		if (fsc_local_read(fs, o))
+			return;
 		r.body = &io;
 		r.body_len = sizeof(io);
 		r.rbulk = o->iov;
@@ -679,6 +681,7 @@ fsc_conn_fini(struct fsc *fs)
 		fsc_srv_free(s);
 	}
 	fsc_srv_free(fs->mds);
+	fsc_local_fini(fs);
 	free(fs->osts);
 	pthread_mutex_destroy(&fs->mu);
 	pthread_mutex_destroy(&fs->imu);
@@ -716,6 +719,8 @@ fsc_rt_name(int op)
 size_t
 fsc_rt_stats(char *buf, size_t cap)
 {
-	return fsc_counters_text(buf, cap, "rt_", fsc_rt_name, fsc_rt,
+	size_t n = fsc_counters_text(buf, cap, "rt_", fsc_rt_name, fsc_rt,
 	    MSG_OP_MAX);
+
+	return n + fsc_local_stats(buf + n, cap - n);
 }

@@ -64,6 +64,8 @@ struct fsc {
 	int			ost_count;
 	uint64_t		map_loaded_ns;
 	struct fsc_srv		*srvs;	/* every OSS ever seen */
+	int			*ldir;	/* by OST: local reads (fsc_local.c) */
+	uint32_t		nldir;
 
 	/* parallel object I/O */
 	pthread_mutex_t		qmu;
@@ -221,6 +223,15 @@ void	fsc_conn_fini(struct fsc *fs);
  * the fd or -errno. One call on it: fsc_conn_call_fd. */
 int	fsc_conn_dial_mds(struct fsc *fs, uint32_t sess_flags);
 int	fsc_conn_call_fd(struct fsc *fs, int fd, struct fsc_req *r);
+/* A call to the OSS serving `ost`, resent on transport failures until
+ * the retry time runs out (then -EIO). */
+int	fsc_ost_call(struct fsc *fs, uint32_t ost, struct fsc_req *r);
+
+/* fsc_local.c: local reads (contract there) */
+/* An OST_READ served from the object's file here: 1 with o->rc and
+ * o->got set, or 0 when it must go over the wire. */
+int	fsc_local_read(struct fsc *fs, struct fsc_oio *o);
+void	fsc_local_fini(struct fsc *fs);
 
 /* fsc_lease.c */
 void	fsc_session_init(struct fsc *fs);

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/un.h>
@@ -240,6 +242,7 @@ static const char *const msg_op_names[MSG_OP_MAX] = {
 	[MSG_OP_OST_STATFS] = "ost_statfs",
 	[MSG_OP_OST_FALLOC] = "ost_falloc",
 	[MSG_OP_OST_DESTROY_MANY] = "ost_destroy_many",
+	[MSG_OP_OST_LOCAL] = "ost_local",
 	[MSG_OP_OST_SNAP] = "ost_snap",
 	[MSG_OP_MDS_REVOKE] = "revoke",
 	[MSG_OP_HSM_CONF] = "hsm_conf",
@@ -336,6 +339,7 @@ msg_req_body_min(uint16_t op)
 	case MSG_OP_OST_SYNC:
 	case MSG_OP_OST_GETATTR:
 	case MSG_OP_OST_STATFS:
+	case MSG_OP_OST_LOCAL:
 		return sizeof(struct msg_obj);
 	case MSG_OP_OST_READ:
 	case MSG_OP_OST_WRITE:
@@ -405,6 +409,42 @@ msg_req_body_min(uint16_t op)
 	default:
 		return 0;
 	}
+}
+
+char *
+msg_obj_name(char buf[MSG_OBJ_NAME_MAX], uint64_t oid)
+{
+	snprintf(buf, MSG_OBJ_NAME_MAX, "%02x/%" PRIu64,
+	    (unsigned)(oid & 0xff), oid);
+	return buf;
+}
+
+int
+msg_boot_id(char out[MSG_BOOT_ID_LEN], uint64_t *netns)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, rc = 0;
+
+	memset(out, 0, MSG_BOOT_ID_LEN);
+	*netns = 0;
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return -errno;
+	*netns = (uint64_t)st.st_ino;
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, out, MSG_BOOT_ID_LEN - 1);
+	if (n < 0)
+		rc = -errno;
+	close(fd);
+	if (rc < 0 || n < 32) {
+		memset(out, 0, MSG_BOOT_ID_LEN);
+		return rc < 0 ? rc : -EIO;
+	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' '))
+		out[--n] = '\0';
+	return 0;
 }
 
 /* --- blocking socket I/O --- */

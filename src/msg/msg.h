@@ -138,6 +138,10 @@ enum msg_op {
 				   MSG_DESTROY_MANY_MAX); 0 when every one
 				   is gone (ENOENT counts), else the first
 				   error (the rest may be left) */
+	MSG_OP_OST_LOCAL = 69,	/* body: msg_obj (ost; oid unused); reply:
+				   msg_ost_local + bulk: the absolute path
+				   of the OST's object directory, NUL-ended
+				   (local reads, docs/design.md) */
 
 	/* backups (docs/backups.md, src/mds/mds_snap.c, src/oss/oss_snap.c) */
 	MSG_OP_OST_SNAP = 80,	/* admin: body msg_snap (phase FREEZE, MARK,
@@ -219,6 +223,31 @@ struct msg_io_rep {
 	uint64_t	length;		/* bytes done */
 	uint64_t	obj_size;	/* object size after the op */
 };
+/*
+ * OST_LOCAL: where the OST keeps its objects, for a client on the same
+ * host that reads them itself (docs/design.md, "Local reads"). The client
+ * opens the path and uses it only when its device and inode numbers, the
+ * kernel's boot id (/proc/sys/kernel/random/boot_id; zeros when unknown:
+ * never local) and the network namespace (the inode of /proc/self/ns/net:
+ * the emulated cluster's hosts share a kernel but not a network) are
+ * these. An object is the file msg_obj_name(oid) under it; missing, it
+ * reads as a hole.
+ */
+#define MSG_BOOT_ID_LEN	40
+struct msg_ost_local {
+	uint64_t	dev;
+	uint64_t	ino;
+	uint64_t	netns;
+	char		boot_id[MSG_BOOT_ID_LEN];	/* NUL-padded */
+};
+#define MSG_OBJ_NAME_MAX	24	/* "xx/" + 20 digits + NUL */
+/* An object's file name under its OST's object directory: "%02x/%llu"
+ * of (oid & 0xff, oid). Returns buf. */
+char	*msg_obj_name(char buf[MSG_OBJ_NAME_MAX], uint64_t oid);
+/* This kernel's boot id into out (NUL-padded) and this process's network
+ * namespace (*netns); 0, or -errno (then out is zeros). */
+int	 msg_boot_id(char out[MSG_BOOT_ID_LEN], uint64_t *netns);
+
 struct msg_obj_attr {
 	uint64_t	size;
 	uint64_t	blocks;		/* 512-byte blocks on disk */

@@ -31,6 +31,7 @@
 struct oss_ost {
 	uint32_t		 idx;
 	char			*dir;
+	char			*oabs;		/* DIR/O resolved, or NULL */
 	int			 odirfd;	/* DIR/O */
 	_Atomic uint64_t	 capacity;	/* see ost_cap_* */
 	_Atomic uint64_t	 used;		/* allocated bytes */
@@ -43,6 +44,9 @@ struct oss {
 	int			 nost;
 	_Atomic uint64_t	 n_read, n_write, n_punch, n_destroy;
 	_Atomic uint64_t	 n_create, n_sync, n_getattr, n_statfs;
+	_Atomic uint64_t	 n_local;	/* OST_LOCAL answered */
+	char			 boot_id[MSG_BOOT_ID_LEN];	/* or zeros */
+	uint64_t		 netns;
 	_Atomic uint64_t	 read_bytes, write_bytes, n_enospc;
 	_Atomic uint64_t	 n_direct;	/* transfers that used O_DIRECT */
 	int			 direct;	/* large aligned I/O bypasses cache */
@@ -66,6 +70,7 @@ oss_new(int fdcache)
 		return NULL;
 	}
 	o->direct = 1;
+	(void)msg_boot_id(o->boot_id, &o->netns);
 	pthread_mutex_init(&o->caplock, NULL);
 	return o;
 }
@@ -150,6 +155,7 @@ oss_free(struct oss *o)
 	for (int i = 0; i < o->nost; i++) {
 		close(o->ost[i]->odirfd);
 		free(o->ost[i]->dir);
+		free(o->ost[i]->oabs);
 		free(o->ost[i]);
 	}
 	pthread_mutex_destroy(&o->caplock);
@@ -371,6 +377,7 @@ oss_ost_add(struct oss *o, uint32_t idx, const char *dir, uint64_t capacity)
 	t->idx = idx;
 	t->dir = xstrdup(dir);
 	t->odirfd = open(odir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	t->oabs = realpath(odir, NULL);	/* NULL: no local reads */
 	free(odir);
 	if (t->odirfd < 0) {
 		rc = -errno;
@@ -392,6 +399,7 @@ fail:
 	if (t->odirfd >= 0)
 		close(t->odirfd);
 	free(t->dir);
+	free(t->oabs);
 	free(t);
 	return rc;
 }
@@ -756,7 +764,7 @@ static int
 h_destroy(struct oss *o, struct oss_ost *t, uint64_t oid)
 {
 	struct oss_obj *ob;
-	char name[40];
+	char name[MSG_OBJ_NAME_MAX];
 	int rc;
 
 	rc = obj_get_locked(o, t, oid, 0, &ob);
@@ -766,8 +774,7 @@ h_destroy(struct oss *o, struct oss_ost *t, uint64_t oid)
 		return rc;
 	(void)oss_snap_capture(o->snap, t->idx, t->odirfd, oid);
 	oss_obj_kill(o->oc, ob);
-	snprintf(name, sizeof(name), "%02x/%llu", (unsigned)(oid & 0xff),
-	    (unsigned long long)oid);
+	msg_obj_name(name, oid);
 	if (unlinkat(t->odirfd, name, 0) < 0 && errno != ENOENT)
 		rc = -errno;
 	if (rc == 0) {
@@ -847,6 +854,34 @@ h_statfs(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
 	sf.ffree = cap / 65536 > objs ? cap / 65536 - objs : 0;
 	sf.namemax = MSG_NAME_MAX;
 	return msg_srv_reply(c, h, 0, &sf, sizeof(sf), NULL, 0);
+}
+
+/*
+ * OST_LOCAL (msg.h): where OST t's objects are, for a client on this
+ * host that reads them itself. -EOPNOTSUPP when this process cannot say
+ * (no resolved path or no boot id): the client then reads over the wire.
+ */
+static int
+h_local(struct oss *o, struct oss_ost *t, struct msg_srv_conn *c,
+    const struct msg_hdr *h)
+{
+	struct msg_ost_local rep;
+	struct iovec path;
+	struct stat st;
+
+	if (t->oabs == NULL || o->boot_id[0] == '\0')
+		return -EOPNOTSUPP;
+	if (fstat(t->odirfd, &st) < 0)
+		return -errno;
+	memset(&rep, 0, sizeof(rep));
+	rep.dev = (uint64_t)st.st_dev;
+	rep.ino = (uint64_t)st.st_ino;
+	rep.netns = o->netns;
+	memcpy(rep.boot_id, o->boot_id, sizeof(rep.boot_id));
+	atomic_fetch_add(&o->n_local, 1);
+	path.iov_base = t->oabs;
+	path.iov_len = strlen(t->oabs) + 1;
+	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), &path, 1);
 }
 
 /* OST_SNAP (msg.h): one phase of a snapshot of OST t. */
@@ -950,6 +985,7 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 	case MSG_OP_OST_SYNC:
 	case MSG_OP_OST_GETATTR:
 	case MSG_OP_OST_STATFS:
+	case MSG_OP_OST_LOCAL:
 		memcpy(&obj, body, sizeof(obj));
 		t = ost_find(o, obj.ost);
 		if (t == NULL)
@@ -995,6 +1031,8 @@ oss_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		return h_getattr(o, t, c, h, obj.oid);
 	case MSG_OP_OST_STATFS:
 		return h_statfs(o, t, c, h);
+	case MSG_OP_OST_LOCAL:
+		return h_local(o, t, c, h);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -1022,7 +1060,7 @@ oss_stats(void *ctx, char *buf, size_t cap)
 	    "oss_write_bytes %llu\noss_punches %llu\noss_destroys %llu\n"
 	    "oss_creates %llu\noss_syncs %llu\noss_getattrs %llu\n"
 	    "oss_statfs %llu\noss_enospc %llu\noss_open_objects %d\n"
-	    "oss_direct_io %llu\n",
+	    "oss_direct_io %llu\noss_local_asks %llu\n",
 	    (unsigned long long)o->n_read, (unsigned long long)o->n_write,
 	    (unsigned long long)o->read_bytes,
 	    (unsigned long long)o->write_bytes,
@@ -1030,7 +1068,8 @@ oss_stats(void *ctx, char *buf, size_t cap)
 	    (unsigned long long)o->n_create, (unsigned long long)o->n_sync,
 	    (unsigned long long)o->n_getattr, (unsigned long long)o->n_statfs,
 	    (unsigned long long)o->n_enospc, oss_obj_cache_count(o->oc),
-	    (unsigned long long)o->n_direct);
+	    (unsigned long long)o->n_direct,
+	    (unsigned long long)o->n_local);
 	for (int i = 0; i < o->nost; i++) {
 		struct oss_ost *t = o->ost[i];
 

@@ -42,6 +42,11 @@
  *                blocks = capacity / 4096, files = objects
  *   OST_SETCAP   msg_ost_cap (admin): the OST's capacity, stored before
  *                the reply; 0 bytes is -EINVAL
+ *   OST_LOCAL    msg_obj (ost); reply msg_ost_local (the object directory's
+ *                device and inode, boot id, network namespace) and bulk
+ *                its resolved path: for clients on this host that read
+ *                objects from their files (fsc_local.c); -EOPNOTSUPP when
+ *                the path or the boot id is unknown
  * An unknown OST index is -ENODEV; any other opcode -EOPNOTSUPP.
  */
 #ifndef FSX_OSS_H

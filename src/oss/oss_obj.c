@@ -182,12 +182,11 @@ hash_find(struct oss_obj_cache *oc, uint32_t ost, uint64_t oid)
 static int
 obj_open(int odirfd, uint64_t oid, int flags, int *created)
 {
-	char name[40];
+	char name[MSG_OBJ_NAME_MAX];
 	int fd;
 
 	*created = 0;
-	snprintf(name, sizeof(name), "%02x/%llu", (unsigned)(oid & 0xff),
-	    (unsigned long long)oid);
+	msg_obj_name(name, oid);
 	for (int tries = 0; tries < 4; tries++) {
 		fd = openat(odirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0)

@@ -308,13 +308,12 @@ int
 oss_snap_capture(struct oss_snap *s, uint32_t ost, int odirfd, uint64_t oid)
 {
 	struct epoch *e;
-	char rel[40];
+	char rel[MSG_OBJ_NAME_MAX];
 	int rc = 0;
 
 	if (atomic_load(&s->nepochs) == 0)
 		return 0;
-	snprintf(rel, sizeof(rel), "%02x/%" PRIu64, (unsigned)(oid & 0xff),
-	    oid);
+	msg_obj_name(rel, oid);
 	pthread_mutex_lock(&s->emu);
 	e = epoch_of(s, ost);
 	if (e != NULL) {
@@ -412,7 +411,7 @@ oss_snap_drop(const char *ostdir, const char *name)
 int
 oss_snap_cow(struct oss_snap *s, int odirfd, uint64_t oid, int fd)
 {
-	char name[40], tmp[48];
+	char name[MSG_OBJ_NAME_MAX], tmp[48];
 	struct stat st;
 	int nfd, rc;
 
@@ -420,8 +419,7 @@ oss_snap_cow(struct oss_snap *s, int odirfd, uint64_t oid, int fd)
 		return -errno;
 	if (st.st_nlink <= 1)
 		return 0;
-	snprintf(name, sizeof(name), "%02x/%" PRIu64, (unsigned)(oid & 0xff),
-	    oid);
+	msg_obj_name(name, oid);
 	snprintf(tmp, sizeof(tmp), "%02x/.cow.%" PRIu64, (unsigned)(oid & 0xff),
 	    oid);
 	nfd = openat(odirfd, tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,

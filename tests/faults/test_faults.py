@@ -117,10 +117,10 @@ class FaultCase(EngineCase):
     def arm(self, spec):
         arm(self.fpfile, spec)
 
-    def fresh_mount(self):
+    def fresh_mount(self, opts=None):
         """A new mount: nothing it reads can come from a client cache."""
         type(self).nmount += 1
-        return self.engine.mount('v%d' % self.nmount)
+        return self.engine.mount('v%d' % self.nmount, opts=opts)
 
     def fired(self, srv, name):
         with open(srv.log) as f:
@@ -164,23 +164,41 @@ class EngineFaults(FaultCase):
                              'write %d reported success but lost data' % i)
 
     def test_short_reads_are_completed(self):
+        """Over the wire: every pread on the OSS comes up short."""
         buf = data('short', 3 * MiB + 123)
         write_file(self.path('short'), buf)
         self.arm('oss.pread.short=short')
-        v = self.fresh_mount()
+        v = self.fresh_mount('nolocalread')
         self.assertEqual(read_file(os.path.join(v, 'short')), buf)
         self.assertGreater(self.fired(self.engine.oss[0], 'oss.pread.short'), 0)
 
-    def test_pread_eio_reaches_the_reader(self):
-        buf = data('rd', 1 * MiB)
-        write_file(self.path('rd'), buf)
+    def test_short_local_reads_are_completed(self):
+        """Local reads (fsc_local.c): every pread of an object's file by
+        the mount itself comes up short."""
+        buf = data('lshort', 3 * MiB + 123)
+        write_file(self.path('lshort'), buf)
+        self.arm('fsc.pread.short=short')
         v = self.fresh_mount()
-        self.arm('oss.pread=error(-5)')
+        self.assertEqual(read_file(os.path.join(v, 'lshort')), buf)
+        self.assertGreater(self.fired(self.engine.mounts[-1], 'fsc.pread.short'), 0)
+
+    def pread_eio(self, name, opts, fp, srv):
+        buf = data(name, 1 * MiB)
+        write_file(self.path(name), buf)
+        v = self.fresh_mount(opts)
+        self.arm(fp + '=error(-5)')
         with self.assertRaises(OSError) as cm:
-            read_file(os.path.join(v, 'rd'))
+            read_file(os.path.join(v, name))
         self.assertEqual(cm.exception.errno, errno.EIO)
+        self.assertGreater(self.fired(srv(), fp), 0)
         self.arm('')
-        self.assertEqual(read_file(os.path.join(self.fresh_mount(), 'rd')), buf)
+        self.assertEqual(read_file(os.path.join(self.fresh_mount(opts), name)), buf)
+
+    def test_pread_eio_reaches_the_reader(self):
+        self.pread_eio('rd', 'nolocalread', 'oss.pread', lambda: self.engine.oss[0])
+
+    def test_local_pread_eio_reaches_the_reader(self):
+        self.pread_eio('lrd', None, 'fsc.pread', lambda: self.engine.mounts[-1])
 
     def test_lost_replies_are_resent(self):
         write_file(self.path('gone'), b'x')

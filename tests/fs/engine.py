@@ -9,6 +9,7 @@ FSX_KEEP=1 to keep the temporary directory (logs, objects) after a run.
 import atexit
 import errno
 import os
+import re
 import shutil
 import signal
 import socket
@@ -333,6 +334,11 @@ class Mount:
         self.engine = engine
         self.mnt = mnt
         self.log = mnt.rstrip('/') + '.log'
+        self.stats_path = mnt.rstrip('/') + '.stats'
+        if opts and 'stats=' in opts:
+            self.stats_path = opts.split('stats=')[1].split(',')[0]
+        else:
+            opts = (opts + ',' if opts else '') + 'stats=' + self.stats_path
         self.opts = opts
         self.proc = None
         self.foreground = foreground
@@ -360,6 +366,26 @@ class Mount:
                 raise AssertionError('fsx-mount exited %d\n%s' % (rc, tail(self.log)))
             wait_for(lambda: is_mounted(self.mnt), 15, 'mount of ' + self.mnt,
                      None, self.log)
+
+    def counters(self):
+        """The mount's counters now (fm_stats.c: SIGUSR1 rewrites the stats
+        file): FUSE operations, round trips by opcode, local reads."""
+        if os.path.exists(self.stats_path):
+            os.unlink(self.stats_path)
+        os.kill(self.proc.pid if self.foreground else self.daemon_pid(),
+                signal.SIGUSR1)
+        wait_for(lambda: os.path.exists(self.stats_path), 5, 'stats file')
+        out = {}
+        with open(self.stats_path) as f:
+            for line in f:
+                k, v = line.split()
+                out[k] = int(v)
+        return out
+
+    def daemon_pid(self):
+        r = subprocess.run(['pgrep', '-f', 'fsx-mount .* %s$' % re.escape(self.mnt)],
+                           capture_output=True, text=True)
+        return int(r.stdout.split()[0])
 
     def stop(self):
         if is_mounted(self.mnt):

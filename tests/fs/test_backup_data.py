@@ -387,6 +387,61 @@ class BackupData(BackupFsCase):
         time.sleep(1)
         self.assertLess(du_bytes(os.path.join(state, 'backups')), 1 * MiB)
 
+    def object_inodes(self):
+        """Inode numbers of the live object files of every file system."""
+        out = set()
+        for top, _, files in os.walk(os.path.join(self.d.state, 'fs')):
+            if os.path.basename(os.path.dirname(top)) == 'O':
+                out.update(os.stat(os.path.join(top, f)).st_ino for f in files)
+        return out
+
+    def test_copy_up_seen_by_a_local_reader(self):
+        """A second mount reads objects from their files (local reads,
+        src/fsc/fsc_local.c) and keeps the file open across a backup. The
+        first write after it copies the object up (a new file under the
+        object's name, oss_snap.h); the reader's next read is of the new
+        file, not of the snapshot's inode it read before."""
+        fs_id = self.new_fs()
+        self.mount(fs_id)
+        mnt2 = tempfile.mkdtemp(prefix='fsx-bk-mnt2-')
+        stats = mnt2 + '.stats'
+        env = dict(os.environ, AWS_ACCESS_KEY_ID='test', AWS_SECRET_ACCESS_KEY='test',
+                   AWS_DEFAULT_REGION='us-east-1')
+        p = subprocess.run([os.path.join(BIN, 'fsx-mount'), '--endpoint-url', self.d.url,
+                            '-o', 'stats=' + stats, fs_id, mnt2],
+                           capture_output=True, text=True, env=env, timeout=90)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        fd = -1
+        try:
+            data = os.urandom(2 * MiB)
+            with open(self.mnt + '/f', 'wb') as f:
+                f.write(data)
+            fd = os.open(mnt2 + '/f', os.O_RDONLY)
+            self.assertEqual(os.pread(fd, len(data), 0), data)
+            self.backup(fs_id)
+            before = self.object_inodes()
+            with open(self.mnt + '/f', 'r+b') as f:
+                f.write(b'y' * 4096)
+            self.assertNotEqual(self.object_inodes(), before, 'no copy-up')
+            self.assertEqual(os.pread(fd, len(data), 0), b'y' * 4096 + data[4096:])
+            pid = int(subprocess.run(['pgrep', '-f', 'fsx-mount .*' + mnt2],
+                                     capture_output=True, text=True).stdout.split()[0])
+            os.kill(pid, signal.SIGUSR1)
+            deadline = time.time() + 5
+            while not os.path.exists(stats) and time.time() < deadline:
+                time.sleep(0.05)
+            with open(stats) as f:
+                counters = dict((k, int(v)) for k, v in (line.split() for line in f))
+            self.assertGreater(counters.get('local_reads', 0), 0, counters)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            if subprocess.run(['fusermount3', '-u', mnt2], capture_output=True).returncode:
+                subprocess.run(['fusermount3', '-uz', mnt2], capture_output=True)
+            os.rmdir(mnt2)
+            if os.path.exists(stats):
+                os.unlink(stats)
+
     def test_copy_to_another_region_restored_there(self):
         fs_id = self.new_fs()
         self.mount(fs_id)

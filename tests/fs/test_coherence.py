@@ -275,8 +275,11 @@ class CoherenceTests(TwoMountCase):
                 return
 
     def oss_reads(self):
-        return sum(server_stats(self.engine, srv)['oss_reads']
-                   for srv in self.engine.oss)
+        """Object reads: those the OSSes served and those the second mount
+        made itself from the objects' files (local reads, fsc_local.c)."""
+        return (sum(server_stats(self.engine, srv)['oss_reads']
+                    for srv in self.engine.oss) +
+                self.engine.mounts[1].counters().get('local_reads', 0))
 
     # coh-4.1: flock taken on one mount stops the other; a blocked flock
     # is granted when the holder lets go

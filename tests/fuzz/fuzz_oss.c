@@ -17,6 +17,7 @@ static const uint16_t oss_ops[] = {
 	MSG_OP_OST_WRITE, MSG_OP_OST_PUNCH, MSG_OP_OST_SYNC,
 	MSG_OP_OST_GETATTR, MSG_OP_OST_STATFS, MSG_OP_OST_FALLOC,
 	MSG_OP_MDS_LOOKUP,	/* not an OSS opcode */
+	MSG_OP_OST_LOCAL,
 };
 static int port;
 

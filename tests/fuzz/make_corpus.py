@@ -133,6 +133,8 @@ def oss_seeds():
         rec(ops, "MSG_OP_PING"))
     put("oss", "sync-write", rec(ops, "MSG_OP_OST_WRITE", io(1 << 20, 4),
                                  b"abcd", flags=2))
+    put("oss", "local", rec(ops, "MSG_OP_OST_LOCAL", obj) +
+        rec(ops, "MSG_OP_OST_LOCAL", struct.pack("<IIQ", 7, 0, 0)))
 
 
 def mds_seeds():

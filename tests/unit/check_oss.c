@@ -205,6 +205,55 @@ START_TEST(oss_object_file_layout)
 }
 END_TEST
 
+/*
+ * OST_LOCAL (msg.h): the directory named is this OST's object directory
+ * (same device and inode, under the name msg_obj_name gives, the object
+ * written over the wire is there), with this kernel's boot id and network
+ * namespace; an unknown OST is -ENODEV.
+ */
+START_TEST(oss_local_names_the_object_directory)
+{
+	char path[4096], boot[MSG_BOOT_ID_LEN], name[MSG_OBJ_NAME_MAX];
+	char *want = xasprintf("%s/ost1/O", tmpdir), *rp = realpath(want, NULL);
+	struct msg_obj ob = { .ost = 1 };
+	struct msg_ost_local rep;
+	uint32_t rl = 0, bl = 0;
+	uint64_t netns;
+	struct stat st;
+	char buf[8];
+	int dfd, fd;
+
+	ck_assert_ptr_nonnull(rp);
+	ck_assert_int_eq(owrite(cfd, 1, 300, 0, "local", 5, 0, NULL), 0);
+	ck_assert_int_eq(msg_call(cfd, MSG_OP_OST_LOCAL, 0, &ob, sizeof(ob),
+	    NULL, 0, &rep, sizeof(rep), &rl, path, sizeof(path), &bl), 0);
+	ck_assert_uint_eq(rl, sizeof(rep));
+	ck_assert_uint_eq(bl, strlen(rp) + 1);
+	ck_assert_str_eq(path, rp);
+	ck_assert_int_eq(msg_boot_id(boot, &netns), 0);
+	ck_assert_str_eq(rep.boot_id, boot);
+	ck_assert_uint_eq(rep.netns, netns);
+	dfd = open(path, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(fstat(dfd, &st), 0);
+	ck_assert_uint_eq(rep.dev, (uint64_t)st.st_dev);
+	ck_assert_uint_eq(rep.ino, (uint64_t)st.st_ino);
+	fd = openat(dfd, msg_obj_name(name, 300), O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 5);
+	ck_assert_int_eq(memcmp(buf, "local", 5), 0);
+	close(fd);
+	close(dfd);
+	ck_assert_str_eq(msg_obj_name(name, 0x1ff), "ff/511");
+	ob.ost = 9;
+	ck_assert_int_eq(msg_call(cfd, MSG_OP_OST_LOCAL, 0, &ob, sizeof(ob),
+	    NULL, 0, &rep, sizeof(rep), &rl, path, sizeof(path), &bl),
+	    -ENODEV);
+	free(rp);
+	free(want);
+}
+END_TEST
+
 START_TEST(oss_missing_objects_read_as_holes)
 {
 	uint8_t buf[8192];
@@ -730,6 +779,7 @@ oss_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, oss_write_read_round_trip);
 	tcase_add_test(tc, oss_object_file_layout);
+	tcase_add_test(tc, oss_local_names_the_object_directory);
 	tcase_add_test(tc, oss_missing_objects_read_as_holes);
 	tcase_add_test(tc, oss_create_punch_destroy);
 	tcase_add_test(tc, oss_statfs_and_enospc);
