@@ -50,9 +50,14 @@ class LeasedStatTests(TwoMountCase):
         d = self.p1('s1')
         os.mkdir(d)
         names = [os.path.join(d, 'f%03d' % i) for i in range(200)]
+        closes = stats(self.engine, self.engine.mds)['mds_op_close']
         for p in names:
             os.close(os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640))
-        time.sleep(0.3)     # the last CLOSE reaches the MDS after close(2)
+        # the kernel sends each RELEASE (the MDS CLOSE, whose reply leases
+        # the attributes) after close(2) returned: wait for all of them
+        # (a fixed 0.3 s was too short on a loaded machine: 23 asked)
+        wait_for(lambda: stats(self.engine, self.engine.mds)['mds_op_close'] >=
+                 closes + len(names), 10, 'the CLOSEs of the creates')
         drop_dentries()
         before = stats(self.engine, self.engine.mds)
         for p in names:
