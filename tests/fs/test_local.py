@@ -5,17 +5,22 @@ round trip, and gets what OST_READ would have given.
 local-1.*  reads on the same host are local and byte-exact: striped
            files, holes, missing objects, the end of a file, data another
            mount just wrote (small buffered and large O_DIRECT writes)
-local-2.*  -o nolocalread reads over the wire, with the same bytes
+local-2.*  over the wire instead, with the same bytes: -o nolocalread, and
+           a mount whose OST directories are other directories (its own
+           mount namespace with a tmpfs over each: the path OST_LOCAL
+           names opens, but its device and inode differ)
 (The copy-up of a snapshot, which puts a new file under an object's name,
 is tests/fs/test_backup_data.py's test_copy_up_seen_by_a_local_reader;
 failpoints on the local pread are in tests/faults.)"""
+import hashlib
 import os
+import subprocess
 
-from .engine import TwoMountCase, set_layout, MiB, KiB
+from .engine import (EngineCase, TwoMountCase, set_layout, binpath, FS_ID,
+                     MiB, KiB)
 
 
 def pattern(tag, n):
-    import hashlib
     seed = hashlib.sha256(tag.encode()).digest()
     return (seed * (n // len(seed) + 1))[:n]
 
@@ -126,3 +131,44 @@ class WireReads(TwoMountCase):
         with open(self.p2(name), 'rb') as f:
             self.assertEqual(f.read(), data)
         self.assertGreater(self.engine.mounts[1].counters().get('local_reads', 0), 0)
+
+
+class OtherDirectories(EngineCase):
+    """local-2.2: in a mount namespace of its own, with a tmpfs over each
+    OST's object directory, a mount finds another directory at the path
+    OST_LOCAL names (device and inode differ) and reads over the wire,
+    byte-exact. Reading the tmpfs instead would give holes."""
+    n_ost = 2
+    n_oss = 1
+
+    def test_other_directory_at_the_path_is_not_local(self):
+        data = pattern('ns', 3 * MiB + 5)
+        with open(self.path('f'), 'wb') as f:
+            f.write(data)
+        mnt = os.path.join(self.engine.dir, 'nsmnt')
+        os.makedirs(mnt)
+        stats = mnt + '.stats'
+        e = self.engine
+        script = 'set -e\n'
+        for d in sorted(e.ost_dirs.values()):
+            script += 'mount -t tmpfs none %s/O\n' % d
+        script += ('%s --mds 127.0.0.1:%d --secret-file %s -o allow_other,stats=%s '
+                   '%s %s\n' % (binpath('fsx-mount'), e.mds.port, e.secret_file, stats,
+                                 FS_ID, mnt))
+        script += 'sha256sum %s/f\n' % mnt
+        script += 'pkill -USR1 -f "fsx-mount .*%s$"\n' % mnt
+        script += 'for i in $(seq 50); do [ -e %s ] && break; sleep 0.1; done\n' % stats
+        script += 'cat %s\n' % stats
+        script += 'fusermount3 -u %s\n' % mnt
+        r = subprocess.run(['unshare', '--mount', '--propagation', 'private',
+                            'sh', '-c', script], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        sums = [line.split()[0] for line in r.stdout.splitlines()
+                if line.endswith('/f')]
+        self.assertEqual(sums, [hashlib.sha256(data).hexdigest()], r.stdout)
+        counters = dict(line.split() for line in r.stdout.splitlines()
+                        if not line.endswith('/f') and len(line.split()) == 2)
+        self.assertGreater(int(counters.get('rt_ost_read', 0)), 0, counters)
+        self.assertNotIn('local_reads', counters)
+        self.assertGreater(int(counters.get('rt_ost_local', 0)), 0, counters)
