@@ -16,8 +16,14 @@ from .hsmlib import Agent, Moto, assoc, s3_conf, wait_available, wait_state
 
 BUCKET = 'faults'
 DRA = 'dra-0123456789abcdef9'
-RESTORE_MS = 8000
+# The restore bound and the retries leave room for a loaded machine: with
+# 8 s and 4 retries, the stalled restore of test_hsm_action_... ran out of
+# both (every GET of its third range stalls until the test has seen it
+# running through `lfs hsm_action` and clears the fault) in a CI run where
+# the first 16 MiB from moto_server and each lfs call were slow: EIO.
+RESTORE_MS = 20000
 TIMEOUT_MS = 1500       # the client's per-attempt timeout
+MAX_RETRIES = 6         # 7 attempts of a stalled GET: about 17 s
 ENDED = {'SUCCEEDED', 'FAILED', 'CANCELED'}
 
 
@@ -46,7 +52,7 @@ class Faults(EngineCase):
             doc = s3_conf(cls.fp, mds='127.0.0.1:%d' % cls.engine.mds.port,
                           assocs=[assoc(DRA, BUCKET, 'data/', batch=True)],
                           poll_ms=300, restore_ms=RESTORE_MS)
-            doc['s3'].update(timeout_ms=TIMEOUT_MS, max_retries=4)
+            doc['s3'].update(timeout_ms=TIMEOUT_MS, max_retries=MAX_RETRIES)
             cls.cli.conf(doc)
             wait_available(cls.cli, DRA)
         except BaseException:
