@@ -59,29 +59,7 @@
 #define FM_MAX_THREADS	8
 #define FM_HOST_MAX	64
 
-struct fm_conf {
-	const char	*spec;
-	const char	*mnt;
-	char		 fsid[32];
-	char		 mount_name[64];
-	char		 subdir[MSG_PATH_MAX];
-	char		 region[SIGV4_SCOPE_PART_MAX];
-	char		 endpoint[512];
-	char		 mds_arg[128];
-	char		 secret_file[PATH_MAX];
-	int		 foreground;
-	int		 debug;
-	int		 writeback;
-	int		 sync_write;	/* no write-behind */
-	int		 retry_secs;
-	int		 readahead_kb;
-	int		 noleases;
-	int		 nolocal;	/* -o nolocalread (fsc_local.c) */
-	char		 stats_path[PATH_MAX];	/* -o stats=PATH (fm_stats.c) */
-	char		 fuse_opts[2048];
-};
 
-static struct fm_conf	 fm;
 struct fsc		*fm_fs;
 struct fuse_session	*fm_se;
 static uint64_t		 fm_root;	/* MDS inode shown as FUSE's 1 */
@@ -1149,108 +1127,6 @@ fm_resolve(void *arg, char *host, size_t hostlen, int *port)
 		return -ENOENT;
 	return fsc_mount_info(fm.endpoint, fm.fsid, fm.mount_name, fm.region,
 	    host, hostlen, port, secret, msg, sizeof(msg));
-}
-
-/* ---- options ---- */
-
-static int
-fm_opt_drop(const char *o)
-{
-	static const char *const drop[] = { "defaults", "flock", "localflock",
-	    "noflock", "user_xattr", "nouser_xattr", "_netdev", "lazystatfs",
-	    "nolazystatfs", "auto", "noauto", "user", "nouser", "users",
-	    "nofail", "owner", "group", "acl", "noacl", "checksum",
-	    "nochecksum", "rw", "relatime", "norelatime", "strictatime",
-	    "nostrictatime", "lazytime", "nolazytime", "iversion",
-	    "noiversion", NULL };
-
-	for (int i = 0; drop[i] != NULL; i++)
-		if (strcmp(o, drop[i]) == 0)
-			return 1;
-	return strncmp(o, "x-", 2) == 0 || strncmp(o, "comment=", 8) == 0;
-}
-
-static void
-fm_opt_add(const char *o)
-{
-	size_t len = strlen(fm.fuse_opts);
-
-	if (len + strlen(o) + 2 >= sizeof(fm.fuse_opts))
-		fatal("fsx-mount: too many options");
-	snprintf(fm.fuse_opts + len, sizeof(fm.fuse_opts) - len, "%s%s",
-	    len ? "," : "", o);
-}
-
-static int
-fm_opt_has(const char *o)
-{
-	char *dup = xstrdup(fm.fuse_opts), *save = NULL, *t;
-	int found = 0;
-
-	for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (strcmp(t, o) == 0)
-			found = 1;
-	free(dup);
-	return found;
-}
-
-/* Split one -o string: ours are taken, mount(8)-only ones dropped, the
- * rest passed to FUSE. */
-static void
-fm_opts(const char *s)
-{
-	char *dup = xstrdup(s), *save = NULL, *t;
-
-	for (t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (strcmp(t, "writeback") == 0 ||
-		    strcmp(t, "writeback_cache") == 0)
-			fm.writeback = 1;
-		else if (strcmp(t, "sync_write") == 0)
-			fm.sync_write = 1;
-		else if (strcmp(t, "noleases") == 0)
-			fm.noleases = 1;
-		else if (strcmp(t, "nolocalread") == 0)
-			fm.nolocal = 1;
-		else if (strncmp(t, "retry=", 6) == 0)
-			fm.retry_secs = atoi(t + 6);
-		else if (strncmp(t, "readahead_kb=", 13) == 0)
-			fm.readahead_kb = atoi(t + 13);
-		else if (strncmp(t, "endpoint=", 9) == 0)
-			snprintf(fm.endpoint, sizeof(fm.endpoint), "%s",
-			    t + 9);
-		else if (strncmp(t, "region=", 7) == 0)
-			snprintf(fm.region, sizeof(fm.region), "%s", t + 7);
-		else if (strncmp(t, "stats=", 6) == 0)
-			snprintf(fm.stats_path, sizeof(fm.stats_path), "%s",
-			    t + 6);
-		else if (strncmp(t, "mds=", 4) == 0)
-			snprintf(fm.mds_arg, sizeof(fm.mds_arg), "%s", t + 4);
-		else if (strncmp(t, "secret_file=", 12) == 0)
-			snprintf(fm.secret_file, sizeof(fm.secret_file), "%s",
-			    t + 12);
-		else if (!fm_opt_drop(t) && !fm_opt_has(t))
-			fm_opt_add(t);
-	}
-	free(dup);
-}
-
-static void
-fm_usage(int code)
-{
-	fprintf(code ? stderr : stdout,
-	    "usage: fsx-mount [-f] [-d] [-o opts] [--endpoint-url URL] "
-	    "[--region R]\n"
-	    "                 [--mds HOST:PORT --secret-file FILE] "
-	    "SPEC MOUNTPOINT\n"
-	    "  SPEC: fs-0123456789abcdef0 or "
-	    "fs-0123456789abcdef0.fsx.REGION.amazonaws.com@tcp:/MOUNTNAME\n"
-	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
-	    "sync_write, noleases, nolocalread,\n"
-	    "      retry=SECS, readahead_kb=N, endpoint=URL, region=R, "
-	    "mds=H:P,\n"
-	    "      secret_file=F, "
-	    "stats=PATH (counters, rewritten at SIGUSR1 and unmount)\n");
-	exit(code);
 }
 
 /* Larger readahead than the kernel's FUSE default, once mounted. */

@@ -2,8 +2,10 @@
  * fsx-mount's FUSE side, shared between src/cmd/fsx-mount.c (the
  * namespace and file handlers, options, main) and its parts in the
  * library: fm_close.c (RELEASE, and the CLOSEs in flight), fm_lock.c
- * (flock and POSIX locks through the MDS's lock manager), fm_xattr.c (extended attributes) and fm_stats.c (counters
- * of FUSE requests and round trips, and the stats file).
+ * (flock and POSIX locks through the MDS's lock manager), fm_xattr.c
+ * (extended attributes), fm_stats.c (counters of FUSE requests and round
+ * trips, and the stats file) and fm_opts.c (the command line's -o
+ * options and usage).
  *
  * Contract: fm_fs is set before the FUSE session starts and stays valid
  * until it ends; every handler here replies to its request exactly once.
@@ -13,11 +15,46 @@
 
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
+#include <limits.h>
 #include <stdint.h>
 
+#include "auth/sigv4.h"
 #include "fsc/fsc.h"
 
 extern struct fsc	*fm_fs;
+
+/* What the command line said (fm_opts.c fills -o; fsx-mount.c the rest). */
+struct fm_conf {
+	const char	*spec;
+	const char	*mnt;
+	char		 fsid[32];
+	char		 mount_name[64];
+	char		 subdir[MSG_PATH_MAX];
+	char		 region[SIGV4_SCOPE_PART_MAX];
+	char		 endpoint[512];
+	char		 mds_arg[128];
+	char		 secret_file[PATH_MAX];
+	int		 foreground;
+	int		 debug;
+	int		 writeback;
+	int		 sync_write;	/* no write-behind */
+	int		 retry_secs;
+	int		 readahead_kb;
+	int		 noleases;
+	int		 nolocal;	/* -o nolocalread (fsc_local.c) */
+	char		 stats_path[PATH_MAX];	/* -o stats=PATH (fm_stats.c) */
+	char		 fuse_opts[2048];
+};
+extern struct fm_conf	 fm;
+
+/* ---- options (fm_opts.c) ---- */
+
+/* Split one -o string: ours are taken into fm, mount(8)-only ones
+ * dropped, the rest added to fm.fuse_opts for FUSE. */
+void	fm_opts(const char *s);
+int	fm_opt_has(const char *o);	/* in fm.fuse_opts */
+void	fm_opt_add(const char *o);	/* to fm.fuse_opts; fatal if full */
+void	fm_usage(int code);		/* prints it and exits with code */
 
 extern struct fuse_session *fm_se;	/* NULL until mounted */
 
