@@ -39,12 +39,13 @@ sys.path.insert(0, TOP)
 from tests.fsxlib import Fsxd, SCRATCH2  # noqa: E402
 
 TICK = os.sysconf('SC_CLK_TCK')
+SCHEDSTAT = os.path.exists('/proc/self/schedstat')    # CONFIG_SCHED_INFO
 
 
 def thread_ctx(pid):
     """({thread name: context switches} over every thread of pid, run
     time in ns summed over them or None where schedstat is missing)."""
-    out, run_ns = {}, 0
+    out, run_ns = {}, 0 if SCHEDSTAT else None
     for tid in os.listdir('/proc/%d/task' % pid):
         try:
             name, ctx = '?', 0
@@ -59,10 +60,8 @@ def thread_ctx(pid):
             if run_ns is not None:
                 with open('/proc/%d/task/%s/schedstat' % (pid, tid)) as f:
                     run_ns += int(f.read().split()[0])
-        except FileNotFoundError:
-            run_ns = None if not os.path.exists('/proc/self/schedstat') else run_ns
         except (OSError, ValueError, IndexError):
-            pass
+            pass        # the thread ended meanwhile
     return out, run_ns
 
 

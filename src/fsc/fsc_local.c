@@ -11,9 +11,9 @@
  *  1. An OST is read locally only after OST_LOCAL named its object
  *     directory and this process opened a directory there with the same
  *     device and inode numbers, under the same kernel boot id, in the same
- *     network namespace (msg.h). Otherwise
- *     (an OSS without OST_LOCAL, another host, a path that does not open
- *     here, -o nolocalread) every read of that OST goes over the wire.
+ *     network namespace (msg.h). Otherwise (an OSS without OST_LOCAL,
+ *     another host, a path that does not open here, -o nolocalread) every
+ *     read of that OST goes over the wire.
  *     The answer is asked once per OST and kept for the life of the
  *     process; a transport failure decides nothing (asked again later).
  *  2. Each read opens the object by name anew (openat, preadv, close). The

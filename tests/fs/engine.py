@@ -329,6 +329,16 @@ class Server:
         return 0
 
 
+def parse_counters(lines):
+    """{name: int} from a mount's stats lines, each "name N" (fm_stats.c);
+    any other line is an error."""
+    out = {}
+    for line in lines:
+        k, v = line.split()
+        out[k] = int(v)
+    return out
+
+
 class Mount:
     def __init__(self, engine, mnt, opts=None, foreground=True):
         self.engine = engine
@@ -375,12 +385,8 @@ class Mount:
         os.kill(self.proc.pid if self.foreground else self.daemon_pid(),
                 signal.SIGUSR1)
         wait_for(lambda: os.path.exists(self.stats_path), 5, 'stats file')
-        out = {}
         with open(self.stats_path) as f:
-            for line in f:
-                k, v = line.split()
-                out[k] = int(v)
-        return out
+            return parse_counters(f)
 
     def daemon_pid(self):
         r = subprocess.run(['pgrep', '-f', 'fsx-mount .* %s$' % re.escape(self.mnt)],
@@ -625,4 +631,5 @@ def errno_of(fn, *args):
 __all__ = ['Engine', 'EngineCase', 'Client', 'frame', 'recv_frame', 'crc32c',
            'set_layout', 'get_layout', 'lov_pack', 'lov_unpack',
            'object_bytes', 'as_nobody', 'errno_of', 'errno', 'GiB', 'MiB',
-           'KiB', 'binpath', 'wait_for', 'is_mounted', 'FS_ID', 'REPO', 'BIN']
+           'KiB', 'binpath', 'wait_for', 'is_mounted', 'FS_ID', 'REPO', 'BIN',
+           'parse_counters']

@@ -18,6 +18,7 @@ import threading
 import time
 import unittest
 
+from tests.fs.engine import parse_counters
 from tests.fsxlib import BIN, Fsxd
 
 SUBNET = ['subnet-0123456789abcdef0']
@@ -431,7 +432,7 @@ class BackupData(BackupFsCase):
             while not os.path.exists(stats) and time.time() < deadline:
                 time.sleep(0.05)
             with open(stats) as f:
-                counters = dict((k, int(v)) for k, v in (line.split() for line in f))
+                counters = parse_counters(f)
             self.assertGreater(counters.get('local_reads', 0), 0, counters)
         finally:
             if fd >= 0:
