@@ -854,7 +854,11 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	/* Without the writeback cache, O_APPEND offsets come from a kernel
 	 * i_size that may be stale: the MDS reserves the real one. */
 	if ((fi->flags & O_APPEND) && !fm.writeback) {
-		rc = fsc_file_append(fm_fs, f, buf, size, &at);
+		/* the direct I/O of O_APPEND leaves S_ISUID/S_ISGID to us
+		 * (the kernel's buffered writes clear them with a SETATTR);
+		 * root stands for CAP_FSETID here */
+		rc = fsc_file_append(fm_fs, f, buf, size,
+		    fuse_req_ctx(req)->uid != 0, &at);
 	} else if (!fm.sync_write && !(fi->flags & (O_SYNC | O_DSYNC))) {
 		/*
 		 * Write-behind: acknowledge, then send from the same buffer

@@ -262,8 +262,9 @@ int	fsc_file_flush(struct fsc *fs, struct fsc_file *f);
  * this many bytes from a buffer that is not page-aligned into a piece of
  * 256 pages less the buffer's offset in its page, then the rest. */
 #define FSC_APPEND_SPLIT	(1u << 20)
+/* killpriv: the writer lacks CAP_FSETID (MSG_AP_KILLPRIV) */
 int	fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf,
-	    size_t len, uint64_t *off);
+	    size_t len, int killpriv, uint64_t *off);
 /* fdatasync every object (in parallel), then store size/mtime if dirty. */
 int	fsc_file_fsync(struct fsc *fs, struct fsc_file *f);
 /*

@@ -31,6 +31,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "fsc/fsc_mcache.h"
 #include "fsc/fsc_int.h"
 
 /* ---- files ---- */
@@ -523,7 +524,7 @@ fsc_file_flush(struct fsc *fs, struct fsc_file *f)
 
 int
 fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
-    uint64_t *off)
+    int killpriv, uint64_t *off)
 {
 	struct msg_append b;
 	struct msg_append_rep rep;
@@ -544,6 +545,8 @@ fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 	 * for its rest, so one write(2) stays one record */
 	if (len > FSC_APPEND_SPLIT - 4096 && len < FSC_APPEND_SPLIT)
 		b.flags |= MSG_AP_MORE;
+	if (killpriv)
+		b.flags |= MSG_AP_KILLPRIV;
 	fsc_req_init(&r, MSG_OP_MDS_APPEND, &b, sizeof(b));
 	r.rbody = &rep;
 	r.rbody_cap = sizeof(rep);
@@ -552,6 +555,8 @@ fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 		return rc;
 	if (r.rbody_len < sizeof(rep) || rep.offset > (uint64_t)INT64_MAX)
 		return -EIO;
+	if (rep.flags & MSG_APR_MODE)
+		fsc_mc_changed(f->in->ino);	/* our own change */
 	*off = rep.offset;
 	return fsc_file_write(fs, f, buf, len, rep.offset, &done);
 }

@@ -121,8 +121,10 @@ int	mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 int	mds_open_drop_owner(struct mds_ns *ns, uint64_t owner);
 int	mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 	    struct msg_attr *out);
+/* killpriv: clear S_ISUID, and S_ISGID with S_IXGRP (*mode_changed 1
+ * if they were set), as a write by a writer without CAP_FSETID does */
 int	mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
-	    uint64_t length, uint64_t *offset);
+	    uint64_t length, int killpriv, uint64_t *offset, int *mode_changed);
 
 /*
  * Xattrs. getxattr copies up to cap bytes and sets *len to the full size;

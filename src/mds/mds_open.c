@@ -366,13 +366,15 @@ out:
 
 int
 mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
-    uint64_t length, uint64_t *offset)
+    uint64_t length, int killpriv, uint64_t *offset, int *mode_changed)
 {
 	struct timespec now;
 	struct mds_ino i;
+	uint32_t kill;
 	int rc;
 
 	(void)handle;
+	*mode_changed = 0;
 	mds_ns_now(&now);
 	mds_tx_wlock(ns);
 	rc = mds_tx_begin(ns);
@@ -396,6 +398,12 @@ mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 	*offset = i.size;
 	i.size += length;
 	i.written = 1;
+	/* S_ISGID without S_IXGRP marks mandatory locking: it stays */
+	kill = S_ISUID | ((i.mode & S_IXGRP) ? S_ISGID : 0);
+	if (killpriv && (i.mode & kill) != 0) {
+		i.mode &= ~kill;
+		*mode_changed = 1;
+	}
 	i.mt = i.ct = now;
 	rc = mds_ns_ino_store(ns, &i);
 	mds_reply_set_val(*offset);	/* a resend gets this range again */

@@ -395,7 +395,7 @@ h_append(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	struct msg_append_rep rep;
 	struct timespec until;
 	uint64_t now;
-	int rc, i;
+	int rc, i, killed = 0;
 
 	memcpy(&ap, body, sizeof(ap));
 	memset(&rep, 0, sizeof(rep));
@@ -417,7 +417,9 @@ h_append(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		pthread_cond_broadcast(&m->acond);
 	}
 	rc = mds_open_append(m->ns, ap.ino, ap.handle, ap.length,
-	    &rep.offset);
+	    (ap.flags & MSG_AP_KILLPRIV) != 0, &rep.offset, &killed);
+	if (killed)
+		rep.flags |= MSG_APR_MODE;
 	if (rc == 0 && (ap.flags & MSG_AP_MORE)) {
 		i = append_hold_find(m, ap.ino, now);
 		if (i >= 0) {
@@ -430,7 +432,7 @@ h_append(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 	pthread_mutex_unlock(&m->alock);
 	if (rc < 0)
 		return rc;
-	revoke_ino(m, c, ap.ino);	/* the size grows */
+	revoke_ino(m, c, ap.ino);	/* the size grows (and the mode) */
 	return msg_srv_reply(c, h, 0, &rep, sizeof(rep), NULL, 0);
 }
 

@@ -471,6 +471,10 @@ struct msg_layout_ent {
 
 #define MSG_AP_MORE	0x1u	/* a piece of a write the kernel split: its
 				   rest follows at once from this handle */
+#define MSG_AP_KILLPRIV	0x2u	/* the writer may not keep S_ISUID/S_ISGID
+				   (no CAP_FSETID): the MDS clears them as
+				   a write(2) would (the kernel leaves it to
+				   the file system for O_APPEND's direct I/O) */
 struct msg_append {
 	uint64_t	ino;
 	uint64_t	handle;
@@ -478,8 +482,11 @@ struct msg_append {
 	uint32_t	flags;		/* MSG_AP_* */
 	uint32_t	pad;
 };
+#define MSG_APR_MODE	0x1u	/* MSG_AP_KILLPRIV cleared mode bits */
 struct msg_append_rep {
 	uint64_t	offset;		/* where they go */
+	uint32_t	flags;		/* MSG_APR_* */
+	uint32_t	pad;
 };
 
 /*

@@ -7,6 +7,7 @@ file system. Each case says what failed before its fix.
   defects-7.*: the MDS reconstructs the replies of resent requests
               (7.3: APPEND and SETATTR too)
   defects-8.*: explicit atime and later readers
+  defects-9.*: writes by others clear set-user-ID and set-group-ID
 """
 import errno
 import mmap
@@ -16,7 +17,7 @@ import struct
 import time
 
 from .engine import (TwoMountCase, EngineCase, set_layout, frame, recv_frame,
-                     OP_HELLO, MSG_F_REPLY, MiB, KiB)
+                     OP_HELLO, MSG_F_REPLY, MiB, KiB, as_nobody)
 
 
 class AtimeTests(TwoMountCase):
@@ -183,6 +184,39 @@ class BlocksTests(TwoMountCase):
         self.assertLess(os.stat(self.p2('sparse')).st_blocks * 512, 64 * KiB)
 
 
+class KillPrivTests(TwoMountCase):
+
+    def write_as_nobody(self, p, flags):
+        r = as_nobody(['python3', '-c', 'import os, sys; fd = os.open(sys.argv[1], '
+                       'os.O_WRONLY | %d); os.write(fd, b"y"); os.close(fd)' % flags, p],
+                      cwd='/')
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_append_by_another_user_clears_setuid(self):
+        """defects-9.1: an O_APPEND write (direct I/O, so the kernel
+        leaves it to the file system) by a user without CAP_FSETID kept
+        S_ISUID and S_ISGID, as no write through the page cache does: a
+        world-writable set-user-ID file stayed one after anyone changed
+        it. Both mounts see the bits go; root's appends keep them; S_ISGID
+        without group execute (mandatory locking) stays."""
+        for flags, name in ((os.O_APPEND, 'app'), (0, 'buffered')):
+            p = self.p1('kp-' + name)
+            with open(p, 'wb') as f:
+                f.write(b'x')
+            os.chmod(p, 0o6777)
+            with open(p, 'ab') as f:            # root: CAP_FSETID
+                f.write(b'r')
+            self.assertEqual(os.stat(p).st_mode & 0o7777, 0o6777, name)
+            self.assertEqual(os.stat(self.p2('kp-' + name)).st_mode & 0o7777, 0o6777)
+            self.write_as_nobody(p, flags)
+            for q in (p, self.p2('kp-' + name)):
+                self.assertEqual(os.stat(q).st_mode & 0o7777, 0o777, (name, q))
+            os.chmod(p, 0o2666)                 # no group execute
+            self.write_as_nobody(p, flags)
+            for q in (p, self.p2('kp-' + name)):
+                self.assertEqual(os.stat(q).st_mode & 0o7777, 0o2666, (name, q))
+
+
 class WriteErrorTests(TwoMountCase):
     n_ost = 1
     n_oss = 1
@@ -345,15 +379,15 @@ class ResendTests(EngineCase):
         handle = struct.unpack_from('<Q', rb, 112)[0]
         ap = APPEND.pack(ino, handle, 100, 0, 0)
         h, rb = c.call(OP_MDS_APPEND, ap, reqid=21)
-        self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 0))
+        self.assertEqual((h[4], struct.unpack_from('<Q', rb)[0]), (0, 0))
         h, rb = c.call(OP_MDS_APPEND, ap, reqid=22)
-        self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 100))
+        self.assertEqual((h[4], struct.unpack_from('<Q', rb)[0]), (0, 100))
         # the reply of 21 was lost: the resend gets offset 0 again
         h, rb = self.conn(me).call(OP_MDS_APPEND, ap, reqid=21, resent=True)
-        self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 0))
+        self.assertEqual((h[4], struct.unpack_from('<Q', rb)[0]), (0, 0))
         # and the size did not grow by a second range
         h, rb = c.call(OP_MDS_APPEND, ap, reqid=23)
-        self.assertEqual(struct.unpack('<Q', rb)[0], 200)
+        self.assertEqual(struct.unpack_from('<Q', rb)[0], 200)
         # a SETATTR (mode 0600) resent after another client's chmod to
         # 0640 does not undo it; it answers the attributes as they are
         sa = SETATTR.pack(ino, 0, 0, MSG_SA_MODE, 0o600, 0, 0, 0, 0, 0, 0, 0,
@@ -372,4 +406,4 @@ class ResendTests(EngineCase):
         self.engine.mds.kill9()
         self.engine.mds.restart()
         h, rb = self.conn(me).call(OP_MDS_APPEND, ap, reqid=22, resent=True)
-        self.assertEqual((h[4], struct.unpack('<Q', rb)[0]), (0, 100))
+        self.assertEqual((h[4], struct.unpack_from('<Q', rb)[0]), (0, 100))

@@ -785,9 +785,9 @@ START_TEST(fsc_live_namespace_works)
 	/* Append twice through two handles. */
 	ck_assert_int_eq(fsc_create(fs, d.ino, "log", 0644,
 	    O_WRONLY | O_CREAT | O_APPEND, &root_cred, &a, &f), 0);
-	ck_assert_int_eq(fsc_file_append(fs, f, "hello ", 6, &off), 0);
+	ck_assert_int_eq(fsc_file_append(fs, f, "hello ", 6, 0, &off), 0);
 	ck_assert_uint_eq(off, 0);
-	ck_assert_int_eq(fsc_file_append(fs, f, "world", 5, &off), 0);
+	ck_assert_int_eq(fsc_file_append(fs, f, "world", 5, 0, &off), 0);
 	ck_assert_uint_eq(off, 6);
 	ck_assert_int_eq(fsc_file_fsync(fs, f), 0);
 	ck_assert_int_eq(fsc_file_close(fs, f), 0);

@@ -1238,6 +1238,21 @@ START_TEST(mds_tx_first_request_undone_alone)
 }
 END_TEST
 
+/* Append 1 byte to f with killpriv; the mode bits it leaves. */
+static void
+append_kills(int64_t f, int killpriv, int want_killed, uint32_t want_mode)
+{
+	struct msg_attr a;
+	uint64_t off;
+	int killed;
+
+	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 1, killpriv,
+	    &off, &killed), 0);
+	ck_assert_int_eq(killed, want_killed);
+	ck_assert_int_eq(mds_ns_getattr(ns, (uint64_t)f, &a), 0);
+	ck_assert_uint_eq(a.mode & 07777, want_mode);
+}
+
 START_TEST(mds_ns_setattr_open_close_append)
 {
 	struct msg_setattr sa;
@@ -1246,6 +1261,7 @@ START_TEST(mds_ns_setattr_open_close_append)
 	struct msg_attr a;
 	uint64_t h, off;
 	int64_t f;
+	int killed;
 
 	f = mkfile(1, "f");
 	memset(&sa, 0, sizeof(sa));
@@ -1268,10 +1284,28 @@ START_TEST(mds_ns_setattr_open_close_append)
 	sa.atime_nsec = 2000000000;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), -EINVAL);
 	/* append reserves ranges */
-	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 100, &off), 0);
+	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 100, 0, &off,
+	    &killed), 0);
 	ck_assert_uint_eq(off, 4096);
-	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 10, &off), 0);
+	ck_assert_int_eq(killed, 0);
+	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 10, 1, &off,
+	    &killed), 0);
 	ck_assert_uint_eq(off, 4196);
+	ck_assert_int_eq(killed, 0);		/* nothing to clear */
+	/* an append by a writer without CAP_FSETID clears S_ISUID, and
+	 * S_ISGID only with group execute (without, it marks mandatory
+	 * locking), as a write(2) does */
+	sa.valid = MSG_SA_MODE;
+	sa.mode = 06755;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	append_kills(f, 0, 0, 06755);	/* CAP_FSETID keeps them */
+	append_kills(f, 1, 1, 0755);
+	sa.mode = 02644;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	append_kills(f, 1, 0, 02644);
+	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 1, 0, &off,
+	    &killed), 0);
+	ck_assert_uint_eq(off, 4209);	/* after 4 more bytes */
 	/* open with O_TRUNC sets size 0; close takes the client size */
 	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_WRONLY | O_TRUNC,
 	    1, &a, &h, &lay), 0);
