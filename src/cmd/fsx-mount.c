@@ -366,6 +366,40 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fm_entry_leased(req, rc, &a, &g, fm_ino(parent), name);
 }
 
+/*
+ * The attributes of a file this mount alone writes, kept under a watched
+ * lease (FSC_MC_WATCH in fsc_mcache.h). sole is fsc_sole_writer(a),
+ * asked before the guard took the cache's mutex. Caller holds it.
+ */
+static void
+fm_watch_keep(const struct fm_guard *g, const struct msg_attr *a, int sole)
+{
+	if (sole && (a->lease & MSG_LEASE_WATCHED) &&
+	    fsc_mc_ino_fresh(g, a->ino))
+		(void)fsc_mc_add(FSC_MC_WATCH, a->ino, NULL, 0, a);
+}
+
+/* A GETATTR of a file this mount alone writes, answered here: the
+ * attributes the MDS sent, with the size and blocks as they are now
+ * (fsc_writer_attr). 1 if answered. */
+static int
+fm_watched_attr(fuse_req_t req, fuse_ino_t ino)
+{
+	struct msg_attr a;
+	struct stat st;
+
+	fsc_mc_lock();
+	if (!fsc_mc_watched(fm_ino(ino), &a) ||
+	    !fsc_writer_attr(fm_fs, &a)) {
+		fsc_mc_unlock();
+		return 0;
+	}
+	fm_stat(&a, &st);
+	fuse_reply_attr(req, &st, FM_TIMEOUT);
+	fsc_mc_unlock();
+	return 1;
+}
+
 /* A GETATTR answered from the mount cache; 1 if answered. */
 static int
 fm_cached_attr(fuse_req_t req, fuse_ino_t ino)
@@ -393,7 +427,7 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct stat st;
 	double timeout;
 	uint64_t age;
-	int rc;
+	int rc, sole;
 
 	fm_count(FM_OP_getattr);
 	(void)fi;
@@ -411,7 +445,8 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* leased here, maybe by a CLOSE of this mount on its way now
 	 * (a stat right after close(2): fm_close.c) */
 	if (fm_cached_attr(req, ino) ||
-	    (fm_closing_wait(fm_ino(ino)) && fm_cached_attr(req, ino)))
+	    (fm_closing_wait(fm_ino(ino)) && fm_cached_attr(req, ino)) ||
+	    fm_watched_attr(req, ino))
 		return;
 	fm_cred(req, &c);
 	fm_guard_begin(&g);
@@ -422,11 +457,13 @@ fm_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fm_stat(&a, &st);
 	timeout = fm_unleased_timeout(&g, &a, 0);
+	sole = fsc_sole_writer(fm_fs, &a);
 	if (fm_guard_check(&g)) {
 		timeout = fm_unleased_timeout(&g, &a, 1);
 		if ((a.lease & MSG_LEASE_ATTR) && fsc_mc_ino_fresh(&g, a.ino) &&
 		    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a))
 			timeout = FM_LEASE_TIMEOUT;
+		fm_watch_keep(&g, &a, sole);
 	}
 	fuse_reply_attr(req, &st, timeout);
 	fm_guard_end();
@@ -717,7 +754,7 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fsc_file *f;
 	struct msg_cred c;
 	struct msg_attr a;
-	int rc, leased;
+	int rc, leased, sole;
 
 	fm_count(FM_OP_open);
 	fm_cred(req, &c);
@@ -729,11 +766,16 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)f;
 	fm_open_flags(fi);
-	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+	sole = fsc_sole_writer(fm_fs, &a);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
 		fsc_mc_changed(a.ino);
+		g.gen++;	/* that change is older than this reply */
+	}
 	leased = fm_guard_check(&g);
-	if (leased)
+	if (leased) {
 		fm_open_keep(fi, &a, &g);
+		fm_watch_keep(&g, &a, sole);
+	}
 	rc = fuse_reply_open(req, fi);
 	fm_guard_end();
 	if (rc != 0)
@@ -749,7 +791,7 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	struct fsc_file *f;
 	struct msg_cred c;
 	struct msg_attr a;
-	int rc;
+	int rc, ok, sole;
 
 	fm_count(FM_OP_create);
 	fm_cred(req, &c);
@@ -767,11 +809,15 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	 * follow at the CLOSE, once nobody writes). fsc_mc_name_changed
 	 * above moved the generation: this reply is newer than that. */
 	g.gen++;
-	if (fm_guard_check(&g) && (a.lease & MSG_LEASE_ENTRY) &&
+	sole = fsc_sole_writer(fm_fs, &a);
+	ok = fm_guard_check(&g);
+	if (ok && (a.lease & MSG_LEASE_ENTRY) &&
 	    fsc_mc_add(FSC_MC_ENTRY, fm_ino(parent), name, a.ino, NULL))
 		e.entry_timeout = FM_LEASE_TIMEOUT;
 	else
 		fsc_mc_del(fm_ino(parent), NULL);	/* DIRALL */
+	if (ok)
+		fm_watch_keep(&g, &a, sole);
 	rc = fuse_reply_create(req, &e, fi);
 	fm_guard_end();
 	if (rc != 0)

@@ -42,6 +42,18 @@ fsc_inode_swap(struct fsc_inode *in, struct fsc_layout *l)
 	in->layout = l;
 }
 
+/* Under fs->imu: the inode open here as ino, or NULL. */
+static struct fsc_inode *
+fsc_inode_find(struct fsc *fs, uint64_t ino)
+{
+	struct fsc_inode *in;
+
+	for (in = fs->itab[ino % FSC_IHASH]; in != NULL; in = in->next)
+		if (in->ino == ino)
+			return in;
+	return NULL;
+}
+
 /* Reference (creating) the open inode; takes `l` (may be NULL). */
 static struct fsc_inode *
 fsc_inode_ref(struct fsc *fs, uint64_t ino, struct fsc_layout *l,
@@ -50,9 +62,7 @@ fsc_inode_ref(struct fsc *fs, uint64_t ino, struct fsc_layout *l,
 	struct fsc_inode *in;
 
 	pthread_mutex_lock(&fs->imu);
-	for (in = fs->itab[ino % FSC_IHASH]; in != NULL; in = in->next)
-		if (in->ino == ino)
-			break;
+	in = fsc_inode_find(fs, ino);
 	if (in == NULL) {
 		in = xcalloc(1, sizeof(*in));
 		in->ino = ino;
@@ -116,9 +126,7 @@ fsc_wb_drain_ino(struct fsc *fs, uint64_t ino)
 	struct fsc_inode *in;
 
 	pthread_mutex_lock(&fs->imu);
-	for (in = fs->itab[ino % FSC_IHASH]; in != NULL; in = in->next)
-		if (in->ino == ino)
-			break;
+	in = fsc_inode_find(fs, ino);
 	if (in != NULL)
 		in->refs++;
 	pthread_mutex_unlock(&fs->imu);
@@ -503,15 +511,12 @@ fsc_attr_fix(struct fsc *fs, const struct msg_cred *cred,
 	if (!S_ISREG(attr->mode))
 		return 0;
 	pthread_mutex_lock(&fs->imu);
-	for (in = fs->itab[attr->ino % FSC_IHASH]; in != NULL; in = in->next) {
-		if (in->ino != attr->ino)
-			continue;
+	if ((in = fsc_inode_find(fs, attr->ino)) != NULL) {
 		pthread_mutex_lock(&in->mu);
 		mine = in->size;
 		writers = in->writers;
 		pthread_mutex_unlock(&in->mu);
 		found = 1;
-		break;
 	}
 	pthread_mutex_unlock(&fs->imu);
 	/* Every writer is one of our handles: we know the size. */
@@ -524,6 +529,59 @@ fsc_attr_fix(struct fsc *fs, const struct msg_cred *cred,
 	if (mine > attr->size)
 		attr->size = mine;
 	return 0;
+}
+
+int
+fsc_sole_writer(struct fsc *fs, const struct msg_attr *attr)
+{
+	struct fsc_inode *in;
+	int ok = 0;
+
+	if (!S_ISREG(attr->mode) || attr->open_writers == 0)
+		return 0;
+	pthread_mutex_lock(&fs->imu);
+	if ((in = fsc_inode_find(fs, attr->ino)) != NULL) {
+		pthread_mutex_lock(&in->mu);
+		ok = (uint32_t)in->writers >= attr->open_writers;
+		pthread_mutex_unlock(&in->mu);
+	}
+	pthread_mutex_unlock(&fs->imu);
+	return ok;
+}
+
+/* stripes whose blocks fsc_writer_attr counts itself; wider files ask */
+#define FSC_WATTR_STRIPES	64
+
+int
+fsc_writer_attr(struct fsc *fs, struct msg_attr *attr)
+{
+	struct msg_layout_ent ents[FSC_WATTR_STRIPES];
+	struct fsc_inode *in;
+	uint64_t size = 0, blocks;
+	uint32_t n = 0;
+	int ok = 0;
+
+	pthread_mutex_lock(&fs->imu);
+	if ((in = fsc_inode_find(fs, attr->ino)) != NULL) {
+		pthread_mutex_lock(&in->mu);
+		/* no writer left here: the MDS knows better; a truncate in
+		 * progress: the size is moving */
+		ok = in->writers > 0 && !in->truncating && in->layout != NULL &&
+		    in->layout->count <= FSC_WATTR_STRIPES;
+		if (ok) {
+			size = in->size;
+			n = in->layout->count;
+			memcpy(ents, in->layout->ent, n * sizeof(ents[0]));
+		}
+		pthread_mutex_unlock(&in->mu);
+	}
+	pthread_mutex_unlock(&fs->imu);
+	if (!ok || fsc_local_blocks(fs, ents, n, &blocks) < 0)
+		return 0;
+	if (size > attr->size)
+		attr->size = size;
+	attr->blocks = blocks;
+	return 1;
 }
 
 /* ---- namespace ---- */

@@ -162,6 +162,18 @@ int	fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
 int	fsc_getattr(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
 	    struct msg_attr *attr);
 /*
+ * The sole writer (docs/leases.md, "Writers"). fsc_sole_writer: 1 if
+ * attr, as the MDS sent it, is a regular file whose every open for write
+ * (attr->open_writers) is a handle of this client. fsc_writer_attr:
+ * while such a file is still open for write here, what a GETATTR would
+ * answer, from the attributes the MDS sent then (nobody else can have
+ * changed them while the lease holds): the size as this client knows it,
+ * st_blocks from the objects' files (local reads). 1 with attr's size and
+ * blocks set, 0 when the MDS must be asked.
+ */
+int	fsc_sole_writer(struct fsc *fs, const struct msg_attr *attr);
+int	fsc_writer_attr(struct fsc *fs, struct msg_attr *attr);
+/*
  * A directory's attributes as the MDS returned them with this client's
  * last change in it (a create or unlink), when that is less than max_age_ns
  * old and no change to the directory has been made here since: 1, *attr and

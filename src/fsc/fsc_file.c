@@ -555,8 +555,9 @@ fsc_file_append(struct fsc *fs, struct fsc_file *f, const void *buf, size_t len,
 		return rc;
 	if (r.rbody_len < sizeof(rep) || rep.offset > (uint64_t)INT64_MAX)
 		return -EIO;
-	if (rep.flags & MSG_APR_MODE)
-		fsc_mc_changed(f->in->ino);	/* our own change */
+	/* our own change of the size and times (and, with MSG_APR_MODE,
+	 * of the mode) at the MDS: what the mount holds of them goes */
+	fsc_mc_changed(f->in->ino);
 	*off = rep.offset;
 	return fsc_file_write(fs, f, buf, len, rep.offset, &done);
 }
@@ -690,5 +691,6 @@ fsc_fsync_objects(struct fsc *fs, struct fsc_file *f)
 		sa.valid |= MSG_SA_SIZE;
 	fsc_req_init(&r, MSG_OP_MDS_SETATTR, &sa, sizeof(sa));
 	rc = fsc_attr_call(fs, &r, &a);
+	fsc_mc_changed(f->in->ino);	/* the MDS's size and mtime moved */
 	return rc == -EPERM || rc == -EACCES ? 0 : rc;
 }

@@ -231,6 +231,11 @@ int	fsc_ost_call(struct fsc *fs, uint32_t ost, struct fsc_req *r);
 /* An OST_READ served from the object's file here: 1 with o->rc and
  * o->got set, or 0 when it must go over the wire. */
 int	fsc_local_read(struct fsc *fs, struct fsc_oio *o);
+/* The st_blocks of objects ents[0..n) summed, read from their files here
+ * (what OST_GETATTR would say): 0, or -1 when one of them must be asked
+ * over the wire. */
+int	fsc_local_blocks(struct fsc *fs, const struct msg_layout_ent *ents,
+	    uint32_t n, uint64_t *blocks);
 void	fsc_local_fini(struct fsc *fs);
 
 /* fsc_lease.c */

@@ -214,6 +214,30 @@ fsc_local_read(struct fsc *fs, struct fsc_oio *o)
 	return 1;
 }
 
+int
+fsc_local_blocks(struct fsc *fs, const struct msg_layout_ent *ents,
+    uint32_t n, uint64_t *blocks)
+{
+	char name[MSG_OBJ_NAME_MAX];
+	struct stat st;
+	int dfd;
+
+	*blocks = 0;
+	for (uint32_t k = 0; k < n; k++) {
+		dfd = ldir_get(fs, ents[k].ost);
+		if (dfd < 0)
+			return -1;
+		msg_obj_name(name, ents[k].oid);
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				return -1;
+			continue;	/* never written: no blocks */
+		}
+		*blocks += (uint64_t)st.st_blocks;
+	}
+	return 0;
+}
+
 size_t
 fsc_local_stats(char *buf, size_t cap)
 {

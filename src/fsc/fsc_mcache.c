@@ -85,12 +85,31 @@ fsc_mc_has(int kind, uint64_t ino, const char *name)
 	return mc_find(kind, ino, name) != NULL;
 }
 
+/* locked: forget ino's item of one kind (not an entry) */
+static void
+mc_del_kind(int kind, uint64_t ino)
+{
+	struct fsc_mc_item **pp = &mc_tab[mc_hash(ino, NULL)], *it;
+
+	while ((it = *pp) != NULL) {
+		if (it->kind != kind || it->ino != ino) {
+			pp = &it->next;
+			continue;
+		}
+		*pp = it->next;
+		fsc_mc_item_free(it);
+		mc_n--;
+	}
+}
+
 int
 fsc_mc_add(int kind, uint64_t ino, const char *name, uint64_t child,
     const struct msg_attr *a)
 {
 	struct fsc_mc_item *it = mc_find(kind, ino, name);
 
+	if (kind == FSC_MC_ATTR)
+		mc_del_kind(FSC_MC_WATCH, ino);	/* nobody writes now */
 	if (it == NULL) {
 		if (mc_n >= FSC_MC_MAX)
 			return 0;
@@ -143,22 +162,6 @@ fsc_mc_del(uint64_t ino, const char *name)
 	}
 }
 
-/* locked: forget ino's item of one kind (not an entry) */
-static void
-mc_del_kind(int kind, uint64_t ino)
-{
-	struct fsc_mc_item **pp = &mc_tab[mc_hash(ino, NULL)], *it;
-
-	while ((it = *pp) != NULL) {
-		if (it->kind != kind || it->ino != ino) {
-			pp = &it->next;
-			continue;
-		}
-		*pp = it->next;
-		fsc_mc_item_free(it);
-		mc_n--;
-	}
-}
 
 int
 fsc_mc_dir_absent(uint64_t parent, const char *name)
@@ -173,6 +176,17 @@ fsc_mc_dir_unknown(uint64_t parent)
 	pthread_mutex_lock(&mc_mu);
 	mc_del_kind(FSC_MC_DIRALL, parent);
 	pthread_mutex_unlock(&mc_mu);
+}
+
+int
+fsc_mc_watched(uint64_t ino, struct msg_attr *a)
+{
+	struct fsc_mc_item *it = mc_find(FSC_MC_WATCH, ino, NULL);
+
+	if (it == NULL || !it->has_attr)
+		return 0;
+	*a = it->attr;
+	return 1;
 }
 
 int

@@ -39,7 +39,18 @@
  * such name" with no round trip (fsc_mc_dir_absent): the LOOKUP before
  * each create of tar -x or a git checkout.
  */
-enum { FSC_MC_ATTR, FSC_MC_PAGES, FSC_MC_ENTRY, FSC_MC_DIRALL };
+/*
+ * FSC_MC_WATCH on a regular file open for write here and nowhere else:
+ * the attributes the MDS sent with a MSG_LEASE_WATCHED lease when every
+ * writer it counted was a handle of this client (fsc_sole_writer). Until
+ * the lease is revoked (another session opens it for write, changes or
+ * closes it) or this mount changes what the MDS holds (its CLOSE, fsync,
+ * APPEND, SETATTR...), a GETATTR is those attributes with the size and
+ * blocks this client knows (fsc_writer_attr): what the MDS would answer.
+ * An attribute lease of the inode (FSC_MC_ATTR) replaces it.
+ */
+enum { FSC_MC_ATTR, FSC_MC_PAGES, FSC_MC_ENTRY, FSC_MC_DIRALL,
+       FSC_MC_WATCH };
 
 #define FSC_MC_MAX	65536		/* items remembered */
 
@@ -84,6 +95,8 @@ void	fsc_mc_del(uint64_t ino, const char *name);
 int	fsc_mc_lookup(uint64_t parent, const char *name, struct msg_attr *a);
 /* locked: ino's leased attributes, 1 if held */
 int	fsc_mc_attr(uint64_t ino, struct msg_attr *a);
+/* locked: ino's FSC_MC_WATCH attributes, 1 if held */
+int	fsc_mc_watched(uint64_t ino, struct msg_attr *a);
 /* locked: the inode parent/name names here, 0 if not held */
 uint64_t fsc_mc_child(uint64_t parent, const char *name);
 /* locked: 1 if parent holds FSC_MC_DIRALL and name has no entry naming

@@ -287,6 +287,19 @@ name_ino(struct mds_srv *m, uint64_t parent, const char *name,
 }
 
 /*
+ * What an attribute lease on a regular file open for write somewhere
+ * lets the client keep: MSG_LEASE_WATCHED (its size changes on the OSSes,
+ * unseen), not MSG_LEASE_ATTR.
+ */
+static uint32_t
+watched_if(uint32_t mode, uint32_t open_writers, uint32_t lease)
+{
+	if (S_ISREG(mode) && open_writers > 0 && (lease & MSG_LEASE_ATTR))
+		return (lease & ~MSG_LEASE_ATTR) | MSG_LEASE_WATCHED;
+	return lease;
+}
+
+/*
  * Leases with a reply (invariant 3 of mds_lease.h). A file whose size
  * others may be changing is not leased to the client (it caches its
  * attributes for a second at most), but the MDS keeps the lease all the
@@ -297,11 +310,24 @@ static void
 grant(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
     struct msg_attr *a, uint64_t parent, const char *name, uint32_t len)
 {
-	a->lease = mds_lease_grant(m->leases, conn_lc(c), seq, a->ino, parent,
-	    name, len);
-	if (S_ISREG(a->mode) && a->open_writers > 0 &&
-	    (a->lease & MSG_LEASE_ATTR))
-		a->lease = (a->lease & ~MSG_LEASE_ATTR) | MSG_LEASE_WATCHED;
+	a->lease = watched_if(a->mode, a->open_writers, mds_lease_grant(
+	    m->leases, conn_lc(c), seq, a->ino, parent, name, len));
+}
+
+/*
+ * An open for write (or O_TRUNC) of a->ino: everyone else's copy goes,
+ * and the opener watches the attributes (the MDS records the lease; the
+ * client keeps them while it is the only writer: fsc_mcache.h
+ * FSC_MC_WATCH). Granted for seq, so a change racing the open refuses it.
+ */
+static void
+writer_lease(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
+    struct msg_attr *a)
+{
+	struct mds_lease_tgt t = { .ino = a->ino };
+
+	a->lease = watched_if(a->mode, a->open_writers, mds_lease_change(
+	    m->leases, conn_lc(c), seq, &t, 1, &t));
 }
 
 /* Did a CLOSE change what a stat shows? */
@@ -583,20 +609,23 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 		if (rc < 0)
 			return rc;
 		if (created) {
-			/* the creator may keep the new name (the
-			 * attributes come with the CLOSE: open for write) */
+			/* the creator may keep the new name, and watch the
+			 * attributes of the file it alone writes (the lease
+			 * proper comes with the CLOSE) */
 			struct mds_lease_tgt t = {
 				.ino = cr.parent, .parent = cr.parent,
 				.name = name, .namelen = cr.namelen,
 			}, g = {
-				.parent = cr.parent, .name = name,
+				.ino = a.ino, .parent = cr.parent, .name = name,
 				.namelen = cr.namelen,
 			};
 
-			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
-			    &t, 1, &g) | MSG_ATTR_CREATED;
-		} else
-			revoke_ino(m, c, a.ino);	/* opened for write */
+			a.lease = watched_if(a.mode, a.open_writers,
+			    mds_lease_change(m->leases, conn_lc(c), seq, &t,
+			    1, &g)) | MSG_ATTR_CREATED;
+		} else {
+			writer_lease(m, c, seq, &a);	/* opened for write */
+		}
 		return reply_open(c, h, &a, handle, &lay, &dir);
 	case MSG_OP_MDS_MKNOD:
 		rc = mds_ns_mknod(m->ns, &cr, name, &a);
@@ -971,7 +1000,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		/* others drop the pages a writer may change */
 		if ((op.flags & O_ACCMODE) != O_RDONLY ||
 		    (op.flags & O_TRUNC))
-			revoke_ino(m, c, op.ino);
+			writer_lease(m, c, seq, &a);
 		else
 			grant(m, c, seq, &a, 0, NULL, 0);
 		return reply_open(c, h, &a, handle, &lay, NULL);
@@ -996,12 +1025,9 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			 * written or read costs no GETATTR round trip. */
 			struct mds_lease_tgt t = { .ino = cl.ino };
 
-			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
-			    &t, 1, &t);
-			if (a.open_writers > 0 && (a.lease & MSG_LEASE_ATTR))
-				a.lease = (a.lease & ~MSG_LEASE_ATTR) |
-				    MSG_LEASE_WATCHED;
-			a.lease |= MSG_ATTR_CHANGED;
+			a.lease = watched_if(a.mode, a.open_writers,
+			    mds_lease_change(m->leases, conn_lc(c), seq, &t,
+			    1, &t)) | MSG_ATTR_CHANGED;
 		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
 		} else if (rc == 0) {

@@ -13,6 +13,8 @@ rewritten at SIGUSR1 and at unmount), and the round trips removed.
   rt-7.*: a read's CLOSE that moves atime costs the reader no REVOKE
   rt-8.*: names in a directory this mount made are known to it
   rt-9.*: a stat right after close(2) waits for that CLOSE, not the MDS
+  rt-10.*: a file this mount alone writes is stat'ed here, not at the MDS,
+           and others' changes still reach it at once
 """
 import os
 import subprocess
@@ -377,3 +379,109 @@ class CloseWaitTests(StatsMountCase):
         os.chmod(os.path.join(d, 'f0'), 0o600)
         self.assertEqual(os.lstat(os.path.join(d, 'f0')).st_mode & 0o777,
                          0o600)
+
+
+def object_blocks(engine, p):
+    """st_blocks of p's objects on the OSTs, summed (what a glimpse sees)."""
+    n = 0
+    for ost, oid in get_layout(p)['ents']:
+        try:
+            n += os.stat(engine.object_path(ost, oid)).st_blocks
+        except FileNotFoundError:
+            pass
+    return n
+
+
+class WriterAttrTests(TwoMountCase):
+
+    def setUp(self):
+        self.d1 = self.p1(self.id().rsplit('.', 1)[1])
+        os.mkdir(self.d1)
+        set_layout(self.d1, 2, 64 * 1024)
+        self.d2 = self.p2(os.path.basename(self.d1))
+
+    def test_sole_writer_stats_cost_no_getattr(self):
+        """rt-10.1: the kernel asks for the attributes of a file being
+        written after each write (lseek(SEEK_END), fstat: a compiler's
+        assembler and linker do both); each was a GETATTR round trip to
+        the MDS, which glimpsed every object on the OSSes. The creator,
+        and a mount that opens an existing file for write, while no other
+        mount writes it, answer them itself: the size it wrote, the blocks
+        its objects' files hold (sparse writes too), the attributes the
+        MDS sent. What it answers is what the other mount, asking the
+        MDS, sees."""
+        m1 = self.engine.mounts[0]
+        for how in ('create', 'reopen'):
+            p = os.path.join(self.d1, how)
+            if how == 'reopen':
+                with open(p, 'wb') as f:
+                    f.write(b'q' * 5000)
+                fd = os.open(p, os.O_RDWR)
+            else:
+                fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o640)
+            try:
+                a = m1.counters()
+                end = 0
+                for i in range(40):
+                    off = i * 9000 + (300000 if i >= 20 else 0)   # a hole
+                    os.pwrite(fd, bytes([65 + i % 26]) * 7000, off)
+                    end = max(end, off + 7000, 5000 if how == 'reopen' else 0)
+                    self.assertEqual(os.fstat(fd).st_size, end, (how, i))
+                    self.assertEqual(os.lseek(fd, 0, os.SEEK_END), end)
+                # st_blocks lags the writes still in flight, as on Lustre
+                # (and the kernel keeps a stat for 1 s): past that, all
+                # have landed
+                time.sleep(1.2)
+                st1 = os.fstat(fd)
+                b = StatsMountCase.delta(a, m1.counters())
+                self.assertGreaterEqual(b.get('fuse_getattr', 0), 41, b)
+                self.assertLess(b.get('rt_getattr', 0), 3, (how, b))
+                self.assertEqual(st1.st_blocks, object_blocks(self.engine, p), how)
+                self.assertLess(st1.st_blocks * 512, end, 'the hole has no blocks')
+                self.assertEqual(st1.st_mode & 0o777, 0o640 if how == 'create' else 0o644)
+                st2 = os.stat(os.path.join(self.d2, how))   # the MDS's answer
+                for k in ('st_size', 'st_blocks', 'st_mode', 'st_uid', 'st_nlink',
+                          'st_mtime_ns', 'st_ctime_ns'):
+                    self.assertEqual(getattr(st1, k), getattr(st2, k), (how, k))
+            finally:
+                os.close(fd)
+            self.assertEqual(os.stat(p).st_size, end)
+
+    def test_others_changes_reach_the_sole_writer(self):
+        """rt-10.2: while a mount answers a writer's stats itself, another
+        mount's chmod, utime, open for write and write are seen by the
+        writer at once (the MDS revokes the watched lease first); its own
+        chmod too."""
+        p = os.path.join(self.d1, 'f')
+        q = os.path.join(self.d2, 'f')
+        fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o644)
+        try:
+            os.write(fd, b'a' * 10000)
+            self.assertEqual(os.fstat(fd).st_size, 10000)
+            os.chmod(q, 0o600)
+            self.assertEqual(os.fstat(fd).st_mode & 0o777, 0o600)
+            os.utime(q, ns=(1000 * 10**9, 2000 * 10**9))
+            self.assertEqual(os.fstat(fd).st_mtime_ns, 2000 * 10**9)
+            os.write(fd, b'b' * 10000)
+            self.assertEqual(os.fstat(fd).st_size, 20000)
+            fd2 = os.open(q, os.O_RDWR)
+            try:
+                os.pwrite(fd2, b'c' * 1000, 50000)
+                os.fsync(fd2)
+                self.assertEqual(os.fstat(fd).st_size, 51000)
+            finally:
+                os.close(fd2)
+            self.assertEqual(os.fstat(fd).st_size, 51000)
+            os.pwrite(fd, b'd' * 1000, 60000)
+            self.assertEqual(os.fstat(fd).st_size, 61000)
+            os.fchmod(fd, 0o640)
+            self.assertEqual(os.fstat(fd).st_mode & 0o777, 0o640)
+            self.assertEqual(os.stat(q).st_mode & 0o777, 0o640)
+        finally:
+            os.close(fd)
+        self.assertEqual(os.stat(q).st_size, 61000)
+        with open(p, 'rb') as f:
+            data = f.read()
+        self.assertEqual(data[:10000], b'a' * 10000)
+        self.assertEqual(data[50000:51000], b'c' * 1000)
+        self.assertEqual(data[60000:], b'd' * 1000)
