@@ -379,18 +379,30 @@ fm_watch_keep(const struct fm_guard *g, const struct msg_attr *a, int sole)
 		(void)fsc_mc_add(FSC_MC_WATCH, a->ino, NULL, 0, a);
 }
 
-/* A GETATTR of a file this mount alone writes, answered here: the
+/*
+ * A GETATTR of a file this mount alone writes, answered here: the
  * attributes the MDS sent, with the size and blocks as they are now
- * (fsc_writer_attr). 1 if answered. */
+ * (fsc_writer_attr, which may ask an OSS once where its objects are: not
+ * under the cache's mutex, which a revocation waits for). The answer is
+ * given only if the item is still the one read (not revoked since).
+ * 1 if answered.
+ */
 static int
 fm_watched_attr(fuse_req_t req, fuse_ino_t ino)
 {
-	struct msg_attr a;
+	struct msg_attr a, held, now;
 	struct stat st;
+	int ok;
 
 	fsc_mc_lock();
-	if (!fsc_mc_watched(fm_ino(ino), &a) ||
-	    !fsc_writer_attr(fm_fs, &a)) {
+	ok = fsc_mc_watched(fm_ino(ino), &held);
+	fsc_mc_unlock();
+	a = held;
+	if (!ok || !fsc_writer_attr(fm_fs, &a))
+		return 0;
+	fsc_mc_lock();
+	if (!fsc_mc_watched(fm_ino(ino), &now) ||
+	    memcmp(&now, &held, sizeof(now)) != 0) {
 		fsc_mc_unlock();
 		return 0;
 	}

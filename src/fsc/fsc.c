@@ -567,6 +567,7 @@ fsc_writer_attr(struct fsc *fs, struct msg_attr *attr)
 		/* no writer left here: the MDS knows better; a truncate in
 		 * progress: the size is moving */
 		ok = in->writers > 0 && !in->truncating && in->layout != NULL &&
+		    in->layout->count > 0 &&
 		    in->layout->count <= FSC_WATTR_STRIPES;
 		if (ok) {
 			size = in->size;

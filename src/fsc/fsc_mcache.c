@@ -183,7 +183,8 @@ fsc_mc_watched(uint64_t ino, struct msg_attr *a)
 {
 	struct fsc_mc_item *it = mc_find(FSC_MC_WATCH, ino, NULL);
 
-	if (it == NULL || !it->has_attr)
+	/* other names: as fsc_mc_attr */
+	if (it == NULL || !it->has_attr || it->attr.nlink > 1)
 		return 0;
 	*a = it->attr;
 	return 1;
