@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 
@@ -147,6 +148,21 @@ def figure(doc, key):
     return {'median': float(v), 'min': float(min(xs)), 'max': float(max(xs))}
 
 
+def ratio(doc, key, bkey, ours, base):
+    """ours ÷ baseline. Where both were sampled in the same interleaved
+    reps, the median of the per-rep ratios: a machine that slows down or
+    speeds up during the run moves both sides of a rep alike, and the
+    ratio of two medians taken from different reps can say "met" when no
+    rep did."""
+    if not ours or not base or not base['median']:
+        return None
+    xs = (doc or {}).get('samples', {}).get(key) or []
+    ys = (doc or {}).get('samples', {}).get(bkey) or []
+    if len(xs) >= 2 and len(xs) == len(ys) and all(ys):
+        return statistics.median(x / y for x, y in zip(xs, ys))
+    return ours['median'] / base['median']
+
+
 def fmt(x):
     if x is None:
         return 'not measured'
@@ -176,7 +192,8 @@ def main():
         lines.append('- %s: `%s`' % (kind, f))
     lines += ['', 'Reproduce: `make bench` (or `make bench QUICK=1`; peers: `make bench PEERS=1`).',
               'Each figure is the median of repeated runs (min–max in brackets); every',
-              'baseline ran in the same run, interleaved with ours.', '',
+              'baseline ran in the same run, interleaved with ours; a ratio is the',
+              'median of the per-run ratios where both sides were sampled in each run.', '',
               '| figure | ours | baselines (ours ÷ baseline) | target | met |',
               '|---|---|---|---|---|']
     for label, kind, key, bases, target, higher in ROWS:
@@ -192,7 +209,7 @@ def main():
             b = figure(doc, bk)
             if b is None:
                 continue
-            r = ours['median'] / b['median'] if ours and b['median'] else None
+            r = ratio(doc, key, bk, ours, b)
             ratios[bl] = r
             bcells.append('%s %s%s' % (bl, fmt(b), '' if r is None else ' (%.2f×)' % r))
         tcell, met = '', ''
