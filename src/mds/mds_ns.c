@@ -593,6 +593,12 @@ mds_ns_ts_valid(int64_t sec, int64_t nsec)
 	return nsec >= 0 && nsec < 1000000000;
 }
 
+uint32_t
+mds_ns_killpriv(uint32_t mode)
+{
+	return mode & (S_ISUID | ((mode & S_IXGRP) ? S_ISGID : 0));
+}
+
 int
 mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
     struct msg_attr *out)
@@ -639,6 +645,8 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 		f = mds_open_ofile(ns, i.ino);
 		if (f != NULL)
 			f->trunc_gen++;
+		if (sa->cred.uid != 0 && !(sa->valid & MSG_SA_MODE))
+			i.mode &= ~mds_ns_killpriv(i.mode);
 	}
 	if (sa->valid & MSG_SA_MODE)
 		i.mode = (i.mode & S_IFMT) | (sa->mode & 07777);

@@ -69,6 +69,15 @@ int	mds_layout_set_pool(struct mds_ns *ns, const uint32_t *osts,
 int	mds_ns_lookup(struct mds_ns *ns, uint64_t parent, const char *name,
 	    size_t namelen, struct msg_attr *out);
 int	mds_ns_getattr(struct mds_ns *ns, uint64_t ino, struct msg_attr *out);
+/*
+ * The mode bits a write or truncate by a caller without CAP_FSETID
+ * clears, as Linux does: S_ISUID, and S_ISGID with group execute (without
+ * it, S_ISGID marks mandatory locking). Root stands for CAP_FSETID: the
+ * MDS knows the caller's uid, not its capabilities. A SETATTR of the size
+ * by another uid clears them (unless it sets the mode itself), so does an
+ * OPEN with O_TRUNC (MDS_OPEN_KILLPRIV) and an APPEND (MSG_AP_KILLPRIV).
+ */
+uint32_t mds_ns_killpriv(uint32_t mode);
 int	mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	    struct msg_attr *out);
 
@@ -115,6 +124,9 @@ int	mds_ns_readlink(struct mds_ns *ns, uint64_t ino, char *buf,
 /* Handles belong to an owner (a connection): drop_owner closes them all
  * (without size updates) and returns how many. Opening a non-regular file
  * gives handle 0 and an empty layout (hdr.magic 0). */
+/* in mds_open_file's flags: the O_TRUNC of a caller without CAP_FSETID
+ * (not an open(2) flag; never stored with the handle) */
+#define MDS_OPEN_KILLPRIV	0x80000000u
 int	mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 	    uint64_t owner, struct msg_attr *out, uint64_t *handle,
 	    struct mds_layout *lay);

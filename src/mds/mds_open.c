@@ -150,8 +150,9 @@ mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 	struct timespec now;
 	struct mds_ino i;
 	struct ofile *f;
-	int rc, trunc = 0;
+	int rc, trunc = 0, killpriv = (flags & MDS_OPEN_KILLPRIV) != 0;
 
+	flags &= ~MDS_OPEN_KILLPRIV;
 	*handle = 0;
 	memset(&lay->hdr, 0, sizeof(lay->hdr));
 	mds_ns_now(&now);
@@ -183,6 +184,8 @@ mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 		i.size = 0;
 		i.blocks = 0;
 		i.mt = i.ct = now;
+		if (killpriv)
+			i.mode &= ~mds_ns_killpriv(i.mode);
 		rc = mds_tx_end(ns, mds_ns_ino_store(ns, &i));
 		trunc = 1;
 	}
@@ -398,9 +401,8 @@ mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 	*offset = i.size;
 	i.size += length;
 	i.written = 1;
-	/* S_ISGID without S_IXGRP marks mandatory locking: it stays */
-	kill = S_ISUID | ((i.mode & S_IXGRP) ? S_ISGID : 0);
-	if (killpriv && (i.mode & kill) != 0) {
+	kill = mds_ns_killpriv(i.mode);
+	if (killpriv && kill != 0) {
 		i.mode &= ~kill;
 		*mode_changed = 1;
 	}

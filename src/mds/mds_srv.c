@@ -993,6 +993,9 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = mds_hsm_open(m->hsm, c, op.ino, op.flags);
 		if (rc < 0)
 			return rc;
+		op.flags &= ~MDS_OPEN_KILLPRIV;
+		if (op.cred.uid != 0)	/* root stands for CAP_FSETID */
+			op.flags |= MDS_OPEN_KILLPRIV;
 		rc = mds_open_file(m->ns, op.ino, op.flags,
 		    conn_owner(m, c), &a, &handle, &lay);
 		if (rc < 0)

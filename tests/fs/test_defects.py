@@ -194,12 +194,15 @@ class KillPrivTests(TwoMountCase):
 
     def test_append_by_another_user_clears_setuid(self):
         """defects-9.1: an O_APPEND write (direct I/O, so the kernel
-        leaves it to the file system) by a user without CAP_FSETID kept
-        S_ISUID and S_ISGID, as no write through the page cache does: a
-        world-writable set-user-ID file stayed one after anyone changed
-        it. Both mounts see the bits go; root's appends keep them; S_ISGID
-        without group execute (mandatory locking) stays."""
-        for flags, name in ((os.O_APPEND, 'app'), (0, 'buffered')):
+        leaves it to the file system) and an open with O_TRUNC (the
+        truncate travels in the OPEN) by a user without CAP_FSETID kept
+        S_ISUID and S_ISGID, as no write through the page cache or
+        truncate(2) does: a world-writable set-user-ID file stayed one
+        after anyone changed it. Both mounts see the bits go; root's
+        appends keep them; S_ISGID without group execute (mandatory
+        locking) stays."""
+        for flags, name in ((os.O_APPEND, 'app'), (0, 'buffered'),
+                            (os.O_TRUNC, 'trunc'), (os.O_CREAT | os.O_TRUNC, 'creat')):
             p = self.p1('kp-' + name)
             with open(p, 'wb') as f:
                 f.write(b'x')
@@ -211,6 +214,11 @@ class KillPrivTests(TwoMountCase):
             self.write_as_nobody(p, flags)
             for q in (p, self.p2('kp-' + name)):
                 self.assertEqual(os.stat(q).st_mode & 0o7777, 0o777, (name, q))
+            # and through the other mount
+            os.chmod(p, 0o6777)
+            self.write_as_nobody(self.p2('kp-' + name), flags | os.O_TRUNC)
+            for q in (p, self.p2('kp-' + name)):
+                self.assertEqual(os.stat(q).st_mode & 0o7777, 0o777, (name, q, 2))
             os.chmod(p, 0o2666)                 # no group execute
             self.write_as_nobody(p, flags)
             for q in (p, self.p2('kp-' + name)):

@@ -1303,6 +1303,28 @@ START_TEST(mds_ns_setattr_open_close_append)
 	sa.mode = 02644;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
 	append_kills(f, 1, 0, 02644);
+	/* a truncate by another uid (SETATTR of the size), and an open with
+	 * O_TRUNC by one (MDS_OPEN_KILLPRIV), clear them too; root's not */
+	sa.mode = 06755;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	sa.valid = MSG_SA_SIZE;
+	sa.size = 4209;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);	/* uid 0 */
+	ck_assert_uint_eq(a.mode & 07777, 06755);
+	sa.cred.uid = 1000;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	ck_assert_uint_eq(a.mode & 07777, 0755);
+	sa.cred.uid = 0;
+	sa.valid = MSG_SA_MODE;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	ck_assert_int_eq(mds_open_file(ns, (uint64_t)f, O_WRONLY | O_TRUNC |
+	    MDS_OPEN_KILLPRIV, 1, &a, &h, &lay), 0);
+	ck_assert_uint_eq(a.mode & 07777, 0755);
+	ck_assert_uint_eq(a.size, 0);
+	mds_open_drop_owner(ns, 1);
+	sa.valid = MSG_SA_SIZE;
+	sa.size = 4209;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
 	ck_assert_int_eq(mds_open_append(ns, (uint64_t)f, 0, 1, 0, &off,
 	    &killed), 0);
 	ck_assert_uint_eq(off, 4209);	/* after 4 more bytes */
