@@ -308,6 +308,20 @@ fm_init(void *ud, struct fuse_conn_info *conn)
 }
 
 /*
+ * A file open for write here: leased attributes do not answer for it.
+ * The MDS counts its writers and leases it to nobody, unless it lost
+ * our handles (a restart): then it leases a size our writes leave
+ * behind, and the kernel, told that size after a write, would cut its
+ * own (and what it later sends). Called with the cache's mutex held
+ * (fsc_writing takes libfsx's inode locks after it, never before).
+ */
+static int
+fm_writing(uint64_t ino)
+{
+	return fsc_writing(fm_fs, ino);
+}
+
+/*
  * A LOOKUP answered from the mount cache: the entry and the attributes
  * are leased, so the MDS would answer the same (fsc_mcache.h). 1 if
  * answered.
@@ -319,7 +333,7 @@ fm_cached_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_attr a;
 
 	fsc_mc_lock();
-	if (!fsc_mc_lookup(fm_ino(parent), name, &a)) {
+	if (!fsc_mc_lookup(fm_ino(parent), name, &a) || fm_writing(a.ino)) {
 		fsc_mc_unlock();
 		return 0;
 	}
@@ -420,7 +434,7 @@ fm_cached_attr(fuse_req_t req, fuse_ino_t ino)
 	struct stat st;
 
 	fsc_mc_lock();
-	if (!fsc_mc_attr(fm_ino(ino), &a)) {
+	if (!fsc_mc_attr(fm_ino(ino), &a) || fm_writing(a.ino)) {
 		fsc_mc_unlock();
 		return 0;
 	}

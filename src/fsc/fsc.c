@@ -549,6 +549,22 @@ fsc_sole_writer(struct fsc *fs, const struct msg_attr *attr)
 	return ok;
 }
 
+int
+fsc_writing(struct fsc *fs, uint64_t ino)
+{
+	struct fsc_inode *in;
+	int w = 0;
+
+	pthread_mutex_lock(&fs->imu);
+	if ((in = fsc_inode_find(fs, ino)) != NULL) {
+		pthread_mutex_lock(&in->mu);
+		w = in->writers > 0;
+		pthread_mutex_unlock(&in->mu);
+	}
+	pthread_mutex_unlock(&fs->imu);
+	return w;
+}
+
 /* stripes whose blocks fsc_writer_attr counts itself; wider files ask */
 #define FSC_WATTR_STRIPES	64
 

@@ -172,6 +172,10 @@ int	fsc_getattr(struct fsc *fs, uint64_t ino, const struct msg_cred *cred,
  * blocks set, 0 when the MDS must be asked.
  */
 int	fsc_sole_writer(struct fsc *fs, const struct msg_attr *attr);
+/* 1 if ino is open for write here: its size is this client's to say, so
+ * attributes leased from the MDS must not answer for it (the MDS forgets
+ * open handles when it restarts, and then leases their files). */
+int	fsc_writing(struct fsc *fs, uint64_t ino);
 int	fsc_writer_attr(struct fsc *fs, struct msg_attr *attr);
 /*
  * A directory's attributes as the MDS returned them with this client's
