@@ -531,38 +531,34 @@ fsc_attr_fix(struct fsc *fs, const struct msg_cred *cred,
 	return 0;
 }
 
-int
-fsc_sole_writer(struct fsc *fs, const struct msg_attr *attr)
+/* Handles open for write here on ino (0 when it is not open here). */
+static int
+fsc_writers(struct fsc *fs, uint64_t ino)
 {
 	struct fsc_inode *in;
-	int ok = 0;
+	int n = 0;
 
-	if (!S_ISREG(attr->mode) || attr->open_writers == 0)
-		return 0;
 	pthread_mutex_lock(&fs->imu);
-	if ((in = fsc_inode_find(fs, attr->ino)) != NULL) {
+	if ((in = fsc_inode_find(fs, ino)) != NULL) {
 		pthread_mutex_lock(&in->mu);
-		ok = (uint32_t)in->writers >= attr->open_writers;
+		n = in->writers;
 		pthread_mutex_unlock(&in->mu);
 	}
 	pthread_mutex_unlock(&fs->imu);
-	return ok;
+	return n;
+}
+
+int
+fsc_sole_writer(struct fsc *fs, const struct msg_attr *attr)
+{
+	return S_ISREG(attr->mode) && attr->open_writers > 0 &&
+	    (uint32_t)fsc_writers(fs, attr->ino) >= attr->open_writers;
 }
 
 int
 fsc_writing(struct fsc *fs, uint64_t ino)
 {
-	struct fsc_inode *in;
-	int w = 0;
-
-	pthread_mutex_lock(&fs->imu);
-	if ((in = fsc_inode_find(fs, ino)) != NULL) {
-		pthread_mutex_lock(&in->mu);
-		w = in->writers > 0;
-		pthread_mutex_unlock(&in->mu);
-	}
-	pthread_mutex_unlock(&fs->imu);
-	return w;
+	return fsc_writers(fs, ino) > 0;
 }
 
 /* stripes whose blocks fsc_writer_attr counts itself; wider files ask */
