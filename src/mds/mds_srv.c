@@ -315,13 +315,14 @@ grant(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
 }
 
 /*
- * An open for write (or O_TRUNC) of a->ino: everyone else's copy goes,
- * and the opener watches the attributes (the MDS records the lease; the
- * client keeps them while it is the only writer: fsc_mcache.h
- * FSC_MC_WATCH). Granted for seq, so a change racing the open refuses it.
+ * This client changed a->ino, or opened it for write (or O_TRUNC):
+ * everyone else's copy goes, and the changer may keep the attributes
+ * (granted for seq, so a change racing this one refuses it), watched
+ * while anyone writes the file (the client keeps them while it is the
+ * only writer: fsc_mcache.h FSC_MC_WATCH).
  */
 static void
-writer_lease(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
+changer_lease(struct mds_srv *m, struct msg_srv_conn *c, uint64_t seq,
     struct msg_attr *a)
 {
 	struct mds_lease_tgt t = { .ino = a->ino };
@@ -624,7 +625,7 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 			    mds_lease_change(m->leases, conn_lc(c), seq, &t,
 			    1, &g)) | MSG_ATTR_CREATED;
 		} else {
-			writer_lease(m, c, seq, &a);	/* opened for write */
+			changer_lease(m, c, seq, &a);	/* opened for write */
 		}
 		return reply_open(c, h, &a, handle, &lay, &dir);
 	case MSG_OP_MDS_MKNOD:
@@ -1003,7 +1004,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		/* others drop the pages a writer may change */
 		if ((op.flags & O_ACCMODE) != O_RDONLY ||
 		    (op.flags & O_TRUNC))
-			writer_lease(m, c, seq, &a);
+			changer_lease(m, c, seq, &a);
 		else
 			grant(m, c, seq, &a, 0, NULL, 0);
 		return reply_open(c, h, &a, handle, &lay, NULL);
@@ -1026,11 +1027,8 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 			 * taken before the close read them: a change racing
 			 * this one refuses the grant): a stat of a file just
 			 * written or read costs no GETATTR round trip. */
-			struct mds_lease_tgt t = { .ino = cl.ino };
-
-			a.lease = watched_if(a.mode, a.open_writers,
-			    mds_lease_change(m->leases, conn_lc(c), seq, &t,
-			    1, &t)) | MSG_ATTR_CHANGED;
+			changer_lease(m, c, seq, &a);
+			a.lease |= MSG_ATTR_CHANGED;
 		} else if (rc == 0 && (cl.written & MSG_CLOSE_WRITTEN)) {
 			revoke_ino(m, c, cl.ino);
 		} else if (rc == 0) {
