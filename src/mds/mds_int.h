@@ -65,6 +65,13 @@ struct ofile {
 	uint32_t	trunc_gen;
 	struct timespec	mt_set;		/* last SETATTR of mtime or size */
 	uint32_t	at_gen;		/* atime SETATTRs while open */
+	/* APPENDs reserve at the MDS, and their data reaches the OSTs
+	 * later: with app_open, the stored size may end in ranges not
+	 * written yet, and app_base is the size before them, raised by
+	 * CLOSEs (their data is written) and reset by a size SETATTR or
+	 * O_TRUNC. A backup takes app_base, then what the objects hold. */
+	uint64_t	app_base;
+	int		app_open;
 	struct ofile	*next;
 };
 

@@ -192,8 +192,10 @@ mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 	if (rc == 0 && S_ISREG(i.mode)) {
 		if (trunc) {
 			f = mds_open_ofile(ns, ino);
-			if (f != NULL)
+			if (f != NULL) {
 				f->trunc_gen++;
+				f->app_open = 0;
+			}
 		}
 		*handle = mds_open_handle_new(ns, ino, flags, owner);
 	}
@@ -253,6 +255,9 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 		f->opens--;
 		if (is_writer(h->flags) && f->writers > 0)
 			f->writers--;
+		/* the closer's data, appended or not, is written */
+		if ((c->written & MSG_CLOSE_WRITTEN) && c->size > f->app_base)
+			f->app_base = c->size;
 		ofile_drop_if_unused(ns, f);
 	}
 	if ((c->written & MSG_CLOSE_READ) && h != NULL && !at_set &&
@@ -373,6 +378,7 @@ mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 {
 	struct timespec now;
 	struct mds_ino i;
+	struct ofile *f;
 	uint32_t kill;
 	int rc;
 
@@ -397,6 +403,11 @@ mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 	if (length > (uint64_t)INT64_MAX - i.size) {
 		rc = -EFBIG;
 		goto end;
+	}
+	f = mds_open_ofile(ns, ino);
+	if (f != NULL && !f->app_open) {
+		f->app_base = i.size;	/* the first range not yet written */
+		f->app_open = 1;
 	}
 	*offset = i.size;
 	i.size += length;

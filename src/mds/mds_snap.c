@@ -104,7 +104,8 @@ struct osize {
 
 /*
  * Files open for write at the instant: their size in the store is the one
- * of their last close, their data is on the (frozen) OSTs. Their size as
+ * of their last close or size change (and of APPEND reservations, which
+ * it leaves out: struct ofile), their data is on the (frozen) OSTs. Their size as
  * a stat would see it now (a glimpse), for the copy: data written and
  * acknowledged before the instant is in the backup. Called in the pause;
  * `rd` reads the instant. Returns how many (malloc'd into *out), or -errno.
@@ -138,7 +139,10 @@ open_sizes(struct mds_ns *ns, struct mds_osts *osts, sqlite3 *rd,
 			    (size_t)sqlite3_column_bytes(sel, 1), &l) < 0 ||
 			    l.hdr.nent == 0 || l.hdr.stripe_size == 0)
 				continue;
-			size = (uint64_t)sqlite3_column_int64(sel, 0);
+			/* not the ranges APPENDs reserved and may not have
+			 * written yet: the objects say what they hold */
+			size = of->app_open ? of->app_base :
+			    (uint64_t)sqlite3_column_int64(sel, 0);
 			for (uint32_t k = 0; k < l.hdr.nent; k++) {
 				struct msg_obj ob = { .ost = l.ent[k].ost,
 				    .oid = l.ent[k].oid };
