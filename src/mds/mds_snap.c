@@ -104,11 +104,12 @@ struct osize {
 
 /*
  * Files open for write at the instant: their size in the store is the one
- * of their last close or size change (and of APPEND reservations, which
- * it leaves out: struct ofile), their data is on the (frozen) OSTs. Their size as
- * a stat would see it now (a glimpse), for the copy: data written and
- * acknowledged before the instant is in the backup. Called in the pause;
- * `rd` reads the instant. Returns how many (malloc'd into *out), or -errno.
+ * of their last close or size change, and of APPEND reservations, which
+ * this leaves out (struct ofile); their data is on the (frozen) OSTs.
+ * Their size as a stat would see it now (a glimpse), for the copy: data
+ * written and acknowledged before the instant is in the backup. Called in
+ * the pause; `rd` reads the instant. Returns how many (malloc'd into
+ * *out), or -errno.
  */
 static int
 open_sizes(struct mds_ns *ns, struct mds_osts *osts, sqlite3 *rd,
