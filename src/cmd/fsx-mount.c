@@ -316,9 +316,11 @@ fm_init(void *ud, struct fuse_conn_info *conn)
  * (fsc_writing takes libfsx's inode locks after it, never before).
  */
 static int
-fm_writing(uint64_t ino)
+fm_writing(const struct msg_attr *a)
 {
-	return fsc_writing(fm_fs, ino);
+	/* directories, the most looked-up, are never open for write:
+	 * no look into libfsx's inode table for them */
+	return S_ISREG(a->mode) && fsc_writing(fm_fs, a->ino);
 }
 
 /*
@@ -333,7 +335,7 @@ fm_cached_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct msg_attr a;
 
 	fsc_mc_lock();
-	if (!fsc_mc_lookup(fm_ino(parent), name, &a) || fm_writing(a.ino)) {
+	if (!fsc_mc_lookup(fm_ino(parent), name, &a) || fm_writing(&a)) {
 		fsc_mc_unlock();
 		return 0;
 	}
@@ -434,7 +436,7 @@ fm_cached_attr(fuse_req_t req, fuse_ino_t ino)
 	struct stat st;
 
 	fsc_mc_lock();
-	if (!fsc_mc_attr(fm_ino(ino), &a) || fm_writing(a.ino)) {
+	if (!fsc_mc_attr(fm_ino(ino), &a) || fm_writing(&a)) {
 		fsc_mc_unlock();
 		return 0;
 	}
