@@ -133,6 +133,8 @@ enum q {
 	Q_XID_PUT,
 	Q_XID_GET,
 	Q_XID_TRIM,
+	Q_XID_DEL,
+	Q_XID_COUNT,
 	Q_XID_AGE,
 	Q_MAX
 };

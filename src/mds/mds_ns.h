@@ -182,6 +182,9 @@ int	mds_ns_ost_list(struct mds_ns *ns, struct msg_ost_ent **out,
 
 /* Number of inodes (for statfs). */
 uint64_t mds_ns_files(struct mds_ns *ns);
+/* Bytes SQLite holds in memory in this process, its page caches above
+ * all (each store connection's is bounded by cache_size, 64 MiB). */
+uint64_t mds_ns_mem_bytes(void);
 
 /* Destroy queue: up to max rows with id > after (returns how many), and
  * removal of done rows (one, or n in one transaction). The hook runs

@@ -46,6 +46,8 @@ static _Thread_local struct {
 	int		slot;		/* in run[], or -1 */
 	uint64_t	val;		/* the reply's number, to record */
 	uint64_t	found;		/* the recorded one, for a rebuild */
+	uint64_t	*last;		/* the connection's last recorded */
+	uint64_t	prev;		/* *last when this request began */
 } mds_reply_cur;
 
 struct mds_reply *
@@ -117,6 +119,22 @@ mds_reply_recorded(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	return rc;
 }
 
+int64_t
+mds_reply_count(struct mds_ns *ns)
+{
+	sqlite3_stmt *s;
+	int64_t n = -1;
+
+	mds_tx_rlock(ns);
+	s = mds_tx_st(ns, Q_XID_COUNT);
+	if (mds_tx_row(ns, s) == 1) {
+		n = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	}
+	pthread_mutex_unlock(&ns->lock);
+	return n;
+}
+
 void
 mds_reply_set_val(uint64_t val)
 {
@@ -124,10 +142,14 @@ mds_reply_set_val(uint64_t val)
 }
 
 int
-mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
+mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h,
+    uint64_t *last)
 {
 	struct mds_reply *r = ns->replies;
 	int slot = -1, busy, rc;
+
+	mds_reply_cur.noted = 0;
+	mds_reply_cur.last = NULL;
 
 	pthread_mutex_lock(&r->mu);
 	do {
@@ -169,6 +191,8 @@ mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	mds_reply_cur.op = h->opcode;
 	mds_reply_cur.noted = 0;
 	mds_reply_cur.val = 0;
+	mds_reply_cur.last = last;
+	mds_reply_cur.prev = last != NULL ? *last : 0;
 	mds_reply_cur.on = 1;
 	return 0;
 }
@@ -179,6 +203,10 @@ mds_reply_end(struct mds_ns *ns)
 	struct mds_reply *r = ns->replies;
 	int slot = mds_reply_cur.slot;
 
+	if (mds_reply_cur.on && mds_reply_cur.noted &&
+	    mds_reply_cur.last != NULL)
+		*mds_reply_cur.last = mds_reply_cur.reqid;
+	mds_reply_cur.last = NULL;
 	mds_reply_cur.on = 0;
 	mds_reply_cur.slot = -1;
 	if (slot < 0)
@@ -208,6 +236,14 @@ mds_reply_note(struct mds_ns *ns)
 	sqlite3_bind_int64(s, 4, now.tv_sec);
 	sqlite3_bind_int64(s, 5, (int64_t)mds_reply_cur.val);
 	rc = mds_tx_exec(ns, s);
+	/* its connection's request before it was answered (invariant 5) */
+	if (rc == 0 && mds_reply_cur.prev != 0 &&
+	    mds_reply_cur.prev != mds_reply_cur.reqid) {
+		s = mds_tx_st(ns, Q_XID_DEL);
+		sqlite3_bind_int64(s, 1, (int64_t)mds_reply_cur.client);
+		sqlite3_bind_int64(s, 2, (int64_t)mds_reply_cur.prev);
+		rc = mds_tx_exec(ns, s);
+	}
 	if (rc == 0 && ns->replies->notes++ % MDS_REPLY_AGE_EVERY == 0) {
 		s = mds_tx_st(ns, Q_XID_AGE);	/* invariant 5 */
 		sqlite3_bind_int64(s, 1, now.tv_sec - MDS_REPLY_AGE_S);

@@ -33,13 +33,22 @@
  *     resend finds no handle and changes nothing either).
  *  4. A resend that arrives while its first execution still runs (on the
  *     old connection's thread) waits for it to end (mds_reply_begin).
- *  5. Bounded: a client's records more than MDS_REPLY_WINDOW reqids older
- *     than its newest are deleted as new ones are written (a client's
- *     reqids only grow, and it resends only its requests in flight), and
- *     every MDS_REPLY_AGE_EVERY records, those older than MDS_REPLY_AGE_S
- *     seconds go (far past any client's retry time: clients that went
- *     away leave nothing behind); at most MDS_REPLY_INFLIGHT requests are
- *     tracked as running (one more is run untracked, i.e. without 4).
+ *  5. Bounded: a connection carries one request at a time, and a client
+ *     sends the next one on it only after it read the reply of the last
+ *     (it closes a connection whose reply failed); so when a connection's
+ *     request is recorded, the record of the one before it on that
+ *     connection can never be asked for again and is deleted in the same
+ *     savepoint. What is left is one record per connection, and those of
+ *     connections that broke: a client's records more than
+ *     MDS_REPLY_WINDOW reqids older than its newest are deleted as new
+ *     ones are written (a client's reqids only grow, and it resends only
+ *     its requests in flight), and every MDS_REPLY_AGE_EVERY records,
+ *     those older than MDS_REPLY_AGE_S seconds go (far past any client's
+ *     retry time: clients that went away leave nothing behind); at most
+ *     MDS_REPLY_INFLIGHT requests are tracked as running (one more is run
+ *     untracked, i.e. without 4). Before, every record stayed for the
+ *     hour, and a busy client's table (and the MDS's page cache with it)
+ *     grew all that time.
  */
 #ifndef FSX_MDS_REPLY_H
 #define FSX_MDS_REPLY_H
@@ -66,12 +75,15 @@ int	mds_reply_wanted(const struct msg_hdr *h, const void *body);
 /*
  * Before running a wanted request of `client`: waits while a request with
  * the same (client, reqid) runs, then returns 1 when it was executed
- * already (only a MSG_F_RESENT one can be) (answer with mds_reply_rebuild), or 0 with the request marked
- * as running in this thread (run it, then mds_reply_end). -errno on a
- * store error.
+ * already (only a MSG_F_RESENT one can be) (answer with
+ * mds_reply_rebuild), or 0 with the request marked as running in this
+ * thread (run it, then mds_reply_end). -errno on a store error.
+ * *last belongs to the connection the request came on: the reqid of the
+ * last request recorded from it (0: none); the record of that one goes
+ * with this one's (invariant 5), and mds_reply_end sets *last.
  */
 int	mds_reply_begin(struct mds_ns *ns, uint64_t client,
-	    const struct msg_hdr *h);
+	    const struct msg_hdr *h, uint64_t *last);
 void	mds_reply_end(struct mds_ns *ns);
 
 /* mds_tx_end(), inside the savepoint of a change that is about to be
@@ -79,6 +91,8 @@ void	mds_reply_end(struct mds_ns *ns);
 int	mds_reply_note(struct mds_ns *ns);
 /* The batch holding this thread's note was rolled back: note again. */
 void	mds_reply_note_lost(void);
+/* Records held (STATS: mds_reply_records), -1 on a store error. */
+int64_t	mds_reply_count(struct mds_ns *ns);
 /* Inside that savepoint, before mds_tx_end(): the one number the reply
  * carries (APPEND's offset), kept with the record for a rebuild. */
 void	mds_reply_set_val(uint64_t val);

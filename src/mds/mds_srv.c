@@ -66,6 +66,7 @@ struct mds_srv {
 struct mds_conn {
 	uint64_t		owner;
 	struct mds_lconn	*lc;
+	uint64_t		last_noted;	/* mds_reply_begin's *last */
 };
 
 /* ---- OSTs ---- */
@@ -1138,7 +1139,7 @@ dispatch_recorded(struct mds_srv *m, struct msg_srv_conn *c,
 	struct mds_layout lay;
 	int rc;
 
-	rc = mds_reply_begin(m->ns, client, h);
+	rc = mds_reply_begin(m->ns, client, h, &conn_get(m, c)->last_noted);
 	if (rc < 0)
 		return rc;
 	if (rc == 0) {
@@ -1231,6 +1232,9 @@ mds_stats(void *ctx, char *buf, size_t cap)
 	ADD("mds_destroyed %llu\n",
 	    (unsigned long long)mds_dthr_destroyed(m->dthr));
 	ADD("mds_locks %u\n", mds_lock_count(m->locks));
+	ADD("mds_sqlite_bytes %llu\n",
+	    (unsigned long long)mds_ns_mem_bytes());
+	ADD("mds_reply_records %lld\n", (long long)mds_reply_count(m->ns));
 	n += mds_lease_stats(m->leases, buf + n, cap - n);
 	n += mds_hsm_stats(m->hsm, buf + n, cap - n);
 	for (int op = MSG_OP_MDS_OSTMAP; op < MSG_OP_MAX; op++)

@@ -103,6 +103,8 @@ static const char *const q_sql[Q_MAX] = {
 	[Q_XID_GET] = "SELECT val FROM xid WHERE client = ?1 AND reqid = ?2 "
 	    "AND op = ?3",
 	[Q_XID_TRIM] = "DELETE FROM xid WHERE client = ?1 AND reqid < ?2",
+	[Q_XID_DEL] = "DELETE FROM xid WHERE client = ?1 AND reqid = ?2",
+	[Q_XID_COUNT] = "SELECT count(*) FROM xid",
 };
 
 /* The store's schema: it lives here because the MDS database is private to
