@@ -26,8 +26,8 @@ I/O on two mounted file systems, then the verdict.
 Verdict (exit 1 otherwise): zero failed requests, zero corrupted or lost
 bytes, and RSS flat after warm-up (64 MiB written and read through each
 mount before the clock starts, then the first third of the samples): no
-process's last RSS is more than 25% + 4 MiB over its RSS at the end of
-warm-up.
+process's last RSS is more than 10% + 1 MiB over its RSS at the end of
+warm-up (25% + 4 MiB in runs under 300 s, which are still warming up).
 
     python3 tests/soak/soak.py            (make soak; make soak-short: 30 s)
 """
@@ -342,14 +342,18 @@ def main():
                     if hashlib.sha256(f.read()).hexdigest() != h:
                         st.corrupt += 1
                         st.fail('%s: differs through a new mount' % name)
-        # RSS flat after warm-up
+        # RSS flat after warm-up: a full run (minutes) allows 10% + 1 MiB
+        # (an MDS whose reply records grew all run went 5.7 -> 8.6 MiB
+        # and passed the looser bound), a short one 25% + 4 MiB (it is
+        # still warming up a third in)
         grew = []
+        frac, slack = (1.10, 1024) if SECONDS >= 300 else (1.25, 4096)
         if len(samples) >= 3:
             warm = samples[len(samples) // 3]['rss_kib']
             last = samples[-1]['rss_kib']
             for k, v in last.items():
                 w = warm.get(k)
-                if v and w and v > w * 1.25 + 4096:
+                if v and w and v > w * frac + slack:
                     grew.append('%s: %d -> %d KiB' % (k, w, v))
         if st.s3_in == 0 or st.s3_out == 0:
             st.fail('no S3 traffic completed (imported %d, exported %d)' % (st.s3_in, st.s3_out))
