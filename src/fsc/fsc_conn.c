@@ -195,12 +195,15 @@ fsc_conn_get(struct fsc *fs, struct fsc_srv *s)
 	for (;;) {
 		while (s->nidle > 0) {
 			fd = s->idle[--s->nidle];
-			if (fsc_conn_alive(fd)) {
-				pthread_mutex_unlock(&s->mu);
+			/* checked outside the mutex: a poll(2) under it made
+			 * every other call of this client wait (futex) */
+			pthread_mutex_unlock(&s->mu);
+			if (fsc_conn_alive(fd))
 				return fd;
-			}
 			close(fd);
+			pthread_mutex_lock(&s->mu);
 			s->nopen--;
+			pthread_cond_signal(&s->cv);
 		}
 		if (s->nopen < s->max)
 			break;

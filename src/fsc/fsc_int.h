@@ -94,6 +94,8 @@ struct fsc {
 	pthread_mutex_t		smu;
 	uint64_t		client;	/* session id; 0: no session */
 	uint64_t		epoch;	/* see fsc_session_epoch */
+	uint64_t		live_epoch;	/* atomic: cb_fd >= 0 ? epoch
+						   : 0, set under smu */
 	int			cb_fd;	/* -1: none */
 	int			cb_started, cb_stop;
 	pthread_t		cb_thr;

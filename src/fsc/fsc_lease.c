@@ -109,9 +109,8 @@ fsc_session_epoch(struct fsc *fs)
 {
 	uint64_t e;
 
-	pthread_mutex_lock(&fs->smu);
-	e = fs->cb_fd >= 0 ? fs->epoch : 0;
-	pthread_mutex_unlock(&fs->smu);
+	/* every reply's guard reads it twice: no mutex */
+	e = __atomic_load_n(&fs->live_epoch, __ATOMIC_ACQUIRE);
 	return e;
 }
 
@@ -204,12 +203,14 @@ fsc_cb_main(void *arg)
 		}
 		fs->cb_fd = fd;
 		fs->epoch++;
+		__atomic_store_n(&fs->live_epoch, fs->epoch, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&fs->smu);
 		fsc_cb_drop(fs);		/* invariant 2: up */
 		fsc_cb_serve(fs, fd);
 		pthread_mutex_lock(&fs->smu);
 		fs->cb_fd = -1;
 		fs->epoch++;
+		__atomic_store_n(&fs->live_epoch, 0, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&fs->smu);
 		close(fd);
 		fsc_cb_drop(fs);		/* invariant 2: down */

@@ -53,10 +53,14 @@ fsc_mc_unlock(void)
 void
 fsc_mc_guard_begin(struct fsc_mc_guard *g, uint64_t epoch)
 {
-	pthread_mutex_lock(&mc_mu);
-	g->gen = mc_gen;
-	g->tick = mc_tick;
-	pthread_mutex_unlock(&mc_mu);
+	/*
+	 * No mutex (it made the readers of a data loader wait on each
+	 * other): both only grow, and are changed under the mutex before
+	 * anything a reply could undo is dropped; whatever moved them before
+	 * this request goes out is older than its reply.
+	 */
+	g->gen = __atomic_load_n(&mc_gen, __ATOMIC_ACQUIRE);
+	g->tick = __atomic_load_n(&mc_tick, __ATOMIC_ACQUIRE);
 	g->epoch = epoch;
 }
 
@@ -235,13 +239,14 @@ fsc_mc_count(void)
 void
 fsc_mc_bump(void)
 {
-	mc_gen++;
+	__atomic_add_fetch(&mc_gen, 1, __ATOMIC_RELEASE);
 }
 
 void
 fsc_mc_bump_ino(uint64_t ino)
 {
-	mc_ino_tick[mc_hash(ino, NULL)] = ++mc_tick;
+	mc_ino_tick[mc_hash(ino, NULL)] = __atomic_add_fetch(&mc_tick, 1,
+	    __ATOMIC_RELEASE);
 }
 
 int
@@ -256,7 +261,7 @@ fsc_mc_take_all(void)
 	struct fsc_mc_item *all = NULL, *it, *next;
 
 	pthread_mutex_lock(&mc_mu);
-	mc_gen++;
+	__atomic_add_fetch(&mc_gen, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < MC_HASH; i++) {
 		for (it = mc_tab[i]; it != NULL; it = next) {
 			next = it->next;
@@ -274,7 +279,7 @@ void
 fsc_mc_changed(uint64_t ino)
 {
 	pthread_mutex_lock(&mc_mu);
-	mc_gen++;
+	__atomic_add_fetch(&mc_gen, 1, __ATOMIC_RELEASE);
 	fsc_mc_del(ino, NULL);
 	pthread_mutex_unlock(&mc_mu);
 }
@@ -285,7 +290,7 @@ fsc_mc_name_changed(uint64_t parent, const char *name)
 	uint64_t child;
 
 	pthread_mutex_lock(&mc_mu);
-	mc_gen++;
+	__atomic_add_fetch(&mc_gen, 1, __ATOMIC_RELEASE);
 	child = fsc_mc_child(parent, name);
 	if (child != 0)
 		fsc_mc_del(child, NULL);
