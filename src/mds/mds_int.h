@@ -134,7 +134,6 @@ enum q {
 	Q_XID_GET,
 	Q_XID_TRIM,
 	Q_XID_DEL,
-	Q_XID_COUNT,
 	Q_XID_AGE,
 	Q_MAX
 };

@@ -524,14 +524,6 @@ ino_unlink(struct mds_ns *ns, struct mds_ino *i, const struct timespec *now,
 }
 
 uint64_t
-mds_ns_mem_bytes(void)
-{
-	sqlite3_int64 n = sqlite3_memory_used();
-
-	return n > 0 ? (uint64_t)n : 0;
-}
-
-uint64_t
 mds_ns_files(struct mds_ns *ns)
 {
 	uint64_t n;

@@ -119,18 +119,13 @@ mds_reply_recorded(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 	return rc;
 }
 
-int64_t
+uint64_t
 mds_reply_count(struct mds_ns *ns)
 {
-	sqlite3_stmt *s;
-	int64_t n = -1;
+	uint64_t n = 0;
 
 	mds_tx_rlock(ns);
-	s = mds_tx_st(ns, Q_XID_COUNT);
-	if (mds_tx_row(ns, s) == 1) {
-		n = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-	}
+	mds_ns_count(ns, "SELECT count(*) FROM xid", &n);
 	pthread_mutex_unlock(&ns->lock);
 	return n;
 }

@@ -91,8 +91,8 @@ void	mds_reply_end(struct mds_ns *ns);
 int	mds_reply_note(struct mds_ns *ns);
 /* The batch holding this thread's note was rolled back: note again. */
 void	mds_reply_note_lost(void);
-/* Records held (STATS: mds_reply_records), -1 on a store error. */
-int64_t	mds_reply_count(struct mds_ns *ns);
+/* Records held (STATS: mds_reply_records; 0 on a store error). */
+uint64_t mds_reply_count(struct mds_ns *ns);
 /* Inside that savepoint, before mds_tx_end(): the one number the reply
  * carries (APPEND's offset), kept with the record for a rebuild. */
 void	mds_reply_set_val(uint64_t val);

@@ -1234,7 +1234,8 @@ mds_stats(void *ctx, char *buf, size_t cap)
 	ADD("mds_locks %u\n", mds_lock_count(m->locks));
 	ADD("mds_sqlite_bytes %llu\n",
 	    (unsigned long long)mds_ns_mem_bytes());
-	ADD("mds_reply_records %lld\n", (long long)mds_reply_count(m->ns));
+	ADD("mds_reply_records %llu\n",
+	    (unsigned long long)mds_reply_count(m->ns));
 	n += mds_lease_stats(m->leases, buf + n, cap - n);
 	n += mds_hsm_stats(m->hsm, buf + n, cap - n);
 	for (int op = MSG_OP_MDS_OSTMAP; op < MSG_OP_MAX; op++)

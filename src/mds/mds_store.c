@@ -104,7 +104,6 @@ static const char *const q_sql[Q_MAX] = {
 	    "AND op = ?3",
 	[Q_XID_TRIM] = "DELETE FROM xid WHERE client = ?1 AND reqid < ?2",
 	[Q_XID_DEL] = "DELETE FROM xid WHERE client = ?1 AND reqid = ?2",
-	[Q_XID_COUNT] = "SELECT count(*) FROM xid",
 };
 
 /* The store's schema: it lives here because the MDS database is private to
@@ -249,6 +248,14 @@ mds_ns_count(struct mds_ns *ns, const char *sql, uint64_t *out)
 		rc = mds_tx_errno(rc) ? mds_tx_errno(rc) : -EIO;
 	sqlite3_finalize(s);
 	return rc;
+}
+
+uint64_t
+mds_ns_mem_bytes(void)
+{
+	sqlite3_int64 n = sqlite3_memory_used();
+
+	return n > 0 ? (uint64_t)n : 0;
 }
 
 int
