@@ -137,12 +137,7 @@ mds_destroy_done(struct mds_ns *ns, int64_t id)
 uint64_t
 mds_destroy_pending(struct mds_ns *ns)
 {
-	uint64_t n = 0;
-
-	mds_tx_rlock(ns);
-	mds_ns_count(ns, "SELECT count(*) FROM destroy", &n);
-	pthread_mutex_unlock(&ns->lock);
-	return n;
+	return mds_ns_count_now(ns, "SELECT count(*) FROM destroy");
 }
 
 void

@@ -211,6 +211,8 @@ void	mds_ns_ino_to_attr(struct mds_ns *ns, const struct mds_ino *i,
 /* Delete the inode and its xattrs, queue its objects for destroy. */
 int	mds_ns_ino_destroy(struct mds_ns *ns, const struct mds_ino *i);
 int	mds_ns_count(struct mds_ns *ns, const char *sql, uint64_t *out);
+/* The same under the store's read lock; 0 on a store error (stats). */
+uint64_t mds_ns_count_now(struct mds_ns *ns, const char *sql);
 int	mds_ns_ts_valid(int64_t sec, int64_t nsec);
 /*
  * Deferred atimes (design note 7). Lock held. defer: 0 when noted, 1

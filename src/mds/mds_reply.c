@@ -122,12 +122,7 @@ mds_reply_recorded(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h)
 uint64_t
 mds_reply_count(struct mds_ns *ns)
 {
-	uint64_t n = 0;
-
-	mds_tx_rlock(ns);
-	mds_ns_count(ns, "SELECT count(*) FROM xid", &n);
-	pthread_mutex_unlock(&ns->lock);
-	return n;
+	return mds_ns_count_now(ns, "SELECT count(*) FROM xid");
 }
 
 void

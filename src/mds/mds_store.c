@@ -251,6 +251,17 @@ mds_ns_count(struct mds_ns *ns, const char *sql, uint64_t *out)
 }
 
 uint64_t
+mds_ns_count_now(struct mds_ns *ns, const char *sql)
+{
+	uint64_t n = 0;
+
+	mds_tx_rlock(ns);
+	(void)mds_ns_count(ns, sql, &n);
+	pthread_mutex_unlock(&ns->lock);
+	return n;
+}
+
+uint64_t
 mds_ns_mem_bytes(void)
 {
 	sqlite3_int64 n = sqlite3_memory_used();
