@@ -255,6 +255,9 @@ int	mds_tx_reserve_release(struct mds_ns *ns);
 
 /* mds_open.c: open files */
 struct ofile *mds_open_ofile(struct mds_ns *ns, uint64_t ino);	/* or NULL */
+/* The size of open file ino was set (SETATTR, O_TRUNC): handles open
+ * now see a truncate, and APPEND reservations before it are gone. */
+void	mds_open_truncated(struct mds_ns *ns, uint64_t ino);
 uint64_t mds_open_handle_new(struct mds_ns *ns, uint64_t ino,
 	    uint32_t flags, uint64_t owner);
 uint32_t mds_open_count(struct mds_ns *ns, uint64_t ino);

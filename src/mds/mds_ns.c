@@ -642,11 +642,7 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 		/* the client cuts the objects to the size: at most that */
 		if (i.blocks > (int64_t)((i.size + 4095) / 4096 * 8))
 			i.blocks = (int64_t)((i.size + 4095) / 4096 * 8);
-		f = mds_open_ofile(ns, i.ino);
-		if (f != NULL) {
-			f->trunc_gen++;
-			f->app_open = 0;	/* the size is this one */
-		}
+		mds_open_truncated(ns, i.ino);
 		if (sa->cred.uid != 0 && !(sa->valid & MSG_SA_MODE))
 			i.mode &= ~mds_ns_killpriv(i.mode);
 	}

@@ -55,6 +55,17 @@ mds_open_ofile(struct mds_ns *ns, uint64_t ino)
 	return NULL;
 }
 
+void
+mds_open_truncated(struct mds_ns *ns, uint64_t ino)
+{
+	struct ofile *f = mds_open_ofile(ns, ino);
+
+	if (f != NULL) {
+		f->trunc_gen++;
+		f->app_open = 0;	/* the size is this one */
+	}
+}
+
 static struct ofile *
 ofile_ref(struct mds_ns *ns, uint64_t ino)
 {
@@ -149,7 +160,6 @@ mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 {
 	struct timespec now;
 	struct mds_ino i;
-	struct ofile *f;
 	int rc, trunc = 0, killpriv = (flags & MDS_OPEN_KILLPRIV) != 0;
 
 	flags &= ~MDS_OPEN_KILLPRIV;
@@ -190,13 +200,8 @@ mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 		trunc = 1;
 	}
 	if (rc == 0 && S_ISREG(i.mode)) {
-		if (trunc) {
-			f = mds_open_ofile(ns, ino);
-			if (f != NULL) {
-				f->trunc_gen++;
-				f->app_open = 0;
-			}
-		}
+		if (trunc)
+			mds_open_truncated(ns, ino);
 		*handle = mds_open_handle_new(ns, ino, flags, owner);
 	}
 	if (rc == 0)
