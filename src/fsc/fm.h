@@ -40,6 +40,7 @@ struct fm_conf {
 	int		 sync_write;	/* no write-behind */
 	int		 retry_secs;
 	int		 readahead_kb;
+	unsigned	 stat_blksize;	/* -o stat_blksize=N: st_blksize */
 	int		 noleases;
 	int		 nolocal;	/* -o nolocalread (fsc_local.c) */
 	char		 stats_path[PATH_MAX];	/* -o stats=PATH (fm_stats.c) */

@@ -4,6 +4,8 @@
  * passed to FUSE in fm.fuse_opts. Moved out of src/cmd/fsx-mount.c, which
  * keeps the handlers and main.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,21 @@ fm_opt_has(const char *o)
 
 /* Split one -o string: ours are taken, mount(8)-only ones dropped, the
  * rest passed to FUSE. */
+/* A decimal number, or 0 (never valid where used) if it is not one. */
+static unsigned
+fm_opt_uint(const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *s == '-' ||
+	    v > UINT_MAX)
+		return 0;
+	return (unsigned)v;
+}
+
 void
 fm_opts(const char *s)
 {
@@ -77,6 +94,8 @@ fm_opts(const char *s)
 			fm.retry_secs = atoi(t + 6);
 		else if (strncmp(t, "readahead_kb=", 13) == 0)
 			fm.readahead_kb = atoi(t + 13);
+		else if (strncmp(t, "stat_blksize=", 13) == 0)
+			fm.stat_blksize = fm_opt_uint(t + 13);
 		else if (strncmp(t, "endpoint=", 9) == 0)
 			snprintf(fm.endpoint, sizeof(fm.endpoint), "%s",
 			    t + 9);
@@ -108,9 +127,9 @@ fm_usage(int code)
 	    "fs-0123456789abcdef0.fsx.REGION.amazonaws.com@tcp:/MOUNTNAME\n"
 	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
 	    "sync_write, noleases, nolocalread,\n"
-	    "      retry=SECS, readahead_kb=N, endpoint=URL, region=R, "
-	    "mds=H:P,\n"
-	    "      secret_file=F, "
+	    "      retry=SECS, readahead_kb=N, stat_blksize=BYTES, "
+	    "endpoint=URL, region=R,\n"
+	    "      mds=H:P, secret_file=F, "
 	    "stats=PATH (counters, rewritten at SIGUSR1 and unmount)\n");
 	exit(code);
 }

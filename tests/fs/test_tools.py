@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import tempfile
 
-from .engine import EngineCase, REPO, is_mounted
+from .engine import EngineCase, REPO, binpath, is_mounted
 
 
 def run(argv, **kw):
@@ -148,3 +148,27 @@ class DaemonModeTests(EngineCase):
             self.assertEqual(f.read(), 'hello')
         run(['fusermount3', '-u', mnt])
         self.assertFalse(is_mounted(mnt))
+
+
+class BlockSizeTests(EngineCase):
+    """st_blksize: what stdio and Python size each open file's buffer by
+    (64 KiB unless -o stat_blksize=N; docs/design.md, "Local reads")."""
+
+    def test_default_and_option(self):
+        p = os.path.join(self.mnt, 'bs')
+        with open(p, 'wb') as f:
+            f.write(b'x' * 100)
+        self.assertEqual(os.stat(p).st_blksize, 64 * 1024)
+        self.assertEqual(os.stat(self.mnt).st_blksize, 64 * 1024)
+        mnt = self.engine.mount('bsmnt', opts='stat_blksize=4194304')
+        self.assertEqual(os.stat(os.path.join(mnt, 'bs')).st_blksize, 4 << 20)
+        with open(os.path.join(mnt, 'bs'), 'rb') as f:
+            self.assertEqual(f.read(), b'x' * 100)
+
+    def test_bad_values_refused(self):
+        for v in ('5000', '2048', '8388608', 'abc', '-4096', ''):
+            r = subprocess.run([binpath('fsx-mount'), '-o', 'stat_blksize=' + v,
+                                'fs-0123456789abcdef0', '/nonexistent'],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, v)
+            self.assertIn('stat_blksize must be a power of two', r.stderr)
