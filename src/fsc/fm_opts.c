@@ -58,8 +58,6 @@ fm_opt_has(const char *o)
 	return found;
 }
 
-/* Split one -o string: ours are taken, mount(8)-only ones dropped, the
- * rest passed to FUSE. */
 /* A decimal number, or 0 (never valid where used) if it is not one. */
 static unsigned
 fm_opt_uint(const char *s)
@@ -75,6 +73,8 @@ fm_opt_uint(const char *s)
 	return (unsigned)v;
 }
 
+/* Split one -o string: ours are taken, mount(8)-only ones dropped, the
+ * rest passed to FUSE. */
 void
 fm_opts(const char *s)
 {
