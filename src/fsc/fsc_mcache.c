@@ -17,7 +17,8 @@
 
 #include "fsc/fsc_mcache.h"
 
-#define MC_HASH		4096
+#define MC_HASH_BITS	16
+#define MC_HASH		(1u << MC_HASH_BITS)
 
 static pthread_mutex_t	 mc_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t		 mc_gen;
@@ -35,7 +36,7 @@ mc_hash(uint64_t ino, const char *name)
 
 	for (; name != NULL && *name != '\0'; name++)
 		h = (h ^ (unsigned char)*name) * 1099511628211ull;
-	return (unsigned)((h * 0x9e3779b97f4a7c15ull) >> 52) % MC_HASH;
+	return (unsigned)((h * 0x9e3779b97f4a7c15ull) >> (64 - MC_HASH_BITS));
 }
 
 void
@@ -262,7 +263,7 @@ fsc_mc_take_all(void)
 
 	pthread_mutex_lock(&mc_mu);
 	__atomic_add_fetch(&mc_gen, 1, __ATOMIC_RELEASE);
-	for (int i = 0; i < MC_HASH; i++) {
+	for (unsigned i = 0; i < MC_HASH; i++) {
 		for (it = mc_tab[i]; it != NULL; it = next) {
 			next = it->next;
 			it->next = all;

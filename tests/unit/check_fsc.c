@@ -4,7 +4,8 @@
  * fsc-1.*: layout math: offset <-> (stripe, object offset) round trips for
  *          many stripe counts and sizes; range mapping covers each byte
  *          exactly once, in order; object sizes for a file size.
- * fsc-2.*: layout parsing of hostile bytes; mount specs.
+ * fsc-2.*: layout parsing of hostile bytes; mount specs; the mount
+ *          cache's capacity.
  * fsc-3.*: the client against a real fsx-mds and one fsx-oss serving two
  *          OSTs on loopback ($FSX_BIN, default build/bin; skipped when the
  *          binaries are missing): create, striped write/read, truncate
@@ -26,6 +27,8 @@
 #include "core/util.h"
 #include "fsc/fsc.h"
 #include "fsc/fsc_int.h"
+#include "fsc/fsc_mcache.h"
+#include "mds/mds_lease.h"
 #include "msg/msg.h"
 
 Suite	*fsc_suite(void);
@@ -185,6 +188,57 @@ START_TEST(fsc_spec_parse_accepts_fsx_forms)
 	    &sp), -EINVAL);
 	ck_assert_int_eq(fsc_spec_parse("/dev/sda1", &sp), -EINVAL);
 	ck_assert_int_eq(fsc_spec_parse("", &sp), -EINVAL);
+}
+END_TEST
+
+/*
+ * fsc-2.3: the mount cache holds what the MDS can lease one session
+ * (MDS_LEASE_MAX leases, an attribute lease being two items) before it
+ * refuses an item: a long-lived mount that filled it before cached
+ * nothing new (every GETATTR of a second git clone went to the MDS).
+ */
+START_TEST(fsc_mcache_holds_a_full_session)
+{
+	struct fsc_mc_item *it, *next;
+	struct msg_attr a, got;
+	unsigned n = 0, per = FSC_MC_MAX / 3;
+	char name[32];
+
+	ck_assert_uint_ge(FSC_MC_MAX, 2u * MDS_LEASE_MAX);
+	memset(&a, 0, sizeof(a));
+	a.mode = S_IFREG | 0644;
+	fsc_mc_lock();
+	for (uint64_t ino = 1; ino <= per; ino++) {
+		a.ino = ino;
+		a.size = ino * 7;
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)ino);
+		ck_assert_int_eq(fsc_mc_add(FSC_MC_ATTR, ino, NULL, 0, &a), 1);
+		ck_assert_int_eq(fsc_mc_add(FSC_MC_PAGES, ino, NULL, 0, NULL),
+		    1);
+		ck_assert_int_eq(fsc_mc_add(FSC_MC_ENTRY, 1u << 30, name, ino,
+		    NULL), 1);
+	}
+	for (uint64_t ino = 1; ino <= per; ino++) {
+		snprintf(name, sizeof(name), "f%llu", (unsigned long long)ino);
+		ck_assert_int_eq(fsc_mc_lookup(1u << 30, name, &got), 1);
+		ck_assert_uint_eq(got.size, ino * 7);
+	}
+	fsc_mc_unlock();
+	ck_assert_uint_eq(fsc_mc_count(), 3 * per);
+	fsc_mc_lock();
+	for (n = 3 * per; n < FSC_MC_MAX; n++)
+		ck_assert_int_eq(fsc_mc_add(FSC_MC_ATTR, (1ull << 40) + n,
+		    NULL, 0, &a), 1);
+	ck_assert_int_eq(fsc_mc_add(FSC_MC_ATTR, 1ull << 50, NULL, 0, &a), 0);
+	fsc_mc_unlock();
+	n = 0;
+	for (it = fsc_mc_take_all(); it != NULL; it = next) {
+		next = it->next;
+		fsc_mc_item_free(it);
+		n++;
+	}
+	ck_assert_uint_eq(n, FSC_MC_MAX);
+	ck_assert_uint_eq(fsc_mc_count(), 0);
 }
 END_TEST
 
@@ -912,6 +966,7 @@ fsc_suite(void)
 	tcase_add_test(tc, fsc_layout_obj_size_sums_to_file_size);
 	tcase_add_test(tc, fsc_layout_parse_rejects_bad_bytes);
 	tcase_add_test(tc, fsc_spec_parse_accepts_fsx_forms);
+	tcase_add_test(tc, fsc_mcache_holds_a_full_session);
 	suite_add_tcase(s, tc);
 
 	tcase_add_unchecked_fixture(live, live_setup, live_teardown);
