@@ -138,9 +138,6 @@ mds_reply_begin(struct mds_ns *ns, uint64_t client, const struct msg_hdr *h,
 	struct mds_reply *r = ns->replies;
 	int slot = -1, busy, rc;
 
-	mds_reply_cur.noted = 0;
-	mds_reply_cur.last = NULL;
-
 	pthread_mutex_lock(&r->mu);
 	do {
 		busy = 0;
