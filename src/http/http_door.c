@@ -24,11 +24,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/dlist.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/http_door.h"
 #include "http/http_guard.h"
-#include "http/http_list.h"
 
 #define DOOR_TICK_MS		250
 #define DOOR_LINGER_SEC		2	/* drain a refused request this long */
@@ -38,7 +38,7 @@
 enum door_state { DOOR_WAITING, DOOR_CLOSING };
 
 struct door_conn {
-	struct http_link	 link;		/* first: d->list */
+	struct dlink		 link;		/* first: d->list */
 	int			 fd;
 	enum door_state		 state;
 	uint64_t		 since;		/* ns, monotonic */
@@ -54,7 +54,7 @@ struct http_door {
 	http_door_reject_fn	 reject;
 	unsigned		 max, high;
 	uint64_t		 idle_ns;
-	struct http_list	 list;		/* waiting or closing, by age */
+	struct dlist		 list;		/* waiting or closing, by age */
 	pthread_t		 thread;
 	char			 peek[HTTP_DOOR_HEAD_MAX + 1];
 };
@@ -184,13 +184,13 @@ door_oldest(struct http_door *d)
 static void
 door_unlink(struct http_door *d, struct door_conn *k)
 {
-	http_list_remove(&d->list, &k->link);
+	dlist_remove(&d->list, &k->link);
 }
 
 static void
 door_append(struct http_door *d, struct door_conn *k)
 {
-	http_list_append(&d->list, &k->link);
+	dlist_append(&d->list, &k->link);
 }
 
 static void

@@ -19,10 +19,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "core/dlist.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "http/http_guard.h"
-#include "http/http_list.h"
 
 #define HTTP_GUARD_CONN_MAX	16384u	/* connections, at most */
 #define HTTP_GUARD_FD_RESERVE	1024u	/* files kept for everything else */
@@ -30,7 +30,7 @@
 #define HTTP_GUARD_EVICT_BATCH	64	/* per new connection */
 
 struct http_guard_conn {
-	struct http_link	 link;		/* first: the waiting list */
+	struct dlink		 link;		/* first: the waiting list */
 	struct http_guard	*g;
 	int			 fd;
 	int			 waiting;
@@ -47,7 +47,7 @@ struct http_guard {
 	unsigned		 limit, high;
 	uint64_t		 idle_ns;
 	unsigned		 open, pending;
-	struct http_list	 waiting;	/* in order of `since` */
+	struct dlist		 waiting;	/* in order of `since` */
 };
 
 unsigned
@@ -84,7 +84,7 @@ http_guard_unlink(struct http_guard *g, struct http_guard_conn *k)
 {
 	if (!k->waiting)
 		return;
-	http_list_remove(&g->waiting, &k->link);
+	dlist_remove(&g->waiting, &k->link);
 	k->waiting = 0;
 }
 
@@ -96,7 +96,7 @@ http_guard_wait(struct http_guard *g, struct http_guard_conn *k,
 	http_guard_unlink(g, k);
 	k->since = now_mono_ns();
 	k->deadline = k->since + allow_ns + HTTP_GUARD_HEADER_SEC * 1000000000ull;
-	http_list_append(&g->waiting, &k->link);
+	dlist_append(&g->waiting, &k->link);
 	k->waiting = 1;
 }
 

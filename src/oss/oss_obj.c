@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/dlist.h"
 #include "core/log.h"
 #include "oss/oss.h"
 
@@ -29,6 +30,7 @@
 #define OBJ_DFD_NONE	(-1)	/* the file system refused O_DIRECT */
 
 struct oss_obj {
+	struct dlink		 link;		/* first: the cache's lru */
 	uint32_t		 ost;
 	uint64_t		 oid;
 	int			 fd;
@@ -40,14 +42,13 @@ struct oss_obj {
 	_Atomic uint64_t	 alloc;		/* bytes allocated */
 	_Atomic uint64_t	 size;
 	struct oss_obj		*hnext;
-	struct oss_obj		*lprev, *lnext;	/* lprev toward hot end */
 };
 
 struct oss_obj_cache {
 	pthread_mutex_t		 mu;
 	int			 cap;
 	int			 count;		/* entries in the hash */
-	struct oss_obj		*hot, *cold;
+	struct dlist		 lru;		/* cold (head) to hot */
 	struct oss_obj		*bucket[OC_BUCKETS];
 };
 
@@ -85,27 +86,13 @@ ob_free(struct oss_obj *ob)
 static void
 lru_unlink(struct oss_obj_cache *oc, struct oss_obj *ob)
 {
-	if (ob->lprev != NULL)
-		ob->lprev->lnext = ob->lnext;
-	else
-		oc->hot = ob->lnext;
-	if (ob->lnext != NULL)
-		ob->lnext->lprev = ob->lprev;
-	else
-		oc->cold = ob->lprev;
-	ob->lprev = ob->lnext = NULL;
+	dlist_remove(&oc->lru, &ob->link);
 }
 
 static void
 lru_push_hot(struct oss_obj_cache *oc, struct oss_obj *ob)
 {
-	ob->lprev = NULL;
-	ob->lnext = oc->hot;
-	if (oc->hot != NULL)
-		oc->hot->lprev = ob;
-	oc->hot = ob;
-	if (oc->cold == NULL)
-		oc->cold = ob;
+	dlist_append(&oc->lru, &ob->link);
 }
 
 static void
@@ -126,16 +113,16 @@ hash_remove(struct oss_obj_cache *oc, struct oss_obj *ob)
 static void
 oc_trim(struct oss_obj_cache *oc)
 {
-	struct oss_obj *ob = oc->cold;
+	struct oss_obj *ob = (struct oss_obj *)oc->lru.head;
 
 	while (oc->count > oc->cap && ob != NULL) {
-		struct oss_obj *prev = ob->lprev;
+		struct oss_obj *hotter = (struct oss_obj *)ob->link.next;
 
 		if (ob->refs == 0) {
 			hash_remove(oc, ob);
 			ob_free(ob);
 		}
-		ob = prev;
+		ob = hotter;
 	}
 }
 
