@@ -37,7 +37,7 @@ else
 fi
 
 steps="api engine stripe workload"
-for s in backup s3 idle; do
+for s in backup s3 idle leases; do
 	[ -f "bench/${s}_bench.py" ] && steps="$steps $s"
 done
 [ "$PEERS" = 1 ] && steps="$steps peers"

@@ -4,9 +4,13 @@
  *   fsx-mds --dir DIR --listen HOST:PORT --port-file FILE
  *           --secret-file FILE [--pid-file FILE]
  *           [--log-level err|warn|info|debug] [--revoke-ms MS]
+ *           [--lease-max N]
  *
  * --revoke-ms: how long a client may take to answer a lease revocation
  * before it is evicted (default 2000; docs/leases.md).
+ * --lease-max: leases one client may hold (default 131072, 64 to 2^24);
+ * from 7/8 of it the client is asked to give its oldest back
+ * (docs/leases.md, "Giving leases back").
  *
  * DIR holds the namespace (DIR/mds.db) and is locked (DIR/LOCK, see
  * core/lockfile.h) for the life of the process: a second fsx-mds on the
@@ -43,7 +47,8 @@ usage(void)
 	fprintf(stderr, "usage: fsx-mds --dir DIR --listen HOST:PORT "
 	    "--port-file FILE --secret-file FILE\n"
 	    "               [--pid-file FILE] [--log-level L] "
-	    "[--revoke-ms MS]\n");
+	    "[--revoke-ms MS]\n"
+	    "               [--lease-max N]\n");
 	exit(2);
 }
 
@@ -58,6 +63,7 @@ main(int argc, char **argv)
 		{ "pid-file", required_argument, NULL, 'P' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "revoke-ms", required_argument, NULL, 'R' },
+		{ "lease-max", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -93,6 +99,19 @@ main(int argc, char **argv)
 			if (conf.revoke_ms <= 0)
 				fatal("--revoke-ms wants a positive number");
 			break;
+		case 'M': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    optarg[0] == '-' || v < 64 || v > (1ul << 24))
+				fatal("--lease-max wants a number from 64 to "
+				    "16777216");
+			conf.lease_max = (unsigned)v;
+			break;
+		}
 		case 'L':
 			lvl = log_parse_level(optarg);
 			if (lvl < 0)

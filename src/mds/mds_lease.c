@@ -22,6 +22,16 @@
  * its callback connection closes, or the deadline passes; then the
  * silent are evicted. Sessions in a round are referenced, so they outlive
  * their connections until the round ends.
+ *
+ * Giving leases back (invariant 6): each session keeps its live leases
+ * in grant order (a grant of a held one moves it to the end) and its
+ * leaving ones in the order of their REVOKEs' reqids:
+ *
+ *   live --lease_shed (near max, none in flight)--> leaving
+ *     |                                               |
+ *     +-- a change revokes it: freed after its round  +-- an answer with
+ *                                                         reqid >= its own:
+ *                                                         freed
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/dlist.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "mds/mds_lease.h"
@@ -47,7 +58,10 @@ struct mds_sess {
 	int			nconn;
 	struct mds_lconn	*conns;
 	struct mds_lconn	*cb;		/* callback connection */
-	unsigned		nleases;
+	unsigned		nleases;	/* live and leaving */
+	struct dlist		live;		/* by last grant, oldest first */
+	struct dlist		leaving;	/* by reqid */
+	uint64_t		shed_reqid;	/* a batch's last; 0: none */
 	struct mds_sess		*next;
 };
 
@@ -58,11 +72,13 @@ struct mds_lconn {
 };
 
 struct lease {
+	struct dlink		link;		/* first: s->live or s->leaving */
 	uint64_t		ino;		/* or the parent of name */
 	char			*name;		/* NULL: attribute lease */
 	uint32_t		namelen;
 	struct mds_sess		*s;
-	struct lease		*next;
+	uint64_t		leaving;	/* its REVOKE's reqid; 0: live */
+	struct lease		*next;		/* in the hash chain */
 };
 
 struct round_item {
@@ -82,6 +98,7 @@ struct mds_lease {
 	pthread_cond_t		cv;
 	struct mds_lock		*locks;
 	int			revoke_ms;
+	unsigned		max, shed_at;	/* invariant 6 */
 	struct mds_sess		*sessions;
 	struct lease		*tab[LEASE_HASH];
 	uint64_t		seq;		/* revocations so far */
@@ -91,6 +108,7 @@ struct mds_lease {
 	uint64_t		evicted[MDS_LEASE_EVICTED];
 	unsigned		nevicted;
 	uint64_t		n_leases, n_revoked, n_evicted, n_sessions;
+	uint64_t		n_shed;
 	int			npings;		/* ping threads running */
 };
 
@@ -105,8 +123,25 @@ lease_hash(uint64_t ino, const char *name, uint32_t namelen)
 	return h * 0xff51afd7ed558ccdull;
 }
 
+/* The oldest lease of q, NULL if none. */
+static struct lease *
+lease_first(const struct dlist *q)
+{
+	return (struct lease *)q->head;
+}
+
+/* e leaves its session's list and count (not the hash chain). */
+static void
+lease_forget(struct lease *e)
+{
+	struct mds_sess *s = e->s;
+
+	dlist_remove(e->leaving != 0 ? &s->leaving : &s->live, &e->link);
+	s->nleases--;
+}
+
 struct mds_lease *
-mds_lease_new(struct mds_lock *locks, int revoke_ms)
+mds_lease_new(struct mds_lock *locks, int revoke_ms, unsigned max)
 {
 	struct mds_lease *l = xcalloc(1, sizeof(*l));
 
@@ -114,6 +149,8 @@ mds_lease_new(struct mds_lock *locks, int revoke_ms)
 	pthread_cond_init(&l->cv, NULL);
 	l->locks = locks;
 	l->revoke_ms = revoke_ms > 0 ? revoke_ms : MDS_LEASE_REVOKE_MS;
+	l->max = max > 0 ? max : MDS_LEASE_MAX;
+	l->shed_at = l->max - l->max / 8;
 	return l;
 }
 
@@ -171,6 +208,9 @@ lease_drop_all(struct mds_lease *l, struct mds_sess *s)
 		}
 	}
 	s->nleases = 0;
+	memset(&s->live, 0, sizeof(s->live));
+	memset(&s->leaving, 0, sizeof(s->leaving));
+	s->shed_reqid = 0;
 }
 
 static void
@@ -348,6 +388,65 @@ mds_lease_seq(struct mds_lease *l)
 	return s;
 }
 
+static int
+lease_is(const struct lease *e, uint64_t ino, const char *name,
+    uint32_t namelen)
+{
+	return e->ino == ino && (e->name == NULL) == (name == NULL) &&
+	    e->namelen == namelen &&
+	    (name == NULL || memcmp(e->name, name, namelen) == 0);
+}
+
+/* The REVOKE frame's body for lease e into b; returns its length. */
+static uint32_t
+revoke_body(const struct lease *e, struct msg_revoke *rv, char *name)
+{
+	memset(rv, 0, sizeof(*rv));
+	if (e->name != NULL) {
+		rv->parent = e->ino;
+		rv->flags = MSG_RV_ENTRY;
+		rv->namelen = e->namelen;
+		memcpy(name, e->name, e->namelen);
+		return (uint32_t)sizeof(*rv) + e->namelen;
+	}
+	rv->ino = e->ino;
+	rv->flags = MSG_RV_ATTR;
+	return (uint32_t)sizeof(*rv);
+}
+
+/*
+ * Invariant 6: give back s's oldest live leases, at most MDS_LEASE_SHED
+ * and never the newest (the grant in progress). Caller holds l->mu.
+ */
+static void
+lease_shed(struct mds_lease *l, struct mds_sess *s)
+{
+	struct {
+		struct msg_revoke	rv;
+		char			name[MSG_NAME_MAX];
+	} b;
+	unsigned n = 0, live = s->live.n;
+	struct lease *e;
+
+	if (s->cb == NULL || s->evicted)
+		return;
+	while (n < MDS_LEASE_SHED && n + 1 < live &&
+	    (e = lease_first(&s->live)) != NULL) {
+		uint32_t len = revoke_body(e, &b.rv, b.name);
+		uint64_t reqid = ++l->reqid;
+
+		if (msg_srv_send(s->cb->c, MSG_OP_MDS_REVOKE, reqid, &b,
+		    len) < 0)
+			break;	/* the connection is going: invariant 1 */
+		dlist_remove(&s->live, &e->link);
+		e->leaving = reqid;
+		dlist_append(&s->leaving, &e->link);
+		s->shed_reqid = reqid;
+		n++;
+	}
+	l->n_shed += n;
+}
+
 /* Grant one lease (ino, name) to s unless invariant 3 forbids it. */
 static int
 lease_grant_one(struct mds_lease *l, struct mds_sess *s, uint64_t seq,
@@ -359,11 +458,13 @@ lease_grant_one(struct mds_lease *l, struct mds_sess *s, uint64_t seq,
 	if (l->slot_seq[h % LEASE_SEQ_SLOTS] > seq)
 		return 0;
 	for (e = l->tab[h % LEASE_HASH]; e != NULL; e = e->next)
-		if (e->s == s && e->ino == ino && (e->name == NULL) ==
-		    (name == NULL) && e->namelen == namelen &&
-		    (name == NULL || memcmp(e->name, name, namelen) == 0))
+		if (e->s == s && e->leaving == 0 &&
+		    lease_is(e, ino, name, namelen)) {
+			dlist_remove(&s->live, &e->link); /* invariant 6 */
+			dlist_append(&s->live, &e->link);
 			return 1;
-	if (s->nleases >= MDS_LEASE_MAX)
+		}
+	if (s->nleases >= l->max)
 		return 0;
 	e = xcalloc(1, sizeof(*e));
 	e->ino = ino;
@@ -376,8 +477,11 @@ lease_grant_one(struct mds_lease *l, struct mds_sess *s, uint64_t seq,
 	}
 	e->next = l->tab[h % LEASE_HASH];
 	l->tab[h % LEASE_HASH] = e;
+	dlist_append(&s->live, &e->link);
 	s->nleases++;
 	l->n_leases++;
+	if (s->nleases >= l->shed_at && s->shed_reqid == 0)
+		lease_shed(l, s);
 	return 1;
 }
 
@@ -440,22 +544,12 @@ lease_send(struct mds_lease *l, struct round *r, const struct lease *e)
 		char			name[MSG_NAME_MAX];
 	} b;
 	struct mds_sess *s = e->s;
-	uint32_t len = sizeof(b.rv);
+	uint32_t len;
 	int n = r->n;
 
 	if (s->cb == NULL || s->evicted)
 		return;
-	memset(&b.rv, 0, sizeof(b.rv));
-	if (e->name != NULL) {
-		b.rv.parent = e->ino;
-		b.rv.flags = MSG_RV_ENTRY;
-		b.rv.namelen = e->namelen;
-		memcpy(b.name, e->name, e->namelen);
-		len += e->namelen;
-	} else {
-		b.rv.ino = e->ino;
-		b.rv.flags = MSG_RV_ATTR;
-	}
+	len = revoke_body(e, &b.rv, b.name);
 	round_send(l, r, s, &b, len);
 	l->n_revoked += (uint64_t)(r->n - n);
 }
@@ -472,15 +566,13 @@ lease_revoke_key(struct mds_lease *l, struct round *r,
 
 	l->slot_seq[h % LEASE_SEQ_SLOTS] = ++l->seq;
 	while ((e = *pp) != NULL) {
-		if ((e->s == self && !drop) || e->ino != ino ||
-		    (e->name == NULL) != (name == NULL) ||
-		    e->namelen != namelen ||
-		    (name != NULL && memcmp(e->name, name, namelen) != 0)) {
+		if ((e->s == self && !drop) ||
+		    !lease_is(e, ino, name, namelen)) {
 			pp = &e->next;
 			continue;
 		}
 		*pp = e->next;
-		e->s->nleases--;
+		lease_forget(e);
 		if (e->s != self)
 			lease_send(l, r, e);
 		lease_free_one(e);
@@ -683,16 +775,34 @@ void
 mds_lease_answer(struct mds_lease *l, const struct mds_lconn *lc,
     uint64_t reqid)
 {
+	struct mds_sess *s;
+	struct lease *e;
+
 	if (lc == NULL)
 		return;
 	pthread_mutex_lock(&l->mu);
+	s = lc->s;
 	for (struct round *r = l->rounds; r != NULL; r = r->next)
 		for (int i = 0; i < r->n; i++)
-			if (r->item[i].s == lc->s &&
+			if (r->item[i].s == s &&
 			    r->item[i].reqid == reqid) {
 				r->item[i].done = 1;
 				pthread_cond_broadcast(&l->cv);
 			}
+	/* invariant 6: the client dropped every lease revoked up to reqid */
+	while ((e = lease_first(&s->leaving)) != NULL &&
+	    e->leaving <= reqid) {
+		uint64_t h = lease_hash(e->ino, e->name, e->namelen);
+		struct lease **pp = &l->tab[h % LEASE_HASH];
+
+		while (*pp != e)
+			pp = &(*pp)->next;
+		*pp = e->next;
+		lease_forget(e);
+		lease_free_one(e);
+	}
+	if (s->shed_reqid != 0 && reqid >= s->shed_reqid)
+		s->shed_reqid = 0;
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -710,10 +820,11 @@ mds_lease_stats(struct mds_lease *l, char *buf, size_t cap)
 	}
 	k = snprintf(buf, cap, "mds_sessions %u\nmds_leases %llu\n"
 	    "mds_leases_granted %llu\nmds_revocations %llu\n"
-	    "mds_evictions %llu\n", live, (unsigned long long)held,
-	    (unsigned long long)l->n_leases,
+	    "mds_evictions %llu\nmds_leases_shed %llu\n", live,
+	    (unsigned long long)held, (unsigned long long)l->n_leases,
 	    (unsigned long long)l->n_revoked,
-	    (unsigned long long)l->n_evicted);
+	    (unsigned long long)l->n_evicted,
+	    (unsigned long long)l->n_shed);
 	pthread_mutex_unlock(&l->mu);
 	if (k < 0 || (size_t)k >= cap)
 		return 0;

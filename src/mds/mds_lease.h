@@ -27,6 +27,17 @@
  *     connections are shut down, its locks released.
  *  5. A session ends when its last connection closes: leases dropped,
  *     locks released (a client killed with kill -9).
+ *  6. A session holds at most `max` leases (mds_lease_new). From 7/8 of
+ *     it, a grant that adds one makes the session give back its least
+ *     recently granted leases, MDS_LEASE_SHED at a time and one batch in
+ *     flight: each is sent a REVOKE as a change would send, and stays in
+ *     the table, *leaving*, until the client's answer to it (or to a
+ *     later REVOKE: answers come in order) frees it. A change meanwhile
+ *     revokes a leaving lease like any other and waits for its answer;
+ *     a grant never reuses a leaving lease (it adds a new one), so what
+ *     the client keeps from a reply is always backed by a lease that
+ *     stays until the client has dropped it (docs/leases.md, "Giving
+ *     leases back").
  *
  * Threads: any; one mutex; the wait for answers releases it.
  */
@@ -41,6 +52,7 @@
 
 #define MDS_LEASE_REVOKE_MS	2000	/* default answer deadline */
 #define MDS_LEASE_MAX		(128 * 1024)	/* leases per session */
+#define MDS_LEASE_SHED		64	/* leases given back per batch */
 #define MDS_LEASE_EVICTED	256
 #define MDS_LEASE_PING_NS	1000000000ull	/* a lock ping's answer holds */
 
@@ -60,7 +72,10 @@ struct mds_lease_tgt {
 	uint32_t	drop;
 };
 
-struct mds_lease *mds_lease_new(struct mds_lock *locks, int revoke_ms);
+/* revoke_ms 0: MDS_LEASE_REVOKE_MS; max 0: MDS_LEASE_MAX leases per
+ * session (invariant 6). */
+struct mds_lease *mds_lease_new(struct mds_lock *locks, int revoke_ms,
+	    unsigned max);
 void	mds_lease_free(struct mds_lease *l);
 
 /* SESSION on connection c: bind it (*lcp is the binding, to pass to the
@@ -106,7 +121,8 @@ void	mds_lease_ping(struct mds_lease *l, uint64_t client);
 void	mds_lease_answer(struct mds_lease *l, const struct mds_lconn *lc,
 	    uint64_t reqid);
 
-/* "name value\n" lines: sessions, leases, revocations, evictions. */
+/* "name value\n" lines: sessions, leases, revocations, evictions,
+ * leases given back (invariant 6). */
 size_t	mds_lease_stats(struct mds_lease *l, char *buf, size_t cap);
 
 #endif

@@ -1262,7 +1262,8 @@ mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out)
 	pthread_mutex_init(&m->olock, NULL);
 	m->osts = mds_ost_new(conf->secret);
 	m->locks = mds_lock_new();
-	m->leases = mds_lease_new(m->locks, conf->revoke_ms);
+	m->leases = mds_lease_new(m->locks, conf->revoke_ms,
+	    conf->lease_max);
 	rc = mds_ns_open(conf->dir, &m->ns);
 	if (rc < 0) {
 		log_err("mds: store %s: %s", conf->dir, strerror(-rc));

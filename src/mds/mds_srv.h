@@ -47,6 +47,7 @@ struct mds_srv_conf {
 	const char	*port_file;	/* NULL: none */
 	uint8_t		 secret[32];
 	int		 revoke_ms;	/* 0: MDS_LEASE_REVOKE_MS */
+	unsigned	 lease_max;	/* per session; 0: MDS_LEASE_MAX */
 };
 
 int	mds_srv_new(const struct mds_srv_conf *conf, struct mds_srv **out);

@@ -424,8 +424,10 @@ class Engine:
     """1 MDS and `n_oss` OSS processes serving `n_ost` OSTs between them, in
     a fresh temporary directory."""
 
-    def __init__(self, n_ost=4, n_oss=2, ost_capacity=16 * GiB, base=None):
+    def __init__(self, n_ost=4, n_oss=2, ost_capacity=16 * GiB, base=None,
+                 mds_args=()):
         _LIVE.append(self)
+        self.mds_args = list(mds_args)
         self.dir = tempfile.mkdtemp(prefix='fsx-fs-', dir=base or '/var/tmp')
         os.chmod(self.dir, 0o755)
         self.n_ost = n_ost
@@ -464,8 +466,8 @@ class Engine:
             for s in self.oss:
                 s.start()
             self.mds = Server('fsx-mds', ['--dir', self.mds_dir,
-                                          '--secret-file', self.secret_file],
-                              self.dir, 'mds')
+                                          '--secret-file', self.secret_file] +
+                              self.mds_args, self.dir, 'mds')
             self.mds.start()
             self.tell_topology()
         except BaseException:
@@ -564,11 +566,13 @@ class EngineCase(unittest.TestCase):
     ost_capacity = 16 * GiB
     mount_opts = None
     mount_at_start = True
+    mds_args = ()
 
     @classmethod
     def setUpClass(cls):
         need_fuse()
-        cls.engine = Engine(cls.n_ost, cls.n_oss, cls.ost_capacity).start()
+        cls.engine = Engine(cls.n_ost, cls.n_oss, cls.ost_capacity,
+                            mds_args=cls.mds_args).start()
         if not cls.mount_at_start:
             return
         try:

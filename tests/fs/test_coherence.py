@@ -10,6 +10,8 @@ coh-4.*  locks: flock and fcntl locks exclude across mounts
 coh-5.*  failures: a killed or stopped client loses its locks and leases
 coh-6.*  the protocol itself, on raw connections: REVOKE before the reply,
          eviction of a silent session, -ESTALE for its id
+coh-7.*  giving leases back: a session near its cap gets its oldest
+         revoked, and what a mount keeps stays coherent and cached
 """
 import errno
 import fcntl
@@ -580,8 +582,8 @@ ATTR_LEASE_OFF = 108            # msg_attr.lease
 ESTALE = errno.ESTALE
 
 
-class LeaseWireTests(EngineCase):
-    """coh-6.*: sessions and revocations on raw protocol connections."""
+class WireCase(EngineCase):
+    """Sessions and requests on raw protocol connections to the MDS."""
     mount_at_start = False
 
     def session(self, client, flags=0):
@@ -593,18 +595,17 @@ class LeaseWireTests(EngineCase):
         rbody, _ = c.checked(OP_GETATTR, struct.pack('<QII', ino, 0, 0))
         return struct.unpack_from('<I', rbody, ATTR_LEASE_OFF)[0]
 
-    def mkdir_async(self, name):
-        """MKNOD(dir) in the root from a client without a session, in a
-        thread; returns (thread, result dict)."""
-        import threading
+    def mkdir_async(self, name, parent=1):
+        """MKNOD(dir) in parent (the root) from a client without a
+        session, in a thread; returns (thread, result dict)."""
         res = {}
 
         def run():
             c = Client(self.engine.mds.port, self.engine.secret)
             try:
                 nm = name.encode()
-                body = struct.pack('<QIIIIQII', 1, 0, 0, 0o40755, 0, 0,
-                                   len(nm), 0) + nm
+                body = struct.pack('<QIIIIQII', parent, 0, 0, 0o40755, 0,
+                                   0, len(nm), 0) + nm
                 t0 = time.monotonic()
                 h, _, _ = c.call(OP_MKNOD, body)
                 res['status'] = h[4]
@@ -614,6 +615,22 @@ class LeaseWireTests(EngineCase):
         t = threading.Thread(target=run)
         t.start()
         return t, res
+
+    def expect_revoke(self, cb, ino):
+        """The next frame on cb revokes ino's attributes; its reqid."""
+        h, body, _ = recv_frame(cb.sock)
+        self.assertEqual(h[2], OP_REVOKE)
+        self.assertFalse(h[3] & MSG_F_REPLY)
+        self.assertEqual(struct.unpack_from('<QQII', body)[:3:2],
+                         (ino, RV_ATTR))
+        return h[5]
+
+    def answer(self, cb, reqid):
+        cb.sock.sendall(frame(OP_REVOKE, flags=MSG_F_REPLY, reqid=reqid))
+
+
+class LeaseWireTests(WireCase):
+    """coh-6.*: sessions and revocations on raw protocol connections."""
 
     # coh-6.1: a change waits for the holder's answer to REVOKE
     def test_revoke_answered_before_reply(self):
@@ -625,15 +642,11 @@ class LeaseWireTests(EngineCase):
             self.assertEqual(self.getattr_lease(rq) & LEASE_ATTR, LEASE_ATTR)
             t, res = self.mkdir_async('w1')
             cb.sock.settimeout(5)
-            h, body, _ = recv_frame(cb.sock)
-            self.assertEqual(h[2], OP_REVOKE)
-            self.assertFalse(h[3] & MSG_F_REPLY)
-            ino, parent, flags, namelen = struct.unpack_from('<QQII', body)
-            self.assertEqual((ino, flags), (1, RV_ATTR))
+            reqid = self.expect_revoke(cb, 1)
             time.sleep(0.3)
             self.assertNotIn('status', res, 'the change was acked before '
                              'the holder answered')
-            cb.sock.sendall(frame(OP_REVOKE, flags=MSG_F_REPLY, reqid=h[5]))
+            self.answer(cb, reqid)
             t.join(5)
             self.assertEqual(res['status'], 0)
             self.assertLess(res['took'], 1.5)
@@ -674,3 +687,133 @@ class LeaseWireTests(EngineCase):
             cb.close()
             rq.close()
 
+
+
+class LeaseShedWireTests(WireCase):
+    """coh-7.1, 7.2: a session near --lease-max is sent REVOKEs for its
+    oldest leases (invariant 6 of mds_lease.h), on raw connections."""
+    mds_args = ('--lease-max', '64')     # gives back from 56
+
+    def test_oldest_given_back_and_leaving_still_revoked(self):
+        # 80 directories made by a client without a session
+        mk = Client(self.engine.mds.port, self.engine.secret)
+        inos = []
+        try:
+            for i in range(80):
+                nm = b'g%02d' % i
+                rbody, _ = mk.checked(OP_MKNOD, struct.pack(
+                    '<QIIIIQII', 1, 0, 0, 0o40755, 0, 0, len(nm), 0) + nm)
+                inos.append(struct.unpack_from('<Q', rbody)[0])
+        finally:
+            mk.close()
+        before = mds_stats(self.engine)
+        cb, _ = self.session(0x4444, SESS_CALLBACK)
+        rq, _ = self.session(0x4444)
+        try:
+            got = [self.getattr_lease(rq, ino) & LEASE_ATTR for ino in inos]
+            # the 56th grant gives back the 55 before it; the cap (64,
+            # leaving ones count) refuses the last 16 until answers come
+            self.assertEqual(got, [LEASE_ATTR] * 64 + [0] * 16)
+            cb.sock.settimeout(5)
+            shed = []
+            for _ in range(55):
+                h, body, _ = recv_frame(cb.sock)
+                self.assertEqual(h[2], OP_REVOKE)
+                shed.append((h[5], struct.unpack_from('<QQII', body)))
+            self.assertEqual([x[1][0] for x in shed], inos[:55])
+            self.assertTrue(all(x[1][2] == RV_ATTR for x in shed))
+            st = mds_stats(self.engine)
+            self.assertEqual(st['mds_leases_shed'],
+                             before['mds_leases_shed'] + 55)
+            self.assertEqual(st['mds_leases'], 64)
+            # coh-7.1: a change to a leaving lease still waits for the
+            # holder (which has not answered the REVOKE giving it back)
+            t, res = self.mkdir_async('in0', parent=inos[0])
+            reqid = self.expect_revoke(cb, inos[0])
+            time.sleep(0.3)
+            self.assertNotIn('status', res, 'a change to a lease being '
+                             'given back was acked before the holder '
+                             'answered')
+            self.answer(cb, reqid)
+            t.join(5)
+            self.assertEqual(res['status'], 0)
+            # coh-7.2: a grant never reuses a leaving lease: g01 granted
+            # again (63 held, one free) survives the answers to the old
+            self.assertEqual(self.getattr_lease(rq, inos[1]) & LEASE_ATTR,
+                             LEASE_ATTR)
+            for reqid, _ in shed:
+                self.answer(cb, reqid)
+            self.assertEqual(
+                wait_value(lambda: mds_stats(self.engine)['mds_leases'],
+                           10), 10)    # g55..g63 and g01 again
+            t, res = self.mkdir_async('in1', parent=inos[1])
+            self.answer(cb, self.expect_revoke(cb, inos[1]))
+            t.join(5)
+            self.assertEqual(res['status'], 0)
+            # below the cap again: what was refused is granted
+            self.assertEqual(self.getattr_lease(rq, inos[79]) & LEASE_ATTR,
+                             LEASE_ATTR)
+        finally:
+            cb.close()
+            rq.close()
+
+
+def wait_value(fn, want, secs=5.0):
+    """fn() once it returns want, or its last value after secs."""
+    end = time.monotonic() + secs
+    v = fn()
+    while v != want and time.monotonic() < end:
+        time.sleep(0.02)
+        v = fn()
+    return v
+
+
+class LeaseShedMountTests(TwoMountCase):
+    """coh-7.3: a mount that touches more than its session may hold keeps
+    caching what it uses now and sees every change made elsewhere."""
+    mds_args = ('--lease-max', '512')     # gives back from 448
+
+    def test_many_files_cached_and_coherent(self):
+        d1 = self.p1('many')
+        os.mkdir(d1)
+        names = ['f%04d' % i for i in range(1500)]
+        for n in names:
+            with open(os.path.join(d1, n), 'wb') as f:
+                f.write(b'x')
+        for n in names:
+            os.stat(os.path.join(d1, n))
+        st = mds_stats(self.engine)
+        self.assertGreater(st['mds_leases_shed'], 1000)
+        self.assertLessEqual(st['mds_leases'], 2 * 512)
+        # what this mount uses now is still cached: stat costs no round
+        # trip (before, past the cap nothing new was leased: every stat
+        # of the last files went to the MDS)
+        # (a pass may take back a lease given back while the last went,
+        # the directory's say, so it settles within a few passes; before,
+        # every pass made two round trips per file)
+        m1 = self.engine.mounts[0]
+        recent = [os.path.join(d1, n) for n in names[-40:]]
+        trips = []
+        for _ in range(6):
+            a = m1.counters()
+            for p in recent:
+                os.stat(p)
+            b = m1.counters()
+            trips.append(sum(b.get(k, 0) - a.get(k, 0)
+                             for k in ('rt_getattr', 'rt_lookup')))
+            if trips[-1] == 0:
+                break
+        self.assertEqual(trips[-1], 0, trips)
+        # the oldest were given back: changes elsewhere are seen at once
+        first = os.path.join(d1, names[0])
+        os.chmod(self.p2('many', names[0]), 0o600)
+        with open(self.p2('many', names[1]), 'wb') as f:
+            f.write(b'changed')
+        os.unlink(self.p2('many', names[2]))
+        self.assertEqual(os.stat(first).st_mode & 0o777, 0o600)
+        with open(os.path.join(d1, names[1]), 'rb') as f:
+            self.assertEqual(f.read(), b'changed')
+        self.assertFalse(os.path.exists(os.path.join(d1, names[2])))
+        # and so are changes to the recent ones (still leased)
+        os.chmod(self.p2('many', names[-1]), 0o640)
+        self.assertEqual(os.stat(recent[-1]).st_mode & 0o777, 0o640)
