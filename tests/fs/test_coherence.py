@@ -16,6 +16,7 @@ coh-7.*  giving leases back: a session near its cap gets its oldest
 import errno
 import fcntl
 import os
+import random
 import signal
 import struct
 import subprocess
@@ -817,3 +818,86 @@ class LeaseShedMountTests(TwoMountCase):
         # and so are changes to the recent ones (still leased)
         os.chmod(self.p2('many', names[-1]), 0o640)
         self.assertEqual(os.stat(recent[-1]).st_mode & 0o777, 0o640)
+
+
+class LeaseChurnTests(TwoMountCase):
+    """coh-7.4: random changes on either mount of 200 files, each checked
+    at once on the other, with sessions capped at 64 leases: leases are
+    given back all the time, and none of it may leave a stale view."""
+    mds_args = ('--lease-max', '64')
+
+    def test_random_changes_seen_at_once_while_giving_back(self):
+        seed = int(os.environ.get('FSX_CHURN_SEED') or
+                   random.randrange(1, 1 << 30))
+        rnd = random.Random(seed)
+        sides = (self.p1('churn'), self.p2('churn'))
+        os.mkdir(sides[0])
+        model = {}
+        for i in range(200):
+            n = 'f%03d' % i
+            with open(os.path.join(sides[0], n), 'wb') as f:
+                f.write(n.encode())
+            model[n] = [0o644, n.encode()]
+        log = []
+        before = mds_stats(self.engine)['mds_leases_shed']
+
+        def check(side, n):
+            p = os.path.join(sides[side], n)
+            want = model.get(n)
+            where = 'seed %d, mount %d, %s; last ops %s' % (
+                seed, side + 1, n, log[-6:])
+            if want is None:
+                self.assertFalse(os.path.exists(p), where)
+                return
+            st = os.stat(p)
+            self.assertEqual(st.st_mode & 0o777, want[0], where)
+            self.assertEqual(st.st_size, len(want[1]), where)
+            with open(p, 'rb') as f:
+                self.assertEqual(f.read(), want[1], where)
+
+        t_end = time.monotonic() + 10.0
+        ops = 0
+        while ops < 1500 and time.monotonic() < t_end:
+            ops += 1
+            side = rnd.randrange(2)
+            n = 'f%03d' % rnd.randrange(200)
+            p = os.path.join(sides[side], n)
+            op = rnd.choice(('chmod', 'write', 'trunc', 'unlink', 'rename',
+                             'look', 'look'))
+            log.append('%d:%s:%s' % (side + 1, op, n))
+            if op == 'look':     # take leases on 20 files, shedding others
+                for m in rnd.sample(sorted(model), min(20, len(model))):
+                    check(side, m)
+                continue
+            if n not in model:   # (re)create it
+                data = os.urandom(rnd.randrange(0, 300))
+                with open(p, 'wb') as f:
+                    f.write(data)
+                os.chmod(p, 0o644)
+                model[n] = [0o644, data]
+            elif op == 'chmod':
+                model[n][0] = rnd.choice((0o600, 0o640, 0o644, 0o664))
+                os.chmod(p, model[n][0])
+            elif op == 'write':
+                model[n][1] = os.urandom(rnd.randrange(1, 300))
+                with open(p, 'r+b') as f:
+                    f.truncate(0)
+                    f.write(model[n][1])
+            elif op == 'trunc':
+                k = rnd.randrange(0, len(model[n][1]) + 1)
+                os.truncate(p, k)
+                model[n][1] = model[n][1][:k]
+            elif op == 'unlink':
+                os.unlink(p)
+                del model[n]
+            else:
+                m = 'f%03d' % rnd.randrange(200)
+                os.rename(p, os.path.join(sides[side], m))
+                model[m] = model.pop(n)
+                check(1 - side, m)
+            check(1 - side, n)
+        self.assertGreater(mds_stats(self.engine)['mds_leases_shed'],
+                           before + 100)
+        for n in ['f%03d' % i for i in range(200)]:
+            check(0, n)
+            check(1, n)
