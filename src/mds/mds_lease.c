@@ -397,7 +397,7 @@ lease_is(const struct lease *e, uint64_t ino, const char *name,
 	    (name == NULL || memcmp(e->name, name, namelen) == 0);
 }
 
-/* The REVOKE frame's body for lease e into b; returns its length. */
+/* The REVOKE frame's body for lease e into rv and name; its length. */
 static uint32_t
 revoke_body(const struct lease *e, struct msg_revoke *rv, char *name)
 {
