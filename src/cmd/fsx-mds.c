@@ -8,9 +8,10 @@
  *
  * --revoke-ms: how long a client may take to answer a lease revocation
  * before it is evicted (default 2000; docs/leases.md).
- * --lease-max: leases one client may hold (default 131072, 64 to 2^24);
- * from 7/8 of it the client is asked to give its oldest back
- * (docs/leases.md, "Giving leases back").
+ * --lease-max: leases one client may hold, 64 to 131072 (the default,
+ * MDS_LEASE_MAX: what fsx-mount's cache holds); from 7/8 of it the client
+ * is asked to give its oldest back (docs/leases.md, "Giving leases
+ * back"). Smaller caps are for tests and for many clients on a small MDS.
  *
  * DIR holds the namespace (DIR/mds.db) and is locked (DIR/LOCK, see
  * core/lockfile.h) for the life of the process: a second fsx-mds on the
@@ -31,6 +32,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "core/util.h"
+#include "mds/mds_lease.h"
 #include "mds/mds_srv.h"
 #include "msg/msg.h"
 
@@ -106,9 +108,9 @@ main(int argc, char **argv)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' ||
-			    optarg[0] == '-' || v < 64 || v > (1ul << 24))
+			    optarg[0] == '-' || v < 64 || v > MDS_LEASE_MAX)
 				fatal("--lease-max wants a number from 64 to "
-				    "16777216");
+				    "%d", MDS_LEASE_MAX);
 			conf.lease_max = (unsigned)v;
 			break;
 		}
