@@ -81,6 +81,7 @@ mds_start(const char *dir, int oss_port)
 	conf.host = "127.0.0.1";
 	conf.port_file = pf;
 	conf.revoke_ms = 200;
+	conf.lease_max = 64;	/* sessions give leases back (mds_lease.h, 6) */
 	memcpy(conf.secret, fuzz_secret, sizeof(fuzz_secret));
 	if (mds_srv_new(&conf, &m) != 0)
 		abort();

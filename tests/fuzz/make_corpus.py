@@ -180,6 +180,13 @@ def mds_seeds():
         rec(ops, "MSG_OP_MDS_LOCK", lock(1)) +
         rec(ops, "MSG_OP_MDS_LOCK", lock(0, 4)) +
         rec(ops, "MSG_OP_MDS_LOCK", lock(2)))
+    # the fuzz MDS caps sessions at 64 leases: 70 negative LOOKUPs on a
+    # callback session make it give the oldest back (mds_lease.h, 6)
+    cb = rec(ops, "MSG_OP_MDS_SESSION", struct.pack("<QII", 78, 1, 0))
+    put("mds", "session-give-back", cb + b"".join(
+        rec(ops, "MSG_OP_MDS_LOOKUP", name(R, b"n%02d" % i))
+        for i in range(70)) + rec(ops, "MSG_OP_MDS_MKNOD",
+                                  create(R, b"n00", 0o40755)))
     sa = struct.pack("<QIIIIIIQqqqqqq", R, 0, 0, 0x01, 0o40700, 0, 0, 0,
                      0, 0, 0, 0, 0, 0)
     put("mds", "setattr-open-close", rec(ops, "MSG_OP_MDS_SETATTR", sa) +
