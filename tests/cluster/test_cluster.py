@@ -237,10 +237,15 @@ class Cluster(unittest.TestCase):
         subprocess.run(['umount', cls.mnt], check=True)
         cls.mounted = False
         aws('delete-file-system', '--file-system-id', fs_id)
+        # a node ends the engines, then removes their stores (node_purge):
+        # wait for both
+        def stores():
+            return [(n, x) for n in NODES
+                    for x in (os.listdir(os.path.join(STATE, n, 'fs'))
+                              if os.path.isdir(os.path.join(STATE, n, 'fs'))
+                              else [])]
         deadline = time.time() + 60
-        while time.time() < deadline and engines():
+        while time.time() < deadline and (engines() or stores()):
             time.sleep(0.5)
         self.assertEqual(engines(), [])
-        for n in NODES:
-            self.assertEqual(os.listdir(os.path.join(STATE, n, 'fs')) if
-                             os.path.isdir(os.path.join(STATE, n, 'fs')) else [], [])
+        self.assertEqual(stores(), [])
