@@ -58,7 +58,6 @@ struct mds_sess {
 	int			nconn;
 	struct mds_lconn	*conns;
 	struct mds_lconn	*cb;		/* callback connection */
-	unsigned		nleases;	/* live and leaving */
 	struct dlist		live;		/* by last grant, oldest first */
 	struct dlist		leaving;	/* by reqid */
 	uint64_t		shed_reqid;	/* a batch's last; 0: none */
@@ -130,14 +129,20 @@ lease_first(const struct dlist *q)
 	return (struct lease *)q->head;
 }
 
-/* e leaves its session's list and count (not the hash chain). */
+/* Leases s holds, live and leaving. */
+static unsigned
+sess_leases(const struct mds_sess *s)
+{
+	return s->live.n + s->leaving.n;
+}
+
+/* e leaves its session's list (not the hash chain). */
 static void
 lease_forget(struct lease *e)
 {
 	struct mds_sess *s = e->s;
 
 	dlist_remove(e->leaving != 0 ? &s->leaving : &s->live, &e->link);
-	s->nleases--;
 }
 
 struct mds_lease *
@@ -193,7 +198,7 @@ mds_lease_free(struct mds_lease *l)
 static void
 lease_drop_all(struct mds_lease *l, struct mds_sess *s)
 {
-	if (s->nleases == 0)
+	if (sess_leases(s) == 0)
 		return;
 	for (int i = 0; i < LEASE_HASH; i++) {
 		struct lease **pp = &l->tab[i], *e;
@@ -207,7 +212,6 @@ lease_drop_all(struct mds_lease *l, struct mds_sess *s)
 			lease_free_one(e);
 		}
 	}
-	s->nleases = 0;
 	memset(&s->live, 0, sizeof(s->live));
 	memset(&s->leaving, 0, sizeof(s->leaving));
 	s->shed_reqid = 0;
@@ -464,7 +468,7 @@ lease_grant_one(struct mds_lease *l, struct mds_sess *s, uint64_t seq,
 			dlist_append(&s->live, &e->link);
 			return 1;
 		}
-	if (s->nleases >= l->max)
+	if (sess_leases(s) >= l->max)
 		return 0;
 	e = xcalloc(1, sizeof(*e));
 	e->ino = ino;
@@ -478,9 +482,8 @@ lease_grant_one(struct mds_lease *l, struct mds_sess *s, uint64_t seq,
 	e->next = l->tab[h % LEASE_HASH];
 	l->tab[h % LEASE_HASH] = e;
 	dlist_append(&s->live, &e->link);
-	s->nleases++;
 	l->n_leases++;
-	if (s->nleases >= l->shed_at && s->shed_reqid == 0)
+	if (sess_leases(s) >= l->shed_at && s->shed_reqid == 0)
 		lease_shed(l, s);
 	return 1;
 }
@@ -816,7 +819,7 @@ mds_lease_stats(struct mds_lease *l, char *buf, size_t cap)
 	pthread_mutex_lock(&l->mu);
 	for (struct mds_sess *s = l->sessions; s != NULL; s = s->next) {
 		live += !s->evicted;
-		held += s->nleases;
+		held += sess_leases(s);
 	}
 	k = snprintf(buf, cap, "mds_sessions %u\nmds_leases %llu\n"
 	    "mds_leases_granted %llu\nmds_revocations %llu\n"

@@ -46,9 +46,9 @@ struct oss_obj {
 
 struct oss_obj_cache {
 	pthread_mutex_t		 mu;
-	int			 cap;
-	int			 count;		/* entries in the hash */
-	struct dlist		 lru;		/* cold (head) to hot */
+	unsigned		 cap;
+	struct dlist		 lru;		/* every entry of the hash,
+						 * cold (head) to hot */
 	struct oss_obj		*bucket[OC_BUCKETS];
 };
 
@@ -68,7 +68,7 @@ oss_obj_cache_new(int cap)
 
 	if (oc == NULL)
 		return NULL;
-	oc->cap = cap > 0 ? cap : OSS_FDCACHE_DEFAULT;
+	oc->cap = cap > 0 ? (unsigned)cap : OSS_FDCACHE_DEFAULT;
 	pthread_mutex_init(&oc->mu, NULL);
 	return oc;
 }
@@ -106,7 +106,6 @@ hash_remove(struct oss_obj_cache *oc, struct oss_obj *ob)
 		*pp = ob->hnext;
 	ob->hnext = NULL;
 	lru_unlink(oc, ob);
-	oc->count--;
 }
 
 /* Close unreferenced entries from the cold end while over capacity. */
@@ -115,7 +114,7 @@ oc_trim(struct oss_obj_cache *oc)
 {
 	struct oss_obj *ob = (struct oss_obj *)oc->lru.head;
 
-	while (oc->count > oc->cap && ob != NULL) {
+	while (oc->lru.n > oc->cap && ob != NULL) {
 		struct oss_obj *hotter = (struct oss_obj *)ob->link.next;
 
 		if (ob->refs == 0) {
@@ -149,7 +148,7 @@ oss_obj_cache_count(struct oss_obj_cache *oc)
 	int n;
 
 	pthread_mutex_lock(&oc->mu);
-	n = oc->count;
+	n = (int)oc->lru.n;
 	pthread_mutex_unlock(&oc->mu);
 	return n;
 }
@@ -272,7 +271,6 @@ oss_obj_get(struct oss_obj_cache *oc, uint32_t ost, int odirfd,
 		oc->bucket[b] = nob;
 	}
 	lru_push_hot(oc, nob);
-	oc->count++;
 	oc_trim(oc);
 	pthread_mutex_unlock(&oc->mu);
 	*out = nob;
@@ -291,7 +289,7 @@ oss_obj_put(struct oss_obj_cache *oc, struct oss_obj *ob)
 	pthread_mutex_lock(&oc->mu);
 	ob->refs--;
 	gone = ob->dead && ob->refs == 0;
-	if (!ob->dead && oc->count > oc->cap)
+	if (!ob->dead && oc->lru.n > oc->cap)
 		oc_trim(oc);
 	pthread_mutex_unlock(&oc->mu);
 	if (gone)
