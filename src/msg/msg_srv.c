@@ -12,7 +12,7 @@
  *   authed   passed HELLO: at most MSG_SRV_CONN_MAX; a HELLO that would
  *            exceed it is answered -EBUSY and closed.
  *
- * Invariants (under s->mu): npending + nauth + nevicted == nconn, the
+ * Invariants (under s->mu): npending + nauth + nevicted == conns.n, the
  * number of connections in the list; a connection moves pending -> authed
  * only in srv_auth() and is evicted only while pending (srv_evict(): its
  * socket is shut down, so its thread's next read fails and it ends, freeing
@@ -38,6 +38,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "core/dlist.h"
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -51,6 +52,7 @@
 #define SRV_TICK_MS	250	/* accept loop wake-up while peers pend */
 
 struct msg_srv_conn {
+	struct dlink		 link;		/* first: s->conns */
 	struct msg_srv		*srv;
 	int			 fd;
 	struct msg_in		 rd;		/* reads through inbuf */
@@ -64,7 +66,6 @@ struct msg_srv_conn {
 	uint64_t		 client_id;	/* from HELLO; 0: none */
 	uint64_t		 accepted_ns;
 	char			 peer[64];
-	struct msg_srv_conn	*prev, *next;
 };
 
 struct msg_srv {
@@ -74,10 +75,9 @@ struct msg_srv {
 	int			 ufd;	/* msg_sock_local; -1: none */
 	int			 port;
 	int			 stop_pipe[2];
-	pthread_mutex_t		 mu;		/* conns, nconn */
+	pthread_mutex_t		 mu;		/* conns and the pools */
 	pthread_cond_t		 cv;
-	struct msg_srv_conn	*conns;		/* newest first */
-	int			 nconn;
+	struct dlist		 conns;		/* oldest first */
 	int			 npending, nauth, nevicted;
 	pthread_mutex_t		 serial_mu;
 	pthread_t		 accept_thr;
@@ -323,6 +323,21 @@ srv_evict(struct msg_srv *s, struct msg_srv_conn *c, const char *why)
 	log_debug("%s: %s: %s", __func__, c->peer, why);
 }
 
+/* c leaves the list and its pool (under s->mu); whoever waits for the
+ * list to empty is woken. */
+static void
+srv_unlist(struct msg_srv *s, struct msg_srv_conn *c)
+{
+	dlist_remove(&s->conns, &c->link);
+	if (c->authed)
+		s->nauth--;
+	else if (c->evicted)
+		s->nevicted--;
+	else
+		s->npending--;
+	pthread_cond_broadcast(&s->cv);
+}
+
 /*
  * Evict pending connections past the HELLO deadline, and (when `room`)
  * the oldest pending one if the pool is full. Under s->mu. Returns the
@@ -336,7 +351,9 @@ srv_pending_sweep(struct msg_srv *s, int room)
 	uint64_t next = UINT64_MAX;
 	struct msg_srv_conn *oldest = NULL;
 
-	for (struct msg_srv_conn *c = s->conns; c != NULL; c = c->next) {
+	for (struct dlink *k = s->conns.head; k != NULL; k = k->next) {
+		struct msg_srv_conn *c = (struct msg_srv_conn *)k;
+
 		if (c->authed || c->evicted)
 			continue;
 		if (now - c->accepted_ns >= limit) {
@@ -345,7 +362,8 @@ srv_pending_sweep(struct msg_srv *s, int room)
 		}
 		if (c->accepted_ns + limit < next)
 			next = c->accepted_ns + limit;
-		oldest = c;		/* the list is newest first */
+		if (oldest == NULL)	/* the list is oldest first */
+			oldest = c;
 	}
 	if (room && oldest != NULL && s->npending >= s->conf.pending_max)
 		srv_evict(s, oldest, "pending pool full: oldest dropped");
@@ -598,20 +616,7 @@ srv_conn_main(void *arg)
 			pthread_mutex_unlock(&s->serial_mu);
 	}
 	pthread_mutex_lock(&s->mu);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	s->nconn--;
-	if (c->authed)
-		s->nauth--;
-	else if (c->evicted)
-		s->nevicted--;
-	else
-		s->npending--;
-	pthread_cond_broadcast(&s->cv);
+	srv_unlist(s, c);
 	pthread_mutex_unlock(&s->mu);
 
 	close(c->fd);
@@ -681,11 +686,7 @@ srv_accept_one(struct msg_srv *s, int lfd)
 	/* room for it in the pending pool: the oldest silent peer goes */
 	pthread_mutex_lock(&s->mu);
 	(void)srv_pending_sweep(s, 1);
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
-	s->nconn++;
+	dlist_append(&s->conns, &c->link);
 	s->npending++;
 	pthread_mutex_unlock(&s->mu);
 	atomic_fetch_add(&s->n_accepted, 1);
@@ -698,18 +699,7 @@ srv_accept_one(struct msg_srv *s, int lfd)
 	if (rc != 0) {
 		log_warn("%s: pthread_create: %s", __func__, strerror(rc));
 		pthread_mutex_lock(&s->mu);
-		if (c->prev != NULL)
-			c->prev->next = c->next;
-		else
-			s->conns = c->next;
-		if (c->next != NULL)
-			c->next->prev = c->prev;
-		s->nconn--;
-		if (c->evicted)
-			s->nevicted--;
-		else
-			s->npending--;
-		pthread_cond_broadcast(&s->cv);
+		srv_unlist(s, c);
 		pthread_mutex_unlock(&s->mu);
 		close(fd);
 		pthread_mutex_destroy(&c->send_mu);
@@ -758,9 +748,9 @@ msg_srv_run(struct msg_srv *s)
 
 	/* end every connection and wait for its thread */
 	pthread_mutex_lock(&s->mu);
-	for (struct msg_srv_conn *c = s->conns; c != NULL; c = c->next)
-		shutdown(c->fd, SHUT_RDWR);
-	while (s->nconn > 0)
+	for (struct dlink *k = s->conns.head; k != NULL; k = k->next)
+		shutdown(((struct msg_srv_conn *)k)->fd, SHUT_RDWR);
+	while (s->conns.n > 0)
 		pthread_cond_wait(&s->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
