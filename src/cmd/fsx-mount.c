@@ -193,8 +193,10 @@ fm_revoke(void *arg, const struct msg_revoke *rv, const char *name)
 	if ((rv->flags & MSG_RV_ENTRY) && name != NULL)
 		fsc_mc_del(rv->parent, name);
 	fsc_mc_unlock();
-	if (rv->flags & MSG_RV_ATTR)
+	if (rv->flags & MSG_RV_ATTR) {
+		fm_privs_forget(fm_ino(rv->ino));	/* a cap, a mode */
 		fm_notify(FSC_MC_ATTR, rv->ino, NULL);
+	}
 	if ((rv->flags & MSG_RV_ENTRY) && name != NULL)
 		fm_notify(FSC_MC_ENTRY, rv->parent, name);
 }
@@ -206,6 +208,7 @@ fm_drop(void *arg)
 	struct fsc_mc_item *it, *next;
 
 	(void)arg;
+	fm_privs_forget_all();
 	for (it = fsc_mc_take_all(); it != NULL; it = next) {
 		next = it->next;
 		fm_notify(it->kind, it->ino, it->name);
@@ -560,8 +563,13 @@ fm_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		sa.ctime_sec = attr->st_ctim.tv_sec;
 		sa.ctime_nsec = attr->st_ctim.tv_nsec;
 	}
+	/* a chown (or a truncate without CAP_FSETID) clears them; the
+	 * kernel leaves that to us (fm_io.c) */
+	if (fm_io_killpriv() && fm_io_kills() && !(sa.valid & MSG_SA_MODE))
+		sa.valid |= MSG_SA_KILLPRIV;
 	rc = fsc_setattr(fm_fs, fi != NULL ? fm_file(fi) : NULL, &sa, &a);
 	fsc_mc_changed(sa.ino);
+	fm_privs_forget(ino);	/* a chmod may have set S_ISUID */
 	if (rc < 0) {
 		fm_err(req, rc);
 		return;
@@ -807,6 +815,7 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fm_open_flags(fi);
 	sole = fsc_sole_writer(fm_fs, &a);
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
+		fm_privs_seen(ino, &a);	/* its writes need not ask */
 		fsc_mc_changed(a.ino);
 		g.gen++;	/* that change is older than this reply */
 	}
@@ -842,8 +851,10 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	fi->fh = (uintptr_t)f;
 	fm_open_flags(fi);
 	/* A new file has no security.capability: its first write costs no
-	 * GETXATTR round trip (fm_getxattr). */
+	 * GETXATTR round trip (fm_getxattr), nor, without S_ISUID, a
+	 * SETATTR (fm_kill_privs). */
 	fm_nocap_set(e.ino, 1);
+	fm_privs_seen(e.ino, &a);
 	/* The MDS leases the new name to its creator (the attributes
 	 * follow at the CLOSE, once nobody writes). fsc_mc_name_changed
 	 * above moved the generation: this reply is newer than that. */
@@ -936,6 +947,12 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fm_err(req, -EINVAL);
 		return;
 	}
+	/* what the kernel used to clear before the write (fm_io.c) */
+	if (fm_io_killpriv() &&
+	    (rc = fm_kill_privs(ino, fm_io_kills())) < 0) {
+		fm_err(req, rc);
+		return;
+	}
 	/* Without the writeback cache, O_APPEND offsets come from a kernel
 	 * i_size that may be stale: the MDS reserves the real one. */
 	if ((fi->flags & O_APPEND) && !fm.writeback) {
@@ -999,6 +1016,12 @@ fm_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 	fm_count(FM_OP_fallocate);
 	if (off < 0 || len <= 0 || mode < 0) {
 		fm_err(req, -EINVAL);
+		return;
+	}
+	/* as a write (fm_io.c); root stands for CAP_FSETID */
+	if (fm_io_killpriv() && (rc = fm_kill_privs(ino,
+	    fuse_req_ctx(req)->uid != 0)) < 0) {
+		fm_err(req, rc);
 		return;
 	}
 	rc = fsc_file_fallocate(fm_fs, fm_file(fi), (uint32_t)mode,
@@ -1445,6 +1468,10 @@ main(int argc, char **argv)
 	if (fuse_session_mount(se, fm.mnt) != 0) {
 		fprintf(stderr, "fsx-mount: cannot mount on %s\n", fm.mnt);
 		goto out_sig;
+	}
+	if (fm_io_attach(se) != 0) {
+		fprintf(stderr, "fsx-mount: cannot attach to /dev/fuse\n");
+		goto out_unmount;
 	}
 	/* Mounted: a script may go on now. */
 	if (fuse_daemonize(fm.foreground) != 0)

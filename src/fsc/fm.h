@@ -3,7 +3,9 @@
  * namespace and file handlers, options, main) and its parts in the
  * library: fm_close.c (RELEASE, and the CLOSEs in flight), fm_lock.c
  * (flock and POSIX locks through the MDS's lock manager), fm_xattr.c
- * (extended attributes), fm_stats.c (counters of FUSE requests and round
+ * (extended attributes, and the privileges a write clears), fm_io.c
+ * (/dev/fuse reads and writes, for what libfuse cannot negotiate),
+ * fm_stats.c (counters of FUSE requests and round
  * trips, and the stats file) and fm_opts.c (the command line's -o
  * options and usage).
  *
@@ -95,6 +97,37 @@ void	fm_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 /* FUSE inode ino has no security.capability (none 1), or may have. */
 void	fm_nocap_set(uint64_t ino, int none);
+/* Forget what fm_kill_privs knows of ino (its lease was revoked), or of
+ * every inode (the session was lost). */
+void	fm_privs_forget(uint64_t ino);
+/* The MDS just sent ino's attributes a (an open for write, a create):
+ * without S_ISUID or S_ISGID to clear, its writes need not ask for
+ * FM_PRIV_NS. */
+void	fm_privs_seen(uint64_t ino, const struct msg_attr *a);
+void	fm_privs_forget_all(void);
+/*
+ * Before a write to FUSE inode ino, when the kernel leaves it to us
+ * (fm_io_killpriv): remove its security.capability, and with sid (a
+ * writer without CAP_FSETID) clear S_ISUID, and S_ISGID with group
+ * execute, as Linux does for any write. What the mount holds under a
+ * lease, or learnt from the MDS in the last second, answers without a
+ * round trip. 0, or a negative errno for the write.
+ */
+int	fm_kill_privs(uint64_t ino, int sid);
+
+/* ---- /dev/fuse I/O (fm_io.c) ---- */
+
+/* Read and write the session's /dev/fuse through fm_io (after
+ * fuse_session_mount). 0 or a negative errno. */
+int	fm_io_attach(struct fuse_session *se);
+/* 1 if the kernel agreed to FUSE_HANDLE_KILLPRIV_V2: writes leave the
+ * privileges they clear to us (fm_kill_privs). */
+int	fm_io_killpriv(void);
+/* 1 if the request this thread handles asks us to clear S_ISUID and
+ * S_ISGID: a WRITE by a caller without CAP_FSETID
+ * (FUSE_WRITE_KILL_SUIDGID), a chown or such a truncate (a SETATTR with
+ * FATTR_KILL_SUIDGID). */
+int	fm_io_kills(void);
 void	fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	    const char *value, size_t size, int flags);
 void	fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,

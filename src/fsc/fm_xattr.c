@@ -2,12 +2,15 @@
  * fsx-mount's extended attribute handlers (see fm.h): get, set, list and
  * remove go to the MDS (fsc_xattr_*), except the kernel's question for
  * security.capability before a write, answered here for files known to
- * have none (fm_nocap_*).
+ * have none; and what a write clears when the kernel leaves it to us
+ * (fm_kill_privs, FUSE_HANDLE_KILLPRIV_V2: fm_io.c).
  *
- * Contract: a file is "known to have no capability" for at most
- * FM_NOCAP_NS after the MDS said so or this mount created it; a set or
- * remove through this mount forgets it at once, one through another
- * mount is seen within that time, like any attribute.
+ * Contract: a file is "known to have no capability" (or "no S_ISUID or
+ * S_ISGID to clear") for at most FM_PRIV_NS after the MDS said so, this
+ * mount created it or cleared them; a set or remove through this mount,
+ * or the revocation of the mount's lease on the file (any change by
+ * another client), forgets it at once. A change through another mount
+ * that holds no lease is seen within that time, like any attribute.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,45 +22,130 @@
 #include "fsc/fsc_mcache.h"
 
 /*
- * The kernel asks for security.capability before every write. Files
- * without one are remembered for the attribute timeout, so a stream of
- * writes costs no MDS round trips; a set or remove here forgets at once,
- * one from another client is seen within the timeout like any attribute.
+ * The kernel asks for security.capability before every write it does
+ * not leave to us. Files without one are remembered for the attribute
+ * timeout, so a stream of writes costs no MDS round trips.
  */
-#define FM_NOCAP_SLOTS	1024
-#define FM_NOCAP_NS	1000000000ull	/* the attribute timeout */
+#define FM_PRIV_SLOTS	1024
+#define FM_PRIV_NS	1000000000ull	/* the attribute timeout */
 #define FM_XATTR_CAP	"security.capability"
+
+enum { FM_NOCAP, FM_NOSID };
 
 static struct {
 	uint64_t	ino;
-	uint64_t	until_ns;
-} fm_nocap[FM_NOCAP_SLOTS];
-static pthread_mutex_t	fm_nocap_mu = PTHREAD_MUTEX_INITIALIZER;
+	uint64_t	until_ns[2];	/* FM_NOCAP, FM_NOSID */
+} fm_priv[FM_PRIV_SLOTS];
+static pthread_mutex_t	fm_priv_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static int
-fm_nocap_known(uint64_t ino)
+fm_priv_known(uint64_t ino, int what)
 {
 	int hit;
 
-	pthread_mutex_lock(&fm_nocap_mu);
-	hit = fm_nocap[ino % FM_NOCAP_SLOTS].ino == ino &&
-	    fm_nocap[ino % FM_NOCAP_SLOTS].until_ns > now_mono_ns();
-	pthread_mutex_unlock(&fm_nocap_mu);
+	pthread_mutex_lock(&fm_priv_mu);
+	hit = fm_priv[ino % FM_PRIV_SLOTS].ino == ino &&
+	    fm_priv[ino % FM_PRIV_SLOTS].until_ns[what] > now_mono_ns();
+	pthread_mutex_unlock(&fm_priv_mu);
 	return hit;
+}
+
+/* ino has no `what` (yes 1) for FM_PRIV_NS, or may have (yes 0). */
+static void
+fm_priv_note(uint64_t ino, int what, int yes)
+{
+	pthread_mutex_lock(&fm_priv_mu);
+	if (yes) {
+		if (fm_priv[ino % FM_PRIV_SLOTS].ino != ino) {
+			fm_priv[ino % FM_PRIV_SLOTS].ino = ino;
+			fm_priv[ino % FM_PRIV_SLOTS].until_ns[FM_NOCAP] = 0;
+			fm_priv[ino % FM_PRIV_SLOTS].until_ns[FM_NOSID] = 0;
+		}
+		fm_priv[ino % FM_PRIV_SLOTS].until_ns[what] = now_mono_ns() +
+		    FM_PRIV_NS;
+	} else if (fm_priv[ino % FM_PRIV_SLOTS].ino == ino) {
+		fm_priv[ino % FM_PRIV_SLOTS].until_ns[what] = 0;
+	}
+	pthread_mutex_unlock(&fm_priv_mu);
 }
 
 void
 fm_nocap_set(uint64_t ino, int none)
 {
-	pthread_mutex_lock(&fm_nocap_mu);
-	if (none) {
-		fm_nocap[ino % FM_NOCAP_SLOTS].ino = ino;
-		fm_nocap[ino % FM_NOCAP_SLOTS].until_ns = now_mono_ns() +
-		    FM_NOCAP_NS;
-	} else if (fm_nocap[ino % FM_NOCAP_SLOTS].ino == ino) {
-		fm_nocap[ino % FM_NOCAP_SLOTS].until_ns = 0;
+	fm_priv_note(ino, FM_NOCAP, none);
+}
+
+void
+fm_privs_forget(uint64_t ino)
+{
+	fm_priv_note(ino, FM_NOCAP, 0);
+	fm_priv_note(ino, FM_NOSID, 0);
+}
+
+void
+fm_privs_forget_all(void)
+{
+	pthread_mutex_lock(&fm_priv_mu);
+	memset(fm_priv, 0, sizeof(fm_priv));
+	pthread_mutex_unlock(&fm_priv_mu);
+}
+
+void
+fm_privs_seen(uint64_t ino, const struct msg_attr *a)
+{
+	if (msg_killpriv(a->mode) == 0)
+		fm_priv_note(ino, FM_NOSID, 1);
+}
+
+int
+fm_kill_privs(uint64_t ino, int sid)
+{
+	const struct msg_cred root = { 0, 0 };	/* the kernel's own act */
+	struct msg_setattr sa;
+	struct msg_attr a;
+	uint64_t i = fm_ino(ino);
+	int held, changed = 0, rc;
+	size_t len;
+
+	if (sid && !fm_priv_known(ino, FM_NOSID)) {
+		fsc_mc_lock();
+		held = fsc_mc_attr(i, &a) || fsc_mc_watched(i, &a);
+		fsc_mc_unlock();
+		if (!held || msg_killpriv(a.mode) != 0) {
+			/* the MDS clears what it holds, atomically */
+			memset(&sa, 0, sizeof(sa));
+			sa.ino = i;
+			sa.cred = root;
+			sa.valid = MSG_SA_KILLPRIV;
+			rc = fsc_setattr(fm_fs, NULL, &sa, &a);
+			if (rc < 0 && rc != -ENOENT && rc != -ESTALE)
+				return rc;	/* (a file gone keeps nothing) */
+			fm_priv_note(ino, FM_NOSID, 1);
+			changed = 1;
+		}
 	}
-	pthread_mutex_unlock(&fm_nocap_mu);
+	if (!fm_priv_known(ino, FM_NOCAP)) {
+		rc = fsc_xattr_get(fm_fs, i, FM_XATTR_CAP, &root, NULL, 0,
+		    &len);
+		if (rc == 0) {
+			rc = fsc_xattr_remove(fm_fs, i, FM_XATTR_CAP, &root);
+			changed = 1;
+		}
+		if (rc < 0 && rc != -ENODATA && rc != -EOPNOTSUPP &&
+		    rc != -ENOENT && rc != -ESTALE)
+			return rc;
+		fm_priv_note(ino, FM_NOCAP, 1);
+	}
+	if (changed) {
+		/* our own change: the mount's copy and the kernel's go (the
+		 * kernel keeps the mode after a write; pages are untouched,
+		 * as the writer may hold them locked) */
+		fsc_mc_changed(i);
+		if (fm_se != NULL)
+			(void)fuse_lowlevel_notify_inval_inode(fm_se, ino,
+			    -1, 0);
+	}
+	return 0;
 }
 
 /* The answer to a get or list: the size asked for, or the value. */
@@ -99,7 +187,7 @@ fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	int rc;
 
 	fm_count(FM_OP_getxattr);
-	if (is_cap && fm_nocap_known(ino)) {
+	if (is_cap && fm_priv_known(ino, FM_NOCAP)) {
 		fuse_reply_err(req, ENODATA);
 		return;
 	}

@@ -596,7 +596,7 @@ mds_ns_ts_valid(int64_t sec, int64_t nsec)
 uint32_t
 mds_ns_killpriv(uint32_t mode)
 {
-	return mode & (S_ISUID | ((mode & S_IXGRP) ? S_ISGID : 0));
+	return msg_killpriv(mode);
 }
 
 int
@@ -608,7 +608,7 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	struct ofile *f;
 	int rc;
 
-	if (sa->valid & ~0x1ffu)
+	if (sa->valid & ~0x3ffu)
 		return -EINVAL;
 	if (((sa->valid & MSG_SA_ATIME) && !mds_ns_ts_valid(sa->atime_sec,
 	    sa->atime_nsec)) || ((sa->valid & MSG_SA_MTIME) &&
@@ -624,6 +624,14 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	rc = mds_ns_ino_load(ns, sa->ino, &i);
 	if (rc < 0)
 		goto end;
+	if (sa->valid & MSG_SA_KILLPRIV) {
+		if (mds_ns_killpriv(i.mode) == 0 &&
+		    sa->valid == MSG_SA_KILLPRIV) {
+			rc = 1;	/* nothing to clear: nothing stored */
+			goto end;
+		}
+		i.mode &= ~mds_ns_killpriv(i.mode);	/* a chown: any kind */
+	}
 	if (sa->valid & MSG_SA_SIZE) {
 		if (S_ISDIR(i.mode)) {
 			rc = -EISDIR;
@@ -680,7 +688,7 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	rc = mds_ns_ino_store(ns, &i);
 end:
 	rc = mds_tx_end(ns, rc);
-	if (rc == 0)
+	if (rc >= 0)
 		mds_ns_ino_to_attr(ns, &i, out);
 out:
 	rc = mds_tx_sync(ns, rc);

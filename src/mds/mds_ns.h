@@ -78,6 +78,8 @@ int	mds_ns_getattr(struct mds_ns *ns, uint64_t ino, struct msg_attr *out);
  * OPEN with O_TRUNC (MDS_OPEN_KILLPRIV) and an APPEND (MSG_AP_KILLPRIV).
  */
 uint32_t mds_ns_killpriv(uint32_t mode);
+/* 0 and *out; 1 and *out when sa asked only MSG_SA_KILLPRIV and there was
+ * nothing to clear (nothing stored, nothing for others to drop). */
 int	mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	    struct msg_attr *out);
 

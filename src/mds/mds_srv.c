@@ -910,7 +910,7 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		rc = mds_ns_setattr(m->ns, &sa, &a);
 		if (rc == 0)
 			revoke_ino(m, c, sa.ino);
-		return reply_attr(c, h, rc, &a);
+		return reply_attr(c, h, rc > 0 ? 0 : rc, &a);
 	}
 	case MSG_OP_MDS_CREATE:
 	case MSG_OP_MDS_MKNOD:

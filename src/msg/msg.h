@@ -36,6 +36,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #define MSG_MAGIC	0x4d585346u	/* "FSXM" on the wire */
@@ -328,6 +329,19 @@ struct msg_name {
 #define MSG_SA_ATIME_NOW 0x40u
 #define MSG_SA_MTIME_NOW 0x80u
 #define MSG_SA_CTIME	0x100u
+/* Clear S_ISUID, and S_ISGID with S_IXGRP, from the mode the MDS holds
+ * (what a write by a user without CAP_FSETID does); nothing is stored
+ * when neither is set. For clients that answer FUSE's
+ * FUSE_HANDLE_KILLPRIV_V2: the kernel leaves it to the file system. */
+#define MSG_SA_KILLPRIV	0x200u
+
+/* The mode bits such a write clears: S_ISUID, and S_ISGID with group
+ * execute (without it, S_ISGID marks mandatory locking). */
+static inline uint32_t
+msg_killpriv(uint32_t mode)
+{
+	return mode & (S_ISUID | ((mode & S_IXGRP) ? S_ISGID : 0));
+}
 
 /* SETATTR with MSG_SA_SIZE changes the MDS size only; the client punches the
  * objects itself (see fsc) before or after, as the direction requires. */

@@ -1258,7 +1258,7 @@ START_TEST(mds_ns_setattr_open_close_append)
 	struct msg_setattr sa;
 	struct mds_layout lay;
 	struct msg_close c;
-	struct msg_attr a;
+	struct msg_attr a, b;
 	uint64_t h, off;
 	int64_t f;
 	int killed;
@@ -1303,6 +1303,21 @@ START_TEST(mds_ns_setattr_open_close_append)
 	sa.mode = 02644;
 	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
 	append_kills(f, 1, 0, 02644);
+	/* SETATTR's MSG_SA_KILLPRIV (a write a mount answers for) clears the
+	 * same bits; with nothing to clear it stores nothing (1) */
+	sa.valid = MSG_SA_KILLPRIV;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 1);
+	ck_assert_uint_eq(a.mode & 07777, 02644);
+	sa.valid = MSG_SA_MODE;
+	sa.mode = 06775;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &b), 0);
+	sa.valid = MSG_SA_KILLPRIV;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 0);
+	ck_assert_uint_eq(a.mode & 07777, 0775);
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), 1);
+	sa.valid = 0x400;
+	ck_assert_int_eq(mds_ns_setattr(ns, &sa, &a), -EINVAL);
+	sa.valid = MSG_SA_MODE;
 	/* a truncate by another uid (SETATTR of the size), and an open with
 	 * O_TRUNC by one (MDS_OPEN_KILLPRIV), clear them too; root's not */
 	sa.mode = 06755;

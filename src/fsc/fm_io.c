@@ -1,0 +1,125 @@
+/*
+ * fsx-mount's reads and writes of /dev/fuse (see fm.h): libfuse's own,
+ * through its custom I/O hooks, so that the mount can answer for what
+ * Debian's libfuse (3.14) cannot negotiate: FUSE_HANDLE_KILLPRIV_V2.
+ *
+ * Why: without it the kernel asks for security.capability (a GETXATTR)
+ * before every buffered write, to clear it and S_ISUID/S_ISGID as Linux
+ * does; a build on the mount sent one per write (6,467 of its 29,000
+ * FUSE requests). With it the kernel leaves that to the file system and
+ * marks each WRITE of a caller without CAP_FSETID with
+ * FUSE_WRITE_KILL_SUIDGID (and a chown's or truncate's SETATTR with
+ * FATTR_KILL_SUIDGID); fsx-mount clears what the file has
+ * (fm_kill_privs, fm_setattr), from what it knows under its leases.
+ *
+ * Contract:
+ * - fm_io_attach, once, after fuse_session_mount and before the loop.
+ * - The INIT reply asks for FUSE_HANDLE_KILLPRIV_V2 when the kernel
+ *   offered it and the mount does not use the writeback cache (whose
+ *   writes come from the kernel's flusher, not from the writer);
+ *   fm_io_killpriv is 1 from then on.
+ * - fm_io_kills: the KILL_SUIDGID mark of the WRITE or SETATTR request
+ *   this thread is handling (libfuse 3.14 passes neither on). libfuse
+ *   reads a request and handles it in the same worker thread, so the
+ *   read hook notes it in a thread variable that the next read
+ *   overwrites.
+ * - Everything else passes through unchanged; a short or odd request is
+ *   left to libfuse, which rejects it.
+ */
+#include <errno.h>
+#include <linux/fuse.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fsc/fm.h"
+
+static _Thread_local int	fm_io_kill;	/* this thread's request */
+static uint64_t			fm_io_init_unique;	/* 0: none seen */
+static int			fm_io_offered;	/* the kernel offered V2 */
+static int			fm_io_v2;	/* and we asked for it */
+
+static ssize_t
+fm_io_read(int fd, void *buf, size_t len, void *ud)
+{
+	struct fuse_in_header h;
+	struct fuse_setattr_in sa;
+	struct fuse_write_in w;
+	struct fuse_init_in in;
+	ssize_t n;
+
+	(void)ud;
+	fm_io_kill = 0;
+	n = read(fd, buf, len);
+	if (n < (ssize_t)sizeof(h))
+		return n;
+	memcpy(&h, buf, sizeof(h));
+	if (h.opcode == FUSE_WRITE &&
+	    (size_t)n >= sizeof(h) + sizeof(w)) {
+		memcpy(&w, (char *)buf + sizeof(h), sizeof(w));
+		fm_io_kill = (w.write_flags & FUSE_WRITE_KILL_SUIDGID) != 0;
+	} else if (h.opcode == FUSE_SETATTR &&
+	    (size_t)n >= sizeof(h) + sizeof(sa)) {
+		memcpy(&sa, (char *)buf + sizeof(h), sizeof(sa));
+		fm_io_kill = (sa.valid & FATTR_KILL_SUIDGID) != 0;
+	} else if (h.opcode == FUSE_INIT &&
+	    (size_t)n >= sizeof(h) + offsetof(struct fuse_init_in, flags2)) {
+		memcpy(&in, (char *)buf + sizeof(h),
+		    offsetof(struct fuse_init_in, flags2));
+		__atomic_store_n(&fm_io_offered,
+		    (in.flags & FUSE_HANDLE_KILLPRIV_V2) != 0,
+		    __ATOMIC_RELEASE);
+		__atomic_store_n(&fm_io_init_unique, h.unique,
+		    __ATOMIC_RELEASE);
+	}
+	return n;
+}
+
+static ssize_t
+fm_io_writev(int fd, struct iovec *iov, int count, void *ud)
+{
+	struct fuse_out_header *o;
+	struct fuse_init_out *io;
+	uint64_t init = __atomic_load_n(&fm_io_init_unique, __ATOMIC_ACQUIRE);
+
+	(void)ud;
+	if (init != 0 && count >= 2 && iov[0].iov_len >= sizeof(*o)) {
+		o = iov[0].iov_base;
+		if (o->unique == init && o->error == 0 &&
+		    iov[1].iov_len >= offsetof(struct fuse_init_out,
+		    max_background) && !fm.writeback &&
+		    __atomic_load_n(&fm_io_offered, __ATOMIC_ACQUIRE)) {
+			/* libfuse built the reply in its own frame and sends
+			 * it from there: the flags are ours to add */
+			io = iov[1].iov_base;
+			io->flags |= FUSE_HANDLE_KILLPRIV_V2;
+			__atomic_store_n(&fm_io_v2, 1, __ATOMIC_RELEASE);
+		}
+	}
+	return writev(fd, iov, count);
+}
+
+int
+fm_io_attach(struct fuse_session *se)
+{
+	static const struct fuse_custom_io io = {
+		.read = fm_io_read,
+		.writev = fm_io_writev,
+	};
+
+	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
+}
+
+int
+fm_io_killpriv(void)
+{
+	return __atomic_load_n(&fm_io_v2, __ATOMIC_ACQUIRE);
+}
+
+int
+fm_io_kills(void)
+{
+	return fm_io_kill;
+}
