@@ -6,8 +6,10 @@
  * Why: without it the kernel asks for security.capability (a GETXATTR)
  * before every buffered write, to clear it and S_ISUID/S_ISGID as Linux
  * does; a build on the mount sent one per write (6,467 of its 29,000
- * FUSE requests). With it the kernel leaves that to the file system and
- * marks each WRITE of a caller without CAP_FSETID with
+ * FUSE requests). With it the kernel asks only once per inode until its
+ * next attribute refresh (4,066 in the build; 4 KiB writes of one
+ * process went from 13.9k/s to 20.8k/s), leaves the clearing to the
+ * file system, and marks each WRITE of a caller without CAP_FSETID with
  * FUSE_WRITE_KILL_SUIDGID (and a chown's or truncate's SETATTR with
  * FATTR_KILL_SUIDGID); fsx-mount clears what the file has
  * (fm_kill_privs, fm_setattr), from what it knows under its leases.
