@@ -815,7 +815,7 @@ fm_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fm_open_flags(fi);
 	sole = fsc_sole_writer(fm_fs, &a);
 	if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
-		fm_privs_seen(ino, &a);	/* its writes need not ask */
+		fm_privs_seen(ino, &a, 0);	/* its writes need not ask */
 		fsc_mc_changed(a.ino);
 		g.gen++;	/* that change is older than this reply */
 	}
@@ -853,8 +853,7 @@ fm_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	/* A new file has no security.capability: its first write costs no
 	 * GETXATTR round trip (fm_getxattr), nor, without S_ISUID, a
 	 * SETATTR (fm_kill_privs). */
-	fm_nocap_set(e.ino, 1);
-	fm_privs_seen(e.ino, &a);
+	fm_privs_seen(e.ino, &a, 1);
 	/* The MDS leases the new name to its creator (the attributes
 	 * follow at the CLOSE, once nobody writes). fsc_mc_name_changed
 	 * above moved the generation: this reply is newer than that. */
@@ -948,8 +947,7 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		return;
 	}
 	/* what the kernel used to clear before the write (fm_io.c) */
-	if (fm_io_killpriv() &&
-	    (rc = fm_kill_privs(ino, fm_io_kills())) < 0) {
+	if ((rc = fm_kill_privs(ino, fm_io_kills())) < 0) {
 		fm_err(req, rc);
 		return;
 	}
@@ -1019,8 +1017,7 @@ fm_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 		return;
 	}
 	/* as a write (fm_io.c); root stands for CAP_FSETID */
-	if (fm_io_killpriv() && (rc = fm_kill_privs(ino,
-	    fuse_req_ctx(req)->uid != 0)) < 0) {
+	if ((rc = fm_kill_privs(ino, fuse_req_ctx(req)->uid != 0)) < 0) {
 		fm_err(req, rc);
 		return;
 	}

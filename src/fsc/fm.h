@@ -95,19 +95,17 @@ void	fm_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 /* ---- extended attributes (fm_xattr.c) ---- */
 
-/* FUSE inode ino has no security.capability (none 1), or may have. */
-void	fm_nocap_set(uint64_t ino, int none);
 /* Forget what fm_kill_privs knows of ino (its lease was revoked), or of
  * every inode (the session was lost). */
 void	fm_privs_forget(uint64_t ino);
-/* The MDS just sent ino's attributes a (an open for write, a create):
- * without S_ISUID or S_ISGID to clear, its writes need not ask for
- * FM_PRIV_NS. */
-void	fm_privs_seen(uint64_t ino, const struct msg_attr *a);
+/* The MDS just sent ino's attributes a (an open for write, or a create:
+ * created 1, so no security.capability): without S_ISUID or S_ISGID to
+ * clear, its writes need not ask for FM_PRIV_NS. */
+void	fm_privs_seen(uint64_t ino, const struct msg_attr *a, int created);
 void	fm_privs_forget_all(void);
 /*
  * Before a write to FUSE inode ino, when the kernel leaves it to us
- * (fm_io_killpriv): remove its security.capability, and with sid (a
+ * (fm_io_killpriv; else nothing): remove its security.capability, and with sid (a
  * writer without CAP_FSETID) clear S_ISUID, and S_ISGID with group
  * execute, as Linux does for any write. What the mount holds under a
  * lease, or learnt from the MDS in the last second, answers without a

@@ -70,12 +70,6 @@ fm_priv_note(uint64_t ino, int what, int yes)
 }
 
 void
-fm_nocap_set(uint64_t ino, int none)
-{
-	fm_priv_note(ino, FM_NOCAP, none);
-}
-
-void
 fm_privs_forget(uint64_t ino)
 {
 	fm_priv_note(ino, FM_NOCAP, 0);
@@ -91,8 +85,10 @@ fm_privs_forget_all(void)
 }
 
 void
-fm_privs_seen(uint64_t ino, const struct msg_attr *a)
+fm_privs_seen(uint64_t ino, const struct msg_attr *a, int created)
 {
+	if (created)
+		fm_priv_note(ino, FM_NOCAP, 1);
 	if (msg_killpriv(a->mode) == 0)
 		fm_priv_note(ino, FM_NOSID, 1);
 }
@@ -107,6 +103,8 @@ fm_kill_privs(uint64_t ino, int sid)
 	int held, changed = 0, rc;
 	size_t len;
 
+	if (!fm_io_killpriv())
+		return 0;	/* the kernel does it */
 	if (sid && !fm_priv_known(ino, FM_NOSID)) {
 		fsc_mc_lock();
 		held = fsc_mc_attr(i, &a) || fsc_mc_watched(i, &a);
@@ -170,7 +168,7 @@ fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 	fm_count(FM_OP_setxattr);
 	fm_cred(req, &c);
-	fm_nocap_set(ino, 0);
+	fm_priv_note(ino, FM_NOCAP, 0);
 	rc = fsc_xattr_set(fm_fs, fm_ino(ino), name, value, size,
 	    (uint32_t)flags & (MSG_XA_CREATE | MSG_XA_REPLACE), &c);
 	fsc_mc_changed(fm_ino(ino));	/* ctime; a layout */
@@ -198,7 +196,7 @@ fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 	}
 	rc = fsc_xattr_get(fm_fs, fm_ino(ino), name, &c, buf, size, &len);
 	if (is_cap)
-		fm_nocap_set(ino, rc == -ENODATA);
+		fm_priv_note(ino, FM_NOCAP, rc == -ENODATA);
 	fm_xattr_reply(req, rc, buf, size, len);
 }
 
@@ -228,7 +226,7 @@ fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 	fm_count(FM_OP_removexattr);
 	fm_cred(req, &c);
-	fm_nocap_set(ino, 0);
+	fm_priv_note(ino, FM_NOCAP, 0);
 	rc = fsc_xattr_remove(fm_fs, fm_ino(ino), name, &c);
 	fsc_mc_changed(fm_ino(ino));
 	fuse_reply_err(req, -rc);
