@@ -938,22 +938,22 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	struct fsc_file *f = fm_file(fi);
 	uint64_t at;
 	size_t done = size;
-	int rc;
+	int append = (fi->flags & O_APPEND) && !fm.writeback, rc;
 
 	fm_count(FM_OP_write);
-	(void)ino;
 	if (off < 0) {
 		fm_err(req, -EINVAL);
 		return;
 	}
-	/* what the kernel used to clear before the write (fm_io.c) */
-	if ((rc = fm_kill_privs(ino, fm_io_kills())) < 0) {
+	/* what the kernel used to clear before the write (fm_io.c); an
+	 * APPEND clears the mode bits at the MDS itself */
+	if ((rc = fm_kill_privs(ino, fm_io_kills() && !append)) < 0) {
 		fm_err(req, rc);
 		return;
 	}
 	/* Without the writeback cache, O_APPEND offsets come from a kernel
 	 * i_size that may be stale: the MDS reserves the real one. */
-	if ((fi->flags & O_APPEND) && !fm.writeback) {
+	if (append) {
 		/* the direct I/O of O_APPEND leaves S_ISUID/S_ISGID to us
 		 * (the kernel's buffered writes clear them with a SETATTR);
 		 * root stands for CAP_FSETID here */
