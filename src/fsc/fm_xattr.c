@@ -72,8 +72,10 @@ fm_priv_note(uint64_t ino, int what, int yes)
 void
 fm_privs_forget(uint64_t ino)
 {
-	fm_priv_note(ino, FM_NOCAP, 0);
-	fm_priv_note(ino, FM_NOSID, 0);
+	pthread_mutex_lock(&fm_priv_mu);
+	if (fm_priv[ino % FM_PRIV_SLOTS].ino == ino)
+		fm_priv[ino % FM_PRIV_SLOTS].ino = 0;	/* knows nothing */
+	pthread_mutex_unlock(&fm_priv_mu);
 }
 
 void

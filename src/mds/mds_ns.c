@@ -593,12 +593,6 @@ mds_ns_ts_valid(int64_t sec, int64_t nsec)
 	return nsec >= 0 && nsec < 1000000000;
 }
 
-uint32_t
-mds_ns_killpriv(uint32_t mode)
-{
-	return msg_killpriv(mode);
-}
-
 int
 mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
     struct msg_attr *out)
@@ -625,12 +619,12 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	if (rc < 0)
 		goto end;
 	if (sa->valid & MSG_SA_KILLPRIV) {
-		if (mds_ns_killpriv(i.mode) == 0 &&
+		if (msg_killpriv(i.mode) == 0 &&
 		    sa->valid == MSG_SA_KILLPRIV) {
 			rc = 1;	/* nothing to clear: nothing stored */
 			goto end;
 		}
-		i.mode &= ~mds_ns_killpriv(i.mode);	/* a chown: any kind */
+		i.mode &= ~msg_killpriv(i.mode);	/* a chown: any kind */
 	}
 	if (sa->valid & MSG_SA_SIZE) {
 		if (S_ISDIR(i.mode)) {
@@ -652,7 +646,7 @@ mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 			i.blocks = (int64_t)((i.size + 4095) / 4096 * 8);
 		mds_open_truncated(ns, i.ino);
 		if (sa->cred.uid != 0 && !(sa->valid & MSG_SA_MODE))
-			i.mode &= ~mds_ns_killpriv(i.mode);
+			i.mode &= ~msg_killpriv(i.mode);
 	}
 	if (sa->valid & MSG_SA_MODE)
 		i.mode = (i.mode & S_IFMT) | (sa->mode & 07777);

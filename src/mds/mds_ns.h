@@ -70,15 +70,14 @@ int	mds_ns_lookup(struct mds_ns *ns, uint64_t parent, const char *name,
 	    size_t namelen, struct msg_attr *out);
 int	mds_ns_getattr(struct mds_ns *ns, uint64_t ino, struct msg_attr *out);
 /*
- * The mode bits a write or truncate by a caller without CAP_FSETID
- * clears, as Linux does: S_ISUID, and S_ISGID with group execute (without
- * it, S_ISGID marks mandatory locking). Root stands for CAP_FSETID: the
+ * A write or truncate by a caller without CAP_FSETID clears the mode
+ * bits msg_killpriv names, as Linux does. Root stands for CAP_FSETID: the
  * MDS knows the caller's uid, not its capabilities. A SETATTR of the size
- * by another uid clears them (unless it sets the mode itself), so does an
- * OPEN with O_TRUNC (MDS_OPEN_KILLPRIV) and an APPEND (MSG_AP_KILLPRIV).
- */
-uint32_t mds_ns_killpriv(uint32_t mode);
-/* 0 and *out; 1 and *out when sa asked only MSG_SA_KILLPRIV and there was
+ * by another uid clears them (unless it sets the mode itself), so do
+ * MSG_SA_KILLPRIV, an OPEN with O_TRUNC (MDS_OPEN_KILLPRIV) and an APPEND
+ * (MSG_AP_KILLPRIV).
+ *
+ * 0 and *out; 1 and *out when sa asked only MSG_SA_KILLPRIV and there was
  * nothing to clear (nothing stored, nothing for others to drop). */
 int	mds_ns_setattr(struct mds_ns *ns, const struct msg_setattr *sa,
 	    struct msg_attr *out);

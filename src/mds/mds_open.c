@@ -195,7 +195,7 @@ mds_open_file(struct mds_ns *ns, uint64_t ino, uint32_t flags,
 		i.blocks = 0;
 		i.mt = i.ct = now;
 		if (killpriv)
-			i.mode &= ~mds_ns_killpriv(i.mode);
+			i.mode &= ~msg_killpriv(i.mode);
 		rc = mds_tx_end(ns, mds_ns_ino_store(ns, &i));
 		trunc = 1;
 	}
@@ -417,7 +417,7 @@ mds_open_append(struct mds_ns *ns, uint64_t ino, uint64_t handle,
 	*offset = i.size;
 	i.size += length;
 	i.written = 1;
-	kill = mds_ns_killpriv(i.mode);
+	kill = msg_killpriv(i.mode);
 	if (killpriv && kill != 0) {
 		i.mode &= ~kill;
 		*mode_changed = 1;
