@@ -1,13 +1,13 @@
 /*
  * fsx-mount's FUSE side, shared between src/cmd/fsx-mount.c (the
  * namespace and file handlers, options, main) and its parts in the
- * library: fm_close.c (RELEASE, and the CLOSEs in flight), fm_lock.c
- * (flock and POSIX locks through the MDS's lock manager), fm_xattr.c
- * (extended attributes, and the privileges a write clears), fm_io.c
- * (/dev/fuse reads and writes, for what libfuse cannot negotiate),
- * fm_stats.c (counters of FUSE requests and round
- * trips, and the stats file) and fm_opts.c (the command line's -o
- * options and usage).
+ * library: fm_close.c (RELEASE, and the CLOSEs in flight), fm_dir.c
+ * (directory listings), fm_lock.c (flock and POSIX locks through the
+ * MDS's lock manager), fm_xattr.c (extended attributes, and the
+ * privileges a write clears), fm_io.c (/dev/fuse reads and writes, for
+ * what libfuse cannot negotiate), fm_stats.c (counters of FUSE requests
+ * and round trips, and the stats file) and fm_opts.c (the command
+ * line's -o options and usage).
  *
  * Contract: fm_fs is set before the FUSE session starts and stays valid
  * until it ends; every handler here replies to its request exactly once.
@@ -112,6 +112,22 @@ void	fm_privs_forget_all(void);
  * round trip. 0, or a negative errno for the write.
  */
 int	fm_kill_privs(uint64_t ino, int sid);
+void	fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+	    const char *value, size_t size, int flags);
+void	fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+	    size_t size);
+void	fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+void	fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
+/* ---- directories (fm_dir.c) ---- */
+
+void	fm_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void	fm_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+	    struct fuse_file_info *fi);
+void	fm_releasedir(fuse_req_t req, fuse_ino_t ino,
+	    struct fuse_file_info *fi);
+void	fm_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+	    struct fuse_file_info *fi);
 
 /* ---- /dev/fuse I/O (fm_io.c) ---- */
 
@@ -126,12 +142,6 @@ int	fm_io_killpriv(void);
  * (FUSE_WRITE_KILL_SUIDGID), a chown or such a truncate (a SETATTR with
  * FATTR_KILL_SUIDGID). */
 int	fm_io_kills(void);
-void	fm_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-	    const char *value, size_t size, int flags);
-void	fm_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-	    size_t size);
-void	fm_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size);
-void	fm_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
 
 /* ---- counters and the stats file (fm_stats.c) ---- */
 
