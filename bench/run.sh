@@ -36,6 +36,20 @@ else
 	idle_args=""
 fi
 
+# FUSE over io_uring (Linux 6.14+): fsx-mount takes its requests from
+# per-CPU rings where the fuse module allows it (enable_uring, off by
+# default); the run allows it and puts the setting back at the end.
+# passthrough_ll (Debian's libfuse 3.14) cannot use it. BENCH_NO_URING=1
+# leaves the setting alone.
+ur=/sys/module/fuse/parameters/enable_uring
+if [ -w "$ur" ] && [ -z "${BENCH_NO_URING:-}" ]; then
+	ur_old=$(cat "$ur")
+	echo Y > "$ur"
+	trap 'echo "$ur_old" > "$ur"' EXIT
+fi
+BENCH_FUSE_URING=$(cat "$ur" 2>/dev/null || echo absent)
+export BENCH_FUSE_URING
+
 steps="api engine stripe workload"
 for s in backup s3 idle leases; do
 	[ -f "bench/${s}_bench.py" ] && steps="$steps $s"

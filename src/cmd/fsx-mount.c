@@ -1191,7 +1191,7 @@ main(int argc, char **argv)
 	char host[FM_HOST_MAX], msg[700];
 	pthread_t ra;
 	const char *e;
-	int ch, rc, port = 0, ret = 1;
+	int ch, rc, port = 0, ret = 1, stuck = 0;
 
 	fsx_version_flag(argc, argv, "fsx-mount");
 
@@ -1372,6 +1372,8 @@ main(int argc, char **argv)
 	fuse_loop_cfg_set_idle_threads(lc, FM_MAX_THREADS);
 	ret = fuse_session_loop_mt(se, lc) == 0 ? 0 : 1;
 	fuse_loop_cfg_destroy(lc);
+	if (fm_uring_stop() > 0)
+		stuck = 1;	/* a ring thread may still use the session */
 	fm_stats_stop();
 out_unmount:
 	fuse_session_unmount(se);
@@ -1380,7 +1382,7 @@ out_sig:
 out:
 	/* the callback thread ends before the session it notifies */
 	fsc_free(fm_fs);
-	if (se != NULL)
+	if (se != NULL && !stuck)
 		fuse_session_destroy(se);
 	fuse_opt_free_args(&args);
 	return ret;

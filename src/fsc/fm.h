@@ -5,7 +5,8 @@
  * (directory listings), fm_lock.c (flock and POSIX locks through the
  * MDS's lock manager), fm_xattr.c (extended attributes, and the
  * privileges a write clears), fm_io.c (/dev/fuse reads and writes, for
- * what libfuse cannot negotiate), fm_stats.c (counters of FUSE requests
+ * what libfuse cannot negotiate), fm_uring.c (requests over io_uring,
+ * where the kernel allows it), fm_stats.c (counters of FUSE requests
  * and round trips, and the stats file) and fm_opts.c (the command
  * line's -o options and usage).
  *
@@ -45,6 +46,7 @@ struct fm_conf {
 	unsigned	 stat_blksize;	/* -o stat_blksize=N: st_blksize */
 	int		 noleases;
 	int		 nolocal;	/* -o nolocalread (fsc_local.c) */
+	int		 nouring;	/* -o nouring (fm_uring.c) */
 	char		 stats_path[PATH_MAX];	/* -o stats=PATH (fm_stats.c) */
 	char		 fuse_opts[2048];
 };
@@ -142,6 +144,30 @@ int	fm_io_killpriv(void);
  * (FUSE_WRITE_KILL_SUIDGID), a chown or such a truncate (a SETATTR with
  * FATTR_KILL_SUIDGID). */
 int	fm_io_kills(void);
+/* Note what a request (n bytes in /dev/fuse's layout) asks of us: the
+ * KILL_SUIDGID mark, the INIT offer. Before libfuse handles it. */
+void	fm_io_note(const void *buf, size_t n);
+/* 1 once the INIT reply asked for FUSE_OVER_IO_URING (fm_uring.c). */
+int	fm_io_uring_on(void);
+
+/* ---- requests over io_uring (fm_uring.c) ---- */
+
+/* 1 if the kernel's INIT (its flags and flags2) offers FUSE over
+ * io_uring and this mount takes it (not -o nouring, not writeback). */
+int	fm_uring_want(uint32_t in_flags, uint32_t in_flags2);
+/* Start the queues' threads for requests of up to max_write bytes
+ * (max_pages pages), before the INIT reply: 1 if every CPU's queue has
+ * one, so the reply may ask (fm_uring_flag2 in its flags2); else 0 and
+ * nothing is left running. */
+int	fm_uring_prepare(uint32_t max_write, uint32_t max_pages);
+uint32_t fm_uring_flag2(void);
+/* A reply on its way to /dev/fuse: if its request came over io_uring,
+ * staged there; its length, or -1 (write it to /dev/fuse). */
+ssize_t	fm_uring_reply(const struct iovec *iov, int count);
+unsigned long fm_uring_requests(void);	/* that came over io_uring */
+/* After the session loop: wait (bounded) for the threads to end; how
+ * many have not. */
+int	fm_uring_stop(void);
 
 /* ---- counters and the stats file (fm_stats.c) ---- */
 

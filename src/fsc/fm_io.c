@@ -25,6 +25,11 @@
  *   reads a request and handles it in the same worker thread, so the
  *   read hook notes it in a thread variable that the next read
  *   overwrites.
+ * - The INIT reply also asks for FUSE over io_uring when the kernel
+ *   offers it and fm_uring_prepare has every CPU's queue ready
+ *   (fm_uring.c); from then on a reply to a request that came from a ring
+ *   goes back to that ring (fm_uring_reply), not to /dev/fuse.
+ *   fm_io_note is the read hook's look at a request, for both paths.
  * - Everything else passes through unchanged; a short or odd request is
  *   left to libfuse, which rejects it.
  */
@@ -43,39 +48,55 @@ static uint64_t			fm_io_init_unique;	/* 0: none seen */
 static int			fm_io_offered;	/* the kernel offered V2 */
 static int			fm_io_v2;	/* and we asked for it */
 
-static ssize_t
-fm_io_read(int fd, void *buf, size_t len, void *ud)
+static uint32_t			fm_io_in_flags, fm_io_in_flags2;
+static int			fm_io_uring;	/* the INIT reply asked */
+
+void
+fm_io_note(const void *buf, size_t n)
 {
 	struct fuse_in_header h;
 	struct fuse_setattr_in sa;
 	struct fuse_write_in w;
 	struct fuse_init_in in;
-	ssize_t n;
 
-	(void)ud;
 	fm_io_kill = 0;
-	n = read(fd, buf, len);
-	if (n < (ssize_t)sizeof(h))
-		return n;
+	if (n < sizeof(h))
+		return;
 	memcpy(&h, buf, sizeof(h));
-	if (h.opcode == FUSE_WRITE &&
-	    (size_t)n >= sizeof(h) + sizeof(w)) {
-		memcpy(&w, (char *)buf + sizeof(h), sizeof(w));
+	if (h.opcode == FUSE_WRITE && n >= sizeof(h) + sizeof(w)) {
+		memcpy(&w, (const char *)buf + sizeof(h), sizeof(w));
 		fm_io_kill = (w.write_flags & FUSE_WRITE_KILL_SUIDGID) != 0;
-	} else if (h.opcode == FUSE_SETATTR &&
-	    (size_t)n >= sizeof(h) + sizeof(sa)) {
-		memcpy(&sa, (char *)buf + sizeof(h), sizeof(sa));
+	} else if (h.opcode == FUSE_SETATTR && n >= sizeof(h) + sizeof(sa)) {
+		memcpy(&sa, (const char *)buf + sizeof(h), sizeof(sa));
 		fm_io_kill = (sa.valid & FATTR_KILL_SUIDGID) != 0;
 	} else if (h.opcode == FUSE_INIT &&
-	    (size_t)n >= sizeof(h) + offsetof(struct fuse_init_in, flags2)) {
-		memcpy(&in, (char *)buf + sizeof(h),
+	    n >= sizeof(h) + offsetof(struct fuse_init_in, flags2)) {
+		memset(&in, 0, sizeof(in));
+		memcpy(&in, (const char *)buf + sizeof(h),
+		    n >= sizeof(h) + offsetof(struct fuse_init_in, unused) ?
+		    offsetof(struct fuse_init_in, unused) :
 		    offsetof(struct fuse_init_in, flags2));
 		__atomic_store_n(&fm_io_offered,
 		    (in.flags & FUSE_HANDLE_KILLPRIV_V2) != 0,
 		    __ATOMIC_RELEASE);
+		fm_io_in_flags = in.flags;
+		fm_io_in_flags2 = in.flags2;
 		__atomic_store_n(&fm_io_init_unique, h.unique,
 		    __ATOMIC_RELEASE);
 	}
+}
+
+static ssize_t
+fm_io_read(int fd, void *buf, size_t len, void *ud)
+{
+	ssize_t n;
+
+	(void)ud;
+	n = read(fd, buf, len);
+	if (n > 0)
+		fm_io_note(buf, (size_t)n);
+	else
+		fm_io_kill = 0;
 	return n;
 }
 
@@ -85,21 +106,42 @@ fm_io_writev(int fd, struct iovec *iov, int count, void *ud)
 	struct fuse_out_header *o;
 	struct fuse_init_out *io;
 	uint64_t init = __atomic_load_n(&fm_io_init_unique, __ATOMIC_ACQUIRE);
+	ssize_t n;
+	int asked = 0;
 
 	(void)ud;
-	if (init != 0 && count >= 2 && iov[0].iov_len >= sizeof(*o)) {
-		o = iov[0].iov_base;
-		if (o->unique == init && o->error == 0 &&
+	if (count < 1 || iov[0].iov_len < sizeof(*o))
+		return writev(fd, iov, count);
+	o = iov[0].iov_base;
+	if (init != 0 && o->unique == init && count >= 2) {
+		if (o->error == 0 &&
 		    iov[1].iov_len >= offsetof(struct fuse_init_out,
-		    max_background) && !fm.writeback &&
-		    __atomic_load_n(&fm_io_offered, __ATOMIC_ACQUIRE)) {
+		    max_background)) {
 			/* libfuse built the reply in its own frame and sends
 			 * it from there: the flags are ours to add */
 			io = iov[1].iov_base;
-			io->flags |= FUSE_HANDLE_KILLPRIV_V2;
-			__atomic_store_n(&fm_io_v2, 1, __ATOMIC_RELEASE);
+			if (!fm.writeback && __atomic_load_n(&fm_io_offered,
+			    __ATOMIC_ACQUIRE)) {
+				io->flags |= FUSE_HANDLE_KILLPRIV_V2;
+				__atomic_store_n(&fm_io_v2, 1,
+				    __ATOMIC_RELEASE);
+			}
+			if (iov[1].iov_len >= offsetof(struct fuse_init_out,
+			    unused) && (io->flags & FUSE_INIT_EXT) &&
+			    fm_uring_want(fm_io_in_flags, fm_io_in_flags2) &&
+			    fm_uring_prepare(io->max_write, io->max_pages)) {
+				io->flags2 |= fm_uring_flag2();
+				asked = 1;
+			}
 		}
+	} else if (fm_io_uring_on()) {
+		n = fm_uring_reply(iov, count);
+		if (n >= 0)
+			return n;
 	}
+	/* on from before the reply: the first request may come at once */
+	if (asked)
+		__atomic_store_n(&fm_io_uring, 1, __ATOMIC_RELEASE);
 	return writev(fd, iov, count);
 }
 
@@ -112,6 +154,12 @@ fm_io_attach(struct fuse_session *se)
 	};
 
 	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
+}
+
+int
+fm_io_uring_on(void)
+{
+	return __atomic_load_n(&fm_io_uring, __ATOMIC_ACQUIRE);
 }
 
 int

@@ -55,7 +55,8 @@ fm_stats_text(char *buf, size_t cap)
 	int k;
 
 	n += fsc_rt_stats(buf + n, cap - n);
-	k = snprintf(buf + n, cap - n, "mc_items %u\n", fsc_mc_count());
+	k = snprintf(buf + n, cap - n, "mc_items %u\nuring_requests %lu\n",
+	    fsc_mc_count(), fm_uring_requests());
 	if (k > 0 && (size_t)k < cap - n)
 		n += (size_t)k;
 	return n;

@@ -1,0 +1,160 @@
+"""FUSE over io_uring (src/fsc/fm_uring.c): where the kernel allows it
+(Linux 6.14+, the fuse module's enable_uring parameter), fsx-mount takes
+its requests from per-CPU io_uring queues instead of /dev/fuse.
+
+  ur-1.*: requests come over the rings, and give the results /dev/fuse
+          gives (data, names, attributes, errors), seen from a second
+          mount that keeps to /dev/fuse (-o nouring)
+  ur-2.*: handlers that block (lock waits) do not hold up a CPU's queue:
+          more waiters than a queue starts with, then the holder's
+          unlock, all on one CPU
+  ur-3.*: -o nouring keeps every request on /dev/fuse
+
+The class turns enable_uring on while its mounts negotiate and puts the
+old value back at once (a connection keeps what it negotiated); skipped
+where the kernel has no such parameter.
+"""
+import errno
+import os
+import subprocess
+import sys
+import unittest
+
+from .engine import EngineCase
+
+PARAM = '/sys/module/fuse/parameters/enable_uring'
+
+
+class UringTests(EngineCase):
+    mount_at_start = False
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(PARAM):
+            raise unittest.SkipTest('this kernel has no FUSE over io_uring')
+        super().setUpClass()
+        with open(PARAM) as f:
+            old = f.read().strip()
+        try:
+            with open(PARAM, 'w') as f:
+                f.write('Y\n')
+            cls.mnt = cls.engine.mount('fsx')
+            cls.mnt2 = cls.engine.mount('mnt2', opts='nouring')
+        except BaseException:
+            cls.engine.stop()
+            raise
+        finally:
+            with open(PARAM, 'w') as f:
+                f.write(old + '\n')
+        cls.m1, cls.m2 = cls.engine.mounts[0], cls.engine.mounts[1]
+
+    def p1(self, *a):
+        return os.path.join(self.mnt, *a)
+
+    def p2(self, *a):
+        return os.path.join(self.mnt2, *a)
+
+    def test_requests_come_over_the_rings(self):
+        """ur-1.1: files written, renamed, listed, truncated and removed
+        through the io_uring mount: every result checked through the other
+        mount, and the mount's counter of requests taken from its rings
+        grows by at least one per operation."""
+        before = self.m1.counters().get('uring_requests', 0)
+        d = self.p1('ur1')
+        os.mkdir(d)
+        blobs = {}
+        for i in range(40):
+            data = os.urandom(1 + i * 7919 % (3 << 20))	# up to 3 MiB
+            name = 'f%02d' % i
+            with open(os.path.join(d, name), 'wb') as f:
+                f.write(data)
+            blobs[name] = data
+        os.rename(os.path.join(d, 'f00'), os.path.join(d, 'g00'))
+        blobs['g00'] = blobs.pop('f00')
+        os.truncate(os.path.join(d, 'f01'), 5)
+        blobs['f01'] = blobs['f01'][:5]
+        os.unlink(os.path.join(d, 'f02'))
+        del blobs['f02']
+        self.assertEqual(sorted(os.listdir(d)), sorted(blobs))
+        self.assertEqual(sorted(os.listdir(self.p2('ur1'))), sorted(blobs))
+        for name, data in blobs.items():
+            with open(self.p2('ur1', name), 'rb') as f:
+                self.assertEqual(f.read(), data, name)
+            with open(os.path.join(d, name), 'rb') as f:
+                self.assertEqual(f.read(), data, name)
+        # errors come back as errors
+        with self.assertRaises(FileNotFoundError):
+            os.stat(os.path.join(d, 'f02'))
+        with self.assertRaises(FileExistsError):
+            os.mkdir(d)
+        with self.assertRaises(OSError) as cm:
+            os.rmdir(d)
+        self.assertEqual(cm.exception.errno, errno.ENOTEMPTY)
+        # xattrs: a request with a payload (the name) and a reply with one
+        os.setxattr(os.path.join(d, 'f03'), 'user.k', b'v' * 3000)
+        self.assertEqual(os.getxattr(self.p2('ur1', 'f03'), 'user.k'),
+                         b'v' * 3000)
+        self.assertEqual(os.getxattr(os.path.join(d, 'f03'), 'user.k'),
+                         b'v' * 3000)
+        after = self.m1.counters().get('uring_requests', 0)
+        self.assertGreater(after - before, 200)
+
+    def test_writes_whose_reply_comes_before_the_data_is_sent(self):
+        """ur-1.2: the mount replies to a WRITE before its data has gone
+        to the OSS; the reply must not overwrite the data in the ring's
+        buffer. 200 small writes of distinct bytes, read back at once."""
+        p = self.p1('ur12')
+        with open(p, 'wb') as f:
+            for i in range(200):
+                f.write(bytes([i % 251]) * 1000)
+                f.flush()
+        with open(self.p2('ur12'), 'rb') as f:
+            got = f.read()
+        self.assertEqual(got, b''.join(bytes([i % 251]) * 1000
+                                       for i in range(200)))
+
+    def test_lock_waiters_do_not_hold_up_their_cpu(self):
+        """ur-2.1: 6 processes pinned to CPU 0 wait for an flock that a
+        seventh, also on CPU 0, holds (each wait occupies a thread of CPU
+        0's queue, which starts with 2); the holder's unlock and every
+        waiter's turn then go through the same queue. All finish."""
+        p = self.p1('ur21')
+        open(p, 'w').close()
+        script = ('import fcntl, os, sys, time\n'
+                  'fd = os.open(sys.argv[1], os.O_RDWR)\n'
+                  'fcntl.flock(fd, fcntl.LOCK_EX)\n'
+                  'if sys.argv[2] == "hold":\n'
+                  '    print("held", flush=True); time.sleep(1.5)\n'
+                  'fcntl.flock(fd, fcntl.LOCK_UN)\n'
+                  'print("done", flush=True)\n')
+        pin = ['taskset', '-c', '0', sys.executable, '-c', script, p]
+        holder = subprocess.Popen(pin + ['hold'], stdout=subprocess.PIPE,
+                                  text=True)
+        self.assertEqual(holder.stdout.readline().strip(), 'held')
+        waiters = [subprocess.Popen(pin + ['wait'], stdout=subprocess.PIPE,
+                                    text=True) for _ in range(6)]
+        try:
+            out, _ = holder.communicate(timeout=30)
+            self.assertIn('done', out)
+            for w in waiters:
+                out, _ = w.communicate(timeout=30)
+                self.assertEqual(out.strip(), 'done')
+        finally:
+            for w in waiters + [holder]:
+                if w.poll() is None:
+                    w.kill()
+        # and the mount still answers on that CPU
+        r = subprocess.run(['taskset', '-c', '0', 'stat', p],
+                           capture_output=True, timeout=10)
+        self.assertEqual(r.returncode, 0)
+
+    def test_nouring_keeps_to_dev_fuse(self):
+        """ur-3.1: the -o nouring mount takes no request from a ring."""
+        for i in range(20):
+            with open(self.p2('ur3-%d' % i), 'w') as f:
+                f.write('x')
+        self.assertEqual(self.m2.counters().get('uring_requests', 0), 0)
+
+
+if __name__ == '__main__':
+    unittest.main()
