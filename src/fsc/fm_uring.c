@@ -95,6 +95,7 @@ struct fm_ur_cmd_req {
 #define FM_UR_MAX_THR	(FM_UR_MAX_CPUS * FM_UR_MAX_Q)
 #define FM_UR_PRE	(sizeof(struct fuse_in_header) + FM_UR_OP_SZ)
 #define FM_UR_STASH	(64u << 10)	/* replies kept aside, at most */
+#define FM_UR_WCOPY	(128u << 10)	/* WRITEs copied out, at most */
 #define FM_UR_STOP_MS	2000
 
 struct fm_ur {
@@ -117,12 +118,15 @@ struct fm_ur {
 	char			*mem;		/* what buf is in */
 	char			*buf;		/* FM_UR_PRE + payload */
 	char			*stash;		/* FM_UR_STASH */
+	char			*wcopy;		/* FM_UR_PRE + FM_UR_WCOPY */
 	uint32_t		 req_psz;	/* the request's payload */
 	uint64_t		 unique;	/* in flight; 0: none */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	int			 staged;	/* the reply is in hdr (+ body) */
 	int			 stashed;	/* its body in stash */
+	int			 early;		/* the request is in wcopy */
+	int			 committed;	/* its reply has gone */
 };
 
 static struct fm_ur	*fm_urs[FM_UR_MAX_THR];
@@ -262,6 +266,8 @@ ur_handle(struct fm_ur *u)
 	memcpy(&ih, u->hdr.in_out, sizeof(ih));
 	u->staged = 0;
 	u->stashed = 0;
+	u->early = 0;
+	u->committed = 0;
 	if (psz > fm_ur_payload || ih.len < sizeof(ih) + psz ||
 	    (oplen = ih.len - sizeof(ih) - psz) > FM_UR_OP_SZ) {
 		memset(&oh, 0, sizeof(oh));
@@ -272,7 +278,16 @@ ur_handle(struct fm_ur *u)
 		u->hdr.ent.payload_sz = 0;
 		return;
 	}
-	start = u->buf + FM_UR_PRE - oplen - sizeof(ih);
+	if (ih.opcode == FUSE_WRITE && psz <= FM_UR_WCOPY) {
+		/* write-behind replies first and sends the data after: a
+		 * copy frees the entry for the reply to go at once */
+		start = u->wcopy + FM_UR_PRE - oplen - sizeof(ih);
+		memcpy(u->wcopy + FM_UR_PRE, u->iov[1].iov_base, psz);
+		u->early = 1;
+		psz = 0;
+	} else {
+		start = u->buf + FM_UR_PRE - oplen - sizeof(ih);
+	}
 	memcpy(start, &ih, sizeof(ih));
 	memcpy(start + sizeof(ih), u->hdr.op_in, oplen);
 	memset(&fb, 0, sizeof(fb));
@@ -283,6 +298,8 @@ ur_handle(struct fm_ur *u)
 	__atomic_add_fetch(&fm_ur_reqs, 1, __ATOMIC_RELAXED);
 	fm_io_note(start, ih.len);
 	fuse_session_process_buf(fm_se, &fb);
+	if (u->committed)
+		return;
 	pthread_mutex_lock(&u->mu);
 	while (!u->staged)
 		pthread_cond_wait(&u->cv, &u->mu);	/* replied elsewhere */
@@ -335,9 +352,12 @@ ur_main(void *arg)
 		    __ATOMIC_ACQ_REL) == 0)
 			(void)ur_start(u->qid);	/* keep one waiting */
 		ur_handle(u);
-		memcpy(&oh, u->hdr.in_out, sizeof(oh));
-		ur_cmd(u, FM_UR_CMD_COMMIT_FETCH, oh.unique);
-		__atomic_add_fetch(&fm_ur_idle[u->qid], 1, __ATOMIC_ACQ_REL);
+		if (!u->committed) {
+			memcpy(&oh, u->hdr.in_out, sizeof(oh));
+			ur_cmd(u, FM_UR_CMD_COMMIT_FETCH, oh.unique);
+			__atomic_add_fetch(&fm_ur_idle[u->qid], 1,
+			    __ATOMIC_ACQ_REL);
+		}
 		res = ur_wait(u);
 	}
 	__atomic_sub_fetch(&fm_ur_idle[u->qid], 1, __ATOMIC_ACQ_REL);
@@ -373,7 +393,8 @@ ur_start(int qid)
 		goto out_free;
 	u->buf = u->mem + 4096 - FM_UR_PRE;
 	u->stash = malloc(FM_UR_STASH);
-	if (u->stash == NULL)
+	u->wcopy = malloc(FM_UR_PRE + FM_UR_WCOPY);
+	if (u->stash == NULL || u->wcopy == NULL)
 		goto out_free;
 	u->iov[0].iov_base = &u->hdr;
 	u->iov[0].iov_len = sizeof(u->hdr);
@@ -404,6 +425,7 @@ ur_start(int qid)
 	pthread_mutex_unlock(&fm_ur_mu);
 	return 0;
 out_free:
+	free(u->wcopy);
 	free(u->stash);
 	free(u->mem);
 	free(u);
@@ -529,6 +551,15 @@ fm_uring_reply(const struct iovec *iov, int count)
 	}
 	u->hdr.ent.payload_sz = (uint32_t)pl;
 	u->staged = 1;
+	if (u == fm_ur_self && u->early) {
+		/* the handler works from its copy: send the reply now (the
+		 * next fetch may fill the entry meanwhile) */
+		__atomic_store_n(&u->unique, 0, __ATOMIC_RELEASE);
+		ur_cmd(u, FM_UR_CMD_COMMIT_FETCH, oh->unique);
+		__atomic_add_fetch(&fm_ur_idle[u->qid], 1, __ATOMIC_ACQ_REL);
+		(void)ur_enter(u->ring, 1, 0);	/* else at the next wait */
+		u->committed = 1;
+	}
 	pthread_cond_signal(&u->cv);
 	pthread_mutex_unlock(&u->mu);
 	return (ssize_t)total;
