@@ -34,7 +34,10 @@
  *   for it, sends it.
  * - A handler may read its request's payload until it returns (a
  *   WRITE's data goes to the OSS after the reply): the reply to a
- *   request with a payload is kept aside (stash) until then.
+ *   request with a payload is kept aside (stash) until then. A WRITE of
+ *   up to FM_UR_WCOPY is copied out of the entry first, so that its
+ *   reply goes at once (the owner commits from the writev hook), as
+ *   write-behind means it to.
  * - Handlers block (MDS round trips, lock waits): when a CPU's last idle
  *   thread takes a request another is started for that CPU, up to
  *   FM_UR_MAX_Q, so a CPU's queue is never stuck behind waiters.
