@@ -107,9 +107,9 @@ struct fm_ur {
 	pthread_t		 tid;
 	int			 state;		/* 1 ring set up, -errno not */
 	int			 done;		/* the thread has ended */
-	/* the rings, mapped */
-	void			*sq_map, *cq_map;
-	size_t			 sq_len, cq_len;
+	/* both rings, in one mapping (IORING_FEAT_SINGLE_MMAP) */
+	char			*map;
+	size_t			 map_len;
 	struct io_uring_sqe	*sqes;		/* 128-byte entries */
 	size_t			 sqes_len;
 	unsigned		*sq_tail, *sq_mask, *sq_array;
@@ -155,7 +155,7 @@ static int
 ur_map(struct fm_ur *u)
 {
 	struct io_uring_params p;
-	char *sq, *cq;
+	size_t cq_len;
 
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER |
@@ -165,17 +165,16 @@ ur_map(struct fm_ur *u)
 		return -errno;
 	if (!(p.features & IORING_FEAT_SINGLE_MMAP))
 		return -EOPNOTSUPP;	/* every kernel with FUSE io_uring has */
-	u->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-	u->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-	if (u->cq_len > u->sq_len)
-		u->sq_len = u->cq_len;
-	u->sq_map = mmap(NULL, u->sq_len, PROT_READ | PROT_WRITE,
+	u->map_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (cq_len > u->map_len)
+		u->map_len = cq_len;
+	u->map = mmap(NULL, u->map_len, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_POPULATE, u->ring, IORING_OFF_SQ_RING);
-	if (u->sq_map == MAP_FAILED) {
-		u->sq_map = NULL;
+	if (u->map == MAP_FAILED) {
+		u->map = NULL;
 		return -errno;
 	}
-	u->cq_map = u->sq_map;
 	u->sqes_len = p.sq_entries * 2 * sizeof(struct io_uring_sqe);
 	u->sqes = mmap(NULL, u->sqes_len, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_POPULATE, u->ring, IORING_OFF_SQES);
@@ -183,15 +182,13 @@ ur_map(struct fm_ur *u)
 		u->sqes = NULL;
 		return -errno;
 	}
-	sq = u->sq_map;
-	cq = u->cq_map;
-	u->sq_tail = (unsigned *)(sq + p.sq_off.tail);
-	u->sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
-	u->sq_array = (unsigned *)(sq + p.sq_off.array);
-	u->cq_head = (unsigned *)(cq + p.cq_off.head);
-	u->cq_tail = (unsigned *)(cq + p.cq_off.tail);
-	u->cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
-	u->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	u->sq_tail = (unsigned *)(u->map + p.sq_off.tail);
+	u->sq_mask = (unsigned *)(u->map + p.sq_off.ring_mask);
+	u->sq_array = (unsigned *)(u->map + p.sq_off.array);
+	u->cq_head = (unsigned *)(u->map + p.cq_off.head);
+	u->cq_tail = (unsigned *)(u->map + p.cq_off.tail);
+	u->cq_mask = (unsigned *)(u->map + p.cq_off.ring_mask);
+	u->cqes = (struct io_uring_cqe *)(u->map + p.cq_off.cqes);
 	return 0;
 }
 
@@ -200,8 +197,8 @@ ur_unmap(struct fm_ur *u)
 {
 	if (u->sqes != NULL)
 		munmap(u->sqes, u->sqes_len);
-	if (u->sq_map != NULL)
-		munmap(u->sq_map, u->sq_len);
+	if (u->map != NULL)
+		munmap(u->map, u->map_len);
 	if (u->ring >= 0)
 		close(u->ring);
 }
