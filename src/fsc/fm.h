@@ -147,8 +147,6 @@ int	fm_io_kills(void);
 /* Note what a request (n bytes in /dev/fuse's layout) asks of us: the
  * KILL_SUIDGID mark, the INIT offer. Before libfuse handles it. */
 void	fm_io_note(const void *buf, size_t n);
-/* 1 once the INIT reply asked for FUSE_OVER_IO_URING (fm_uring.c). */
-int	fm_io_uring_on(void);
 
 /* ---- requests over io_uring (fm_uring.c) ---- */
 

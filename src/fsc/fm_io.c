@@ -49,7 +49,6 @@ static int			fm_io_offered;	/* the kernel offered V2 */
 static int			fm_io_v2;	/* and we asked for it */
 
 static uint32_t			fm_io_in_flags, fm_io_in_flags2;
-static int			fm_io_uring;	/* the INIT reply asked */
 
 void
 fm_io_note(const void *buf, size_t n)
@@ -107,7 +106,6 @@ fm_io_writev(int fd, struct iovec *iov, int count, void *ud)
 	struct fuse_init_out *io;
 	uint64_t init = __atomic_load_n(&fm_io_init_unique, __ATOMIC_ACQUIRE);
 	ssize_t n;
-	int asked = 0;
 
 	(void)ud;
 	if (count < 1 || iov[0].iov_len < sizeof(*o))
@@ -131,17 +129,11 @@ fm_io_writev(int fd, struct iovec *iov, int count, void *ud)
 			    fm_uring_want(fm_io_in_flags, fm_io_in_flags2) &&
 			    fm_uring_prepare(io->max_write, io->max_pages)) {
 				io->flags2 |= fm_uring_flag2();
-				asked = 1;
 			}
 		}
-	} else if (fm_io_uring_on()) {
-		n = fm_uring_reply(iov, count);
-		if (n >= 0)
-			return n;
+	} else if ((n = fm_uring_reply(iov, count)) >= 0) {
+		return n;	/* its request came over io_uring */
 	}
-	/* on from before the reply: the first request may come at once */
-	if (asked)
-		__atomic_store_n(&fm_io_uring, 1, __ATOMIC_RELEASE);
 	return writev(fd, iov, count);
 }
 
@@ -154,12 +146,6 @@ fm_io_attach(struct fuse_session *se)
 	};
 
 	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
-}
-
-int
-fm_io_uring_on(void)
-{
-	return __atomic_load_n(&fm_io_uring, __ATOMIC_ACQUIRE);
 }
 
 int
