@@ -144,6 +144,8 @@ int	fm_io_killpriv(void);
  * (FUSE_WRITE_KILL_SUIDGID), a chown or such a truncate (a SETATTR with
  * FATTR_KILL_SUIDGID). */
 int	fm_io_kills(void);
+/* Reads of /dev/fuse that brought FORGETs, and the inodes they dropped. */
+void	fm_io_forget_stats(unsigned long *reads, unsigned long *forgets);
 /* Note what a request (n bytes in /dev/fuse's layout) asks of us: the
  * KILL_SUIDGID mark, the INIT offer. Before libfuse handles it. */
 void	fm_io_note(const void *buf, size_t n);

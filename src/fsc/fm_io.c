@@ -30,6 +30,16 @@
  *   (fm_uring.c); from then on a reply to a request that came from a ring
  *   goes back to that ring (fm_uring_reply), not to /dev/fuse.
  *   fm_io_note is the read hook's look at a request, for both paths.
+ * - Once requests come over io_uring, /dev/fuse carries only what the
+ *   kernel keeps off the rings: FORGETs (one per inode it drops, so one
+ *   per unlink) and INTERRUPTs. fsx-mount keeps no lookup counts, so a
+ *   FORGET needs no answer and no haste: a thread that has just read
+ *   one waits FM_IO_FORGET_PAUSE_NS before its next read, and what the
+ *   kernel queued meanwhile comes in one BATCH_FORGET. Each read wakes a
+ *   thread (with interrupts to another CPU on this VM); an unlink went
+ *   from five context switches in the mount to four. An INTERRUPT may
+ *   wait that long too. Counted: forget_reads (reads that brought
+ *   forgets), forgets (inodes forgotten).
  * - Everything else passes through unchanged; a short or odd request is
  *   left to libfuse, which rejects it.
  */
@@ -39,11 +49,16 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsc/fm.h"
 
-static _Thread_local int	fm_io_kill;	/* this thread's request */
+#define FM_IO_FORGET_PAUSE_NS	2000000	/* 2 ms: a BATCH_FORGET's worth */
+
+static _Thread_local int	fm_io_kill;
+static _Thread_local int	fm_io_forgot;	/* last read brought forgets */
+static unsigned long		fm_io_forget_reads, fm_io_forgets;	/* this thread's request */
 static uint64_t			fm_io_init_unique;	/* 0: none seen */
 static int			fm_io_offered;	/* the kernel offered V2 */
 static int			fm_io_v2;	/* and we asked for it */
@@ -85,18 +100,57 @@ fm_io_note(const void *buf, size_t n)
 	}
 }
 
+/* How many inodes a FORGET or BATCH_FORGET read of n bytes drops; 0 for
+ * any other request. */
+static unsigned long
+fm_io_forget_count(const void *buf, size_t n)
+{
+	struct fuse_batch_forget_in b;
+	struct fuse_in_header h;
+
+	if (n < sizeof(h))
+		return 0;
+	memcpy(&h, buf, sizeof(h));
+	if (h.opcode == FUSE_FORGET)
+		return 1;
+	if (h.opcode != FUSE_BATCH_FORGET || n < sizeof(h) + sizeof(b))
+		return 0;
+	memcpy(&b, (const char *)buf + sizeof(h), sizeof(b));
+	return b.count;
+}
+
 static ssize_t
 fm_io_read(int fd, void *buf, size_t len, void *ud)
 {
+	struct timespec pause = { 0, FM_IO_FORGET_PAUSE_NS };
+	unsigned long k;
 	ssize_t n;
 
 	(void)ud;
+	if (fm_io_forgot && fm_uring_requests() > 0)
+		(void)nanosleep(&pause, NULL);	/* contract: FORGETs */
 	n = read(fd, buf, len);
-	if (n > 0)
+	fm_io_forgot = 0;
+	if (n > 0) {
+		if ((k = fm_io_forget_count(buf, (size_t)n)) > 0) {
+			fm_io_forgot = 1;
+			__atomic_add_fetch(&fm_io_forget_reads, 1,
+			    __ATOMIC_RELAXED);
+			__atomic_add_fetch(&fm_io_forgets, k,
+			    __ATOMIC_RELAXED);
+		}
 		fm_io_note(buf, (size_t)n);
-	else
+	} else {
 		fm_io_kill = 0;
+	}
 	return n;
+}
+
+void
+fm_io_forget_stats(unsigned long *reads, unsigned long *forgets)
+{
+	*reads = __atomic_load_n(&fm_io_forget_reads, __ATOMIC_RELAXED);
+	*forgets = __atomic_load_n(&fm_io_forgets, __ATOMIC_RELAXED);
 }
 
 static ssize_t

@@ -52,11 +52,14 @@ fm_stats_text(char *buf, size_t cap)
 {
 	size_t n = fsc_counters_text(buf, cap, "fuse_", fm_op_name, fm_cnt,
 	    FM_OP_COUNT);
+	unsigned long fr, fo;
 	int k;
 
 	n += fsc_rt_stats(buf + n, cap - n);
-	k = snprintf(buf + n, cap - n, "mc_items %u\nuring_requests %lu\n",
-	    fsc_mc_count(), fm_uring_requests());
+	fm_io_forget_stats(&fr, &fo);
+	k = snprintf(buf + n, cap - n, "mc_items %u\nuring_requests %lu\n"
+	    "forget_reads %lu\nforgets %lu\n", fsc_mc_count(),
+	    fm_uring_requests(), fr, fo);
 	if (k > 0 && (size_t)k < cap - n)
 		n += (size_t)k;
 	return n;

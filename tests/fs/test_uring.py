@@ -9,6 +9,9 @@ its requests from per-CPU io_uring queues instead of /dev/fuse.
           more waiters than a queue starts with, then the holder's
           unlock, all on one CPU
   ur-3.*: -o nouring keeps every request on /dev/fuse
+  ur-4.*: what stays on /dev/fuse: FORGETs come in batches (the reader
+          pauses after one, fm_io.c), and an INTERRUPT still reaches the
+          request it names, which came over a ring
 
 The class turns enable_uring on while its mounts negotiate and puts the
 old value back at once (a connection keeps what it negotiated); skipped
@@ -18,6 +21,7 @@ import errno
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 from .engine import EngineCase
@@ -154,6 +158,92 @@ class UringTests(EngineCase):
             with open(self.p2('ur3-%d' % i), 'w') as f:
                 f.write('x')
         self.assertEqual(self.m2.counters().get('uring_requests', 0), 0)
+
+    def test_forgets_come_in_batches(self):
+        """ur-4.1: 2,000 unlinks after the kernel dropped its caches make
+        the kernel forget about 2,000 inodes; they reach the mount in
+        batches, in at most a quarter as many reads of /dev/fuse (one
+        each, without the pause after a FORGET)."""
+        d = self.p1('ur41')
+        os.mkdir(d)
+        names = [os.path.join(d, 'f%04d' % i) for i in range(2000)]
+        for p in names:
+            os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
+        os.sync()
+        with open('/proc/sys/vm/drop_caches', 'w') as f:
+            f.write('2\n')
+        before = self.m1.counters()
+        for p in names:
+            os.unlink(p)
+        time.sleep(0.1)     # the last batch
+        after = self.m1.counters()
+        forgets = after.get('forgets', 0) - before.get('forgets', 0)
+        reads = (after.get('forget_reads', 0) -
+                 before.get('forget_reads', 0))
+        self.assertGreaterEqual(forgets, 1900)
+        self.assertLessEqual(reads, forgets // 4)
+        self.assertEqual(os.listdir(d), [])
+        self.assertEqual(os.listdir(self.p2('ur41')), [])
+
+    def test_interrupted_lock_wait(self):
+        """ur-4.2: a process waiting for an flock that another holds is
+        interrupted by a signal: its wait (a request that came over a
+        ring) ends with EINTR at once, not when the holder lets go, and
+        leaves no lock behind: once the holder unlocks, a third process
+        takes the lock without waiting. Right after a burst of unlinks, so
+        the /dev/fuse reader that carries the INTERRUPT may be in its
+        pause after a FORGET."""
+        p = self.p1('ur42')
+        open(p, 'w').close()
+        hold = ('import fcntl, os, sys, time\n'
+                'fd = os.open(sys.argv[1], os.O_RDWR)\n'
+                'fcntl.flock(fd, fcntl.LOCK_EX)\n'
+                'print("held", flush=True)\n'
+                'sys.stdin.readline()\n')
+        wait = ('import fcntl, os, signal, sys, time\n'
+                'def h(s, f):\n'
+                '    raise TimeoutError\n'
+                'signal.signal(signal.SIGALRM, h)\n'
+                'fd = os.open(sys.argv[1], os.O_RDWR)\n'
+                't0 = time.monotonic()\n'
+                'signal.setitimer(signal.ITIMER_REAL, 0.5)\n'
+                'try:\n'
+                '    fcntl.flock(fd, fcntl.LOCK_EX)\n'
+                '    print("locked", flush=True)\n'
+                'except TimeoutError:\n'
+                '    print("interrupted %.3f" % (time.monotonic() - t0),'
+                ' flush=True)\n')
+        holder = subprocess.Popen([sys.executable, '-c', hold, p],
+                                  stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), 'held')
+            d = self.p1('ur42d')
+            os.mkdir(d)
+            for i in range(300):
+                open(os.path.join(d, 'f%d' % i), 'w').close()
+            with open('/proc/sys/vm/drop_caches', 'w') as f:
+                f.write('2\n')
+            for i in range(300):
+                os.unlink(os.path.join(d, 'f%d' % i))
+            r = subprocess.run([sys.executable, '-c', wait, p],
+                               capture_output=True, text=True, timeout=30)
+            out = r.stdout.split()
+            self.assertEqual(out[:1], ['interrupted'], r.stdout + r.stderr)
+            self.assertLess(float(out[1]), 3.0)
+            holder.stdin.write('\n')
+            holder.stdin.flush()
+            self.assertEqual(holder.wait(30), 0)
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+        got = subprocess.run(
+            [sys.executable, '-c',
+             'import fcntl, os, sys\n'
+             'fd = os.open(sys.argv[1], os.O_RDWR)\n'
+             'fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n'
+             'print("ok")\n', p], capture_output=True, text=True, timeout=30)
+        self.assertEqual(got.stdout.strip(), 'ok', got.stderr)
 
 
 if __name__ == '__main__':
