@@ -963,8 +963,10 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		/*
 		 * Write-behind: acknowledge, then send from the same buffer
 		 * (this thread's, untouched until we return) while the
-		 * kernel hands the next write to another thread. A failure
-		 * is reported by the next write, fsync or close.
+		 * kernel hands the next write to another thread; over
+		 * io_uring, where the next request comes to this thread, a
+		 * sender sends it (fm_wb.c). A failure is reported by the
+		 * next write, fsync or close.
 		 */
 		rc = fsc_file_write_begin(fm_fs, f, (uint64_t)off, size);
 		if (rc < 0) {
@@ -972,6 +974,9 @@ fm_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 			return;
 		}
 		fuse_reply_write(req, size);
+		if (fm_uring_copied() &&
+		    fm_wb_send(f, buf, size, (uint64_t)off) == 0)
+			return;
 		rc = fsc_file_write(fm_fs, f, buf, size, (uint64_t)off, &done);
 		fsc_file_write_end(fm_fs, f, (uint64_t)off, size, rc);
 		return;
@@ -1374,6 +1379,7 @@ main(int argc, char **argv)
 	fuse_loop_cfg_destroy(lc);
 	if (fm_uring_stop() > 0)
 		stuck = 1;	/* a ring thread may still use the session */
+	fm_wb_stop();
 	fm_stats_stop();
 out_unmount:
 	fuse_session_unmount(se);

@@ -165,9 +165,24 @@ uint32_t fm_uring_flag2(void);
  * staged there; its length, or -1 (write it to /dev/fuse). */
 ssize_t	fm_uring_reply(const struct iovec *iov, int count);
 unsigned long fm_uring_requests(void);	/* that came over io_uring */
+/* 1 if the request this thread handles came over io_uring and its payload
+ * was copied out of the entry, its reply sent at once (a WRITE of up to
+ * 128 KiB): the next request may already be in the entry. */
+int	fm_uring_copied(void);
 /* After the session loop: wait (bounded) for the threads to end; how
  * many have not. */
 int	fm_uring_stop(void);
+
+/* ---- write-behind senders for ring threads (fm_wb.c) ---- */
+
+/* After fsc_file_write_begin and the reply: queue a copy of the write
+ * for a sender thread (fsc_file_write, fsc_file_write_end). 0, or -1
+ * when not queued: the caller sends it itself. */
+int	fm_wb_send(struct fsc_file *f, const void *buf, size_t len,
+	    uint64_t off);
+/* After the session loop: finish what is queued, end the senders. */
+void	fm_wb_stop(void);
+unsigned long fm_wb_sent(void);	/* writes the senders ran */
 
 /* ---- counters and the stats file (fm_stats.c) ---- */
 

@@ -58,8 +58,8 @@ fm_stats_text(char *buf, size_t cap)
 	n += fsc_rt_stats(buf + n, cap - n);
 	fm_io_forget_stats(&fr, &fo);
 	k = snprintf(buf + n, cap - n, "mc_items %u\nuring_requests %lu\n"
-	    "forget_reads %lu\nforgets %lu\n", fsc_mc_count(),
-	    fm_uring_requests(), fr, fo);
+	    "forget_reads %lu\nforgets %lu\nwb_sent %lu\n", fsc_mc_count(),
+	    fm_uring_requests(), fr, fo, fm_wb_sent());
 	if (k > 0 && (size_t)k < cap - n)
 		n += (size_t)k;
 	return n;

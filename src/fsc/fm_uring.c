@@ -565,6 +565,12 @@ fm_uring_reply(const struct iovec *iov, int count)
 	return (ssize_t)total;
 }
 
+int
+fm_uring_copied(void)
+{
+	return fm_ur_self != NULL && fm_ur_self->early;
+}
+
 unsigned long
 fm_uring_requests(void)
 {

@@ -206,6 +206,20 @@ def object_bytes(size, stripe_size, count, k):
 
 # --- processes --------------------------------------------------------------
 
+def assert_no_zero_tail(test, path, chunk):
+    """After writes of `chunk` over and over onto a full OST, some of
+    which failed and were told: the file (read through `path`) ends where
+    written data ends, its last 64 KiB are the chunk's bytes (a failed
+    write between two that landed may leave a hole: it was told)."""
+    with open(path, 'rb') as f:
+        got = f.read()
+    tail = min(len(got), 64 * 1024)
+    want = chunk * (len(got) // len(chunk) + 1)
+    test.assertEqual(got[len(got) - tail:], want[len(got) - tail:len(got)],
+                     'the last %d bytes of %d were written' %
+                     (tail, len(got)))
+
+
 def need_fuse(cls=None):
     if not os.path.exists('/dev/fuse'):
         raise unittest.SkipTest('/dev/fuse is missing: no FUSE in this environment')
