@@ -56,9 +56,9 @@
 
 #define FM_IO_FORGET_PAUSE_NS	2000000	/* 2 ms: a BATCH_FORGET's worth */
 
-static _Thread_local int	fm_io_kill;
+static _Thread_local int	fm_io_kill;	/* this thread's request */
 static _Thread_local int	fm_io_forgot;	/* last read brought forgets */
-static unsigned long		fm_io_forget_reads, fm_io_forgets;	/* this thread's request */
+static unsigned long		fm_io_forget_reads, fm_io_forgets;
 static uint64_t			fm_io_init_unique;	/* 0: none seen */
 static int			fm_io_offered;	/* the kernel offered V2 */
 static int			fm_io_v2;	/* and we asked for it */
