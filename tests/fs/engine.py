@@ -206,6 +206,15 @@ def object_bytes(size, stripe_size, count, k):
 
 # --- processes --------------------------------------------------------------
 
+def drop_dentries():
+    """Write back, then have the kernel drop its dentries and inodes:
+    the next path walks reach the file system (LOOKUPs), and the inodes
+    dropped come back to it as FORGETs."""
+    os.sync()
+    with open('/proc/sys/vm/drop_caches', 'w') as f:
+        f.write('2\n')
+
+
 def assert_no_zero_tail(test, path, chunk):
     """After writes of `chunk` over and over onto a full OST, some of
     which failed and were told: the file (read through `path`) ends where

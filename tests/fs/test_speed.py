@@ -13,7 +13,7 @@ import time
 
 from .engine import (TwoMountCase, EngineCase, set_layout, get_layout,
                      frame, recv_frame, wait_for, OP_HELLO, OP_STATS,
-                     MSG_F_REPLY, KiB)
+                     MSG_F_REPLY, KiB, drop_dentries)
 
 OP_OST_DESTROY_MANY = 68
 OBJ = struct.Struct('<IIQ')          # msg_obj: ost, pad, oid
@@ -31,12 +31,6 @@ def stats(engine, srv):
         if v.isdigit():
             out[k] = int(v)
     return out
-
-
-def drop_dentries():
-    os.sync()
-    with open('/proc/sys/vm/drop_caches', 'w') as f:
-        f.write('2\n')
 
 
 class LeasedStatTests(TwoMountCase):

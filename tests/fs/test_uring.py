@@ -28,7 +28,7 @@ import sys
 import time
 import unittest
 
-from .engine import EngineCase, assert_no_zero_tail
+from .engine import EngineCase, assert_no_zero_tail, drop_dentries
 
 PARAM = '/sys/module/fuse/parameters/enable_uring'
 
@@ -62,6 +62,17 @@ class UringCase(EngineCase):
 
     def p2(self, *a):
         return os.path.join(self.mnt2, *a)
+
+    @staticmethod
+    def cold_files(d, n):
+        """n empty files made in a new directory d, then out of the
+        kernel's caches (drop_dentries): unlinking them makes FORGETs."""
+        os.mkdir(d)
+        names = [os.path.join(d, 'f%04d' % i) for i in range(n)]
+        for p in names:
+            os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
+        drop_dentries()
+        return names
 
 
 class UringTests(UringCase):
@@ -174,13 +185,7 @@ class UringTests(UringCase):
         without the pause after a FORGET; about one per ten with it, one
         per four under ASan, whose unlinks are slower)."""
         d = self.p1('ur41')
-        os.mkdir(d)
-        names = [os.path.join(d, 'f%04d' % i) for i in range(2000)]
-        for p in names:
-            os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
-        os.sync()
-        with open('/proc/sys/vm/drop_caches', 'w') as f:
-            f.write('2\n')
+        names = self.cold_files(d, 2000)
         before = self.m1.counters()
         for p in names:
             os.unlink(p)
@@ -227,14 +232,8 @@ class UringTests(UringCase):
                                   stdout=subprocess.PIPE, text=True)
         try:
             self.assertEqual(holder.stdout.readline().strip(), 'held')
-            d = self.p1('ur42d')
-            os.mkdir(d)
-            for i in range(300):
-                open(os.path.join(d, 'f%d' % i), 'w').close()
-            with open('/proc/sys/vm/drop_caches', 'w') as f:
-                f.write('2\n')
-            for i in range(300):
-                os.unlink(os.path.join(d, 'f%d' % i))
+            for q in self.cold_files(self.p1('ur42d'), 300):
+                os.unlink(q)
             r = subprocess.run([sys.executable, '-c', wait, p],
                                capture_output=True, text=True, timeout=30)
             out = r.stdout.split()
