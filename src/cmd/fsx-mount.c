@@ -181,11 +181,15 @@ fm_notify(int kind, uint64_t ino, const char *name)
 		    0, 0);
 }
 
-/* libfsx's callback thread: the MDS revokes a lease. */
-static void
+/* libfsx's callback thread: the MDS revokes a lease (or recalls a
+ * delegation: its answer waits, fm_unl.c). */
+static int
 fm_revoke(void *arg, const struct msg_revoke *rv, const char *name)
 {
 	(void)arg;
+	if ((rv->flags & MSG_RV_ENTRY) && name != NULL &&
+	    strcmp(name, MSG_DELEG_NAME) == 0)
+		return fm_unl_recall(rv->parent);
 	fsc_mc_lock();
 	fsc_mc_bump();
 	if (rv->flags & MSG_RV_ATTR)
@@ -199,6 +203,7 @@ fm_revoke(void *arg, const struct msg_revoke *rv, const char *name)
 	}
 	if ((rv->flags & MSG_RV_ENTRY) && name != NULL)
 		fm_notify(FSC_MC_ENTRY, rv->parent, name);
+	return 0;
 }
 
 /* libfsx's callback thread: the session was lost or made again. */
@@ -664,7 +669,10 @@ fm_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 		if ((a.lease & MSG_LEASE_ATTR) &&
 		    fsc_mc_add(FSC_MC_ATTR, a.ino, NULL, 0, &a)) {
 			e.attr_timeout = FM_LEASE_TIMEOUT;
-			(void)fsc_mc_add(FSC_MC_DIRALL, a.ino, NULL, 0, NULL);
+			if (fsc_mc_add(FSC_MC_DIRALL, a.ino, NULL, 0, NULL) &&
+			    (a.lease & MSG_LEASE_DELEG))
+				(void)fsc_mc_add(FSC_MC_DELEG, a.ino, NULL, 0,
+				    NULL);
 		}
 	} else {
 		fsc_mc_del(fm_ino(parent), NULL);
@@ -680,6 +688,8 @@ fm_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	fm_count(FM_OP_unlink);
+	if (fm_unl_try(req, parent, name))
+		return;		/* under a delegation: fm_unl.c */
 	fm_cred(req, &c);
 	rc = fsc_unlink(fm_fs, fm_ino(parent), name, &c);
 	fsc_mc_name_changed(fm_ino(parent), name);
@@ -1380,6 +1390,7 @@ main(int argc, char **argv)
 	if (fm_uring_stop() > 0)
 		stuck = 1;	/* a ring thread may still use the session */
 	fm_wb_stop();
+	fm_unl_stop();
 	fm_stats_stop();
 out_unmount:
 	fuse_session_unmount(se);

@@ -47,6 +47,7 @@ struct fm_conf {
 	int		 noleases;
 	int		 nolocal;	/* -o nolocalread (fsc_local.c) */
 	int		 nouring;	/* -o nouring (fm_uring.c) */
+	int		 nodeleg;	/* -o nodeleg (fm_unl.c) */
 	char		 stats_path[PATH_MAX];	/* -o stats=PATH (fm_stats.c) */
 	char		 fuse_opts[2048];
 };
@@ -183,6 +184,22 @@ int	fm_wb_send(struct fsc_file *f, const void *buf, size_t len,
 /* After the session loop: finish what is queued, end the senders. */
 void	fm_wb_stop(void);
 unsigned long fm_wb_sent(void);	/* writes the senders ran */
+
+/* ---- unlinks under a delegation (fm_unl.c) ---- */
+
+/* 1 if req was answered (the unlink acknowledged, made by the sender
+ * thread); 0: the caller unlinks as before. */
+int	fm_unl_try(fuse_req_t req, fuse_ino_t parent, const char *name);
+/* fm_revoke: dir's delegation is recalled; returns on_revoke's 1 (the
+ * answer waits until the acknowledged unlinks are made). */
+int	fm_unl_recall(uint64_t dir);
+/* fsyncdir: wait until they are made; dir's error since the last call
+ * (negative errno), 0 if none. */
+int	fm_unl_sync(uint64_t dir);
+/* After the session loop: make what is queued, end the sender. */
+void	fm_unl_stop(void);
+void	fm_unl_counts(unsigned long *early, unsigned long *errors,
+	    unsigned long *recalls);
 
 /* ---- counters and the stats file (fm_stats.c) ---- */
 

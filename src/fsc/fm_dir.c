@@ -21,10 +21,11 @@ fm_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
 	fm_count(FM_OP_fsyncdir);
-	(void)ino;
 	(void)datasync;
 	(void)fi;
-	fuse_reply_err(req, 0);	/* the MDS commits before replying */
+	/* the MDS commits before replying; unlinks acknowledged early
+	 * (fm_unl.c) are made first, and one that failed is reported */
+	fuse_reply_err(req, -fm_unl_sync(fm_ino(ino)));
 }
 
 struct fm_dirbuf {

@@ -92,6 +92,8 @@ fm_opts(const char *s)
 			fm.nolocal = 1;
 		else if (strcmp(t, "nouring") == 0)
 			fm.nouring = 1;
+		else if (strcmp(t, "nodeleg") == 0)
+			fm.nodeleg = 1;
 		else if (strncmp(t, "retry=", 6) == 0)
 			fm.retry_secs = atoi(t + 6);
 		else if (strncmp(t, "readahead_kb=", 13) == 0)
@@ -129,7 +131,7 @@ fm_usage(int code)
 	    "fs-0123456789abcdef0.fsx.REGION.amazonaws.com@tcp:/MOUNTNAME\n"
 	    "  -o: FUSE/mount options (ro, allow_other, ...), writeback, "
 	    "sync_write, noleases, nolocalread,\n"
-	    "      nouring, retry=SECS, readahead_kb=N, stat_blksize=BYTES, "
+	    "      nouring, nodeleg, retry=SECS, readahead_kb=N, stat_blksize=BYTES, "
 	    "endpoint=URL, region=R,\n"
 	    "      mds=H:P, secret_file=F, "
 	    "stats=PATH (counters, rewritten at SIGUSR1 and unmount)\n");

@@ -52,14 +52,16 @@ fm_stats_text(char *buf, size_t cap)
 {
 	size_t n = fsc_counters_text(buf, cap, "fuse_", fm_op_name, fm_cnt,
 	    FM_OP_COUNT);
-	unsigned long fr, fo;
+	unsigned long fr, fo, ue, ur, uc;
 	int k;
 
 	n += fsc_rt_stats(buf + n, cap - n);
 	fm_io_forget_stats(&fr, &fo);
+	fm_unl_counts(&ue, &ur, &uc);
 	k = snprintf(buf + n, cap - n, "mc_items %u\nuring_requests %lu\n"
-	    "forget_reads %lu\nforgets %lu\nwb_sent %lu\n", fsc_mc_count(),
-	    fm_uring_requests(), fr, fo, fm_wb_sent());
+	    "forget_reads %lu\nforgets %lu\nwb_sent %lu\nunl_early %lu\n"
+	    "unl_errors %lu\nunl_recalls %lu\n", fsc_mc_count(),
+	    fm_uring_requests(), fr, fo, fm_wb_sent(), ue, ur, uc);
 	if (k > 0 && (size_t)k < cap - n)
 		n += (size_t)k;
 	return n;

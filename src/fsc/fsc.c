@@ -292,6 +292,33 @@ fsc_dir_attr(struct fsc *fs, uint64_t ino, uint64_t max_age_ns,
 	return hit;
 }
 
+void
+fsc_dir_forget(struct fsc *fs, uint64_t ino)
+{
+	pthread_mutex_lock(&fs->dmu);
+	if (fs->dtab[ino % FSC_DATTR].ino == ino)
+		fs->dtab[ino % FSC_DATTR].ino = 0;
+	pthread_mutex_unlock(&fs->dmu);
+}
+
+int
+fsc_dir_note(struct fsc *fs, uint64_t ino, const struct msg_attr *attr)
+{
+	struct fsc_dattr *d = &fs->dtab[ino % FSC_DATTR];
+	int kept = 0;
+
+	pthread_mutex_lock(&fs->dmu);
+	if (fs->dbusy == 0 && ino != 0 && attr->ino == ino &&
+	    S_ISDIR(attr->mode)) {
+		d->ino = ino;
+		d->at_ns = now_mono_ns();
+		d->attr = *attr;
+		kept = 1;
+	}
+	pthread_mutex_unlock(&fs->dmu);
+	return kept;
+}
+
 /* ---- setup ---- */
 
 struct fsc *
@@ -599,24 +626,40 @@ fsc_writer_attr(struct fsc *fs, struct msg_attr *attr)
 
 /* ---- namespace ---- */
 
-int
-fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
-    const struct msg_cred *cred, struct msg_attr *attr)
+/* b = msg_name for name in parent, then the name; its length in *blen.
+ * 0, or -ENAMETOOLONG / -EINVAL (fsc_name_len). */
+static int
+fsc_name_body(union fsc_body *b, uint64_t parent, const char *name,
+    const struct msg_cred *cred, size_t *blen)
 {
-	union fsc_body b;
-	struct fsc_req r;
 	size_t len;
 	int rc;
 
 	rc = fsc_name_len(name, &len);
 	if (rc < 0)
 		return rc;
-	memset(&b.n, 0, sizeof(b.n));
-	b.n.parent = parent;
-	b.n.cred = *cred;
-	b.n.namelen = (uint32_t)len;
-	memcpy(b.raw + sizeof(b.n), name, len);
-	fsc_req_init(&r, MSG_OP_MDS_LOOKUP, &b, sizeof(b.n) + len);
+	memset(&b->n, 0, sizeof(b->n));
+	b->n.parent = parent;
+	b->n.cred = *cred;
+	b->n.namelen = (uint32_t)len;
+	memcpy(b->raw + sizeof(b->n), name, len);
+	*blen = sizeof(b->n) + len;
+	return 0;
+}
+
+int
+fsc_lookup(struct fsc *fs, uint64_t parent, const char *name,
+    const struct msg_cred *cred, struct msg_attr *attr)
+{
+	union fsc_body b;
+	struct fsc_req r;
+	size_t blen;
+	int rc;
+
+	rc = fsc_name_body(&b, parent, name, cred, &blen);
+	if (rc < 0)
+		return rc;
+	fsc_req_init(&r, MSG_OP_MDS_LOOKUP, &b, blen);
 	rc = fsc_attr_call(fs, &r, attr);
 	if (rc == 0)
 		rc = fsc_attr_fix(fs, cred, attr);
@@ -1054,18 +1097,13 @@ fsc_remove(struct fsc *fs, uint16_t op, uint64_t parent, const char *name,
 	struct msg_attr dir;
 	struct fsc_req r;
 	uint64_t t;
-	size_t len;
+	size_t blen;
 	int rc;
 
-	rc = fsc_name_len(name, &len);
+	rc = fsc_name_body(&b, parent, name, cred, &blen);
 	if (rc < 0)
 		return rc;
-	memset(&b.n, 0, sizeof(b.n));
-	b.n.parent = parent;
-	b.n.cred = *cred;
-	b.n.namelen = (uint32_t)len;
-	memcpy(b.raw + sizeof(b.n), name, len);
-	fsc_req_init(&r, op, &b, sizeof(b.n) + len);
+	fsc_req_init(&r, op, &b, blen);
 	r.rbody = &dir;
 	r.rbody_cap = sizeof(dir);
 	/* rmdir also changes the directory it removes */
@@ -1081,6 +1119,27 @@ fsc_unlink(struct fsc *fs, uint64_t parent, const char *name,
     const struct msg_cred *cred)
 {
 	return fsc_remove(fs, MSG_OP_MDS_UNLINK, parent, name, cred);
+}
+
+int
+fsc_unlink_held(struct fsc *fs, uint64_t parent, const char *name,
+    const struct msg_cred *cred, const struct msg_time *dir_time)
+{
+	union fsc_body b;
+	struct msg_attr dir;
+	struct fsc_req r;
+	size_t blen;
+	int rc;
+
+	rc = fsc_name_body(&b, parent, name, cred, &blen);
+	if (rc < 0)
+		return rc;
+	b.n.flags = MSG_NM_TIME;
+	memcpy(b.raw + blen, dir_time, sizeof(*dir_time));
+	fsc_req_init(&r, MSG_OP_MDS_UNLINK, &b, blen + sizeof(*dir_time));
+	r.rbody = &dir;
+	r.rbody_cap = sizeof(dir);
+	return fsc_mds_call(fs, &r);
 }
 
 int

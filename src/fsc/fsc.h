@@ -60,9 +60,11 @@ typedef int (*fsc_resolve_fn)(void *arg, char *host, size_t hostlen,
  * that caused it is not acknowledged before the caller dropped what it
  * cached), on_drop when everything cached must go (the callback
  * connection was lost or re-made, the session was evicted). Both run in
- * the callback thread, never inside another libfsx call.
+ * the callback thread, never inside another libfsx call. on_revoke
+ * returns 0, or 1 to have the answer wait until no call is held
+ * (fsc_hold_begin): the recall of a delegation.
  */
-typedef void (*fsc_revoke_fn)(void *arg, const struct msg_revoke *rv,
+typedef int (*fsc_revoke_fn)(void *arg, const struct msg_revoke *rv,
     const char *name);
 typedef void (*fsc_drop_fn)(void *arg);
 
@@ -131,6 +133,22 @@ size_t		 fsc_counters_text(char *buf, size_t cap, const char *prefix,
 uint64_t	 fsc_session_epoch(struct fsc *fs);
 
 /*
+ * Calls acknowledged before they are made (docs/leases.md, "Delegated
+ * directories"): fsc_hold_begin when one is promised (before the
+ * caller's answer), fsc_hold_end when it has been made (or failed).
+ * While any is held, every other MDS call of this client waits
+ * (fsc_mds_call), except those of a thread that said fsc_hold_exempt:
+ * the one that makes the held calls, in the order promised. The answer
+ * to a REVOKE whose on_revoke returned 1 goes when none is held.
+ * fsc_hold_wait: wait until none is held. fsc_hold_begin refuses
+ * (-EBUSY) while a call waits, so that waiting ends.
+ */
+int		 fsc_hold_begin(struct fsc *fs);
+void		 fsc_hold_end(struct fsc *fs);
+void		 fsc_hold_exempt(void);
+void		 fsc_hold_wait(struct fsc *fs);
+
+/*
  * Cluster-wide locks (fsc_lease.c): lk as msg.h's LOCK (ino, owner,
  * range, type, MSG_LK_* flags); TEST fills lk with the conflicting lock
  * or type MSG_LK_UN. With MSG_LK_WAIT the request waits on a connection
@@ -189,6 +207,17 @@ int	fsc_writer_attr(struct fsc *fs, struct msg_attr *attr);
  */
 int	fsc_dir_attr(struct fsc *fs, uint64_t ino, uint64_t max_age_ns,
 	    struct msg_attr *attr, uint64_t *age_ns);
+/* Keep attr as directory ino's attributes now (an unlink acknowledged
+ * under a delegation, whose times the client sets), unless a change
+ * made here is in flight: 1 if kept. */
+int	fsc_dir_note(struct fsc *fs, uint64_t ino, const struct msg_attr *attr);
+/* Drop what is kept for directory ino. */
+void	fsc_dir_forget(struct fsc *fs, uint64_t ino);
+/* UNLINK of name in parent, leaving the directory attributes kept above
+ * alone: the caller noted them when it acknowledged the unlink, with
+ * mtime and ctime dir_time, which the MDS is asked to set too. */
+int	fsc_unlink_held(struct fsc *fs, uint64_t parent, const char *name,
+	    const struct msg_cred *cred, const struct msg_time *dir_time);
 /* sa->ino/cred/valid and the fields named by valid. With MSG_SA_SIZE on a
  * regular file the objects are punched to the new size (shrink) after the
  * MDS accepted it. `f` may be NULL (then the layout is fetched). */

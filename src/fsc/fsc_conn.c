@@ -292,6 +292,7 @@ fsc_mds_call(struct fsc *fs, struct fsc_req *r)
 	uint64_t reqid = __atomic_add_fetch(&fs->reqid, 1, __ATOMIC_RELAXED);
 	int backoff = FSC_BACKOFF_MIN_MS, transport, rc;
 
+	fsc_hold_wait(fs);	/* after the calls promised before it */
 	for (;;) {
 		rc = fsc_try(fs, fs->mds, r, reqid, &transport);
 		if (!transport)

@@ -51,6 +51,8 @@ struct fsc_dattr {
 	struct msg_attr	attr;
 };
 
+#define FSC_DEFER_MAX	1024	/* REVOKE answers waiting for held calls */
+
 struct fsc {
 	struct fsc_conf		conf;
 	char			mds_host[FSC_HOST_MAX];
@@ -99,6 +101,16 @@ struct fsc {
 	int			cb_fd;	/* -1: none */
 	int			cb_started, cb_stop;
 	pthread_t		cb_thr;
+
+	/* held calls and the answers that wait for them (fsc_hold_*) */
+	pthread_mutex_t		hmu;
+	pthread_cond_t		hcv;
+	unsigned		held;	/* atomic reads; set under hmu */
+	unsigned		hwaiters;	/* calls waiting for them */
+	int			ndefer;
+	struct {
+		uint64_t	reqid, epoch;
+	}			defer[FSC_DEFER_MAX];
 };
 
 #define FSC_WB_MAX	4	/* write-behind requests per inode */

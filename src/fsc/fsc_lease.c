@@ -21,6 +21,11 @@
  *  3. An evicted id is never used again: SESSION answering -ESTALE makes
  *     fsc_session_renew pick a new id (once per old id) and shut the
  *     callback connection down, so the thread re-registers with it.
+ *  4. A REVOKE whose on_revoke returned 1 (the recall of a delegation)
+ *     is answered when no call is held (fsc_hold_*), by the thread that
+ *     ends the last one; the callback thread goes on serving meanwhile,
+ *     since the MDS may need other answers before it can make the held
+ *     calls. Such an answer for a connection since lost is not sent.
  *
  * Locks: a non-blocking LOCK is an ordinary MDS call; a blocking one goes
  * on a connection of its own, dialled for it, whose reply may take as
@@ -58,6 +63,8 @@ void
 fsc_session_init(struct fsc *fs)
 {
 	pthread_mutex_init(&fs->smu, NULL);
+	pthread_mutex_init(&fs->hmu, NULL);
+	pthread_cond_init(&fs->hcv, NULL);
 	fs->cb_fd = -1;
 	fs->client = fs->conf.leases ? fsc_session_newid() : 0;
 }
@@ -121,6 +128,106 @@ fsc_cb_drop(struct fsc *fs)
 		fs->conf.on_drop(fs->conf.cb_arg);
 }
 
+/* ---- held calls (fsc.h, fsc_hold_*) ---- */
+
+static __thread int fsc_hold_exempt_me;
+
+int
+fsc_hold_begin(struct fsc *fs)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&fs->hmu);
+	if (fs->hwaiters > 0)
+		rc = -EBUSY;
+	else
+		__atomic_store_n(&fs->held, fs->held + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&fs->hmu);
+	return rc;
+}
+
+/* Answer REVOKE reqid on the callback connection of epoch, if it is
+ * still up (else the MDS dropped that round with the connection). Under
+ * smu: the connection is not closed meanwhile, and two answers never
+ * share the socket at once. */
+static int
+fsc_cb_answer(struct fsc *fs, uint64_t reqid, uint64_t epoch)
+{
+	int rc = -ENOTCONN;
+
+	pthread_mutex_lock(&fs->smu);
+	if (fs->cb_fd >= 0 && fs->epoch == epoch)
+		rc = msg_send(fs->cb_fd, MSG_OP_MDS_REVOKE, MSG_F_REPLY, reqid,
+		    0, NULL, 0, NULL, 0);
+	pthread_mutex_unlock(&fs->smu);
+	return rc;
+}
+
+void
+fsc_hold_end(struct fsc *fs)
+{
+	struct {
+		uint64_t	reqid, epoch;
+	} *v = NULL;
+	int n = 0;
+
+	pthread_mutex_lock(&fs->hmu);
+	__atomic_store_n(&fs->held, fs->held - 1, __ATOMIC_RELEASE);
+	if (fs->held == 0) {
+		if (fs->ndefer > 0) {
+			n = fs->ndefer;
+			v = xcalloc((size_t)n, sizeof(*v));
+			memcpy(v, fs->defer, (size_t)n * sizeof(*v));
+			fs->ndefer = 0;
+		}
+		pthread_cond_broadcast(&fs->hcv);
+	}
+	pthread_mutex_unlock(&fs->hmu);
+	for (int i = 0; i < n; i++)
+		(void)fsc_cb_answer(fs, v[i].reqid, v[i].epoch);
+	free(v);
+}
+
+void
+fsc_hold_exempt(void)
+{
+	fsc_hold_exempt_me = 1;
+}
+
+void
+fsc_hold_wait(struct fsc *fs)
+{
+	if (fsc_hold_exempt_me ||
+	    __atomic_load_n(&fs->held, __ATOMIC_ACQUIRE) == 0)
+		return;
+	pthread_mutex_lock(&fs->hmu);
+	fs->hwaiters++;
+	while (fs->held > 0)
+		pthread_cond_wait(&fs->hcv, &fs->hmu);
+	fs->hwaiters--;
+	pthread_mutex_unlock(&fs->hmu);
+}
+
+/* The callback thread: 1 if the answer to reqid now waits for the held
+ * calls (the last fsc_hold_end sends it), 0 to answer at once. */
+static int
+fsc_hold_defer(struct fsc *fs, uint64_t reqid, uint64_t epoch)
+{
+	int later = 0;
+
+	pthread_mutex_lock(&fs->hmu);
+	while (fs->held > 0 && fs->ndefer == FSC_DEFER_MAX)
+		pthread_cond_wait(&fs->hcv, &fs->hmu);
+	if (fs->held > 0) {
+		fs->defer[fs->ndefer].reqid = reqid;
+		fs->defer[fs->ndefer].epoch = epoch;
+		fs->ndefer++;
+		later = 1;
+	}
+	pthread_mutex_unlock(&fs->hmu);
+	return later;
+}
+
 /* Serve REVOKEs on fd until it fails. */
 static void
 fsc_cb_serve(struct fsc *fs, int fd)
@@ -132,8 +239,12 @@ fsc_cb_serve(struct fsc *fs, int fd)
 	char rbuf[MSG_IN_BUF];
 	struct msg_in in;
 	struct msg_hdr h;
-	int rc;
+	uint64_t epoch;
+	int rc, later;
 
+	pthread_mutex_lock(&fs->smu);
+	epoch = fs->epoch;	/* this connection's (fsc_cb_main) */
+	pthread_mutex_unlock(&fs->smu);
 	msg_in_init(&in, fd, rbuf, sizeof(rbuf));
 	for (;;) {
 		rc = msg_in_hdr(&in, &h, 1);
@@ -155,12 +266,15 @@ fsc_cb_serve(struct fsc *fs, int fd)
 			return;
 		}
 		b.name[b.rv.namelen] = '\0';
+		later = 0;
 		if (fs->conf.on_revoke != NULL)
-			fs->conf.on_revoke(fs->conf.cb_arg, &b.rv,
+			later = fs->conf.on_revoke(fs->conf.cb_arg, &b.rv,
 			    b.rv.namelen ? b.name : NULL);
-		/* invariant 1: answered after on_revoke */
-		rc = msg_send(fd, h.opcode, MSG_F_REPLY, h.reqid, 0, NULL, 0,
-		    NULL, 0);
+		/* invariant 1: answered after on_revoke (a recall: after
+		 * the held calls too, invariant 4) */
+		if (later > 0 && fsc_hold_defer(fs, h.reqid, epoch))
+			continue;
+		rc = fsc_cb_answer(fs, h.reqid, epoch);
 		if (rc < 0)
 			return;
 	}
@@ -245,6 +359,8 @@ fsc_session_fini(struct fsc *fs)
 		fs->cb_started = 0;
 	}
 	pthread_mutex_destroy(&fs->smu);
+	pthread_mutex_destroy(&fs->hmu);
+	pthread_cond_destroy(&fs->hcv);
 }
 
 /* ---- locks ---- */

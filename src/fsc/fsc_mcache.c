@@ -107,6 +107,12 @@ mc_del_kind(int kind, uint64_t ino)
 	}
 }
 
+void
+fsc_mc_del_kind(int kind, uint64_t ino)
+{
+	mc_del_kind(kind, ino);
+}
+
 int
 fsc_mc_add(int kind, uint64_t ino, const char *name, uint64_t child,
     const struct msg_attr *a)

@@ -49,8 +49,14 @@
  * blocks this client knows (fsc_writer_attr): what the MDS would answer.
  * An attribute lease of the inode (FSC_MC_ATTR) replaces it.
  */
+/*
+ * FSC_MC_DELEG on a directory: the MDS delegated it to this mount with
+ * the MKDIR that made it (msg.h MSG_LEASE_DELEG), and has not recalled
+ * it: no other session has named it since. With FSC_MC_DIRALL, an
+ * unlink there may be acknowledged before the MDS makes it (fm_unl.c).
+ */
 enum { FSC_MC_ATTR, FSC_MC_PAGES, FSC_MC_ENTRY, FSC_MC_DIRALL,
-       FSC_MC_WATCH };
+       FSC_MC_WATCH, FSC_MC_DELEG };
 
 /*
  * Items remembered. Past it an add is refused and what it would have held
@@ -98,6 +104,8 @@ int	fsc_mc_add(int kind, uint64_t ino, const char *name, uint64_t child,
 	    const struct msg_attr *a);
 /* locked: forget ino's attributes and pages (name NULL) or the entry */
 void	fsc_mc_del(uint64_t ino, const char *name);
+/* locked: forget ino's item of one kind (not an entry) */
+void	fsc_mc_del_kind(int kind, uint64_t ino);
 /* locked: the attributes of what parent/name names, 1 if held (an entry
  * and its inode's attributes, of an inode with one name or a directory) */
 int	fsc_mc_lookup(uint64_t parent, const char *name, struct msg_attr *a);

@@ -108,6 +108,7 @@ struct mds_lease {
 	unsigned		nevicted;
 	uint64_t		n_leases, n_revoked, n_evicted, n_sessions;
 	uint64_t		n_shed;
+	uint64_t		n_recalls;	/* invariant 7 */
 	int			npings;		/* ping threads running */
 };
 
@@ -401,6 +402,14 @@ lease_is(const struct lease *e, uint64_t ino, const char *name,
 	    (name == NULL || memcmp(e->name, name, namelen) == 0);
 }
 
+/* Invariant 7: e is a delegation. */
+static int
+lease_is_deleg(const struct lease *e)
+{
+	return e->name != NULL && e->namelen == sizeof(MSG_DELEG_NAME) - 1 &&
+	    memcmp(e->name, MSG_DELEG_NAME, e->namelen) == 0;
+}
+
 /* The REVOKE frame's body for lease e into rv and name; its length. */
 static uint32_t
 revoke_body(const struct lease *e, struct msg_revoke *rv, char *name)
@@ -434,10 +443,18 @@ lease_shed(struct mds_lease *l, struct mds_sess *s)
 
 	if (s->cb == NULL || s->evicted)
 		return;
-	while (n < MDS_LEASE_SHED && n + 1 < live &&
-	    (e = lease_first(&s->live)) != NULL) {
-		uint32_t len = revoke_body(e, &b.rv, b.name);
-		uint64_t reqid = ++l->reqid;
+	for (unsigned seen = 0; n < MDS_LEASE_SHED && n + 1 < live &&
+	    seen < live && (e = lease_first(&s->live)) != NULL; seen++) {
+		uint32_t len;
+		uint64_t reqid;
+
+		if (lease_is_deleg(e)) {	/* invariant 7: kept */
+			dlist_remove(&s->live, &e->link);
+			dlist_append(&s->live, &e->link);
+			continue;
+		}
+		len = revoke_body(e, &b.rv, b.name);
+		reqid = ++l->reqid;
 
 		if (msg_srv_send(s->cb->c, MSG_OP_MDS_REVOKE, reqid, &b,
 		    len) < 0)
@@ -698,6 +715,74 @@ out:
 	return got;
 }
 
+/* Is dir delegated to a session other than self? l->mu held. */
+static int
+lease_deleg_other(const struct mds_lease *l, const struct mds_sess *self,
+    uint64_t dir)
+{
+	uint64_t h = lease_hash(dir, MSG_DELEG_NAME,
+	    sizeof(MSG_DELEG_NAME) - 1);
+
+	for (const struct lease *e = l->tab[h % LEASE_HASH]; e != NULL;
+	    e = e->next)
+		if (e->s != self && e->ino == dir && lease_is_deleg(e))
+			return 1;
+	return 0;
+}
+
+int
+mds_lease_recall(struct mds_lease *l, const struct mds_lconn *lc,
+    uint64_t dir)
+{
+	struct mds_lease_tgt t = {
+		.parent = dir, .name = MSG_DELEG_NAME,
+		.namelen = sizeof(MSG_DELEG_NAME) - 1,
+	};
+	int held;
+
+	if (dir == 0)
+		return 0;
+	pthread_mutex_lock(&l->mu);
+	held = lease_deleg_other(l, lc != NULL ? lc->s : NULL, dir);
+	l->n_recalls += (uint64_t)held;
+	pthread_mutex_unlock(&l->mu);
+	/* one granted after this look is granted with a MKDIR, of a
+	 * directory this request cannot name yet */
+	if (held)
+		mds_lease_revoke(l, lc, &t, 1);
+	return held;
+}
+
+void
+mds_lease_recall_all(struct mds_lease *l)
+{
+	uint64_t *dirs = NULL;
+	size_t n = 0, cap = 0;
+
+	pthread_mutex_lock(&l->mu);
+	for (int i = 0; i < LEASE_HASH; i++)
+		for (const struct lease *e = l->tab[i]; e != NULL;
+		    e = e->next) {
+			if (!lease_is_deleg(e))
+				continue;
+			if (n == cap) {
+				uint64_t *v;
+
+				cap = cap ? cap * 2 : 16;
+				v = xcalloc(cap, sizeof(*v));
+				if (n > 0)
+					memcpy(v, dirs, n * sizeof(*v));
+				free(dirs);
+				dirs = v;
+			}
+			dirs[n++] = e->ino;
+		}
+	pthread_mutex_unlock(&l->mu);
+	for (size_t i = 0; i < n; i++)
+		(void)mds_lease_recall(l, NULL, dirs[i]);
+	free(dirs);
+}
+
 /* A ping's thread: one REVOKE that revokes nothing (flags 0), answered
  * like any; silence until revoke_ms evicts, which frees the locks. */
 struct ping {
@@ -823,11 +908,13 @@ mds_lease_stats(struct mds_lease *l, char *buf, size_t cap)
 	}
 	k = snprintf(buf, cap, "mds_sessions %u\nmds_leases %llu\n"
 	    "mds_leases_granted %llu\nmds_revocations %llu\n"
-	    "mds_evictions %llu\nmds_leases_shed %llu\n", live,
+	    "mds_evictions %llu\nmds_leases_shed %llu\n"
+	    "mds_recalls %llu\n", live,
 	    (unsigned long long)held, (unsigned long long)l->n_leases,
 	    (unsigned long long)l->n_revoked,
 	    (unsigned long long)l->n_evicted,
-	    (unsigned long long)l->n_shed);
+	    (unsigned long long)l->n_shed,
+	    (unsigned long long)l->n_recalls);
 	pthread_mutex_unlock(&l->mu);
 	if (k < 0 || (size_t)k >= cap)
 		return 0;

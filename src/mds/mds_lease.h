@@ -38,6 +38,14 @@
  *     the client keeps from a reply is always backed by a lease that
  *     stays until the client has dropped it (docs/leases.md, "Giving
  *     leases back").
+ *  7. A delegation (docs/leases.md, "Delegated directories") is the
+ *     entry lease (dir, MSG_DELEG_NAME), granted only with the MKDIR
+ *     that made dir, so no other session knew dir or anything in it
+ *     then. Its holder may acknowledge unlinks in dir before the MDS has
+ *     them; any request of another session naming dir recalls it
+ *     (mds_lease_recall) before that request runs, and the holder
+ *     answers the REVOKE only when those unlinks are done. Never given
+ *     back (invariant 6): its answer may come after later ones.
  *
  * Threads: any; one mutex; the wait for answers releases it.
  */
@@ -107,6 +115,18 @@ void	mds_lease_revoke(struct mds_lease *l, const struct mds_lconn *lc,
 uint32_t mds_lease_change(struct mds_lease *l, const struct mds_lconn *lc,
 	    uint64_t seq, const struct mds_lease_tgt *t, int n,
 	    const struct mds_lease_tgt *g);
+/*
+ * Invariant 7: before a request of lc (NULL: a connection without a
+ * session) that names directory dir runs, recall another session's
+ * delegation of dir, if there is one, and wait for the answer (or the
+ * holder's eviction). One hash lookup when there is none. 1 if one
+ * was recalled (what the request read before may have changed).
+ */
+int	mds_lease_recall(struct mds_lease *l, const struct mds_lconn *lc,
+	    uint64_t dir);
+/* Recall every delegation (a snapshot must see every acknowledged
+ * unlink). */
+void	mds_lease_recall_all(struct mds_lease *l);
 /*
  * A lock of `client` blocks someone (Lustre's blocking callback): unless
  * it answered one within MDS_LEASE_PING_NS or one is on its way, send it

@@ -997,12 +997,13 @@ mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
     size_t namelen, struct msg_attr *dir_out)
 {
 	return mds_ns_unlink_ino(ns, parent, name, namelen, dir_out, NULL,
-	    NULL);
+	    NULL, NULL);
 }
 
 static int
 unlink_once(struct mds_ns *ns, uint64_t parent, const char *name,
-    size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone)
+    size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone,
+    const struct timespec *dir_time)
 {
 	struct mds_layout lay;
 	struct mds_ino dir, i;
@@ -1044,7 +1045,13 @@ unlink_once(struct mds_ns *ns, uint64_t parent, const char *name,
 	rc = dent_del(ns, parent, name, namelen);
 	if (rc < 0)
 		goto end;
-	dir.mt = dir.ct = now;
+	if (dir_time == NULL)
+		dir.mt = now;
+	else if (dir_time->tv_sec > dir.mt.tv_sec ||
+	    (dir_time->tv_sec == dir.mt.tv_sec &&
+	    dir_time->tv_nsec > dir.mt.tv_nsec))
+		dir.mt = *dir_time;	/* as the delegate said (msg.h) */
+	dir.ct = dir.mt;
 	s = mds_tx_st(ns, Q_INO_TIMES);
 	sqlite3_bind_int64(s, 1, (int64_t)dir.ino);
 	sqlite3_bind_int64(s, 2, dir.mt.tv_sec);
@@ -1074,13 +1081,15 @@ out:
  * while the reserve lasts. */
 int
 mds_ns_unlink_ino(struct mds_ns *ns, uint64_t parent, const char *name,
-    size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone)
+    size_t namelen, struct msg_attr *dir_out, uint64_t *child, int *gone,
+    const struct timespec *dir_time)
 {
-	int rc = unlink_once(ns, parent, name, namelen, dir_out, child, gone);
+	int rc = unlink_once(ns, parent, name, namelen, dir_out, child, gone,
+	    dir_time);
 
 	if (rc == -ENOSPC && mds_tx_reserve_release(ns))
 		rc = unlink_once(ns, parent, name, namelen, dir_out, child,
-		    gone);
+		    gone, dir_time);
 	return rc;
 }
 

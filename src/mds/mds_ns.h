@@ -103,10 +103,11 @@ int	mds_ns_link(struct mds_ns *ns, uint64_t ino, uint64_t newparent,
 int	mds_ns_unlink(struct mds_ns *ns, uint64_t parent, const char *name,
 	    size_t namelen, struct msg_attr *dir_out);
 /* The same; *child is the inode the name named, *gone 1 if it was
- * destroyed (no name and no open left). */
+ * destroyed (no name and no open left); dir_time (may be NULL: now) the
+ * directory's new mtime and ctime, unless its mtime is later. */
 int	mds_ns_unlink_ino(struct mds_ns *ns, uint64_t parent, const char *name,
 	    size_t namelen, struct msg_attr *dir_out, uint64_t *child,
-	    int *gone);
+	    int *gone, const struct timespec *dir_time);
 int	mds_ns_rmdir(struct mds_ns *ns, uint64_t parent, const char *name,
 	    size_t namelen);
 int	mds_ns_rename(struct mds_ns *ns, uint64_t oldparent,

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "mds/mds_dthr.h"
@@ -647,6 +648,12 @@ h_create(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
 
 			a.lease = mds_lease_change(m->leases, conn_lc(c), seq,
 			    &t, 1, &g);
+			/* and delegates it (invariant 7 of mds_lease.h):
+			 * nobody else can know it yet */
+			if ((a.lease & MSG_LEASE_ATTR) && mds_lease_grant(
+			    m->leases, conn_lc(c), seq, 0, a.ino,
+			    MSG_DELEG_NAME, sizeof(MSG_DELEG_NAME) - 1))
+				a.lease |= MSG_LEASE_DELEG;
 		} else if (rc == 0)
 			revoke_name(m, c, cr.parent, name, cr.namelen, 0);
 		if (rc == 0 && S_ISDIR(a.mode))
@@ -674,12 +681,28 @@ static int
 h_unlink(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
     const struct msg_name *nm, const char *name)
 {
+	struct timespec when, *dir_time = NULL;
 	struct msg_attr a;
 	uint64_t child = 0;
 	int rc, gone = 0;
 
+	if ((rc = FP("mds.unlink")) < 0)
+		return rc;	/* refused before it changes anything */
+	if (nm->flags & MSG_NM_TIME) {
+		struct msg_time t;
+
+		if (nm->flags != MSG_NM_TIME ||
+		    h->body_len != sizeof(*nm) + nm->namelen + sizeof(t))
+			return -EPROTO;
+		memcpy(&t, name + nm->namelen, sizeof(t));
+		if (t.sec < 0 || t.nsec < 0 || t.nsec >= 1000000000)
+			return -EINVAL;
+		when.tv_sec = (time_t)t.sec;
+		when.tv_nsec = (long)t.nsec;
+		dir_time = &when;
+	}
 	rc = mds_ns_unlink_ino(m->ns, nm->parent, name, nm->namelen, &a,
-	    &child, &gone);
+	    &child, &gone, dir_time);
 	if (rc == 0) {
 		struct mds_lease_tgt t[2] = {
 			{ .ino = nm->parent, .parent = nm->parent,
@@ -876,6 +899,11 @@ dispatch_op(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
 		memcpy(&nm, body, sizeof(nm));
 		rc = body_names(h, body, sizeof(nm), nm.namelen, 0, &n1, NULL);
 		if (rc == 0)
+			rc = mds_ns_lookup(m->ns, nm.parent, n1, nm.namelen, &a);
+		/* a directory found is named too (invariant 7 of
+		 * mds_lease.h): its attributes, after the recall */
+		if (rc == 0 && S_ISDIR(a.mode) &&
+		    mds_lease_recall(m->leases, conn_lc(c), a.ino))
 			rc = mds_ns_lookup(m->ns, nm.parent, n1, nm.namelen, &a);
 		if (rc == 0) {
 			glimpse(m, &a);
@@ -1167,11 +1195,95 @@ dispatch_recorded(struct mds_srv *m, struct msg_srv_conn *c,
 	}
 }
 
+/* The directory that the name n (len bytes) in parent is, 0 if none. */
+static uint64_t
+name_dir(struct mds_srv *m, uint64_t parent, const char *n, uint32_t len)
+{
+	struct msg_attr a;
+
+	if (len > MSG_NAME_MAX ||
+	    mds_ns_lookup(m->ns, parent, n, len, &a) < 0 || !S_ISDIR(a.mode))
+		return 0;
+	return a.ino;
+}
+
+/*
+ * Invariant 7 of mds_lease.h: before a request runs, recall another
+ * session's delegation of every directory it names: the inode or parent
+ * its body starts with (a file's inode costs one hash lookup, as no
+ * delegation has its number), LINK's new parent, RENAME's two parents,
+ * and the directory RMDIR or RENAME removes, moves or replaces (its
+ * delegated unlinks decide whether it is empty); a directory a LOOKUP
+ * finds is recalled by the LOOKUP itself. Its holder's own requests
+ * recall nothing. A snapshot recalls every delegation.
+ */
+static void
+recall_for(struct mds_srv *m, struct msg_srv_conn *c, const struct msg_hdr *h,
+    const void *body)
+{
+	struct mds_lconn *lc = conn_lc(c);
+	uint64_t first;
+
+	switch (h->opcode) {
+	case MSG_OP_MDS_SNAP:
+		mds_lease_recall_all(m->leases);
+		return;
+	case MSG_OP_MDS_LINK: {
+		struct msg_link ln;
+
+		memcpy(&ln, body, sizeof(ln));
+		(void)mds_lease_recall(m->leases, lc, ln.newparent);
+		break;
+	}
+	case MSG_OP_MDS_RMDIR: {
+		struct msg_name nm;
+
+		memcpy(&nm, body, sizeof(nm));
+		if ((size_t)h->body_len >= sizeof(nm) + nm.namelen)
+			(void)mds_lease_recall(m->leases, lc, name_dir(m,
+			    nm.parent, (const char *)body + sizeof(nm),
+			    nm.namelen));
+		break;
+	}
+	case MSG_OP_MDS_RENAME: {
+		struct msg_rename rn;
+		const char *n = (const char *)body + sizeof(rn);
+
+		memcpy(&rn, body, sizeof(rn));
+		(void)mds_lease_recall(m->leases, lc, rn.newparent);
+		if (rn.oldnamelen <= MSG_NAME_MAX &&
+		    rn.newnamelen <= MSG_NAME_MAX && (size_t)h->body_len >=
+		    sizeof(rn) + rn.oldnamelen + rn.newnamelen) {
+			(void)mds_lease_recall(m->leases, lc, name_dir(m,
+			    rn.oldparent, n, rn.oldnamelen));
+			(void)mds_lease_recall(m->leases, lc, name_dir(m,
+			    rn.newparent, n + rn.oldnamelen, rn.newnamelen));
+		}
+		break;
+	}
+	case MSG_OP_MDS_LOOKUP: case MSG_OP_MDS_GETATTR:
+	case MSG_OP_MDS_SETATTR: case MSG_OP_MDS_CREATE:
+	case MSG_OP_MDS_MKNOD: case MSG_OP_MDS_SYMLINK:
+	case MSG_OP_MDS_UNLINK: case MSG_OP_MDS_READDIR:
+	case MSG_OP_MDS_OPEN: case MSG_OP_MDS_GETXATTR:
+	case MSG_OP_MDS_SETXATTR: case MSG_OP_MDS_RMXATTR:
+	case MSG_OP_MDS_LISTXATTR: case MSG_OP_MDS_HSM_GET:
+	case MSG_OP_MDS_HSM_SET: case MSG_OP_MDS_HSM_IMPORT:
+		break;
+	default:
+		return;
+	}
+	memcpy(&first, body, sizeof(first));	/* body_min covers it */
+	(void)mds_lease_recall(m->leases, lc, first);
+}
+
 static int
 mds_dispatch(void *ctx, struct msg_srv_conn *c, const struct msg_hdr *h,
     const void *body, const void *bulk)
 {
 	uint64_t client = msg_srv_conn_client(c);
+
+	recall_for(ctx, c, h, body);
 
 	if (client != 0 && mds_reply_wanted(h, body))
 		return dispatch_recorded(ctx, c, h, body, bulk, client);

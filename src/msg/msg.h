@@ -317,7 +317,19 @@ struct msg_name {
 	uint64_t	parent;
 	struct msg_cred	cred;
 	uint32_t	namelen;
-	uint32_t	pad;
+	uint32_t	flags;		/* MSG_NM_* (UNLINK), else 0 */
+};
+/*
+ * UNLINK with MSG_NM_TIME: the name is followed by a struct msg_time,
+ * the directory's new mtime and ctime as its delegate told its kernel
+ * when it acknowledged the unlink (docs/leases.md, "Delegated
+ * directories"); the MDS keeps the later of it and the directory's
+ * mtime. Without it the MDS takes its own clock.
+ */
+#define MSG_NM_TIME	0x1u
+struct msg_time {
+	int64_t		sec;
+	int64_t		nsec;
 };
 
 #define MSG_SA_MODE	0x01u
@@ -706,6 +718,17 @@ struct msg_session_rep {
  * changes on the OSSes unseen, so the client keeps the attributes only a
  * short while. Without either bit, nothing of the reply may be kept. */
 #define MSG_LEASE_WATCHED 0x4u
+/*
+ * In a MKDIR reply (MKNOD of a directory), with MSG_LEASE_ATTR and
+ * MSG_LEASE_ENTRY: the new directory is delegated to its maker
+ * (docs/leases.md, "Delegated directories"). Every request of another
+ * session or connection that names the directory (as a parent, or
+ * itself) first recalls the delegation: a REVOKE of the entry lease
+ * (dir, MSG_DELEG_NAME), a name no directory can hold, which the holder
+ * answers once every unlink it acknowledged early has reached the MDS.
+ */
+#define MSG_LEASE_DELEG	0x8u
+#define MSG_DELEG_NAME	"/"
 /* Not a lease: in a CREATE reply's msg_attr.lease, this CREATE made the
  * file (its objects are new and empty; the client needs no glimpse for
  * the st_blocks of what it then writes densely, fsc_file.dense). */

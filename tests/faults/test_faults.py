@@ -12,13 +12,14 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
 import boto3
 import botocore.config
 
-from tests.fs.engine import EngineCase, binpath, wait_for, MiB, KiB
+from tests.fs.engine import EngineCase, binpath, fsync_dir, wait_for, MiB, KiB
 from tests.fsxlib import Fsxd, SCRATCH2
 
 CREATE, UNLINK, OST_WRITE = 44, 48, 23
@@ -259,6 +260,66 @@ class EngineFaults(FaultCase):
                                 'w-' + point)
                 self.assertEqual(read_file(os.path.join(self.fresh_mount(), 'w-' + point)),
                                  want)
+
+
+class DelegFaults(FaultCase):
+    """coh-8.5, 8.6: unlinks acknowledged early in a directory the mount
+    made (fm_unl.c), when the MDS fails them or dies under them."""
+
+    def burst_dir(self, d, n):
+        os.mkdir(self.path(d))
+        for i in range(n):
+            os.close(os.open(self.path(d, 'f%d' % i),
+                             os.O_CREAT | os.O_WRONLY, 0o644))
+
+    def fsyncdir(self, d):
+        fsync_dir(self.path(d))
+
+    def counters(self):
+        return self.engine.mounts[0].counters()
+
+    # coh-8.5: the MDS refuses one of them: the next fsyncdir of the
+    # directory reports it, the name is there again, the rest are made
+    def test_failed_early_unlink_reported_by_fsyncdir(self):
+        self.burst_dir('dfail', 20)
+        c0 = self.counters()
+        self.arm('mds.unlink=error(-5)*1')
+        for i in range(20):
+            os.unlink(self.path('dfail', 'f%d' % i))
+        with self.assertRaises(OSError) as cm:
+            self.fsyncdir('dfail')
+        self.assertEqual(cm.exception.errno, errno.EIO)
+        self.fsyncdir('dfail')          # reported once
+        c1 = self.counters()
+        self.assertEqual(c1.get('unl_errors', 0) - c0.get('unl_errors', 0), 1)
+        self.assertGreater(c1.get('unl_early', 0) - c0.get('unl_early', 0), 0)
+        left = os.listdir(self.path('dfail'))
+        self.assertEqual(len(left), 1, left)
+        self.assertTrue(os.path.exists(self.path('dfail', left[0])))
+        self.assertEqual(os.listdir(os.path.join(self.fresh_mount(), 'dfail')),
+                         left)
+
+    # coh-8.6: kill -9 of the MDS as it takes one: the mount resends it
+    # to the restarted MDS, and nothing acknowledged is lost
+    def test_kill9_under_early_unlinks(self):
+        mds = self.engine.mds
+        self.burst_dir('dkill', 20)
+        e0 = self.counters().get('unl_early', 0)
+        self.arm('msg_srv.dispatch@%d=kill*1' % UNLINK)
+        # in a thread: an unlink that is not acknowledged early (a file
+        # whose RELEASE is still on its way) waits for the MDS
+        t = threading.Thread(target=lambda: [
+            os.unlink(self.path('dkill', 'f%d' % i)) for i in range(20)])
+        t.start()
+        wait_for(lambda: mds.proc.poll() is not None, 30, 'the kill of the MDS')
+        self.assertEqual(mds.proc.returncode, -9)
+        self.arm('')
+        mds.restart()
+        t.join(60)
+        self.assertFalse(t.is_alive())
+        self.fsyncdir('dkill')
+        self.assertGreater(self.counters().get('unl_early', 0) - e0, 0)
+        self.assertEqual(os.listdir(os.path.join(self.fresh_mount(), 'dkill')), [])
 
 
 class DiskFull(FaultCase):

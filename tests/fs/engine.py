@@ -215,6 +215,17 @@ def drop_dentries():
         f.write('2\n')
 
 
+def fsync_dir(path):
+    """fsync(2) of a directory: on a mount, the unlinks it acknowledged
+    early there have reached the MDS when it returns (fm_unl.c), and one
+    that failed is its error."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def assert_no_zero_tail(test, path, chunk):
     """After writes of `chunk` over and over onto a full OST, some of
     which failed and were told: the file (read through `path`) ends where

@@ -12,6 +12,8 @@ coh-6.*  the protocol itself, on raw connections: REVOKE before the reply,
          eviction of a silent session, -ESTALE for its id
 coh-7.*  giving leases back: a session near its cap gets its oldest
          revoked, and what a mount keeps stays coherent and cached
+coh-8.*  delegated directories: unlinks acknowledged before the MDS makes
+         them, and recalled before anyone else looks (docs/leases.md)
 """
 import errno
 import fcntl
@@ -25,7 +27,7 @@ import threading
 import time
 
 from .engine import (EngineCase, TwoMountCase, Client, OP_STATS, MiB,
-                     MSG_F_REPLY, frame, recv_frame)
+                     MSG_F_REPLY, frame, fsync_dir, recv_frame)
 
 
 # Appends n records of `size` bytes; with "aligned", from a page-aligned
@@ -901,3 +903,181 @@ class LeaseChurnTests(TwoMountCase):
         for n in ['f%03d' % i for i in range(200)]:
             check(0, n)
             check(1, n)
+
+
+OP_LOOKUP = 41
+OP_MDS_SNAP = 81
+LEASE_DELEG = 8
+
+
+class DelegWireTests(WireCase):
+    """coh-8.1: the MDS side of a delegation, on raw connections."""
+
+    def mkdir_on(self, rq, nm):
+        """MKNOD(dir) nm in the root on rq; (its ino, the lease bits)."""
+        body = struct.pack('<QIIIIQII', 1, 0, 0, 0o40755, 0, 0,
+                           len(nm), 0) + nm
+        rbody, _ = rq.checked(OP_MKNOD, body)
+        return (struct.unpack_from('<Q', rbody, 0)[0],
+                struct.unpack_from('<I', rbody, ATTR_LEASE_OFF)[0])
+
+    # coh-8.1: MKDIR by a session delegates the new directory to it; a
+    # request of anyone else naming the directory first recalls it (a
+    # REVOKE of (dir, "/")) and runs only after the holder's answer
+    def test_mkdir_delegates_and_lookup_recalls(self):
+        cb, _ = self.session(0x4444, SESS_CALLBACK)
+        rq, _ = self.session(0x4444)
+        try:
+            ino, lease = self.mkdir_on(rq, b'dg')
+            self.assertEqual(lease & LEASE_DELEG, LEASE_DELEG)
+            # the holder's own requests in it recall nothing
+            x = b'x'
+            h, _, _ = rq.call(OP_LOOKUP, struct.pack('<QIIII', ino, 0, 0,
+                                                     len(x), 0) + x)
+            self.assertEqual(h[4], -errno.ENOENT)
+            res = {}
+
+            def other():
+                c = Client(self.engine.mds.port, self.engine.secret)
+                try:
+                    t0 = time.monotonic()
+                    h, _, _ = c.call(OP_LOOKUP, struct.pack(
+                        '<QIIII', ino, 0, 0, len(x), 0) + x)
+                    res['status'] = h[4]
+                    res['at'] = time.monotonic() - t0
+                finally:
+                    c.close()
+            t = threading.Thread(target=other)
+            t.start()
+            cb.sock.settimeout(5)
+            h, body, _ = recv_frame(cb.sock)
+            self.assertEqual(h[2], OP_REVOKE)
+            _, parent, flags, namelen = struct.unpack_from('<QQII', body)
+            self.assertEqual((parent, flags, body[24:24 + namelen]),
+                             (ino, RV_ENTRY, b'/'))
+            time.sleep(0.3)
+            self.assertNotIn('status', res, 'looked before the recall '
+                             'was answered')
+            self.answer(cb, h[5])
+            t.join(5)
+            self.assertEqual(res['status'], -errno.ENOENT)
+            self.assertGreaterEqual(res['at'], 0.3)
+            self.assertGreaterEqual(mds_stats(self.engine)['mds_recalls'], 1)
+            # recalled for good: the next look waits for nothing
+            t = threading.Thread(target=other)
+            t.start()
+            t.join(5)
+            self.assertLess(res['at'], 0.2)
+        finally:
+            cb.close()
+            rq.close()
+
+    # coh-8.1b: a snapshot (a backup's) recalls every delegation before
+    # it copies the store: it must hold every unlink acknowledged
+    def test_snapshot_recalls_every_delegation(self):
+        cb, _ = self.session(0x5555, SESS_CALLBACK)
+        rq, _ = self.session(0x5555)
+        try:
+            inos = []
+            for nm in (b'sa', b'sb'):
+                ino, lease = self.mkdir_on(rq, nm)
+                self.assertEqual(lease & LEASE_DELEG, LEASE_DELEG)
+                inos.append(ino)
+            res = {}
+
+            def snap():
+                c = Client(self.engine.mds.port, self.engine.secret)
+                try:
+                    h, _, _ = c.call(OP_MDS_SNAP, struct.pack(
+                        '<II64s', 0, 0, b'coh81b'))
+                    res['status'] = h[4]
+                finally:
+                    c.close()
+            t = threading.Thread(target=snap)
+            t.start()
+            cb.sock.settimeout(5)
+            got = set()
+            for _ in inos:
+                h, body, _ = recv_frame(cb.sock)
+                self.assertEqual(h[2], OP_REVOKE)
+                _, parent, flags, namelen = struct.unpack_from('<QQII', body)
+                self.assertEqual((flags, body[24:24 + namelen]),
+                                 (RV_ENTRY, b'/'))
+                got.add(parent)
+                time.sleep(0.1)
+                self.assertNotIn('status', res, 'snapshot before the '
+                                 'recall was answered')
+                self.answer(cb, h[5])
+            t.join(10)
+            self.assertEqual(got, set(inos))
+            self.assertEqual(res['status'], 0)
+        finally:
+            cb.close()
+            rq.close()
+
+
+class DelegMountTests(TwoMountCase):
+    """coh-8.2-8.4: unlinks a mount acknowledges early in a directory it
+    made are seen by the other mount at once, whatever it does next."""
+
+    def make_files(self, d, n):
+        os.mkdir(self.p1(d))
+        names = ['f%04d' % i for i in range(n)]
+        for x in names:
+            os.close(os.open(self.p1(d, x), os.O_CREAT | os.O_WRONLY, 0o644))
+        return names
+
+    def early(self):
+        return self.engine.mounts[0].counters().get('unl_early', 0)
+
+    # coh-8.2: a burst of unlinks, then at once a listing, a stat and an
+    # exclusive create of an unlinked name on the other mount: the
+    # recall waits until every acknowledged unlink is made
+    def test_burst_then_other_mount_looks(self):
+        for rnd in range(3):
+            d = 'burst%d' % rnd
+            names = self.make_files(d, 300)
+            e0 = self.early()
+            for x in names:
+                os.unlink(self.p1(d, x))
+            # no pause: up to 64 are still on their way to the MDS
+            self.assertEqual(os.listdir(self.p2(d)), [], 'round %d' % rnd)
+            self.assertFalse(os.path.exists(self.p2(d, names[-1])))
+            fd = os.open(self.p2(d, names[-1]),
+                         os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.close(fd)
+            self.assertGreater(self.early() - e0, 250,
+                               'unlinks were not acknowledged early')
+            # recalled: this mount now sees the other's name, and its
+            # own unlinks there wait for the MDS
+            self.assertTrue(os.path.exists(self.p1(d, names[-1])))
+            e1 = self.early()
+            os.unlink(self.p1(d, names[-1]))
+            self.assertEqual(self.early(), e1)
+            self.assertFalse(os.path.exists(self.p2(d, names[-1])))
+
+    # coh-8.3: the other mount removes the directory (its RMDIR recalls
+    # the directory it names by name) right after the burst: empty
+    def test_burst_then_other_mount_rmdir(self):
+        names = self.make_files('rmd', 200)
+        for x in names:
+            os.unlink(self.p1('rmd', x))
+        os.rmdir(self.p2('rmd'))
+        self.assertFalse(os.path.exists(self.p1('rmd')))
+
+    # coh-8.4: the holder's own next steps see its unlinks: a listing,
+    # a create of the same name, fsyncdir, rmdir
+    def test_holder_sees_own_unlinks(self):
+        names = self.make_files('own', 200)
+        for x in names[:100]:
+            os.unlink(self.p1('own', x))
+        self.assertEqual(sorted(os.listdir(self.p1('own'))), names[100:])
+        for x in names[100:]:
+            os.unlink(self.p1('own', x))
+        fd = os.open(self.p1('own', names[0]),
+                     os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        os.close(fd)
+        os.unlink(self.p1('own', names[0]))
+        fsync_dir(self.p1('own'))
+        os.rmdir(self.p1('own'))
+        self.assertFalse(os.path.exists(self.p2('own')))
