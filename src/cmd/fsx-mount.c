@@ -378,6 +378,10 @@ fm_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int rc;
 
 	fm_count(FM_OP_lookup);
+	if (strlen(name) > MSG_NAME_MAX) {	/* FUSE passes up to 1024 */
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
 	if (fm_cached_entry(req, parent, name))
 		return;
 	/* a name this mount did not make, in a directory it made and

@@ -479,6 +479,12 @@ class EdgeTests(EngineCase):
         long_ok = 'n' * 255
         write_all(os.path.join(d, long_ok), b'x')
         self.assertIn(long_ok, os.listdir(d))
+        # in a directory the mount made it knows every name (DIRALL), and
+        # answers a look-up of any other "absent": a name too long is
+        # still ENAMETOOLONG (pjdfstest chmod/02, stat of 256 bytes)
+        for fn in (os.stat, lambda p: os.chmod(p, 0o600)):
+            self.assertEqual(errno_of(fn, os.path.join(d, 'n' * 256)),
+                             errno.ENAMETOOLONG)
         self.assertEqual(errno_of(os.open, os.path.join(d, 'n' * 256),
                                   os.O_CREAT | os.O_WRONLY), errno.ENAMETOOLONG)
         odd = 'sp ace\tτ\u00e9\x01'
