@@ -6,9 +6,10 @@
  * MDS's lock manager), fm_xattr.c (extended attributes, and the
  * privileges a write clears), fm_io.c (/dev/fuse reads and writes, for
  * what libfuse cannot negotiate), fm_uring.c (requests over io_uring,
- * where the kernel allows it), fm_stats.c (counters of FUSE requests
- * and round trips, and the stats file) and fm_opts.c (the command
- * line's -o options and usage).
+ * where the kernel allows it), fm_wb.c (write-behind senders for the
+ * rings), fm_unl.c (unlinks under a directory delegation), fm_stats.c
+ * (counters of FUSE requests and round trips, and the stats file) and
+ * fm_opts.c (the command line's -o options and usage).
  *
  * Contract: fm_fs is set before the FUSE session starts and stays valid
  * until it ends; every handler here replies to its request exactly once.

@@ -22,8 +22,8 @@
  * Every function returns 0 or a negative errno unless it says otherwise.
  * Data from servers is checked before use: a malformed reply is -EIO.
  *
- * Files: fsc_lease.c (sessions, callbacks, locks), fsc.c (setup, inode
- * cache, namespace, statfs), fsc_file.c
+ * Files: fsc_lease.c (sessions, callbacks, locks, held calls), fsc.c
+ * (setup, inode cache, namespace, statfs), fsc_file.c
  * (fsc_file_*: open files and their I/O), fsc_xattr.c (fsc_xattr_*),
  * fsc_layout.c, fsc_ra.c (read-ahead), fsc_conn.c (connections, the OST
  * map), fsc_spec.c (mount specs), fsc_mountinfo.c (asking fsxd where

@@ -454,6 +454,66 @@ live_striped_dir(struct fsc *fs, const char *name, int count)
 	return a.ino;
 }
 
+/* fsc-3.9: held calls (fsc.h, fsc_hold_*): a call waits until every
+ * held one has ended; while one waits no new hold is taken, so the wait
+ * ends; the thread that makes the held calls does not wait. */
+struct hold_waiter {
+	struct fsc	*fs;
+	int		 exempt;
+	int		 done;	/* atomic */
+};
+
+static void *
+hold_waiter_main(void *arg)
+{
+	struct hold_waiter *w = arg;
+
+	if (w->exempt)
+		fsc_hold_exempt();
+	fsc_hold_wait(w->fs);
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static int
+hold_done_within(struct hold_waiter *w, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		if (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+			return 1;
+		usleep(1000);
+	}
+	return __atomic_load_n(&w->done, __ATOMIC_ACQUIRE);
+}
+
+START_TEST(fsc_hold_waits_for_every_held_call)
+{
+	struct hold_waiter w = { 0 }, ex = { 0 };
+	struct fsc *fs = live_open();
+	pthread_t t, te;
+
+	fsc_hold_wait(fs);		/* nothing held: at once */
+	ck_assert_int_eq(fsc_hold_begin(fs), 0);
+	ck_assert_int_eq(fsc_hold_begin(fs), 0);
+	w.fs = ex.fs = fs;
+	ex.exempt = 1;
+	ck_assert_int_eq(pthread_create(&te, NULL, hold_waiter_main, &ex), 0);
+	ck_assert(hold_done_within(&ex, 2000));	/* the sender's thread */
+	pthread_join(te, NULL);
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_waiter_main, &w), 0);
+	ck_assert(!hold_done_within(&w, 50));
+	ck_assert_int_eq(fsc_hold_begin(fs), -EBUSY);	/* a call waits */
+	fsc_hold_end(fs);
+	ck_assert(!hold_done_within(&w, 50));		/* one still held */
+	fsc_hold_end(fs);
+	ck_assert(hold_done_within(&w, 2000));
+	pthread_join(t, NULL);
+	ck_assert_int_eq(fsc_hold_begin(fs), 0);	/* nobody waits now */
+	fsc_hold_end(fs);
+	fsc_free(fs);
+}
+END_TEST
+
 /* fsc-3.1: striped write, read back, truncate down and up, unlink. */
 START_TEST(fsc_live_striped_io_roundtrips)
 {
@@ -979,6 +1039,7 @@ fsc_suite(void)
 	tcase_add_test(live, fsc_live_wrong_secret_is_eacces);
 	tcase_add_test(live, fsc_live_oss_restart_retries);
 	tcase_add_test(live, fsc_live_mds_restart_retries);
+	tcase_add_test(live, fsc_hold_waits_for_every_held_call);
 	suite_add_tcase(s, live);
 	return s;
 }
