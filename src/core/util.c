@@ -139,6 +139,16 @@ now_epoch(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+int
+timespec_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
 uint64_t
 now_mono_ns(void)
 {

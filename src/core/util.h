@@ -26,6 +26,8 @@ double	 now_epoch(void);		/* wall clock, seconds */
 uint64_t now_mono_ns(void);		/* monotonic, nanoseconds */
 struct timespec;
 void	 timespec_add_ms(struct timespec *ts, long ms);	/* ms >= 0 */
+/* <0, 0, >0 as a is before, the same as, after b */
+int	 timespec_cmp(const struct timespec *a, const struct timespec *b);
 
 int	 mkdir_p(const char *path, mode_t mode);
 int	 rm_rf(const char *path);

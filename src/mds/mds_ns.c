@@ -1045,12 +1045,8 @@ unlink_once(struct mds_ns *ns, uint64_t parent, const char *name,
 	rc = dent_del(ns, parent, name, namelen);
 	if (rc < 0)
 		goto end;
-	if (dir_time == NULL)
-		dir.mt = now;
-	else if (dir_time->tv_sec > dir.mt.tv_sec ||
-	    (dir_time->tv_sec == dir.mt.tv_sec &&
-	    dir_time->tv_nsec > dir.mt.tv_nsec))
-		dir.mt = *dir_time;	/* as the delegate said (msg.h) */
+	if (dir_time == NULL || timespec_cmp(dir_time, &dir.mt) > 0)
+		dir.mt = dir_time != NULL ? *dir_time : now;	/* msg.h */
 	dir.ct = dir.mt;
 	s = mds_tx_st(ns, Q_INO_TIMES);
 	sqlite3_bind_int64(s, 1, (int64_t)dir.ino);

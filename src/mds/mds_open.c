@@ -34,16 +34,6 @@
 
 /* ---- open handles ---- */
 
-static int
-ts_cmp(const struct timespec *a, const struct timespec *b)
-{
-	if (a->tv_sec != b->tv_sec)
-		return a->tv_sec < b->tv_sec ? -1 : 1;
-	if (a->tv_nsec != b->tv_nsec)
-		return a->tv_nsec < b->tv_nsec ? -1 : 1;
-	return 0;
-}
-
 struct ofile *
 mds_open_ofile(struct mds_ns *ns, uint64_t ino)
 {
@@ -220,7 +210,7 @@ out:
 static int
 atime_due(const struct mds_ino *i, const struct timespec *now)
 {
-	if (ts_cmp(&i->at, &i->mt) <= 0 || ts_cmp(&i->at, &i->ct) <= 0)
+	if (timespec_cmp(&i->at, &i->mt) <= 0 || timespec_cmp(&i->at, &i->ct) <= 0)
 		return 1;
 	return now->tv_sec - i->at.tv_sec >= 24 * 3600;
 }
@@ -287,7 +277,7 @@ mds_open_close(struct mds_ns *ns, const struct msg_close *c,
 		    mds_ns_ts_valid(c->mtime_sec, c->mtime_nsec)) {
 			cmt.tv_sec = c->mtime_sec;
 			cmt.tv_nsec = c->mtime_nsec;
-			if (ts_cmp(&mt_set, &cmt) <= 0)
+			if (timespec_cmp(&mt_set, &cmt) <= 0)
 				i.mt = cmt;
 		} else if (mt_set.tv_sec == 0 && mt_set.tv_nsec == 0)
 			i.mt = now;
