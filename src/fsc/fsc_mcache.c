@@ -90,9 +90,8 @@ fsc_mc_has(int kind, uint64_t ino, const char *name)
 	return mc_find(kind, ino, name) != NULL;
 }
 
-/* locked: forget ino's item of one kind (not an entry) */
-static void
-mc_del_kind(int kind, uint64_t ino)
+void
+fsc_mc_del_kind(int kind, uint64_t ino)
 {
 	struct fsc_mc_item **pp = &mc_tab[mc_hash(ino, NULL)], *it;
 
@@ -107,12 +106,6 @@ mc_del_kind(int kind, uint64_t ino)
 	}
 }
 
-void
-fsc_mc_del_kind(int kind, uint64_t ino)
-{
-	mc_del_kind(kind, ino);
-}
-
 int
 fsc_mc_add(int kind, uint64_t ino, const char *name, uint64_t child,
     const struct msg_attr *a)
@@ -120,7 +113,7 @@ fsc_mc_add(int kind, uint64_t ino, const char *name, uint64_t child,
 	struct fsc_mc_item *it = mc_find(kind, ino, name);
 
 	if (kind == FSC_MC_ATTR)
-		mc_del_kind(FSC_MC_WATCH, ino);	/* nobody writes now */
+		fsc_mc_del_kind(FSC_MC_WATCH, ino);	/* nobody writes now */
 	if (it == NULL) {
 		if (mc_n >= FSC_MC_MAX)
 			return 0;
@@ -185,7 +178,7 @@ void
 fsc_mc_dir_unknown(uint64_t parent)
 {
 	pthread_mutex_lock(&mc_mu);
-	mc_del_kind(FSC_MC_DIRALL, parent);
+	fsc_mc_del_kind(FSC_MC_DIRALL, parent);
 	pthread_mutex_unlock(&mc_mu);
 }
 
@@ -302,7 +295,7 @@ fsc_mc_name_changed(uint64_t parent, const char *name)
 	if (child != 0)
 		fsc_mc_del(child, NULL);
 	fsc_mc_del(parent, name);
-	mc_del_kind(FSC_MC_ATTR, parent);
-	mc_del_kind(FSC_MC_PAGES, parent);
+	fsc_mc_del_kind(FSC_MC_ATTR, parent);
+	fsc_mc_del_kind(FSC_MC_PAGES, parent);
 	pthread_mutex_unlock(&mc_mu);
 }
