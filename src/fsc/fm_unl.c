@@ -55,6 +55,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/util.h"
 #include "fsc/fm.h"
 #include "fsc/fsc_mcache.h"
 
@@ -198,7 +199,7 @@ fm_unl_try(fuse_req_t req, fuse_ino_t parent, const char *name)
 	uint64_t p = fm_ino(parent), age;
 	struct fm_unl_job *j;
 	struct msg_attr d;
-	struct timespec now;
+	struct timespec now, dm;
 	size_t len = strlen(name);
 	int have_d, ok = 0;
 
@@ -242,8 +243,9 @@ out:
 		return 0;
 	}
 	fsc_mc_name_changed(p, name);
-	if (now.tv_sec > d.mtime_sec || (now.tv_sec == d.mtime_sec &&
-	    now.tv_nsec > d.mtime_nsec)) {	/* as the MDS will (msg.h) */
+	dm.tv_sec = (time_t)d.mtime_sec;
+	dm.tv_nsec = (long)d.mtime_nsec;
+	if (timespec_cmp(&now, &dm) > 0) {	/* as the MDS will (msg.h) */
 		d.mtime_sec = now.tv_sec;
 		d.mtime_nsec = now.tv_nsec;
 	}

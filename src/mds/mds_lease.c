@@ -40,6 +40,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/dlist.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -756,31 +757,22 @@ mds_lease_recall(struct mds_lease *l, const struct mds_lconn *lc,
 void
 mds_lease_recall_all(struct mds_lease *l)
 {
-	uint64_t *dirs = NULL;
-	size_t n = 0, cap = 0;
+	struct buf dirs;	/* uint64_t inode numbers */
+	uint64_t dir;
 
+	buf_init(&dirs, 16 * sizeof(dir));
 	pthread_mutex_lock(&l->mu);
 	for (int i = 0; i < LEASE_HASH; i++)
 		for (const struct lease *e = l->tab[i]; e != NULL;
-		    e = e->next) {
-			if (!lease_is_deleg(e))
-				continue;
-			if (n == cap) {
-				uint64_t *v;
-
-				cap = cap ? cap * 2 : 16;
-				v = xcalloc(cap, sizeof(*v));
-				if (n > 0)
-					memcpy(v, dirs, n * sizeof(*v));
-				free(dirs);
-				dirs = v;
-			}
-			dirs[n++] = e->ino;
-		}
+		    e = e->next)
+			if (lease_is_deleg(e))
+				buf_add(&dirs, &e->ino, sizeof(e->ino));
 	pthread_mutex_unlock(&l->mu);
-	for (size_t i = 0; i < n; i++)
-		(void)mds_lease_recall(l, NULL, dirs[i]);
-	free(dirs);
+	for (size_t off = 0; off < dirs.len; off += sizeof(dir)) {
+		memcpy(&dir, dirs.p + off, sizeof(dir));
+		(void)mds_lease_recall(l, NULL, dir);
+	}
+	buf_fini(&dirs);
 }
 
 /* A ping's thread: one REVOKE that revokes nothing (flags 0), answered
